@@ -1,0 +1,181 @@
+/*
+ * api-users.c: the user endpoints (API.md, Users): your own profile and
+ * its changes, and other users' public profiles.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define ER_DUP_ENTRY	1062
+
+static struct db_stmt q_update_user = DB_STMT(
+    "UPDATE users SET username = COALESCE(?, username),"
+    " email = COALESCE(?, email), password_hash = COALESCE(?, password_hash),"
+    " updated_at = NOW(3) WHERE id = ?");
+
+/* Load the authenticated user; -1 (answered) if that fails. */
+static int
+api_users_me(struct request *req, struct user *u)
+{
+	int	found;
+
+	if ((found = users_by_id(req->user_id, u)) == 1)
+		return 0;
+	if (found == 0)
+		response_error(req, 401, "unauthorized", "This account no "
+		    "longer exists");
+	else
+		response_db_error(req);
+	return -1;
+}
+
+/* GET /users/@me. */
+static void
+api_users_get_me(struct request *req)
+{
+	struct user	u;
+	yajl_gen	g;
+
+	if (api_users_me(req, &u) == -1)
+		return;
+	g = json_gen_new();
+	users_gen(g, &u, 1);
+	response_json(req, 200, g);
+}
+
+/* GET /users/{id}: the public user plus created_at. */
+static void
+api_users_get(struct request *req)
+{
+	struct user	u;
+	yajl_gen	g;
+	int		found;
+
+	if ((found = users_by_id(req->ids[0], &u)) == -1) {
+		response_db_error(req);
+		return;
+	}
+	if (found == 0) {
+		response_not_found(req, "user");
+		return;
+	}
+	g = json_gen_new();
+	users_gen(g, &u, 0);
+	response_json(req, 200, g);
+}
+
+/*
+ * Check current_password when email or password change; -1 (answered)
+ * when it is missing (400) or wrong (403).
+ */
+static int
+api_users_check_current(struct request *req, const struct user *u)
+{
+	const char	*current;
+	int		 rc, upgrade;
+
+	rc = param_text(req, "current_password", 1, 128, 0, &current, NULL);
+	if (rc == -1)
+		return -1;
+	if (rc == PARAM_ABSENT) {
+		response_invalid(req, "current_password", "current_password is "
+		    "required to change the email address or password");
+		return -1;
+	}
+	rc = password_verify(current, strlen(current), u->password_hash,
+	    &upgrade);
+	if (rc == 1)
+		return 0;
+	if (rc == -1) {
+		response_header(req, "Retry-After: 1");
+		response_error(req, 503, "service_unavailable", "Too busy; try "
+		    "again shortly");
+	} else
+		response_error(req, 403, "invalid_credentials",
+		    "current_password is wrong");
+	return -1;
+}
+
+/* Answer the updated user, with new tokens when the password changed. */
+static void
+api_users_patched(struct request *req, const struct user *u,
+    const char *refresh)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	users_gen_fields(g, u, 1);
+	if (refresh != NULL)
+		api_auth_gen_tokens(g, u, refresh);
+	yajl_gen_map_close(g);
+	response_json(req, 200, g);
+}
+
+/*
+ * Store the changes; a new password also revokes every session and
+ * starts a new one, whose refresh token goes into refresh.
+ */
+static int
+api_users_store(struct request *req, const char *username, const char *email,
+    const char *hash, char *refresh)
+{
+	if (db_begin() == -1)
+		return -1;
+	if (db_exec(&q_update_user, "sssu", username, email, hash,
+	    req->user_id) == -1) {
+		db_rollback();
+		return -1;
+	}
+	if (hash != NULL && (api_auth_revoke_all(req->user_id) == -1 ||
+	    refresh_issue(req->user_id, refresh) == -1)) {
+		db_rollback();
+		return -1;
+	}
+	return db_commit();
+}
+
+/* PATCH /users/@me {username?, email?, password?, current_password}. */
+static void
+api_users_patch_me(struct request *req)
+{
+	const char	*username = NULL, *email = NULL, *password = NULL;
+	char		*hash = NULL, refresh[REFRESH_TOKEN_LEN];
+	struct user	 u;
+
+	if (param_body(req) == -1 || api_users_me(req, &u) == -1 ||
+	    api_auth_check(req, "username", 0, &username) == -1 ||
+	    api_auth_check(req, "email", 0, &email) == -1 ||
+	    api_auth_check(req, "password", 0, &password) == -1)
+		return;
+	if ((email != NULL || password != NULL) &&
+	    api_users_check_current(req, &u) == -1)
+		return;
+	if (password != NULL && (hash = password_hash(password,
+	    strlen(password))) == NULL) {
+		response_header(req, "Retry-After: 1");
+		response_error(req, 503, "service_unavailable", "Too busy; try "
+		    "again shortly");
+		return;
+	}
+	if (api_users_store(req, username, email, hash, refresh) == -1) {
+		if (db_errno() == ER_DUP_ENTRY)
+			api_auth_taken(req, username != NULL ? username : "");
+		else
+			response_db_error(req);
+		free(hash);
+		return;
+	}
+	free(hash);
+	if (api_users_me(req, &u) == -1)
+		return;
+	api_users_patched(req, &u, password != NULL ? refresh : NULL);
+}
+
+const struct route api_users_routes[] = {
+	{ "GET", API_PREFIX "/users/@me", api_users_get_me, ROUTE_AUTH },
+	{ "PATCH", API_PREFIX "/users/@me", api_users_patch_me, ROUTE_AUTH },
+	{ "GET", API_PREFIX "/users/{id}", api_users_get, ROUTE_AUTH },
+	{ NULL, NULL, NULL, 0 }
+};

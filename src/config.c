@@ -1,0 +1,325 @@
+/*
+ * config.c: the ini-style configuration file.  Every key is declared in one
+ * table with its type and bounds; an unknown key, a bad value or a missing
+ * required key stops start-up with the file, line and key named.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sohbet.h"
+
+struct config	*cfg;
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_INT,
+	CONFIG_U64,
+	CONFIG_U32
+};
+
+struct config_key {
+	const char	*section;
+	const char	*name;
+	enum config_type type;
+	size_t		 offset;
+	long long	 min;
+	long long	 max;
+	int		 required;
+};
+
+#define KEY(s, n, t, f, lo, hi, req) \
+	{ s, n, t, offsetof(struct config, f), lo, hi, req }
+
+static const struct config_key config_keys[] = {
+	KEY("database", "host", CONFIG_STRING, db_host, 0, 0, 0),
+	KEY("database", "port", CONFIG_INT, db_port, 1, 65535, 0),
+	KEY("database", "socket", CONFIG_STRING, db_socket, 0, 0, 0),
+	KEY("database", "user", CONFIG_STRING, db_user, 0, 0, 1),
+	KEY("database", "password", CONFIG_STRING, db_password, 0, 0, 0),
+	KEY("database", "name", CONFIG_STRING, db_name, 0, 0, 1),
+	KEY("database", "connect_timeout", CONFIG_INT, db_connect_timeout,
+	    1, 300, 0),
+	KEY("database", "read_timeout", CONFIG_INT, db_read_timeout, 1, 3600,
+	    0),
+	KEY("database", "write_timeout", CONFIG_INT, db_write_timeout, 1,
+	    3600, 0),
+	KEY("server", "listen", CONFIG_STRING, listen, 0, 0, 0),
+	KEY("server", "workers", CONFIG_INT, workers, 0, HUB_SLOTS / 2, 0),
+	KEY("server", "shutdown_timeout", CONFIG_INT, shutdown_timeout, 1,
+	    600, 0),
+	KEY("server", "user", CONFIG_STRING, user, 0, 0, 0),
+	KEY("server", "pidfile", CONFIG_STRING, pidfile, 0, 0, 0),
+	KEY("server", "max_parked", CONFIG_INT, max_parked, 1, 1000000, 0),
+	KEY("auth", "token_key", CONFIG_STRING, token_key, 0, 0, 1),
+	KEY("auth", "access_ttl", CONFIG_INT, access_ttl, 10, 86400, 0),
+	KEY("auth", "refresh_ttl_days", CONFIG_INT, refresh_ttl_days, 1, 365,
+	    0),
+	KEY("auth", "scrypt_n", CONFIG_U64, scrypt_n, 2, (long long)1 << 24,
+	    0),
+	KEY("auth", "scrypt_r", CONFIG_U32, scrypt_r, 1, 64, 0),
+	KEY("auth", "scrypt_p", CONFIG_U32, scrypt_p, 1, 16, 0),
+	KEY("auth", "max_hashes", CONFIG_INT, max_hashes, 1, 64, 0),
+	KEY("auth", "max_failed_logins", CONFIG_INT, max_failed_logins, 1,
+	    1000000, 0),
+	KEY("events", "sequencer", CONFIG_STRING, sequencer, 0, 0, 0),
+	KEY("events", "retention_days", CONFIG_INT, retention_days, 1, 3650,
+	    0),
+	KEY("events", "cluster_poll_ms", CONFIG_INT, cluster_poll_ms, 0,
+	    60000, 0),
+};
+
+#define NKEYS	(sizeof config_keys / sizeof config_keys[0])
+
+/* Fill a configuration with the defaults. */
+void
+config_init(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->db_host = xstrdup("localhost");
+	c->db_port = 3306;
+	c->db_connect_timeout = 2;
+	c->db_read_timeout = 10;
+	c->db_write_timeout = 10;
+	c->workers = 0;
+	c->shutdown_timeout = 10;
+	c->max_parked = 10000;
+	c->access_ttl = 900;
+	c->refresh_ttl_days = 30;
+	c->scrypt_n = 131072;
+	c->scrypt_r = 8;
+	c->scrypt_p = 1;
+	c->max_hashes = 2;
+	c->max_failed_logins = 100;
+	c->sequencer = xstrdup("shm");
+	c->retention_days = 7;
+	c->cluster_poll_ms = 0;
+}
+
+/* Free the strings a configuration holds. */
+void
+config_clear(struct config *c)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (config_keys[i].type == CONFIG_STRING)
+			free(*(char **)((char *)c + config_keys[i].offset));
+	}
+	free(c->path);
+	memset(c, 0, sizeof *c);
+}
+
+/* The number of workers to run: the configured one, else one per CPU. */
+int
+config_workers(const struct config *c)
+{
+	long	n;
+
+	if (c->workers > 0)
+		return c->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > HUB_SLOTS / 2)
+		n = HUB_SLOTS / 2;
+	return (int)n;
+}
+
+/* Strip leading and trailing white space in place. */
+static char *
+config_trim(char *s)
+{
+	char	*end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Cut a value at an unquoted " #" or " ;" comment and remove quotes. */
+static char *
+config_unquote(char *v)
+{
+	char	*p;
+	size_t	 len;
+
+	len = strlen(v);
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v[len - 1] = '\0';
+		return v + 1;
+	}
+	for (p = v; *p != '\0'; p++) {
+		if ((*p == '#' || *p == ';') && p > v &&
+		    isspace((unsigned char)p[-1])) {
+			*p = '\0';
+			break;
+		}
+	}
+	return config_trim(v);
+}
+
+/* Find the table entry of section.name, or NULL. */
+static const struct config_key *
+config_find(const char *section, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+/* Store one value into the configuration; -1 if it is not valid. */
+static int
+config_set(struct config *c, const struct config_key *k, const char *value)
+{
+	void		*field = (char *)c + k->offset;
+	long long	 n;
+	char		*end;
+
+	if (k->type == CONFIG_STRING) {
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	}
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || errno != 0 || n < k->min ||
+	    n > k->max)
+		return -1;
+	switch (k->type) {
+	case CONFIG_INT:
+		*(int *)field = (int)n;
+		break;
+	case CONFIG_U64:
+		*(uint64_t *)field = (uint64_t)n;
+		break;
+	case CONFIG_U32:
+		*(uint32_t *)field = (uint32_t)n;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Check the values that depend on each other or on a format. */
+static int
+config_check(const struct config *c, const char *path)
+{
+	size_t	i, len;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (config_keys[i].required && config_keys[i].type ==
+		    CONFIG_STRING && *(char **)((const char *)c +
+		    config_keys[i].offset) == NULL) {
+			log_warnx("%s: missing key \"%s\" in [%s]", path,
+			    config_keys[i].name, config_keys[i].section);
+			return -1;
+		}
+	}
+	len = strlen(c->token_key);
+	if (len < 64 || len % 2 != 0 ||
+	    strspn(c->token_key, "0123456789abcdefABCDEF") != len) {
+		log_warnx("%s: key \"token_key\" in [auth] must be at least 64 "
+		    "hex digits (32 random bytes)", path);
+		return -1;
+	}
+	if (strcmp(c->sequencer, "shm") != 0 &&
+	    strcmp(c->sequencer, "db") != 0) {
+		log_warnx("%s: key \"sequencer\" in [events] must be shm or db",
+		    path);
+		return -1;
+	}
+	if ((c->scrypt_n & (c->scrypt_n - 1)) != 0) {
+		log_warnx("%s: key \"scrypt_n\" in [auth] must be a power of 2",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse one line; -1 (logged) if it is not valid. */
+static int
+config_line(struct config *c, char *line, char *section, size_t sectionsz,
+    const char *path, unsigned int lineno)
+{
+	const struct config_key	*k;
+	char			*p, *eq, *name, *value;
+
+	p = config_trim(line);
+	if (*p == '\0' || *p == '#' || *p == ';')
+		return 0;
+	if (*p == '[') {
+		if (p[strlen(p) - 1] != ']' || strlen(p) - 2 >= sectionsz ||
+		    strlen(p) < 3) {
+			log_warnx("%s:%u: bad section header", path, lineno);
+			return -1;
+		}
+		p[strlen(p) - 1] = '\0';
+		snprintf(section, sectionsz, "%s", p + 1);
+		return 0;
+	}
+	if ((eq = strchr(p, '=')) == NULL) {
+		log_warnx("%s:%u: expected key = value", path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	name = config_trim(p);
+	value = config_unquote(config_trim(eq + 1));
+	if ((k = config_find(section, name)) == NULL) {
+		log_warnx("%s:%u: unknown key \"%s\" in [%s]", path, lineno,
+		    name, section);
+		return -1;
+	}
+	if (config_set(c, k, value) == -1) {
+		log_warnx("%s:%u: key \"%s\": \"%s\" is not a number from %lld "
+		    "to %lld", path, lineno, name, value, k->min, k->max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a configuration file over the defaults; 0, or -1 with the reason logged. */
+int
+config_load(struct config *c, const char *path)
+{
+	FILE		*f;
+	char		*line = NULL;
+	size_t		 linesz = 0;
+	char		 section[32] = "";
+	unsigned int	 lineno = 0;
+	int		 rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return -1;
+	}
+	free(c->path);
+	c->path = xstrdup(path);
+	while (getline(&line, &linesz, f) != -1) {
+		lineno++;
+		if (config_line(c, line, section, sizeof section, path,
+		    lineno) == -1)
+			goto fail;
+	}
+	if (ferror(f)) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	rc = config_check(c, path);
+fail:
+	free(line);
+	fclose(f);
+	return rc;
+}

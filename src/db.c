@@ -1,0 +1,958 @@
+/*
+ * db.c: the process's one MariaDB connection (a worker has exactly one):
+ * connecting with timeouts and fixed session settings, prepared statements
+ * that are prepared again after a reconnect, parameters bound from a type
+ * string, buffered results read as text, transactions that tell events.c
+ * how they ended, and fast failure while the database is down.
+ *
+ * Everything here is single-threaded and blocking.  After fork() a child
+ * must not use a connection its parent opened: connect after forking.
+ */
+#include <sys/types.h>
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "sohbet.h"
+
+#define DB_PARAMS_MAX		32	/* parameters of one statement */
+#define DB_RETRY_INTERVAL	1	/* seconds between connect attempts */
+#define DB_ROWS_KEEP		(64 * 1024)	/* column buffer kept for reuse */
+
+/* MySQL 8 closes idle connections with this error; MariaDB has no name. */
+#define DB_ER_CLIENT_INTERACTION_TIMEOUT	4031
+
+#define DB_SQL_MODE	"STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE," \
+			"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+
+/*
+ * The state of the transaction: FAILED means it ended without the caller
+ * (the connection died, or the server rolled it back on a deadlock):
+ * events_txn_end(0) has already been called, every statement fails until
+ * the caller's db_rollback() (or the next db_begin()), so nothing meant for
+ * the transaction can run on a fresh connection in autocommit mode.
+ */
+enum db_txn {
+	DB_TXN_NONE,
+	DB_TXN_OPEN,
+	DB_TXN_FAILED
+};
+
+/* One result column: a text buffer and what the fetch wrote about it. */
+struct db_col {
+	char		*buf;
+	size_t		 size;		/* bytes of buf, the NUL included */
+	unsigned long	 length;
+	my_bool		 is_null;
+	my_bool		 error;		/* truncated */
+};
+
+/*
+ * A stored result.  Handles are pooled: db_rows_free() keeps the arrays
+ * and buffers for the next query, so a query allocates nothing once warm.
+ */
+struct db_rows {
+	struct db_stmt	*owner;
+	MYSQL_STMT	*stmt;		/* NULL once the connection was lost */
+	unsigned int	 ncols;
+	unsigned int	 cap;		/* columns bind and cols hold */
+	MYSQL_BIND	*bind;
+	struct db_col	*cols;
+	LIST_ENTRY(db_rows) entry;	/* in db_rows_open or db_rows_pool */
+};
+
+/* A parameter value while its statement executes. */
+union db_value {
+	uint64_t	 u;
+	long long	 i;
+	int		 d;
+};
+
+static MYSQL		*db;
+static unsigned int	 db_generation;
+static struct timespec	 db_last_attempt;
+static int		 db_attempted;
+static enum db_txn	 db_txn;
+static unsigned int	 db_txn_errno;	/* what made the transaction fail */
+static unsigned int	 db_last_errno;
+static char		 db_last_error[MYSQL_ERRMSG_SIZE];
+static uint64_t		 db_last_insert_id;
+
+/* The statements prepared on the current connection. */
+static struct db_stmt	**db_prepared;
+static size_t		 db_nprepared;
+static size_t		 db_prepared_cap;
+
+static LIST_HEAD(, db_rows) db_rows_open = LIST_HEAD_INITIALIZER(db_rows_open);
+static LIST_HEAD(, db_rows) db_rows_pool = LIST_HEAD_INITIALIZER(db_rows_pool);
+
+static MYSQL_BIND	 db_params[DB_PARAMS_MAX];
+static union db_value	 db_values[DB_PARAMS_MAX];
+
+/* Forget the last error before a new call. */
+static void
+db_clear_error(void)
+{
+	db_last_errno = 0;
+	db_last_error[0] = '\0';
+}
+
+/* Remember an error for db_errno() and db_errstr(). */
+static void
+db_set_error(unsigned int err, const char *msg)
+{
+	db_last_errno = err;
+	snprintf(db_last_error, sizeof db_last_error, "%s", msg);
+}
+
+/* 1 if an error means the connection is gone or must not be trusted. */
+static int
+db_is_connection_error(unsigned int err)
+{
+	switch (err) {
+	case CR_SOCKET_CREATE_ERROR:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_IPSOCK_ERROR:
+	case CR_UNKNOWN_HOST:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_HANDSHAKE_ERR:
+	case CR_SERVER_LOST:
+	case CR_COMMANDS_OUT_OF_SYNC:
+	case CR_NET_PACKET_TOO_LARGE:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_STMT_CLOSED:
+	case CR_ERR_NET_READ:
+	case CR_ERR_NET_WRITE:
+	case ER_CON_COUNT_ERROR:
+	case ER_UNKNOWN_COM_ERROR:	/* Galera: node not ready for use */
+	case ER_SERVER_SHUTDOWN:
+	case ER_NET_PACKET_TOO_LARGE:
+	case ER_NET_READ_ERROR:
+	case ER_NET_READ_INTERRUPTED:
+	case ER_NET_ERROR_ON_WRITE:
+	case ER_NET_WRITE_INTERRUPTED:
+	case ER_CONNECTION_KILLED:
+	case DB_ER_CLIENT_INTERACTION_TIMEOUT:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Close the connection.  mysql_close() detaches every statement handle
+ * from it (Connector/C sets stmt->mysql to NULL), after which
+ * mysql_stmt_close() only frees client memory; open results lose their
+ * statement and fail from then on.
+ */
+static void
+db_close(void)
+{
+	struct db_rows	*rows;
+	size_t		 i;
+
+	if (db == NULL)
+		return;
+	mysql_close(db);
+	db = NULL;
+	for (i = 0; i < db_nprepared; i++) {
+		mysql_stmt_close(db_prepared[i]->stmt);
+		db_prepared[i]->stmt = NULL;
+	}
+	db_nprepared = 0;
+	LIST_FOREACH(rows, &db_rows_open, entry)
+		rows->stmt = NULL;
+}
+
+/* End an open transaction that failed on its own; tell events.c once. */
+static void
+db_txn_fail(void)
+{
+	if (db_txn != DB_TXN_OPEN)
+		return;
+	db_txn = DB_TXN_FAILED;
+	db_txn_errno = db_last_errno;
+	events_txn_end(0);
+}
+
+/* The connection died: close it and fail any open transaction. */
+static void
+db_lost(void)
+{
+	db_close();
+	db_txn_fail();
+}
+
+/*
+ * Record and log an error of a call, then act on it: a connection error
+ * closes the connection; a deadlock or lock wait timeout inside a
+ * transaction rolls the whole transaction back (InnoDB already did so for
+ * a deadlock), so that later statements cannot run outside it.
+ */
+static void
+db_failed(const char *func, unsigned int err, const char *msg,
+    const char *sql)
+{
+	db_set_error(err, msg);
+	if (err == ER_DUP_ENTRY)
+		log_debug("%s: %s", func, db_last_error);
+	else if (sql != NULL)
+		log_warnx("%s: %s (%.80s)", func, db_last_error, sql);
+	else
+		log_warnx("%s: %s", func, db_last_error);
+
+	if (db_is_connection_error(err))
+		db_lost();
+	else if ((err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT) &&
+	    db_txn == DB_TXN_OPEN) {
+		if (mysql_real_query(db, "ROLLBACK", 8) != 0)
+			db_close();
+		db_txn_fail();
+	}
+}
+
+/* 1 if the server has closed its end of the connection since last use. */
+static int
+db_peer_closed(void)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = mysql_get_socket(db);
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 1;
+	if (poll(&pfd, 1, 0) != 1)
+		return 0;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+/* Set the session up the way every statement of sohbet expects it. */
+static int
+db_session(void)
+{
+	char	sql[256];
+	int	lock_wait = 0;
+
+	/*
+	 * A lock wait must fail on the server (a statement error, the
+	 * connection kept) before the client's read timeout gives up on an
+	 * answer and leaves the statement's outcome unknown.
+	 */
+	if (cfg->db_read_timeout > 0)
+		lock_wait = cfg->db_read_timeout > 2 ?
+		    cfg->db_read_timeout / 2 : 1;
+	if (lock_wait > 0)
+		snprintf(sql, sizeof sql, "SET time_zone = '+00:00',"
+		    " sql_mode = '%s', innodb_lock_wait_timeout = %d,"
+		    " autocommit = 1", DB_SQL_MODE, lock_wait);
+	else
+		snprintf(sql, sizeof sql, "SET time_zone = '+00:00',"
+		    " sql_mode = '%s', autocommit = 1", DB_SQL_MODE);
+	if (mysql_real_query(db, sql, strlen(sql)) != 0)
+		return -1;
+	/* MariaDB 10.11 has no transaction_isolation variable yet. */
+	snprintf(sql, sizeof sql,
+	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+	if (mysql_real_query(db, sql, strlen(sql)) != 0)
+		return -1;
+	return 0;
+}
+
+/* Open the connection now, whatever the time of the last attempt. */
+static int
+db_open(const char *func)
+{
+	unsigned int	 connect_timeout, read_timeout, write_timeout;
+	const char	*host = cfg->db_host, *socket = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &db_last_attempt);
+	db_attempted = 1;
+	if ((db = mysql_init(NULL)) == NULL) {
+		db_set_error(CR_OUT_OF_MEMORY, "mysql_init failed");
+		log_warnx("%s: %s", func, db_last_error);
+		return -1;
+	}
+	connect_timeout = cfg->db_connect_timeout;
+	read_timeout = cfg->db_read_timeout;
+	write_timeout = cfg->db_write_timeout;
+	if (connect_timeout > 0)
+		mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	if (read_timeout > 0)
+		mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	if (write_timeout > 0)
+		mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (cfg->db_socket != NULL && *cfg->db_socket != '\0') {
+		host = NULL;
+		socket = cfg->db_socket;
+	}
+
+	/*
+	 * CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, not only
+	 * those it changed, so "0 rows" always means "no such row".
+	 */
+	if (mysql_real_connect(db, host, cfg->db_user, cfg->db_password,
+	    cfg->db_name, cfg->db_port, socket, CLIENT_FOUND_ROWS) == NULL ||
+	    db_session() != 0) {
+		db_set_error(mysql_errno(db), mysql_error(db));
+		log_warnx("%s: %s", func, db_last_error);
+		mysql_close(db);
+		db = NULL;
+		return -1;
+	}
+	db_generation++;
+	log_debug("%s: connected, thread %lu", func, mysql_thread_id(db));
+	return 0;
+}
+
+/*
+ * Make sure there is a live connection.  A dead one is noticed before a
+ * statement is sent on it (no statement is ever sent twice); a new one is
+ * attempted at most once a second, so during an outage calls fail at once.
+ */
+static int
+db_ready(const char *func)
+{
+	struct timespec	now;
+
+	if (db_txn == DB_TXN_FAILED) {
+		db_set_error(db_txn_errno != 0 ? db_txn_errno : CR_SERVER_LOST,
+		    "the transaction failed; roll it back first");
+		log_warnx("%s: %s", func, db_last_error);
+		return -1;
+	}
+	if (db != NULL && db_peer_closed()) {
+		db_set_error(CR_SERVER_GONE_ERROR,
+		    "the server closed the connection");
+		log_warnx("%s: %s", func, db_last_error);
+		db_lost();
+		if (db_txn == DB_TXN_FAILED)
+			return -1;
+	}
+	if (db != NULL)
+		return 0;
+	if (db_attempted) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - db_last_attempt.tv_sec < DB_RETRY_INTERVAL ||
+		    (now.tv_sec - db_last_attempt.tv_sec == DB_RETRY_INTERVAL &&
+		    now.tv_nsec < db_last_attempt.tv_nsec)) {
+			db_set_error(CR_SERVER_GONE_ERROR,
+			    "database unavailable");
+			return -1;
+		}
+	}
+	return db_open(func);
+}
+
+/* Connect now unless connected; 0 or -1. */
+int
+db_connect(void)
+{
+	db_clear_error();
+	if (db != NULL)
+		return 0;
+	return db_open(__func__);
+}
+
+/* Close the connection; an open transaction ends unfinished. */
+void
+db_disconnect(void)
+{
+	struct db_rows	*rows;
+	size_t		 i;
+
+	if (db_txn == DB_TXN_OPEN)
+		log_warnx("%s: a transaction was still open", __func__);
+	db_close();
+	db_txn_fail();
+	db_txn = DB_TXN_NONE;
+	while ((rows = LIST_FIRST(&db_rows_pool)) != NULL) {
+		LIST_REMOVE(rows, entry);
+		for (i = 0; i < rows->cap; i++)
+			free(rows->cols[i].buf);
+		free(rows->cols);
+		free(rows->bind);
+		free(rows);
+	}
+	free(db_prepared);
+	db_prepared = NULL;
+	db_prepared_cap = 0;
+}
+
+/* 1 while connected and believed healthy, else 0. */
+int
+db_available(void)
+{
+	return db != NULL;
+}
+
+/* The server's id of this connection (for KILL), or 0. */
+unsigned long
+db_thread_id(void)
+{
+	return db != NULL ? mysql_thread_id(db) : 0;
+}
+
+/* The MYSQL handle, or NULL while disconnected. */
+void *
+db_handle(void)
+{
+	return db;
+}
+
+/* The AUTO_INCREMENT id (or LAST_INSERT_ID(expr)) of the last statement. */
+uint64_t
+db_insert_id(void)
+{
+	return db_last_insert_id;
+}
+
+/* The MySQL errno of the last failed call (CR_* or ER_*), 0 if it worked. */
+int
+db_errno(void)
+{
+	return (int)db_last_errno;
+}
+
+/* The message of the last failed call, "" if it worked. */
+const char *
+db_errstr(void)
+{
+	return db_last_error;
+}
+
+/* 1 if a statement still has an open result, which running it would end. */
+static int
+db_rows_busy(struct db_stmt *s, const char *func)
+{
+	struct db_rows	*rows;
+
+	LIST_FOREACH(rows, &db_rows_open, entry) {
+		if (rows->owner == s) {
+			db_set_error(CR_COMMANDS_OUT_OF_SYNC,
+			    "statement run again before db_rows_free");
+			log_warnx("%s: %s (%.80s)", func, db_last_error,
+			    s->sql);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The statement's handle on this connection, prepared if need be. */
+static MYSQL_STMT *
+db_prepare(struct db_stmt *s, const char *func)
+{
+	MYSQL_STMT	*st;
+	my_bool		 on = 1;
+	unsigned int	 err;
+	char		 msg[MYSQL_ERRMSG_SIZE];
+
+	if (s->stmt != NULL && s->generation == db_generation)
+		return s->stmt;
+	if (s->stmt != NULL) {
+		/* Only possible for a handle inherited across fork(). */
+		mysql_stmt_close(s->stmt);
+		s->stmt = NULL;
+	}
+	if ((st = mysql_stmt_init(db)) == NULL) {
+		db_failed(func, mysql_errno(db), mysql_error(db), s->sql);
+		return NULL;
+	}
+	mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+	if (mysql_stmt_prepare(st, s->sql, strlen(s->sql)) != 0) {
+		err = mysql_stmt_errno(st);
+		snprintf(msg, sizeof msg, "%s", mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		db_failed(func, err, msg, s->sql);
+		return NULL;
+	}
+	if (db_nprepared == db_prepared_cap) {
+		db_prepared_cap = db_prepared_cap == 0 ? 64 :
+		    db_prepared_cap * 2;
+		db_prepared = xreallocarray(db_prepared, db_prepared_cap,
+		    sizeof *db_prepared);
+	}
+	db_prepared[db_nprepared++] = s;
+	s->stmt = st;
+	s->generation = db_generation;
+	return st;
+}
+
+/* Fill the parameter array from the type string and the arguments. */
+static int
+db_bind_params(MYSQL_STMT *st, const char *types, va_list ap,
+    const char *func, const char *sql)
+{
+	MYSQL_BIND	*b;
+	const char	*p;
+	size_t		 n, i, len;
+
+	n = strlen(types);
+	if (n != mysql_stmt_param_count(st) || n > DB_PARAMS_MAX) {
+		db_set_error(CR_INVALID_PARAMETER_NO,
+		    "parameter count does not match the statement");
+		log_warnx("%s: %s: \"%s\" (%.80s)", func, db_last_error,
+		    types, sql);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	memset(db_params, 0, n * sizeof db_params[0]);
+	for (i = 0; i < n; i++) {
+		b = &db_params[i];
+		switch (types[i]) {
+		case 'u':
+			db_values[i].u = va_arg(ap, uint64_t);
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &db_values[i].u;
+			b->is_unsigned = 1;
+			break;
+		case 'i':
+			db_values[i].i = va_arg(ap, long long);
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &db_values[i].i;
+			break;
+		case 'd':
+			db_values[i].d = va_arg(ap, int);
+			b->buffer_type = MYSQL_TYPE_LONG;
+			b->buffer = &db_values[i].d;
+			break;
+		case 's':
+		case 'b':
+			p = va_arg(ap, const char *);
+			len = types[i] == 'b' ? va_arg(ap, size_t) :
+			    (p != NULL ? strlen(p) : 0);
+			if (p == NULL) {
+				b->buffer_type = MYSQL_TYPE_NULL;
+				break;
+			}
+			b->buffer_type = MYSQL_TYPE_STRING;
+			b->buffer = (void *)p;
+			b->buffer_length = len;
+			break;
+		case 'n':
+			b->buffer_type = MYSQL_TYPE_NULL;
+			break;
+		default:
+			db_set_error(CR_UNSUPPORTED_PARAM_TYPE,
+			    "unknown parameter type");
+			log_warnx("%s: %s '%c' (%.80s)", func, db_last_error,
+			    types[i], sql);
+			return -1;
+		}
+	}
+	if (mysql_stmt_bind_param(st, db_params) != 0) {
+		db_failed(func, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    sql);
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepare if need be, bind and execute a statement; its handle or NULL. */
+static MYSQL_STMT *
+db_run(struct db_stmt *s, const char *func, const char *types, va_list ap)
+{
+	MYSQL_STMT	*st;
+
+	db_clear_error();
+	if (db_ready(func) == -1 || db_rows_busy(s, func))
+		return NULL;
+	if ((st = db_prepare(s, func)) == NULL)
+		return NULL;
+	if (db_bind_params(st, types, ap, func, s->sql) == -1)
+		return NULL;
+	if (mysql_stmt_execute(st) != 0) {
+		db_failed(func, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    s->sql);
+		return NULL;
+	}
+	return st;
+}
+
+/*
+ * Run a statement that returns no rows (or whose rows are only counted);
+ * the rows it affected (matched, for an UPDATE) or returned, or -1.
+ * The type string has one letter per parameter, each taking arguments:
+ *   u  uint64_t                 i  long long          d  int
+ *   s  const char * (NUL-terminated; NULL binds SQL NULL)
+ *   b  const char *, size_t     (any bytes; NULL binds SQL NULL)
+ *   n  SQL NULL, no argument
+ * Pass exactly these types: a plain 0 for 'u' or an int for 'b''s length
+ * is undefined behaviour in a variadic call.
+ */
+long long
+db_exec(struct db_stmt *s, const char *types, ...)
+{
+	MYSQL_STMT	*st;
+	va_list		 ap;
+	long long	 n;
+
+	va_start(ap, types);
+	st = db_run(s, __func__, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	if (mysql_stmt_field_count(st) != 0) {
+		if (mysql_stmt_store_result(st) != 0) {
+			db_failed(__func__, mysql_stmt_errno(st),
+			    mysql_stmt_error(st), s->sql);
+			return -1;
+		}
+		n = (long long)mysql_stmt_num_rows(st);
+		mysql_stmt_free_result(st);
+		return n;
+	}
+	db_last_insert_id = mysql_stmt_insert_id(st);
+	return (long long)mysql_stmt_affected_rows(st);
+}
+
+/* Make a column buffer hold at least size bytes (its content is lost). */
+static void
+db_col_reserve(struct db_col *col, size_t size)
+{
+	if (col->size >= size)
+		return;
+	if (size < 64)
+		size = 64;
+	free(col->buf);
+	col->buf = xmalloc(size);
+	col->size = size;
+}
+
+/* Point the result binding of a column at its buffer. */
+static void
+db_col_bind(MYSQL_BIND *b, struct db_col *col)
+{
+	memset(b, 0, sizeof *b);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = col->buf;
+	b->buffer_length = col->size - 1;	/* room for our NUL */
+	b->length = &col->length;
+	b->is_null = &col->is_null;
+	b->error = &col->error;
+}
+
+/* A result handle from the pool, with room for ncols columns. */
+static struct db_rows *
+db_rows_get(unsigned int ncols)
+{
+	struct db_rows	*rows;
+
+	if ((rows = LIST_FIRST(&db_rows_pool)) != NULL)
+		LIST_REMOVE(rows, entry);
+	else
+		rows = xcalloc(1, sizeof *rows);
+	if (rows->cap < ncols) {
+		rows->bind = xreallocarray(rows->bind, ncols,
+		    sizeof *rows->bind);
+		rows->cols = xreallocarray(rows->cols, ncols,
+		    sizeof *rows->cols);
+		memset(rows->cols + rows->cap, 0,
+		    (ncols - rows->cap) * sizeof *rows->cols);
+		rows->cap = ncols;
+	}
+	rows->ncols = ncols;
+	return rows;
+}
+
+/*
+ * Run a query and store its whole result; a handle to read it with
+ * db_fetch() and free with db_rows_free(), or NULL.  Several results may
+ * be open at once, but not two of the same statement.
+ */
+struct db_rows *
+db_query(struct db_stmt *s, const char *types, ...)
+{
+	MYSQL_STMT	*st;
+	MYSQL_FIELD	*fields;
+	struct db_rows	*rows;
+	va_list		 ap;
+	unsigned int	 i, ncols;
+
+	va_start(ap, types);
+	st = db_run(s, __func__, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return NULL;
+	if ((ncols = mysql_stmt_field_count(st)) == 0) {
+		db_set_error(CR_NO_STMT_METADATA, "statement returns no rows");
+		log_warnx("%s: %s (%.80s)", __func__, db_last_error, s->sql);
+		return NULL;
+	}
+	if (mysql_stmt_store_result(st) != 0) {
+		db_failed(__func__, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    s->sql);
+		return NULL;
+	}
+
+	fields = mariadb_stmt_fetch_fields(st);
+	rows = db_rows_get(ncols);
+	rows->owner = s;
+	rows->stmt = st;
+	for (i = 0; i < ncols; i++) {
+		db_col_reserve(&rows->cols[i], (size_t)fields[i].max_length + 1);
+		db_col_bind(&rows->bind[i], &rows->cols[i]);
+	}
+	LIST_INSERT_HEAD(&db_rows_open, rows, entry);
+	if (mysql_stmt_bind_result(st, rows->bind) != 0) {
+		db_failed(__func__, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    s->sql);
+		db_rows_free(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+/*
+ * Fetch again the columns of the current row that did not fit their
+ * buffer (max_length is only an estimate for some types), and keep the
+ * bigger buffers bound for the rows after it.
+ */
+static int
+db_rows_refetch(struct db_rows *rows)
+{
+	struct db_col	*col;
+	unsigned int	 i;
+
+	for (i = 0; i < rows->ncols; i++) {
+		col = &rows->cols[i];
+		if (!col->error)
+			continue;
+		db_col_reserve(col, (size_t)col->length + 1);
+		db_col_bind(&rows->bind[i], col);
+		if (mysql_stmt_fetch_column(rows->stmt, &rows->bind[i], i,
+		    0) != 0)
+			goto fail;
+	}
+	if (mysql_stmt_bind_result(rows->stmt, rows->bind) != 0)
+		goto fail;
+	return 0;
+
+fail:
+	db_failed("db_fetch", mysql_stmt_errno(rows->stmt),
+	    mysql_stmt_error(rows->stmt), rows->owner->sql);
+	return -1;
+}
+
+/* Move to the next row: 1 there is one, 0 no more rows, -1 error. */
+int
+db_fetch(struct db_rows *rows)
+{
+	struct db_col	*col;
+	unsigned int	 i;
+	int		 rc;
+
+	if (rows == NULL)
+		return -1;
+	if (rows->stmt == NULL) {
+		db_set_error(CR_SERVER_LOST, "the connection was lost");
+		return -1;
+	}
+	rc = mysql_stmt_fetch(rows->stmt);
+	if (rc == MYSQL_NO_DATA)
+		return 0;
+	if (rc == MYSQL_DATA_TRUNCATED) {
+		if (db_rows_refetch(rows) == -1)
+			return -1;
+	} else if (rc != 0) {
+		db_failed(__func__, mysql_stmt_errno(rows->stmt),
+		    mysql_stmt_error(rows->stmt), rows->owner->sql);
+		return -1;
+	}
+	for (i = 0; i < rows->ncols; i++) {
+		col = &rows->cols[i];
+		if (!col->is_null)
+			col->buf[col->length] = '\0';
+	}
+	return 1;
+}
+
+/* 1 if a column of the current row is SQL NULL (or out of range). */
+int
+db_is_null(struct db_rows *rows, unsigned int i)
+{
+	return i >= rows->ncols || rows->cols[i].is_null;
+}
+
+/*
+ * A column of the current row as NUL-terminated text (binary columns may
+ * hold NULs: use the length), or NULL for SQL NULL.  Valid until the next
+ * db_fetch() or db_rows_free().
+ */
+const char *
+db_str(struct db_rows *rows, unsigned int i, size_t *len)
+{
+	if (db_is_null(rows, i)) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	if (len != NULL)
+		*len = rows->cols[i].length;
+	return rows->cols[i].buf;
+}
+
+/* A column of the current row as an unsigned integer; NULL is 0. */
+uint64_t
+db_u64(struct db_rows *rows, unsigned int i)
+{
+	if (db_is_null(rows, i))
+		return 0;
+	return strtoull(rows->cols[i].buf, NULL, 10);
+}
+
+/* A column of the current row as a signed integer; NULL is 0. */
+long long
+db_i64(struct db_rows *rows, unsigned int i)
+{
+	if (db_is_null(rows, i))
+		return 0;
+	return strtoll(rows->cols[i].buf, NULL, 10);
+}
+
+/* Free a result (NULL is fine); its statement can be run again. */
+void
+db_rows_free(struct db_rows *rows)
+{
+	unsigned int	i;
+
+	if (rows == NULL)
+		return;
+	if (rows->stmt != NULL)
+		mysql_stmt_free_result(rows->stmt);
+	LIST_REMOVE(rows, entry);
+	rows->owner = NULL;
+	rows->stmt = NULL;
+	for (i = 0; i < rows->cap; i++) {
+		if (rows->cols[i].size > DB_ROWS_KEEP) {
+			free(rows->cols[i].buf);
+			rows->cols[i].buf = NULL;
+			rows->cols[i].size = 0;
+		}
+	}
+	LIST_INSERT_HEAD(&db_rows_pool, rows, entry);
+}
+
+/* Run fixed SQL on a live connection and discard any result. */
+static int
+db_text(const char *func, const char *sql)
+{
+	MYSQL_RES	*res;
+
+	if (mysql_real_query(db, sql, strlen(sql)) != 0) {
+		db_failed(func, mysql_errno(db), mysql_error(db), sql);
+		return -1;
+	}
+	if ((res = mysql_store_result(db)) != NULL)
+		mysql_free_result(res);
+	else if (mysql_field_count(db) != 0) {
+		db_failed(func, mysql_errno(db), mysql_error(db), sql);
+		return -1;
+	}
+	db_last_insert_id = mysql_insert_id(db);
+	return 0;
+}
+
+/*
+ * Run fixed SQL without parameters (migrations, session statements);
+ * never SQL that holds anything a user sent.  0 or -1.
+ */
+int
+db_sql(const char *sql)
+{
+	db_clear_error();
+	if (db_ready(__func__) == -1)
+		return -1;
+	return db_text(__func__, sql);
+}
+
+/*
+ * Start a transaction.  Each db_begin() that returns 0 is ended by exactly
+ * one call of events_txn_end(): 1 after db_commit() succeeds, 0 after
+ * db_rollback(), a failed commit, or the loss of the transaction.
+ */
+int
+db_begin(void)
+{
+	db_clear_error();
+	if (db_txn == DB_TXN_OPEN) {
+		log_warnx("%s: a transaction was left open; rolling it back",
+		    __func__);
+		db_rollback();
+	}
+	db_txn = DB_TXN_NONE;
+	if (db_ready(__func__) == -1 ||
+	    db_text(__func__, "START TRANSACTION") == -1)
+		return -1;
+	db_txn = DB_TXN_OPEN;
+	return 0;
+}
+
+/*
+ * Commit the open transaction; 0, or -1 when it did not commit (it is
+ * over either way: a db_rollback() after a failed commit does nothing).
+ */
+int
+db_commit(void)
+{
+	db_clear_error();
+	if (db_txn != DB_TXN_OPEN) {
+		if (db_txn == DB_TXN_FAILED)
+			db_set_error(db_txn_errno, "the transaction failed");
+		else {
+			db_set_error(CR_COMMANDS_OUT_OF_SYNC,
+			    "no transaction to commit");
+			log_warnx("%s: %s", __func__, db_last_error);
+		}
+		db_txn = DB_TXN_NONE;
+		return -1;
+	}
+	if (db_ready(__func__) == -1 || db_text(__func__, "COMMIT") == -1) {
+		if (db_txn == DB_TXN_OPEN) {
+			/* Refused by the server, connection alive. */
+			db_txn = DB_TXN_NONE;
+			if (mysql_real_query(db, "ROLLBACK", 8) != 0)
+				db_close();
+			events_txn_end(0);
+		}
+		db_txn = DB_TXN_NONE;
+		return -1;
+	}
+	db_txn = DB_TXN_NONE;
+	events_txn_end(1);
+	return 0;
+}
+
+/*
+ * Roll the open transaction back.  Without one (never begun, already
+ * committed, or already failed) it does nothing, so a fail: path may call
+ * it unconditionally.  It keeps db_errno() of the call that failed.
+ */
+void
+db_rollback(void)
+{
+	enum db_txn	was = db_txn;
+	unsigned int	err = db_last_errno;
+	char		msg[MYSQL_ERRMSG_SIZE];
+
+	db_txn = DB_TXN_NONE;
+	if (was != DB_TXN_OPEN)
+		return;
+	if (db != NULL) {
+		snprintf(msg, sizeof msg, "%s", db_last_error);
+		if (db_text(__func__, "ROLLBACK") == 0 && err != 0)
+			db_set_error(err, msg);
+	}
+	events_txn_end(0);
+}

@@ -1,0 +1,276 @@
+/*
+ * hub.c: the memory the master shares with its workers, set up before the
+ * first fork.  It holds one slot per worker (pid, database connection id,
+ * wake-up eventfd, the number it has drawn but not finished) and the event
+ * sequencer's counter.
+ *
+ * The sequencer hands out numbers under one process-shared mutex.  A worker
+ * runs one transaction at a time, so its slot remembers the lowest number
+ * its open transaction drew; the watermark, below which every number is
+ * finished, is the counter capped by the lowest pending number of any slot.
+ * Drawing and recording happen under the same lock the watermark is read
+ * under, so no reader ever sees a drawn number that is not yet pending.
+ */
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+struct hub_slot {
+	_Atomic int		 used;
+	_Atomic pid_t		 pid;
+	_Atomic uint64_t	 seq_pending;
+	_Atomic unsigned long	 thread_id;
+	_Atomic int		 hashes_held;
+	int			 wake_fd;
+};
+
+struct hub {
+	pthread_mutex_t		 lock;
+	uint64_t		 seq_last;	/* the last number drawn */
+	int			 seq_ready;	/* seq_last resumed from the db */
+	sem_t			 hash_sem;	/* password hashes at once */
+	struct hub_slot		 slots[HUB_SLOTS];
+};
+
+struct hub	*hub;
+static int	 hub_self_slot = -1;
+
+/* Map the shared memory and create the per-slot eventfds. */
+void
+hub_init(void)
+{
+	pthread_mutexattr_t	attr;
+	int			i;
+
+	hub = mmap(NULL, sizeof *hub, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (hub == MAP_FAILED)
+		fatal("hub: mmap");
+	memset(hub, 0, sizeof *hub);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (pthread_mutex_init(&hub->lock, &attr) != 0)
+		fatalx("hub: pthread_mutex_init failed");
+	pthread_mutexattr_destroy(&attr);
+	if (sem_init(&hub->hash_sem, 1, (unsigned int)cfg->max_hashes) == -1)
+		fatal("hub: sem_init");
+	for (i = 0; i < HUB_SLOTS; i++) {
+		hub->slots[i].wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (hub->slots[i].wake_fd == -1)
+			fatal("hub: eventfd");
+	}
+}
+
+/* Take the hub lock, recovering it if its holder died. */
+static void
+hub_lock(void)
+{
+	int	rc;
+
+	rc = pthread_mutex_lock(&hub->lock);
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(&hub->lock);
+	else if (rc != 0)
+		fatalx("hub: lock failed: %s", strerror(rc));
+}
+
+/* Release the hub lock. */
+static void
+hub_unlock(void)
+{
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* Claim a free slot for a new worker; its index, or -1 if none is free. */
+int
+hub_slot_claim(pid_t pid)
+{
+	int	i;
+
+	for (i = 0; i < HUB_SLOTS; i++) {
+		if (!atomic_load(&hub->slots[i].used)) {
+			atomic_store(&hub->slots[i].used, 1);
+			atomic_store(&hub->slots[i].pid, pid);
+			atomic_store(&hub->slots[i].seq_pending, 0);
+			atomic_store(&hub->slots[i].thread_id, 0);
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Record the pid of the worker in a slot. */
+void
+hub_slot_set_pid(int slot, pid_t pid)
+{
+	atomic_store(&hub->slots[slot].pid, pid);
+}
+
+/* The pid of the worker in a slot, 0 when it has none. */
+pid_t
+hub_slot_pid(int slot)
+{
+	return atomic_load(&hub->slots[slot].pid);
+}
+
+/*
+ * Free a dead worker's slot, finishing its pending number.  The master
+ * calls it only once that worker's database connection is gone.
+ */
+void
+hub_slot_release(int slot)
+{
+	hub_lock();
+	/* Give back the hashing permits a dead worker held. */
+	while (atomic_load(&hub->slots[slot].hashes_held) > 0) {
+		atomic_fetch_sub(&hub->slots[slot].hashes_held, 1);
+		sem_post(&hub->hash_sem);
+	}
+	atomic_store(&hub->slots[slot].seq_pending, 0);
+	atomic_store(&hub->slots[slot].thread_id, 0);
+	atomic_store(&hub->slots[slot].pid, 0);
+	atomic_store(&hub->slots[slot].used, 0);
+	hub_unlock();
+}
+
+/* The slot of this worker process, or -1 outside a worker. */
+int
+hub_self(void)
+{
+	return hub_self_slot;
+}
+
+/* Tell the hub which slot this process runs in. */
+void
+hub_set_self(int slot)
+{
+	hub_self_slot = slot;
+}
+
+/* Record this worker's current database connection id. */
+void
+hub_set_thread_id(unsigned long id)
+{
+	if (hub != NULL && hub_self_slot >= 0)
+		atomic_store(&hub->slots[hub_self_slot].thread_id, id);
+}
+
+/* The database connection id of the worker in a slot. */
+unsigned long
+hub_thread_id(int slot)
+{
+	return atomic_load(&hub->slots[slot].thread_id);
+}
+
+/* The number a slot's open transaction drew first, 0 if none. */
+uint64_t
+hub_seq_pending(int slot)
+{
+	return atomic_load(&hub->slots[slot].seq_pending);
+}
+
+/* Whether the counter has been resumed from the database yet. */
+int
+hub_seq_ready(void)
+{
+	int	ready;
+
+	hub_lock();
+	ready = hub->seq_ready;
+	hub_unlock();
+	return ready;
+}
+
+/* Resume the counter above value (the largest number in the database). */
+void
+hub_seq_start(uint64_t value)
+{
+	hub_lock();
+	if (!hub->seq_ready || value > hub->seq_last)
+		hub->seq_last = value;
+	hub->seq_ready = 1;
+	hub_unlock();
+}
+
+/* Draw the next number for this worker's open transaction; 0 if not ready. */
+uint64_t
+hub_seq_draw(void)
+{
+	struct hub_slot	*s = &hub->slots[hub_self_slot];
+	uint64_t	 n = 0;
+
+	hub_lock();
+	if (hub->seq_ready) {
+		n = ++hub->seq_last;
+		if (atomic_load(&s->seq_pending) == 0)
+			atomic_store(&s->seq_pending, n);
+	}
+	hub_unlock();
+	return n;
+}
+
+/* Finish the numbers a slot's transaction drew (committed or not). */
+void
+hub_seq_finish(int slot)
+{
+	atomic_store(&hub->slots[slot].seq_pending, 0);
+}
+
+/* The watermark: every number at or below it is finished. */
+uint64_t
+hub_seq_watermark(void)
+{
+	uint64_t	wm, p;
+	int		i;
+
+	hub_lock();
+	wm = hub->seq_last;
+	for (i = 0; i < HUB_SLOTS; i++) {
+		p = atomic_load(&hub->slots[i].seq_pending);
+		if (p != 0 && p - 1 < wm)
+			wm = p - 1;
+	}
+	hub_unlock();
+	return wm;
+}
+
+/* Wait up to ms for a password-hashing permit; 0, or -1 when none came. */
+int
+hub_hash_acquire(int ms)
+{
+	struct timespec	ts;
+
+	if (hub == NULL || hub_self_slot < 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	while (sem_timedwait(&hub->hash_sem, &ts) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	atomic_fetch_add(&hub->slots[hub_self_slot].hashes_held, 1);
+	return 0;
+}
+
+/* Give back a password-hashing permit. */
+void
+hub_hash_release(void)
+{
+	if (hub == NULL || hub_self_slot < 0)
+		return;
+	atomic_fetch_sub(&hub->slots[hub_self_slot].hashes_held, 1);
+	sem_post(&hub->hash_sem);
+}

@@ -1,0 +1,496 @@
+/*
+ * migrate.c: brings the schema up to date.  The sql directory holds files
+ * named NNN_name.sql; each one schema_version does not list yet is applied
+ * in the order of its number and then recorded there.  A file is split
+ * into statements at every line that ends in ';' (lines starting with
+ * "--" are skipped), so migrations hold plain statements: no procedures,
+ * no triggers, no ';' at the end of a line inside a statement.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define MIGRATE_FILE_MAX	(4 * 1024 * 1024)
+#define MIGRATE_LOCK_WAIT	60	/* seconds to wait for another run */
+
+/* One migration file. */
+struct migration {
+	unsigned int	 version;
+	char		*name;		/* the file name, 001_initial.sql */
+	char		*path;
+};
+
+/* The applied versions, ascending. */
+struct migrate_applied {
+	unsigned int	*versions;
+	size_t		 n;
+};
+
+static const char migrate_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INT UNSIGNED NOT NULL,"
+    " name VARCHAR(255) COLLATE utf8mb4_bin NOT NULL,"
+    " applied_at DATETIME(3) NOT NULL,"
+    " PRIMARY KEY (version)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
+
+static struct db_stmt q_table_exists = DB_STMT(
+    "SELECT COUNT(*) FROM information_schema.TABLES"
+    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_version'");
+static struct db_stmt q_applied = DB_STMT(
+    "SELECT version FROM schema_version ORDER BY version");
+static struct db_stmt q_record = DB_STMT(
+    "INSERT INTO schema_version (version, name, applied_at)"
+    " VALUES (?, ?, UTC_TIMESTAMP(3))");
+static struct db_stmt q_lock = DB_STMT(
+    "SELECT GET_LOCK('sohbet.migrate', ?)");
+static struct db_stmt q_unlock = DB_STMT(
+    "SELECT RELEASE_LOCK('sohbet.migrate')");
+
+/* Order migrations by number. */
+static int
+migrate_compare(const void *a, const void *b)
+{
+	const struct migration	*ma = a, *mb = b;
+
+	if (ma->version != mb->version)
+		return ma->version < mb->version ? -1 : 1;
+	return 0;
+}
+
+/* The number of a migration file name (NNN_name.sql), or 0 if it is not. */
+static unsigned int
+migrate_parse_name(const char *name)
+{
+	const char	*p = name;
+	unsigned long	 v = 0;
+	size_t		 len = strlen(name);
+
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p)) {
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 999999)
+			return 0;
+		p++;
+	}
+	if (*p != '_' || len < 5 || strcmp(name + len - 4, ".sql") != 0 ||
+	    (size_t)(p - name) + 1 >= len - 4)
+		return 0;
+	return (unsigned int)v;
+}
+
+/* Free a list of migrations. */
+static void
+migrate_list_free(struct migration *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(list[i].name);
+		free(list[i].path);
+	}
+	free(list);
+}
+
+/*
+ * List the migration files of a directory, sorted by number; the caller
+ * frees the list with migrate_list_free().  0 or -1.
+ */
+static int
+migrate_list(const char *dir, struct migration **out, size_t *count)
+{
+	DIR			*d;
+	struct dirent		*de;
+	struct migration	*list = NULL;
+	size_t			 n = 0, cap = 0, i;
+	unsigned int		 v;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("migrations: %s", dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((v = migrate_parse_name(de->d_name)) == 0)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			list = xreallocarray(list, cap, sizeof *list);
+		}
+		list[n].version = v;
+		list[n].name = xstrdup(de->d_name);
+		xasprintf(&list[n].path, "%s/%s", dir, de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n == 0) {
+		log_warnx("migrations: no NNN_name.sql files in %s", dir);
+		free(list);
+		return -1;
+	}
+	qsort(list, n, sizeof *list, migrate_compare);
+	for (i = 1; i < n; i++) {
+		if (list[i].version == list[i - 1].version) {
+			log_warnx("migrations: %s and %s have the same number",
+			    list[i - 1].path, list[i].path);
+			migrate_list_free(list, n);
+			return -1;
+		}
+	}
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+/* Read the versions schema_version lists (none if it does not exist). */
+static int
+migrate_read_applied(struct migrate_applied *ap)
+{
+	struct db_rows	*rows;
+	size_t		 cap = 0;
+	int		 rc, exists;
+
+	ap->versions = NULL;
+	ap->n = 0;
+	if ((rows = db_query(&q_table_exists, "")) == NULL)
+		return -1;
+	rc = db_fetch(rows);
+	exists = rc == 1 && db_u64(rows, 0) != 0;
+	db_rows_free(rows);
+	if (rc != 1)
+		return -1;
+	if (!exists)
+		return 0;
+
+	if ((rows = db_query(&q_applied, "")) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		if (ap->n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ap->versions = xreallocarray(ap->versions, cap,
+			    sizeof *ap->versions);
+		}
+		ap->versions[ap->n++] = (unsigned int)db_u64(rows, 0);
+	}
+	db_rows_free(rows);
+	if (rc == -1) {
+		free(ap->versions);
+		ap->versions = NULL;
+		ap->n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if a version is among the applied ones. */
+static int
+migrate_is_applied(const struct migrate_applied *ap, unsigned int version)
+{
+	size_t	i;
+
+	for (i = 0; i < ap->n; i++) {
+		if (ap->versions[i] == version)
+			return 1;
+	}
+	return 0;
+}
+
+/* Warn about applied versions this sql directory has no file for. */
+static void
+migrate_check_unknown(const struct migrate_applied *ap,
+    const struct migration *list, size_t n, const char *dir)
+{
+	size_t	i, j;
+
+	for (i = 0; i < ap->n; i++) {
+		for (j = 0; j < n; j++) {
+			if (list[j].version == ap->versions[i])
+				break;
+		}
+		if (j == n)
+			log_warnx("migrations: the database has version %u,"
+			    " which %s lacks (is this sohbet older than its"
+			    " database?)", ap->versions[i], dir);
+	}
+}
+
+/* Read a whole file into a NUL-terminated buffer the caller frees. */
+static char *
+migrate_read_file(const char *path)
+{
+	FILE		*f;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == -1) {
+		log_warn("%s", path);
+		goto fail;
+	}
+	if (st.st_size > MIGRATE_FILE_MAX) {
+		log_warnx("%s: larger than %d bytes", path, MIGRATE_FILE_MAX);
+		goto fail;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	len = fread(buf, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		log_warn("%s", path);
+		free(buf);
+		buf = NULL;
+		goto fail;
+	}
+	buf[len] = '\0';
+fail:
+	fclose(f);
+	return buf;
+}
+
+/* Run one statement of a migration, naming the file and line on error. */
+static int
+migrate_statement(const struct migration *m, char *sql, unsigned int line,
+    unsigned int done)
+{
+	char	*p = sql;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0')
+		return 0;
+	if (db_sql(p) == 0)
+		return 0;
+	log_warnx("%s: the statement at line %u failed: %s (MySQL error %d)",
+	    m->path, line, db_errstr(), db_errno());
+	if (done > 0)
+		log_warnx("%s: its %u statement%s before it stay applied (DDL"
+		    " commits at once); repair the database, then migrate"
+		    " again", m->name, done, done == 1 ? "" : "s");
+	return -1;
+}
+
+/*
+ * Apply one migration file: every statement in turn, then its
+ * schema_version row.  0 or -1.
+ */
+static int
+migrate_apply(const struct migration *m)
+{
+	char		*text, *line, *next, *end, *sql = NULL;
+	size_t		 len = 0, cap = 0, n;
+	unsigned int	 lineno = 0, start = 0, done = 0;
+	int		 rc = -1;
+
+	if ((text = migrate_read_file(m->path)) == NULL)
+		return -1;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		n = strlen(line);
+		while (isspace((unsigned char)*line)) {
+			line++;
+			n--;
+		}
+		if (n == 0 || strncmp(line, "--", 2) == 0)
+			continue;
+		end = line + n;
+		while (end > line && isspace((unsigned char)end[-1]))
+			end--;
+		if (len == 0)
+			start = lineno;
+		if (len + n + 2 > cap) {
+			cap = (len + n + 2) * 2;
+			sql = xreallocarray(sql, cap, 1);
+		}
+		memcpy(sql + len, line, (size_t)(end - line));
+		len += (size_t)(end - line);
+		if (end[-1] != ';') {
+			sql[len++] = '\n';
+			continue;
+		}
+		sql[len - 1] = '\0';
+		if (migrate_statement(m, sql, start, done) == -1)
+			goto fail;
+		done++;
+		len = 0;
+	}
+	if (len > 0) {
+		sql[len] = '\0';
+		if (migrate_statement(m, sql, start, done) == -1)
+			goto fail;
+	}
+	if (db_exec(&q_record, "us", (uint64_t)m->version, m->name) != 1) {
+		log_warnx("%s: applied, but recording it in schema_version"
+		    " failed: %s", m->name, db_errstr());
+		goto fail;
+	}
+	rc = 0;
+fail:
+	free(sql);
+	free(text);
+	return rc;
+}
+
+/*
+ * Take the named lock that keeps two migrations (two hosts' installs)
+ * from running at once: 1 taken, 0 not available on this server, -1 busy.
+ */
+static int
+migrate_lock(void)
+{
+	struct db_rows	*rows;
+	int		 rc = 0;
+
+	if ((rows = db_query(&q_lock, "d", MIGRATE_LOCK_WAIT)) == NULL ||
+	    db_fetch(rows) != 1 || db_is_null(rows, 0)) {
+		log_warnx("migrations: GET_LOCK unavailable; make sure no"
+		    " other migration runs at the same time");
+		goto done;
+	}
+	if (db_u64(rows, 0) == 1)
+		rc = 1;
+	else {
+		log_warnx("migrations: another migration has been running for"
+		    " %d seconds", MIGRATE_LOCK_WAIT);
+		rc = -1;
+	}
+done:
+	db_rows_free(rows);
+	return rc;
+}
+
+/* Release the named lock. */
+static void
+migrate_unlock(void)
+{
+	struct db_rows	*rows;
+
+	if ((rows = db_query(&q_unlock, "")) != NULL)
+		db_fetch(rows);
+	db_rows_free(rows);
+}
+
+/*
+ * Connect for migrating: without a read timeout, since DDL on big tables
+ * takes as long as it takes (a human runs this and can stop it).
+ */
+static int
+migrate_connect(void)
+{
+	int	saved = cfg->db_read_timeout, rc;
+
+	db_disconnect();
+	cfg->db_read_timeout = 0;
+	rc = db_connect();
+	cfg->db_read_timeout = saved;
+	return rc;
+}
+
+/*
+ * Apply the pending migrations of sqldir, in order, recording each one;
+ * the connection stays open.  0, or -1 after naming what failed.
+ */
+int
+migrate_run(const char *sqldir)
+{
+	struct migration	*list;
+	struct migrate_applied	 ap = { NULL, 0 };
+	size_t			 n, i;
+	unsigned int		 applied = 0, latest = 0;
+	int			 locked = 0, rc = -1;
+
+	if (migrate_list(sqldir, &list, &n) == -1)
+		return -1;
+	if (migrate_connect() == -1) {
+		log_warnx("migrations: cannot connect to the database");
+		goto fail;
+	}
+	if (db_sql(migrate_table_sql) == -1)
+		goto fail;
+	if ((locked = migrate_lock()) == -1)
+		goto fail;
+	if (migrate_read_applied(&ap) == -1)
+		goto fail;
+	migrate_check_unknown(&ap, list, n, sqldir);
+
+	for (i = 0; i < n; i++) {
+		if (migrate_is_applied(&ap, list[i].version))
+			continue;
+		log_info("applying %s", list[i].path);
+		if (migrate_apply(&list[i]) == -1) {
+			log_warnx("migrations: stopped at %s; later ones were"
+			    " not applied", list[i].name);
+			goto fail;
+		}
+		applied++;
+	}
+	for (i = 0; i < ap.n; i++) {
+		if (ap.versions[i] > latest)
+			latest = ap.versions[i];
+	}
+	if (applied > 0 && list[n - 1].version > latest)
+		latest = list[n - 1].version;
+	if (applied == 0)
+		log_info("schema is up to date at version %u; nothing to apply",
+		    latest);
+	else
+		log_info("applied %u migration%s; schema at version %u",
+		    applied, applied == 1 ? "" : "s", latest);
+	rc = 0;
+fail:
+	if (locked == 1)
+		migrate_unlock();
+	free(ap.versions);
+	migrate_list_free(list, n);
+	return rc;
+}
+
+/* Count the migrations of sqldir not applied yet.  0 or -1. */
+int
+migrate_pending(const char *sqldir, int *count)
+{
+	struct migration	*list;
+	struct migrate_applied	 ap;
+	size_t			 n, i;
+	int			 rc = -1;
+
+	if (migrate_list(sqldir, &list, &n) == -1)
+		return -1;
+	if (db_connect() == -1 || migrate_read_applied(&ap) == -1)
+		goto fail;
+	migrate_check_unknown(&ap, list, n, sqldir);
+	*count = 0;
+	for (i = 0; i < n; i++) {
+		if (!migrate_is_applied(&ap, list[i].version))
+			(*count)++;
+	}
+	free(ap.versions);
+	rc = 0;
+fail:
+	migrate_list_free(list, n);
+	return rc;
+}
+
+/* The highest applied version (0 for an empty database).  0 or -1. */
+int
+migrate_version(unsigned int *version)
+{
+	struct migrate_applied	ap;
+
+	if (db_connect() == -1 || migrate_read_applied(&ap) == -1)
+		return -1;
+	*version = ap.n > 0 ? ap.versions[ap.n - 1] : 0;
+	free(ap.versions);
+	return 0;
+}

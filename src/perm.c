@@ -1,0 +1,262 @@
+/*
+ * perm.c: the permission model (API.md, Roles and permissions).  A member's
+ * permissions are the union of the default role and their roles; the owner
+ * and holders of administrator have all.  Rank is the highest position
+ * among a member's roles; the owner outranks everyone.  Every endpoint asks
+ * this file; none re-implements a rule.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+static const char *const perm_names[PERM_COUNT] = {
+	"administrator", "manage_server", "manage_roles", "manage_channels",
+	"kick_members", "create_invite", "change_nickname",
+	"manage_nicknames", "view_channels", "send_messages",
+	"manage_messages",
+};
+
+static struct db_stmt q_member = DB_STMT(
+    "SELECT s.owner_id, m.user_id IS NOT NULL FROM servers s"
+    " LEFT JOIN server_members m ON m.server_id = s.id AND m.user_id = ?"
+    " WHERE s.id = ?");
+static struct db_stmt q_roles = DB_STMT(
+    "SELECT r.permissions, r.position, r.is_default FROM roles r"
+    " LEFT JOIN server_member_roles mr ON mr.role_id = r.id"
+    " AND mr.server_id = r.server_id AND mr.user_id = ?"
+    " WHERE r.server_id = ? AND (r.is_default OR mr.user_id IS NOT NULL)");
+
+/* The name of one permission bit's index. */
+const char *
+perm_name(unsigned int i)
+{
+	return i < PERM_COUNT ? perm_names[i] : NULL;
+}
+
+/* The bit of a permission name (with its length), or 0 if unknown. */
+uint32_t
+perm_bit(const char *name, size_t len)
+{
+	unsigned int	i;
+
+	for (i = 0; i < PERM_COUNT; i++) {
+		if (strlen(perm_names[i]) == len &&
+		    memcmp(perm_names[i], name, len) == 0)
+			return 1u << i;
+	}
+	return 0;
+}
+
+/* Parse a JSON array of permission names; -1 if any is not one. */
+int
+perm_parse(const struct json *arr, uint32_t *out)
+{
+	uint32_t	bits = 0, bit;
+	size_t		i;
+
+	if (arr == NULL || arr->type != JSON_ARRAY)
+		return -1;
+	for (i = 0; i < arr->count; i++) {
+		if (arr->items[i]->type != JSON_STRING ||
+		    (bit = perm_bit(arr->items[i]->text,
+		    arr->items[i]->len)) == 0)
+			return -1;
+		bits |= bit;
+	}
+	*out = bits;
+	return 0;
+}
+
+/* Parse a stored permissions column (a JSON array of names). */
+uint32_t
+perm_parse_text(const char *text, size_t len)
+{
+	struct json	*wrapped;
+	char		*doc;
+	uint32_t	 bits = 0;
+
+	/* json_parse wants an object: wrap the array. */
+	xasprintf(&doc, "{\"p\":%.*s}", (int)len, text);
+	if (json_parse(doc, strlen(doc), &wrapped) == 0) {
+		if (perm_parse(json_get(wrapped, "p"), &bits) == -1)
+			log_warnx("%s: bad stored permissions", __func__);
+		json_free(wrapped);
+	}
+	free(doc);
+	return bits;
+}
+
+/* Write permission bits as a JSON array of names, in canonical order. */
+void
+perm_gen(yajl_gen g, uint32_t bits)
+{
+	unsigned int	i;
+
+	yajl_gen_array_open(g);
+	for (i = 0; i < PERM_COUNT; i++) {
+		if (bits & (1u << i))
+			json_gen_str(g, perm_names[i]);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* Serialise permission bits to a newly allocated JSON array text. */
+char *
+perm_to_text(uint32_t bits)
+{
+	yajl_gen	 g;
+	const char	*text;
+	size_t		 len;
+	char		*out;
+
+	g = json_gen_new();
+	perm_gen(g, bits);
+	text = json_gen_text(g, &len);
+	out = xstrndup(text, len);
+	yajl_gen_free(g);
+	return out;
+}
+
+/* Add the member's roles to m: permissions and rank. */
+static int
+perm_load_roles(struct member *m)
+{
+	struct db_rows	*rows;
+	const char	*text;
+	size_t		 len;
+	int		 rc;
+
+	if ((rows = db_query(&q_roles, "uu", m->user_id, m->server_id)) ==
+	    NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		text = db_str(rows, 0, &len);
+		if (text != NULL)
+			m->perms |= perm_parse_text(text, len);
+		if (db_u64(rows, 2) == 0 && db_i64(rows, 1) > m->rank)
+			m->rank = (int)db_i64(rows, 1);
+	}
+	db_rows_free(rows);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Load what a user may do in a server.  1 if they are a member, 0 if the
+ * server does not exist or they are not in it, -1 on a database error.
+ */
+int
+perm_load(uint64_t server_id, uint64_t user_id, struct member *m)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	memset(m, 0, sizeof *m);
+	m->server_id = server_id;
+	m->user_id = user_id;
+	if ((rows = db_query(&q_member, "uu", user_id, server_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1) {
+		m->owner_id = db_u64(rows, 0);
+		m->is_member = db_u64(rows, 1) != 0;
+	}
+	db_rows_free(rows);
+	if (rc != 1)
+		return rc;
+	if (!m->is_member)
+		return 0;
+	if (perm_load_roles(m) == -1)
+		return -1;
+	if (m->owner_id == user_id) {
+		m->rank = INT_MAX;
+		m->perms = PERM_ALL;
+	} else if (m->perms & PERM_ADMINISTRATOR)
+		m->perms = PERM_ALL;
+	return 1;
+}
+
+/* Whether the member holds every permission in need. */
+int
+perm_has(const struct member *m, uint32_t need)
+{
+	return (m->perms & need) == need;
+}
+
+/* Whether the member is the server's owner. */
+int
+perm_is_owner(const struct member *m)
+{
+	return m->owner_id == m->user_id;
+}
+
+/* Whether actor outranks target (the owner outranks all, none the owner). */
+int
+perm_outranks(const struct member *actor, const struct member *target)
+{
+	if (perm_is_owner(target))
+		return 0;
+	if (perm_is_owner(actor))
+		return 1;
+	return actor->rank > target->rank;
+}
+
+/* Whether actor may create, edit, assign or remove a role at position. */
+int
+perm_may_manage_role(const struct member *actor, int position)
+{
+	return perm_is_owner(actor) || position < actor->rank;
+}
+
+/* Whether actor may grant these permissions (only ones they hold). */
+int
+perm_may_grant(const struct member *actor, uint32_t bits)
+{
+	return perm_is_owner(actor) || (actor->perms & bits) == bits;
+}
+
+/* The permission name for a message naming what is missing. */
+static const char *
+perm_first_name(uint32_t bits)
+{
+	unsigned int	i;
+
+	for (i = 0; i < PERM_COUNT; i++) {
+		if (bits & (1u << i))
+			return perm_names[i];
+	}
+	return "permission";
+}
+
+/*
+ * Load the caller's membership of a server and check need: 0, or -1 with
+ * 404 (not a member, or no such server), 403 missing_permission or 503
+ * answered.
+ */
+int
+perm_require(struct request *req, uint64_t server_id, uint32_t need,
+    struct member *m)
+{
+	int	rc;
+
+	if ((rc = perm_load(server_id, req->user_id, m)) == -1) {
+		response_db_error(req);
+		return -1;
+	}
+	if (rc == 0) {
+		response_not_found(req, "server");
+		return -1;
+	}
+	return perm_check(req, m, need);
+}
+
+/* Check a loaded member holds need: 0, or -1 with 403 answered. */
+int
+perm_check(struct request *req, const struct member *m, uint32_t need)
+{
+	if (perm_has(m, need))
+		return 0;
+	response_error(req, 403, "missing_permission", "You need the %s "
+	    "permission", perm_first_name(need & ~m->perms));
+	return -1;
+}

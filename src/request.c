@@ -1,0 +1,222 @@
+/*
+ * request.c: one FastCGI request: accepting it, reading its parameters and
+ * body, the query string, and finishing it.  Each request lives on the heap
+ * and never moves, since libfcgi keeps pointers into it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define REQUEST_DRAIN_MAX	(16 * 1024 * 1024)
+
+/* Allocate a request that will accept on the given listen socket. */
+struct request *
+request_new(int listen_fd)
+{
+	struct request	*req;
+
+	req = xcalloc(1, sizeof *req);
+	if (FCGX_InitRequest(&req->fcgi, listen_fd, 0) != 0)
+		fatalx("FCGX_InitRequest failed");
+	return req;
+}
+
+/*
+ * Accept one connection and read its parameters: 0, -EAGAIN when another
+ * worker took it, or another negative errno.
+ */
+int
+request_accept(struct request *req)
+{
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	return FCGX_Accept_r(&req->fcgi);
+}
+
+/* Return a CGI parameter such as "HTTP_AUTHORIZATION", or NULL. */
+const char *
+request_param(struct request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi.envp);
+}
+
+/* Value of one hex digit, or -1. */
+static int
+request_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode len bytes into a new string (plus_space: '+' is a space);
+ * NULL if an escape is malformed or decodes to NUL.
+ */
+static char *
+request_decode(const char *s, size_t len, int plus_space)
+{
+	char	*out, *o;
+	size_t	 i;
+	int	 hi, lo;
+
+	o = out = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= len)
+				goto fail;
+			if ((hi = request_hex(s[i + 1])) == -1 ||
+			    (lo = request_hex(s[i + 2])) == -1 ||
+			    (hi == 0 && lo == 0))
+				goto fail;
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus_space)
+			*o++ = ' ';
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+/* Read the body up to BODY_MAX, draining and flagging anything past it. */
+static int
+request_read_body(struct request *req)
+{
+	const char	*cl;
+	char		 discard[8192];
+	size_t		 cap, total = 0;
+	int		 n;
+
+	cl = request_param(req, "CONTENT_LENGTH");
+	cap = cl != NULL ? strtoul(cl, NULL, 10) : 0;
+	if (cap > BODY_MAX) {
+		req->body_too_large = 1;
+		cap = 0;
+	}
+	req->body = xmalloc(cap + 1);
+	while (req->body_len < cap && (n = FCGX_GetStr(req->body +
+	    req->body_len, (int)(cap - req->body_len), req->fcgi.in)) > 0)
+		req->body_len += (size_t)n;
+	req->body[req->body_len] = '\0';
+	/* Drain the rest so that closing does not reset the connection. */
+	while (total < REQUEST_DRAIN_MAX && (n = FCGX_GetStr(discard,
+	    sizeof discard, req->fcgi.in)) > 0) {
+		total += (size_t)n;
+		req->body_too_large = 1;
+	}
+	return 0;
+}
+
+/* Read the method, path, query and body of an accepted request. */
+int
+request_read(struct request *req)
+{
+	const char	*uri, *q;
+
+	req->method = request_param(req, "REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	if ((uri = request_param(req, "REQUEST_URI")) == NULL &&
+	    (uri = request_param(req, "DOCUMENT_URI")) == NULL)
+		uri = "/";
+	q = strchr(uri, '?');
+	req->path = request_decode(uri, q != NULL ? (size_t)(q - uri) :
+	    strlen(uri), 0);
+	if (q != NULL)
+		req->query = xstrdup(q + 1);
+	else if ((q = request_param(req, "QUERY_STRING")) != NULL)
+		req->query = xstrdup(q);
+	return request_read_body(req);
+}
+
+/* Split the query string into decoded name/value pairs, once. */
+static void
+request_parse_query(struct request *req)
+{
+	const char	*p, *end, *eq;
+	char		*name, *value;
+
+	req->query_parsed = 1;
+	if (req->query == NULL)
+		return;
+	for (p = req->query; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = p + strcspn(p, "&");
+		if (end == p)
+			continue;
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL)
+			eq = end;
+		name = request_decode(p, (size_t)(eq - p), 1);
+		value = request_decode(eq < end ? eq + 1 : end,
+		    eq < end ? (size_t)(end - eq - 1) : 0, 1);
+		if (name == NULL || value == NULL) {
+			/* Undecodable pairs are kept with no value. */
+			free(value);
+			value = NULL;
+			if (name == NULL)
+				continue;
+		}
+		req->query_pairs = xreallocarray(req->query_pairs,
+		    2 * (req->nquery + 1), sizeof *req->query_pairs);
+		req->query_pairs[2 * req->nquery] = name;
+		req->query_pairs[2 * req->nquery + 1] = value != NULL ? value :
+		    xstrdup("\x01");
+		req->nquery++;
+	}
+}
+
+/*
+ * Return the decoded value of a query parameter (the first if repeated),
+ * "" when it has none, or NULL when absent.  An undecodable value reads as
+ * "\x01", which no parameter accepts.
+ */
+const char *
+request_query(struct request *req, const char *name)
+{
+	size_t	i;
+
+	if (!req->query_parsed)
+		request_parse_query(req);
+	for (i = 0; i < req->nquery; i++) {
+		if (strcmp(req->query_pairs[2 * i], name) == 0)
+			return req->query_pairs[2 * i + 1];
+	}
+	return NULL;
+}
+
+/* Close the connection without waiting on nginx and free the request. */
+void
+request_finish(struct request *req)
+{
+	FCGX_Detach(&req->fcgi);
+	FCGX_Finish_r(&req->fcgi);
+	request_free(req);
+}
+
+/* Free a request and everything it owns. */
+void
+request_free(struct request *req)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nargs; i++)
+		free(req->args[i]);
+	for (i = 0; i < 2 * req->nquery; i++)
+		free(req->query_pairs[i]);
+	free(req->query_pairs);
+	json_free(req->json);
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	free(req);
+}

@@ -1,0 +1,416 @@
+/*
+ * sohbet.h: the shared types and prototypes of sohbetd and sohbetctl,
+ * grouped by the file that defines them.
+ */
+#ifndef SOHBET_H
+#define SOHBET_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <fcgiapp.h>
+#include <yajl/yajl_gen.h>
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) && ((tvar) = TAILQ_NEXT(var, field), 1);		\
+	    (var) = (tvar))
+#endif
+
+#define API_PREFIX		"/api/v1"
+#define BODY_MAX		(64 * 1024)
+#define JSON_DEPTH_MAX		16
+#define ROUTE_ARGS_MAX		4
+#define HUB_SLOTS		64
+#define ID_JSON_MAX		((uint64_t)1 << 53)
+
+#define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
+#define NORETURN		__attribute__((noreturn))
+
+/* config.c */
+struct config {
+	char		*path;
+
+	/* [database] */
+	char		*db_host;
+	unsigned int	 db_port;
+	char		*db_socket;
+	char		*db_user;
+	char		*db_password;
+	char		*db_name;
+	int		 db_connect_timeout;	/* seconds */
+	int		 db_read_timeout;
+	int		 db_write_timeout;
+
+	/* [server] */
+	char		*listen;	/* unix path or host:port; NULL: fd 0 */
+	int		 workers;	/* 0: one per CPU */
+	int		 shutdown_timeout;
+	char		*user;		/* drop privileges to this user */
+	char		*pidfile;
+	int		 max_parked;	/* parked long-polls per worker */
+
+	/* [auth] */
+	char		*token_key;	/* at least 32 bytes */
+	int		 access_ttl;	/* seconds */
+	int		 refresh_ttl_days;
+	uint64_t	 scrypt_n;
+	uint32_t	 scrypt_r;
+	uint32_t	 scrypt_p;
+	int		 max_hashes;	/* concurrent scrypt hashes per host */
+	int		 max_failed_logins;	/* per account and hour */
+
+	/* [events] */
+	char		*sequencer;	/* "shm" or "db" */
+	int		 retention_days;
+	int		 cluster_poll_ms;	/* 0: off */
+};
+void		 config_init(struct config *);
+int		 config_load(struct config *, const char *);
+void		 config_clear(struct config *);
+int		 config_workers(const struct config *);
+extern struct config *cfg;
+
+/* log.c */
+void		 log_init(const char *, int);
+int		 log_is_verbose(void);
+void		 log_warn(const char *, ...) PRINTFLIKE(1, 2);
+void		 log_warnx(const char *, ...) PRINTFLIKE(1, 2);
+void		 log_info(const char *, ...) PRINTFLIKE(1, 2);
+void		 log_debug(const char *, ...) PRINTFLIKE(1, 2);
+void		 fatal(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
+void		 fatalx(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
+
+/* xmalloc.c */
+void		*xmalloc(size_t);
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+int		 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
+
+/* json.c */
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT
+};
+struct json_member;
+struct json {
+	enum json_type	 type;
+	int		 boolean;	/* JSON_BOOL */
+	char		*text;		/* JSON_STRING (decoded), JSON_NUMBER */
+	size_t		 len;		/* of text; may hold NUL bytes */
+	struct json	**items;	/* JSON_ARRAY */
+	struct json_member *members;	/* JSON_OBJECT */
+	size_t		 count;		/* items or members */
+};
+struct json_member {
+	char		*key;
+	size_t		 key_len;
+	struct json	*value;
+};
+int		 json_parse(const char *, size_t, struct json **);
+void		 json_free(struct json *);
+struct json	*json_get(const struct json *, const char *);
+int		 json_integer(const struct json *, long long *);
+yajl_gen	 json_gen_new(void);
+void		 json_gen_key(yajl_gen, const char *);
+void		 json_gen_str(yajl_gen, const char *);
+void		 json_gen_strn(yajl_gen, const char *, size_t);
+void		 json_gen_id(yajl_gen, uint64_t);
+void		 json_gen_kstr(yajl_gen, const char *, const char *);
+void		 json_gen_kid(yajl_gen, const char *, uint64_t);
+void		 json_gen_kint(yajl_gen, const char *, long long);
+void		 json_gen_kbool(yajl_gen, const char *, int);
+void		 json_gen_knull(yajl_gen, const char *);
+void		 json_gen_ktime(yajl_gen, const char *, const char *);
+void		 json_gen_kraw(yajl_gen, const char *, const char *, size_t);
+void		 json_gen_raw(yajl_gen, const char *, size_t);
+const char	*json_gen_text(yajl_gen, size_t *);
+int		 json_time_format(const char *, char *, size_t);
+
+/* text.c */
+#define TEXT_NO_CONTROL	0x1	/* refuse control characters */
+#define TEXT_NOT_BLANK	0x2	/* refuse text that is only white space */
+long		 text_codepoints(const char *, size_t);
+int		 text_has_control(const char *, size_t);
+int		 text_is_blank(const char *, size_t);
+int		 text_is_username(const char *, size_t);
+int		 text_is_email(const char *, size_t);
+
+/* request.c */
+struct route;
+struct request {
+	FCGX_Request	 fcgi;		/* must never move: heap only */
+	struct worker	*worker;
+	const char	*method;
+	char		*path;		/* decoded, without the query */
+	char		*query;		/* raw query string */
+	char		**query_pairs;	/* decoded name, value, name, ... */
+	size_t		 nquery;	/* pairs in query_pairs */
+	int		 query_parsed;
+	char		*body;
+	size_t		 body_len;
+	int		 body_too_large;
+	struct json	*json;		/* the parsed body, or NULL */
+	const struct route *route;
+	char		*args[ROUTE_ARGS_MAX];	/* path captures */
+	uint64_t	 ids[ROUTE_ARGS_MAX];	/* captures parsed as ids */
+	size_t		 nargs;
+	uint64_t	 user_id;	/* authenticated user, or 0 */
+	int		 status;	/* 0 until answered */
+	int		 parked;
+	char		 headers[256];	/* extra response header lines */
+	struct timespec	 started;
+	void		*poll;		/* the parked long-poll, if any */
+	TAILQ_ENTRY(request) entry;
+};
+struct request	*request_new(int);
+int		 request_accept(struct request *);
+int		 request_read(struct request *);
+const char	*request_param(struct request *, const char *);
+const char	*request_query(struct request *, const char *);
+void		 request_finish(struct request *);
+void		 request_free(struct request *);
+
+/* auth.c */
+int		 auth_request(struct request *);
+
+/* password.c */
+char		*password_hash(const char *, size_t);
+int		 password_verify(const char *, size_t, const char *, int *);
+void		 password_dummy(const char *, size_t);
+
+/* refresh.c */
+#define REFRESH_TOKEN_LEN	48	/* buffer for a token string */
+#define REFRESH_OK		0
+#define REFRESH_INVALID		1
+#define REFRESH_REUSED		2
+int		 refresh_issue(uint64_t, char *);
+int		 refresh_rotate(const char *, uint64_t *, char *);
+int		 refresh_revoke(const char *);
+int		 refresh_revoke_user(uint64_t);
+long long	 refresh_cleanup(void);
+
+/* users.c */
+struct user {
+	uint64_t	 id;
+	char		 username[32 * 4 + 1];
+	char		 email[254 * 4 + 1];
+	char		 password_hash[256];
+	unsigned int	 generation;
+	char		 created_at[32];
+	char		 updated_at[32];
+};
+int		 users_by_id(uint64_t, struct user *);
+int		 users_by_login(const char *, struct user *);
+void		 users_gen_public(yajl_gen, uint64_t, const char *);
+void		 users_gen_fields(yajl_gen, const struct user *, int);
+void		 users_gen(yajl_gen, const struct user *, int);
+
+/* token.c */
+char		*token_issue(uint64_t, unsigned int, int);
+int		 token_verify(const char *, uint64_t *, unsigned int *);
+size_t		 token_b64url_encode(const unsigned char *, size_t, char *);
+long		 token_b64url_decode(const char *, size_t, unsigned char *,
+		    size_t);
+
+/* response.c */
+void		 response_json(struct request *, int, yajl_gen);
+void		 response_raw(struct request *, int, const char *, size_t);
+void		 response_empty(struct request *, int);
+void		 response_error(struct request *, int, const char *,
+		    const char *, ...) PRINTFLIKE(4, 5);
+void		 response_invalid(struct request *, const char *,
+		    const char *, ...) PRINTFLIKE(3, 4);
+void		 response_header(struct request *, const char *, ...)
+		    PRINTFLIKE(2, 3);
+void		 response_db_error(struct request *);
+void		 response_not_found(struct request *, const char *);
+const char	*response_reason(int);
+yajl_gen	 response_error_body(const char *, const char *, const char *);
+
+/* param.c */
+#define PARAM_ABSENT	1
+int		 param_parse_id(const char *, uint64_t *);
+int		 param_query_id(struct request *, const char *, uint64_t *);
+int		 param_query_int(struct request *, const char *, long, long,
+		    long *);
+int		 param_body(struct request *);
+int		 param_text(struct request *, const char *, long, long, int,
+		    const char **, size_t *);
+int		 param_id(struct request *, const char *, uint64_t *);
+int		 param_int(struct request *, const char *, long, long, long *);
+int		 param_is_null(struct request *, const char *);
+
+/* router.c */
+#define ROUTE_AUTH	0x1	/* needs a bearer token */
+struct route {
+	const char	*method;
+	const char	*pattern;	/* "/servers/{id}/members/{user}" */
+	void		(*handler)(struct request *);
+	int		 flags;
+};
+void		 router_dispatch(struct request *);
+int		 router_pattern_match(const char *, const char *, char **,
+		    size_t *);
+const struct route *router_match(const char *, const char *, char **,
+		    size_t *, char *, size_t);
+
+/* db.c */
+struct db_stmt {
+	const char	*sql;
+	void		*stmt;		/* MYSQL_STMT, per process */
+	unsigned int	 generation;
+};
+#define DB_STMT(s)	{ .sql = (s) }
+struct db_rows;
+int		 db_connect(void);
+void		 db_disconnect(void);
+int		 db_available(void);
+unsigned long	 db_thread_id(void);
+long long	 db_exec(struct db_stmt *, const char *, ...);
+struct db_rows	*db_query(struct db_stmt *, const char *, ...);
+int		 db_fetch(struct db_rows *);
+int		 db_is_null(struct db_rows *, unsigned int);
+const char	*db_str(struct db_rows *, unsigned int, size_t *);
+uint64_t	 db_u64(struct db_rows *, unsigned int);
+long long	 db_i64(struct db_rows *, unsigned int);
+void		 db_rows_free(struct db_rows *);
+uint64_t	 db_insert_id(void);
+int		 db_errno(void);
+const char	*db_errstr(void);
+int		 db_begin(void);
+int		 db_commit(void);
+void		 db_rollback(void);
+int		 db_sql(const char *);
+void		*db_handle(void);
+
+/* migrate.c */
+int		 migrate_run(const char *);
+int		 migrate_pending(const char *, int *);
+int		 migrate_version(unsigned int *);
+
+/* hub.c */
+struct hub;
+extern struct hub *hub;
+void		 hub_init(void);
+int		 hub_slot_claim(pid_t);
+void		 hub_slot_set_pid(int, pid_t);
+void		 hub_slot_release(int);
+pid_t		 hub_slot_pid(int);
+int		 hub_self(void);
+void		 hub_set_self(int);
+void		 hub_set_thread_id(unsigned long);
+unsigned long	 hub_thread_id(int);
+uint64_t	 hub_seq_draw(void);
+void		 hub_seq_finish(int);
+uint64_t	 hub_seq_watermark(void);
+int		 hub_seq_ready(void);
+void		 hub_seq_start(uint64_t);
+uint64_t	 hub_seq_pending(int);
+int		 hub_hash_acquire(int);
+void		 hub_hash_release(void);
+
+/* sequencer.c */
+int		 sequencer_start(void);
+int		 sequencer_next(uint64_t *);
+void		 sequencer_txn_end(void);
+uint64_t	 sequencer_visible(void);
+
+/* events.c */
+struct event_scope {
+	uint64_t	 server_id;	/* members of this server */
+	uint64_t	 channel_id;	/* ... who may view this channel */
+	uint64_t	 dm_channel_id;	/* the two participants */
+	uint64_t	 user_id;	/* this user (too) */
+};
+int		 events_append(const char *, const struct event_scope *,
+		    yajl_gen);
+void		 events_txn_end(int);
+
+/* worker.c */
+struct worker {
+	int		 slot;		/* in the hub */
+	int		 epfd;
+	int		 listen_fd;
+	int		 signal_fd;
+	int		 stopping;
+	unsigned int	 active;	/* open requests, parked included */
+};
+extern struct worker *worker;
+void		 worker_main(int, int) NORETURN;
+
+/* master.c */
+int		 master_main(int, char **);
+
+/*
+ * Each api-*.c file exports its routes as one table ending in an entry
+ * whose method is NULL; router.c lists the tables.
+ */
+
+/* perm.c */
+#define PERM_ADMINISTRATOR	0x0001
+#define PERM_MANAGE_SERVER	0x0002
+#define PERM_MANAGE_ROLES	0x0004
+#define PERM_MANAGE_CHANNELS	0x0008
+#define PERM_KICK_MEMBERS	0x0010
+#define PERM_CREATE_INVITE	0x0020
+#define PERM_CHANGE_NICKNAME	0x0040
+#define PERM_MANAGE_NICKNAMES	0x0080
+#define PERM_VIEW_CHANNELS	0x0100
+#define PERM_SEND_MESSAGES	0x0200
+#define PERM_MANAGE_MESSAGES	0x0400
+#define PERM_COUNT		11
+#define PERM_ALL		0x07ff
+#define PERM_DEFAULT_ROLE	(PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES | \
+				 PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME)
+struct member {
+	uint64_t	 server_id;
+	uint64_t	 user_id;
+	uint64_t	 owner_id;	/* the server's */
+	int		 is_member;
+	uint32_t	 perms;		/* effective: owner/admin have all */
+	int		 rank;		/* highest role position; owner INT_MAX */
+};
+const char	*perm_name(unsigned int);
+uint32_t	 perm_bit(const char *, size_t);
+int		 perm_parse(const struct json *, uint32_t *);
+uint32_t	 perm_parse_text(const char *, size_t);
+void		 perm_gen(yajl_gen, uint32_t);
+char		*perm_to_text(uint32_t);
+int		 perm_load(uint64_t, uint64_t, struct member *);
+int		 perm_has(const struct member *, uint32_t);
+int		 perm_is_owner(const struct member *);
+int		 perm_outranks(const struct member *, const struct member *);
+int		 perm_may_manage_role(const struct member *, int);
+int		 perm_may_grant(const struct member *, uint32_t);
+int		 perm_require(struct request *, uint64_t, uint32_t,
+		    struct member *);
+int		 perm_check(struct request *, const struct member *, uint32_t);
+
+/* api-auth.c */
+extern const struct route api_auth_routes[];
+int		 api_auth_check(struct request *, const char *, int,
+		    const char **);
+void		 api_auth_taken(struct request *, const char *);
+int		 api_auth_revoke_all(uint64_t);
+void		 api_auth_gen_tokens(yajl_gen, const struct user *,
+		    const char *);
+
+/* api-users.c */
+extern const struct route api_users_routes[];
+
+/* api-health.c */
+extern const struct route api_health_routes[];
+
+#endif /* SOHBET_H */

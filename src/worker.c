@@ -1,0 +1,169 @@
+/*
+ * worker.c: one worker process, a single-threaded epoll loop over the
+ * shared listen socket (EPOLLEXCLUSIVE, so one worker wakes per
+ * connection), its signals and its open requests.  A normal request is
+ * read, handled and answered in one go; a request that parks stays open in
+ * the worker's tables while the loop goes on.
+ */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sohbet.h"
+
+#define WORKER_ACCEPT_BATCH	32
+#define WORKER_EVENTS		64
+
+struct worker		*worker;
+static struct worker	 worker_state;
+
+/* Drop root privileges to the configured user, if any. */
+static void
+worker_drop_privileges(void)
+{
+	struct passwd	*pw;
+
+	if (cfg->user == NULL || getuid() != 0)
+		return;
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatalx("unknown user %s", cfg->user);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		fatal("dropping privileges to %s", cfg->user);
+}
+
+/* Route signals to a signalfd: SIGTERM and SIGINT stop the worker. */
+static int
+worker_signals(void)
+{
+	sigset_t	mask;
+	int		fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	return fd;
+}
+
+/* Add a file descriptor to the loop. */
+static void
+worker_watch(int fd, uint32_t events)
+{
+	struct epoll_event	ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = events;
+	ev.data.fd = fd;
+	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatal("epoll_ctl");
+}
+
+/* Answer and close a request unless its handler parked it. */
+static void
+worker_complete(struct request *req)
+{
+	if (req->parked)
+		return;
+	if (req->status == 0) {
+		log_warnx("%s %s: handler gave no answer", req->method,
+		    req->path != NULL ? req->path : "?");
+		response_error(req, 500, "internal_error",
+		    "Internal server error");
+	}
+	request_finish(req);
+	worker->active--;
+}
+
+/* Accept and handle the connections waiting on the listen socket. */
+static void
+worker_accept(void)
+{
+	struct request	*req;
+	int		 i, rc;
+
+	for (i = 0; i < WORKER_ACCEPT_BATCH && !worker->stopping; i++) {
+		req = request_new(worker->listen_fd);
+		if ((rc = request_accept(req)) < 0) {
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR)
+				log_warnx("accept: %s", strerror(-rc));
+			request_free(req);
+			return;
+		}
+		worker->active++;
+		req->worker = worker;
+		request_read(req);
+		router_dispatch(req);
+		worker_complete(req);
+	}
+}
+
+/* Handle the signals the worker received. */
+static void
+worker_signal(void)
+{
+	struct signalfd_siginfo	si;
+
+	while (read(worker->signal_fd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			if (!worker->stopping)
+				log_debug("worker %d: stopping", worker->slot);
+			worker->stopping = 1;
+			epoll_ctl(worker->epfd, EPOLL_CTL_DEL,
+			    worker->listen_fd, NULL);
+		}
+	}
+}
+
+/* Run a worker in the given hub slot until it is told to stop. */
+void
+worker_main(int slot, int listen_fd)
+{
+	struct epoll_event	evs[WORKER_EVENTS];
+	int			n, i;
+
+	worker = &worker_state;
+	memset(worker, 0, sizeof *worker);
+	worker->slot = slot;
+	worker->listen_fd = listen_fd;
+	hub_set_self(slot);
+	worker->signal_fd = worker_signals();
+	worker_drop_privileges();
+	if ((worker->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE);
+	worker_watch(worker->signal_fd, EPOLLIN);
+	if (db_connect() == -1)
+		log_warnx("worker %d: database unavailable at start", slot);
+	log_debug("worker %d: ready", slot);
+
+	while (!worker->stopping || worker->active > 0) {
+		n = epoll_wait(worker->epfd, evs, WORKER_EVENTS, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == listen_fd)
+				worker_accept();
+			else if (evs[i].data.fd == worker->signal_fd)
+				worker_signal();
+		}
+	}
+	db_disconnect();
+	log_debug("worker %d: stopped", slot);
+	exit(0);
+}

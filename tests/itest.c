@@ -1,0 +1,789 @@
+/*
+ * itest.c: the harness of the integration tests: HTTPS requests to the
+ * stack tools/dev started, their answers parsed with json.c, assertions
+ * on the API's error shape, and the processes behind the stack (the
+ * sohbetd master and its workers, the tools/dev subcommands).
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <curl/curl.h>
+
+#include "itest.h"
+
+#define ITEST_TIMEOUT		70	/* seconds per request */
+#define ITEST_CONNECT_TIMEOUT	5
+#define ITEST_HEALTH_TIMEOUT	3	/* per poll of itest_wait_health() */
+#define ITEST_DESCRIBE_MAX	700	/* characters of a body in messages */
+#define ITEST_DESCRIBE_BUFS	4
+
+static const char	*itest_base;
+static const char	*itest_var;
+static const char	*itest_devcmd;
+static const char	*itest_conffile;
+static long		 itest_timeout = ITEST_TIMEOUT;
+
+/* The reused handle (keep-alive), and the process that made it. */
+static CURL		*itest_curl;
+static pid_t		 itest_curl_pid;
+
+/* A growing buffer for a body or the header block. */
+struct itest_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Read the environment tools/dev exports; exit 77 (SKIP) without it. */
+void
+itest_init(void)
+{
+	itest_base = getenv("SOHBET_TEST_URL");
+	if (itest_base == NULL || *itest_base == '\0') {
+		printf("SKIP: SOHBET_TEST_URL is unset: no nginx + sohbetd + "
+		    "MariaDB to test (run the integration tests with "
+		    "tools/dev test)\n");
+		fflush(stdout);
+		exit(77);
+	}
+	itest_var = getenv("SOHBET_TEST_VAR");
+	itest_devcmd = getenv("SOHBET_TEST_DEV");
+	itest_conffile = getenv("SOHBET_TEST_CONF");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "curl_global_init failed\n");
+		exit(99);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* The base URL of the stack. */
+const char *
+itest_url(void)
+{
+	return itest_base;
+}
+
+/* Set the total timeout of later requests. */
+void
+itest_set_timeout(long seconds)
+{
+	itest_timeout = seconds;
+}
+
+/* Seconds of the monotonic clock. */
+double
+itest_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep for ms milliseconds. */
+void
+itest_sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Append len bytes to a buffer, keeping it NUL-terminated. */
+static void
+itest_buf_add(struct itest_buf *b, const char *p, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		b->cap = b->cap == 0 ? 1024 : b->cap;
+		while (b->len + len + 1 > b->cap)
+			b->cap *= 2;
+		b->data = xreallocarray(b->data, 1, b->cap);
+	}
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+/* libcurl's body callback. */
+static size_t
+itest_write_body(char *p, size_t size, size_t n, void *arg)
+{
+	itest_buf_add(arg, p, size * n);
+	return size * n;
+}
+
+/* libcurl's header callback: keep only the last block (after a 100). */
+static size_t
+itest_write_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct itest_buf	*b = arg;
+
+	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		b->len = 0;
+	itest_buf_add(b, p, size * n);
+	return size * n;
+}
+
+/*
+ * The handle of this process.  A child forked after a request must not
+ * share its parent's connection, so each process makes its own (the
+ * inherited one is abandoned, not cleaned up, as that would close the
+ * parent's TLS session).
+ */
+static CURL *
+itest_handle(void)
+{
+	if (itest_curl == NULL || itest_curl_pid != getpid()) {
+		if ((itest_curl = curl_easy_init()) == NULL) {
+			fprintf(stderr, "curl_easy_init failed\n");
+			abort();
+		}
+		itest_curl_pid = getpid();
+	}
+	return itest_curl;
+}
+
+/* Parse the body as JSON; arrays are wrapped so json_parse takes them. */
+static void
+itest_parse(struct itest_response *r)
+{
+	const char	*p = r->body;
+	char		*wrapped;
+	size_t		 n;
+
+	while (p < r->body + r->len && isspace((unsigned char)*p))
+		p++;
+	if (p == r->body + r->len)
+		return;
+	if (*p == '{') {
+		if (json_parse(r->body, r->len, &r->root) == 0)
+			r->json = r->root;
+		return;
+	}
+	/* Any other JSON value: parse {"v": body} and point at v. */
+	n = r->len + 6;
+	wrapped = xmalloc(n + 1);
+	memcpy(wrapped, "{\"v\":", 5);
+	memcpy(wrapped + 5, r->body, r->len);
+	wrapped[n - 1] = '}';
+	wrapped[n] = '\0';
+	if (json_parse(wrapped, n, &r->root) == 0)
+		r->json = json_get(r->root, "v");
+	free(wrapped);
+}
+
+/* Send one request with a given total timeout. */
+static struct itest_response *
+itest_request_timeout(const char *method, const char *path, const char *token,
+    const char *content_type, const char *body, size_t len, long timeout)
+{
+	struct itest_response	*r;
+	struct itest_buf	 b = { 0 }, h = { 0 };
+	struct curl_slist	*hdrs = NULL;
+	CURL			*c;
+	CURLcode		 rc;
+	char			*url, *line;
+	double			 t0;
+
+	if (itest_base == NULL) {
+		fprintf(stderr, "itest_init() was not called\n");
+		abort();
+	}
+	r = xcalloc(1, sizeof *r);
+	xasprintf(&r->what, "%s %s", method, path);
+	xasprintf(&url, "%s%s", itest_base, path);
+	c = itest_handle();
+	/* A reset keeps the connection cache: everything is set anew. */
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)ITEST_CONNECT_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_error);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, itest_write_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, itest_write_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+
+	if (strcmp(method, "GET") == 0 && body == NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else {
+		if (body != NULL || strcmp(method, "POST") == 0 ||
+		    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") ==
+		    0) {
+			/* Even an empty POST says Content-Length: 0. */
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)(body != NULL ? len : 0));
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+			    body != NULL ? body : "");
+		}
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+
+	/* No "Expect: 100-continue" pause; no Content-Type unless asked. */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (content_type != NULL) {
+		xasprintf(&line, "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(hdrs, line);
+		free(line);
+	} else
+		hdrs = curl_slist_append(hdrs, "Content-Type:");
+	if (token != NULL) {
+		xasprintf(&line, "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, line);
+		free(line);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+
+	t0 = itest_now();
+	rc = curl_easy_perform(c);
+	r->seconds = itest_now() - t0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	else {
+		r->status = 0;
+		if (r->curl_error[0] == '\0')
+			snprintf(r->curl_error, sizeof r->curl_error, "%s",
+			    curl_easy_strerror(rc));
+	}
+	/* The error buffer must not outlive r. */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	free(url);
+
+	itest_buf_add(&b, "", 0);
+	itest_buf_add(&h, "", 0);
+	r->body = b.data;
+	r->len = b.len;
+	r->headers = h.data;
+	if (r->status != 0)
+		itest_parse(r);
+	return r;
+}
+
+/* Send one request to the stack. */
+struct itest_response *
+itest_request(const char *method, const char *path, const char *token,
+    const char *content_type, const char *body, size_t len)
+{
+	return itest_request_timeout(method, path, token, content_type, body,
+	    len, itest_timeout);
+}
+
+/* GET a path. */
+struct itest_response *
+itest_get(const char *path, const char *token)
+{
+	return itest_request("GET", path, token, NULL, NULL, 0);
+}
+
+/* DELETE a path, with no body. */
+struct itest_response *
+itest_delete(const char *path, const char *token)
+{
+	return itest_request("DELETE", path, token, NULL, NULL, 0);
+}
+
+/* Send a printf-formatted JSON body as application/json. */
+struct itest_response *
+itest_send(const char *method, const char *path, const char *token,
+    const char *fmt, ...)
+{
+	struct itest_response	*r;
+	va_list			 ap;
+	char			*body;
+	int			 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fprintf(stderr, "vasprintf failed\n");
+		abort();
+	}
+	r = itest_request(method, path, token, "application/json", body,
+	    (size_t)n);
+	free(body);
+	return r;
+}
+
+/* Free an answer. */
+void
+itest_free(struct itest_response *r)
+{
+	if (r == NULL)
+		return;
+	json_free(r->root);
+	free(r->body);
+	free(r->headers);
+	free(r->what);
+	free(r);
+}
+
+/*
+ * Find a header's value (case-insensitive name), without its CRLF, in a
+ * static buffer (a few rotate, so that two can be in one expression).
+ */
+const char *
+itest_header(struct itest_response *r, const char *name)
+{
+	static char	 values[ITEST_DESCRIBE_BUFS][1024];
+	static int	 next;
+	char		*value = values[next++ % ITEST_DESCRIBE_BUFS];
+	const char	*line, *end, *p;
+	size_t		 nlen = strlen(name), vlen;
+
+	if (r->headers == NULL)
+		return NULL;
+	for (line = r->headers; *line != '\0'; line = *end != '\0' ? end + 1 :
+	    end) {
+		end = line + strcspn(line, "\n");
+		if ((size_t)(end - line) <= nlen || line[nlen] != ':' ||
+		    strncasecmp(line, name, nlen) != 0)
+			continue;
+		p = line + nlen + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		vlen = (size_t)(end - p);
+		while (vlen > 0 && (p[vlen - 1] == '\r' || p[vlen - 1] == ' '))
+			vlen--;
+		if (vlen >= sizeof values[0])
+			vlen = sizeof values[0] - 1;
+		memcpy(value, p, vlen);
+		value[vlen] = '\0';
+		return value;
+	}
+	return NULL;
+}
+
+/* Walk a dotted path: object keys, or decimal indexes into arrays. */
+const struct json *
+itest_at(const struct json *v, const char *path)
+{
+	const char	*p = path, *end;
+	char		 key[256], *ep;
+	size_t		 n;
+	unsigned long	 i;
+
+	while (v != NULL && *p != '\0') {
+		end = p + strcspn(p, ".");
+		n = (size_t)(end - p);
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (v->type == JSON_OBJECT)
+			v = json_get(v, key);
+		else if (v->type == JSON_ARRAY && n > 0 &&
+		    isdigit((unsigned char)key[0])) {
+			i = strtoul(key, &ep, 10);
+			v = *ep == '\0' && i < v->count ? v->items[i] : NULL;
+		} else
+			return NULL;
+		p = *end == '.' ? end + 1 : end;
+	}
+	return v;
+}
+
+/* The string at a dotted path of the answer's body, or NULL. */
+const char *
+itest_str(struct itest_response *r, const char *path)
+{
+	const struct json	*v;
+
+	v = itest_at(r->json, path);
+	return v != NULL && v->type == JSON_STRING ? v->text : NULL;
+}
+
+/*
+ * Describe an answer in a static buffer (a few rotate, so that two can be
+ * in one message): the request, the status, the time and the body.
+ */
+const char *
+itest_describe(struct itest_response *r)
+{
+	static char	 bufs[ITEST_DESCRIBE_BUFS][ITEST_DESCRIBE_MAX + 256];
+	static int	 next;
+	char		*buf = bufs[next++ % ITEST_DESCRIBE_BUFS];
+	char		 body[ITEST_DESCRIBE_MAX + 1];
+	size_t		 i, n;
+
+	if (r->status == 0) {
+		snprintf(buf, sizeof bufs[0], "%s: no answer after %.2f s (%s)",
+		    r->what, r->seconds, r->curl_error);
+		return buf;
+	}
+	n = r->len < ITEST_DESCRIBE_MAX ? r->len : ITEST_DESCRIBE_MAX;
+	for (i = 0; i < n; i++) {
+		body[i] = isprint((unsigned char)r->body[i]) ? r->body[i] :
+		    '.';
+	}
+	body[n] = '\0';
+	snprintf(buf, sizeof bufs[0], "%s -> %ld in %.2f s, Content-Type "
+	    "\"%s\", body (%zu bytes): %s%s", r->what, r->status, r->seconds,
+	    itest_header(r, "Content-Type") != NULL ? itest_header(r,
+	    "Content-Type") : "(none)", r->len, body,
+	    r->len > n ? "..." : "");
+	return buf;
+}
+
+/* Assert a JSON answer with this status. */
+void
+itest_expect(struct itest_response *r, long status)
+{
+	const char	*ct;
+
+	ck_assert_msg(r->status == status, "expected %ld: %s", status,
+	    itest_describe(r));
+	ct = itest_header(r, "Content-Type");
+	ck_assert_msg(ct != NULL && strcasecmp(ct, ITEST_JSON) == 0,
+	    "expected Content-Type %s: %s", ITEST_JSON, itest_describe(r));
+	ck_assert_msg(r->json != NULL, "the body is not JSON: %s",
+	    itest_describe(r));
+}
+
+/* Assert that the string at a dotted path of the body equals want. */
+void
+itest_expect_str(struct itest_response *r, const char *path,
+    const char *want)
+{
+	const char	*got;
+
+	got = itest_str(r, path);
+	ck_assert_msg(got != NULL && strcmp(got, want) == 0, "expected %s "
+	    "\"%s\": %s", path, want, itest_describe(r));
+}
+
+/* Assert an API error answer: status, content type, code and message. */
+void
+itest_expect_error(struct itest_response *r, long status, const char *code)
+{
+	const struct json	*err, *msg;
+
+	ck_assert_msg(r->status == status, "expected %ld %s: %s", status,
+	    code, itest_describe(r));
+	itest_expect(r, status);
+	err = itest_at(r->json, "error");
+	ck_assert_msg(err != NULL && err->type == JSON_OBJECT,
+	    "no \"error\" object: %s", itest_describe(r));
+	itest_expect_str(r, "error.code", code);
+	msg = itest_at(r->json, "error.message");
+	ck_assert_msg(msg != NULL && msg->type == JSON_STRING && msg->len > 0,
+	    "error.message is not a non-empty string: %s", itest_describe(r));
+}
+
+/* Quote s as a JSON string literal; the caller frees it. */
+char *
+itest_quote(const char *s)
+{
+	struct itest_buf	 b = { 0 };
+	const unsigned char	*p;
+	char			 esc[8];
+
+	itest_buf_add(&b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			itest_buf_add(&b, esc, 2);
+		} else if (*p < 0x20) {
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			itest_buf_add(&b, esc, 6);
+		} else
+			itest_buf_add(&b, (const char *)p, 1);
+	}
+	itest_buf_add(&b, "\"", 1);
+	return b.data;
+}
+
+/* prefix + "_" + 10 random base-36 characters; the caller frees it. */
+char *
+itest_unique(const char *prefix)
+{
+	static const char	 digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	static unsigned int	 counter;
+	unsigned long long	 x;
+	char			 suffix[11], *s;
+	int			 i;
+
+	if (getrandom(&x, sizeof x, 0) != (ssize_t)sizeof x)
+		x = (unsigned long long)time(NULL) * 2654435761ULL ^
+		    (unsigned long long)getpid() << 32 ^ counter++;
+	for (i = 0; i < 10; i++) {
+		suffix[i] = digits[x % 36];
+		x /= 36;
+	}
+	suffix[10] = '\0';
+	xasprintf(&s, "%s_%s", prefix, suffix);
+	return s;
+}
+
+/*
+ * Run a tools/dev subcommand.  Its output goes to standard error (the
+ * test's log); the files this process has open (the connection to nginx,
+ * Check's) are not passed on to what it starts, such as sohbetd.
+ */
+int
+itest_dev(const char *subcommand)
+{
+	char	*cmd;
+	pid_t	 pid;
+	int	 status, fd;
+
+	if (itest_devcmd == NULL || *itest_devcmd == '\0') {
+		fprintf(stderr, "SOHBET_TEST_DEV is unset\n");
+		return -1;
+	}
+	xasprintf(&cmd, "%s %s", itest_devcmd, subcommand);
+	fprintf(stderr, "itest: running %s\n", cmd);
+	fflush(stdout);
+	fflush(stderr);
+	switch (pid = fork()) {
+	case -1:
+		free(cmd);
+		return -1;
+	case 0:
+		dup2(2, 1);
+		if (close_range(3, ~0U, 0) == -1) {
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
+		}
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	default:
+		break;
+	}
+	free(cmd);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Read a key of a section of the sohbetd configuration; caller frees. */
+char *
+itest_conf(const char *section, const char *key)
+{
+	FILE	*f;
+	char	 line[1024], cur[128] = "", *p, *e, *eq, *value = NULL;
+	size_t	 n;
+
+	if (itest_conffile == NULL || (f = fopen(itest_conffile, "r")) == NULL)
+		return NULL;
+	while (value == NULL && fgets(line, sizeof line, f) != NULL) {
+		p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		e = p + strlen(p);
+		while (e > p && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*p == '\0' || *p == '#' || *p == ';')
+			continue;
+		if (*p == '[') {
+			n = strcspn(p + 1, "]");
+			if (n >= sizeof cur)
+				n = sizeof cur - 1;
+			memcpy(cur, p + 1, n);
+			cur[n] = '\0';
+			continue;
+		}
+		if (strcmp(cur, section) != 0 || (eq = strchr(p, '=')) == NULL)
+			continue;
+		e = eq;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		if ((size_t)(e - p) != strlen(key) || strncmp(p, key,
+		    (size_t)(e - p)) != 0)
+			continue;
+		eq++;
+		while (isspace((unsigned char)*eq))
+			eq++;
+		value = xstrdup(eq);
+	}
+	fclose(f);
+	return value;
+}
+
+/* An integer key of the configuration, or def. */
+long
+itest_conf_int(const char *section, const char *key, long def)
+{
+	char	*s, *end;
+	long	 v;
+
+	if ((s = itest_conf(section, key)) == NULL)
+		return def;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0')
+		v = def;
+	free(s);
+	return v;
+}
+
+/* The master's pid, from its pid file; -1 when there is none. */
+pid_t
+itest_master_pid(void)
+{
+	FILE	*f;
+	char	*path;
+	long	 pid = -1;
+
+	if (itest_var == NULL)
+		return -1;
+	xasprintf(&path, "%s/run/sohbetd.pid", itest_var);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+			pid = -1;
+		fclose(f);
+	}
+	free(path);
+	return (pid_t)pid;
+}
+
+/* Read the state and parent of a process from /proc; -1 if it is gone. */
+static int
+itest_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	FILE	*f;
+	char	 path[64], buf[1024], *p;
+	long	 pp;
+	size_t	 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c %ld", state,
+	    &pp) != 2)
+		return -1;
+	*ppid = (pid_t)pp;
+	return 0;
+}
+
+/* Whether a process exists and is not a zombie. */
+int
+itest_alive(pid_t pid)
+{
+	char	state;
+	pid_t	ppid;
+
+	if (pid <= 0 || itest_proc_stat(pid, &state, &ppid) == -1)
+		return 0;
+	return state != 'Z' && state != 'X' && state != 'x';
+}
+
+/* Order pids for qsort. */
+static int
+itest_pid_cmp(const void *a, const void *b)
+{
+	pid_t	x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The live children of the master, sorted; their number. */
+int
+itest_worker_pids(pid_t *pids, int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		 master, pid, ppid;
+	char		 state, *end;
+	int		 n = 0;
+
+	if ((master = itest_master_pid()) == -1)
+		return 0;
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (itest_proc_stat(pid, &state, &ppid) == -1 ||
+		    ppid != master || state == 'Z' || state == 'X')
+			continue;
+		pids[n++] = pid;
+	}
+	closedir(d);
+	qsort(pids, (size_t)n, sizeof *pids, itest_pid_cmp);
+	return n;
+}
+
+/* Poll the health endpoint until it answers 200. */
+int
+itest_wait_health(int seconds)
+{
+	struct itest_response	*r;
+	double			 deadline = itest_now() + seconds;
+	long			 status;
+
+	for (;;) {
+		r = itest_request_timeout("GET", API_PREFIX "/health", NULL,
+		    NULL, NULL, 0, ITEST_HEALTH_TIMEOUT);
+		status = r->status;
+		itest_free(r);
+		if (status == 200)
+			return 0;
+		if (itest_now() >= deadline)
+			return -1;
+		itest_sleep_ms(100);
+	}
+}
+
+/* Whether the process in a pid file under $SOHBET_TEST_VAR/run lives. */
+static int
+itest_pidfile_alive(const char *name)
+{
+	FILE	*f;
+	char	*path;
+	long	 pid = -1;
+
+	xasprintf(&path, "%s/run/%s", itest_var, name);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	free(path);
+	return itest_alive((pid_t)pid);
+}
+
+/* Start what a destructive test left stopped and wait for health. */
+int
+itest_restore(void)
+{
+	if (itest_var == NULL)
+		return -1;
+	if (!itest_pidfile_alive("mysqld.pid") && itest_dev("db-start") != 0)
+		return -1;
+	if (!itest_alive(itest_master_pid()) &&
+	    itest_dev("sohbetd-start") != 0)
+		return -1;
+	return itest_wait_health(30);
+}

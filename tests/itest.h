@@ -1,0 +1,111 @@
+/*
+ * itest.h: the harness of the integration tests.  They drive a running
+ * nginx + sohbetd + MariaDB (started by `tools/dev test`) over HTTPS with
+ * libcurl and read the answers with json.c's tree.
+ *
+ * The stack is described by the environment tools/dev exports:
+ * SOHBET_TEST_URL (https://localhost:PORT), SOHBET_TEST_VAR (the instance's
+ * var directory), SOHBET_TEST_DEV (a command prefix taking db-stop,
+ * db-start, sohbetd-stop, sohbetd-start), SOHBET_TEST_BUILD and
+ * SOHBET_TEST_CONF (sohbetd's configuration file).  Without
+ * SOHBET_TEST_URL, itest_init() exits 77: automake's SKIP.
+ *
+ * A test program calls itest_init() first and then runs Check suites;
+ * every helper that asserts uses Check's ck_assert_msg() with the request
+ * and the answer in the message.
+ */
+#ifndef ITEST_H
+#define ITEST_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "sohbet.h"
+
+#define ITEST_JSON	"application/json; charset=utf-8"
+
+/* One answer.  A transport failure has status 0 and curl_error set. */
+struct itest_response {
+	long		 status;	/* HTTP status; 0: no answer */
+	char		*body;		/* NUL-terminated (may hold NULs) */
+	size_t		 len;		/* of body */
+	struct json	*json;		/* the parsed body; NULL if not JSON */
+	char		*headers;	/* the raw header block, CRLF lines */
+	double		 seconds;	/* how long the request took */
+	char		*what;		/* "METHOD /path", for messages */
+	char		 curl_error[256];	/* "" unless status is 0 */
+	struct json	*root;		/* owns json (arrays are wrapped) */
+};
+
+/* Read the environment, initialise libcurl; exit(77) without a stack. */
+void		 itest_init(void);
+/* The base URL, e.g. "https://localhost:8443". */
+const char	*itest_url(void);
+/* Time out every later request of this process after this many seconds. */
+void		 itest_set_timeout(long);
+
+/*
+ * Send a request to SOHBET_TEST_URL + path.  token (a bearer token),
+ * content_type and body may be NULL; with content_type NULL no
+ * Content-Type header is sent at all.  Never NULL; free with itest_free().
+ */
+struct itest_response *itest_request(const char *, const char *,
+		    const char *, const char *, const char *, size_t);
+struct itest_response *itest_get(const char *, const char *);
+struct itest_response *itest_delete(const char *, const char *);
+/* A request whose body is printf-formatted JSON (application/json). */
+struct itest_response *itest_send(const char *, const char *, const char *,
+		    const char *, ...) PRINTFLIKE(4, 5);
+void		 itest_free(struct itest_response *);
+
+/* A response header's value (name case-insensitive), or NULL; static. */
+const char	*itest_header(struct itest_response *, const char *);
+/* The value at "error.code", "user.id", "0.id" (array index), or NULL. */
+const struct json *itest_at(const struct json *, const char *);
+/* The string at a dotted path of the body, or NULL. */
+const char	*itest_str(struct itest_response *, const char *);
+/* A short description of an answer for failure messages. */
+const char	*itest_describe(struct itest_response *);
+
+/* Assert that the string at a dotted path of the body equals want. */
+void		 itest_expect_str(struct itest_response *, const char *,
+		    const char *);
+/* Assert the status and that the body is JSON (any JSON answer). */
+void		 itest_expect(struct itest_response *, long);
+/*
+ * Assert an API error: the status, Content-Type application/json;
+ * charset=utf-8, error.code and a non-empty error.message.
+ */
+void		 itest_expect_error(struct itest_response *, long,
+		    const char *);
+
+/* A JSON string literal (quotes included) for s; the caller frees it. */
+char		*itest_quote(const char *);
+/* prefix plus a suffix unique across processes and runs; caller frees. */
+char		*itest_unique(const char *);
+
+/* Run "$SOHBET_TEST_DEV subcommand"; its exit status (-1: not run). */
+int		 itest_dev(const char *);
+/* A key of the sohbetd configuration as a new string, or NULL. */
+char		*itest_conf(const char *, const char *);
+/* An integer key of the configuration, or def when absent. */
+long		 itest_conf_int(const char *, const char *, long);
+/* The master's pid from $SOHBET_TEST_VAR/run/sohbetd.pid, or -1. */
+pid_t		 itest_master_pid(void);
+/* Whether a process is alive (not a zombie). */
+int		 itest_alive(pid_t);
+/* The live children of the master, at most max of them; their number. */
+int		 itest_worker_pids(pid_t *, int);
+/* Poll /api/v1/health until it answers 200: 0, or -1 after seconds. */
+int		 itest_wait_health(int);
+/*
+ * Bring the stack back after a destructive test: start MariaDB and
+ * sohbetd if they are not running and wait for health.  0 or -1.
+ */
+int		 itest_restore(void);
+/* Seconds of the monotonic clock. */
+double		 itest_now(void);
+/* Sleep for a number of milliseconds. */
+void		 itest_sleep_ms(long);
+
+#endif /* ITEST_H */
