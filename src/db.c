@@ -202,6 +202,7 @@ db_failed(const char *func, unsigned int err, const char *msg,
     const char *sql)
 {
 	db_set_error(err, msg);
+	metrics_db_error(0);
 	if (err == ER_DUP_ENTRY)
 		log_debug("%s: %s", func, db_last_error);
 	else if (sql != NULL)
@@ -309,7 +310,8 @@ db_open(const char *func)
 		db = NULL;
 		return -1;
 	}
-	db_generation++;
+	if (db_generation++ > 0)
+		metrics_db_error(1);
 	log_debug("%s: connected, thread %lu", func, mysql_thread_id(db));
 	return 0;
 }

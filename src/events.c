@@ -1,15 +1,61 @@
 /*
  * events.c: the event log.  Every change appends its event inside the
- * transaction that makes the change, so the two commit or vanish together.
+ * transaction that makes the change, so the two commit or vanish together;
+ * once the transaction has committed, its events are published to the hub
+ * so that parked polls wake.  Also the reads the polls make, and the
+ * retention job.
  */
 #include <string.h>
 
 #include "sohbet.h"
 
+#define EVENTS_TXN_MAX	256	/* announced per transaction; more wake all */
+#define PRUNE_BATCH	1000
+
 static struct db_stmt q_event_insert = DB_STMT(
     "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
     " user_id, data) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0),"
     " NULLIF(?, 0), ?)");
+static struct db_stmt q_event_range = DB_STMT(
+    "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
+    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
+    " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
+static struct db_stmt q_event_max = DB_STMT(
+    "SELECT COALESCE(MAX(seq), 0) FROM events");
+static struct db_stmt q_sequence_value = DB_STMT(
+    "SELECT value FROM sequence WHERE id = 1");
+static struct db_stmt q_pruned = DB_STMT(
+    "SELECT pruned_upto FROM event_retention WHERE id = 1");
+static struct db_stmt q_prune_edge = DB_STMT(
+    "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE created_at <"
+    " NOW(3) - INTERVAL ? DAY ORDER BY seq LIMIT 1000) AS old");
+static struct db_stmt q_prune_mark = DB_STMT(
+    "UPDATE event_retention SET pruned_upto = GREATEST(pruned_upto, ?)"
+    " WHERE id = 1");
+static struct db_stmt q_prune = DB_STMT(
+    "DELETE FROM events WHERE seq <= ?");
+
+static struct hub_entry	 txn_entries[EVENTS_TXN_MAX];
+static size_t		 txn_count;
+static uint64_t		 txn_overflow;	/* largest seq past the array */
+
+/* Remember an appended event, to announce once its transaction commits. */
+static void
+events_remember(uint64_t seq, const struct event_scope *scope)
+{
+	struct hub_entry	*e;
+
+	if (txn_count == EVENTS_TXN_MAX) {
+		txn_overflow = seq;
+		return;
+	}
+	e = &txn_entries[txn_count++];
+	e->seq = seq;
+	e->server_id = scope->server_id;
+	e->channel_id = scope->channel_id;
+	e->dm_channel_id = scope->dm_channel_id;
+	e->user_id = scope->user_id;
+}
 
 /*
  * Append an event of a type, visible to the scope, with data (a generator
@@ -30,12 +76,119 @@ events_append(const char *type, const struct event_scope *scope,
 	    scope->channel_id, scope->dm_channel_id, scope->user_id, text,
 	    len) != 1)
 		return -1;
+	events_remember(seq, scope);
 	return 0;
 }
 
-/* Called by db.c once a transaction has committed (1) or not (0). */
+/*
+ * Called by db.c once a transaction has committed (1) or not (0): finish
+ * its sequence numbers, then announce what committed.  Finishing first
+ * means the watermark already covers the events when the workers wake.
+ */
 void
 events_txn_end(int committed)
 {
-	sequencer_txn_end();
+	struct hub_entry	any = { .server_id = HUB_ANY,
+				    .channel_id = HUB_ANY,
+				    .dm_channel_id = HUB_ANY, .user_id = HUB_ANY };
+	int			later;
+
+	later = sequencer_txn_end();
+	if (committed && txn_overflow != 0) {
+		/* Too many to list: one entry that matches every poll. */
+		any.seq = txn_overflow;
+		hub_publish(&any, 1);
+	} else if (committed && txn_count > 0)
+		hub_publish(txn_entries, txn_count);
+	else if (later)
+		hub_wake_all();
+	txn_count = 0;
+	txn_overflow = 0;
+}
+
+/*
+ * Read events with seq in (after, upto], oldest first, at most limit.
+ * The caller fetches rows (seq, type, server_id, channel_id,
+ * dm_channel_id, user_id, data) and frees them.
+ */
+struct db_rows *
+events_read(uint64_t after, uint64_t upto, long limit)
+{
+	return db_query(&q_event_range, "uui", after, upto, (long long)limit);
+}
+
+/* Read one number from a one-value query; -1 on error. */
+static int
+events_scalar(struct db_stmt *q, uint64_t *out)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(q, "")) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*out = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
+}
+
+/* The cursor a new client starts from: everything up to it is visible. */
+int
+events_head(uint64_t *out)
+{
+	if (strcmp(cfg->sequencer, "db") == 0)
+		return events_scalar(&q_event_max, out);
+	if (!hub_seq_ready() && sequencer_start() == -1)
+		return -1;
+	*out = sequencer_visible();
+	return 0;
+}
+
+/* The largest number drawn so far: a cursor above it is from the future. */
+int
+events_last(uint64_t *out)
+{
+	if (strcmp(cfg->sequencer, "db") == 0)
+		return events_scalar(&q_sequence_value, out);
+	if (!hub_seq_ready() && sequencer_start() == -1)
+		return -1;
+	*out = hub_seq_last();
+	return 0;
+}
+
+/* The highest seq the retention job deleted. */
+int
+events_pruned(uint64_t *out)
+{
+	return events_scalar(&q_pruned, out);
+}
+
+/*
+ * Delete one batch of events older than the retention period; the number
+ * deleted, or -1.  The mark is raised first, in the same transaction, so
+ * no poll can read past a gap unknowingly.
+ */
+long long
+events_prune(void)
+{
+	struct db_rows	*rows;
+	uint64_t	 edge = 0;
+	long long	 n;
+
+	if ((rows = db_query(&q_prune_edge, "d", cfg->retention_days)) ==
+	    NULL)
+		return -1;
+	if (db_fetch(rows) == 1 && !db_is_null(rows, 0))
+		edge = db_u64(rows, 0);
+	db_rows_free(rows);
+	if (edge == 0)
+		return 0;
+	if (db_begin() == -1)
+		return -1;
+	if (db_exec(&q_prune_mark, "u", edge) == -1 ||
+	    (n = db_exec(&q_prune, "u", edge)) == -1 || db_commit() == -1) {
+		db_rollback();
+		return -1;
+	}
+	return n;
 }

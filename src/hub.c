@@ -10,6 +10,11 @@
  * finished, is the counter capped by the lowest pending number of any slot.
  * Drawing and recording happen under the same lock the watermark is read
  * under, so no reader ever sees a drawn number that is not yet pending.
+ *
+ * After a commit, the writer publishes (seq, scope) entries into a ring
+ * and writes to every worker's eventfd.  Each worker keeps its own read
+ * position; one that fell more than a ring behind is told so and wakes
+ * everything it holds.
  */
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -18,7 +23,9 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sohbet.h"
 
@@ -37,6 +44,10 @@ struct hub {
 	int			 seq_ready;	/* seq_last resumed from the db */
 	sem_t			 hash_sem;	/* password hashes at once */
 	struct hub_slot		 slots[HUB_SLOTS];
+	uint64_t		 ring_head;	/* entries ever published */
+	struct hub_entry	 ring[HUB_RING];
+	_Atomic pid_t		 keeper_pid;	/* runs the periodic jobs */
+	struct hub_stats	 stats;
 };
 
 struct hub	*hub;
@@ -217,11 +228,35 @@ hub_seq_draw(void)
 	return n;
 }
 
-/* Finish the numbers a slot's transaction drew (committed or not). */
-void
+/*
+ * Finish the numbers a slot's transaction drew (committed or not).
+ * Returns 1 when a later number had been drawn meanwhile, so that
+ * finishing may move the watermark past events already announced.
+ */
+int
 hub_seq_finish(int slot)
 {
+	uint64_t	pending;
+	int		later;
+
+	hub_lock();
+	pending = atomic_load(&hub->slots[slot].seq_pending);
+	later = pending != 0 && pending < hub->seq_last;
 	atomic_store(&hub->slots[slot].seq_pending, 0);
+	hub_unlock();
+	return later;
+}
+
+/* The last number drawn; 0 before the counter was resumed. */
+uint64_t
+hub_seq_last(void)
+{
+	uint64_t	last;
+
+	hub_lock();
+	last = hub->seq_ready ? hub->seq_last : 0;
+	hub_unlock();
+	return last;
 }
 
 /* The watermark: every number at or below it is finished. */
@@ -273,4 +308,104 @@ hub_hash_release(void)
 		return;
 	atomic_fetch_sub(&hub->slots[hub_self_slot].hashes_held, 1);
 	sem_post(&hub->hash_sem);
+}
+
+/* The eventfd that wakes the worker in a slot. */
+int
+hub_wake_fd(int slot)
+{
+	return hub->slots[slot].wake_fd;
+}
+
+/* Wake every worker (each reads the ring and its watermark again). */
+void
+hub_wake_all(void)
+{
+	uint64_t	one = 1;
+	int		i;
+
+	for (i = 0; i < HUB_SLOTS; i++) {
+		if (atomic_load(&hub->slots[i].used) &&
+		    write(hub->slots[i].wake_fd, &one, sizeof one) == -1 &&
+		    errno != EAGAIN)
+			log_warn("%s: eventfd", __func__);
+	}
+}
+
+/* Publish entries into the ring and wake every worker. */
+void
+hub_publish(const struct hub_entry *entries, size_t n)
+{
+	uint64_t	now = metrics_now_ns();
+	size_t		i;
+
+	if (hub == NULL || n == 0)
+		return;
+	hub_lock();
+	for (i = 0; i < n; i++) {
+		hub->ring[hub->ring_head % HUB_RING] = entries[i];
+		hub->ring[hub->ring_head++ % HUB_RING].published_ns = now;
+	}
+	hub_unlock();
+	atomic_fetch_add(&hub->stats.events_published, n);
+	hub_wake_all();
+}
+
+/* The ring position a new reader starts from. */
+uint64_t
+hub_ring_head(void)
+{
+	uint64_t	head;
+
+	hub_lock();
+	head = hub->ring_head;
+	hub_unlock();
+	return head;
+}
+
+/*
+ * Copy up to max entries after *pos into out and advance *pos.  Returns
+ * the number copied, or -1 when the reader fell more than a ring behind
+ * (then *pos jumps to the head and the caller must re-read everything).
+ */
+long
+hub_read(uint64_t *pos, struct hub_entry *out, size_t max)
+{
+	size_t	n = 0;
+
+	hub_lock();
+	if (hub->ring_head - *pos > HUB_RING) {
+		*pos = hub->ring_head;
+		hub_unlock();
+		return -1;
+	}
+	while (*pos < hub->ring_head && n < max)
+		out[n++] = hub->ring[(*pos)++ % HUB_RING];
+	hub_unlock();
+	return (long)n;
+}
+
+/*
+ * Whether this worker runs the periodic jobs (retention, clean-up, the
+ * cluster watcher): one worker per host holds the part, and another takes
+ * it over when that one has died.
+ */
+int
+hub_is_keeper(void)
+{
+	pid_t	keeper, self = getpid();
+
+	keeper = atomic_load(&hub->keeper_pid);
+	if (keeper == self)
+		return 1;
+	if (keeper != 0 && kill(keeper, 0) == 0)
+		return 0;
+	return atomic_compare_exchange_strong(&hub->keeper_pid, &keeper, self);
+}
+
+/* The shared counters, for /metrics. */
+struct hub_stats *
+hub_stats(void)
+{
+	return hub != NULL ? &hub->stats : NULL;
 }

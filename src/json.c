@@ -717,6 +717,18 @@ json_gen_id(yajl_gen g, uint64_t id)
 	    (size_t)n), __func__);
 }
 
+/* Write an id or cursor as a decimal string, 0 included ("0"). */
+void
+json_gen_id_or_zero(yajl_gen g, uint64_t id)
+{
+	char	buf[24];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%" PRIu64, id);
+	json_gen_check(yajl_gen_string(g, (const unsigned char *)buf,
+	    (size_t)n), __func__);
+}
+
 /* Write a key and a string (or null). */
 void
 json_gen_kstr(yajl_gen g, const char *key, const char *s)

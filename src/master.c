@@ -278,6 +278,7 @@ master_reap(void)
 			else
 				log_warnx("worker %d (pid %ld) exited with %d",
 				    i, (long)pid, WEXITSTATUS(status));
+			metrics_worker_restart();
 			if (master_now_ms() - children[i].started_ms <
 			    QUICK_DEATH_MS)
 				backoff_ms = backoff_ms == 0 ? BACKOFF_MIN_MS :

@@ -260,3 +260,98 @@ perm_check(struct request *req, const struct member *m, uint32_t need)
 	    "permission", perm_first_name(need & ~m->perms));
 	return -1;
 }
+
+/*
+ * The permission changing target's nickname takes: change_nickname for
+ * your own, manage_nicknames for someone else's.
+ */
+uint32_t
+perm_nickname_need(const struct member *actor, const struct member *target)
+{
+	return actor->user_id == target->user_id ? PERM_CHANGE_NICKNAME :
+	    PERM_MANAGE_NICKNAMES;
+}
+
+/*
+ * Whether actor may act on target with need: they hold it and, unless
+ * the target is themself, outrank the target.
+ */
+int
+perm_may_act_on(const struct member *actor, const struct member *target,
+    uint32_t need)
+{
+	return perm_has(actor, need) && (actor->user_id == target->user_id ||
+	    perm_outranks(actor, target));
+}
+
+/* Whether actor may delete an invite made by inviter_id. */
+int
+perm_may_delete_invite(const struct member *actor, uint64_t inviter_id)
+{
+	return actor->user_id == inviter_id ||
+	    perm_has(actor, PERM_MANAGE_SERVER);
+}
+
+/* Answer 403 missing_permission with a message. */
+static int
+perm_refuse(struct request *req, const char *message)
+{
+	response_error(req, 403, "missing_permission", "%s", message);
+	return -1;
+}
+
+/* Check the member owns the server: 0, or -1 with 403 answered. */
+int
+perm_check_owner(struct request *req, const struct member *m)
+{
+	if (perm_is_owner(m))
+		return 0;
+	return perm_refuse(req, "Only the server's owner may do that");
+}
+
+/*
+ * Check actor may act on target with need (perm_may_act_on): 0, or -1
+ * with 403 answered.
+ */
+int
+perm_check_member(struct request *req, const struct member *actor,
+    const struct member *target, uint32_t need)
+{
+	if (perm_check(req, actor, need) == -1)
+		return -1;
+	if (perm_may_act_on(actor, target, need))
+		return 0;
+	return perm_refuse(req, "You may only do that to members below your "
+	    "highest role");
+}
+
+/*
+ * Check actor may create, edit, delete, assign or remove a role at
+ * position and grant the permissions in grant: manage_roles, a position
+ * below their rank, only permissions they hold.  0, or -1 with 403.
+ */
+int
+perm_check_role(struct request *req, const struct member *actor,
+    int position, uint32_t grant)
+{
+	if (perm_check(req, actor, PERM_MANAGE_ROLES) == -1)
+		return -1;
+	if (!perm_may_manage_role(actor, position))
+		return perm_refuse(req, "You may only manage roles below your "
+		    "highest role");
+	if (!perm_may_grant(actor, grant))
+		return perm_refuse(req, "You may only grant permissions you "
+		    "have");
+	return 0;
+}
+
+/* Check actor may delete an invite made by inviter_id: 0, or -1 with 403. */
+int
+perm_check_invite(struct request *req, const struct member *actor,
+    uint64_t inviter_id)
+{
+	if (perm_may_delete_invite(actor, inviter_id))
+		return 0;
+	return perm_refuse(req, "Only the invite's creator or a member with "
+	    "manage_server may delete it");
+}

@@ -15,6 +15,15 @@ static const struct route *router_tables[] = {
 	api_health_routes,
 	api_auth_routes,
 	api_users_routes,
+	api_servers_routes,
+	api_members_routes,
+	api_invites_routes,
+	api_roles_routes,
+	api_channels_routes,
+	api_events_routes,
+	api_metrics_routes,
+	api_messages_routes,
+	api_dms_routes,
 };
 
 #define NTABLES	(sizeof router_tables / sizeof router_tables[0])
@@ -85,6 +94,40 @@ router_match(const char *method, const char *path, char **args,
 					strcat(allow, ", ");
 				strcat(allow, r->method);
 			}
+		}
+	}
+	return NULL;
+}
+
+/* The position of a route among all routes, for metrics; -1 if unknown. */
+int
+router_index(const struct route *route)
+{
+	const struct route	*r;
+	size_t			 i;
+	int			 n = 0;
+
+	for (i = 0; i < NTABLES; i++) {
+		for (r = router_tables[i]; r->method != NULL; r++, n++) {
+			if (r == route)
+				return n;
+		}
+	}
+	return -1;
+}
+
+/* The route at a position, or NULL past the last. */
+const struct route *
+router_at(int index)
+{
+	const struct route	*r;
+	size_t			 i;
+	int			 n = 0;
+
+	for (i = 0; i < NTABLES; i++) {
+		for (r = router_tables[i]; r->method != NULL; r++, n++) {
+			if (n == index)
+				return r;
 		}
 	}
 	return NULL;

@@ -72,12 +72,16 @@ sequencer_next(uint64_t *out)
 	return 0;
 }
 
-/* Finish this worker's numbers after its transaction ended. */
-void
+/*
+ * Finish this worker's numbers after its transaction ended; 1 when that
+ * may have moved the watermark past numbers drawn later.
+ */
+int
 sequencer_txn_end(void)
 {
 	if (!sequencer_uses_db() && hub != NULL && hub_self() >= 0)
-		hub_seq_finish(hub_self());
+		return hub_seq_finish(hub_self());
+	return 0;
 }
 
 /*

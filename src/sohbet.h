@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -28,6 +29,9 @@
 #define ROUTE_ARGS_MAX		4
 #define HUB_SLOTS		64
 #define ID_JSON_MAX		((uint64_t)1 << 53)
+#define METRIC_ROUTES		96	/* routes counted by /metrics */
+#define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
+#define METRIC_BUCKETS		10	/* delivery latency histogram */
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
@@ -127,6 +131,7 @@ void		 json_gen_key(yajl_gen, const char *);
 void		 json_gen_str(yajl_gen, const char *);
 void		 json_gen_strn(yajl_gen, const char *, size_t);
 void		 json_gen_id(yajl_gen, uint64_t);
+void		 json_gen_id_or_zero(yajl_gen, uint64_t);
 void		 json_gen_kstr(yajl_gen, const char *, const char *);
 void		 json_gen_kid(yajl_gen, const char *, uint64_t);
 void		 json_gen_kint(yajl_gen, const char *, long long);
@@ -263,6 +268,8 @@ struct route {
 void		 router_dispatch(struct request *);
 int		 router_pattern_match(const char *, const char *, char **,
 		    size_t *);
+int		 router_index(const struct route *);
+const struct route *router_at(int);
 const struct route *router_match(const char *, const char *, char **,
 		    size_t *, char *, size_t);
 
@@ -301,6 +308,27 @@ int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
 
 /* hub.c */
+#define HUB_RING	8192
+#define HUB_ANY		UINT64_MAX	/* an entry field that matches all */
+struct hub_entry {
+	uint64_t	 seq;
+	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
+	uint64_t	 server_id;
+	uint64_t	 channel_id;
+	uint64_t	 dm_channel_id;
+	uint64_t	 user_id;
+};
+struct hub_stats {
+	_Atomic uint64_t events_published;
+	_Atomic uint64_t wakeups;
+	_Atomic uint64_t db_errors;
+	_Atomic uint64_t db_reconnects;
+	_Atomic uint64_t worker_restarts;
+	_Atomic uint64_t parked[HUB_SLOTS];
+	_Atomic uint64_t requests[METRIC_ROUTES][METRIC_STATUSES];
+	_Atomic uint64_t delivery[METRIC_BUCKETS + 1];
+	_Atomic uint64_t delivery_sum_us;
+};
 struct hub;
 extern struct hub *hub;
 void		 hub_init(void);
@@ -313,7 +341,15 @@ void		 hub_set_self(int);
 void		 hub_set_thread_id(unsigned long);
 unsigned long	 hub_thread_id(int);
 uint64_t	 hub_seq_draw(void);
-void		 hub_seq_finish(int);
+int		 hub_seq_finish(int);
+uint64_t	 hub_seq_last(void);
+int		 hub_wake_fd(int);
+void		 hub_wake_all(void);
+void		 hub_publish(const struct hub_entry *, size_t);
+uint64_t	 hub_ring_head(void);
+long		 hub_read(uint64_t *, struct hub_entry *, size_t);
+int		 hub_is_keeper(void);
+struct hub_stats *hub_stats(void);
 uint64_t	 hub_seq_watermark(void);
 int		 hub_seq_ready(void);
 void		 hub_seq_start(uint64_t);
@@ -324,7 +360,7 @@ void		 hub_hash_release(void);
 /* sequencer.c */
 int		 sequencer_start(void);
 int		 sequencer_next(uint64_t *);
-void		 sequencer_txn_end(void);
+int		 sequencer_txn_end(void);
 uint64_t	 sequencer_visible(void);
 
 /* events.c */
@@ -337,6 +373,77 @@ struct event_scope {
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
 void		 events_txn_end(int);
+struct db_rows	*events_read(uint64_t, uint64_t, long);
+int		 events_head(uint64_t *);
+int		 events_last(uint64_t *);
+int		 events_pruned(uint64_t *);
+long long	 events_prune(void);
+
+/* poll.c */
+enum watch_kind {
+	WATCH_LISTEN,
+	WATCH_SIGNAL,
+	WATCH_WAKE,
+	WATCH_POLL
+};
+struct watch {
+	enum watch_kind	 kind;
+};
+enum poll_key {
+	POLL_SERVER,
+	POLL_CHANNEL,
+	POLL_DM,
+	POLL_USER
+};
+struct poll;
+struct poll_link;
+struct poll_type {
+	const char	*name;
+	/* Answer what it can of n marked polls; wm is the watermark. */
+	void		(*wake)(struct poll **, size_t, uint64_t);
+	/* Answer a poll whose deadline passed (or the worker stops). */
+	void		(*expire)(struct poll *);
+	void		(*free)(void *);
+};
+struct poll {
+	struct watch	 watch;		/* first: epoll hands it back */
+	struct request	*req;
+	const struct poll_type *type;
+	void		*data;		/* the kind's own state */
+	long long	 deadline;	/* poll_now_ms() */
+	size_t		 heap_index;
+	struct poll_link **links;
+	size_t		 nlinks;
+	size_t		 links_size;
+	int		 parked;
+	int		 marked;
+	int		 dead;		/* unparked, freed by poll_reap() */
+	uint64_t	 woken_ns;	/* publication that woke it */
+	TAILQ_ENTRY(poll) all_entry;
+};
+long long	 poll_now_ms(void);
+void		 poll_init(void);
+size_t		 poll_parked(void);
+struct poll	*poll_new(struct request *, const struct poll_type *, void *);
+void		 poll_key(struct poll *, enum poll_key, uint64_t);
+int		 poll_park(struct poll *, long long);
+void		 poll_done(struct poll *);
+void		 poll_closed(struct poll *);
+void		 poll_wake(void);
+int		 poll_next_timeout(void);
+void		 poll_expire(void);
+void		 poll_stop_all(void);
+void		 poll_reap(void);
+
+/* metrics.c */
+void		 metrics_request(const struct request *);
+void		 metrics_parked(long);
+void		 metrics_wakeup(void);
+void		 metrics_delivered(uint64_t);
+void		 metrics_db_error(int);
+void		 metrics_worker_restart(void);
+uint64_t	 metrics_now_ns(void);
+extern const struct route api_metrics_routes[];
 
 /* worker.c */
 struct worker {
@@ -397,6 +504,122 @@ int		 perm_may_grant(const struct member *, uint32_t);
 int		 perm_require(struct request *, uint64_t, uint32_t,
 		    struct member *);
 int		 perm_check(struct request *, const struct member *, uint32_t);
+uint32_t	 perm_nickname_need(const struct member *,
+		    const struct member *);
+int		 perm_may_act_on(const struct member *, const struct member *,
+		    uint32_t);
+int		 perm_may_delete_invite(const struct member *, uint64_t);
+int		 perm_check_owner(struct request *, const struct member *);
+int		 perm_check_member(struct request *, const struct member *,
+		    const struct member *, uint32_t);
+int		 perm_check_role(struct request *, const struct member *, int,
+		    uint32_t);
+int		 perm_check_invite(struct request *, const struct member *,
+		    uint64_t);
+
+/* servers.c */
+#define NAME_SIZE		(100 * 4 + 1)	/* 100 code points, UTF-8 */
+#define ROLE_POSITION_MAX	1000000
+struct server {
+	uint64_t	 id;
+	uint64_t	 owner_id;
+	char		 name[NAME_SIZE];
+	char		 created_at[32];
+};
+struct role {
+	uint64_t	 id;
+	uint64_t	 server_id;
+	char		 name[NAME_SIZE];
+	uint32_t	 perms;
+	int		 position;
+	int		 is_default;
+};
+int		 servers_load(uint64_t, struct server *);
+yajl_gen	 servers_json(uint64_t);
+int		 servers_list(uint64_t, yajl_gen);
+int		 servers_role_load(uint64_t, uint64_t, struct role *);
+yajl_gen	 servers_role_json(uint64_t, uint64_t);
+int		 servers_role_list(uint64_t, yajl_gen);
+uint64_t	 servers_role_insert(uint64_t, const char *, uint32_t, int,
+		    int);
+yajl_gen	 servers_member_json(uint64_t, uint64_t);
+int		 servers_member_list(uint64_t, uint64_t, int, yajl_gen);
+int		 servers_name(struct request *, const char *, int,
+		    const char **);
+void		 servers_copy(char *, size_t, struct db_rows *, unsigned int);
+int		 servers_rows(yajl_gen, struct db_rows *,
+		    void (*)(yajl_gen, struct db_rows *));
+void		 servers_answer_list(struct request *, yajl_gen, int);
+yajl_gen	 servers_ids(const char *, uint64_t, const char *, uint64_t);
+int		 servers_event(const char *, const struct event_scope *,
+		    uint64_t, const char *, yajl_gen);
+int		 servers_join(uint64_t, uint64_t);
+void		 servers_finish(struct request *, int, const char *,
+		    const struct event_scope *, uint64_t, const char *, yajl_gen);
+void		 servers_abort(struct request *);
+void		 servers_member_updated(struct request *, int, uint64_t,
+		    uint64_t);
+
+/* channels.c */
+struct channel {
+	uint64_t	 id;
+	uint64_t	 server_id;
+	char		 name[NAME_SIZE];
+	char		 created_at[32];
+};
+int		 channels_load(uint64_t, struct channel *);
+void		 channels_gen(yajl_gen, const struct channel *);
+yajl_gen	 channels_json(uint64_t);
+int		 channels_list(uint64_t, yajl_gen);
+uint64_t	 channels_insert(uint64_t, const char *);
+int		 channels_require(struct request *, uint64_t, uint32_t,
+		    struct member *, struct channel *);
+int		 channels_access(struct request *, uint64_t, uint32_t,
+		    struct member *, uint64_t *);
+
+/* messages.c */
+struct conversation {
+	uint64_t	 channel_id;	/* a server channel, or 0 */
+	uint64_t	 dm_channel_id;	/* a DM channel, or 0 */
+	uint64_t	 server_id;	/* channel_id's server, or 0 */
+	int		 moderator;	/* may delete others' messages */
+};
+enum messages_from {
+	MESSAGES_LATEST,		/* no cursor: the newest */
+	MESSAGES_BEFORE,
+	MESSAGES_AFTER,
+	MESSAGES_AROUND
+};
+struct messages_page {
+	enum messages_from from;
+	uint64_t	 cursor;	/* the before/after/around id */
+	long		 limit;		/* 1..100 */
+};
+int		 messages_page_parse(struct request *, struct messages_page *);
+long		 messages_list(const struct conversation *,
+		    const struct messages_page *, yajl_gen);
+void		 messages_serve(struct request *, const struct conversation *);
+
+/* api-messages.c */
+extern const struct route api_messages_routes[];
+
+/* api-dms.c */
+extern const struct route api_dms_routes[];
+
+/* api-servers.c */
+extern const struct route api_servers_routes[];
+
+/* api-members.c */
+extern const struct route api_members_routes[];
+
+/* api-invites.c */
+extern const struct route api_invites_routes[];
+
+/* api-roles.c */
+extern const struct route api_roles_routes[];
+
+/* api-channels.c */
+extern const struct route api_channels_routes[];
 
 /* api-auth.c */
 extern const struct route api_auth_routes[];
@@ -409,6 +632,13 @@ void		 api_auth_gen_tokens(yajl_gen, const struct user *,
 
 /* api-users.c */
 extern const struct route api_users_routes[];
+
+/* api-events.c */
+extern const struct route api_events_routes[];
+
+/* keeper.c */
+int		 keeper_next_ms(void);
+void		 keeper_run(void);
 
 /* api-health.c */
 extern const struct route api_health_routes[];

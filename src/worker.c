@@ -23,6 +23,9 @@
 
 struct worker		*worker;
 static struct worker	 worker_state;
+static struct watch	 watch_listen = { WATCH_LISTEN };
+static struct watch	 watch_signal = { WATCH_SIGNAL };
+static struct watch	 watch_wake = { WATCH_WAKE };
 
 /* Drop root privileges to the configured user, if any. */
 static void
@@ -59,13 +62,13 @@ worker_signals(void)
 
 /* Add a file descriptor to the loop. */
 static void
-worker_watch(int fd, uint32_t events)
+worker_watch(int fd, uint32_t events, struct watch *w)
 {
 	struct epoll_event	ev;
 
 	memset(&ev, 0, sizeof ev);
 	ev.events = events;
-	ev.data.fd = fd;
+	ev.data.ptr = w;
 	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 		fatal("epoll_ctl");
 }
@@ -74,6 +77,7 @@ worker_watch(int fd, uint32_t events)
 static void
 worker_complete(struct request *req)
 {
+	metrics_request(req);
 	if (req->parked)
 		return;
 	if (req->status == 0) {
@@ -117,14 +121,53 @@ worker_signal(void)
 	struct signalfd_siginfo	si;
 
 	while (read(worker->signal_fd, &si, sizeof si) == sizeof si) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			if (!worker->stopping)
-				log_debug("worker %d: stopping", worker->slot);
+		if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) &&
+		    !worker->stopping) {
+			log_debug("worker %d: stopping", worker->slot);
 			worker->stopping = 1;
 			epoll_ctl(worker->epfd, EPOLL_CTL_DEL,
 			    worker->listen_fd, NULL);
+			/* Parked polls get their empty answer now. */
+			poll_stop_all();
 		}
 	}
+}
+
+/* Dispatch one epoll event to what it belongs to. */
+static void
+worker_dispatch(struct epoll_event *ev)
+{
+	struct watch	*w = ev->data.ptr;
+
+	switch (w->kind) {
+	case WATCH_LISTEN:
+		worker_accept();
+		break;
+	case WATCH_SIGNAL:
+		worker_signal();
+		break;
+	case WATCH_WAKE:
+		poll_wake();
+		break;
+	case WATCH_POLL:
+		poll_closed((struct poll *)w);
+		break;
+	}
+}
+
+/* How long epoll may sleep: until the next deadline or periodic job. */
+static int
+worker_timeout(void)
+{
+	int	polls, jobs;
+
+	polls = poll_next_timeout();
+	jobs = keeper_next_ms();
+	if (polls == -1)
+		return jobs;
+	if (jobs == -1)
+		return polls;
+	return polls < jobs ? polls : jobs;
 }
 
 /* Run a worker in the given hub slot until it is told to stop. */
@@ -143,25 +186,28 @@ worker_main(int slot, int listen_fd)
 	worker_drop_privileges();
 	if ((worker->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE);
-	worker_watch(worker->signal_fd, EPOLLIN);
+	poll_init();
+	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &watch_listen);
+	worker_watch(worker->signal_fd, EPOLLIN, &watch_signal);
+	worker_watch(hub_wake_fd(slot), EPOLLIN, &watch_wake);
 	if (db_connect() == -1)
 		log_warnx("worker %d: database unavailable at start", slot);
 	log_debug("worker %d: ready", slot);
 
 	while (!worker->stopping || worker->active > 0) {
-		n = epoll_wait(worker->epfd, evs, WORKER_EVENTS, -1);
+		n = epoll_wait(worker->epfd, evs, WORKER_EVENTS,
+		    worker_timeout());
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("epoll_wait");
 		}
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == listen_fd)
-				worker_accept();
-			else if (evs[i].data.fd == worker->signal_fd)
-				worker_signal();
-		}
+		for (i = 0; i < n; i++)
+			worker_dispatch(&evs[i]);
+		poll_expire();
+		poll_reap();
+		if (!worker->stopping)
+			keeper_run();
 	}
 	db_disconnect();
 	log_debug("worker %d: stopped", slot);

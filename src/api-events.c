@@ -1,0 +1,459 @@
+/*
+ * api-events.c: GET /api/v1/events, the long-poll of everything a user may
+ * see (API.md, Events).  A poll answers at once when an event newer than
+ * its cursor is visible to the user; otherwise it parks until one is
+ * committed or its timeout passes.  A wake-up reads the new events once
+ * for every poll it concerns and filters them per user in memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define EVENTS_MAX	100	/* per answer */
+#define EVENTS_READ	1000	/* rows per database read */
+#define EVENTS_TIMEOUT	30
+
+struct events_server {
+	uint64_t	 id;
+	int		 view;		/* may see channel and message events */
+};
+
+struct events_poll {
+	uint64_t	 user_id;
+	uint64_t	 cursor;	/* everything up to here was checked */
+	struct events_server *servers;	/* sorted by id */
+	size_t		 nservers;
+	uint64_t	*dms;		/* sorted */
+	size_t		 ndms;
+	int		 again;		/* its read was cut short */
+};
+
+struct events_row {
+	uint64_t	 seq;
+	uint64_t	 server_id;
+	uint64_t	 channel_id;
+	uint64_t	 dm_channel_id;
+	uint64_t	 user_id;
+	char		*type;
+	char		*data;
+	size_t		 data_len;
+};
+
+static struct db_stmt q_scope_servers = DB_STMT(
+    "SELECT m.server_id, s.owner_id = m.user_id, r.permissions"
+    " FROM server_members m JOIN servers s ON s.id = m.server_id"
+    " JOIN roles r ON r.server_id = m.server_id"
+    " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
+    " AND mr.user_id = m.user_id AND mr.role_id = r.id"
+    " WHERE m.user_id = ? AND (r.is_default OR mr.role_id IS NOT NULL)"
+    " ORDER BY m.server_id");
+static struct db_stmt q_scope_dms = DB_STMT(
+    "SELECT id FROM dm_channels WHERE user1_id = ?"
+    " UNION SELECT id FROM dm_channels WHERE user2_id = ? ORDER BY id");
+
+static void	api_events_wake(struct poll **, size_t, uint64_t);
+static void	api_events_expire(struct poll *);
+static void	api_events_free(void *);
+
+static const struct poll_type events_poll_type = {
+	"events", api_events_wake, api_events_expire, api_events_free
+};
+
+/* Free a poll's state. */
+static void
+api_events_free(void *data)
+{
+	struct events_poll	*ep = data;
+
+	free(ep->servers);
+	free(ep->dms);
+	free(ep);
+}
+
+/* Add one (server, permissions) row to the scope. */
+static void
+api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
+    const char *perms, size_t len)
+{
+	struct events_server	*s;
+	uint32_t		 bits;
+
+	if (ep->nservers == 0 || ep->servers[ep->nservers - 1].id != id) {
+		ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
+		    sizeof *ep->servers);
+		s = &ep->servers[ep->nservers++];
+		s->id = id;
+		s->view = owner;
+	} else
+		s = &ep->servers[ep->nservers - 1];
+	bits = perms != NULL ? perm_parse_text(perms, len) : 0;
+	if (bits & (PERM_VIEW_CHANNELS | PERM_ADMINISTRATOR))
+		s->view = 1;
+}
+
+/* Load what the user may see: their servers (with view_channels) and DMs. */
+static int
+api_events_load_scope(struct events_poll *ep)
+{
+	struct db_rows	*rows;
+	const char	*perms;
+	size_t		 len;
+	int		 rc;
+
+	if ((rows = db_query(&q_scope_servers, "u", ep->user_id)) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		perms = db_str(rows, 2, &len);
+		api_events_add_server(ep, db_u64(rows, 0), db_u64(rows, 1) != 0,
+		    perms, len);
+	}
+	db_rows_free(rows);
+	if (rc == -1)
+		return -1;
+	if ((rows = db_query(&q_scope_dms, "uu", ep->user_id, ep->user_id)) ==
+	    NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		ep->dms = xreallocarray(ep->dms, ep->ndms + 1, sizeof *ep->dms);
+		ep->dms[ep->ndms++] = db_u64(rows, 0);
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Compare two ids for bsearch. */
+static int
+api_events_cmp_id(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Find a server of the scope, or NULL. */
+static struct events_server *
+api_events_server(struct events_poll *ep, uint64_t id)
+{
+	return bsearch(&id, ep->servers, ep->nservers, sizeof *ep->servers,
+	    api_events_cmp_id);
+}
+
+/* Whether the user may see an event. */
+static int
+api_events_visible(struct events_poll *ep, const struct events_row *e)
+{
+	struct events_server	*s;
+
+	if (e->user_id != 0 && e->user_id == ep->user_id)
+		return 1;
+	if (e->dm_channel_id != 0)
+		return bsearch(&e->dm_channel_id, ep->dms, ep->ndms,
+		    sizeof *ep->dms, api_events_cmp_id) != NULL;
+	if (e->server_id == 0 || (s = api_events_server(ep, e->server_id)) ==
+	    NULL)
+		return 0;
+	return e->channel_id == 0 || s->view;
+}
+
+/*
+ * Whether an event may change what the user sees (joining or leaving a
+ * server, a new DM, a role change).  The answer stops after it, so the
+ * client's next poll loads the scope afresh.
+ */
+static int
+api_events_changes_scope(struct events_poll *ep, const struct events_row *e)
+{
+	if (strncmp(e->type, "role.", 5) == 0)
+		return 1;
+	return e->user_id == ep->user_id && (strncmp(e->type, "member.",
+	    7) == 0 || strcmp(e->type, "dm.create") == 0 ||
+	    strcmp(e->type, "server.delete") == 0);
+}
+
+/* Read events in (after, upto] into rows; the number read, or -1. */
+static long
+api_events_read(uint64_t after, uint64_t upto, struct events_row *rows)
+{
+	struct db_rows	*r;
+	const char	*data;
+	long		 n = 0;
+	int		 rc;
+
+	if ((r = events_read(after, upto, EVENTS_READ)) == NULL)
+		return -1;
+	while ((rc = db_fetch(r)) == 1) {
+		rows[n].seq = db_u64(r, 0);
+		rows[n].type = xstrdup(db_str(r, 1, NULL));
+		rows[n].server_id = db_u64(r, 2);
+		rows[n].channel_id = db_u64(r, 3);
+		rows[n].dm_channel_id = db_u64(r, 4);
+		rows[n].user_id = db_u64(r, 5);
+		data = db_str(r, 6, &rows[n].data_len);
+		rows[n].data = xstrndup(data, rows[n].data_len);
+		n++;
+	}
+	db_rows_free(r);
+	return rc == -1 ? -1 : n;
+}
+
+/* Free the strings of n rows. */
+static void
+api_events_rows_clear(struct events_row *rows, long n)
+{
+	while (n > 0) {
+		n--;
+		free(rows[n].type);
+		free(rows[n].data);
+	}
+}
+
+/* Answer {"events": [...], "cursor": "..."} and finish the poll. */
+static void
+api_events_answer(struct poll *p, struct events_row **picked, size_t n)
+{
+	struct events_poll	*ep = p->data;
+	yajl_gen		 g;
+	size_t			 i;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "events");
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		json_gen_kid(g, "seq", picked[i]->seq);
+		json_gen_kstr(g, "type", picked[i]->type);
+		json_gen_kraw(g, "data", picked[i]->data, picked[i]->data_len);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	json_gen_key(g, "cursor");
+	json_gen_id_or_zero(g, n > 0 ? picked[n - 1]->seq : ep->cursor);
+	yajl_gen_map_close(g);
+	response_json(p->req, 200, g);
+	poll_done(p);
+}
+
+/*
+ * Offer rows (after a read of (from, upto], n rows, full when the read was
+ * cut short) to one poll: answer it if any is visible, else move its
+ * cursor past what it has seen.
+ */
+static void
+api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
+    uint64_t upto)
+{
+	struct events_poll	*ep = p->data;
+	struct events_row	*picked[EVENTS_MAX];
+	size_t			 npicked = 0;
+	long			 i;
+
+	for (i = 0; i < n && npicked < EVENTS_MAX; i++) {
+		if (rows[i].seq <= ep->cursor ||
+		    !api_events_visible(ep, &rows[i]))
+			continue;
+		picked[npicked++] = &rows[i];
+		if (api_events_changes_scope(ep, &rows[i]))
+			break;
+	}
+	if (npicked > 0) {
+		api_events_answer(p, picked, npicked);
+		return;
+	}
+	if (full) {
+		ep->cursor = rows[n - 1].seq;
+		ep->again = 1;
+	} else if (upto > ep->cursor)
+		ep->cursor = upto;
+}
+
+/*
+ * Read the events after the smallest cursor of n polls once and offer
+ * them to each.  Polls whose read was cut short are marked "again".
+ */
+static int
+api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
+{
+	struct events_row	*rows;
+	struct events_poll	*ep;
+	uint64_t		 from = UINT64_MAX;
+	long			 nrows;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		ep = ps[i]->data;
+		ep->again = 0;
+		if (ep->cursor < from)
+			from = ep->cursor;
+	}
+	if (from >= wm)
+		return 0;
+	rows = xcalloc(EVENTS_READ, sizeof *rows);
+	if ((nrows = api_events_read(from, wm, rows)) == -1) {
+		free(rows);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		api_events_offer(ps[i], rows, nrows, nrows == EVENTS_READ, wm);
+	api_events_rows_clear(rows, nrows);
+	free(rows);
+	return 0;
+}
+
+/* Wake-up: deliver to the marked polls, again for those cut short. */
+static void
+api_events_wake(struct poll **ps, size_t n, uint64_t wm)
+{
+	struct events_poll	*ep;
+	size_t			 i;
+
+	if (api_events_deliver(ps, n, wm) == -1) {
+		/* The database failed: they stay parked and retry later. */
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (ps[i]->dead)
+			continue;
+		ep = ps[i]->data;
+		if (ep->again)
+			ps[i]->marked = 1;
+	}
+}
+
+/* The timeout passed: answer no events and the cursor reached. */
+static void
+api_events_expire(struct poll *p)
+{
+	api_events_answer(p, NULL, 0);
+}
+
+/* Parse a cursor: decimal digits, 0 allowed; -1 if malformed. */
+static int
+api_events_parse_cursor(const char *s, uint64_t *out)
+{
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return param_parse_id(s, out);
+}
+
+/* Answer at once with no events and the current cursor. */
+static void
+api_events_head(struct request *req)
+{
+	yajl_gen	g;
+	uint64_t	head;
+
+	if (events_head(&head) == -1) {
+		response_db_error(req);
+		return;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "events");
+	yajl_gen_array_open(g);
+	yajl_gen_array_close(g);
+	json_gen_key(g, "cursor");
+	json_gen_id_or_zero(g, head);
+	yajl_gen_map_close(g);
+	response_json(req, 200, g);
+}
+
+/* Check a cursor against the future and the retention horizon. */
+static int
+api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
+{
+	uint64_t	last, pruned;
+
+	if (api_events_parse_cursor(s, after) == -1) {
+		response_error(req, 400, "invalid_cursor", "after must be a "
+		    "cursor this API returned");
+		return -1;
+	}
+	if (events_last(&last) == -1 || events_pruned(&pruned) == -1) {
+		response_db_error(req);
+		return -1;
+	}
+	if (*after > last) {
+		response_error(req, 400, "invalid_cursor", "That cursor is "
+		    "from the future");
+		return -1;
+	}
+	if (*after < pruned) {
+		response_error(req, 410, "cursor_expired", "Events after that "
+		    "cursor are no longer kept; reload and poll without after");
+		return -1;
+	}
+	return 0;
+}
+
+/* Index a poll under every key its user may see events of. */
+static void
+api_events_index(struct poll *p, struct events_poll *ep)
+{
+	size_t	i;
+
+	poll_key(p, POLL_USER, ep->user_id);
+	for (i = 0; i < ep->nservers; i++)
+		poll_key(p, POLL_SERVER, ep->servers[i].id);
+	for (i = 0; i < ep->ndms; i++)
+		poll_key(p, POLL_DM, ep->dms[i]);
+}
+
+/* GET /events?after=&timeout=. */
+static void
+api_events_get(struct request *req)
+{
+	struct events_poll	*ep;
+	struct poll		*p;
+	const char		*after;
+	long			 timeout = EVENTS_TIMEOUT;
+	uint64_t		 cursor, wm;
+
+	if (param_query_int(req, "timeout", 0, 60, &timeout) == -1)
+		return;
+	if ((after = request_query(req, "after")) == NULL) {
+		api_events_head(req);
+		return;
+	}
+	if (api_events_check_cursor(req, after, &cursor) == -1)
+		return;
+	ep = xcalloc(1, sizeof *ep);
+	ep->user_id = req->user_id;
+	ep->cursor = cursor;
+	p = poll_new(req, &events_poll_type, ep);
+	req->poll = p;
+	if (api_events_load_scope(ep) == -1) {
+		response_db_error(req);
+		poll_done(p);
+		return;
+	}
+	wm = sequencer_visible();
+	do {
+		if (api_events_deliver(&p, 1, wm) == -1) {
+			response_db_error(req);
+			poll_done(p);
+			return;
+		}
+	} while (!p->dead && ep->again);
+	if (p->dead)
+		return;
+	if (timeout == 0) {
+		api_events_expire(p);
+		return;
+	}
+	api_events_index(p, ep);
+	if (poll_park(p, timeout * 1000LL) == -1) {
+		response_header(req, "Retry-After: 1");
+		response_error(req, 503, "service_unavailable", "Too many "
+		    "waiting requests; try again shortly");
+		poll_done(p);
+	}
+}
+
+const struct route api_events_routes[] = {
+	{ "GET", API_PREFIX "/events", api_events_get, ROUTE_AUTH },
+	{ NULL, NULL, NULL, 0 }
+};

@@ -1,0 +1,166 @@
+/*
+ * api-members.c: the member endpoints (API.md, Members): list and read
+ * members, change nicknames, kick, and leave.
+ */
+#include "sohbet.h"
+
+#define MEMBERS_LIMIT_DEFAULT	50
+#define MEMBERS_LIMIT_MAX	100
+
+static struct db_stmt q_set_nickname = DB_STMT(
+    "UPDATE server_members SET nickname = ? WHERE server_id = ?"
+    " AND user_id = ?");
+static struct db_stmt q_delete_member = DB_STMT(
+    "DELETE FROM server_members WHERE server_id = ? AND user_id = ?");
+
+/*
+ * Load the caller's membership of server ids[0] into actor and that of
+ * the user ids[1] into target: 0, or -1 with 404 (either is not a member)
+ * or 500/503 answered.
+ */
+static int
+api_members_target(struct request *req, struct member *actor,
+    struct member *target)
+{
+	int	rc;
+
+	if (perm_require(req, req->ids[0], 0, actor) == -1)
+		return -1;
+	if ((rc = perm_load(req->ids[0], req->ids[1], target)) == -1) {
+		response_db_error(req);
+		return -1;
+	}
+	if (rc == 0) {
+		response_not_found(req, "member");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /servers/{id}/members?after=<user_id>&limit= in user id order. */
+static void
+api_members_list(struct request *req)
+{
+	struct member	m;
+	uint64_t	after = 0;
+	long		limit = MEMBERS_LIMIT_DEFAULT;
+	yajl_gen	g;
+
+	if (perm_require(req, req->ids[0], 0, &m) == -1 ||
+	    param_query_id(req, "after", &after) == -1 ||
+	    param_query_int(req, "limit", 1, MEMBERS_LIMIT_MAX, &limit) == -1)
+		return;
+	g = json_gen_new();
+	servers_answer_list(req, g, servers_member_list(req->ids[0], after,
+	    (int)limit, g));
+}
+
+/* GET /servers/{id}/members/{user_id|@me}. */
+static void
+api_members_get(struct request *req)
+{
+	struct member	actor, target;
+	yajl_gen	g;
+
+	if (api_members_target(req, &actor, &target) == -1)
+		return;
+	if ((g = servers_member_json(req->ids[0], req->ids[1])) == NULL) {
+		response_db_error(req);
+		return;
+	}
+	response_json(req, 200, g);
+}
+
+/*
+ * PATCH /servers/{id}/members/{user_id|@me} {nickname} (null clears it):
+ * change_nickname for yourself; manage_nicknames and a higher rank for
+ * others.
+ */
+static void
+api_members_patch(struct request *req)
+{
+	struct member	 actor, target;
+	const char	*nickname = NULL;
+	int		 rc;
+
+	if (param_body(req) == -1 ||
+	    api_members_target(req, &actor, &target) == -1 ||
+	    perm_check_member(req, &actor, &target,
+	    perm_nickname_need(&actor, &target)) == -1)
+		return;
+	rc = param_text(req, "nickname", 1, 32, TEXT_NO_CONTROL, &nickname,
+	    NULL);
+	if (rc == -1)
+		return;
+	if (rc == PARAM_ABSENT && !param_is_null(req, "nickname")) {
+		response_invalid(req, "nickname", "nickname is required (null "
+		    "clears it)");
+		return;
+	}
+	if (db_begin() == -1 || db_exec(&q_set_nickname, "suu", nickname,
+	    req->ids[0], req->ids[1]) != 1) {
+		servers_abort(req);
+		return;
+	}
+	servers_member_updated(req, 200, req->ids[0], req->ids[1]);
+}
+
+/*
+ * Remove a member with member.leave, scoped to the server and to the user
+ * who left (who is no longer a member to see it otherwise); answers 204.
+ */
+static void
+api_members_remove(struct request *req, uint64_t server_id,
+    uint64_t user_id)
+{
+	struct event_scope	scope = { .server_id = server_id,
+				    .user_id = user_id };
+	long long		n;
+
+	if (db_begin() == -1 || (n = db_exec(&q_delete_member, "uu",
+	    server_id, user_id)) == -1) {
+		servers_abort(req);
+		return;
+	}
+	if (n == 0) {
+		db_rollback();
+		response_not_found(req, "member");
+		return;
+	}
+	servers_finish(req, 204, "member.leave", &scope, 0, NULL,
+	    servers_ids("server_id", server_id, "user_id", user_id));
+}
+
+/*
+ * DELETE /servers/{id}/members/{user_id|@me}: leaving (yourself; the
+ * owner cannot, 409) or kicking (kick_members and a higher rank).
+ */
+static void
+api_members_delete(struct request *req)
+{
+	struct member	actor, target;
+
+	if (api_members_target(req, &actor, &target) == -1)
+		return;
+	if (req->ids[1] == req->user_id && perm_is_owner(&actor)) {
+		response_error(req, 409, "owner_cannot_leave", "The owner "
+		    "cannot leave the server; delete it instead");
+		return;
+	}
+	if (req->ids[1] != req->user_id && perm_check_member(req, &actor,
+	    &target, PERM_KICK_MEMBERS) == -1)
+		return;
+	api_members_remove(req, req->ids[0], req->ids[1]);
+}
+
+const struct route api_members_routes[] = {
+	{ "GET", API_PREFIX "/servers/{id}/members", api_members_list,
+	    ROUTE_AUTH },
+	{ "GET", API_PREFIX "/servers/{id}/members/{user}", api_members_get,
+	    ROUTE_AUTH },
+	{ "PATCH", API_PREFIX "/servers/{id}/members/{user}",
+	    api_members_patch, ROUTE_AUTH },
+	{ "DELETE", API_PREFIX "/servers/{id}/members/{user}",
+	    api_members_delete, ROUTE_AUTH },
+	{ NULL, NULL, NULL, 0 }
+};

@@ -1,0 +1,152 @@
+/*
+ * api-servers.c: the server endpoints (API.md, Servers): create, read,
+ * rename and delete a server, and list the caller's servers.
+ */
+#include "sohbet.h"
+
+static struct db_stmt q_insert_server = DB_STMT(
+    "INSERT INTO servers (name, owner_id) VALUES (?, ?)");
+static struct db_stmt q_rename_server = DB_STMT(
+    "UPDATE servers SET name = ? WHERE id = ?");
+static struct db_stmt q_lock_server = DB_STMT(
+    "SELECT id FROM servers WHERE id = ? FOR UPDATE");
+static struct db_stmt q_member_ids = DB_STMT(
+    "SELECT user_id FROM server_members WHERE server_id = ?"
+    " ORDER BY user_id");
+static struct db_stmt q_delete_server = DB_STMT(
+    "DELETE FROM servers WHERE id = ?");
+
+/*
+ * POST /servers {name}: the server, its owner's membership, the default
+ * role and the general channel, in one transaction.
+ */
+static void
+api_servers_create(struct request *req)
+{
+	const char	*name;
+	uint64_t	 id;
+
+	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1)
+		return;
+	if (db_begin() == -1 || db_exec(&q_insert_server, "su", name,
+	    req->user_id) != 1) {
+		servers_abort(req);
+		return;
+	}
+	id = db_insert_id();
+	if (servers_role_insert(id, "@everyone", PERM_DEFAULT_ROLE, 0, 1) ==
+	    0 || channels_insert(id, "general") == 0 ||
+	    servers_join(id, req->user_id) == -1) {
+		servers_abort(req);
+		return;
+	}
+	servers_finish(req, 201, NULL, NULL, 0, NULL, servers_json(id));
+}
+
+/* GET /servers/{id} (members only). */
+static void
+api_servers_get(struct request *req)
+{
+	struct member	m;
+	yajl_gen	g;
+
+	if (perm_require(req, req->ids[0], 0, &m) == -1)
+		return;
+	if ((g = servers_json(req->ids[0])) == NULL) {
+		response_db_error(req);
+		return;
+	}
+	response_json(req, 200, g);
+}
+
+/* PATCH /servers/{id} {name} (manage_server). */
+static void
+api_servers_patch(struct request *req)
+{
+	struct event_scope	 scope = { .server_id = req->ids[0] };
+	struct member		 m;
+	const char		*name;
+
+	if (param_body(req) == -1 ||
+	    perm_require(req, req->ids[0], PERM_MANAGE_SERVER, &m) == -1 ||
+	    servers_name(req, "name", 1, &name) == -1)
+		return;
+	if (db_begin() == -1 || db_exec(&q_rename_server, "su", name,
+	    req->ids[0]) != 1) {
+		servers_abort(req);
+		return;
+	}
+	servers_finish(req, 200, "server.update", &scope, 0, "server",
+	    servers_json(req->ids[0]));
+}
+
+/*
+ * Append server.delete {id} once per member, scoped to that user alone:
+ * after the cascade there are no members left to scope it by.
+ */
+static int
+api_servers_delete_events(uint64_t id)
+{
+	struct event_scope	 scope = { 0 };
+	struct db_rows		*rows;
+	yajl_gen		 data;
+	int			 rc;
+
+	if ((rows = db_query(&q_member_ids, "u", id)) == NULL)
+		return -1;
+	data = servers_ids("id", id, NULL, 0);
+	while ((rc = db_fetch(rows)) == 1) {
+		scope.user_id = db_u64(rows, 0);
+		if (events_append("server.delete", &scope, data) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	yajl_gen_free(data);
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
+ * DELETE /servers/{id} (owner only).  The server row is locked first, so
+ * no one can join between listing the members and the delete; foreign
+ * keys remove everything in it.
+ */
+static void
+api_servers_delete(struct request *req)
+{
+	struct member	m;
+
+	if (perm_require(req, req->ids[0], 0, &m) == -1 ||
+	    perm_check_owner(req, &m) == -1)
+		return;
+	if (db_begin() == -1 ||
+	    db_exec(&q_lock_server, "u", req->ids[0]) != 1 ||
+	    api_servers_delete_events(req->ids[0]) == -1 ||
+	    db_exec(&q_delete_server, "u", req->ids[0]) != 1) {
+		servers_abort(req);
+		return;
+	}
+	servers_finish(req, 204, NULL, NULL, 0, NULL, NULL);
+}
+
+/* GET /users/@me/servers. */
+static void
+api_servers_list_mine(struct request *req)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	servers_answer_list(req, g, servers_list(req->user_id, g));
+}
+
+const struct route api_servers_routes[] = {
+	{ "POST", API_PREFIX "/servers", api_servers_create, ROUTE_AUTH },
+	{ "GET", API_PREFIX "/servers/{id}", api_servers_get, ROUTE_AUTH },
+	{ "PATCH", API_PREFIX "/servers/{id}", api_servers_patch, ROUTE_AUTH },
+	{ "DELETE", API_PREFIX "/servers/{id}", api_servers_delete,
+	    ROUTE_AUTH },
+	{ "GET", API_PREFIX "/users/@me/servers", api_servers_list_mine,
+	    ROUTE_AUTH },
+	{ NULL, NULL, NULL, 0 }
+};

@@ -1,0 +1,137 @@
+/*
+ * channels.c: server channels: loading one, writing it as JSON, and the
+ * access check every channel endpoint (messages included) starts with.
+ */
+#include <string.h>
+
+#include "sohbet.h"
+
+#define CHANNELS_COLUMNS	"id, server_id, name, created_at"
+
+static struct db_stmt q_channel = DB_STMT(
+    "SELECT " CHANNELS_COLUMNS " FROM channels WHERE id = ?");
+static struct db_stmt q_channels = DB_STMT(
+    "SELECT " CHANNELS_COLUMNS " FROM channels WHERE server_id = ?"
+    " ORDER BY id");
+static struct db_stmt q_insert_channel = DB_STMT(
+    "INSERT INTO channels (server_id, name) VALUES (?, ?)");
+
+/* Fill a channel from a row of CHANNELS_COLUMNS. */
+static void
+channels_fill(struct db_rows *rows, struct channel *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = db_u64(rows, 0);
+	c->server_id = db_u64(rows, 1);
+	servers_copy(c->name, sizeof c->name, rows, 2);
+	servers_copy(c->created_at, sizeof c->created_at, rows, 3);
+}
+
+/* Write a channel object {id, server_id, name, created_at}. */
+void
+channels_gen(yajl_gen g, const struct channel *c)
+{
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", c->id);
+	json_gen_kid(g, "server_id", c->server_id);
+	json_gen_kstr(g, "name", c->name);
+	json_gen_ktime(g, "created_at", c->created_at);
+	yajl_gen_map_close(g);
+}
+
+/* Write the channel object of a row. */
+static void
+channels_gen_row(yajl_gen g, struct db_rows *rows)
+{
+	struct channel	c;
+
+	channels_fill(rows, &c);
+	channels_gen(g, &c);
+}
+
+/* Load a channel; 1 found, 0 not found, -1 error. */
+int
+channels_load(uint64_t id, struct channel *c)
+{
+	struct db_rows	*rows;
+	int		 found;
+
+	if ((rows = db_query(&q_channel, "u", id)) == NULL)
+		return -1;
+	if ((found = db_fetch(rows)) == 1)
+		channels_fill(rows, c);
+	db_rows_free(rows);
+	return found;
+}
+
+/* A new generator holding a channel object, or NULL (gone, or an error). */
+yajl_gen
+channels_json(uint64_t id)
+{
+	struct channel	c;
+	yajl_gen	g;
+
+	if (channels_load(id, &c) != 1)
+		return NULL;
+	g = json_gen_new();
+	channels_gen(g, &c);
+	return g;
+}
+
+/* Insert a channel; its id, or 0 on a database error. */
+uint64_t
+channels_insert(uint64_t server_id, const char *name)
+{
+	if (db_exec(&q_insert_channel, "us", server_id, name) != 1)
+		return 0;
+	return db_insert_id();
+}
+
+/* Write a server's channels as an array, in id order; 0 or -1. */
+int
+channels_list(uint64_t server_id, yajl_gen g)
+{
+	return servers_rows(g, db_query(&q_channels, "u", server_id),
+	    channels_gen_row);
+}
+
+/*
+ * Load a channel and the caller's membership of its server, and check
+ * need: 0, or -1 with 404 (no such channel, or not a member of its
+ * server), 403 missing_permission or 500/503 answered.
+ */
+int
+channels_require(struct request *req, uint64_t channel_id, uint32_t need,
+    struct member *m, struct channel *c)
+{
+	int	rc;
+
+	if ((rc = channels_load(channel_id, c)) == 1)
+		rc = perm_load(c->server_id, req->user_id, m);
+	if (rc == -1) {
+		response_db_error(req);
+		return -1;
+	}
+	if (rc == 0) {
+		response_not_found(req, "channel");
+		return -1;
+	}
+	return perm_check(req, m, need);
+}
+
+/*
+ * The access check of a server channel for endpoints that only need its
+ * server's id: as channels_require().
+ */
+int
+channels_access(struct request *req, uint64_t channel_id, uint32_t need,
+    struct member *m, uint64_t *server_id)
+{
+	struct channel	c;
+
+	if (channels_require(req, channel_id, need, m, &c) == -1)
+		return -1;
+	if (server_id != NULL)
+		*server_id = c.server_id;
+	return 0;
+}

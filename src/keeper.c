@@ -1,0 +1,113 @@
+/*
+ * keeper.c: the periodic jobs one worker per host runs between requests:
+ * event retention, clean-up of expired refresh tokens and nonces, and the
+ * cluster watcher, which feeds events committed by other hosts into this
+ * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups).
+ */
+#include <string.h>
+
+#include "sohbet.h"
+
+#define JOBS_INTERVAL_MS	60000
+#define JOBS_FIRST_MS		5000
+#define PRUNE_ROUNDS		20
+#define WATCH_BATCH		1000
+
+static struct db_stmt q_nonce_cleanup = DB_STMT(
+    "DELETE FROM message_nonces WHERE created_at < NOW(3) - INTERVAL 10"
+    " MINUTE LIMIT 1000");
+static struct db_stmt q_watch = DB_STMT(
+    "SELECT seq, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
+    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0) FROM events"
+    " WHERE seq > ? ORDER BY seq LIMIT 1000");
+static struct db_stmt q_watch_start = DB_STMT(
+    "SELECT COALESCE(MAX(seq), 0) FROM events");
+
+static long long	keeper_jobs_at;
+static long long	keeper_watch_at;
+static uint64_t		keeper_watch_pos;
+static int		keeper_watch_ready;
+
+/* Milliseconds until the next job is due, or -1 when none ever is. */
+int
+keeper_next_ms(void)
+{
+	long long	now = poll_now_ms(), next;
+
+	if (keeper_jobs_at == 0)
+		keeper_jobs_at = now + JOBS_FIRST_MS;
+	next = keeper_jobs_at;
+	if (cfg->cluster_poll_ms > 0 && keeper_watch_at < next)
+		next = keeper_watch_at;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+/* Delete expired events, refresh tokens and nonces, in small batches. */
+static void
+keeper_jobs(void)
+{
+	int	i;
+
+	for (i = 0; i < PRUNE_ROUNDS && events_prune() >= 1000; i++)
+		;
+	refresh_cleanup();
+	db_exec(&q_nonce_cleanup, "");
+}
+
+/* Publish events other hosts committed since the last look. */
+static void
+keeper_watch(void)
+{
+	struct hub_entry	 batch[WATCH_BATCH];
+	struct db_rows		*rows;
+	size_t			 n = 0;
+
+	if (!keeper_watch_ready) {
+		if ((rows = db_query(&q_watch_start, "")) == NULL)
+			return;
+		if (db_fetch(rows) == 1) {
+			keeper_watch_pos = db_u64(rows, 0);
+			keeper_watch_ready = 1;
+		}
+		db_rows_free(rows);
+		return;
+	}
+	if ((rows = db_query(&q_watch, "u", keeper_watch_pos)) == NULL)
+		return;
+	while (db_fetch(rows) == 1) {
+		memset(&batch[n], 0, sizeof batch[n]);
+		batch[n].seq = db_u64(rows, 0);
+		batch[n].server_id = db_u64(rows, 1);
+		batch[n].channel_id = db_u64(rows, 2);
+		batch[n].dm_channel_id = db_u64(rows, 3);
+		batch[n].user_id = db_u64(rows, 4);
+		keeper_watch_pos = batch[n].seq;
+		n++;
+	}
+	db_rows_free(rows);
+	hub_publish(batch, n);
+}
+
+/* Run whatever is due, if this worker is the host's keeper. */
+void
+keeper_run(void)
+{
+	long long	now = poll_now_ms();
+
+	if (now < keeper_jobs_at && (cfg->cluster_poll_ms == 0 ||
+	    now < keeper_watch_at))
+		return;
+	if (!hub_is_keeper()) {
+		keeper_jobs_at = now + JOBS_INTERVAL_MS;
+		keeper_watch_at = now + JOBS_INTERVAL_MS;
+		return;
+	}
+	if (now >= keeper_jobs_at) {
+		keeper_jobs();
+		keeper_jobs_at = now + JOBS_INTERVAL_MS;
+	}
+	if (cfg->cluster_poll_ms > 0 && now >= keeper_watch_at) {
+		keeper_watch();
+		keeper_watch_at = now + cfg->cluster_poll_ms;
+	}
+}

@@ -1,0 +1,707 @@
+/*
+ * messages.c: the messages of a conversation (API.md, Messages), a server
+ * channel and a DM channel alike: history, send with nonce deduplication,
+ * edit and soft delete, each change written with its event in one
+ * transaction.  The callers (api-messages.c, api-dms.c) decide who may
+ * open a conversation; everything after that is here, once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define MESSAGES_CONTENT_MAX	4000	/* code points */
+#define MESSAGES_NONCE_MAX	64
+#define MESSAGES_LIMIT_DEFAULT	50
+#define MESSAGES_LIMIT_MAX	100
+#define MESSAGES_SEND_ATTEMPTS	3
+#define ER_DUP_ENTRY		1062
+
+/* The conversation kinds, as indexes of the history statements. */
+#define MESSAGES_CHANNEL	0
+#define MESSAGES_DM		1
+
+#define MESSAGES_COLUMNS \
+	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
+	" u.username, m.content, m.created_at, m.edited_at, m.nonce" \
+	" FROM messages m JOIN users u ON u.id = m.author_id"
+
+/*
+ * History.  Both statements are range scans of the conversation's index,
+ * messages_channel (channel_id, id) or messages_dm_channel (dm_channel_id,
+ * id): the older side walks it backwards from an id, the newer side
+ * forwards, and each stops after LIMIT rows, so reading a page costs the
+ * same in a channel of 100 messages and of 1,000,000.  EXPLAIN (MariaDB
+ * 10.11) shows m: type range, key messages_channel, "Using where"
+ * (the deleted filter, checked on the rows the scan visits), no filesort;
+ * u: eq_ref on the primary key.
+ */
+#define MESSAGES_OLDER(col) \
+	MESSAGES_COLUMNS " WHERE m." col " = ? AND m.id <= ?" \
+	" AND m.deleted = 0 ORDER BY m.id DESC LIMIT ?"
+#define MESSAGES_NEWER(col) \
+	MESSAGES_COLUMNS " WHERE m." col " = ? AND m.id > ? AND m.id <= ?" \
+	" AND m.deleted = 0 ORDER BY m.id LIMIT ?"
+
+static struct db_stmt q_older[] = {
+	DB_STMT(MESSAGES_OLDER("channel_id")),
+	DB_STMT(MESSAGES_OLDER("dm_channel_id")),
+};
+static struct db_stmt q_newer[] = {
+	DB_STMT(MESSAGES_NEWER("channel_id")),
+	DB_STMT(MESSAGES_NEWER("dm_channel_id")),
+};
+
+/* One message of a conversation (the zero ids stand for the other kind). */
+static struct db_stmt q_message = DB_STMT(
+    MESSAGES_COLUMNS " WHERE m.id = ? AND m.channel_id <=> NULLIF(?, 0)"
+    " AND m.dm_channel_id <=> NULLIF(?, 0) AND m.deleted = 0");
+static struct db_stmt q_lock = DB_STMT(
+    "SELECT author_id FROM messages WHERE id = ?"
+    " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
+    " AND deleted = 0 FOR UPDATE");
+static struct db_stmt q_insert = DB_STMT(
+    "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
+    " content, nonce, created_at)"
+    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, NOW(3))");
+static struct db_stmt q_edit = DB_STMT(
+    "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
+static struct db_stmt q_delete = DB_STMT(
+    "UPDATE messages SET deleted = 1, content = '' WHERE id = ?");
+
+/*
+ * Nonces (sql/001_initial.sql, message_nonces): the primary key (author,
+ * channel, DM channel, nonce) decides which of two racing sends posts.
+ */
+static struct db_stmt q_nonce_expire = DB_STMT(
+    "DELETE FROM message_nonces WHERE author_id = ? AND channel_id = ?"
+    " AND dm_channel_id = ? AND nonce = ?"
+    " AND created_at < NOW(3) - INTERVAL 10 MINUTE");
+static struct db_stmt q_nonce_insert = DB_STMT(
+    "INSERT INTO message_nonces (author_id, channel_id, dm_channel_id,"
+    " nonce, message_id, created_at) VALUES (?, ?, ?, ?, ?, NOW(3))");
+static struct db_stmt q_nonce_find = DB_STMT(
+    "SELECT message_id FROM message_nonces WHERE author_id = ?"
+    " AND channel_id = ? AND dm_channel_id = ? AND nonce = ?");
+static struct db_stmt q_nonce_forget = DB_STMT(
+    "DELETE FROM message_nonces WHERE message_id = ?");
+
+/* A message as read from the database; the strings are owned. */
+struct message {
+	uint64_t	 id;
+	uint64_t	 channel_id;
+	uint64_t	 dm_channel_id;
+	uint64_t	 author_id;
+	char		*username;
+	char		*content;
+	char		*created_at;
+	char		*edited_at;	/* NULL until edited */
+	char		*nonce;		/* NULL unless sent */
+};
+
+/* A new copy of a column, or NULL for SQL NULL. */
+static char *
+messages_copy(struct db_rows *rows, unsigned int col)
+{
+	const char	*s;
+	size_t		 len;
+
+	if ((s = db_str(rows, col, &len)) == NULL)
+		return NULL;
+	return xstrndup(s, len);
+}
+
+/* Fill m from the current row of a MESSAGES_COLUMNS query. */
+static void
+messages_read(struct db_rows *rows, struct message *m)
+{
+	m->id = db_u64(rows, 0);
+	m->channel_id = db_u64(rows, 1);
+	m->dm_channel_id = db_u64(rows, 2);
+	m->author_id = db_u64(rows, 3);
+	m->username = messages_copy(rows, 4);
+	m->content = messages_copy(rows, 5);
+	m->created_at = messages_copy(rows, 6);
+	m->edited_at = messages_copy(rows, 7);
+	m->nonce = messages_copy(rows, 8);
+}
+
+/* Free what a message owns. */
+static void
+messages_clear(struct message *m)
+{
+	free(m->username);
+	free(m->content);
+	free(m->created_at);
+	free(m->edited_at);
+	free(m->nonce);
+	memset(m, 0, sizeof *m);
+}
+
+/* Read every row of a result into ms (room for max); the count or -1. */
+static long
+messages_read_all(struct db_rows *rows, struct message *ms, long max)
+{
+	long	n = 0;
+	int	rc;
+
+	if (rows == NULL)
+		return -1;
+	while (n < max && (rc = db_fetch(rows)) == 1)
+		messages_read(rows, &ms[n++]);
+	db_rows_free(rows);
+	if (rc == -1) {
+		while (n > 0)
+			messages_clear(&ms[--n]);
+		return -1;
+	}
+	return n;
+}
+
+/* Write a message object. */
+static void
+messages_gen(yajl_gen g, const struct message *m)
+{
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", m->id);
+	json_gen_kid(g, "channel_id", m->channel_id);
+	json_gen_kid(g, "dm_channel_id", m->dm_channel_id);
+	json_gen_key(g, "author");
+	users_gen_public(g, m->author_id, m->username);
+	json_gen_kstr(g, "content", m->content);
+	json_gen_ktime(g, "created_at", m->created_at);
+	json_gen_ktime(g, "edited_at", m->edited_at);
+	json_gen_kstr(g, "nonce", m->nonce);
+	yajl_gen_map_close(g);
+}
+
+/* The index of the history statements for a conversation's kind. */
+static int
+messages_kind(const struct conversation *c)
+{
+	return c->channel_id != 0 ? MESSAGES_CHANNEL : MESSAGES_DM;
+}
+
+/* The id of the conversation in its kind's column. */
+static uint64_t
+messages_conversation_id(const struct conversation *c)
+{
+	return c->channel_id != 0 ? c->channel_id : c->dm_channel_id;
+}
+
+/*
+ * The highest id history may show: the sequencer's watermark.  Above it a
+ * message with a lower id may still be uncommitted, and a client that
+ * moved its cursor (after=) past the newest id it was given would skip
+ * that message for ever once it commits.  The watermark is 0 until some
+ * worker of this daemon drew a number; resume the counter from the
+ * database then, or a fresh daemon would show no history at all.
+ */
+static int
+messages_visible(uint64_t *visible)
+{
+	if ((*visible = sequencer_visible()) != 0)
+		return 0;
+	if (sequencer_start() == -1)
+		return -1;
+	*visible = sequencer_visible();
+	return 0;
+}
+
+/*
+ * Write the newest messages with ids up to hi, at most limit of them, in
+ * ascending order; their number or -1.
+ */
+static long
+messages_older(const struct conversation *c, uint64_t hi, long limit,
+    yajl_gen g)
+{
+	struct message	*ms;
+	long		 n, i;
+
+	if (limit == 0 || hi == 0)
+		return 0;
+	ms = xcalloc((size_t)limit, sizeof *ms);
+	n = messages_read_all(db_query(&q_older[messages_kind(c)], "uui",
+	    messages_conversation_id(c), hi, (long long)limit), ms, limit);
+	for (i = n - 1; i >= 0; i--) {
+		messages_gen(g, &ms[i]);
+		messages_clear(&ms[i]);
+	}
+	free(ms);
+	return n;
+}
+
+/*
+ * Write the oldest messages with ids above lo and up to hi, at most limit
+ * of them, in ascending order; their number or -1.
+ */
+static long
+messages_newer(const struct conversation *c, uint64_t lo, uint64_t hi,
+    long limit, yajl_gen g)
+{
+	struct message	*ms;
+	long		 n, i;
+
+	if (limit == 0 || lo >= hi)
+		return 0;
+	ms = xcalloc((size_t)limit, sizeof *ms);
+	n = messages_read_all(db_query(&q_newer[messages_kind(c)], "uuui",
+	    messages_conversation_id(c), lo, hi, (long long)limit), ms, limit);
+	for (i = 0; i < n; i++) {
+		messages_gen(g, &ms[i]);
+		messages_clear(&ms[i]);
+	}
+	free(ms);
+	return n;
+}
+
+/*
+ * Read the pagination parameters of a history request: limit and at most
+ * one of before, after and around.  0, or -1 when answered (400).
+ */
+int
+messages_page_parse(struct request *req, struct messages_page *p)
+{
+	static const char *const cursors[] = { "before", "after", "around" };
+	static const enum messages_from froms[] = {
+		MESSAGES_BEFORE, MESSAGES_AFTER, MESSAGES_AROUND
+	};
+	uint64_t	id;
+	size_t		i;
+	int		rc;
+
+	p->from = MESSAGES_LATEST;
+	p->cursor = 0;
+	p->limit = MESSAGES_LIMIT_DEFAULT;
+	for (i = 0; i < sizeof cursors / sizeof cursors[0]; i++) {
+		if ((rc = param_query_id(req, cursors[i], &id)) == -1)
+			return -1;
+		if (rc == PARAM_ABSENT)
+			continue;
+		if (p->from != MESSAGES_LATEST) {
+			response_invalid(req, cursors[i], "Give at most one of "
+			    "before, after and around");
+			return -1;
+		}
+		p->from = froms[i];
+		p->cursor = id;
+	}
+	if (param_query_int(req, "limit", 1, MESSAGES_LIMIT_MAX,
+	    &p->limit) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Write one page of a conversation's history into g as a JSON array,
+ * oldest first, deleted messages left out, nothing above the sequencer's
+ * watermark: the number of messages, or -1 on a database error (g is then
+ * incomplete).  A parked poll calls it again with the same page when it
+ * wakes up.
+ */
+long
+messages_list(const struct conversation *c, const struct messages_page *p,
+    yajl_gen g)
+{
+	uint64_t	visible, hi;
+	long		older = 0, newer = 0;
+
+	if (messages_visible(&visible) == -1)
+		return -1;
+	yajl_gen_array_open(g);
+	switch (p->from) {
+	case MESSAGES_LATEST:
+		older = messages_older(c, visible, p->limit, g);
+		break;
+	case MESSAGES_BEFORE:
+		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
+		older = messages_older(c, hi, p->limit, g);
+		break;
+	case MESSAGES_AFTER:
+		newer = messages_newer(c, p->cursor, visible, p->limit, g);
+		break;
+	case MESSAGES_AROUND:
+		/* At most limit/2 older, then the cursor and newer ones. */
+		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
+		older = messages_older(c, hi, p->limit / 2, g);
+		if (older != -1)
+			newer = messages_newer(c, p->cursor - 1, visible,
+			    p->limit - older, g);
+		break;
+	}
+	yajl_gen_array_close(g);
+	if (older == -1 || newer == -1)
+		return -1;
+	return older + newer;
+}
+
+/* GET …/messages: one page of history. */
+static void
+messages_get_page(struct request *req, const struct conversation *c)
+{
+	struct messages_page	p;
+	yajl_gen		g;
+
+	if (messages_page_parse(req, &p) == -1)
+		return;
+	g = json_gen_new();
+	if (messages_list(c, &p, g) == -1) {
+		yajl_gen_free(g);
+		response_db_error(req);
+		return;
+	}
+	response_json(req, 200, g);
+}
+
+/* Load a message of a conversation that is not deleted; 1, 0 or -1. */
+static int
+messages_load(const struct conversation *c, uint64_t id, struct message *m)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_message, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		messages_read(rows, m);
+	db_rows_free(rows);
+	return rc;
+}
+
+/* Answer with a message (200 or 201). */
+static void
+messages_respond(struct request *req, int status, const struct message *m)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	messages_gen(g, m);
+	response_json(req, status, g);
+}
+
+/* GET …/messages/{message_id}. */
+static void
+messages_get_one(struct request *req, const struct conversation *c,
+    uint64_t id)
+{
+	struct message	m;
+	int		rc;
+
+	if ((rc = messages_load(c, id, &m)) == -1)
+		response_db_error(req);
+	else if (rc == 0)
+		response_not_found(req, "message");
+	else {
+		messages_respond(req, 200, &m);
+		messages_clear(&m);
+	}
+}
+
+/* The scope of a conversation's events: who may see them. */
+static void
+messages_scope(const struct conversation *c, struct event_scope *scope)
+{
+	memset(scope, 0, sizeof *scope);
+	scope->server_id = c->server_id;
+	scope->channel_id = c->channel_id;
+	scope->dm_channel_id = c->dm_channel_id;
+}
+
+/* Append a message.create or message.update event {message}. */
+static int
+messages_event(const char *type, const struct conversation *c,
+    const struct message *m)
+{
+	struct event_scope	scope;
+	yajl_gen		g;
+	int			rc;
+
+	messages_scope(c, &scope);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "message");
+	messages_gen(g, m);
+	yajl_gen_map_close(g);
+	rc = events_append(type, &scope, g);
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* Read the required content field (the same rules for send and edit). */
+static int
+messages_content(struct request *req, const char **content, size_t *len)
+{
+	int	rc;
+
+	if (param_body(req) == -1)
+		return -1;
+	rc = param_text(req, "content", 1, MESSAGES_CONTENT_MAX,
+	    TEXT_NOT_BLANK, content, len);
+	if (rc == PARAM_ABSENT) {
+		response_invalid(req, "content", "content is required");
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * After a duplicate nonce: load the message the nonce names.  1 found, 0
+ * gone meanwhile (deleted, with its nonce), -1 error.
+ */
+static int
+messages_nonce_find(const struct conversation *c, uint64_t author,
+    const char *nonce, struct message *m)
+{
+	struct db_rows	*rows;
+	uint64_t	 id = 0;
+	int		 rc;
+
+	if ((rows = db_query(&q_nonce_find, "uuus", author, c->channel_id,
+	    c->dm_channel_id, nonce)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		id = db_u64(rows, 0);
+	db_rows_free(rows);
+	if (rc != 1)
+		return rc;
+	return messages_load(c, id, m);
+}
+
+/* Record the nonce of a new message; 1, 0 if another send holds it, -1. */
+static int
+messages_nonce_claim(const struct conversation *c, uint64_t author,
+    const char *nonce, uint64_t id)
+{
+	if (db_exec(&q_nonce_expire, "uuus", author, c->channel_id,
+	    c->dm_channel_id, nonce) == -1)
+		return -1;
+	if (db_exec(&q_nonce_insert, "uuusu", author, c->channel_id,
+	    c->dm_channel_id, nonce, id) == 1)
+		return 1;
+	return db_errno() == ER_DUP_ENTRY ? 0 : -1;
+}
+
+/*
+ * Post a message in one transaction: the id drawn from the sequencer (so
+ * ids become visible in commit order, like event seqs), the row, its
+ * nonce's row, the message.create event.  1 posted (m filled), 0 the
+ * nonce was already used (rolled back), -1 error (rolled back).
+ *
+ * The nonce's primary key is the arbiter of a race: a second send with
+ * the same nonce blocks on the first one's uncommitted key and fails with
+ * a duplicate once that commits, or goes on if it rolled back.
+ */
+static int
+messages_insert(const struct conversation *c, uint64_t author,
+    const char *content, size_t len, const char *nonce, struct message *m)
+{
+	uint64_t	id;
+	int		rc;
+
+	if (db_begin() == -1)
+		return -1;
+	if (sequencer_next(&id) == -1 || db_exec(&q_insert, "uuuubs", id,
+	    c->channel_id, c->dm_channel_id, author, content, len, nonce) != 1)
+		goto fail;
+	if (nonce != NULL && (rc = messages_nonce_claim(c, author, nonce,
+	    id)) != 1) {
+		db_rollback();
+		return rc;
+	}
+	if (messages_load(c, id, m) != 1)
+		goto fail;
+	if (messages_event("message.create", c, m) == -1 ||
+	    db_commit() == -1) {
+		messages_clear(m);
+		goto fail;
+	}
+	return 1;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/*
+ * POST …/messages {content, nonce?}: 201 with the new message, or 200
+ * with the first one when this author sent the same nonce to this
+ * conversation within 10 minutes.
+ */
+static void
+messages_post(struct request *req, const struct conversation *c)
+{
+	const char	*content, *nonce = NULL;
+	struct message	 m;
+	size_t		 len;
+	int		 attempt, rc = -1, status = 0;
+
+	if (messages_content(req, &content, &len) == -1 ||
+	    param_text(req, "nonce", 1, MESSAGES_NONCE_MAX, 0, &nonce,
+	    NULL) == -1)
+		return;
+	/* A nonce whose message was deleted between two steps: again. */
+	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
+		if ((rc = messages_insert(c, req->user_id, content, len, nonce,
+		    &m)) != 0) {
+			status = 201;
+			break;
+		}
+		if ((rc = messages_nonce_find(c, req->user_id, nonce,
+		    &m)) != 0) {
+			status = 200;
+			break;
+		}
+	}
+	if (rc != 1) {
+		response_db_error(req);
+		return;
+	}
+	messages_respond(req, status, &m);
+	messages_clear(&m);
+}
+
+/*
+ * Lock a message of the conversation for a change by the caller.  0, or
+ * -1 with 404 (no such message here, or deleted) or 403 (not the author,
+ * and not a moderator where moderators may act) answered.
+ */
+static int
+messages_lock(struct request *req, const struct conversation *c,
+    uint64_t id, int moderators_too)
+{
+	struct db_rows	*rows;
+	uint64_t	 author = 0;
+	int		 rc;
+
+	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL) {
+		response_db_error(req);
+		return -1;
+	}
+	if ((rc = db_fetch(rows)) == 1)
+		author = db_u64(rows, 0);
+	db_rows_free(rows);
+	if (rc == -1)
+		response_db_error(req);
+	else if (rc == 0)
+		response_not_found(req, "message");
+	else if (author == req->user_id || (moderators_too && c->moderator))
+		return 0;
+	else if (moderators_too && c->channel_id != 0)
+		response_error(req, 403, "missing_permission", "You need the "
+		    "manage_messages permission to delete others' messages");
+	else
+		response_error(req, 403, "missing_permission", "Cannot %s a "
+		    "message authored by another user", moderators_too ?
+		    "delete" : "edit");
+	return -1;
+}
+
+/* PATCH …/messages/{message_id} {content}: the author edits. */
+static void
+messages_patch(struct request *req, const struct conversation *c,
+    uint64_t id)
+{
+	const char	*content;
+	struct message	 m;
+	size_t		 len;
+
+	if (messages_content(req, &content, &len) == -1)
+		return;
+	if (db_begin() == -1) {
+		response_db_error(req);
+		return;
+	}
+	if (messages_lock(req, c, id, 0) == -1) {
+		db_rollback();
+		return;
+	}
+	if (db_exec(&q_edit, "bu", content, len, id) != 1 ||
+	    messages_load(c, id, &m) != 1)
+		goto fail;
+	if (messages_event("message.update", c, &m) == -1 ||
+	    db_commit() == -1) {
+		messages_clear(&m);
+		goto fail;
+	}
+	messages_respond(req, 200, &m);
+	messages_clear(&m);
+	return;
+fail:
+	db_rollback();
+	response_db_error(req);
+}
+
+/* Append the message.delete event {id, channel_id, dm_channel_id}. */
+static int
+messages_delete_event(const struct conversation *c, uint64_t id)
+{
+	struct event_scope	scope;
+	yajl_gen		g;
+	int			rc;
+
+	messages_scope(c, &scope);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", id);
+	json_gen_kid(g, "channel_id", c->channel_id);
+	json_gen_kid(g, "dm_channel_id", c->dm_channel_id);
+	yajl_gen_map_close(g);
+	rc = events_append("message.delete", &scope, g);
+	yajl_gen_free(g);
+	return rc;
+}
+
+/*
+ * DELETE …/messages/{message_id}: the author, or a moderator of a server
+ * channel.  The row stays with deleted set and its content erased; its
+ * nonce is forgotten, so a later retry posts anew rather than answering
+ * with a message nobody can see.
+ */
+static void
+messages_delete(struct request *req, const struct conversation *c,
+    uint64_t id)
+{
+	if (db_begin() == -1) {
+		response_db_error(req);
+		return;
+	}
+	if (messages_lock(req, c, id, 1) == -1) {
+		db_rollback();
+		return;
+	}
+	if (db_exec(&q_delete, "u", id) != 1 ||
+	    db_exec(&q_nonce_forget, "u", id) == -1 ||
+	    messages_delete_event(c, id) == -1 || db_commit() == -1) {
+		db_rollback();
+		response_db_error(req);
+		return;
+	}
+	response_empty(req, 204);
+}
+
+/*
+ * Serve a request on …/messages (req->nargs 1) or …/messages/{message_id}
+ * (the message id in req->ids[1]) of a conversation the caller may open.
+ */
+void
+messages_serve(struct request *req, const struct conversation *c)
+{
+	const char	*method = req->method;
+	uint64_t	 id = req->nargs > 1 ? req->ids[1] : 0;
+
+	if (id == 0 && strcmp(method, "GET") == 0)
+		messages_get_page(req, c);
+	else if (id == 0 && strcmp(method, "POST") == 0)
+		messages_post(req, c);
+	else if (strcmp(method, "GET") == 0)
+		messages_get_one(req, c, id);
+	else if (strcmp(method, "PATCH") == 0)
+		messages_patch(req, c, id);
+	else if (strcmp(method, "DELETE") == 0)
+		messages_delete(req, c, id);
+	else
+		response_error(req, 405, "method_not_allowed", "%s is not "
+		    "allowed here", method);
+}

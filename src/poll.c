@@ -1,0 +1,467 @@
+/*
+ * poll.c: parked long-polls.  A request with nothing to answer yet stays
+ * open here, costing memory, never a process: it is indexed by the scope
+ * keys it waits on (server, channel, DM, user), sits in a timer heap by its
+ * deadline, and its connection is watched so that nginx closing it (the
+ * client went away) drops it at once.
+ *
+ * On a wake-up the worker reads the new ring entries, sets aside those not
+ * yet below the watermark, marks the polls whose keys the others match,
+ * and hands the marked polls of each kind to that kind's batch function,
+ * which reads the database once for all of them.
+ */
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sohbet.h"
+
+#define POLL_BUCKETS		65536
+#define POLL_RING_BATCH		512
+#define POLL_DEFERRED_MAX	(HUB_RING * 2)
+
+struct poll_link {
+	LIST_ENTRY(poll_link)	 entry;
+	struct poll		*poll;
+	uint64_t		 key;
+};
+LIST_HEAD(poll_bucket, poll_link);
+
+static struct poll_bucket	*poll_index;
+static struct poll		**poll_heap;
+static size_t			 poll_heap_len, poll_heap_size;
+static TAILQ_HEAD(, poll)	 poll_all = TAILQ_HEAD_INITIALIZER(poll_all);
+static TAILQ_HEAD(, poll)	 poll_dead = TAILQ_HEAD_INITIALIZER(poll_dead);
+static size_t			 poll_count;
+static uint64_t			 poll_ring_pos;
+static struct hub_entry		*poll_deferred;
+static size_t			 poll_deferred_len;
+
+/* Milliseconds of the monotonic clock. */
+long long
+poll_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Set up the index and start reading the ring at its head. */
+void
+poll_init(void)
+{
+	poll_index = xcalloc(POLL_BUCKETS, sizeof *poll_index);
+	poll_deferred = xcalloc(POLL_DEFERRED_MAX, sizeof *poll_deferred);
+	poll_ring_pos = hub_ring_head();
+}
+
+/* The number of parked polls. */
+size_t
+poll_parked(void)
+{
+	return poll_count;
+}
+
+/* Combine a key kind and an id into one index key. */
+static uint64_t
+poll_key_of(enum poll_key kind, uint64_t id)
+{
+	return id * 4 + (uint64_t)kind;
+}
+
+/* The bucket of an index key. */
+static struct poll_bucket *
+poll_bucket_of(uint64_t key)
+{
+	key ^= key >> 29;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 32;
+	return &poll_index[key % POLL_BUCKETS];
+}
+
+/* Make a poll for a request, of a kind, with the kind's private data. */
+struct poll *
+poll_new(struct request *req, const struct poll_type *type, void *data)
+{
+	struct poll	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->watch.kind = WATCH_POLL;
+	p->req = req;
+	p->type = type;
+	p->data = data;
+	p->heap_index = SIZE_MAX;
+	return p;
+}
+
+/* Index a poll under a scope key. */
+void
+poll_key(struct poll *p, enum poll_key kind, uint64_t id)
+{
+	struct poll_link	*l;
+
+	if (p->nlinks == p->links_size) {
+		p->links_size = p->links_size == 0 ? 4 : p->links_size * 2;
+		p->links = xreallocarray(p->links, p->links_size,
+		    sizeof *p->links);
+	}
+	l = xcalloc(1, sizeof *l);
+	l->poll = p;
+	l->key = poll_key_of(kind, id);
+	p->links[p->nlinks++] = l;
+}
+
+/* Swap two heap entries and fix their indexes. */
+static void
+poll_heap_swap(size_t a, size_t b)
+{
+	struct poll	*t = poll_heap[a];
+
+	poll_heap[a] = poll_heap[b];
+	poll_heap[b] = t;
+	poll_heap[a]->heap_index = a;
+	poll_heap[b]->heap_index = b;
+}
+
+/* Restore the heap order from i upwards and downwards. */
+static void
+poll_heap_fix(size_t i)
+{
+	size_t	c;
+
+	while (i > 0 && poll_heap[(i - 1) / 2]->deadline >
+	    poll_heap[i]->deadline) {
+		poll_heap_swap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= poll_heap_len)
+			break;
+		if (c + 1 < poll_heap_len && poll_heap[c + 1]->deadline <
+		    poll_heap[c]->deadline)
+			c++;
+		if (poll_heap[i]->deadline <= poll_heap[c]->deadline)
+			break;
+		poll_heap_swap(i, c);
+		i = c;
+	}
+}
+
+/* Add a poll to the timer heap. */
+static void
+poll_heap_add(struct poll *p)
+{
+	if (poll_heap_len == poll_heap_size) {
+		poll_heap_size = poll_heap_size == 0 ? 1024 :
+		    poll_heap_size * 2;
+		poll_heap = xreallocarray(poll_heap, poll_heap_size,
+		    sizeof *poll_heap);
+	}
+	poll_heap[poll_heap_len] = p;
+	p->heap_index = poll_heap_len++;
+	poll_heap_fix(p->heap_index);
+}
+
+/* Remove a poll from the timer heap. */
+static void
+poll_heap_remove(struct poll *p)
+{
+	size_t	i = p->heap_index;
+
+	if (i == SIZE_MAX)
+		return;
+	poll_heap_swap(i, --poll_heap_len);
+	p->heap_index = SIZE_MAX;
+	if (i < poll_heap_len)
+		poll_heap_fix(i);
+}
+
+/*
+ * Park a poll until timeout_ms from now: index it, arm its deadline and
+ * watch its connection.  -1 (nothing parked) when the worker is full.
+ */
+int
+poll_park(struct poll *p, long long timeout_ms)
+{
+	struct epoll_event	ev;
+	size_t			i;
+
+	if (poll_count >= (size_t)cfg->max_parked)
+		return -1;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = &p->watch;
+	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, p->req->fcgi.ipcFd,
+	    &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		return -1;
+	}
+	for (i = 0; i < p->nlinks; i++)
+		LIST_INSERT_HEAD(poll_bucket_of(p->links[i]->key),
+		    p->links[i], entry);
+	p->deadline = poll_now_ms() + timeout_ms;
+	poll_heap_add(p);
+	TAILQ_INSERT_TAIL(&poll_all, p, all_entry);
+	p->parked = 1;
+	p->req->parked = 1;
+	poll_count++;
+	metrics_parked((long)poll_count);
+	return 0;
+}
+
+/*
+ * Unpark a poll and queue it for freeing.  The memory outlives the current
+ * round of epoll events, which may still name it; poll_reap() frees it.
+ */
+static void
+poll_free(struct poll *p)
+{
+	size_t	i;
+
+	if (p->parked) {
+		epoll_ctl(worker->epfd, EPOLL_CTL_DEL, p->req->fcgi.ipcFd,
+		    NULL);
+		for (i = 0; i < p->nlinks; i++)
+			LIST_REMOVE(p->links[i], entry);
+		poll_heap_remove(p);
+		TAILQ_REMOVE(&poll_all, p, all_entry);
+		poll_count--;
+		metrics_parked((long)poll_count);
+	}
+	p->dead = 1;
+	TAILQ_INSERT_TAIL(&poll_dead, p, all_entry);
+}
+
+/* Free the polls unparked during the last round of events. */
+void
+poll_reap(void)
+{
+	struct poll	*p;
+	size_t		 i;
+
+	while ((p = TAILQ_FIRST(&poll_dead)) != NULL) {
+		TAILQ_REMOVE(&poll_dead, p, all_entry);
+		for (i = 0; i < p->nlinks; i++)
+			free(p->links[i]);
+		free(p->links);
+		if (p->type->free != NULL)
+			p->type->free(p->data);
+		free(p);
+	}
+}
+
+/*
+ * Finish a poll whose request has been answered: close the request if
+ * it was parked (a poll answered at once is closed by the worker).
+ */
+void
+poll_done(struct poll *p)
+{
+	struct request	*req = p->req;
+	int		 parked = p->parked;
+
+	if (parked && p->woken_ns != 0)
+		metrics_delivered(p->woken_ns);
+	poll_free(p);
+	req->poll = NULL;
+	if (parked) {
+		req->parked = 0;
+		request_finish(req);
+		worker->active--;
+	}
+}
+
+/* The connection of a parked poll closed (or sent data): drop it. */
+void
+poll_closed(struct poll *p)
+{
+	struct request	*req = p->req;
+
+	if (p->dead)
+		return;
+	poll_free(p);
+	req->poll = NULL;
+	req->parked = 0;
+	/* Nobody reads the answer; close without writing one. */
+	req->status = 499;
+	request_finish(req);
+	worker->active--;
+}
+
+/* Mark the polls indexed under key, noting when the entry was published. */
+static void
+poll_mark_key(uint64_t key, uint64_t published_ns)
+{
+	struct poll_link	*l;
+	uint64_t		 want = key;
+
+	LIST_FOREACH(l, poll_bucket_of(key), entry) {
+		if (l->key != want || l->poll->marked)
+			continue;
+		l->poll->marked = 1;
+		l->poll->woken_ns = published_ns;
+	}
+}
+
+/* Mark every parked poll (the ring overflowed, or a wildcard entry). */
+static void
+poll_mark_all(uint64_t published_ns)
+{
+	struct poll	*p;
+
+	TAILQ_FOREACH(p, &poll_all, all_entry) {
+		if (!p->marked) {
+			p->marked = 1;
+			p->woken_ns = published_ns;
+		}
+	}
+}
+
+/* Mark the polls one ring entry concerns. */
+static void
+poll_mark_entry(const struct hub_entry *e)
+{
+	if (e->server_id == HUB_ANY) {
+		poll_mark_all(e->published_ns);
+		return;
+	}
+	if (e->server_id != 0)
+		poll_mark_key(poll_key_of(POLL_SERVER, e->server_id),
+		    e->published_ns);
+	if (e->channel_id != 0)
+		poll_mark_key(poll_key_of(POLL_CHANNEL, e->channel_id),
+		    e->published_ns);
+	if (e->dm_channel_id != 0)
+		poll_mark_key(poll_key_of(POLL_DM, e->dm_channel_id),
+		    e->published_ns);
+	if (e->user_id != 0)
+		poll_mark_key(poll_key_of(POLL_USER, e->user_id),
+		    e->published_ns);
+}
+
+/* Pull new ring entries into the deferred list; -1 when we fell behind. */
+static int
+poll_pull_ring(void)
+{
+	long	n;
+
+	do {
+		if (poll_deferred_len + POLL_RING_BATCH > POLL_DEFERRED_MAX)
+			return -1;
+		n = hub_read(&poll_ring_pos, poll_deferred + poll_deferred_len,
+		    POLL_RING_BATCH);
+		if (n == -1)
+			return -1;
+		poll_deferred_len += (size_t)n;
+	} while (n == POLL_RING_BATCH);
+	return 0;
+}
+
+/* Mark polls for entries at or below the watermark; keep the rest. */
+static void
+poll_match_deferred(uint64_t wm)
+{
+	size_t	i, kept = 0;
+
+	for (i = 0; i < poll_deferred_len; i++) {
+		if (poll_deferred[i].seq <= wm)
+			poll_mark_entry(&poll_deferred[i]);
+		else
+			poll_deferred[kept++] = poll_deferred[i];
+	}
+	poll_deferred_len = kept;
+}
+
+/* Hand the marked polls of each kind to its batch function. */
+static void
+poll_answer_marked(uint64_t wm)
+{
+	struct poll		*p, *tmp, **batch;
+	const struct poll_type	*type;
+	size_t			 n;
+
+	batch = xcalloc(poll_count + 1, sizeof *batch);
+	for (;;) {
+		type = NULL;
+		n = 0;
+		TAILQ_FOREACH(p, &poll_all, all_entry) {
+			if (!p->marked || (type != NULL && p->type != type))
+				continue;
+			type = p->type;
+			p->marked = 0;
+			batch[n++] = p;
+		}
+		if (n == 0)
+			break;
+		type->wake(batch, n, wm);
+	}
+	free(batch);
+	/* Polls the batch left parked wait for the next entry. */
+	TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp)
+		p->woken_ns = 0;
+}
+
+/* The worker's eventfd fired: match new entries and answer polls. */
+void
+poll_wake(void)
+{
+	uint64_t	count, wm;
+
+	while (read(hub_wake_fd(worker->slot), &count, sizeof count) ==
+	    sizeof count)
+		;
+	metrics_wakeup();
+	if (poll_pull_ring() == -1) {
+		poll_deferred_len = 0;
+		poll_ring_pos = hub_ring_head();
+		poll_mark_all(0);
+	}
+	if (poll_count == 0) {
+		/* Nothing waits: entries below the watermark are moot. */
+		poll_match_deferred(sequencer_visible());
+		return;
+	}
+	wm = sequencer_visible();
+	poll_match_deferred(wm);
+	poll_answer_marked(wm);
+}
+
+/* Milliseconds until the next deadline, or -1 when nothing is parked. */
+int
+poll_next_timeout(void)
+{
+	long long	d;
+
+	if (poll_heap_len == 0)
+		return -1;
+	d = poll_heap[0]->deadline - poll_now_ms();
+	return d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
+}
+
+/* Answer the polls whose deadline has passed. */
+void
+poll_expire(void)
+{
+	long long	now = poll_now_ms();
+	struct poll	*p;
+
+	while (poll_heap_len > 0 && poll_heap[0]->deadline <= now) {
+		p = poll_heap[0];
+		p->type->expire(p);
+	}
+}
+
+/* Answer every parked poll as if it timed out (graceful stop). */
+void
+poll_stop_all(void)
+{
+	struct poll	*p;
+
+	while ((p = TAILQ_FIRST(&poll_all)) != NULL)
+		p->type->expire(p);
+}

@@ -1,0 +1,254 @@
+/*
+ * chat.c: helpers of the integration tests of conversations: accounts,
+ * servers, DM channels, posting and reading messages (see chat.h).
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "chat.h"
+
+/* Register a new account whose username starts with prefix. */
+void
+chat_user(struct chat_user *u, const char *prefix)
+{
+	struct itest_response	*r;
+
+	u->username = itest_unique(prefix);
+	r = itest_send("POST", API_PREFIX "/auth/register", NULL,
+	    "{\"username\":\"%s\",\"email\":\"%s@example.com\","
+	    "\"password\":\"correct horse battery\"}", u->username,
+	    u->username);
+	itest_expect(r, 201);
+	ck_assert_msg(itest_str(r, "user.id") != NULL &&
+	    itest_str(r, "access_token") != NULL, "no user.id or "
+	    "access_token: %s", itest_describe(r));
+	u->id = xstrdup(itest_str(r, "user.id"));
+	u->token = xstrdup(itest_str(r, "access_token"));
+	itest_free(r);
+}
+
+/* Free what an account holds. */
+void
+chat_user_free(struct chat_user *u)
+{
+	free(u->id);
+	free(u->username);
+	free(u->token);
+	memset(u, 0, sizeof *u);
+}
+
+/* Create a server owned by owner: its id; its general channel's in *channel. */
+char *
+chat_server(const struct chat_user *owner, char **channel)
+{
+	struct itest_response	*r;
+	char			*id, *path;
+
+	r = itest_send("POST", API_PREFIX "/servers", owner->token,
+	    "{\"name\":\"messages test\"}");
+	itest_expect(r, 201);
+	ck_assert_msg(itest_str(r, "id") != NULL, "no server id: %s",
+	    itest_describe(r));
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", id);
+	r = itest_get(path, owner->token);
+	itest_expect(r, 200);
+	ck_assert_msg(itest_str(r, "0.id") != NULL, "no channel: %s",
+	    itest_describe(r));
+	*channel = xstrdup(itest_str(r, "0.id"));
+	itest_free(r);
+	free(path);
+	return id;
+}
+
+/* Make u a member of a server, through an invite of its owner. */
+void
+chat_join(const struct chat_user *owner, const char *server,
+    const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/invites", server);
+	r = itest_send("POST", path, owner->token, "{}");
+	free(path);
+	itest_expect(r, 201);
+	ck_assert_msg(itest_str(r, "code") != NULL, "no invite code: %s",
+	    itest_describe(r));
+	xasprintf(&path, API_PREFIX "/invites/%s", itest_str(r, "code"));
+	itest_free(r);
+	r = itest_send("POST", path, u->token, "{}");
+	free(path);
+	itest_expect(r, 200);
+	itest_free(r);
+}
+
+/* Open the DM channel of a with b (201 or 200); its id. */
+char *
+chat_dm(const struct chat_user *a, const struct chat_user *b)
+{
+	struct itest_response	*r;
+	char			*id;
+
+	r = itest_send("POST", API_PREFIX "/dms", a->token,
+	    "{\"user_id\":\"%s\"}", b->id);
+	ck_assert_msg(r->status == 201 || r->status == 200, "POST /dms: %s",
+	    itest_describe(r));
+	ck_assert_msg(itest_str(r, "id") != NULL, "no DM id: %s",
+	    itest_describe(r));
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	return id;
+}
+
+/* base + "/messages" + ("/" + id, if any) + (query, if any); caller frees. */
+char *
+chat_path(const char *base, const char *id, const char *query)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/messages%s%s%s%s", base, id != NULL ? "/" : "",
+	    id != NULL ? id : "", query != NULL ? "?" : "",
+	    query != NULL ? query : "");
+	return path;
+}
+
+/* Post text (plain, quoted here) to a conversation: 201, the new id. */
+char *
+chat_post(const struct chat_user *u, const char *base, const char *text)
+{
+	struct itest_response	*r;
+	char			*path, *quoted, *id;
+
+	path = chat_path(base, NULL, NULL);
+	quoted = itest_quote(text);
+	r = itest_send("POST", path, u->token, "{\"content\":%s}", quoted);
+	itest_expect(r, 201);
+	itest_expect_str(r, "content", text);
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(quoted);
+	free(path);
+	return id;
+}
+
+/* GET a page of history (query may be NULL); asserts 200 and an array. */
+struct itest_response *
+chat_history(const struct chat_user *u, const char *base, const char *query)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(base, NULL, query);
+	r = itest_get(path, u->token);
+	free(path);
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->type == JSON_ARRAY, "not an array: %s",
+	    itest_describe(r));
+	return r;
+}
+
+/* Assert a page holds exactly these message ids, in this order. */
+void
+chat_expect_ids(struct itest_response *r, char *const *ids, size_t n)
+{
+	const struct json	*item, *id;
+	size_t			 i;
+
+	ck_assert_msg(r->json->count == n, "expected %zu messages, got %zu: "
+	    "%s", n, r->json->count, itest_describe(r));
+	for (i = 0; i < n; i++) {
+		item = r->json->items[i];
+		id = itest_at(item, "id");
+		ck_assert_msg(id != NULL && id->type == JSON_STRING &&
+		    strcmp(id->text, ids[i]) == 0, "message %zu is not %s: %s",
+		    i, ids[i], itest_describe(r));
+	}
+}
+
+/* Whether a page holds a message id. */
+int
+chat_holds(struct itest_response *r, const char *id)
+{
+	const struct json	*v;
+	size_t			 i;
+
+	for (i = 0; i < r->json->count; i++) {
+		v = itest_at(r->json->items[i], "id");
+		if (v != NULL && v->type == JSON_STRING &&
+		    strcmp(v->text, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A racer: wait for the start, send, report "status id" on out, exit. */
+static void NORETURN
+chat_racer(int go, int out, const char *method, const char *path,
+    const char *token, const char *body)
+{
+	struct itest_response	*r;
+	char			 line[64], c;
+	const char		*id;
+	int			 n;
+
+	while (read(go, &c, 1) == -1 && errno == EINTR)
+		;
+	r = itest_request(method, path, token, "application/json", body,
+	    strlen(body));
+	id = r->status != 0 ? itest_str(r, "id") : NULL;
+	n = snprintf(line, sizeof line, "%ld %.30s\n", r->status,
+	    id != NULL ? id : "-");
+	if (write(out, line, (size_t)n) != n)
+		_exit(2);
+	_exit(0);
+}
+
+/*
+ * Send n requests at the same moment from n processes, request i with
+ * tokens[i] and bodies[i]; each answer's status and "id" (or "-") come back
+ * in status[i] and ids[i] (new strings), in the order they finished.
+ */
+void
+chat_race(int n, const char *method, const char *path,
+    const char *const *tokens, const char *const *bodies, long *status,
+    char **ids)
+{
+	FILE	*in;
+	pid_t	 pid;
+	char	 id[64];
+	int	 go[2], res[2], i, ws;
+
+	ck_assert(pipe(go) == 0 && pipe(res) == 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg((pid = fork()) != -1, "fork: %s",
+		    strerror(errno));
+		if (pid == 0) {
+			close(go[1]);
+			close(res[0]);
+			chat_racer(go[0], res[1], method, path, tokens[i],
+			    bodies[i]);
+		}
+	}
+	close(go[0]);
+	close(res[1]);
+	itest_sleep_ms(300);	/* let every racer reach its read() */
+	close(go[1]);
+	ck_assert((in = fdopen(res[0], "r")) != NULL);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(fscanf(in, "%ld %63s", &status[i], id) == 2,
+		    "racer %d gave no answer", i);
+		ids[i] = xstrdup(id);
+	}
+	fclose(in);
+	for (i = 0; i < n; i++)
+		ck_assert(wait(&ws) != -1);
+}

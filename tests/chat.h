@@ -1,0 +1,34 @@
+/*
+ * chat.h: helpers of the integration tests of conversations (itest_messages,
+ * itest_dms): accounts, a server with its general channel, a DM channel,
+ * posting and reading messages.  Each asserts what it relies on.
+ */
+#ifndef CHAT_H
+#define CHAT_H
+
+#include "itest.h"
+
+/* A registered account; the strings are owned. */
+struct chat_user {
+	char	*id;
+	char	*username;
+	char	*token;
+};
+
+void		 chat_user(struct chat_user *, const char *);
+void		 chat_user_free(struct chat_user *);
+char		*chat_server(const struct chat_user *, char **);
+void		 chat_join(const struct chat_user *, const char *,
+		    const struct chat_user *);
+char		*chat_dm(const struct chat_user *, const struct chat_user *);
+char		*chat_path(const char *, const char *, const char *);
+char		*chat_post(const struct chat_user *, const char *, const char *);
+struct itest_response *chat_history(const struct chat_user *, const char *,
+		    const char *);
+void		 chat_expect_ids(struct itest_response *, char *const *,
+		    size_t);
+int		 chat_holds(struct itest_response *, const char *);
+void		 chat_race(int, const char *, const char *,
+		    const char *const *, const char *const *, long *, char **);
+
+#endif /* CHAT_H */

@@ -1,0 +1,356 @@
+/*
+ * check_perm.c: unit tests of perm.c, the permission model: permission
+ * names, parsing and writing them, and every rule on loaded members
+ * (owner, administrator, each permission, ranks, grants).  Pure functions
+ * on struct member: no database.
+ */
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+#define OWNER_ID	1
+
+/* Every permission name, in bit order. */
+static const char *const names[PERM_COUNT] = {
+	"administrator", "manage_server", "manage_roles", "manage_channels",
+	"kick_members", "create_invite", "change_nickname",
+	"manage_nicknames", "view_channels", "send_messages",
+	"manage_messages",
+};
+
+/*
+ * A member as perm_load() leaves it: the owner and administrators hold
+ * every permission, and the owner's rank is INT_MAX.
+ */
+static struct member
+member(uint64_t user_id, uint32_t perms, int rank)
+{
+	struct member	m;
+
+	memset(&m, 0, sizeof m);
+	m.server_id = 100;
+	m.user_id = user_id;
+	m.owner_id = OWNER_ID;
+	m.is_member = 1;
+	m.perms = perms;
+	m.rank = rank;
+	if (user_id == OWNER_ID) {
+		m.perms = PERM_ALL;
+		m.rank = INT_MAX;
+	} else if (perms & PERM_ADMINISTRATOR)
+		m.perms = PERM_ALL;
+	return m;
+}
+
+/* Parse {"p": <text>} and run perm_parse() on p. */
+static int
+parse(const char *text, uint32_t *bits)
+{
+	struct json	*doc;
+	char		*s;
+	int		 rc;
+
+	xasprintf(&s, "{\"p\":%s}", text);
+	ck_assert_msg(json_parse(s, strlen(s), &doc) == 0, "bad JSON %s", s);
+	rc = perm_parse(json_get(doc, "p"), bits);
+	json_free(doc);
+	free(s);
+	return rc;
+}
+
+START_TEST(test_names)
+{
+	unsigned int	i;
+
+	ck_assert_int_eq(PERM_ALL, (1u << PERM_COUNT) - 1);
+	for (i = 0; i < PERM_COUNT; i++) {
+		ck_assert_str_eq(perm_name(i), names[i]);
+		ck_assert_uint_eq(perm_bit(names[i], strlen(names[i])),
+		    1u << i);
+	}
+	ck_assert_ptr_null(perm_name(PERM_COUNT));
+	ck_assert_uint_eq(perm_bit("", 0), 0);
+	ck_assert_uint_eq(perm_bit("admin", 5), 0);
+	ck_assert_uint_eq(perm_bit("Administrator", 13), 0);
+	ck_assert_uint_eq(perm_bit("administrators", 14), 0);
+	/* Only len bytes count. */
+	ck_assert_uint_eq(perm_bit("send_messagesX", 13), PERM_SEND_MESSAGES);
+	ck_assert_uint_eq(PERM_DEFAULT_ROLE, PERM_VIEW_CHANNELS |
+	    PERM_SEND_MESSAGES | PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME);
+}
+END_TEST
+
+START_TEST(test_parse)
+{
+	static const struct {
+		const char	*json;
+		int		 rc;
+		uint32_t	 bits;
+	} cases[] = {
+		{ "[]", 0, 0 },
+		{ "[\"send_messages\"]", 0, PERM_SEND_MESSAGES },
+		{ "[\"administrator\",\"manage_messages\"]", 0,
+		    PERM_ADMINISTRATOR | PERM_MANAGE_MESSAGES },
+		{ "[\"kick_members\",\"kick_members\"]", 0, PERM_KICK_MEMBERS },
+		{ "[\"view_channels\",\"send_messages\",\"create_invite\","
+		    "\"change_nickname\"]", 0, PERM_DEFAULT_ROLE },
+		{ "[\"fly\"]", -1, 0 },
+		{ "[\"send_messages\",\"fly\"]", -1, 0 },
+		{ "[\"SEND_MESSAGES\"]", -1, 0 },
+		{ "[\"\"]", -1, 0 },
+		{ "[\"send_messages\\u0000\"]", -1, 0 },
+		{ "[1]", -1, 0 },
+		{ "[null]", -1, 0 },
+		{ "[[\"send_messages\"]]", -1, 0 },
+		{ "\"send_messages\"", -1, 0 },
+		{ "{}", -1, 0 },
+		{ "null", -1, 0 },
+		{ "7", -1, 0 },
+	};
+	uint32_t	bits;
+	size_t		i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bits = 0xdead;
+		ck_assert_msg(parse(cases[i].json, &bits) == cases[i].rc,
+		    "perm_parse(%s) should be %d", cases[i].json, cases[i].rc);
+		if (cases[i].rc == 0)
+			ck_assert_msg(bits == cases[i].bits, "perm_parse(%s) "
+			    "gave %#x, not %#x", cases[i].json, bits,
+			    cases[i].bits);
+	}
+	ck_assert_int_eq(perm_parse(NULL, &bits), -1);
+}
+END_TEST
+
+START_TEST(test_text_round_trip)
+{
+	char		*text;
+	uint32_t	 bits;
+
+	text = perm_to_text(0);
+	ck_assert_str_eq(text, "[]");
+	free(text);
+	text = perm_to_text(PERM_DEFAULT_ROLE);
+	ck_assert_str_eq(text, "[\"create_invite\",\"change_nickname\","
+	    "\"view_channels\",\"send_messages\"]");
+	free(text);
+	/* Every combination survives writing and reading back. */
+	for (bits = 0; bits <= PERM_ALL; bits++) {
+		text = perm_to_text(bits);
+		ck_assert_uint_eq(perm_parse_text(text, strlen(text)), bits);
+		free(text);
+	}
+	/* Bits above the known ones are not written. */
+	text = perm_to_text(PERM_ALL + 1);
+	ck_assert_str_eq(text, "[]");
+	free(text);
+	ck_assert_uint_eq(perm_parse_text("[\"fly\"]", 7), 0);
+}
+END_TEST
+
+START_TEST(test_has_each_permission)
+{
+	struct member	m;
+	unsigned int	i, j;
+
+	for (i = 0; i < PERM_COUNT; i++) {
+		m = member(5, 1u << i, 1);
+		if (i == 0) {
+			/* administrator: every permission. */
+			ck_assert_uint_eq(m.perms, PERM_ALL);
+			continue;
+		}
+		ck_assert(perm_has(&m, 0));
+		ck_assert_msg(perm_has(&m, 1u << i), "%s", names[i]);
+		for (j = 0; j < PERM_COUNT; j++) {
+			if (j == i)
+				continue;
+			ck_assert_msg(!perm_has(&m, 1u << j), "%s has %s",
+			    names[i], names[j]);
+			ck_assert_msg(!perm_has(&m, 1u << i | 1u << j),
+			    "%s has %s too", names[i], names[j]);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_owner_and_administrator)
+{
+	struct member	owner = member(OWNER_ID, 0, 0);
+	struct member	admin = member(5, PERM_ADMINISTRATOR, 2);
+	struct member	plain = member(6, PERM_DEFAULT_ROLE, 0);
+
+	ck_assert(perm_is_owner(&owner));
+	ck_assert(!perm_is_owner(&admin));
+	ck_assert(perm_has(&owner, PERM_ALL));
+	ck_assert(perm_has(&admin, PERM_ALL));
+	ck_assert(!perm_has(&plain, PERM_MANAGE_SERVER));
+	ck_assert(perm_has(&plain, PERM_SEND_MESSAGES | PERM_VIEW_CHANNELS));
+	/* Administrator is every permission, not a place in the hierarchy. */
+	ck_assert(!perm_outranks(&admin, &owner));
+	ck_assert(!perm_may_manage_role(&admin, 2));
+	ck_assert(perm_may_manage_role(&admin, 1));
+	ck_assert(perm_may_grant(&admin, PERM_ALL));
+	ck_assert(perm_may_grant(&owner, PERM_ALL));
+}
+END_TEST
+
+START_TEST(test_outranks)
+{
+	static const struct {
+		uint64_t	 actor, target;
+		uint32_t	 actor_perms;
+		int		 actor_rank, target_rank, want;
+	} cases[] = {
+		{ OWNER_ID, 5, 0, 0, 10, 1 },	/* the owner outranks all */
+		{ OWNER_ID, 5, 0, 0, 1000000, 1 },
+		{ 5, OWNER_ID, 0, 1000000, 0, 0 },	/* nobody the owner */
+		{ 5, OWNER_ID, PERM_ADMINISTRATOR, 1000000, 0, 0 },
+		{ OWNER_ID, OWNER_ID, 0, 0, 0, 0 },
+		{ 5, 6, 0, 5, 3, 1 },
+		{ 5, 6, 0, 3, 3, 0 },		/* equal rank: no */
+		{ 5, 6, 0, 3, 5, 0 },
+		{ 5, 6, 0, 1, 0, 1 },
+		{ 5, 6, 0, 0, 0, 0 },
+		{ 5, 6, PERM_ADMINISTRATOR, 1, 2, 0 },
+		{ 5, 6, PERM_KICK_MEMBERS, 2, 1, 1 },
+	};
+	struct member	a, t;
+	size_t		i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = member(cases[i].actor, cases[i].actor_perms,
+		    cases[i].actor_rank);
+		t = member(cases[i].target, 0, cases[i].target_rank);
+		ck_assert_msg(perm_outranks(&a, &t) == cases[i].want,
+		    "case %zu", i);
+	}
+}
+END_TEST
+
+START_TEST(test_may_manage_role)
+{
+	static const struct {
+		uint64_t	 actor;
+		int		 rank, position, want;
+	} cases[] = {
+		{ OWNER_ID, 0, 0, 1 },
+		{ OWNER_ID, 0, 5, 1 },
+		{ OWNER_ID, 0, ROLE_POSITION_MAX, 1 },
+		{ 5, 5, 4, 1 },
+		{ 5, 5, 1, 1 },
+		{ 5, 5, 0, 1 },		/* the default role */
+		{ 5, 5, 5, 0 },		/* your own rank: no */
+		{ 5, 5, 6, 0 },
+		{ 5, 5, ROLE_POSITION_MAX, 0 },
+		{ 5, 0, 0, 0 },		/* only the default role: nothing */
+		{ 5, 1, 0, 1 },
+		{ 5, 1, 1, 0 },
+	};
+	struct member	a;
+	size_t		i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = member(cases[i].actor, PERM_MANAGE_ROLES, cases[i].rank);
+		ck_assert_msg(perm_may_manage_role(&a, cases[i].position) ==
+		    cases[i].want, "case %zu", i);
+	}
+}
+END_TEST
+
+START_TEST(test_may_grant)
+{
+	struct member	mod, owner;
+	unsigned int	i;
+
+	mod = member(5, PERM_DEFAULT_ROLE | PERM_MANAGE_ROLES |
+	    PERM_KICK_MEMBERS, 3);
+	owner = member(OWNER_ID, 0, 0);
+	ck_assert(perm_may_grant(&mod, 0));
+	ck_assert(perm_may_grant(&mod, PERM_KICK_MEMBERS));
+	ck_assert(perm_may_grant(&mod, PERM_MANAGE_ROLES | PERM_SEND_MESSAGES));
+	ck_assert(!perm_may_grant(&mod, PERM_ADMINISTRATOR));
+	ck_assert(!perm_may_grant(&mod, PERM_KICK_MEMBERS |
+	    PERM_MANAGE_SERVER));
+	/* Above your own: each permission you lack, alone. */
+	for (i = 0; i < PERM_COUNT; i++) {
+		ck_assert_msg(perm_may_grant(&mod, 1u << i) ==
+		    ((mod.perms & (1u << i)) != 0), "%s", names[i]);
+		ck_assert(perm_may_grant(&owner, 1u << i));
+	}
+}
+END_TEST
+
+START_TEST(test_acting_on_members)
+{
+	struct member	owner = member(OWNER_ID, 0, 0);
+	struct member	mod = member(5, PERM_DEFAULT_ROLE | PERM_KICK_MEMBERS |
+			    PERM_MANAGE_NICKNAMES, 3);
+	struct member	peer = member(6, PERM_DEFAULT_ROLE, 3);
+	struct member	low = member(7, PERM_DEFAULT_ROLE, 1);
+	struct member	bare = member(8, 0, 0);
+
+	ck_assert_uint_eq(perm_nickname_need(&mod, &mod),
+	    PERM_CHANGE_NICKNAME);
+	ck_assert_uint_eq(perm_nickname_need(&mod, &low),
+	    PERM_MANAGE_NICKNAMES);
+	ck_assert_uint_eq(perm_nickname_need(&owner, &owner),
+	    PERM_CHANGE_NICKNAME);
+
+	ck_assert(perm_may_act_on(&mod, &low, PERM_KICK_MEMBERS));
+	ck_assert(!perm_may_act_on(&mod, &peer, PERM_KICK_MEMBERS));
+	ck_assert(!perm_may_act_on(&mod, &owner, PERM_KICK_MEMBERS));
+	ck_assert(!perm_may_act_on(&low, &bare, PERM_KICK_MEMBERS));
+	ck_assert(perm_may_act_on(&owner, &mod, PERM_KICK_MEMBERS));
+	/* Yourself: the permission, no rank needed. */
+	ck_assert(perm_may_act_on(&low, &low, PERM_CHANGE_NICKNAME));
+	ck_assert(!perm_may_act_on(&bare, &bare, PERM_CHANGE_NICKNAME));
+	ck_assert(perm_may_act_on(&owner, &owner, PERM_CHANGE_NICKNAME));
+
+	ck_assert(perm_may_delete_invite(&low, 7));
+	ck_assert(!perm_may_delete_invite(&low, 5));
+	ck_assert(perm_may_delete_invite(&owner, 5));
+	ck_assert(!perm_may_delete_invite(&mod, 7));
+}
+END_TEST
+
+/* The suite of perm.c. */
+static Suite *
+perm_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("perm");
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_text_round_trip);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rules");
+	tcase_add_test(tc, test_has_each_permission);
+	tcase_add_test(tc, test_owner_and_administrator);
+	tcase_add_test(tc, test_outranks);
+	tcase_add_test(tc, test_may_manage_role);
+	tcase_add_test(tc, test_may_grant);
+	tcase_add_test(tc, test_acting_on_members);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(perm_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
