@@ -342,13 +342,20 @@ messages_get_page(struct request *req, const struct conversation *c)
 {
 	struct messages_page	p;
 	yajl_gen		g;
+	long			n, wait;
 
-	if (messages_page_parse(req, &p) == -1)
+	if (messages_page_parse(req, &p) == -1 ||
+	    wait_parse(req, &p, &wait) == -1)
 		return;
 	g = json_gen_new();
-	if (messages_list(c, &p, g) == -1) {
+	if ((n = messages_list(c, &p, g)) == -1) {
 		yajl_gen_free(g);
 		response_db_error(req);
+		return;
+	}
+	if (n == 0 && wait > 0) {
+		yajl_gen_free(g);
+		wait_park(req, c, &p, wait);
 		return;
 	}
 	response_json(req, 200, g);

@@ -93,5 +93,8 @@ sequencer_visible(void)
 {
 	if (sequencer_uses_db())
 		return UINT64_MAX;
+	/* A fresh daemon resumes its counter before it can tell. */
+	if (!hub_seq_ready() && sequencer_start() == -1)
+		return 0;
 	return hub_seq_watermark();
 }

@@ -600,6 +600,12 @@ long		 messages_list(const struct conversation *,
 		    const struct messages_page *, yajl_gen);
 void		 messages_serve(struct request *, const struct conversation *);
 
+/* wait.c */
+int		 wait_parse(struct request *, const struct messages_page *,
+		    long *);
+void		 wait_park(struct request *, const struct conversation *,
+		    const struct messages_page *, long);
+
 /* api-messages.c */
 extern const struct route api_messages_routes[];
 

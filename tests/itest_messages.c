@@ -1,0 +1,1084 @@
+/*
+ * itest_messages.c: integration tests of messages (API.md, Messages) in
+ * both kinds of conversation, a server channel and a DM channel: the
+ * message object, content rules, text stored verbatim, pagination and its
+ * edges, nonces (retries and races), edit, soft delete, access, and the
+ * events each change appends.  Most tests run once per kind (a loop
+ * test: _i is the kind), since both share one implementation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "chat.h"
+
+#define KIND_CHANNEL	0
+#define KIND_DM		1
+#define KINDS		2
+#define PAGE_MESSAGES	7
+#define MANY_MESSAGES	105
+#define RACERS		8
+
+/* A conversation and two people in it who may both read and post. */
+struct conv {
+	int			 kind;
+	struct chat_user	 a;	/* owner of the server (moderator) */
+	struct chat_user	 b;	/* a plain member */
+	char			*server;	/* channel kind only */
+	char			*id;		/* channel or DM channel id */
+	char			*base;		/* API_PREFIX "/channels/ID" */
+};
+
+/* Open a new conversation of a kind between two new accounts. */
+static void
+conv_open(struct conv *c, int kind)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	chat_user(&c->a, "msg_a");
+	chat_user(&c->b, "msg_b");
+	if (kind == KIND_CHANNEL) {
+		c->server = chat_server(&c->a, &c->id);
+		chat_join(&c->a, c->server, &c->b);
+		xasprintf(&c->base, API_PREFIX "/channels/%s", c->id);
+	} else {
+		c->id = chat_dm(&c->a, &c->b);
+		xasprintf(&c->base, API_PREFIX "/dms/%s", c->id);
+	}
+}
+
+/* Free a conversation's strings. */
+static void
+conv_close(struct conv *c)
+{
+	chat_user_free(&c->a);
+	chat_user_free(&c->b);
+	free(c->server);
+	free(c->id);
+	free(c->base);
+}
+
+/* Post a message with a JSON body (printf-formatted) to a conversation. */
+static struct itest_response *
+conv_send(const struct conv *c, const struct chat_user *u,
+    const char *body)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(c->base, NULL, NULL);
+	r = itest_send("POST", path, u->token, "%s", body);
+	free(path);
+	return r;
+}
+
+/* Send a method to one message of a conversation, with a body or none. */
+static struct itest_response *
+conv_one(const struct conv *c, const struct chat_user *u, const char *method,
+    const char *id, const char *body)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(c->base, id, NULL);
+	if (body != NULL)
+		r = itest_send(method, path, u->token, "%s", body);
+	else
+		r = itest_request(method, path, u->token, NULL, NULL, 0);
+	free(path);
+	return r;
+}
+
+/* Assert an answer is 400 validation_failed naming field. */
+static void
+expect_invalid(struct itest_response *r, const char *field)
+{
+	itest_expect_error(r, 400, "validation_failed");
+	itest_expect_str(r, "error.field", field);
+}
+
+/* Assert a JSON member is null. */
+static void
+expect_null(struct itest_response *r, const char *path)
+{
+	const struct json	*v = itest_at(r->json, path);
+
+	ck_assert_msg(v != NULL && v->type == JSON_NULL, "%s is not null: %s",
+	    path, itest_describe(r));
+}
+
+/* Assert a time member is RFC 3339 UTC with milliseconds. */
+static void
+expect_time(struct itest_response *r, const char *path)
+{
+	const char	*t = itest_str(r, path);
+
+	ck_assert_msg(t != NULL && strlen(t) == 24 && t[10] == 'T' &&
+	    t[19] == '.' && t[23] == 'Z', "%s is not a time: %s", path,
+	    itest_describe(r));
+}
+
+/* Assert a message object's shape: its conversation and author. */
+static void
+expect_message(struct itest_response *r, const struct conv *c,
+    const struct chat_user *author)
+{
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 8,
+	    "a message has id, channel_id, dm_channel_id, author, content, "
+	    "created_at, edited_at, nonce: %s", itest_describe(r));
+	ck_assert_msg(itest_str(r, "id") != NULL, "no id: %s",
+	    itest_describe(r));
+	itest_expect_str(r, c->kind == KIND_CHANNEL ? "channel_id" :
+	    "dm_channel_id", c->id);
+	expect_null(r, c->kind == KIND_CHANNEL ? "dm_channel_id" :
+	    "channel_id");
+	itest_expect_str(r, "author.id", author->id);
+	itest_expect_str(r, "author.username", author->username);
+	ck_assert_msg(itest_at(r->json, "author")->count == 2, "author is "
+	    "the public user {id, username}: %s", itest_describe(r));
+	expect_time(r, "created_at");
+}
+
+/* Post count messages "<prefix> i"; their ids into ids. */
+static void
+post_many(const struct conv *c, const char *prefix, char **ids, int count)
+{
+	char	text[64];
+	int	i;
+
+	for (i = 0; i < count; i++) {
+		snprintf(text, sizeof text, "%s %d", prefix, i);
+		ids[i] = chat_post(i % 2 ? &c->b : &c->a, c->base, text);
+	}
+}
+
+/* Free message ids. */
+static void
+free_ids(char **ids, int count)
+{
+	while (count > 0)
+		free(ids[--count]);
+}
+
+/* Assert a page of history (query) holds exactly ids[from..from+n). */
+static void
+expect_page(const struct conv *c, const char *query, char **ids, int from,
+    int n)
+{
+	struct itest_response	*r;
+
+	r = chat_history(&c->a, c->base, query);
+	chat_expect_ids(r, ids + from, (size_t)n);
+	itest_free(r);
+}
+
+/* A query string with one id parameter and a limit (0: none). */
+static char *
+query(const char *name, const char *id, int limit)
+{
+	char	*q;
+
+	if (limit > 0)
+		xasprintf(&q, "%s=%s&limit=%d", name, id, limit);
+	else
+		xasprintf(&q, "%s=%s", name, id);
+	return q;
+}
+
+/* Assert a page of history with one cursor holds ids[from..from+n). */
+static void
+expect_cursor(const struct conv *c, const char *name, const char *id,
+    int limit, char **ids, int from, int n)
+{
+	char	*q = query(name, id, limit);
+
+	expect_page(c, q, ids, from, n);
+	free(q);
+}
+
+/* --- the message and its content -------------------------------------- */
+
+START_TEST(test_send)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*id;
+
+	conv_open(&c, _i);
+	r = conv_send(&c, &c.b, "{\"content\":\"hello there\"}");
+	itest_expect(r, 201);
+	expect_message(r, &c, &c.b);
+	itest_expect_str(r, "content", "hello there");
+	expect_null(r, "edited_at");
+	expect_null(r, "nonce");
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+
+	/* The other participant reads the same message. */
+	r = conv_one(&c, &c.a, "GET", id, NULL);
+	itest_expect(r, 200);
+	expect_message(r, &c, &c.b);
+	itest_expect_str(r, "id", id);
+	itest_expect_str(r, "content", "hello there");
+	itest_free(r);
+
+	/* Unknown fields are ignored. */
+	r = conv_send(&c, &c.a, "{\"content\":\"x\",\"tts\":true,\"embeds\":[]}");
+	itest_expect(r, 201);
+	itest_free(r);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
+/* 4000 (or n) copies of an emoji, a code point of 4 UTF-8 bytes. */
+static char *
+emoji(int n)
+{
+	static const char	 e[] = "\xf0\x9f\x98\x80";	/* U+1F600 */
+	char			*s;
+	int			 i;
+
+	s = xmalloc((size_t)n * 4 + 1);
+	for (i = 0; i < n; i++)
+		memcpy(s + i * 4, e, 4);
+	s[n * 4] = '\0';
+	return s;
+}
+
+START_TEST(test_content_rules)
+{
+	static const char	*bad[] = {
+		"{}",
+		"{\"content\":null}",
+		"{\"content\":\"\"}",
+		"{\"content\":\"   \"}",
+		"{\"content\":\" \\n\\t\\r \\u00a0\\u3000\\u2003\"}",
+		"{\"content\":42}",
+		"{\"content\":[\"a\"]}",
+		"{\"content\":\"a\\u0000b\"}",
+		"{\"content\":\"\\u0000\"}",
+		"{\"content\":\"lone \\ud800 surrogate\"}",
+	};
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*text, *id, *body;
+	size_t			 i;
+
+	conv_open(&c, _i);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = conv_send(&c, &c.a, bad[i]);
+		expect_invalid(r, "content");
+		itest_free(r);
+	}
+
+	/* Code points, not bytes: 4000 emoji (16000 bytes) pass. */
+	text = emoji(4000);
+	id = chat_post(&c.a, c.base, text);
+	free(text);
+	free(id);
+	text = emoji(4001);
+	xasprintf(&body, "{\"content\":\"%s\"}", text);
+	r = conv_send(&c, &c.a, body);
+	expect_invalid(r, "content");
+	itest_free(r);
+	free(body);
+	free(text);
+
+	/* One code point, and text with white space around it. */
+	id = chat_post(&c.b, c.base, "x");
+	free(id);
+	id = chat_post(&c.b, c.base, "  padded\n");
+	free(id);
+
+	/* Bodies that are not JSON objects. */
+	r = conv_send(&c, &c.a, "[\"content\"]");
+	itest_expect_error(r, 400, "invalid_json");
+	itest_free(r);
+	conv_close(&c);
+}
+END_TEST
+
+START_TEST(test_verbatim)
+{
+	static const char	*texts[] = {
+		"it's",
+		"say \"hi\"",
+		"back\\slash \\\\ and \\n literally",
+		"100% _done_ %s %d %%",
+		"'; DROP TABLE messages; --",
+		"\"); DELETE FROM users WHERE ('1'='1",
+		"`backticks` and $dollars and ${braces}",
+		"<script>alert(1)</script> &amp;",
+		"tab\there\nnew line\r\n",
+		"\xc3\xa9\xe2\x80\x8b\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd "
+		    "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",
+	};
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*ids[sizeof texts / sizeof texts[0]];
+	size_t			 i, n = sizeof texts / sizeof texts[0];
+
+	conv_open(&c, _i);
+	for (i = 0; i < n; i++)
+		ids[i] = chat_post(&c.a, c.base, texts[i]);
+	r = chat_history(&c.b, c.base, NULL);
+	chat_expect_ids(r, ids, n);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(strcmp(itest_at(r->json->items[i], "content")->text,
+		    texts[i]) == 0, "message %zu came back changed: %s", i,
+		    itest_describe(r));
+	itest_free(r);
+	for (i = 0; i < n; i++) {
+		r = conv_one(&c, &c.b, "GET", ids[i], NULL);
+		itest_expect(r, 200);
+		itest_expect_str(r, "content", texts[i]);
+		itest_free(r);
+	}
+	free_ids(ids, (int)n);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- history -------------------------------------------------------------- */
+
+START_TEST(test_pagination)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*m[PAGE_MESSAGES], *q, *want[4];
+
+	conv_open(&c, _i);
+	post_many(&c, "page", m, PAGE_MESSAGES);
+	want[0] = m[1];
+	want[1] = m[2];
+	want[2] = m[4];
+	want[3] = m[5];
+
+	/* No cursor: the newest, oldest first. */
+	expect_page(&c, NULL, m, 0, 7);
+	expect_page(&c, "limit=3", m, 4, 3);
+	expect_page(&c, "limit=1", m, 6, 1);
+
+	/* before: the newest older than the cursor. */
+	expect_cursor(&c, "before", m[3], 2, m, 1, 2);
+	expect_cursor(&c, "before", m[3], 0, m, 0, 3);
+	expect_cursor(&c, "before", m[1], 5, m, 0, 1);	/* first page */
+	expect_cursor(&c, "before", m[0], 5, m, 0, 0);	/* before the first */
+	expect_cursor(&c, "before", "18446744073709551615", 2, m, 5, 2);
+
+	/* after: the oldest newer than the cursor. */
+	expect_cursor(&c, "after", m[3], 2, m, 4, 2);
+	expect_cursor(&c, "after", m[3], 0, m, 4, 3);
+	expect_cursor(&c, "after", m[5], 5, m, 6, 1);	/* last page */
+	expect_cursor(&c, "after", m[6], 5, m, 0, 0);	/* after the last */
+	expect_cursor(&c, "after", "1", 2, m, 0, 2);
+	expect_cursor(&c, "after", "18446744073709551615", 2, m, 0, 0);
+
+	/* around: at most limit/2 older, the cursor, the rest newer. */
+	expect_cursor(&c, "around", m[3], 3, m, 2, 3);
+	expect_cursor(&c, "around", m[3], 4, m, 1, 4);
+	expect_cursor(&c, "around", m[3], 0, m, 0, 7);
+	expect_cursor(&c, "around", m[3], 1, m, 3, 1);
+	expect_cursor(&c, "around", m[0], 5, m, 0, 5);	/* the first */
+	expect_cursor(&c, "around", m[6], 5, m, 4, 3);	/* the last */
+	expect_cursor(&c, "around", m[6], 1, m, 6, 1);
+	expect_cursor(&c, "around", "1", 3, m, 0, 3);
+
+	/* A cursor need not exist: around a deleted message. */
+	itest_free(conv_one(&c, &c.a, "DELETE", m[3], NULL));
+	q = query("around", m[3], 4);
+	r = chat_history(&c.a, c.base, q);
+	chat_expect_ids(r, want, 4);
+	itest_free(r);
+	free(q);
+	free_ids(m, PAGE_MESSAGES);
+	conv_close(&c);
+}
+END_TEST
+
+/* Walk the history with limit 2 in one direction; assert all of ids, once. */
+static void
+walk(const struct conv *c, const char *direction, char **ids, int n)
+{
+	struct itest_response	*r;
+	char			*cursor = NULL, *q;
+	int			 forward, seen = 0, i, got, k;
+
+	forward = strcmp(direction, "after") == 0;
+	for (;;) {
+		if (cursor == NULL)
+			q = xstrdup(forward ? "after=1&limit=2" : "limit=2");
+		else
+			q = query(direction, cursor, 2);
+		r = chat_history(&c->a, c->base, q);
+		free(q);
+		if ((got = (int)r->json->count) == 0) {
+			itest_free(r);
+			break;
+		}
+		ck_assert_msg(seen + got <= n, "more pages than messages: %s",
+		    itest_describe(r));
+		for (i = 0; i < got; i++) {
+			k = forward ? seen + i : n - seen - got + i;
+			ck_assert_msg(strcmp(itest_at(r->json->items[i],
+			    "id")->text, ids[k]) == 0, "page out of order: %s",
+			    itest_describe(r));
+		}
+		free(cursor);
+		cursor = xstrdup(itest_at(r->json->items[forward ? got - 1 : 0],
+		    "id")->text);
+		seen += got;
+		itest_free(r);
+	}
+	free(cursor);
+	ck_assert_msg(seen == n, "walking %s saw %d of %d messages",
+	    direction, seen, n);
+}
+
+START_TEST(test_limits)
+{
+	static const char	*bad[] = {
+		"limit=0", "limit=101", "limit=-1", "limit=abc", "limit=",
+		"limit=1.5", "limit=99999999999999999999999",
+	};
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*m[MANY_MESSAGES], *path;
+	size_t			 i;
+
+	conv_open(&c, _i);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		path = chat_path(c.base, NULL, bad[i]);
+		r = itest_get(path, c.a.token);
+		expect_invalid(r, "limit");
+		itest_free(r);
+		free(path);
+	}
+	post_many(&c, "many", m, MANY_MESSAGES);
+	expect_page(&c, NULL, m, MANY_MESSAGES - 50, 50);	/* default */
+	expect_page(&c, "limit=100", m, MANY_MESSAGES - 100, 100);
+	expect_cursor(&c, "before", m[MANY_MESSAGES - 100], 100, m, 0,
+	    MANY_MESSAGES - 100);
+	expect_cursor(&c, "after", m[0], 100, m, 1, 100);
+	expect_cursor(&c, "around", m[52], 100, m, 2, 100);
+	expect_page(&c, "limit=1", m, MANY_MESSAGES - 1, 1);
+	walk(&c, "before", m, MANY_MESSAGES);
+	walk(&c, "after", m, MANY_MESSAGES);
+	free_ids(m, MANY_MESSAGES);
+	conv_close(&c);
+}
+END_TEST
+
+START_TEST(test_cursor_errors)
+{
+	static const char	*malformed[] = {
+		"before=abc", "after=0", "around=-1", "before=", "after=1e3",
+		"around=18446744073709551616", "before=007", "after=%201",
+	};
+	static const char	*two[] = {
+		"before=5&after=3", "around=5&before=9", "after=1&around=2",
+		"before=1&after=1&around=1",
+	};
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*path;
+	size_t			 i;
+
+	conv_open(&c, _i);
+	for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+		path = chat_path(c.base, NULL, malformed[i]);
+		r = itest_get(path, c.a.token);
+		itest_expect_error(r, 400, "invalid_id");
+		itest_free(r);
+		free(path);
+	}
+	for (i = 0; i < sizeof two / sizeof two[0]; i++) {
+		path = chat_path(c.base, NULL, two[i]);
+		r = itest_get(path, c.a.token);
+		itest_expect_error(r, 400, "validation_failed");
+		itest_free(r);
+		free(path);
+	}
+	/* A malformed message id in the path. */
+	r = conv_one(&c, &c.a, "GET", "12x", NULL);
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	r = conv_one(&c, &c.a, "PATCH", "0", "{\"content\":\"x\"}");
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- nonces --------------------------------------------------------------- */
+
+/* Send content with a nonce; assert the status; the message id. */
+static char *
+send_nonce(const struct conv *c, const struct chat_user *u,
+    const char *content, const char *nonce, long status)
+{
+	struct itest_response	*r;
+	char			*body, *id;
+
+	xasprintf(&body, "{\"content\":\"%s\",\"nonce\":\"%s\"}", content,
+	    nonce);
+	r = conv_send(c, u, body);
+	free(body);
+	itest_expect(r, status);
+	itest_expect_str(r, "nonce", nonce);
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	return id;
+}
+
+START_TEST(test_nonce)
+{
+	struct itest_response	*r;
+	struct conv		 c, other;
+	char			*first, *again, *id, *nonce, *path;
+	char			 long_nonce[66];
+
+	conv_open(&c, _i);
+	nonce = itest_unique("n");
+	first = send_nonce(&c, &c.a, "once", nonce, 201);
+
+	/* A retry answers 200 with the first message, whatever it says. */
+	again = send_nonce(&c, &c.a, "twice?", nonce, 200);
+	ck_assert_str_eq(again, first);
+	free(again);
+	path = chat_path(c.base, NULL, NULL);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"thrice?\","
+	    "\"nonce\":\"%s\"}", nonce);
+	itest_expect(r, 200);
+	itest_expect_str(r, "content", "once");
+	itest_expect_str(r, "id", first);
+	itest_free(r);
+	free(path);
+
+	/* The same nonce from another author, or elsewhere, is another. */
+	id = send_nonce(&c, &c.b, "from b", nonce, 201);
+	ck_assert_str_ne(id, first);
+	free(id);
+	conv_open(&other, _i);
+	id = send_nonce(&other, &other.a, "elsewhere", nonce, 201);
+	free(id);
+	conv_close(&other);
+
+	/* History holds the first message once. */
+	r = chat_history(&c.a, c.base, NULL);
+	ck_assert_msg(r->json->count == 2, "two messages expected: %s",
+	    itest_describe(r));
+	itest_free(r);
+
+	/* Nonce rules: a string of 1 to 64. */
+	memset(long_nonce, 'n', 64);
+	long_nonce[64] = '\0';
+	id = send_nonce(&c, &c.a, "long nonce", long_nonce, 201);
+	free(id);
+	long_nonce[64] = 'n';
+	long_nonce[65] = '\0';
+	path = chat_path(c.base, NULL, NULL);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":\"%s\"}", long_nonce);
+	expect_invalid(r, "nonce");
+	itest_free(r);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":\"\"}");
+	expect_invalid(r, "nonce");
+	itest_free(r);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":12}");
+	expect_invalid(r, "nonce");
+	itest_free(r);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":\"a\\u0000b\"}");
+	expect_invalid(r, "nonce");
+	itest_free(r);
+	/* A null nonce is no nonce: two sends, two messages. */
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":null}");
+	itest_expect(r, 201);
+	expect_null(r, "nonce");
+	itest_free(r);
+	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
+	    "\"nonce\":null}");
+	itest_expect(r, 201);
+	itest_free(r);
+	free(path);
+
+	/* Deleting the message frees its nonce: a retry posts anew. */
+	r = conv_one(&c, &c.a, "DELETE", first, NULL);
+	ck_assert_msg(r->status == 204, "delete: %s", itest_describe(r));
+	itest_free(r);
+	id = send_nonce(&c, &c.a, "after delete", nonce, 201);
+	ck_assert_str_ne(id, first);
+	free(id);
+	free(first);
+	free(nonce);
+	conv_close(&c);
+}
+END_TEST
+
+START_TEST(test_nonce_race)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	const char		*tokens[RACERS], *bodies[RACERS];
+	char			*ids[RACERS], *body, *nonce, *path;
+	long			 status[RACERS];
+	int			 i, created = 0;
+
+	conv_open(&c, _i);
+	nonce = itest_unique("race");
+	xasprintf(&body, "{\"content\":\"racing\",\"nonce\":\"%s\"}", nonce);
+	for (i = 0; i < RACERS; i++) {
+		tokens[i] = c.b.token;
+		bodies[i] = body;
+	}
+	path = chat_path(c.base, NULL, NULL);
+	chat_race(RACERS, "POST", path, tokens, bodies, status, ids);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(status[i] == 201 || status[i] == 200,
+		    "racer %d: status %ld", i, status[i]);
+		created += status[i] == 201;
+		ck_assert_msg(strcmp(ids[i], ids[0]) == 0, "racers got "
+		    "different messages: %s and %s", ids[0], ids[i]);
+	}
+	ck_assert_msg(created == 1, "%d racers created a message", created);
+	r = chat_history(&c.a, c.base, NULL);
+	chat_expect_ids(r, ids, 1);
+	itest_free(r);
+	free_ids(ids, RACERS);
+	free(path);
+	free(body);
+	free(nonce);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- edit and delete ------------------------------------------------------ */
+
+START_TEST(test_edit)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*id, *created;
+
+	conv_open(&c, _i);
+	id = chat_post(&c.b, c.base, "first draft");
+	r = conv_one(&c, &c.b, "GET", id, NULL);
+	created = xstrdup(itest_str(r, "created_at"));
+	itest_free(r);
+
+	r = conv_one(&c, &c.b, "PATCH", id, "{\"content\":\"second draft\"}");
+	itest_expect(r, 200);
+	expect_message(r, &c, &c.b);
+	itest_expect_str(r, "id", id);
+	itest_expect_str(r, "content", "second draft");
+	itest_expect_str(r, "created_at", created);
+	expect_time(r, "edited_at");
+	itest_free(r);
+
+	r = chat_history(&c.a, c.base, NULL);
+	ck_assert_msg(r->json->count == 1 && strcmp(itest_str(r, "0.content"),
+	    "second draft") == 0 && itest_str(r, "0.edited_at") != NULL,
+	    "history does not show the edit: %s", itest_describe(r));
+	itest_free(r);
+
+	/* The same content rules as a send. */
+	r = conv_one(&c, &c.b, "PATCH", id, "{\"content\":\"  \"}");
+	expect_invalid(r, "content");
+	itest_free(r);
+	r = conv_one(&c, &c.b, "PATCH", id, "{}");
+	expect_invalid(r, "content");
+	itest_free(r);
+
+	/* Only the author, whoever else asks (the server's owner too). */
+	r = conv_one(&c, &c.a, "PATCH", id, "{\"content\":\"hijacked\"}");
+	itest_expect_error(r, 403, "missing_permission");
+	itest_free(r);
+
+	/* Unknown messages. */
+	r = conv_one(&c, &c.b, "PATCH", "18446744073709551615",
+	    "{\"content\":\"x\"}");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	free(created);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
+/* Assert a message is gone: 404 for GET, PATCH and DELETE. */
+static void
+expect_gone(const struct conv *c, const struct chat_user *u, const char *id)
+{
+	struct itest_response	*r;
+
+	r = conv_one(c, u, "GET", id, NULL);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = conv_one(c, u, "PATCH", id, "{\"content\":\"back\"}");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = conv_one(c, u, "DELETE", id, NULL);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+}
+
+START_TEST(test_delete)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*m[3], *q;
+	const char		*names[] = { "before", "after", "around" };
+	size_t			 i;
+
+	conv_open(&c, _i);
+	post_many(&c, "del", m, 3);	/* a, b, a */
+
+	/* Another plain participant may not delete b's message... */
+	r = conv_one(&c, c.kind == KIND_CHANNEL ? &c.b : &c.a, "DELETE",
+	    c.kind == KIND_CHANNEL ? m[0] : m[1], NULL);
+	itest_expect_error(r, 403, "missing_permission");
+	itest_free(r);
+
+	/* ... the author may. */
+	r = conv_one(&c, &c.b, "DELETE", m[1], NULL);
+	ck_assert_msg(r->status == 204 && r->len == 0, "delete: %s",
+	    itest_describe(r));
+	itest_free(r);
+	expect_gone(&c, &c.b, m[1]);
+	expect_gone(&c, &c.a, m[1]);
+
+	/* Invisible in every page. */
+	r = chat_history(&c.a, c.base, NULL);
+	ck_assert_msg(!chat_holds(r, m[1]) && r->json->count == 2,
+	    "deleted message listed: %s", itest_describe(r));
+	itest_free(r);
+	for (i = 0; i < 3; i++) {
+		q = query(names[i], i == 1 ? m[0] : i == 0 ? m[2] : m[1], 0);
+		r = chat_history(&c.b, c.base, q);
+		ck_assert_msg(!chat_holds(r, m[1]), "deleted message listed: "
+		    "%s", itest_describe(r));
+		itest_free(r);
+		free(q);
+	}
+	free_ids(m, 3);
+	conv_close(&c);
+}
+END_TEST
+
+START_TEST(test_moderator)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*id;
+
+	/* In a server channel the owner (manage_messages) deletes others'. */
+	conv_open(&c, KIND_CHANNEL);
+	id = chat_post(&c.b, c.base, "moderate me");
+	r = conv_one(&c, &c.a, "DELETE", id, NULL);
+	ck_assert_msg(r->status == 204, "moderator delete: %s",
+	    itest_describe(r));
+	itest_free(r);
+	expect_gone(&c, &c.b, id);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- access --------------------------------------------------------------- */
+
+/* Assert every message endpoint of a conversation answers status. */
+static void
+expect_all(const struct conv *c, const struct chat_user *u, const char *id,
+    long status, const char *code)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(c->base, NULL, NULL);
+	r = itest_get(path, u->token);
+	itest_expect_error(r, status, code);
+	itest_free(r);
+	r = itest_send("POST", path, u->token, "{\"content\":\"probe\"}");
+	itest_expect_error(r, status, code);
+	itest_free(r);
+	free(path);
+	r = conv_one(c, u, "GET", id, NULL);
+	itest_expect_error(r, status, code);
+	itest_free(r);
+	r = conv_one(c, u, "PATCH", id, "{\"content\":\"probe\"}");
+	itest_expect_error(r, status, code);
+	itest_free(r);
+	r = conv_one(c, u, "DELETE", id, NULL);
+	itest_expect_error(r, status, code);
+	itest_free(r);
+}
+
+START_TEST(test_outsider)
+{
+	struct conv		 c;
+	struct chat_user	 nobody = { 0 };
+	char			*id;
+
+	conv_open(&c, _i);
+	chat_user(&nobody, "outsider");
+	id = chat_post(&c.a, c.base, "private");
+	expect_all(&c, &nobody, id, 404, "not_found");
+	/* No token at all. */
+	free(nobody.token);
+	nobody.token = NULL;
+	expect_all(&c, &nobody, id, 401, "unauthorized");
+	free(id);
+	chat_user_free(&nobody);
+	conv_close(&c);
+}
+END_TEST
+
+START_TEST(test_wrong_conversation)
+{
+	struct itest_response	*r;
+	struct conv		 c, d;
+	char			*id;
+
+	/* A message of one conversation is unknown in every other one. */
+	conv_open(&c, KIND_CHANNEL);
+	conv_open(&d, KIND_DM);
+	id = chat_post(&c.a, c.base, "here");
+	r = conv_one(&d, &d.a, "GET", id, NULL);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = conv_one(&d, &d.a, "DELETE", id, NULL);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	free(id);
+	id = chat_post(&d.a, d.base, "there");
+	r = conv_one(&c, &c.a, "PATCH", id, "{\"content\":\"moved\"}");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = conv_one(&c, &c.a, "DELETE", id, NULL);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	free(id);
+	conv_close(&c);
+	conv_close(&d);
+}
+END_TEST
+
+/* Set the permissions of a server's default role. */
+static void
+set_default_permissions(const struct conv *c, const char *permissions)
+{
+	struct itest_response	*r;
+	const struct json	*roles;
+	char			*path, *role = NULL;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", c->server);
+	r = itest_get(path, c->a.token);
+	itest_expect(r, 200);
+	roles = r->json;
+	for (i = 0; i < roles->count; i++) {
+		const struct json *d = itest_at(roles->items[i], "is_default");
+
+		if (d != NULL && d->type == JSON_BOOL && d->boolean)
+			role = xstrdup(itest_at(roles->items[i], "id")->text);
+	}
+	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", c->server, role);
+	r = itest_send("PATCH", path, c->a.token, "{\"permissions\":%s}",
+	    permissions);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	free(role);
+}
+
+START_TEST(test_channel_permissions)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*id, *path;
+
+	conv_open(&c, KIND_CHANNEL);
+	id = chat_post(&c.b, c.base, "before the change");
+
+	/* Without send_messages: reading works, posting does not. */
+	set_default_permissions(&c, "[\"view_channels\"]");
+	path = chat_path(c.base, NULL, NULL);
+	r = itest_send("POST", path, c.b.token, "{\"content\":\"no\"}");
+	itest_expect_error(r, 403, "missing_permission");
+	itest_free(r);
+	r = chat_history(&c.b, c.base, NULL);
+	ck_assert_msg(chat_holds(r, id), "cannot read: %s", itest_describe(r));
+	itest_free(r);
+	/* An author still edits and deletes what they wrote. */
+	r = conv_one(&c, &c.b, "PATCH", id, "{\"content\":\"edited\"}");
+	itest_expect(r, 200);
+	itest_free(r);
+
+	/* Without view_channels nothing is readable. */
+	set_default_permissions(&c, "[]");
+	r = itest_get(path, c.b.token);
+	ck_assert_msg(r->status == 403 || r->status == 404, "read without "
+	    "view_channels: %s", itest_describe(r));
+	itest_free(r);
+	/* The owner has every permission whatever the roles say. */
+	free(id);
+	id = chat_post(&c.a, c.base, "owner speaks");
+	free(id);
+
+	/* Unknown and malformed channels. */
+	r = itest_get(API_PREFIX "/channels/18446744073709551615/messages",
+	    c.a.token);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = itest_get(API_PREFIX "/channels/abc/messages", c.a.token);
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	free(path);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- events --------------------------------------------------------------- */
+
+/* The current event cursor of a user. */
+static char *
+events_cursor(const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*cursor;
+
+	r = itest_get(API_PREFIX "/events", u->token);
+	itest_expect(r, 200);
+	ck_assert_msg(itest_str(r, "cursor") != NULL, "no cursor: %s",
+	    itest_describe(r));
+	cursor = xstrdup(itest_str(r, "cursor"));
+	itest_free(r);
+	return cursor;
+}
+
+/* Assert the events after a cursor are exactly these types about id. */
+static void
+expect_events(const struct chat_user *u, const char *cursor,
+    const char *const *types, size_t n, const char *id)
+{
+	struct itest_response	*r;
+	const struct json	*events, *e, *mid;
+	char			*path;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
+	r = itest_get(path, u->token);
+	free(path);
+	itest_expect(r, 200);
+	events = itest_at(r->json, "events");
+	ck_assert_msg(events != NULL && events->count == n, "expected %zu "
+	    "events: %s", n, itest_describe(r));
+	for (i = 0; i < n; i++) {
+		e = events->items[i];
+		ck_assert_msg(strcmp(itest_at(e, "type")->text, types[i]) == 0,
+		    "event %zu is not %s: %s", i, types[i], itest_describe(r));
+		mid = itest_at(e, strcmp(types[i], "message.delete") == 0 ?
+		    "data.id" : "data.message.id");
+		ck_assert_msg(mid != NULL && strcmp(mid->text, id) == 0,
+		    "event %zu is not about %s: %s", i, id, itest_describe(r));
+	}
+	itest_free(r);
+}
+
+START_TEST(test_events)
+{
+	static const char *const types[] = {
+		"message.create", "message.update", "message.delete"
+	};
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*cursor_a, *cursor_b, *id;
+
+	conv_open(&c, _i);
+	cursor_a = events_cursor(&c.a);
+	cursor_b = events_cursor(&c.b);
+	id = chat_post(&c.a, c.base, "eventful");
+	r = conv_one(&c, &c.a, "PATCH", id, "{\"content\":\"edited\"}");
+	itest_expect(r, 200);
+	itest_free(r);
+	r = conv_one(&c, &c.a, "DELETE", id, NULL);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	/* Both participants see all three, in order. */
+	expect_events(&c.a, cursor_a, types, 3, id);
+	expect_events(&c.b, cursor_b, types, 3, id);
+	free(cursor_a);
+	free(cursor_b);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+messages_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("messages");
+	tc = tcase_create("content");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_send, 0, KINDS);
+	tcase_add_loop_test(tc, test_content_rules, 0, KINDS);
+	tcase_add_loop_test(tc, test_verbatim, 0, KINDS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("history");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_pagination, 0, KINDS);
+	tcase_add_loop_test(tc, test_limits, 0, KINDS);
+	tcase_add_loop_test(tc, test_cursor_errors, 0, KINDS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nonce");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_nonce, 0, KINDS);
+	tcase_add_loop_test(tc, test_nonce_race, 0, KINDS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("changes");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_edit, 0, KINDS);
+	tcase_add_loop_test(tc, test_delete, 0, KINDS);
+	tcase_add_test(tc, test_moderator);
+	tcase_add_loop_test(tc, test_events, 0, KINDS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("access");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_outsider, 0, KINDS);
+	tcase_add_test(tc, test_wrong_conversation);
+	tcase_add_test(tc, test_channel_permissions);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	itest_init();
+	sr = srunner_create(messages_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
