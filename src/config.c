@@ -249,10 +249,12 @@ config_check(const struct config *c, const char *path)
 	return 0;
 }
 
+static int	config_read(struct config *, const char *, int);
+
 /* Parse one line; -1 (logged) if it is not valid. */
 static int
 config_line(struct config *c, char *line, char *section, size_t sectionsz,
-    const char *path, unsigned int lineno)
+    const char *path, unsigned int lineno, int depth)
 {
 	const struct config_key	*k;
 	char			*p, *eq, *name, *value;
@@ -277,6 +279,14 @@ config_line(struct config *c, char *line, char *section, size_t sectionsz,
 	*eq = '\0';
 	name = config_trim(p);
 	value = config_unquote(config_trim(eq + 1));
+	if (strcmp(name, "include") == 0) {
+		/* Secrets live in a file of their own (debian/postinst). */
+		if (depth >= 2) {
+			log_warnx("%s:%u: includes nest too deep", path, lineno);
+			return -1;
+		}
+		return config_read(c, value, depth + 1);
+	}
 	if ((k = config_find(section, name)) == NULL) {
 		log_warnx("%s:%u: unknown key \"%s\" in [%s]", path, lineno,
 		    name, section);
@@ -290,9 +300,9 @@ config_line(struct config *c, char *line, char *section, size_t sectionsz,
 	return 0;
 }
 
-/* Read a configuration file over the defaults; 0, or -1 with the reason logged. */
-int
-config_load(struct config *c, const char *path)
+/* Read one file's keys into c; includes are read where they stand. */
+static int
+config_read(struct config *c, const char *path, int depth)
 {
 	FILE		*f;
 	char		*line = NULL;
@@ -305,21 +315,30 @@ config_load(struct config *c, const char *path)
 		log_warn("%s", path);
 		return -1;
 	}
-	free(c->path);
-	c->path = xstrdup(path);
 	while (getline(&line, &linesz, f) != -1) {
 		lineno++;
 		if (config_line(c, line, section, sizeof section, path,
-		    lineno) == -1)
+		    lineno, depth) == -1)
 			goto fail;
 	}
 	if (ferror(f)) {
 		log_warn("%s", path);
 		goto fail;
 	}
-	rc = config_check(c, path);
+	rc = 0;
 fail:
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+/* Read a configuration file over the defaults; 0, or -1 with the reason logged. */
+int
+config_load(struct config *c, const char *path)
+{
+	free(c->path);
+	c->path = xstrdup(path);
+	if (config_read(c, path, 0) == -1)
+		return -1;
+	return config_check(c, path);
 }

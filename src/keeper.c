@@ -94,6 +94,7 @@ keeper_run(void)
 {
 	long long	now = poll_now_ms();
 
+	sequencer_recover();
 	if (now < keeper_jobs_at && (cfg->cluster_poll_ms == 0 ||
 	    now < keeper_watch_at))
 		return;

@@ -50,6 +50,7 @@ static char		*listen_path;	/* unix socket we created */
 static int		 stopping;
 static int		 reloading;	/* slots still to replace */
 static long long	 respawn_at_ms;
+static long long	 release_at_ms;
 static int		 backoff_ms;
 static const char	*config_path;
 
@@ -219,37 +220,17 @@ master_count(enum child_state state)
 static int
 master_release(int slot)
 {
-	static struct db_stmt	q_kill = DB_STMT("KILL CONNECTION ?");
-	static struct db_stmt	q_alive = DB_STMT(
-	    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?");
-	struct db_rows		*rows;
-	unsigned long		 tid = hub_thread_id(slot);
-	int			 alive = 1, tries;
+	unsigned long	tid = hub_thread_id(slot);
+	int		rc;
 
 	if (hub_seq_pending(slot) != 0 && tid != 0) {
 		if (db_connect() == -1)
 			return -1;
-		if (db_exec(&q_kill, "u", (uint64_t)tid) == -1 &&
-		    db_errno() != 1094) {
-			db_disconnect();
-			return -1;
-		}
-		for (tries = 0; alive && tries < 50; tries++) {
-			if ((rows = db_query(&q_alive, "u", (uint64_t)tid)) ==
-			    NULL || db_fetch(rows) != 1) {
-				db_rows_free(rows);
-				db_disconnect();
-				return -1;
-			}
-			alive = db_u64(rows, 0) != 0;
-			db_rows_free(rows);
-			if (alive)
-				usleep(20000);
-		}
+		rc = sequencer_kill(tid);
 		db_disconnect();
-		if (alive)
+		if (rc == -1)
 			return -1;
-		log_info("worker %d: connection %lu killed, sequence released",
+		log_info("worker %d: connection %lu is gone, sequence released",
 		    slot, tid);
 	}
 	hub_slot_release(slot);
@@ -299,9 +280,10 @@ master_maintain(void)
 {
 	int	i;
 
-	for (i = 0; i < HUB_SLOTS; i++) {
-		if (children[i].state == CHILD_DEAD)
-			master_release(i);
+	for (i = 0; i < HUB_SLOTS && master_now_ms() >= release_at_ms; i++) {
+		/* Without the database, try again in a second. */
+		if (children[i].state == CHILD_DEAD && master_release(i) == -1)
+			release_at_ms = master_now_ms() + 1000;
 	}
 	if (stopping || master_now_ms() < respawn_at_ms)
 		return;

@@ -9,6 +9,7 @@
  * after its commit or rollback.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "sohbet.h"
 
@@ -23,6 +24,19 @@ static struct db_stmt q_row_resume = DB_STMT(
     "(SELECT COALESCE(MAX(id), 0) FROM messages)) WHERE id = 1");
 static struct db_stmt q_row_next = DB_STMT(
     "UPDATE sequence SET value = LAST_INSERT_ID(value + 1) WHERE id = 1");
+static struct db_stmt q_kill = DB_STMT("KILL CONNECTION ?");
+static struct db_stmt q_alive = DB_STMT(
+    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?");
+
+#define ER_NO_SUCH_THREAD	1094
+#define KILL_WAIT_TRIES		50
+
+/*
+ * The connection of a transaction whose commit may or may not have landed
+ * (the connection broke during it).  Its numbers stay pending until that
+ * connection is known to be gone.
+ */
+static unsigned long	orphan_thread;
 
 /* 1 when the database row-lock sequencer is configured. */
 static int
@@ -52,10 +66,61 @@ sequencer_start(void)
 	return 0;
 }
 
+/*
+ * Kill a database connection and wait until the server lists it no more,
+ * so nothing it was doing (a commit) can still land.  0, or -1 if that
+ * could not be made sure of.
+ */
+int
+sequencer_kill(unsigned long thread)
+{
+	struct db_rows	*rows;
+	int		 alive = 1, tries;
+
+	if (db_exec(&q_kill, "u", (uint64_t)thread) == -1 &&
+	    db_errno() != ER_NO_SUCH_THREAD)
+		return -1;
+	for (tries = 0; alive && tries < KILL_WAIT_TRIES; tries++) {
+		if ((rows = db_query(&q_alive, "u", (uint64_t)thread)) ==
+		    NULL || db_fetch(rows) != 1) {
+			db_rows_free(rows);
+			return -1;
+		}
+		alive = db_u64(rows, 0) != 0;
+		db_rows_free(rows);
+		if (alive)
+			usleep(20000);
+	}
+	return alive ? -1 : 0;
+}
+
+/*
+ * Settle an orphaned transaction once the database answers again: when its
+ * connection is gone, its numbers can be finished.  0 when nothing is
+ * left to settle.
+ */
+int
+sequencer_recover(void)
+{
+	if (orphan_thread == 0)
+		return 0;
+	/* db.c reconnects here, at most once a second. */
+	if (sequencer_kill(orphan_thread) == -1)
+		return -1;
+	log_info("connection %lu is gone; its sequence numbers are released",
+	    orphan_thread);
+	orphan_thread = 0;
+	if (hub_seq_finish(hub_self()))
+		hub_wake_all();
+	return 0;
+}
+
 /* Draw the next number inside the open transaction. */
 int
 sequencer_next(uint64_t *out)
 {
+	if (sequencer_recover() == -1)
+		return -1;
 	if (sequencer_uses_db()) {
 		if (db_exec(&q_row_next, "") != 1)
 			return -1;
@@ -79,9 +144,15 @@ sequencer_next(uint64_t *out)
 int
 sequencer_txn_end(void)
 {
-	if (!sequencer_uses_db() && hub != NULL && hub_self() >= 0)
-		return hub_seq_finish(hub_self());
-	return 0;
+	if (sequencer_uses_db() || hub == NULL || hub_self() < 0 ||
+	    hub_seq_pending(hub_self()) == 0)
+		return 0;
+	if (!db_available()) {
+		/* The commit's fate is unknown until its connection is gone. */
+		orphan_thread = hub_thread_id(hub_self());
+		return 0;
+	}
+	return hub_seq_finish(hub_self());
 }
 
 /*

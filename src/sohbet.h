@@ -361,6 +361,8 @@ void		 hub_hash_release(void);
 int		 sequencer_start(void);
 int		 sequencer_next(uint64_t *);
 int		 sequencer_txn_end(void);
+int		 sequencer_kill(unsigned long);
+int		 sequencer_recover(void);
 uint64_t	 sequencer_visible(void);
 
 /* events.c */
@@ -605,6 +607,9 @@ int		 wait_parse(struct request *, const struct messages_page *,
 		    long *);
 void		 wait_park(struct request *, const struct conversation *,
 		    const struct messages_page *, long);
+
+/* seed.c */
+int		 seed_run(int, char **);
 
 /* api-messages.c */
 extern const struct route api_messages_routes[];

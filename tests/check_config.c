@@ -130,6 +130,34 @@ START_TEST(test_syntax)
 }
 END_TEST
 
+START_TEST(test_include)
+{
+	struct config	 c;
+	char		 secret[] = "/tmp/check_config_secret.XXXXXX";
+	char		*text;
+	const char	 body[] = "[database]\npassword = s3cret\n[auth]\n"
+	    "token_key = " KEY64 "\n";
+	int		 fd;
+
+	fd = mkstemp(secret);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	xasprintf(&text, "[database]\nuser = a\nname = b\ninclude = %s\n",
+	    secret);
+	ck_assert_int_eq(load(&c, text), 0);
+	ck_assert_str_eq(c.db_password, "s3cret");
+	ck_assert_str_eq(c.db_user, "a");
+	config_clear(&c);
+	unlink(path);
+	free(text);
+	/* A missing include stops start-up like a missing file. */
+	refused("[database]\nuser = a\nname = b\ninclude = /nonexistent\n"
+	    "[auth]\ntoken_key = " KEY64 "\n");
+	unlink(secret);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	struct config	c;
@@ -157,6 +185,7 @@ main(void)
 	tcase_add_test(tc, test_short_token_key);
 	tcase_add_test(tc, test_bad_sequencer);
 	tcase_add_test(tc, test_syntax);
+	tcase_add_test(tc, test_include);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
