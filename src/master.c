@@ -378,6 +378,13 @@ master_signal(int sfd)
 		case SIGINT:
 			if (!stopping)
 				log_info("stopping");
+			/*
+			 * Stop accepting first: with the path gone nginx
+			 * connects no more, and the workers drain what is
+			 * already queued before they close.
+			 */
+			if (listen_path != NULL)
+				unlink(listen_path);
 			stopping = 1;
 			master_stop_workers(SIGTERM);
 			break;

@@ -183,7 +183,8 @@ poll_heap_remove(struct poll *p)
 
 /*
  * Park a poll until timeout_ms from now: index it, arm its deadline and
- * watch its connection.  -1 (nothing parked) when the worker is full.
+ * watch its connection.  -1 (nothing parked) when the worker is full; a
+ * stopping worker answers the poll as timed out instead.
  */
 int
 poll_park(struct poll *p, long long timeout_ms)
@@ -191,6 +192,11 @@ poll_park(struct poll *p, long long timeout_ms)
 	struct epoll_event	ev;
 	size_t			i;
 
+	if (worker->stopping) {
+		/* No parking while the worker drains: answer as timed out. */
+		p->type->expire(p);
+		return 0;
+	}
 	if (poll_count >= (size_t)cfg->max_parked)
 		return -1;
 	memset(&ev, 0, sizeof ev);

@@ -454,6 +454,7 @@ struct worker {
 	int		 listen_fd;
 	int		 signal_fd;
 	int		 stopping;
+	long long	 drain_until;	/* stopping: accept until then */
 	unsigned int	 active;	/* open requests, parked included */
 };
 extern struct worker *worker;

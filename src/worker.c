@@ -20,6 +20,7 @@
 
 #define WORKER_ACCEPT_BATCH	32
 #define WORKER_EVENTS		64
+#define WORKER_DRAIN_MS		300
 
 struct worker		*worker;
 static struct worker	 worker_state;
@@ -97,7 +98,7 @@ worker_accept(void)
 	struct request	*req;
 	int		 i, rc;
 
-	for (i = 0; i < WORKER_ACCEPT_BATCH && !worker->stopping; i++) {
+	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
 		req = request_new(worker->listen_fd);
 		if ((rc = request_accept(req)) < 0) {
 			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
@@ -125,8 +126,12 @@ worker_signal(void)
 		    !worker->stopping) {
 			log_debug("worker %d: stopping", worker->slot);
 			worker->stopping = 1;
-			epoll_ctl(worker->epfd, EPOLL_CTL_DEL,
-			    worker->listen_fd, NULL);
+			/*
+			 * Keep accepting a moment: connections nginx made
+			 * before the master removed the socket may still sit
+			 * in its queue, and closing would reset them.
+			 */
+			worker->drain_until = poll_now_ms() + WORKER_DRAIN_MS;
 			/* Parked polls get their empty answer now. */
 			poll_stop_all();
 		}
@@ -161,6 +166,8 @@ worker_timeout(void)
 {
 	int	polls, jobs;
 
+	if (worker->drain_until != 0)
+		return WORKER_DRAIN_MS / 10;
 	polls = poll_next_timeout();
 	jobs = keeper_next_ms();
 	if (polls == -1)
@@ -194,7 +201,8 @@ worker_main(int slot, int listen_fd)
 		log_warnx("worker %d: database unavailable at start", slot);
 	log_debug("worker %d: ready", slot);
 
-	while (!worker->stopping || worker->active > 0) {
+	while (!worker->stopping || worker->active > 0 ||
+	    worker->drain_until != 0) {
 		n = epoll_wait(worker->epfd, evs, WORKER_EVENTS,
 		    worker_timeout());
 		if (n == -1) {
@@ -206,6 +214,13 @@ worker_main(int slot, int listen_fd)
 			worker_dispatch(&evs[i]);
 		poll_expire();
 		poll_reap();
+		if (worker->drain_until != 0 &&
+		    poll_now_ms() >= worker->drain_until) {
+			/* Whatever is still queued, take it, then close. */
+			worker_accept();
+			epoll_ctl(worker->epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+			worker->drain_until = 0;
+		}
 		if (!worker->stopping)
 			keeper_run();
 	}
