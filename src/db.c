@@ -268,6 +268,18 @@ db_session(void)
 	return 0;
 }
 
+/*
+ * Note the end of a connect attempt: the next one waits a second from
+ * here, so that even attempts that hang until connect_timeout leave the
+ * calls between them failing at once.
+ */
+static void
+db_attempt_done(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &db_last_attempt);
+	db_attempted = 1;
+}
+
 /* Open the connection now, whatever the time of the last attempt. */
 static int
 db_open(const char *func)
@@ -275,11 +287,10 @@ db_open(const char *func)
 	unsigned int	 connect_timeout, read_timeout, write_timeout;
 	const char	*host = cfg->db_host, *socket = NULL;
 
-	clock_gettime(CLOCK_MONOTONIC, &db_last_attempt);
-	db_attempted = 1;
 	if ((db = mysql_init(NULL)) == NULL) {
 		db_set_error(CR_OUT_OF_MEMORY, "mysql_init failed");
 		log_warnx("%s: %s", func, db_last_error);
+		db_attempt_done();
 		return -1;
 	}
 	connect_timeout = cfg->db_connect_timeout;
@@ -308,8 +319,10 @@ db_open(const char *func)
 		log_warnx("%s: %s", func, db_last_error);
 		mysql_close(db);
 		db = NULL;
+		db_attempt_done();
 		return -1;
 	}
+	db_attempt_done();
 	if (db_generation++ > 0)
 		metrics_db_error(1);
 	log_debug("%s: connected, thread %lu", func, mysql_thread_id(db));
