@@ -2,6 +2,7 @@
  * api-auth.c: register, login, refresh, logout and logout-all
  * (API.md, Auth).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@ static struct db_stmt q_insert_user = DB_STMT(
     "INSERT INTO users (username, email, password_hash, created_at,"
     " updated_at) VALUES (?, ?, ?, NOW(3), NOW(3))");
 static struct db_stmt q_username_taken = DB_STMT(
-    "SELECT 1 FROM users WHERE username = ?");
+    "SELECT 1 FROM users WHERE username = ? AND id <> ?");
 static struct db_stmt q_failed_logins = DB_STMT(
     "SELECT failed_logins, TIMESTAMPDIFF(SECOND, NOW(3),"
     " failed_login_window + INTERVAL 1 HOUR) FROM users WHERE id = ?"
@@ -113,16 +114,21 @@ api_auth_field(struct request *req, const char *field, long min, long max,
 	return rc;
 }
 
-/* Answer 409 for a duplicate username or email. */
+/*
+ * Answer 409 for a duplicate username or email: username_taken when a user
+ * other than self (0: anyone) has the username (NULL: none was given).
+ */
 void
-api_auth_taken(struct request *req, const char *username)
+api_auth_taken(struct request *req, const char *username, uint64_t self)
 {
 	struct db_rows	*rows;
-	int		 taken;
+	int		 taken = 0;
 
-	rows = db_query(&q_username_taken, "s", username);
-	taken = rows != NULL && db_fetch(rows) == 1;
-	db_rows_free(rows);
+	if (username != NULL) {
+		rows = db_query(&q_username_taken, "su", username, self);
+		taken = rows != NULL && db_fetch(rows) == 1;
+		db_rows_free(rows);
+	}
 	if (taken)
 		response_error(req, 409, "username_taken", "That username is "
 		    "taken");
@@ -156,7 +162,7 @@ api_auth_register(struct request *req)
 	if (db_exec(&q_insert_user, "sss", username, email, hash) != 1) {
 		db_rollback();
 		if (db_errno() == ER_DUP_ENTRY)
-			api_auth_taken(req, username);
+			api_auth_taken(req, username, 0);
 		else
 			response_db_error(req);
 		free(hash);
@@ -173,6 +179,28 @@ fail:
 	db_rollback();
 	free(hash);
 	response_db_error(req);
+}
+
+/* Answer 429 rate_limited with Retry-After and "retry_after" (API.md). */
+static void
+api_auth_rate_limited(struct request *req, long long wait)
+{
+	yajl_gen	g;
+	char		message[128];
+
+	snprintf(message, sizeof message, "Too many failed sign-ins for this "
+	    "account; try again in %lld seconds", wait);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "error");
+	yajl_gen_map_open(g);
+	json_gen_kstr(g, "code", "rate_limited");
+	json_gen_kstr(g, "message", message);
+	json_gen_kint(g, "retry_after", wait);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	response_header(req, "Retry-After: %lld", wait);
+	response_json(req, 429, g);
 }
 
 /* Whether an account is over its failed-login budget; answers 429 if so. */
@@ -195,11 +223,7 @@ api_auth_throttled(struct request *req, uint64_t user_id)
 	db_rows_free(rows);
 	if (failures < cfg->max_failed_logins)
 		return 0;
-	if (wait < 1)
-		wait = 1;
-	response_header(req, "Retry-After: %lld", wait);
-	response_error(req, 429, "rate_limited", "Too many failed sign-ins "
-	    "for this account; try again in %lld seconds", wait);
+	api_auth_rate_limited(req, wait < 1 ? 1 : wait);
 	return 1;
 }
 

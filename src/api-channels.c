@@ -29,13 +29,7 @@ api_channels_finish(struct request *req, int status, const char *type,
 static void
 api_channels_list(struct request *req)
 {
-	struct member	m;
-	yajl_gen	g;
-
-	if (perm_require(req, req->ids[0], PERM_VIEW_CHANNELS, &m) == -1)
-		return;
-	g = json_gen_new();
-	servers_answer_list(req, g, channels_list(req->ids[0], g));
+	servers_answer_in(req, PERM_VIEW_CHANNELS, channels_list);
 }
 
 /* POST /servers/{id}/channels {name} (manage_channels) → 201. */

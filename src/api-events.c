@@ -262,7 +262,13 @@ api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
 		return;
 	}
 	if (full) {
-		ep->cursor = rows[n - 1].seq;
+		/*
+		 * The read started at the batch's smallest cursor: one
+		 * already past these rows must not move back over events
+		 * it has answered.
+		 */
+		if (rows[n - 1].seq > ep->cursor)
+			ep->cursor = rows[n - 1].seq;
 		ep->again = 1;
 	} else if (upto > ep->cursor)
 		ep->cursor = upto;

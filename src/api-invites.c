@@ -169,18 +169,19 @@ api_invites_create(struct request *req)
 	response_json(req, 201, g);
 }
 
-/* GET /servers/{id}/invites (manage_server): the live invites. */
+/* Write a server's live invites as an array, oldest first; 0 or -1. */
+static int
+api_invites_rows(uint64_t server_id, yajl_gen g)
+{
+	return servers_rows(g, db_query(&q_invites, "u", server_id),
+	    api_invites_gen_row);
+}
+
+/* GET /servers/{id}/invites (manage_server). */
 static void
 api_invites_list(struct request *req)
 {
-	struct member	m;
-	yajl_gen	g;
-
-	if (perm_require(req, req->ids[0], PERM_MANAGE_SERVER, &m) == -1)
-		return;
-	g = json_gen_new();
-	servers_answer_list(req, g, servers_rows(g, db_query(&q_invites, "u",
-	    req->ids[0]), api_invites_gen_row));
+	servers_answer_in(req, PERM_MANAGE_SERVER, api_invites_rows);
 }
 
 /* GET /invites/{code}: the preview, for any signed-in user. */
@@ -198,17 +199,21 @@ api_invites_preview(struct request *req)
 	response_json(req, 200, g);
 }
 
-/* Answer 200 with a server object. */
-static void
-api_invites_answer_server(struct request *req, uint64_t server_id)
+/*
+ * Find the live invite of the path and load the caller's membership of
+ * its server: 1 a member, 0 not, -1 answered (404, 500 or 503).
+ */
+static int
+api_invites_member(struct request *req, struct invite *inv,
+    struct member *m)
 {
-	yajl_gen	g;
+	int	rc;
 
-	if ((g = servers_json(server_id)) == NULL) {
-		response_not_found(req, "invite");
-		return;
-	}
-	response_json(req, 200, g);
+	if (api_invites_find(req, req->args[0], inv, NULL) == -1)
+		return -1;
+	if ((rc = perm_load(inv->server_id, req->user_id, m)) == -1)
+		response_db_error(req);
+	return rc;
 }
 
 /*
@@ -223,35 +228,22 @@ api_invites_join(struct request *req)
 {
 	struct invite	inv;
 	struct member	m;
-	long long	n;
 	int		rc;
 
-	if (api_invites_find(req, req->args[0], &inv, NULL) == -1)
-		return;
-	if ((rc = perm_load(inv.server_id, req->user_id, &m)) == -1) {
-		response_db_error(req);
-		return;
-	}
-	if (rc == 1) {
-		api_invites_answer_server(req, inv.server_id);
+	if ((rc = api_invites_member(req, &inv, &m)) != 0) {
+		if (rc == 1)
+			servers_answer(req, servers_json(inv.server_id));
 		return;
 	}
-	if (db_begin() == -1 ||
-	    (n = db_exec(&q_use_invite, "s", inv.code)) == -1) {
-		servers_abort(req);
+	/* No row: used up or expired since it was found. */
+	if (servers_changed(req, db_begin() == -1 ? -1 :
+	    db_exec(&q_use_invite, "s", inv.code), "invite") == -1)
 		return;
-	}
-	if (n == 0) {
-		/* Used up or expired since it was found. */
-		db_rollback();
-		response_not_found(req, "invite");
-		return;
-	}
 	if (servers_join(inv.server_id, req->user_id) == -1) {
 		rc = db_errno();
 		db_rollback();
 		if (rc == ER_DUP_ENTRY)
-			api_invites_answer_server(req, inv.server_id);
+			servers_answer(req, servers_json(inv.server_id));
 		else
 			response_db_error(req);
 		return;
@@ -268,14 +260,9 @@ api_invites_delete(struct request *req)
 	struct member	m;
 	int		rc;
 
-	if (api_invites_find(req, req->args[0], &inv, NULL) == -1)
-		return;
-	if ((rc = perm_load(inv.server_id, req->user_id, &m)) == -1) {
-		response_db_error(req);
-		return;
-	}
-	if (rc == 0) {
-		response_not_found(req, "invite");
+	if ((rc = api_invites_member(req, &inv, &m)) != 1) {
+		if (rc == 0)
+			response_not_found(req, "invite");
 		return;
 	}
 	if (perm_check_invite(req, &m, inv.inviter_id) == -1)

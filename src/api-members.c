@@ -22,19 +22,9 @@ static int
 api_members_target(struct request *req, struct member *actor,
     struct member *target)
 {
-	int	rc;
-
 	if (perm_require(req, req->ids[0], 0, actor) == -1)
 		return -1;
-	if ((rc = perm_load(req->ids[0], req->ids[1], target)) == -1) {
-		response_db_error(req);
-		return -1;
-	}
-	if (rc == 0) {
-		response_not_found(req, "member");
-		return -1;
-	}
-	return 0;
+	return servers_member_require(req, req->ids[0], req->ids[1], target);
 }
 
 /* GET /servers/{id}/members?after=<user_id>&limit= in user id order. */
@@ -60,15 +50,10 @@ static void
 api_members_get(struct request *req)
 {
 	struct member	actor, target;
-	yajl_gen	g;
 
 	if (api_members_target(req, &actor, &target) == -1)
 		return;
-	if ((g = servers_member_json(req->ids[0], req->ids[1])) == NULL) {
-		response_db_error(req);
-		return;
-	}
-	response_json(req, 200, g);
+	servers_answer(req, servers_member_json(req->ids[0], req->ids[1]));
 }
 
 /*
@@ -115,18 +100,11 @@ api_members_remove(struct request *req, uint64_t server_id,
 {
 	struct event_scope	scope = { .server_id = server_id,
 				    .user_id = user_id };
-	long long		n;
 
-	if (db_begin() == -1 || (n = db_exec(&q_delete_member, "uu",
-	    server_id, user_id)) == -1) {
-		servers_abort(req);
+	if (servers_changed(req, db_begin() == -1 ? -1 :
+	    db_exec(&q_delete_member, "uu", server_id, user_id),
+	    "member") == -1)
 		return;
-	}
-	if (n == 0) {
-		db_rollback();
-		response_not_found(req, "member");
-		return;
-	}
 	servers_finish(req, 204, "member.leave", &scope, 0, NULL,
 	    servers_ids("server_id", server_id, "user_id", user_id));
 }

@@ -104,13 +104,7 @@ api_roles_default(struct request *req, const struct role *r,
 static void
 api_roles_list(struct request *req)
 {
-	struct member	m;
-	yajl_gen	g;
-
-	if (perm_require(req, req->ids[0], 0, &m) == -1)
-		return;
-	g = json_gen_new();
-	servers_answer_list(req, g, servers_role_list(req->ids[0], g));
+	servers_answer_in(req, 0, servers_role_list);
 }
 
 /*
@@ -175,10 +169,8 @@ api_roles_patch(struct request *req)
 	n = db_begin() == -1 ? -1 : db_exec(&q_update_role, "ssduu", in.name,
 	    perms, in.position, r.id, r.server_id);
 	free(perms);
-	if (n != 1) {
-		servers_abort(req);
+	if (servers_changed(req, n, "role") == -1)
 		return;
-	}
 	servers_finish(req, 200, "role.update", &scope, 0, "role",
 	    servers_role_json(r.server_id, r.id));
 }
@@ -192,8 +184,8 @@ api_roles_delete(struct request *req)
 	struct role		r;
 
 	if (api_roles_load(req, req->ids[1], &m, &r) == -1 ||
-	    api_roles_default(req, &r, "role_id", "deleted") == -1 ||
-	    perm_check_role(req, &m, r.position, 0) == -1)
+	    perm_check_role(req, &m, r.position, 0) == -1 ||
+	    api_roles_default(req, &r, "role_id", "deleted") == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_delete_role, "uu", r.id,
 	    r.server_id) != 1) {
@@ -215,19 +207,13 @@ api_roles_member_change(struct request *req, struct db_stmt *q)
 	struct member	m, target;
 	struct role	r;
 	long long	n;
-	int		rc;
 
-	if (api_roles_load(req, req->ids[2], &m, &r) == -1)
+	if (api_roles_load(req, req->ids[2], &m, &r) == -1 ||
+	    servers_member_require(req, req->ids[0], req->ids[1],
+	    &target) == -1)
 		return;
-	if ((rc = perm_load(req->ids[0], req->ids[1], &target)) != 1) {
-		if (rc == 0)
-			response_not_found(req, "member");
-		else
-			response_db_error(req);
-		return;
-	}
-	if (api_roles_default(req, &r, "role_id", "assigned") == -1 ||
-	    perm_check_role(req, &m, r.position, 0) == -1)
+	if (perm_check_role(req, &m, r.position, 0) == -1 ||
+	    api_roles_default(req, &r, "role_id", "assigned") == -1)
 		return;
 	if (db_begin() == -1 || (n = db_exec(q, "uuu", req->ids[0],
 	    req->ids[1], r.id)) == -1) {

@@ -48,15 +48,10 @@ static void
 api_servers_get(struct request *req)
 {
 	struct member	m;
-	yajl_gen	g;
 
 	if (perm_require(req, req->ids[0], 0, &m) == -1)
 		return;
-	if ((g = servers_json(req->ids[0])) == NULL) {
-		response_db_error(req);
-		return;
-	}
-	response_json(req, 200, g);
+	servers_answer(req, servers_json(req->ids[0]));
 }
 
 /* PATCH /servers/{id} {name} (manage_server). */

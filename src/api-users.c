@@ -161,7 +161,7 @@ api_users_patch_me(struct request *req)
 	}
 	if (api_users_store(req, username, email, hash, refresh) == -1) {
 		if (db_errno() == ER_DUP_ENTRY)
-			api_auth_taken(req, username != NULL ? username : "");
+			api_auth_taken(req, username, req->user_id);
 		else
 			response_db_error(req);
 		free(hash);

@@ -16,10 +16,12 @@ static struct db_stmt q_channels = DB_STMT(
 static struct db_stmt q_insert_channel = DB_STMT(
     "INSERT INTO channels (server_id, name) VALUES (?, ?)");
 
-/* Fill a channel from a row of CHANNELS_COLUMNS. */
+/* Fill a struct channel from a row of CHANNELS_COLUMNS. */
 static void
-channels_fill(struct db_rows *rows, struct channel *c)
+channels_fill(struct db_rows *rows, void *out)
 {
+	struct channel	*c = out;
+
 	memset(c, 0, sizeof *c);
 	c->id = db_u64(rows, 0);
 	c->server_id = db_u64(rows, 1);
@@ -50,32 +52,18 @@ channels_gen_row(yajl_gen g, struct db_rows *rows)
 }
 
 /* Load a channel; 1 found, 0 not found, -1 error. */
-int
+static int
 channels_load(uint64_t id, struct channel *c)
 {
-	struct db_rows	*rows;
-	int		 found;
-
-	if ((rows = db_query(&q_channel, "u", id)) == NULL)
-		return -1;
-	if ((found = db_fetch(rows)) == 1)
-		channels_fill(rows, c);
-	db_rows_free(rows);
-	return found;
+	return servers_fetch(db_query(&q_channel, "u", id), channels_fill, c);
 }
 
 /* A new generator holding a channel object, or NULL (gone, or an error). */
 yajl_gen
 channels_json(uint64_t id)
 {
-	struct channel	c;
-	yajl_gen	g;
-
-	if (channels_load(id, &c) != 1)
-		return NULL;
-	g = json_gen_new();
-	channels_gen(g, &c);
-	return g;
+	return servers_row_json(db_query(&q_channel, "u", id),
+	    channels_gen_row);
 }
 
 /* Insert a channel; its id, or 0 on a database error. */

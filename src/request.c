@@ -56,9 +56,9 @@ request_hex(char c)
 
 /*
  * Percent-decode len bytes into a new string (plus_space: '+' is a space);
- * NULL if an escape is malformed or decodes to NUL.
+ * NULL if an escape is malformed or decodes to NUL.  The caller frees it.
  */
-static char *
+char *
 request_decode(const char *s, size_t len, int plus_space)
 {
 	char	*out, *o;

@@ -86,11 +86,75 @@ servers_answer_list(struct request *req, yajl_gen g, int rc)
 	response_json(req, 200, g);
 }
 
+/* Answer 200 with the object in g, or 500/503 when g is NULL. */
+void
+servers_answer(struct request *req, yajl_gen g)
+{
+	if (g == NULL)
+		response_db_error(req);
+	else
+		response_json(req, 200, g);
+}
+
+/*
+ * Answer the array list writes of the things in server ids[0], for a
+ * member holding need (else 404 or 403).
+ */
+void
+servers_answer_in(struct request *req, uint32_t need,
+    int (*list)(uint64_t, yajl_gen))
+{
+	struct member	m;
+	yajl_gen	g;
+
+	if (perm_require(req, req->ids[0], need, &m) == -1)
+		return;
+	g = json_gen_new();
+	servers_answer_list(req, g, list(req->ids[0], g));
+}
+
+/*
+ * Load the membership of user_id in a server into target: 0, or -1 with
+ * 404 (not a member) or 500/503 answered.
+ */
+int
+servers_member_require(struct request *req, uint64_t server_id,
+    uint64_t user_id, struct member *target)
+{
+	int	rc;
+
+	if ((rc = perm_load(server_id, user_id, target)) == 1)
+		return 0;
+	if (rc == 0)
+		response_not_found(req, "member");
+	else
+		response_db_error(req);
+	return -1;
+}
+
+/*
+ * Read the one row of a result into out with fill, and free the result:
+ * 1 found, 0 not found, -1 error.
+ */
+int
+servers_fetch(struct db_rows *rows, void (*fill)(struct db_rows *, void *),
+    void *out)
+{
+	int	found;
+
+	if (rows == NULL)
+		return -1;
+	if ((found = db_fetch(rows)) == 1)
+		fill(rows, out);
+	db_rows_free(rows);
+	return found;
+}
+
 /*
  * Run a one-row query into a generator with gen_row: the new generator,
  * or NULL when there is no such row or the query failed.
  */
-static yajl_gen
+yajl_gen
 servers_row_json(struct db_rows *rows,
     void (*gen_row)(yajl_gen, struct db_rows *))
 {
@@ -104,52 +168,19 @@ servers_row_json(struct db_rows *rows,
 	return g;
 }
 
-/* Fill a server from a row of SERVERS_COLUMNS. */
-static void
-servers_fill(struct db_rows *rows, struct server *s)
-{
-	memset(s, 0, sizeof *s);
-	s->id = db_u64(rows, 0);
-	s->owner_id = db_u64(rows, 1);
-	servers_copy(s->name, sizeof s->name, rows, 2);
-	servers_copy(s->created_at, sizeof s->created_at, rows, 3);
-}
-
-/* Write a server object {id, name, owner_id, created_at}. */
-static void
-servers_gen(yajl_gen g, const struct server *s)
-{
-	yajl_gen_map_open(g);
-	json_gen_kid(g, "id", s->id);
-	json_gen_kstr(g, "name", s->name);
-	json_gen_kid(g, "owner_id", s->owner_id);
-	json_gen_ktime(g, "created_at", s->created_at);
-	yajl_gen_map_close(g);
-}
-
-/* Write the server object of a row. */
+/*
+ * Write the server object {id, name, owner_id, created_at} of a row of
+ * SERVERS_COLUMNS.
+ */
 static void
 servers_gen_row(yajl_gen g, struct db_rows *rows)
 {
-	struct server	s;
-
-	servers_fill(rows, &s);
-	servers_gen(g, &s);
-}
-
-/* Load a server; 1 found, 0 not found, -1 error. */
-int
-servers_load(uint64_t id, struct server *s)
-{
-	struct db_rows	*rows;
-	int		 found;
-
-	if ((rows = db_query(&q_server, "u", id)) == NULL)
-		return -1;
-	if ((found = db_fetch(rows)) == 1)
-		servers_fill(rows, s);
-	db_rows_free(rows);
-	return found;
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", db_u64(rows, 0));
+	json_gen_kstr(g, "name", db_str(rows, 2, NULL));
+	json_gen_kid(g, "owner_id", db_u64(rows, 1));
+	json_gen_ktime(g, "created_at", db_str(rows, 3, NULL));
+	yajl_gen_map_close(g);
 }
 
 /* A new generator holding a server object, or NULL (gone, or an error). */
@@ -168,10 +199,11 @@ servers_list(uint64_t user_id, yajl_gen g)
 	    servers_gen_row);
 }
 
-/* Fill a role from a row of SERVERS_ROLE_COLUMNS. */
+/* Fill a struct role from a row of SERVERS_ROLE_COLUMNS. */
 static void
-servers_role_fill(struct db_rows *rows, struct role *r)
+servers_role_fill(struct db_rows *rows, void *out)
 {
+	struct role	*r = out;
 	const char	*perms;
 	size_t		 len;
 
@@ -214,15 +246,8 @@ servers_role_gen_row(yajl_gen g, struct db_rows *rows)
 int
 servers_role_load(uint64_t server_id, uint64_t role_id, struct role *r)
 {
-	struct db_rows	*rows;
-	int		 found;
-
-	if ((rows = db_query(&q_role, "uu", role_id, server_id)) == NULL)
-		return -1;
-	if ((found = db_fetch(rows)) == 1)
-		servers_role_fill(rows, r);
-	db_rows_free(rows);
-	return found;
+	return servers_fetch(db_query(&q_role, "uu", role_id, server_id),
+	    servers_role_fill, r);
 }
 
 /* A new generator holding a role object, or NULL. */
@@ -352,7 +377,7 @@ servers_ids(const char *k1, uint64_t v1, const char *k2, uint64_t v2)
  * data; otherwise the data is {"server_id": server_id, key: obj}, the
  * server_id left out when 0.  obj stays the caller's.  0 or -1.
  */
-int
+static int
 servers_event(const char *type, const struct event_scope *scope,
     uint64_t server_id, const char *key, yajl_gen obj)
 {
@@ -383,7 +408,9 @@ servers_event(const char *type, const struct event_scope *scope,
 int
 servers_join(uint64_t server_id, uint64_t user_id)
 {
-	struct event_scope	 scope = { .server_id = server_id };
+	/* The joiner too: their poll's scope does not hold the server yet. */
+	struct event_scope	 scope = { .server_id = server_id,
+				    .user_id = user_id };
 	yajl_gen		 member;
 	int			 rc;
 
@@ -401,6 +428,24 @@ servers_abort(struct request *req)
 {
 	db_rollback();
 	response_db_error(req);
+}
+
+/*
+ * Check the rows a statement of the open transaction changed (n, or -1
+ * when it failed): 0 when it changed one; else -1 after rolling back and
+ * answering 404 (no such what) or 500/503.
+ */
+int
+servers_changed(struct request *req, long long n, const char *what)
+{
+	if (n > 0)
+		return 0;
+	if (n == 0) {
+		db_rollback();
+		response_not_found(req, what);
+	} else
+		servers_abort(req);
+	return -1;
 }
 
 /*
@@ -442,7 +487,9 @@ void
 servers_member_updated(struct request *req, int status, uint64_t server_id,
     uint64_t user_id)
 {
-	struct event_scope	scope = { .server_id = server_id };
+	/* The member too: the change may alter what their poll may see. */
+	struct event_scope	scope = { .server_id = server_id,
+				    .user_id = user_id };
 
 	servers_finish(req, status, "member.update", &scope, server_id,
 	    "member", servers_member_json(server_id, user_id));

@@ -184,6 +184,7 @@ int		 request_accept(struct request *);
 int		 request_read(struct request *);
 const char	*request_param(struct request *, const char *);
 const char	*request_query(struct request *, const char *);
+char		*request_decode(const char *, size_t, int);
 void		 request_finish(struct request *);
 void		 request_free(struct request *);
 
@@ -523,12 +524,6 @@ int		 perm_check_invite(struct request *, const struct member *,
 /* servers.c */
 #define NAME_SIZE		(100 * 4 + 1)	/* 100 code points, UTF-8 */
 #define ROLE_POSITION_MAX	1000000
-struct server {
-	uint64_t	 id;
-	uint64_t	 owner_id;
-	char		 name[NAME_SIZE];
-	char		 created_at[32];
-};
 struct role {
 	uint64_t	 id;
 	uint64_t	 server_id;
@@ -537,7 +532,6 @@ struct role {
 	int		 position;
 	int		 is_default;
 };
-int		 servers_load(uint64_t, struct server *);
 yajl_gen	 servers_json(uint64_t);
 int		 servers_list(uint64_t, yajl_gen);
 int		 servers_role_load(uint64_t, uint64_t, struct role *);
@@ -553,13 +547,21 @@ void		 servers_copy(char *, size_t, struct db_rows *, unsigned int);
 int		 servers_rows(yajl_gen, struct db_rows *,
 		    void (*)(yajl_gen, struct db_rows *));
 void		 servers_answer_list(struct request *, yajl_gen, int);
+void		 servers_answer(struct request *, yajl_gen);
+void		 servers_answer_in(struct request *, uint32_t,
+		    int (*)(uint64_t, yajl_gen));
+int		 servers_member_require(struct request *, uint64_t, uint64_t,
+		    struct member *);
+int		 servers_fetch(struct db_rows *, void (*)(struct db_rows *,
+		    void *), void *);
+yajl_gen	 servers_row_json(struct db_rows *, void (*)(yajl_gen,
+		    struct db_rows *));
 yajl_gen	 servers_ids(const char *, uint64_t, const char *, uint64_t);
-int		 servers_event(const char *, const struct event_scope *,
-		    uint64_t, const char *, yajl_gen);
 int		 servers_join(uint64_t, uint64_t);
 void		 servers_finish(struct request *, int, const char *,
 		    const struct event_scope *, uint64_t, const char *, yajl_gen);
 void		 servers_abort(struct request *);
+int		 servers_changed(struct request *, long long, const char *);
 void		 servers_member_updated(struct request *, int, uint64_t,
 		    uint64_t);
 
@@ -570,7 +572,6 @@ struct channel {
 	char		 name[NAME_SIZE];
 	char		 created_at[32];
 };
-int		 channels_load(uint64_t, struct channel *);
 void		 channels_gen(yajl_gen, const struct channel *);
 yajl_gen	 channels_json(uint64_t);
 int		 channels_list(uint64_t, yajl_gen);
@@ -612,6 +613,9 @@ void		 wait_park(struct request *, const struct conversation *,
 /* seed.c */
 int		 seed_run(int, char **);
 
+/* setup.c */
+int		 setup_run(int, char **);
+
 /* api-messages.c */
 extern const struct route api_messages_routes[];
 
@@ -637,7 +641,7 @@ extern const struct route api_channels_routes[];
 extern const struct route api_auth_routes[];
 int		 api_auth_check(struct request *, const char *, int,
 		    const char **);
-void		 api_auth_taken(struct request *, const char *);
+void		 api_auth_taken(struct request *, const char *, uint64_t);
 int		 api_auth_revoke_all(uint64_t);
 void		 api_auth_gen_tokens(yajl_gen, const struct user *,
 		    const char *);

@@ -33,6 +33,15 @@ static const struct ctl_command ctl_commands[] = {
 	    "apply the pending schema migrations" },
 	{ "status", ctl_status, "[--sql-dir DIR]",
 	    "show the schema version and how many migrations are pending" },
+	{ "seed", seed_run, "[--users N] [--servers N] [--messages N]"
+	    " [--big-channel N]", "fill the database with test data (users "
+	    "seed_user_<id>, password \"password123\"); restart sohbetd "
+	    "after it" },
+	{ "setup-db", setup_run, "[--admin-socket PATH] [--secret-file PATH]",
+	    "create database sohbet and user sohbet on the local MariaDB (as "
+	    "root over its socket) with a random password written into the "
+	    "secret file (default: secret.conf beside the config); nothing "
+	    "to do when the configured password works" },
 };
 
 #define CTL_NCOMMANDS	(sizeof ctl_commands / sizeof ctl_commands[0])

@@ -1,0 +1,65 @@
+-- bench/messages.lua: the wrk script of bench/messages.
+--
+-- Environment (set by bench/messages):
+--   BENCH_TOKENS  bearer tokens separated by spaces, used in turn
+--   BENCH_MODE    post (send a message), get (GET path?BENCH_QUERY) or
+--                 deep (GET path?limit=50&before=<random id in MIN..MAX>)
+--   BENCH_PATH    /api/v1/channels/<id>/messages
+--   BENCH_QUERY   the query of get (default limit=50)
+--   BENCH_MIN, BENCH_MAX  the id range of deep
+--
+-- done() prints one line "RESULT key=value ..." that bench/messages reads:
+-- requests, rps, latency percentiles in microseconds, and error counts
+-- (errors_status counts answers with a status of 400 or more).
+
+local tokens = {}
+for t in string.gmatch(os.getenv("BENCH_TOKENS") or "", "%S+") do
+	tokens[#tokens + 1] = t
+end
+local mode = os.getenv("BENCH_MODE") or "get"
+local path = os.getenv("BENCH_PATH") or "/"
+local query = os.getenv("BENCH_QUERY") or "limit=50"
+local lo = tonumber(os.getenv("BENCH_MIN") or "1")
+local hi = tonumber(os.getenv("BENCH_MAX") or "1")
+local counter = 0
+local threads = 0
+
+-- Number the threads so that their tokens and texts differ.
+function setup(thread)
+	threads = threads + 1
+	thread:set("tid", threads)
+end
+
+function init(args)
+	math.randomseed(os.time() * 1000 + (tid or 0))
+end
+
+-- One request: the next token in turn, and what the mode asks for.
+function request()
+	counter = counter + 1
+	local headers = {
+		["Authorization"] = "Bearer " ..
+		    tokens[(counter + (tid or 0)) % #tokens + 1]
+	}
+	if mode == "post" then
+		headers["Content-Type"] = "application/json"
+		return wrk.format("POST", path, headers, string.format(
+		    '{"content":"bench message %d from thread %d"}', counter,
+		    tid or 0))
+	elseif mode == "deep" then
+		return wrk.format("GET", path .. "?limit=50&before=" ..
+		    math.random(lo, hi), headers)
+	end
+	return wrk.format("GET", path .. "?" .. query, headers)
+end
+
+function done(summary, latency, requests)
+	io.write(string.format("RESULT requests=%d rps=%.1f p50_us=%d " ..
+	    "p90_us=%d p99_us=%d max_us=%d errors_status=%d " ..
+	    "errors_socket=%d\n", summary.requests,
+	    summary.requests / (summary.duration / 1e6),
+	    latency:percentile(50), latency:percentile(90),
+	    latency:percentile(99), latency.max, summary.errors.status,
+	    summary.errors.connect + summary.errors.read +
+	    summary.errors.write + summary.errors.timeout))
+end

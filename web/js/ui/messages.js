@@ -1,0 +1,459 @@
+/*
+ * messages.js: a conversation on screen: the message list (older history
+ * loads as you scroll up), the composer, edit and delete.
+ *
+ * The list is drawn by keyed reconciliation: each message keeps its <li>
+ * from draw to draw (a pending send and its confirmed message share the
+ * key "n:<nonce>"), so focus, an open edit and the scroll position
+ * survive updates.
+ *
+ * Keyboard: in the composer Enter sends, Shift+Enter is a new line and
+ * ArrowUp in an empty composer edits your last message. In the list
+ * ArrowUp/ArrowDown move between messages; on a message E edits it and
+ * Delete deletes it; Tab reaches its buttons; Escape cancels an edit.
+ */
+
+import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
+import {myAccess} from '../perm.js';
+import {
+	store, openConv, loadOlder, pendingOf, sendMessage, retrySend, discardSend,
+	editMessage, deleteMessage, displayName, currentKey,
+} from '../state.js';
+import {confirmDialog, errorText, toast} from './dialog.js';
+
+const MAX_LEN = 4000;
+const GROUP_MS = 7 * 60 * 1000;
+/* Load older history when the top is this close (px). */
+const NEAR_TOP = 400;
+
+/* Length in code points, as the server counts. */
+function codePoints(s) {
+	let n = 0;
+	for (const _ of s)
+		n++;
+	return n;
+}
+
+/*
+ * Make the conversation view inside root. hooks: openProfile(user,
+ * serverId). Returns {show(key, ctx), update(topics), focusComposer()}.
+ */
+export function createMessageView(root, hooks) {
+	let key = null;
+	let ctx = null;		/* {serverId, label, placeholder, intro} */
+	const items = new Map();	/* item key -> {el, sig} */
+	const drafts = new Map();	/* conversation key -> text */
+	let editing = null;	/* item key of the message being edited */
+	let stickToBottom = true;
+
+	const top = h('div');
+	const list = h('ol', {class: 'msg-list'});
+	const scroller = h('div', {class: 'messages', tabindex: '0', role: 'log',
+	    'aria-label': 'Messages'}, top, list);
+	const note = h('p', {class: 'composer-note', 'aria-live': 'polite'});
+	const input = h('textarea', {rows: '1', maxlength: String(MAX_LEN * 2),
+	    'aria-label': 'Message', enterkeyhint: 'send'});
+	const sendBtn = h('button', {type: 'submit', class: 'icon-btn', 'aria-label': 'Send',
+	    title: 'Send (Enter)'}, icon('send'));
+	const form = h('form', {class: 'composer', onsubmit: onSend}, note,
+	    h('div', {class: 'composer-box'}, input, sendBtn));
+	replace(root, scroller, form);
+
+	scroller.addEventListener('scroll', () => {
+		stickToBottom = atBottom();
+		if (scroller.scrollTop < NEAR_TOP)
+			older();
+	});
+	scroller.addEventListener('keydown', onListKey);
+	input.addEventListener('keydown', onComposerKey);
+	input.addEventListener('input', updateNote);
+
+	function atBottom() {
+		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+	}
+
+	function scrollToBottom() {
+		scroller.scrollTop = scroller.scrollHeight;
+		stickToBottom = true;
+	}
+
+	/* What the signed-in user may do here. */
+	function access() {
+		if (!ctx.serverId)
+			return {dm: true, send: true, manage: false};
+		const s = store.servers.get(ctx.serverId);
+		if (!s)
+			return {dm: false, send: false, manage: false};
+		const a = myAccess(s, store.me.id);
+		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages')};
+	}
+
+	/* Show conversation k. ctx: {serverId (null for DMs), label, intro}. */
+	function show(k, c) {
+		if (key !== null)
+			drafts.set(key, input.value);
+		const same = k === key;
+		key = k;
+		ctx = c;
+		if (!same) {
+			items.clear();
+			list.replaceChildren();
+			editing = null;
+			input.value = drafts.get(k) || '';
+			stickToBottom = true;
+		}
+		scroller.setAttribute('aria-label', `Messages in ${c.label}`);
+		input.setAttribute('aria-label', `Message ${c.label}`);
+		input.placeholder = `Message ${c.label}`;
+		openConv(k);
+		draw();
+	}
+
+	function update(topics) {
+		if (key === null)
+			return;
+		if (topics.has(`conv:${key}`) || topics.has('me') ||
+		    (ctx.serverId && (topics.has(`server:${ctx.serverId}`) ||
+		    topics.has(`members:${ctx.serverId}`))))
+			draw();
+	}
+
+	/* Messages and pending sends as list items, oldest first. */
+	function itemsOf(c) {
+		const out = [];
+		const meId = store.me.id;
+		for (const m of c ? c.messages : []) {
+			const k = m.nonce && m.author.id === meId ? `n:${m.nonce}` : `m:${m.id}`;
+			out.push({k, m, author: m.author, at: m.created_at, state: 'sent'});
+		}
+		for (const p of pendingOf(key)) {
+			if (!out.some((x) => x.k === `n:${p.nonce}`))
+				out.push({k: `n:${p.nonce}`, p, author: p.author, at: p.created_at, state: p.state});
+		}
+		return out;
+	}
+
+	function draw() {
+		const c = store.convs.get(key);
+		const acc = access();
+		drawTop(c);
+		drawComposer(acc);
+
+		const firstBefore = list.firstElementChild;
+		const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+		const wasAtBottom = stickToBottom;
+
+		const want = itemsOf(c && c.loaded ? c : null);
+		const seen = new Set();
+		let prev = null;
+		let i = 0;
+		for (const it of want) {
+			seen.add(it.k);
+			const cont = prev !== null && prev.author.id === it.author.id &&
+			    prev.state !== 'failed' && it.state !== 'failed' &&
+			    Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
+			const name = displayName(ctx.serverId, it.author);
+			const mine = it.author.id === store.me.id;
+			const canEdit = !!it.m && mine;
+			const canDelete = !!it.m && (mine || acc.manage);
+			const sig = JSON.stringify([it.m ? it.m.content : it.p.content,
+			    it.m ? it.m.edited_at : null, it.m ? it.m.id : null, it.state, name, cont,
+			    canEdit, canDelete]);
+			let rec = items.get(it.k);
+			if (!rec) {
+				rec = {el: h('li', {tabindex: '-1'}), sig: null};
+				items.set(it.k, rec);
+			}
+			if (rec.sig !== sig && editing !== it.k) {
+				drawItem(rec.el, it, {cont, name, canEdit, canDelete});
+				rec.sig = sig;
+			}
+			rec.item = it;
+			if (list.children[i] !== rec.el)
+				list.insertBefore(rec.el, list.children[i] || null);
+			i++;
+			prev = it;
+		}
+		for (const [k, rec] of items) {
+			if (!seen.has(k)) {
+				const hadFocus = rec.el.contains(document.activeElement);
+				rec.el.remove();
+				items.delete(k);
+				if (editing === k)
+					editing = null;
+				if (hadFocus)
+					scroller.focus();
+			}
+		}
+
+		/* Keep the view still: stick to the bottom, or hold the content
+		 * in place when older messages came in above. */
+		if (wasAtBottom) {
+			scrollToBottom();
+		} else if (firstBefore && list.firstElementChild !== firstBefore) {
+			scroller.scrollTop = scroller.scrollHeight - fromBottom;
+		}
+		if (c && c.loaded && c.hasOlder && !c.loadingOlder &&
+		    scroller.scrollHeight - scroller.clientHeight < NEAR_TOP)
+			queueMicrotask(older);
+	}
+
+	function drawTop(c) {
+		if (c && c.error) {
+			replace(top, h('div', {class: 'loading-older', role: 'alert'},
+			    `Messages could not be loaded: ${errorText(c.error)} `));
+			return;
+		}
+		if (!c || !c.loaded) {
+			replace(top, h('div', {class: 'loading-older', text: 'Loading messages\u2026'}));
+			return;
+		}
+		if (c.hasOlder) {
+			replace(top, h('div', {class: 'loading-older'},
+			    c.loadingOlder ? 'Loading older messages\u2026' : ''));
+			return;
+		}
+		replace(top, h('div', {class: 'conv-start'},
+		    h('h2', {text: ctx.intro.title}), h('p', {text: ctx.intro.text})));
+	}
+
+	function drawComposer(acc) {
+		const can = acc.dm || acc.send;
+		input.disabled = !can;
+		sendBtn.disabled = !can;
+		if (!can)
+			input.placeholder = 'You do not have permission to send messages here.';
+		else
+			input.placeholder = `Message ${ctx.label}`;
+		updateNote();
+	}
+
+	function updateNote() {
+		const n = codePoints(input.value);
+		if (n > MAX_LEN - 200) {
+			note.textContent = `${n} / ${MAX_LEN} characters`;
+			note.className = n > MAX_LEN ? 'composer-note composer-note--over' : 'composer-note';
+		} else {
+			note.textContent = '';
+			note.className = 'composer-note';
+		}
+	}
+
+	/* Draw one list item into li. */
+	function drawItem(li, it, o) {
+		const m = it.m;
+		const content = m ? m.content : it.p.content;
+		li.className = ['msg', o.cont && 'msg--cont', it.state === 'sending' && 'msg--pending',
+		    it.state === 'failed' && 'msg--failed'].filter(Boolean).join(' ');
+		li.dataset.k = it.k;
+		if (m)
+			li.dataset.id = m.id;
+		else
+			delete li.dataset.id;
+		const author = () => h('button', {type: 'button', class: 'msg-author',
+		    onclick: () => hooks.openProfile(it.author, ctx.serverId)}, o.name);
+		const time = h('time', {class: o.cont ? 'msg-side-time' : 'msg-time',
+		    datetime: it.at, title: fullTime(it.at)}, o.cont ? clockTime(it.at) : shortTime(it.at));
+		const gutter = h('div', {class: 'msg-gutter'}, o.cont ? time :
+		    h('span', {class: ['avatar', 'avatar--msg', colourClass(it.author.id)],
+			'aria-hidden': 'true'}, initials(o.name)));
+		const body = h('div', {class: 'msg-body'}, linkify(content),
+		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
+			'(edited)') : null);
+		let status = null;
+		if (it.state === 'sending') {
+			status = h('div', {class: 'msg-status'}, 'Sending\u2026');
+		} else if (it.state === 'failed') {
+			status = h('div', {class: 'msg-status', role: 'alert'},
+			    `Not sent: ${errorText(it.p.error)}`,
+			    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+				onclick: () => retrySend(key, it.p.nonce)}, icon('retry'), 'Retry'),
+			    h('button', {type: 'button', class: 'btn btn--small btn--link',
+				onclick: () => discardSend(key, it.p.nonce)}, 'Discard'));
+		}
+		const actions = o.canEdit || o.canDelete ? h('div', {class: 'msg-actions'},
+		    o.canEdit ? h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Edit message',
+			title: 'Edit (E)', onclick: () => startEdit(it.k)}, icon('edit')) : null,
+		    o.canDelete ? h('button', {type: 'button', class: 'icon-btn icon-btn--danger',
+			'aria-label': 'Delete message', title: 'Delete (Delete; Shift+click skips the question)',
+			onclick: (e) => askDelete(it.k, e.shiftKey)}, icon('trash')) : null) : null;
+		replace(li, gutter,
+		    h('div', {class: 'msg-main'},
+			o.cont ? h('span', {class: 'visually-hidden'}, `${o.name}: `) :
+			    h('div', {class: 'msg-head'}, author(), time),
+			body, status),
+		    actions);
+	}
+
+	/* --- edit and delete ---------------------------------------------- */
+
+	function startEdit(k) {
+		const rec = items.get(k);
+		if (!rec || !rec.item.m || editing === k)
+			return;
+		if (editing !== null)
+			stopEdit(false);
+		editing = k;
+		const m = rec.item.m;
+		const area = h('textarea', {'aria-label': 'Edit message', rows: '1'});
+		area.value = m.content;
+		const hint = h('div', {class: 'hint'}, 'Enter to save \u00b7 Escape to cancel');
+		const err = h('div', {class: 'form-error', role: 'alert'});
+		const editForm = h('form', {class: 'msg-edit', onsubmit: (e) => {
+			e.preventDefault();
+			save();
+		}}, area, hint, err);
+		const body = rec.el.querySelector('.msg-body');
+		body.replaceWith(editForm);
+		area.focus();
+		area.setSelectionRange(area.value.length, area.value.length);
+		area.addEventListener('keydown', (e) => {
+			if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+				e.preventDefault();
+				save();
+			} else if (e.key === 'Escape') {
+				e.preventDefault();
+				e.stopPropagation();
+				stopEdit(true);
+			}
+		});
+		async function save() {
+			const text = area.value;
+			if (text === m.content) {
+				stopEdit(true);
+				return;
+			}
+			if (!text.trim()) {
+				err.textContent = 'A message cannot be empty; delete it instead.';
+				return;
+			}
+			if (codePoints(text) > MAX_LEN) {
+				err.textContent = `At most ${MAX_LEN} characters.`;
+				return;
+			}
+			area.disabled = true;
+			try {
+				await editMessage(key, m.id, text);
+				stopEdit(true);
+			} catch (e) {
+				area.disabled = false;
+				err.textContent = errorText(e);
+				area.focus();
+			}
+		}
+	}
+
+	function stopEdit(refocus) {
+		const k = editing;
+		editing = null;
+		const rec = items.get(k);
+		if (rec)
+			rec.sig = null;
+		draw();
+		if (refocus && rec && rec.el.isConnected)
+			rec.el.focus();
+	}
+
+	async function askDelete(k, skipQuestion) {
+		const rec = items.get(k);
+		if (!rec || !rec.item.m)
+			return;
+		const m = rec.item.m;
+		const ok = skipQuestion || await confirmDialog({
+			title: 'Delete message',
+			message: [h('p', {text: 'Delete this message? This cannot be undone.'}),
+			    h('div', {class: 'quote', text: m.content})],
+			confirm: 'Delete',
+			danger: true,
+		});
+		if (!ok)
+			return;
+		try {
+			await deleteMessage(key, m.id);
+		} catch (e) {
+			toast(`The message was not deleted: ${errorText(e)}`, 'error');
+		}
+	}
+
+	/* --- keys ---------------------------------------------------------- */
+
+	function onListKey(e) {
+		if (e.target.closest('textarea, input'))
+			return;
+		const li = e.target.closest('.msg');
+		if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+			const els = [...list.children];
+			if (els.length === 0)
+				return;
+			let next;
+			if (!li)
+				next = els[els.length - 1];
+			else
+				next = e.key === 'ArrowUp' ? li.previousElementSibling : li.nextElementSibling;
+			if (next) {
+				e.preventDefault();
+				next.focus();
+				next.scrollIntoView({block: 'nearest'});
+			}
+			return;
+		}
+		if (!li || e.target !== li)
+			return;
+		const rec = items.get(li.dataset.k);
+		if (!rec || !rec.item.m)
+			return;
+		if ((e.key === 'e' || e.key === 'E') && rec.item.m.author.id === store.me.id) {
+			e.preventDefault();
+			startEdit(li.dataset.k);
+		} else if (e.key === 'Delete' && li.querySelector('.icon-btn--danger')) {
+			e.preventDefault();
+			askDelete(li.dataset.k, false);
+		}
+	}
+
+	function onComposerKey(e) {
+		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+			e.preventDefault();
+			form.requestSubmit();
+		} else if (e.key === 'ArrowUp' && input.value === '') {
+			const c = store.convs.get(key);
+			const mine = c ? c.messages.filter((m) => m.author.id === store.me.id) : [];
+			if (mine.length > 0) {
+				e.preventDefault();
+				const m = mine[mine.length - 1];
+				startEdit(m.nonce ? `n:${m.nonce}` : `m:${m.id}`);
+			}
+		}
+	}
+
+	function onSend(e) {
+		e.preventDefault();
+		const text = input.value;
+		if (!text.trim() || key === null)
+			return;
+		if (codePoints(text) > MAX_LEN) {
+			updateNote();
+			return;
+		}
+		input.value = '';
+		drafts.delete(key);
+		updateNote();
+		stickToBottom = true;
+		sendMessage(key, text);
+	}
+
+	async function older() {
+		const c = store.convs.get(key);
+		if (c && key === currentKey())
+			await loadOlder(c).catch((e) => toast(`Older messages: ${errorText(e)}`, 'error'));
+	}
+
+	return {
+		show,
+		update,
+		focusComposer: () => input.focus(),
+		get key() {
+			return key;
+		},
+	};
+}

@@ -1,0 +1,361 @@
+/*
+ * settings.js: server settings for its owner and managers. Tabs, shown
+ * as permissions allow: Overview (rename; delete for the owner),
+ * Channels, Roles (name, position, the permission checkboxes), Invites,
+ * Members (kick). Every change goes to the API and the store at once;
+ * the same changes made elsewhere arrive as events and redraw the pane.
+ */
+
+import {api, seg} from '../api.js';
+import {h, dateOnly, fullTime, replace} from '../dom.js';
+import {PERMISSIONS, PERMISSION_LABELS, myAccess, outranks, canManageRole} from '../perm.js';
+import {
+	store, applyEvent, sortedChannels, sortedRoles, subscribe, loadMembers, displayName,
+} from '../state.js';
+import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
+
+/* Open the settings of server entry s. hooks: openProfile(user, serverId). */
+export function openSettings(s, hooks) {
+	const tabs = [
+		{id: 'overview', label: 'Overview', show: (a) => a.has('manage_server') || a.owner, draw: overview},
+		{id: 'channels', label: 'Channels', show: (a) => a.has('manage_channels'), draw: channels},
+		{id: 'roles', label: 'Roles', show: (a) => a.has('manage_roles'), draw: roles},
+		{id: 'invites', label: 'Invites', show: (a) => a.has('manage_server'), draw: invites},
+		{id: 'members', label: 'Members', show: (a) => a.has('kick_members') || a.has('manage_roles'),
+			draw: members},
+	];
+	let current = null;
+	let selectedRole = null;
+	let inviteList = null;
+	const tabBar = h('div', {class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical'});
+	const pane = h('section', {class: 'pane', role: 'tabpanel', tabindex: '-1'});
+	const d = openDialog({
+		title: `${s.server.name} \u2014 settings`,
+		wide: true,
+		body: h('div', {class: 'settings'}, tabBar, pane),
+		onClose: () => unsubscribe(),
+	});
+	const unsubscribe = subscribe((topics) => {
+		if (!store.servers.has(s.id)) {
+			d.close();
+			return;
+		}
+		if (topics.has(`server:${s.id}`) || topics.has(`members:${s.id}`))
+			draw(false);
+	});
+	draw(true);
+
+	function access() {
+		return myAccess(s, store.me.id);
+	}
+
+	/* Redraw the tabs and the pane; keep focus on what had it. */
+	function draw(focusTab) {
+		const a = access();
+		const visible = tabs.filter((t) => t.show(a));
+		if (visible.length === 0) {
+			d.close();
+			return;
+		}
+		if (!current || !visible.includes(current))
+			current = visible[0];
+		replace(tabBar, visible.map((t) => h('button', {
+			type: 'button', class: 'tab', role: 'tab', id: `tab-${t.id}`,
+			'aria-selected': String(t === current), tabindex: t === current ? '0' : '-1',
+			'aria-controls': 'settings-pane',
+			onclick: () => {
+				current = t;
+				draw(true);
+			},
+			onkeydown: (e) => {
+				const i = visible.indexOf(t);
+				const j = e.key === 'ArrowDown' || e.key === 'ArrowRight' ? i + 1 :
+				    e.key === 'ArrowUp' || e.key === 'ArrowLeft' ? i - 1 : null;
+				if (j === null)
+					return;
+				e.preventDefault();
+				current = visible[(j + visible.length) % visible.length];
+				draw(true);
+			},
+		}, t.label)));
+		pane.id = 'settings-pane';
+		pane.setAttribute('aria-labelledby', `tab-${current.id}`);
+		const key = document.activeElement && pane.contains(document.activeElement) ?
+		    document.activeElement.dataset.focusKey : null;
+		replace(pane, current.draw(a));
+		if (focusTab) {
+			tabBar.querySelector('[aria-selected="true"]').focus();
+		} else if (key) {
+			const again = pane.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+			if (again)
+				again.focus();
+		}
+	}
+
+	/* --- overview ---------------------------------------------------- */
+
+	function overview(a) {
+		const out = [h('h3', null, 'Overview')];
+		if (a.has('manage_server')) {
+			const name = field('Server name', {name: 'name', required: true, maxlength: 100,
+			    value: s.server.name, dataset: {focusKey: 'server-name'}});
+			const general = h('div', {class: 'form-error', role: 'alert'});
+			out.push(h('form', {onsubmit: async (e) => {
+				e.preventDefault();
+				try {
+					const server = await api.patch(`/servers/${seg(s.id)}`, {name: name.input.value.trim()});
+					applyEvent({type: 'server.update', data: {server}});
+					toast('Server renamed.');
+				} catch (err) {
+					showFormError(err, general, {name});
+				}
+			}}, name.wrap, general, h('div', {class: 'row'},
+			    h('button', {type: 'submit', class: 'btn btn--small'}, 'Save'))));
+		}
+		if (a.owner) {
+			out.push(h('div', {class: 'section'},
+			    h('h3', null, 'Delete server'),
+			    h('p', {class: 'hint', text: 'Everything in it goes: channels, messages, roles, invites.'}),
+			    h('button', {type: 'button', class: 'btn btn--danger', onclick: async () => {
+				const ok = await confirmDialog({title: `Delete ${s.server.name}`,
+				    message: `Delete ${s.server.name} and everything in it? This cannot be undone.`,
+				    confirm: 'Delete server', danger: true});
+				if (!ok)
+					return;
+				try {
+					await api.del(`/servers/${seg(s.id)}`);
+					applyEvent({type: 'server.delete', data: {id: s.id}});
+				} catch (err) {
+					toast(errorText(err), 'error');
+				}
+			    }}, 'Delete server')));
+		}
+		return out;
+	}
+
+	/* --- channels ------------------------------------------------------ */
+
+	function channels() {
+		const out = [h('h3', null, 'Channels')];
+		const list = h('ul', {class: 'list'});
+		for (const c of sortedChannels(s)) {
+			const input = h('input', {class: 'input grow', value: c.name, maxlength: 100,
+			    'aria-label': `Name of channel ${c.name}`, dataset: {focusKey: `ch-${c.id}`}});
+			list.appendChild(h('li', null,
+			    h('form', {class: 'row grow', onsubmit: async (e) => {
+				e.preventDefault();
+				try {
+					const channel = await api.patch(`/channels/${seg(c.id)}`, {name: input.value});
+					applyEvent({type: 'channel.update', data: {channel}});
+					toast('Channel renamed.');
+				} catch (err) {
+					toast(errorText(err), 'error');
+				}
+			    }}, input,
+				h('button', {type: 'submit', class: 'btn btn--small btn--secondary'}, 'Rename')),
+			    h('button', {type: 'button', class: 'btn btn--small btn--danger',
+				'aria-label': `Delete channel ${c.name}`, onclick: async () => {
+				const ok = await confirmDialog({title: `Delete #${c.name}`,
+				    message: `Delete #${c.name} and all of its messages?`,
+				    confirm: 'Delete channel', danger: true});
+				if (!ok)
+					return;
+				try {
+					await api.del(`/channels/${seg(c.id)}`);
+					applyEvent({type: 'channel.delete', data: {id: c.id, server_id: s.id}});
+				} catch (err) {
+					toast(errorText(err), 'error');
+				}
+			    }}, 'Delete')));
+		}
+		out.push(list);
+		const name = field('New channel', {name: 'name', required: true, maxlength: 100,
+		    placeholder: 'new-channel', dataset: {focusKey: 'new-channel'}});
+		const general = h('div', {class: 'form-error', role: 'alert'});
+		out.push(h('form', {onsubmit: async (e) => {
+			e.preventDefault();
+			try {
+				const channel = await api.post(`/servers/${seg(s.id)}/channels`, {name: name.input.value.trim()});
+				applyEvent({type: 'channel.create', data: {channel}});
+				name.input.value = '';
+				toast(`#${channel.name} created.`);
+			} catch (err) {
+				showFormError(err, general, {name});
+			}
+		}}, name.wrap, general, h('button', {type: 'submit', class: 'btn btn--small'}, 'Create channel')));
+		return out;
+	}
+
+	/* --- roles --------------------------------------------------------- */
+
+	function roles(a) {
+		const all = sortedRoles(s);
+		if (!selectedRole || !s.roles.has(selectedRole))
+			selectedRole = all.length ? all[0].id : null;
+		const list = h('div', {class: 'role-list', role: 'group', 'aria-label': 'Roles'},
+		    all.map((r) => h('button', {type: 'button', class: 'tab',
+			'aria-pressed': String(r.id === selectedRole), 'aria-selected': String(r.id === selectedRole),
+			dataset: {focusKey: `role-${r.id}`},
+			onclick: () => {
+				selectedRole = r.id;
+				draw(false);
+				pane.querySelector('.role-editor input, .role-editor button')?.focus();
+			}}, r.name)),
+		    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+			dataset: {focusKey: 'role-new'}, onclick: createRole}, '+ New role'));
+		const role = selectedRole ? s.roles.get(selectedRole) : null;
+		return [h('h3', null, 'Roles'),
+		    h('div', {class: 'roles-grid'}, list, role ? roleEditor(a, role) : h('div'))];
+	}
+
+	function roleEditor(a, role) {
+		const editable = canManageRole(a, role);
+		const name = field('Role name', {name: 'name', required: true, maxlength: 100, value: role.name,
+		    disabled: role.is_default || !editable, dataset: {focusKey: `rname-${role.id}`}});
+		const position = field('Position (higher outranks lower)', {name: 'position', type: 'number',
+		    min: 1, max: 1000000, value: String(role.position),
+		    disabled: role.is_default || !editable, dataset: {focusKey: `rpos-${role.id}`}});
+		const boxes = PERMISSIONS.map((p) => {
+			/* Only permissions you hold can be granted (removing is allowed). */
+			const grantable = editable && (a.owner || a.has(p) || role.permissions.includes(p));
+			const box = h('input', {type: 'checkbox', name: p, checked: role.permissions.includes(p),
+			    disabled: !grantable, dataset: {focusKey: `perm-${role.id}-${p}`}});
+			return h('label', {class: ['check', !grantable && 'check--disabled']}, box,
+			    h('span', null, PERMISSION_LABELS[p], h('span', {class: 'visually-hidden'}, ` (${p})`)));
+		});
+		const general = h('div', {class: 'form-error', role: 'alert'});
+		const form = h('form', {class: 'role-editor', onsubmit: async (e) => {
+			e.preventDefault();
+			const body = {permissions: PERMISSIONS.filter((p) => form.elements[p].checked)};
+			if (!role.is_default) {
+				body.name = name.input.value.trim();
+				body.position = Number(position.input.value);
+			}
+			try {
+				const r = await api.patch(`/servers/${seg(s.id)}/roles/${seg(role.id)}`, body);
+				applyEvent({type: 'role.update', data: {role: r}});
+				toast(`Role ${r.name} saved.`);
+			} catch (err) {
+				showFormError(err, general, {name, position});
+			}
+		}},
+		role.is_default ? h('p', {class: 'hint', text: 'Everyone in the server has this role; ' +
+		    'only its permissions can change.'}) : null,
+		!editable ? h('p', {class: 'hint', text: 'This role is not below your highest role: ' +
+		    'you cannot change it.'}) : null,
+		role.is_default ? null : h('div', {class: 'row'}, h('div', {class: 'grow'}, name.wrap), position.wrap),
+		h('fieldset', {class: 'perm-list'}, h('legend', {class: 'label'}, 'Permissions'), boxes),
+		general,
+		h('div', {class: 'row'},
+		    h('button', {type: 'submit', class: 'btn btn--small', disabled: !editable,
+			dataset: {focusKey: `rsave-${role.id}`}}, 'Save role'),
+		    role.is_default || !editable ? null : h('button', {type: 'button',
+			class: 'btn btn--small btn--danger', onclick: () => deleteRole(role)}, 'Delete role')));
+		return form;
+	}
+
+	async function createRole() {
+		try {
+			const r = await api.post(`/servers/${seg(s.id)}/roles`, {name: 'new role', permissions: []});
+			applyEvent({type: 'role.create', data: {role: r}});
+			selectedRole = r.id;
+			draw(false);
+			pane.querySelector('.role-editor input[name="name"]')?.select();
+			pane.querySelector('.role-editor input[name="name"]')?.focus();
+		} catch (err) {
+			toast(errorText(err), 'error');
+		}
+	}
+
+	async function deleteRole(role) {
+		const ok = await confirmDialog({title: `Delete role ${role.name}`,
+		    message: `Delete the role ${role.name}? Its members lose it.`, confirm: 'Delete role', danger: true});
+		if (!ok)
+			return;
+		try {
+			await api.del(`/servers/${seg(s.id)}/roles/${seg(role.id)}`);
+			applyEvent({type: 'role.delete', data: {id: role.id, server_id: s.id}});
+		} catch (err) {
+			toast(errorText(err), 'error');
+		}
+	}
+
+	/* --- invites ------------------------------------------------------ */
+
+	function invites() {
+		const box = h('div', null, h('p', {class: 'hint', text: 'Loading invites\u2026'}));
+		if (inviteList)
+			fillInvites(box);
+		api.get(`/servers/${seg(s.id)}/invites`).then((list) => {
+			inviteList = list;
+			fillInvites(box);
+		}).catch((err) => replace(box, h('p', {class: 'form-error', text: errorText(err)})));
+		return [h('h3', null, 'Invites'), box];
+	}
+
+	function fillInvites(box) {
+		if (inviteList.length === 0) {
+			replace(box, h('p', {class: 'hint', text: 'No live invites.'}));
+			return;
+		}
+		replace(box, h('ul', {class: 'list'}, inviteList.map((inv) => h('li', null,
+		    h('div', {class: 'grow'},
+			h('div', {class: 'mono'}, inv.code),
+			h('div', {class: 'meta'},
+			    `by ${inv.inviter.username} \u00b7 ${inv.uses}${inv.max_uses ? ` / ${inv.max_uses}` : ''} uses \u00b7 ` +
+			    (inv.expires_at ? `expires ${fullTime(inv.expires_at)}` : 'never expires'))),
+		    h('button', {type: 'button', class: 'btn btn--small btn--danger',
+			'aria-label': `Delete invite ${inv.code}`, onclick: async () => {
+			try {
+				await api.del(`/invites/${seg(inv.code)}`);
+				inviteList = inviteList.filter((x) => x.code !== inv.code);
+				fillInvites(box);
+				toast('Invite deleted.');
+			} catch (err) {
+				toast(errorText(err), 'error');
+			}
+		    }}, 'Delete')))));
+	}
+
+	/* --- members ------------------------------------------------------ */
+
+	function members(a) {
+		if (!s.members) {
+			loadMembers(s).catch((err) => toast(errorText(err), 'error'));
+			return [h('h3', null, 'Members'), h('p', {class: 'hint', text: 'Loading members\u2026'})];
+		}
+		const sorted = [...s.members.values()].sort((x, y) =>
+		    displayName(s.id, x.user).localeCompare(displayName(s.id, y.user)));
+		return [h('h3', null, `Members \u2014 ${sorted.length}`),
+		    h('ul', {class: 'list'}, sorted.map((m) => {
+			const name = displayName(s.id, m.user);
+			const roleNames = m.roles.map((id) => s.roles.get(id)?.name).filter(Boolean);
+			return h('li', null,
+			    h('div', {class: 'grow'},
+				h('div', null, name, m.nickname ? h('span', {class: 'meta'}, ` @${m.user.username}`) : null),
+				h('div', {class: 'meta'}, [
+				    s.server.owner_id === m.user.id ? 'owner' : null,
+				    roleNames.length ? roleNames.join(', ') : null,
+				    `joined ${dateOnly(m.joined_at)}`].filter(Boolean).join(' \u00b7 '))),
+			    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+				onclick: () => hooks.openProfile(m.user, s.id)}, 'Profile'),
+			    a.has('kick_members') && m.user.id !== store.me.id && outranks(s, a, m) ?
+				h('button', {type: 'button', class: 'btn btn--small btn--danger',
+				    'aria-label': `Kick ${name}`, onclick: () => kick(m, name)}, 'Kick') : null);
+		    }))];
+	}
+
+	async function kick(m, name) {
+		const ok = await confirmDialog({title: `Kick ${name}`,
+		    message: `Remove ${name} from ${s.server.name}?`, confirm: 'Kick', danger: true});
+		if (!ok)
+			return;
+		try {
+			await api.del(`/servers/${seg(s.id)}/members/${seg(m.user.id)}`);
+			applyEvent({type: 'member.leave', data: {server_id: s.id, user_id: m.user.id}});
+			toast(`${name} was kicked.`);
+		} catch (err) {
+			toast(errorText(err), 'error');
+		}
+	}
+}
