@@ -187,10 +187,13 @@ router_parse_body(struct request *req)
 void
 router_dispatch(struct request *req)
 {
-	char	allow[64];
+	const char	*method;
+	char		 allow[64];
 
+	/* HEAD is GET without the body; nginx drops the body for us. */
+	method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
 	if (req->path != NULL)
-		req->route = router_match(req->method, req->path, req->args,
+		req->route = router_match(method, req->path, req->args,
 		    &req->nargs, allow, sizeof allow);
 	if (req->route == NULL) {
 		if (req->path == NULL || allow[0] == '\0') {

@@ -4,6 +4,7 @@
  * on the API's error shape, and the processes behind the stack (the
  * sohbetd master and its workers, the tools/dev subcommands).
  */
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 #define ITEST_TIMEOUT		70	/* seconds per request */
 #define ITEST_CONNECT_TIMEOUT	5
 #define ITEST_HEALTH_TIMEOUT	3	/* per poll of itest_wait_health() */
-#define ITEST_DESCRIBE_MAX	700	/* characters of a body in messages */
+#define ITEST_DESCRIBE_MAX	1500	/* characters of a body in messages */
 #define ITEST_DESCRIBE_BUFS	4
 
 static const char	*itest_base;
@@ -35,6 +37,7 @@ static const char	*itest_var;
 static const char	*itest_devcmd;
 static const char	*itest_conffile;
 static long		 itest_timeout = ITEST_TIMEOUT;
+static int		 itest_lock_fd = -1;
 
 /* The reused handle (keep-alive), and the process that made it. */
 static CURL		*itest_curl;
@@ -46,6 +49,8 @@ struct itest_buf {
 	size_t	 len;
 	size_t	 cap;
 };
+
+static void	 itest_lock(int);
 
 /* Read the environment tools/dev exports; exit 77 (SKIP) without it. */
 void
@@ -67,6 +72,40 @@ itest_init(void)
 		exit(99);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	itest_lock(LOCK_SH);
+}
+
+/* Take (or convert) the lock on $SOHBET_TEST_VAR/run/itest.lock. */
+static void
+itest_lock(int how)
+{
+	char	*path;
+
+	if (itest_var == NULL)
+		return;
+	if (itest_lock_fd == -1) {
+		xasprintf(&path, "%s/run/itest.lock", itest_var);
+		itest_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (itest_lock_fd == -1)
+			fprintf(stderr, "itest: %s: %s\n", path,
+			    strerror(errno));
+		free(path);
+		if (itest_lock_fd == -1)
+			return;
+	}
+	while (flock(itest_lock_fd, how) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, "itest: flock: %s\n", strerror(errno));
+			return;
+		}
+	}
+}
+
+/* Keep the stack to this program for tests that stop parts of it. */
+void
+itest_exclusive(void)
+{
+	itest_lock(LOCK_EX);
 }
 
 /* The base URL of the stack. */

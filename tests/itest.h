@@ -37,8 +37,18 @@ struct itest_response {
 	struct json	*root;		/* owns json (arrays are wrapped) */
 };
 
-/* Read the environment, initialise libcurl; exit(77) without a stack. */
+/*
+ * Read the environment, initialise libcurl; exit(77) without a stack.
+ * Takes a shared lock on the stack for the life of the process.
+ */
 void		 itest_init(void);
+/*
+ * Wait until no other test program uses the stack and keep it to this
+ * one, before tests that stop or signal parts of it (`make -j check`
+ * runs test programs side by side).  Call it outside a test (an
+ * unchecked fixture), as the wait has no bound.
+ */
+void		 itest_exclusive(void);
 /* The base URL, e.g. "https://localhost:8443". */
 const char	*itest_url(void);
 /* Time out every later request of this process after this many seconds. */

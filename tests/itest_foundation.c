@@ -83,6 +83,13 @@ require_stack(void)
 	    "the test and could not be restored (see sohbetd.log)");
 }
 
+/* Unchecked setup: no other test program may use the stack meanwhile. */
+static void
+lifecycle_setup(void)
+{
+	itest_exclusive();
+}
+
 /* Unchecked teardown: leave a running stack to the next test program. */
 static void
 lifecycle_teardown(void)
@@ -836,7 +843,7 @@ foundation_suite(void)
 	/* Destructive, in this order, SIGTERM last; each restores first. */
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 180);
-	tcase_add_unchecked_fixture(tc, NULL, lifecycle_teardown);
+	tcase_add_unchecked_fixture(tc, lifecycle_setup, lifecycle_teardown);
 	tcase_add_test(tc, test_db_down_and_recovery);
 	tcase_add_test(tc, test_kill_worker);
 	tcase_add_test(tc, test_sighup);
