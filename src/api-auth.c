@@ -152,9 +152,7 @@ api_auth_register(struct request *req)
 	    api_auth_check(req, "password", 1, &password) == -1)
 		return;
 	if ((hash = password_hash(password, strlen(password))) == NULL) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too busy; try "
-		    "again shortly");
+		response_busy(req);
 		return;
 	}
 	if (db_begin() == -1)
@@ -204,7 +202,7 @@ api_auth_rate_limited(struct request *req, long long wait)
 }
 
 /* Whether an account is over its failed-login budget; answers 429 if so. */
-static int
+int
 api_auth_throttled(struct request *req, uint64_t user_id)
 {
 	struct db_rows	*rows;
@@ -225,6 +223,13 @@ api_auth_throttled(struct request *req, uint64_t user_id)
 		return 0;
 	api_auth_rate_limited(req, wait < 1 ? 1 : wait);
 	return 1;
+}
+
+/* Count a wrong password against an account's hourly budget. */
+void
+api_auth_failed(uint64_t user_id)
+{
+	db_exec(&q_login_failed, "u", user_id);
 }
 
 /* After a successful login: reset the failure count, upgrade the hash. */
@@ -277,13 +282,11 @@ api_auth_login(struct request *req)
 	match = password_verify(password, strlen(password), u.password_hash,
 	    &upgrade);
 	if (match == -1) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too busy; try "
-		    "again shortly");
+		response_busy(req);
 		return;
 	}
 	if (match == 0) {
-		db_exec(&q_login_failed, "u", u.id);
+		api_auth_failed(u.id);
 		api_auth_bad_credentials(req);
 		return;
 	}

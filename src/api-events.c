@@ -452,9 +452,7 @@ api_events_get(struct request *req)
 	}
 	api_events_index(p, ep);
 	if (poll_park(p, timeout * 1000LL) == -1) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too many "
-		    "waiting requests; try again shortly");
+		response_busy(req);
 		poll_done(p);
 	}
 }

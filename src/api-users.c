@@ -83,17 +83,20 @@ api_users_check_current(struct request *req, const struct user *u)
 		    "required to change the email address or password");
 		return -1;
 	}
+	/* Guesses here count against the same budget as sign-ins. */
+	if (api_auth_throttled(req, u->id))
+		return -1;
 	rc = password_verify(current, strlen(current), u->password_hash,
 	    &upgrade);
 	if (rc == 1)
 		return 0;
-	if (rc == -1) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too busy; try "
-		    "again shortly");
-	} else
+	if (rc == -1)
+		response_busy(req);
+	else {
+		api_auth_failed(u->id);
 		response_error(req, 403, "invalid_credentials",
 		    "current_password is wrong");
+	}
 	return -1;
 }
 
@@ -154,9 +157,7 @@ api_users_patch_me(struct request *req)
 		return;
 	if (password != NULL && (hash = password_hash(password,
 	    strlen(password))) == NULL) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too busy; try "
-		    "again shortly");
+		response_busy(req);
 		return;
 	}
 	if (api_users_store(req, username, email, hash, refresh) == -1) {

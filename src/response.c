@@ -56,7 +56,10 @@ response_header(struct request *req, const char *fmt, ...)
 	strcat(req->headers, "\r\n");
 }
 
-/* Write the status and headers; body_type NULL means no body. */
+/*
+ * Write the status and headers; body_type NULL means no body.  libfcgi's
+ * printf knows no "z" modifier (it stops at one), hence %lu.
+ */
 static void
 response_head(struct request *req, int status, const char *body_type,
     size_t len)
@@ -66,7 +69,7 @@ response_head(struct request *req, int status, const char *body_type,
 	    response_reason(status));
 	if (body_type != NULL)
 		FCGX_FPrintF(req->fcgi.out, "Content-Type: %s\r\n"
-		    "Content-Length: %zu\r\n", body_type, len);
+		    "Content-Length: %lu\r\n", body_type, (unsigned long)len);
 	FCGX_FPrintF(req->fcgi.out, "Cache-Control: no-store\r\n%s\r\n",
 	    req->headers);
 }
@@ -177,4 +180,13 @@ response_db_error(struct request *req)
 	} else
 		response_error(req, 500, "internal_error",
 		    "Internal server error");
+}
+
+/* Answer 503 when the host is too busy (password hashing, parked polls). */
+void
+response_busy(struct request *req)
+{
+	response_header(req, "Retry-After: 1");
+	response_error(req, 503, "service_unavailable", "Too busy; try again "
+	    "shortly");
 }

@@ -372,11 +372,11 @@ fail:
 }
 
 /*
- * Check the result the way sohbetd will see it: read the configuration
- * again, make sure it holds the new password and that it logs in.
+ * Read the configuration again, as sohbetd will: 0 if it holds password
+ * pw, and then, when login is set, if that password logs in; else -1.
  */
 static int
-setup_verify(const char *pw)
+setup_check(const char *pw, int login)
 {
 	struct config	 c;
 	char		 why[512];
@@ -391,7 +391,7 @@ setup_verify(const char *pw)
 		    "keys", cfg->path);
 		goto fail;
 	}
-	if (!setup_login_works(&c, why, sizeof why)) {
+	if (login && !setup_login_works(&c, why, sizeof why)) {
 		log_warnx("the new password does not log in: %s", why);
 		goto fail;
 	}
@@ -489,14 +489,13 @@ setup_run(int argc, char **argv)
 	if (setup_password(pw, sizeof pw - 1) == -1)
 		goto fail;
 	/*
-	 * The file first: if the server step fails, the next run finds a
-	 * password that does not work and starts over.
+	 * The file first, and checked to be the one the configuration
+	 * reads, before the server's user changes: if a later step fails,
+	 * the next run finds a password that does not work and starts over.
 	 */
-	if (setup_secret_write(secret, pw) == -1)
+	if (setup_secret_write(secret, pw) == -1 || setup_check(pw, 0) == -1)
 		goto fail;
-	if (setup_create(m, pw) == -1)
-		goto fail;
-	if (setup_verify(pw) == -1)
+	if (setup_create(m, pw) == -1 || setup_check(pw, 1) == -1)
 		goto fail;
 	log_info("database %s and user %s@localhost are ready; the password is "
 	    "in %s", SETUP_DATABASE, SETUP_USER, secret);

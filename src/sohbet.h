@@ -241,6 +241,7 @@ void		 response_invalid(struct request *, const char *,
 void		 response_header(struct request *, const char *, ...)
 		    PRINTFLIKE(2, 3);
 void		 response_db_error(struct request *);
+void		 response_busy(struct request *);
 void		 response_not_found(struct request *, const char *);
 const char	*response_reason(int);
 yajl_gen	 response_error_body(const char *, const char *, const char *);
@@ -643,6 +644,8 @@ int		 api_auth_check(struct request *, const char *, int,
 		    const char **);
 void		 api_auth_taken(struct request *, const char *, uint64_t);
 int		 api_auth_revoke_all(uint64_t);
+int		 api_auth_throttled(struct request *, uint64_t);
+void		 api_auth_failed(uint64_t);
 void		 api_auth_gen_tokens(yajl_gen, const struct user *,
 		    const char *);
 

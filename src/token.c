@@ -25,17 +25,23 @@ token_key(unsigned char **key, size_t *len)
 	static unsigned char	*decoded;
 	static size_t		 decoded_len;
 	const char		*hex = cfg->token_key;
-	size_t			 i;
+	unsigned char		*buf;
+	size_t			 i, n;
 	unsigned int		 byte;
 
 	if (decoded == NULL) {
-		decoded_len = strlen(hex) / 2;
-		decoded = xmalloc(decoded_len);
-		for (i = 0; i < decoded_len; i++) {
-			if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+		/* Kept only once whole: a failure must not leave half a key. */
+		n = strlen(hex) / 2;
+		buf = xmalloc(n);
+		for (i = 0; i < n; i++) {
+			if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+				free(buf);
 				return -1;
-			decoded[i] = (unsigned char)byte;
+			}
+			buf[i] = (unsigned char)byte;
 		}
+		decoded = buf;
+		decoded_len = n;
 	}
 	*key = decoded;
 	*len = decoded_len;

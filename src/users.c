@@ -15,8 +15,8 @@
 static struct db_stmt q_by_id = DB_STMT(
     "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
 static struct db_stmt q_by_login = DB_STMT(
-    "SELECT " USER_COLUMNS " FROM users WHERE username = ? OR email = ?"
-    " ORDER BY username = ? DESC LIMIT 1");
+    "SELECT " USER_COLUMNS " FROM users WHERE username = ?"
+    " OR email_key = LOWER(?) ORDER BY username = ? DESC LIMIT 1");
 
 /* Copy a column into a fixed buffer. */
 static void

@@ -133,9 +133,7 @@ wait_park(struct request *req, const struct conversation *c,
 	else
 		poll_key(p, POLL_DM, c->dm_channel_id);
 	if (poll_park(p, wait * 1000LL) == -1) {
-		response_header(req, "Retry-After: 1");
-		response_error(req, 503, "service_unavailable", "Too many "
-		    "waiting requests; try again shortly");
+		response_busy(req);
 		poll_done(p);
 	}
 }

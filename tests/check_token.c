@@ -89,11 +89,24 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* The integer claim of a payload, asserting that it is one. */
+static long long
+claim_int(const struct json *payload, const char *name)
+{
+	long long	v;
+
+	ck_assert_msg(json_get(payload, name) != NULL &&
+	    json_integer(json_get(payload, name), &v) == 0, "no integer %s",
+	    name);
+	return v;
+}
+
 START_TEST(test_issued_shape)
 {
+	struct json	*claims, *sub;
 	char		*t, *head, *pay, *want, *sig;
 	const char	*dot1, *dot2;
-	long long	 iat, exp;
+	long long	 iat;
 	time_t		 now = time(NULL);
 
 	t = token_issue(42, 3, 900);
@@ -104,12 +117,19 @@ START_TEST(test_issued_shape)
 	head = forge_segment(t, (size_t)(dot1 - t));
 	ck_assert_ptr_nonnull(head);
 	ck_assert_str_eq(head, HS256);
+
+	/* sub (a string, as ids are), gen, iat now and exp 900 s on. */
 	pay = forge_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1));
 	ck_assert_ptr_nonnull(pay);
-	ck_assert_msg(sscanf(pay, "{\"sub\":\"42\",\"gen\":3,\"iat\":%lld,"
-	    "\"exp\":%lld}", &iat, &exp) == 2, "payload %s", pay);
+	ck_assert_int_eq(json_parse(pay, strlen(pay), &claims), 0);
+	sub = json_get(claims, "sub");
+	ck_assert_msg(sub != NULL && sub->type == JSON_STRING &&
+	    strcmp(sub->text, "42") == 0, "payload %s", pay);
+	ck_assert_int_eq(claim_int(claims, "gen"), 3);
+	iat = claim_int(claims, "iat");
 	ck_assert_msg(iat >= now - 1 && iat <= now + 1, "iat %lld", iat);
-	ck_assert_int_eq(exp - iat, 900);
+	ck_assert_int_eq(claim_int(claims, "exp") - iat, 900);
+	json_free(claims);
 
 	/* The signature is HMAC-SHA256 of "header.payload" with the key. */
 	want = xstrndup(t, (size_t)(dot2 - t));
@@ -404,6 +424,22 @@ START_TEST(test_over_long)
 }
 END_TEST
 
+START_TEST(test_bad_key)
+{
+	char	*t;
+
+	/* A key that does not decode signs nothing, not even half of it. */
+	free(test_cfg.token_key);
+	test_cfg.token_key = xstrdup("0011223344556677zz" KEY_HEX);
+	t = forge(HS256, "{\"sub\":\"42\",\"gen\":3,\"exp\":9999999999}");
+	ck_assert(!accepted(t));
+	ck_assert(!accepted(t));
+	free(t);
+	t = token_issue(42, 3, 900);	/* fatal: exits 1 */
+	free(t);
+}
+END_TEST
+
 /* Assert that encoding bytes gives text, and decoding gives them back. */
 static void
 vector(const char *bytes, size_t len, const char *text)
@@ -494,6 +530,7 @@ token_suite(void)
 	tcase_add_test(tc, test_malformed_base64url);
 	tcase_add_test(tc, test_segment_count);
 	tcase_add_test(tc, test_over_long);
+	tcase_add_exit_test(tc, test_bad_key, 1);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("base64url");
