@@ -131,10 +131,12 @@ api_events_cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Find a server of the scope, or NULL. */
+/* Find a server of the scope, or NULL (bsearch may not take NULL). */
 static struct events_server *
 api_events_server(struct events_poll *ep, uint64_t id)
 {
+	if (ep->nservers == 0)
+		return NULL;
 	return bsearch(&id, ep->servers, ep->nservers, sizeof *ep->servers,
 	    api_events_cmp_id);
 }
@@ -148,8 +150,8 @@ api_events_visible(struct events_poll *ep, const struct events_row *e)
 	if (e->user_id != 0 && e->user_id == ep->user_id)
 		return 1;
 	if (e->dm_channel_id != 0)
-		return bsearch(&e->dm_channel_id, ep->dms, ep->ndms,
-		    sizeof *ep->dms, api_events_cmp_id) != NULL;
+		return ep->ndms > 0 && bsearch(&e->dm_channel_id, ep->dms,
+		    ep->ndms, sizeof *ep->dms, api_events_cmp_id) != NULL;
 	if (e->server_id == 0 || (s = api_events_server(ep, e->server_id)) ==
 	    NULL)
 		return 0;

@@ -57,7 +57,6 @@ enum { A, B, C, D, USERS };
 /* One event (or, for the wait form, one message) a feed delivered. */
 struct seen {
 	uint64_t	 seq;		/* the event's seq; a message's id */
-	double		 at;		/* itest_now() when it arrived */
 	char		 type[FIELD_MAX];
 	char		 about[FIELD_MAX];	/* the id it is about */
 };
@@ -74,7 +73,7 @@ struct seen_log {
 struct feed {
 	int		 wait_form;
 	const char	*token;
-	const char	*base;		/* wait form: API_PREFIX "/channels/ID" */
+	const char	*base;		/* wait form: the channel's path */
 	long		 timeout;	/* seconds per poll */
 };
 
@@ -147,7 +146,7 @@ act(const struct chat_user *u, long status, const char *method,
 	return id;
 }
 
-/* One GET /events from a cursor (NULL: none) with a timeout (-1: none). */
+/* One GET /events from a cursor (NULL: none) with a timeout. */
 static struct itest_response *
 poll_once(const char *token, const char *cursor, long timeout)
 {
@@ -192,12 +191,7 @@ is_num(const char *s)
 static uint64_t
 num(const char *s)
 {
-	char	*end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	return strtoull(s, &end, 10);
+	return is_num(s) ? strtoull(s, NULL, 10) : 0;
 }
 
 /* The id of a server's default role (@everyone). */
@@ -299,16 +293,26 @@ await_parked(long lo, long hi, double seconds)
 
 /* --- logs and feeds ---------------------------------------------------- */
 
+/* Zeroed memory that children forked later share; munmap() it. */
+static void *
+shared_new(size_t size)
+{
+	void	*p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	ck_assert_msg(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 0, size);
+	return p;
+}
+
 /* A new, empty log (shared with children) starting at a cursor. */
 static struct seen_log *
 log_new(const char *cursor)
 {
 	struct seen_log	*log;
 
-	log = mmap(NULL, sizeof *log, PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_ANONYMOUS, -1, 0);
-	ck_assert_msg(log != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(log, 0, sizeof *log);
+	log = shared_new(sizeof *log);
 	snprintf(log->cursor, sizeof log->cursor, "%s", cursor);
 	return log;
 }
@@ -346,7 +350,6 @@ log_add(struct seen_log *log, uint64_t seq, const char *type,
 	}
 	s = &log->ev[n];
 	s->seq = seq;
-	s->at = itest_now();
 	snprintf(s->type, sizeof s->type, "%s", type);
 	snprintf(s->about, sizeof s->about, "%s", about);
 	atomic_store(&log->n, n + 1);
@@ -373,12 +376,11 @@ static uint64_t
 log_event(struct seen_log *log, struct itest_response *r,
     const struct json *e, uint64_t prev)
 {
-	const struct json	*type, *data;
+	const struct json	*v, *type, *data;
 	uint64_t		 seq;
 
-	type = itest_at(e, "seq");
-	seq = num(type != NULL && type->type == JSON_STRING ? type->text :
-	    NULL);
+	v = itest_at(e, "seq");
+	seq = num(v != NULL && v->type == JSON_STRING ? v->text : NULL);
 	type = itest_at(e, "type");
 	data = itest_at(e, "data");
 	if (seq <= prev || type == NULL || type->type != JSON_STRING ||
@@ -547,10 +549,10 @@ log_describe(const struct seen_log *log)
 	size_t		i, n = atomic_load(&log->n), used;
 
 	used = (size_t)snprintf(buf, sizeof buf, "%zu events%s", n,
-	    n > 12 ? ", the last: " : ": ");
-	for (i = n > 12 ? n - 12 : 0; i < n && used < sizeof buf - 64; i++)
+	    n > 12 ? ", the last (seq:type(id)):" : " (seq:type(id)):");
+	for (i = n > 12 ? n - 12 : 0; i < n && used < sizeof buf - 128; i++)
 		used += (size_t)snprintf(buf + used, sizeof buf - used,
-		    "%s%s(%s)", i > 0 ? " " : "", log->ev[i].type,
+		    " %" PRIu64 ":%s(%s)", log->ev[i].seq, log->ev[i].type,
 		    log->ev[i].about);
 	if (log->error[0] != '\0')
 		snprintf(buf + used, sizeof buf - used, "; error: %s",
@@ -681,23 +683,23 @@ static struct writers *
 writers_start(int k, int m, const char *const *tokens, const char *base)
 {
 	struct writers	*w;
+	pid_t		 pid;
 	int		 i;
 
 	ck_assert(k <= WRITERS_MAX && m <= WRITES_MAX);
-	w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_ANONYMOUS, -1, 0);
-	ck_assert_msg(w != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(w, 0, sizeof *w);
+	w = shared_new(sizeof *w);
 	w->k = k;
 	w->m = m;
 	ck_assert(pipe(w->go) == 0);
 	fflush(stdout);
 	fflush(stderr);
 	for (i = 0; i < k; i++) {
-		w->pids[i] = fork();
-		ck_assert_msg(w->pids[i] != -1, "fork: %s", strerror(errno));
-		if (w->pids[i] == 0)
+		/* Only the parent writes the shared pids. */
+		pid = fork();
+		ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+		if (pid == 0)
 			writer_run(w, i, tokens[i], base);
+		w->pids[i] = pid;
 	}
 	close(w->go[0]);
 	return w;
@@ -1028,6 +1030,94 @@ START_TEST(test_timeout)
 	free(server);
 	chat_user_free(&u);
 	chat_user_free(&other);
+}
+END_TEST
+
+/* GET a conversation's messages as u with a printf-formatted query. */
+static struct itest_response * PRINTFLIKE(3, 4)
+messages_get(const struct chat_user *u, const char *base, const char *fmt,
+    ...)
+{
+	struct itest_response	*r;
+	va_list			 ap;
+	char			*query, *path;
+
+	va_start(ap, fmt);
+	if (vasprintf(&query, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	path = chat_path(base, NULL, query);
+	r = itest_get(path, u->token);
+	free(path);
+	free(query);
+	return r;
+}
+
+/*
+ * The per-channel wait form: nothing newer answers [] after wait seconds,
+ * a post answers a parked request promptly, bad requests are refused at
+ * once and a channel one may not see is 404, not a wait.
+ */
+START_TEST(test_wait_form)
+{
+	struct itest_response	*r;
+	struct chat_user	 a, b, outsider;
+	struct writers		*w;
+	const char		*token;
+	char			*server, *general, *base, *seed, *id;
+
+	chat_user(&a, "ev_waitee");
+	chat_user(&b, "ev_waiter");
+	chat_user(&outsider, "ev_outside");
+	server = chat_server(&a, &general);
+	xasprintf(&base, API_PREFIX "/channels/%s", general);
+	chat_join(&a, server, &b);
+	seed = chat_post(&a, base, "seed");
+
+	r = messages_get(&b, base, "after=%s&wait=2", seed);
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->type == JSON_ARRAY && r->json->count == 0 &&
+	    r->seconds > 1.5 && r->seconds < 4.5, "wait=2 with nothing new: "
+	    "%s", itest_describe(r));
+	itest_free(r);
+
+	token = a.token;
+	w = writers_start(1, 1, &token, base);
+	writers_go(w, 1000);
+	r = messages_get(&b, base, "after=%s&wait=30", seed);
+	writers_wait(w);
+	xasprintf(&id, "%" PRIu64, w->ids[0][0]);
+	itest_expect(r, 200);
+	ck_assert_msg(r->seconds > 0.8 && itest_now() - w->done_at < PROMPT,
+	    "a parked wait answered %.2f s after the post (%.2f s in all)",
+	    itest_now() - w->done_at, r->seconds);
+	ck_assert_msg(r->json->type == JSON_ARRAY && r->json->count == 1,
+	    "expected the one new message: %s", itest_describe(r));
+	itest_expect_str(r, "0.id", id);
+	itest_free(r);
+
+	r = messages_get(&b, base, "wait=5");
+	itest_expect_error(r, 400, "validation_failed");
+	itest_expect_str(r, "error.field", "wait");
+	itest_free(r);
+	r = messages_get(&b, base, "after=%s&wait=61", seed);
+	itest_expect_error(r, 400, "validation_failed");
+	itest_expect_str(r, "error.field", "wait");
+	itest_free(r);
+	r = messages_get(&outsider, base, "after=%s&wait=30", id);
+	ck_assert_msg(r->status == 404 && r->seconds < PROMPT, "an outsider's "
+	    "wait: %s", itest_describe(r));
+	itest_free(r);
+
+	writers_free(w);
+	free(id);
+	free(seed);
+	free(base);
+	free(general);
+	free(server);
+	chat_user_free(&a);
+	chat_user_free(&b);
+	chat_user_free(&outsider);
 }
 END_TEST
 
@@ -1553,6 +1643,16 @@ START_TEST(test_graceful_stop)
 }
 END_TEST
 
+/*
+ * Unchecked setup: the parked-polls gauge and the stack's life are ours
+ * alone from here on (other test programs may run side by side).
+ */
+static void
+exclusive_setup(void)
+{
+	itest_exclusive();
+}
+
 /* Unchecked teardown: leave a running stack to the next test program. */
 static void
 restore_teardown(void)
@@ -1574,6 +1674,7 @@ events_suite(void)
 	tcase_add_test(tc, test_head_and_errors);
 	tcase_add_test(tc, test_parked_poll_answers_promptly);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_wait_form);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audience");
@@ -1586,15 +1687,15 @@ events_suite(void)
 
 	tc = tcase_create("load");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_client_abort);
 	tcase_add_test(tc, test_exactly_once);
 	tcase_add_test(tc, test_lagging_poll);
 	suite_add_tcase(s, tc);
 
-	/* Last: it stops the stack and starts it again. */
-	tc = tcase_create("stop");
+	/* Alone on the stack; the graceful stop last, as it stops it. */
+	tc = tcase_create("exclusive");
 	tcase_set_timeout(tc, 90);
-	tcase_add_unchecked_fixture(tc, NULL, restore_teardown);
+	tcase_add_unchecked_fixture(tc, exclusive_setup, restore_teardown);
+	tcase_add_test(tc, test_client_abort);
 	tcase_add_test(tc, test_graceful_stop);
 	suite_add_tcase(s, tc);
 
