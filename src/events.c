@@ -20,8 +20,6 @@ static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
     " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
     " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
-static struct db_stmt q_event_max = DB_STMT(
-    "SELECT COALESCE(MAX(seq), 0) FROM events");
 static struct db_stmt q_sequence_value = DB_STMT(
     "SELECT value FROM sequence WHERE id = 1");
 static struct db_stmt q_pruned = DB_STMT(
@@ -136,10 +134,6 @@ events_scalar(struct db_stmt *q, uint64_t *out)
 int
 events_head(uint64_t *out)
 {
-	if (strcmp(cfg->sequencer, "db") == 0)
-		return events_scalar(&q_event_max, out);
-	if (!hub_seq_ready() && sequencer_start() == -1)
-		return -1;
 	*out = sequencer_visible();
 	return 0;
 }

@@ -24,6 +24,8 @@ static struct db_stmt q_row_resume = DB_STMT(
     "(SELECT COALESCE(MAX(id), 0) FROM messages)) WHERE id = 1");
 static struct db_stmt q_row_next = DB_STMT(
     "UPDATE sequence SET value = LAST_INSERT_ID(value + 1) WHERE id = 1");
+static struct db_stmt q_row_value = DB_STMT(
+    "SELECT value FROM sequence WHERE id = 1");
 static struct db_stmt q_kill = DB_STMT("KILL CONNECTION ?");
 static struct db_stmt q_alive = DB_STMT(
     "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?");
@@ -157,13 +159,23 @@ sequencer_txn_end(void)
 
 /*
  * The highest number below which every number is finished.  With the row
- * lock, drawing order is commit order, so everything committed is visible.
+ * lock, drawing order is commit order: the sequence row's committed value
+ * (what READ COMMITTED shows while a writer holds the lock) is the mark.
+ * 0 when it cannot be told.
  */
 uint64_t
 sequencer_visible(void)
 {
-	if (sequencer_uses_db())
-		return UINT64_MAX;
+	struct db_rows	*rows;
+	uint64_t	 value = 0;
+
+	if (sequencer_uses_db()) {
+		if ((rows = db_query(&q_row_value, "")) != NULL &&
+		    db_fetch(rows) == 1)
+			value = db_u64(rows, 0);
+		db_rows_free(rows);
+		return value;
+	}
 	/* A fresh daemon resumes its counter before it can tell. */
 	if (!hub_seq_ready() && sequencer_start() == -1)
 		return 0;

@@ -115,6 +115,16 @@ itest_url(void)
 	return itest_base;
 }
 
+/*
+ * Send later requests of this process to another base URL (a second app
+ * pool); NULL goes back to SOHBET_TEST_URL.
+ */
+void
+itest_use_url(const char *base)
+{
+	itest_base = base != NULL ? base : getenv("SOHBET_TEST_URL");
+}
+
 /* Set the total timeout of later requests. */
 void
 itest_set_timeout(long seconds)

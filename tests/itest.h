@@ -51,6 +51,7 @@ void		 itest_init(void);
 void		 itest_exclusive(void);
 /* The base URL, e.g. "https://localhost:8443". */
 const char	*itest_url(void);
+void		 itest_use_url(const char *);
 /* Time out every later request of this process after this many seconds. */
 void		 itest_set_timeout(long);
 

@@ -1,0 +1,414 @@
+/*
+ * itest_cluster.c: two sohbetd pools on one database deliver each other's
+ * events, as two app hosts would (DESIGN.md, Scale past one machine).
+ *
+ * The stack's own pool is switched to the database sequencer with the
+ * cluster watcher, and a second pool is started on the same database with
+ * its own FastCGI socket, which the test nginx serves on
+ * SOHBET_TEST_URL2.  Everything is put back afterwards.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chat.h"
+#include "itest.h"
+
+#define WATCH_MS	100	/* events.cluster_poll_ms of both pools */
+#define WRITERS		2	/* per pool */
+#define POSTS		25	/* per writer */
+
+static char	*conf_path;	/* the stack's configuration */
+static char	*conf_saved;	/* its text before the test */
+static char	*url2;		/* the second pool, through nginx */
+static pid_t	 pool2 = -1;
+
+/* Read a whole file; the caller frees it. */
+static char *
+slurp(const char *path)
+{
+	FILE	*f;
+	char	*text;
+	long	 n;
+
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "%s: %s", path,
+	    strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = xcalloc(1, (size_t)n + 1);
+	ck_assert(fread(text, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	return text;
+}
+
+/* Write text to a file. */
+static void
+spill(const char *path, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_msg((f = fopen(path, "w")) != NULL, "%s: %s", path,
+	    strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * The configuration of a cluster member: the database sequencer and the
+ * watcher, and (listen not NULL) another FastCGI socket.  Caller frees.
+ */
+static char *
+cluster_conf(const char *base, const char *listen)
+{
+	char		*out, *p;
+	const char	*line, *end;
+	size_t		 len;
+
+	out = xcalloc(1, strlen(base) + 512);
+	p = out;
+	for (line = base; *line != '\0'; line = end) {
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		len = (size_t)(end - line);
+		if (strncmp(line, "sequencer", 9) == 0)
+			p += sprintf(p, "sequencer = db\n");
+		else if (strncmp(line, "cluster_poll_ms", 15) == 0)
+			p += sprintf(p, "cluster_poll_ms = %d\n", WATCH_MS);
+		else if (listen != NULL && strncmp(line, "listen", 6) == 0)
+			p += sprintf(p, "listen = %s\n", listen);
+		else {
+			memcpy(p, line, len);
+			p += len;
+		}
+	}
+	return out;
+}
+
+/* Start the second pool on run/sohbetd2.sock and wait for its socket. */
+static void
+pool2_start(void)
+{
+	struct stat	 st;
+	char		*sock, *conf2, *text, *log, *bin;
+	int		 i, fd;
+
+	xasprintf(&sock, "%s/run/sohbetd2.sock", getenv("SOHBET_TEST_VAR"));
+	xasprintf(&conf2, "%s/etc/sohbet2.conf", getenv("SOHBET_TEST_VAR"));
+	xasprintf(&log, "%s/log/sohbetd2.log", getenv("SOHBET_TEST_VAR"));
+	xasprintf(&bin, "%s/src/sohbetd", getenv("SOHBET_TEST_BUILD"));
+	text = cluster_conf(conf_saved, sock);
+	spill(conf2, text);
+	unlink(sock);
+	if ((pool2 = fork()) == 0) {
+		setsid();
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, "sohbetd", "-c", conf2, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(pool2 > 0);
+	for (i = 0; i < 100 && stat(sock, &st) == -1; i++)
+		itest_sleep_ms(100);
+	ck_assert_msg(stat(sock, &st) == 0, "the second pool did not start "
+	    "(see %s)", log);
+	free(sock);
+	free(conf2);
+	free(text);
+	free(log);
+	free(bin);
+}
+
+/* Switch the stack's pool to cluster mode and start the second one. */
+static void
+cluster_setup(void)
+{
+	char	*text;
+
+	itest_exclusive();
+	conf_path = xstrdup(getenv("SOHBET_TEST_CONF"));
+	conf_saved = slurp(conf_path);
+	text = cluster_conf(conf_saved, NULL);
+	spill(conf_path, text);
+	free(text);
+	ck_assert_int_eq(itest_dev("sohbetd-stop"), 0);
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+	pool2_start();
+	url2 = getenv("SOHBET_TEST_URL2");
+	ck_assert_msg(url2 != NULL, "SOHBET_TEST_URL2 is unset");
+}
+
+/* Stop the second pool and give the stack its configuration back. */
+static void
+cluster_teardown(void)
+{
+	int	status;
+
+	if (pool2 > 0) {
+		kill(pool2, SIGTERM);
+		waitpid(pool2, &status, 0);
+		pool2 = -1;
+	}
+	if (conf_saved != NULL) {
+		spill(conf_path, conf_saved);
+		itest_dev("sohbetd-stop");
+		itest_dev("sohbetd-start");
+	}
+	itest_restore();
+}
+
+/* The head cursor of /events for a user. */
+static char *
+head_cursor(const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*cursor;
+
+	r = itest_get(API_PREFIX "/events", u->token);
+	itest_expect(r, 200);
+	cursor = xstrdup(itest_str(r, "cursor"));
+	itest_free(r);
+	return cursor;
+}
+
+/*
+ * In a child, poll path on base once; write "<arrival time> <status>
+ * <body>" to fd.  Returns the child's pid.
+ */
+static pid_t
+poll_in_child(const char *base, const char *path, const char *token, int fd)
+{
+	struct itest_response	*r;
+	pid_t			 pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	itest_use_url(base);
+	r = itest_get(path, token);
+	dprintf(fd, "%.6f %ld %s\n", itest_now(), r->status, r->body);
+	itest_free(r);
+	_exit(0);
+}
+
+/*
+ * Park a poll on one pool, post on the other, and check the poll gets the
+ * message; returns the delivery time in seconds after the post's answer.
+ */
+static double
+cross_deliver(const char *poll_base, const char *post_base,
+    const char *path, const struct chat_user *u, const char *channel)
+{
+	char		 line[8192], *base, *id;
+	double		 arrived, posted;
+	long		 status;
+	pid_t		 pid;
+	FILE		*in;
+	int		 pipefd[2], ws, off = 0;
+
+	ck_assert(pipe(pipefd) == 0);
+	pid = poll_in_child(poll_base, path, u->token, pipefd[1]);
+	close(pipefd[1]);
+	itest_sleep_ms(500);	/* let it park */
+	itest_use_url(post_base);
+	xasprintf(&base, API_PREFIX "/channels/%s", channel);
+	id = chat_post(u, base, "across the pools");
+	posted = itest_now();
+	itest_use_url(NULL);
+	ck_assert((in = fdopen(pipefd[0], "r")) != NULL);
+	ck_assert_msg(fgets(line, sizeof line, in) != NULL, "no answer");
+	fclose(in);
+	waitpid(pid, &ws, 0);
+	ck_assert(sscanf(line, "%lf %ld %n", &arrived, &status, &off) == 2);
+	ck_assert_msg(status == 200, "poll answered %ld: %s", status, line);
+	ck_assert_msg(strstr(line + off, id) != NULL, "the poll did not get "
+	    "message %s: %s", id, line + off);
+	free(base);
+	free(id);
+	return arrived - posted;
+}
+
+START_TEST(test_events_across_pools)
+{
+	struct chat_user	 u;
+	char			*server, *channel, *cursor, *path;
+	double			 there, back;
+
+	chat_user(&u, "cl");
+	server = chat_server(&u, &channel);
+	cursor = head_cursor(&u);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", cursor);
+	there = cross_deliver(itest_url(), url2, path, &u, channel);
+	free(cursor);
+	free(path);
+	cursor = head_cursor(&u);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", cursor);
+	back = cross_deliver(url2, itest_url(), path, &u, channel);
+	fprintf(stderr, "itest: cross-pool /events delivery %.0f ms and "
+	    "%.0f ms (watcher every %d ms)\n", there * 1000, back * 1000,
+	    WATCH_MS);
+	/* The target is the interval + 100 ms; a loaded CI box gets slack. */
+	ck_assert_msg(there < 2.0 && back < 2.0, "cross-pool delivery took "
+	    "%.3f s and %.3f s", there, back);
+	free(path);
+	free(cursor);
+	free(server);
+	free(channel);
+	chat_user_free(&u);
+}
+END_TEST
+
+START_TEST(test_wait_across_pools)
+{
+	struct chat_user	 u;
+	char			*server, *channel, *path, *last;
+
+	chat_user(&u, "cl");
+	server = chat_server(&u, &channel);
+	xasprintf(&path, API_PREFIX "/channels/%s", channel);
+	last = chat_post(&u, path, "first");
+	free(path);
+	xasprintf(&path, API_PREFIX "/channels/%s/messages?after=%s&wait=20",
+	    channel, last);
+	cross_deliver(url2, itest_url(), path, &u, channel);
+	free(path);
+	free(last);
+	free(server);
+	free(channel);
+	chat_user_free(&u);
+}
+END_TEST
+
+/* In a child, post POSTS messages to a channel through base. */
+static pid_t
+writer_in_child(const char *base, const struct chat_user *u,
+    const char *channel, int n)
+{
+	char	*path, text[32];
+	pid_t	 pid;
+	int	 i;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	itest_use_url(base);
+	xasprintf(&path, API_PREFIX "/channels/%s", channel);
+	for (i = 0; i < POSTS; i++) {
+		snprintf(text, sizeof text, "w%d-%d", n, i);
+		free(chat_post(u, path, text));
+	}
+	_exit(0);
+}
+
+/*
+ * Follow /events on base from cursor until want message.create events
+ * arrived (or 30 s): assert seqs strictly increase and no message comes
+ * twice; the number seen.
+ */
+static size_t
+follow(const char *base, const struct chat_user *u, const char *from,
+    size_t want)
+{
+	struct itest_response	*r;
+	const struct json	*events, *e;
+	char			*cursor, *path, **ids;
+	unsigned long long	 last = 0, seq;
+	double			 t0 = itest_now();
+	size_t			 seen = 0, i, k;
+
+	itest_use_url(base);
+	ids = xcalloc(want + 1, sizeof *ids);
+	cursor = xstrdup(from);
+	while (seen < want && itest_now() - t0 < 30) {
+		xasprintf(&path, API_PREFIX "/events?after=%s&timeout=5",
+		    cursor);
+		r = itest_get(path, u->token);
+		free(path);
+		itest_expect(r, 200);
+		events = itest_at(r->json, "events");
+		for (i = 0; events != NULL && i < events->count; i++) {
+			e = events->items[i];
+			seq = strtoull(json_get(e, "seq")->text, NULL, 10);
+			ck_assert_msg(seq > last, "seq %llu after %llu", seq,
+			    last);
+			last = seq;
+			if (strcmp(json_get(e, "type")->text,
+			    "message.create") != 0)
+				continue;
+			ck_assert(seen < want);
+			ids[seen] = xstrdup(itest_at(e, "data.message.id")->text);
+			for (k = 0; k < seen; k++)
+				ck_assert_msg(strcmp(ids[k], ids[seen]) != 0,
+				    "message %s twice", ids[seen]);
+			seen++;
+		}
+		free(cursor);
+		cursor = xstrdup(itest_str(r, "cursor"));
+		itest_free(r);
+	}
+	for (k = 0; k < seen; k++)
+		free(ids[k]);
+	free(ids);
+	free(cursor);
+	itest_use_url(NULL);
+	return seen;
+}
+
+START_TEST(test_order_across_pools)
+{
+	struct chat_user	 u;
+	char			*server, *channel, *cursor;
+	pid_t			 pids[2 * WRITERS];
+	size_t			 want = 2 * WRITERS * POSTS, got1, got2;
+	int			 i, ws;
+
+	chat_user(&u, "cl");
+	server = chat_server(&u, &channel);
+	cursor = head_cursor(&u);
+	for (i = 0; i < 2 * WRITERS; i++)
+		pids[i] = writer_in_child(i % 2 == 0 ? itest_url() : url2, &u,
+		    channel, i);
+	got1 = follow(itest_url(), &u, cursor, want);
+	got2 = follow(url2, &u, cursor, want);
+	for (i = 0; i < 2 * WRITERS; i++) {
+		waitpid(pids[i], &ws, 0);
+		ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+		    "writer %d failed", i);
+	}
+	ck_assert_msg(got1 == want && got2 == want, "pool 1 saw %zu and pool "
+	    "2 saw %zu of %zu messages", got1, got2, want);
+	free(cursor);
+	free(server);
+	free(channel);
+	chat_user_free(&u);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cluster");
+	TCase	*tc = tcase_create("two pools");
+	SRunner	*sr;
+	int	 failed;
+
+	itest_init();
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, cluster_setup, cluster_teardown);
+	tcase_add_test(tc, test_events_across_pools);
+	tcase_add_test(tc, test_wait_across_pools);
+	tcase_add_test(tc, test_order_across_pools);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
