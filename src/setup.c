@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include <mysql.h>
+#include <mysqld_error.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -49,10 +49,9 @@
 static const char setup_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-static const char *const setup_sql_fixed[] = {
-	"CREATE DATABASE IF NOT EXISTS " SETUP_DATABASE
-	    " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci",
-};
+static const char setup_sql_database[] =
+    "CREATE DATABASE IF NOT EXISTS " SETUP_DATABASE
+    " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci";
 static const char setup_sql_create[] =
     "CREATE USER IF NOT EXISTS '" SETUP_USER "'@'localhost' IDENTIFIED BY '%s'";
 static const char setup_sql_alter[] =
@@ -61,15 +60,20 @@ static const char setup_sql_grant[] =
     "GRANT ALL PRIVILEGES ON " SETUP_DATABASE ".* TO '" SETUP_USER
     "'@'localhost'";
 
-/* Open a connection with the configured timeouts; NULL with the reason. */
+/*
+ * Open a connection with the configured timeouts; NULL with the reason in
+ * why and the error number in *err.
+ */
 static MYSQL *
 setup_connect(const struct config *c, const char *user, const char *password,
-    const char *socket, const char *database, char *why, size_t whysz)
+    const char *socket, const char *database, char *why, size_t whysz,
+    unsigned int *err)
 {
 	MYSQL		*m;
 	unsigned int	 connect_timeout, read_timeout, write_timeout;
 	const char	*host = c->db_host;
 
+	*err = 0;
 	if ((m = mysql_init(NULL)) == NULL) {
 		snprintf(why, whysz, "mysql_init failed");
 		return NULL;
@@ -86,6 +90,7 @@ setup_connect(const struct config *c, const char *user, const char *password,
 	if (mysql_real_connect(m, host, user, password, database, c->db_port,
 	    socket, 0) == NULL) {
 		snprintf(why, whysz, "%s", mysql_error(m));
+		*err = mysql_errno(m);
 		mysql_close(m);
 		return NULL;
 	}
@@ -101,22 +106,35 @@ setup_config_socket(const struct config *c)
 	return NULL;
 }
 
-/* 1 if the configured user and password log in to the database, else 0. */
+/*
+ * Whether the configured user and password log in to the database: 1 they
+ * do, 0 the server refuses them (or there is no password), -1 it cannot
+ * tell (the server is down, or busy), with the reason in why.
+ */
 static int
 setup_login_works(const struct config *c, char *why, size_t whysz)
 {
-	MYSQL	*m;
+	MYSQL		*m;
+	unsigned int	 err;
 
 	if (c->db_password == NULL || *c->db_password == '\0') {
 		snprintf(why, whysz, "no password is configured");
 		return 0;
 	}
 	m = setup_connect(c, c->db_user, c->db_password,
-	    setup_config_socket(c), c->db_name, why, whysz);
-	if (m == NULL)
+	    setup_config_socket(c), c->db_name, why, whysz, &err);
+	if (m != NULL) {
+		mysql_close(m);
+		return 1;
+	}
+	switch (err) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_BAD_DB_ERROR:
 		return 0;
-	mysql_close(m);
-	return 1;
+	}
+	return -1;
 }
 
 /* 1 if the configuration reaches the database through the local socket. */
@@ -343,7 +361,6 @@ static int
 setup_create(MYSQL *m, const char *pw)
 {
 	char	sql[256];
-	size_t	i;
 	int	rc = -1;
 
 	if (!setup_password_safe(pw)) {
@@ -351,11 +368,8 @@ setup_create(MYSQL *m, const char *pw)
 		    __func__);
 		return -1;
 	}
-	for (i = 0; i < sizeof setup_sql_fixed / sizeof setup_sql_fixed[0];
-	    i++) {
-		if (setup_sql(m, setup_sql_fixed[i], "create database") == -1)
-			goto fail;
-	}
+	if (setup_sql(m, setup_sql_database, "create database") == -1)
+		goto fail;
 	snprintf(sql, sizeof sql, setup_sql_create, pw);
 	if (setup_sql(m, sql, "create user") == -1)
 		goto fail;
@@ -391,7 +405,7 @@ setup_check(const char *pw, int login)
 		    "keys", cfg->path);
 		goto fail;
 	}
-	if (login && !setup_login_works(&c, why, sizeof why)) {
+	if (login && setup_login_works(&c, why, sizeof why) != 1) {
 		log_warnx("the new password does not log in: %s", why);
 		goto fail;
 	}
@@ -440,6 +454,7 @@ setup_run(int argc, char **argv)
 	char				*secret = NULL;
 	char				 pw[SETUP_PASSWORD_LEN + 1], why[512];
 	MYSQL				*m = NULL;
+	unsigned int			 err;
 	int				 ch, rc = -1;
 
 	optind = 0;
@@ -464,10 +479,18 @@ setup_run(int argc, char **argv)
 	if (secret == NULL)
 		secret = setup_default_secret();
 
-	if (setup_login_works(cfg, why, sizeof why)) {
+	/*
+	 * Only a refused login leads to a new password: a server that is
+	 * down or busy says nothing about the password sohbetd runs with.
+	 */
+	switch (setup_login_works(cfg, why, sizeof why)) {
+	case 1:
 		log_info("the configured password of %s works: nothing to do",
 		    cfg->db_user);
 		rc = 0;
+		goto fail;
+	case -1:
+		log_warnx("cannot check the configured login: %s", why);
 		goto fail;
 	}
 	log_info("the configured login does not work (%s): setting up the "
@@ -480,7 +503,8 @@ setup_run(int argc, char **argv)
 		    SETUP_DATABASE, SETUP_USER);
 		goto fail;
 	}
-	m = setup_connect(cfg, "root", NULL, admin, NULL, why, sizeof why);
+	m = setup_connect(cfg, "root", NULL, admin, NULL, why, sizeof why,
+	    &err);
 	if (m == NULL) {
 		log_warnx("cannot connect to MariaDB as root through %s: %s",
 		    admin, why);
