@@ -117,6 +117,20 @@ sequencer_recover(void)
 	return 0;
 }
 
+/*
+ * With the row lock: lift the row above every number in the database once
+ * per process (the shm sequencer may have run before).  0 or -1.
+ */
+static int
+sequencer_row_ready(void)
+{
+	static int	resumed;
+
+	if (!resumed && sequencer_start() == 0)
+		resumed = 1;
+	return resumed ? 0 : -1;
+}
+
 /* Draw the next number inside the open transaction. */
 int
 sequencer_next(uint64_t *out)
@@ -124,6 +138,8 @@ sequencer_next(uint64_t *out)
 	if (sequencer_recover() == -1)
 		return -1;
 	if (sequencer_uses_db()) {
+		if (sequencer_row_ready() == -1)
+			return -1;
 		if (db_exec(&q_row_next, "") != 1)
 			return -1;
 		*out = db_insert_id();
@@ -170,6 +186,8 @@ sequencer_visible(void)
 	uint64_t	 value = 0;
 
 	if (sequencer_uses_db()) {
+		if (sequencer_row_ready() == -1)
+			return 0;
 		if ((rows = db_query(&q_row_value, "")) != NULL &&
 		    db_fetch(rows) == 1)
 			value = db_u64(rows, 0);
