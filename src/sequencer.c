@@ -13,15 +13,23 @@
 
 #include "sohbet.h"
 
+/*
+ * The largest number ever handed out, as far as the database can tell:
+ * events are pruned (their mark remains) and messages may be deleted with
+ * their channel, so all three count.  Handing a number out again would let
+ * a client whose cursor passed it skip the new event.
+ */
+#define SEQUENCER_LARGEST \
+    "(SELECT COALESCE(MAX(seq), 0) FROM events)," \
+    "(SELECT COALESCE(MAX(id), 0) FROM messages)," \
+    "(SELECT COALESCE(MAX(pruned_upto), 0) FROM event_retention)"
+
 static struct db_stmt q_largest = DB_STMT(
-    "SELECT GREATEST("
-    "(SELECT COALESCE(MAX(seq), 0) FROM events),"
-    "(SELECT COALESCE(MAX(id), 0) FROM messages),"
+    "SELECT GREATEST(" SEQUENCER_LARGEST ","
     "(SELECT COALESCE(MAX(value), 0) FROM sequence))");
 static struct db_stmt q_row_resume = DB_STMT(
-    "UPDATE sequence SET value = GREATEST(value,"
-    "(SELECT COALESCE(MAX(seq), 0) FROM events),"
-    "(SELECT COALESCE(MAX(id), 0) FROM messages)) WHERE id = 1");
+    "UPDATE sequence SET value = GREATEST(value, " SEQUENCER_LARGEST ")"
+    " WHERE id = 1");
 static struct db_stmt q_row_next = DB_STMT(
     "UPDATE sequence SET value = LAST_INSERT_ID(value + 1) WHERE id = 1");
 static struct db_stmt q_row_value = DB_STMT(

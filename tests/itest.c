@@ -836,3 +836,66 @@ itest_restore(void)
 		return -1;
 	return itest_wait_health(30);
 }
+
+/* Run the mariadb client as the sohbet database user with args; status. */
+static int
+itest_mariadb(const char *sql, int out_fd, int batch)
+{
+	const char	*var = getenv("SOHBET_TEST_VAR");
+	char		*arg;
+	pid_t		 pid;
+	int		 status;
+
+	if (var == NULL)
+		return -1;
+	xasprintf(&arg, "--defaults-file=%s/etc/client.cnf", var);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		if (out_fd != -1)
+			dup2(out_fd, 1);
+		if (batch)
+			execlp("mariadb", "mariadb", arg, "-N", "-B", "-e", sql,
+			    (char *)NULL);
+		else
+			execlp("mariadb", "mariadb", arg, "-e", sql,
+			    (char *)NULL);
+		_exit(127);
+	}
+	free(arg);
+	if (pid == -1)
+		return -1;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Run SQL in the stack's database as the sohbet user; 0 or -1. */
+int
+itest_sql(const char *sql)
+{
+	return itest_mariadb(sql, -1, 0);
+}
+
+/*
+ * Run a query and return its first column of the first row as a number;
+ * -1 when it fails or gives nothing.
+ */
+long long
+itest_sql_number(const char *sql)
+{
+	char		buf[64];
+	FILE		*f;
+	long long	 v = -1;
+
+	if ((f = tmpfile()) == NULL)
+		return -1;
+	if (itest_mariadb(sql, fileno(f), 1) == 0) {
+		rewind(f);
+		if (fgets(buf, sizeof buf, f) != NULL)
+			v = strtoll(buf, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}

@@ -114,6 +114,10 @@ int		 itest_wait_health(int);
  * sohbetd if they are not running and wait for health.  0 or -1.
  */
 int		 itest_restore(void);
+/* Run SQL in the stack's database as the sohbet user; 0 or -1. */
+int		 itest_sql(const char *);
+/* The first value a query gives, as a number; -1 on failure. */
+long long	 itest_sql_number(const char *);
 /* Seconds of the monotonic clock. */
 double		 itest_now(void);
 /* Sleep for a number of milliseconds. */

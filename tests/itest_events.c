@@ -230,33 +230,6 @@ set_everyone(const struct chat_user *owner, const char *server,
 	free(body);
 }
 
-/* Run SQL as the sohbet database user; 0 or -1. */
-static int
-mariadb_exec(const char *sql)
-{
-	const char	*var = getenv("SOHBET_TEST_VAR");
-	char		*arg;
-	pid_t		 pid;
-	int		 status;
-
-	if (var == NULL)
-		return -1;
-	xasprintf(&arg, "--defaults-file=%s/etc/client.cnf", var);
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == 0) {
-		execlp("mariadb", "mariadb", arg, "-e", sql, (char *)NULL);
-		_exit(127);
-	}
-	free(arg);
-	if (pid == -1)
-		return -1;
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 /* The sohbet_parked_polls gauge of GET /metrics. */
 static long
 parked_polls(void)
@@ -910,10 +883,10 @@ START_TEST(test_head_and_errors)
 	/* Below the retention mark: 410; at the mark: still readable. */
 	xasprintf(&sql, "UPDATE event_retention SET pruned_upto = %s",
 	    second);
-	ck_assert_msg(mariadb_exec(sql) == 0, "mariadb failed: %s", sql);
+	ck_assert_msg(itest_sql(sql) == 0, "mariadb failed: %s", sql);
 	expired = poll_once(u.token, first, 0);
 	r = poll_once(u.token, second, 0);
-	ck_assert_msg(mariadb_exec("UPDATE event_retention SET pruned_upto = "
+	ck_assert_msg(itest_sql("UPDATE event_retention SET pruned_upto = "
 	    "0") == 0, "could not restore event_retention");
 	itest_expect_error(expired, 410, "cursor_expired");
 	expect_empty(r, second);
