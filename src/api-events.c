@@ -46,8 +46,7 @@ static struct db_stmt q_scope_servers = DB_STMT(
     " JOIN roles r ON r.server_id = m.server_id"
     " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
     " AND mr.user_id = m.user_id AND mr.role_id = r.id"
-    " WHERE m.user_id = ? AND (r.is_default OR mr.role_id IS NOT NULL)"
-    " ORDER BY m.server_id");
+    " WHERE m.user_id = ? AND (r.is_default OR mr.role_id IS NOT NULL)");
 static struct db_stmt q_scope_dms = DB_STMT(
     "SELECT id FROM dm_channels WHERE user1_id = ?"
     " UNION SELECT id FROM dm_channels WHERE user2_id = ? ORDER BY id");
@@ -71,7 +70,7 @@ api_events_free(void *data)
 	free(ep);
 }
 
-/* Add one (server, permissions) row to the scope. */
+/* Add one (server, permissions) row to the scope; merged later. */
 static void
 api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
     const char *perms, size_t len)
@@ -79,17 +78,44 @@ api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
 	struct events_server	*s;
 	uint32_t		 bits;
 
-	if (ep->nservers == 0 || ep->servers[ep->nservers - 1].id != id) {
-		ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
-		    sizeof *ep->servers);
-		s = &ep->servers[ep->nservers++];
-		s->id = id;
-		s->view = owner;
-	} else
-		s = &ep->servers[ep->nservers - 1];
+	ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
+	    sizeof *ep->servers);
+	s = &ep->servers[ep->nservers++];
 	bits = perms != NULL ? perm_parse_text(perms, len) : 0;
-	if (bits & (PERM_VIEW_CHANNELS | PERM_ADMINISTRATOR))
-		s->view = 1;
+	s->id = id;
+	s->view = owner || (bits & (PERM_VIEW_CHANNELS | PERM_ADMINISTRATOR));
+}
+
+/* Order servers by id. */
+static int
+api_events_cmp_server(const void *a, const void *b)
+{
+	const struct events_server	*x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Sort the scope's servers (one row per role came back) and merge each
+ * server's rows: it is viewable if any of its roles allows it.  Sorting
+ * here spares MariaDB a temporary table of the permission texts.
+ */
+static void
+api_events_merge_servers(struct events_poll *ep)
+{
+	size_t	i, n = 0;
+
+	if (ep->nservers == 0)
+		return;
+	qsort(ep->servers, ep->nservers, sizeof *ep->servers,
+	    api_events_cmp_server);
+	for (i = 1; i < ep->nservers; i++) {
+		if (ep->servers[i].id == ep->servers[n].id)
+			ep->servers[n].view |= ep->servers[i].view;
+		else
+			ep->servers[++n] = ep->servers[i];
+	}
+	ep->nservers = n + 1;
 }
 
 /* Load what the user may see: their servers (with view_channels) and DMs. */
@@ -111,6 +137,7 @@ api_events_load_scope(struct events_poll *ep)
 	db_rows_free(rows);
 	if (rc == -1)
 		return -1;
+	api_events_merge_servers(ep);
 	if ((rows = db_query(&q_scope_dms, "uu", ep->user_id, ep->user_id)) ==
 	    NULL)
 		return -1;

@@ -131,7 +131,11 @@ master_listen(void)
 		listen_fd = master_listen_unix(cfg->listen);
 	else
 		listen_fd = master_listen_tcp(cfg->listen);
-	if (listen_fd != 0 && listen(listen_fd, 4096) == -1)
+	/*
+	 * A deep queue: after a broadcast every client polls again at once.
+	 * The kernel caps it at net.core.somaxconn (see docs/operations.md).
+	 */
+	if (listen_fd != 0 && listen(listen_fd, 65535) == -1)
 		fatal("listen");
 	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) |
 	    O_NONBLOCK) == -1)

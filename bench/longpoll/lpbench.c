@@ -1,5 +1,5 @@
 /*
- * lpbench: the long-poll benchmark of sohbet (bench/longpoll/README).
+ * lpbench: the long-poll benchmark of sohbet (bench/longpoll/README.md).
  *
  * Through nginx's plain-HTTP listener on 127.0.0.1 (tools/dev bench-up) it
  * makes one server with N members (cached in a file for reruns), holds one
@@ -133,6 +133,7 @@ static struct {
 	int		 setup_only;
 	int		 cross_port;
 	int		 rounds;
+	int		 repoll;
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
@@ -486,7 +487,7 @@ static int
 http_parse(struct conn *c, int eof, int *close_it)
 {
 	struct job	*j = c->job;
-	const char	*p = c->in, *hend, *end = c->in + c->inlen, *v, *b;
+	const char	*p = c->in, *hend, *v, *b;
 	char		 tmp[32];
 	size_t		 vlen, cl = 0, pos, sz, blen = 0;
 	int		 have_cl = 0, chunked = 0, status;
@@ -561,7 +562,6 @@ http_parse(struct conn *c, int eof, int *close_it)
 		*close_it = 1;
 	}
 	j->status = status;
-	(void)end;
 	return 1;
 more:
 	free(body);
@@ -1481,7 +1481,7 @@ cross_run(void)
 	struct job	**jobs, *post;
 	struct metrics	 mb;
 	char		 path[256], cursor[32], *resp = NULL, *body, mid[48];
-	double		*lat, *rmax, deadline, t0;
+	double		*lat, *rmax, *rmin, deadline, t0;
 	uint64_t	 msg_id;
 	int		 r, i, st, nlat = 0, delivered = 0, early = 0, bad = 0,
 			 unfinished = 0, rounds_ok = 0;
@@ -1494,21 +1494,37 @@ cross_run(void)
 		    opt.cross_port);
 	lat = xcalloc((size_t)opt.n * (size_t)opt.rounds, sizeof *lat);
 	rmax = xcalloc((size_t)opt.rounds, sizeof *rmax);
+	rmin = xcalloc((size_t)opt.rounds, sizeof *rmin);
 	jobs = xcalloc((size_t)opt.n, sizeof *jobs);
 	srandom((unsigned)getpid());
-	printf("cross-host: %d rounds of %d polls on :%d, posts on :%d\n",
-	    opt.rounds, opt.n, opt.cross_port, opt.port);
+	printf("cross-host: %d rounds of %d polls (%s) on :%d, posts on "
+	    ":%d\n", opt.rounds, opt.n, opt.mode, opt.cross_port, opt.port);
 	for (r = 0; r < opt.rounds; r++) {
-		st = http_on(ctlb, "GET", "/api/v1/events", owner.access, NULL,
-		    &resp, 10);
-		if (st != 200 || json_str(resp, "cursor", cursor,
-		    sizeof cursor) == -1)
-			die("GET /events on the second pool: %d", st);
+		/* The cursor (events) or newest message id (channel) on B. */
+		if (strcmp(opt.mode, "events") == 0) {
+			st = http_on(ctlb, "GET", "/api/v1/events",
+			    owner.access, NULL, &resp, 10);
+			if (st != 200 || json_str(resp, "cursor", cursor,
+			    sizeof cursor) == -1)
+				die("GET /events on the second pool: %d", st);
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d", cursor, opt.wait);
+		} else {
+			snprintf(path, sizeof path, "/api/v1/channels/%"
+			    PRIu64 "/messages?limit=1", channel_id);
+			st = http_on(ctlb, "GET", path, owner.access, NULL,
+			    &resp, 10);
+			if (st != 200 || json_str(resp, "id", cursor,
+			    sizeof cursor) == -1)
+				die("GET messages on the second pool: %d", st);
+			snprintf(path, sizeof path, "/api/v1/channels/%"
+			    PRIu64 "/messages?after=%s&wait=%d", channel_id,
+			    cursor, opt.wait);
+		}
 		free(resp);
+		resp = NULL;
 		lp = engine_new((size_t)opt.n + 16, 1);
 		lp->port = opt.cross_port;
-		snprintf(path, sizeof path, "/api/v1/events?after=%s"
-		    "&timeout=%d", cursor, opt.wait);
 		for (i = 0; i < opt.n; i++) {
 			jobs[i] = job_new("GET", path, members[i].access, NULL);
 			engine_submit(lp, jobs[i]);
@@ -1557,6 +1573,8 @@ cross_run(void)
 				lat[nlat] = j->t_done - post->t_done;
 				if (lat[nlat] > rmax[r])
 					rmax[r] = lat[nlat];
+				if (rmin[r] == 0 || lat[nlat] < rmin[r])
+					rmin[r] = lat[nlat];
 				nlat++;
 			}
 			job_free(j);
@@ -1568,12 +1586,15 @@ cross_run(void)
 		free(lp->idle);
 		free(lp);
 		rounds_ok++;
-		printf("  round %d: slowest answer %.1f ms after the send's "
-		    "response\n", r + 1, rmax[r] * 1e3);
+		printf("  round %d: first answer %.1f ms, slowest %.1f ms "
+		    "after the send's response\n", r + 1, rmin[r] * 1e3,
+		    rmax[r] * 1e3);
 	}
 	qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
 	qsort(rmax, (size_t)rounds_ok, sizeof *rmax, cmp_double);
+	qsort(rmin, (size_t)rounds_ok, sizeof *rmin, cmp_double);
 	printf("\nresults\n");
+	result("cross_mode", "%s", opt.mode);
 	result("cross_rounds", "%d", rounds_ok);
 	result("cross_polls_per_round", "%d", opt.n);
 	result("cross_delivered", "%d of %d", delivered, opt.n * rounds_ok);
@@ -1586,12 +1607,88 @@ cross_run(void)
 	result("cross_round_slowest_ms", "min %.1f median %.1f max %.1f",
 	    rounds_ok ? rmax[0] * 1e3 : 0, pct(rmax, rounds_ok, 50) * 1e3,
 	    rounds_ok ? rmax[rounds_ok - 1] * 1e3 : 0);
+	result("cross_round_first_ms", "min %.1f median %.1f max %.1f",
+	    rounds_ok ? rmin[0] * 1e3 : 0, pct(rmin, rounds_ok, 50) * 1e3,
+	    rounds_ok ? rmin[rounds_ok - 1] * 1e3 : 0);
 	free(lat);
 	free(rmax);
+	free(rmin);
 	free(jobs);
 	if (outf != NULL)
 		fclose(outf);
 	return delivered == opt.n * opt.rounds ? 0 : 1;
+}
+
+/*
+ * What every client does next: poll again at once with what it was given,
+ * on its keep-alive connection.  The time until all are parked again is
+ * what one broadcast costs in steady state.
+ */
+static void
+repoll(struct engine *lp, struct job **jobs, uint64_t msg_id)
+{
+	struct job	**again = xcalloc((size_t)opt.n, sizeof *again);
+	struct metrics	  m;
+	struct cpuwatch	  cw;
+	char		  path[256], cursor[32];
+	size_t		  base = lp->ndone;
+	double		  t0, deadline, tlast = 0;
+	int		  i, n = 0, non200 = 0, errs = 0, answered = 0;
+
+	cpuwatch_start(&cw);
+	t0 = now();
+	for (i = 0; i < opt.n; i++) {
+		struct job	*j = jobs[i];
+
+		if (j->state != JOB_DONE || j->err != E_NONE ||
+		    j->status != 200)
+			continue;
+		if (strcmp(opt.mode, "events") == 0) {
+			if (json_str(j->body, "cursor", cursor,
+			    sizeof cursor) == -1)
+				continue;
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d", cursor, opt.wait);
+		} else
+			snprintf(path, sizeof path, "/api/v1/channels/%"
+			    PRIu64 "/messages?after=%" PRIu64 "&wait=%d",
+			    channel_id, msg_id, opt.wait);
+		again[n] = job_new("GET", path, members[i].access, NULL);
+		engine_submit(lp, again[n++]);
+	}
+	deadline = t0 + 40;
+	m.parked = -1;
+	while (now() < deadline) {
+		engine_step(lp, 20);
+		if (now() - tlast < 0.05)
+			continue;
+		tlast = now();
+		if (metrics_read(&m) == 0 && m.parked +
+		    (long long)(lp->ndone - base) >= n)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		if (again[i]->state != JOB_DONE)
+			continue;
+		answered++;
+		if (again[i]->err != E_NONE)
+			errs++;
+		else if (again[i]->status != 200) {
+			if (non200++ < 3)
+				fprintf(stderr, "re-poll: %d %.200s\n",
+				    again[i]->status, again[i]->body ?
+				    again[i]->body : "");
+		}
+	}
+	result("repoll_seconds_until_parked", "%.2f (%lld of %d parked)",
+	    now() - t0, m.parked, n);
+	result("repoll_answered_instead", "%d (non-200 %d, errors %d)",
+	    answered, non200, errs);
+	cpuwatch_report(&cw, "cpu_seconds_repolling");
+	engine_abort(lp);
+	for (i = 0; i < n; i++)
+		job_free(again[i]);
+	free(again);
 }
 
 static void
@@ -1601,7 +1698,7 @@ usage(void)
 	    "[--mode events|channel]\n"
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
-	    "\t[--cross-port P2 [--rounds K]]\n");
+	    "\t[--repoll] [--cross-port P2 [--rounds K]]\n");
 	exit(2);
 }
 
@@ -1623,6 +1720,7 @@ options(int argc, char **argv)
 		{ "setup-only", no_argument, NULL, 'S' },
 		{ "cross-port", required_argument, NULL, 'X' },
 		{ "rounds", required_argument, NULL, 'R' },
+		{ "repoll", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -1643,6 +1741,7 @@ options(int argc, char **argv)
 		case 'S': opt.setup_only = 1; break;
 		case 'X': opt.cross_port = atoi(optarg); break;
 		case 'R': opt.rounds = atoi(optarg); break;
+		case 'P': opt.repoll = 1; break;
 		default: usage();
 		}
 	}
@@ -1735,7 +1834,9 @@ main(int argc, char **argv)
 		snprintf(path, sizeof path, i % 2 ? "/api/v1/events" :
 		    "/api/v1/channels/%" PRIu64 "/messages?limit=5",
 		    channel_id);
-		http("GET", path, members[i % nmembers].access, NULL, NULL, 10);
+		if ((st = http("GET", path, members[i % nmembers].access, NULL,
+		    NULL, 10)) != 200)
+			die("warm-up GET %s: %d", path, st);
 	}
 	st = http("GET", "/api/v1/events", owner.access, NULL, &resp, 10);
 	if (st != 200 || json_str(resp, "cursor", cursor, sizeof cursor) == -1)
@@ -1844,19 +1945,19 @@ main(int argc, char **argv)
 		post = job_new("POST", path, owner.access, body);
 		free(body);
 	}
-	size_t done_before = lp->ndone;
 	cpuwatch_start(&cw);
 	engine_submit(lp, post);
 	deadline = now() + opt.deliver_s;
 	engine_until(lp, (size_t)opt.n + 1, deadline);
 	t_end = now();
 	cpuwatch_report(&cw, "cpu_seconds_delivering");
-	engine_abort(lp);
-	(void)done_before;
 	if (post->err != E_NONE || post->status != 201 ||
 	    (msg_id = json_id(post->body, "id")) == 0)
 		die("posting the message failed: %d %s %s", post->status,
 		    job_err_names[post->err], post->body ? post->body : "");
+	if (opt.repoll)
+		repoll(lp, jobs, msg_id);
+	engine_abort(lp);
 	snprintf(mid, sizeof mid, "\"id\":\"%" PRIu64 "\"", msg_id);
 
 	lat = xcalloc((size_t)opt.n, sizeof *lat);
