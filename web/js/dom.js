@@ -68,7 +68,7 @@ export function $(sel, root = document) {
 	return root.querySelector(sel);
 }
 
-/* An inline SVG icon from the sprite in index.html (icons.svg). */
+/* An inline SVG icon from the sprite icons.svg (a <use> of its symbol). */
 export function icon(name, label) {
 	const ns = 'http://www.w3.org/2000/svg';
 	const svg = document.createElementNS(ns, 'svg');

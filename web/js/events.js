@@ -23,7 +23,8 @@ const BACKOFF_MAX_MS = 30000;
 /*
  * Start polling. handlers: reset() (async: load all state; called first
  * and after every restart), apply(events) (sync), status(s, detail)
- * with s one of "connecting", "live", "offline". Returns {stop()}.
+ * with s one of "connecting", "live", "offline". Returns {stop(),
+ * retryNow()}.
  */
 export function startEvents(handlers) {
 	const stopper = new AbortController();
@@ -84,7 +85,7 @@ export function startEvents(handlers) {
 					cursor = null;
 					continue;
 				}
-				if (e.status === 401 || e.status === 403)
+				if (e.status === 401)
 					return;	/* the session ended; api.js told the app */
 				if (e.name === 'TimeoutError') {
 					/* A poll that hung: poll again at once. */

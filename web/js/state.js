@@ -201,6 +201,7 @@ function newEntry(server) {
 		membersComplete: false,
 		membersLoading: false,
 		lastChannel: null,
+		adding: null,		/* the first load, while it runs */
 		loads: 0,
 		queue: null,
 		ready: false,
@@ -236,21 +237,42 @@ async function loadChannels(s) {
 	}
 }
 
-/* Add a server the user is now a member of (from a join or an event). */
-export async function addServer(serverOrId) {
-	const id = typeof serverOrId === 'string' ? serverOrId : serverOrId.id;
-	let s = store.servers.get(id);
-	if (s)
-		return s;
-	s = newEntry(typeof serverOrId === 'string' ? {id, name: '\u2026', owner_id: null} : serverOrId);
+/*
+ * Add a server the user is now a member of (from a join or an event) and
+ * load its details; resolves its entry. A join's answer and the
+ * member.join event may come in either order: both get the same entry,
+ * once it is loaded.
+ */
+export function addServer(serverOrId) {
+	const byId = typeof serverOrId === 'string';
+	const id = byId ? serverOrId : serverOrId.id;
+	const known = store.servers.get(id);
+	if (known) {
+		if (!byId && known.server.owner_id === null)
+			known.server = serverOrId;
+		return known.adding || Promise.resolve(known);
+	}
+	const s = newEntry(byId ? {id, name: '\u2026', owner_id: null} : serverOrId);
 	store.servers.set(id, s);
 	notify('servers');
-	await guarded(s, async () => {
-		if (typeof serverOrId === 'string')
-			s.server = await api.get(`/servers/${seg(id)}`);
-		await loadServerDetail(s);
-	});
-	return s;
+	s.adding = (async () => {
+		try {
+			await guarded(s, async () => {
+				if (byId)
+					s.server = await api.get(`/servers/${seg(id)}`);
+				await loadServerDetail(s);
+			});
+			return s;
+		} catch (e) {
+			/* Gone again (kicked at once, deleted): forget it. */
+			if (store.servers.get(id) === s)
+				dropServer(id);
+			throw e;
+		} finally {
+			s.adding = null;
+		}
+	})();
+	return s.adding;
 }
 
 /* Forget a server (left, kicked, deleted). */
@@ -405,10 +427,16 @@ export function openConv(key) {
 		c.loaded = true;
 	}).catch((e) => {
 		c.error = e;
-		if (store.convs.get(key) === c)
-			store.convs.delete(key);
 	}).finally(() => notify(`conv:${key}`));
 	return c;
+}
+
+/* Forget a conversation that failed to load, and load it again. */
+export function reloadConv(key) {
+	const c = store.convs.get(key);
+	if (c && c.error)
+		store.convs.delete(key);
+	return openConv(key);
 }
 
 /* Load the page before the oldest message; resolves the number added. */
@@ -591,11 +619,12 @@ export function applyEvents(events) {
 		applyEvent(ev);
 }
 
-function upsertServerThing(s, map, obj, topic) {
+/* Put a channel or role (obj) into s.channels or s.roles (map), if loaded. */
+function upsertServerThing(s, map, obj) {
 	if (!s[map])
 		return;
 	s[map].set(obj.id, obj);
-	notify(topic || `server:${s.id}`);
+	notify(`server:${s.id}`);
 }
 
 /* Apply one event (also used for the answers of the client's own changes). */
@@ -669,7 +698,7 @@ export function applyEvent(ev) {
 	case 'member.join':
 		if (d.member.user.id === meId) {
 			if (!store.servers.has(d.server_id))
-				addServer(d.server_id).catch(reportLoadError);
+				addServer(d.server_id).catch((e) => loadErrorHandler(e));
 			return;
 		}
 		s = store.servers.get(d.server_id);
@@ -702,7 +731,7 @@ export function applyEvent(ev) {
 			const name = store.servers.get(d.server_id)?.server.name;
 			dropServer(d.server_id);
 			if (name !== undefined)
-				onLeft(d.server_id, name);
+				leftHandler(d.server_id, name);
 			return;
 		}
 		s = store.servers.get(d.server_id);
@@ -768,7 +797,7 @@ function refreshVisibility(s, couldView) {
 	}
 	guarded(s, () => loadChannels(s))
 	    .then(() => notify(`server:${s.id}`, 'servers', 'view'))
-	    .catch(reportLoadError);
+	    .catch((e) => loadErrorHandler(e));
 }
 
 /* --- hooks for the views ------------------------------------------------ */
@@ -784,12 +813,4 @@ export function onServerLeft(fn) {
 /* fn(error) runs when a background load fails. */
 export function onLoadError(fn) {
 	loadErrorHandler = fn;
-}
-
-function onLeft(id, name) {
-	leftHandler(id, name);
-}
-
-function reportLoadError(e) {
-	loadErrorHandler(e);
 }

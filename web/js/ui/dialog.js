@@ -12,6 +12,7 @@ import {h, icon, replace} from '../dom.js';
  */
 export function openDialog(opts) {
 	const before = document.activeElement;
+	const beforeKey = before && before.dataset ? before.dataset.focusKey : undefined;
 	const titleId = `dlg-${Math.random().toString(36).slice(2)}`;
 	const body = h('div', {class: 'dlg-body'}, opts.body);
 	const el = h('dialog', {class: ['dlg', opts.wide && 'dlg--wide'], 'aria-labelledby': titleId},
@@ -32,8 +33,7 @@ export function openDialog(opts) {
 		el.remove();
 		if (opts.onClose)
 			opts.onClose();
-		if (before && before.isConnected && typeof before.focus === 'function')
-			before.focus();
+		restoreFocus(before, beforeKey);
 	}
 	el.addEventListener('close', close);
 	/* A click on the backdrop (the dialog element itself) closes it. */
@@ -48,6 +48,20 @@ export function openDialog(opts) {
 	if (first)
 		first.focus();
 	return {el, body, close, setBody: (...nodes) => replace(body, ...nodes)};
+}
+
+/*
+ * Give focus back to el, or when a redraw replaced it, to the element
+ * with the same data-focus-key, or else to the message box.
+ */
+function restoreFocus(el, key) {
+	let target = el && el.isConnected ? el : null;
+	if (!target && key)
+		target = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+	if (!target)
+		target = document.querySelector('.composer textarea:not([disabled])') || document.getElementById('main');
+	if (target && typeof target.focus === 'function')
+		target.focus();
 }
 
 /*

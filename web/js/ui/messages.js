@@ -17,7 +17,7 @@ import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, s
 import {myAccess} from '../perm.js';
 import {
 	store, openConv, loadOlder, pendingOf, sendMessage, retrySend, discardSend,
-	editMessage, deleteMessage, displayName, currentKey,
+	editMessage, deleteMessage, displayName, currentKey, reloadConv,
 } from '../state.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 
@@ -201,7 +201,11 @@ export function createMessageView(root, hooks) {
 	function drawTop(c) {
 		if (c && c.error) {
 			replace(top, h('div', {class: 'loading-older', role: 'alert'},
-			    `Messages could not be loaded: ${errorText(c.error)} `));
+			    `Messages could not be loaded: ${errorText(c.error)} `,
+			    h('button', {type: 'button', class: 'btn btn--link', onclick: () => {
+				reloadConv(key);
+				draw();
+			    }}, 'Try again')));
 			return;
 		}
 		if (!c || !c.loaded) {

@@ -59,7 +59,10 @@ export function openJoin(hooks, code) {
 	const f = field('Invite link or code', {name: 'code', required: true, autocomplete: 'off',
 	    autocapitalize: 'off', spellcheck: 'false', placeholder: `${location.origin}/#invite/AbC123xyz`});
 	f.input.value = code;
-	const preview = h('div', {class: 'section', 'aria-live': 'polite'});
+	/* The preview's box keeps its size, so nothing moves under the pointer
+	 * when a preview comes in. */
+	const hint = 'The server you are invited to shows here.';
+	const preview = h('p', {class: 'notice invite-preview', 'aria-live': 'polite'}, hint);
 	const general = h('div', {class: 'form-error', role: 'alert'});
 	const submit = h('button', {type: 'submit', class: 'btn'}, 'Join server');
 	let previewed = null;
@@ -95,14 +98,20 @@ export function openJoin(hooks, code) {
 			if (previewed !== c)
 				return;
 			const member = store.servers.has(inv.server.id);
-			preview.replaceChildren(h('p', {class: 'notice'},
-			    `${inv.inviter.username} invites you to `, h('strong', null, inv.server.name),
-			    member ? ' (you are a member already).' : '.'));
-		} catch {
-			if (previewed === c)
-				preview.replaceChildren();
+			preview.replaceChildren(`${inv.inviter.username} invites you to `,
+			    h('strong', null, inv.server.name), member ? ' (you are a member already).' : '.');
+		} catch (e) {
+			if (previewed === c) {
+				preview.replaceChildren(e.code === 'not_found' ?
+				    'This invite is invalid, expired or used up.' : hint);
+			}
 		}
 	}
+	let timer = 0;
+	f.input.addEventListener('input', () => {
+		clearTimeout(timer);
+		timer = setTimeout(showPreview, 400);
+	});
 	f.input.addEventListener('change', showPreview);
 	if (code)
 		showPreview();

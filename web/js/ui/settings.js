@@ -14,7 +14,10 @@ import {
 } from '../state.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 
-/* Open the settings of server entry s. hooks: openProfile(user, serverId). */
+/*
+ * Open the settings of server entry s. hooks: openProfile(user, serverId),
+ * tab (optional: the id of the tab to open on).
+ */
 export function openSettings(s, hooks) {
 	const tabs = [
 		{id: 'overview', label: 'Overview', show: (a) => a.has('manage_server') || a.owner, draw: overview},
@@ -24,7 +27,7 @@ export function openSettings(s, hooks) {
 		{id: 'members', label: 'Members', show: (a) => a.has('kick_members') || a.has('manage_roles'),
 			draw: members},
 	];
-	let current = null;
+	let current = tabs.find((t) => t.id === hooks.tab) || null;
 	let selectedRole = null;
 	let inviteList = null;
 	const tabBar = h('div', {class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical'});
@@ -194,7 +197,7 @@ export function openSettings(s, hooks) {
 			selectedRole = all.length ? all[0].id : null;
 		const list = h('div', {class: 'role-list', role: 'group', 'aria-label': 'Roles'},
 		    all.map((r) => h('button', {type: 'button', class: 'tab',
-			'aria-pressed': String(r.id === selectedRole), 'aria-selected': String(r.id === selectedRole),
+			'aria-pressed': String(r.id === selectedRole),
 			dataset: {focusKey: `role-${r.id}`},
 			onclick: () => {
 				selectedRole = r.id;
@@ -302,7 +305,8 @@ export function openSettings(s, hooks) {
 		    h('div', {class: 'grow'},
 			h('div', {class: 'mono'}, inv.code),
 			h('div', {class: 'meta'},
-			    `by ${inv.inviter.username} \u00b7 ${inv.uses}${inv.max_uses ? ` / ${inv.max_uses}` : ''} uses \u00b7 ` +
+			    `by ${inv.inviter.username} \u00b7 ${inv.uses}${inv.max_uses ? ` of ${inv.max_uses}` : ''} ` +
+			    `${inv.uses === 1 && !inv.max_uses ? 'use' : 'uses'} \u00b7 ` +
 			    (inv.expires_at ? `expires ${fullTime(inv.expires_at)}` : 'never expires'))),
 		    h('button', {type: 'button', class: 'btn btn--small btn--danger',
 			'aria-label': `Delete invite ${inv.code}`, onclick: async () => {

@@ -1,0 +1,397 @@
+/*
+ * chat.test.mjs: the web client in a real browser (Debian's Chromium,
+ * headless, driven by playwright-core), against a running sohbet at
+ * $SOHBET_TEST_URL (tools/dev test starts one and runs tests/e2e/run).
+ *
+ * Two users in two browser contexts: A registers, creates a server and an
+ * invite; B registers and joins with the code; A posts and B sees it
+ * without reloading within 2 s; B edits its message and A sees the edit;
+ * A deletes a message and B sees it vanish; a failed send is retried
+ * with the same nonce and shows once; a DM both ways; A kicks B and B
+ * loses the server from its list live. No page may log a console error.
+ * Screenshots of the chat view go to tests/artifacts/.
+ */
+
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {chromium} from 'playwright-core';
+
+const BASE = (process.env.SOHBET_TEST_URL || '').replace(/\/+$/, '');
+const CHROMIUM = process.env.SOHBET_CHROMIUM || '/usr/bin/chromium';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ARTIFACTS = process.env.SOHBET_ARTIFACTS || path.resolve(HERE, '../artifacts');
+/* "Sees it appear without reloading within 2 s." */
+const LIVE_MS = 2000;
+const PASSWORD = 'correct horse battery';
+
+const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+let browser;
+const users = {};
+/* Console errors of every page, and the ones a step expects. */
+const consoleErrors = [];
+let expectedError = null;
+
+before(async () => {
+	assert.ok(BASE, 'SOHBET_TEST_URL must name the sohbet under test (tools/dev test sets it)');
+	fs.mkdirSync(ARTIFACTS, {recursive: true});
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		/* playwright-core gives each launch a fresh temporary profile
+		 * (--user-data-dir). The network here is closed: nothing may
+		 * try to reach Google's services. */
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints'],
+	});
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+});
+
+/* A browser context with one page, its console errors collected. */
+async function newUser(label, viewport = {width: 1280, height: 800}) {
+	const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, baseURL: BASE});
+	const page = await context.newPage();
+	page.on('console', (msg) => {
+		if (msg.type() !== 'error')
+			return;
+		const text = `${label}: ${msg.text()} (${msg.location().url || '?'})`;
+		if (expectedError && expectedError.test(msg.text()))
+			return;
+		consoleErrors.push(text);
+	});
+	page.on('pageerror', (err) => consoleErrors.push(`${label}: uncaught ${err.stack || err.message}`));
+	/* Error answers of the API, shown when a step fails. */
+	const failures = [];
+	page.on('response', async (res) => {
+		if (res.status() >= 400 && res.url().includes('/api/')) {
+			const body = await res.text().catch(() => '');
+			failures.push(`${res.request().method()} ${res.url()} -> ${res.status()} ${body.slice(0, 200)}`);
+		}
+	});
+	const name = `${label.toLowerCase()}_${run}`;
+	const u = {label, name, context, page, failures};
+	users[label] = u;
+	return u;
+}
+
+async function register(u) {
+	const {page} = u;
+	await page.goto('/');
+	await page.getByRole('button', {name: 'Register'}).click();
+	await page.getByLabel('Username').fill(u.name);
+	await page.getByLabel('Email').fill(`${u.name}@example.org`);
+	await page.getByLabel('Password').fill(PASSWORD);
+	await page.getByRole('button', {name: 'Create account'}).click();
+	await page.getByRole('button', {name: 'My account'}).waitFor();
+}
+
+/* The <li> of the message with this text (visible in the list). */
+function message(page, text) {
+	return page.locator('.msg-list > li.msg').filter({has: page.locator('.msg-body', {hasText: text})});
+}
+
+/* Send text from the composer of the open conversation. */
+async function send(page, text) {
+	const box = page.locator('.composer textarea');
+	await box.fill(text);
+	await box.press('Enter');
+}
+
+/* Wait until the message with text is confirmed by the server (not pending). */
+async function confirmed(page, text) {
+	await message(page, text).and(page.locator(':not(.msg--pending):not(.msg--failed)')).waitFor();
+}
+
+async function openServer(page, name) {
+	await page.getByRole('navigation', {name: 'Servers'}).getByRole('button', {name}).click();
+}
+
+async function heading(page) {
+	return (await page.locator('.main-head h1').textContent()).trim();
+}
+
+/* Run a sub-test; when it fails, keep screenshots of every page for a post-mortem. */
+async function step(t, name, fn) {
+	await t.test(name, async () => {
+		try {
+			await fn();
+		} catch (err) {
+			const slug = name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40);
+			for (const u of Object.values(users)) {
+				await u.page.screenshot({path: path.join(ARTIFACTS, `failed-${slug}-${u.label}.png`)})
+				    .catch(() => {});
+				for (const f of u.failures)
+					t.diagnostic(`${u.label}: ${f}`);
+			}
+			throw err;
+		}
+	});
+}
+
+test('two users chat live in the web client', {timeout: 180000}, async (t) => {
+	const A = await newUser('A');
+	const B = await newUser('B');
+	const server = `E2E ${run}`;
+	let code;
+
+	await step(t, 'A registers and creates a server', async () => {
+		await register(A);
+		await A.page.getByRole('button', {name: 'Add a server'}).first().click();
+		await A.page.getByRole('button', {name: /Create a server/}).click();
+		await A.page.getByLabel('Server name').fill(server);
+		await A.page.getByRole('button', {name: 'Create', exact: true}).click();
+		await A.page.locator('.main-head h1', {hasText: 'general'}).waitFor();
+		assert.equal(await heading(A.page), 'general');
+	});
+
+	await step(t, 'A creates an invite', async () => {
+		await A.page.getByRole('button', {name: 'Invite people'}).click();
+		const link = A.page.getByRole('textbox', {name: 'Invite link'});
+		await A.page.waitForFunction(() => {
+			const el = document.querySelector('input.invite-link');
+			return el && el.value.includes('#invite/');
+		});
+		const value = await link.inputValue();
+		code = await link.getAttribute('data-code');
+		assert.match(code, /^[A-Za-z0-9_-]{8,}$/);
+		assert.equal(value, `${BASE}/#invite/${code}`);
+		await A.page.keyboard.press('Escape');
+		await A.page.locator('dialog[open]').waitFor({state: 'detached'});
+	});
+
+	await step(t, 'B registers and joins with the code', async () => {
+		await register(B);
+		await B.page.getByRole('button', {name: 'Add a server'}).first().click();
+		await B.page.getByRole('button', {name: /Join a server/}).click();
+		await B.page.getByLabel('Invite link or code').fill(code);
+		await B.page.getByRole('button', {name: 'Join server'}).click();
+		await B.page.locator('.main-head h1', {hasText: 'general'}).waitFor();
+		await B.page.getByRole('navigation', {name: 'Servers'}).getByRole('button', {name: server}).waitFor();
+		/* A's member list shows B without a reload (member.join). */
+		await A.page.locator(`.member-item[data-user-id]`, {hasText: B.name}).waitFor({timeout: LIVE_MS});
+	});
+
+	const hello = `hello from A ${run}`;
+	await step(t, 'A posts and B sees it within 2 s', async () => {
+		await send(A.page, hello);
+		await confirmed(A.page, hello);
+		const t0 = Date.now();
+		await message(B.page, hello).waitFor({timeout: LIVE_MS});
+		t.diagnostic(`B saw A's message ${Date.now() - t0} ms after A's send was confirmed`);
+	});
+
+	const mine = `B was here ${run}`;
+	const edited = `B was here, edited ${run}`;
+	await step(t, 'B edits its own message and A sees the edit', async () => {
+		await send(B.page, mine);
+		await confirmed(B.page, mine);
+		await message(A.page, mine).waitFor({timeout: LIVE_MS});
+		const li = message(B.page, mine);
+		await li.hover();
+		await li.getByRole('button', {name: 'Edit message'}).click();
+		const box = B.page.getByRole('textbox', {name: 'Edit message'});
+		await box.fill(edited);
+		await box.press('Enter');
+		await message(B.page, edited).locator('.msg-edited').waitFor();
+		await message(A.page, edited).locator('.msg-edited').waitFor({timeout: LIVE_MS});
+		assert.equal(await message(A.page, mine).count(), 0);
+	});
+
+	await step(t, 'A deletes its message and B sees it vanish', async () => {
+		const li = message(A.page, hello);
+		await li.hover();
+		await li.getByRole('button', {name: 'Delete message'}).click();
+		await A.page.getByRole('dialog', {name: 'Delete message'}).getByRole('button', {name: 'Delete'}).click();
+		await message(A.page, hello).waitFor({state: 'detached'});
+		await message(B.page, hello).waitFor({state: 'detached', timeout: LIVE_MS});
+	});
+
+	await step(t, 'a failed send is retried with the same nonce and shows once', async () => {
+		/*
+		 * The worst case: the server stores the message but its answer is
+		 * lost. A's /events polls are held back meanwhile (else the
+		 * message.create event would confirm the send before the failure
+		 * shows), so the send fails for A, and Retry must post the same
+		 * nonce and get the first message back (200), not a second one.
+		 */
+		const text = `retried ${run}`;
+		let release;
+		const gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		await A.page.route('**/api/v1/events?*', async (route) => {
+			await gate;
+			/* Unrouting may have let it through already. */
+			await route.continue().catch(() => {});
+		});
+		/* A message of A's own ends the poll in flight; the next one waits. */
+		const primer = `primer ${run}`;
+		await send(A.page, primer);
+		await confirmed(A.page, primer);
+		const posts = [];
+		A.page.on('request', (req) => {
+			if (req.method() === 'POST' && /\/channels\/[0-9]+\/messages$/.test(req.url()))
+				posts.push(req.postDataJSON());
+		});
+		const answers = [];
+		A.page.on('response', (res) => {
+			if (res.request().method() === 'POST' && /\/channels\/[0-9]+\/messages$/.test(res.url()))
+				answers.push(res.status());
+		});
+		let lost = 0;
+		await A.page.route('**/api/v1/channels/*/messages', async (route) => {
+			if (route.request().method() !== 'POST' || lost > 0)
+				return route.fallback();
+			lost++;
+			const real = await route.fetch();
+			assert.equal(real.status(), 201);
+			await route.fulfill({status: 503, contentType: 'application/json; charset=utf-8',
+			    headers: {'Retry-After': '1'},
+			    body: '{"error":{"code":"service_unavailable","message":"Lost in transit."}}'});
+		});
+		expectedError = /status of 503/;
+		try {
+			await send(A.page, text);
+			const failed = message(A.page, text).and(A.page.locator('.msg--failed'));
+			await failed.getByRole('button', {name: 'Retry'}).click();
+			await confirmed(A.page, text);
+		} finally {
+			expectedError = null;
+			await A.page.unroute('**/api/v1/channels/*/messages');
+			release();
+			await A.page.unroute('**/api/v1/events?*');
+		}
+		assert.equal(lost, 1);
+		assert.equal(posts.length, 2);
+		assert.equal(posts[0].nonce, posts[1].nonce);
+		assert.equal(posts[1].content, text);
+		/* The browser saw the faked 503, then the nonce's 200. */
+		assert.deepEqual(answers, [503, 200]);
+		await message(B.page, text).waitFor({timeout: LIVE_MS});
+		/* A's polls go on: a message from B still arrives. */
+		const after = `after the retry ${run}`;
+		await send(B.page, after);
+		await message(A.page, after).waitFor({timeout: LIVE_MS});
+		assert.equal(await message(A.page, text).count(), 1);
+		assert.equal(await message(B.page, text).count(), 1);
+	});
+
+	await step(t, 'the poll loop survives a network error and a 410', async () => {
+		/*
+		 * B's next poll fails at the network level (back-off, then the
+		 * same cursor again); the one after is answered 410
+		 * cursor_expired: B must take a fresh head cursor, reload its
+		 * state and go on receiving events.
+		 */
+		let polls = 0;
+		const heads = [];
+		const reloads = [];
+		B.page.on('request', (req) => {
+			const u = new URL(req.url());
+			if (u.pathname === '/api/v1/events' && !u.searchParams.has('after'))
+				heads.push(Date.now());
+			if (u.pathname === '/api/v1/users/@me/servers')
+				reloads.push(Date.now());
+		});
+		await B.page.route('**/api/v1/events?*', async (route) => {
+			polls++;
+			if (polls === 1)
+				return route.abort('connectionreset');
+			if (polls === 2) {
+				return route.fulfill({status: 410, contentType: 'application/json; charset=utf-8',
+				    body: '{"error":{"code":"cursor_expired","message":"Too old."}}'});
+			}
+			return route.fallback();
+		});
+		expectedError = /ERR_CONNECTION_RESET|status of 410/;
+		try {
+			/* An event ends B's poll in flight; the next ones are ours. */
+			const wake = `wake up B ${run}`;
+			await send(A.page, wake);
+			await message(B.page, wake).waitFor({timeout: LIVE_MS});
+			for (let i = 0; i < 100 && polls < 3; i++)
+				await B.page.waitForTimeout(100);
+		} finally {
+			expectedError = null;
+			await B.page.unroute('**/api/v1/events?*');
+		}
+		assert.ok(polls >= 3, `B polled ${polls} times`);
+		assert.equal(heads.length, 1, 'one fresh head cursor after the 410');
+		assert.equal(reloads.length, 1, 'one reload of the state after the 410');
+		const later = `after the reload ${run}`;
+		await send(A.page, later);
+		await message(B.page, later).waitFor({timeout: LIVE_MS});
+		await B.page.locator('.banner').waitFor({state: 'hidden'});
+	});
+
+	await step(t, 'screenshots of the chat view', async () => {
+		await A.page.screenshot({path: path.join(ARTIFACTS, 'chat-desktop.png')});
+		await A.page.setViewportSize({width: 390, height: 844});
+		await A.page.waitForTimeout(300);
+		await A.page.screenshot({path: path.join(ARTIFACTS, 'chat-phone.png')});
+		await A.page.getByRole('button', {name: 'Channels and servers'}).click();
+		await A.page.waitForTimeout(300);
+		await A.page.screenshot({path: path.join(ARTIFACTS, 'chat-phone-nav.png')});
+		await A.page.keyboard.press('Escape');
+		await A.page.setViewportSize({width: 1280, height: 800});
+		t.diagnostic(`screenshots in ${ARTIFACTS}`);
+	});
+
+	const dmA = `psst, from A ${run}`;
+	const dmB = `and back from B ${run}`;
+	await step(t, 'a direct message both ways', async () => {
+		await A.page.locator('.member-item', {hasText: B.name}).click();
+		await A.page.getByRole('dialog', {name: 'Profile'}).getByRole('button', {name: 'Send message'}).click();
+		await A.page.locator('.main-head h1', {hasText: B.name}).waitFor();
+		await send(A.page, dmA);
+		await confirmed(A.page, dmA);
+		/* B is in the server channel: the DM shows up in its list live. */
+		await B.page.getByRole('button', {name: /^Direct messages/}).click();
+		await B.page.locator('.side-item', {hasText: A.name}).click({timeout: LIVE_MS});
+		await message(B.page, dmA).waitFor({timeout: LIVE_MS});
+		await send(B.page, dmB);
+		await confirmed(B.page, dmB);
+		await message(A.page, dmB).waitFor({timeout: LIVE_MS});
+	});
+
+	await step(t, 'A kicks B and B loses the server live', async () => {
+		await openServer(A.page, server);
+		await A.page.locator('.member-item', {hasText: B.name}).click();
+		const profile = A.page.getByRole('dialog', {name: 'Profile'});
+		await profile.getByRole('button', {name: `Kick ${B.name}`}).click();
+		await A.page.getByRole('dialog', {name: `Kick ${B.name}`}).getByRole('button', {name: 'Kick'}).click();
+		await A.page.locator('.member-item', {hasText: B.name}).waitFor({state: 'detached'});
+		const rail = B.page.getByRole('navigation', {name: 'Servers'});
+		await rail.getByRole('button', {name: server}).waitFor({state: 'detached', timeout: LIVE_MS});
+		/* B's DM with A is still there. */
+		await message(B.page, dmB).waitFor();
+	});
+
+	await step(t, 'a reload keeps the session (refresh token rotation)', async () => {
+		await A.page.reload();
+		await A.page.getByRole('button', {name: 'My account'}).waitFor();
+		await A.page.getByRole('navigation', {name: 'Servers'}).getByRole('button', {name: server}).waitFor();
+		await B.page.reload();
+		await B.page.getByRole('button', {name: 'My account'}).waitFor();
+		assert.equal(await B.page.getByRole('navigation', {name: 'Servers'})
+		    .getByRole('button', {name: server}).count(), 0);
+	});
+
+	await step(t, 'sign out', async () => {
+		await B.page.getByRole('button', {name: 'Sign out'}).click();
+		await B.page.getByRole('button', {name: 'Sign in'}).waitFor();
+		await B.page.reload();
+		await B.page.getByRole('button', {name: 'Sign in'}).waitFor();
+	});
+
+	await step(t, 'no console errors', () => {
+		assert.deepEqual(consoleErrors, []);
+	});
+});

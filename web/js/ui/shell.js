@@ -1,0 +1,444 @@
+/*
+ * shell.js: the signed-in screen: the server rail, the channel (or DM)
+ * sidebar, the conversation with its header, the member list, and on
+ * narrow screens the drawers they become.
+ */
+
+import {h, icon, initials, colourClass, replace} from '../dom.js';
+import {myAccess, canOpenSettings} from '../perm.js';
+import {
+	store, subscribe, notify, currentKey, channelKey, dmKey, sortedChannels, cmpId,
+} from '../state.js';
+import {navigate} from '../router.js';
+import {createMessageView} from './messages.js';
+import {createMemberList} from './members.js';
+import {openProfile} from './profile.js';
+import {openAddServer, openInvite, leaveServer, openNewDm} from './servers.js';
+import {openSettings} from './settings.js';
+import {openAccount} from './account.js';
+
+const NARROW = window.matchMedia('(max-width: 800px)');
+const MEDIUM = window.matchMedia('(max-width: 1100px)');
+const MEMBERS_KEY = 'sohbet.members_open';
+
+/*
+ * Draw the shell into root. hooks: signOut(), signOutAll(), retryNow().
+ * Returns {destroy()}.
+ */
+export function mountShell(root, hooks) {
+	let navOpen = false;
+	let membersOpen = !MEDIUM.matches && readPref(MEMBERS_KEY, true);
+	let shown = null;	/* the conversation key on screen, or null */
+	let focusComposer = false;	/* move focus there after the next draw */
+
+	const nav = {
+		rail: h('nav', {class: 'rail', 'aria-label': 'Servers'}),
+		sideHead: h('header', {class: 'sidebar-head'}),
+		sideBody: h('nav', {class: 'sidebar-body'}),
+		userbar: h('footer', {class: 'userbar'}),
+	};
+	const navBox = h('div', {class: 'nav', id: 'nav'}, nav.rail,
+	    h('div', {class: 'sidebar'}, nav.sideHead, nav.sideBody, nav.userbar));
+	const navToggle = h('button', {type: 'button', class: 'icon-btn nav-toggle', 'aria-controls': 'nav',
+	    'aria-expanded': 'false', 'aria-label': 'Channels and servers', title: 'Channels and servers',
+	    onclick: () => setNav(!navOpen)}, icon('menu'));
+	const title = h('h1');
+	const membersToggle = h('button', {type: 'button', class: 'icon-btn', 'aria-controls': 'members',
+	    'aria-label': 'Member list', title: 'Member list', onclick: () => setMembers(!membersOpen)},
+	icon('users'));
+	const banner = h('div', {class: 'banner', role: 'status', hidden: true});
+	const convBox = h('div', {class: 'conv'});
+	const empty = h('div', {class: 'empty-state', hidden: true});
+	const main = h('main', {class: 'main', id: 'main', tabindex: '-1'},
+	    h('header', {class: 'main-head'}, navToggle, title, membersToggle),
+	    banner, convBox, empty);
+	const membersBody = h('div', {class: 'members-body'});
+	const membersBox = h('aside', {class: 'members', id: 'members', 'aria-label': 'Members'}, membersBody);
+	const scrim = h('button', {type: 'button', class: 'scrim', tabindex: '-1', 'aria-label': 'Close panel',
+	    onclick: () => {
+		setNav(false);
+		if (MEDIUM.matches)
+			setMembers(false);
+	}});
+	const skip = h('button', {type: 'button', class: 'skip', onclick: () => messages.focusComposer()},
+	    'Skip to the message box');
+	const app = h('div', {class: 'app'}, skip, navBox, main, membersBox, scrim);
+	replace(root, app);
+
+	const profileHooks = {goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})};
+	const showProfile = (user, serverId) => openProfile(user, serverId, profileHooks);
+	const messages = createMessageView(convBox, {openProfile: showProfile});
+	const members = createMemberList(membersBody, {openProfile: showProfile});
+
+	const unsubscribe = subscribe(render);
+	document.addEventListener('keydown', onKey);
+	NARROW.addEventListener('change', onResize);
+	MEDIUM.addEventListener('change', onResize);
+	render(new Set(['all']));
+
+	function onResize() {
+		if (!NARROW.matches)
+			setNav(false);
+		membersOpen = !MEDIUM.matches && readPref(MEMBERS_KEY, true);
+		render(new Set(['view']));
+	}
+
+	function onKey(e) {
+		if (e.key !== 'Escape' || document.querySelector('dialog[open]'))
+			return;
+		if (navOpen) {
+			setNav(false);
+			navToggle.focus();
+		} else if (membersOpen && MEDIUM.matches) {
+			setMembers(false);
+			membersToggle.focus();
+		}
+	}
+
+	function setNav(open) {
+		navOpen = open && NARROW.matches;
+		app.classList.toggle('app--nav', navOpen);
+		navToggle.setAttribute('aria-expanded', String(navOpen));
+		if (navOpen) {
+			const target = navBox.querySelector('[aria-current="page"]') || navBox.querySelector('button');
+			if (target)
+				target.focus();
+		}
+	}
+
+	function setMembers(open) {
+		membersOpen = open;
+		if (!MEDIUM.matches)
+			writePref(MEMBERS_KEY, open);
+		render(new Set(['view']));
+		if (open && MEDIUM.matches) {
+			const first = membersBox.querySelector('button');
+			if (first)
+				first.focus();
+		}
+	}
+
+	/* Go somewhere; on a phone the navigation drawer closes. */
+	function go(view) {
+		navigate(view);
+		setNav(false);
+	}
+
+	/* Go to a server or DM just joined or opened, and into its message box. */
+	function goAndWrite(view) {
+		focusComposer = true;
+		go(view);
+	}
+
+	/* --- drawing ------------------------------------------------------ */
+
+	function render(topics) {
+		if (!store.me) {
+			replace(title, 'Loading\u2026');
+			replace(nav.rail);
+			replace(nav.sideBody);
+			convBox.hidden = true;
+			empty.hidden = false;
+			replace(empty, h('p', null, 'Loading\u2026'));
+			return;
+		}
+		if (resolveView())
+			topics.add('view');
+		const v = store.view;
+		const key = currentKey();
+		if (key && store.unread.delete(key))
+			topics.add('servers').add('dms');
+		const all = topics.has('all') || topics.has('view') || topics.has('me');
+		const sid = v.kind === 'server' ? v.serverId : null;
+		if (all || topics.has('servers') || topics.has('dms'))
+			keepFocus(nav.rail, drawRail);
+		if (all || topics.has('servers') || topics.has('dms') || (sid && topics.has(`server:${sid}`))) {
+			keepFocus(nav.sideHead, drawSideHead);
+			keepFocus(nav.sideBody, drawSideBody);
+		}
+		if (all)
+			drawUserbar();
+		if (all || topics.has('status'))
+			drawBanner();
+		if (all || topics.has('servers') || topics.has('dms') || (sid && topics.has(`server:${sid}`)))
+			drawMain();
+		messages.update(topics);
+		members.update(topics);
+		if (focusComposer && shown) {
+			focusComposer = false;
+			messages.focusComposer();
+		}
+	}
+
+	/*
+	 * Make the view valid (a server or channel that is gone, a channel
+	 * still to pick); true if it changed.
+	 */
+	function resolveView() {
+		const v = store.view;
+		let next = null;
+		if (v.kind === 'server') {
+			const s = store.servers.get(v.serverId);
+			if (!s) {
+				next = {kind: 'home', dmId: null};
+			} else if (s.channels && (!v.channelId || !s.channels.has(v.channelId))) {
+				const first = sortedChannels(s)[0];
+				const id = s.lastChannel && s.channels.has(s.lastChannel) ? s.lastChannel :
+				    first ? first.id : null;
+				if (id !== v.channelId)
+					next = {kind: 'server', serverId: s.id, channelId: id};
+			}
+			if (s && s.channels)
+				s.lastChannel = (next || v).channelId;
+		} else if (v.dmId && !store.dms.has(v.dmId)) {
+			next = {kind: 'home', dmId: null};
+		}
+		if (!next)
+			return false;
+		store.view = next;
+		navigate(next, true);
+		return true;
+	}
+
+	function drawRail() {
+		const v = store.view;
+		const dmUnread = [...store.unread].some((k) => k.startsWith('d:'));
+		const servers = [...store.servers.values()].sort((a, b) => cmpId(a.id, b.id));
+		replace(nav.rail,
+		    railButton({label: 'Direct messages', current: v.kind === 'home', unread: dmUnread,
+			key: 'home', content: icon('chat'), onclick: () => go({kind: 'home', dmId: lastDm})}),
+		    h('div', {class: 'rail-sep', 'aria-hidden': 'true'}),
+		    h('ul', {'aria-label': 'Your servers'}, servers.map((s) => h('li', null, railButton({
+			label: s.server.name,
+			current: v.kind === 'server' && v.serverId === s.id,
+			unread: s.channels && [...s.channels.keys()].some((id) => store.unread.has(channelKey(id))),
+			key: `srv-${s.id}`,
+			content: initials(s.server.name),
+			onclick: () => go({kind: 'server', serverId: s.id, channelId: s.lastChannel}),
+		})))),
+		    railButton({label: 'Add a server', key: 'add', content: icon('plus'), add: true,
+			onclick: () => openAddServer({goServer: (id) => goAndWrite({kind: 'server', serverId: id, channelId: null})})}));
+	}
+
+	function railButton(o) {
+		return h('button', {type: 'button',
+		    class: ['rail-item', o.unread && 'rail-item--unread', o.add && 'rail-item--add'],
+		    'aria-label': o.unread ? `${o.label} (unread)` : o.label, title: o.label,
+		    'aria-current': o.current ? 'page' : null, dataset: {focusKey: o.key}, onclick: o.onclick},
+		o.content);
+	}
+
+	let lastDm = null;
+
+	function drawSideHead() {
+		const v = store.view;
+		if (v.kind === 'home') {
+			replace(nav.sideHead, h('h2', null, 'Direct messages'));
+			return;
+		}
+		const s = store.servers.get(v.serverId);
+		const a = myAccess(s, store.me.id);
+		replace(nav.sideHead, h('h2', {title: s.server.name}, s.server.name),
+		    a.has('create_invite') ? h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Invite people',
+			title: 'Invite people', dataset: {focusKey: 'invite'}, onclick: () => openInvite(s)},
+		    icon('user-plus')) : null,
+		    s.ready && canOpenSettings(a) ? h('button', {type: 'button', class: 'icon-btn',
+			'aria-label': 'Server settings', title: 'Server settings', dataset: {focusKey: 'settings'},
+			onclick: () => openSettings(s, {openProfile: showProfile})}, icon('settings')) : null,
+		    s.ready && !a.owner ? h('button', {type: 'button', class: 'icon-btn icon-btn--danger',
+			'aria-label': 'Leave server', title: 'Leave server', dataset: {focusKey: 'leave'},
+			onclick: () => leaveServer(s)}, icon('logout')) : null);
+	}
+
+	function drawSideBody() {
+		const v = store.view;
+		if (v.kind === 'home') {
+			const dms = [...store.dms.values()].sort((a, b) => cmpId(b.id, a.id));
+			replace(nav.sideBody,
+			    h('div', {class: 'side-section'}, h('span', {id: 'dm-head'}, 'Conversations'),
+				h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'New direct message',
+				    title: 'New direct message', dataset: {focusKey: 'new-dm'},
+				    onclick: () => openNewDm({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})},
+				icon('plus'))),
+			    dms.length === 0 ? h('p', {class: 'side-empty'},
+				'No conversations yet. Open someone\u2019s profile from a member list or a message to write to them.') :
+				h('ul', {class: 'side-list', 'aria-labelledby': 'dm-head'}, dms.map((dm) => {
+				    const unread = store.unread.has(dmKey(dm.id));
+				    return h('li', null, h('button', {type: 'button',
+					class: ['side-item', unread && 'side-item--unread'],
+					'aria-current': v.dmId === dm.id ? 'page' : null,
+					dataset: {focusKey: `dm-${dm.id}`},
+					onclick: () => go({kind: 'home', dmId: dm.id})},
+				    h('span', {class: ['avatar', colourClass(dm.recipient.id)], 'aria-hidden': 'true'},
+					initials(dm.recipient.username)),
+				    h('span', {class: 'name'}, dm.recipient.username),
+				    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null));
+				})));
+			return;
+		}
+		const s = store.servers.get(v.serverId);
+		if (!s.channels) {
+			replace(nav.sideBody, h('p', {class: 'side-empty'}, 'Loading\u2026'));
+			return;
+		}
+		const a = myAccess(s, store.me.id);
+		replace(nav.sideBody,
+		    h('div', {class: 'side-section'}, h('span', {id: 'ch-head'}, 'Text channels'),
+			a.has('manage_channels') ? h('button', {type: 'button', class: 'icon-btn',
+			    'aria-label': 'Create channel', title: 'Create channel', dataset: {focusKey: 'new-channel'},
+			    onclick: () => openSettings(s, {openProfile: showProfile, tab: 'channels'})},
+			icon('plus')) : null),
+		    !s.canView ? h('p', {class: 'side-empty'}, 'You may not see the channels of this server.') :
+			h('ul', {class: 'side-list', 'aria-labelledby': 'ch-head'}, sortedChannels(s).map((c) => {
+			    const unread = store.unread.has(channelKey(c.id));
+			    return h('li', null, h('button', {type: 'button',
+				class: ['side-item', unread && 'side-item--unread'],
+				'aria-current': v.channelId === c.id ? 'page' : null,
+				dataset: {focusKey: `ch-${c.id}`},
+				onclick: () => go({kind: 'server', serverId: s.id, channelId: c.id})},
+			    icon('hash'), h('span', {class: 'name'}, c.name),
+			    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null));
+			})));
+	}
+
+	function drawUserbar() {
+		const me = store.me;
+		replace(nav.userbar,
+		    h('span', {class: ['avatar', colourClass(me.id)], 'aria-hidden': 'true'}, initials(me.username)),
+		    h('span', {class: 'who', title: me.username}, me.username),
+		    h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'My account', title: 'My account',
+			onclick: () => openAccount({signOutAll: hooks.signOutAll})}, icon('user')),
+		    h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Sign out', title: 'Sign out',
+			onclick: hooks.signOut}, icon('logout')));
+	}
+
+	function drawBanner() {
+		if (store.status === 'offline') {
+			banner.hidden = false;
+			replace(banner, h('span', null, 'Connection lost; reconnecting\u2026'),
+			    h('button', {type: 'button', class: 'btn btn--link', onclick: hooks.retryNow}, 'Retry now'));
+		} else {
+			banner.hidden = true;
+		}
+	}
+
+	/* The header, the conversation or an empty state, the member list. */
+	function drawMain() {
+		const v = store.view;
+		let key = null;
+		let ctx = null;
+		let showMembers = false;
+		if (v.kind === 'server') {
+			const s = store.servers.get(v.serverId);
+			const c = s.channels && v.channelId ? s.channels.get(v.channelId) : null;
+			showMembers = true;
+			if (c) {
+				key = channelKey(c.id);
+				ctx = {serverId: s.id, label: `#${c.name}`,
+				    intro: {title: `Welcome to #${c.name}!`, text: `This is the start of the #${c.name} channel.`}};
+				replace(title, icon('hash'), h('span', {class: 'name'}, c.name));
+				document.title = `#${c.name} \u00b7 ${s.server.name} \u2014 sohbet`;
+			} else {
+				replace(title, h('span', {class: 'name'}, s.server.name));
+				document.title = `${s.server.name} \u2014 sohbet`;
+				showEmpty(s.channels ? h('div', null, h('h2', null, 'No channels'),
+				    h('p', null, s.canView ? 'This server has no channels yet.' :
+					'You may not see the channels of this server.')) :
+				    h('p', null, 'Loading\u2026'));
+			}
+			members.show(s.id);
+		} else {
+			const dm = v.dmId ? store.dms.get(v.dmId) : null;
+			lastDm = dm ? dm.id : lastDm && store.dms.has(lastDm) ? lastDm : null;
+			if (dm) {
+				key = dmKey(dm.id);
+				ctx = {serverId: null, label: `@${dm.recipient.username}`,
+				    intro: {title: dm.recipient.username,
+					text: `This is the beginning of your direct messages with ${dm.recipient.username}.`}};
+				replace(title, icon('chat'), h('span', {class: 'name'}, dm.recipient.username));
+				document.title = `@${dm.recipient.username} \u2014 sohbet`;
+			} else {
+				replace(title, h('span', {class: 'name'}, 'Direct messages'));
+				document.title = 'sohbet';
+				showEmpty(homeEmpty());
+			}
+			members.show(null);
+		}
+		if (key) {
+			convBox.hidden = false;
+			empty.hidden = true;
+			messages.show(key, ctx);
+			shown = key;
+		}
+		membersToggle.hidden = !showMembers;
+		membersToggle.setAttribute('aria-pressed', String(showMembers && membersOpen));
+		membersBox.hidden = !(showMembers && membersOpen);
+		app.classList.toggle('app--members', showMembers && membersOpen);
+	}
+
+	function showEmpty(content) {
+		convBox.hidden = true;
+		empty.hidden = false;
+		replace(empty, content);
+		shown = null;
+	}
+
+	function homeEmpty() {
+		return [h('h2', null, store.servers.size === 0 ? 'Welcome to sohbet' : 'No conversation open'),
+		    h('p', null, store.servers.size === 0 ?
+			'Create a server or join one with an invite to start talking.' :
+			'Pick a conversation, or open someone\u2019s profile from a member list or a message ' +
+			'and choose \u201cSend message\u201d.'),
+		    h('div', {class: 'row'},
+			h('button', {type: 'button', class: 'btn', onclick: () =>
+			    openAddServer({goServer: (id) => goAndWrite({kind: 'server', serverId: id, channelId: null})})},
+			'Add a server'),
+			h('button', {type: 'button', class: 'btn btn--secondary', onclick: () =>
+			    openNewDm({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})}, 'Message a user ID'))];
+	}
+
+	return {
+		destroy() {
+			unsubscribe();
+			document.removeEventListener('keydown', onKey);
+			NARROW.removeEventListener('change', onResize);
+			MEDIUM.removeEventListener('change', onResize);
+		},
+		refresh: () => notify('view'),
+		get shown() {
+			return shown;
+		},
+	};
+}
+
+/*
+ * Run draw(), which rebuilds container, and give focus back to the
+ * element with the same data-focus-key if one inside had it.
+ */
+function keepFocus(container, draw) {
+	const active = document.activeElement;
+	const key = active && container.contains(active) ? active.dataset.focusKey : null;
+	draw();
+	if (key) {
+		const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+		if (again)
+			again.focus();
+	}
+}
+
+function readPref(key, fallback) {
+	try {
+		const v = localStorage.getItem(key);
+		return v === null ? fallback : v === '1';
+	} catch {
+		return fallback;
+	}
+}
+
+function writePref(key, value) {
+	try {
+		localStorage.setItem(key, value ? '1' : '0');
+	} catch {
+		/* no storage: the default again next time */
+	}
+}
