@@ -16,6 +16,7 @@
 #define MESSAGES_LIMIT_MAX	100
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
+#define ER_LOCK_DEADLOCK	1213
 
 /* The conversation kinds, as indexes of the history statements. */
 #define MESSAGES_CHANNEL	0
@@ -88,9 +89,10 @@ static struct db_stmt q_nonce_expire = DB_STMT(
 static struct db_stmt q_nonce_insert = DB_STMT(
     "INSERT INTO message_nonces (author_id, channel_id, dm_channel_id,"
     " nonce, message_id, created_at) VALUES (?, ?, ?, ?, ?, NOW(3))");
-static struct db_stmt q_nonce_find = DB_STMT(
-    "SELECT message_id FROM message_nonces WHERE author_id = ?"
-    " AND channel_id = ? AND dm_channel_id = ? AND nonce = ?");
+static struct db_stmt q_nonce_holder = DB_STMT(
+    "SELECT message_id, created_at < NOW(3) - INTERVAL 10 MINUTE"
+    " FROM message_nonces WHERE author_id = ? AND channel_id = ?"
+    " AND dm_channel_id = ? AND nonce = ?");
 static struct db_stmt q_nonce_forget = DB_STMT(
     "DELETE FROM message_nonces WHERE message_id = ?");
 
@@ -462,36 +464,34 @@ messages_content(struct request *req, const char **content, size_t *len)
 }
 
 /*
- * After a duplicate nonce: load the message the nonce names.  1 found, 0
- * gone meanwhile (deleted, with its nonce), -1 error.
+ * Read the holder of a taken nonce key: 1 (its message id in *held, and
+ * whether it is older than 10 minutes), 0 if there is none, -1.  A plain
+ * read: it takes no lock, so racing sends that all found the key taken
+ * wait on nothing here.
  */
 static int
-messages_nonce_find(const struct conversation *c, uint64_t author,
-    const char *nonce, struct message *m)
+messages_nonce_holder(const struct conversation *c, uint64_t author,
+    const char *nonce, uint64_t *held, int *expired)
 {
 	struct db_rows	*rows;
-	uint64_t	 id = 0;
 	int		 rc;
 
-	if ((rows = db_query(&q_nonce_find, "uuus", author, c->channel_id,
+	if ((rows = db_query(&q_nonce_holder, "uuus", author, c->channel_id,
 	    c->dm_channel_id, nonce)) == NULL)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1)
-		id = db_u64(rows, 0);
+	if ((rc = db_fetch(rows)) == 1) {
+		*held = db_u64(rows, 0);
+		*expired = db_u64(rows, 1) != 0;
+	}
 	db_rows_free(rows);
-	if (rc != 1)
-		return rc;
-	return messages_load(c, id, m);
+	return rc;
 }
 
-/* Record the nonce of a new message; 1, 0 if another send holds it, -1. */
+/* Insert a nonce's row: 1, 0 if its key is taken, -1 on another error. */
 static int
-messages_nonce_claim(const struct conversation *c, uint64_t author,
+messages_nonce_insert(const struct conversation *c, uint64_t author,
     const char *nonce, uint64_t id)
 {
-	if (db_exec(&q_nonce_expire, "uuus", author, c->channel_id,
-	    c->dm_channel_id, nonce) == -1)
-		return -1;
 	if (db_exec(&q_nonce_insert, "uuusu", author, c->channel_id,
 	    c->dm_channel_id, nonce, id) == 1)
 		return 1;
@@ -499,10 +499,40 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 }
 
 /*
+ * Record the nonce of a new message: 1, 0 if a send of the last 10
+ * minutes holds it (that message's id in *held), -1.  The insert comes
+ * first, a fresh nonce being the common case (one statement).  A racing
+ * send with the same nonce waits on the first one's uncommitted key and,
+ * once that commits, finds the key taken by a live holder.  Only an
+ * expired holder is deleted, and the insert tried again; two sends racing
+ * over one expired nonce can deadlock there, and messages_post() tries
+ * the loser again.
+ */
+static int
+messages_nonce_claim(const struct conversation *c, uint64_t author,
+    const char *nonce, uint64_t id, uint64_t *held)
+{
+	int	expired = 0, rc;
+
+	if ((rc = messages_nonce_insert(c, author, nonce, id)) != 0)
+		return rc;
+	if ((rc = messages_nonce_holder(c, author, nonce, held,
+	    &expired)) != 1)
+		return -1;
+	if (!expired)
+		return 0;
+	if (db_exec(&q_nonce_expire, "uuus", author, c->channel_id,
+	    c->dm_channel_id, nonce) != 1)
+		return -1;
+	return messages_nonce_insert(c, author, nonce, id) == 1 ? 1 : -1;
+}
+
+/*
  * Post a message in one transaction: the id drawn from the sequencer (so
  * ids become visible in commit order, like event seqs), the row, its
  * nonce's row, the message.create event.  1 posted (m filled), 0 the
- * nonce was already used (rolled back), -1 error (rolled back).
+ * nonce was already used (rolled back; the first message's id in *held),
+ * -1 error (rolled back).
  *
  * The nonce's primary key is the arbiter of a race: a second send with
  * the same nonce blocks on the first one's uncommitted key and fails with
@@ -510,7 +540,8 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
  */
 static int
 messages_insert(const struct conversation *c, uint64_t author,
-    const char *content, size_t len, const char *nonce, struct message *m)
+    const char *content, size_t len, const char *nonce, struct message *m,
+    uint64_t *held)
 {
 	uint64_t	id;
 	int		rc;
@@ -521,7 +552,7 @@ messages_insert(const struct conversation *c, uint64_t author,
 	    c->channel_id, c->dm_channel_id, author, content, len, nonce) != 1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, author, nonce,
-	    id)) != 1) {
+	    id, held)) != 1) {
 		db_rollback();
 		return rc;
 	}
@@ -548,6 +579,7 @@ messages_post(struct request *req, const struct conversation *c)
 {
 	const char	*content, *nonce = NULL;
 	struct message	 m;
+	uint64_t	 held = 0;
 	size_t		 len;
 	int		 attempt, rc = -1, status = 0;
 
@@ -555,18 +587,22 @@ messages_post(struct request *req, const struct conversation *c)
 	    param_text(req, "nonce", 1, MESSAGES_NONCE_MAX, 0, &nonce,
 	    NULL) == -1)
 		return;
-	/* A nonce whose message was deleted between two steps: again. */
+	/*
+	 * Again when the first message of a nonce was deleted in between,
+	 * or after a deadlock (which InnoDB resolved by rolling back).
+	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
 		if ((rc = messages_insert(c, req->user_id, content, len, nonce,
-		    &m)) != 0) {
+		    &m, &held)) == 1) {
 			status = 201;
 			break;
 		}
-		if ((rc = messages_nonce_find(c, req->user_id, nonce,
-		    &m)) != 0) {
+		if (rc == 0 && (rc = messages_load(c, held, &m)) != 0) {
 			status = 200;
 			break;
 		}
+		if (rc == -1 && db_errno() != ER_LOCK_DEADLOCK)
+			break;
 	}
 	if (rc != 1) {
 		response_db_error(req);
