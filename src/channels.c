@@ -13,6 +13,11 @@ static struct db_stmt q_channel = DB_STMT(
 static struct db_stmt q_channels = DB_STMT(
     "SELECT " CHANNELS_COLUMNS " FROM channels WHERE server_id = ?"
     " ORDER BY id");
+/* A channel with its server's standing of one user: the access check. */
+static struct db_stmt q_channel_access = DB_STMT(
+    "SELECT c.id, c.server_id, c.name, c.created_at, " PERM_COLUMNS
+    " FROM channels c JOIN servers s ON s.id = c.server_id" PERM_JOINS
+    " WHERE c.id = ?");
 static struct db_stmt q_insert_channel = DB_STMT(
     "INSERT INTO channels (server_id, name) VALUES (?, ?)");
 
@@ -51,13 +56,6 @@ channels_gen_row(yajl_gen g, struct db_rows *rows)
 	channels_gen(g, &c);
 }
 
-/* Load a channel; 1 found, 0 not found, -1 error. */
-static int
-channels_load(uint64_t id, struct channel *c)
-{
-	return servers_fetch(db_query(&q_channel, "u", id), channels_fill, c);
-}
-
 /* A new generator holding a channel object, or NULL (gone, or an error). */
 yajl_gen
 channels_json(uint64_t id)
@@ -92,10 +90,20 @@ int
 channels_require(struct request *req, uint64_t channel_id, uint32_t need,
     struct member *m, struct channel *c)
 {
-	int	rc;
+	struct db_rows	*rows;
+	int		 rc;
 
-	if ((rc = channels_load(channel_id, c)) == 1)
-		rc = perm_load(c->server_id, req->user_id, m);
+	if ((rows = db_query(&q_channel_access, "uu", req->user_id,
+	    channel_id)) == NULL) {
+		response_db_error(req);
+		return -1;
+	}
+	if ((rc = db_fetch(rows)) == 1) {
+		channels_fill(rows, c);
+		perm_init(m, c->server_id, req->user_id);
+		rc = perm_read(rows, 4, m);
+	}
+	db_rows_free(rows);
 	if (rc == -1) {
 		response_db_error(req);
 		return -1;

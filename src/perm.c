@@ -18,15 +18,12 @@ static const char *const perm_names[PERM_COUNT] = {
 	"manage_messages",
 };
 
+/*
+ * A member's standing in one statement: the server's owner, membership,
+ * and one row per role that applies (the default role and theirs).
+ */
 static struct db_stmt q_member = DB_STMT(
-    "SELECT s.owner_id, m.user_id IS NOT NULL FROM servers s"
-    " LEFT JOIN server_members m ON m.server_id = s.id AND m.user_id = ?"
-    " WHERE s.id = ?");
-static struct db_stmt q_roles = DB_STMT(
-    "SELECT r.permissions, r.position, r.is_default FROM roles r"
-    " LEFT JOIN server_member_roles mr ON mr.role_id = r.id"
-    " AND mr.server_id = r.server_id AND mr.user_id = ?"
-    " WHERE r.server_id = ? AND (r.is_default OR mr.user_id IS NOT NULL)");
+    "SELECT " PERM_COLUMNS " FROM servers s" PERM_JOINS " WHERE s.id = ?");
 
 /* The name of one permission bit's index. */
 const char *
@@ -119,27 +116,58 @@ perm_to_text(uint32_t bits)
 	return out;
 }
 
-/* Add the member's roles to m: permissions and rank. */
-static int
-perm_load_roles(struct member *m)
+/* Add one row's role (if any) to m: permissions and rank. */
+static void
+perm_add_role(struct db_rows *rows, unsigned int col, struct member *m)
 {
-	struct db_rows	*rows;
 	const char	*text;
 	size_t		 len;
-	int		 rc;
 
-	if ((rows = db_query(&q_roles, "uu", m->user_id, m->server_id)) ==
-	    NULL)
+	if ((text = db_str(rows, col + 2, &len)) == NULL)
+		return;
+	m->perms |= perm_parse_text(text, len);
+	if (db_u64(rows, col + 4) == 0 && db_i64(rows, col + 3) > m->rank)
+		m->rank = (int)db_i64(rows, col + 3);
+}
+
+/*
+ * Read a member's standing from the PERM_COLUMNS of a result, starting at
+ * column col of the current row (the caller fetched it) and going through
+ * the remaining rows; m holds server_id and user_id.  1 if they are a
+ * member, 0 if not, -1 on a database error.  The caller frees rows.
+ */
+int
+perm_read(struct db_rows *rows, unsigned int col, struct member *m)
+{
+	int	rc;
+
+	m->owner_id = db_u64(rows, col);
+	m->is_member = db_u64(rows, col + 1) != 0;
+	do
+		perm_add_role(rows, col, m);
+	while ((rc = db_fetch(rows)) == 1);
+	if (rc == -1)
 		return -1;
-	while ((rc = db_fetch(rows)) == 1) {
-		text = db_str(rows, 0, &len);
-		if (text != NULL)
-			m->perms |= perm_parse_text(text, len);
-		if (db_u64(rows, 2) == 0 && db_i64(rows, 1) > m->rank)
-			m->rank = (int)db_i64(rows, 1);
+	if (!m->is_member) {
+		m->perms = 0;
+		m->rank = 0;
+		return 0;
 	}
-	db_rows_free(rows);
-	return rc == 0 ? 0 : -1;
+	if (m->owner_id == m->user_id) {
+		m->rank = INT_MAX;
+		m->perms = PERM_ALL;
+	} else if (m->perms & PERM_ADMINISTRATOR)
+		m->perms = PERM_ALL;
+	return 1;
+}
+
+/* Start a member record for a user in a server. */
+void
+perm_init(struct member *m, uint64_t server_id, uint64_t user_id)
+{
+	memset(m, 0, sizeof *m);
+	m->server_id = server_id;
+	m->user_id = user_id;
 }
 
 /*
@@ -152,28 +180,13 @@ perm_load(uint64_t server_id, uint64_t user_id, struct member *m)
 	struct db_rows	*rows;
 	int		 rc;
 
-	memset(m, 0, sizeof *m);
-	m->server_id = server_id;
-	m->user_id = user_id;
+	perm_init(m, server_id, user_id);
 	if ((rows = db_query(&q_member, "uu", user_id, server_id)) == NULL)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1) {
-		m->owner_id = db_u64(rows, 0);
-		m->is_member = db_u64(rows, 1) != 0;
-	}
+	if ((rc = db_fetch(rows)) == 1)
+		rc = perm_read(rows, 0, m);
 	db_rows_free(rows);
-	if (rc != 1)
-		return rc;
-	if (!m->is_member)
-		return 0;
-	if (perm_load_roles(m) == -1)
-		return -1;
-	if (m->owner_id == user_id) {
-		m->rank = INT_MAX;
-		m->perms = PERM_ALL;
-	} else if (m->perms & PERM_ADMINISTRATOR)
-		m->perms = PERM_ALL;
-	return 1;
+	return rc;
 }
 
 /* Whether the member holds every permission in need. */

@@ -500,6 +500,22 @@ int		 perm_parse(const struct json *, uint32_t *);
 uint32_t	 perm_parse_text(const char *, size_t);
 void		 perm_gen(yajl_gen, uint32_t);
 char		*perm_to_text(uint32_t);
+/*
+ * The columns and joins that load a member's standing along with another
+ * query: servers aliased s; one parameter, the user id, in the joins.
+ */
+#define PERM_COLUMNS \
+	"s.owner_id, pm.user_id IS NOT NULL, pr.permissions, pr.position," \
+	" pr.is_default"
+#define PERM_JOINS \
+	" LEFT JOIN server_members pm ON pm.server_id = s.id" \
+	" AND pm.user_id = ?" \
+	" LEFT JOIN roles pr ON pm.user_id IS NOT NULL AND pr.server_id = s.id" \
+	" AND (pr.is_default OR pr.id IN (SELECT mr.role_id FROM" \
+	" server_member_roles mr WHERE mr.server_id = s.id" \
+	" AND mr.user_id = pm.user_id))"
+void		 perm_init(struct member *, uint64_t, uint64_t);
+int		 perm_read(struct db_rows *, unsigned int, struct member *);
 int		 perm_load(uint64_t, uint64_t, struct member *);
 int		 perm_has(const struct member *, uint32_t);
 int		 perm_is_owner(const struct member *);
