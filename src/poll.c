@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #define POLL_BUCKETS		65536
 #define POLL_RING_BATCH		512
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
+#define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -39,6 +41,7 @@ static size_t			 poll_count;
 static uint64_t			 poll_ring_pos;
 static struct hub_entry		*poll_deferred;
 static size_t			 poll_deferred_len;
+static size_t			 poll_gone;	/* clients gone since a trim */
 
 /* Milliseconds of the monotonic clock. */
 long long
@@ -243,7 +246,13 @@ poll_free(struct poll *p)
 	TAILQ_INSERT_TAIL(&poll_dead, p, all_entry);
 }
 
-/* Free the polls unparked during the last round of events. */
+/*
+ * Free the polls unparked during the last round of events.  When many
+ * clients went away (at least as many as are still parked), hand the
+ * freed memory back to the system: glibc keeps a heap at its peak, and a
+ * crowd of vanished long-polls (some 16 KB each, mostly libfcgi's buffers)
+ * would otherwise stay in the worker's RSS for good.
+ */
 void
 poll_reap(void)
 {
@@ -258,6 +267,10 @@ poll_reap(void)
 		if (p->type->free != NULL)
 			p->type->free(p->data);
 		free(p);
+	}
+	if (poll_gone >= POLL_TRIM_MIN && poll_gone >= poll_count) {
+		malloc_trim(0);
+		poll_gone = 0;
 	}
 }
 
@@ -297,6 +310,7 @@ poll_closed(struct poll *p)
 	req->status = 499;
 	request_finish(req);
 	worker->active--;
+	poll_gone++;
 }
 
 /* Mark the polls indexed under key, noting when the entry was published. */

@@ -643,22 +643,21 @@ open_files(pid_t pid)
 	return n;
 }
 
-/* The resident set of a process in KiB, or -1. */
+/* The resident set of a process in KiB (/proc/PID/statm), or -1. */
 static long
 rss_kib(pid_t pid)
 {
 	FILE	*f;
-	char	 path[64], line[256];
-	long	 kib = -1;
+	char	 path[64];
+	long	 pages = -1;
 
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
+	if (fscanf(f, "%*s %ld", &pages) != 1)
+		pages = -1;
 	fclose(f);
-	return kib;
+	return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* A gauge or counter of GET /metrics. */
