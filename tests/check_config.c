@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 #define KEY64	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -173,8 +174,6 @@ main(void)
 {
 	Suite	*s = suite_create("config");
 	TCase	*tc = tcase_create("config");
-	SRunner	*sr;
-	int	 failed;
 
 	log_init("check_config", 0);
 	tcase_add_test(tc, test_good_file);
@@ -188,9 +187,5 @@ main(void)
 	tcase_add_test(tc, test_include);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

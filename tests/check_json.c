@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 /* Parse len bytes; the tree, or NULL when json_parse() refused them. */
 static struct json *
@@ -861,12 +862,5 @@ json_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(json_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(json_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 #define PW		"correct horse battery"
 #define PREFIX_LEN	22	/* "$scrypt$ln=10,r=8,p=1$" */
@@ -230,12 +231,5 @@ password_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(password_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(password_suite());
 }

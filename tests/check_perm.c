@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 #define OWNER_ID	1
 
@@ -345,12 +346,5 @@ perm_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(perm_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(perm_suite());
 }

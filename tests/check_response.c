@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 /* Parse what a generator holds; the caller frees the tree. */
 static struct json *
@@ -67,16 +68,10 @@ main(void)
 {
 	Suite	*s = suite_create("response");
 	TCase	*tc = tcase_create("response");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_error_shape);
 	tcase_add_test(tc, test_error_without_field);
 	tcase_add_test(tc, test_reasons);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 /* Free n captured arguments. */
 static void
@@ -97,17 +98,11 @@ main(void)
 {
 	Suite	*s = suite_create("router");
 	TCase	*tc = tcase_create("router");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_literal);
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_match_method);
 	tcase_add_test(tc, test_parse_id);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sohbet.h"
+#include "check_run.h"
 
 /* Count the code points of a C string. */
 static long
@@ -230,12 +231,5 @@ text_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(text_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(text_suite());
 }

@@ -11,6 +11,7 @@
 
 #include "sohbet.h"
 #include "forge.h"
+#include "check_run.h"
 
 #define KEY_HEX		"000102030405060708090a0b0c0d0e0f" \
 			"101112131415161718191a1b1c1d1e1f"
@@ -544,12 +545,5 @@ token_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(token_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(token_suite());
 }

@@ -24,6 +24,7 @@
 
 #include "itest.h"
 #include "forge.h"
+#include "check_run.h"
 
 #define REGISTER	API_PREFIX "/auth/register"
 #define LOGIN		API_PREFIX "/auth/login"
@@ -2033,13 +2034,6 @@ auth_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(auth_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(auth_suite());
 }

@@ -21,6 +21,7 @@
 
 #include "chat.h"
 #include "itest.h"
+#include "check_run.h"
 
 #define WATCH_MS	100	/* events.cluster_poll_ms of both pools */
 #define WRITERS		2	/* per pool */
@@ -396,8 +397,6 @@ main(void)
 {
 	Suite	*s = suite_create("cluster");
 	TCase	*tc = tcase_create("two pools");
-	SRunner	*sr;
-	int	 failed;
 
 	itest_init();
 	tcase_set_timeout(tc, 180);
@@ -406,9 +405,5 @@ main(void)
 	tcase_add_test(tc, test_wait_across_pools);
 	tcase_add_test(tc, test_order_across_pools);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "chat.h"
+#include "check_run.h"
 
 #define RACERS	8
 
@@ -386,13 +387,6 @@ dms_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(dms_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(dms_suite());
 }

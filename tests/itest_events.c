@@ -32,6 +32,7 @@
 #include <check.h>
 
 #include "chat.h"
+#include "check_run.h"
 
 #define EVENTS		API_PREFIX "/events"
 #define LOG_MAX		2048	/* events one log holds */
@@ -1678,13 +1679,6 @@ events_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(events_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(events_suite());
 }

@@ -34,6 +34,7 @@
 
 #include "chat.h"
 #include "raw.h"
+#include "check_run.h"
 
 #define WRITERS		4
 #define WRITES_MAX	2000	/* per writer */
@@ -1160,14 +1161,7 @@ faults_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
 	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(faults_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(faults_suite());
 }

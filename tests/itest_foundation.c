@@ -18,6 +18,7 @@
 #include <check.h>
 
 #include "itest.h"
+#include "check_run.h"
 
 #define HEALTH		API_PREFIX "/health"
 #define REGISTER	API_PREFIX "/auth/register"
@@ -856,13 +857,6 @@ foundation_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(foundation_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(foundation_suite());
 }

@@ -25,6 +25,7 @@
 
 #include "chat.h"
 #include "raw.h"
+#include "check_run.h"
 
 #define HEALTH		API_PREFIX "/health"
 #define ANSWER_SECONDS	5.0	/* for any answer of the malformed tests */
@@ -1070,14 +1071,7 @@ hostile_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
 	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(hostile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(hostile_suite());
 }

@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include "chat.h"
+#include "check_run.h"
 
 #define KIND_CHANNEL	0
 #define KIND_DM		1
@@ -1074,13 +1075,6 @@ messages_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(messages_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(messages_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "chat.h"
 #include "itest.h"
+#include "check_run.h"
 
 /* Take the stack alone: the test restarts sohbetd and ages events. */
 static void
@@ -104,17 +105,11 @@ main(void)
 {
 	Suite	*s = suite_create("retention");
 	TCase	*tc = tcase_create("retention");
-	SRunner	*sr;
-	int	 failed;
 
 	itest_init();
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, retention_setup, retention_teardown);
 	tcase_add_test(tc, test_old_events_pruned);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

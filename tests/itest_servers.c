@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "chat.h"
+#include "check_run.h"
 
 #define RACERS		4
 #define RACE_ROUNDS	3
@@ -1389,13 +1390,6 @@ servers_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	itest_init();
-	sr = srunner_create(servers_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(servers_suite());
 }
