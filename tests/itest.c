@@ -543,6 +543,22 @@ itest_expect_error(struct itest_response *r, long status, const char *code)
 	    "error.message is not a non-empty string: %s", itest_describe(r));
 }
 
+/* The head cursor of /events for a token; the caller frees it. */
+char *
+itest_events_head(const char *token)
+{
+	struct itest_response	*r;
+	char			*cursor;
+
+	r = itest_get(API_PREFIX "/events", token);
+	itest_expect(r, 200);
+	ck_assert_msg(itest_str(r, "cursor") != NULL, "no cursor: %s",
+	    itest_describe(r));
+	cursor = xstrdup(itest_str(r, "cursor"));
+	itest_free(r);
+	return cursor;
+}
+
 /* Quote s as a JSON string literal; the caller frees it. */
 char *
 itest_quote(const char *s)
@@ -835,6 +851,23 @@ itest_restore(void)
 	    itest_dev("sohbetd-start") != 0)
 		return -1;
 	return itest_wait_health(30);
+}
+
+/* Unchecked teardown: leave a running stack to the next test program. */
+void
+itest_restore_teardown(void)
+{
+	if (itest_restore() != 0)
+		fprintf(stderr, "itest: could not restore the stack\n");
+}
+
+/* Start a test that stops parts of the stack from a healthy one. */
+void
+itest_require_stack(void)
+{
+	ck_assert_msg(itest_restore() == 0, "the stack is not healthy before "
+	    "the test and could not be restored (see %s/log/)",
+	    itest_var != NULL ? itest_var : "$SOHBET_TEST_VAR");
 }
 
 /* Run the mariadb client as the sohbet database user with args; status. */

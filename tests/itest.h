@@ -46,9 +46,18 @@ void		 itest_init(void);
  * Wait until no other test program uses the stack and keep it to this
  * one, before tests that stop or signal parts of it (`make -j check`
  * runs test programs side by side).  Call it outside a test (an
- * unchecked fixture), as the wait has no bound.
+ * unchecked fixture), as the wait has no bound.  The fixture of such a
+ * test case: tcase_add_unchecked_fixture(tc, itest_exclusive,
+ * itest_restore_teardown), and itest_require_stack() first in a test.
  */
 void		 itest_exclusive(void);
+/*
+ * Unchecked teardown: leave a running stack to the next test program
+ * (itest_restore()); a failure is said on stderr.
+ */
+void		 itest_restore_teardown(void);
+/* Assert a healthy stack to start from, restoring what is down. */
+void		 itest_require_stack(void);
 /* The base URL, e.g. "https://localhost:8443". */
 const char	*itest_url(void);
 void		 itest_use_url(const char *);
@@ -77,6 +86,11 @@ const struct json *itest_at(const struct json *, const char *);
 const char	*itest_str(struct itest_response *, const char *);
 /* A short description of an answer for failure messages. */
 const char	*itest_describe(struct itest_response *);
+/*
+ * The head cursor of /events for a bearer token (GET without after),
+ * asserting a 200 that carries one; the caller frees it.
+ */
+char		*itest_events_head(const char *);
 
 /* Assert that the string at a dotted path of the body equals want. */
 void		 itest_expect_str(struct itest_response *, const char *,

@@ -164,21 +164,7 @@ cluster_teardown(void)
 		itest_dev("sohbetd-stop");
 		itest_dev("sohbetd-start");
 	}
-	itest_restore();
-}
-
-/* The head cursor of /events for a user. */
-static char *
-head_cursor(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*cursor;
-
-	r = itest_get(API_PREFIX "/events", u->token);
-	itest_expect(r, 200);
-	cursor = xstrdup(itest_str(r, "cursor"));
-	itest_free(r);
-	return cursor;
+	itest_restore_teardown();
 }
 
 /*
@@ -245,12 +231,12 @@ START_TEST(test_events_across_pools)
 
 	chat_user(&u, "cl");
 	server = chat_server(&u, &channel);
-	cursor = head_cursor(&u);
+	cursor = itest_events_head(u.token);
 	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", cursor);
 	there = cross_deliver(itest_url(), url2, path, &u, channel);
 	free(cursor);
 	free(path);
-	cursor = head_cursor(&u);
+	cursor = itest_events_head(u.token);
 	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", cursor);
 	back = cross_deliver(url2, itest_url(), path, &u, channel);
 	fprintf(stderr, "itest: cross-pool /events delivery %.0f ms and "
@@ -372,7 +358,7 @@ START_TEST(test_order_across_pools)
 
 	chat_user(&u, "cl");
 	server = chat_server(&u, &channel);
-	cursor = head_cursor(&u);
+	cursor = itest_events_head(u.token);
 	for (i = 0; i < 2 * WRITERS; i++)
 		pids[i] = writer_in_child(i % 2 == 0 ? itest_url() : url2, &u,
 		    channel, i);

@@ -164,22 +164,6 @@ poll_once(const char *token, const char *cursor, long timeout)
 	return r;
 }
 
-/* The head cursor of a user (GET /events without after). */
-static char *
-head(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*cursor;
-
-	r = itest_get(EVENTS, u->token);
-	itest_expect(r, 200);
-	ck_assert_msg(itest_str(r, "cursor") != NULL, "no cursor: %s",
-	    itest_describe(r));
-	cursor = xstrdup(itest_str(r, "cursor"));
-	itest_free(r);
-	return cursor;
-}
-
 /* Whether a string is a decimal number. */
 static int
 is_num(const char *s)
@@ -857,7 +841,7 @@ START_TEST(test_head_and_errors)
 	free(general);
 	general = msg;
 	msg = chat_post(&u, general, "after the first cursor");
-	second = head(&u);
+	second = itest_events_head(u.token);
 	ck_assert_msg(num(second) > num(first), "the head did not move from "
 	    "%s after a post: %s", first, second);
 	log = collect(&u, first, 2, PROMPT);
@@ -917,7 +901,7 @@ START_TEST(test_parked_poll_answers_promptly)
 	server = chat_server(&a, &general);
 	chat_join(&a, server, &b);
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
-	cursor = head(&b);
+	cursor = itest_events_head(b.token);
 
 	/* The post comes a second after the poll has parked. */
 	token = a.token;
@@ -965,7 +949,7 @@ START_TEST(test_timeout)
 	chat_user(&other, "ev_busy");
 	server = chat_server(&other, &general);
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
-	cursor = head(&u);
+	cursor = itest_events_head(u.token);
 
 	/* A post u may not see does not end u's wait. */
 	token = other.token;
@@ -1115,13 +1099,13 @@ START_TEST(test_audience)
 	memset(&s, 0, sizeof s);
 	for (i = 0; i < USERS; i++)
 		chat_user(&s.u[i], names[i]);
-	cursor[A] = head(&s.u[A]);
-	cursor[C] = head(&s.u[C]);
+	cursor[A] = itest_events_head(s.u[A].token);
+	cursor[C] = itest_events_head(s.u[C].token);
 	server = chat_server(&s.u[A], &general);
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
-	cursor[B] = head(&s.u[B]);
+	cursor[B] = itest_events_head(s.u[B].token);
 	chat_join(&s.u[A], server, &s.u[B]);
-	cursor[D] = head(&s.u[D]);
+	cursor[D] = itest_events_head(s.u[D].token);
 	chat_join(&s.u[A], server, &s.u[D]);
 	for (i = 0; i < USERS; i++)
 		follow(&s.f[i], &s.u[i], cursor[i], FOLLOW_TIMEOUT);
@@ -1216,7 +1200,7 @@ START_TEST(test_kicked)
 	server = chat_server(&a, &general);
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
 	chat_join(&a, server, &b);
-	cursor = head(&b);
+	cursor = itest_events_head(b.token);
 	free(chat_post(&a, base, "before the kick"));
 	free(act(&a, 204, "DELETE", NULL, API_PREFIX "/servers/%s/members/%s",
 	    server, b.id));
@@ -1264,7 +1248,7 @@ START_TEST(test_view_channels_removed)
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
 	chat_join(&a, server, &b);
 	role = default_role(&a, server);
-	cursor = head(&a);
+	cursor = itest_events_head(a.token);
 	follow(&fa, &a, cursor, FOLLOW_TIMEOUT);
 	follow(&fb, &b, cursor, FOLLOW_TIMEOUT);
 	itest_sleep_ms(SETTLE_MS);
@@ -1325,7 +1309,7 @@ START_TEST(test_joiner)
 	chat_user(&b, "ev_joiner");
 	server = chat_server(&a, &general);
 	xasprintf(&base, API_PREFIX "/channels/%s", general);
-	cursor = head(&b);
+	cursor = itest_events_head(b.token);
 	follow(&fb, &b, cursor, FOLLOW_TIMEOUT);
 	itest_sleep_ms(SETTLE_MS * 2);
 
@@ -1361,7 +1345,7 @@ START_TEST(test_client_abort)
 	int			 i;
 
 	chat_user(&u, "ev_quitter");
-	cursor = head(&u);
+	cursor = itest_events_head(u.token);
 	itest_sleep_ms(SETTLE_MS);
 	base = parked_polls();
 	for (i = 0; i < ABORTERS; i++)
@@ -1434,7 +1418,7 @@ START_TEST(test_exactly_once)
 
 	crowd_open(&c, "ev_race");
 	seed = chat_post(&c.u[0], c.base, "seed");
-	cursor = head(&c.u[0]);
+	cursor = itest_events_head(c.u[0].token);
 	for (i = 0; i < RACE_WRITERS; i++)
 		tokens[i] = c.u[i % RACE_POLLERS].token;
 	w = writers_start(RACE_WRITERS, RACE_WRITES, tokens, c.base);
@@ -1491,7 +1475,7 @@ START_TEST(test_lagging_poll)
 	xasprintf(&bx, API_PREFIX "/channels/%s", gx);
 	xasprintf(&by, API_PREFIX "/channels/%s", gy);
 	chat_join(&x, sx, &y);
-	cursor = head(&x);
+	cursor = itest_events_head(x.token);
 	for (i = 0; i < WRITERS_MAX; i++)
 		tokens[i] = y.token;
 	w = writers_start(WRITERS_MAX, LAG_WRITES, tokens, by);
@@ -1571,9 +1555,9 @@ START_TEST(test_graceful_stop)
 	int			 fds[2];
 	ssize_t			 len;
 
-	ck_assert_msg(itest_restore() == 0, "no healthy stack to start from");
+	itest_require_stack();
 	chat_user(&u, "ev_stopped");
-	cursor = head(&u);
+	cursor = itest_events_head(u.token);
 	master = itest_master_pid();
 	limit = itest_conf_int("server", "shutdown_timeout", 10) + 3;
 	base = parked_polls();
@@ -1617,24 +1601,6 @@ START_TEST(test_graceful_stop)
 }
 END_TEST
 
-/*
- * Unchecked setup: the parked-polls gauge and the stack's life are ours
- * alone from here on (other test programs may run side by side).
- */
-static void
-exclusive_setup(void)
-{
-	itest_exclusive();
-}
-
-/* Unchecked teardown: leave a running stack to the next test program. */
-static void
-restore_teardown(void)
-{
-	if (itest_restore() != 0)
-		fprintf(stderr, "itest: could not restore the stack\n");
-}
-
 static Suite *
 events_suite(void)
 {
@@ -1665,10 +1631,15 @@ events_suite(void)
 	tcase_add_test(tc, test_lagging_poll);
 	suite_add_tcase(s, tc);
 
-	/* Alone on the stack; the graceful stop last, as it stops it. */
+	/*
+	 * Alone on the stack: the parked-polls gauge and the stack's life
+	 * are ours (other test programs may run side by side).  The
+	 * graceful stop last, as it stops it.
+	 */
 	tc = tcase_create("exclusive");
 	tcase_set_timeout(tc, 90);
-	tcase_add_unchecked_fixture(tc, exclusive_setup, restore_teardown);
+	tcase_add_unchecked_fixture(tc, itest_exclusive,
+	    itest_restore_teardown);
 	tcase_add_test(tc, test_client_abort);
 	tcase_add_test(tc, test_graceful_stop);
 	suite_add_tcase(s, tc);

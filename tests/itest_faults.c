@@ -729,8 +729,7 @@ require_stack(pid_t *pids, int *n)
 {
 	long	want = itest_conf_int("server", "workers", 2);
 
-	ck_assert_msg(itest_restore() == 0, "the stack is not healthy before "
-	    "the test and could not be restored");
+	itest_require_stack();
 	*n = await_workers(pids, (int)want, 10.0);
 	ck_assert_msg(*n == want, "%d workers run, the configuration asks "
 	    "for %ld", *n, want);
@@ -1114,21 +1113,6 @@ START_TEST(test_crowd_vanishes)
 }
 END_TEST
 
-/* Unchecked setup: the stack is this program's alone. */
-static void
-exclusive_setup(void)
-{
-	itest_exclusive();
-}
-
-/* Unchecked teardown: leave a running stack to the next program. */
-static void
-restore_teardown(void)
-{
-	if (itest_restore() != 0)
-		fprintf(stderr, "itest: could not restore the stack\n");
-}
-
 /*
  * A test in a case of its own (CK_RUN_CASE=name runs it alone), with the
  * stack to itself and restored after it.
@@ -1140,7 +1124,8 @@ faults_case(Suite *s, const char *name, const TTest *test, int loops)
 
 	tc = tcase_create(name);
 	tcase_set_timeout(tc, 120);
-	tcase_add_unchecked_fixture(tc, exclusive_setup, restore_teardown);
+	tcase_add_unchecked_fixture(tc, itest_exclusive,
+	    itest_restore_teardown);
 	tcase_add_loop_test(tc, test, 0, loops);
 	suite_add_tcase(s, tc);
 }

@@ -76,29 +76,6 @@ expect_healthy(struct itest_response *r)
 	itest_expect_str(r, "db", "ok");
 }
 
-/* Start each process-model test from a running stack. */
-static void
-require_stack(void)
-{
-	ck_assert_msg(itest_restore() == 0, "the stack is not healthy before "
-	    "the test and could not be restored (see sohbetd.log)");
-}
-
-/* Unchecked setup: no other test program may use the stack meanwhile. */
-static void
-lifecycle_setup(void)
-{
-	itest_exclusive();
-}
-
-/* Unchecked teardown: leave a running stack to the next test program. */
-static void
-lifecycle_teardown(void)
-{
-	if (itest_restore() != 0)
-		fprintf(stderr, "itest: could not restore the stack\n");
-}
-
 /* --- basics --------------------------------------------------------------- */
 
 START_TEST(test_health)
@@ -455,7 +432,7 @@ START_TEST(test_db_down_and_recovery)
 	double			 deadline, t0;
 	int			 i;
 
-	require_stack();
+	itest_require_stack();
 	ck_assert_msg(itest_dev("db-stop") == 0, "tools/dev db-stop failed");
 
 	/* Every request answers 503 at once, not after a timeout. */
@@ -502,7 +479,7 @@ START_TEST(test_kill_worker)
 	double			 deadline;
 	int			 n, m = 0, want, i, ok;
 
-	require_stack();
+	itest_require_stack();
 	master = itest_master_pid();
 	want = expected_workers();
 	n = itest_worker_pids(before, MAX_WORKERS);
@@ -604,6 +581,7 @@ load_start(int n, double max_seconds)
 {
 	struct load	*l;
 	double		 until = itest_now() + max_seconds;
+	pid_t		 pid;
 	int		 i;
 
 	l = mmap(NULL, sizeof *l, PROT_READ | PROT_WRITE, MAP_SHARED |
@@ -611,12 +589,21 @@ load_start(int n, double max_seconds)
 	ck_assert_msg(l != MAP_FAILED, "mmap: %s", strerror(errno));
 	memset(l, 0, sizeof *l);
 	l->nclients = n;
+	fflush(stdout);
+	fflush(stderr);
 	for (i = 0; i < n; i++) {
-		l->clients[i].pid = fork();
-		ck_assert_msg(l->clients[i].pid != -1, "fork: %s",
-		    strerror(errno));
-		if (l->clients[i].pid == 0)
+		/*
+		 * Only the parent writes the shared pid.  Were fork()'s result
+		 * stored there by both, the child's 0 could land after the
+		 * parent's pid: the parent would then turn client, or the
+		 * child go on with the test as a second test process (which
+		 * restarted sohbetd under test_sigterm's socket check).
+		 */
+		pid = fork();
+		ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+		if (pid == 0)
 			load_client_run(l, &l->clients[i], until);
+		l->clients[i].pid = pid;
 	}
 	return l;
 }
@@ -654,7 +641,7 @@ START_TEST(test_sighup)
 	int		 n, m = 0, want, j, ok;
 	double		 t0;
 
-	require_stack();
+	itest_require_stack();
 	master = itest_master_pid();
 	want = expected_workers();
 	n = itest_worker_pids(before, MAX_WORKERS);
@@ -751,7 +738,7 @@ START_TEST(test_sigterm)
 	size_t			 i;
 	int			 n;
 
-	require_stack();
+	itest_require_stack();
 	master = itest_master_pid();
 	n = itest_worker_pids(workers, MAX_WORKERS);
 	sock = itest_conf("server", "listen");
@@ -844,7 +831,8 @@ foundation_suite(void)
 	/* Destructive, in this order, SIGTERM last; each restores first. */
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 180);
-	tcase_add_unchecked_fixture(tc, lifecycle_setup, lifecycle_teardown);
+	tcase_add_unchecked_fixture(tc, itest_exclusive,
+	    itest_restore_teardown);
 	tcase_add_test(tc, test_db_down_and_recovery);
 	tcase_add_test(tc, test_kill_worker);
 	tcase_add_test(tc, test_sighup);

@@ -12,33 +12,12 @@
 #include "itest.h"
 #include "check_run.h"
 
-/* Take the stack alone: the test restarts sohbetd and ages events. */
-static void
-retention_setup(void)
-{
-	itest_exclusive();
-}
-
 /* Forget the retention mark so later cursors are not refused. */
 static void
 retention_teardown(void)
 {
 	itest_sql("UPDATE event_retention SET pruned_upto = 0");
-	itest_restore();
-}
-
-/* The head cursor of /events. */
-static char *
-head(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*cursor;
-
-	r = itest_get(API_PREFIX "/events", u->token);
-	itest_expect(r, 200);
-	cursor = xstrdup(itest_str(r, "cursor"));
-	itest_free(r);
-	return cursor;
+	itest_restore_teardown();
 }
 
 START_TEST(test_old_events_pruned)
@@ -51,7 +30,7 @@ START_TEST(test_old_events_pruned)
 	int			 i;
 
 	chat_user(&u, "ret");
-	before = head(&u);
+	before = itest_events_head(u.token);
 	server = chat_server(&u, &channel);
 	xasprintf(&base, API_PREFIX "/channels/%s", channel);
 	for (i = 0; i < 5; i++)
@@ -108,7 +87,8 @@ main(void)
 
 	itest_init();
 	tcase_set_timeout(tc, 120);
-	tcase_add_unchecked_fixture(tc, retention_setup, retention_teardown);
+	/* The stack alone: the test restarts sohbetd and ages events. */
+	tcase_add_unchecked_fixture(tc, itest_exclusive, retention_teardown);
 	tcase_add_test(tc, test_old_events_pruned);
 	suite_add_tcase(s, tc);
 	return check_run(s);
