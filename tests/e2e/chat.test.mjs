@@ -8,8 +8,17 @@
  * without reloading within 2 s; B edits its message and A sees the edit;
  * A deletes a message and B sees it vanish; a failed send is retried
  * with the same nonce and shows once; a DM both ways; A kicks B and B
- * loses the server from its list live. No page may log a console error.
- * Screenshots of the chat view go to tests/artifacts/.
+ * loses the server from its list live.
+ *
+ * Long lists: a server made over the API with more members than one page
+ * of GET /members and more messages than one page of history. Its member
+ * list shows every member once scrolled to the end, and follows a leave;
+ * scrolled up into the history, a new message from someone else leaves
+ * the view where it is and shows a "Jump to latest" button that brings
+ * the message into view.
+ *
+ * No page may log a console error. Screenshots of the chat view go to
+ * tests/artifacts/.
  */
 
 import {test, before, after} from 'node:test';
@@ -17,7 +26,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {chromium} from 'playwright-core';
+import {chromium, request} from 'playwright-core';
 
 const BASE = (process.env.SOHBET_TEST_URL || '').replace(/\/+$/, '');
 const CHROMIUM = process.env.SOHBET_CHROMIUM || '/usr/bin/chromium';
@@ -29,6 +38,8 @@ const PASSWORD = 'correct horse battery';
 
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 let browser;
+/* The API without a browser, for setting up large servers. */
+let http;
 const users = {};
 /* Console errors of every page, and the ones a step expects. */
 const consoleErrors = [];
@@ -47,9 +58,12 @@ before(async () => {
 			'--disable-background-networking', '--disable-component-update', '--disable-sync',
 			'--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints'],
 	});
+	http = await request.newContext({baseURL: BASE, ignoreHTTPSErrors: true});
 });
 
 after(async () => {
+	if (http)
+		await http.dispose();
 	if (browser)
 		await browser.close();
 });
@@ -107,6 +121,16 @@ async function send(page, text) {
 /* Wait until the message with text is confirmed by the server (not pending). */
 async function confirmed(page, text) {
 	await message(page, text).and(page.locator(':not(.msg--pending):not(.msg--failed)')).waitFor();
+}
+
+/* Sign in from the start page with a name and the common password. */
+async function signIn(u) {
+	const {page} = u;
+	await page.goto('/');
+	await page.getByLabel('Username or email').fill(u.name);
+	await page.getByLabel('Password').fill(PASSWORD);
+	await page.getByRole('button', {name: 'Sign in'}).click();
+	await page.getByRole('button', {name: 'My account'}).waitFor();
 }
 
 async function openServer(page, name) {
@@ -391,7 +415,170 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 		await B.page.getByRole('button', {name: 'Sign in'}).waitFor();
 	});
 
-	await step(t, 'no console errors', () => {
-		assert.deepEqual(consoleErrors, []);
+});
+
+/*
+ * One API call as the user with this access token (or none); resolves
+ * the decoded answer. Waits out the auth rate limit (429) and retries.
+ */
+async function apiCall(method, path, token, body) {
+	for (;;) {
+		const res = await http.fetch(`/api/v1${path}`, {method, data: body,
+		    headers: token ? {Authorization: `Bearer ${token}`} : {}});
+		if (res.status() === 429) {
+			await new Promise((r) => setTimeout(r, 1000 * (Number(res.headers()['retry-after']) || 1)));
+			continue;
+		}
+		assert.ok(res.ok(), `${method} ${path} -> ${res.status()} ${await res.text()}`);
+		return res.status() === 204 ? null : res.json();
+	}
+}
+
+/* Register name over the API; resolves {id, name, token}. */
+async function apiRegister(name) {
+	const r = await apiCall('POST', '/auth/register', null,
+	    {username: name, email: `${name}@example.org`, password: PASSWORD});
+	return {id: r.user.id, name, token: r.access_token};
+}
+
+/* Run fn over items, at most n at a time; resolves the results in order. */
+async function inPool(items, n, fn) {
+	const out = new Array(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const i = next++;
+			out[i] = await fn(items[i], i);
+		}
+	};
+	await Promise.all(Array.from({length: Math.min(n, items.length)}, worker));
+	return out;
+}
+
+/* Where the element of locator sits in the message list's visible area. */
+function placeInMessages(locator) {
+	return locator.evaluate((el) => {
+		const box = el.closest('.messages').getBoundingClientRect();
+		const r = el.getBoundingClientRect();
+		return {inView: r.bottom > box.top && r.top < box.bottom, bottomGap: box.bottom - r.bottom};
 	});
+}
+
+/* Scroll the member list to its end, page after page, until n members show. */
+async function scrollMembersTo(page, n) {
+	const items = page.locator('.members-body .member-item');
+	for (let shown = await items.count(); shown < n; shown = await items.count()) {
+		await page.locator('.members-body').hover();
+		await page.mouse.wheel(0, 100000);
+		await page.waitForFunction((k) =>
+			document.querySelectorAll('.members-body .member-item').length > k, shown, {timeout: 5000});
+	}
+}
+
+/* Scroll the message list up until the start of the conversation is in view. */
+async function scrollToConversationStart(page) {
+	const start = page.locator('.conv-start');
+	const inView = async () => await start.count() > 0 && (await placeInMessages(start)).inView;
+	for (let i = 0; i < 50 && !(await inView()); i++) {
+		await page.locator('.messages').hover();
+		await page.mouse.wheel(0, -100000);
+		await page.waitForTimeout(100);
+	}
+	assert.ok(await inView(), 'the start of the conversation is in view');
+}
+
+test('long member lists and history', {timeout: 180000}, async (t) => {
+	/* Two pages of members (the API gives at most 100 a page) and two of
+	 * history (the client loads 50 messages a page). */
+	const CROWD = 120;
+	const HISTORY = 80;
+	const O = await newUser('O');
+	const server = `Crowd ${run}`;
+	let owner;
+	let crowd;
+	let serverId;
+	let channelId;
+
+	await step(t, 'a server with many members and messages, made over the API', async () => {
+		owner = await apiRegister(O.name);
+		const sv = await apiCall('POST', '/servers', owner.token, {name: server});
+		serverId = sv.id;
+		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id;
+		const invite = await apiCall('POST', `/servers/${serverId}/invites`, owner.token,
+		    {max_uses: 0, max_age: 0});
+		crowd = await inPool(Array.from({length: CROWD}, (_, i) => `m${i}_${run}`), 8, async (name) => {
+			const u = await apiRegister(name);
+			await apiCall('POST', `/invites/${invite.code}`, u.token);
+			return u;
+		});
+		for (let i = 1; i <= HISTORY; i++) {
+			await apiCall('POST', `/channels/${channelId}/messages`, crowd[i % 3].token,
+			    {content: `history ${i} ${run}`});
+		}
+	});
+
+	await step(t, 'the member list shows every member once scrolled to its end', async () => {
+		await signIn(O);
+		await openServer(O.page, server);
+		const items = O.page.locator('.members-body .member-item');
+		await items.first().waitFor();
+		/* Pages come as the list is scrolled, not all at once. */
+		assert.ok(await items.count() <= 100, `${await items.count()} members before scrolling`);
+		await scrollMembersTo(O.page, CROWD + 1);
+		const shown = await O.page.locator('.members-body .member-item .name').allTextContents();
+		assert.deepEqual(shown.sort(), [O.name, ...crowd.map((u) => u.name)].sort());
+		assert.equal(await O.page.getByRole('button', {name: 'Load more members'}).count(), 0);
+	});
+
+	await step(t, 'a member from the second page leaves and the list follows', async () => {
+		const leaver = crowd[CROWD - 1];
+		await apiCall('DELETE', `/servers/${serverId}/members/@me`, leaver.token);
+		await O.page.locator('.member-item', {hasText: leaver.name}).waitFor({state: 'detached', timeout: LIVE_MS});
+		assert.equal(await O.page.locator('.members-body .member-item').count(), CROWD);
+	});
+
+	const jump = O.page.getByRole('button', {name: /Jump to latest/});
+	const scroller = O.page.locator('.messages');
+	const scrollTop = () => scroller.evaluate((el) => el.scrollTop);
+
+	await step(t, 'scrolled up into history, a new message shows a Jump to latest button', async () => {
+		await message(O.page, `history ${HISTORY} ${run}`).waitFor();
+		assert.equal(await jump.isVisible(), false, 'no Jump to latest at the bottom');
+		await scrollToConversationStart(O.page);
+		assert.ok((await placeInMessages(message(O.page, `history 1 ${run}`))).inView);
+		const before = await scrollTop();
+		const text = `news from below ${run}`;
+		await apiCall('POST', `/channels/${channelId}/messages`, crowd[0].token, {content: text});
+		await jump.filter({hasText: '1 new message'}).waitFor({timeout: LIVE_MS});
+		const li = message(O.page, text);
+		assert.equal((await placeInMessages(li)).inView, false, 'the new message waits below');
+		assert.ok(Math.abs(await scrollTop() - before) <= 1, 'the view did not move');
+		await O.page.screenshot({path: path.join(ARTIFACTS, 'jump-to-latest.png')});
+		await jump.click();
+		await jump.waitFor({state: 'hidden'});
+		const place = await placeInMessages(li);
+		assert.ok(place.inView && place.bottomGap >= 0, 'the new message is in view');
+		assert.equal(await O.page.locator('.msg-list > li').last().getAttribute('data-id'),
+		    await li.getAttribute('data-id'), 'the new message is the last one');
+	});
+
+	await step(t, 'scrolled up a little, the button appears only with a new message', async () => {
+		await scroller.hover();
+		await O.page.mouse.wheel(0, -150);
+		await O.page.waitForFunction(() => {
+			const el = document.querySelector('.messages');
+			return el.scrollHeight - el.scrollTop - el.clientHeight > 100;
+		});
+		assert.equal(await jump.isVisible(), false, 'nothing new yet, and the bottom is near');
+		const text = `more news ${run}`;
+		await apiCall('POST', `/channels/${channelId}/messages`, crowd[1].token, {content: text});
+		await jump.filter({hasText: '1 new message'}).waitFor({timeout: LIVE_MS});
+		await jump.click();
+		await jump.waitFor({state: 'hidden'});
+		assert.ok((await placeInMessages(message(O.page, text))).inView);
+	});
+});
+
+test('no page logged a console error', () => {
+	assert.deepEqual(consoleErrors, []);
 });

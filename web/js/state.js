@@ -197,9 +197,11 @@ function newEntry(server) {
 		roles: null,		/* id -> role */
 		me: null,		/* own member object */
 		canView: true,		/* false: GET channels said 403 */
-		members: null,		/* user id -> member, once loaded */
-		membersComplete: false,
+		members: null,		/* user id -> member, once a page is in */
+		membersAfter: null,	/* the last user id of the last page */
+		membersComplete: false,	/* the last page is in */
 		membersLoading: false,
+		membersAsked: new Set(),	/* user ids fetched one by one */
 		lastChannel: null,
 		adding: null,		/* the first load, while it runs */
 		loads: 0,
@@ -292,38 +294,62 @@ function dropServer(id) {
 		notify('view');
 }
 
-/* Load every member of a server (up to a limit), for the member list. */
-export async function loadMembers(s) {
-	if (s.membersLoading || s.members)
+/* The API's largest page of members (API.md, Pagination). */
+const MEMBER_PAGE = 100;
+
+/*
+ * Load the next page of a server's members (the first page the first
+ * time), in user id order. Pages are asked for after the last id of the
+ * previous page, not after the largest id known: members that joined
+ * or were fetched one by one (wantMember) may lie beyond it, and the
+ * map takes them twice without harm.
+ */
+export async function loadMoreMembers(s) {
+	if (s.membersLoading || s.membersComplete)
 		return;
 	s.membersLoading = true;
-	const LIMIT_PAGES = 10;
 	try {
 		await guarded(s, async () => {
-			const members = new Map();
-			let after = null;
-			let pages = 0;
-			for (;;) {
-				const q = after ? `?limit=100&after=${seg(after)}` : '?limit=100';
-				const page = await api.get(`/servers/${seg(s.id)}/members${q}`);
-				for (const m of page)
-					members.set(m.user.id, m);
-				pages++;
-				if (page.length < 100) {
-					s.membersComplete = true;
-					break;
-				}
-				if (pages >= LIMIT_PAGES)
-					break;
-				after = page[page.length - 1].user.id;
-			}
-			if (!store.servers.has(s.id))
+			const after = s.membersAfter ? `&after=${seg(s.membersAfter)}` : '';
+			const page = await api.get(`/servers/${seg(s.id)}/members?limit=${MEMBER_PAGE}${after}`);
+			if (store.servers.get(s.id) !== s)
 				return;
-			s.members = members;
+			if (!s.members)
+				s.members = new Map();
+			for (const m of page)
+				s.members.set(m.user.id, m);
+			if (page.length > 0)
+				s.membersAfter = page[page.length - 1].user.id;
+			s.membersComplete = page.length < MEMBER_PAGE;
 		});
 	} finally {
 		s.membersLoading = false;
 	}
+	notifyMembers(s);
+}
+
+/*
+ * Make the member behind a message author known (for nicknames) when the
+ * pages loaded so far do not hold it: fetch that one member, once.
+ */
+export function wantMember(s, userId) {
+	if (!s.members || s.membersComplete || s.members.has(userId) || s.membersAsked.has(userId))
+		return;
+	s.membersAsked.add(userId);
+	guarded(s, async () => {
+		const m = await api.get(`/servers/${seg(s.id)}/members/${seg(userId)}`);
+		if (store.servers.get(s.id) === s)
+			s.members.set(m.user.id, m);
+	}).then(() => notifyMembers(s), (e) => {
+		/* 404: no longer a member, the username will do. Anything
+		 * else: ask again on a later draw. */
+		if (e.status !== 404)
+			s.membersAsked.delete(userId);
+	});
+}
+
+/* Members changed: the list, and the names in the server's channels. */
+function notifyMembers(s) {
 	notify(`members:${s.id}`, `server:${s.id}`);
 	if (s.channels) {
 		for (const cid of s.channels.keys())

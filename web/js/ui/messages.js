@@ -2,6 +2,12 @@
  * messages.js: a conversation on screen: the message list (older history
  * loads as you scroll up), the composer, edit and delete.
  *
+ * At the bottom the list follows new messages. Scrolled up, it stays
+ * where it is, and a "Jump to latest" button (with the number of new
+ * messages from others since the user was last at the bottom) leads back
+ * down; it shows whenever such messages arrived or the bottom is more
+ * than a screen away.
+ *
  * The list is drawn by keyed reconciliation: each message keeps its <li>
  * from draw to draw (a pending send and its confirmed message share the
  * key "n:<nonce>"), so focus, an open edit and the scroll position
@@ -17,7 +23,7 @@ import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, s
 import {myAccess} from '../perm.js';
 import {
 	store, openConv, loadOlder, pendingOf, sendMessage, retrySend, discardSend,
-	editMessage, deleteMessage, displayName, currentKey, reloadConv,
+	editMessage, deleteMessage, displayName, currentKey, reloadConv, wantMember, cmpId,
 } from '../state.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 
@@ -45,11 +51,16 @@ export function createMessageView(root, hooks) {
 	const drafts = new Map();	/* conversation key -> text */
 	let editing = null;	/* item key of the message being edited */
 	let stickToBottom = true;
+	let seenUpTo = null;	/* id of the newest message shown at the bottom */
+	let unseen = 0;		/* messages from others after it */
 
 	const top = h('div');
 	const list = h('ol', {class: 'msg-list'});
 	const scroller = h('div', {class: 'messages', tabindex: '0', role: 'log',
 	    'aria-label': 'Messages'}, top, list);
+	const jumpLabel = h('span');
+	const jump = h('button', {type: 'button', class: 'btn btn--small jump-latest', hidden: true,
+	    onclick: jumpToLatest}, jumpLabel, icon('arrow-down'));
 	const note = h('p', {class: 'composer-note', 'aria-live': 'polite'});
 	const input = h('textarea', {rows: '1', maxlength: String(MAX_LEN * 2),
 	    'aria-label': 'Message', enterkeyhint: 'send'});
@@ -57,10 +68,13 @@ export function createMessageView(root, hooks) {
 	    title: 'Send (Enter)'}, icon('send'));
 	const form = h('form', {class: 'composer', onsubmit: onSend}, note,
 	    h('div', {class: 'composer-box'}, input, sendBtn));
-	replace(root, scroller, form);
+	replace(root, h('div', {class: 'messages-pane'}, scroller, jump), form);
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
+		if (stickToBottom)
+			markSeen();
+		drawJump();
 		if (scroller.scrollTop < NEAR_TOP)
 			older();
 	});
@@ -75,6 +89,44 @@ export function createMessageView(root, hooks) {
 	function scrollToBottom() {
 		scroller.scrollTop = scroller.scrollHeight;
 		stickToBottom = true;
+		markSeen();
+	}
+
+	/* The newest message is on screen: nothing below is new any more. */
+	function markSeen() {
+		const c = store.convs.get(key);
+		const last = c && c.messages[c.messages.length - 1];
+		seenUpTo = last ? last.id : seenUpTo;
+		unseen = 0;
+	}
+
+	/* Count the messages from others that came in below what was seen. */
+	function countUnseen(c) {
+		if (stickToBottom || !c || seenUpTo === null)
+			return 0;
+		let n = 0;
+		for (let i = c.messages.length - 1; i >= 0; i--) {
+			const m = c.messages[i];
+			if (cmpId(m.id, seenUpTo) <= 0)
+				break;
+			if (m.author.id !== store.me.id)
+				n++;
+		}
+		return n;
+	}
+
+	/* Show the "Jump to latest" button while the newest messages are out of view. */
+	function drawJump() {
+		const below = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+		jump.hidden = stickToBottom || (unseen === 0 && below <= scroller.clientHeight);
+		jumpLabel.textContent = unseen === 0 ? 'Jump to latest' :
+		    `${unseen} new message${unseen === 1 ? '' : 's'} \u00b7 Jump to latest`;
+	}
+
+	function jumpToLatest() {
+		scrollToBottom();
+		drawJump();
+		scroller.focus({preventScroll: true});
 	}
 
 	/* What the signed-in user may do here. */
@@ -101,6 +153,7 @@ export function createMessageView(root, hooks) {
 			editing = null;
 			input.value = drafts.get(k) || '';
 			stickToBottom = true;
+			seenUpTo = null;
 		}
 		scroller.setAttribute('aria-label', `Messages in ${c.label}`);
 		input.setAttribute('aria-label', `Message ${c.label}`);
@@ -152,7 +205,7 @@ export function createMessageView(root, hooks) {
 			const cont = prev !== null && prev.author.id === it.author.id &&
 			    prev.state !== 'failed' && it.state !== 'failed' &&
 			    Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
-			const name = displayName(ctx.serverId, it.author);
+			const name = authorName(it.author);
 			const mine = it.author.id === store.me.id;
 			const canEdit = !!it.m && mine;
 			const canDelete = !!it.m && (mine || acc.manage);
@@ -193,9 +246,19 @@ export function createMessageView(root, hooks) {
 		} else if (firstBefore && list.firstElementChild !== firstBefore) {
 			scroller.scrollTop = scroller.scrollHeight - fromBottom;
 		}
+		unseen = countUnseen(c);
+		drawJump();
 		if (c && c.loaded && c.hasOlder && !c.loadingOlder &&
 		    scroller.scrollHeight - scroller.clientHeight < NEAR_TOP)
 			queueMicrotask(older);
+	}
+
+	/* An author's name here; in a server, ask for their member (nickname). */
+	function authorName(user) {
+		const s = ctx.serverId && store.servers.get(ctx.serverId);
+		if (s && user.id !== store.me.id)
+			wantMember(s, user.id);
+		return displayName(ctx.serverId, user);
 	}
 
 	function drawTop(c) {

@@ -10,7 +10,7 @@ import {api, seg} from '../api.js';
 import {h, dateOnly, fullTime, replace} from '../dom.js';
 import {PERMISSIONS, PERMISSION_LABELS, myAccess, outranks, canManageRole} from '../perm.js';
 import {
-	store, applyEvent, sortedChannels, sortedRoles, subscribe, loadMembers, displayName,
+	store, applyEvent, sortedChannels, sortedRoles, subscribe, loadMoreMembers, displayName,
 } from '../state.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 
@@ -325,12 +325,12 @@ export function openSettings(s, hooks) {
 
 	function members(a) {
 		if (!s.members) {
-			loadMembers(s).catch((err) => toast(errorText(err), 'error'));
+			moreMembers();
 			return [h('h3', null, 'Members'), h('p', {class: 'hint', text: 'Loading members\u2026'})];
 		}
 		const sorted = [...s.members.values()].sort((x, y) =>
 		    displayName(s.id, x.user).localeCompare(displayName(s.id, y.user)));
-		return [h('h3', null, `Members \u2014 ${sorted.length}`),
+		return [h('h3', null, `Members \u2014 ${sorted.length}${s.membersComplete ? '' : '+'}`),
 		    h('ul', {class: 'list'}, sorted.map((m) => {
 			const name = displayName(s.id, m.user);
 			const roleNames = m.roles.map((id) => s.roles.get(id)?.name).filter(Boolean);
@@ -346,7 +346,14 @@ export function openSettings(s, hooks) {
 			    a.has('kick_members') && m.user.id !== store.me.id && outranks(s, a, m) ?
 				h('button', {type: 'button', class: 'btn btn--small btn--danger',
 				    'aria-label': `Kick ${name}`, onclick: () => kick(m, name)}, 'Kick') : null);
-		    }))];
+		    })),
+		    s.membersComplete ? null : h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+			onclick: moreMembers}, 'Load more members')];
+	}
+
+	/* Load the next page of members (the list redraws when it is in). */
+	function moreMembers() {
+		loadMoreMembers(s).catch((err) => toast(errorText(err), 'error'));
 	}
 
 	async function kick(m, name) {
