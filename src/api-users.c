@@ -23,8 +23,7 @@ api_users_me(struct request *req, struct user *u)
 	if ((found = users_by_id(req->user_id, u)) == 1)
 		return 0;
 	if (found == 0)
-		response_error(req, 401, "unauthorized", "This account no "
-		    "longer exists");
+		auth_refuse(req);
 	else
 		response_db_error(req);
 	return -1;
@@ -131,6 +130,7 @@ api_users_store(struct request *req, const char *username, const char *email,
 		db_rollback();
 		return -1;
 	}
+	events_user_changed(req->user_id);
 	if (hash != NULL && (api_auth_revoke_all(req->user_id) == -1 ||
 	    refresh_issue(req->user_id, refresh) == -1)) {
 		db_rollback();

@@ -82,6 +82,40 @@ channels_list(uint64_t server_id, yajl_gen g)
 }
 
 /*
+ * Load a channel and a user's standing in its server: 1, 0 when there is
+ * no such channel, -1 on a database error.
+ */
+static int
+channels_load_access(uint64_t user_id, uint64_t channel_id,
+    struct member *m, struct channel *c)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_channel_access, "uu", user_id,
+	    channel_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1) {
+		channels_fill(rows, c);
+		perm_init(m, c->server_id, user_id);
+		rc = perm_read(rows, 4, m);
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+/* Answer the failure of channels_load_access(): 500/503 or 404. */
+static int
+channels_refuse(struct request *req, int rc)
+{
+	if (rc == -1)
+		response_db_error(req);
+	else
+		response_not_found(req, "channel");
+	return -1;
+}
+
+/*
  * Load a channel and the caller's membership of its server, and check
  * need: 0, or -1 with 404 (no such channel, or not a member of its
  * server), 403 missing_permission or 500/503 answered.
@@ -90,42 +124,34 @@ int
 channels_require(struct request *req, uint64_t channel_id, uint32_t need,
     struct member *m, struct channel *c)
 {
-	struct db_rows	*rows;
-	int		 rc;
+	int	rc;
 
-	if ((rows = db_query(&q_channel_access, "uu", req->user_id,
-	    channel_id)) == NULL) {
-		response_db_error(req);
-		return -1;
-	}
-	if ((rc = db_fetch(rows)) == 1) {
-		channels_fill(rows, c);
-		perm_init(m, c->server_id, req->user_id);
-		rc = perm_read(rows, 4, m);
-	}
-	db_rows_free(rows);
-	if (rc == -1) {
-		response_db_error(req);
-		return -1;
-	}
-	if (rc == 0) {
-		response_not_found(req, "channel");
-		return -1;
-	}
+	if ((rc = channels_load_access(req->user_id, channel_id, m, c)) != 1)
+		return channels_refuse(req, rc);
 	return perm_check(req, m, need);
 }
 
 /*
  * The access check of a server channel for endpoints that only need its
- * server's id: as channels_require().
+ * server's id (the messages): as channels_require(), with the caller's
+ * standing from the worker's cache (cache.c) when it is there.
  */
 int
 channels_access(struct request *req, uint64_t channel_id, uint32_t need,
     struct member *m, uint64_t *server_id)
 {
 	struct channel	c;
+	int		rc;
 
-	if (channels_require(req, channel_id, need, m, &c) == -1)
+	if (!cache_standing_get(req->user_id, CACHE_CHANNEL, channel_id,
+	    &c.server_id, m)) {
+		if ((rc = channels_load_access(req->user_id, channel_id, m,
+		    &c)) != 1)
+			return channels_refuse(req, rc);
+		cache_standing_put(req->user_id, CACHE_CHANNEL, channel_id,
+		    c.server_id, m);
+	}
+	if (perm_check(req, m, need) == -1)
 		return -1;
 	if (server_id != NULL)
 		*server_id = c.server_id;

@@ -35,24 +35,52 @@ static struct db_stmt q_prune = DB_STMT(
 
 static struct hub_entry	 txn_entries[EVENTS_TXN_MAX];
 static size_t		 txn_count;
+static int		 txn_overflowed;	/* more than the array holds */
 static uint64_t		 txn_overflow;	/* largest seq past the array */
 
-/* Remember an appended event, to announce once its transaction commits. */
+/*
+ * Remember an entry to announce once its transaction commits.  Past the
+ * array, one entry matching everything (at the largest seq) stands for
+ * the rest.
+ */
 static void
-events_remember(uint64_t seq, const struct event_scope *scope)
+events_remember(uint64_t seq, uint64_t flags, const struct event_scope *scope)
 {
 	struct hub_entry	*e;
 
 	if (txn_count == EVENTS_TXN_MAX) {
-		txn_overflow = seq;
+		txn_overflowed = 1;
+		if (seq > txn_overflow)
+			txn_overflow = seq;
 		return;
 	}
 	e = &txn_entries[txn_count++];
 	e->seq = seq;
+	e->flags = flags;
 	e->server_id = scope->server_id;
 	e->channel_id = scope->channel_id;
 	e->dm_channel_id = scope->dm_channel_id;
 	e->user_id = scope->user_id;
+}
+
+/* The hub flags of an event type: HUB_MESSAGE for message.* events. */
+uint64_t
+events_flags(const char *type)
+{
+	return strncmp(type, "message.", 8) == 0 ? HUB_MESSAGE : 0;
+}
+
+/*
+ * Announce, once the caller's transaction commits, that a user's account
+ * changed (name, email, password, token generation): no event of the API,
+ * but the workers' caches of that user (cache.c) must go.
+ */
+void
+events_user_changed(uint64_t user_id)
+{
+	struct event_scope	scope = { .user_id = user_id };
+
+	events_remember(0, HUB_USER, &scope);
 }
 
 /*
@@ -74,7 +102,7 @@ events_append(const char *type, const struct event_scope *scope,
 	    scope->channel_id, scope->dm_channel_id, scope->user_id, text,
 	    len) != 1)
 		return -1;
-	events_remember(seq, scope);
+	events_remember(seq, events_flags(type), scope);
 	return 0;
 }
 
@@ -92,7 +120,7 @@ events_txn_end(int committed)
 	int			later;
 
 	later = sequencer_txn_end();
-	if (committed && txn_overflow != 0) {
+	if (committed && txn_overflowed) {
 		/* Too many to list: one entry that matches every poll. */
 		any.seq = txn_overflow;
 		hub_publish(&any, 1);
@@ -101,6 +129,7 @@ events_txn_end(int committed)
 	else if (later)
 		hub_wake_all();
 	txn_count = 0;
+	txn_overflowed = 0;
 	txn_overflow = 0;
 }
 

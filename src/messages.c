@@ -5,15 +5,16 @@
  * transaction.  The callers (api-messages.c, api-dms.c) decide who may
  * open a conversation; everything after that is here, once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sohbet.h"
 
 #define MESSAGES_CONTENT_MAX	4000	/* code points */
 #define MESSAGES_NONCE_MAX	64
 #define MESSAGES_LIMIT_DEFAULT	50
-#define MESSAGES_LIMIT_MAX	100
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
@@ -72,7 +73,7 @@ static struct db_stmt q_lock = DB_STMT(
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
     " content, nonce, created_at)"
-    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, NOW(3))");
+    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
@@ -134,6 +135,40 @@ messages_read(struct db_rows *rows, struct message *m)
 	m->created_at = messages_copy(rows, 6);
 	m->edited_at = messages_copy(rows, 7);
 	m->nonce = messages_copy(rows, 8);
+}
+
+/*
+ * Fill m as the row messages_insert() just wrote reads back, without
+ * reading it: the author's name is the caller's (auth.c).
+ */
+static void
+messages_new(struct message *m, uint64_t id, const struct conversation *c,
+    const struct request *req, const char *content, size_t len,
+    const char *nonce, const char *created_at)
+{
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	m->channel_id = c->channel_id;
+	m->dm_channel_id = c->dm_channel_id;
+	m->author_id = req->user_id;
+	m->username = xstrdup(req->username);
+	m->content = xstrndup(content, len);
+	m->created_at = xstrdup(created_at);
+	m->nonce = nonce != NULL ? xstrdup(nonce) : NULL;
+}
+
+/* The time now as MariaDB writes a DATETIME(3) in UTC (32 bytes). */
+static void
+messages_now(char *buf, size_t size)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	size_t		len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf + len, size - len, ".%03ld", ts.tv_nsec / 1000000);
 }
 
 /* Free what a message owns. */
@@ -220,11 +255,12 @@ messages_visible(uint64_t *visible)
 
 /*
  * Write the newest messages with ids up to hi, at most limit of them, in
- * ascending order; their number or -1.
+ * ascending order; their number or -1.  With ends, ends[i] is the length
+ * of g's text after the i-th message written (history.c cuts it there).
  */
-static long
-messages_older(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g)
+long
+messages_render(const struct conversation *c, uint64_t hi, long limit,
+    yajl_gen g, size_t *ends)
 {
 	struct message	*ms;
 	long		 n, i;
@@ -236,6 +272,8 @@ messages_older(const struct conversation *c, uint64_t hi, long limit,
 	    messages_conversation_id(c), hi, (long long)limit), ms, limit);
 	for (i = n - 1; i >= 0; i--) {
 		messages_gen(g, &ms[i]);
+		if (ends != NULL)
+			json_gen_text(g, &ends[n - 1 - i]);
 		messages_clear(&ms[i]);
 	}
 	free(ms);
@@ -322,11 +360,12 @@ messages_list(const struct conversation *c, const struct messages_page *p,
 	yajl_gen_array_open(g);
 	switch (p->from) {
 	case MESSAGES_LATEST:
-		older = messages_older(c, visible, p->limit, g);
+		older = cache_on() ? history_latest(c, visible, p->limit, g) :
+		    messages_render(c, visible, p->limit, g, NULL);
 		break;
 	case MESSAGES_BEFORE:
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = messages_older(c, hi, p->limit, g);
+		older = messages_render(c, hi, p->limit, g, NULL);
 		break;
 	case MESSAGES_AFTER:
 		newer = messages_newer(c, p->cursor, visible, p->limit, g);
@@ -334,7 +373,8 @@ messages_list(const struct conversation *c, const struct messages_page *p,
 	case MESSAGES_AROUND:
 		/* At most limit/2 older, then the cursor and newer ones. */
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = messages_older(c, hi, p->limit / 2, g);
+		older = messages_render(c, hi, p->limit / 2, g,
+		    NULL);
 		if (older != -1)
 			newer = messages_newer(c, p->cursor - 1, visible,
 			    p->limit - older, g);
@@ -539,25 +579,27 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
  * a duplicate once that commits, or goes on if it rolled back.
  */
 static int
-messages_insert(const struct conversation *c, uint64_t author,
+messages_insert(const struct conversation *c, const struct request *req,
     const char *content, size_t len, const char *nonce, struct message *m,
     uint64_t *held)
 {
+	char		created_at[32];
 	uint64_t	id;
 	int		rc;
 
 	if (db_begin() == -1)
 		return -1;
-	if (sequencer_next(&id) == -1 || db_exec(&q_insert, "uuuubs", id,
-	    c->channel_id, c->dm_channel_id, author, content, len, nonce) != 1)
+	messages_now(created_at, sizeof created_at);
+	if (sequencer_next(&id) == -1 || db_exec(&q_insert, "uuuubss", id,
+	    c->channel_id, c->dm_channel_id, req->user_id, content, len, nonce,
+	    created_at) != 1)
 		goto fail;
-	if (nonce != NULL && (rc = messages_nonce_claim(c, author, nonce,
-	    id, held)) != 1) {
+	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
+	    nonce, id, held)) != 1) {
 		db_rollback();
 		return rc;
 	}
-	if (messages_load(c, id, m) != 1)
-		goto fail;
+	messages_new(m, id, c, req, content, len, nonce, created_at);
 	if (messages_event("message.create", c, m) == -1 ||
 	    db_commit() == -1) {
 		messages_clear(m);
@@ -592,8 +634,8 @@ messages_post(struct request *req, const struct conversation *c)
 	 * or after a deadlock (which InnoDB resolved by rolling back).
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
-		if ((rc = messages_insert(c, req->user_id, content, len, nonce,
-		    &m, &held)) == 1) {
+		if ((rc = messages_insert(c, req, content, len, nonce, &m,
+		    &held)) == 1) {
 			status = 201;
 			break;
 		}

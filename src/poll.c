@@ -8,7 +8,9 @@
  * On a wake-up the worker reads the new ring entries, sets aside those not
  * yet below the watermark, marks the polls whose keys the others match,
  * and hands the marked polls of each kind to that kind's batch function,
- * which reads the database once for all of them.
+ * which reads the database once for all of them.  The worker's caches
+ * (cache.c) hear of every entry twice: when it is read from the ring and
+ * when the watermark passes it.
  */
 #include <sys/epoll.h>
 
@@ -346,6 +348,8 @@ poll_mark_all(uint64_t published_ns)
 static void
 poll_mark_entry(const struct hub_entry *e)
 {
+	if (e->flags & HUB_USER)
+		return;		/* no event: nothing for a poll to read */
 	if (e->server_id == HUB_ANY) {
 		poll_mark_all(e->published_ns);
 		return;
@@ -369,6 +373,7 @@ static int
 poll_pull_ring(void)
 {
 	long	n;
+	size_t	i;
 
 	do {
 		if (poll_deferred_len + POLL_RING_BATCH > POLL_DEFERRED_MAX)
@@ -377,6 +382,8 @@ poll_pull_ring(void)
 		    POLL_RING_BATCH);
 		if (n == -1)
 			return -1;
+		for (i = 0; i < (size_t)n; i++)
+			cache_forget(&poll_deferred[poll_deferred_len + i]);
 		poll_deferred_len += (size_t)n;
 	} while (n == POLL_RING_BATCH);
 	return 0;
@@ -389,9 +396,10 @@ poll_match_deferred(uint64_t wm)
 	size_t	i, kept = 0;
 
 	for (i = 0; i < poll_deferred_len; i++) {
-		if (poll_deferred[i].seq <= wm)
+		if (poll_deferred[i].seq <= wm) {
+			cache_forget(&poll_deferred[i]);
 			poll_mark_entry(&poll_deferred[i]);
-		else
+		} else
 			poll_deferred[kept++] = poll_deferred[i];
 	}
 	poll_deferred_len = kept;
@@ -426,6 +434,30 @@ poll_answer_marked(uint64_t wm)
 		p->woken_ns = 0;
 }
 
+/*
+ * Catch up with the ring: read the new entries and mark the polls of
+ * those at or below the watermark, which it returns.  The polls are
+ * answered by poll_wake(), which the entries' publisher has woken.  A
+ * request calls this first, so that the caches reflect every change
+ * whose writer has been answered.
+ */
+uint64_t
+poll_sync(void)
+{
+	uint64_t	wm;
+
+	if (poll_pull_ring() == -1) {
+		/* Fell behind: every poll reads again, every cache goes. */
+		poll_deferred_len = 0;
+		poll_ring_pos = hub_ring_head();
+		poll_mark_all(0);
+		cache_forget_all();
+	}
+	wm = sequencer_visible();
+	poll_match_deferred(wm);
+	return wm;
+}
+
 /* The worker's eventfd fired: match new entries and answer polls. */
 void
 poll_wake(void)
@@ -436,19 +468,9 @@ poll_wake(void)
 	    sizeof count)
 		;
 	metrics_wakeup();
-	if (poll_pull_ring() == -1) {
-		poll_deferred_len = 0;
-		poll_ring_pos = hub_ring_head();
-		poll_mark_all(0);
-	}
-	if (poll_count == 0) {
-		/* Nothing waits: entries below the watermark are moot. */
-		poll_match_deferred(sequencer_visible());
-		return;
-	}
-	wm = sequencer_visible();
-	poll_match_deferred(wm);
-	poll_answer_marked(wm);
+	wm = poll_sync();
+	if (poll_count > 0)
+		poll_answer_marked(wm);
 }
 
 /* Milliseconds until the next deadline, or -1 when nothing is parked. */

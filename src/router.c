@@ -210,6 +210,9 @@ router_dispatch(struct request *req)
 		    "larger than %d bytes", BODY_MAX);
 		return;
 	}
+	/* What the worker cached must reflect every change answered. */
+	if (cache_on())
+		poll_sync();
 	if ((req->route->flags & ROUTE_AUTH) && auth_request(req) == -1)
 		return;
 	if (router_parse_args(req) == -1 || router_parse_body(req) == -1)

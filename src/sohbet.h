@@ -29,6 +29,7 @@
 #define ROUTE_ARGS_MAX		4
 #define HUB_SLOTS		64
 #define ID_JSON_MAX		((uint64_t)1 << 53)
+#define USERNAME_SIZE		(32 * 4 + 1)	/* 32 code points, UTF-8 */
 #define METRIC_ROUTES		96	/* routes counted by /metrics */
 #define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
 #define METRIC_BUCKETS		10	/* delivery latency histogram */
@@ -58,6 +59,7 @@ struct config {
 	char		*user;		/* drop privileges to this user */
 	char		*pidfile;
 	int		 max_parked;	/* parked long-polls per worker */
+	int		 cache_ms;	/* what a worker may reuse; 0: off */
 
 	/* [auth] */
 	char		*token_key;	/* at least 32 bytes */
@@ -172,6 +174,7 @@ struct request {
 	uint64_t	 ids[ROUTE_ARGS_MAX];	/* captures parsed as ids */
 	size_t		 nargs;
 	uint64_t	 user_id;	/* authenticated user, or 0 */
+	char		 username[USERNAME_SIZE];	/* ... and their name */
 	int		 status;	/* 0 until answered */
 	int		 parked;
 	char		 headers[256];	/* extra response header lines */
@@ -190,6 +193,7 @@ void		 request_free(struct request *);
 
 /* auth.c */
 int		 auth_request(struct request *);
+int		 auth_refuse(struct request *);
 
 /* password.c */
 char		*password_hash(const char *, size_t);
@@ -210,7 +214,7 @@ long long	 refresh_cleanup(void);
 /* users.c */
 struct user {
 	uint64_t	 id;
-	char		 username[32 * 4 + 1];
+	char		 username[USERNAME_SIZE];
 	char		 email[254 * 4 + 1];
 	char		 password_hash[256];
 	unsigned int	 generation;
@@ -222,6 +226,22 @@ int		 users_by_login(const char *, struct user *);
 void		 users_gen_public(yajl_gen, uint64_t, const char *);
 void		 users_gen_fields(yajl_gen, const struct user *, int);
 void		 users_gen(yajl_gen, const struct user *, int);
+
+/* cache.c */
+struct hub_entry;
+struct member;
+#define CACHE_CHANNEL	1	/* conversation kinds */
+#define CACHE_DM	2
+int		 cache_on(void);
+int		 cache_fresh(long long);
+int		 cache_user_get(uint64_t, unsigned int *, char *);
+void		 cache_user_put(uint64_t, unsigned int, const char *);
+int		 cache_standing_get(uint64_t, int, uint64_t, uint64_t *,
+		    struct member *);
+void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
+		    const struct member *);
+void		 cache_forget(const struct hub_entry *);
+void		 cache_forget_all(void);
 
 /* token.c */
 char		*token_issue(uint64_t, unsigned int, int);
@@ -312,9 +332,12 @@ int		 migrate_version(unsigned int *);
 /* hub.c */
 #define HUB_RING	8192
 #define HUB_ANY		UINT64_MAX	/* an entry field that matches all */
+#define HUB_MESSAGE	0x1	/* a message.* event: only history changed */
+#define HUB_USER	0x2	/* no event: user_id's account changed */
 struct hub_entry {
-	uint64_t	 seq;
+	uint64_t	 seq;		/* the event's; 0 with HUB_USER */
 	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
+	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER */
 	uint64_t	 server_id;
 	uint64_t	 channel_id;
 	uint64_t	 dm_channel_id;
@@ -376,6 +399,8 @@ struct event_scope {
 };
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
+uint64_t	 events_flags(const char *);
+void		 events_user_changed(uint64_t);
 void		 events_txn_end(int);
 struct db_rows	*events_read(uint64_t, uint64_t, long);
 int		 events_head(uint64_t *);
@@ -433,6 +458,7 @@ void		 poll_key(struct poll *, enum poll_key, uint64_t);
 int		 poll_park(struct poll *, long long);
 void		 poll_done(struct poll *);
 void		 poll_closed(struct poll *);
+uint64_t	 poll_sync(void);
 void		 poll_wake(void);
 int		 poll_next_timeout(void);
 void		 poll_expire(void);
@@ -611,15 +637,24 @@ enum messages_from {
 	MESSAGES_AFTER,
 	MESSAGES_AROUND
 };
+#define MESSAGES_LIMIT_MAX	100	/* the largest page */
 struct messages_page {
 	enum messages_from from;
 	uint64_t	 cursor;	/* the before/after/around id */
 	long		 limit;		/* 1..100 */
 };
 int		 messages_page_parse(struct request *, struct messages_page *);
+long		 messages_render(const struct conversation *, uint64_t, long,
+		    yajl_gen, size_t *);
 long		 messages_list(const struct conversation *,
 		    const struct messages_page *, yajl_gen);
 void		 messages_serve(struct request *, const struct conversation *);
+
+/* history.c */
+long		 history_latest(const struct conversation *, uint64_t, long,
+		    yajl_gen);
+void		 history_forget(int, uint64_t);
+void		 history_forget_all(void);
 
 /* wait.c */
 int		 wait_parse(struct request *, const struct messages_page *,
