@@ -1,0 +1,453 @@
+/*
+ * itest_cache.c: integration tests of the workers' caches (src/cache.c,
+ * src/history.c).  Whatever a worker keeps (token generations, names,
+ * standings, the newest page of history), a change answered through the
+ * API shows in every request made after its answer, on every worker: each
+ * test warms the caches of all workers with a round of requests, makes
+ * one change, and asserts the next round sees it in every answer.  A
+ * change made by hand in the database shows within cache_ms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "chat.h"
+#include "check_run.h"
+
+/*
+ * Requests per round: with two workers taking connections as they come,
+ * the chance that one worker sees none of 16 is 2^-15.
+ */
+#define ROUND		16
+#define CACHE_MS_SLACK	200
+
+/* A server channel with its owner and a plain member. */
+struct room {
+	struct chat_user	 owner;
+	struct chat_user	 member;
+	char			*server;
+	char			*channel;
+	char			*base;		/* API_PREFIX "/channels/ID" */
+};
+
+static void
+room_open(struct room *r)
+{
+	chat_user(&r->owner, "cache_owner");
+	chat_user(&r->member, "cache_member");
+	r->server = chat_server(&r->owner, &r->channel);
+	chat_join(&r->owner, r->server, &r->member);
+	xasprintf(&r->base, API_PREFIX "/channels/%s", r->channel);
+}
+
+static void
+room_close(struct room *r)
+{
+	chat_user_free(&r->owner);
+	chat_user_free(&r->member);
+	free(r->server);
+	free(r->channel);
+	free(r->base);
+}
+
+/* The value of a message's field in a page, or NULL when it is not there. */
+static const char *
+page_field(struct itest_response *r, const char *id, const char *field)
+{
+	const struct json	*v;
+	size_t			 i;
+
+	for (i = 0; i < r->json->count; i++) {
+		v = itest_at(r->json->items[i], "id");
+		if (v != NULL && v->type == JSON_STRING &&
+		    strcmp(v->text, id) == 0) {
+			v = itest_at(r->json->items[i], field);
+			return v != NULL && v->type == JSON_STRING ? v->text :
+			    NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A round of latest-page reads by u; with field, assert the message id
+ * has it equal to want in every answer (want NULL: the message is not in
+ * the page at all).
+ */
+static void
+round_of_pages(const struct chat_user *u, const char *base, const char *id,
+    const char *field, const char *want)
+{
+	struct itest_response	*r;
+	const char		*got;
+	int			 i;
+
+	for (i = 0; i < ROUND; i++) {
+		r = chat_history(u, base, NULL);
+		if (id != NULL && want == NULL)
+			ck_assert_msg(!chat_holds(r, id), "round %d: message %s "
+			    "still listed: %s", i, id, itest_describe(r));
+		else if (id != NULL) {
+			got = page_field(r, id, field);
+			ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+			    "round %d: message %s has %s \"%s\", not \"%s\": "
+			    "%s", i, id, field, got != NULL ? got : "(none)",
+			    want, itest_describe(r));
+		}
+		itest_free(r);
+	}
+}
+
+/* A round of requests that must all be refused with status and code. */
+static void
+round_refused(const char *method, const char *path, const char *token,
+    const char *body, long status, const char *code)
+{
+	struct itest_response	*r;
+	int			 i;
+
+	for (i = 0; i < ROUND; i++) {
+		r = itest_request(method, path, token, body != NULL ?
+		    "application/json" : NULL, body, body != NULL ?
+		    strlen(body) : 0);
+		itest_expect_error(r, status, code);
+		itest_free(r);
+	}
+}
+
+/* Send a JSON body and assert the status. */
+static void
+call(const char *method, const char *path, const char *token, long status,
+    const char *body)
+{
+	struct itest_response	*r;
+
+	r = itest_request(method, path, token, body != NULL ?
+	    "application/json" : NULL, body, body != NULL ? strlen(body) : 0);
+	ck_assert_msg(r->status == status, "expected %ld: %s", status,
+	    itest_describe(r));
+	itest_free(r);
+}
+
+START_TEST(test_edit_delete_and_new_messages)
+{
+	struct room	 r;
+	char		*id, *path, *fresh;
+
+	room_open(&r);
+	id = chat_post(&r.owner, r.base, "before the edit");
+	round_of_pages(&r.member, r.base, id, "content", "before the edit");
+
+	path = chat_path(r.base, id, NULL);
+	call("PATCH", path, r.owner.token, 200, "{\"content\":\"after it\"}");
+	round_of_pages(&r.member, r.base, id, "content", "after it");
+
+	fresh = chat_post(&r.owner, r.base, "a new one");
+	round_of_pages(&r.member, r.base, fresh, "content", "a new one");
+
+	call("DELETE", path, r.owner.token, 204, NULL);
+	round_of_pages(&r.member, r.base, id, "content", NULL);
+	round_of_pages(&r.member, r.base, fresh, "content", "a new one");
+	free(path);
+	free(fresh);
+	free(id);
+	room_close(&r);
+}
+END_TEST
+
+START_TEST(test_rename_shows_in_history)
+{
+	struct room	 r;
+	char		*id, *name, *body;
+
+	room_open(&r);
+	id = chat_post(&r.member, r.base, "who wrote this?");
+	round_of_pages(&r.owner, r.base, id, "author.username",
+	    r.member.username);
+	name = itest_unique("cache_renamed");
+	xasprintf(&body, "{\"username\":\"%s\"}", name);
+	call("PATCH", API_PREFIX "/users/@me", r.member.token, 200, body);
+	round_of_pages(&r.owner, r.base, id, "author.username", name);
+	/* New messages carry the new name too. */
+	free(id);
+	id = chat_post(&r.member, r.base, "renamed");
+	round_of_pages(&r.owner, r.base, id, "author.username", name);
+	free(body);
+	free(name);
+	free(id);
+	room_close(&r);
+}
+END_TEST
+
+/* The default role's id of a server. */
+static char *
+default_role(const struct room *r)
+{
+	struct itest_response	*resp;
+	const struct json	*v;
+	char			*path, *id = NULL;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", r->server);
+	resp = itest_get(path, r->owner.token);
+	itest_expect(resp, 200);
+	for (i = 0; i < resp->json->count; i++) {
+		v = itest_at(resp->json->items[i], "is_default");
+		if (v != NULL && v->type == JSON_BOOL && v->boolean)
+			id = xstrdup(itest_at(resp->json->items[i],
+			    "id")->text);
+	}
+	ck_assert_msg(id != NULL, "no default role: %s", itest_describe(resp));
+	itest_free(resp);
+	free(path);
+	return id;
+}
+
+START_TEST(test_permissions_apply_at_once)
+{
+	struct room	 r;
+	char		*role, *path, *posts;
+
+	room_open(&r);
+	free(chat_post(&r.member, r.base, "allowed"));
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	role = default_role(&r);
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", r.server, role);
+	posts = chat_path(r.base, NULL, NULL);
+
+	/* Without send_messages: reading goes on, posting is refused. */
+	call("PATCH", path, r.owner.token, 200,
+	    "{\"permissions\":[\"view_channels\"]}");
+	round_refused("POST", posts, r.member.token, "{\"content\":\"no\"}",
+	    403, "missing_permission");
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+
+	/* Without view_channels: reading is refused too. */
+	call("PATCH", path, r.owner.token, 200, "{\"permissions\":[]}");
+	round_refused("GET", posts, r.member.token, NULL, 403,
+	    "missing_permission");
+
+	/* Given back: both work again. */
+	call("PATCH", path, r.owner.token, 200,
+	    "{\"permissions\":[\"view_channels\",\"send_messages\"]}");
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	free(chat_post(&r.member, r.base, "allowed again"));
+	free(posts);
+	free(path);
+	free(role);
+	room_close(&r);
+}
+END_TEST
+
+/* Create a channel in the room's server: its id. */
+static char *
+room_channel(const struct room *r, const char *name)
+{
+	struct itest_response	*resp;
+	char			*path, *id;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", r->server);
+	resp = itest_send("POST", path, r->owner.token, "{\"name\":\"%s\"}",
+	    name);
+	itest_expect(resp, 201);
+	id = xstrdup(itest_str(resp, "id"));
+	itest_free(resp);
+	free(path);
+	return id;
+}
+
+START_TEST(test_kick_channel_and_server_delete)
+{
+	struct room	 r;
+	char		*path, *posts, *other, *other_base;
+
+	room_open(&r);
+	free(chat_post(&r.member, r.base, "soon gone"));
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	posts = chat_path(r.base, NULL, NULL);
+
+	/* A second channel, deleted while the member reads it. */
+	other = room_channel(&r, "doomed");
+	xasprintf(&other_base, API_PREFIX "/channels/%s", other);
+	free(chat_post(&r.owner, other_base, "in the doomed channel"));
+	round_of_pages(&r.member, other_base, NULL, NULL, NULL);
+	call("DELETE", other_base, r.owner.token, 204, NULL);
+	free(other_base);
+	xasprintf(&other_base, API_PREFIX "/channels/%s/messages", other);
+	round_refused("GET", other_base, r.member.token, NULL, 404,
+	    "not_found");
+
+	/* Kicked: the channel no longer exists for the member. */
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", r.server,
+	    r.member.id);
+	call("DELETE", path, r.owner.token, 204, NULL);
+	free(path);
+	round_refused("GET", posts, r.member.token, NULL, 404, "not_found");
+	round_refused("POST", posts, r.member.token, "{\"content\":\"x\"}",
+	    404, "not_found");
+
+	/* The server deleted: not for its owner either. */
+	round_of_pages(&r.owner, r.base, NULL, NULL, NULL);
+	xasprintf(&path, API_PREFIX "/servers/%s", r.server);
+	call("DELETE", path, r.owner.token, 204, NULL);
+	free(path);
+	round_refused("GET", posts, r.owner.token, NULL, 404, "not_found");
+	free(other_base);
+	free(other);
+	free(posts);
+	room_close(&r);
+}
+END_TEST
+
+START_TEST(test_revoked_tokens_fail_at_once)
+{
+	struct room	 r;
+	char		*posts, *old, *body;
+
+	room_open(&r);
+	posts = chat_path(r.base, NULL, NULL);
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	call("POST", API_PREFIX "/auth/logout-all", r.member.token, 204, NULL);
+	round_refused("GET", posts, r.member.token, NULL, 401,
+	    "unauthorized");
+
+	/* A password change, after the owner warmed every cache. */
+	round_of_pages(&r.owner, r.base, NULL, NULL, NULL);
+	old = xstrdup(r.owner.token);
+	xasprintf(&body, "{\"password\":\"a brand new secret\","
+	    "\"current_password\":\"correct horse battery\"}");
+	call("PATCH", API_PREFIX "/users/@me", r.owner.token, 200, body);
+	round_refused("GET", posts, old, NULL, 401, "unauthorized");
+	round_refused("POST", posts, old, "{\"content\":\"x\"}", 401,
+	    "unauthorized");
+	free(body);
+	free(old);
+	free(posts);
+	room_close(&r);
+}
+END_TEST
+
+START_TEST(test_dm_history)
+{
+	struct chat_user	 a, b, c;
+	char			*dm, *base, *id, *path;
+
+	chat_user(&a, "cache_dm_a");
+	chat_user(&b, "cache_dm_b");
+	chat_user(&c, "cache_dm_c");
+	dm = chat_dm(&a, &b);
+	xasprintf(&base, API_PREFIX "/dms/%s", dm);
+	id = chat_post(&a, base, "just us");
+	round_of_pages(&b, base, id, "content", "just us");
+	path = chat_path(base, id, NULL);
+	call("PATCH", path, a.token, 200, "{\"content\":\"still us\"}");
+	round_of_pages(&b, base, id, "content", "still us");
+	/* Someone else never gets in, however warm the caches. */
+	free(path);
+	path = chat_path(base, NULL, NULL);
+	round_refused("GET", path, c.token, NULL, 404, "not_found");
+	free(path);
+	free(id);
+	free(base);
+	free(dm);
+	chat_user_free(&a);
+	chat_user_free(&b);
+	chat_user_free(&c);
+}
+END_TEST
+
+/* Assert the latest page with a limit holds ids[n - want .. n - 1]. */
+static void
+expect_latest(const struct room *r, char **ids, size_t n, long limit,
+    size_t want)
+{
+	struct itest_response	*resp;
+	char			*query;
+	int			 i;
+
+	xasprintf(&query, "limit=%ld", limit);
+	for (i = 0; i < 4; i++) {
+		resp = chat_history(&r->member, r->base, query);
+		chat_expect_ids(resp, ids + (n - want), want);
+		itest_free(resp);
+	}
+	free(query);
+}
+
+START_TEST(test_page_sizes)
+{
+	struct room	 r;
+	char		*ids[120];
+	char		 text[32];
+	size_t		 i, n = 0;
+
+	room_open(&r);
+	/* An empty channel. */
+	expect_latest(&r, ids, 0, 50, 0);
+	for (; n < 3; n++) {
+		snprintf(text, sizeof text, "message %zu", n);
+		ids[n] = chat_post(&r.owner, r.base, text);
+	}
+	expect_latest(&r, ids, n, 100, 3);
+	expect_latest(&r, ids, n, 1, 1);
+	for (; n < 120; n++) {
+		snprintf(text, sizeof text, "message %zu", n);
+		ids[n] = chat_post(&r.owner, r.base, text);
+	}
+	expect_latest(&r, ids, n, 1, 1);
+	expect_latest(&r, ids, n, 37, 37);
+	expect_latest(&r, ids, n, 100, 100);
+	expect_latest(&r, ids, n, 50, 50);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	room_close(&r);
+}
+END_TEST
+
+START_TEST(test_change_behind_our_back)
+{
+	struct room	 r;
+	char		*id, *sql;
+
+	room_open(&r);
+	id = chat_post(&r.owner, r.base, "as posted");
+	round_of_pages(&r.member, r.base, id, "content", "as posted");
+	xasprintf(&sql, "UPDATE messages SET content = 'by hand' WHERE id = %s",
+	    id);
+	ck_assert_msg(itest_sql(sql) == 0, "mariadb failed: %s", sql);
+	itest_sleep_ms(itest_conf_int("server", "cache_ms", 1000) +
+	    CACHE_MS_SLACK);
+	round_of_pages(&r.member, r.base, id, "content", "by hand");
+	free(sql);
+	free(id);
+	room_close(&r);
+}
+END_TEST
+
+static Suite *
+cache_suite(void)
+{
+	Suite	*s = suite_create("cache");
+	TCase	*tc = tcase_create("cache");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_edit_delete_and_new_messages);
+	tcase_add_test(tc, test_rename_shows_in_history);
+	tcase_add_test(tc, test_permissions_apply_at_once);
+	tcase_add_test(tc, test_kick_channel_and_server_delete);
+	tcase_add_test(tc, test_revoked_tokens_fail_at_once);
+	tcase_add_test(tc, test_dm_history);
+	tcase_add_test(tc, test_page_sizes);
+	tcase_add_test(tc, test_change_behind_our_back);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	itest_init();
+	return check_run(cache_suite());
+}
