@@ -333,6 +333,9 @@ db_open(const char *func)
  * Make sure there is a live connection.  A dead one is noticed before a
  * statement is sent on it (no statement is ever sent twice); a new one is
  * attempted at most once a second, so during an outage calls fail at once.
+ * Inside an open transaction the look is skipped: its statement before
+ * just succeeded, and a connection lost now takes the whole transaction
+ * with it, so nothing of it can run twice.
  */
 static int
 db_ready(const char *func)
@@ -345,7 +348,7 @@ db_ready(const char *func)
 		log_warnx("%s: %s", func, db_last_error);
 		return -1;
 	}
-	if (db != NULL && db_peer_closed()) {
+	if (db != NULL && db_txn != DB_TXN_OPEN && db_peer_closed()) {
 		db_set_error(CR_SERVER_GONE_ERROR,
 		    "the server closed the connection");
 		log_warnx("%s: %s", func, db_last_error);
