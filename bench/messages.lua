@@ -30,27 +30,42 @@ function setup(thread)
 	thread:set("tid", threads)
 end
 
-function init(args)
-	math.randomseed(os.time() * 1000 + (tid or 0))
-end
-
--- One request: the next token in turn, and what the mode asks for.
-function request()
-	counter = counter + 1
+-- The request the mode asks for, with the nth token in turn.
+local function build(n)
 	local headers = {
-		["Authorization"] = "Bearer " ..
-		    tokens[(counter + (tid or 0)) % #tokens + 1]
+		["Authorization"] = "Bearer " .. tokens[n % #tokens + 1]
 	}
 	if mode == "post" then
 		headers["Content-Type"] = "application/json"
 		return wrk.format("POST", path, headers, string.format(
-		    '{"content":"bench message %d from thread %d"}', counter,
+		    '{"content":"bench message %d from thread %d"}', n,
 		    tid or 0))
 	elseif mode == "deep" then
 		return wrk.format("GET", path .. "?limit=50&before=" ..
 		    math.random(lo, hi), headers)
 	end
 	return wrk.format("GET", path .. "?" .. query, headers)
+end
+
+-- The requests, made up front so that the load tool spends its CPU on
+-- sending them: PREBUILT of them per thread, taken in turn.  Deep reads
+-- are made one by one, each at a new random id.
+local PREBUILT = 512
+local prebuilt = {}
+
+function init(args)
+	math.randomseed(os.time() * 1000 + (tid or 0))
+	for n = 1, PREBUILT do
+		prebuilt[n] = build(n + (tid or 0))
+	end
+end
+
+function request()
+	counter = counter % PREBUILT + 1
+	if mode == "deep" then
+		return build(counter)
+	end
+	return prebuilt[counter]
 end
 
 function done(summary, latency, requests)
