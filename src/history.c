@@ -16,7 +16,7 @@
 #include "sohbet.h"
 
 #define HISTORY_SLOTS		1024	/* a power of two */
-#define HISTORY_KEEP		100	/* the largest page a client asks */
+#define HISTORY_KEEP		MESSAGES_LIMIT_MAX	/* the largest page asked */
 #define HISTORY_BYTES_MAX	(32 * 1024 * 1024)
 
 struct history_page {

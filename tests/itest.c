@@ -31,6 +31,7 @@
 #define ITEST_HEALTH_TIMEOUT	3	/* per poll of itest_wait_health() */
 #define ITEST_DESCRIBE_MAX	1500	/* characters of a body in messages */
 #define ITEST_DESCRIBE_BUFS	4
+#define ITEST_CACHE_SLACK_MS	200	/* ms past cache_ms */
 
 static const char	*itest_base;
 static const char	*itest_var;
@@ -543,6 +544,14 @@ itest_expect_error(struct itest_response *r, long status, const char *code)
 	    "error.message is not a non-empty string: %s", itest_describe(r));
 }
 
+/* Assert an API error 400 validation_failed naming field. */
+void
+itest_expect_invalid(struct itest_response *r, const char *field)
+{
+	itest_expect_error(r, 400, "validation_failed");
+	itest_expect_str(r, "error.field", field);
+}
+
 /* The head cursor of /events for a token; the caller frees it. */
 char *
 itest_events_head(const char *token)
@@ -706,6 +715,17 @@ itest_conf_int(const char *section, const char *key, long def)
 		v = def;
 	free(s);
 	return v;
+}
+
+/*
+ * Wait out sohbetd's caches (cache_ms in [server], 1 s by default): a
+ * change made behind its back in the database shows within cache_ms.
+ */
+void
+itest_settle_cache(void)
+{
+	itest_sleep_ms(itest_conf_int("server", "cache_ms", 1000) +
+	    ITEST_CACHE_SLACK_MS);
 }
 
 /* The master's pid, from its pid file; -1 when there is none. */

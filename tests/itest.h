@@ -103,6 +103,8 @@ void		 itest_expect(struct itest_response *, long);
  */
 void		 itest_expect_error(struct itest_response *, long,
 		    const char *);
+/* Assert 400 validation_failed whose error.field is field. */
+void		 itest_expect_invalid(struct itest_response *, const char *);
 
 /* A JSON string literal (quotes included) for s; the caller frees it. */
 char		*itest_quote(const char *);
@@ -136,5 +138,10 @@ long long	 itest_sql_number(const char *);
 double		 itest_now(void);
 /* Sleep for a number of milliseconds. */
 void		 itest_sleep_ms(long);
+/*
+ * Sleep until a change made by hand in the database has reached
+ * sohbetd's caches: its cache_ms and a margin.
+ */
+void		 itest_settle_cache(void);
 
 #endif /* ITEST_H */

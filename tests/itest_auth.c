@@ -26,11 +26,6 @@
 #include "forge.h"
 #include "check_run.h"
 
-#ifndef ITEST_CACHE_MS
-/* sohbetd's cache_ms (1 s by default) and a margin. */
-#define ITEST_CACHE_MS	1200
-#endif
-
 #define REGISTER	API_PREFIX "/auth/register"
 #define LOGIN		API_PREFIX "/auth/login"
 #define REFRESH		API_PREFIX "/auth/refresh"
@@ -304,14 +299,6 @@ expect_session(struct itest_response *r, long status, struct account *a)
 	expect_members(r, r->json, "user " TOKEN_MEMBERS);
 	expect_self(r, itest_at(r->json, "user"), a);
 	expect_tokens(r, r->json);
-}
-
-/* Assert 400 validation_failed naming field. */
-static void
-expect_invalid(struct itest_response *r, const char *field)
-{
-	itest_expect_error(r, 400, "validation_failed");
-	itest_expect_str(r, "error.field", field);
 }
 
 /* Assert 429 rate_limited with Retry-After and the same retry_after. */
@@ -643,7 +630,7 @@ register_refused(const struct register_case *c)
 	    c->username : u, c->email == NULL || *c->email != '\0' ?
 	    c->email : e, c->password == NULL || *c->password != '\0' ?
 	    c->password : p);
-	expect_invalid(r, c->field);
+	itest_expect_invalid(r, c->field);
 	itest_free(r);
 	free(u);
 	free(e);
@@ -1105,14 +1092,14 @@ START_TEST(test_login_validation)
 	struct itest_response	*r;
 
 	r = call("POST", LOGIN, NULL, "{\"password\":\"%s\"}", SECRET "xyz");
-	expect_invalid(r, "login");
+	itest_expect_invalid(r, "login");
 	itest_free(r);
 	r = call("POST", LOGIN, NULL, "{\"login\":\"someone\"}");
-	expect_invalid(r, "password");
+	itest_expect_invalid(r, "password");
 	itest_free(r);
 	r = call("POST", LOGIN, NULL, "{\"login\":42,\"password\":\"%s\"}",
 	    SECRET "xyz");
-	expect_invalid(r, "login");
+	itest_expect_invalid(r, "login");
 	itest_free(r);
 	r = call("POST", LOGIN, NULL, "[]");
 	itest_expect_error(r, 400, "invalid_json");
@@ -1290,8 +1277,7 @@ START_TEST(test_deleted_user)
 	account_new(&a);
 	expect_access_ok(a.access);
 	free(db_run("DELETE FROM users WHERE id = %s", a.id));
-	/* A change behind sohbetd's back reaches its caches in cache_ms. */
-	itest_sleep_ms(ITEST_CACHE_MS);
+	itest_settle_cache();
 
 	expect_access_refused(a.access);
 	expect_refresh_refused(a.refresh, "invalid_token");
@@ -1357,10 +1343,10 @@ START_TEST(test_refresh_invalid)
 	char			*long_token;
 
 	r = call("POST", REFRESH, NULL, "{}");
-	expect_invalid(r, "refresh_token");
+	itest_expect_invalid(r, "refresh_token");
 	itest_free(r);
 	r = call("POST", REFRESH, NULL, "{\"refresh_token\":7}");
-	expect_invalid(r, "refresh_token");
+	itest_expect_invalid(r, "refresh_token");
 	itest_free(r);
 	expect_refresh_refused("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	    "invalid_token");
@@ -1481,7 +1467,7 @@ START_TEST(test_logout)
 	ck_assert_msg(r->status == 204, "logout again: %s", itest_describe(r));
 	itest_free(r);
 	r = call("POST", LOGOUT, NULL, "{}");
-	expect_invalid(r, "refresh_token");
+	itest_expect_invalid(r, "refresh_token");
 	itest_free(r);
 	/* The other session lives on. */
 	account_refresh(&other);
@@ -1606,7 +1592,7 @@ expect_current_required(const struct account *a, const char *field,
 	char			*wrong;
 
 	r = patch_me(a, "{\"%s\":\"%s\"}", field, value);
-	expect_invalid(r, "current_password");
+	itest_expect_invalid(r, "current_password");
 	itest_free(r);
 	wrong = password_new();
 	r = patch_me(a, "{\"%s\":\"%s\",\"current_password\":\"%s\"}", field,
@@ -1649,10 +1635,10 @@ START_TEST(test_patch_username)
 	itest_free(r);
 
 	r = patch_me(&a, "{\"username\":\"a\"}");
-	expect_invalid(r, "username");
+	itest_expect_invalid(r, "username");
 	itest_free(r);
 	r = patch_me(&a, "{\"username\":\"a b\"}");
-	expect_invalid(r, "username");
+	itest_expect_invalid(r, "username");
 	itest_free(r);
 	/* Nothing to change: the user as it is. */
 	r = patch_me(&a, "{}");
@@ -1677,7 +1663,7 @@ START_TEST(test_patch_email)
 	expect_current_required(&a, "email", email);
 	r = patch_me(&a, "{\"email\":\"bad\",\"current_password\":\"%s\"}",
 	    a.password);
-	expect_invalid(r, "email");
+	itest_expect_invalid(r, "email");
 	itest_free(r);
 	/* None of that changed anything. */
 	r = get(ME, a.access);
@@ -1725,7 +1711,7 @@ START_TEST(test_patch_password)
 	expect_current_required(&a, "password", next);
 	r = patch_me(&a, "{\"password\":\"" SECRET "\",\"current_password\":"
 	    "\"%s\"}", a.password);
-	expect_invalid(r, "password");
+	itest_expect_invalid(r, "password");
 	itest_free(r);
 	/* Refused changes left every session alive. */
 	expect_access_ok(a.access);
@@ -1962,16 +1948,6 @@ START_TEST(test_log_has_no_secrets)
 }
 END_TEST
 
-/*
- * Before the limits: have the stack alone, as flooding the auth location
- * throttles every client of this address.
- */
-static void
-limits_setup(void)
-{
-	itest_exclusive();
-}
-
 static Suite *
 auth_suite(void)
 {
@@ -2027,10 +2003,14 @@ auth_suite(void)
 	tcase_add_test(tc, test_patch_password);
 	suite_add_tcase(s, tc);
 
-	/* Last: these may throttle this address for a moment. */
+	/*
+	 * Last: these may throttle this address for a moment.  They have the
+	 * stack alone, as flooding the auth location throttles every client
+	 * of this address.
+	 */
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 180);
-	tcase_add_unchecked_fixture(tc, limits_setup, NULL);
+	tcase_add_unchecked_fixture(tc, itest_exclusive, NULL);
 	tcase_add_test(tc, test_failed_login_cap);
 	tcase_add_test(tc, test_nginx_rate_limit);
 	tcase_add_test(tc, test_log_has_no_secrets);

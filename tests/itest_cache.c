@@ -21,7 +21,6 @@
  * the chance that one worker sees none of 16 is 2^-15.
  */
 #define ROUND		16
-#define CACHE_MS_SLACK	200
 
 /* A server channel with its owner and a plain member. */
 struct room {
@@ -417,8 +416,7 @@ START_TEST(test_change_behind_our_back)
 	xasprintf(&sql, "UPDATE messages SET content = 'by hand' WHERE id = %s",
 	    id);
 	ck_assert_msg(itest_sql(sql) == 0, "mariadb failed: %s", sql);
-	itest_sleep_ms(itest_conf_int("server", "cache_ms", 1000) +
-	    CACHE_MS_SLACK);
+	itest_settle_cache();
 	round_of_pages(&r.member, r.base, id, "content", "by hand");
 	free(sql);
 	free(id);

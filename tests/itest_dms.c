@@ -96,14 +96,12 @@ START_TEST(test_open_errors)
 	chat_user(&a, "dm_err");
 	quoted = itest_quote(a.id);
 	r = open_dm(&a, quoted);
-	itest_expect_error(r, 400, "validation_failed");
-	itest_expect_str(r, "error.field", "user_id");
+	itest_expect_invalid(r, "user_id");
 	itest_free(r);
 	free(quoted);
 
 	r = itest_send("POST", API_PREFIX "/dms", a.token, "{}");
-	itest_expect_error(r, 400, "validation_failed");
-	itest_expect_str(r, "error.field", "user_id");
+	itest_expect_invalid(r, "user_id");
 	itest_free(r);
 	r = open_dm(&a, "null");
 	itest_expect_error(r, 400, "validation_failed");
@@ -326,20 +324,6 @@ expect_dm_event(const struct chat_user *u, const char *cursor,
 	itest_free(r);
 }
 
-/* A user's current event cursor. */
-static char *
-cursor_of(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*cursor;
-
-	r = itest_get(API_PREFIX "/events", u->token);
-	itest_expect(r, 200);
-	cursor = xstrdup(itest_str(r, "cursor"));
-	itest_free(r);
-	return cursor;
-}
-
 START_TEST(test_events)
 {
 	struct chat_user	 a, b;
@@ -347,8 +331,8 @@ START_TEST(test_events)
 
 	chat_user(&a, "ev_a");
 	chat_user(&b, "ev_b");
-	ca = cursor_of(&a);
-	cb = cursor_of(&b);
+	ca = itest_events_head(a.token);
+	cb = itest_events_head(b.token);
 	dm = chat_dm(&a, &b);
 	/* Opening it again is no event. */
 	free(chat_dm(&b, &a));

@@ -27,11 +27,6 @@
 #include "raw.h"
 #include "check_run.h"
 
-#ifndef ITEST_CACHE_MS
-/* sohbetd's cache_ms (1 s by default) and a margin. */
-#define ITEST_CACHE_MS	1200
-#endif
-
 #define HEALTH		API_PREFIX "/health"
 #define ANSWER_SECONDS	5.0	/* for any answer of the malformed tests */
 #define BIG_CONTENT	4000	/* code points of the longest message */
@@ -789,8 +784,7 @@ START_TEST(test_deleted_user)
 	xasprintf(&sql, "DELETE FROM users WHERE id = %s", u.id);
 	ck_assert_msg(itest_sql(sql) == 0, "mariadb failed: %s", sql);
 	free(sql);
-	/* A change behind sohbetd's back reaches its caches in cache_ms. */
-	itest_sleep_ms(ITEST_CACHE_MS);
+	itest_settle_cache();
 
 	/* The token is well signed and unexpired, but names nobody. */
 	expect_call(&u, "GET", API_PREFIX "/users/@me", NULL, 401,
@@ -1035,13 +1029,6 @@ START_TEST(test_deleted_server)
 }
 END_TEST
 
-/* Unchecked setup: the latency measurements want the stack alone. */
-static void
-exclusive_setup(void)
-{
-	itest_exclusive();
-}
-
 static Suite *
 hostile_suite(void)
 {
@@ -1068,7 +1055,8 @@ hostile_suite(void)
 
 	tc = tcase_create("slow");
 	tcase_set_timeout(tc, 90);
-	tcase_add_unchecked_fixture(tc, exclusive_setup, NULL);
+	/* The latency measurements want the stack alone. */
+	tcase_add_unchecked_fixture(tc, itest_exclusive, NULL);
 	tcase_add_test(tc, test_slow_clients);
 	suite_add_tcase(s, tc);
 

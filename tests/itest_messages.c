@@ -92,14 +92,6 @@ conv_one(const struct conv *c, const struct chat_user *u, const char *method,
 	return r;
 }
 
-/* Assert an answer is 400 validation_failed naming field. */
-static void
-expect_invalid(struct itest_response *r, const char *field)
-{
-	itest_expect_error(r, 400, "validation_failed");
-	itest_expect_str(r, "error.field", field);
-}
-
 /* Assert a JSON member is null. */
 static void
 expect_null(struct itest_response *r, const char *path)
@@ -271,7 +263,7 @@ START_TEST(test_content_rules)
 	conv_open(&c, _i);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = conv_send(&c, &c.a, bad[i]);
-		expect_invalid(r, "content");
+		itest_expect_invalid(r, "content");
 		itest_free(r);
 	}
 
@@ -283,7 +275,7 @@ START_TEST(test_content_rules)
 	text = emoji(4001);
 	xasprintf(&body, "{\"content\":\"%s\"}", text);
 	r = conv_send(&c, &c.a, body);
-	expect_invalid(r, "content");
+	itest_expect_invalid(r, "content");
 	itest_free(r);
 	free(body);
 	free(text);
@@ -456,7 +448,7 @@ START_TEST(test_limits)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		path = chat_path(c.base, NULL, bad[i]);
 		r = itest_get(path, c.a.token);
-		expect_invalid(r, "limit");
+		itest_expect_invalid(r, "limit");
 		itest_free(r);
 		free(path);
 	}
@@ -586,19 +578,19 @@ START_TEST(test_nonce)
 	path = chat_path(c.base, NULL, NULL);
 	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
 	    "\"nonce\":\"%s\"}", long_nonce);
-	expect_invalid(r, "nonce");
+	itest_expect_invalid(r, "nonce");
 	itest_free(r);
 	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
 	    "\"nonce\":\"\"}");
-	expect_invalid(r, "nonce");
+	itest_expect_invalid(r, "nonce");
 	itest_free(r);
 	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
 	    "\"nonce\":12}");
-	expect_invalid(r, "nonce");
+	itest_expect_invalid(r, "nonce");
 	itest_free(r);
 	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
 	    "\"nonce\":\"a\\u0000b\"}");
-	expect_invalid(r, "nonce");
+	itest_expect_invalid(r, "nonce");
 	itest_free(r);
 	/* A null nonce is no nonce: two sends, two messages. */
 	r = itest_send("POST", path, c.a.token, "{\"content\":\"x\","
@@ -693,10 +685,10 @@ START_TEST(test_edit)
 
 	/* The same content rules as a send. */
 	r = conv_one(&c, &c.b, "PATCH", id, "{\"content\":\"  \"}");
-	expect_invalid(r, "content");
+	itest_expect_invalid(r, "content");
 	itest_free(r);
 	r = conv_one(&c, &c.b, "PATCH", id, "{}");
-	expect_invalid(r, "content");
+	itest_expect_invalid(r, "content");
 	itest_free(r);
 
 	/* Only the author, whoever else asks (the server's owner too). */
@@ -953,22 +945,6 @@ END_TEST
 
 /* --- events --------------------------------------------------------------- */
 
-/* The current event cursor of a user. */
-static char *
-events_cursor(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*cursor;
-
-	r = itest_get(API_PREFIX "/events", u->token);
-	itest_expect(r, 200);
-	ck_assert_msg(itest_str(r, "cursor") != NULL, "no cursor: %s",
-	    itest_describe(r));
-	cursor = xstrdup(itest_str(r, "cursor"));
-	itest_free(r);
-	return cursor;
-}
-
 /* Assert the events after a cursor are exactly these types about id. */
 static void
 expect_events(const struct chat_user *u, const char *cursor,
@@ -1008,8 +984,8 @@ START_TEST(test_events)
 	char			*cursor_a, *cursor_b, *id;
 
 	conv_open(&c, _i);
-	cursor_a = events_cursor(&c.a);
-	cursor_b = events_cursor(&c.b);
+	cursor_a = itest_events_head(c.a.token);
+	cursor_b = itest_events_head(c.b.token);
 	id = chat_post(&c.a, c.base, "eventful");
 	r = conv_one(&c, &c.a, "PATCH", id, "{\"content\":\"edited\"}");
 	itest_expect(r, 200);
