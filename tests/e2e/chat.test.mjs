@@ -10,12 +10,22 @@
  * with the same nonce and shows once; a DM both ways; A kicks B and B
  * loses the server from its list live.
  *
- * Long lists: a server made over the API with more members than one page
- * of GET /members and more messages than one page of history. Its member
- * list shows every member once scrolled to the end, and follows a leave;
- * scrolled up into the history, a new message from someone else leaves
- * the view where it is and shows a "Jump to latest" button that brings
- * the message into view.
+ * The member list changes in place: in a small server (by name) a
+ * member who joins, takes a nickname or gets a role shows up in the
+ * right place and group with the counts right, and keyboard focus stays
+ * on the row it was on (or moves to the next one when that member
+ * leaves).
+ *
+ * Long lists: a server made over the API with more members than two
+ * pages of GET /members and more messages than one page of history. Its
+ * member list shows the first page in id order with its count as "100+";
+ * "Load more members" used from the keyboard adds the next page at the
+ * end and puts focus on its first member; scrolled to the end it shows
+ * every member with exact counts; a member who joins above the view
+ * appears in place without moving what is on screen; it follows a
+ * leave. Scrolled up into the history, a new message from someone else
+ * leaves the view where it is and shows a "Jump to latest" button that
+ * brings the message into view.
  *
  * No page may log a console error. Screenshots of the chat view go to
  * tests/artifacts/.
@@ -475,6 +485,39 @@ async function scrollMembersTo(page, n) {
 	}
 }
 
+/* The names in the member list, top to bottom. */
+function memberNames(page) {
+	return page.locator('.members-body .member-item .name').allTextContents();
+}
+
+/* The group headings of the member list, with their counts. */
+function memberHeadings(page) {
+	return page.locator('.members-body h3').allTextContents();
+}
+
+/* The user id of the member list row that has keyboard focus, or null. */
+function focusedMember(page) {
+	return page.evaluate(() => document.activeElement?.closest('.member-item')?.dataset.userId ?? null);
+}
+
+/* The first member row in view at the top of the member list, and where it is. */
+function topMember(page) {
+	return page.locator('.members-body').evaluate((list) => {
+		const top = list.getBoundingClientRect().top;
+		for (const el of list.querySelectorAll('.member-item')) {
+			const r = el.getBoundingClientRect();
+			if (r.bottom > top)
+				return {id: el.dataset.userId, top: r.top};
+		}
+		return null;
+	});
+}
+
+/* Users in the order of their ids (as GET /members gives them). */
+function byId(a, b) {
+	return a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /* Scroll the message list up until the start of the conversation is in view. */
 async function scrollToConversationStart(page) {
 	const start = page.locator('.conv-start');
@@ -487,54 +530,186 @@ async function scrollToConversationStart(page) {
 	assert.ok(await inView(), 'the start of the conversation is in view');
 }
 
+test('a small member list changes in place', {timeout: 120000}, async (t) => {
+	const P = await newUser('P');
+	const server = `Small ${run}`;
+	let owner;
+	let serverId;
+	let code;
+	const u = {};
+
+	await step(t, 'a server with four members, by name, counted exactly', async () => {
+		owner = await apiRegister(P.name);
+		serverId = (await apiCall('POST', '/servers', owner.token, {name: server})).id;
+		code = (await apiCall('POST', `/servers/${serverId}/invites`, owner.token,
+		    {max_uses: 0, max_age: 0})).code;
+		for (const n of ['selin', 'bora', 'deniz', 'cemre'])
+			u[n] = await apiRegister(`${n}_${run}`);
+		for (const n of ['selin', 'bora', 'deniz'])
+			await apiCall('POST', `/invites/${code}`, u[n].token);
+		await signIn(P);
+		await openServer(P.page, server);
+		await P.page.locator('.members-body .member-item').nth(3).waitFor();
+		assert.deepEqual(await memberNames(P.page), [u.bora.name, u.deniz.name, P.name, u.selin.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Members \u2014 4']);
+		assert.equal(await P.page.getByRole('button', {name: 'Load more members'}).count(), 0);
+	});
+
+	await step(t, 'a member joins into place by name; focus stays where it was', async () => {
+		await P.page.locator(`.member-item[data-user-id="${u.deniz.id}"]`).focus();
+		await apiCall('POST', `/invites/${code}`, u.cemre.token);
+		await P.page.locator(`.member-item[data-user-id="${u.cemre.id}"]`).waitFor({timeout: LIVE_MS});
+		assert.deepEqual(await memberNames(P.page),
+		    [u.bora.name, u.cemre.name, u.deniz.name, P.name, u.selin.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Members \u2014 5']);
+		assert.equal(await focusedMember(P.page), u.deniz.id);
+	});
+
+	await step(t, 'a nickname moves the row, with focus on it', async () => {
+		await apiCall('PATCH', `/servers/${serverId}/members/@me`, u.deniz.token, {nickname: 'Aardvark'});
+		const row = P.page.locator(`.member-item[data-user-id="${u.deniz.id}"]`);
+		await row.locator('.name', {hasText: 'Aardvark'}).waitFor({timeout: LIVE_MS});
+		assert.deepEqual(await memberNames(P.page), ['Aardvark', u.bora.name, u.cemre.name, P.name, u.selin.name]);
+		assert.equal(await row.locator('.sub').textContent(), u.deniz.name);
+		assert.equal(await focusedMember(P.page), u.deniz.id);
+	});
+
+	await step(t, 'a role moves a member into its own group; both counts follow', async () => {
+		const role = await apiCall('POST', `/servers/${serverId}/roles`, owner.token, {name: 'Mods'});
+		await apiCall('PUT', `/servers/${serverId}/members/${u.selin.id}/roles/${role.id}`, owner.token);
+		await P.page.locator('.members-body h3', {hasText: 'Mods'}).waitFor({timeout: LIVE_MS});
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Members \u2014 4']);
+		assert.deepEqual(await memberNames(P.page), [u.selin.name, 'Aardvark', u.bora.name, u.cemre.name, P.name]);
+		assert.equal(await focusedMember(P.page), u.deniz.id);
+	});
+
+	await step(t, 'groups follow the role order when it changes', async () => {
+		const modsRole = (await apiCall('GET', `/servers/${serverId}/roles`, owner.token))
+		    .find((r) => r.name === 'Mods');
+		const helpers = await apiCall('POST', `/servers/${serverId}/roles`, owner.token,
+		    {name: 'Helpers', position: modsRole.position + 1});
+		await apiCall('PUT', `/servers/${serverId}/members/${u.cemre.id}/roles/${helpers.id}`, owner.token);
+		await P.page.locator('.members-body h3', {hasText: 'Helpers'}).waitFor({timeout: LIVE_MS});
+		assert.deepEqual(await memberHeadings(P.page), ['Helpers \u2014 1', 'Mods \u2014 1', 'Members \u2014 3']);
+		await apiCall('PATCH', `/servers/${serverId}/roles/${modsRole.id}`, owner.token,
+		    {position: helpers.position + 1});
+		await P.page.waitForFunction(() =>
+			document.querySelector('.members-body h3')?.textContent.startsWith('Mods'), null, {timeout: LIVE_MS});
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Helpers \u2014 1', 'Members \u2014 3']);
+		assert.deepEqual(await memberNames(P.page), [u.selin.name, u.cemre.name, 'Aardvark', u.bora.name, P.name]);
+		assert.equal(await focusedMember(P.page), u.deniz.id);
+	});
+
+	await step(t, 'the focused member leaves and focus goes to the next one', async () => {
+		await P.page.locator(`.member-item[data-user-id="${u.bora.id}"]`).focus();
+		await apiCall('DELETE', `/servers/${serverId}/members/@me`, u.bora.token);
+		await P.page.locator(`.member-item[data-user-id="${u.bora.id}"]`).waitFor({state: 'detached', timeout: LIVE_MS});
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Helpers \u2014 1', 'Members \u2014 2']);
+		assert.equal(await focusedMember(P.page), owner.id);
+		await P.context.close();
+	});
+});
+
 test('long member lists and history', {timeout: 180000}, async (t) => {
-	/* Two pages of members (the API gives at most 100 a page) and two of
-	 * history (the client loads 50 messages a page). */
-	const CROWD = 120;
+	/* Three pages of members (the API gives at most 100 a page) and two
+	 * of history (the client loads 50 messages a page). */
+	const CROWD = 220;
 	const HISTORY = 80;
 	const O = await newUser('O');
 	const server = `Crowd ${run}`;
 	let owner;
 	let crowd;
+	let early;
+	let code;
 	let serverId;
 	let channelId;
+	/* Everyone in the order of GET /members. */
+	let inOrder;
+	const items = O.page.locator('.members-body .member-item');
+	const row = (u) => O.page.locator(`.members-body .member-item[data-user-id="${u.id}"]`);
 
 	await step(t, 'a server with many members and messages, made over the API', async () => {
 		owner = await apiRegister(O.name);
+		/* An account older than the crowd's, to join later. */
+		early = await apiRegister(`early_${run}`);
 		const sv = await apiCall('POST', '/servers', owner.token, {name: server});
 		serverId = sv.id;
 		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id;
-		const invite = await apiCall('POST', `/servers/${serverId}/invites`, owner.token,
-		    {max_uses: 0, max_age: 0});
+		code = (await apiCall('POST', `/servers/${serverId}/invites`, owner.token,
+		    {max_uses: 0, max_age: 0})).code;
 		crowd = await inPool(Array.from({length: CROWD}, (_, i) => `m${i}_${run}`), 8, async (name) => {
 			const u = await apiRegister(name);
-			await apiCall('POST', `/invites/${invite.code}`, u.token);
+			await apiCall('POST', `/invites/${code}`, u.token);
 			return u;
 		});
+		inOrder = [owner, ...crowd].sort(byId);
 		for (let i = 1; i <= HISTORY; i++) {
 			await apiCall('POST', `/channels/${channelId}/messages`, crowd[i % 3].token,
 			    {content: `history ${i} ${run}`});
 		}
 	});
 
-	await step(t, 'the member list shows every member once scrolled to its end', async () => {
+	await step(t, 'the first page of members, in id order, counted as "100+"', async () => {
 		await signIn(O);
 		await openServer(O.page, server);
-		const items = O.page.locator('.members-body .member-item');
-		await items.first().waitFor();
-		/* Pages come as the list is scrolled, not all at once. */
-		assert.ok(await items.count() <= 100, `${await items.count()} members before scrolling`);
+		await items.nth(99).waitFor();
+		assert.equal(await items.count(), 100);
+		assert.deepEqual(await memberNames(O.page), inOrder.slice(0, 100).map((x) => x.name));
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u2014 100+']);
+	});
+
+	await step(t, 'Load more members from the keyboard: the page lands at the end, focus on its first member', async () => {
+		/* Hold the next page back, so that it arrives after the keys were pressed. */
+		let release;
+		const held = new Promise((r) => {
+			release = r;
+		});
+		const nextPage = /\/members\?limit=100&after=/;
+		await O.page.route(nextPage, async (route) => {
+			await held;
+			await route.continue();
+		});
+		await items.nth(99).focus();
+		await O.page.keyboard.press('Tab');
+		assert.equal(await O.page.evaluate(() => document.activeElement.classList.contains('members-more')), true,
+		    'Tab from the last member reaches the button');
+		await O.page.keyboard.press('Enter');
+		release();
+		await items.nth(199).waitFor();
+		await O.page.unroute(nextPage);
+		assert.equal(await focusedMember(O.page), inOrder[100].id, 'focus on the first member of the new page');
+		assert.deepEqual(await memberNames(O.page), inOrder.slice(0, 200).map((x) => x.name));
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u2014 200+']);
+	});
+
+	await step(t, 'the member list shows every member once scrolled to its end, counted exactly', async () => {
 		await scrollMembersTo(O.page, CROWD + 1);
-		const shown = await O.page.locator('.members-body .member-item .name').allTextContents();
-		assert.deepEqual(shown.sort(), [O.name, ...crowd.map((u) => u.name)].sort());
+		assert.deepEqual(await memberNames(O.page), inOrder.map((x) => x.name));
+		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 1}`]);
 		assert.equal(await O.page.getByRole('button', {name: 'Load more members'}).count(), 0);
 	});
 
-	await step(t, 'a member from the second page leaves and the list follows', async () => {
-		const leaver = crowd[CROWD - 1];
+	await step(t, 'a member joins above the view: in place, and the view does not move', async () => {
+		await O.page.locator('.members-body').evaluate((el) => {
+			el.scrollTop = el.scrollHeight / 2;
+		});
+		const before = await topMember(O.page);
+		await apiCall('POST', `/invites/${code}`, early.token);
+		await row(early).waitFor({timeout: LIVE_MS});
+		inOrder = [...inOrder, early].sort(byId);
+		assert.deepEqual(await memberNames(O.page), inOrder.map((x) => x.name));
+		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 2}`]);
+		const after = await topMember(O.page);
+		assert.equal(after.id, before.id, 'the same member at the top of the view');
+		assert.ok(Math.abs(after.top - before.top) <= 1, `it stayed put (${before.top} -> ${after.top})`);
+	});
+
+	await step(t, 'a member from the last page leaves and the list follows', async () => {
+		const leaver = inOrder[inOrder.length - 1];
 		await apiCall('DELETE', `/servers/${serverId}/members/@me`, leaver.token);
-		await O.page.locator('.member-item', {hasText: leaver.name}).waitFor({state: 'detached', timeout: LIVE_MS});
-		assert.equal(await O.page.locator('.members-body .member-item').count(), CROWD);
+		await row(leaver).waitFor({state: 'detached', timeout: LIVE_MS});
+		assert.equal(await items.count(), CROWD + 1);
+		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 1}`]);
 	});
 
 	const jump = O.page.getByRole('button', {name: /Jump to latest/});

@@ -200,6 +200,7 @@ function newEntry(server) {
 		members: null,		/* user id -> member, once a page is in */
 		membersAfter: null,	/* the last user id of the last page */
 		membersComplete: false,	/* the last page is in */
+		membersByName: false,	/* the first page held them all (memberOrder) */
 		membersLoading: false,
 		membersAsked: new Set(),	/* user ids fetched one by one */
 		lastChannel: null,
@@ -314,8 +315,10 @@ export async function loadMoreMembers(s) {
 			const page = await api.get(`/servers/${seg(s.id)}/members?limit=${MEMBER_PAGE}${after}`);
 			if (store.servers.get(s.id) !== s)
 				return;
-			if (!s.members)
+			if (!s.members) {
 				s.members = new Map();
+				s.membersByName = page.length < MEMBER_PAGE;
+			}
 			for (const m of page)
 				s.members.set(m.user.id, m);
 			if (page.length > 0)
@@ -346,6 +349,33 @@ export function wantMember(s, userId) {
 		if (e.status !== 404)
 			s.membersAsked.delete(userId);
 	});
+}
+
+/*
+ * Whether the member lists show the member with this user id yet: every
+ * member once the last page is in; before that, those up to the last
+ * page. Members known beyond it (joined since, fetched as message
+ * authors) wait for their page, so that a page never lands above them.
+ */
+export function memberListed(s, userId) {
+	return s.membersComplete || (s.membersAfter !== null && cmpId(userId, s.membersAfter) <= 0);
+}
+
+const nameOrder = new Intl.Collator(undefined, {sensitivity: 'base', numeric: true});
+
+/*
+ * The order of the member lists of s, as a compare function of
+ * {id, name} (user id, name shown). By name when the first page held
+ * every member; otherwise by user id, the order the pages come in (no
+ * total or order by name comes from the API), so that each page lands
+ * at the end of what is shown and nothing shown moves. It does not
+ * change when the last page of a long list comes in, for the same
+ * reason.
+ */
+export function memberOrder(s) {
+	if (s.membersByName)
+		return (a, b) => nameOrder.compare(a.name, b.name) || cmpId(a.id, b.id);
+	return (a, b) => cmpId(a.id, b.id);
 }
 
 /* Members changed: the list, and the names in the server's channels. */

@@ -11,6 +11,7 @@ import {h, dateOnly, fullTime, replace} from '../dom.js';
 import {PERMISSIONS, PERMISSION_LABELS, myAccess, outranks, canManageRole} from '../perm.js';
 import {
 	store, applyEvent, sortedChannels, sortedRoles, subscribe, loadMoreMembers, displayName,
+	memberListed, memberOrder,
 } from '../state.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 
@@ -90,8 +91,8 @@ export function openSettings(s, hooks) {
 			tabBar.querySelector('[aria-selected="true"]').focus();
 		} else if (key) {
 			const again = pane.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-			if (again)
-				again.focus();
+			/* Gone (a row deleted, the last page in): the pane, not the page. */
+			(again || pane).focus();
 		}
 	}
 
@@ -328,8 +329,11 @@ export function openSettings(s, hooks) {
 			moreMembers();
 			return [h('h3', null, 'Members'), h('p', {class: 'hint', text: 'Loading members\u2026'})];
 		}
-		const sorted = [...s.members.values()].sort((x, y) =>
-		    displayName(s.id, x.user).localeCompare(displayName(s.id, y.user)));
+		/* The member list's order, so that a page lands at the end. */
+		const order = memberOrder(s);
+		const sorted = [...s.members.values()].filter((m) => memberListed(s, m.user.id))
+		    .map((m) => ({id: m.user.id, name: displayName(s.id, m.user), m}))
+		    .sort(order).map((x) => x.m);
 		return [h('h3', null, `Members \u2014 ${sorted.length}${s.membersComplete ? '' : '+'}`),
 		    h('ul', {class: 'list'}, sorted.map((m) => {
 			const name = displayName(s.id, m.user);
@@ -342,18 +346,33 @@ export function openSettings(s, hooks) {
 				    roleNames.length ? roleNames.join(', ') : null,
 				    `joined ${dateOnly(m.joined_at)}`].filter(Boolean).join(' \u00b7 '))),
 			    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+				dataset: {focusKey: `profile-${m.user.id}`},
 				onclick: () => hooks.openProfile(m.user, s.id)}, 'Profile'),
 			    a.has('kick_members') && m.user.id !== store.me.id && outranks(s, a, m) ?
 				h('button', {type: 'button', class: 'btn btn--small btn--danger',
+				    dataset: {focusKey: `kick-${m.user.id}`},
 				    'aria-label': `Kick ${name}`, onclick: () => kick(m, name)}, 'Kick') : null);
 		    })),
 		    s.membersComplete ? null : h('button', {type: 'button', class: 'btn btn--small btn--secondary',
-			onclick: moreMembers}, 'Load more members')];
+			dataset: {focusKey: 'members-more'}, onclick: () => moreMembers(true)}, 'Load more members')];
 	}
 
-	/* Load the next page of members (the list redraws when it is in). */
-	function moreMembers() {
-		loadMoreMembers(s).catch((err) => toast(errorText(err), 'error'));
+	/*
+	 * Load the next page of members (the pane redraws when it is in).
+	 * Asked for by the button: if focus is still there (or was left on
+	 * the pane by the button going), it moves to the first new member.
+	 */
+	function moreMembers(byButton) {
+		const known = new Set(s.members ? [...s.members.keys()].filter((id) => memberListed(s, id)) : []);
+		loadMoreMembers(s).then(() => {
+			const at = document.activeElement;
+			if (!byButton || (at !== pane && !(at && at.dataset.focusKey === 'members-more')))
+				return;
+			const first = [...pane.querySelectorAll('[data-focus-key^="profile-"]')]
+			    .find((b) => !known.has(b.dataset.focusKey.slice('profile-'.length)));
+			if (first)
+				first.focus();
+		}, (err) => toast(errorText(err), 'error'));
 	}
 
 	async function kick(m, name) {
