@@ -86,6 +86,12 @@ static unsigned int	 db_last_errno;
 static char		 db_last_error[MYSQL_ERRMSG_SIZE];
 static uint64_t		 db_last_insert_id;
 
+/* The schema check of a worker's connections (db_schema_require()). */
+static int		 db_schema_need;
+static unsigned int	 db_schema_found;	/* what the last check read */
+static int		 db_schema_old;		/* ... older than needed */
+static char		 db_schema_msg[160];
+
 /* The statements prepared on the current connection. */
 static struct db_stmt	**db_prepared;
 static size_t		 db_nprepared;
@@ -269,6 +275,52 @@ db_session(void)
 }
 
 /*
+ * Read the schema version on a new connection, if this process needs one.
+ * An older schema fails the connect (every request then answers 503 and
+ * the next attempt looks again), so a worker never runs statements the
+ * database cannot understand yet.  0 or -1, with the error set.
+ */
+static int
+db_schema_check(void)
+{
+	static const char	 sql[] =
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+	MYSQL_RES		*res;
+	MYSQL_ROW		 row;
+	unsigned int		 found = 0;
+	int			 was_old = db_schema_old, rc;
+
+	if (!db_schema_need)
+		return 0;
+	if (mysql_real_query(db, sql, sizeof sql - 1) != 0) {
+		/* No table: a database never migrated. */
+		if (mysql_errno(db) != ER_NO_SUCH_TABLE)
+			goto fail;
+	} else {
+		if ((res = mysql_store_result(db)) == NULL)
+			goto fail;
+		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+			found = (unsigned int)strtoul(row[0], NULL, 10);
+		mysql_free_result(res);
+	}
+	db_schema_found = found;
+	rc = migrate_check(found, db_schema_msg, sizeof db_schema_msg);
+	if ((db_schema_old = rc == -1)) {
+		db_set_error(CR_CONNECTION_ERROR, db_schema_msg);
+		return -1;
+	}
+	if (rc == 1)
+		log_warnx("%s", db_schema_msg);
+	if (was_old)
+		log_info("the database schema is at version %u now; serving "
+		    "again", found);
+	return 0;
+fail:
+	db_set_error(mysql_errno(db), mysql_error(db));
+	return -1;
+}
+
+/*
  * Note the end of a connect attempt: the next one waits a second from
  * here, so that even attempts that hang until connect_timeout leave the
  * calls between them failing at once.
@@ -316,23 +368,28 @@ db_open(const char *func)
 	    cfg->db_name, cfg->db_port, socket, CLIENT_FOUND_ROWS) == NULL ||
 	    db_session() != 0) {
 		db_set_error(mysql_errno(db), mysql_error(db));
-		log_warnx("%s: %s", func, db_last_error);
-		mysql_close(db);
-		db = NULL;
-		db_attempt_done();
-		return -1;
+		goto fail;
 	}
+	if (db_schema_check() == -1)
+		goto fail;
 	db_attempt_done();
 	if (db_generation++ > 0)
 		metrics_db_error(1);
 	log_debug("%s: connected, thread %lu", func, mysql_thread_id(db));
 	return 0;
+fail:
+	log_warnx("%s: %s", func, db_last_error);
+	mysql_close(db);
+	db = NULL;
+	db_attempt_done();
+	return -1;
 }
 
 /*
  * Make sure there is a live connection.  A dead one is noticed before a
  * statement is sent on it (no statement is ever sent twice); a new one is
- * attempted at most once a second, so during an outage calls fail at once.
+ * attempted at most once a second (every SCHEMA_RECHECK seconds while the
+ * schema was too old), so during an outage calls fail at once.
  * Inside an open transaction the look is skipped: its statement before
  * just succeeded, and a connection lost now takes the whole transaction
  * with it, so nothing of it can run twice.
@@ -341,6 +398,7 @@ static int
 db_ready(const char *func)
 {
 	struct timespec	now;
+	time_t		retry;
 
 	if (db_txn == DB_TXN_FAILED) {
 		db_set_error(db_txn_errno != 0 ? db_txn_errno : CR_SERVER_LOST,
@@ -360,11 +418,12 @@ db_ready(const char *func)
 		return 0;
 	if (db_attempted) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - db_last_attempt.tv_sec < DB_RETRY_INTERVAL ||
-		    (now.tv_sec - db_last_attempt.tv_sec == DB_RETRY_INTERVAL &&
+		retry = db_schema_old ? SCHEMA_RECHECK : DB_RETRY_INTERVAL;
+		if (now.tv_sec - db_last_attempt.tv_sec < retry ||
+		    (now.tv_sec - db_last_attempt.tv_sec == retry &&
 		    now.tv_nsec < db_last_attempt.tv_nsec)) {
-			db_set_error(CR_SERVER_GONE_ERROR,
-			    "database unavailable");
+			db_set_error(CR_SERVER_GONE_ERROR, db_schema_old ?
+			    db_schema_msg : "database unavailable");
 			return -1;
 		}
 	}
@@ -404,6 +463,29 @@ db_disconnect(void)
 	free(db_prepared);
 	db_prepared = NULL;
 	db_prepared_cap = 0;
+}
+
+/*
+ * Check the schema version on every connect from now on: a database older
+ * than SCHEMA_VERSION is refused.  Workers need this; sohbetctl (which
+ * migrates) and the master (which checks at start-up) do not.
+ */
+void
+db_schema_require(void)
+{
+	db_schema_need = 1;
+}
+
+/*
+ * 1 if the last connect was refused for an old schema, with the version it
+ * found; else 0.
+ */
+int
+db_schema_outdated(unsigned int *found)
+{
+	if (db_schema_old && found != NULL)
+		*found = db_schema_found;
+	return db_schema_old;
 }
 
 /* 1 while connected and believed healthy, else 0. */

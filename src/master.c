@@ -4,7 +4,8 @@
  * workers and keeps them running: a dead worker is replaced (with back-off
  * when it keeps dying), SIGTERM stops everything gracefully, SIGHUP re-reads
  * the configuration and replaces the workers one at a time.  It never
- * touches a request.
+ * touches a request; at start-up it refuses a database whose schema is
+ * older than this sohbetd.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -191,6 +192,7 @@ master_spawn(void)
 		return -1;
 	case 0:
 		log_init("sohbetd-worker", log_is_verbose());
+		db_schema_require();
 		worker_main(slot, listen_fd);
 	default:
 		break;
@@ -455,6 +457,37 @@ master_loop(int sfd)
 	}
 }
 
+/*
+ * Refuse to start on a database whose schema is older than this sohbetd
+ * (sohbetctl migrate has not run); warn about a newer one.  An unreachable
+ * database is no reason to stop (systemd may start us before MariaDB):
+ * each worker checks again when it connects.
+ */
+static void
+master_check_schema(void)
+{
+	unsigned int	version;
+	char		msg[160];
+
+	if (migrate_version(&version) == -1) {
+		log_warnx("cannot read the database's schema version now; "
+		    "each worker checks it when it connects");
+		db_disconnect();
+		return;
+	}
+	db_disconnect();
+	switch (migrate_check(version, msg, sizeof msg)) {
+	case -1:
+		fatalx("cannot start: %s", msg);
+	case 1:
+		log_warnx("%s", msg);
+		break;
+	default:
+		log_debug("database schema at version %u", version);
+		break;
+	}
+}
+
 /* Print how to run sohbetd and exit. */
 static void NORETURN
 master_usage(void)
@@ -494,6 +527,7 @@ master_main(int argc, char **argv)
 		log_info("%s: configuration OK", config_path);
 		return 0;
 	}
+	master_check_schema();
 	sfd = master_signals();
 	master_listen();
 	if (FCGX_Init() != 0)

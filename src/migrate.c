@@ -494,3 +494,44 @@ migrate_version(unsigned int *version)
 	free(ap.versions);
 	return 0;
 }
+
+/* The number of the newest migration file of sqldir.  0 or -1. */
+int
+migrate_latest(const char *sqldir, unsigned int *version)
+{
+	struct migration	*list;
+	size_t			 n;
+
+	if (migrate_list(sqldir, &list, &n) == -1)
+		return -1;
+	*version = list[n - 1].version;
+	migrate_list_free(list, n);
+	return 0;
+}
+
+/*
+ * Compare a database's schema version with the SCHEMA_VERSION this build
+ * needs: 0 when they match, -1 when the database is older (sohbetctl
+ * migrate must run first), 1 when it is newer (this sohbet is older than
+ * its database: it works as long as the migrations after it only added).
+ * A mismatch is described in msg.
+ */
+int
+migrate_check(unsigned int found, char *msg, size_t size)
+{
+	if (found < SCHEMA_VERSION) {
+		snprintf(msg, size, "the database schema is at version %u, "
+		    "older than the version %u this sohbet needs: run "
+		    "sohbetctl migrate", found, SCHEMA_VERSION);
+		return -1;
+	}
+	if (found > SCHEMA_VERSION) {
+		snprintf(msg, size, "the database schema is at version %u, "
+		    "newer than the version %u this sohbet was built for: "
+		    "upgrade sohbet", found, SCHEMA_VERSION);
+		return 1;
+	}
+	if (size > 0)
+		msg[0] = '\0';
+	return 0;
+}

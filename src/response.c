@@ -169,11 +169,22 @@ response_not_found(struct request *req, const char *what)
 	response_error(req, 404, "not_found", "Unknown %s", what);
 }
 
-/* Answer a failed database call: 503 while it is down, else 500. */
+/*
+ * Answer a failed database call: 503 while it is down or its schema is
+ * older than this sohbetd, else 500.
+ */
 void
 response_db_error(struct request *req)
 {
-	if (!db_available()) {
+	unsigned int	found;
+
+	if (db_schema_outdated(&found)) {
+		response_header(req, "Retry-After: %d", SCHEMA_RECHECK);
+		response_error(req, 503, "service_unavailable", "The database "
+		    "schema is out of date (version %u, this server needs %u); "
+		    "an administrator must run sohbetctl migrate", found,
+		    SCHEMA_VERSION);
+	} else if (!db_available()) {
 		response_header(req, "Retry-After: 1");
 		response_error(req, 503, "service_unavailable",
 		    "The database is unavailable; try again shortly");

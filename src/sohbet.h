@@ -323,11 +323,17 @@ int		 db_commit(void);
 void		 db_rollback(void);
 int		 db_sql(const char *);
 void		*db_handle(void);
+#define SCHEMA_RECHECK		5	/* seconds between looks at an old schema */
+void		 db_schema_require(void);
+int		 db_schema_outdated(unsigned int *);
 
 /* migrate.c */
+#define SCHEMA_VERSION		4	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
+int		 migrate_latest(const char *, unsigned int *);
+int		 migrate_check(unsigned int, char *, size_t);
 
 /* hub.c */
 #define HUB_RING	8192

@@ -32,7 +32,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "migrate", ctl_migrate, "[--sql-dir DIR]",
 	    "apply the pending schema migrations" },
 	{ "status", ctl_status, "[--sql-dir DIR]",
-	    "show the schema version and how many migrations are pending" },
+	    "show the schema version, how many migrations are pending and the"
+	    " version sohbetd needs" },
 	{ "seed", seed_run, "[--users N] [--servers N] [--messages N]"
 	    " [--big-channel N]", "fill the database with test data (users "
 	    "seed_user_<id>, password \"password123\"); restart sohbetd "
@@ -102,7 +103,10 @@ ctl_migrate(int argc, char **argv)
 	return migrate_run(dir);
 }
 
-/* sohbetctl status: the schema version and the pending migrations. */
+/*
+ * sohbetctl status: the schema version, the pending migrations and the
+ * version this build of sohbetd needs.
+ */
 static int
 ctl_status(int argc, char **argv)
 {
@@ -118,6 +122,9 @@ ctl_status(int argc, char **argv)
 	printf("database: %s\n", cfg->db_name);
 	printf("schema version: %u\n", version);
 	printf("pending migrations: %d (in %s)\n", pending, dir);
+	printf("sohbetd needs schema version: %u%s\n", SCHEMA_VERSION,
+	    version < SCHEMA_VERSION ? " (run sohbetctl migrate; until then "
+	    "sohbetd refuses to start or answers 503)" : "");
 	return 0;
 }
 

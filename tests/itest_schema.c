@@ -1,0 +1,275 @@
+/*
+ * itest_schema.c: sohbetd against a database whose schema is not the one
+ * it was built for (SCHEMA_VERSION; docs/operations.md, Upgrade).  Older:
+ * the master refuses to start, naming both versions and sohbetctl
+ * migrate; a worker that finds it older when it (re)connects answers 503
+ * until the migration has run, then serves again without a restart.
+ * Newer: a warning, and sohbetd serves.
+ *
+ * The schema is made one version older by moving its newest
+ * schema_version row into a side table, and always moved back.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "itest.h"
+#include "check_run.h"
+
+#define SAVED		"itest_schema_saved"
+#define NEWER_NAME	"itest_schema_newer"
+
+/* Put back what the tests changed in schema_version. */
+static void
+schema_restore(void)
+{
+	itest_sql("CREATE TABLE IF NOT EXISTS " SAVED " LIKE schema_version;"
+	    " INSERT IGNORE INTO schema_version SELECT * FROM " SAVED ";"
+	    " DROP TABLE " SAVED ";"
+	    " DELETE FROM schema_version WHERE name = '" NEWER_NAME "'");
+}
+
+/* The highest version schema_version lists. */
+static long long
+schema_version(void)
+{
+	return itest_sql_number("SELECT MAX(version) FROM schema_version");
+}
+
+/* Make the database's schema one version older than sohbetd needs. */
+static void
+schema_lower(void)
+{
+	char	*sql;
+
+	ck_assert_int_eq(schema_version(), SCHEMA_VERSION);
+	xasprintf(&sql, "CREATE TABLE " SAVED " LIKE schema_version;"
+	    " INSERT INTO " SAVED " SELECT * FROM schema_version"
+	    " WHERE version = %d;"
+	    " DELETE FROM schema_version WHERE version = %d",
+	    SCHEMA_VERSION, SCHEMA_VERSION);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	ck_assert_int_eq(schema_version(), SCHEMA_VERSION - 1);
+}
+
+/* Start from the right schema and a healthy stack. */
+static void
+schema_begin(void)
+{
+	schema_restore();
+	itest_require_stack();
+	ck_assert_int_eq(schema_version(), SCHEMA_VERSION);
+}
+
+/*
+ * Unchecked teardown: the right schema, and a sohbetd started afresh so
+ * that no worker still holds on to what it saw.
+ */
+static void
+schema_teardown(void)
+{
+	schema_restore();
+	if (itest_dev("sohbetd-start") != 0)
+		fprintf(stderr, "itest_schema: sohbetd-start failed\n");
+	itest_restore_teardown();
+}
+
+/* What sohbetd logged since tools/dev last started it; caller frees. */
+static char *
+schema_log(void)
+{
+	const char	*var = getenv("SOHBET_TEST_VAR");
+	char		*path, *text, *from, *p;
+	FILE		*f;
+	long		 size;
+
+	ck_assert_ptr_nonnull(var);
+	xasprintf(&path, "%s/log/sohbetd.log", var);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = xcalloc(1, (size_t)size + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	free(path);
+	from = text;
+	while ((p = strstr(from, "tools/dev: starting sohbetd")) != NULL)
+		from = p + 1;
+	p = xstrdup(from);
+	free(text);
+	return p;
+}
+
+/* Assert that what sohbetd logged since its start holds want. */
+static void
+schema_expect_log(const char *want)
+{
+	char	*log = schema_log();
+
+	ck_assert_msg(strstr(log, want) != NULL, "sohbetd.log lacks \"%s\" "
+	    "since the last start:\n%s", want, log);
+	free(log);
+}
+
+/* KILL every connection of the sohbet user: the workers must reconnect. */
+static void
+schema_kill_connections(void)
+{
+	static const char	 who[] = "FROM information_schema.PROCESSLIST"
+	    " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"
+	    " AND ID <> CONNECTION_ID()";
+	char			*sql;
+	long long		 id;
+	double			 t0 = itest_now();
+
+	do {
+		xasprintf(&sql, "SELECT COALESCE(MIN(ID), 0) %s", who);
+		id = itest_sql_number(sql);
+		free(sql);
+		if (id > 0) {
+			/* It may have gone by itself in between. */
+			xasprintf(&sql, "KILL CONNECTION %lld", id);
+			itest_sql(sql);
+			free(sql);
+		}
+	} while (id != 0 && itest_now() - t0 < 10);
+	ck_assert_msg(id == 0, "connection %lld outlived 10 s of KILLs", id);
+}
+
+/* The master refuses an older schema at start, and starts once migrated. */
+START_TEST(test_refuses_to_start)
+{
+	struct itest_response	*r;
+	char			 want[64];
+
+	schema_begin();
+	schema_lower();
+	ck_assert_int_eq(itest_dev("sohbetd-stop"), 0);
+	ck_assert_msg(itest_dev("sohbetd-start") != 0, "sohbetd started on a "
+	    "schema older than it needs");
+	ck_assert_msg(!itest_alive(itest_master_pid()), "sohbetd still runs");
+	r = itest_get(API_PREFIX "/health", NULL);
+	ck_assert_msg(r->status != 200, "health: %s", itest_describe(r));
+	itest_free(r);
+	schema_expect_log("run sohbetctl migrate");
+	snprintf(want, sizeof want, "at version %d, older than the version %d",
+	    SCHEMA_VERSION - 1, SCHEMA_VERSION);
+	schema_expect_log(want);
+
+	/* What sohbetctl migrate does: the version is there again. */
+	schema_restore();
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+	ck_assert_int_eq(itest_wait_health(30), 0);
+}
+END_TEST
+
+/*
+ * A running daemon whose workers reconnect to an older schema answers 503
+ * to every request that needs the database, and heals by itself within
+ * SCHEMA_RECHECK seconds of the migration.
+ */
+START_TEST(test_old_schema_on_reconnect)
+{
+	struct itest_response	*r;
+	struct chat_user	 u;
+	const struct json	*v;
+	double			 t0;
+	int			 i, outdated = 0;
+
+	schema_begin();
+	chat_user(&u, "schema");
+	r = itest_get(API_PREFIX "/users/@me", u.token);
+	itest_expect(r, 200);
+	itest_free(r);
+
+	/* Past the second a fresh worker waits before it reconnects. */
+	itest_sleep_ms(1100);
+	schema_lower();
+	schema_kill_connections();
+	/* Health names the cause once a worker has looked. */
+	t0 = itest_now();
+	do {
+		r = itest_get(API_PREFIX "/health", NULL);
+		outdated = r->status == 503 && itest_str(r, "db") != NULL &&
+		    strcmp(itest_str(r, "db"), "schema_outdated") == 0;
+		if (outdated) {
+			itest_expect_str(r, "status", "degraded");
+			v = itest_at(r->json, "schema_version");
+			ck_assert_msg(v != NULL && v->type == JSON_NUMBER &&
+			    atoi(v->text) == SCHEMA_VERSION - 1, "health: %s",
+			    itest_describe(r));
+		}
+		itest_free(r);
+		if (!outdated)
+			itest_sleep_ms(200);
+	} while (!outdated && itest_now() - t0 < 10);
+	ck_assert_msg(outdated, "health never said schema_outdated");
+	/* Every worker lost its connection: each one refuses now. */
+	for (i = 0; i < 6; i++) {
+		r = itest_get(API_PREFIX "/users/@me", u.token);
+		itest_expect_error(r, 503, "service_unavailable");
+		ck_assert_msg(strstr(itest_str(r, "error.message"),
+		    "sohbetctl migrate") != NULL, "%s", itest_describe(r));
+		itest_free(r);
+	}
+
+	/* sohbetctl migrate, in effect: no restart needed. */
+	schema_restore();
+	itest_sleep_ms((SCHEMA_RECHECK + 1) * 1000);
+	for (i = 0; i < 6; i++) {
+		r = itest_get(API_PREFIX "/users/@me", u.token);
+		itest_expect(r, 200);
+		itest_free(r);
+		r = itest_get(API_PREFIX "/health", NULL);
+		itest_expect(r, 200);
+		itest_expect_str(r, "db", "ok");
+		itest_free(r);
+	}
+	chat_user_free(&u);
+}
+END_TEST
+
+/* A newer schema (an older sohbetd) is only a warning. */
+START_TEST(test_newer_schema_warns)
+{
+	char	*sql, want[64];
+
+	schema_begin();
+	xasprintf(&sql, "INSERT INTO schema_version (version, name, applied_at)"
+	    " VALUES (%d, '" NEWER_NAME "', UTC_TIMESTAMP(3))",
+	    SCHEMA_VERSION + 1);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+	ck_assert_int_eq(itest_wait_health(30), 0);
+	snprintf(want, sizeof want, "at version %d, newer than the version %d",
+	    SCHEMA_VERSION + 1, SCHEMA_VERSION);
+	schema_expect_log(want);
+
+	schema_restore();
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+	ck_assert_int_eq(itest_wait_health(30), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("schema");
+	TCase	*tc = tcase_create("schema");
+
+	itest_init();
+	tcase_set_timeout(tc, 120);
+	/* The stack alone: the tests restart sohbetd and edit its schema. */
+	tcase_add_unchecked_fixture(tc, itest_exclusive, schema_teardown);
+	tcase_add_test(tc, test_refuses_to_start);
+	tcase_add_test(tc, test_old_schema_on_reconnect);
+	tcase_add_test(tc, test_newer_schema_warns);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
