@@ -5,11 +5,15 @@
  * API shows in every request made after its answer, on every worker: each
  * test warms the caches of all workers with a round of requests, makes
  * one change, and asserts the next round sees it in every answer.  A
- * change made by hand in the database shows within cache_ms.
+ * change made by hand in the database shows within cache_ms.  A send
+ * not yet committed holds later messages back from the latest page.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -424,6 +428,110 @@ START_TEST(test_change_behind_our_back)
 }
 END_TEST
 
+/* Run SQL in a new process; its pid. */
+static pid_t
+sql_in_child(const char *sql)
+{
+	pid_t	pid;
+
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0)
+		_exit(itest_sql(sql) == 0 ? 0 : 1);
+	return pid;
+}
+
+/* Post as u in a new process, which exits 0 on a 201; its pid. */
+static pid_t
+post_in_child(const struct chat_user *u, const char *base, const char *text)
+{
+	struct itest_response	*r;
+	char			*path;
+	pid_t			 pid;
+
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		path = chat_path(base, NULL, NULL);
+		r = itest_send("POST", path, u->token, "{\"content\":\"%s\"}",
+		    text);
+		_exit(r->status == 201 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* Wait (up to 10 s) until a statement starting with prefix runs. */
+static void
+wait_for_statement(const char *prefix)
+{
+	char	*sql;
+	double	 deadline = itest_now() + 10;
+
+	xasprintf(&sql, "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+	    " WHERE INFO LIKE '%s%%'", prefix);
+	while (itest_sql_number(sql) < 1) {
+		ck_assert_msg(itest_now() < deadline, "no statement \"%s...\" "
+		    "ran", prefix);
+		itest_sleep_ms(20);
+	}
+	free(sql);
+}
+
+/* Wait for a child and assert it exited 0. */
+static void
+expect_child_ok(pid_t pid, const char *what)
+{
+	int	ws;
+
+	ck_assert(waitpid(pid, &ws, 0) == pid);
+	ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "%s failed",
+	    what);
+}
+
+/*
+ * A send that drew its id but has not committed holds back every later
+ * message from the latest page, cached or not: a client that took the
+ * page and then polled after its newest id would otherwise never see the
+ * held one.  The owner's send is held by a row lock on the owner (its
+ * author check waits for it), while the member's send commits past it.
+ */
+START_TEST(test_uncommitted_send_holds_back_the_page)
+{
+	struct room		 r;
+	struct itest_response	*resp;
+	const char		*first;
+	pid_t			 lock, held;
+	char			*sql, *later;
+
+	room_open(&r);
+	free(chat_post(&r.member, r.base, "before"));
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	xasprintf(&sql, "START TRANSACTION; SELECT id FROM users WHERE id = %s"
+	    " FOR UPDATE; DO SLEEP(3); COMMIT", r.owner.id);
+	lock = sql_in_child(sql);
+	wait_for_statement("DO SLEEP(3)");
+	held = post_in_child(&r.owner, r.base, "held by the lock");
+	wait_for_statement("INSERT INTO messages");
+	later = chat_post(&r.member, r.base, "committed past it");
+
+	resp = chat_history(&r.member, r.base, NULL);
+	ck_assert_msg(!chat_holds(resp, later), "message %s shown while an "
+	    "earlier send is uncommitted: %s", later, itest_describe(resp));
+	itest_free(resp);
+
+	expect_child_ok(held, "the held send");
+	expect_child_ok(lock, "the lock");
+	resp = chat_history(&r.member, r.base, "limit=2");
+	first = itest_str(resp, "0.content");
+	ck_assert_msg(resp->json->count == 2 && chat_holds(resp, later) &&
+	    first != NULL && strcmp(first, "held by the lock") == 0,
+	    "the held send and the later one, in order: %s",
+	    itest_describe(resp));
+	itest_free(resp);
+	free(later);
+	free(sql);
+	room_close(&r);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -438,6 +546,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_revoked_tokens_fail_at_once);
 	tcase_add_test(tc, test_dm_history);
 	tcase_add_test(tc, test_page_sizes);
+	tcase_add_test(tc, test_uncommitted_send_holds_back_the_page);
 	tcase_add_test(tc, test_change_behind_our_back);
 	suite_add_tcase(s, tc);
 	return s;
