@@ -1,0 +1,223 @@
+/*
+ * check_cache.c: unit tests of cache.c, the worker's cache of users and
+ * standings: what is kept, for how long (cache_ms), and what each kind of
+ * hub entry drops.  No database: the tables are filled by hand.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sohbet.h"
+#include "check_run.h"
+
+#define SERVER_A	10
+#define SERVER_B	20
+#define CHANNEL_A	11	/* in SERVER_A */
+#define CHANNEL_B	21	/* in SERVER_B */
+#define DM		31
+#define ALICE		1
+#define BOB		2
+
+static struct config	test_cfg;
+
+/* The default configuration, which caches (shm sequencer, no watcher). */
+static void
+setup(void)
+{
+	config_init(&test_cfg);
+	cfg = &test_cfg;
+}
+
+/* A member of a server with some permissions. */
+static struct member
+member(uint64_t server_id, uint64_t user_id, uint32_t perms)
+{
+	struct member	m;
+
+	memset(&m, 0, sizeof m);
+	perm_init(&m, server_id, user_id);
+	m.is_member = 1;
+	m.perms = perms;
+	return m;
+}
+
+/* Cache Alice and Bob in both channels and Alice in the DM. */
+static void
+fill(void)
+{
+	struct member	m;
+
+	cache_user_put(ALICE, 3, "alice");
+	cache_user_put(BOB, 1, "bob");
+	m = member(SERVER_A, ALICE, PERM_VIEW_CHANNELS);
+	cache_standing_put(ALICE, CACHE_CHANNEL, CHANNEL_A, SERVER_A, &m);
+	m = member(SERVER_B, ALICE, PERM_VIEW_CHANNELS);
+	cache_standing_put(ALICE, CACHE_CHANNEL, CHANNEL_B, SERVER_B, &m);
+	m = member(SERVER_A, BOB, PERM_SEND_MESSAGES);
+	cache_standing_put(BOB, CACHE_CHANNEL, CHANNEL_A, SERVER_A, &m);
+	cache_standing_put(ALICE, CACHE_DM, DM, 0, NULL);
+}
+
+/* Whether a standing is cached. */
+static int
+has(uint64_t user_id, int kind, uint64_t conversation)
+{
+	return cache_standing_get(user_id, kind, conversation, NULL, NULL);
+}
+
+/* Whether a user is cached. */
+static int
+has_user(uint64_t user_id)
+{
+	char		name[USERNAME_SIZE];
+	unsigned int	generation;
+
+	return cache_user_get(user_id, &generation, name);
+}
+
+START_TEST(test_kept_as_put)
+{
+	struct member	m;
+	uint64_t	server_id = 0;
+	unsigned int	generation = 0;
+	char		name[USERNAME_SIZE];
+
+	fill();
+	ck_assert(cache_user_get(ALICE, &generation, name));
+	ck_assert_uint_eq(generation, 3);
+	ck_assert_str_eq(name, "alice");
+	ck_assert(cache_standing_get(BOB, CACHE_CHANNEL, CHANNEL_A, &server_id,
+	    &m));
+	ck_assert_uint_eq(server_id, SERVER_A);
+	ck_assert_uint_eq(m.perms, PERM_SEND_MESSAGES);
+	ck_assert(m.is_member);
+	ck_assert(has(ALICE, CACHE_DM, DM));
+	/* Nothing that was not put. */
+	ck_assert(!has_user(99));
+	ck_assert(!has(BOB, CACHE_DM, DM));
+	ck_assert(!has(ALICE, CACHE_DM, CHANNEL_A));
+}
+END_TEST
+
+START_TEST(test_expires_after_cache_ms)
+{
+	struct timespec	ts = { 0, 80 * 1000 * 1000 };
+
+	test_cfg.cache_ms = 50;
+	fill();
+	ck_assert(has_user(ALICE));
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	nanosleep(&ts, NULL);
+	ck_assert(!has_user(ALICE));
+	ck_assert(!has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+}
+END_TEST
+
+START_TEST(test_off_keeps_nothing)
+{
+	static const char *const sequencers[] = { "shm", "db" };
+	int	i;
+
+	ck_assert(cache_on());
+	for (i = 0; i < 3; i++) {
+		free(test_cfg.sequencer);
+		test_cfg.sequencer = xstrdup(sequencers[i == 1]);
+		test_cfg.cache_ms = i == 0 ? 0 : 1000;
+		test_cfg.cluster_poll_ms = i == 2 ? 100 : 0;
+		ck_assert(!cache_on());
+		cache_user_put(77, 1, "nobody");
+		ck_assert(!has_user(77));
+	}
+}
+END_TEST
+
+START_TEST(test_message_events_keep_standings)
+{
+	struct hub_entry	e = { .seq = 5, .flags = HUB_MESSAGE,
+				    .server_id = SERVER_A,
+				    .channel_id = CHANNEL_A };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has(BOB, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has_user(ALICE));
+}
+END_TEST
+
+START_TEST(test_server_events_drop_that_server)
+{
+	struct hub_entry	e = { .seq = 5, .server_id = SERVER_A };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(!has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(!has(BOB, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_B));
+	ck_assert(has(ALICE, CACHE_DM, DM));
+	ck_assert(has_user(ALICE));
+}
+END_TEST
+
+START_TEST(test_user_scoped_events_drop_that_user)
+{
+	/* server.delete is scoped to each former member alone. */
+	struct hub_entry	e = { .seq = 5, .user_id = ALICE };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(!has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(!has(ALICE, CACHE_CHANNEL, CHANNEL_B));
+	ck_assert(has(BOB, CACHE_CHANNEL, CHANNEL_A));
+}
+END_TEST
+
+START_TEST(test_account_changes_drop_the_user)
+{
+	struct hub_entry	e = { .flags = HUB_USER, .user_id = BOB };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(!has_user(BOB));
+	ck_assert(has_user(ALICE));
+	/* Standings do not hang on the account. */
+	ck_assert(has(BOB, CACHE_CHANNEL, CHANNEL_A));
+}
+END_TEST
+
+START_TEST(test_wildcard_drops_everything)
+{
+	struct hub_entry	e = { .seq = 9, .server_id = HUB_ANY,
+				    .channel_id = HUB_ANY,
+				    .dm_channel_id = HUB_ANY,
+				    .user_id = HUB_ANY };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(!has_user(ALICE));
+	ck_assert(!has_user(BOB));
+	ck_assert(!has(ALICE, CACHE_CHANNEL, CHANNEL_B));
+	ck_assert(!has(ALICE, CACHE_DM, DM));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cache");
+	TCase	*tc = tcase_create("cache");
+
+	log_init("check_cache", 0);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_kept_as_put);
+	tcase_add_test(tc, test_expires_after_cache_ms);
+	tcase_add_test(tc, test_off_keeps_nothing);
+	tcase_add_test(tc, test_message_events_keep_standings);
+	tcase_add_test(tc, test_server_events_drop_that_server);
+	tcase_add_test(tc, test_user_scoped_events_drop_that_user);
+	tcase_add_test(tc, test_account_changes_drop_the_user);
+	tcase_add_test(tc, test_wildcard_drops_everything);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
