@@ -336,7 +336,7 @@ hub_wake_all(void)
 void
 hub_publish(const struct hub_entry *entries, size_t n)
 {
-	uint64_t	now = metrics_now_ns();
+	uint64_t	now = metrics_now_ns(), events = 0;
 	size_t		i;
 
 	if (hub == NULL || n == 0)
@@ -345,9 +345,12 @@ hub_publish(const struct hub_entry *entries, size_t n)
 	for (i = 0; i < n; i++) {
 		hub->ring[hub->ring_head % HUB_RING] = entries[i];
 		hub->ring[hub->ring_head++ % HUB_RING].published_ns = now;
+		if (!(entries[i].flags & HUB_USER))
+			events++;
 	}
 	hub_unlock();
-	atomic_fetch_add(&hub->stats.events_published, n);
+	/* Account changes travel the ring too, but are no events. */
+	atomic_fetch_add(&hub->stats.events_published, events);
 	hub_wake_all();
 }
 
