@@ -116,3 +116,18 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/*
+ * Log a fatal error that no restart can mend and exit with EX_CONFIG, a
+ * status sohbet.service tells systemd not to restart on.
+ */
+void
+fatalx_config(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite("fatal: ", 0, fmt, ap);
+	va_end(ap);
+	exit(EXIT_CONFIG);
+}

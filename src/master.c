@@ -478,7 +478,7 @@ master_check_schema(void)
 	db_disconnect();
 	switch (migrate_check(version, msg, sizeof msg)) {
 	case -1:
-		fatalx("cannot start: %s", msg);
+		fatalx_config("cannot start: %s", msg);
 	case 1:
 		log_warnx("%s", msg);
 		break;

@@ -91,6 +91,8 @@ void		 log_info(const char *, ...) PRINTFLIKE(1, 2);
 void		 log_debug(const char *, ...) PRINTFLIKE(1, 2);
 void		 fatal(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
 void		 fatalx(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
+#define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: restarting cannot help */
+void		 fatalx_config(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
 
 /* xmalloc.c */
 void		*xmalloc(size_t);

@@ -9,10 +9,13 @@
  * The schema is made one version older by moving its newest
  * schema_version row into a side table, and always moved back.
  */
+#include <sys/wait.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chat.h"
 #include "itest.h"
@@ -141,6 +144,34 @@ schema_kill_connections(void)
 	ck_assert_msg(id == 0, "connection %lld outlived 10 s of KILLs", id);
 }
 
+/*
+ * Run sohbetd on the stack's configuration by hand, where it refuses to
+ * start before it binds anything; its exit status.
+ */
+static int
+sohbetd_status(void)
+{
+	const char	*build = getenv("SOHBET_TEST_BUILD");
+	const char	*conf = getenv("SOHBET_TEST_CONF");
+	char		*bin;
+	pid_t		 pid;
+	int		 ws;
+
+	ck_assert_msg(build != NULL && conf != NULL, "no SOHBET_TEST_BUILD "
+	    "or SOHBET_TEST_CONF");
+	xasprintf(&bin, "%s/src/sohbetd", build);
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		/* What a sanitizer would add at exit is not the point here. */
+		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		execl(bin, "sohbetd", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(waitpid(pid, &ws, 0) == pid);
+	free(bin);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
 /* The master refuses an older schema at start, and starts once migrated. */
 START_TEST(test_refuses_to_start)
 {
@@ -153,6 +184,8 @@ START_TEST(test_refuses_to_start)
 	ck_assert_msg(itest_dev("sohbetd-start") != 0, "sohbetd started on a "
 	    "schema older than it needs");
 	ck_assert_msg(!itest_alive(itest_master_pid()), "sohbetd still runs");
+	/* EX_CONFIG, which sohbet.service does not restart on. */
+	ck_assert_int_eq(sohbetd_status(), EXIT_CONFIG);
 	r = itest_get(API_PREFIX "/health", NULL);
 	ck_assert_msg(r->status != 200, "health: %s", itest_describe(r));
 	itest_free(r);
