@@ -23,8 +23,8 @@
 
 #include "sohbet.h"
 
-#define CACHE_USERS		4096	/* slots; powers of two */
-#define CACHE_STANDINGS		16384
+#define CACHE_USER_SLOTS	4096	/* powers of two */
+#define CACHE_STANDING_SLOTS	16384
 
 struct cache_user {
 	uint64_t	 id;		/* 0: empty */
@@ -79,11 +79,15 @@ cache_user_get(uint64_t id, unsigned int *generation, char *username)
 {
 	struct cache_user	*u;
 
-	if (cache_users == NULL)
+	if (!cache_on())
 		return 0;
-	u = &cache_users[cache_slot(id, 0, CACHE_USERS)];
-	if (u->id != id || !cache_fresh(u->filled_ms))
+	u = cache_users != NULL ?
+	    &cache_users[cache_slot(id, 0, CACHE_USER_SLOTS)] : NULL;
+	if (u == NULL || u->id != id || !cache_fresh(u->filled_ms)) {
+		metrics_cache(CACHE_USERS, 0);
 		return 0;
+	}
+	metrics_cache(CACHE_USERS, 1);
 	*generation = u->generation;
 	memcpy(username, u->username, sizeof u->username);
 	return 1;
@@ -98,8 +102,8 @@ cache_user_put(uint64_t id, unsigned int generation, const char *username)
 	if (!cache_on())
 		return;
 	if (cache_users == NULL)
-		cache_users = xcalloc(CACHE_USERS, sizeof *cache_users);
-	u = &cache_users[cache_slot(id, 0, CACHE_USERS)];
+		cache_users = xcalloc(CACHE_USER_SLOTS, sizeof *cache_users);
+	u = &cache_users[cache_slot(id, 0, CACHE_USER_SLOTS)];
 	u->id = id;
 	u->generation = generation;
 	u->filled_ms = poll_now_ms();
@@ -117,13 +121,17 @@ cache_standing_get(uint64_t user_id, int kind, uint64_t conversation,
 {
 	struct cache_standing	*s;
 
-	if (cache_standings == NULL)
+	if (!cache_on())
 		return 0;
-	s = &cache_standings[cache_slot(user_id, conversation,
-	    CACHE_STANDINGS)];
-	if (s->user_id != user_id || s->conversation != conversation ||
-	    s->kind != kind || !cache_fresh(s->filled_ms))
+	s = cache_standings != NULL ? &cache_standings[cache_slot(user_id,
+	    conversation, CACHE_STANDING_SLOTS)] : NULL;
+	if (s == NULL || s->user_id != user_id ||
+	    s->conversation != conversation || s->kind != kind ||
+	    !cache_fresh(s->filled_ms)) {
+		metrics_cache(CACHE_STANDINGS, 0);
 		return 0;
+	}
+	metrics_cache(CACHE_STANDINGS, 1);
 	if (server_id != NULL)
 		*server_id = s->server_id;
 	if (m != NULL)
@@ -141,10 +149,10 @@ cache_standing_put(uint64_t user_id, int kind, uint64_t conversation,
 	if (!cache_on())
 		return;
 	if (cache_standings == NULL)
-		cache_standings = xcalloc(CACHE_STANDINGS,
+		cache_standings = xcalloc(CACHE_STANDING_SLOTS,
 		    sizeof *cache_standings);
 	s = &cache_standings[cache_slot(user_id, conversation,
-	    CACHE_STANDINGS)];
+	    CACHE_STANDING_SLOTS)];
 	memset(s, 0, sizeof *s);
 	s->user_id = user_id;
 	s->kind = kind;
@@ -167,7 +175,7 @@ cache_forget_standings(uint64_t server_id, uint64_t user_id)
 
 	if (cache_standings == NULL)
 		return;
-	for (i = 0; i < CACHE_STANDINGS; i++) {
+	for (i = 0; i < CACHE_STANDING_SLOTS; i++) {
 		s = &cache_standings[i];
 		if ((server_id != 0 && s->kind == CACHE_CHANNEL &&
 		    s->server_id == server_id) ||
@@ -181,10 +189,10 @@ void
 cache_forget_all(void)
 {
 	if (cache_users != NULL)
-		memset(cache_users, 0, CACHE_USERS * sizeof *cache_users);
+		memset(cache_users, 0, CACHE_USER_SLOTS * sizeof *cache_users);
 	if (cache_standings != NULL)
 		memset(cache_standings, 0,
-		    CACHE_STANDINGS * sizeof *cache_standings);
+		    CACHE_STANDING_SLOTS * sizeof *cache_standings);
 	history_forget_all();
 }
 
@@ -206,8 +214,8 @@ cache_forget(const struct hub_entry *e)
 	}
 	if (e->flags & HUB_USER) {
 		if (cache_users != NULL)
-			cache_users[cache_slot(e->user_id, 0, CACHE_USERS)].id =
-			    0;
+			cache_users[cache_slot(e->user_id, 0,
+			    CACHE_USER_SLOTS)].id = 0;
 		history_forget_all();
 		return;
 	}

@@ -159,9 +159,11 @@ history_latest(const struct conversation *c, uint64_t visible, long limit,
 	p = history_slot(kind, conversation);
 	if (p->conversation != conversation || p->kind != kind ||
 	    !cache_fresh(p->filled_ms)) {
+		metrics_cache(CACHE_HISTORY, 0);
 		if ((p = history_fill(c, kind, conversation, visible)) == NULL)
 			return -1;
-	}
+	} else
+		metrics_cache(CACHE_HISTORY, 1);
 	if (limit > p->count)
 		limit = p->count;
 	if (limit == 0)

@@ -1,8 +1,9 @@
 /*
  * metrics.c: counters shared by all workers (in the hub) and GET /metrics
  * in Prometheus' text format: requests by route and status class, parked
- * polls, wake-ups, events published, delivery latency, database errors
- * and reconnects, worker restarts.  nginx serves it to loopback only.
+ * polls, wake-ups, events published, delivery latency, the workers' cache
+ * lookups, database errors and reconnects, worker restarts.  nginx serves
+ * it to loopback only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,18 @@ metrics_request(const struct request *req)
 	if (cls < 0 || cls >= METRIC_STATUSES)
 		cls = 0;
 	atomic_fetch_add(&st->requests[route][cls], 1);
+}
+
+/* Count a lookup in one of the worker caches (CACHE_USERS, ...). */
+void
+metrics_cache(int cache, int hit)
+{
+	struct hub_stats	*st = hub_stats();
+
+	if (st == NULL || cache < 0 || cache >= METRIC_CACHES)
+		return;
+	atomic_fetch_add(hit ? &st->cache_hits[cache] :
+	    &st->cache_misses[cache], 1);
 }
 
 /* Record how many polls this worker holds. */
@@ -156,6 +169,29 @@ metrics_write_requests(struct hub_stats *st, char **b, size_t *l, size_t *s)
 	}
 }
 
+/* Write the lookups of the worker caches, hits and misses by cache. */
+static void
+metrics_write_caches(struct hub_stats *st, char **b, size_t *l, size_t *s)
+{
+	static const char *const names[METRIC_CACHES] = {
+		"users", "standings", "history"
+	};
+	static const char *const kinds[2] = { "hits", "misses" };
+	int	i, k;
+
+	for (k = 0; k < 2; k++) {
+		metrics_printf(b, l, s, "# HELP sohbet_cache_%s_total Lookups "
+		    "in the workers' caches that found %s.\n"
+		    "# TYPE sohbet_cache_%s_total counter\n", kinds[k],
+		    k == 0 ? "what they sought" : "nothing fresh", kinds[k]);
+		for (i = 0; i < METRIC_CACHES; i++)
+			metrics_printf(b, l, s, "sohbet_cache_%s_total{cache="
+			    "\"%s\"} %llu\n", kinds[k], names[i],
+			    (unsigned long long)atomic_load(k == 0 ?
+			    &st->cache_hits[i] : &st->cache_misses[i]));
+	}
+}
+
 /* Write the delivery latency histogram. */
 static void
 metrics_write_delivery(struct hub_stats *st, char **b, size_t *l, size_t *s)
@@ -212,6 +248,7 @@ api_metrics_get(struct request *req)
 	    "counter", "Events announced after commit.",
 	    atomic_load(&st->events_published));
 	metrics_write_delivery(st, &buf, &len, &size);
+	metrics_write_caches(st, &buf, &len, &size);
 	metrics_write_one(&buf, &len, &size, "sohbet_db_errors_total",
 	    "counter", "Failed database calls.", atomic_load(&st->db_errors));
 	metrics_write_one(&buf, &len, &size, "sohbet_db_reconnects_total",

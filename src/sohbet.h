@@ -33,6 +33,7 @@
 #define METRIC_ROUTES		96	/* routes counted by /metrics */
 #define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
 #define METRIC_BUCKETS		10	/* delivery latency histogram */
+#define METRIC_CACHES		3	/* users, standings, history */
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
@@ -234,6 +235,9 @@ struct hub_entry;
 struct member;
 #define CACHE_CHANNEL	1	/* conversation kinds */
 #define CACHE_DM	2
+#define CACHE_USERS	0	/* the caches, for metrics_cache() */
+#define CACHE_STANDINGS	1
+#define CACHE_HISTORY	2
 int		 cache_on(void);
 int		 cache_fresh(long long);
 int		 cache_user_get(uint64_t, unsigned int *, char *);
@@ -361,6 +365,8 @@ struct hub_stats {
 	_Atomic uint64_t requests[METRIC_ROUTES][METRIC_STATUSES];
 	_Atomic uint64_t delivery[METRIC_BUCKETS + 1];
 	_Atomic uint64_t delivery_sum_us;
+	_Atomic uint64_t cache_hits[METRIC_CACHES];
+	_Atomic uint64_t cache_misses[METRIC_CACHES];
 };
 struct hub;
 extern struct hub *hub;
@@ -479,6 +485,7 @@ void		 metrics_parked(long);
 void		 metrics_wakeup(void);
 void		 metrics_delivered(uint64_t);
 void		 metrics_db_error(int);
+void		 metrics_cache(int, int);
 void		 metrics_worker_restart(void);
 uint64_t	 metrics_now_ns(void);
 extern const struct route api_metrics_routes[];

@@ -952,3 +952,37 @@ itest_sql_number(const char *sql)
 	fclose(f);
 	return v;
 }
+
+/* A counter or gauge of GET /metrics; asserts it is there. */
+long
+itest_metric(const char *name)
+{
+	struct itest_response	*r;
+	const char		*p;
+	char			*needle;
+	long			 v;
+
+	r = itest_get("/metrics", NULL);
+	ck_assert_msg(r->status == 200 && r->body != NULL, "GET /metrics: %s",
+	    itest_describe(r));
+	xasprintf(&needle, "\n%s ", name);
+	p = strstr(r->body, needle);
+	ck_assert_msg(p != NULL, "no %s in /metrics", name);
+	v = strtol(p + strlen(needle), NULL, 10);
+	free(needle);
+	itest_free(r);
+	return v;
+}
+
+/* Read a metric until it is within lo..hi or seconds pass; its value. */
+long
+itest_await_metric(const char *name, long lo, long hi, double seconds)
+{
+	double	until = itest_now() + seconds;
+	long	v;
+
+	while (((v = itest_metric(name)) < lo || v > hi) &&
+	    itest_now() < until)
+		itest_sleep_ms(50);
+	return v;
+}

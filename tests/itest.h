@@ -134,6 +134,14 @@ int		 itest_restore(void);
 int		 itest_sql(const char *);
 /* The first value a query gives, as a number; -1 on failure. */
 long long	 itest_sql_number(const char *);
+/*
+ * A counter or gauge of GET /metrics, by its name with any labels
+ * ("sohbet_cache_hits_total{cache=\"users\"}"); asserts it is there.
+ */
+long		 itest_metric(const char *);
+#define ITEST_PARKED	"sohbet_parked_polls"	/* the parked polls gauge */
+/* Read a metric until it is within lo..hi or seconds pass; its value. */
+long		 itest_await_metric(const char *, long, long, double);
 /* Seconds of the monotonic clock. */
 double		 itest_now(void);
 /* Sleep for a number of milliseconds. */

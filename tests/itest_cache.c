@@ -532,6 +532,40 @@ START_TEST(test_uncommitted_send_holds_back_the_page)
 }
 END_TEST
 
+/*
+ * /metrics counts the lookups: after a round of reads of one page by one
+ * user, each cache found what it sought in all but the first read of each
+ * worker.  (Other test programs may add to the counts meanwhile.)
+ */
+START_TEST(test_lookups_counted)
+{
+	static const char *const caches[] = { "users", "standings", "history" };
+	struct room	 r;
+	long		 before[3];
+	char		*name;
+	int		 i;
+
+	room_open(&r);
+	free(chat_post(&r.owner, r.base, "counted"));
+	for (i = 0; i < 3; i++) {
+		xasprintf(&name, "sohbet_cache_hits_total{cache=\"%s\"}",
+		    caches[i]);
+		before[i] = itest_metric(name);
+		free(name);
+	}
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		xasprintf(&name, "sohbet_cache_hits_total{cache=\"%s\"}",
+		    caches[i]);
+		ck_assert_msg(itest_metric(name) - before[i] >= ROUND - 2,
+		    "%s: fewer than %d hits in a round of %d", name, ROUND - 2,
+		    ROUND);
+		free(name);
+	}
+	room_close(&r);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -548,6 +582,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_page_sizes);
 	tcase_add_test(tc, test_uncommitted_send_holds_back_the_page);
 	tcase_add_test(tc, test_change_behind_our_back);
+	tcase_add_test(tc, test_lookups_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }

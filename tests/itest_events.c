@@ -215,40 +215,6 @@ set_everyone(const struct chat_user *owner, const char *server,
 	free(body);
 }
 
-/* The sohbet_parked_polls gauge of GET /metrics. */
-static long
-parked_polls(void)
-{
-	struct itest_response	*r;
-	const char		*p;
-	long			 v;
-
-	r = itest_get("/metrics", NULL);
-	ck_assert_msg(r->status == 200 && r->body != NULL, "GET /metrics: %s",
-	    itest_describe(r));
-	p = strstr(r->body, "\nsohbet_parked_polls ");
-	ck_assert_msg(p != NULL, "no sohbet_parked_polls in /metrics: %s",
-	    itest_describe(r));
-	v = strtol(p + strlen("\nsohbet_parked_polls "), NULL, 10);
-	itest_free(r);
-	return v;
-}
-
-/* Read the gauge until it is within lo..hi or seconds pass; its value. */
-static long
-await_parked(long lo, long hi, double seconds)
-{
-	double	end = itest_now() + seconds;
-	long	v;
-
-	while ((v = parked_polls()) < lo || v > hi) {
-		if (itest_now() > end)
-			break;
-		itest_sleep_ms(50);
-	}
-	return v;
-}
-
 /* --- logs and feeds ---------------------------------------------------- */
 
 /* Zeroed memory that children forked later share; munmap() it. */
@@ -1347,15 +1313,16 @@ START_TEST(test_client_abort)
 	chat_user(&u, "ev_quitter");
 	cursor = itest_events_head(u.token);
 	itest_sleep_ms(SETTLE_MS);
-	base = parked_polls();
+	base = itest_metric(ITEST_PARKED);
 	for (i = 0; i < ABORTERS; i++)
 		follow(&f[i], &u, cursor, 30);
-	v = await_parked(base + ABORTERS, LONG_MAX, DELIVERY);
+	v = itest_await_metric(ITEST_PARKED, base + ABORTERS, LONG_MAX,
+	    DELIVERY);
 	ck_assert_msg(v >= base + ABORTERS, "%d polls started but "
 	    "sohbet_parked_polls is %ld (was %ld)", ABORTERS, v, base);
 	for (i = 0; i < ABORTERS; i++)
 		follow_stop(&f[i]);
-	v = await_parked(0, base, PROMPT);
+	v = itest_await_metric(ITEST_PARKED, 0, base, PROMPT);
 	ck_assert_msg(v <= base, "%d clients went away but "
 	    "sohbet_parked_polls is %ld after %.0f s (was %ld)", ABORTERS, v,
 	    PROMPT, base);
@@ -1560,7 +1527,7 @@ START_TEST(test_graceful_stop)
 	cursor = itest_events_head(u.token);
 	master = itest_master_pid();
 	limit = itest_conf_int("server", "shutdown_timeout", 10) + 3;
-	base = parked_polls();
+	base = itest_metric(ITEST_PARKED);
 	ck_assert(pipe(fds) == 0);
 	fflush(stdout);
 	fflush(stderr);
@@ -1569,8 +1536,8 @@ START_TEST(test_graceful_stop)
 		stopper_poll(fds[1], u.token, cursor);
 	}
 	close(fds[1]);
-	ck_assert_msg(await_parked(base + 1, LONG_MAX, DELIVERY) > base,
-	    "the poll did not park");
+	ck_assert_msg(itest_await_metric(ITEST_PARKED, base + 1, LONG_MAX,
+	    DELIVERY) > base, "the poll did not park");
 
 	fprintf(stderr, "itest: SIGTERM to master %ld\n", (long)master);
 	sent = itest_now();

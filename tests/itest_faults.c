@@ -661,38 +661,6 @@ rss_kib(pid_t pid)
 	return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/* A gauge or counter of GET /metrics. */
-static long
-metric(const char *name)
-{
-	struct itest_response	*r;
-	const char		*p;
-	char			*needle;
-	long			 v;
-
-	r = itest_get("/metrics", NULL);
-	ck_assert_msg(r->status == 200, "GET /metrics: %s", itest_describe(r));
-	xasprintf(&needle, "\n%s ", name);
-	p = strstr(r->body, needle);
-	ck_assert_msg(p != NULL, "no %s in /metrics", name);
-	v = strtol(p + strlen(needle), NULL, 10);
-	free(needle);
-	itest_free(r);
-	return v;
-}
-
-/* Poll a metric until it is within lo..hi or seconds pass; its value. */
-static long
-await_metric(const char *name, long lo, long hi, double seconds)
-{
-	double	until = itest_now() + seconds;
-	long	v;
-
-	while (((v = metric(name)) < lo || v > hi) && itest_now() < until)
-		itest_sleep_ms(100);
-	return v;
-}
-
 /* Assert the master and exactly these workers run. */
 static void
 expect_workers(pid_t master, const pid_t *want, int n)
@@ -790,7 +758,7 @@ START_TEST(test_kill_worker)
 	/* The idle polls first, alone, to see where they park. */
 	l = load_new(NULL);
 	load_idle(l, &s);
-	ck_assert_msg(await_metric("sohbet_parked_polls", IDLE, IDLE, 10.0) ==
+	ck_assert_msg(itest_await_metric(ITEST_PARKED, IDLE, IDLE, 10.0) ==
 	    IDLE, "the %d idle polls did not park", IDLE);
 	victim = busiest_worker(pids, before, n, &parked);
 	load_busy(l, &s);
@@ -988,7 +956,7 @@ crowd_run(struct crowd *c, const char *req, long base)
 		}
 		c->opened = i + 1;
 		if ((i + 1) % CROWD_BATCH == 0)
-			await_metric("sohbet_parked_polls", base + i + 1,
+			itest_await_metric(ITEST_PARKED, base + i + 1,
 			    LONG_MAX, until - itest_now());
 	}
 	until = itest_now() + CROWD_PARK;
@@ -1063,7 +1031,7 @@ START_TEST(test_crowd_vanishes)
 	free(req);
 	req = raw_request("GET", path, s.owner.token, NULL);
 	free(path);
-	base = await_metric("sohbet_parked_polls", 0, 0, 5.0);
+	base = itest_await_metric(ITEST_PARKED, 0, 0, 5.0);
 	workers_rss(pids, n, rss0, "before");
 
 	c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_SHARED |
@@ -1075,7 +1043,7 @@ START_TEST(test_crowd_vanishes)
 	if (pid == 0)
 		crowd_run(c, req, base);
 	t0 = itest_now();
-	parked = await_metric("sohbet_parked_polls", base + CROWD, LONG_MAX,
+	parked = itest_await_metric(ITEST_PARKED, base + CROWD, LONG_MAX,
 	    CROWD_PARK);
 	fprintf(stderr, "itest: %ld polls parked in %.1f s\n", parked - base,
 	    itest_now() - t0);
@@ -1086,7 +1054,7 @@ START_TEST(test_crowd_vanishes)
 	c->vanish = 1;
 	reap(pid, 0);
 	t0 = itest_now();
-	parked = await_metric("sohbet_parked_polls", 0, base, CROWD_GONE);
+	parked = itest_await_metric(ITEST_PARKED, 0, base, CROWD_GONE);
 	fprintf(stderr, "itest: parked polls back to %ld in %.2f s\n", parked,
 	    itest_now() - t0);
 	ck_assert_msg(parked <= base, "%d clients vanished; %.0f s later "
