@@ -2,9 +2,10 @@
  * migrate.c: brings the schema up to date.  The sql directory holds files
  * named NNN_name.sql; each one schema_version does not list yet is applied
  * in the order of its number and then recorded there.  A file is split
- * into statements at every line that ends in ';' (lines starting with
- * "--" are skipped), so migrations hold plain statements: no procedures,
- * no triggers, no ';' at the end of a line inside a statement.
+ * into statements at every line that ends in the delimiter, ';' unless a
+ * line "DELIMITER //" changed it as in the mysql client, so a stored
+ * procedure's body can hold its own ';'.  Lines starting with "--" are
+ * skipped.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sohbet.h"
 
@@ -257,26 +259,126 @@ fail:
 	return buf;
 }
 
+/* What migrate_apply() passes each statement of a file. */
+struct migrate_progress {
+	const struct migration	*m;
+	unsigned int		 done;	/* statements applied so far */
+};
+
 /* Run one statement of a migration, naming the file and line on error. */
 static int
-migrate_statement(const struct migration *m, char *sql, unsigned int line,
-    unsigned int done)
+migrate_statement(void *arg, const char *sql, unsigned int line)
 {
-	char	*p = sql;
+	struct migrate_progress	*mp = arg;
 
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p == '\0')
+	if (db_sql(sql) == 0) {
+		mp->done++;
 		return 0;
-	if (db_sql(p) == 0)
-		return 0;
+	}
 	log_warnx("%s: the statement at line %u failed: %s (MySQL error %d)",
-	    m->path, line, db_errstr(), db_errno());
-	if (done > 0)
+	    mp->m->path, line, db_errstr(), db_errno());
+	if (mp->done > 0)
 		log_warnx("%s: its %u statement%s before it stay applied (DDL"
 		    " commits at once); repair the database, then migrate"
-		    " again", m->name, done, done == 1 ? "" : "s");
+		    " again", mp->m->name, mp->done, mp->done == 1 ? "" : "s");
 	return -1;
+}
+
+/*
+ * If a line (trimmed, NUL-terminated) is "DELIMITER x", copy x into delim
+ * and return 1; 0 for any other line, -1 for a delimiter that is empty
+ * or too long.
+ */
+static int
+migrate_delimiter(const char *line, char *delim, size_t size)
+{
+	const char	*arg;
+
+	if (strncasecmp(line, "DELIMITER", 9) != 0 ||
+	    (line[9] != '\0' && !isspace((unsigned char)line[9])))
+		return 0;
+	for (arg = line + 9; isspace((unsigned char)*arg); arg++)
+		;
+	if (*arg == '\0' || strlen(arg) >= size)
+		return -1;
+	snprintf(delim, size, "%s", arg);
+	return 1;
+}
+
+/* Trim a line in place: its first non-space byte, *len its new length. */
+static char *
+migrate_trim(char *line, size_t *len)
+{
+	char	*end;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	end = line + strlen(line);
+	while (end > line && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	*len = (size_t)(end - line);
+	return line;
+}
+
+/*
+ * Split the text of a migration (modified in place) into statements and
+ * hand each to fn with the line it starts on, stopping at the first that
+ * fn fails.  A statement ends with a line that ends in the delimiter,
+ * which is not passed on, or with the file.  0 or -1.
+ */
+int
+migrate_split(char *text, int (*fn)(void *, const char *, unsigned int),
+    void *arg)
+{
+	char		 delim[16] = ";", *line, *next, *sql = NULL;
+	size_t		 len = 0, cap = 0, n, dlen = 1;
+	unsigned int	 lineno = 0, start = 0;
+	int		 rc = -1, d;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line = migrate_trim(line, &n);
+		if (n == 0 || strncmp(line, "--", 2) == 0)
+			continue;
+		if (len == 0 && (d = migrate_delimiter(line, delim,
+		    sizeof delim)) != 0) {
+			if (d == -1) {
+				log_warnx("line %u: a DELIMITER needs one"
+				    " short word", lineno);
+				goto fail;
+			}
+			dlen = strlen(delim);
+			continue;
+		}
+		if (len == 0)
+			start = lineno;
+		if (len + n + 2 > cap) {
+			cap = (len + n + 2) * 2;
+			sql = xreallocarray(sql, cap, 1);
+		}
+		memcpy(sql + len, line, n);
+		len += n;
+		if (n < dlen || memcmp(line + n - dlen, delim, dlen) != 0) {
+			sql[len++] = '\n';
+			continue;
+		}
+		sql[len - dlen] = '\0';
+		if (len > dlen && fn(arg, sql, start) == -1)
+			goto fail;
+		len = 0;
+	}
+	if (len > 0) {
+		sql[len - 1] = '\0';	/* the last line's '\n' */
+		if (fn(arg, sql, start) == -1)
+			goto fail;
+	}
+	rc = 0;
+fail:
+	free(sql);
+	return rc;
 }
 
 /*
@@ -286,49 +388,16 @@ migrate_statement(const struct migration *m, char *sql, unsigned int line,
 static int
 migrate_apply(const struct migration *m)
 {
-	char		*text, *line, *next, *end, *sql = NULL;
-	size_t		 len = 0, cap = 0, n;
-	unsigned int	 lineno = 0, start = 0, done = 0;
-	int		 rc = -1;
+	struct migrate_progress	 mp = { m, 0 };
+	char			*text;
+	int			 rc = -1;
 
 	if ((text = migrate_read_file(m->path)) == NULL)
 		return -1;
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		n = strlen(line);
-		while (isspace((unsigned char)*line)) {
-			line++;
-			n--;
-		}
-		if (n == 0 || strncmp(line, "--", 2) == 0)
-			continue;
-		end = line + n;
-		while (end > line && isspace((unsigned char)end[-1]))
-			end--;
-		if (len == 0)
-			start = lineno;
-		if (len + n + 2 > cap) {
-			cap = (len + n + 2) * 2;
-			sql = xreallocarray(sql, cap, 1);
-		}
-		memcpy(sql + len, line, (size_t)(end - line));
-		len += (size_t)(end - line);
-		if (end[-1] != ';') {
-			sql[len++] = '\n';
-			continue;
-		}
-		sql[len - 1] = '\0';
-		if (migrate_statement(m, sql, start, done) == -1)
-			goto fail;
-		done++;
-		len = 0;
-	}
-	if (len > 0) {
-		sql[len] = '\0';
-		if (migrate_statement(m, sql, start, done) == -1)
-			goto fail;
+	if (migrate_split(text, migrate_statement, &mp) == -1) {
+		if (mp.done == 0)
+			log_warnx("%s: not applied", m->path);
+		goto fail;
 	}
 	if (db_exec(&q_record, "us", (uint64_t)m->version, m->name) != 1) {
 		log_warnx("%s: applied, but recording it in schema_version"
@@ -337,7 +406,6 @@ migrate_apply(const struct migration *m)
 	}
 	rc = 0;
 fail:
-	free(sql);
 	free(text);
 	return rc;
 }

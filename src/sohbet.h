@@ -340,6 +340,8 @@ int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
 int		 migrate_latest(const char *, unsigned int *);
 int		 migrate_check(unsigned int, char *, size_t);
+int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
+		    void *);
 
 /* hub.c */
 #define HUB_RING	8192
