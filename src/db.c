@@ -978,25 +978,56 @@ db_sql(const char *sql)
 }
 
 /*
- * Start a transaction.  Each db_begin() that returns 0 is ended by exactly
- * one call of events_txn_end(): 1 after db_commit() succeeds, 0 after
- * db_rollback(), a failed commit, or the loss of the transaction.
+ * Open a transaction, sending begin unless the statement that follows
+ * begins it itself (NULL).  Each call that returns 0 is ended by exactly
+ * one call of events_txn_end(): 1 after the commit, 0 after db_rollback(),
+ * a failed commit, or the loss of the transaction.
  */
-int
-db_begin(void)
+static int
+db_open_txn(const char *func, const char *begin)
 {
 	db_clear_error();
 	if (db_txn == DB_TXN_OPEN) {
 		log_warnx("%s: a transaction was left open; rolling it back",
-		    __func__);
+		    func);
 		db_rollback();
 	}
 	db_txn = DB_TXN_NONE;
-	if (db_ready(__func__) == -1 ||
-	    db_text(__func__, "START TRANSACTION") == -1)
+	if (db_ready(func) == -1 ||
+	    (begin != NULL && db_text(func, begin) == -1))
 		return -1;
 	db_txn = DB_TXN_OPEN;
 	return 0;
+}
+
+/* Start a transaction; end it with db_commit() or db_rollback(). */
+int
+db_begin(void)
+{
+	return db_open_txn(__func__, "START TRANSACTION");
+}
+
+/*
+ * Start a transaction that the next statement, the CALL of a stored
+ * procedure, begins and commits inside the server: no round trip of its
+ * own.  It counts as open, so that a connection lost during the CALL
+ * leaves its sequence numbers pending as a lost COMMIT does.  End it with
+ * db_end_call() once the CALL succeeded, or with db_rollback().
+ */
+int
+db_begin_call(void)
+{
+	return db_open_txn(__func__, NULL);
+}
+
+/* The CALL of a db_begin_call() transaction committed it. */
+void
+db_end_call(void)
+{
+	if (db_txn != DB_TXN_OPEN)
+		return;
+	db_txn = DB_TXN_NONE;
+	events_txn_end(1);
 }
 
 /*

@@ -84,6 +84,21 @@ events_user_changed(uint64_t user_id)
 }
 
 /*
+ * Draw the seq of an event of a type, visible to the scope, that the
+ * caller's own statement writes in the open transaction (messages.c's
+ * one-call send), and announce it with the commit.  0 or -1.
+ */
+int
+events_reserve(const char *type, const struct event_scope *scope,
+    uint64_t *seq)
+{
+	if (sequencer_next(seq) == -1)
+		return -1;
+	events_remember(*seq, events_flags(type), scope);
+	return 0;
+}
+
+/*
  * Append an event of a type, visible to the scope, with data (a generator
  * holding one JSON object), inside the caller's transaction.
  */
@@ -95,14 +110,13 @@ events_append(const char *type, const struct event_scope *scope,
 	size_t		 len;
 	uint64_t	 seq;
 
-	if (sequencer_next(&seq) == -1)
+	if (events_reserve(type, scope, &seq) == -1)
 		return -1;
 	text = json_gen_text(data, &len);
 	if (db_exec(&q_event_insert, "usuuuub", seq, type, scope->server_id,
 	    scope->channel_id, scope->dm_channel_id, scope->user_id, text,
 	    len) != 1)
 		return -1;
-	events_remember(seq, events_flags(type), scope);
 	return 0;
 }
 

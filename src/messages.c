@@ -74,6 +74,9 @@ static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
     " content, nonce, created_at)"
     " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?)");
+/* The one-call send of sql/005_message_send.sql. */
+static struct db_stmt q_send = DB_STMT(
+    "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
@@ -466,6 +469,20 @@ messages_scope(const struct conversation *c, struct event_scope *scope)
 	scope->dm_channel_id = c->dm_channel_id;
 }
 
+/* The data of a message.* event, {message}; the caller frees it. */
+static yajl_gen
+messages_event_data(const struct message *m)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "message");
+	messages_gen(g, m);
+	yajl_gen_map_close(g);
+	return g;
+}
+
 /* Append a message.create or message.update event {message}. */
 static int
 messages_event(const char *type, const struct conversation *c,
@@ -476,11 +493,7 @@ messages_event(const char *type, const struct conversation *c,
 	int			rc;
 
 	messages_scope(c, &scope);
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	json_gen_key(g, "message");
-	messages_gen(g, m);
-	yajl_gen_map_close(g);
+	g = messages_event_data(m);
 	rc = events_append(type, &scope, g);
 	yajl_gen_free(g);
 	return rc;
@@ -568,20 +581,20 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 }
 
 /*
- * Post a message in one transaction: the id drawn from the sequencer (so
- * ids become visible in commit order, like event seqs), the row, its
- * nonce's row, the message.create event.  1 posted (m filled), 0 the
- * nonce was already used (rolled back; the first message's id in *held),
- * -1 error (rolled back).
+ * Post a message in one transaction, statement by statement: the id drawn
+ * from the sequencer (so ids become visible in commit order, like event
+ * seqs), the row, its nonce's row, the message.create event.  1 posted
+ * (m filled), 0 the nonce was already used (rolled back; the first
+ * message's id in *held), -1 error (rolled back).
  *
  * The nonce's primary key is the arbiter of a race: a second send with
  * the same nonce blocks on the first one's uncommitted key and fails with
  * a duplicate once that commits, or goes on if it rolled back.
  */
 static int
-messages_insert(const struct conversation *c, const struct request *req,
-    const char *content, size_t len, const char *nonce, struct message *m,
-    uint64_t *held)
+messages_insert_steps(const struct conversation *c,
+    const struct request *req, const char *content, size_t len,
+    const char *nonce, struct message *m, uint64_t *held)
 {
 	char		created_at[32];
 	uint64_t	id;
@@ -609,6 +622,72 @@ messages_insert(const struct conversation *c, const struct request *req,
 fail:
 	db_rollback();
 	return -1;
+}
+
+/*
+ * Post a message with one CALL of message_send (sql/005_message_send.sql),
+ * which writes what messages_insert_steps() does, numbers drawn before:
+ * 1 posted (m filled), -1 not (rolled back).  A nonce already taken
+ * fails it with ER_DUP_ENTRY.
+ */
+static int
+messages_insert_call(const struct conversation *c,
+    const struct request *req, const char *content, size_t len,
+    const char *nonce, struct message *m)
+{
+	struct event_scope	 s;
+	char			 created_at[32];
+	const char		*data;
+	size_t			 data_len;
+	uint64_t		 id, seq;
+	yajl_gen		 g;
+	long long		 rc;
+
+	if (db_begin_call() == -1)
+		return -1;
+	messages_scope(c, &s);
+	if (sequencer_next(&id) == -1 ||
+	    events_reserve("message.create", &s, &seq) == -1) {
+		db_rollback();
+		return -1;
+	}
+	messages_now(created_at, sizeof created_at);
+	messages_new(m, id, c, req, content, len, nonce, created_at);
+	g = messages_event_data(m);
+	data = json_gen_text(g, &data_len);
+	rc = db_exec(&q_send, "uuuubssusuuuub", id, c->channel_id,
+	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
+	    seq, "message.create", s.server_id, s.channel_id, s.dm_channel_id,
+	    s.user_id, data, data_len);
+	yajl_gen_free(g);
+	if (rc == -1) {
+		messages_clear(m);
+		db_rollback();
+		return -1;
+	}
+	db_end_call();
+	return 1;
+}
+
+/*
+ * Post a message: 1 posted (m filled), 0 the nonce was already used (the
+ * first message's id in *held), -1 error.  One round trip when the
+ * sequencer allows it and the nonce, if any, is new; statement by
+ * statement otherwise.
+ */
+static int
+messages_insert(const struct conversation *c, const struct request *req,
+    const char *content, size_t len, const char *nonce, struct message *m,
+    uint64_t *held)
+{
+	int	rc;
+
+	if (sequencer_local()) {
+		rc = messages_insert_call(c, req, content, len, nonce, m);
+		if (rc == 1 || nonce == NULL || db_errno() != ER_DUP_ENTRY)
+			return rc;
+	}
+	return messages_insert_steps(c, req, content, len, nonce, m, held);
 }
 
 /*

@@ -55,6 +55,16 @@ sequencer_uses_db(void)
 	return strcmp(cfg->sequencer, "db") == 0;
 }
 
+/*
+ * 1 when numbers come from shared memory: a transaction may then draw
+ * them before its first statement, which the row lock cannot allow.
+ */
+int
+sequencer_local(void)
+{
+	return !sequencer_uses_db();
+}
+
 /* Resume numbering above the largest number in the database. */
 int
 sequencer_start(void)

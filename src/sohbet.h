@@ -325,6 +325,8 @@ uint64_t	 db_insert_id(void);
 int		 db_errno(void);
 const char	*db_errstr(void);
 int		 db_begin(void);
+int		 db_begin_call(void);
+void		 db_end_call(void);
 int		 db_commit(void);
 void		 db_rollback(void);
 int		 db_sql(const char *);
@@ -334,7 +336,7 @@ void		 db_schema_require(void);
 int		 db_schema_outdated(unsigned int *);
 
 /* migrate.c */
-#define SCHEMA_VERSION		4	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		5	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -399,6 +401,7 @@ int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
 
 /* sequencer.c */
+int		 sequencer_local(void);
 int		 sequencer_start(void);
 int		 sequencer_next(uint64_t *);
 int		 sequencer_txn_end(void);
@@ -413,6 +416,8 @@ struct event_scope {
 	uint64_t	 dm_channel_id;	/* the two participants */
 	uint64_t	 user_id;	/* this user (too) */
 };
+int		 events_reserve(const char *, const struct event_scope *,
+		    uint64_t *);
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
 uint64_t	 events_flags(const char *);
