@@ -52,6 +52,7 @@ struct hub {
 
 struct hub	*hub;
 static int	 hub_self_slot = -1;
+static int	 hub_self_wake;	/* see hub_self_woken() */
 
 /* Map the shared memory and create the per-slot eventfds. */
 void
@@ -317,7 +318,12 @@ hub_wake_fd(int slot)
 	return hub->slots[slot].wake_fd;
 }
 
-/* Wake every worker (each reads the ring and its watermark again). */
+/*
+ * Wake every worker (each reads the ring and its watermark again).  The
+ * calling worker does not signal itself: it notes that it must look
+ * (hub_self_woken()) before it next sleeps, which saves a write, a wake
+ * of its own epoll and a read per change it makes.
+ */
 void
 hub_wake_all(void)
 {
@@ -325,11 +331,26 @@ hub_wake_all(void)
 	int		i;
 
 	for (i = 0; i < HUB_SLOTS; i++) {
-		if (atomic_load(&hub->slots[i].used) &&
-		    write(hub->slots[i].wake_fd, &one, sizeof one) == -1 &&
+		if (!atomic_load(&hub->slots[i].used))
+			continue;
+		if (i == hub_self_slot) {
+			hub_self_wake = 1;
+			continue;
+		}
+		if (write(hub->slots[i].wake_fd, &one, sizeof one) == -1 &&
 		    errno != EAGAIN)
 			log_warn("%s: eventfd", __func__);
 	}
+}
+
+/* 1 once after this worker woke everyone, itself included; then 0. */
+int
+hub_self_woken(void)
+{
+	int	woken = hub_self_wake;
+
+	hub_self_wake = 0;
+	return woken;
 }
 
 /* Publish entries into the ring and wake every worker. */

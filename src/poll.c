@@ -437,7 +437,7 @@ poll_answer_marked(uint64_t wm)
 /*
  * Catch up with the ring: read the new entries and mark the polls of
  * those at or below the watermark, which it returns.  The polls are
- * answered by poll_wake(), which the entries' publisher has woken.  A
+ * answered by poll_woken(), which the entries' publisher has woken.  A
  * request calls this first, so that the caches reflect every change
  * whose writer has been answered.
  */
@@ -458,15 +458,30 @@ poll_sync(void)
 	return wm;
 }
 
-/* The worker's eventfd fired: match new entries and answer polls. */
+/*
+ * The worker's eventfd fired: take its count (one read: it is not a
+ * semaphore), then act on the new entries.
+ */
 void
 poll_wake(void)
 {
-	uint64_t	count, wm;
+	uint64_t	count;
 
-	while (read(hub_wake_fd(worker->slot), &count, sizeof count) ==
-	    sizeof count)
-		;
+	if (read(hub_wake_fd(worker->slot), &count, sizeof count) == -1 &&
+	    errno != EAGAIN)
+		log_warn("%s: eventfd", __func__);
+	poll_woken();
+}
+
+/*
+ * Woken by another worker's eventfd write or by this worker's own change
+ * (hub_self_woken()): match new entries and answer polls.
+ */
+void
+poll_woken(void)
+{
+	uint64_t	wm;
+
 	metrics_wakeup();
 	wm = poll_sync();
 	if (poll_count > 0)

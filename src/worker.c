@@ -223,6 +223,9 @@ worker_main(int slot, int listen_fd)
 		}
 		if (!worker->stopping)
 			keeper_run();
+		/* This worker's own changes, before it sleeps again. */
+		while (hub_self_woken())
+			poll_woken();
 	}
 	db_disconnect();
 	log_debug("worker %d: stopped", slot);
