@@ -14,10 +14,12 @@
 
 #define MESSAGES_CONTENT_MAX	4000	/* code points */
 #define MESSAGES_NONCE_MAX	64
+#define MESSAGES_CALL_RETRY_MS	60000	/* after message_send was missing */
 #define MESSAGES_LIMIT_DEFAULT	50
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
+#define ER_SP_DOES_NOT_EXIST	1305
 
 /* The conversation kinds, as indexes of the history statements. */
 #define MESSAGES_CHANNEL	0
@@ -670,6 +672,32 @@ messages_insert_call(const struct conversation *c,
 }
 
 /*
+ * Whether to try message_send: with the shm sequencer, unless the
+ * procedure was found missing in the last MESSAGES_CALL_RETRY_MS.  A
+ * database restored from a dump taken without --routines has every table
+ * and no procedure: sends then go statement by statement, with one
+ * warning a minute, until it is created again.
+ */
+static int
+messages_call_usable(int found_missing)
+{
+	static long long	missing_at;
+	long long		now = poll_now_ms();
+
+	if (found_missing) {
+		log_warnx("the stored procedure message_send is missing (a"
+		    " dump restored without --routines?): messages are sent"
+		    " statement by statement; create it again from"
+		    " sql/005_message_send.sql (operations.md, Backup)");
+		missing_at = now;
+		return 0;
+	}
+	if (!sequencer_local())
+		return 0;
+	return missing_at == 0 || now - missing_at >= MESSAGES_CALL_RETRY_MS;
+}
+
+/*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
  * first message's id in *held), -1 error.  One round trip when the
  * sequencer allows it and the nonce, if any, is new; statement by
@@ -682,9 +710,13 @@ messages_insert(const struct conversation *c, const struct request *req,
 {
 	int	rc;
 
-	if (sequencer_local()) {
+	if (messages_call_usable(0)) {
 		rc = messages_insert_call(c, req, content, len, nonce, m);
-		if (rc == 1 || nonce == NULL || db_errno() != ER_DUP_ENTRY)
+		if (rc == 1)
+			return 1;
+		if (db_errno() == ER_SP_DOES_NOT_EXIST)
+			messages_call_usable(1);
+		else if (nonce == NULL || db_errno() != ER_DUP_ENTRY)
 			return rc;
 	}
 	return messages_insert_steps(c, req, content, len, nonce, m, held);

@@ -21,6 +21,7 @@
 #define PAGE_MESSAGES	7
 #define MANY_MESSAGES	105
 #define RACERS		8
+#define UNCALLED_SENDS	8	/* sends without message_send */
 
 /* A conversation and two people in it who may both read and post. */
 struct conv {
@@ -1003,6 +1004,56 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* --- without the stored procedure ---------------------------------------- */
+
+#define PROCEDURE_COUNT "SELECT COUNT(*) FROM information_schema.ROUTINES" \
+	" WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'message_send'"
+
+/* Create message_send again from its migration if it is missing. */
+static void
+procedure_restore(void)
+{
+	if (itest_sql_number(PROCEDURE_COUNT) == 0)
+		itest_sql("source " SRCDIR "/sql/005_message_send.sql");
+}
+
+/*
+ * A database restored from a dump without its routines has no
+ * message_send: sends still post, once each, with their events, and a
+ * nonce still answers its first message.
+ */
+START_TEST(test_without_procedure)
+{
+	static const char *const types[] = { "message.create" };
+	struct conv	 c;
+	char		*cursor, *ids[UNCALLED_SENDS], *nonce, *first, *again;
+	int		 i;
+
+	conv_open(&c, _i);
+	ck_assert_int_eq(itest_sql("DROP PROCEDURE message_send"), 0);
+	cursor = itest_events_head(c.b.token);
+	ids[0] = chat_post(&c.a, c.base, "no procedure");
+	expect_events(&c.b, cursor, types, 1, ids[0]);
+	/* Enough sends that every worker posts some. */
+	for (i = 1; i < UNCALLED_SENDS; i++)
+		ids[i] = chat_post(&c.a, c.base, "no procedure");
+	expect_page(&c, "limit=100", ids, 0, UNCALLED_SENDS);
+	nonce = itest_unique("n");
+	first = send_nonce(&c, &c.a, "once", nonce, 201);
+	again = send_nonce(&c, &c.a, "twice?", nonce, 200);
+	ck_assert_str_eq(again, first);
+
+	procedure_restore();
+	ck_assert_int_eq(itest_sql_number(PROCEDURE_COUNT), 1);
+	free(first);
+	free(again);
+	free(nonce);
+	free(cursor);
+	free_ids(ids, UNCALLED_SENDS);
+	conv_close(&c);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 messages_suite(void)
@@ -1037,6 +1088,12 @@ messages_suite(void)
 	tcase_add_loop_test(tc, test_delete, 0, KINDS);
 	tcase_add_test(tc, test_moderator);
 	tcase_add_loop_test(tc, test_events, 0, KINDS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("procedure");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, procedure_restore);
+	tcase_add_loop_test(tc, test_without_procedure, 0, KINDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");
