@@ -671,30 +671,35 @@ messages_insert_call(const struct conversation *c,
 	return 1;
 }
 
+/* When a CALL last found message_send missing (poll_now_ms()), or 0. */
+static long long	messages_call_missing_at;
+
 /*
- * Whether to try message_send: with the shm sequencer, unless the
- * procedure was found missing in the last MESSAGES_CALL_RETRY_MS.  A
- * database restored from a dump taken without --routines has every table
- * and no procedure: sends then go statement by statement, with one
- * warning a minute, until it is created again.
+ * A database restored from a dump taken without --routines has every
+ * table and no message_send: sends then go statement by statement, with
+ * one warning a minute, until the procedure is created again.
+ */
+static void
+messages_call_missing(void)
+{
+	log_warnx("the stored procedure message_send is missing (a dump"
+	    " restored without --routines?): messages are sent statement by"
+	    " statement; create it again from sql/005_message_send.sql"
+	    " (operations.md, Backup)");
+	messages_call_missing_at = poll_now_ms();
+}
+
+/*
+ * Whether to try message_send: with the shm sequencer, unless it was
+ * found missing in the last MESSAGES_CALL_RETRY_MS.
  */
 static int
-messages_call_usable(int found_missing)
+messages_call_usable(void)
 {
-	static long long	missing_at;
-	long long		now = poll_now_ms();
-
-	if (found_missing) {
-		log_warnx("the stored procedure message_send is missing (a"
-		    " dump restored without --routines?): messages are sent"
-		    " statement by statement; create it again from"
-		    " sql/005_message_send.sql (operations.md, Backup)");
-		missing_at = now;
-		return 0;
-	}
 	if (!sequencer_local())
 		return 0;
-	return missing_at == 0 || now - missing_at >= MESSAGES_CALL_RETRY_MS;
+	return messages_call_missing_at == 0 ||
+	    poll_now_ms() - messages_call_missing_at >= MESSAGES_CALL_RETRY_MS;
 }
 
 /*
@@ -710,12 +715,12 @@ messages_insert(const struct conversation *c, const struct request *req,
 {
 	int	rc;
 
-	if (messages_call_usable(0)) {
+	if (messages_call_usable()) {
 		rc = messages_insert_call(c, req, content, len, nonce, m);
 		if (rc == 1)
 			return 1;
 		if (db_errno() == ER_SP_DOES_NOT_EXIST)
-			messages_call_usable(1);
+			messages_call_missing();
 		else if (nonce == NULL || db_errno() != ER_DUP_ENTRY)
 			return rc;
 	}
