@@ -298,7 +298,11 @@ master_maintain(void)
 		;
 }
 
-/* Retire one old worker of a reload once its replacement runs. */
+/*
+ * Retire one old worker of a reload once its replacement runs.  While
+ * more run than the new configuration asks for, an old worker is retired
+ * without a replacement, so a reload can also lower the count.
+ */
 static void
 master_reload_step(void)
 {
@@ -308,7 +312,8 @@ master_reload_step(void)
 		return;
 	for (i = 0; i < HUB_SLOTS; i++) {
 		if (children[i].state == CHILD_RUNNING && children[i].respawn) {
-			if (master_spawn() == -1)
+			if (master_count(CHILD_RUNNING) <= config_workers(cfg) &&
+			    master_spawn() == -1)
 				return;
 			children[i].respawn = 0;
 			children[i].state = CHILD_RETIRING;

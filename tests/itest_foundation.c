@@ -684,6 +684,161 @@ START_TEST(test_sighup)
 }
 END_TEST
 
+/* sohbetd's configuration as it was before test_reload_worker_count. */
+static char	*saved_conf;
+
+/* The whole of a file as a new string, or NULL. */
+static char *
+file_read(const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	long	 size;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == -1 || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) == -1) {
+		fclose(f);
+		return NULL;
+	}
+	buf = xmalloc((size_t)size + 1);
+	buf[fread(buf, 1, (size_t)size, f)] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Replace a file's contents with text; 0 or -1. */
+static int
+file_write(const char *path, const char *text)
+{
+	FILE	*f;
+	int	 rc;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	rc = fputs(text, f) == EOF ? -1 : 0;
+	return fclose(f) == EOF ? -1 : rc;
+}
+
+/*
+ * The configuration text conf with `workers = n` in its [server] section,
+ * as a new string: an existing workers line goes, the new one follows the
+ * section header (or a new [server] section at the end).
+ */
+static char *
+conf_with_workers(const char *conf, int n)
+{
+	const char	*line = conf, *next;
+	char		*out, *setting;
+	size_t		 used = 0, len;
+	int		 in_server = 0, placed = 0;
+
+	xasprintf(&setting, "workers = %d\n", n);
+	out = xmalloc(strlen(conf) + strlen(setting) + sizeof "\n[server]\n");
+	for (; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			next++;
+		len = (size_t)(next - line);
+		if (line[0] == '[')
+			in_server = strncmp(line, "[server]", 8) == 0;
+		else if (in_server && strncmp(line, "workers", 7) == 0)
+			continue;
+		memcpy(out + used, line, len);
+		used += len;
+		if (in_server && line[0] == '[' && !placed) {
+			if (len == 0 || line[len - 1] != '\n')
+				out[used++] = '\n';
+			used += (size_t)sprintf(out + used, "%s", setting);
+			placed = 1;
+		}
+	}
+	if (!placed)
+		used += (size_t)sprintf(out + used, "%s[server]\n%s",
+		    used > 0 && out[used - 1] != '\n' ? "\n" : "", setting);
+	out[used] = '\0';
+	free(setting);
+	return out;
+}
+
+/* SIGHUP the master and wait until n workers run; 0, or -1 after 20 s. */
+static int
+reload_until_workers(pid_t master, int n)
+{
+	pid_t	pids[MAX_WORKERS];
+	double	t0 = itest_now();
+
+	ck_assert_msg(kill(master, SIGHUP) == 0, "kill -HUP %ld: %s",
+	    (long)master, strerror(errno));
+	do {
+		itest_sleep_ms(100);
+		if (itest_worker_pids(pids, MAX_WORKERS) == n) {
+			/* Still n a moment later: the reload has settled. */
+			itest_sleep_ms(1500);
+			if (itest_worker_pids(pids, MAX_WORKERS) == n)
+				return 0;
+		}
+	} while (itest_now() - t0 < 20.0);
+	return -1;
+}
+
+/* Put the configuration back if test_reload_worker_count changed it. */
+static void
+reload_restore_teardown(void)
+{
+	pid_t	master;
+
+	if (saved_conf == NULL)
+		return;
+	if (file_write(getenv("SOHBET_TEST_CONF"), saved_conf) == -1)
+		fprintf(stderr, "itest: could not restore %s\n",
+		    getenv("SOHBET_TEST_CONF"));
+	else if ((master = itest_master_pid()) > 0)
+		reload_until_workers(master, expected_workers());
+	free(saved_conf);
+	saved_conf = NULL;
+}
+
+/*
+ * A reload follows the configured number of workers both ways: one more,
+ * then back to as many as before (fewer than run at that moment).
+ */
+START_TEST(test_reload_worker_count)
+{
+	const char	*path = getenv("SOHBET_TEST_CONF");
+	pid_t		 master, pids[MAX_WORKERS];
+	char		*more;
+	int		 want, n;
+
+	itest_require_stack();
+	ck_assert_msg(path != NULL, "SOHBET_TEST_CONF is not set");
+	master = itest_master_pid();
+	want = expected_workers();
+	saved_conf = file_read(path);
+	ck_assert_msg(saved_conf != NULL, "cannot read %s", path);
+
+	more = conf_with_workers(saved_conf, want + 1);
+	ck_assert_msg(file_write(path, more) == 0, "cannot write %s", path);
+	free(more);
+	n = reload_until_workers(master, want + 1);
+	ck_assert_msg(n == 0, "20 s after a reload asking for %d workers, "
+	    "%d run", want + 1, itest_worker_pids(pids, MAX_WORKERS));
+
+	ck_assert_msg(file_write(path, saved_conf) == 0, "cannot write %s",
+	    path);
+	free(saved_conf);
+	saved_conf = NULL;
+	n = reload_until_workers(master, want);
+	ck_assert_msg(n == 0, "20 s after a reload back to %d workers, %d run",
+	    want, itest_worker_pids(pids, MAX_WORKERS));
+	ck_assert_msg(itest_alive(master) && itest_master_pid() == master,
+	    "the master %ld is gone after the reloads", (long)master);
+	ck_assert_msg(itest_wait_health(5) == 0, "no healthy answer after "
+	    "the reloads");
+}
+END_TEST
+
 /* The size of a file under $SOHBET_TEST_VAR, 0 if there is none. */
 static long
 var_file_size(const char *name)
@@ -837,6 +992,15 @@ foundation_suite(void)
 	tcase_add_test(tc, test_kill_worker);
 	tcase_add_test(tc, test_sighup);
 	tcase_add_test(tc, test_sigterm);
+	suite_add_tcase(s, tc);
+
+	/* Rewrites sohbetd's configuration; puts it back even on failure. */
+	tc = tcase_create("reload");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, itest_exclusive,
+	    itest_restore_teardown);
+	tcase_add_checked_fixture(tc, NULL, reload_restore_teardown);
+	tcase_add_test(tc, test_reload_worker_count);
 	suite_add_tcase(s, tc);
 
 	return s;
