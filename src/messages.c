@@ -102,19 +102,6 @@ static struct db_stmt q_nonce_holder = DB_STMT(
 static struct db_stmt q_nonce_forget = DB_STMT(
     "DELETE FROM message_nonces WHERE message_id = ?");
 
-/* A message as read from the database; the strings are owned. */
-struct message {
-	uint64_t	 id;
-	uint64_t	 channel_id;
-	uint64_t	 dm_channel_id;
-	uint64_t	 author_id;
-	char		*username;
-	char		*content;
-	char		*created_at;
-	char		*edited_at;	/* NULL until edited */
-	char		*nonce;		/* NULL unless sent */
-};
-
 /* A new copy of a column, or NULL for SQL NULL. */
 static char *
 messages_copy(struct db_rows *rows, unsigned int col)
@@ -146,7 +133,7 @@ messages_read(struct db_rows *rows, struct message *m)
  * Fill m as the row messages_insert() just wrote reads back, without
  * reading it: the author's name is the caller's (auth.c).
  */
-static void
+void
 messages_new(struct message *m, uint64_t id, const struct conversation *c,
     const struct request *req, const char *content, size_t len,
     const char *nonce, const char *created_at)
@@ -163,7 +150,7 @@ messages_new(struct message *m, uint64_t id, const struct conversation *c,
 }
 
 /* The time now as MariaDB writes a DATETIME(3) in UTC (32 bytes). */
-static void
+void
 messages_now(char *buf, size_t size)
 {
 	struct timespec	ts;
@@ -177,7 +164,7 @@ messages_now(char *buf, size_t size)
 }
 
 /* Free what a message owns. */
-static void
+void
 messages_clear(struct message *m)
 {
 	free(m->username);
@@ -433,7 +420,7 @@ messages_load(const struct conversation *c, uint64_t id, struct message *m)
 }
 
 /* Answer with a message (200 or 201). */
-static void
+void
 messages_respond(struct request *req, int status, const struct message *m)
 {
 	yajl_gen	g;
@@ -462,7 +449,7 @@ messages_get_one(struct request *req, const struct conversation *c,
 }
 
 /* The scope of a conversation's events: who may see them. */
-static void
+void
 messages_scope(const struct conversation *c, struct event_scope *scope)
 {
 	memset(scope, 0, sizeof *scope);
@@ -472,7 +459,7 @@ messages_scope(const struct conversation *c, struct event_scope *scope)
 }
 
 /* The data of a message.* event, {message}; the caller frees it. */
-static yajl_gen
+yajl_gen
 messages_event_data(const struct message *m)
 {
 	yajl_gen	g;
@@ -728,23 +715,18 @@ messages_insert(const struct conversation *c, const struct request *req,
 }
 
 /*
- * POST …/messages {content, nonce?}: 201 with the new message, or 200
- * with the first one when this author sent the same nonce to this
- * conversation within 10 minutes.
+ * Post a message now and answer: 201 with the new message, or 200 with
+ * the first one when this author sent the same nonce to this conversation
+ * within 10 minutes.  content and nonce were checked by messages_post().
  */
-static void
-messages_post(struct request *req, const struct conversation *c)
+void
+messages_send(struct request *req, const struct conversation *c,
+    const char *content, size_t len, const char *nonce)
 {
-	const char	*content, *nonce = NULL;
-	struct message	 m;
-	uint64_t	 held = 0;
-	size_t		 len;
-	int		 attempt, rc = -1, status = 0;
+	struct message	m;
+	uint64_t	held = 0;
+	int		attempt, rc = -1, status = 0;
 
-	if (messages_content(req, &content, &len) == -1 ||
-	    param_text(req, "nonce", 1, MESSAGES_NONCE_MAX, 0, &nonce,
-	    NULL) == -1)
-		return;
 	/*
 	 * Again when the first message of a nonce was deleted in between,
 	 * or after a deadlock (which InnoDB resolved by rolling back).
@@ -768,6 +750,24 @@ messages_post(struct request *req, const struct conversation *c)
 	}
 	messages_respond(req, status, &m);
 	messages_clear(&m);
+}
+
+/*
+ * POST …/messages {content, nonce?}: checked here, then posted with the
+ * other sends the worker holds (sendbatch.c), or alone.
+ */
+static void
+messages_post(struct request *req, const struct conversation *c)
+{
+	const char	*content, *nonce = NULL;
+	size_t		 len;
+
+	if (messages_content(req, &content, &len) == -1 ||
+	    param_text(req, "nonce", 1, MESSAGES_NONCE_MAX, 0, &nonce,
+	    NULL) == -1)
+		return;
+	if (sendbatch_add(req, c, content, len, nonce) == -1)
+		messages_send(req, c, content, len, nonce);
 }
 
 /*

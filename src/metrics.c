@@ -122,6 +122,18 @@ metrics_worker_restart(void)
 		atomic_fetch_add(&st->worker_restarts, 1);
 }
 
+/* Count a batch of n sends written with one CALL (sendbatch.c). */
+void
+metrics_send_batch(size_t n)
+{
+	struct hub_stats	*st = hub_stats();
+
+	if (st == NULL)
+		return;
+	atomic_fetch_add(&st->send_batches, 1);
+	atomic_fetch_add(&st->batched_sends, n);
+}
+
 /* Append formatted text to a growing buffer. */
 static void
 metrics_printf(char **buf, size_t *len, size_t *size, const char *fmt, ...)
@@ -257,6 +269,12 @@ api_metrics_get(struct request *req)
 	metrics_write_one(&buf, &len, &size, "sohbet_worker_restarts_total",
 	    "counter", "Workers that died and were replaced.",
 	    atomic_load(&st->worker_restarts));
+	metrics_write_one(&buf, &len, &size, "sohbet_send_batches_total",
+	    "counter", "Sends written together, several in one transaction.",
+	    atomic_load(&st->send_batches));
+	metrics_write_one(&buf, &len, &size, "sohbet_batched_sends_total",
+	    "counter", "Messages those batches wrote.",
+	    atomic_load(&st->batched_sends));
 	req->status = 200;
 	FCGX_FPrintF(req->fcgi.out, "Status: 200 OK\r\nContent-Type: text/plain;"
 	    " version=0.0.4; charset=utf-8\r\nCache-Control: no-store\r\n\r\n");

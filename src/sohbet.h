@@ -336,7 +336,7 @@ void		 db_schema_require(void);
 int		 db_schema_outdated(unsigned int *);
 
 /* migrate.c */
-#define SCHEMA_VERSION		5	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		6	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -365,6 +365,8 @@ struct hub_stats {
 	_Atomic uint64_t db_errors;
 	_Atomic uint64_t db_reconnects;
 	_Atomic uint64_t worker_restarts;
+	_Atomic uint64_t send_batches;	/* CALLs of message_send_many */
+	_Atomic uint64_t batched_sends;	/* the messages they wrote */
 	_Atomic uint64_t parked[HUB_SLOTS];
 	_Atomic uint64_t requests[METRIC_ROUTES][METRIC_STATUSES];
 	_Atomic uint64_t delivery[METRIC_BUCKETS + 1];
@@ -496,6 +498,7 @@ void		 metrics_delivered(uint64_t);
 void		 metrics_db_error(int);
 void		 metrics_cache(int, int);
 void		 metrics_worker_restart(void);
+void		 metrics_send_batch(size_t);
 uint64_t	 metrics_now_ns(void);
 extern const struct route api_metrics_routes[];
 
@@ -510,6 +513,7 @@ struct worker {
 	unsigned int	 active;	/* open requests, parked included */
 };
 extern struct worker *worker;
+void		 worker_complete(struct request *);
 void		 worker_main(int, int) NORETURN;
 
 /* master.c */
@@ -667,12 +671,42 @@ struct messages_page {
 	uint64_t	 cursor;	/* the before/after/around id */
 	long		 limit;		/* 1..100 */
 };
+/* A message as read from the database; the strings are owned. */
+struct message {
+	uint64_t	 id;
+	uint64_t	 channel_id;
+	uint64_t	 dm_channel_id;
+	uint64_t	 author_id;
+	char		*username;
+	char		*content;
+	char		*created_at;
+	char		*edited_at;	/* NULL until edited */
+	char		*nonce;		/* NULL unless sent */
+};
+
+void		 messages_new(struct message *, uint64_t,
+		    const struct conversation *, const struct request *,
+		    const char *, size_t, const char *, const char *);
+void		 messages_now(char *, size_t);
+void		 messages_clear(struct message *);
+void		 messages_scope(const struct conversation *,
+		    struct event_scope *);
+yajl_gen	 messages_event_data(const struct message *);
+void		 messages_respond(struct request *, int,
+		    const struct message *);
+void		 messages_send(struct request *, const struct conversation *,
+		    const char *, size_t, const char *);
 int		 messages_page_parse(struct request *, struct messages_page *);
 long		 messages_render(const struct conversation *, uint64_t, long,
 		    yajl_gen, size_t *);
 long		 messages_list(const struct conversation *,
 		    const struct messages_page *, yajl_gen);
 void		 messages_serve(struct request *, const struct conversation *);
+
+/* sendbatch.c */
+int		 sendbatch_add(struct request *, const struct conversation *,
+		    const char *, size_t, const char *);
+void		 sendbatch_flush(void);
 
 /* history.c */
 long		 history_latest(const struct conversation *, uint64_t, long,

@@ -2,8 +2,10 @@
  * worker.c: one worker process, a single-threaded epoll loop over the
  * shared listen socket (EPOLLEXCLUSIVE, so one worker wakes per
  * connection), its signals and its open requests.  A normal request is
- * read, handled and answered in one go; a request that parks stays open in
- * the worker's tables while the loop goes on.
+ * read, handled and answered in one go; a send is answered once the others
+ * taken from the listen queue with it are handled too, and written with
+ * them (sendbatch.c); a request that parks stays open in the worker's
+ * tables while the loop goes on.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -74,8 +76,11 @@ worker_watch(int fd, uint32_t events, struct watch *w)
 		fatal("epoll_ctl");
 }
 
-/* Answer and close a request unless its handler parked it. */
-static void
+/*
+ * Answer and close a request unless its handler parked it (a long-poll,
+ * or a send waiting for its batch, which comes back here when written).
+ */
+void
 worker_complete(struct request *req)
 {
 	metrics_request(req);
@@ -91,7 +96,10 @@ worker_complete(struct request *req)
 	worker->active--;
 }
 
-/* Accept and handle the connections waiting on the listen socket. */
+/*
+ * Accept and handle the connections waiting on the listen socket, then
+ * write the sends among them together (sendbatch.c).
+ */
 static void
 worker_accept(void)
 {
@@ -105,7 +113,7 @@ worker_accept(void)
 			    rc != -EINTR)
 				log_warnx("accept: %s", strerror(-rc));
 			request_free(req);
-			return;
+			break;
 		}
 		worker->active++;
 		req->worker = worker;
@@ -113,6 +121,7 @@ worker_accept(void)
 		router_dispatch(req);
 		worker_complete(req);
 	}
+	sendbatch_flush();
 }
 
 /* Handle the signals the worker received. */

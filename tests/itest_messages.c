@@ -295,25 +295,29 @@ START_TEST(test_content_rules)
 }
 END_TEST
 
+/* Texts that must come back exactly as sent. */
+static const char *const verbatim_texts[] = {
+	"it's",
+	"say \"hi\"",
+	"back\\slash \\\\ and \\n literally",
+	"100% _done_ %s %d %%",
+	"'; DROP TABLE messages; --",
+	"\"); DELETE FROM users WHERE ('1'='1",
+	"`backticks` and $dollars and ${braces}",
+	"<script>alert(1)</script> &amp;",
+	"tab\there\nnew line\r\n",
+	"\xc3\xa9\xe2\x80\x8b\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd "
+	    "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",
+};
+#define VERBATIM	(sizeof verbatim_texts / sizeof verbatim_texts[0])
+
 START_TEST(test_verbatim)
 {
-	static const char	*texts[] = {
-		"it's",
-		"say \"hi\"",
-		"back\\slash \\\\ and \\n literally",
-		"100% _done_ %s %d %%",
-		"'; DROP TABLE messages; --",
-		"\"); DELETE FROM users WHERE ('1'='1",
-		"`backticks` and $dollars and ${braces}",
-		"<script>alert(1)</script> &amp;",
-		"tab\there\nnew line\r\n",
-		"\xc3\xa9\xe2\x80\x8b\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd "
-		    "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",
-	};
+	const char *const	*texts = verbatim_texts;
 	struct itest_response	*r;
 	struct conv		 c;
-	char			*ids[sizeof texts / sizeof texts[0]];
-	size_t			 i, n = sizeof texts / sizeof texts[0];
+	char			*ids[VERBATIM];
+	size_t			 i, n = VERBATIM;
 
 	conv_open(&c, _i);
 	for (i = 0; i < n; i++)
@@ -1006,15 +1010,18 @@ END_TEST
 
 /* --- without the stored procedure ---------------------------------------- */
 
-#define PROCEDURE_COUNT "SELECT COUNT(*) FROM information_schema.ROUTINES" \
-	" WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'message_send'"
+#define PROCEDURE_COUNT(name) "SELECT COUNT(*)" \
+	" FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()" \
+	" AND ROUTINE_NAME = '" name "'"
 
-/* Create message_send again from its migration if it is missing. */
+/* Create the send procedures again from their migrations if missing. */
 static void
 procedure_restore(void)
 {
-	if (itest_sql_number(PROCEDURE_COUNT) == 0)
+	if (itest_sql_number(PROCEDURE_COUNT("message_send")) == 0)
 		itest_sql("source " SRCDIR "/sql/005_message_send.sql");
+	if (itest_sql_number(PROCEDURE_COUNT("message_send_many")) == 0)
+		itest_sql("source " SRCDIR "/sql/006_message_send_many.sql");
 }
 
 /*
@@ -1044,12 +1051,232 @@ START_TEST(test_without_procedure)
 	ck_assert_str_eq(again, first);
 
 	procedure_restore();
-	ck_assert_int_eq(itest_sql_number(PROCEDURE_COUNT), 1);
+	ck_assert_int_eq(itest_sql_number(PROCEDURE_COUNT("message_send")),
+	    1);
 	free(first);
 	free(again);
 	free(nonce);
 	free(cursor);
 	free_ids(ids, UNCALLED_SENDS);
+	conv_close(&c);
+}
+END_TEST
+
+/* --- sends written together (sendbatch.c) ------------------------------ */
+
+#define BATCH_RACERS	24	/* sends released at the same moment */
+#define BATCH_ROUNDS	5	/* races until some were written together */
+#define BATCH_LONG	3990	/* emoji in racer 1's content */
+
+/* What racer i sends: a verbatim text (or a long one) and its number. */
+static char *
+batch_content(int i)
+{
+	char	*s, *p;
+	int	 k;
+
+	if (i != 1) {
+		xasprintf(&s, "%s #%d", verbatim_texts[i % VERBATIM], i);
+		return s;
+	}
+	p = s = xmalloc(BATCH_LONG * 4 + 16);
+	for (k = 0; k < BATCH_LONG; k++, p += 4)
+		memcpy(p, "\xf0\x9f\x98\x80", 4);
+	snprintf(p, 16, " #%d", i);
+	return s;
+}
+
+/* The nonce racer i sends (every third has one), or NULL. */
+static char *
+batch_nonce(const char *tag, int i)
+{
+	char	*s;
+
+	if (i % 3 != 0)
+		return NULL;
+	xasprintf(&s, "%s-%d", tag, i);
+	return s;
+}
+
+/* The body racer i sends, as a new string. */
+static char *
+batch_body(const char *tag, int i)
+{
+	char	*content, *quoted, *nonce, *body;
+
+	content = batch_content(i);
+	quoted = itest_quote(content);
+	if ((nonce = batch_nonce(tag, i)) != NULL)
+		xasprintf(&body, "{\"content\":%s,\"nonce\":\"%s\"}", quoted,
+		    nonce);
+	else
+		xasprintf(&body, "{\"content\":%s}", quoted);
+	free(nonce);
+	free(quoted);
+	free(content);
+	return body;
+}
+
+/* The racer a message's content names: its " #i" suffix, or -1. */
+static int
+batch_racer(const char *content)
+{
+	const char	*p = strrchr(content, '#');
+	char		*end;
+	long		 i;
+
+	if (p == NULL)
+		return -1;
+	i = strtol(p + 1, &end, 10);
+	return *end == '\0' && i >= 0 && i < BATCH_RACERS ? (int)i : -1;
+}
+
+/*
+ * Assert what racer i sent is the message m: its content, author and
+ * nonce exactly as sent.
+ */
+static void
+batch_expect_message(const struct conv *c, const struct json *m, int i,
+    const char *tag)
+{
+	const struct chat_user	*author = i % 2 ? &c->b : &c->a;
+	const struct json	*nonce = itest_at(m, "nonce");
+	char			*content = batch_content(i), *want;
+
+	ck_assert_msg(strcmp(itest_at(m, "content")->text, content) == 0,
+	    "racer %d's message came back changed", i);
+	ck_assert_str_eq(itest_at(m, "author.id")->text, author->id);
+	want = batch_nonce(tag, i);
+	if (want == NULL)
+		ck_assert_msg(nonce == NULL || nonce->type == JSON_NULL,
+		    "racer %d sent no nonce but got one", i);
+	else
+		ck_assert_msg(nonce != NULL && nonce->type == JSON_STRING &&
+		    strcmp(nonce->text, want) == 0, "racer %d's nonce is "
+		    "not %s", i, want);
+	free(want);
+	free(content);
+}
+
+/*
+ * Release BATCH_RACERS sends into the conversation at once, from both
+ * participants, and assert what each would notice: every send 201 with
+ * its own message; history holds each message once, oldest first, as
+ * sent; the other participant's events hold one message.create for each,
+ * in the same order.
+ */
+static void
+batch_race(struct conv *c)
+{
+	const char		*tokens[BATCH_RACERS], *bodies[BATCH_RACERS];
+	char			*ids[BATCH_RACERS], *mine[BATCH_RACERS];
+	char			*tag, *cursor, *path;
+	struct itest_response	*h, *r;
+	const struct json	*m, *events;
+	long			 status[BATCH_RACERS];
+	int			 i, k, seen[BATCH_RACERS] = { 0 };
+
+	tag = itest_unique("batch");
+	cursor = itest_events_head(c->b.token);
+	for (i = 0; i < BATCH_RACERS; i++) {
+		tokens[i] = i % 2 ? c->b.token : c->a.token;
+		mine[i] = batch_body(tag, i);
+		bodies[i] = mine[i];
+	}
+	path = chat_path(c->base, NULL, NULL);
+	chat_race(BATCH_RACERS, "POST", path, tokens, bodies, status, ids);
+	free(path);
+	for (i = 0; i < BATCH_RACERS; i++)
+		ck_assert_msg(status[i] == 201, "send %d: status %ld", i,
+		    status[i]);
+
+	/* History: each racer's message once, as sent. */
+	h = chat_history(&c->b, c->base, "limit=100");
+	ck_assert_msg(h->json->count == BATCH_RACERS, "history holds %zu "
+	    "messages, not %d: %s", h->json->count, BATCH_RACERS,
+	    itest_describe(h));
+	for (k = 0; k < BATCH_RACERS; k++) {
+		m = h->json->items[k];
+		i = batch_racer(itest_at(m, "content")->text);
+		ck_assert_msg(i >= 0 && !seen[i], "message %d is not one "
+		    "racer's own: %s", k, itest_describe(h));
+		seen[i] = 1;
+		batch_expect_message(c, m, i, tag);
+		ck_assert_msg(chat_holds(h, ids[k]), "the answer %s is not in "
+		    "history", ids[k]);
+	}
+
+	/*
+	 * Events: one message.create for each message.  Their order is
+	 * the sequencer's, which can differ from the ids' where two
+	 * workers' transactions drew numbers at the same time.
+	 */
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
+	r = itest_get(path, c->b.token);
+	itest_expect(r, 200);
+	events = itest_at(r->json, "events");
+	ck_assert_msg(events != NULL && events->count == BATCH_RACERS,
+	    "expected %d events: %s", BATCH_RACERS, itest_describe(r));
+	for (k = 0; k < BATCH_RACERS; k++) {
+		ck_assert_str_eq(itest_at(events->items[k], "type")->text,
+		    "message.create");
+		m = itest_at(events->items[k], "data.message");
+		ck_assert_msg(m != NULL, "event %d: %s", k, itest_describe(r));
+		i = batch_racer(itest_at(m, "content")->text);
+		ck_assert_msg(i >= 0 && seen[i] == 1, "event %d is not one "
+		    "racer's message, or a second one: %s", k,
+		    itest_describe(r));
+		seen[i] = 2;
+		batch_expect_message(c, m, i, tag);
+		ck_assert_msg(chat_holds(h, itest_at(m, "id")->text),
+		    "event %d's message is not in history", k);
+	}
+	itest_free(r);
+	itest_free(h);
+	free_ids(ids, BATCH_RACERS);
+	free_ids(mine, BATCH_RACERS);
+	free(path);
+	free(cursor);
+	free(tag);
+}
+
+/*
+ * Sends that arrive together are written together (the batch counter
+ * moves), and each comes back exactly as a send alone would.
+ */
+START_TEST(test_batched)
+{
+	struct conv	c;
+	long		before = itest_metric("sohbet_batched_sends_total");
+	int		round;
+
+	for (round = 0; round < BATCH_ROUNDS; round++) {
+		conv_open(&c, _i);
+		batch_race(&c);
+		conv_close(&c);
+		if (itest_metric("sohbet_batched_sends_total") > before)
+			break;
+	}
+	ck_assert_msg(round < BATCH_ROUNDS, "in %d races of %d sends, none "
+	    "were written together", BATCH_ROUNDS, BATCH_RACERS);
+}
+END_TEST
+
+/*
+ * Without message_send_many (a dump restored without its routines),
+ * sends that arrive together still post, each once and as sent.
+ */
+START_TEST(test_without_batch_procedure)
+{
+	struct conv	c;
+
+	procedure_restore();
+	conv_open(&c, _i);
+	ck_assert_int_eq(itest_sql("DROP PROCEDURE message_send_many"), 0);
+	batch_race(&c);
+	procedure_restore();
+	ck_assert_int_eq(itest_sql_number(
+	    PROCEDURE_COUNT("message_send_many")), 1);
 	conv_close(&c);
 }
 END_TEST
@@ -1090,10 +1317,17 @@ messages_suite(void)
 	tcase_add_loop_test(tc, test_events, 0, KINDS);
 	suite_add_tcase(s, tc);
 
+	/* Before "procedure": a missing procedure stops batches a while. */
+	tc = tcase_create("batch");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_batched, 0, KINDS);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("procedure");
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, procedure_restore);
 	tcase_add_loop_test(tc, test_without_procedure, 0, KINDS);
+	tcase_add_loop_test(tc, test_without_batch_procedure, 0, KINDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");

@@ -1,0 +1,241 @@
+/*
+ * sendbatch.c: group commit for sends.  Under load a worker takes several
+ * connections from the listen queue in one go (worker.c); the sends among
+ * them wait here, checked and parsed but not yet written, until the worker
+ * has taken what was waiting.  Then all of them are written with one CALL
+ * of message_send_many (sql/006_message_send_many.sql), in one
+ * transaction, and answered.  MariaDB's work per message falls by half
+ * (docs/benchmarks.md); a send alone still goes through messages_send()
+ * and costs what it did.
+ *
+ * Nothing is drawn from the sequencer before the batch is written: the
+ * requests the worker handles in between run their own transactions, and
+ * a number drawn early would hold the watermark back across them.
+ *
+ * When the CALL fails with an error from the server, the batch rolled
+ * back as a whole (a nonce already taken, a channel deleted in between,
+ * a deadlock), and each message is sent again alone, so that each gets
+ * the answer it would have had without the batch.  When the connection
+ * failed, nobody can tell whether it committed: each gets the database
+ * error, as a send alone would.
+ */
+#include <string.h>
+
+#include <mysqld_error.h>
+
+#include "sohbet.h"
+
+#define SENDBATCH_MAX		16	/* messages in one CALL */
+#define SENDBATCH_RETRY_MS	60000	/* after message_send_many was missing */
+#define SENDBATCH_SERVER_ERROR	2000	/* CR_* client errors start here */
+
+/* A send that waits for the batch to be written. */
+struct sendbatch_entry {
+	struct request		*req;
+	struct conversation	 c;
+	const char		*content;	/* in req's body */
+	size_t			 len;
+	const char		*nonce;		/* in req's body, or NULL */
+	struct message		 m;		/* filled when written */
+};
+
+/* How a batch was written. */
+enum sendbatch_result {
+	SENDBATCH_WRITTEN,		/* every message posted */
+	SENDBATCH_ALONE,		/* rolled back: send each alone */
+	SENDBATCH_FAILED		/* the database failed: answer so */
+};
+
+static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?)");
+
+static struct sendbatch_entry	batch[SENDBATCH_MAX];
+static size_t			batch_len;
+/* When a CALL last found message_send_many missing (poll_now_ms()). */
+static long long		batch_missing_at;
+
+/*
+ * Whether sends may wait for a batch: in a worker (whose loop flushes
+ * them), with the shm sequencer (the db one must lock its row first in
+ * each transaction), unless the procedure was found missing lately.
+ */
+static int
+sendbatch_usable(void)
+{
+	if (worker == NULL || !sequencer_local())
+		return 0;
+	return batch_missing_at == 0 ||
+	    poll_now_ms() - batch_missing_at >= SENDBATCH_RETRY_MS;
+}
+
+/*
+ * Let a checked send wait for the batch: 0, the request is now the
+ * batch's to answer, or -1 when batching is off and the caller must send
+ * it alone.  content and nonce must live as long as req.
+ */
+int
+sendbatch_add(struct request *req, const struct conversation *c,
+    const char *content, size_t len, const char *nonce)
+{
+	struct sendbatch_entry	*e;
+
+	if (!sendbatch_usable())
+		return -1;
+	if (batch_len == SENDBATCH_MAX)
+		sendbatch_flush();
+	e = &batch[batch_len++];
+	memset(e, 0, sizeof *e);
+	e->req = req;
+	e->c = *c;
+	e->content = content;
+	e->len = len;
+	e->nonce = nonce;
+	req->parked = 1;
+	return 0;
+}
+
+/* Write an id as a decimal string, 0 included (JSON_TABLE reads it). */
+static void
+sendbatch_kid(yajl_gen g, const char *key, uint64_t id)
+{
+	json_gen_key(g, key);
+	json_gen_id_or_zero(g, id);
+}
+
+/* Write one message and its event as a row of message_send_many. */
+static void
+sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
+    const struct event_scope *s)
+{
+	const char	*data;
+	size_t		 data_len;
+	yajl_gen	 event;
+
+	event = messages_event_data(&e->m);
+	data = json_gen_text(event, &data_len);
+	yajl_gen_map_open(g);
+	sendbatch_kid(g, "id", e->m.id);
+	sendbatch_kid(g, "c", e->c.channel_id);
+	sendbatch_kid(g, "d", e->c.dm_channel_id);
+	sendbatch_kid(g, "a", e->m.author_id);
+	json_gen_key(g, "t");
+	yajl_gen_string(g, (const unsigned char *)e->content, e->len);
+	json_gen_kstr(g, "n", e->nonce);
+	json_gen_kstr(g, "at", e->m.created_at);
+	sendbatch_kid(g, "s", seq);
+	sendbatch_kid(g, "sv", s->server_id);
+	sendbatch_kid(g, "sc", s->channel_id);
+	sendbatch_kid(g, "sd", s->dm_channel_id);
+	json_gen_key(g, "e");
+	yajl_gen_string(g, (const unsigned char *)data, data_len);
+	yajl_gen_map_close(g);
+	yajl_gen_free(event);
+}
+
+/*
+ * Draw every message's id and event seq inside the open transaction, fill
+ * the messages and write their rows into g.  0, or -1 (nothing filled).
+ */
+static int
+sendbatch_number(yajl_gen g)
+{
+	struct event_scope	 s;
+	char			 created_at[32];
+	uint64_t		 id, seq;
+	size_t			 i;
+
+	messages_now(created_at, sizeof created_at);
+	yajl_gen_array_open(g);
+	for (i = 0; i < batch_len; i++) {
+		messages_scope(&batch[i].c, &s);
+		if (sequencer_next(&id) == -1 ||
+		    events_reserve("message.create", &s, &seq) == -1) {
+			while (i > 0)
+				messages_clear(&batch[--i].m);
+			return -1;
+		}
+		messages_new(&batch[i].m, id, &batch[i].c, batch[i].req,
+		    batch[i].content, batch[i].len, batch[i].nonce, created_at);
+		sendbatch_row(g, &batch[i], seq, &s);
+	}
+	yajl_gen_array_close(g);
+	return 0;
+}
+
+/* Why a CALL that failed left the batch unwritten. */
+static enum sendbatch_result
+sendbatch_failure(void)
+{
+	unsigned int	err = db_errno();
+
+	if (err == ER_SP_DOES_NOT_EXIST) {
+		log_warnx("the stored procedure message_send_many is missing"
+		    " (a dump restored without --routines?): messages are"
+		    " sent one by one; create it again from"
+		    " sql/006_message_send_many.sql (operations.md, Backup)");
+		batch_missing_at = poll_now_ms();
+	}
+	return err != 0 && err < SENDBATCH_SERVER_ERROR ? SENDBATCH_ALONE :
+	    SENDBATCH_FAILED;
+}
+
+/* Write the whole batch with one CALL, in one transaction. */
+static enum sendbatch_result
+sendbatch_write(void)
+{
+	enum sendbatch_result	 result = SENDBATCH_WRITTEN;
+	const char		*rows;
+	size_t			 rows_len, i;
+	yajl_gen		 g;
+
+	if (db_begin_call() == -1)
+		return SENDBATCH_FAILED;
+	g = json_gen_new();
+	if (sendbatch_number(g) == -1) {
+		yajl_gen_free(g);
+		db_rollback();
+		return SENDBATCH_FAILED;
+	}
+	rows = json_gen_text(g, &rows_len);
+	if (db_exec(&q_send_many, "b", rows, rows_len) == -1) {
+		result = sendbatch_failure();
+		db_rollback();
+		for (i = 0; i < batch_len; i++)
+			messages_clear(&batch[i].m);
+	} else {
+		db_end_call();
+		metrics_send_batch(batch_len);
+	}
+	yajl_gen_free(g);
+	return result;
+}
+
+/*
+ * Write and answer the sends that wait, if any.  The worker calls it once
+ * it has taken what the listen queue held, and before it sleeps.
+ */
+void
+sendbatch_flush(void)
+{
+	enum sendbatch_result	 result = SENDBATCH_ALONE;
+	struct sendbatch_entry	*e;
+	size_t			 i;
+
+	if (batch_len == 0)
+		return;
+	if (batch_len > 1)
+		result = sendbatch_write();
+	for (i = 0; i < batch_len; i++) {
+		e = &batch[i];
+		if (result == SENDBATCH_WRITTEN)
+			messages_respond(e->req, 201, &e->m);
+		else if (result == SENDBATCH_ALONE)
+			messages_send(e->req, &e->c, e->content, e->len,
+			    e->nonce);
+		else
+			response_db_error(e->req);
+		messages_clear(&e->m);
+		e->req->parked = 0;
+		worker_complete(e->req);
+	}
+	batch_len = 0;
+}
