@@ -46,7 +46,7 @@ enum sendbatch_result {
 	SENDBATCH_FAILED		/* the database failed: answer so */
 };
 
-static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?)");
+static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?, ?)");
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;
@@ -134,9 +134,10 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 /*
  * Draw every message's id and event seq inside the open transaction, fill
  * the messages and write their rows into g.  0, or -1 (nothing filled).
+ * *nonces tells whether any message has a nonce.
  */
 static int
-sendbatch_number(yajl_gen g)
+sendbatch_number(yajl_gen g, int *nonces)
 {
 	struct event_scope	 s;
 	char			 created_at[32];
@@ -144,8 +145,10 @@ sendbatch_number(yajl_gen g)
 	size_t			 i;
 
 	messages_now(created_at, sizeof created_at);
+	*nonces = 0;
 	yajl_gen_array_open(g);
 	for (i = 0; i < batch_len; i++) {
+		*nonces |= batch[i].nonce != NULL;
 		messages_scope(&batch[i].c, &s);
 		if (sequencer_next(&id) == -1 ||
 		    events_reserve("message.create", &s, &seq) == -1) {
@@ -186,17 +189,19 @@ sendbatch_write(void)
 	const char		*rows;
 	size_t			 rows_len, i;
 	yajl_gen		 g;
+	int			 nonces;
 
 	if (db_begin_call() == -1)
 		return SENDBATCH_FAILED;
 	g = json_gen_new();
-	if (sendbatch_number(g) == -1) {
+	if (sendbatch_number(g, &nonces) == -1) {
 		yajl_gen_free(g);
 		db_rollback();
 		return SENDBATCH_FAILED;
 	}
 	rows = json_gen_text(g, &rows_len);
-	if (db_exec(&q_send_many, "b", rows, rows_len) == -1) {
+	if (db_exec(&q_send_many, "bi", rows, rows_len,
+	    (long long)nonces) == -1) {
 		result = sendbatch_failure();
 		db_rollback();
 		for (i = 0; i < batch_len; i++)

@@ -1173,6 +1173,7 @@ batch_race(struct conv *c)
 	char			*tag, *cursor, *path;
 	struct itest_response	*h, *r;
 	const struct json	*m, *events;
+	const char		*first = NULL;
 	long			 status[BATCH_RACERS];
 	int			 i, k, seen[BATCH_RACERS] = { 0 };
 
@@ -1204,7 +1205,17 @@ batch_race(struct conv *c)
 		batch_expect_message(c, m, i, tag);
 		ck_assert_msg(chat_holds(h, ids[k]), "the answer %s is not in "
 		    "history", ids[k]);
+		if (i == 0)
+			first = itest_at(m, "id")->text;
 	}
+
+	/* A retry of a nonce sent in the race answers its message. */
+	path = chat_path(c->base, NULL, NULL);
+	r = itest_send("POST", path, c->a.token, "%s", mine[0]);
+	free(path);
+	itest_expect(r, 200);
+	itest_expect_str(r, "id", first);
+	itest_free(r);
 
 	/*
 	 * Events: one message.create for each message.  Their order is
