@@ -1020,6 +1020,32 @@ db_begin_call(void)
 	return db_open_txn(__func__, NULL);
 }
 
+/*
+ * After a CALL of r failed: 1 when the server says r does not exist (a
+ * dump restored without --routines has every table and no procedure),
+ * noted with a warning, and 0 for any other failure.  r is then not
+ * usable for DB_ROUTINE_RETRY_MS: the caller does without it.
+ */
+int
+db_routine_lost(struct db_routine *r)
+{
+	if (db_last_errno != ER_SP_DOES_NOT_EXIST)
+		return 0;
+	log_warnx("the stored procedure %s is missing (a dump restored "
+	    "without --routines?): %s until it is created again from %s "
+	    "(operations.md, Backup)", r->name, r->fallback, r->file);
+	r->lost_ms = poll_now_ms();
+	return 1;
+}
+
+/* Whether to CALL r: unless it was found missing in the last minute. */
+int
+db_routine_usable(const struct db_routine *r)
+{
+	return r->lost_ms == 0 ||
+	    poll_now_ms() - r->lost_ms >= DB_ROUTINE_RETRY_MS;
+}
+
 /* The CALL of a db_begin_call() transaction committed it. */
 void
 db_end_call(void)

@@ -14,12 +14,10 @@
 
 #define MESSAGES_CONTENT_MAX	4000	/* code points */
 #define MESSAGES_NONCE_MAX	64
-#define MESSAGES_CALL_RETRY_MS	60000	/* after message_send was missing */
 #define MESSAGES_LIMIT_DEFAULT	50
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
-#define ER_SP_DOES_NOT_EXIST	1305
 
 /* The conversation kinds, as indexes of the history statements. */
 #define MESSAGES_CHANNEL	0
@@ -658,36 +656,9 @@ messages_insert_call(const struct conversation *c,
 	return 1;
 }
 
-/* When a CALL last found message_send missing (poll_now_ms()), or 0. */
-static long long	messages_call_missing_at;
-
-/*
- * A database restored from a dump taken without --routines has every
- * table and no message_send: sends then go statement by statement, with
- * one warning a minute, until the procedure is created again.
- */
-static void
-messages_call_missing(void)
-{
-	log_warnx("the stored procedure message_send is missing (a dump"
-	    " restored without --routines?): messages are sent statement by"
-	    " statement; create it again from sql/005_message_send.sql"
-	    " (operations.md, Backup)");
-	messages_call_missing_at = poll_now_ms();
-}
-
-/*
- * Whether to try message_send: with the shm sequencer, unless it was
- * found missing in the last MESSAGES_CALL_RETRY_MS.
- */
-static int
-messages_call_usable(void)
-{
-	if (!sequencer_local())
-		return 0;
-	return messages_call_missing_at == 0 ||
-	    poll_now_ms() - messages_call_missing_at >= MESSAGES_CALL_RETRY_MS;
-}
+/* The one-call send; without it, sends go statement by statement. */
+static struct db_routine r_send = DB_ROUTINE("message_send",
+    "sql/005_message_send.sql", "messages are sent statement by statement");
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
@@ -702,13 +673,12 @@ messages_insert(const struct conversation *c, const struct request *req,
 {
 	int	rc;
 
-	if (messages_call_usable()) {
+	if (sequencer_local() && db_routine_usable(&r_send)) {
 		rc = messages_insert_call(c, req, content, len, nonce, m);
 		if (rc == 1)
 			return 1;
-		if (db_errno() == ER_SP_DOES_NOT_EXIST)
-			messages_call_missing();
-		else if (nonce == NULL || db_errno() != ER_DUP_ENTRY)
+		if (!db_routine_lost(&r_send) &&
+		    (nonce == NULL || db_errno() != ER_DUP_ENTRY))
 			return rc;
 	}
 	return messages_insert_steps(c, req, content, len, nonce, m, held);

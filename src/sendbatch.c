@@ -21,12 +21,9 @@
  */
 #include <string.h>
 
-#include <mysqld_error.h>
-
 #include "sohbet.h"
 
 #define SENDBATCH_MAX		16	/* messages in one CALL */
-#define SENDBATCH_RETRY_MS	60000	/* after message_send_many was missing */
 #define SENDBATCH_SERVER_ERROR	2000	/* CR_* client errors start here */
 
 /* A send that waits for the batch to be written. */
@@ -48,10 +45,11 @@ enum sendbatch_result {
 
 static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?, ?)");
 
+static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
+    "sql/006_message_send_many.sql", "messages are sent one by one");
+
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;
-/* When a CALL last found message_send_many missing (poll_now_ms()). */
-static long long		batch_missing_at;
 
 /*
  * Whether sends may wait for a batch: in a worker (whose loop flushes
@@ -61,10 +59,8 @@ static long long		batch_missing_at;
 static int
 sendbatch_usable(void)
 {
-	if (worker == NULL || !sequencer_local())
-		return 0;
-	return batch_missing_at == 0 ||
-	    poll_now_ms() - batch_missing_at >= SENDBATCH_RETRY_MS;
+	return worker != NULL && sequencer_local() &&
+	    db_routine_usable(&r_send_many);
 }
 
 /*
@@ -164,19 +160,16 @@ sendbatch_number(yajl_gen g, int *nonces)
 	return 0;
 }
 
-/* Why a CALL that failed left the batch unwritten. */
+/*
+ * Why a CALL that failed left the batch unwritten: an error from the
+ * server (the procedure missing included) rolled it back.
+ */
 static enum sendbatch_result
 sendbatch_failure(void)
 {
 	unsigned int	err = db_errno();
 
-	if (err == ER_SP_DOES_NOT_EXIST) {
-		log_warnx("the stored procedure message_send_many is missing"
-		    " (a dump restored without --routines?): messages are"
-		    " sent one by one; create it again from"
-		    " sql/006_message_send_many.sql (operations.md, Backup)");
-		batch_missing_at = poll_now_ms();
-	}
+	db_routine_lost(&r_send_many);
 	return err != 0 && err < SENDBATCH_SERVER_ERROR ? SENDBATCH_ALONE :
 	    SENDBATCH_FAILED;
 }

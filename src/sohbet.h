@@ -308,6 +308,15 @@ struct db_stmt {
 	unsigned int	 generation;
 };
 #define DB_STMT(s)	{ .sql = (s) }
+/* A stored procedure of a migration, which a restore may have lost. */
+struct db_routine {
+	const char	*name;		/* message_send */
+	const char	*file;		/* sql/005_message_send.sql */
+	const char	*fallback;	/* what sohbet does without it */
+	long long	 lost_ms;	/* when a CALL found it missing, or 0 */
+};
+#define DB_ROUTINE(n, f, how)	{ .name = (n), .file = (f), .fallback = (how) }
+#define DB_ROUTINE_RETRY_MS	60000	/* before a lost routine is tried again */
 struct db_rows;
 int		 db_connect(void);
 void		 db_disconnect(void);
@@ -327,6 +336,8 @@ const char	*db_errstr(void);
 int		 db_begin(void);
 int		 db_begin_call(void);
 void		 db_end_call(void);
+int		 db_routine_lost(struct db_routine *);
+int		 db_routine_usable(const struct db_routine *);
 int		 db_commit(void);
 void		 db_rollback(void);
 int		 db_sql(const char *);
