@@ -7,6 +7,10 @@
 --   BENCH_PATH    /api/v1/channels/<id>/messages
 --   BENCH_QUERY   the query of get (default limit=50)
 --   BENCH_MIN, BENCH_MAX  the id range of deep
+--   BENCH_RATE    requests a second to offer in all (0 or unset: as fast
+--                 as the answers come, each connection sending its next
+--                 request when the last is answered)
+--   BENCH_THREADS wrk's thread count, which shares BENCH_RATE out
 --
 -- done() prints one line "RESULT key=value ..." that bench/messages reads:
 -- requests, rps, latency percentiles in microseconds, and error counts
@@ -21,6 +25,8 @@ local path = os.getenv("BENCH_PATH") or "/"
 local query = os.getenv("BENCH_QUERY") or "limit=50"
 local lo = tonumber(os.getenv("BENCH_MIN") or "1")
 local hi = tonumber(os.getenv("BENCH_MAX") or "1")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
 local threads = 0
 
@@ -66,6 +72,37 @@ function request()
 		return build(counter)
 	end
 	return prebuilt[counter]
+end
+
+-- At a fixed rate, each thread sends on a schedule of its own: the next
+-- request waits for the next free slot, one every 1000 * nthreads / rate
+-- ms, on whichever connection is idle.  A thread that fell behind (no
+-- connection idle at its slot) starts again from now rather than catching
+-- up in a burst, so the rate reached is what the run reports.
+if rate > 0 then
+	local ffi = require("ffi")
+	ffi.cdef[[
+		struct bench_timespec { long tv_sec; long tv_nsec; };
+		int clock_gettime(int, struct bench_timespec *);
+	]]
+	local CLOCK_MONOTONIC = 1
+	local ts = ffi.new("struct bench_timespec")
+	local interval = 1000 * nthreads / rate
+	local next_at
+
+	local function now_ms()
+		ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+		return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+	end
+
+	function delay()
+		local now = now_ms()
+		next_at = (next_at or now) + interval
+		if next_at < now then
+			next_at = now
+		end
+		return math.floor(next_at - now)
+	end
 end
 
 function done(summary, latency, requests)
