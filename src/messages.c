@@ -210,6 +210,19 @@ messages_gen(yajl_gen g, const struct message *m)
 	yajl_gen_map_close(g);
 }
 
+/*
+ * The text of a history statement: older (up to an id, newest first) or
+ * newer (above an id), of a DM channel or a server channel.  Tests EXPLAIN
+ * it, so that the plan they check is the one the server runs.
+ */
+const char *
+messages_history_sql(int older, int dm)
+{
+	const struct db_stmt	*q = older ? q_older : q_newer;
+
+	return q[dm ? MESSAGES_DM : MESSAGES_CHANNEL].sql;
+}
+
 /* The index of the history statements for a conversation's kind. */
 static int
 messages_kind(const struct conversation *c)

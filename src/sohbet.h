@@ -713,6 +713,7 @@ long		 messages_render(const struct conversation *, uint64_t, long,
 long		 messages_list(const struct conversation *,
 		    const struct messages_page *, yajl_gen);
 void		 messages_serve(struct request *, const struct conversation *);
+const char	*messages_history_sql(int, int);
 
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,

@@ -890,29 +890,43 @@ itest_require_stack(void)
 	    itest_var != NULL ? itest_var : "$SOHBET_TEST_VAR");
 }
 
-/* Run the mariadb client as the sohbet database user with args; status. */
+/* How the mariadb client prints what a query gives. */
+enum itest_output {
+	ITEST_OUTPUT_TABLE,	/* with column names, in a table */
+	ITEST_OUTPUT_BATCH,	/* values only, tab-separated, escaped */
+	ITEST_OUTPUT_RAW	/* values only, unescaped */
+};
+
+/* Run SQL with the mariadb client as the sohbet database user; status. */
 static int
-itest_mariadb(const char *sql, int out_fd, int batch)
+itest_mariadb(const char *sql, int out_fd, enum itest_output output)
 {
 	const char	*var = getenv("SOHBET_TEST_VAR");
+	const char	*argv[8];
 	char		*arg;
 	pid_t		 pid;
-	int		 status;
+	int		 argc = 0, status;
 
 	if (var == NULL)
 		return -1;
 	xasprintf(&arg, "--defaults-file=%s/etc/client.cnf", var);
+	argv[argc++] = "mariadb";
+	argv[argc++] = arg;
+	if (output != ITEST_OUTPUT_TABLE) {
+		argv[argc++] = "-N";
+		argv[argc++] = "-B";
+	}
+	if (output == ITEST_OUTPUT_RAW)
+		argv[argc++] = "-r";
+	argv[argc++] = "-e";
+	argv[argc++] = sql;
+	argv[argc] = NULL;
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == 0) {
 		if (out_fd != -1)
 			dup2(out_fd, 1);
-		if (batch)
-			execlp("mariadb", "mariadb", arg, "-N", "-B", "-e", sql,
-			    (char *)NULL);
-		else
-			execlp("mariadb", "mariadb", arg, "-e", sql,
-			    (char *)NULL);
+		execvp("mariadb", (char *const *)argv);
 		_exit(127);
 	}
 	free(arg);
@@ -928,7 +942,7 @@ itest_mariadb(const char *sql, int out_fd, int batch)
 int
 itest_sql(const char *sql)
 {
-	return itest_mariadb(sql, -1, 0);
+	return itest_mariadb(sql, -1, ITEST_OUTPUT_TABLE);
 }
 
 /*
@@ -944,13 +958,40 @@ itest_sql_number(const char *sql)
 
 	if ((f = tmpfile()) == NULL)
 		return -1;
-	if (itest_mariadb(sql, fileno(f), 1) == 0) {
+	if (itest_mariadb(sql, fileno(f), ITEST_OUTPUT_BATCH) == 0) {
 		rewind(f);
 		if (fgets(buf, sizeof buf, f) != NULL)
 			v = strtoll(buf, NULL, 10);
 	}
 	fclose(f);
 	return v;
+}
+
+/*
+ * Run a query and return what it prints, values only and unescaped (a
+ * JSON document stays as it is); NULL when it fails.  The caller frees it.
+ */
+char *
+itest_sql_text(const char *sql)
+{
+	FILE	*f;
+	char	*text = NULL;
+	long	 size;
+
+	if ((f = tmpfile()) == NULL)
+		return NULL;
+	if (itest_mariadb(sql, fileno(f), ITEST_OUTPUT_RAW) == 0 &&
+	    fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0) {
+		rewind(f);
+		text = xmalloc((size_t)size + 1);
+		if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+			free(text);
+			text = NULL;
+		} else
+			text[size] = '\0';
+	}
+	fclose(f);
+	return text;
 }
 
 /* A counter or gauge of GET /metrics; asserts it is there. */

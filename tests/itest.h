@@ -134,6 +134,8 @@ int		 itest_restore(void);
 int		 itest_sql(const char *);
 /* The first value a query gives, as a number; -1 on failure. */
 long long	 itest_sql_number(const char *);
+/* A query's output, values only and unescaped; NULL on failure (free it). */
+char		*itest_sql_text(const char *);
 /*
  * A counter or gauge of GET /metrics, by its name with any labels
  * ("sohbet_cache_hits_total{cache=\"users\"}"); asserts it is there.

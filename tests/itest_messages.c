@@ -22,6 +22,9 @@
 #define MANY_MESSAGES	105
 #define RACERS		8
 #define UNCALLED_SENDS	8	/* sends without message_send */
+#define PLAN_MESSAGES	160	/* a conversation of three pages and more */
+#define PLAN_PAGE	50
+#define PLAN_DELETED	5	/* deleted messages inside each page read */
 
 /* A conversation and two people in it who may both read and post. */
 struct conv {
@@ -468,6 +471,158 @@ START_TEST(test_limits)
 	walk(&c, "before", m, MANY_MESSAGES);
 	walk(&c, "after", m, MANY_MESSAGES);
 	free_ids(m, MANY_MESSAGES);
+	conv_close(&c);
+}
+END_TEST
+
+/* Whether a JSON document has a member named key at any depth. */
+static int
+json_has_key(const struct json *v, const char *key)
+{
+	const struct json	*child;
+	size_t			 i;
+
+	for (i = 0; i < v->count; i++) {
+		if (v->type == JSON_OBJECT &&
+		    strcmp(v->members[i].key, key) == 0)
+			return 1;
+		child = v->type == JSON_OBJECT ? v->members[i].value :
+		    v->items[i];
+		if (json_has_key(child, key))
+			return 1;
+	}
+	return 0;
+}
+
+/* The object of an EXPLAIN document describing the table of an alias. */
+static const struct json *
+plan_table(const struct json *v, const char *alias)
+{
+	const struct json	*name, *child, *found;
+	size_t			 i;
+
+	if (v->type == JSON_OBJECT && (name = json_get(v,
+	    "table_name")) != NULL && name->type == JSON_STRING &&
+	    strcmp(name->text, alias) == 0)
+		return v;
+	for (i = 0; i < v->count; i++) {
+		child = v->type == JSON_OBJECT ? v->members[i].value :
+		    v->items[i];
+		if ((found = plan_table(child, alias)) != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+/* A statement with its ? placeholders replaced by the numbers given. */
+static char *
+plan_statement(const char *sql, const unsigned long long *args, int nargs)
+{
+	size_t	 size = strlen(sql) + (size_t)nargs * 24 + 1, len = 0;
+	char	*out;
+	int	 used = 0;
+
+	out = xmalloc(size);
+	for (; *sql != '\0'; sql++) {
+		if (*sql != '?')
+			out[len++] = *sql;
+		else {
+			ck_assert_msg(used < nargs, "more placeholders than "
+			    "the %d arguments", nargs);
+			len += (size_t)snprintf(out + len, size - len, "%llu",
+			    args[used++]);
+		}
+	}
+	out[len] = '\0';
+	ck_assert_int_eq(used, nargs);
+	return out;
+}
+
+/*
+ * Run one of the server's history statements under ANALYZE and assert
+ * what makes a page cost the same in any conversation: a range scan of
+ * the conversation's index, no sort, and no more rows read than the page
+ * and the deleted messages inside it.
+ */
+static void
+expect_page_scan(const char *sql, const unsigned long long *args,
+    int nargs, int kind)
+{
+	const char		*key = kind == KIND_CHANNEL ?
+			    "messages_channel" : "messages_dm_channel";
+	const struct json	*m, *v;
+	struct json		*plan;
+	char			*stmt, *analyze, *text;
+	double			 rows;
+
+	stmt = plan_statement(sql, args, nargs);
+	xasprintf(&analyze, "ANALYZE FORMAT=JSON %s", stmt);
+	text = itest_sql_text(analyze);
+	ck_assert_msg(text != NULL, "%s failed", analyze);
+	ck_assert_msg(json_parse(text, strlen(text), &plan) == 0,
+	    "ANALYZE gave no JSON: %s", text);
+	m = plan_table(plan, "m");
+	ck_assert_msg(m != NULL, "no table m in %s", text);
+	v = json_get(m, "access_type");
+	ck_assert_msg(v != NULL && strcmp(v->text, "range") == 0,
+	    "messages are not read by a range scan: %s", text);
+	v = json_get(m, "key");
+	ck_assert_msg(v != NULL && strcmp(v->text, key) == 0,
+	    "the scan does not use %s: %s", key, text);
+	v = json_get(m, "used_key_parts");
+	ck_assert_msg(v != NULL && v->type == JSON_ARRAY && v->count == 2,
+	    "the scan does not use both columns of %s: %s", key, text);
+	ck_assert_msg(!json_has_key(plan, "filesort"),
+	    "the page is sorted: %s", text);
+	v = json_get(m, "r_rows");
+	ck_assert_msg(v != NULL && v->type == JSON_NUMBER, "no r_rows: %s",
+	    text);
+	rows = strtod(v->text, NULL);
+	ck_assert_msg(rows >= PLAN_PAGE && rows <= PLAN_PAGE + PLAN_DELETED + 1,
+	    "%.0f messages read for a page of %d with %d deleted in it, in a "
+	    "conversation of %d: %s", rows, PLAN_PAGE, PLAN_DELETED,
+	    PLAN_MESSAGES, stmt);
+	json_free(plan);
+	free(text);
+	free(analyze);
+	free(stmt);
+}
+
+/*
+ * A page of history reads only that page, in a conversation three times
+ * longer: both of the server's statements (the older side, the newer
+ * side) are run under ANALYZE in the middle of it.
+ */
+START_TEST(test_history_plan)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*m[PLAN_MESSAGES];
+	unsigned long long	 older[3], newer[4];
+	int			 i;
+
+	conv_open(&c, _i);
+	post_many(&c, "plan", m, PLAN_MESSAGES);
+	/* a wrote the even ones and may delete them in either kind. */
+	for (i = 0; i < 2 * PLAN_DELETED; i++) {
+		r = conv_one(&c, &c.a, "DELETE", m[i < PLAN_DELETED ?
+		    100 + 2 * i : 30 + 2 * (i - PLAN_DELETED)], NULL);
+		ck_assert_msg(r->status == 204, "delete: %s",
+		    itest_describe(r));
+		itest_free(r);
+	}
+	/* The newest 50 up to m[120]: m[66..120] less five deleted. */
+	older[0] = strtoull(c.id, NULL, 10);
+	older[1] = strtoull(m[120], NULL, 10);
+	older[2] = PLAN_PAGE;
+	expect_page_scan(messages_history_sql(1, _i == KIND_DM), older, 3, _i);
+	/* The oldest 50 after m[20], up to the last: m[21..75]. */
+	newer[0] = older[0];
+	newer[1] = strtoull(m[20], NULL, 10);
+	newer[2] = strtoull(m[PLAN_MESSAGES - 1], NULL, 10);
+	newer[3] = PLAN_PAGE;
+	expect_page_scan(messages_history_sql(0, _i == KIND_DM), newer, 4, _i);
+	free_ids(m, PLAN_MESSAGES);
 	conv_close(&c);
 }
 END_TEST
@@ -1312,6 +1467,7 @@ messages_suite(void)
 	tcase_add_loop_test(tc, test_pagination, 0, KINDS);
 	tcase_add_loop_test(tc, test_limits, 0, KINDS);
 	tcase_add_loop_test(tc, test_cursor_errors, 0, KINDS);
+	tcase_add_loop_test(tc, test_history_plan, 0, KINDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("nonce");
