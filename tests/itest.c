@@ -893,7 +893,6 @@ itest_require_stack(void)
 /* How the mariadb client prints what a query gives. */
 enum itest_output {
 	ITEST_OUTPUT_TABLE,	/* with column names, in a table */
-	ITEST_OUTPUT_BATCH,	/* values only, tab-separated, escaped */
 	ITEST_OUTPUT_RAW	/* values only, unescaped */
 };
 
@@ -912,12 +911,11 @@ itest_mariadb(const char *sql, int out_fd, enum itest_output output)
 	xasprintf(&arg, "--defaults-file=%s/etc/client.cnf", var);
 	argv[argc++] = "mariadb";
 	argv[argc++] = arg;
-	if (output != ITEST_OUTPUT_TABLE) {
+	if (output == ITEST_OUTPUT_RAW) {
 		argv[argc++] = "-N";
 		argv[argc++] = "-B";
-	}
-	if (output == ITEST_OUTPUT_RAW)
 		argv[argc++] = "-r";
+	}
 	argv[argc++] = "-e";
 	argv[argc++] = sql;
 	argv[argc] = NULL;
@@ -946,28 +944,6 @@ itest_sql(const char *sql)
 }
 
 /*
- * Run a query and return its first column of the first row as a number;
- * -1 when it fails or gives nothing.
- */
-long long
-itest_sql_number(const char *sql)
-{
-	char		buf[64];
-	FILE		*f;
-	long long	 v = -1;
-
-	if ((f = tmpfile()) == NULL)
-		return -1;
-	if (itest_mariadb(sql, fileno(f), ITEST_OUTPUT_BATCH) == 0) {
-		rewind(f);
-		if (fgets(buf, sizeof buf, f) != NULL)
-			v = strtoll(buf, NULL, 10);
-	}
-	fclose(f);
-	return v;
-}
-
-/*
  * Run a query and return what it prints, values only and unescaped (a
  * JSON document stays as it is); NULL when it fails.  The caller frees it.
  */
@@ -992,6 +968,22 @@ itest_sql_text(const char *sql)
 	}
 	fclose(f);
 	return text;
+}
+
+/*
+ * Run a query and return its first column of the first row as a number;
+ * -1 when it fails or gives nothing.
+ */
+long long
+itest_sql_number(const char *sql)
+{
+	char		*text;
+	long long	 v = -1;
+
+	if ((text = itest_sql_text(sql)) != NULL && *text != '\0')
+		v = strtoll(text, NULL, 10);
+	free(text);
+	return v;
 }
 
 /* A counter or gauge of GET /metrics; asserts it is there. */

@@ -475,40 +475,37 @@ START_TEST(test_limits)
 }
 END_TEST
 
-/* Whether a JSON document has a member named key at any depth. */
+/* Whether an EXPLAIN object describes the table of this alias. */
 static int
-json_has_key(const struct json *v, const char *key)
+plan_is_table(const struct json *v, const char *alias)
 {
-	const struct json	*child;
-	size_t			 i;
+	const struct json	*name = json_get(v, "table_name");
 
-	for (i = 0; i < v->count; i++) {
-		if (v->type == JSON_OBJECT &&
-		    strcmp(v->members[i].key, key) == 0)
-			return 1;
-		child = v->type == JSON_OBJECT ? v->members[i].value :
-		    v->items[i];
-		if (json_has_key(child, key))
-			return 1;
-	}
-	return 0;
+	return name != NULL && name->type == JSON_STRING &&
+	    strcmp(name->text, alias) == 0;
 }
 
-/* The object of an EXPLAIN document describing the table of an alias. */
-static const struct json *
-plan_table(const struct json *v, const char *alias)
+/* Whether an EXPLAIN object has a member of this name. */
+static int
+plan_has(const struct json *v, const char *key)
 {
-	const struct json	*name, *child, *found;
+	return json_get(v, key) != NULL;
+}
+
+/* The first object of a JSON document, at any depth, that matches. */
+static const struct json *
+plan_find(const struct json *v,
+    int (*match)(const struct json *, const char *), const char *arg)
+{
+	const struct json	*found;
 	size_t			 i;
 
-	if (v->type == JSON_OBJECT && (name = json_get(v,
-	    "table_name")) != NULL && name->type == JSON_STRING &&
-	    strcmp(name->text, alias) == 0)
+	if (match(v, arg))
 		return v;
 	for (i = 0; i < v->count; i++) {
-		child = v->type == JSON_OBJECT ? v->members[i].value :
-		    v->items[i];
-		if ((found = plan_table(child, alias)) != NULL)
+		found = plan_find(v->type == JSON_OBJECT ?
+		    v->members[i].value : v->items[i], match, arg);
+		if (found != NULL)
 			return found;
 	}
 	return NULL;
@@ -561,7 +558,7 @@ expect_page_scan(const char *sql, const unsigned long long *args,
 	ck_assert_msg(text != NULL, "%s failed", analyze);
 	ck_assert_msg(json_parse(text, strlen(text), &plan) == 0,
 	    "ANALYZE gave no JSON: %s", text);
-	m = plan_table(plan, "m");
+	m = plan_find(plan, plan_is_table, "m");
 	ck_assert_msg(m != NULL, "no table m in %s", text);
 	v = json_get(m, "access_type");
 	ck_assert_msg(v != NULL && strcmp(v->text, "range") == 0,
@@ -572,7 +569,7 @@ expect_page_scan(const char *sql, const unsigned long long *args,
 	v = json_get(m, "used_key_parts");
 	ck_assert_msg(v != NULL && v->type == JSON_ARRAY && v->count == 2,
 	    "the scan does not use both columns of %s: %s", key, text);
-	ck_assert_msg(!json_has_key(plan, "filesort"),
+	ck_assert_msg(plan_find(plan, plan_has, "filesort") == NULL,
 	    "the page is sorted: %s", text);
 	v = json_get(m, "r_rows");
 	ck_assert_msg(v != NULL && v->type == JSON_NUMBER, "no r_rows: %s",
