@@ -199,7 +199,9 @@ api_roles_delete(struct request *req)
 /*
  * Give (q_add_member_role) or take back (q_remove_member_role) the role
  * ids[2] of member ids[1] → 204, with member.update when it changed
- * anything.  The role must be below your rank; not the default role.
+ * anything.  The role must be below your rank and hold only permissions
+ * you have (a moderator may not hand out administrator, to anyone or to
+ * themselves); not the default role.
  */
 static void
 api_roles_member_change(struct request *req, struct db_stmt *q)
@@ -212,7 +214,7 @@ api_roles_member_change(struct request *req, struct db_stmt *q)
 	    servers_member_require(req, req->ids[0], req->ids[1],
 	    &target) == -1)
 		return;
-	if (perm_check_role(req, &m, r.position, 0) == -1 ||
+	if (perm_check_role(req, &m, r.position, r.perms) == -1 ||
 	    api_roles_default(req, &r, "role_id", "assigned") == -1)
 		return;
 	if (db_begin() == -1 || (n = db_exec(q, "uuu", req->ids[0],

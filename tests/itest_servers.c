@@ -1249,6 +1249,123 @@ START_TEST(test_escalation)
 }
 END_TEST
 
+/*
+ * One row of the grant rule's table: the actor (a member holding the
+ * "mod" role {manage_roles, kick_members, manage_messages} at position 5,
+ * or "adm" {administrator} at 3) gives or takes a role with these
+ * permissions at this position, to itself or to another member.
+ */
+struct grant_case {
+	const char	*actor;		/* "mod" or "adm" */
+	const char	*method;	/* PUT gives, DELETE takes */
+	int		 self;		/* to the actor itself */
+	const char	*perms;
+	int		 position;
+	long		 status;
+};
+
+static const struct grant_case grant_cases[] = {
+	/* The reproduction: Mod makes themself administrator. */
+	{ "mod", "PUT", 1, "[\"administrator\"]", 1, 403 },
+	{ "mod", "PUT", 0, "[\"administrator\"]", 1, 403 },
+	{ "mod", "DELETE", 0, "[\"administrator\"]", 1, 403 },
+	{ "mod", "PUT", 0, "[\"manage_server\"]", 1, 403 },
+	{ "mod", "PUT", 1, "[\"kick_members\",\"manage_nicknames\"]", 2, 403 },
+	{ "mod", "PUT", 0, "[\"manage_channels\",\"kick_members\"]", 4, 403 },
+	{ "mod", "PUT", 0, "[\"kick_members\",\"manage_messages\"]", 4, 204 },
+	{ "mod", "DELETE", 0, "[\"kick_members\",\"manage_messages\"]", 4,
+	    204 },
+	{ "mod", "PUT", 1, "[\"manage_roles\"]", 1, 204 },
+	{ "mod", "PUT", 0, "[]", 1, 204 },
+	{ "mod", "PUT", 0, "[]", 5, 403 },	/* the rank rule still holds */
+	{ "adm", "PUT", 0, "[\"administrator\"]", 1, 204 },
+	{ "adm", "PUT", 1, "[\"manage_server\",\"manage_nicknames\"]", 2, 204 },
+	{ "adm", "DELETE", 0, "[\"administrator\"]", 2, 204 },
+};
+
+/* Whether a member object's roles list role_id. */
+static int
+holds_role(struct itest_response *r, const char *role_id)
+{
+	const struct json	*roles = itest_at(r->json, "roles");
+	size_t			 i;
+
+	ck_assert_msg(roles != NULL && roles->type == JSON_ARRAY, "no roles: "
+	    "%s", itest_describe(r));
+	for (i = 0; i < roles->count; i++) {
+		if (roles->items[i]->type == JSON_STRING &&
+		    strcmp(roles->items[i]->text, role_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Assigning or removing a role passes the rank rule and the grant rule:
+ * nobody but the owner hands out (or takes away) permissions they lack.
+ */
+START_TEST(test_grant_rule)
+{
+	const struct grant_case	*c;
+	struct itest_response	*r;
+	struct fixture		 f;
+	struct chat_user	 mod, adm, m;
+	const struct chat_user	*actor, *target;
+	char			*rmod, *radm, *id, name[16];
+	size_t			 i;
+
+	fixture(&f, "grant");
+	member(&f, &mod, "grantmod");
+	member(&f, &adm, "grantadm");
+	member(&f, &m, "grantm");
+	rmod = role(&f, &f.owner, "Mod", "[\"manage_roles\",\"kick_members\","
+	    "\"manage_messages\"]", 5);
+	radm = role(&f, &f.owner, "Adm", "[\"administrator\"]", 3);
+	give(&f, &mod, rmod);
+	give(&f, &adm, radm);
+	for (i = 0; i < sizeof grant_cases / sizeof grant_cases[0]; i++) {
+		c = &grant_cases[i];
+		actor = strcmp(c->actor, "mod") == 0 ? &mod : &adm;
+		target = c->self ? actor : &m;
+		snprintf(name, sizeof name, "case%zu", i);
+		id = role(&f, &f.owner, name, c->perms, c->position);
+		if (strcmp(c->method, "DELETE") == 0)
+			give(&f, target, id);
+		r = call(c->method, actor, NULL, API_PREFIX
+		    "/servers/%s/members/%s/roles/%s", f.id, c->self ? "@me" :
+		    target->id, id);
+		ck_assert_msg(r->status == c->status, "case %zu: %s %s %s of "
+		    "%s at %d: expected %ld, %s", i, c->actor, c->method,
+		    c->self ? "own" : "other's", c->perms, c->position,
+		    c->status, itest_describe(r));
+		itest_free(r);
+		/* What was refused changed nothing. */
+		r = call("GET", &f.owner, NULL, API_PREFIX
+		    "/servers/%s/members/%s", f.id, target->id);
+		itest_expect(r, 200);
+		ck_assert_msg(holds_role(r, id) == (strcmp(c->method, "PUT") ==
+		    0 ? c->status == 204 : c->status != 204), "case %zu: the "
+		    "member's roles are wrong (role %s): %s", i, id,
+		    itest_describe(r));
+		itest_free(r);
+		free(id);
+	}
+	/* Mod is still no administrator. */
+	expect_error(403, "missing_permission", "PATCH", &mod,
+	    "{\"name\":\"mine\"}", API_PREFIX "/servers/%s", f.id);
+	expect_error(403, "missing_permission", "POST", &mod,
+	    "{\"name\":\"mine\"}", API_PREFIX "/servers/%s/channels", f.id);
+	expect_error(403, "missing_permission", "GET", &mod, NULL,
+	    API_PREFIX "/servers/%s/invites", f.id);
+	free(rmod);
+	free(radm);
+	chat_user_free(&mod);
+	chat_user_free(&adm);
+	chat_user_free(&m);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_channels)
 {
 	struct itest_response	*r;
@@ -1379,6 +1496,7 @@ servers_suite(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_role_assignment);
 	tcase_add_test(tc, test_escalation);
+	tcase_add_test(tc, test_grant_rule);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("channels");
 	tcase_set_timeout(tc, 120);
