@@ -374,9 +374,9 @@ int
 api_auth_revoke_all(uint64_t user_id)
 {
 	if (refresh_revoke_user(user_id) == -1 ||
-	    db_exec(&q_bump_generation, "u", user_id) != 1)
+	    db_exec(&q_bump_generation, "u", user_id) != 1 ||
+	    events_user_changed(user_id) == -1)
 		return -1;
-	events_user_changed(user_id);
 	return 0;
 }
 

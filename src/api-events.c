@@ -16,6 +16,7 @@
 
 struct events_server {
 	uint64_t	 id;
+	uint64_t	 joined_seq;	/* its events up to here are older */
 	int		 view;		/* may see channel and message events */
 };
 
@@ -41,7 +42,8 @@ struct events_row {
 };
 
 static struct db_stmt q_scope_servers = DB_STMT(
-    "SELECT m.server_id, s.owner_id = m.user_id, r.permissions"
+    "SELECT m.server_id, s.owner_id = m.user_id, r.permissions,"
+    " m.joined_seq"
     " FROM server_members m JOIN servers s ON s.id = m.server_id"
     " JOIN roles r ON r.server_id = m.server_id"
     " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
@@ -53,10 +55,12 @@ static struct db_stmt q_scope_dms = DB_STMT(
 
 static void	api_events_wake(struct poll **, size_t, uint64_t);
 static void	api_events_expire(struct poll *);
+static void	api_events_recheck(struct poll *);
 static void	api_events_free(void *);
 
 static const struct poll_type events_poll_type = {
-	"events", api_events_wake, api_events_expire, api_events_free
+	"events", api_events_wake, api_events_expire, api_events_recheck,
+	api_events_free
 };
 
 /* Free a poll's state. */
@@ -70,10 +74,10 @@ api_events_free(void *data)
 	free(ep);
 }
 
-/* Add one (server, permissions) row to the scope; merged later. */
+/* Add one (server, permissions, joined) row to the scope; merged later. */
 static void
 api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
-    const char *perms, size_t len)
+    const char *perms, size_t len, uint64_t joined_seq)
 {
 	struct events_server	*s;
 	uint32_t		 bits;
@@ -83,6 +87,7 @@ api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
 	s = &ep->servers[ep->nservers++];
 	bits = perms != NULL ? perm_parse_text(perms, len) : 0;
 	s->id = id;
+	s->joined_seq = joined_seq;
 	s->view = owner || (bits & (PERM_VIEW_CHANNELS | PERM_ADMINISTRATOR));
 }
 
@@ -132,7 +137,7 @@ api_events_load_scope(struct events_poll *ep)
 	while ((rc = db_fetch(rows)) == 1) {
 		perms = db_str(rows, 2, &len);
 		api_events_add_server(ep, db_u64(rows, 0), db_u64(rows, 1) != 0,
-		    perms, len);
+		    perms, len, db_u64(rows, 3));
 	}
 	db_rows_free(rows);
 	if (rc == -1)
@@ -168,19 +173,25 @@ api_events_server(struct events_poll *ep, uint64_t id)
 	    api_events_cmp_id);
 }
 
-/* Whether the user may see an event. */
+/*
+ * Whether the user may see an event: their own, their DMs', and their
+ * servers' from after they joined (channel and message events only with
+ * view_channels).  Internal events (events.c) are nobody's.
+ */
 static int
 api_events_visible(struct events_poll *ep, const struct events_row *e)
 {
 	struct events_server	*s;
 
+	if (events_internal(e->type))
+		return 0;
 	if (e->user_id != 0 && e->user_id == ep->user_id)
 		return 1;
 	if (e->dm_channel_id != 0)
 		return ep->ndms > 0 && bsearch(&e->dm_channel_id, ep->dms,
 		    ep->ndms, sizeof *ep->dms, api_events_cmp_id) != NULL;
 	if (e->server_id == 0 || (s = api_events_server(ep, e->server_id)) ==
-	    NULL)
+	    NULL || e->seq <= s->joined_seq)
 		return 0;
 	return e->channel_id == 0 || s->view;
 }
@@ -354,6 +365,19 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 		if (ep->again)
 			ps[i]->marked = 1;
 	}
+}
+
+/*
+ * The user's tokens may have been revoked (logout-all, a new password):
+ * a stolen token's poll is answered 401 before it can read anything more.
+ * Changes of the servers it sees travel as events (member.leave,
+ * role.*), which end the answer that carries them.
+ */
+static void
+api_events_recheck(struct poll *p)
+{
+	if (auth_recheck(p->req) == -1)
+		poll_done(p);
 }
 
 /* The timeout passed: answer no events and the cursor reached. */

@@ -126,11 +126,10 @@ api_users_store(struct request *req, const char *username, const char *email,
 	if (db_begin() == -1)
 		return -1;
 	if (db_exec(&q_update_user, "sssu", username, email, hash,
-	    req->user_id) == -1) {
+	    req->user_id) == -1 || events_user_changed(req->user_id) == -1) {
 		db_rollback();
 		return -1;
 	}
-	events_user_changed(req->user_id);
 	if (hash != NULL && (api_auth_revoke_all(req->user_id) == -1 ||
 	    refresh_issue(req->user_id, refresh) == -1)) {
 		db_rollback();

@@ -70,5 +70,27 @@ auth_request(struct request *req)
 	if (found == 0 || current != generation)
 		return auth_refuse(req);
 	req->user_id = user_id;
+	req->token_generation = generation;
+	return 0;
+}
+
+/*
+ * Ask again whether the token a request was authenticated with still
+ * holds (a parked poll, after logout-all or a password change): 0, or -1
+ * with 401 (revoked) or 503 answered.
+ */
+int
+auth_recheck(struct request *req)
+{
+	unsigned int	current;
+	char		username[USERNAME_SIZE];
+	int		found;
+
+	if ((found = auth_user(req->user_id, &current, username)) == -1) {
+		response_db_error(req);
+		return -1;
+	}
+	if (found == 0 || current != req->token_generation)
+		return auth_refuse(req);
 	return 0;
 }

@@ -54,6 +54,8 @@ static const struct config_key config_keys[] = {
 	KEY("server", "user", CONFIG_STRING, user, 0, 0, 0),
 	KEY("server", "pidfile", CONFIG_STRING, pidfile, 0, 0, 0),
 	KEY("server", "max_parked", CONFIG_INT, max_parked, 1, 1000000, 0),
+	KEY("server", "max_parked_per_user", CONFIG_INT, max_parked_per_user,
+	    1, 1000000, 0),
 	KEY("server", "cache_ms", CONFIG_INT, cache_ms, 0, 3600000, 0),
 	KEY("auth", "token_key", CONFIG_STRING, token_key, 0, 0, 1),
 	KEY("auth", "access_ttl", CONFIG_INT, access_ttl, 10, 86400, 0),
@@ -88,6 +90,7 @@ config_init(struct config *c)
 	c->workers = 0;
 	c->shutdown_timeout = 10;
 	c->max_parked = 10000;
+	c->max_parked_per_user = 20;
 	c->cache_ms = 1000;
 	c->access_ttl = 900;
 	c->refresh_ttl_days = 30;

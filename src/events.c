@@ -16,6 +16,9 @@ static struct db_stmt q_event_insert = DB_STMT(
     "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
     " user_id, data) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0),"
     " NULLIF(?, 0), ?)");
+/* events.message_id: sql/007_event_privacy.sql. */
+static struct db_stmt q_event_rewrite = DB_STMT(
+    "UPDATE events SET data = ? WHERE message_id = ?");
 static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
     " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
@@ -63,24 +66,64 @@ events_remember(uint64_t seq, uint64_t flags, const struct event_scope *scope)
 	e->user_id = scope->user_id;
 }
 
-/* The hub flags of an event type: HUB_MESSAGE for message.* events. */
+/*
+ * The event types after which someone may read less than before: the
+ * polls they concern ask again what their user may see (poll.c).
+ */
+static const char *const events_access_types[] = {
+	"member.leave", "member.update", "role.update", "role.delete",
+	"channel.update", "channel.delete", "server.delete", NULL
+};
+
+/*
+ * The hub flags of an event type: HUB_MESSAGE for message.* events,
+ * HUB_USER for the internal account change, HUB_ACCESS for a change that
+ * may take access away.
+ */
 uint64_t
 events_flags(const char *type)
 {
-	return strncmp(type, "message.", 8) == 0 ? HUB_MESSAGE : 0;
+	size_t	i;
+
+	if (strncmp(type, "message.", 8) == 0)
+		return HUB_MESSAGE;
+	if (events_internal(type))
+		return HUB_USER | HUB_ACCESS;
+	for (i = 0; events_access_types[i] != NULL; i++) {
+		if (strcmp(type, events_access_types[i]) == 0)
+			return HUB_ACCESS;
+	}
+	return 0;
+}
+
+/* Whether an event type is sohbet's own, never shown to a client. */
+int
+events_internal(const char *type)
+{
+	return strcmp(type, EVENTS_ACCOUNT) == 0;
 }
 
 /*
- * Announce, once the caller's transaction commits, that a user's account
- * changed (name, email, password, token generation): no event of the API,
- * but the workers' caches of that user (cache.c) must go.
+ * Append, inside the caller's transaction, that a user's account changed
+ * (name, email, password, token generation).  It is no event of the API,
+ * but every host must hear of it: the workers' caches of that user
+ * (cache.c) must go, and polls parked with a token it revoked must be
+ * answered 401.  The cluster watcher (keeper.c) reads it from the table
+ * like any event.  0 or -1.
  */
-void
+int
 events_user_changed(uint64_t user_id)
 {
-	struct event_scope	scope = { .user_id = user_id };
+	struct event_scope	 scope = { .user_id = user_id };
+	yajl_gen		 g;
+	int			 rc;
 
-	events_remember(0, HUB_USER, &scope);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	yajl_gen_map_close(g);
+	rc = events_append(EVENTS_ACCOUNT, &scope, g);
+	yajl_gen_free(g);
+	return rc;
 }
 
 /*
@@ -118,6 +161,22 @@ events_append(const char *type, const struct event_scope *scope,
 	    len) != 1)
 		return -1;
 	return 0;
+}
+
+/*
+ * Replace the data of the message.create and message.update events of a
+ * message, inside the caller's transaction, with data ({message} as it
+ * is now): after an edit or a delete, no older event tells the text it
+ * had before (API.md, Messages).  The number of events rewritten, or -1.
+ */
+long long
+events_rewrite_message(uint64_t message_id, yajl_gen data)
+{
+	const char	*text;
+	size_t		 len;
+
+	text = json_gen_text(data, &len);
+	return db_exec(&q_event_rewrite, "bu", text, len, message_id);
 }
 
 /*

@@ -18,7 +18,7 @@ static struct db_stmt q_nonce_cleanup = DB_STMT(
     " MINUTE LIMIT 1000");
 static struct db_stmt q_watch = DB_STMT(
     "SELECT seq, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
-    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0) FROM events"
+    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), type FROM events"
     " WHERE seq > ? ORDER BY seq LIMIT 1000");
 static struct db_stmt q_watch_start = DB_STMT(
     "SELECT COALESCE(MAX(seq), 0) FROM events");
@@ -81,6 +81,7 @@ keeper_watch(void)
 		batch[n].channel_id = db_u64(rows, 2);
 		batch[n].dm_channel_id = db_u64(rows, 3);
 		batch[n].user_id = db_u64(rows, 4);
+		batch[n].flags = events_flags(db_str(rows, 5, NULL));
 		keeper_watch_pos = batch[n].seq;
 		n++;
 	}

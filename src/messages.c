@@ -754,6 +754,23 @@ messages_post(struct request *req, const struct conversation *c)
 }
 
 /*
+ * Bring the message's stored message.create and message.update events
+ * to what m is now (an edit's text, a delete's erased one), in the open
+ * transaction: no older event keeps text the message no longer has.
+ */
+static int
+messages_rewrite_events(const struct message *m)
+{
+	yajl_gen	g;
+	long long	n;
+
+	g = messages_event_data(m);
+	n = events_rewrite_message(m->id, g);
+	yajl_gen_free(g);
+	return n == -1 ? -1 : 0;
+}
+
+/*
  * Lock a message of the conversation for a change by the caller.  0, or
  * -1 with 404 (no such message here, or deleted) or 403 (not the author,
  * and not a moderator where moderators may act) answered.
@@ -812,7 +829,8 @@ messages_patch(struct request *req, const struct conversation *c,
 	if (db_exec(&q_edit, "bu", content, len, id) != 1 ||
 	    messages_load(c, id, &m) != 1)
 		goto fail;
-	if (messages_event("message.update", c, &m) == -1 ||
+	if (messages_rewrite_events(&m) == -1 ||
+	    messages_event("message.update", c, &m) == -1 ||
 	    db_commit() == -1) {
 		messages_clear(&m);
 		goto fail;
@@ -846,10 +864,29 @@ messages_delete_event(const struct conversation *c, uint64_t id)
 }
 
 /*
+ * Erase a message's text from the events that carried it: they keep the
+ * message's id, author and times, with content "".
+ */
+static int
+messages_erase_events(const struct conversation *c, uint64_t id)
+{
+	struct message	m;
+	int		rc;
+
+	if (messages_load(c, id, &m) != 1)
+		return -1;
+	free(m.content);
+	m.content = xstrdup("");
+	rc = messages_rewrite_events(&m);
+	messages_clear(&m);
+	return rc;
+}
+
+/*
  * DELETE …/messages/{message_id}: the author, or a moderator of a server
- * channel.  The row stays with deleted set and its content erased; its
- * nonce is forgotten, so a later retry posts anew rather than answering
- * with a message nobody can see.
+ * channel.  The row stays with deleted set and its content erased, in it
+ * and in its events; its nonce is forgotten, so a later retry posts anew
+ * rather than answering with a message nobody can see.
  */
 static void
 messages_delete(struct request *req, const struct conversation *c,
@@ -863,7 +900,8 @@ messages_delete(struct request *req, const struct conversation *c,
 		db_rollback();
 		return;
 	}
-	if (db_exec(&q_delete, "u", id) != 1 ||
+	if (messages_erase_events(c, id) == -1 ||
+	    db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    messages_delete_event(c, id) == -1 || db_commit() == -1) {
 		db_rollback();

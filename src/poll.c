@@ -8,7 +8,17 @@
  * On a wake-up the worker reads the new ring entries, sets aside those not
  * yet below the watermark, marks the polls whose keys the others match,
  * and hands the marked polls of each kind to that kind's batch function,
- * which reads the database once for all of them.  The worker's caches
+ * which reads the database once for all of them.
+ *
+ * A poll may see only what its user could read over REST at that moment.
+ * An entry of a kind that may have taken some of that away (HUB_ACCESS:
+ * a kick, a role change, a channel deleted, an account whose tokens were
+ * revoked) marks the polls it concerns "recheck", and their kind's
+ * recheck function asks again, before the batch function may hand them
+ * anything, whether the token and the access they were parked with
+ * still hold.  Every poll is indexed under its owner (POLL_OWNER), which
+ * such entries about a user match, and which caps the polls one user may
+ * park in a worker.  The worker's caches
  * (cache.c) hear of every entry twice: when it is read from the ring and
  * when the watermark passes it.
  */
@@ -75,7 +85,7 @@ poll_parked(void)
 static uint64_t
 poll_key_of(enum poll_key kind, uint64_t id)
 {
-	return id * 4 + (uint64_t)kind;
+	return id * POLL_KINDS + (uint64_t)kind;
 }
 
 /* The bucket of an index key. */
@@ -187,6 +197,34 @@ poll_heap_remove(struct poll *p)
 }
 
 /*
+ * Keep a user below max_parked_per_user polls in this worker: answer
+ * their oldest as if it timed out (no events, its cursor), so that a
+ * client with many tabs still works and a script cannot hoard
+ * connections.  The owner links of a bucket run newest first.
+ */
+static void
+poll_owner_make_room(uint64_t user_id)
+{
+	struct poll_link	*l, *oldest;
+	uint64_t		 want = poll_key_of(POLL_OWNER, user_id);
+	int			 n;
+
+	for (;;) {
+		n = 0;
+		oldest = NULL;
+		LIST_FOREACH(l, poll_bucket_of(want), entry) {
+			if (l->key == want) {
+				n++;
+				oldest = l;
+			}
+		}
+		if (n < cfg->max_parked_per_user)
+			return;
+		oldest->poll->type->expire(oldest->poll);
+	}
+}
+
+/*
  * Park a poll until timeout_ms from now: index it, arm its deadline and
  * watch its connection.  -1 (nothing parked) when the worker is full; a
  * stopping worker answers the poll as timed out instead.
@@ -204,6 +242,8 @@ poll_park(struct poll *p, long long timeout_ms)
 	}
 	if (poll_count >= (size_t)cfg->max_parked)
 		return -1;
+	poll_owner_make_room(p->req->user_id);
+	poll_key(p, POLL_OWNER, p->req->user_id);
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = &p->watch;
@@ -315,18 +355,29 @@ poll_closed(struct poll *p)
 	poll_gone++;
 }
 
-/* Mark the polls indexed under key, noting when the entry was published. */
+/* Mark one poll for a wake-up, and for a recheck if asked. */
 static void
-poll_mark_key(uint64_t key, uint64_t published_ns)
+poll_mark(struct poll *p, uint64_t published_ns, int recheck)
+{
+	if (recheck)
+		p->recheck = 1;
+	if (p->marked)
+		return;
+	p->marked = 1;
+	p->woken_ns = published_ns;
+}
+
+/* Mark the polls indexed under a key of a kind and an id. */
+static void
+poll_mark_key(enum poll_key kind, uint64_t id, uint64_t published_ns,
+    int recheck)
 {
 	struct poll_link	*l;
-	uint64_t		 want = key;
+	uint64_t		 want = poll_key_of(kind, id);
 
-	LIST_FOREACH(l, poll_bucket_of(key), entry) {
-		if (l->key != want || l->poll->marked)
-			continue;
-		l->poll->marked = 1;
-		l->poll->woken_ns = published_ns;
+	LIST_FOREACH(l, poll_bucket_of(want), entry) {
+		if (l->key == want)
+			poll_mark(l->poll, published_ns, recheck);
 	}
 }
 
@@ -336,36 +387,42 @@ poll_mark_all(uint64_t published_ns)
 {
 	struct poll	*p;
 
-	TAILQ_FOREACH(p, &poll_all, all_entry) {
-		if (!p->marked) {
-			p->marked = 1;
-			p->woken_ns = published_ns;
-		}
-	}
+	TAILQ_FOREACH(p, &poll_all, all_entry)
+		poll_mark(p, published_ns, 1);
 }
 
-/* Mark the polls one ring entry concerns. */
+/*
+ * Mark the polls one ring entry concerns.  An entry that may have taken
+ * access away (HUB_ACCESS) also marks for a recheck the polls it may
+ * have taken it from: one user's (POLL_OWNER) when it is about a user
+ * (a kick, their roles, their account), a channel's when it is about a
+ * channel, and every channel poll of the server (POLL_ACCESS) when it
+ * is about everyone there (a role's permissions).
+ */
 static void
 poll_mark_entry(const struct hub_entry *e)
 {
-	if (e->flags & HUB_USER)
-		return;		/* no event: nothing for a poll to read */
+	int		access = (e->flags & HUB_ACCESS) != 0;
+	uint64_t	ns = e->published_ns;
+
 	if (e->server_id == HUB_ANY) {
-		poll_mark_all(e->published_ns);
+		poll_mark_all(ns);
 		return;
 	}
 	if (e->server_id != 0)
-		poll_mark_key(poll_key_of(POLL_SERVER, e->server_id),
-		    e->published_ns);
+		poll_mark_key(POLL_SERVER, e->server_id, ns, 0);
 	if (e->channel_id != 0)
-		poll_mark_key(poll_key_of(POLL_CHANNEL, e->channel_id),
-		    e->published_ns);
+		poll_mark_key(POLL_CHANNEL, e->channel_id, ns, access);
 	if (e->dm_channel_id != 0)
-		poll_mark_key(poll_key_of(POLL_DM, e->dm_channel_id),
-		    e->published_ns);
+		poll_mark_key(POLL_DM, e->dm_channel_id, ns, 0);
 	if (e->user_id != 0)
-		poll_mark_key(poll_key_of(POLL_USER, e->user_id),
-		    e->published_ns);
+		poll_mark_key(POLL_USER, e->user_id, ns, 0);
+	if (!access)
+		return;
+	if (e->user_id != 0)
+		poll_mark_key(POLL_OWNER, e->user_id, ns, 1);
+	else if (e->server_id != 0 && e->channel_id == 0)
+		poll_mark_key(POLL_ACCESS, e->server_id, ns, 1);
 }
 
 /* Pull new ring entries into the deferred list; -1 when we fell behind. */
@@ -405,6 +462,20 @@ poll_match_deferred(uint64_t wm)
 	poll_deferred_len = kept;
 }
 
+/*
+ * Ask the kind of a poll marked for a recheck whether its user may still
+ * have it; 1 when it stays, 0 when the recheck answered it.
+ */
+static int
+poll_still_allowed(struct poll *p)
+{
+	if (!p->recheck)
+		return 1;
+	p->recheck = 0;
+	p->type->recheck(p);
+	return !p->dead;
+}
+
 /* Hand the marked polls of each kind to its batch function. */
 static void
 poll_answer_marked(uint64_t wm)
@@ -417,11 +488,13 @@ poll_answer_marked(uint64_t wm)
 	for (;;) {
 		type = NULL;
 		n = 0;
-		TAILQ_FOREACH(p, &poll_all, all_entry) {
+		TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp) {
 			if (!p->marked || (type != NULL && p->type != type))
 				continue;
-			type = p->type;
 			p->marked = 0;
+			if (!poll_still_allowed(p))
+				continue;
+			type = p->type;
 			batch[n++] = p;
 		}
 		if (n == 0)

@@ -40,7 +40,8 @@ static struct db_stmt q_members = DB_STMT(
     " JOIN users u ON u.id = m.user_id"
     " WHERE m.server_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?");
 static struct db_stmt q_insert_member = DB_STMT(
-    "INSERT INTO server_members (server_id, user_id) VALUES (?, ?)");
+    "INSERT INTO server_members (server_id, user_id, joined_seq)"
+    " VALUES (?, ?, ?)");
 static struct db_stmt q_insert_role = DB_STMT(
     "INSERT INTO roles (server_id, name, permissions, position, is_default)"
     " VALUES (?, ?, ?, ?, ?)");
@@ -412,9 +413,15 @@ servers_join(uint64_t server_id, uint64_t user_id)
 	struct event_scope	 scope = { .server_id = server_id,
 				    .user_id = user_id };
 	yajl_gen		 member;
+	uint64_t		 joined;
 	int			 rc;
 
-	if (db_exec(&q_insert_member, "uu", server_id, user_id) != 1 ||
+	/*
+	 * The member's start in the event log: the server's events at or
+	 * below it happened before they joined (api-events.c).
+	 */
+	if (sequencer_next(&joined) == -1 ||
+	    db_exec(&q_insert_member, "uuu", server_id, user_id, joined) != 1 ||
 	    (member = servers_member_json(server_id, user_id)) == NULL)
 		return -1;
 	rc = servers_event("member.join", &scope, server_id, "member", member);

@@ -60,6 +60,7 @@ struct config {
 	char		*user;		/* drop privileges to this user */
 	char		*pidfile;
 	int		 max_parked;	/* parked long-polls per worker */
+	int		 max_parked_per_user;	/* ... of one user */
 	int		 cache_ms;	/* what a worker may reuse; 0: off */
 
 	/* [auth] */
@@ -177,6 +178,7 @@ struct request {
 	uint64_t	 ids[ROUTE_ARGS_MAX];	/* captures parsed as ids */
 	size_t		 nargs;
 	uint64_t	 user_id;	/* authenticated user, or 0 */
+	unsigned int	 token_generation;	/* of the user's bearer token */
 	char		 username[USERNAME_SIZE];	/* ... and their name */
 	int		 status;	/* 0 until answered */
 	int		 parked;
@@ -197,6 +199,7 @@ void		 request_free(struct request *);
 /* auth.c */
 int		 auth_request(struct request *);
 int		 auth_refuse(struct request *);
+int		 auth_recheck(struct request *);
 
 /* password.c */
 char		*password_hash(const char *, size_t);
@@ -347,7 +350,7 @@ void		 db_schema_require(void);
 int		 db_schema_outdated(unsigned int *);
 
 /* migrate.c */
-#define SCHEMA_VERSION		6	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		7	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -360,11 +363,12 @@ int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
 #define HUB_RING	8192
 #define HUB_ANY		UINT64_MAX	/* an entry field that matches all */
 #define HUB_MESSAGE	0x1	/* a message.* event: only history changed */
-#define HUB_USER	0x2	/* no event: user_id's account changed */
+#define HUB_USER	0x2	/* user_id's account changed (internal event) */
+#define HUB_ACCESS	0x4	/* may have taken access away (events.c) */
 struct hub_entry {
-	uint64_t	 seq;		/* the event's; 0 with HUB_USER */
+	uint64_t	 seq;		/* the event's */
 	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
-	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER */
+	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, HUB_ACCESS */
 	uint64_t	 server_id;
 	uint64_t	 channel_id;
 	uint64_t	 dm_channel_id;
@@ -434,8 +438,11 @@ int		 events_reserve(const char *, const struct event_scope *,
 		    uint64_t *);
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
+long long	 events_rewrite_message(uint64_t, yajl_gen);
+#define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
 uint64_t	 events_flags(const char *);
-void		 events_user_changed(uint64_t);
+int		 events_internal(const char *);
+int		 events_user_changed(uint64_t);
 void		 events_txn_end(int);
 struct db_rows	*events_read(uint64_t, uint64_t, long);
 int		 events_head(uint64_t *);
@@ -454,10 +461,13 @@ struct watch {
 	enum watch_kind	 kind;
 };
 enum poll_key {
-	POLL_SERVER,
-	POLL_CHANNEL,
-	POLL_DM,
-	POLL_USER
+	POLL_SERVER,		/* events of a server */
+	POLL_CHANNEL,		/* ... of a channel */
+	POLL_DM,		/* ... of a DM channel */
+	POLL_USER,		/* ... addressed to a user */
+	POLL_ACCESS,		/* who may see a server's channels changed */
+	POLL_OWNER,		/* the poll's own user (every poll has it) */
+	POLL_KINDS
 };
 struct poll;
 struct poll_link;
@@ -467,6 +477,11 @@ struct poll_type {
 	void		(*wake)(struct poll **, size_t, uint64_t);
 	/* Answer a poll whose deadline passed (or the worker stops). */
 	void		(*expire)(struct poll *);
+	/*
+	 * Answer a poll (401, 404) whose user may no longer have it: its
+	 * token was revoked, or its access to what it waits on is gone.
+	 */
+	void		(*recheck)(struct poll *);
 	void		(*free)(void *);
 };
 struct poll {
@@ -481,6 +496,7 @@ struct poll {
 	size_t		 links_size;
 	int		 parked;
 	int		 marked;
+	int		 recheck;	/* marked by a change of access */
 	int		 dead;		/* unparked, freed by poll_reap() */
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;

@@ -19,9 +19,10 @@ struct wait_poll {
 
 static void	wait_wake(struct poll **, size_t, uint64_t);
 static void	wait_expire(struct poll *);
+static void	wait_recheck(struct poll *);
 
 static const struct poll_type wait_poll_type = {
-	"messages", wait_wake, wait_expire, free
+	"messages", wait_wake, wait_expire, wait_recheck, free
 };
 
 /*
@@ -113,6 +114,41 @@ wait_expire(struct poll *p)
 }
 
 /*
+ * Whether the caller may still read the conversation: a DM's two
+ * participants never change; a channel needs its server's membership and
+ * view_channels.  0, or -1 with 404 (or 503) answered.
+ */
+static int
+wait_may_read(struct request *req, const struct conversation *c)
+{
+	struct member	m;
+
+	if (c->channel_id == 0)
+		return 0;
+	if (channels_access(req, c->channel_id, 0, &m, NULL) == -1)
+		return -1;
+	if (perm_has(&m, PERM_VIEW_CHANNELS))
+		return 0;
+	response_not_found(req, "channel");
+	return -1;
+}
+
+/*
+ * Something that may take access away happened (a kick, a role change,
+ * revoked tokens): a poll whose user may no longer read its conversation
+ * is answered 401 or 404 now, never with what was posted since.
+ */
+static void
+wait_recheck(struct poll *p)
+{
+	struct wait_poll	*wp = p->data;
+
+	if (auth_recheck(p->req) == -1 || wait_may_read(p->req,
+	    &wp->conv) == -1)
+		poll_done(p);
+}
+
+/*
  * Park a request whose page came back empty until the conversation
  * changes or wait seconds pass.
  */
@@ -128,9 +164,10 @@ wait_park(struct request *req, const struct conversation *c,
 	wp->page = *page;
 	p = poll_new(req, &wait_poll_type, wp);
 	req->poll = p;
-	if (c->channel_id != 0)
+	if (c->channel_id != 0) {
 		poll_key(p, POLL_CHANNEL, c->channel_id);
-	else
+		poll_key(p, POLL_ACCESS, c->server_id);
+	} else
 		poll_key(p, POLL_DM, c->dm_channel_id);
 	if (poll_park(p, wait * 1000LL) == -1) {
 		response_busy(req);

@@ -1019,3 +1019,91 @@ itest_await_metric(const char *name, long lo, long hi, double seconds)
 		itest_sleep_ms(50);
 	return v;
 }
+
+/*
+ * Start a GET in a child process (a long-poll to be parked while the
+ * test goes on): its answer comes back through a pipe to itest_finish().
+ */
+struct itest_pending *
+itest_start(const char *path, const char *token)
+{
+	struct itest_pending	*pd;
+	struct itest_response	*r;
+	char			 head[64];
+	int			 p[2], n, ok;
+
+	pd = xcalloc(1, sizeof *pd);
+	pd->what = xstrdup(path);
+	if (pipe(p) == -1) {
+		fprintf(stderr, "pipe: %s\n", strerror(errno));
+		abort();
+	}
+	fflush(NULL);
+	if ((pd->pid = fork()) == -1) {
+		fprintf(stderr, "fork: %s\n", strerror(errno));
+		abort();
+	}
+	if (pd->pid == 0) {
+		close(p[0]);
+		r = itest_get(path, token);
+		n = snprintf(head, sizeof head, "%ld %.3f %zu %zu\n",
+		    r->status, r->seconds, strlen(r->headers), r->len);
+		ok = write(p[1], head, (size_t)n) == n &&
+		    write(p[1], r->headers, strlen(r->headers)) ==
+		    (ssize_t)strlen(r->headers) &&
+		    write(p[1], r->body, r->len) == (ssize_t)r->len;
+		_exit(ok ? 0 : 1);
+	}
+	close(p[1]);
+	pd->fd = p[0];
+	return pd;
+}
+
+/*
+ * Wait for a request itest_start() began and take its answer (status 0
+ * when the child said nothing); frees pd.
+ */
+struct itest_response *
+itest_finish(struct itest_pending *pd)
+{
+	struct itest_response	*r;
+	struct itest_buf	 b = { 0 }, h = { 0 };
+	char			 chunk[4096];
+	FILE			*f;
+	size_t			 hlen = 0, len = 0, n;
+	int			 ws;
+
+	r = xcalloc(1, sizeof *r);
+	r->what = xstrdup(pd->what);
+	f = fdopen(pd->fd, "r");
+	if (f == NULL || fscanf(f, "%ld %lf %zu %zu", &r->status, &r->seconds,
+	    &hlen, &len) != 4 || fgetc(f) != '\n') {
+		r->status = 0;
+		snprintf(r->curl_error, sizeof r->curl_error, "the child "
+		    "reported no answer");
+		hlen = 0;
+	}
+	while (f != NULL && hlen > 0 && (n = fread(chunk, 1, hlen <
+	    sizeof chunk ? hlen : sizeof chunk, f)) > 0) {
+		itest_buf_add(&h, chunk, n);
+		hlen -= n;
+	}
+	while (f != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		itest_buf_add(&b, chunk, n);
+	if (f != NULL)
+		fclose(f);
+	else
+		close(pd->fd);
+	while (waitpid(pd->pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	itest_buf_add(&b, "", 0);
+	r->body = b.data;
+	r->len = b.len;
+	itest_buf_add(&h, "", 0);
+	r->headers = h.data;
+	if (r->status != 0 && r->len == len)
+		itest_parse(r);
+	free(pd->what);
+	free(pd);
+	return r;
+}

@@ -144,6 +144,19 @@ long		 itest_metric(const char *);
 #define ITEST_PARKED	"sohbet_parked_polls"	/* the parked polls gauge */
 /* Read a metric until it is within lo..hi or seconds pass; its value. */
 long		 itest_await_metric(const char *, long, long, double);
+/* A request started in a child process (itest_start). */
+struct itest_pending {
+	pid_t		 pid;
+	int		 fd;		/* the child's answer comes here */
+	char		*what;
+};
+/*
+ * GET path as token in a child process, so that a long-poll can park
+ * while the test acts; itest_finish() waits for it and returns its
+ * answer and frees the pending request.
+ */
+struct itest_pending *itest_start(const char *, const char *);
+struct itest_response *itest_finish(struct itest_pending *);
 /* Seconds of the monotonic clock. */
 double		 itest_now(void);
 /* Sleep for a number of milliseconds. */

@@ -28,11 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "chat.h"
+#include "forge.h"
 #include "raw.h"
 #include "check_run.h"
 
@@ -59,6 +61,7 @@
 #define CROWD_BATCH	500
 #define CROWD_PARK	60.0	/* seconds for all of them to park */
 #define CROWD_GONE	5.0	/* seconds for the parked count to drop */
+#define CROWD_USERS	300	/* people in the crowd: 17 polls each */
 #define RSS_SLACK	(20L * 1024)	/* KiB a worker may keep after them */
 #define H2_RESETS	3	/* HTTP/2 requests an nginx reload may cut */
 
@@ -934,22 +937,75 @@ crowd_poll(const char *req, size_t len)
 }
 
 /*
+ * The people of the crowd: CROWD_USERS accounts made in the database,
+ * members of the scene's server, each with an access token forged with
+ * the instance's key (registering them would take a minute), and the
+ * raw long-poll request of each on path.  One account may park only
+ * max_parked_per_user polls in a worker, so a crowd is many people, as
+ * it is in life.
+ */
+static char **
+crowd_people(const struct scene *s, const char *path)
+{
+	char	**reqs, *prefix, *sql, *ids, *id, *next, *key, *payload;
+	char	 *token;
+	int	  i;
+
+	prefix = itest_unique("crowd");
+	xasprintf(&sql, "INSERT INTO users (username, email, password_hash)"
+	    " SELECT CONCAT('%s', seq), CONCAT('%s', seq, '@example.com'),"
+	    " 'none' FROM seq_1_to_%d;"
+	    " INSERT INTO server_members (server_id, user_id) SELECT %s, id"
+	    " FROM users WHERE username LIKE '%s%%'", prefix, prefix,
+	    CROWD_USERS, s->server, prefix);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	xasprintf(&sql, "SELECT GROUP_CONCAT(id) FROM users WHERE username"
+	    " LIKE '%s%%'", prefix);
+	ids = itest_sql_text(sql);
+	ck_assert_msg(ids != NULL, "no ids of the crowd");
+	free(sql);
+	key = itest_conf("auth", "token_key");
+	ck_assert_msg(key != NULL, "no token_key in the configuration");
+	reqs = xcalloc(CROWD_USERS, sizeof *reqs);
+	for (i = 0, id = ids; i < CROWD_USERS; i++, id = next) {
+		ck_assert_msg(id != NULL && *id != '\0', "only %d of the crowd",
+		    i);
+		if ((next = strchr(id, ',')) != NULL)
+			*next++ = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		xasprintf(&payload, "{\"sub\":\"%s\",\"gen\":0,\"iat\":%lld,"
+		    "\"exp\":%lld}", id, (long long)time(NULL) - 60,
+		    (long long)time(NULL) + 900);
+		token = forge_token(key, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+		    payload);
+		reqs[i] = raw_request("GET", path, token, NULL);
+		free(token);
+		free(payload);
+	}
+	free(key);
+	free(ids);
+	free(prefix);
+	return reqs;
+}
+
+/*
  * The crowd (a child): CROWD long-polls on raw connections, a batch at a
  * time, each batch parked before the next (sohbetd's listen queue is
- * 4,096); then it waits to be told to vanish and exits, which closes them
- * all at once.
+ * 4,096), taking turns among the people; then it waits to be told to
+ * vanish and exits, which closes them all at once.
  */
 static void NORETURN
-crowd_run(struct crowd *c, const char *req, long base)
+crowd_run(struct crowd *c, char **reqs, long base)
 {
 	double	until;
-	size_t	len = strlen(req);
 	int	i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	until = itest_now() + CROWD_PARK;
 	for (i = 0; i < CROWD; i++) {
-		if (crowd_poll(req, len) == -1) {
+		if (crowd_poll(reqs[i % CROWD_USERS],
+		    strlen(reqs[i % CROWD_USERS])) == -1) {
 			snprintf(c->error, sizeof c->error, "poll %d: %s", i,
 			    strerror(errno));
 			break;
@@ -1020,16 +1076,16 @@ START_TEST(test_crowd_vanishes)
 	pid_t		 master, pids[MAX_WORKERS], pid;
 	long		 base, parked, rss0[MAX_WORKERS], rss1[MAX_WORKERS];
 	double		 t0, until;
-	char		*path, *req;
+	char		*path, *query, **reqs;
 	int		 n, i, back;
 
 	require_stack(pids, &n);
 	master = itest_master_pid();
 	scene_open(&s);
-	xasprintf(&req, "after=%" PRIu64 "&wait=60", s.start);
-	path = chat_path(s.quiet, NULL, req);
-	free(req);
-	req = raw_request("GET", path, s.owner.token, NULL);
+	xasprintf(&query, "after=%" PRIu64 "&wait=60", s.start);
+	path = chat_path(s.quiet, NULL, query);
+	free(query);
+	reqs = crowd_people(&s, path);
 	free(path);
 	base = itest_await_metric(ITEST_PARKED, 0, 0, 5.0);
 	workers_rss(pids, n, rss0, "before");
@@ -1041,7 +1097,7 @@ START_TEST(test_crowd_vanishes)
 	fflush(stderr);
 	ck_assert((pid = fork()) != -1);
 	if (pid == 0)
-		crowd_run(c, req, base);
+		crowd_run(c, reqs, base);
 	t0 = itest_now();
 	parked = itest_await_metric(ITEST_PARKED, base + CROWD, LONG_MAX,
 	    CROWD_PARK);
@@ -1076,7 +1132,9 @@ START_TEST(test_crowd_vanishes)
 		ck_assert(back);
 	expect_workers(master, pids, n);
 	munmap(c, sizeof *c);
-	free(req);
+	for (i = 0; i < CROWD_USERS; i++)
+		free(reqs[i]);
+	free(reqs);
 	scene_close(&s);
 }
 END_TEST

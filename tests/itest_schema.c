@@ -290,6 +290,70 @@ START_TEST(test_newer_schema_warns)
 }
 END_TEST
 
+/* --- upgrades with data in the database ------------------------------- */
+
+#define UPGRADE_DB	"sohbet_upgrade"	/* tools/dev grants it */
+#define UPGRADE_SOURCE(n) "source " SRCDIR "/sql/" n ";"
+
+/* The scratch database at version 6, with what sohbet wrote there. */
+static const char upgrade_v6[] =
+    "DROP DATABASE IF EXISTS " UPGRADE_DB ";"
+    " CREATE DATABASE " UPGRADE_DB " CHARACTER SET utf8mb4"
+    " COLLATE utf8mb4_unicode_520_ci; USE " UPGRADE_DB ";"
+    UPGRADE_SOURCE("001_initial.sql") UPGRADE_SOURCE("002_event_retention.sql")
+    UPGRADE_SOURCE("003_email_key.sql")
+    UPGRADE_SOURCE("004_events_scope_keys.sql")
+    UPGRADE_SOURCE("005_message_send.sql")
+    UPGRADE_SOURCE("006_message_send_many.sql")
+    " INSERT INTO users (id, username, email, password_hash)"
+    " VALUES (1, 'a', 'a@example.com', 'x');"
+    " INSERT INTO servers (id, name, owner_id) VALUES (1, 's', 1);"
+    " INSERT INTO server_members (server_id, user_id) VALUES (1, 1);"
+    " INSERT INTO channels (id, server_id, name) VALUES (1, 1, 'general');"
+    /* Deleted (its text erased in the row, as 006 does it) and edited. */
+    " INSERT INTO messages (id, channel_id, author_id, content, deleted)"
+    " VALUES (10, 1, 1, '', 1);"
+    " INSERT INTO messages (id, channel_id, author_id, content, edited_at)"
+    " VALUES (12, 1, 1, 'meet at the station', NOW(3));"
+    " INSERT INTO messages (id, channel_id, author_id, content)"
+    " VALUES (14, 1, 1, 'untouched words');"
+    " INSERT INTO events (seq, type, server_id, channel_id, data) VALUES"
+    " (11, 'message.create', 1, 1, '{\"message\":{\"id\":\"10\","
+    "\"content\":\"OOPS my password is hunter2\"}}'),"
+    " (13, 'message.create', 1, 1, '{\"message\":{\"id\":\"12\","
+    "\"content\":\"meet at the old pier\"}}'),"
+    " (15, 'message.create', 1, 1, '{\"message\":{\"id\":\"14\","
+    "\"content\":\"untouched words\"}}'),"
+    " (16, 'message.delete', 1, 1, '{\"id\":\"10\"}');";
+
+/*
+ * Migration 007 on a database with data: the text of messages deleted or
+ * edited before it is gone from the events that still held it; other
+ * events are as they were; members from before keep every event.
+ */
+START_TEST(test_upgrade_erases_old_text)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".events WHERE data LIKE '%hunter2%' OR data LIKE '%old pier%'"),
+	    0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".events WHERE seq = 13 AND data LIKE '%meet at the station%'"),
+	    1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".events WHERE seq = 15 AND data LIKE '%untouched words%'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT message_id FROM " UPGRADE_DB
+	    ".events WHERE seq = 11"), 10);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".events WHERE message_id IS NULL"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT joined_seq FROM " UPGRADE_DB
+	    ".server_members"), 0);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -303,6 +367,10 @@ main(void)
 	tcase_add_test(tc, test_refuses_to_start);
 	tcase_add_test(tc, test_old_schema_on_reconnect);
 	tcase_add_test(tc, test_newer_schema_warns);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("upgrade");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_upgrade_erases_old_text);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
