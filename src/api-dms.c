@@ -2,7 +2,7 @@
  * api-dms.c: direct messages (API.md, Direct messages).  One DM channel
  * per pair of users (dm_channels keeps the smaller id first, under a
  * unique key), opened with POST /dms, read with GET /dms and /dms/{id},
- * and its messages under /dms/{id}/messages, which messages.c serves once
+ * and its messages under /dms/{id}/messages, which api-messages.c serves once
  * the caller is known to be one of the two participants.  Anyone else
  * gets 404: a DM they are not in does not exist for them.
  */
@@ -254,7 +254,7 @@ api_dms_messages(struct request *req)
 		cache_standing_put(req->user_id, CACHE_DM, c.dm_channel_id, 0,
 		    NULL);
 	}
-	messages_serve(req, &c);
+	api_messages_serve(req, &c);
 }
 
 const struct route api_dms_routes[] = {

@@ -1,12 +1,133 @@
 /*
- * api-messages.c: the messages of server channels (API.md, Messages):
- * /channels/{id}/messages and /channels/{id}/messages/{message_id}.  Only
- * the access check is here; messages.c does the rest for every kind of
- * conversation.
+ * api-messages.c: the messages endpoints of both kinds of conversation
+ * (API.md, Messages): …/messages and …/messages/{message_id} under
+ * /channels/{id} (the access check of a server channel is here) and under
+ * /dms/{id} (api-dms.c checks the participants, then calls
+ * api_messages_serve()).  Reading is history.c's, writing messages.c's.
  */
 #include <string.h>
 
 #include "sohbet.h"
+
+#define API_MESSAGES_CONTENT_MAX	4000	/* code points */
+#define API_MESSAGES_NONCE_MAX		64
+
+/* GET …/messages: one page of history. */
+static void
+api_messages_page(struct request *req, const struct conversation *c)
+{
+	struct messages_page	p;
+	yajl_gen		g;
+	long			n, wait;
+
+	if (history_page_parse(req, &p) == -1 ||
+	    wait_parse(req, &p, &wait) == -1)
+		return;
+	g = json_gen_new();
+	if ((n = history_list(c, &p, g)) == -1) {
+		yajl_gen_free(g);
+		response_db_error(req);
+		return;
+	}
+	if (n == 0 && wait > 0) {
+		yajl_gen_free(g);
+		wait_park(req, c, &p, wait);
+		return;
+	}
+	response_json(req, 200, g);
+}
+
+/* GET …/messages/{message_id}. */
+static void
+api_messages_get(struct request *req, const struct conversation *c,
+    uint64_t id)
+{
+	struct message	m;
+	int		rc;
+
+	if ((rc = messages_load(c, id, &m)) == -1)
+		response_db_error(req);
+	else if (rc == 0)
+		response_not_found(req, "message");
+	else {
+		messages_respond(req, 200, &m);
+		messages_clear(&m);
+	}
+}
+
+/* Read the required content field (the same rules for send and edit). */
+static int
+api_messages_content(struct request *req, const char **content, size_t *len)
+{
+	int	rc;
+
+	if (param_body(req) == -1)
+		return -1;
+	rc = param_text(req, "content", 1, API_MESSAGES_CONTENT_MAX,
+	    TEXT_NOT_BLANK, content, len);
+	if (rc == PARAM_ABSENT) {
+		response_invalid(req, "content", "content is required");
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * POST …/messages {content, nonce?}: checked here, then posted with the
+ * other sends the worker holds (sendbatch.c), or alone.
+ */
+static void
+api_messages_post(struct request *req, const struct conversation *c)
+{
+	const char	*content, *nonce = NULL;
+	size_t		 len;
+
+	if (api_messages_content(req, &content, &len) == -1 ||
+	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
+	    NULL) == -1)
+		return;
+	if (sendbatch_add(req, c, content, len, nonce) == -1)
+		messages_send(req, c, content, len, nonce);
+}
+
+/* PATCH …/messages/{message_id} {content}: the author edits. */
+static void
+api_messages_patch(struct request *req, const struct conversation *c,
+    uint64_t id)
+{
+	const char	*content;
+	size_t		 len;
+
+	if (api_messages_content(req, &content, &len) == -1)
+		return;
+	messages_edit(req, c, id, content, len);
+}
+
+/*
+ * Serve a request on …/messages (req->nargs 1) or …/messages/{message_id}
+ * (the message id in req->ids[1]) of a conversation the caller may open:
+ * a server channel (below) or a DM (api-dms.c).
+ */
+void
+api_messages_serve(struct request *req, const struct conversation *c)
+{
+	const char	*method = req->method;
+	uint64_t	 id = req->nargs > 1 ? req->ids[1] : 0;
+
+	if (id == 0 && strcmp(method, "GET") == 0)
+		api_messages_page(req, c);
+	else if (id == 0 && strcmp(method, "POST") == 0)
+		api_messages_post(req, c);
+	else if (strcmp(method, "GET") == 0)
+		api_messages_get(req, c, id);
+	else if (strcmp(method, "PATCH") == 0)
+		api_messages_patch(req, c, id);
+	else if (strcmp(method, "DELETE") == 0)
+		messages_delete(req, c, id);
+	else
+		response_error(req, 405, "method_not_allowed", "%s is not "
+		    "allowed here", method);
+}
 
 /*
  * Open the channel's conversation for the caller: view_channels for
@@ -27,7 +148,7 @@ api_messages_channel(struct request *req)
 	if (channels_access(req, c.channel_id, need, &m, &c.server_id) == -1)
 		return;
 	c.moderator = perm_has(&m, PERM_MANAGE_MESSAGES);
-	messages_serve(req, &c);
+	api_messages_serve(req, &c);
 }
 
 const struct route api_messages_routes[] = {

@@ -67,7 +67,7 @@ cache_slot(uint64_t a, uint64_t b, size_t size)
 int
 cache_fresh(long long filled_ms)
 {
-	return poll_now_ms() - filled_ms < cfg->cache_ms;
+	return clock_ms() - filled_ms < cfg->cache_ms;
 }
 
 /*
@@ -106,7 +106,7 @@ cache_user_put(uint64_t id, unsigned int generation, const char *username)
 	u = &cache_users[cache_slot(id, 0, CACHE_USER_SLOTS)];
 	u->id = id;
 	u->generation = generation;
-	u->filled_ms = poll_now_ms();
+	u->filled_ms = clock_ms();
 	strncpy(u->username, username, sizeof u->username - 1);
 	u->username[sizeof u->username - 1] = '\0';
 }
@@ -160,7 +160,7 @@ cache_standing_put(uint64_t user_id, int kind, uint64_t conversation,
 	s->server_id = server_id;
 	if (m != NULL)
 		s->member = *m;
-	s->filled_ms = poll_now_ms();
+	s->filled_ms = clock_ms();
 }
 
 /*
@@ -184,7 +184,7 @@ cache_forget_standings(uint64_t server_id, uint64_t user_id)
 	}
 }
 
-/* Forget everything this worker cached. */
+/* Forget the users and standings this worker cached. */
 void
 cache_forget_all(void)
 {
@@ -193,17 +193,15 @@ cache_forget_all(void)
 	if (cache_standings != NULL)
 		memset(cache_standings, 0,
 		    CACHE_STANDING_SLOTS * sizeof *cache_standings);
-	history_forget_all();
 }
 
 /*
- * Forget what a hub entry may have changed.  A message event changes
- * only its conversation's history.  A user's change drops the user, and
- * every page of history, which shows authors' names.  Any other event
- * (membership, roles, channels, servers; or one the watcher read, whose
- * kind is not known) may change who sees what in its server, or for its
- * user (server.delete is scoped to each former member alone): those
- * standings go, and its conversation's history with them.
+ * Forget the users and standings a hub entry may have changed (the pages
+ * of history go by history_forget_entry()).  A message event changes
+ * neither.  A user's change drops the user.  Any other event (membership,
+ * roles, channels, servers) may change who sees what in its server, or
+ * for its user (server.delete is scoped to each former member alone):
+ * those standings go.
  */
 void
 cache_forget(const struct hub_entry *e)
@@ -216,13 +214,8 @@ cache_forget(const struct hub_entry *e)
 		if (cache_users != NULL)
 			cache_users[cache_slot(e->user_id, 0,
 			    CACHE_USER_SLOTS)].id = 0;
-		history_forget_all();
 		return;
 	}
 	if (!(e->flags & HUB_MESSAGE))
 		cache_forget_standings(e->server_id, e->user_id);
-	if (e->channel_id != 0)
-		history_forget(CACHE_CHANNEL, e->channel_id);
-	if (e->dm_channel_id != 0)
-		history_forget(CACHE_DM, e->dm_channel_id);
 }

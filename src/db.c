@@ -36,7 +36,7 @@
 /*
  * The state of the transaction: FAILED means it ended without the caller
  * (the connection died, or the server rolled it back on a deadlock):
- * events_txn_end(0) has already been called, every statement fails until
+ * the end hook has already been called with 0, every statement fails until
  * the caller's db_rollback() (or the next db_begin()), so nothing meant for
  * the transaction can run on a fresh connection in autocommit mode.
  */
@@ -85,6 +85,12 @@ static unsigned int	 db_txn_errno;	/* what made the transaction fail */
 static unsigned int	 db_last_errno;
 static char		 db_last_error[MYSQL_ERRMSG_SIZE];
 static uint64_t		 db_last_insert_id;
+
+/*
+ * Told of the end of every transaction (db_on_txn_end()): events.c
+ * publishes what committed.  A call up the layers, made through a hook.
+ */
+static void		(*db_txn_hook)(int);
 
 /* The schema check of a worker's connections (db_schema_require()). */
 static int		 db_schema_need;
@@ -178,7 +184,25 @@ db_close(void)
 		rows->stmt = NULL;
 }
 
-/* End an open transaction that failed on its own; tell events.c once. */
+/*
+ * Have fn called once at the end of every transaction that db_begin() or
+ * db_begin_call() opened: fn(1) after it committed, fn(0) otherwise.
+ */
+void
+db_on_txn_end(void (*fn)(int))
+{
+	db_txn_hook = fn;
+}
+
+/* Tell the hook that the open transaction ended (committed or not). */
+static void
+db_txn_ended(int committed)
+{
+	if (db_txn_hook != NULL)
+		db_txn_hook(committed);
+}
+
+/* End an open transaction that failed on its own; tell the hook once. */
 static void
 db_txn_fail(void)
 {
@@ -186,7 +210,7 @@ db_txn_fail(void)
 		return;
 	db_txn = DB_TXN_FAILED;
 	db_txn_errno = db_last_errno;
-	events_txn_end(0);
+	db_txn_ended(0);
 }
 
 /* The connection died: close it and fail any open transaction. */
@@ -304,7 +328,7 @@ db_schema_check(void)
 		mysql_free_result(res);
 	}
 	db_schema_found = found;
-	rc = migrate_check(found, db_schema_msg, sizeof db_schema_msg);
+	rc = db_schema_compare(found, db_schema_msg, sizeof db_schema_msg);
 	if ((db_schema_old = rc == -1)) {
 		db_set_error(CR_CONNECTION_ERROR, db_schema_msg);
 		return -1;
@@ -318,6 +342,33 @@ db_schema_check(void)
 fail:
 	db_set_error(mysql_errno(db), mysql_error(db));
 	return -1;
+}
+
+/*
+ * Compare a database's schema version with the SCHEMA_VERSION this build
+ * needs: 0 when they match, -1 when the database is older (sohbetctl
+ * migrate must run first), 1 when it is newer (this sohbet is older than
+ * its database: it works as long as the migrations after it only added).
+ * A mismatch is described in msg.
+ */
+int
+db_schema_compare(unsigned int found, char *msg, size_t size)
+{
+	if (found < SCHEMA_VERSION) {
+		snprintf(msg, size, "the database schema is at version %u, "
+		    "older than the version %u this sohbet needs: run "
+		    "sohbetctl migrate", found, SCHEMA_VERSION);
+		return -1;
+	}
+	if (found > SCHEMA_VERSION) {
+		snprintf(msg, size, "the database schema is at version %u, "
+		    "newer than the version %u this sohbet was built for: "
+		    "upgrade sohbet", found, SCHEMA_VERSION);
+		return 1;
+	}
+	if (size > 0)
+		msg[0] = '\0';
+	return 0;
 }
 
 /*
@@ -980,8 +1031,8 @@ db_sql(const char *sql)
 /*
  * Open a transaction, sending begin unless the statement that follows
  * begins it itself (NULL).  Each call that returns 0 is ended by exactly
- * one call of events_txn_end(): 1 after the commit, 0 after db_rollback(),
- * a failed commit, or the loss of the transaction.
+ * one call of the end hook (db_on_txn_end()): 1 after the commit, 0 after
+ * db_rollback(), a failed commit, or the loss of the transaction.
  */
 static int
 db_open_txn(const char *func, const char *begin)
@@ -1034,7 +1085,7 @@ db_routine_lost(struct db_routine *r)
 	log_warnx("the stored procedure %s is missing (a dump restored "
 	    "without --routines?): %s until it is created again from %s "
 	    "(operations.md, Backup)", r->name, r->fallback, r->file);
-	r->lost_ms = poll_now_ms();
+	r->lost_ms = clock_ms();
 	return 1;
 }
 
@@ -1043,7 +1094,7 @@ int
 db_routine_usable(const struct db_routine *r)
 {
 	return r->lost_ms == 0 ||
-	    poll_now_ms() - r->lost_ms >= DB_ROUTINE_RETRY_MS;
+	    clock_ms() - r->lost_ms >= DB_ROUTINE_RETRY_MS;
 }
 
 /* The CALL of a db_begin_call() transaction committed it. */
@@ -1053,7 +1104,7 @@ db_end_call(void)
 	if (db_txn != DB_TXN_OPEN)
 		return;
 	db_txn = DB_TXN_NONE;
-	events_txn_end(1);
+	db_txn_ended(1);
 }
 
 /*
@@ -1081,13 +1132,13 @@ db_commit(void)
 			db_txn = DB_TXN_NONE;
 			if (mysql_real_query(db, "ROLLBACK", 8) != 0)
 				db_close();
-			events_txn_end(0);
+			db_txn_ended(0);
 		}
 		db_txn = DB_TXN_NONE;
 		return -1;
 	}
 	db_txn = DB_TXN_NONE;
-	events_txn_end(1);
+	db_txn_ended(1);
 	return 0;
 }
 
@@ -1111,5 +1162,5 @@ db_rollback(void)
 		if (db_text(__func__, "ROLLBACK") == 0 && err != 0)
 			db_set_error(err, msg);
 	}
-	events_txn_end(0);
+	db_txn_ended(0);
 }

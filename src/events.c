@@ -184,7 +184,7 @@ events_rewrite_message(uint64_t message_id, yajl_gen data)
  * its sequence numbers, then announce what committed.  Finishing first
  * means the watermark already covers the events when the workers wake.
  */
-void
+static void
 events_txn_end(int committed)
 {
 	struct hub_entry	any = { .server_id = HUB_ANY,
@@ -204,6 +204,16 @@ events_txn_end(int committed)
 	txn_count = 0;
 	txn_overflowed = 0;
 	txn_overflow = 0;
+}
+
+/*
+ * Hear of the end of every transaction of this process, to publish its
+ * events: a worker calls this before its first transaction.
+ */
+void
+events_init(void)
+{
+	db_on_txn_end(events_txn_end);
 }
 
 /*

@@ -357,7 +357,7 @@ hub_self_woken(void)
 void
 hub_publish(const struct hub_entry *entries, size_t n)
 {
-	uint64_t	now = metrics_now_ns(), events = 0;
+	uint64_t	now = clock_ns(), events = 0;
 	size_t		i;
 
 	if (hub == NULL || n == 0)

@@ -32,7 +32,7 @@ static int		keeper_watch_ready;
 int
 keeper_next_ms(void)
 {
-	long long	now = poll_now_ms(), next;
+	long long	now = clock_ms(), next;
 
 	if (keeper_jobs_at == 0)
 		keeper_jobs_at = now + JOBS_FIRST_MS;
@@ -93,7 +93,7 @@ keeper_watch(void)
 void
 keeper_run(void)
 {
-	long long	now = poll_now_ms();
+	long long	now = clock_ms();
 
 	sequencer_recover();
 	if (now < keeper_jobs_at && (cfg->cluster_poll_ms == 0 ||

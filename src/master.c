@@ -55,16 +55,6 @@ static long long	 release_at_ms;
 static int		 backoff_ms;
 static const char	*config_path;
 
-/* Milliseconds of the monotonic clock. */
-static long long
-master_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Open a unix socket at path for FastCGI. */
 static int
 master_listen_unix(const char *path)
@@ -200,7 +190,7 @@ master_spawn(void)
 	hub_slot_set_pid(slot, pid);
 	children[slot].state = CHILD_RUNNING;
 	children[slot].pid = pid;
-	children[slot].started_ms = master_now_ms();
+	children[slot].started_ms = clock_ms();
 	children[slot].respawn = 0;
 	log_debug("worker %d started as pid %ld", slot, (long)pid);
 	return slot;
@@ -266,14 +256,14 @@ master_reap(void)
 				log_warnx("worker %d (pid %ld) exited with %d",
 				    i, (long)pid, WEXITSTATUS(status));
 			metrics_worker_restart();
-			if (master_now_ms() - children[i].started_ms <
+			if (clock_ms() - children[i].started_ms <
 			    QUICK_DEATH_MS)
 				backoff_ms = backoff_ms == 0 ? BACKOFF_MIN_MS :
 				    backoff_ms * 2 > BACKOFF_MAX_MS ?
 				    BACKOFF_MAX_MS : backoff_ms * 2;
 			else
 				backoff_ms = 0;
-			respawn_at_ms = master_now_ms() + backoff_ms;
+			respawn_at_ms = clock_ms() + backoff_ms;
 		}
 		children[i].state = CHILD_DEAD;
 		children[i].pid = 0;
@@ -286,12 +276,12 @@ master_maintain(void)
 {
 	int	i;
 
-	for (i = 0; i < HUB_SLOTS && master_now_ms() >= release_at_ms; i++) {
+	for (i = 0; i < HUB_SLOTS && clock_ms() >= release_at_ms; i++) {
 		/* Without the database, try again in a second. */
 		if (children[i].state == CHILD_DEAD && master_release(i) == -1)
-			release_at_ms = master_now_ms() + 1000;
+			release_at_ms = clock_ms() + 1000;
 	}
-	if (stopping || master_now_ms() < respawn_at_ms)
+	if (stopping || clock_ms() < respawn_at_ms)
 		return;
 	while (master_count(CHILD_RUNNING) < config_workers(cfg) &&
 	    master_spawn() != -1)
@@ -441,15 +431,15 @@ master_loop(int sfd)
 			master_reload_step();
 		} else {
 			if (deadline == 0)
-				deadline = master_now_ms() +
+				deadline = clock_ms() +
 				    cfg->shutdown_timeout * 1000LL;
 			if (master_count(CHILD_RUNNING) +
 			    master_count(CHILD_RETIRING) == 0)
 				return;
-			if (master_now_ms() >= deadline) {
+			if (clock_ms() >= deadline) {
 				log_warnx("shutdown timeout: killing workers");
 				master_stop_workers(SIGKILL);
-				deadline = master_now_ms() + 5000;
+				deadline = clock_ms() + 5000;
 			}
 		}
 		timeout = stopping || master_count(CHILD_DEAD) > 0 ||
@@ -481,7 +471,7 @@ master_check_schema(void)
 		return;
 	}
 	db_disconnect();
-	switch (migrate_check(version, msg, sizeof msg)) {
+	switch (db_schema_compare(version, msg, sizeof msg)) {
 	case -1:
 		fatalx_config("cannot start: %s", msg);
 	case 1:

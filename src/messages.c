@@ -1,9 +1,9 @@
 /*
- * messages.c: the messages of a conversation (API.md, Messages), a server
- * channel and a DM channel alike: history, send with nonce deduplication,
+ * messages.c: the rows of messages and their writing (API.md, Messages),
+ * a server channel and a DM channel alike: send with nonce deduplication,
  * edit and soft delete, each change written with its event in one
- * transaction.  The callers (api-messages.c, api-dms.c) decide who may
- * open a conversation; everything after that is here, once.
+ * transaction.  history.c reads them; api-messages.c serves both kinds
+ * of conversation over HTTP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,54 +12,9 @@
 
 #include "sohbet.h"
 
-#define MESSAGES_CONTENT_MAX	4000	/* code points */
-#define MESSAGES_NONCE_MAX	64
-#define MESSAGES_LIMIT_DEFAULT	50
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
-
-/* The conversation kinds, as indexes of the history statements. */
-#define MESSAGES_CHANNEL	0
-#define MESSAGES_DM		1
-
-#define MESSAGES_SELECT \
-	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
-	" u.username, m.content, m.created_at, m.edited_at, m.nonce" \
-	" FROM messages m"
-#define MESSAGES_AUTHOR \
-	" JOIN users u ON u.id = m.author_id"
-
-/*
- * History.  Both statements are range scans of the conversation's index,
- * messages_channel (channel_id, id) or messages_dm_channel (dm_channel_id,
- * id): the older side walks it backwards from an id, the newer side
- * forwards, and each stops after LIMIT rows, so a page costs the same in
- * a channel of 100 messages and of 1,000,000.  EXPLAIN (MariaDB 10.11):
- * m type range, key messages_channel, key_len 17 (both columns), "Using
- * where" (the deleted flag, read from the rows the scan visits), no
- * filesort; u eq_ref on the primary key.  The index is forced: without
- * the hint the optimizer picked ref on channel_id alone (key_len 9) in a
- * big channel and walked it from its newest end to the cursor, filtering
- * on id, which took 4.5 s for a before= in the middle of 1,000,000 rows.
- */
-#define MESSAGES_OLDER(col) \
-	MESSAGES_SELECT " FORCE INDEX (messages_" col ")" MESSAGES_AUTHOR \
-	" WHERE m." col "_id = ? AND m.id <= ? AND m.deleted = 0" \
-	" ORDER BY m.id DESC LIMIT ?"
-#define MESSAGES_NEWER(col) \
-	MESSAGES_SELECT " FORCE INDEX (messages_" col ")" MESSAGES_AUTHOR \
-	" WHERE m." col "_id = ? AND m.id > ? AND m.id <= ?" \
-	" AND m.deleted = 0 ORDER BY m.id LIMIT ?"
-
-static struct db_stmt q_older[] = {
-	DB_STMT(MESSAGES_OLDER("channel")),
-	DB_STMT(MESSAGES_OLDER("dm_channel")),
-};
-static struct db_stmt q_newer[] = {
-	DB_STMT(MESSAGES_NEWER("channel")),
-	DB_STMT(MESSAGES_NEWER("dm_channel")),
-};
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(
@@ -174,7 +129,7 @@ messages_clear(struct message *m)
 }
 
 /* Read every row of a result into ms (room for max); the count or -1. */
-static long
+long
 messages_read_all(struct db_rows *rows, struct message *ms, long max)
 {
 	long	n = 0;
@@ -194,7 +149,7 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 }
 
 /* Write a message object. */
-static void
+void
 messages_gen(yajl_gen g, const struct message *m)
 {
 	yajl_gen_map_open(g);
@@ -210,212 +165,8 @@ messages_gen(yajl_gen g, const struct message *m)
 	yajl_gen_map_close(g);
 }
 
-/*
- * The text of a history statement: older (up to an id, newest first) or
- * newer (above an id), of a DM channel or a server channel.  Tests EXPLAIN
- * it, so that the plan they check is the one the server runs.
- */
-const char *
-messages_history_sql(int older, int dm)
-{
-	const struct db_stmt	*q = older ? q_older : q_newer;
-
-	return q[dm ? MESSAGES_DM : MESSAGES_CHANNEL].sql;
-}
-
-/* The index of the history statements for a conversation's kind. */
-static int
-messages_kind(const struct conversation *c)
-{
-	return c->channel_id != 0 ? MESSAGES_CHANNEL : MESSAGES_DM;
-}
-
-/* The id of the conversation in its kind's column. */
-static uint64_t
-messages_conversation_id(const struct conversation *c)
-{
-	return c->channel_id != 0 ? c->channel_id : c->dm_channel_id;
-}
-
-/*
- * The highest id history may show: the sequencer's watermark.  Above it a
- * message with a lower id may still be uncommitted, and a client that
- * moved its cursor (after=) past the newest id it was given would skip
- * that message for ever once it commits.  The watermark is 0 until some
- * worker of this daemon drew a number; resume the counter from the
- * database then, or a fresh daemon would show no history at all.
- */
-static int
-messages_visible(uint64_t *visible)
-{
-	if ((*visible = sequencer_visible()) != 0)
-		return 0;
-	if (sequencer_start() == -1)
-		return -1;
-	*visible = sequencer_visible();
-	return 0;
-}
-
-/*
- * Write the newest messages with ids up to hi, at most limit of them, in
- * ascending order; their number or -1.  With ends, ends[i] is the length
- * of g's text after the i-th message written (history.c cuts it there).
- */
-long
-messages_render(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g, size_t *ends)
-{
-	struct message	*ms;
-	long		 n, i;
-
-	if (limit == 0 || hi == 0)
-		return 0;
-	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_older[messages_kind(c)], "uui",
-	    messages_conversation_id(c), hi, (long long)limit), ms, limit);
-	for (i = n - 1; i >= 0; i--) {
-		messages_gen(g, &ms[i]);
-		if (ends != NULL)
-			json_gen_text(g, &ends[n - 1 - i]);
-		messages_clear(&ms[i]);
-	}
-	free(ms);
-	return n;
-}
-
-/*
- * Write the oldest messages with ids above lo and up to hi, at most limit
- * of them, in ascending order; their number or -1.
- */
-static long
-messages_newer(const struct conversation *c, uint64_t lo, uint64_t hi,
-    long limit, yajl_gen g)
-{
-	struct message	*ms;
-	long		 n, i;
-
-	if (limit == 0 || lo >= hi)
-		return 0;
-	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_newer[messages_kind(c)], "uuui",
-	    messages_conversation_id(c), lo, hi, (long long)limit), ms, limit);
-	for (i = 0; i < n; i++) {
-		messages_gen(g, &ms[i]);
-		messages_clear(&ms[i]);
-	}
-	free(ms);
-	return n;
-}
-
-/*
- * Read the pagination parameters of a history request: limit and at most
- * one of before, after and around.  0, or -1 when answered (400).
- */
-int
-messages_page_parse(struct request *req, struct messages_page *p)
-{
-	static const char *const cursors[] = { "before", "after", "around" };
-	static const enum messages_from froms[] = {
-		MESSAGES_BEFORE, MESSAGES_AFTER, MESSAGES_AROUND
-	};
-	uint64_t	id;
-	size_t		i;
-	int		rc;
-
-	p->from = MESSAGES_LATEST;
-	p->cursor = 0;
-	p->limit = MESSAGES_LIMIT_DEFAULT;
-	for (i = 0; i < sizeof cursors / sizeof cursors[0]; i++) {
-		if ((rc = param_query_id(req, cursors[i], &id)) == -1)
-			return -1;
-		if (rc == PARAM_ABSENT)
-			continue;
-		if (p->from != MESSAGES_LATEST) {
-			response_invalid(req, cursors[i], "Give at most one of "
-			    "before, after and around");
-			return -1;
-		}
-		p->from = froms[i];
-		p->cursor = id;
-	}
-	if (param_query_int(req, "limit", 1, MESSAGES_LIMIT_MAX,
-	    &p->limit) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * Write one page of a conversation's history into g as a JSON array,
- * oldest first, deleted messages left out, nothing above the sequencer's
- * watermark: the number of messages, or -1 on a database error (g is then
- * incomplete).  A parked poll calls it again with the same page when it
- * wakes up.
- */
-long
-messages_list(const struct conversation *c, const struct messages_page *p,
-    yajl_gen g)
-{
-	uint64_t	visible, hi;
-	long		older = 0, newer = 0;
-
-	if (messages_visible(&visible) == -1)
-		return -1;
-	yajl_gen_array_open(g);
-	switch (p->from) {
-	case MESSAGES_LATEST:
-		older = cache_on() ? history_latest(c, visible, p->limit, g) :
-		    messages_render(c, visible, p->limit, g, NULL);
-		break;
-	case MESSAGES_BEFORE:
-		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = messages_render(c, hi, p->limit, g, NULL);
-		break;
-	case MESSAGES_AFTER:
-		newer = messages_newer(c, p->cursor, visible, p->limit, g);
-		break;
-	case MESSAGES_AROUND:
-		/* At most limit/2 older, then the cursor and newer ones. */
-		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = messages_render(c, hi, p->limit / 2, g,
-		    NULL);
-		if (older != -1)
-			newer = messages_newer(c, p->cursor - 1, visible,
-			    p->limit - older, g);
-		break;
-	}
-	yajl_gen_array_close(g);
-	if (older == -1 || newer == -1)
-		return -1;
-	return older + newer;
-}
-
-/* GET …/messages: one page of history. */
-static void
-messages_get_page(struct request *req, const struct conversation *c)
-{
-	struct messages_page	p;
-	yajl_gen		g;
-	long			n, wait;
-
-	if (messages_page_parse(req, &p) == -1 ||
-	    wait_parse(req, &p, &wait) == -1)
-		return;
-	g = json_gen_new();
-	if ((n = messages_list(c, &p, g)) == -1) {
-		yajl_gen_free(g);
-		response_db_error(req);
-		return;
-	}
-	if (n == 0 && wait > 0) {
-		yajl_gen_free(g);
-		wait_park(req, c, &p, wait);
-		return;
-	}
-	response_json(req, 200, g);
-}
-
 /* Load a message of a conversation that is not deleted; 1, 0 or -1. */
-static int
+int
 messages_load(const struct conversation *c, uint64_t id, struct message *m)
 {
 	struct db_rows	*rows;
@@ -439,24 +190,6 @@ messages_respond(struct request *req, int status, const struct message *m)
 	g = json_gen_new();
 	messages_gen(g, m);
 	response_json(req, status, g);
-}
-
-/* GET …/messages/{message_id}. */
-static void
-messages_get_one(struct request *req, const struct conversation *c,
-    uint64_t id)
-{
-	struct message	m;
-	int		rc;
-
-	if ((rc = messages_load(c, id, &m)) == -1)
-		response_db_error(req);
-	else if (rc == 0)
-		response_not_found(req, "message");
-	else {
-		messages_respond(req, 200, &m);
-		messages_clear(&m);
-	}
 }
 
 /* The scope of a conversation's events: who may see them. */
@@ -496,23 +229,6 @@ messages_event(const char *type, const struct conversation *c,
 	g = messages_event_data(m);
 	rc = events_append(type, &scope, g);
 	yajl_gen_free(g);
-	return rc;
-}
-
-/* Read the required content field (the same rules for send and edit). */
-static int
-messages_content(struct request *req, const char **content, size_t *len)
-{
-	int	rc;
-
-	if (param_body(req) == -1)
-		return -1;
-	rc = param_text(req, "content", 1, MESSAGES_CONTENT_MAX,
-	    TEXT_NOT_BLANK, content, len);
-	if (rc == PARAM_ABSENT) {
-		response_invalid(req, "content", "content is required");
-		return -1;
-	}
 	return rc;
 }
 
@@ -736,24 +452,6 @@ messages_send(struct request *req, const struct conversation *c,
 }
 
 /*
- * POST …/messages {content, nonce?}: checked here, then posted with the
- * other sends the worker holds (sendbatch.c), or alone.
- */
-static void
-messages_post(struct request *req, const struct conversation *c)
-{
-	const char	*content, *nonce = NULL;
-	size_t		 len;
-
-	if (messages_content(req, &content, &len) == -1 ||
-	    param_text(req, "nonce", 1, MESSAGES_NONCE_MAX, 0, &nonce,
-	    NULL) == -1)
-		return;
-	if (sendbatch_add(req, c, content, len, nonce) == -1)
-		messages_send(req, c, content, len, nonce);
-}
-
-/*
  * Bring the message's stored message.create and message.update events
  * to what m is now (an edit's text, a delete's erased one), in the open
  * transaction: no older event keeps text the message no longer has.
@@ -807,17 +505,17 @@ messages_lock(struct request *req, const struct conversation *c,
 	return -1;
 }
 
-/* PATCH …/messages/{message_id} {content}: the author edits. */
-static void
-messages_patch(struct request *req, const struct conversation *c,
-    uint64_t id)
+/*
+ * Edit a message of the conversation as the caller (its author only) and
+ * answer 200 with it, its older events rewritten and message.update
+ * appended in the same transaction; or 404/403/5xx.  content was checked.
+ */
+void
+messages_edit(struct request *req, const struct conversation *c,
+    uint64_t id, const char *content, size_t len)
 {
-	const char	*content;
 	struct message	 m;
-	size_t		 len;
 
-	if (messages_content(req, &content, &len) == -1)
-		return;
 	if (db_begin() == -1) {
 		response_db_error(req);
 		return;
@@ -883,12 +581,13 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 }
 
 /*
- * DELETE …/messages/{message_id}: the author, or a moderator of a server
- * channel.  The row stays with deleted set and its content erased, in it
- * and in its events; its nonce is forgotten, so a later retry posts anew
- * rather than answering with a message nobody can see.
+ * Delete a message of the conversation as the caller (its author, or a
+ * moderator of a server channel) and answer 204.  The row stays with
+ * deleted set and its content erased, in it and in its events; its nonce
+ * is forgotten, so a later retry posts anew rather than answering with a
+ * message nobody can see.
  */
-static void
+void
 messages_delete(struct request *req, const struct conversation *c,
     uint64_t id)
 {
@@ -911,27 +610,3 @@ messages_delete(struct request *req, const struct conversation *c,
 	response_empty(req, 204);
 }
 
-/*
- * Serve a request on …/messages (req->nargs 1) or …/messages/{message_id}
- * (the message id in req->ids[1]) of a conversation the caller may open.
- */
-void
-messages_serve(struct request *req, const struct conversation *c)
-{
-	const char	*method = req->method;
-	uint64_t	 id = req->nargs > 1 ? req->ids[1] : 0;
-
-	if (id == 0 && strcmp(method, "GET") == 0)
-		messages_get_page(req, c);
-	else if (id == 0 && strcmp(method, "POST") == 0)
-		messages_post(req, c);
-	else if (strcmp(method, "GET") == 0)
-		messages_get_one(req, c, id);
-	else if (strcmp(method, "PATCH") == 0)
-		messages_patch(req, c, id);
-	else if (strcmp(method, "DELETE") == 0)
-		messages_delete(req, c, id);
-	else
-		response_error(req, 405, "method_not_allowed", "%s is not "
-		    "allowed here", method);
-}

@@ -577,29 +577,3 @@ migrate_latest(const char *sqldir, unsigned int *version)
 	return 0;
 }
 
-/*
- * Compare a database's schema version with the SCHEMA_VERSION this build
- * needs: 0 when they match, -1 when the database is older (sohbetctl
- * migrate must run first), 1 when it is newer (this sohbet is older than
- * its database: it works as long as the migrations after it only added).
- * A mismatch is described in msg.
- */
-int
-migrate_check(unsigned int found, char *msg, size_t size)
-{
-	if (found < SCHEMA_VERSION) {
-		snprintf(msg, size, "the database schema is at version %u, "
-		    "older than the version %u this sohbet needs: run "
-		    "sohbetctl migrate", found, SCHEMA_VERSION);
-		return -1;
-	}
-	if (found > SCHEMA_VERSION) {
-		snprintf(msg, size, "the database schema is at version %u, "
-		    "newer than the version %u this sohbet was built for: "
-		    "upgrade sohbet", found, SCHEMA_VERSION);
-		return 1;
-	}
-	if (size > 0)
-		msg[0] = '\0';
-	return 0;
-}

@@ -54,21 +54,17 @@ static uint64_t			 poll_ring_pos;
 static struct hub_entry		*poll_deferred;
 static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
+static int			 poll_epfd;	/* the worker's epoll */
+static int			 poll_stopping;	/* the worker drains: no parking */
 
-/* Milliseconds of the monotonic clock. */
-long long
-poll_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Set up the index and start reading the ring at its head. */
+/*
+ * Set up the index and start reading the ring at its head; parked
+ * connections are watched in the worker's epoll instance epfd.
+ */
 void
-poll_init(void)
+poll_init(int epfd)
 {
+	poll_epfd = epfd;
 	poll_index = xcalloc(POLL_BUCKETS, sizeof *poll_index);
 	poll_deferred = xcalloc(POLL_DEFERRED_MAX, sizeof *poll_deferred);
 	poll_ring_pos = hub_ring_head();
@@ -235,7 +231,7 @@ poll_park(struct poll *p, long long timeout_ms)
 	struct epoll_event	ev;
 	size_t			i;
 
-	if (worker->stopping) {
+	if (poll_stopping) {
 		/* No parking while the worker drains: answer as timed out. */
 		p->type->expire(p);
 		return 0;
@@ -247,7 +243,7 @@ poll_park(struct poll *p, long long timeout_ms)
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = &p->watch;
-	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, p->req->fcgi.ipcFd,
+	if (epoll_ctl(poll_epfd, EPOLL_CTL_ADD, p->req->fcgi.ipcFd,
 	    &ev) == -1) {
 		log_warn("%s: epoll_ctl", __func__);
 		return -1;
@@ -255,11 +251,11 @@ poll_park(struct poll *p, long long timeout_ms)
 	for (i = 0; i < p->nlinks; i++)
 		LIST_INSERT_HEAD(poll_bucket_of(p->links[i]->key),
 		    p->links[i], entry);
-	p->deadline = poll_now_ms() + timeout_ms;
+	p->deadline = clock_ms() + timeout_ms;
 	poll_heap_add(p);
 	TAILQ_INSERT_TAIL(&poll_all, p, all_entry);
 	p->parked = 1;
-	p->req->parked = 1;
+	p->req->waiting = REQUEST_PARKED;
 	poll_count++;
 	metrics_parked((long)poll_count);
 	return 0;
@@ -275,7 +271,7 @@ poll_free(struct poll *p)
 	size_t	i;
 
 	if (p->parked) {
-		epoll_ctl(worker->epfd, EPOLL_CTL_DEL, p->req->fcgi.ipcFd,
+		epoll_ctl(poll_epfd, EPOLL_CTL_DEL, p->req->fcgi.ipcFd,
 		    NULL);
 		for (i = 0; i < p->nlinks; i++)
 			LIST_REMOVE(p->links[i], entry);
@@ -331,9 +327,8 @@ poll_done(struct poll *p)
 	poll_free(p);
 	req->poll = NULL;
 	if (parked) {
-		req->parked = 0;
-		request_finish(req);
-		worker->active--;
+		req->waiting = REQUEST_RUNNING;
+		request_done(req);
 	}
 }
 
@@ -347,11 +342,10 @@ poll_closed(struct poll *p)
 		return;
 	poll_free(p);
 	req->poll = NULL;
-	req->parked = 0;
+	req->waiting = REQUEST_RUNNING;
 	/* Nobody reads the answer; close without writing one. */
 	req->status = 499;
-	request_finish(req);
-	worker->active--;
+	request_done(req);
 	poll_gone++;
 }
 
@@ -425,6 +419,14 @@ poll_mark_entry(const struct hub_entry *e)
 		poll_mark_key(POLL_ACCESS, e->server_id, ns, 1);
 }
 
+/* Forget what the worker cached that a ring entry may have changed. */
+static void
+poll_forget(const struct hub_entry *e)
+{
+	cache_forget(e);
+	history_forget_entry(e);
+}
+
 /* Pull new ring entries into the deferred list; -1 when we fell behind. */
 static int
 poll_pull_ring(void)
@@ -440,7 +442,7 @@ poll_pull_ring(void)
 		if (n == -1)
 			return -1;
 		for (i = 0; i < (size_t)n; i++)
-			cache_forget(&poll_deferred[poll_deferred_len + i]);
+			poll_forget(&poll_deferred[poll_deferred_len + i]);
 		poll_deferred_len += (size_t)n;
 	} while (n == POLL_RING_BATCH);
 	return 0;
@@ -454,7 +456,7 @@ poll_match_deferred(uint64_t wm)
 
 	for (i = 0; i < poll_deferred_len; i++) {
 		if (poll_deferred[i].seq <= wm) {
-			cache_forget(&poll_deferred[i]);
+			poll_forget(&poll_deferred[i]);
 			poll_mark_entry(&poll_deferred[i]);
 		} else
 			poll_deferred[kept++] = poll_deferred[i];
@@ -525,6 +527,7 @@ poll_sync(void)
 		poll_ring_pos = hub_ring_head();
 		poll_mark_all(0);
 		cache_forget_all();
+		history_forget_all();
 	}
 	wm = sequencer_visible();
 	poll_match_deferred(wm);
@@ -540,7 +543,7 @@ poll_wake(void)
 {
 	uint64_t	count;
 
-	if (read(hub_wake_fd(worker->slot), &count, sizeof count) == -1 &&
+	if (read(hub_wake_fd(hub_self()), &count, sizeof count) == -1 &&
 	    errno != EAGAIN)
 		log_warn("%s: eventfd", __func__);
 	poll_woken();
@@ -569,7 +572,7 @@ poll_next_timeout(void)
 
 	if (poll_heap_len == 0)
 		return -1;
-	d = poll_heap[0]->deadline - poll_now_ms();
+	d = poll_heap[0]->deadline - clock_ms();
 	return d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
 }
 
@@ -577,7 +580,7 @@ poll_next_timeout(void)
 void
 poll_expire(void)
 {
-	long long	now = poll_now_ms();
+	long long	now = clock_ms();
 	struct poll	*p;
 
 	while (poll_heap_len > 0 && poll_heap[0]->deadline <= now) {
@@ -586,12 +589,16 @@ poll_expire(void)
 	}
 }
 
-/* Answer every parked poll as if it timed out (graceful stop). */
+/*
+ * Answer every parked poll as if it timed out, and any parked from now on
+ * at once (the worker stops gracefully).
+ */
 void
 poll_stop_all(void)
 {
 	struct poll	*p;
 
+	poll_stopping = 1;
 	while ((p = TAILQ_FIRST(&poll_all)) != NULL)
 		p->type->expire(p);
 }

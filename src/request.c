@@ -9,6 +9,9 @@
 
 #include "sohbet.h"
 
+/* Told of every request that ends (request_on_done()). */
+static void	(*request_done_hook)(struct request *);
+
 #define REQUEST_DRAIN_MAX	(16 * 1024 * 1024)
 
 /* Allocate a request that will accept on the given listen socket. */
@@ -194,10 +197,35 @@ request_query(struct request *req, const char *name)
 	return NULL;
 }
 
-/* Close the connection without waiting on nginx and free the request. */
+/*
+ * Have fn told of every request that ends (the worker counts its open
+ * ones), just before it is freed.
+ */
 void
-request_finish(struct request *req)
+request_on_done(void (*fn)(struct request *))
 {
+	request_done_hook = fn;
+}
+
+/*
+ * End a request, the one way every request ends: answered in its handler,
+ * after it was parked or queued, or dropped by its client (status 499,
+ * nothing written).  A request its handler left unanswered gets a 500.
+ * Counted in /metrics by route and status; the connection is closed
+ * without waiting on nginx, and the request freed.
+ */
+void
+request_done(struct request *req)
+{
+	if (req->status == 0) {
+		log_warnx("%s %s: handler gave no answer", req->method,
+		    req->path != NULL ? req->path : "?");
+		response_error(req, 500, "internal_error",
+		    "Internal server error");
+	}
+	metrics_request(req->route_index, req->status);
+	if (request_done_hook != NULL)
+		request_done_hook(req);
 	FCGX_Detach(&req->fcgi);
 	FCGX_Finish_r(&req->fcgi);
 	request_free(req);

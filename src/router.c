@@ -195,6 +195,8 @@ router_dispatch(struct request *req)
 	if (req->path != NULL)
 		req->route = router_match(method, req->path, req->args,
 		    &req->nargs, allow, sizeof allow);
+	if (req->route != NULL)
+		req->route_index = router_index(req->route) + 1;
 	if (req->route == NULL) {
 		if (req->path == NULL || allow[0] == '\0') {
 			response_error(req, 404, "not_found", "No such endpoint");

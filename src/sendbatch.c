@@ -50,16 +50,28 @@ static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;
+static int			batch_flushed;	/* by a loop: sendbatch_init() */
 
 /*
- * Whether sends may wait for a batch: in a worker (whose loop flushes
- * them), with the shm sequencer (the db one must lock its row first in
+ * Let sends wait for their batch from now on: the caller's loop calls
+ * sendbatch_flush() after each round of requests (a worker; sohbetctl
+ * and the tests send alone).
+ */
+void
+sendbatch_init(void)
+{
+	batch_flushed = 1;
+}
+
+/*
+ * Whether sends may wait for a batch: in a loop that flushes them, with
+ * the shm sequencer (the db one must lock its row first in
  * each transaction), unless the procedure was found missing lately.
  */
 static int
 sendbatch_usable(void)
 {
-	return worker != NULL && sequencer_local() &&
+	return batch_flushed && sequencer_local() &&
 	    db_routine_usable(&r_send_many);
 }
 
@@ -85,7 +97,7 @@ sendbatch_add(struct request *req, const struct conversation *c,
 	e->content = content;
 	e->len = len;
 	e->nonce = nonce;
-	req->parked = 1;
+	req->waiting = REQUEST_QUEUED;
 	return 0;
 }
 
@@ -232,8 +244,8 @@ sendbatch_flush(void)
 		else
 			response_db_error(e->req);
 		messages_clear(&e->m);
-		e->req->parked = 0;
-		worker_complete(e->req);
+		e->req->waiting = REQUEST_RUNNING;
+		request_done(e->req);
 	}
 	batch_len = 0;
 }

@@ -1,6 +1,22 @@
 /*
  * sohbet.h: the shared types and prototypes of sohbetd and sohbetctl,
  * grouped by the file that defines them.
+ *
+ * The files keep one layer order (docs/hacking.md; tools/layers checks
+ * it): a file calls its own layer and those below, never above, and no
+ * files call each other round in a circle.
+ *
+ *   util     log xmalloc clock text json config
+ *   store    hub metrics db migrate sequencer events
+ *   http     request response param
+ *   domain   token users password refresh auth perm servers channels
+ *            cache messages history
+ *   runtime  poll wait sendbatch
+ *   api      api-*.c
+ *   process  router keeper worker master sohbetd sohbetctl seed setup
+ *
+ * A lower layer that must reach up takes a callback that the upper one
+ * registers (db_on_txn_end(), request_on_done(), api_metrics_init()).
  */
 #ifndef SOHBET_H
 #define SOHBET_H
@@ -104,6 +120,10 @@ char		*xstrdup(const char *);
 char		*xstrndup(const char *, size_t);
 int		 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
 
+/* clock.c */
+uint64_t	 clock_ns(void);
+long long	 clock_ms(void);
+
 /* json.c */
 enum json_type {
 	JSON_NULL,
@@ -160,6 +180,12 @@ int		 text_is_email(const char *, size_t);
 
 /* request.c */
 struct route;
+/* What a request whose handler returned without an answer waits for. */
+enum request_wait {
+	REQUEST_RUNNING,		/* nothing: answered in its handler */
+	REQUEST_PARKED,			/* an event: a long-poll (poll.c) */
+	REQUEST_QUEUED			/* its batch: a send (sendbatch.c) */
+};
 struct request {
 	FCGX_Request	 fcgi;		/* must never move: heap only */
 	struct worker	*worker;
@@ -174,6 +200,7 @@ struct request {
 	int		 body_too_large;
 	struct json	*json;		/* the parsed body, or NULL */
 	const struct route *route;
+	int		 route_index;	/* for metrics: 1 + router's, 0 none */
 	char		*args[ROUTE_ARGS_MAX];	/* path captures */
 	uint64_t	 ids[ROUTE_ARGS_MAX];	/* captures parsed as ids */
 	size_t		 nargs;
@@ -181,7 +208,7 @@ struct request {
 	unsigned int	 token_generation;	/* of the user's bearer token */
 	char		 username[USERNAME_SIZE];	/* ... and their name */
 	int		 status;	/* 0 until answered */
-	int		 parked;
+	enum request_wait waiting;
 	char		 headers[256];	/* extra response header lines */
 	struct timespec	 started;
 	void		*poll;		/* the parked long-poll, if any */
@@ -193,7 +220,8 @@ int		 request_read(struct request *);
 const char	*request_param(struct request *, const char *);
 const char	*request_query(struct request *, const char *);
 char		*request_decode(const char *, size_t, int);
-void		 request_finish(struct request *);
+void		 request_on_done(void (*)(struct request *));
+void		 request_done(struct request *);
 void		 request_free(struct request *);
 
 /* auth.c */
@@ -348,6 +376,8 @@ void		*db_handle(void);
 #define SCHEMA_RECHECK		5	/* seconds between looks at an old schema */
 void		 db_schema_require(void);
 int		 db_schema_outdated(unsigned int *);
+int		 db_schema_compare(unsigned int, char *, size_t);
+void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
 #define SCHEMA_VERSION		7	/* the number of the newest sql/ file */
@@ -355,7 +385,6 @@ int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
 int		 migrate_latest(const char *, unsigned int *);
-int		 migrate_check(unsigned int, char *, size_t);
 int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
 		    void *);
 
@@ -443,7 +472,7 @@ long long	 events_rewrite_message(uint64_t, yajl_gen);
 uint64_t	 events_flags(const char *);
 int		 events_internal(const char *);
 int		 events_user_changed(uint64_t);
-void		 events_txn_end(int);
+void		 events_init(void);
 struct db_rows	*events_read(uint64_t, uint64_t, long);
 int		 events_head(uint64_t *);
 int		 events_last(uint64_t *);
@@ -489,7 +518,7 @@ struct poll {
 	struct request	*req;
 	const struct poll_type *type;
 	void		*data;		/* the kind's own state */
-	long long	 deadline;	/* poll_now_ms() */
+	long long	 deadline;	/* clock_ms() */
 	size_t		 heap_index;
 	struct poll_link **links;
 	size_t		 nlinks;
@@ -501,8 +530,7 @@ struct poll {
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;
 };
-long long	 poll_now_ms(void);
-void		 poll_init(void);
+void		 poll_init(int);
 size_t		 poll_parked(void);
 struct poll	*poll_new(struct request *, const struct poll_type *, void *);
 void		 poll_key(struct poll *, enum poll_key, uint64_t);
@@ -518,7 +546,9 @@ void		 poll_stop_all(void);
 void		 poll_reap(void);
 
 /* metrics.c */
-void		 metrics_request(const struct request *);
+extern const double metrics_bounds[METRIC_BUCKETS];
+extern const char *const metrics_classes[METRIC_STATUSES];
+void		 metrics_request(int, int);
 void		 metrics_parked(long);
 void		 metrics_wakeup(void);
 void		 metrics_delivered(uint64_t);
@@ -526,8 +556,6 @@ void		 metrics_db_error(int);
 void		 metrics_cache(int, int);
 void		 metrics_worker_restart(void);
 void		 metrics_send_batch(size_t);
-uint64_t	 metrics_now_ns(void);
-extern const struct route api_metrics_routes[];
 
 /* worker.c */
 struct worker {
@@ -540,7 +568,6 @@ struct worker {
 	unsigned int	 active;	/* open requests, parked included */
 };
 extern struct worker *worker;
-void		 worker_complete(struct request *);
 void		 worker_main(int, int) NORETURN;
 
 /* master.c */
@@ -711,11 +738,22 @@ struct message {
 	char		*nonce;		/* NULL unless sent */
 };
 
+/* The columns messages_read() reads, and the author's join. */
+#define MESSAGES_SELECT \
+	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
+	" u.username, m.content, m.created_at, m.edited_at, m.nonce" \
+	" FROM messages m"
+#define MESSAGES_AUTHOR \
+	" JOIN users u ON u.id = m.author_id"
 void		 messages_new(struct message *, uint64_t,
 		    const struct conversation *, const struct request *,
 		    const char *, size_t, const char *, const char *);
 void		 messages_now(char *, size_t);
 void		 messages_clear(struct message *);
+long		 messages_read_all(struct db_rows *, struct message *, long);
+void		 messages_gen(yajl_gen, const struct message *);
+int		 messages_load(const struct conversation *, uint64_t,
+		    struct message *);
 void		 messages_scope(const struct conversation *,
 		    struct event_scope *);
 yajl_gen	 messages_event_data(const struct message *);
@@ -723,24 +761,25 @@ void		 messages_respond(struct request *, int,
 		    const struct message *);
 void		 messages_send(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
-int		 messages_page_parse(struct request *, struct messages_page *);
-long		 messages_render(const struct conversation *, uint64_t, long,
-		    yajl_gen, size_t *);
-long		 messages_list(const struct conversation *,
-		    const struct messages_page *, yajl_gen);
-void		 messages_serve(struct request *, const struct conversation *);
-const char	*messages_history_sql(int, int);
+void		 messages_edit(struct request *, const struct conversation *,
+		    uint64_t, const char *, size_t);
+void		 messages_delete(struct request *,
+		    const struct conversation *, uint64_t);
 
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
+void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
 
 /* history.c */
-long		 history_latest(const struct conversation *, uint64_t, long,
-		    yajl_gen);
+int		 history_page_parse(struct request *, struct messages_page *);
+long		 history_list(const struct conversation *,
+		    const struct messages_page *, yajl_gen);
+const char	*history_sql(int, int);
 void		 history_forget(int, uint64_t);
 void		 history_forget_all(void);
+void		 history_forget_entry(const struct hub_entry *);
 
 /* wait.c */
 int		 wait_parse(struct request *, const struct messages_page *,
@@ -756,6 +795,7 @@ int		 setup_run(int, char **);
 
 /* api-messages.c */
 extern const struct route api_messages_routes[];
+void		 api_messages_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
@@ -795,6 +835,10 @@ extern const struct route api_events_routes[];
 /* keeper.c */
 int		 keeper_next_ms(void);
 void		 keeper_run(void);
+
+/* api-metrics.c */
+extern const struct route api_metrics_routes[];
+void		 api_metrics_init(const struct route *(*)(int));
 
 /* api-health.c */
 extern const struct route api_health_routes[];

@@ -81,7 +81,7 @@ wait_answer_group(struct poll **ps, size_t n)
 	yajl_gen		 g;
 
 	g = json_gen_new();
-	if (messages_list(&wp->conv, &wp->page, g) > 0) {
+	if (history_list(&wp->conv, &wp->page, g) > 0) {
 		text = json_gen_text(g, &len);
 		for (i = 0; i < n; i++) {
 			response_raw(ps[i]->req, 200, text, len);

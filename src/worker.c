@@ -76,23 +76,11 @@ worker_watch(int fd, uint32_t events, struct watch *w)
 		fatal("epoll_ctl");
 }
 
-/*
- * Answer and close a request unless its handler parked it (a long-poll,
- * or a send waiting for its batch, which comes back here when written).
- */
-void
-worker_complete(struct request *req)
+/* A request of this worker ended (request_done()): one fewer open. */
+static void
+worker_request_done(struct request *req)
 {
-	metrics_request(req);
-	if (req->parked)
-		return;
-	if (req->status == 0) {
-		log_warnx("%s %s: handler gave no answer", req->method,
-		    req->path != NULL ? req->path : "?");
-		response_error(req, 500, "internal_error",
-		    "Internal server error");
-	}
-	request_finish(req);
+	(void)req;
 	worker->active--;
 }
 
@@ -119,7 +107,9 @@ worker_accept(void)
 		req->worker = worker;
 		request_read(req);
 		router_dispatch(req);
-		worker_complete(req);
+		/* A parked or queued request ends later, elsewhere. */
+		if (req->waiting == REQUEST_RUNNING)
+			request_done(req);
 	}
 	sendbatch_flush();
 }
@@ -140,7 +130,7 @@ worker_signal(void)
 			 * before the master removed the socket may still sit
 			 * in its queue, and closing would reset them.
 			 */
-			worker->drain_until = poll_now_ms() + WORKER_DRAIN_MS;
+			worker->drain_until = clock_ms() + WORKER_DRAIN_MS;
 			/* Parked polls get their empty answer now. */
 			poll_stop_all();
 		}
@@ -202,7 +192,11 @@ worker_main(int slot, int listen_fd)
 	worker_drop_privileges();
 	if ((worker->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
-	poll_init();
+	events_init();
+	request_on_done(worker_request_done);
+	sendbatch_init();
+	api_metrics_init(router_at);
+	poll_init(worker->epfd);
 	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &watch_listen);
 	worker_watch(worker->signal_fd, EPOLLIN, &watch_signal);
 	worker_watch(hub_wake_fd(slot), EPOLLIN, &watch_wake);
@@ -224,7 +218,7 @@ worker_main(int slot, int listen_fd)
 		poll_expire();
 		poll_reap();
 		if (worker->drain_until != 0 &&
-		    poll_now_ms() >= worker->drain_until) {
+		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
 			worker_accept();
 			epoll_ctl(worker->epfd, EPOLL_CTL_DEL, listen_fd, NULL);

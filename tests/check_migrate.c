@@ -86,7 +86,7 @@ START_TEST(test_check_older)
 {
 	char	msg[160], want[32];
 
-	ck_assert_int_eq(migrate_check(SCHEMA_VERSION - 1, msg, sizeof msg),
+	ck_assert_int_eq(db_schema_compare(SCHEMA_VERSION - 1, msg, sizeof msg),
 	    -1);
 	ck_assert_msg(strstr(msg, "run sohbetctl migrate") != NULL, "%s", msg);
 	snprintf(want, sizeof want, "version %u,", SCHEMA_VERSION - 1);
@@ -94,7 +94,7 @@ START_TEST(test_check_older)
 	snprintf(want, sizeof want, "version %u ", SCHEMA_VERSION);
 	ck_assert_msg(strstr(msg, want) != NULL, "%s lacks %s", msg, want);
 	/* A database never migrated has version 0. */
-	ck_assert_int_eq(migrate_check(0, msg, sizeof msg), -1);
+	ck_assert_int_eq(db_schema_compare(0, msg, sizeof msg), -1);
 }
 END_TEST
 
@@ -102,9 +102,9 @@ START_TEST(test_check_same_and_newer)
 {
 	char	msg[160];
 
-	ck_assert_int_eq(migrate_check(SCHEMA_VERSION, msg, sizeof msg), 0);
+	ck_assert_int_eq(db_schema_compare(SCHEMA_VERSION, msg, sizeof msg), 0);
 	ck_assert_str_eq(msg, "");
-	ck_assert_int_eq(migrate_check(SCHEMA_VERSION + 1, msg, sizeof msg),
+	ck_assert_int_eq(db_schema_compare(SCHEMA_VERSION + 1, msg, sizeof msg),
 	    1);
 	ck_assert_msg(strstr(msg, "newer") != NULL, "%s", msg);
 }

@@ -612,13 +612,13 @@ START_TEST(test_history_plan)
 	older[0] = strtoull(c.id, NULL, 10);
 	older[1] = strtoull(m[120], NULL, 10);
 	older[2] = PLAN_PAGE;
-	expect_page_scan(messages_history_sql(1, _i == KIND_DM), older, 3, _i);
+	expect_page_scan(history_sql(1, _i == KIND_DM), older, 3, _i);
 	/* The oldest 50 after m[20], up to the last: m[21..75]. */
 	newer[0] = older[0];
 	newer[1] = strtoull(m[20], NULL, 10);
 	newer[2] = strtoull(m[PLAN_MESSAGES - 1], NULL, 10);
 	newer[3] = PLAN_PAGE;
-	expect_page_scan(messages_history_sql(0, _i == KIND_DM), newer, 4, _i);
+	expect_page_scan(history_sql(0, _i == KIND_DM), newer, 4, _i);
 	free_ids(m, PLAN_MESSAGES);
 	conv_close(&c);
 }
