@@ -49,7 +49,7 @@ static struct cache_standing	*cache_standings;
 int
 cache_on(void)
 {
-	return cfg->cache_ms > 0 && strcmp(cfg->sequencer, "shm") == 0 &&
+	return cfg->cache_ms > 0 && sequencer_local() &&
 	    cfg->cluster_poll_ms == 0;
 }
 

@@ -23,8 +23,6 @@ static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
     " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
     " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
-static struct db_stmt q_sequence_value = DB_STMT(
-    "SELECT value FROM sequence WHERE id = 1");
 static struct db_stmt q_pruned = DB_STMT(
     "SELECT pruned_upto FROM event_retention WHERE id = 1");
 static struct db_stmt q_prune_edge = DB_STMT(
@@ -254,12 +252,7 @@ events_head(uint64_t *out)
 int
 events_last(uint64_t *out)
 {
-	if (strcmp(cfg->sequencer, "db") == 0)
-		return events_scalar(&q_sequence_value, out);
-	if (!hub_seq_ready() && sequencer_start() == -1)
-		return -1;
-	*out = hub_seq_last();
-	return 0;
+	return sequencer_last(out);
 }
 
 /* The highest seq the retention job deleted. */

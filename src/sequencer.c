@@ -1,12 +1,12 @@
 /*
  * sequencer.c: numbers for events and messages that become visible in the
- * order they were drawn, behind one interface with two implementations
- * (DESIGN.md, Events):
+ * order they were drawn, behind one interface (struct sequencer) with two
+ * implementations, chosen by the configuration (DESIGN.md, Events):
  *   shm: an atomic counter in the hub with a watermark (one host);
  *   db:  a row lock on the one-row sequence table, taken as the first
  *        statement of the transaction (several hosts on one database).
  * Numbers are drawn only inside a transaction; sequencer_txn_end() runs
- * after its commit or rollback.
+ * after its commit or rollback.  All of the sequencer's SQL is here.
  */
 #include <string.h>
 #include <unistd.h>
@@ -48,32 +48,15 @@ static struct db_stmt q_alive = DB_STMT(
  */
 static unsigned long	orphan_thread;
 
-/* 1 when the database row-lock sequencer is configured. */
+/* --- shm: an atomic counter in the hub, with a watermark -------------- */
+
+/* Resume the hub's counter above the largest number in the database. */
 static int
-sequencer_uses_db(void)
-{
-	return strcmp(cfg->sequencer, "db") == 0;
-}
-
-/*
- * 1 when numbers come from shared memory: a transaction may then draw
- * them before its first statement, which the row lock cannot allow.
- */
-int
-sequencer_local(void)
-{
-	return !sequencer_uses_db();
-}
-
-/* Resume numbering above the largest number in the database. */
-int
-sequencer_start(void)
+sequencer_shm_start(void)
 {
 	struct db_rows	*rows;
 	uint64_t	 largest;
 
-	if (sequencer_uses_db())
-		return db_exec(&q_row_resume, "") == -1 ? -1 : 0;
 	if ((rows = db_query(&q_largest, "")) == NULL)
 		return -1;
 	if (db_fetch(rows) != 1) {
@@ -84,6 +67,166 @@ sequencer_start(void)
 	db_rows_free(rows);
 	hub_seq_start(largest);
 	return 0;
+}
+
+/* Draw the hub's next number, resuming the counter first if need be. */
+static int
+sequencer_shm_next(uint64_t *out)
+{
+	hub_set_thread_id(db_thread_id());
+	if ((*out = hub_seq_draw()) != 0)
+		return 0;
+	if (sequencer_shm_start() == -1)
+		return -1;
+	if ((*out = hub_seq_draw()) == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Finish this worker's numbers after its transaction ended; 1 when that
+ * may have moved the watermark past numbers drawn later.
+ */
+static int
+sequencer_shm_txn_end(void)
+{
+	if (hub == NULL || hub_self() < 0 || hub_seq_pending(hub_self()) == 0)
+		return 0;
+	if (!db_available()) {
+		/* The commit's fate is unknown until its connection is gone. */
+		orphan_thread = hub_thread_id(hub_self());
+		return 0;
+	}
+	return hub_seq_finish(hub_self());
+}
+
+/* The watermark; a fresh daemon resumes its counter before it can tell. */
+static uint64_t
+sequencer_shm_visible(void)
+{
+	if (!hub_seq_ready() && sequencer_shm_start() == -1)
+		return 0;
+	return hub_seq_watermark();
+}
+
+/* The largest number the hub handed out. */
+static int
+sequencer_shm_last(uint64_t *out)
+{
+	if (!hub_seq_ready() && sequencer_shm_start() == -1)
+		return -1;
+	*out = hub_seq_last();
+	return 0;
+}
+
+/* --- db: a row lock on the one-row sequence table ------------------------ */
+
+/* Lift the row above every number in the database. */
+static int
+sequencer_row_start(void)
+{
+	return db_exec(&q_row_resume, "") == -1 ? -1 : 0;
+}
+
+/*
+ * Lift the row once per process (the shm sequencer may have run before).
+ * 0 or -1.
+ */
+static int
+sequencer_row_ready(void)
+{
+	static int	resumed;
+
+	if (!resumed && sequencer_row_start() == 0)
+		resumed = 1;
+	return resumed ? 0 : -1;
+}
+
+/* Take the row lock and the next number: the transaction's first step. */
+static int
+sequencer_row_next(uint64_t *out)
+{
+	if (sequencer_row_ready() == -1 || db_exec(&q_row_next, "") != 1)
+		return -1;
+	*out = db_insert_id();
+	return 0;
+}
+
+/* The lock goes with the transaction: nothing to finish. */
+static int
+sequencer_row_txn_end(void)
+{
+	return 0;
+}
+
+/* Read the row's value (committed, under READ COMMITTED); 0 or -1. */
+static int
+sequencer_row_last(uint64_t *out)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if (sequencer_row_ready() == -1 ||
+	    (rows = db_query(&q_row_value, "")) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*out = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
+}
+
+/*
+ * Drawing order is commit order: the row's committed value (what READ
+ * COMMITTED shows while a writer holds the lock) is the mark.  0 when it
+ * cannot be told.
+ */
+static uint64_t
+sequencer_row_visible(void)
+{
+	uint64_t	value;
+
+	return sequencer_row_last(&value) == 0 ? value : 0;
+}
+
+/* --- the interface -------------------------------------------------------- */
+
+static const struct sequencer sequencer_shm = {
+	"shm", 1, sequencer_shm_start, sequencer_shm_next,
+	sequencer_shm_txn_end, sequencer_shm_visible, sequencer_shm_last
+};
+static const struct sequencer sequencer_row = {
+	"db", 0, sequencer_row_start, sequencer_row_next,
+	sequencer_row_txn_end, sequencer_row_visible, sequencer_row_last
+};
+
+/* The implementation the configuration names (config.c checked it). */
+static const struct sequencer *
+sequencer(void)
+{
+	static const struct sequencer	*chosen;
+
+	if (chosen == NULL || strcmp(chosen->name, cfg->sequencer) != 0)
+		chosen = strcmp(cfg->sequencer, sequencer_row.name) == 0 ?
+		    &sequencer_row : &sequencer_shm;
+	return chosen;
+}
+
+/*
+ * 1 when numbers come from shared memory: a transaction may then draw
+ * them before its first statement, which the row lock cannot allow, and
+ * a worker may cache what it read (cache.c).
+ */
+int
+sequencer_local(void)
+{
+	return sequencer()->local;
+}
+
+/* Resume numbering above the largest number in the database. */
+int
+sequencer_start(void)
+{
+	return sequencer()->start();
 }
 
 /*
@@ -135,42 +278,13 @@ sequencer_recover(void)
 	return 0;
 }
 
-/*
- * With the row lock: lift the row above every number in the database once
- * per process (the shm sequencer may have run before).  0 or -1.
- */
-static int
-sequencer_row_ready(void)
-{
-	static int	resumed;
-
-	if (!resumed && sequencer_start() == 0)
-		resumed = 1;
-	return resumed ? 0 : -1;
-}
-
 /* Draw the next number inside the open transaction. */
 int
 sequencer_next(uint64_t *out)
 {
 	if (sequencer_recover() == -1)
 		return -1;
-	if (sequencer_uses_db()) {
-		if (sequencer_row_ready() == -1)
-			return -1;
-		if (db_exec(&q_row_next, "") != 1)
-			return -1;
-		*out = db_insert_id();
-		return 0;
-	}
-	hub_set_thread_id(db_thread_id());
-	if ((*out = hub_seq_draw()) != 0)
-		return 0;
-	if (sequencer_start() == -1)
-		return -1;
-	if ((*out = hub_seq_draw()) == 0)
-		return -1;
-	return 0;
+	return sequencer()->next(out);
 }
 
 /*
@@ -180,40 +294,19 @@ sequencer_next(uint64_t *out)
 int
 sequencer_txn_end(void)
 {
-	if (sequencer_uses_db() || hub == NULL || hub_self() < 0 ||
-	    hub_seq_pending(hub_self()) == 0)
-		return 0;
-	if (!db_available()) {
-		/* The commit's fate is unknown until its connection is gone. */
-		orphan_thread = hub_thread_id(hub_self());
-		return 0;
-	}
-	return hub_seq_finish(hub_self());
+	return sequencer()->txn_end();
 }
 
-/*
- * The highest number below which every number is finished.  With the row
- * lock, drawing order is commit order: the sequence row's committed value
- * (what READ COMMITTED shows while a writer holds the lock) is the mark.
- * 0 when it cannot be told.
- */
+/* The highest number below which every number is finished; 0: unknown. */
 uint64_t
 sequencer_visible(void)
 {
-	struct db_rows	*rows;
-	uint64_t	 value = 0;
+	return sequencer()->visible();
+}
 
-	if (sequencer_uses_db()) {
-		if (sequencer_row_ready() == -1)
-			return 0;
-		if ((rows = db_query(&q_row_value, "")) != NULL &&
-		    db_fetch(rows) == 1)
-			value = db_u64(rows, 0);
-		db_rows_free(rows);
-		return value;
-	}
-	/* A fresh daemon resumes its counter before it can tell. */
-	if (!hub_seq_ready() && sequencer_start() == -1)
-		return 0;
-	return hub_seq_watermark();
+/* The largest number drawn so far (a cursor above it is from the future). */
+int
+sequencer_last(uint64_t *out)
+{
+	return sequencer()->last(out);
 }

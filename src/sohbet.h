@@ -448,6 +448,16 @@ int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
 
 /* sequencer.c */
+/* One way of numbering (shm or db); sequencer.c picks one by config. */
+struct sequencer {
+	const char	*name;		/* the [events] sequencer value */
+	int		 local;		/* numbers drawn before any statement */
+	int		(*start)(void);	/* resume above the database's largest */
+	int		(*next)(uint64_t *);
+	int		(*txn_end)(void);	/* 1: the watermark may have moved */
+	uint64_t	(*visible)(void);	/* all finished below; 0 unknown */
+	int		(*last)(uint64_t *);	/* the largest handed out */
+};
 int		 sequencer_local(void);
 int		 sequencer_start(void);
 int		 sequencer_next(uint64_t *);
@@ -455,6 +465,7 @@ int		 sequencer_txn_end(void);
 int		 sequencer_kill(unsigned long);
 int		 sequencer_recover(void);
 uint64_t	 sequencer_visible(void);
+int		 sequencer_last(uint64_t *);
 
 /* events.c */
 struct event_scope {
