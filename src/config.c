@@ -55,6 +55,7 @@ static const struct config_key config_keys[] = {
 	KEY("server", "pidfile", CONFIG_STRING, pidfile, 0, 0, 0),
 	KEY("server", "max_parked", CONFIG_INT, max_parked, 1, 1000000, 0),
 	KEY("server", "cache_ms", CONFIG_INT, cache_ms, 0, 3600000, 0),
+	KEY("server", "listen_group", CONFIG_STRING, listen_group, 0, 0, 0),
 	KEY("auth", "token_key", CONFIG_STRING, token_key, 0, 0, 1),
 	KEY("auth", "access_ttl", CONFIG_INT, access_ttl, 10, 86400, 0),
 	KEY("auth", "refresh_ttl_days", CONFIG_INT, refresh_ttl_days, 1, 365,

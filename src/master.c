@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,11 +66,34 @@ master_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Open a unix socket at path for FastCGI. */
+/*
+ * Give the socket at path to listen_group, if one is configured.  Who may
+ * connect is who may write the socket: its owner (sohbetd's user) and
+ * that group (nginx's), nobody else.
+ */
+static void
+master_socket_group(const char *path)
+{
+	struct group	*gr;
+
+	if (cfg->listen_group == NULL)
+		return;
+	if ((gr = getgrnam(cfg->listen_group)) == NULL)
+		fatalx_config("listen_group: no group \"%s\"", cfg->listen_group);
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		fatal("chown %s to group %s", path, cfg->listen_group);
+}
+
+/*
+ * Open a unix socket at path for FastCGI, mode 0660.  It is created with
+ * that mode (the umask), and accepts nothing before listen(), so no other
+ * user can connect in between.
+ */
 static int
 master_listen_unix(const char *path)
 {
 	struct sockaddr_un	sun;
+	mode_t			old;
 	int			fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -80,10 +104,13 @@ master_listen_unix(const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
 	unlink(path);
+	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
 		fatal("bind %s", path);
-	if (chmod(path, 0666) == -1)
+	umask(old);
+	if (chmod(path, 0660) == -1)
 		fatal("chmod %s", path);
+	master_socket_group(path);
 	listen_path = xstrdup(path);
 	return fd;
 }

@@ -61,6 +61,7 @@ struct config {
 	char		*pidfile;
 	int		 max_parked;	/* parked long-polls per worker */
 	int		 cache_ms;	/* what a worker may reuse; 0: off */
+	char		*listen_group;	/* group of the unix socket (0660) */
 
 	/* [auth] */
 	char		*token_key;	/* at least 32 bytes */
