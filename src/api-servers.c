@@ -18,7 +18,8 @@ static struct db_stmt q_delete_server = DB_STMT(
 
 /*
  * POST /servers {name}: the server, its owner's membership, the default
- * role and the general channel, in one transaction.
+ * role and the general channel, in one transaction; servers_per_hour
+ * per user (429 beyond).
  */
 static void
 api_servers_create(struct request *req)
@@ -26,7 +27,8 @@ api_servers_create(struct request *req)
 	const char	*name;
 	uint64_t	 id;
 
-	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1)
+	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1 ||
+	    ratelimit_check(req, RATELIMIT_SERVER, 0) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_insert_server, "su", name,
 	    req->user_id) != 1) {

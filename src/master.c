@@ -565,6 +565,7 @@ master_main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	hub_init();
+	ratelimit_init();
 	master_pidfile();
 	log_info("started with %d workers", config_workers(cfg));
 	master_loop(sfd);

@@ -77,6 +77,12 @@ struct config {
 	char		*sequencer;	/* "shm" or "db" */
 	int		 retention_days;
 	int		 cluster_poll_ms;	/* 0: off */
+
+	/* [limits]: writes per user (ratelimit.c); 0 turns one off */
+	int		 messages_per_second;	/* per conversation */
+	int		 messages_burst;
+	int		 servers_per_hour;
+	int		 invites_per_hour;
 };
 void		 config_init(struct config *);
 int		 config_load(struct config *, const char *);
@@ -269,6 +275,8 @@ void		 response_header(struct request *, const char *, ...)
 		    PRINTFLIKE(2, 3);
 void		 response_db_error(struct request *);
 void		 response_busy(struct request *);
+void		 response_rate_limited(struct request *, long, const char *, ...)
+		    PRINTFLIKE(3, 4);
 void		 response_not_found(struct request *, const char *);
 const char	*response_reason(int);
 yajl_gen	 response_error_body(const char *, const char *, const char *);
@@ -414,6 +422,21 @@ void		 hub_seq_start(uint64_t);
 uint64_t	 hub_seq_pending(int);
 int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
+
+/* ratelimit.c */
+enum ratelimit_kind {
+	RATELIMIT_CHANNEL_MESSAGE,	/* per user and channel */
+	RATELIMIT_DM_MESSAGE,		/* per user and DM channel */
+	RATELIMIT_SERVER,		/* servers a user creates */
+	RATELIMIT_INVITE		/* invites a user creates */
+};
+void		 ratelimit_init(void);
+int		 ratelimit_take(enum ratelimit_kind, uint64_t, uint64_t,
+		    uint64_t, uint64_t *);
+int		 ratelimit_check(struct request *, enum ratelimit_kind,
+		    uint64_t);
+struct conversation;
+int		 ratelimit_send(struct request *, const struct conversation *);
 
 /* sequencer.c */
 int		 sequencer_local(void);
