@@ -287,6 +287,7 @@ int		 param_parse_id(const char *, uint64_t *);
 int		 param_query_id(struct request *, const char *, uint64_t *);
 int		 param_query_int(struct request *, const char *, long, long,
 		    long *);
+int		 param_query_page(struct request *, long, uint64_t *, long *);
 int		 param_body(struct request *);
 int		 param_text(struct request *, const char *, long, long, int,
 		    const char **, size_t *);
@@ -639,7 +640,7 @@ struct role {
 	int		 is_default;
 };
 yajl_gen	 servers_json(uint64_t);
-int		 servers_list(uint64_t, yajl_gen);
+int		 servers_list(uint64_t, uint64_t, int, yajl_gen);
 int		 servers_role_load(uint64_t, uint64_t, struct role *);
 yajl_gen	 servers_role_json(uint64_t, uint64_t);
 int		 servers_role_list(uint64_t, yajl_gen);
