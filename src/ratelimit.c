@@ -223,9 +223,11 @@ ratelimit_check(struct request *req, enum ratelimit_kind kind,
 	if (ratelimit_take(kind, req->user_id, object_id, now, &wait) == 0)
 		return 0;
 	seconds = (long)((wait + RATELIMIT_SECOND - 1) / RATELIMIT_SECOND);
-	response_rate_limited(req, seconds < 1 ? 1 : seconds, "Too many %s; "
-	    "try again in %ld seconds", ratelimit_rule(kind).what,
-	    seconds < 1 ? 1 : seconds);
+	if (seconds < 1)
+		seconds = 1;
+	response_rate_limited(req, seconds, "Too many %s; try again in %ld "
+	    "second%s", ratelimit_rule(kind).what, seconds,
+	    seconds == 1 ? "" : "s");
 	return -1;
 }
 
