@@ -352,6 +352,13 @@ master_reload_step(void)
 	reloading = 0;
 }
 
+/* Whether two optional strings are equal (both NULL counts). */
+static int
+master_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /* Re-read the configuration and start replacing the workers. */
 static void
 master_reload(void)
@@ -367,9 +374,10 @@ master_reload(void)
 		free(next);
 		return;
 	}
-	if ((next->listen == NULL) != (cfg->listen == NULL) ||
-	    (next->listen != NULL && strcmp(next->listen, cfg->listen) != 0))
-		log_warnx("reload: a new listen address needs a restart");
+	if (!master_same(next->listen, cfg->listen) ||
+	    !master_same(next->listen_group, cfg->listen_group))
+		log_warnx("reload: a new listen address or group needs a "
+		    "restart");
 	config_clear(cfg);
 	free(cfg);
 	cfg = next;
