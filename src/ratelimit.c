@@ -8,7 +8,10 @@
  * count) after the last; it may come early by the burst tolerance
  * (burst - 1) T.  A write that would come earlier than that is refused,
  * and the wait is how much earlier.  A key whose TAT has passed has its
- * whole burst again and is as good as absent.
+ * whole burst again and is as good as absent.  Another kind of write
+ * (uploads) is one more value of enum ratelimit_kind, its case in
+ * ratelimit_rule() with its [limits] keys, and a ratelimit_check() call
+ * where its endpoint has checked the request.
  *
  * A user's requests land on any worker of the host, so the buckets live
  * in memory the master shares with its workers, mapped before the first
