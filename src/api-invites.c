@@ -141,7 +141,8 @@ api_invites_insert(uint64_t server_id, uint64_t inviter_id, int max_uses,
 
 /*
  * POST /servers/{id}/invites {max_uses?: 0..100, max_age?: 0..604800}
- * (create_invite) → 201 with the invite.
+ * (create_invite) → 201 with the invite; invites_per_hour per user (429
+ * beyond).
  */
 static void
 api_invites_create(struct request *req)
@@ -154,7 +155,8 @@ api_invites_create(struct request *req)
 
 	if (perm_require(req, req->ids[0], PERM_CREATE_INVITE, &m) == -1 ||
 	    param_int(req, "max_uses", 0, INVITE_MAX_USES, &max_uses) == -1 ||
-	    param_int(req, "max_age", 0, INVITE_MAX_AGE, &max_age) == -1)
+	    param_int(req, "max_age", 0, INVITE_MAX_AGE, &max_age) == -1 ||
+	    ratelimit_check(req, RATELIMIT_INVITE, 0) == -1)
 		return;
 	if (api_invites_insert(req->ids[0], req->user_id, (int)max_uses,
 	    (int)max_age, code) == -1) {

@@ -37,8 +37,7 @@ api_members_list(struct request *req)
 	yajl_gen	g;
 
 	if (perm_require(req, req->ids[0], 0, &m) == -1 ||
-	    param_query_id(req, "after", &after) == -1 ||
-	    param_query_int(req, "limit", 1, MEMBERS_LIMIT_MAX, &limit) == -1)
+	    param_query_page(req, MEMBERS_LIMIT_MAX, &after, &limit) == -1)
 		return;
 	g = json_gen_new();
 	servers_answer_list(req, g, servers_member_list(req->ids[0], after,

@@ -73,8 +73,9 @@ api_messages_content(struct request *req, const char **content, size_t *len)
 }
 
 /*
- * POST …/messages {content, nonce?}: checked here, then posted with the
- * other sends the worker holds (sendbatch.c), or alone.
+ * POST …/messages {content, nonce?}: checked here (and counted against
+ * the sender's limit, ratelimit.c), then posted with the other sends the
+ * worker holds (sendbatch.c), or alone.
  */
 static void
 api_messages_post(struct request *req, const struct conversation *c)
@@ -84,7 +85,7 @@ api_messages_post(struct request *req, const struct conversation *c)
 
 	if (api_messages_content(req, &content, &len) == -1 ||
 	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
-	    NULL) == -1)
+	    NULL) == -1 || ratelimit_send(req, c) == -1)
 		return;
 	if (sendbatch_add(req, c, content, len, nonce) == -1)
 		messages_send(req, c, content, len, nonce);

@@ -4,6 +4,8 @@
  */
 #include "sohbet.h"
 
+#define SERVERS_LIMIT_MAX	200	/* a page of GET /users/@me/servers */
+
 static struct db_stmt q_insert_server = DB_STMT(
     "INSERT INTO servers (name, owner_id) VALUES (?, ?)");
 static struct db_stmt q_rename_server = DB_STMT(
@@ -18,7 +20,8 @@ static struct db_stmt q_delete_server = DB_STMT(
 
 /*
  * POST /servers {name}: the server, its owner's membership, the default
- * role and the general channel, in one transaction.
+ * role and the general channel, in one transaction; servers_per_hour
+ * per user (429 beyond).
  */
 static void
 api_servers_create(struct request *req)
@@ -26,7 +29,8 @@ api_servers_create(struct request *req)
 	const char	*name;
 	uint64_t	 id;
 
-	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1)
+	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1 ||
+	    ratelimit_check(req, RATELIMIT_SERVER, 0) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_insert_server, "su", name,
 	    req->user_id) != 1) {
@@ -125,14 +129,22 @@ api_servers_delete(struct request *req)
 	servers_finish(req, 204, NULL, NULL, 0, NULL, NULL);
 }
 
-/* GET /users/@me/servers. */
+/*
+ * GET /users/@me/servers?after=<server_id>&limit=1..200 (default 200):
+ * the caller's servers in id order, a page at a time.
+ */
 static void
 api_servers_list_mine(struct request *req)
 {
+	uint64_t	after = 0;
+	long		limit = SERVERS_LIMIT_MAX;
 	yajl_gen	g;
 
+	if (param_query_page(req, SERVERS_LIMIT_MAX, &after, &limit) == -1)
+		return;
 	g = json_gen_new();
-	servers_answer_list(req, g, servers_list(req->user_id, g));
+	servers_answer_list(req, g, servers_list(req->user_id, after,
+	    (int)limit, g));
 }
 
 const struct route api_servers_routes[] = {

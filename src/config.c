@@ -57,6 +57,7 @@ static const struct config_key config_keys[] = {
 	KEY("server", "max_parked_per_user", CONFIG_INT, max_parked_per_user,
 	    1, 1000000, 0),
 	KEY("server", "cache_ms", CONFIG_INT, cache_ms, 0, 3600000, 0),
+	KEY("server", "listen_group", CONFIG_STRING, listen_group, 0, 0, 0),
 	KEY("auth", "token_key", CONFIG_STRING, token_key, 0, 0, 1),
 	KEY("auth", "access_ttl", CONFIG_INT, access_ttl, 10, 86400, 0),
 	KEY("auth", "refresh_ttl_days", CONFIG_INT, refresh_ttl_days, 1, 365,
@@ -73,6 +74,15 @@ static const struct config_key config_keys[] = {
 	    0),
 	KEY("events", "cluster_poll_ms", CONFIG_INT, cluster_poll_ms, 0,
 	    60000, 0),
+	/* [limits]: writes per user, ratelimit.c */
+	KEY("limits", "messages_per_second", CONFIG_INT, messages_per_second,
+	    0, 1000000, 0),
+	KEY("limits", "messages_burst", CONFIG_INT, messages_burst, 1,
+	    1000000, 0),
+	KEY("limits", "servers_per_hour", CONFIG_INT, servers_per_hour, 0,
+	    1000000, 0),
+	KEY("limits", "invites_per_hour", CONFIG_INT, invites_per_hour, 0,
+	    1000000, 0),
 };
 
 #define NKEYS	(sizeof config_keys / sizeof config_keys[0])
@@ -102,6 +112,11 @@ config_init(struct config *c)
 	c->sequencer = xstrdup("shm");
 	c->retention_days = 7;
 	c->cluster_poll_ms = 0;
+	/* [limits] */
+	c->messages_per_second = 5;
+	c->messages_burst = 10;
+	c->servers_per_hour = 10;
+	c->invites_per_hour = 50;
 }
 
 /* Free the strings a configuration holds. */

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,11 +56,34 @@ static long long	 release_at_ms;
 static int		 backoff_ms;
 static const char	*config_path;
 
-/* Open a unix socket at path for FastCGI. */
+/*
+ * Give the socket at path to listen_group, if one is configured.  Who may
+ * connect is who may write the socket: its owner (sohbetd's user) and
+ * that group (nginx's), nobody else.
+ */
+static void
+master_socket_group(const char *path)
+{
+	struct group	*gr;
+
+	if (cfg->listen_group == NULL)
+		return;
+	if ((gr = getgrnam(cfg->listen_group)) == NULL)
+		fatalx_config("listen_group: no group \"%s\"", cfg->listen_group);
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		fatal("chown %s to group %s", path, cfg->listen_group);
+}
+
+/*
+ * Open a unix socket at path for FastCGI, mode 0660.  It is created with
+ * that mode (the umask), and accepts nothing before listen(), so no other
+ * user can connect in between.
+ */
 static int
 master_listen_unix(const char *path)
 {
 	struct sockaddr_un	sun;
+	mode_t			old;
 	int			fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -70,10 +94,13 @@ master_listen_unix(const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("socket");
 	unlink(path);
+	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
 		fatal("bind %s", path);
-	if (chmod(path, 0666) == -1)
+	umask(old);
+	if (chmod(path, 0660) == -1)
 		fatal("chmod %s", path);
+	master_socket_group(path);
 	listen_path = xstrdup(path);
 	return fd;
 }
@@ -315,6 +342,13 @@ master_reload_step(void)
 	reloading = 0;
 }
 
+/* Whether two optional strings are equal (both NULL counts). */
+static int
+master_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 /* Re-read the configuration and start replacing the workers. */
 static void
 master_reload(void)
@@ -330,9 +364,10 @@ master_reload(void)
 		free(next);
 		return;
 	}
-	if ((next->listen == NULL) != (cfg->listen == NULL) ||
-	    (next->listen != NULL && strcmp(next->listen, cfg->listen) != 0))
-		log_warnx("reload: a new listen address needs a restart");
+	if (!master_same(next->listen, cfg->listen) ||
+	    !master_same(next->listen_group, cfg->listen_group))
+		log_warnx("reload: a new listen address or group needs a "
+		    "restart");
 	config_clear(cfg);
 	free(cfg);
 	cfg = next;
@@ -528,6 +563,7 @@ master_main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	hub_init();
+	ratelimit_init();
 	master_pidfile();
 	log_info("started with %d workers", config_workers(cfg));
 	master_loop(sfd);

@@ -81,6 +81,19 @@ param_query_int(struct request *req, const char *name, long min, long max,
 	return 0;
 }
 
+/*
+ * Read the ?after=<id>&limit=1..max of a list in id order into *after
+ * and *limit, which keep their defaults when absent; 0 or -1 (answered).
+ */
+int
+param_query_page(struct request *req, long max, uint64_t *after, long *limit)
+{
+	if (param_query_id(req, "after", after) == -1 ||
+	    param_query_int(req, "limit", 1, max, limit) == -1)
+		return -1;
+	return 0;
+}
+
 /* Require a JSON object body; -1 (answered) when there is none. */
 int
 param_body(struct request *req)

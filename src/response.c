@@ -109,9 +109,13 @@ response_empty(struct request *req, int status)
 	response_head(req, status, NULL, 0);
 }
 
-/* Build the error shape's JSON; field may be NULL.  The caller frees it. */
-yajl_gen
-response_error_body(const char *code, const char *message, const char *field)
+/*
+ * Build the error shape's JSON; field may be NULL, and retry_after (the
+ * seconds of a 429) is left out when negative.  The caller frees it.
+ */
+static yajl_gen
+response_error_shape(const char *code, const char *message, const char *field,
+    long retry_after)
 {
 	yajl_gen	g;
 
@@ -123,9 +127,18 @@ response_error_body(const char *code, const char *message, const char *field)
 	json_gen_kstr(g, "message", message);
 	if (field != NULL)
 		json_gen_kstr(g, "field", field);
+	if (retry_after >= 0)
+		json_gen_kint(g, "retry_after", retry_after);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	return g;
+}
+
+/* Build the error shape's JSON; field may be NULL.  The caller frees it. */
+yajl_gen
+response_error_body(const char *code, const char *message, const char *field)
+{
+	return response_error_shape(code, message, field, -1);
 }
 
 /* Answer with the error shape; field may be NULL. */
@@ -200,4 +213,22 @@ response_busy(struct request *req)
 	response_header(req, "Retry-After: 1");
 	response_error(req, 503, "service_unavailable", "Too busy; try again "
 	    "shortly");
+}
+
+/*
+ * Answer 429 rate_limited: the seconds to wait in Retry-After and in the
+ * error object's retry_after (API.md, Conventions).
+ */
+void
+response_rate_limited(struct request *req, long seconds, const char *fmt, ...)
+{
+	va_list	ap;
+	char	message[512];
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	response_header(req, "Retry-After: %ld", seconds);
+	response_json(req, 429, response_error_shape("rate_limited", message,
+	    NULL, seconds));
 }

@@ -24,7 +24,7 @@ static struct db_stmt q_server = DB_STMT(
 static struct db_stmt q_user_servers = DB_STMT(
     "SELECT " SERVERS_COLUMNS " FROM server_members m"
     " JOIN servers s ON s.id = m.server_id WHERE m.user_id = ?"
-    " ORDER BY s.id");
+    " AND m.server_id > ? ORDER BY m.server_id LIMIT ?");
 static struct db_stmt q_role = DB_STMT(
     "SELECT " SERVERS_ROLE_COLUMNS " FROM roles WHERE id = ?"
     " AND server_id = ?");
@@ -192,12 +192,15 @@ servers_json(uint64_t id)
 	    servers_gen_row);
 }
 
-/* Write the servers a user is a member of as an array; 0 or -1. */
+/*
+ * Write a page of the servers a user is a member of as an array: the
+ * first limit with an id above after, in id order; 0 or -1.
+ */
 int
-servers_list(uint64_t user_id, yajl_gen g)
+servers_list(uint64_t user_id, uint64_t after, int limit, yajl_gen g)
 {
-	return servers_rows(g, db_query(&q_user_servers, "u", user_id),
-	    servers_gen_row);
+	return servers_rows(g, db_query(&q_user_servers, "uud", user_id,
+	    after, limit), servers_gen_row);
 }
 
 /* Fill a struct role from a row of SERVERS_ROLE_COLUMNS. */

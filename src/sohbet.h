@@ -10,7 +10,7 @@
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm servers channels
- *            cache messages history
+ *            cache messages history ratelimit
  *   runtime  poll wait sendbatch
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -78,6 +78,7 @@ struct config {
 	int		 max_parked;	/* parked long-polls per worker */
 	int		 max_parked_per_user;	/* ... of one user */
 	int		 cache_ms;	/* what a worker may reuse; 0: off */
+	char		*listen_group;	/* group of the unix socket (0660) */
 
 	/* [auth] */
 	char		*token_key;	/* at least 32 bytes */
@@ -93,6 +94,12 @@ struct config {
 	char		*sequencer;	/* "shm" or "db" */
 	int		 retention_days;
 	int		 cluster_poll_ms;	/* 0: off */
+
+	/* [limits]: writes per user (ratelimit.c); 0 turns one off */
+	int		 messages_per_second;	/* per conversation */
+	int		 messages_burst;
+	int		 servers_per_hour;
+	int		 invites_per_hour;
 };
 void		 config_init(struct config *);
 int		 config_load(struct config *, const char *);
@@ -299,6 +306,8 @@ void		 response_header(struct request *, const char *, ...)
 		    PRINTFLIKE(2, 3);
 void		 response_db_error(struct request *);
 void		 response_busy(struct request *);
+void		 response_rate_limited(struct request *, long, const char *, ...)
+		    PRINTFLIKE(3, 4);
 void		 response_not_found(struct request *, const char *);
 const char	*response_reason(int);
 yajl_gen	 response_error_body(const char *, const char *, const char *);
@@ -309,6 +318,7 @@ int		 param_parse_id(const char *, uint64_t *);
 int		 param_query_id(struct request *, const char *, uint64_t *);
 int		 param_query_int(struct request *, const char *, long, long,
 		    long *);
+int		 param_query_page(struct request *, long, uint64_t *, long *);
 int		 param_body(struct request *);
 int		 param_text(struct request *, const char *, long, long, int,
 		    const char **, size_t *);
@@ -446,6 +456,21 @@ void		 hub_seq_start(uint64_t);
 uint64_t	 hub_seq_pending(int);
 int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
+
+/* ratelimit.c */
+enum ratelimit_kind {
+	RATELIMIT_CHANNEL_MESSAGE,	/* per user and channel */
+	RATELIMIT_DM_MESSAGE,		/* per user and DM channel */
+	RATELIMIT_SERVER,		/* servers a user creates */
+	RATELIMIT_INVITE		/* invites a user creates */
+};
+void		 ratelimit_init(void);
+int		 ratelimit_take(enum ratelimit_kind, uint64_t, uint64_t,
+		    uint64_t, uint64_t *);
+int		 ratelimit_check(struct request *, enum ratelimit_kind,
+		    uint64_t);
+struct conversation;
+int		 ratelimit_send(struct request *, const struct conversation *);
 
 /* sequencer.c */
 /* One way of numbering (shm or db); sequencer.c picks one by config. */
@@ -669,7 +694,7 @@ struct role {
 	int		 is_default;
 };
 yajl_gen	 servers_json(uint64_t);
-int		 servers_list(uint64_t, yajl_gen);
+int		 servers_list(uint64_t, uint64_t, int, yajl_gen);
 int		 servers_role_load(uint64_t, uint64_t, struct role *);
 yajl_gen	 servers_role_json(uint64_t, uint64_t);
 int		 servers_role_list(uint64_t, yajl_gen);

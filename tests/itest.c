@@ -552,6 +552,35 @@ itest_expect_invalid(struct itest_response *r, const char *field)
 	itest_expect_str(r, "error.field", field);
 }
 
+/*
+ * Assert 429 rate_limited in the API's shape: Retry-After in whole
+ * seconds from 1 to max, and the same number as error.retry_after.
+ * Returns the seconds.
+ */
+long
+itest_expect_rate_limited(struct itest_response *r, long max)
+{
+	const struct json	*v;
+	const char		*h;
+	long long		 body_wait;
+	long			 wait;
+	char			*end;
+
+	itest_expect_error(r, 429, "rate_limited");
+	h = itest_header(r, "Retry-After");
+	ck_assert_msg(h != NULL, "429 without Retry-After: %s\n%s",
+	    itest_describe(r), r->headers);
+	wait = strtol(h, &end, 10);
+	ck_assert_msg(*h != '\0' && *end == '\0' && wait >= 1 && wait <= max,
+	    "Retry-After \"%s\" is not 1..%ld seconds: %s", h, max,
+	    itest_describe(r));
+	v = itest_at(r->json, "error.retry_after");
+	ck_assert_msg(v != NULL && json_integer(v, &body_wait) == 0 &&
+	    body_wait == wait, "error.retry_after is not Retry-After (%ld): "
+	    "%s", wait, itest_describe(r));
+	return wait;
+}
+
 /* The head cursor of /events for a token; the caller frees it. */
 char *
 itest_events_head(const char *token)

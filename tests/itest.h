@@ -105,6 +105,11 @@ void		 itest_expect_error(struct itest_response *, long,
 		    const char *);
 /* Assert 400 validation_failed whose error.field is field. */
 void		 itest_expect_invalid(struct itest_response *, const char *);
+/*
+ * Assert 429 rate_limited with Retry-After, 1 to max seconds, and the
+ * same retry_after in the error object; returns the seconds.
+ */
+long		 itest_expect_rate_limited(struct itest_response *, long);
 
 /* A JSON string literal (quotes included) for s; the caller frees it. */
 char		*itest_quote(const char *);

@@ -305,23 +305,7 @@ expect_session(struct itest_response *r, long status, struct account *a)
 static void
 expect_rate_limited(struct itest_response *r)
 {
-	const char		*h;
-	const struct json	*v;
-	long long		 body_wait;
-	long			 wait;
-	char			*end;
-
-	itest_expect_error(r, 429, "rate_limited");
-	h = itest_header(r, "Retry-After");
-	ck_assert_msg(h != NULL, "429 without Retry-After: %s\n%s",
-	    itest_describe(r), r->headers);
-	wait = strtol(h, &end, 10);
-	ck_assert_msg(*end == '\0' && wait >= 1 && wait <= 3600, "Retry-After "
-	    "\"%s\" is not a number of seconds: %s", h, itest_describe(r));
-	v = itest_at(r->json, "error.retry_after");
-	ck_assert_msg(v != NULL && json_integer(v, &body_wait) == 0 &&
-	    body_wait == wait, "error.retry_after is not Retry-After (%ld): "
-	    "%s", wait, itest_describe(r));
+	itest_expect_rate_limited(r, 3600);
 }
 
 /* --- accounts ------------------------------------------------------------- */

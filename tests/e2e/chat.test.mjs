@@ -27,6 +27,9 @@
  * leaves the view where it is and shows a "Jump to latest" button that
  * brings the message into view.
  *
+ * Many servers: a user in more servers than one page of GET
+ * /users/@me/servers has every one of them in the server rail.
+ *
  * No page may log a console error. Screenshots of the chat view go to
  * tests/artifacts/.
  */
@@ -751,6 +754,23 @@ test('long member lists and history', {timeout: 180000}, async (t) => {
 		await jump.click();
 		await jump.waitFor({state: 'hidden'});
 		assert.ok((await placeInMessages(message(O.page, text))).inView);
+	});
+});
+
+test('a user in more servers than one page of the list sees them all', {timeout: 180000}, async (t) => {
+	const M = await newUser('M');
+	/* GET /users/@me/servers answers at most 200 a page. */
+	const count = 203;
+	const many = new RegExp(`^Many ${run} \\d+`);
+
+	await step(t, `${count} servers made over the API are all in the server rail`, async () => {
+		const owner = await apiRegister(M.name);
+		await inPool([...Array(count).keys()], 8, (i) =>
+		    apiCall('POST', '/servers', owner.token, {name: `Many ${run} ${i}`}));
+		await signIn(M);
+		const rail = M.page.getByRole('navigation', {name: 'Servers'});
+		await rail.getByRole('button', {name: many}).first().waitFor();
+		assert.equal(await rail.getByRole('button', {name: many}).count(), count);
 	});
 });
 

@@ -389,6 +389,21 @@ function notifyMembers(s) {
 
 /* --- the whole state --------------------------------------------------- */
 
+/* The largest page of GET /users/@me/servers (docs/api.md, Servers). */
+const SERVER_PAGE = 200;
+
+/* Every server the user is a member of, page after page, in id order. */
+async function loadServerList() {
+	const servers = [];
+	for (;;) {
+		const after = servers.length > 0 ? `&after=${seg(servers[servers.length - 1].id)}` : '';
+		const page = await api.get(`/users/@me/servers?limit=${SERVER_PAGE}${after}`);
+		servers.push(...page);
+		if (page.length < SERVER_PAGE)
+			return servers;
+	}
+}
+
 /*
  * Load everything from scratch (at start and after a 410): the user, the
  * servers with their channels, roles and own member, the DM channels.
@@ -396,7 +411,7 @@ function notifyMembers(s) {
 export async function loadAll() {
 	const [me, servers, dms] = await Promise.all([
 		api.get('/users/@me'),
-		api.get('/users/@me/servers'),
+		loadServerList(),
 		api.get('/dms'),
 	]);
 	const entries = new Map(servers.map((sv) => [sv.id, newEntry(sv)]));
