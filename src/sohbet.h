@@ -444,14 +444,12 @@ int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 
 /* poll.c */
-enum watch_kind {
-	WATCH_LISTEN,
-	WATCH_SIGNAL,
-	WATCH_WAKE,
-	WATCH_POLL
-};
+/*
+ * A source of events in a worker's epoll loop (its data.ptr): the loop
+ * calls ready() and knows nothing else of it.
+ */
 struct watch {
-	enum watch_kind	 kind;
+	void		(*ready)(struct watch *);
 };
 enum poll_key {
 	POLL_SERVER,

@@ -24,11 +24,15 @@
 #define WORKER_EVENTS		64
 #define WORKER_DRAIN_MS		300
 
+static void	 worker_listen_ready(struct watch *);
+static void	 worker_signal_ready(struct watch *);
+static void	 worker_wake_ready(struct watch *);
+
 struct worker		*worker;
 static struct worker	 worker_state;
-static struct watch	 watch_listen = { WATCH_LISTEN };
-static struct watch	 watch_signal = { WATCH_SIGNAL };
-static struct watch	 watch_wake = { WATCH_WAKE };
+static struct watch	 watch_listen = { worker_listen_ready };
+static struct watch	 watch_signal = { worker_signal_ready };
+static struct watch	 watch_wake = { worker_wake_ready };
 
 /* Drop root privileges to the configured user, if any. */
 static void
@@ -147,26 +151,28 @@ worker_signal(void)
 	}
 }
 
-/* Dispatch one epoll event to what it belongs to. */
+/* The listen socket has connections waiting. */
 static void
-worker_dispatch(struct epoll_event *ev)
+worker_listen_ready(struct watch *w)
 {
-	struct watch	*w = ev->data.ptr;
+	(void)w;
+	worker_accept();
+}
 
-	switch (w->kind) {
-	case WATCH_LISTEN:
-		worker_accept();
-		break;
-	case WATCH_SIGNAL:
-		worker_signal();
-		break;
-	case WATCH_WAKE:
-		poll_wake();
-		break;
-	case WATCH_POLL:
-		poll_closed((struct poll *)w);
-		break;
-	}
+/* The signalfd has signals to read. */
+static void
+worker_signal_ready(struct watch *w)
+{
+	(void)w;
+	worker_signal();
+}
+
+/* Another worker (or the watcher) published entries into the hub ring. */
+static void
+worker_wake_ready(struct watch *w)
+{
+	(void)w;
+	poll_wake();
 }
 
 /* How long epoll may sleep: until the next deadline or periodic job. */
@@ -191,6 +197,7 @@ void
 worker_main(int slot, int listen_fd)
 {
 	struct epoll_event	evs[WORKER_EVENTS];
+	struct watch		*w;
 	int			n, i;
 
 	worker = &worker_state;
@@ -219,8 +226,10 @@ worker_main(int slot, int listen_fd)
 				continue;
 			fatal("epoll_wait");
 		}
-		for (i = 0; i < n; i++)
-			worker_dispatch(&evs[i]);
+		for (i = 0; i < n; i++) {
+			w = evs[i].data.ptr;
+			w->ready(w);
+		}
 		poll_expire();
 		poll_reap();
 		if (worker->drain_until != 0 &&
