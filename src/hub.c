@@ -79,6 +79,8 @@ hub_init(void)
 		if (hub->slots[i].wake_fd == -1)
 			fatal("hub: eventfd");
 	}
+	/* The sign-in counts are shared by the workers too. */
+	throttle_init();
 }
 
 /* Take the hub lock, recovering it if its holder died. */

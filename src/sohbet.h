@@ -70,7 +70,16 @@ struct config {
 	uint32_t	 scrypt_r;
 	uint32_t	 scrypt_p;
 	int		 max_hashes;	/* concurrent scrypt hashes per host */
-	int		 max_failed_logins;	/* per account and hour */
+
+	/* [auth]: hashing threads, sign-in throttling, refresh grace */
+	int		 hash_threads;	/* per worker */
+	int		 hash_queue;	/* hashes waiting or running, per worker */
+	int		 login_free;	/* failures per address and login */
+	int		 login_decay;	/* seconds to forget one of them */
+	int		 address_free;	/* failures per address */
+	int		 address_decay;
+	int		 login_delay_max;	/* the longest delay, seconds */
+	int		 refresh_grace;	/* seconds a used token still refreshes */
 
 	/* [events] */
 	char		*sequencer;	/* "shm" or "db" */
@@ -202,6 +211,40 @@ int		 auth_refuse(struct request *);
 char		*password_hash(const char *, size_t);
 int		 password_verify(const char *, size_t, const char *, int *);
 void		 password_dummy(const char *, size_t);
+
+/* hashpool.c */
+enum hashpool_op {
+	HASHPOOL_HASH,		/* hash a new password */
+	HASHPOOL_VERIFY,	/* check one against a stored hash */
+	HASHPOOL_DUMMY		/* the work of a check, for unknown users */
+};
+struct hashpool_result {
+	int		 match;		/* 1 yes, 0 no; -1: hashing failed */
+	int		 upgrade;	/* verify: stored parameters weaker */
+	char		*hash;		/* hash: the new one, freed after done */
+};
+struct hashpool_task {
+	enum hashpool_op op;
+	const char	*password;
+	size_t		 len;
+	const char	*stored;	/* HASHPOOL_VERIFY: the stored hash */
+	/* Runs in the loop when the hash is done; answers the request. */
+	void		(*done)(struct request *, struct hashpool_result *,
+			    void *);
+	void		*arg;		/* malloc'd or NULL; done takes it */
+};
+void		 hashpool_start(void);
+int		 hashpool_submit(struct request *, const struct hashpool_task *);
+void		 hashpool_stop(void);
+void		 hashpool_reap(void);
+void		 hashpool_join(void);
+
+/* throttle.c */
+void		 throttle_init(void);
+long long	 throttle_check(const char *, const char *);
+void		 throttle_failed(const char *, const char *);
+void		 throttle_succeeded(const char *, const char *);
+const char	*throttle_address(struct request *);
 
 /* refresh.c */
 #define REFRESH_TOKEN_LEN	48	/* buffer for a token string */
@@ -763,8 +806,12 @@ int		 api_auth_check(struct request *, const char *, int,
 		    const char **);
 void		 api_auth_taken(struct request *, const char *, uint64_t);
 int		 api_auth_revoke_all(uint64_t);
-int		 api_auth_throttled(struct request *, uint64_t);
-void		 api_auth_failed(uint64_t);
+void		 api_auth_hash(struct request *, enum hashpool_op,
+		    const char *, const char *, void (*)(struct request *,
+		    struct hashpool_result *, void *), void *);
+int		 api_auth_throttled(struct request *, const char *);
+void		 api_auth_failed(struct request *, const char *);
+void		 api_auth_passed(struct request *, const char *);
 void		 api_auth_gen_tokens(yajl_gen, const struct user *,
 		    const char *);
 

@@ -147,6 +147,8 @@ worker_signal(void)
 			worker->drain_until = poll_now_ms() + WORKER_DRAIN_MS;
 			/* Parked polls get their empty answer now. */
 			poll_stop_all();
+			/* Hashes not started yet are answered 503. */
+			hashpool_stop();
 		}
 	}
 }
@@ -210,6 +212,7 @@ worker_main(int slot, int listen_fd)
 	if ((worker->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	poll_init();
+	hashpool_start();
 	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &watch_listen);
 	worker_watch(worker->signal_fd, EPOLLIN, &watch_signal);
 	worker_watch(hub_wake_fd(slot), EPOLLIN, &watch_wake);
@@ -232,6 +235,7 @@ worker_main(int slot, int listen_fd)
 		}
 		poll_expire();
 		poll_reap();
+		hashpool_reap();
 		if (worker->drain_until != 0 &&
 		    poll_now_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
@@ -245,6 +249,7 @@ worker_main(int slot, int listen_fd)
 		while (hub_self_woken())
 			poll_woken();
 	}
+	hashpool_join();
 	db_disconnect();
 	log_debug("worker %d: stopped", slot);
 	exit(0);

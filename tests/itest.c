@@ -38,6 +38,7 @@ static const char	*itest_var;
 static const char	*itest_devcmd;
 static const char	*itest_conffile;
 static long		 itest_timeout = ITEST_TIMEOUT;
+static char		 itest_source[64];	/* "": the system's choice */
 static int		 itest_lock_fd = -1;
 
 /* The reused handle (keep-alive), and the process that made it. */
@@ -124,6 +125,17 @@ void
 itest_use_url(const char *base)
 {
 	itest_base = base != NULL ? base : getenv("SOHBET_TEST_URL");
+}
+
+/*
+ * Send later requests of this process from a local address (any of
+ * 127.0.0.0/8 on Linux), as another client would; NULL: the default.
+ */
+void
+itest_use_source(const char *addr)
+{
+	snprintf(itest_source, sizeof itest_source, "%s", addr != NULL ?
+	    addr : "");
 }
 
 /* Set the total timeout of later requests. */
@@ -273,6 +285,10 @@ itest_request_timeout(const char *method, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, itest_write_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	if (itest_source[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_INTERFACE, itest_source);
+		curl_easy_setopt(c, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	}
 
 	if (strcmp(method, "GET") == 0 && body == NULL)
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
