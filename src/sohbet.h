@@ -294,6 +294,7 @@ void		 cache_forget_all(void);
 
 /* token.c */
 char		*token_issue(uint64_t, unsigned int, int);
+int		 token_mac(const char *, size_t, unsigned char[32]);
 int		 token_verify(const char *, uint64_t *, unsigned int *);
 size_t		 token_b64url_encode(const unsigned char *, size_t, char *);
 long		 token_b64url_decode(const char *, size_t, unsigned char *,

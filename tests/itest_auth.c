@@ -42,7 +42,7 @@
 #define SECRET		"Sekr1t#"
 #define SELF_MEMBERS	"id username email created_at updated_at"
 #define TOKEN_MEMBERS	"access_token refresh_token expires_in"
-#define RACERS		8	/* processes refreshing one token at once */
+#define RACERS		10	/* processes refreshing one token at once */
 #define RACE_ROUNDS	4
 #define TIMING_ROUNDS	25	/* logins timed of each kind */
 #define TIMING_RATIO	0.6	/* the least unknown / wrong password */
@@ -1318,6 +1318,18 @@ END_TEST
 
 /* --- refresh, logout ------------------------------------------------------ */
 
+/*
+ * Move the use of a's consumed refresh tokens an hour back, past the
+ * grace in which a second use of one still refreshes.
+ */
+static void
+age_consumed(const struct account *a)
+{
+	free(db_run("UPDATE refresh_tokens SET consumed_at = consumed_at - "
+	    "INTERVAL 1 HOUR WHERE user_id = %s AND consumed_at IS NOT NULL",
+	    a->id));
+}
+
 START_TEST(test_refresh_rotation)
 {
 	struct account	 a;
@@ -1332,7 +1344,8 @@ START_TEST(test_refresh_rotation)
 	account_refresh(&a);
 	expect_access_ok(a.access);
 
-	/* The consumed first token again: theft, the family is revoked. */
+	/* The consumed first token again, later: theft, the family goes. */
+	age_consumed(&a);
 	expect_refresh_refused(r1, "token_reused");
 	expect_refresh_refused(a.refresh, "invalid_token");
 	expect_refresh_refused(r1, "invalid_token");
@@ -1350,6 +1363,7 @@ START_TEST(test_reuse_revokes_one_family)
 	account_session(&other, &a);
 	old = xstrdup(a.refresh);
 	account_refresh(&a);
+	age_consumed(&a);
 	expect_refresh_refused(old, "token_reused");
 	expect_refresh_refused(a.refresh, "invalid_token");
 	/* Another login of the same user is another family. */
@@ -1395,6 +1409,7 @@ END_TEST
 struct racer {
 	long	status;
 	char	code[32];
+	char	refresh[64];
 };
 
 /* One racer: warm its connection, wait for the start, refresh. */
@@ -1402,7 +1417,7 @@ static void
 racer_run(int start, const char *refresh, struct racer *out)
 {
 	struct itest_response	*r;
-	const char		*code;
+	const char		*code, *next;
 	char			 c;
 
 	r = itest_get(HEALTH, NULL);
@@ -1414,17 +1429,25 @@ racer_run(int start, const char *refresh, struct racer *out)
 	out->status = r->status;
 	code = itest_str(r, "error.code");
 	snprintf(out->code, sizeof out->code, "%s", code != NULL ? code : "");
+	next = itest_str(r, "refresh_token");
+	snprintf(out->refresh, sizeof out->refresh, "%s", next != NULL ?
+	    next : "");
 	itest_free(r);
 	_exit(0);
 }
 
-/* Refresh one token from RACERS processes at once; the number of 200s. */
-static int
+/*
+ * Refresh one token from RACERS processes at once (two tabs of one
+ * client, many times over): assert that every one got 200 and the same
+ * new refresh token, and return it (the caller frees it).
+ */
+static char *
 race(const char *refresh)
 {
 	struct racer	*racers;
 	pid_t		 pids[RACERS];
-	int		 fds[2], i, winners = 0;
+	char		*next;
+	int		 fds[2], i;
 
 	racers = mmap(NULL, sizeof *racers * RACERS, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1441,19 +1464,20 @@ race(const char *refresh)
 	close(fds[0]);
 	itest_sleep_ms(300);
 	close(fds[1]);
-	for (i = 0; i < RACERS; i++) {
+	for (i = 0; i < RACERS; i++)
 		ck_assert_int_eq(waitpid(pids[i], NULL, 0), pids[i]);
-		if (racers[i].status == 200) {
-			winners++;
-			continue;
-		}
-		ck_assert_msg(racers[i].status == 401 &&
-		    (strcmp(racers[i].code, "token_reused") == 0 ||
-		    strcmp(racers[i].code, "invalid_token") == 0), "a racer got "
-		    "%ld %s", racers[i].status, racers[i].code);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(racers[i].status == 200, "racer %d of %d got %ld "
+		    "%s", i, RACERS, racers[i].status, racers[i].code);
+		ck_assert_msg(strcmp(racers[i].refresh, racers[0].refresh) ==
+		    0 && strlen(racers[i].refresh) == 43, "racers got other "
+		    "refresh tokens: \"%s\" and \"%s\"", racers[0].refresh,
+		    racers[i].refresh);
 	}
+	ck_assert_str_ne(racers[0].refresh, refresh);
+	next = xstrdup(racers[0].refresh);
 	munmap(racers, sizeof *racers * RACERS);
-	return winners;
+	return next;
 }
 
 START_TEST(test_refresh_race)
@@ -1465,11 +1489,43 @@ START_TEST(test_refresh_race)
 	account_new(&a);
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		account_login(&a);
-		winners = race(a.refresh);
-		ck_assert_msg(winners == 1, "round %d: %d of %d parallel "
-		    "refreshes with one token succeeded", round, winners,
-		    RACERS);
+		next = race(a.refresh);
+		/* The token they share goes on as any successor does. */
+		free(a.refresh);
+		a.refresh = next;
+		account_refresh(&a);
+		expect_access_ok(a.access);
 	}
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_refresh_grace)
+{
+	struct itest_response	*r;
+	struct account		 a;
+	char			*first, *second;
+
+	/* A second use at once: the same successor, a working access. */
+	account_new(&a);
+	first = xstrdup(a.refresh);
+	account_refresh(&a);
+	second = xstrdup(a.refresh);
+	r = post_refresh(REFRESH, first);
+	itest_expect(r, 200);
+	expect_members(r, r->json, TOKEN_MEMBERS);
+	expect_tokens(r, r->json);
+	expect_member(r, r->json, "refresh_token", second);
+	expect_access_ok(itest_str(r, "access_token"));
+	itest_free(r);
+
+	/* After the grace: theft; the family, successor included, goes. */
+	age_consumed(&a);
+	expect_refresh_refused(first, "token_reused");
+	expect_refresh_refused(second, "invalid_token");
+	expect_refresh_refused(first, "invalid_token");
+	free(first);
+	free(second);
 	account_free(&a);
 }
 END_TEST
@@ -2173,6 +2229,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_reuse_revokes_one_family);
 	tcase_add_test(tc, test_refresh_invalid);
 	tcase_add_test(tc, test_refresh_race);
+	tcase_add_test(tc, test_refresh_grace);
 	tcase_add_test(tc, test_logout);
 	tcase_add_test(tc, test_logout_all);
 	suite_add_tcase(s, tc);
