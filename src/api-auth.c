@@ -125,14 +125,18 @@ api_auth_taken(struct request *req, const char *username, uint64_t self)
 		    "is already registered");
 }
 
-/* Read and check the fields of a registration; -1 (answered) if bad. */
-static int
-api_auth_register_fields(struct request *req, const char **username,
+/*
+ * Read and check username, email and password (all required, or each
+ * optional: then NULL when not given); -1 when answered.
+ */
+int
+api_auth_fields(struct request *req, int required, const char **username,
     const char **email, const char **password)
 {
-	if (api_auth_check(req, "username", 1, username) == -1 ||
-	    api_auth_check(req, "email", 1, email) == -1 ||
-	    api_auth_check(req, "password", 1, password) == -1)
+	*username = *email = *password = NULL;
+	if (api_auth_check(req, "username", required, username) == -1 ||
+	    api_auth_check(req, "email", required, email) == -1 ||
+	    api_auth_check(req, "password", required, password) == -1)
 		return -1;
 	return 0;
 }
@@ -181,7 +185,7 @@ api_auth_registered(struct request *req, struct hashpool_result *res,
 	uint64_t	 id;
 
 	(void)arg;
-	if (api_auth_register_fields(req, &username, &email, &password) == -1)
+	if (api_auth_fields(req, 1, &username, &email, &password) == -1)
 		return;
 	if (res->hash == NULL) {
 		response_busy(req);
@@ -215,7 +219,7 @@ api_auth_register(struct request *req)
 	const char	*username, *email, *password;
 
 	if (param_body(req) == -1 ||
-	    api_auth_register_fields(req, &username, &email, &password) == -1)
+	    api_auth_fields(req, 1, &username, &email, &password) == -1)
 		return;
 	api_auth_hash(req, HASHPOOL_HASH, password, NULL, api_auth_registered,
 	    NULL);

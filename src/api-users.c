@@ -103,19 +103,6 @@ api_users_store(struct request *req, const char *username, const char *email,
 	return db_commit();
 }
 
-/* Read and check the fields a PATCH may change; -1 (answered) if bad. */
-static int
-api_users_fields(struct request *req, const char **username,
-    const char **email, const char **password)
-{
-	*username = *email = *password = NULL;
-	if (api_auth_check(req, "username", 0, username) == -1 ||
-	    api_auth_check(req, "email", 0, email) == -1 ||
-	    api_auth_check(req, "password", 0, password) == -1)
-		return -1;
-	return 0;
-}
-
 /* Store the changes (hash: the new password's, or NULL) and answer. */
 static void
 api_users_apply(struct request *req, const char *hash)
@@ -124,7 +111,7 @@ api_users_apply(struct request *req, const char *hash)
 	char		 refresh[REFRESH_TOKEN_LEN];
 	struct user	 u;
 
-	if (api_users_fields(req, &username, &email, &password) == -1)
+	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (api_users_store(req, username, email, hash, refresh) == -1) {
 		if (db_errno() == ER_DUP_ENTRY)
@@ -159,7 +146,7 @@ api_users_checked(struct request *req, struct hashpool_result *res, void *arg)
 	const char	*username, *email, *password;
 
 	(void)arg;
-	if (api_users_fields(req, &username, &email, &password) == -1)
+	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (res->match == -1) {
 		response_busy(req);
@@ -188,7 +175,7 @@ api_users_patch_me(struct request *req)
 	int		 rc;
 
 	if (param_body(req) == -1 || api_users_me(req, &u) == -1 ||
-	    api_users_fields(req, &username, &email, &password) == -1)
+	    api_auth_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (email == NULL && password == NULL) {
 		api_users_apply(req, NULL);

@@ -217,6 +217,7 @@ hashpool_closed(struct watch *w)
 		hashpool_end(job);
 	req->parked = 0;
 	req->status = 499;
+	metrics_request(req);
 	request_finish(req);
 	worker->active--;
 }

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -431,7 +432,10 @@ struct hub_stats {
 };
 struct hub;
 extern struct hub *hub;
+void		*hub_shared(size_t);
 void		 hub_init(void);
+void		 hub_mutex_init(pthread_mutex_t *);
+void		 hub_mutex_lock(pthread_mutex_t *);
 int		 hub_slot_claim(pid_t);
 void		 hub_slot_set_pid(int, pid_t);
 void		 hub_slot_release(int);
@@ -807,6 +811,8 @@ int		 api_auth_check(struct request *, const char *, int,
 		    const char **);
 void		 api_auth_taken(struct request *, const char *, uint64_t);
 int		 api_auth_revoke_all(uint64_t);
+int		 api_auth_fields(struct request *, int, const char **,
+		    const char **, const char **);
 void		 api_auth_hash(struct request *, enum hashpool_op,
 		    const char *, const char *, void (*)(struct request *,
 		    struct hashpool_result *, void *), void *);

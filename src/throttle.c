@@ -22,13 +22,10 @@
  * the one whose count is lowest, so the counts that hold attackers back
  * are the last to go.  Several app hosts count separately.
  */
-#include <sys/mman.h>
-
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -66,34 +63,10 @@ static struct throttle_table	*throttle;
 void
 throttle_init(void)
 {
-	pthread_mutexattr_t	attr;
-
-	throttle = mmap(NULL, sizeof *throttle, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (throttle == MAP_FAILED)
-		fatal("throttle: mmap");
-	memset(throttle, 0, sizeof *throttle);
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (pthread_mutex_init(&throttle->lock, &attr) != 0)
-		fatalx("throttle: pthread_mutex_init failed");
-	pthread_mutexattr_destroy(&attr);
+	throttle = hub_shared(sizeof *throttle);
+	hub_mutex_init(&throttle->lock);
 	if (RAND_bytes(throttle->secret, sizeof throttle->secret) != 1)
 		fatalx("throttle: RAND_bytes failed");
-}
-
-/* Take the table's lock, recovering it if its holder died. */
-static void
-throttle_lock(void)
-{
-	int	rc;
-
-	rc = pthread_mutex_lock(&throttle->lock);
-	if (rc == EOWNERDEAD)
-		pthread_mutex_consistent(&throttle->lock);
-	else if (rc != 0)
-		fatalx("throttle: lock failed: %s", strerror(rc));
 }
 
 /* The counts of a kind, from the configuration. */
@@ -201,7 +174,7 @@ throttle_check(const char *addr, const char *login)
 
 	if (throttle == NULL)
 		return 0;
-	throttle_lock();
+	hub_mutex_lock(&throttle->lock);
 	l = throttle_wait_one('L', addr, login, now);
 	a = throttle_wait_one('A', addr, login, now);
 	pthread_mutex_unlock(&throttle->lock);
@@ -244,7 +217,7 @@ throttle_failed(const char *addr, const char *login)
 
 	if (throttle == NULL)
 		return;
-	throttle_lock();
+	hub_mutex_lock(&throttle->lock);
 	throttle_count('L', addr, login, now);
 	throttle_count('A', addr, login, now);
 	pthread_mutex_unlock(&throttle->lock);
@@ -261,7 +234,7 @@ throttle_succeeded(const char *addr, const char *login)
 	if (throttle == NULL)
 		return;
 	throttle_kind('L', &k);
-	throttle_lock();
+	hub_mutex_lock(&throttle->lock);
 	if ((e = throttle_find(throttle_key('L', addr, login), &k, now,
 	    0)) != NULL)
 		memset(e, 0, sizeof *e);
