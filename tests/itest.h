@@ -68,6 +68,7 @@ void		 itest_use_url(const char *);
 void		 itest_use_source(const char *);
 /* Time out every later request of this process after this many seconds. */
 void		 itest_set_timeout(long);
+void		 itest_set_timeout_ms(long);
 
 /*
  * Send a request to SOHBET_TEST_URL + path.  token (a bearer token),
