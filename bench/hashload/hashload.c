@@ -285,6 +285,7 @@ usage(void)
 	exit(2);
 }
 
+/* Run the flood, the probes and the poll rounds; print the numbers. */
 int
 main(int argc, char **argv)
 {
