@@ -5,7 +5,9 @@
  * read, handled and answered in one go; a send is answered once the others
  * taken from the listen queue with it are handled too, and written with
  * them (sendbatch.c); a request that parks stays open in the worker's
- * tables while the loop goes on.
+ * tables while the loop goes on, and so does one whose password is being
+ * hashed by the worker's hashing threads (hashpool.c).  Every descriptor
+ * in the loop carries its own ready() callback: the loop only calls it.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
