@@ -228,6 +228,17 @@ signers_start(int n, double seconds, struct tally *t, pid_t *pids)
 	return fds[1];
 }
 
+/* Start n signers at once, each signing in once; their tally. */
+static struct tally *
+burst_start(int n, pid_t *pids)
+{
+	struct tally	*t;
+
+	t = tally_new();
+	close(signers_start(n, 0, t, pids));
+	return t;
+}
+
 /* Wait for the signers. */
 static void
 signers_wait(int n, pid_t *pids)
@@ -301,8 +312,7 @@ START_TEST(test_full_queue_busy_at_once)
 	pid_t		 pids[BURST];
 
 	/* More at once than the queues of both workers hold. */
-	t = tally_new();
-	close(signers_start(BURST, 0, t, pids));
+	t = burst_start(BURST, pids);
 	signers_wait(BURST, pids);
 	expect_answered(t, BURST, "a burst");
 	ck_assert_msg(t->unauthorized >= 1, "no sign-in was hashed");
@@ -374,8 +384,7 @@ START_TEST(test_stop_answers_in_flight)
 	pid_t		 pids[IN_FLIGHT];
 
 	/* Sign-ins hashing or queued when sohbetd is told to stop. */
-	t = tally_new();
-	close(signers_start(IN_FLIGHT, 0, t, pids));
+	t = burst_start(IN_FLIGHT, pids);
 	itest_sleep_ms(100);
 	ck_assert_msg(itest_dev("sohbetd-stop") == 0, "sohbetd did not stop "
 	    "by itself");
