@@ -15,21 +15,9 @@ static struct db_stmt q_insert_user = DB_STMT(
     " updated_at) VALUES (?, ?, ?, NOW(3), NOW(3))");
 static struct db_stmt q_username_taken = DB_STMT(
     "SELECT 1 FROM users WHERE username = ? AND id <> ?");
-static struct db_stmt q_failed_logins = DB_STMT(
-    "SELECT failed_logins, TIMESTAMPDIFF(SECOND, NOW(3),"
-    " failed_login_window + INTERVAL 1 HOUR) FROM users WHERE id = ?"
-    " AND failed_login_window > NOW(3) - INTERVAL 1 HOUR");
-static struct db_stmt q_login_failed = DB_STMT(
-    "UPDATE users SET"
-    " failed_logins = IF(failed_login_window > NOW(3) - INTERVAL 1 HOUR,"
-    " failed_logins + 1, 1),"
-    " failed_login_window = IF(failed_login_window > NOW(3) - INTERVAL 1 HOUR,"
-    " failed_login_window, NOW(3)) WHERE id = ?");
-static struct db_stmt q_login_ok = DB_STMT(
-    "UPDATE users SET failed_logins = 0, failed_login_window = NULL"
-    " WHERE id = ? AND failed_logins <> 0");
+/* Only over the hash it verified: a password changed meanwhile stays. */
 static struct db_stmt q_rehash = DB_STMT(
-    "UPDATE users SET password_hash = ? WHERE id = ?");
+    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?");
 static struct db_stmt q_bump_generation = DB_STMT(
     "UPDATE users SET token_generation = token_generation + 1 WHERE id = ?");
 
@@ -137,46 +125,104 @@ api_auth_taken(struct request *req, const char *username, uint64_t self)
 		    "is already registered");
 }
 
-/* POST /auth/register {username, email, password}. */
+/*
+ * Read and check username, email and password (all required, or each
+ * optional: then NULL when not given); -1 when answered.
+ */
+int
+api_auth_fields(struct request *req, int required, const char **username,
+    const char **email, const char **password)
+{
+	*username = *email = *password = NULL;
+	if (api_auth_check(req, "username", required, username) == -1 ||
+	    api_auth_check(req, "email", required, email) == -1 ||
+	    api_auth_check(req, "password", required, password) == -1)
+		return -1;
+	return 0;
+}
+
+/* Hand a password to the hashing threads: 0, or -1 when they are full. */
+static int
+api_auth_submit(struct request *req, enum hashpool_op op,
+    const char *password, const char *stored, void (*done)(struct request *,
+    struct hashpool_result *, void *), void *arg)
+{
+	struct hashpool_task	t;
+
+	memset(&t, 0, sizeof t);
+	t.op = op;
+	t.password = password;
+	t.len = strlen(password);
+	t.stored = stored;
+	t.done = done;
+	t.arg = arg;
+	return hashpool_submit(req, &t);
+}
+
+/*
+ * Hand a password to the hashing threads, with the callback that goes on
+ * with the request; when they are too busy, free arg and answer 503.
+ */
+void
+api_auth_hash(struct request *req, enum hashpool_op op, const char *password,
+    const char *stored, void (*done)(struct request *,
+    struct hashpool_result *, void *), void *arg)
+{
+	if (api_auth_submit(req, op, password, stored, done, arg) == 0)
+		return;
+	free(arg);
+	response_busy(req);
+}
+
+/* The password of a registration is hashed: make the account, answer. */
 static void
-api_auth_register(struct request *req)
+api_auth_registered(struct request *req, struct hashpool_result *res,
+    void *arg)
 {
 	const char	*username, *email, *password;
-	char		*hash, refresh[REFRESH_TOKEN_LEN];
+	char		 refresh[REFRESH_TOKEN_LEN];
 	struct user	 u;
 	uint64_t	 id;
 
-	if (param_body(req) == -1 ||
-	    api_auth_check(req, "username", 1, &username) == -1 ||
-	    api_auth_check(req, "email", 1, &email) == -1 ||
-	    api_auth_check(req, "password", 1, &password) == -1)
+	(void)arg;
+	if (api_auth_fields(req, 1, &username, &email, &password) == -1)
 		return;
-	if ((hash = password_hash(password, strlen(password))) == NULL) {
+	if (res->hash == NULL) {
 		response_busy(req);
 		return;
 	}
 	if (db_begin() == -1)
 		goto fail;
-	if (db_exec(&q_insert_user, "sss", username, email, hash) != 1) {
+	if (db_exec(&q_insert_user, "sss", username, email, res->hash) != 1) {
 		db_rollback();
 		if (db_errno() == ER_DUP_ENTRY)
 			api_auth_taken(req, username, 0);
 		else
 			response_db_error(req);
-		free(hash);
 		return;
 	}
 	id = db_insert_id();
 	if (refresh_issue(id, refresh) == -1 || users_by_id(id, &u) != 1 ||
 	    db_commit() == -1)
 		goto fail;
-	free(hash);
 	api_auth_session(req, 201, &u, refresh);
 	return;
 fail:
 	db_rollback();
-	free(hash);
 	response_db_error(req);
+}
+
+/* POST /auth/register {username, email, password}. */
+static void
+api_auth_register(struct request *req)
+{
+	const char	*username, *email, *password;
+
+	if (param_body(req) == -1 ||
+	    api_auth_fields(req, 1, &username, &email, &password) == -1)
+		return;
+	api_auth_hash(req, HASHPOOL_HASH, password, NULL, api_auth_registered,
+	    NULL);
 }
 
 /* Answer 429 rate_limited with Retry-After and "retry_after" (API.md). */
@@ -186,8 +232,8 @@ api_auth_rate_limited(struct request *req, long long wait)
 	yajl_gen	g;
 	char		message[128];
 
-	snprintf(message, sizeof message, "Too many failed sign-ins for this "
-	    "account; try again in %lld seconds", wait);
+	snprintf(message, sizeof message, "Too many failed sign-ins; try "
+	    "again in %lld seconds", wait);
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "error");
@@ -201,49 +247,33 @@ api_auth_rate_limited(struct request *req, long long wait)
 	response_json(req, 429, g);
 }
 
-/* Whether an account is over its failed-login budget; answers 429 if so. */
+/*
+ * Whether this client must wait before trying a password for login
+ * (throttle.c); answers 429 if so.
+ */
 int
-api_auth_throttled(struct request *req, uint64_t user_id)
+api_auth_throttled(struct request *req, const char *login)
 {
-	struct db_rows	*rows;
-	long long	 failures, wait;
+	long long	wait;
 
-	if ((rows = db_query(&q_failed_logins, "u", user_id)) == NULL) {
-		response_db_error(req);
-		return 1;
-	}
-	if (db_fetch(rows) != 1) {
-		db_rows_free(rows);
+	if ((wait = throttle_check(throttle_address(req), login)) == 0)
 		return 0;
-	}
-	failures = db_i64(rows, 0);
-	wait = db_i64(rows, 1);
-	db_rows_free(rows);
-	if (failures < cfg->max_failed_logins)
-		return 0;
-	api_auth_rate_limited(req, wait < 1 ? 1 : wait);
+	api_auth_rate_limited(req, wait);
 	return 1;
 }
 
-/* Count a wrong password against an account's hourly budget. */
+/* Count a wrong password for login from this client. */
 void
-api_auth_failed(uint64_t user_id)
+api_auth_failed(struct request *req, const char *login)
 {
-	db_exec(&q_login_failed, "u", user_id);
+	throttle_failed(throttle_address(req), login);
 }
 
-/* After a successful login: reset the failure count, upgrade the hash. */
-static void
-api_auth_login_succeeded(struct user *u, const char *password, int upgrade)
+/* A right password for login from this client: forget its failures. */
+void
+api_auth_passed(struct request *req, const char *login)
 {
-	char	*hash;
-
-	db_exec(&q_login_ok, "u", u->id);
-	if (upgrade && (hash = password_hash(password,
-	    strlen(password))) != NULL) {
-		db_exec(&q_rehash, "su", hash, u->id);
-		free(hash);
-	}
+	throttle_succeeded(throttle_address(req), login);
 }
 
 /* Answer 401 invalid_credentials. */
@@ -254,48 +284,102 @@ api_auth_bad_credentials(struct request *req)
 	    "password");
 }
 
+/* Read the fields of a login; -1 (answered) if bad. */
+static int
+api_auth_login_fields(struct request *req, const char **login,
+    const char **password)
+{
+	if (api_auth_field(req, "login", 1, 254, login) == -1 ||
+	    api_auth_field(req, "password", 1, 128, password) == -1)
+		return -1;
+	return 0;
+}
+
+/* Start a session for a user who signed in: 200 with new tokens. */
+static void
+api_auth_login_session(struct request *req, const struct user *u)
+{
+	char	refresh[REFRESH_TOKEN_LEN];
+
+	if (refresh_issue(u->id, refresh) == -1) {
+		response_db_error(req);
+		return;
+	}
+	api_auth_session(req, 200, u, refresh);
+}
+
+/* The stronger hash of a signed-in user is made: store it, answer. */
+static void
+api_auth_login_upgraded(struct request *req, struct hashpool_result *res,
+    void *arg)
+{
+	struct user	*u = arg;
+
+	if (res->hash != NULL)
+		db_exec(&q_rehash, "sus", res->hash, u->id, u->password_hash);
+	api_auth_login_session(req, u);
+	free(u);
+}
+
+/*
+ * The password of a login is checked (u NULL: the login named nobody and
+ * a dummy check ran): answer, after upgrading a weak stored hash.
+ */
+static void
+api_auth_login_checked(struct request *req, struct hashpool_result *res,
+    void *arg)
+{
+	struct user	*u = arg;
+	const char	*login, *password;
+
+	if (api_auth_login_fields(req, &login, &password) == -1)
+		goto done;
+	if (res->match == -1) {
+		response_busy(req);
+		goto done;
+	}
+	if (u == NULL || res->match == 0) {
+		api_auth_failed(req, login);
+		api_auth_bad_credentials(req);
+		goto done;
+	}
+	api_auth_passed(req, login);
+	/* A busy pool only postpones the upgrade to another login. */
+	if (res->upgrade && api_auth_submit(req, HASHPOOL_HASH, password,
+	    NULL, api_auth_login_upgraded, u) == 0)
+		return;
+	api_auth_login_session(req, u);
+done:
+	free(u);
+}
+
 /* POST /auth/login {login, password}. */
 static void
 api_auth_login(struct request *req)
 {
 	const char	*login, *password;
-	char		 refresh[REFRESH_TOKEN_LEN];
-	struct user	 u;
-	int		 found, match, upgrade;
+	struct user	*u;
+	int		 found;
 
 	if (param_body(req) == -1 ||
-	    api_auth_field(req, "login", 1, 254, &login) == -1 ||
-	    api_auth_field(req, "password", 1, 128, &password) == -1)
+	    api_auth_login_fields(req, &login, &password) == -1 ||
+	    api_auth_throttled(req, login))
 		return;
-	if ((found = users_by_login(login, &u)) == -1) {
+	u = xmalloc(sizeof *u);
+	if ((found = users_by_login(login, u)) == -1) {
+		free(u);
 		response_db_error(req);
 		return;
 	}
 	if (found == 0) {
 		/* The same work as a wrong password, so timing tells nothing. */
-		password_dummy(password, strlen(password));
-		api_auth_bad_credentials(req);
+		free(u);
+		api_auth_hash(req, HASHPOOL_DUMMY, password, NULL,
+		    api_auth_login_checked, NULL);
 		return;
 	}
-	if (api_auth_throttled(req, u.id))
-		return;
-	match = password_verify(password, strlen(password), u.password_hash,
-	    &upgrade);
-	if (match == -1) {
-		response_busy(req);
-		return;
-	}
-	if (match == 0) {
-		api_auth_failed(u.id);
-		api_auth_bad_credentials(req);
-		return;
-	}
-	api_auth_login_succeeded(&u, password, upgrade);
-	if (refresh_issue(u.id, refresh) == -1) {
-		response_db_error(req);
-		return;
-	}
-	api_auth_session(req, 200, &u, refresh);
+	api_auth_hash(req, HASHPOOL_VERIFY, password, u->password_hash,
+	    api_auth_login_checked, u);
 }
 
 /* Read the required refresh_token field; -1 (answered) when bad. */

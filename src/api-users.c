@@ -2,7 +2,6 @@
  * api-users.c: the user endpoints (API.md, Users): your own profile and
  * its changes, and other users' public profiles.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "sohbet.h"
@@ -64,41 +63,6 @@ api_users_get(struct request *req)
 	response_json(req, 200, g);
 }
 
-/*
- * Check current_password when email or password change; -1 (answered)
- * when it is missing (400) or wrong (403).
- */
-static int
-api_users_check_current(struct request *req, const struct user *u)
-{
-	const char	*current;
-	int		 rc, upgrade;
-
-	rc = param_text(req, "current_password", 1, 128, 0, &current, NULL);
-	if (rc == -1)
-		return -1;
-	if (rc == PARAM_ABSENT) {
-		response_invalid(req, "current_password", "current_password is "
-		    "required to change the email address or password");
-		return -1;
-	}
-	/* Guesses here count against the same budget as sign-ins. */
-	if (api_auth_throttled(req, u->id))
-		return -1;
-	rc = password_verify(current, strlen(current), u->password_hash,
-	    &upgrade);
-	if (rc == 1)
-		return 0;
-	if (rc == -1)
-		response_busy(req);
-	else {
-		api_auth_failed(u->id);
-		response_error(req, 403, "invalid_credentials",
-		    "current_password is wrong");
-	}
-	return -1;
-}
-
 /* Answer the updated user, with new tokens when the password changed. */
 static void
 api_users_patched(struct request *req, const struct user *u,
@@ -138,39 +102,98 @@ api_users_store(struct request *req, const char *username, const char *email,
 	return db_commit();
 }
 
-/* PATCH /users/@me {username?, email?, password?, current_password}. */
+/* Store the changes (hash: the new password's, or NULL) and answer. */
 static void
-api_users_patch_me(struct request *req)
+api_users_apply(struct request *req, const char *hash)
 {
-	const char	*username = NULL, *email = NULL, *password = NULL;
-	char		*hash = NULL, refresh[REFRESH_TOKEN_LEN];
+	const char	*username, *email, *password;
+	char		 refresh[REFRESH_TOKEN_LEN];
 	struct user	 u;
 
-	if (param_body(req) == -1 || api_users_me(req, &u) == -1 ||
-	    api_auth_check(req, "username", 0, &username) == -1 ||
-	    api_auth_check(req, "email", 0, &email) == -1 ||
-	    api_auth_check(req, "password", 0, &password) == -1)
+	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
 		return;
-	if ((email != NULL || password != NULL) &&
-	    api_users_check_current(req, &u) == -1)
-		return;
-	if (password != NULL && (hash = password_hash(password,
-	    strlen(password))) == NULL) {
-		response_busy(req);
-		return;
-	}
 	if (api_users_store(req, username, email, hash, refresh) == -1) {
 		if (db_errno() == ER_DUP_ENTRY)
 			api_auth_taken(req, username, req->user_id);
 		else
 			response_db_error(req);
-		free(hash);
 		return;
 	}
-	free(hash);
 	if (api_users_me(req, &u) == -1)
 		return;
-	api_users_patched(req, &u, password != NULL ? refresh : NULL);
+	api_users_patched(req, &u, hash != NULL ? refresh : NULL);
+}
+
+/* The new password is hashed: store it with the other changes. */
+static void
+api_users_hashed(struct request *req, struct hashpool_result *res, void *arg)
+{
+	(void)arg;
+	if (res->hash == NULL)
+		response_busy(req);
+	else
+		api_users_apply(req, res->hash);
+}
+
+/*
+ * current_password is checked: 403 when wrong (a guess, counted as a
+ * sign-in's is), else go on to hash the new password, if any.
+ */
+static void
+api_users_checked(struct request *req, struct hashpool_result *res, void *arg)
+{
+	const char	*username, *email, *password;
+
+	(void)arg;
+	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
+		return;
+	if (res->match == -1) {
+		response_busy(req);
+		return;
+	}
+	if (res->match == 0) {
+		api_auth_failed(req, req->username);
+		response_error(req, 403, "invalid_credentials",
+		    "current_password is wrong");
+		return;
+	}
+	api_auth_passed(req, req->username);
+	if (password != NULL)
+		api_auth_hash(req, HASHPOOL_HASH, password, NULL,
+		    api_users_hashed, NULL);
+	else
+		api_users_apply(req, NULL);
+}
+
+/* PATCH /users/@me {username?, email?, password?, current_password}. */
+static void
+api_users_patch_me(struct request *req)
+{
+	const char	*username, *email, *password, *current;
+	struct user	 u;
+	int		 rc;
+
+	if (param_body(req) == -1 || api_users_me(req, &u) == -1 ||
+	    api_auth_fields(req, 0, &username, &email, &password) == -1)
+		return;
+	if (email == NULL && password == NULL) {
+		api_users_apply(req, NULL);
+		return;
+	}
+	/* current_password is needed to change the email or password. */
+	rc = param_text(req, "current_password", 1, 128, 0, &current, NULL);
+	if (rc == -1)
+		return;
+	if (rc == PARAM_ABSENT) {
+		response_invalid(req, "current_password", "current_password is "
+		    "required to change the email address or password");
+		return;
+	}
+	/* Guesses here are throttled as sign-ins by username are. */
+	if (api_auth_throttled(req, req->username))
+		return;
+	api_auth_hash(req, HASHPOOL_VERIFY, current, u.password_hash,
+	    api_users_checked, NULL);
 }
 
 const struct route api_users_routes[] = {

@@ -18,7 +18,8 @@ enum config_type {
 	CONFIG_STRING,
 	CONFIG_INT,
 	CONFIG_U64,
-	CONFIG_U32
+	CONFIG_U32,
+	CONFIG_OBSOLETE		/* accepted with a warning, no effect */
 };
 
 struct config_key {
@@ -67,8 +68,18 @@ static const struct config_key config_keys[] = {
 	KEY("auth", "scrypt_r", CONFIG_U32, scrypt_r, 1, 64, 0),
 	KEY("auth", "scrypt_p", CONFIG_U32, scrypt_p, 1, 16, 0),
 	KEY("auth", "max_hashes", CONFIG_INT, max_hashes, 1, 64, 0),
-	KEY("auth", "max_failed_logins", CONFIG_INT, max_failed_logins, 1,
-	    1000000, 0),
+	/* Hashing threads, sign-in throttling, refresh grace. */
+	KEY("auth", "hash_threads", CONFIG_INT, hash_threads, 1, 16, 0),
+	KEY("auth", "hash_queue", CONFIG_INT, hash_queue, 1, 10000, 0),
+	KEY("auth", "login_free", CONFIG_INT, login_free, 1, 1000000, 0),
+	KEY("auth", "login_decay", CONFIG_INT, login_decay, 1, 86400, 0),
+	KEY("auth", "address_free", CONFIG_INT, address_free, 1, 1000000, 0),
+	KEY("auth", "address_decay", CONFIG_INT, address_decay, 1, 86400, 0),
+	KEY("auth", "login_delay_max", CONFIG_INT, login_delay_max, 1, 86400,
+	    0),
+	KEY("auth", "refresh_grace", CONFIG_INT, refresh_grace, 0, 60, 0),
+	/* The one-hour account lock before throttling by address. */
+	{ "auth", "max_failed_logins", CONFIG_OBSOLETE, 0, 0, 0, 0 },
 	KEY("events", "sequencer", CONFIG_STRING, sequencer, 0, 0, 0),
 	KEY("events", "retention_days", CONFIG_INT, retention_days, 1, 3650,
 	    0),
@@ -108,7 +119,14 @@ config_init(struct config *c)
 	c->scrypt_r = 8;
 	c->scrypt_p = 1;
 	c->max_hashes = 2;
-	c->max_failed_logins = 100;
+	c->hash_threads = 1;
+	c->hash_queue = 8;
+	c->login_free = 5;
+	c->login_decay = 300;
+	c->address_free = 100;
+	c->address_decay = 30;
+	c->login_delay_max = 300;
+	c->refresh_grace = 5;
 	c->sequencer = xstrdup("shm");
 	c->retention_days = 7;
 	c->cluster_poll_ms = 0;
@@ -207,6 +225,12 @@ config_set(struct config *c, const struct config_key *k, const char *value)
 	long long	 n;
 	char		*end;
 
+	if (k->type == CONFIG_OBSOLETE) {
+		log_warnx("%s: key \"%s\" in [%s] no longer has an effect; "
+		    "remove it (see sohbet.conf(5))", c->path != NULL ?
+		    c->path : "configuration", k->name, k->section);
+		return 0;
+	}
 	if (k->type == CONFIG_STRING) {
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);

@@ -54,24 +54,62 @@ struct hub	*hub;
 static int	 hub_self_slot = -1;
 static int	 hub_self_wake;	/* see hub_self_woken() */
 
+/*
+ * Make a mutex in shared memory that the workers and the master share: a
+ * robust one, so that a process dying with it held does not block the
+ * others (hub_mutex_lock() recovers it).
+ */
+void
+hub_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t	attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (pthread_mutex_init(m, &attr) != 0)
+		fatalx("hub: pthread_mutex_init failed");
+	pthread_mutexattr_destroy(&attr);
+}
+
+/* Take a shared mutex, recovering it if its holder died. */
+void
+hub_mutex_lock(pthread_mutex_t *m)
+{
+	int	rc;
+
+	rc = pthread_mutex_lock(m);
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	else if (rc != 0)
+		fatalx("hub: lock failed: %s", strerror(rc));
+}
+
+/*
+ * Map size bytes of zeroed memory that the processes forked after this
+ * share.
+ */
+void *
+hub_shared(size_t size)
+{
+	void	*p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("hub: mmap");
+	memset(p, 0, size);
+	return p;
+}
+
 /* Map the shared memory and create the per-slot eventfds. */
 void
 hub_init(void)
 {
-	pthread_mutexattr_t	attr;
-	int			i;
+	int	i;
 
-	hub = mmap(NULL, sizeof *hub, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (hub == MAP_FAILED)
-		fatal("hub: mmap");
-	memset(hub, 0, sizeof *hub);
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	if (pthread_mutex_init(&hub->lock, &attr) != 0)
-		fatalx("hub: pthread_mutex_init failed");
-	pthread_mutexattr_destroy(&attr);
+	hub = hub_shared(sizeof *hub);
+	hub_mutex_init(&hub->lock);
 	if (sem_init(&hub->hash_sem, 1, (unsigned int)cfg->max_hashes) == -1)
 		fatal("hub: sem_init");
 	for (i = 0; i < HUB_SLOTS; i++) {
@@ -85,13 +123,7 @@ hub_init(void)
 static void
 hub_lock(void)
 {
-	int	rc;
-
-	rc = pthread_mutex_lock(&hub->lock);
-	if (rc == EOWNERDEAD)
-		pthread_mutex_consistent(&hub->lock);
-	else if (rc != 0)
-		fatalx("hub: lock failed: %s", strerror(rc));
+	hub_mutex_lock(&hub->lock);
 }
 
 /* Release the hub lock. */

@@ -563,7 +563,9 @@ master_main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	hub_init();
+	/* Shared by the workers too: write limits and sign-in counts. */
 	ratelimit_init();
+	throttle_init();
 	master_pidfile();
 	log_info("started with %d workers", config_workers(cfg));
 	master_loop(sfd);

@@ -4,7 +4,9 @@
  * the parameters can be raised later: a hash made with weaker ones than
  * the configured ones is upgraded at the next successful login.  One hash
  * costs 128 * N * r * p bytes (128 MiB at the default), so the hub bounds
- * how many run at once on this host.
+ * how many run at once on this host.  In sohbetd these functions run in
+ * the workers' hashing threads (hashpool.c), never in an event loop: they
+ * may wait for the hub's permit and take a good part of a second.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -94,6 +94,13 @@ poll_bucket_of(uint64_t key)
 	return &poll_index[key % POLL_BUCKETS];
 }
 
+/* The loop saw an event on a parked poll's connection. */
+static void
+poll_ready(struct watch *w)
+{
+	poll_closed((struct poll *)w);
+}
+
 /* Make a poll for a request, of a kind, with the kind's private data. */
 struct poll *
 poll_new(struct request *req, const struct poll_type *type, void *data)
@@ -101,7 +108,7 @@ poll_new(struct request *req, const struct poll_type *type, void *data)
 	struct poll	*p;
 
 	p = xcalloc(1, sizeof *p);
-	p->watch.kind = WATCH_POLL;
+	p->watch.ready = poll_ready;
 	p->req = req;
 	p->type = type;
 	p->data = data;

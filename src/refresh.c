@@ -2,19 +2,30 @@
  * refresh.c: refresh tokens.  A token is 256 random bits, shown to the
  * client once and stored only as its SHA-256.  Tokens rotate on every use
  * and form a family (the chain from one login); the consume step is one
- * conditional UPDATE, so two refreshes with the same token never both win,
- * and a consumed token presented again revokes its whole family.
+ * conditional UPDATE, so two refreshes with the same token never both win.
+ *
+ * The successor of a token is not random but derived from it,
+ * HMAC-SHA256(token_key, "refresh-successor:" token): the server can make
+ * it again from the presented token, and the stored successor's digest
+ * proves it was issued.  That is what lets a client that refreshes from
+ * two tabs at once keep its session: a consumed token presented again
+ * within refresh_grace seconds of its use is the same client racing
+ * itself, and gets the same successor back (OAuth servers do the same).
+ * Later, a consumed token presented again is theft: its whole family,
+ * successor included, is revoked.
  */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sohbet.h"
 
 #define REFRESH_BYTES	32
 #define REFRESH_MAX_LEN	128
+#define REFRESH_SUCCESSOR	"refresh-successor:"
 
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at,"
@@ -26,8 +37,12 @@ static struct db_stmt q_consume = DB_STMT(
     " AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > NOW(3)");
 static struct db_stmt q_lookup = DB_STMT(
     "SELECT id, user_id, family_id, consumed_at IS NOT NULL,"
-    " revoked_at IS NULL AND expires_at > NOW(3)"
+    " revoked_at IS NULL AND expires_at > NOW(3),"
+    " consumed_at > NOW(3) - INTERVAL ? SECOND"
     " FROM refresh_tokens WHERE token = ?");
+static struct db_stmt q_successor_live = DB_STMT(
+    "SELECT 1 FROM refresh_tokens WHERE token = ? AND family_id = ?"
+    " AND revoked_at IS NULL AND expires_at > NOW(3)");
 static struct db_stmt q_successor = DB_STMT(
     "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at,"
     " created_at) SELECT user_id, ?, family_id, expires_at, NOW(3)"
@@ -64,6 +79,26 @@ refresh_random(char *out)
 	return 0;
 }
 
+/*
+ * The successor of a presented token into out (at least 44 bytes): the
+ * same every time it is asked for, by any worker.
+ */
+static int
+refresh_successor(const char *token, char *out)
+{
+	unsigned char	 mac[SHA256_DIGEST_LENGTH];
+	char		*data;
+	int		 rc;
+
+	xasprintf(&data, REFRESH_SUCCESSOR "%s", token);
+	rc = token_mac(data, strlen(data), mac);
+	free(data);
+	if (rc == -1)
+		return -1;
+	token_b64url_encode(mac, sizeof mac, out);
+	return 0;
+}
+
 /* Insert a token (its digest) as the successor of row prev, or anew. */
 static int
 refresh_store(const char *token, uint64_t user_id, uint64_t prev)
@@ -93,9 +128,34 @@ refresh_issue(uint64_t user_id, char *out)
 }
 
 /*
+ * Whether the successor of a token consumed moments ago is still live in
+ * its family (the race of two tabs): 1 with it in out, 0 if not, -1 on a
+ * database error.
+ */
+static int
+refresh_grace(const char *token, uint64_t family, char *out)
+{
+	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+	struct db_rows	*rows;
+	int		 found;
+
+	if (refresh_successor(token, out) == -1)
+		return -1;
+	refresh_digest(out, digest);
+	if ((rows = db_query(&q_successor_live, "bu", (const char *)digest,
+	    sizeof digest, family)) == NULL)
+		return -1;
+	found = db_fetch(rows) == 1;
+	db_rows_free(rows);
+	return found;
+}
+
+/*
  * Consume a token and issue its successor into out.  Returns REFRESH_OK
  * (with *user_id), REFRESH_INVALID, REFRESH_REUSED (its family is now
- * revoked) or -1 on a database error.
+ * revoked) or -1 on a database error.  A token consumed less than
+ * refresh_grace seconds ago gives REFRESH_OK with the successor it gave
+ * then.
  */
 int
 refresh_rotate(const char *token, uint64_t *user_id, char *out)
@@ -103,18 +163,19 @@ refresh_rotate(const char *token, uint64_t *user_id, char *out)
 	unsigned char	 digest[SHA256_DIGEST_LENGTH];
 	struct db_rows	*rows;
 	uint64_t	 id, family;
-	int		 consumed, live, won;
+	int		 consumed, live, recent, won, rc;
 
 	if (strlen(token) > REFRESH_MAX_LEN)
 		return REFRESH_INVALID;
 	refresh_digest(token, digest);
 	if (db_begin() == -1)
 		return -1;
+	/* The losers of a race wait here until the winner committed. */
 	if ((won = (int)db_exec(&q_consume, "b", (const char *)digest,
 	    sizeof digest)) == -1)
 		goto fail;
-	if ((rows = db_query(&q_lookup, "b", (const char *)digest,
-	    sizeof digest)) == NULL)
+	if ((rows = db_query(&q_lookup, "db", cfg->refresh_grace,
+	    (const char *)digest, sizeof digest)) == NULL)
 		goto fail;
 	if (db_fetch(rows) != 1) {
 		db_rows_free(rows);
@@ -126,22 +187,30 @@ refresh_rotate(const char *token, uint64_t *user_id, char *out)
 	family = db_u64(rows, 2);
 	consumed = db_u64(rows, 3) != 0;
 	live = db_u64(rows, 4) != 0;
+	recent = db_u64(rows, 5) != 0;
 	db_rows_free(rows);
-	if (won != 1) {
-		if (consumed && live) {
-			/* A consumed token again: theft.  Revoke the family. */
-			if (db_exec(&q_revoke_family, "u", family) == -1 ||
-			    db_commit() == -1)
-				return -1;
-			return REFRESH_REUSED;
-		}
+	if (won == 1) {
+		if (refresh_successor(token, out) == -1 ||
+		    refresh_store(out, 0, id) == -1 || db_commit() == -1)
+			goto fail;
+		return REFRESH_OK;
+	}
+	if (!consumed || !live) {
 		db_rollback();
 		return REFRESH_INVALID;
 	}
-	if (refresh_random(out) == -1 || refresh_store(out, 0, id) == -1 ||
-	    db_commit() == -1)
-		goto fail;
-	return REFRESH_OK;
+	if (recent) {
+		if ((rc = refresh_grace(token, family, out)) == -1)
+			goto fail;
+		if (rc == 1) {
+			db_rollback();
+			return REFRESH_OK;
+		}
+	}
+	/* A consumed token again, later: theft.  Revoke the family. */
+	if (db_exec(&q_revoke_family, "u", family) == -1 || db_commit() == -1)
+		return -1;
+	return REFRESH_REUSED;
 fail:
 	db_rollback();
 	return -1;

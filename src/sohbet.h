@@ -10,8 +10,8 @@
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm servers channels
- *            cache messages history ratelimit
- *   runtime  poll wait sendbatch
+ *            cache messages history ratelimit throttle
+ *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
  *
@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -88,7 +89,16 @@ struct config {
 	uint32_t	 scrypt_r;
 	uint32_t	 scrypt_p;
 	int		 max_hashes;	/* concurrent scrypt hashes per host */
-	int		 max_failed_logins;	/* per account and hour */
+
+	/* [auth]: hashing threads, sign-in throttling, refresh grace */
+	int		 hash_threads;	/* per worker */
+	int		 hash_queue;	/* hashes waiting or running, per worker */
+	int		 login_free;	/* failures per address and login */
+	int		 login_decay;	/* seconds to forget one of them */
+	int		 address_free;	/* failures per address */
+	int		 address_decay;
+	int		 login_delay_max;	/* the longest delay, seconds */
+	int		 refresh_grace;	/* seconds a used token still refreshes */
 
 	/* [events] */
 	char		*sequencer;	/* "shm" or "db" */
@@ -241,6 +251,40 @@ char		*password_hash(const char *, size_t);
 int		 password_verify(const char *, size_t, const char *, int *);
 void		 password_dummy(const char *, size_t);
 
+/* hashpool.c */
+enum hashpool_op {
+	HASHPOOL_HASH,		/* hash a new password */
+	HASHPOOL_VERIFY,	/* check one against a stored hash */
+	HASHPOOL_DUMMY		/* the work of a check, for unknown users */
+};
+struct hashpool_result {
+	int		 match;		/* 1 yes, 0 no; -1: hashing failed */
+	int		 upgrade;	/* verify: stored parameters weaker */
+	char		*hash;		/* hash: the new one, freed after done */
+};
+struct hashpool_task {
+	enum hashpool_op op;
+	const char	*password;
+	size_t		 len;
+	const char	*stored;	/* HASHPOOL_VERIFY: the stored hash */
+	/* Runs in the loop when the hash is done; answers the request. */
+	void		(*done)(struct request *, struct hashpool_result *,
+			    void *);
+	void		*arg;		/* malloc'd or NULL; done takes it */
+};
+void		 hashpool_start(int);
+int		 hashpool_submit(struct request *, const struct hashpool_task *);
+void		 hashpool_stop(void);
+void		 hashpool_reap(void);
+void		 hashpool_join(void);
+
+/* throttle.c */
+void		 throttle_init(void);
+long long	 throttle_check(const char *, const char *);
+void		 throttle_failed(const char *, const char *);
+void		 throttle_succeeded(const char *, const char *);
+const char	*throttle_address(struct request *);
+
 /* refresh.c */
 #define REFRESH_TOKEN_LEN	48	/* buffer for a token string */
 #define REFRESH_OK		0
@@ -289,6 +333,7 @@ void		 cache_forget_all(void);
 
 /* token.c */
 char		*token_issue(uint64_t, unsigned int, int);
+int		 token_mac(const char *, size_t, unsigned char[32]);
 int		 token_verify(const char *, uint64_t *, unsigned int *);
 size_t		 token_b64url_encode(const unsigned char *, size_t, char *);
 long		 token_b64url_decode(const char *, size_t, unsigned char *,
@@ -430,7 +475,10 @@ struct hub_stats {
 };
 struct hub;
 extern struct hub *hub;
+void		*hub_shared(size_t);
 void		 hub_init(void);
+void		 hub_mutex_init(pthread_mutex_t *);
+void		 hub_mutex_lock(pthread_mutex_t *);
 int		 hub_slot_claim(pid_t);
 void		 hub_slot_set_pid(int, pid_t);
 void		 hub_slot_release(int);
@@ -516,14 +564,12 @@ int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 
 /* poll.c */
-enum watch_kind {
-	WATCH_LISTEN,
-	WATCH_SIGNAL,
-	WATCH_WAKE,
-	WATCH_POLL
-};
+/*
+ * A source of events in a worker's epoll loop (its data.ptr): the loop
+ * calls ready() and knows nothing else of it.
+ */
 struct watch {
-	enum watch_kind	 kind;
+	void		(*ready)(struct watch *);
 };
 enum poll_key {
 	POLL_SERVER,		/* events of a server */
@@ -857,8 +903,14 @@ int		 api_auth_check(struct request *, const char *, int,
 		    const char **);
 void		 api_auth_taken(struct request *, const char *, uint64_t);
 int		 api_auth_revoke_all(uint64_t);
-int		 api_auth_throttled(struct request *, uint64_t);
-void		 api_auth_failed(uint64_t);
+int		 api_auth_fields(struct request *, int, const char **,
+		    const char **, const char **);
+void		 api_auth_hash(struct request *, enum hashpool_op,
+		    const char *, const char *, void (*)(struct request *,
+		    struct hashpool_result *, void *), void *);
+int		 api_auth_throttled(struct request *, const char *);
+void		 api_auth_failed(struct request *, const char *);
+void		 api_auth_passed(struct request *, const char *);
 void		 api_auth_gen_tokens(yajl_gen, const struct user *,
 		    const char *);
 

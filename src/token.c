@@ -157,7 +157,7 @@ token_mac_ctx(void)
 }
 
 /* HMAC-SHA256 of data with the configured key into mac. */
-static int
+int
 token_mac(const char *data, size_t len, unsigned char mac[SHA256_LEN])
 {
 	EVP_MAC_CTX	*ctx;

@@ -5,7 +5,9 @@
  * read, handled and answered in one go; a send is answered once the others
  * taken from the listen queue with it are handled too, and written with
  * them (sendbatch.c); a request that parks stays open in the worker's
- * tables while the loop goes on.
+ * tables while the loop goes on, and so does one whose password is being
+ * hashed by the worker's hashing threads (hashpool.c).  Every descriptor
+ * in the loop carries its own ready() callback: the loop only calls it.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -24,11 +26,15 @@
 #define WORKER_EVENTS		64
 #define WORKER_DRAIN_MS		300
 
+static void	 worker_listen_ready(struct watch *);
+static void	 worker_signal_ready(struct watch *);
+static void	 worker_wake_ready(struct watch *);
+
 struct worker		*worker;
 static struct worker	 worker_state;
-static struct watch	 watch_listen = { WATCH_LISTEN };
-static struct watch	 watch_signal = { WATCH_SIGNAL };
-static struct watch	 watch_wake = { WATCH_WAKE };
+static struct watch	 watch_listen = { worker_listen_ready };
+static struct watch	 watch_signal = { worker_signal_ready };
+static struct watch	 watch_wake = { worker_wake_ready };
 
 /* Drop root privileges to the configured user, if any. */
 static void
@@ -133,30 +139,34 @@ worker_signal(void)
 			worker->drain_until = clock_ms() + WORKER_DRAIN_MS;
 			/* Parked polls get their empty answer now. */
 			poll_stop_all();
+			/* Hashes not started yet are answered 503. */
+			hashpool_stop();
 		}
 	}
 }
 
-/* Dispatch one epoll event to what it belongs to. */
+/* The listen socket has connections waiting. */
 static void
-worker_dispatch(struct epoll_event *ev)
+worker_listen_ready(struct watch *w)
 {
-	struct watch	*w = ev->data.ptr;
+	(void)w;
+	worker_accept();
+}
 
-	switch (w->kind) {
-	case WATCH_LISTEN:
-		worker_accept();
-		break;
-	case WATCH_SIGNAL:
-		worker_signal();
-		break;
-	case WATCH_WAKE:
-		poll_wake();
-		break;
-	case WATCH_POLL:
-		poll_closed((struct poll *)w);
-		break;
-	}
+/* The signalfd has signals to read. */
+static void
+worker_signal_ready(struct watch *w)
+{
+	(void)w;
+	worker_signal();
+}
+
+/* Another worker (or the watcher) published entries into the hub ring. */
+static void
+worker_wake_ready(struct watch *w)
+{
+	(void)w;
+	poll_wake();
 }
 
 /* How long epoll may sleep: until the next deadline or periodic job. */
@@ -181,6 +191,7 @@ void
 worker_main(int slot, int listen_fd)
 {
 	struct epoll_event	evs[WORKER_EVENTS];
+	struct watch		*w;
 	int			n, i;
 
 	worker = &worker_state;
@@ -197,6 +208,7 @@ worker_main(int slot, int listen_fd)
 	sendbatch_init();
 	api_metrics_init(router_at);
 	poll_init(worker->epfd);
+	hashpool_start(worker->epfd);
 	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &watch_listen);
 	worker_watch(worker->signal_fd, EPOLLIN, &watch_signal);
 	worker_watch(hub_wake_fd(slot), EPOLLIN, &watch_wake);
@@ -213,10 +225,13 @@ worker_main(int slot, int listen_fd)
 				continue;
 			fatal("epoll_wait");
 		}
-		for (i = 0; i < n; i++)
-			worker_dispatch(&evs[i]);
+		for (i = 0; i < n; i++) {
+			w = evs[i].data.ptr;
+			w->ready(w);
+		}
 		poll_expire();
 		poll_reap();
+		hashpool_reap();
 		if (worker->drain_until != 0 &&
 		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
@@ -230,6 +245,7 @@ worker_main(int slot, int listen_fd)
 		while (hub_self_woken())
 			poll_woken();
 	}
+	hashpool_join();
 	db_disconnect();
 	log_debug("worker %d: stopped", slot);
 	exit(0);

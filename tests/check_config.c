@@ -109,6 +109,37 @@ START_TEST(test_bad_numbers)
 }
 END_TEST
 
+START_TEST(test_auth_limits)
+{
+	struct config	c;
+
+	/* The hashing, throttling and refresh keys, and their defaults. */
+	ck_assert_int_eq(load(&c, "[database]\nuser = a\nname = b\n"
+	    "[auth]\ntoken_key = " KEY64 "\nhash_threads = 2\n"
+	    "hash_queue = 3\nlogin_free = 4\nrefresh_grace = 0\n"), 0);
+	ck_assert_int_eq(c.hash_threads, 2);
+	ck_assert_int_eq(c.hash_queue, 3);
+	ck_assert_int_eq(c.login_free, 4);
+	ck_assert_int_eq(c.refresh_grace, 0);
+	ck_assert_int_eq(c.address_free, 100);
+	ck_assert_int_eq(c.login_delay_max, 300);
+	config_clear(&c);
+	unlink(path);
+
+	/* The old account lock's key is read, and changes nothing. */
+	ck_assert_int_eq(load(&c, "[database]\nuser = a\nname = b\n"
+	    "[auth]\ntoken_key = " KEY64 "\nmax_failed_logins = 7\n"), 0);
+	ck_assert_int_eq(c.login_free, 5);
+	config_clear(&c);
+	unlink(path);
+
+	refused("[database]\nuser = a\nname = b\n"
+	    "[auth]\ntoken_key = " KEY64 "\nhash_threads = 0\n");
+	refused("[database]\nuser = a\nname = b\n"
+	    "[auth]\ntoken_key = " KEY64 "\nrefresh_grace = 61\n");
+}
+END_TEST
+
 START_TEST(test_short_token_key)
 {
 	refused("[database]\nuser = a\nname = b\n[auth]\ntoken_key = abcd\n");
@@ -181,6 +212,7 @@ main(void)
 	tcase_add_test(tc, test_unknown_section);
 	tcase_add_test(tc, test_missing_required);
 	tcase_add_test(tc, test_bad_numbers);
+	tcase_add_test(tc, test_auth_limits);
 	tcase_add_test(tc, test_short_token_key);
 	tcase_add_test(tc, test_bad_sequencer);
 	tcase_add_test(tc, test_syntax);

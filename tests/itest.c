@@ -37,7 +37,8 @@ static const char	*itest_base;
 static const char	*itest_var;
 static const char	*itest_devcmd;
 static const char	*itest_conffile;
-static long		 itest_timeout = ITEST_TIMEOUT;
+static long		 itest_timeout_ms = ITEST_TIMEOUT * 1000;
+static char		 itest_source[64];	/* "": the system's choice */
 static int		 itest_lock_fd = -1;
 
 /* The reused handle (keep-alive), and the process that made it. */
@@ -126,11 +127,37 @@ itest_use_url(const char *base)
 	itest_base = base != NULL ? base : getenv("SOHBET_TEST_URL");
 }
 
+/* Set the total timeout of later requests, in milliseconds. */
+void
+itest_set_timeout_ms(long ms)
+{
+	itest_timeout_ms = ms;
+}
+
+/*
+ * Send later requests of this process from a local address (any of
+ * 127.0.0.0/8 on Linux), as another client would; NULL: the default.
+ */
+void
+itest_use_source(const char *addr)
+{
+	snprintf(itest_source, sizeof itest_source, "%s", addr != NULL ?
+	    addr : "");
+	/*
+	 * A request that names no address may reuse a connection made from
+	 * any: start with no connections (this process's own handle only;
+	 * see itest_handle()).
+	 */
+	if (itest_curl != NULL && itest_curl_pid == getpid())
+		curl_easy_cleanup(itest_curl);
+	itest_curl = NULL;
+}
+
 /* Set the total timeout of later requests. */
 void
 itest_set_timeout(long seconds)
 {
-	itest_timeout = seconds;
+	itest_timeout_ms = seconds * 1000;
 }
 
 /* Seconds of the monotonic clock. */
@@ -238,10 +265,10 @@ itest_parse(struct itest_response *r)
 	free(wrapped);
 }
 
-/* Send one request with a given total timeout. */
+/* Send one request with a given total timeout in milliseconds. */
 static struct itest_response *
 itest_request_timeout(const char *method, const char *path, const char *token,
-    const char *content_type, const char *body, size_t len, long timeout)
+    const char *content_type, const char *body, size_t len, long timeout_ms)
 {
 	struct itest_response	*r;
 	struct itest_buf	 b = { 0 }, h = { 0 };
@@ -266,13 +293,17 @@ itest_request_timeout(const char *method, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)ITEST_CONNECT_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_error);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, itest_write_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, itest_write_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	if (itest_source[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_INTERFACE, itest_source);
+		curl_easy_setopt(c, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	}
 
 	if (strcmp(method, "GET") == 0 && body == NULL)
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -339,7 +370,7 @@ itest_request(const char *method, const char *path, const char *token,
     const char *content_type, const char *body, size_t len)
 {
 	return itest_request_timeout(method, path, token, content_type, body,
-	    len, itest_timeout);
+	    len, itest_timeout_ms);
 }
 
 /* GET a path. */
@@ -859,7 +890,7 @@ itest_wait_health(int seconds)
 
 	for (;;) {
 		r = itest_request_timeout("GET", API_PREFIX "/health", NULL,
-		    NULL, NULL, 0, ITEST_HEALTH_TIMEOUT);
+		    NULL, NULL, 0, ITEST_HEALTH_TIMEOUT * 1000);
 		status = r->status;
 		itest_free(r);
 		if (status == 200)

@@ -61,8 +61,14 @@ void		 itest_require_stack(void);
 /* The base URL, e.g. "https://localhost:8443". */
 const char	*itest_url(void);
 void		 itest_use_url(const char *);
+/*
+ * Send every later request of this process from this local address
+ * ("127.0.0.7": another client to nginx); NULL goes back to the default.
+ */
+void		 itest_use_source(const char *);
 /* Time out every later request of this process after this many seconds. */
 void		 itest_set_timeout(long);
+void		 itest_set_timeout_ms(long);
 
 /*
  * Send a request to SOHBET_TEST_URL + path.  token (a bearer token),

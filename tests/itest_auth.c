@@ -42,13 +42,26 @@
 #define SECRET		"Sekr1t#"
 #define SELF_MEMBERS	"id username email created_at updated_at"
 #define TOKEN_MEMBERS	"access_token refresh_token expires_in"
-#define RACERS		8	/* processes refreshing one token at once */
+#define RACERS		10	/* processes refreshing one token at once */
 #define RACE_ROUNDS	4
 #define TIMING_ROUNDS	25	/* logins timed of each kind */
 #define TIMING_RATIO	0.6	/* the least unknown / wrong password */
 #define FLOOD		1500	/* requests to trip nginx's limit_req */
 #define FLOOD_CONNS	8
 #define TIME_SLACK	600	/* seconds a fresh timestamp may be off */
+#define GUESSES		100	/* wrong passwords of a stranger */
+
+/*
+ * The client addresses tests sign in from (127.0.0.N; throttle.c counts
+ * failures per address): each test that fails sign-ins has its own.
+ */
+#define ADDR_TIMING	20	/* ... up to 20 + TIMING_ROUNDS - 1 */
+#define ADDR_STRANGER	100
+#define ADDR_OWNER	101
+#define ADDR_NOBODY	102
+#define ADDR_SPRAY	103
+#define ADDR_PATCH	104
+#define ADDR_GROWTH	105
 
 struct account {
 	char	*username;
@@ -306,6 +319,16 @@ static void
 expect_rate_limited(struct itest_response *r)
 {
 	itest_expect_rate_limited(r, 3600);
+}
+
+/* Send the later requests of this test from 127.0.0.n. */
+static void
+use_address(int n)
+{
+	char	addr[32];
+
+	snprintf(addr, sizeof addr, "127.0.0.%d", n);
+	itest_use_source(addr);
 }
 
 /* --- accounts ------------------------------------------------------------- */
@@ -1056,6 +1079,12 @@ START_TEST(test_login_timing)
 	unknown = itest_unique("nobody");
 	pw = password_new();
 	for (i = 0; i < TIMING_ROUNDS; i++) {
+		/*
+		 * From a fresh address each round, so that no delay comes
+		 * in; its connection is made before the timing starts.
+		 */
+		use_address(ADDR_TIMING + i);
+		expect_call(200, "GET", HEALTH, NULL, NULL);
 		known[i] = login_seconds(a.username, pw);
 		nobody[i] = login_seconds(unknown, pw);
 	}
@@ -1277,6 +1306,18 @@ END_TEST
 
 /* --- refresh, logout ------------------------------------------------------ */
 
+/*
+ * Move the use of a's consumed refresh tokens an hour back, past the
+ * grace in which a second use of one still refreshes.
+ */
+static void
+age_consumed(const struct account *a)
+{
+	free(db_run("UPDATE refresh_tokens SET consumed_at = consumed_at - "
+	    "INTERVAL 1 HOUR WHERE user_id = %s AND consumed_at IS NOT NULL",
+	    a->id));
+}
+
 START_TEST(test_refresh_rotation)
 {
 	struct account	 a;
@@ -1291,7 +1332,8 @@ START_TEST(test_refresh_rotation)
 	account_refresh(&a);
 	expect_access_ok(a.access);
 
-	/* The consumed first token again: theft, the family is revoked. */
+	/* The consumed first token again, later: theft, the family goes. */
+	age_consumed(&a);
 	expect_refresh_refused(r1, "token_reused");
 	expect_refresh_refused(a.refresh, "invalid_token");
 	expect_refresh_refused(r1, "invalid_token");
@@ -1309,6 +1351,7 @@ START_TEST(test_reuse_revokes_one_family)
 	account_session(&other, &a);
 	old = xstrdup(a.refresh);
 	account_refresh(&a);
+	age_consumed(&a);
 	expect_refresh_refused(old, "token_reused");
 	expect_refresh_refused(a.refresh, "invalid_token");
 	/* Another login of the same user is another family. */
@@ -1354,6 +1397,7 @@ END_TEST
 struct racer {
 	long	status;
 	char	code[32];
+	char	refresh[64];
 };
 
 /* One racer: warm its connection, wait for the start, refresh. */
@@ -1361,7 +1405,7 @@ static void
 racer_run(int start, const char *refresh, struct racer *out)
 {
 	struct itest_response	*r;
-	const char		*code;
+	const char		*code, *next;
 	char			 c;
 
 	r = itest_get(HEALTH, NULL);
@@ -1373,17 +1417,25 @@ racer_run(int start, const char *refresh, struct racer *out)
 	out->status = r->status;
 	code = itest_str(r, "error.code");
 	snprintf(out->code, sizeof out->code, "%s", code != NULL ? code : "");
+	next = itest_str(r, "refresh_token");
+	snprintf(out->refresh, sizeof out->refresh, "%s", next != NULL ?
+	    next : "");
 	itest_free(r);
 	_exit(0);
 }
 
-/* Refresh one token from RACERS processes at once; the number of 200s. */
-static int
+/*
+ * Refresh one token from RACERS processes at once (two tabs of one
+ * client, many times over): assert that every one got 200 and the same
+ * new refresh token, and return it (the caller frees it).
+ */
+static char *
 race(const char *refresh)
 {
 	struct racer	*racers;
 	pid_t		 pids[RACERS];
-	int		 fds[2], i, winners = 0;
+	char		*next;
+	int		 fds[2], i;
 
 	racers = mmap(NULL, sizeof *racers * RACERS, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1400,34 +1452,68 @@ race(const char *refresh)
 	close(fds[0]);
 	itest_sleep_ms(300);
 	close(fds[1]);
-	for (i = 0; i < RACERS; i++) {
+	for (i = 0; i < RACERS; i++)
 		ck_assert_int_eq(waitpid(pids[i], NULL, 0), pids[i]);
-		if (racers[i].status == 200) {
-			winners++;
-			continue;
-		}
-		ck_assert_msg(racers[i].status == 401 &&
-		    (strcmp(racers[i].code, "token_reused") == 0 ||
-		    strcmp(racers[i].code, "invalid_token") == 0), "a racer got "
-		    "%ld %s", racers[i].status, racers[i].code);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(racers[i].status == 200, "racer %d of %d got %ld "
+		    "%s", i, RACERS, racers[i].status, racers[i].code);
+		ck_assert_msg(strcmp(racers[i].refresh, racers[0].refresh) ==
+		    0 && strlen(racers[i].refresh) == 43, "racers got other "
+		    "refresh tokens: \"%s\" and \"%s\"", racers[0].refresh,
+		    racers[i].refresh);
 	}
+	ck_assert_str_ne(racers[0].refresh, refresh);
+	next = xstrdup(racers[0].refresh);
 	munmap(racers, sizeof *racers * RACERS);
-	return winners;
+	return next;
 }
 
 START_TEST(test_refresh_race)
 {
-	struct account	a;
-	int		round, winners;
+	struct account	 a;
+	char		*next;
+	int		 round;
 
 	account_new(&a);
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		account_login(&a);
-		winners = race(a.refresh);
-		ck_assert_msg(winners == 1, "round %d: %d of %d parallel "
-		    "refreshes with one token succeeded", round, winners,
-		    RACERS);
+		next = race(a.refresh);
+		/* The token they share goes on as any successor does. */
+		free(a.refresh);
+		a.refresh = next;
+		account_refresh(&a);
+		expect_access_ok(a.access);
 	}
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_refresh_grace)
+{
+	struct itest_response	*r;
+	struct account		 a;
+	char			*first, *second;
+
+	/* A second use at once: the same successor, a working access. */
+	account_new(&a);
+	first = xstrdup(a.refresh);
+	account_refresh(&a);
+	second = xstrdup(a.refresh);
+	r = post_refresh(REFRESH, first);
+	itest_expect(r, 200);
+	expect_members(r, r->json, TOKEN_MEMBERS);
+	expect_tokens(r, r->json);
+	expect_member(r, r->json, "refresh_token", second);
+	expect_access_ok(itest_str(r, "access_token"));
+	itest_free(r);
+
+	/* After the grace: theft; the family, successor included, goes. */
+	age_consumed(&a);
+	expect_refresh_refused(first, "token_reused");
+	expect_refresh_refused(second, "invalid_token");
+	expect_refresh_refused(first, "invalid_token");
+	free(first);
+	free(second);
 	account_free(&a);
 }
 END_TEST
@@ -1736,38 +1822,194 @@ END_TEST
 
 /* --- limits (last: they may throttle this address) ------------------------ */
 
-START_TEST(test_failed_login_cap)
+/*
+ * Sign in as login with password from the current address; its status,
+ * and into *wait the 429's retry_after (asserted as Retry-After too).
+ */
+static long
+try_login(const char *login, const char *password, long *wait)
 {
 	struct itest_response	*r;
-	struct account		 a, b;
-	char			*wrong;
-	long			 max, i;
+	long			 status;
 
-	max = itest_conf_int("auth", "max_failed_logins", 100);
-	account_new(&a);
-	account_new(&b);
-	wrong = password_new();
-	for (i = 0; i < max; i++) {
-		r = login_as(a.username, wrong);
+	r = login_as(login, password);
+	status = r->status;
+	*wait = 0;
+	if (status == 429) {
+		expect_rate_limited(r);
+		*wait = strtol(itest_header(r, "Retry-After"), NULL, 10);
+		ck_assert_msg(*wait <= itest_conf_int("auth", "login_delay_max",
+		    300), "a delay longer than login_delay_max: %s",
+		    itest_describe(r));
+	} else
 		itest_expect_error(r, 401, "invalid_credentials");
+	itest_free(r);
+	return status;
+}
+
+/*
+ * Guess n wrong passwords for login from the current address; each
+ * status goes into statuses (n of them), retry_after into waits.
+ */
+static void
+guess(const char *login, int n, long *statuses, long *waits)
+{
+	char	*wrong;
+	int	 i;
+
+	wrong = password_new();
+	for (i = 0; i < n; i++)
+		statuses[i] = try_login(login, wrong, &waits[i]);
+	free(wrong);
+}
+
+START_TEST(test_stranger_cannot_lock_out)
+{
+	struct account	 a;
+	long		 statuses[GUESSES], waits[GUESSES], wait, free_failures;
+	int		 i, refused = 0;
+
+	/* A stranger guesses a hundred times: delayed after a few. */
+	free_failures = itest_conf_int("auth", "login_free", 5);
+	account_new(&a);
+	use_address(ADDR_STRANGER);
+	guess(a.username, GUESSES, statuses, waits);
+	for (i = 0; i < GUESSES; i++)
+		refused += statuses[i] == 401;
+	ck_assert_msg(refused >= free_failures && refused < GUESSES / 2,
+	    "%d of %d wrong passwords answered 401 (login_free %ld)", refused,
+	    GUESSES, free_failures);
+	ck_assert_msg(statuses[GUESSES - 1] == 429, "the last guess got %ld",
+	    statuses[GUESSES - 1]);
+	/* Even the right password waits, from the stranger's address. */
+	ck_assert_int_eq(try_login(a.username, a.password, &wait), 429);
+
+	/* The owner, from an address that has not been guessing: in. */
+	use_address(ADDR_OWNER);
+	account_login(&a);
+	expect_access_ok(a.access);
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_unknown_throttled_alike)
+{
+	struct account	 a;
+	long		 known[GUESSES], known_waits[GUESSES];
+	long		 nobody[GUESSES], nobody_waits[GUESSES];
+	char		*unknown;
+	int		 i;
+
+	/*
+	 * A known and an unknown login, each guessed from its own address:
+	 * the same answers, 429 from the same attempt on, the same delays.
+	 */
+	account_new(&a);
+	unknown = itest_unique("nobody");
+	use_address(ADDR_STRANGER + 50);
+	guess(a.username, GUESSES / 4, known, known_waits);
+	use_address(ADDR_NOBODY);
+	guess(unknown, GUESSES / 4, nobody, nobody_waits);
+	for (i = 0; i < GUESSES / 4; i++)
+		ck_assert_msg(known[i] == nobody[i] &&
+		    known_waits[i] == nobody_waits[i], "attempt %d: a known "
+		    "login got %ld (retry_after %ld), an unknown one %ld (%ld)",
+		    i, known[i], known_waits[i], nobody[i], nobody_waits[i]);
+	ck_assert_int_eq(known[GUESSES / 4 - 1], 429);
+	free(unknown);
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_throttle_delays_grow)
+{
+	struct account	 a;
+	long		 statuses[GUESSES], waits[GUESSES], wait;
+	int		 n, i;
+
+	/* login_free failures: the next attempt waits one second. */
+	n = (int)itest_conf_int("auth", "login_free", 5);
+	ck_assert_int_lt(n, GUESSES);
+	account_new(&a);
+	use_address(ADDR_GROWTH);
+	guess(a.username, n + 1, statuses, waits);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(statuses[i], 401);
+	ck_assert_int_eq(statuses[n], 429);
+	ck_assert_int_eq(waits[n], 1);
+
+	/* Once it passed, one more wrong password: two seconds. */
+	itest_sleep_ms(1100);
+	guess(a.username, 2, statuses, waits);
+	ck_assert_int_eq(statuses[0], 401);
+	ck_assert_int_eq(statuses[1], 429);
+	ck_assert_int_eq(waits[1], 2);
+
+	/* The right password after the wait lets in, and clears the count. */
+	itest_sleep_ms(2100);
+	account_login(&a);
+	ck_assert_int_eq(try_login(a.username, "wrong-" SECRET, &wait), 401);
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_address_budget)
+{
+	struct account	 a;
+	long		 status, wait, budget;
+	char		*unknown;
+	int		 i;
+
+	/* One address trying many logins is slowed down by its own count. */
+	budget = itest_conf_int("auth", "address_free", 100);
+	account_new(&a);
+	use_address(ADDR_SPRAY);
+	for (i = 0, status = 401; i <= budget && status == 401; i++) {
+		unknown = itest_unique("spray");
+		status = try_login(unknown, "spray-" SECRET, &wait);
+		free(unknown);
+	}
+	ck_assert_msg(status == 429 && i == budget + 1, "the %d-th login "
+	    "of another name from one address got %ld (address_free %ld)", i,
+	    status, budget);
+	/* Any login from there now waits; elsewhere nothing changed. */
+	ck_assert_int_eq(try_login(a.username, a.password, &wait), 429);
+	use_address(ADDR_OWNER + 50);
+	account_login(&a);
+	account_free(&a);
+}
+END_TEST
+
+START_TEST(test_current_password_throttled)
+{
+	struct itest_response	*r;
+	struct account		 a;
+	char			*wrong;
+	long			 n, i;
+
+	/* Wrong current passwords count as guesses at the username. */
+	n = itest_conf_int("auth", "login_free", 5);
+	account_new(&a);
+	use_address(ADDR_PATCH);
+	wrong = password_new();
+	for (i = 0; i < n; i++) {
+		r = patch_me(&a, "{\"password\":\"%s\",\"current_password\":"
+		    "\"%s\"}", wrong, wrong);
+		itest_expect_error(r, 403, "invalid_credentials");
 		itest_free(r);
 	}
-	/* Over the cap even the right password is turned away. */
-	r = login_as(a.username, wrong);
+	r = patch_me(&a, "{\"password\":\"%s\",\"current_password\":"
+	    "\"%s\"}", wrong, a.password);
 	expect_rate_limited(r);
 	itest_free(r);
+	/* So does a login by username from there, but not from elsewhere. */
 	r = login_as(a.username, a.password);
 	expect_rate_limited(r);
 	itest_free(r);
-	r = login_as(a.email, a.password);
-	expect_rate_limited(r);
-	itest_free(r);
-
-	/* Another account is not. */
-	account_login(&b);
+	use_address(ADDR_PATCH + 50);
+	account_login(&a);
 	free(wrong);
 	account_free(&a);
-	account_free(&b);
 }
 END_TEST
 
@@ -1975,8 +2217,18 @@ auth_suite(void)
 	tcase_add_test(tc, test_reuse_revokes_one_family);
 	tcase_add_test(tc, test_refresh_invalid);
 	tcase_add_test(tc, test_refresh_race);
+	tcase_add_test(tc, test_refresh_grace);
 	tcase_add_test(tc, test_logout);
 	tcase_add_test(tc, test_logout_all);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("throttle");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_stranger_cannot_lock_out);
+	tcase_add_test(tc, test_unknown_throttled_alike);
+	tcase_add_test(tc, test_throttle_delays_grow);
+	tcase_add_test(tc, test_address_budget);
+	tcase_add_test(tc, test_current_password_throttled);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("users");
@@ -1995,7 +2247,6 @@ auth_suite(void)
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 180);
 	tcase_add_unchecked_fixture(tc, itest_exclusive, NULL);
-	tcase_add_test(tc, test_failed_login_cap);
 	tcase_add_test(tc, test_nginx_rate_limit);
 	tcase_add_test(tc, test_log_has_no_secrets);
 	suite_add_tcase(s, tc);
