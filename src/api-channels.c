@@ -21,15 +21,15 @@ api_channels_finish(struct request *req, int status, const char *type,
 	struct event_scope	scope = { .server_id = server_id,
 				    .channel_id = id };
 
-	servers_finish(req, status, type, &scope, 0, "channel",
-	    channels_json(id));
+	change_commit(req, &(struct change){ .status = status, .event = type,
+	    .scope = &scope, .key = "channel", .object = channels_json(id) });
 }
 
 /* GET /servers/{id}/channels (view_channels). */
 static void
 api_channels_list(struct request *req)
 {
-	servers_answer_in(req, PERM_VIEW_CHANNELS, channels_list);
+	perm_answer_list(req, PERM_VIEW_CHANNELS, channels_list);
 }
 
 /* POST /servers/{id}/channels {name} (manage_channels) → 201. */
@@ -42,11 +42,11 @@ api_channels_create(struct request *req)
 
 	if (param_body(req) == -1 ||
 	    perm_require(req, req->ids[0], PERM_MANAGE_CHANNELS, &m) == -1 ||
-	    servers_name(req, "name", 1, &name) == -1)
+	    param_name(req, "name", 1, &name) == -1)
 		return;
 	if (db_begin() == -1 || (id = channels_insert(req->ids[0], name)) ==
 	    0) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
 	api_channels_finish(req, 201, "channel.create", req->ids[0], id);
@@ -78,11 +78,11 @@ api_channels_patch(struct request *req)
 
 	if (param_body(req) == -1 ||
 	    channels_require(req, req->ids[0], PERM_MANAGE_CHANNELS, &m,
-	    &c) == -1 || servers_name(req, "name", 1, &name) == -1)
+	    &c) == -1 || param_name(req, "name", 1, &name) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_rename_channel, "su", name,
 	    c.id) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
 	api_channels_finish(req, 200, "channel.update", c.server_id, c.id);
@@ -100,13 +100,14 @@ api_channels_delete(struct request *req)
 	    &c) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_delete_channel, "u", c.id) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
 	scope = (struct event_scope){ .server_id = c.server_id,
 	    .channel_id = c.id };
-	servers_finish(req, 204, "channel.delete", &scope, 0, NULL,
-	    servers_ids("id", c.id, "server_id", c.server_id));
+	change_commit(req, &(struct change){ .status = 204,
+	    .event = "channel.delete", .scope = &scope,
+	    .object = json_ids("id", c.id, "server_id", c.server_id) });
 }
 
 const struct route api_channels_routes[] = {

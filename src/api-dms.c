@@ -45,13 +45,15 @@ static struct db_stmt q_dm_pair = DB_STMT(
 
 /* Fill a DM from a row of DMS_COLUMNS. */
 static void
-api_dms_fill(struct db_rows *rows, struct dm *d)
+api_dms_fill(struct db_rows *rows, void *out)
 {
+	struct dm	*d = out;
+
 	memset(d, 0, sizeof *d);
 	d->id = db_u64(rows, 0);
 	d->recipient_id = db_u64(rows, 1);
-	servers_copy(d->recipient, sizeof d->recipient, rows, 2);
-	servers_copy(d->created_at, sizeof d->created_at, rows, 3);
+	db_copy(d->recipient, sizeof d->recipient, rows, 2);
+	db_copy(d->created_at, sizeof d->created_at, rows, 3);
 }
 
 /* Write a DM channel object {id, recipient, created_at}. */
@@ -70,16 +72,8 @@ api_dms_gen(yajl_gen g, const struct dm *d)
 static int
 api_dms_load(uint64_t viewer, uint64_t id, struct dm *d)
 {
-	struct db_rows	*rows;
-	int		 rc;
-
-	if ((rows = db_query(&q_dm, "uuuu", viewer, id, viewer, viewer)) ==
-	    NULL)
-		return -1;
-	if ((rc = db_fetch(rows)) == 1)
-		api_dms_fill(rows, d);
-	db_rows_free(rows);
-	return rc;
+	return db_fetch_one(db_query(&q_dm, "uuuu", viewer, id, viewer,
+	    viewer), api_dms_fill, d);
 }
 
 /* Load the caller's DM channel of the path; 0, or -1 (404/503 answered). */
@@ -135,7 +129,7 @@ api_dms_list(struct request *req)
 	yajl_gen	g;
 
 	g = json_gen_new();
-	servers_answer_list(req, g, servers_rows(g, db_query(&q_dms, "uu",
+	response_list(req, g, db_rows_json(g, db_query(&q_dms, "uu",
 	    req->user_id, req->user_id), api_dms_gen_row));
 }
 

@@ -175,7 +175,7 @@ api_invites_create(struct request *req)
 static int
 api_invites_rows(uint64_t server_id, yajl_gen g)
 {
-	return servers_rows(g, db_query(&q_invites, "u", server_id),
+	return db_rows_json(g, db_query(&q_invites, "u", server_id),
 	    api_invites_gen_row);
 }
 
@@ -183,7 +183,7 @@ api_invites_rows(uint64_t server_id, yajl_gen g)
 static void
 api_invites_list(struct request *req)
 {
-	servers_answer_in(req, PERM_MANAGE_SERVER, api_invites_rows);
+	perm_answer_list(req, PERM_MANAGE_SERVER, api_invites_rows);
 }
 
 /* GET /invites/{code}: the preview, for any signed-in user. */
@@ -234,24 +234,24 @@ api_invites_join(struct request *req)
 
 	if ((rc = api_invites_member(req, &inv, &m)) != 0) {
 		if (rc == 1)
-			servers_answer(req, servers_json(inv.server_id));
+			response_object(req, servers_json(inv.server_id));
 		return;
 	}
 	/* No row: used up or expired since it was found. */
-	if (servers_changed(req, db_begin() == -1 ? -1 :
+	if (change_check(req, db_begin() == -1 ? -1 :
 	    db_exec(&q_use_invite, "s", inv.code), "invite") == -1)
 		return;
-	if (servers_join(inv.server_id, req->user_id) == -1) {
+	if (members_join(inv.server_id, req->user_id) == -1) {
 		rc = db_errno();
 		db_rollback();
 		if (rc == ER_DUP_ENTRY)
-			servers_answer(req, servers_json(inv.server_id));
+			response_object(req, servers_json(inv.server_id));
 		else
 			response_db_error(req);
 		return;
 	}
-	servers_finish(req, 200, NULL, NULL, 0, NULL,
-	    servers_json(inv.server_id));
+	change_commit(req, &(struct change){ .status = 200,
+	    .object = servers_json(inv.server_id) });
 }
 
 /* DELETE /invites/{code}: by its creator or with manage_server. */

@@ -24,7 +24,7 @@ api_members_target(struct request *req, struct member *actor,
 {
 	if (perm_require(req, req->ids[0], 0, actor) == -1)
 		return -1;
-	return servers_member_require(req, req->ids[0], req->ids[1], target);
+	return members_require(req, req->ids[0], req->ids[1], target);
 }
 
 /* GET /servers/{id}/members?after=<user_id>&limit= in user id order. */
@@ -40,7 +40,7 @@ api_members_list(struct request *req)
 	    param_query_page(req, MEMBERS_LIMIT_MAX, &after, &limit) == -1)
 		return;
 	g = json_gen_new();
-	servers_answer_list(req, g, servers_member_list(req->ids[0], after,
+	response_list(req, g, members_list(req->ids[0], after,
 	    (int)limit, g));
 }
 
@@ -52,7 +52,7 @@ api_members_get(struct request *req)
 
 	if (api_members_target(req, &actor, &target) == -1)
 		return;
-	servers_answer(req, servers_member_json(req->ids[0], req->ids[1]));
+	response_object(req, members_json(req->ids[0], req->ids[1]));
 }
 
 /*
@@ -83,10 +83,10 @@ api_members_patch(struct request *req)
 	}
 	if (db_begin() == -1 || db_exec(&q_set_nickname, "suu", nickname,
 	    req->ids[0], req->ids[1]) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
-	servers_member_updated(req, 200, req->ids[0], req->ids[1]);
+	members_updated(req, 200, req->ids[0], req->ids[1]);
 }
 
 /*
@@ -100,12 +100,13 @@ api_members_remove(struct request *req, uint64_t server_id,
 	struct event_scope	scope = { .server_id = server_id,
 				    .user_id = user_id };
 
-	if (servers_changed(req, db_begin() == -1 ? -1 :
+	if (change_check(req, db_begin() == -1 ? -1 :
 	    db_exec(&q_delete_member, "uu", server_id, user_id),
 	    "member") == -1)
 		return;
-	servers_finish(req, 204, "member.leave", &scope, 0, NULL,
-	    servers_ids("server_id", server_id, "user_id", user_id));
+	change_commit(req, &(struct change){ .status = 204,
+	    .event = "member.leave", .scope = &scope,
+	    .object = json_ids("server_id", server_id, "user_id", user_id) });
 }
 
 /*

@@ -47,7 +47,7 @@ api_roles_input(struct request *req, int name_required,
 	in->has_perms = 0;
 	in->perms = 0;
 	in->position = 0;
-	if (servers_name(req, "name", name_required, &in->name) == -1)
+	if (param_name(req, "name", name_required, &in->name) == -1)
 		return -1;
 	if ((v = json_get(req->json, "permissions")) != NULL) {
 		if (perm_parse(v, &in->perms) == -1) {
@@ -78,7 +78,7 @@ api_roles_load(struct request *req, uint64_t role_id, struct member *m,
 
 	if (perm_require(req, req->ids[0], 0, m) == -1)
 		return -1;
-	if ((rc = servers_role_load(req->ids[0], role_id, r)) == -1) {
+	if ((rc = roles_load(req->ids[0], role_id, r)) == -1) {
 		response_db_error(req);
 		return -1;
 	}
@@ -104,7 +104,7 @@ api_roles_default(struct request *req, const struct role *r,
 static void
 api_roles_list(struct request *req)
 {
-	servers_answer_in(req, 0, servers_role_list);
+	perm_answer_list(req, 0, roles_list);
 }
 
 /*
@@ -127,13 +127,14 @@ api_roles_create(struct request *req)
 		in.position = ROLE_POSITION_DEFAULT;
 	if (perm_check_role(req, &m, in.position, in.perms) == -1)
 		return;
-	if (db_begin() == -1 || (id = servers_role_insert(req->ids[0], in.name,
+	if (db_begin() == -1 || (id = roles_insert(req->ids[0], in.name,
 	    in.perms, in.position, 0)) == 0) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
-	servers_finish(req, 201, "role.create", &scope, 0, "role",
-	    servers_role_json(req->ids[0], id));
+	change_commit(req, &(struct change){ .status = 201,
+	    .event = "role.create", .scope = &scope, .key = "role",
+	    .object = roles_json(req->ids[0], id) });
 }
 
 /*
@@ -169,10 +170,11 @@ api_roles_patch(struct request *req)
 	n = db_begin() == -1 ? -1 : db_exec(&q_update_role, "ssduu", in.name,
 	    perms, in.position, r.id, r.server_id);
 	free(perms);
-	if (servers_changed(req, n, "role") == -1)
+	if (change_check(req, n, "role") == -1)
 		return;
-	servers_finish(req, 200, "role.update", &scope, 0, "role",
-	    servers_role_json(r.server_id, r.id));
+	change_commit(req, &(struct change){ .status = 200,
+	    .event = "role.update", .scope = &scope, .key = "role",
+	    .object = roles_json(r.server_id, r.id) });
 }
 
 /* DELETE /servers/{id}/roles/{role_id} → 204 (not the default role). */
@@ -189,11 +191,12 @@ api_roles_delete(struct request *req)
 		return;
 	if (db_begin() == -1 || db_exec(&q_delete_role, "uu", r.id,
 	    r.server_id) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
-	servers_finish(req, 204, "role.delete", &scope, 0, NULL,
-	    servers_ids("id", r.id, "server_id", r.server_id));
+	change_commit(req, &(struct change){ .status = 204,
+	    .event = "role.delete", .scope = &scope,
+	    .object = json_ids("id", r.id, "server_id", r.server_id) });
 }
 
 /*
@@ -211,7 +214,7 @@ api_roles_member_change(struct request *req, struct db_stmt *q)
 	long long	n;
 
 	if (api_roles_load(req, req->ids[2], &m, &r) == -1 ||
-	    servers_member_require(req, req->ids[0], req->ids[1],
+	    members_require(req, req->ids[0], req->ids[1],
 	    &target) == -1)
 		return;
 	if (perm_check_role(req, &m, r.position, r.perms) == -1 ||
@@ -219,13 +222,13 @@ api_roles_member_change(struct request *req, struct db_stmt *q)
 		return;
 	if (db_begin() == -1 || (n = db_exec(q, "uuu", req->ids[0],
 	    req->ids[1], r.id)) == -1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
 	if (n == 0)
-		servers_finish(req, 204, NULL, NULL, 0, NULL, NULL);
+		change_commit(req, &(struct change){ .status = 204 });
 	else
-		servers_member_updated(req, 204, req->ids[0], req->ids[1]);
+		members_updated(req, 204, req->ids[0], req->ids[1]);
 }
 
 /* PUT /servers/{id}/members/{user_id}/roles/{role_id}. */

@@ -29,22 +29,23 @@ api_servers_create(struct request *req)
 	const char	*name;
 	uint64_t	 id;
 
-	if (param_body(req) == -1 || servers_name(req, "name", 1, &name) == -1 ||
+	if (param_body(req) == -1 || param_name(req, "name", 1, &name) == -1 ||
 	    ratelimit_check(req, RATELIMIT_SERVER, 0) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_insert_server, "su", name,
 	    req->user_id) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
 	id = db_insert_id();
-	if (servers_role_insert(id, "@everyone", PERM_DEFAULT_ROLE, 0, 1) ==
+	if (roles_insert(id, "@everyone", PERM_DEFAULT_ROLE, 0, 1) ==
 	    0 || channels_insert(id, "general") == 0 ||
-	    servers_join(id, req->user_id) == -1) {
-		servers_abort(req);
+	    members_join(id, req->user_id) == -1) {
+		change_abort(req);
 		return;
 	}
-	servers_finish(req, 201, NULL, NULL, 0, NULL, servers_json(id));
+	change_commit(req, &(struct change){ .status = 201,
+	    .object = servers_json(id) });
 }
 
 /* GET /servers/{id} (members only). */
@@ -55,7 +56,7 @@ api_servers_get(struct request *req)
 
 	if (perm_require(req, req->ids[0], 0, &m) == -1)
 		return;
-	servers_answer(req, servers_json(req->ids[0]));
+	response_object(req, servers_json(req->ids[0]));
 }
 
 /* PATCH /servers/{id} {name} (manage_server). */
@@ -68,15 +69,16 @@ api_servers_patch(struct request *req)
 
 	if (param_body(req) == -1 ||
 	    perm_require(req, req->ids[0], PERM_MANAGE_SERVER, &m) == -1 ||
-	    servers_name(req, "name", 1, &name) == -1)
+	    param_name(req, "name", 1, &name) == -1)
 		return;
 	if (db_begin() == -1 || db_exec(&q_rename_server, "su", name,
 	    req->ids[0]) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
-	servers_finish(req, 200, "server.update", &scope, 0, "server",
-	    servers_json(req->ids[0]));
+	change_commit(req, &(struct change){ .status = 200,
+	    .event = "server.update", .scope = &scope, .key = "server",
+	    .object = servers_json(req->ids[0]) });
 }
 
 /*
@@ -93,7 +95,7 @@ api_servers_delete_events(uint64_t id)
 
 	if ((rows = db_query(&q_member_ids, "u", id)) == NULL)
 		return -1;
-	data = servers_ids("id", id, NULL, 0);
+	data = json_ids("id", id, NULL, 0);
 	while ((rc = db_fetch(rows)) == 1) {
 		scope.user_id = db_u64(rows, 0);
 		if (events_append("server.delete", &scope, data) == -1) {
@@ -123,10 +125,10 @@ api_servers_delete(struct request *req)
 	    db_exec(&q_lock_server, "u", req->ids[0]) != 1 ||
 	    api_servers_delete_events(req->ids[0]) == -1 ||
 	    db_exec(&q_delete_server, "u", req->ids[0]) != 1) {
-		servers_abort(req);
+		change_abort(req);
 		return;
 	}
-	servers_finish(req, 204, NULL, NULL, 0, NULL, NULL);
+	change_commit(req, &(struct change){ .status = 204 });
 }
 
 /*
@@ -143,7 +145,7 @@ api_servers_list_mine(struct request *req)
 	if (param_query_page(req, SERVERS_LIMIT_MAX, &after, &limit) == -1)
 		return;
 	g = json_gen_new();
-	servers_answer_list(req, g, servers_list(req->user_id, after,
+	response_list(req, g, servers_list(req->user_id, after,
 	    (int)limit, g));
 }
 

@@ -39,7 +39,7 @@ auth_user(uint64_t user_id, unsigned int *generation, char *username)
 		return -1;
 	if ((found = db_fetch(rows)) == 1) {
 		*generation = (unsigned int)db_u64(rows, 0);
-		servers_copy(username, USERNAME_SIZE, rows, 1);
+		db_copy(username, USERNAME_SIZE, rows, 1);
 		cache_user_put(user_id, *generation, username);
 	}
 	db_rows_free(rows);

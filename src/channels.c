@@ -30,8 +30,8 @@ channels_fill(struct db_rows *rows, void *out)
 	memset(c, 0, sizeof *c);
 	c->id = db_u64(rows, 0);
 	c->server_id = db_u64(rows, 1);
-	servers_copy(c->name, sizeof c->name, rows, 2);
-	servers_copy(c->created_at, sizeof c->created_at, rows, 3);
+	db_copy(c->name, sizeof c->name, rows, 2);
+	db_copy(c->created_at, sizeof c->created_at, rows, 3);
 }
 
 /* Write a channel object {id, server_id, name, created_at}. */
@@ -60,7 +60,7 @@ channels_gen_row(yajl_gen g, struct db_rows *rows)
 yajl_gen
 channels_json(uint64_t id)
 {
-	return servers_row_json(db_query(&q_channel, "u", id),
+	return db_row_json(db_query(&q_channel, "u", id),
 	    channels_gen_row);
 }
 
@@ -77,7 +77,7 @@ channels_insert(uint64_t server_id, const char *name)
 int
 channels_list(uint64_t server_id, yajl_gen g)
 {
-	return servers_rows(g, db_query(&q_channels, "u", server_id),
+	return db_rows_json(g, db_query(&q_channels, "u", server_id),
 	    channels_gen_row);
 }
 

@@ -1164,3 +1164,68 @@ db_rollback(void)
 	}
 	db_txn_ended(0);
 }
+
+/* Copy a text column into a fixed buffer ("" for NULL). */
+void
+db_copy(char *dst, size_t size, struct db_rows *rows, unsigned int col)
+{
+	const char	*s = db_str(rows, col, NULL);
+
+	snprintf(dst, size, "%s", s != NULL ? s : "");
+}
+
+/*
+ * Read the one row of a result into out with fill, and free the result:
+ * 1 found, 0 not found, -1 error.
+ */
+int
+db_fetch_one(struct db_rows *rows, void (*fill)(struct db_rows *, void *),
+    void *out)
+{
+	int	found;
+
+	if (rows == NULL)
+		return -1;
+	if ((found = db_fetch(rows)) == 1)
+		fill(rows, out);
+	db_rows_free(rows);
+	return found;
+}
+
+/*
+ * Run a one-row query into a generator with gen_row: the new generator,
+ * or NULL when there is no such row or the query failed.
+ */
+yajl_gen
+db_row_json(struct db_rows *rows,
+    void (*gen_row)(yajl_gen, struct db_rows *))
+{
+	yajl_gen	g = NULL;
+
+	if (rows != NULL && db_fetch(rows) == 1) {
+		g = json_gen_new();
+		gen_row(g, rows);
+	}
+	db_rows_free(rows);
+	return g;
+}
+
+/*
+ * Write every row of a result as a JSON array, one object per row written
+ * by gen_row, and free the result.  0, or -1 on a database error.
+ */
+int
+db_rows_json(yajl_gen g, struct db_rows *rows,
+    void (*gen_row)(yajl_gen, struct db_rows *))
+{
+	int	rc;
+
+	if (rows == NULL)
+		return -1;
+	yajl_gen_array_open(g);
+	while ((rc = db_fetch(rows)) == 1)
+		gen_row(g, rows);
+	yajl_gen_array_close(g);
+	db_rows_free(rows);
+	return rc;
+}

@@ -880,3 +880,18 @@ json_gen_text(yajl_gen g, size_t *len)
 		*len = n;
 	return (const char *)buf;
 }
+
+/* A new generator holding {k1: v1, k2: v2} (k2 NULL: one member). */
+yajl_gen
+json_ids(const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_kid(g, k1, v1);
+	if (k2 != NULL)
+		json_gen_kid(g, k2, v2);
+	yajl_gen_map_close(g);
+	return g;
+}

@@ -69,8 +69,10 @@ messages_copy(struct db_rows *rows, unsigned int col)
 
 /* Fill m from the current row of a MESSAGES_SELECT query. */
 static void
-messages_read(struct db_rows *rows, struct message *m)
+messages_read(struct db_rows *rows, void *out)
 {
+	struct message	*m = out;
+
 	m->id = db_u64(rows, 0);
 	m->channel_id = db_u64(rows, 1);
 	m->dm_channel_id = db_u64(rows, 2);
@@ -169,16 +171,8 @@ messages_gen(yajl_gen g, const struct message *m)
 int
 messages_load(const struct conversation *c, uint64_t id, struct message *m)
 {
-	struct db_rows	*rows;
-	int		 rc;
-
-	if ((rows = db_query(&q_message, "uuu", id, c->channel_id,
-	    c->dm_channel_id)) == NULL)
-		return -1;
-	if ((rc = db_fetch(rows)) == 1)
-		messages_read(rows, m);
-	db_rows_free(rows);
-	return rc;
+	return db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
+	    c->dm_channel_id), messages_read, m);
 }
 
 /* Answer with a message (200 or 201). */

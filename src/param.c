@@ -212,3 +212,26 @@ param_is_null(struct request *req, const char *field)
 		return 0;
 	return v->type == JSON_NULL;
 }
+
+/*
+ * Read a name field (server, role or channel: 1..100 code points, no
+ * control characters).  0, PARAM_ABSENT when optional and absent, or -1
+ * when answered; null is refused.
+ */
+int
+param_name(struct request *req, const char *field, int required,
+    const char **out)
+{
+	int	rc;
+
+	if (param_is_null(req, field)) {
+		response_invalid(req, field, "%s must be a string", field);
+		return -1;
+	}
+	rc = param_text(req, field, 1, 100, TEXT_NO_CONTROL, out, NULL);
+	if (rc == PARAM_ABSENT && required) {
+		response_invalid(req, field, "%s is required", field);
+		return -1;
+	}
+	return rc;
+}

@@ -368,3 +368,20 @@ perm_check_invite(struct request *req, const struct member *actor,
 	return perm_refuse(req, "Only the invite's creator or a member with "
 	    "manage_server may delete it");
 }
+
+/*
+ * Answer the array list writes of the things in server ids[0], for a
+ * member holding need (else 404 or 403).
+ */
+void
+perm_answer_list(struct request *req, uint32_t need,
+    int (*list)(uint64_t, yajl_gen))
+{
+	struct member	m;
+	yajl_gen	g;
+
+	if (perm_require(req, req->ids[0], need, &m) == -1)
+		return;
+	g = json_gen_new();
+	response_list(req, g, list(req->ids[0], g));
+}

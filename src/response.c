@@ -232,3 +232,25 @@ response_rate_limited(struct request *req, long seconds, const char *fmt, ...)
 	response_json(req, 429, response_error_shape("rate_limited", message,
 	    NULL, seconds));
 }
+
+/* Answer 200 with the array a list function wrote in g (rc 0), or 500. */
+void
+response_list(struct request *req, yajl_gen g, int rc)
+{
+	if (rc == -1) {
+		yajl_gen_free(g);
+		response_db_error(req);
+		return;
+	}
+	response_json(req, 200, g);
+}
+
+/* Answer 200 with the object in g, or 500/503 when g is NULL. */
+void
+response_object(struct request *req, yajl_gen g)
+{
+	if (g == NULL)
+		response_db_error(req);
+	else
+		response_json(req, 200, g);
+}

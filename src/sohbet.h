@@ -10,7 +10,8 @@
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm servers channels
- *            cache messages history ratelimit throttle
+ *            cache messages history ratelimit throttle roles members
+ *            change
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -185,6 +186,7 @@ void		 json_gen_kraw(yajl_gen, const char *, const char *, size_t);
 void		 json_gen_raw(yajl_gen, const char *, size_t);
 const char	*json_gen_text(yajl_gen, size_t *);
 int		 json_time_format(const char *, char *, size_t);
+yajl_gen	 json_ids(const char *, uint64_t, const char *, uint64_t);
 
 /* text.c */
 #define TEXT_NO_CONTROL	0x1	/* refuse control characters */
@@ -356,6 +358,8 @@ void		 response_rate_limited(struct request *, long, const char *, ...)
 void		 response_not_found(struct request *, const char *);
 const char	*response_reason(int);
 yajl_gen	 response_error_body(const char *, const char *, const char *);
+void		 response_list(struct request *, yajl_gen, int);
+void		 response_object(struct request *, yajl_gen);
 
 /* param.c */
 #define PARAM_ABSENT	1
@@ -370,6 +374,7 @@ int		 param_text(struct request *, const char *, long, long, int,
 int		 param_id(struct request *, const char *, uint64_t *);
 int		 param_int(struct request *, const char *, long, long, long *);
 int		 param_is_null(struct request *, const char *);
+int		 param_name(struct request *, const char *, int, const char **);
 
 /* router.c */
 #define ROUTE_AUTH	0x1	/* needs a bearer token */
@@ -416,6 +421,13 @@ const char	*db_str(struct db_rows *, unsigned int, size_t *);
 uint64_t	 db_u64(struct db_rows *, unsigned int);
 long long	 db_i64(struct db_rows *, unsigned int);
 void		 db_rows_free(struct db_rows *);
+void		 db_copy(char *, size_t, struct db_rows *, unsigned int);
+int		 db_fetch_one(struct db_rows *, void (*)(struct db_rows *,
+		    void *), void *);
+yajl_gen	 db_row_json(struct db_rows *, void (*)(yajl_gen,
+		    struct db_rows *));
+int		 db_rows_json(yajl_gen, struct db_rows *,
+		    void (*)(yajl_gen, struct db_rows *));
 uint64_t	 db_insert_id(void);
 int		 db_errno(void);
 const char	*db_errstr(void);
@@ -727,9 +739,15 @@ int		 perm_check_role(struct request *, const struct member *, int,
 		    uint32_t);
 int		 perm_check_invite(struct request *, const struct member *,
 		    uint64_t);
+void		 perm_answer_list(struct request *, uint32_t,
+		    int (*)(uint64_t, yajl_gen));
 
 /* servers.c */
 #define NAME_SIZE		(100 * 4 + 1)	/* 100 code points, UTF-8 */
+yajl_gen	 servers_json(uint64_t);
+int		 servers_list(uint64_t, uint64_t, int, yajl_gen);
+
+/* roles.c */
 #define ROLE_POSITION_MAX	1000000
 struct role {
 	uint64_t	 id;
@@ -739,38 +757,34 @@ struct role {
 	int		 position;
 	int		 is_default;
 };
-yajl_gen	 servers_json(uint64_t);
-int		 servers_list(uint64_t, uint64_t, int, yajl_gen);
-int		 servers_role_load(uint64_t, uint64_t, struct role *);
-yajl_gen	 servers_role_json(uint64_t, uint64_t);
-int		 servers_role_list(uint64_t, yajl_gen);
-uint64_t	 servers_role_insert(uint64_t, const char *, uint32_t, int,
-		    int);
-yajl_gen	 servers_member_json(uint64_t, uint64_t);
-int		 servers_member_list(uint64_t, uint64_t, int, yajl_gen);
-int		 servers_name(struct request *, const char *, int,
-		    const char **);
-void		 servers_copy(char *, size_t, struct db_rows *, unsigned int);
-int		 servers_rows(yajl_gen, struct db_rows *,
-		    void (*)(yajl_gen, struct db_rows *));
-void		 servers_answer_list(struct request *, yajl_gen, int);
-void		 servers_answer(struct request *, yajl_gen);
-void		 servers_answer_in(struct request *, uint32_t,
-		    int (*)(uint64_t, yajl_gen));
-int		 servers_member_require(struct request *, uint64_t, uint64_t,
+int		 roles_load(uint64_t, uint64_t, struct role *);
+yajl_gen	 roles_json(uint64_t, uint64_t);
+int		 roles_list(uint64_t, yajl_gen);
+uint64_t	 roles_insert(uint64_t, const char *, uint32_t, int, int);
+
+/* members.c */
+yajl_gen	 members_json(uint64_t, uint64_t);
+int		 members_list(uint64_t, uint64_t, int, yajl_gen);
+int		 members_require(struct request *, uint64_t, uint64_t,
 		    struct member *);
-int		 servers_fetch(struct db_rows *, void (*)(struct db_rows *,
-		    void *), void *);
-yajl_gen	 servers_row_json(struct db_rows *, void (*)(yajl_gen,
-		    struct db_rows *));
-yajl_gen	 servers_ids(const char *, uint64_t, const char *, uint64_t);
-int		 servers_join(uint64_t, uint64_t);
-void		 servers_finish(struct request *, int, const char *,
-		    const struct event_scope *, uint64_t, const char *, yajl_gen);
-void		 servers_abort(struct request *);
-int		 servers_changed(struct request *, long long, const char *);
-void		 servers_member_updated(struct request *, int, uint64_t,
-		    uint64_t);
+int		 members_join(uint64_t, uint64_t);
+void		 members_updated(struct request *, int, uint64_t, uint64_t);
+
+/* change.c */
+/* A change being finished: the event it appends and the answer it gives. */
+struct change {
+	int		 status;	/* 200, 201, or 204 (no body) */
+	const char	*event;		/* the event's type; NULL: none */
+	const struct event_scope *scope;	/* who sees the event */
+	uint64_t	 server_id;	/* in the data beside key, or 0 */
+	const char	*key;		/* data {key: object}; NULL: object */
+	yajl_gen	 object;	/* the answer and the event's; freed */
+};
+int		 change_event(const char *, const struct event_scope *,
+		    uint64_t, const char *, yajl_gen);
+void		 change_commit(struct request *, const struct change *);
+void		 change_abort(struct request *);
+int		 change_check(struct request *, long long, const char *);
 
 /* channels.c */
 struct channel {

@@ -3,7 +3,6 @@
  * JSON (the full object for its owner, the public one inside others).
  */
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "sohbet.h"
@@ -18,50 +17,35 @@ static struct db_stmt q_by_login = DB_STMT(
     "SELECT " USER_COLUMNS " FROM users WHERE username = ?"
     " OR email_key = LOWER(?) ORDER BY username = ? DESC LIMIT 1");
 
-/* Copy a column into a fixed buffer. */
+/* Fill a struct user from a row of USER_COLUMNS. */
 static void
-users_copy(char *dst, size_t size, struct db_rows *rows, unsigned int col)
+users_fill(struct db_rows *rows, void *out)
 {
-	const char	*s = db_str(rows, col, NULL);
+	struct user	*u = out;
 
-	snprintf(dst, size, "%s", s != NULL ? s : "");
-}
-
-/* Run a user query and fill u; 1 found, 0 not found, -1 error. */
-static int
-users_fetch(struct db_rows *rows, struct user *u)
-{
-	int	found;
-
-	if (rows == NULL)
-		return -1;
-	if ((found = db_fetch(rows)) == 1) {
-		memset(u, 0, sizeof *u);
-		u->id = db_u64(rows, 0);
-		users_copy(u->username, sizeof u->username, rows, 1);
-		users_copy(u->email, sizeof u->email, rows, 2);
-		users_copy(u->password_hash, sizeof u->password_hash, rows, 3);
-		u->generation = (unsigned int)db_u64(rows, 4);
-		users_copy(u->created_at, sizeof u->created_at, rows, 5);
-		users_copy(u->updated_at, sizeof u->updated_at, rows, 6);
-	}
-	db_rows_free(rows);
-	return found;
+	memset(u, 0, sizeof *u);
+	u->id = db_u64(rows, 0);
+	db_copy(u->username, sizeof u->username, rows, 1);
+	db_copy(u->email, sizeof u->email, rows, 2);
+	db_copy(u->password_hash, sizeof u->password_hash, rows, 3);
+	u->generation = (unsigned int)db_u64(rows, 4);
+	db_copy(u->created_at, sizeof u->created_at, rows, 5);
+	db_copy(u->updated_at, sizeof u->updated_at, rows, 6);
 }
 
 /* Load a user by id; 1 found, 0 not found, -1 error. */
 int
 users_by_id(uint64_t id, struct user *u)
 {
-	return users_fetch(db_query(&q_by_id, "u", id), u);
+	return db_fetch_one(db_query(&q_by_id, "u", id), users_fill, u);
 }
 
 /* Load a user by username or email (ignoring case); 1, 0 or -1. */
 int
 users_by_login(const char *login, struct user *u)
 {
-	return users_fetch(db_query(&q_by_login, "sss", login, login, login),
-	    u);
+	return db_fetch_one(db_query(&q_by_login, "sss", login, login, login),
+	    users_fill, u);
 }
 
 /* Write the public user object {id, username}. */
