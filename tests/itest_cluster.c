@@ -274,6 +274,105 @@ START_TEST(test_wait_across_pools)
 }
 END_TEST
 
+/* Another access token of u, from a login of its own (another device). */
+static char *
+second_login(const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*token;
+
+	r = itest_send("POST", API_PREFIX "/auth/login", NULL,
+	    "{\"login\":\"%s\",\"password\":\"correct horse battery\"}",
+	    u->username);
+	itest_expect(r, 200);
+	token = xstrdup(itest_str(r, "access_token"));
+	itest_free(r);
+	return token;
+}
+
+/* Start a GET on the second pool (the child keeps its base URL). */
+static struct itest_pending *
+start_on_pool2(const char *path, const char *token)
+{
+	struct itest_pending	*pd;
+
+	itest_use_url(url2);
+	pd = itest_start(path, token);
+	itest_use_url(NULL);
+	return pd;
+}
+
+/* Take a poll's answer: status and code, soon, without the secret. */
+static void
+expect_ended(struct itest_pending *pd, long status, const char *code,
+    const char *secret)
+{
+	struct itest_response	*r;
+
+	r = itest_finish(pd);
+	itest_expect_error(r, status, code);
+	ck_assert_msg(r->seconds < 3.0 && strstr(r->body, secret) == NULL,
+	    "the poll on the other pool took %.1f s or handed over \"%s\": "
+	    "%s", r->seconds, secret, itest_describe(r));
+	itest_free(r);
+}
+
+/*
+ * Access taken away on one app host ends the polls parked on the other,
+ * through the watcher: a stolen token's /events and channel polls answer
+ * 401 after logout-all, a kicked member's channel poll 404.
+ */
+START_TEST(test_revoked_across_pools)
+{
+	struct itest_response	*r;
+	struct itest_pending	*events, *chan, *kicked;
+	struct chat_user	 owner, m, k;
+	char			*server, *channel, *base, *last, *stolen;
+	char			*head, *path, *wait;
+
+	chat_user(&owner, "clrv");
+	chat_user(&m, "clrvm");
+	chat_user(&k, "clrvk");
+	server = chat_server(&owner, &channel);
+	chat_join(&owner, server, &m);
+	chat_join(&owner, server, &k);
+	xasprintf(&base, API_PREFIX "/channels/%s", channel);
+	last = chat_post(&owner, base, "first");
+	stolen = second_login(&m);
+	head = itest_events_head(stolen);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", head);
+	xasprintf(&wait, "%s/messages?after=%s&wait=20", base, last);
+	events = start_on_pool2(path, stolen);
+	chan = start_on_pool2(wait, stolen);
+	kicked = start_on_pool2(wait, k.token);
+	itest_sleep_ms(700);	/* let them park */
+
+	r = itest_send("POST", API_PREFIX "/auth/logout-all", m.token, "{}");
+	ck_assert_msg(r->status == 204, "logout-all: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", server, k.id);
+	r = itest_delete(path, owner.token);
+	ck_assert_msg(r->status == 204, "kick: %s", itest_describe(r));
+	itest_free(r);
+	free(chat_post(&owner, base, "secret across the pools"));
+	expect_ended(events, 401, "unauthorized", "secret");
+	expect_ended(chan, 401, "unauthorized", "secret");
+	expect_ended(kicked, 404, "not_found", "secret");
+	free(path);
+	free(wait);
+	free(head);
+	free(stolen);
+	free(last);
+	free(base);
+	free(server);
+	free(channel);
+	chat_user_free(&owner);
+	chat_user_free(&m);
+	chat_user_free(&k);
+}
+END_TEST
+
 /* In a child, post POSTS messages to a channel through base. */
 static pid_t
 writer_in_child(const char *base, const struct chat_user *u,
@@ -389,6 +488,7 @@ main(void)
 	tcase_add_unchecked_fixture(tc, cluster_setup, cluster_teardown);
 	tcase_add_test(tc, test_events_across_pools);
 	tcase_add_test(tc, test_wait_across_pools);
+	tcase_add_test(tc, test_revoked_across_pools);
 	tcase_add_test(tc, test_order_across_pools);
 	suite_add_tcase(s, tc);
 	return check_run(s);
