@@ -17,7 +17,7 @@
 #include "sohbet.h"
 #include "check_run.h"
 
-#define READ_BATCH	100	/* less than a publisher's chunk, not a divisor */
+#define READ_BATCH	100	/* not a divisor of a publisher's chunk */
 
 static struct config	test_cfg;
 
@@ -141,7 +141,7 @@ START_TEST(test_readers_apart)
 {
 	uint64_t	fast = hub_ring_head(), slow = fast;
 
-	/* Each worker keeps its own position: one reading does not move another. */
+	/* Each worker keeps its own position: one does not move another. */
 	publish_range(1, 300, 300);
 	ck_assert_int_eq(read_expect(&fast, 1, 300), 300);
 	publish_range(301, 400, 50);
@@ -194,7 +194,7 @@ START_TEST(test_shared_with_a_child)
 	pid_t		pid;
 	int		status, self, child;
 
-	/* A worker forked after hub_init() publishes; the master's copy sees it. */
+	/* A worker forked after hub_init() publishes; the parent sees it. */
 	self = hub_slot_claim(getpid());
 	child = hub_slot_claim(0);
 	hub_set_self(self);

@@ -21,6 +21,7 @@
 
 #include "sohbet.h"
 #include "check_run.h"
+#include "ended.h"
 
 #define CLIENTS_MAX	1200
 #define FUTURE_MS	(61 * 1000)	/* beyond poll_next_timeout()'s cap */
@@ -35,15 +36,13 @@ enum answer {
 
 /* A client with one long-poll, as the test sees it. */
 struct client {
-	struct request	*req;		/* until its request ended */
+	struct ended	 end;		/* its request */
 	struct poll	*poll;		/* until it was reaped */
 	int		 peer;		/* the client's end, or -1 */
 	enum answer	 answer;
 	int		 answers;	/* answers given: never more than one */
-	int		 ended;		/* request_done() calls */
-	int		 status;	/* the status it ended with */
 	int		 woken;		/* wake() calls since woken_reset() */
-	int		 rechecked;	/* recheck() calls since woken_reset() */
+	int		 rechecked;	/* recheck() calls, as woken */
 	int		 freed;		/* free() calls */
 	int		 revoked;	/* recheck() answers it */
 	int		 answer_on_wake;	/* wake() answers it */
@@ -126,28 +125,12 @@ static const struct poll_type test_type = {
 	"test", test_wake, test_expire, test_recheck, test_free
 };
 
-/* Told of every request that ends. */
-static void
-request_ended(struct request *req)
-{
-	int	i;
-
-	for (i = 0; i < nclients; i++) {
-		if (clients[i].req == req) {
-			clients[i].ended++;
-			clients[i].status = req->status;
-			clients[i].req = NULL;
-			return;
-		}
-	}
-	ck_abort_msg("a request that is no client's ended");
-}
-
 /* A client of a user with a request and a poll (not parked yet). */
 static struct client *
 client_new(uint64_t user_id)
 {
 	struct client	*c;
+	struct request	*req;
 	int		 sv[2];
 
 	ck_assert_int_lt(nclients, CLIENTS_MAX);
@@ -155,13 +138,14 @@ client_new(uint64_t user_id)
 	    sv), 0);
 	c = &clients[nclients++];
 	memset(c, 0, sizeof *c);
-	c->req = xcalloc(1, sizeof *c->req);
-	c->req->fcgi.ipcFd = sv[0];
-	c->req->method = "GET";
-	c->req->user_id = user_id;
+	req = xcalloc(1, sizeof *req);
+	req->fcgi.ipcFd = sv[0];
+	req->method = "GET";
+	req->user_id = user_id;
+	ended_watch(&c->end, req);
 	c->peer = sv[1];
-	c->poll = poll_new(c->req, &test_type, c);
-	c->req->poll = c->poll;
+	c->poll = poll_new(req, &test_type, c);
+	req->poll = c->poll;
 	return c;
 }
 
@@ -170,7 +154,7 @@ static void
 park(struct client *c, long long timeout_ms)
 {
 	ck_assert_int_eq(poll_park(c->poll, timeout_ms), 0);
-	ck_assert_int_eq(c->req->waiting, REQUEST_PARKED);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_PARKED);
 }
 
 /* A client whose poll is parked under one more key, for timeout_ms. */
@@ -248,8 +232,8 @@ woken_expect(const char *what, struct client **cs, int n,
 	int	i;
 
 	for (i = 0; i < n; i++) {
-		ck_assert_msg(cs[i]->woken == (int)((woken >> i) & 1), "%s: poll %d "
-		    "woken %d times", what, i, cs[i]->woken);
+		ck_assert_msg(cs[i]->woken == (int)((woken >> i) & 1),
+		    "%s: poll %d woken %d times", what, i, cs[i]->woken);
 		ck_assert_msg(cs[i]->rechecked == (int)((rechecked >> i) & 1),
 		    "%s: poll %d rechecked %d times", what, i,
 		    cs[i]->rechecked);
@@ -272,7 +256,7 @@ setup(void)
 	hub_seq_start(1000);
 	ck_assert_int_ne(epfd = epoll_create1(EPOLL_CLOEXEC), -1);
 	poll_init(epfd);
-	request_on_done(request_ended);
+	ended_init();
 	nclients = 0;
 	nexpired = 0;
 }
@@ -311,9 +295,9 @@ START_TEST(test_heap_deadline_order)
 	memset(seen, 0, sizeof seen);
 	for (i = 0; i < nexpired; i++) {
 		c = &clients[expired_order[i]];
-		ck_assert_msg(c->status == 200 && c->ended == 1 &&
+		ck_assert_msg(c->end.status == 200 && c->end.count == 1 &&
 		    c->answers == 1, "poll %d: answered %d times, status %d",
-		    expired_order[i], c->answers, c->status);
+		    expired_order[i], c->answers, c->end.status);
 		if (i > 0)
 			ck_assert_msg(c->deadline >=
 			    clients[expired_order[i - 1]].deadline,
@@ -324,14 +308,14 @@ START_TEST(test_heap_deadline_order)
 	/* Every poll past its deadline expired, and no other. */
 	for (i = 0; i < n; i++) {
 		c = &clients[i];
-		if (c->status == 499)
+		if (c->end.status == 499)
 			ck_assert(!seen[i]);
 		else if (c->answer == ANSWER_EXPIRED)
 			past++;
 		else
-			ck_assert_msg(c->req != NULL && c->req->waiting ==
-			    REQUEST_PARKED, "poll %d neither expired nor "
-			    "parked", i);
+			ck_assert_msg(c->end.req != NULL &&
+			    c->end.req->waiting == REQUEST_PARKED,
+			    "poll %d neither expired nor parked", i);
 	}
 	ck_assert_int_eq(past, nexpired);
 	ck_assert_int_gt(nexpired, n / 3);
@@ -387,8 +371,8 @@ START_TEST(test_client_gone)
 	round_dispatch(evs, n);
 
 	/* Dropped at once: ended 499, not answered, no longer parked. */
-	ck_assert_int_eq(a->ended, 1);
-	ck_assert_int_eq(a->status, 499);
+	ck_assert_int_eq(a->end.count, 1);
+	ck_assert_int_eq(a->end.status, 499);
 	ck_assert_int_eq(a->answers, 0);
 	ck_assert_int_eq(poll_parked(), 1);
 	/* Unlinked: an event of its channel reaches only b. */
@@ -426,13 +410,13 @@ START_TEST(test_freed_after_the_round)
 	b->answer_on_wake = 1;
 	hub_publish(&(struct hub_entry){ .seq = 7, .dm_channel_id = 32 }, 1);
 	poll_woken();
-	ck_assert_int_eq(b->ended, 1);
-	ck_assert_int_eq(b->status, 200);
+	ck_assert_int_eq(b->end.count, 1);
+	ck_assert_int_eq(b->end.status, 200);
 	ck_assert_int_eq(b->freed, 0);
 	ck_assert(pb->dead);
 	round_dispatch(evs, n);
-	ck_assert_int_eq(b->ended, 1);
-	ck_assert_int_eq(b->status, 200);
+	ck_assert_int_eq(b->end.count, 1);
+	ck_assert_int_eq(b->end.status, 200);
 	ck_assert_int_eq(b->answers, 1);
 	ck_assert_int_eq(b->freed, 0);
 	poll_reap();
@@ -443,7 +427,7 @@ START_TEST(test_freed_after_the_round)
 	ck_assert_int_eq(n, 1);
 	round_dispatch(evs, n);
 	round_dispatch(evs, n);
-	ck_assert_int_eq(a->ended, 1);
+	ck_assert_int_eq(a->end.count, 1);
 	ck_assert_int_eq(a->freed, 0);
 	poll_reap();
 	ck_assert_int_eq(a->freed, 1);
@@ -463,7 +447,7 @@ START_TEST(test_per_user_cap)
 	other = client_parked(8, POLL_USER, 8, 30000);
 	c[3] = client_parked(7, POLL_USER, 7, 30000);
 	ck_assert_int_eq(c[0]->answer, ANSWER_EXPIRED);
-	ck_assert_int_eq(c[0]->ended, 1);
+	ck_assert_int_eq(c[0]->end.count, 1);
 	for (i = 1; i < 4; i++)
 		ck_assert_int_eq(c[i]->answer, ANSWER_NONE);
 	c[4] = client_parked(7, POLL_USER, 7, 30000);
@@ -491,13 +475,13 @@ START_TEST(test_worker_full)
 	client_parked(2, POLL_USER, 2, 30000);
 	c = client_new(3);
 	ck_assert_int_eq(poll_park(c->poll, 30000), -1);
-	ck_assert_int_eq(c->req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_RUNNING);
 	ck_assert_int_eq(poll_parked(), 2);
 	/* Its handler answers it (busy) and the worker ends it. */
 	poll_done(c->poll);
-	c->req->status = 503;
-	request_done(c->req);
-	ck_assert_int_eq(c->ended, 1);
+	c->end.req->status = 503;
+	request_done(c->end.req);
+	ck_assert_int_eq(c->end.count, 1);
 	poll_reap();
 	ck_assert_int_eq(c->freed, 1);
 }
@@ -580,9 +564,9 @@ START_TEST(test_recheck_answers)
 	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
 	    .flags = HUB_ACCESS });
 	ck_assert_int_eq(gone->answer, ANSWER_REVOKED);
-	ck_assert_int_eq(gone->status, 404);
+	ck_assert_int_eq(gone->end.status, 404);
 	ck_assert_int_eq(gone->woken, 0);
-	ck_assert_int_eq(gone->ended, 1);
+	ck_assert_int_eq(gone->end.count, 1);
 	ck_assert_int_eq(keep->rechecked, 1);
 	ck_assert_int_eq(keep->woken, 1);
 	ck_assert_int_eq(poll_parked(), 1);
@@ -658,19 +642,19 @@ START_TEST(test_stop_all)
 	ck_assert_int_eq(poll_parked(), 0);
 	for (i = 0; i < 5; i++) {
 		ck_assert_int_eq(clients[i].answer, ANSWER_EXPIRED);
-		ck_assert_int_eq(clients[i].ended, 1);
-		ck_assert_int_eq(clients[i].status, 200);
+		ck_assert_int_eq(clients[i].end.count, 1);
+		ck_assert_int_eq(clients[i].end.status, 200);
 	}
 	/* Parked after that: answered at once, its handler's to end. */
 	c = client_new(9);
 	poll_key(c->poll, POLL_USER, 9);
 	ck_assert_int_eq(poll_park(c->poll, 30000), 0);
 	ck_assert_int_eq(c->answer, ANSWER_EXPIRED);
-	ck_assert_int_eq(c->req->waiting, REQUEST_RUNNING);
-	ck_assert_int_eq(c->ended, 0);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(c->end.count, 0);
 	ck_assert_int_eq(poll_parked(), 0);
-	request_done(c->req);
-	ck_assert_int_eq(c->ended, 1);
+	request_done(c->end.req);
+	ck_assert_int_eq(c->end.count, 1);
 	ck_assert_int_eq(poll_next_timeout(), -1);
 	poll_reap();
 	for (i = 0; i < 6; i++)

@@ -22,6 +22,7 @@
 
 #include "sohbet.h"
 #include "check_run.h"
+#include "ended.h"
 
 #define SENDERS_MAX	20
 #define BATCH_MAX	16	/* SENDBATCH_MAX: messages in one CALL */
@@ -34,9 +35,7 @@
 /* A client whose send the worker accepted. */
 struct sender {
 	int		 fd;		/* the client's end */
-	struct request	*req;		/* until it ended */
-	int		 ended;		/* request_done() calls */
-	int		 status;
+	struct ended	 end;		/* its request */
 };
 
 static struct config		 test_cfg;
@@ -45,23 +44,6 @@ static int			 nsenders;
 static int			 listen_fd;
 static const struct conversation conv = { .channel_id = 11,
 				    .server_id = 10 };
-
-/* Told of every request that ends. */
-static void
-request_ended(struct request *req)
-{
-	int	i;
-
-	for (i = 0; i < nsenders; i++) {
-		if (senders[i].req == req) {
-			senders[i].ended++;
-			senders[i].status = req->status;
-			senders[i].req = NULL;
-			return;
-		}
-	}
-	ck_abort_msg("a request that is no sender's ended");
-}
 
 /*
  * The default configuration with a database that cannot be reached, the
@@ -90,7 +72,7 @@ setup(void)
 	ck_assert_int_ne(listen_fd, -1);
 	ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&sun, len), 0);
 	ck_assert_int_eq(listen(listen_fd, SENDERS_MAX), 0);
-	request_on_done(request_ended);
+	ended_init();
 	nsenders = 0;
 }
 
@@ -135,9 +117,9 @@ sender_new(void)
 	n += record(buf + n, FCGI_PARAMS, NULL, 0);
 	n += record(buf + n, FCGI_STDIN, NULL, 0);
 	ck_assert_int_eq(write(s->fd, buf, n), (ssize_t)n);
-	s->req = request_new(listen_fd);
-	ck_assert_int_eq(request_accept(s->req), 0);
-	ck_assert_int_eq(request_read(s->req), 0);
+	ended_watch(&s->end, request_new(listen_fd));
+	ck_assert_int_eq(request_accept(s->end.req), 0);
+	ck_assert_int_eq(request_read(s->end.req), 0);
 	return s;
 }
 
@@ -175,15 +157,15 @@ sender_answer(struct sender *s)
 static int
 add(struct sender *s)
 {
-	return sendbatch_add(s->req, &conv, "hello", 5, NULL);
+	return sendbatch_add(s->end.req, &conv, "hello", 5, NULL);
 }
 
 /* Assert a sender was answered once, the database being unreachable. */
 static void
 expect_unavailable(struct sender *s)
 {
-	ck_assert_int_eq(s->ended, 1);
-	ck_assert_int_eq(s->status, 503);
+	ck_assert_int_eq(s->end.count, 1);
+	ck_assert_int_eq(s->end.status, 503);
 	ck_assert_int_eq(sender_answer(s), 503);
 }
 
@@ -194,9 +176,9 @@ START_TEST(test_alone_outside_a_loop)
 	/* sohbetctl and the tests: no loop flushes, each send goes alone. */
 	s = sender_new();
 	ck_assert_int_eq(add(s), -1);
-	ck_assert_int_eq(s->req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(s->end.req->waiting, REQUEST_RUNNING);
 	sendbatch_flush();
-	ck_assert_int_eq(s->ended, 0);
+	ck_assert_int_eq(s->end.count, 0);
 }
 END_TEST
 
@@ -210,14 +192,14 @@ START_TEST(test_alone_with_the_db_sequencer)
 	test_cfg.sequencer = xstrdup("db");
 	s = sender_new();
 	ck_assert_int_eq(add(s), -1);
-	ck_assert_int_eq(s->req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(s->end.req->waiting, REQUEST_RUNNING);
 	sendbatch_flush();
-	ck_assert_int_eq(s->ended, 0);
+	ck_assert_int_eq(s->end.count, 0);
 	/* Back to shm: it may wait. */
 	free(test_cfg.sequencer);
 	test_cfg.sequencer = xstrdup("shm");
 	ck_assert_int_eq(add(s), 0);
-	ck_assert_int_eq(s->req->waiting, REQUEST_QUEUED);
+	ck_assert_int_eq(s->end.req->waiting, REQUEST_QUEUED);
 }
 END_TEST
 
@@ -238,18 +220,18 @@ START_TEST(test_every_send_answered)
 		for (i = 0; i < sizes[k]; i++) {
 			sender_new();
 			ck_assert_int_eq(add(&senders[first + i]), 0);
-			ck_assert_int_eq(senders[first + i].req->waiting,
+			ck_assert_int_eq(senders[first + i].end.req->waiting,
 			    REQUEST_QUEUED);
 		}
 		for (i = first; i < nsenders; i++)
-			ck_assert_int_eq(senders[i].ended, 0);
+			ck_assert_int_eq(senders[i].end.count, 0);
 		sendbatch_flush();
 		for (i = first; i < nsenders; i++)
 			expect_unavailable(&senders[i]);
 		/* The batch is empty again: nothing ends twice. */
 		sendbatch_flush();
 		for (i = first; i < nsenders; i++)
-			ck_assert_int_eq(senders[i].ended, 1);
+			ck_assert_int_eq(senders[i].end.count, 1);
 	}
 }
 END_TEST
@@ -266,8 +248,8 @@ START_TEST(test_full_batch_written_first)
 	}
 	for (i = 0; i < BATCH_MAX; i++)
 		expect_unavailable(&senders[i]);
-	ck_assert_int_eq(senders[BATCH_MAX].ended, 0);
-	ck_assert_int_eq(senders[BATCH_MAX].req->waiting, REQUEST_QUEUED);
+	ck_assert_int_eq(senders[BATCH_MAX].end.count, 0);
+	ck_assert_int_eq(senders[BATCH_MAX].end.req->waiting, REQUEST_QUEUED);
 	sendbatch_flush();
 	expect_unavailable(&senders[BATCH_MAX]);
 }
