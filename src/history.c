@@ -155,26 +155,20 @@ history_make_room(size_t len)
 }
 
 /*
- * Read the newest messages of a conversation up to the watermark into its
- * page: the page, or NULL on a database error.  The array's text in g is
- * "[m1,m2,...]" and ends[i] is where message i ends in it.
+ * Keep the newest messages of a conversation as its page, evicting others
+ * until the budget holds it: g holds "[m1,m2,..." (the array still open)
+ * and ends[i] is where message i ends in its text.
  */
-static struct history_page *
-history_fill(const struct conversation *c, int kind, uint64_t conversation,
-    uint64_t visible)
+void
+history_keep(int kind, uint64_t conversation, yajl_gen g,
+    const size_t *ends, long n)
 {
 	struct history_page	*p;
-	yajl_gen		 g;
 	const char		*text;
-	size_t			 ends[HISTORY_KEEP], len, i;
-	long			 n;
+	size_t			 len, i;
 
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends)) == -1) {
-		yajl_gen_free(g);
-		return NULL;
-	}
+	if (history_pages == NULL)
+		history_pages = xcalloc(HISTORY_SLOTS, sizeof *history_pages);
 	text = json_gen_text(g, &len);
 	p = history_slot(kind, conversation);
 	history_clear(p);
@@ -194,8 +188,62 @@ history_fill(const struct conversation *c, int kind, uint64_t conversation,
 	memcpy(p->json, text + 1, p->starts[n]);
 	p->json[p->starts[n]] = '\0';
 	history_bytes += p->starts[n];
+}
+
+/*
+ * Read the newest messages of a conversation up to the watermark into its
+ * page: the page, or NULL on a database error.
+ */
+static struct history_page *
+history_fill(const struct conversation *c, int kind, uint64_t conversation,
+    uint64_t visible)
+{
+	yajl_gen	 g;
+	size_t		 ends[HISTORY_KEEP];
+	long		 n;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends)) == -1) {
+		yajl_gen_free(g);
+		return NULL;
+	}
+	history_keep(kind, conversation, g, ends, n);
 	yajl_gen_free(g);
-	return p;
+	return history_slot(kind, conversation);
+}
+
+/* Write the newest limit messages of a page into g; their number. */
+static long
+history_write(const struct history_page *p, long limit, yajl_gen g)
+{
+	size_t	from;
+
+	if (limit > p->count)
+		limit = p->count;
+	if (limit == 0)
+		return 0;
+	from = p->starts[p->count - limit];
+	json_gen_raw(g, p->json + from, p->starts[p->count] - from);
+	return limit;
+}
+
+/*
+ * Write the newest limit messages of a conversation's page into g (inside
+ * the caller's array): their number, or -1 when no fresh page is kept.
+ */
+long
+history_cached(int kind, uint64_t conversation, long limit, yajl_gen g)
+{
+	struct history_page	*p;
+
+	if (history_pages == NULL)
+		return -1;
+	p = history_slot(kind, conversation);
+	if (p->conversation != conversation || p->kind != kind ||
+	    !cache_fresh(p->filled_ms))
+		return -1;
+	return history_write(p, limit, g);
 }
 
 /*
@@ -212,27 +260,18 @@ history_latest(const struct conversation *c, uint64_t visible, long limit,
 	struct history_page	*p;
 	int			 kind;
 	uint64_t		 conversation;
-	size_t			 from;
+	long			 n;
 
 	kind = c->channel_id != 0 ? CACHE_CHANNEL : CACHE_DM;
 	conversation = c->channel_id != 0 ? c->channel_id : c->dm_channel_id;
-	if (history_pages == NULL)
-		history_pages = xcalloc(HISTORY_SLOTS, sizeof *history_pages);
-	p = history_slot(kind, conversation);
-	if (p->conversation != conversation || p->kind != kind ||
-	    !cache_fresh(p->filled_ms)) {
-		metrics_cache(CACHE_HISTORY, 0);
-		if ((p = history_fill(c, kind, conversation, visible)) == NULL)
-			return -1;
-	} else
+	if ((n = history_cached(kind, conversation, limit, g)) != -1) {
 		metrics_cache(CACHE_HISTORY, 1);
-	if (limit > p->count)
-		limit = p->count;
-	if (limit == 0)
-		return 0;
-	from = p->starts[p->count - limit];
-	json_gen_raw(g, p->json + from, p->starts[p->count] - from);
-	return limit;
+		return n;
+	}
+	metrics_cache(CACHE_HISTORY, 0);
+	if ((p = history_fill(c, kind, conversation, visible)) == NULL)
+		return -1;
+	return history_write(p, limit, g);
 }
 
 /* --- reading ------------------------------------------------------------ */

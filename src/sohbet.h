@@ -876,6 +876,8 @@ const char	*history_sql(int, int);
 void		 history_forget(int, uint64_t);
 void		 history_forget_all(void);
 void		 history_forget_entry(const struct hub_entry *);
+void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long);
+long		 history_cached(int, uint64_t, long, yajl_gen);
 
 /* wait.c */
 int		 wait_parse(struct request *, const struct messages_page *,

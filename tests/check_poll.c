@@ -1,0 +1,687 @@
+/*
+ * check_poll.c: unit tests of poll.c, the parked long-polls: the timer
+ * heap (deadline order, removal from the middle), a client that goes
+ * away (dropped at once, freed only after the round), the caps, which
+ * polls a hub entry wakes or rechecks, and a worker that stops.
+ *
+ * No database and no nginx: each poll's request is a zeroed one whose
+ * connection is one end of a socketpair (FCGX_Detach and FCGX_Finish_r,
+ * which request_done() calls, only close it), the test holds the other
+ * end as the client, and the polls are of a kind of the test's own that
+ * records what was asked of it.  The hub is this process's own, and its
+ * counter is started by hand, so the watermark needs no database either.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sohbet.h"
+#include "check_run.h"
+#include "ended.h"
+
+#define CLIENTS_MAX	1200
+#define FUTURE_MS	(61 * 1000)	/* beyond poll_next_timeout()'s cap */
+
+/* What happened to a client's poll. */
+enum answer {
+	ANSWER_NONE,
+	ANSWER_EXPIRED,		/* the kind's expire(): a timeout's answer */
+	ANSWER_WOKEN,		/* its wake() answered it */
+	ANSWER_REVOKED		/* its recheck() answered it (404) */
+};
+
+/* A client with one long-poll, as the test sees it. */
+struct client {
+	struct ended	 end;		/* its request */
+	struct poll	*poll;		/* until it was reaped */
+	int		 peer;		/* the client's end, or -1 */
+	enum answer	 answer;
+	int		 answers;	/* answers given: never more than one */
+	int		 woken;		/* wake() calls since woken_reset() */
+	int		 rechecked;	/* recheck() calls, as woken */
+	int		 freed;		/* free() calls */
+	int		 revoked;	/* recheck() answers it */
+	int		 answer_on_wake;	/* wake() answers it */
+	long long	 deadline;	/* when it expired */
+};
+
+static struct config	 test_cfg;
+static struct client	 clients[CLIENTS_MAX];
+static int		 nclients;
+static int		 epfd;
+static int		 expired_order[CLIENTS_MAX];
+static int		 nexpired;
+
+/* The client a poll's data points at. */
+static struct client *
+client_of(struct poll *p)
+{
+	return p->data;
+}
+
+/* Answer a parked poll with a status, as a kind does. */
+static void
+answer(struct poll *p, enum answer how, int status)
+{
+	struct client	*c = client_of(p);
+
+	c->answer = how;
+	c->answers++;
+	p->req->status = status;
+	poll_done(p);
+}
+
+/* expire(): the deadline passed, or the worker stops. */
+static void
+test_expire(struct poll *p)
+{
+	struct client	*c = client_of(p);
+
+	c->deadline = p->deadline;
+	expired_order[nexpired++] = (int)(c - clients);
+	answer(p, ANSWER_EXPIRED, 200);
+}
+
+/* wake(): note each poll; answer those that asked to be. */
+static void
+test_wake(struct poll **batch, size_t n, uint64_t wm)
+{
+	size_t	i;
+
+	(void)wm;
+	for (i = 0; i < n; i++) {
+		client_of(batch[i])->woken++;
+		if (client_of(batch[i])->answer_on_wake)
+			answer(batch[i], ANSWER_WOKEN, 200);
+	}
+}
+
+/* recheck(): answer 404 when the client's access is gone. */
+static void
+test_recheck(struct poll *p)
+{
+	struct client	*c = client_of(p);
+
+	c->rechecked++;
+	if (c->revoked)
+		answer(p, ANSWER_REVOKED, 404);
+}
+
+/* free(): the poll's memory goes too (poll_reap()). */
+static void
+test_free(void *data)
+{
+	struct client	*c = data;
+
+	c->freed++;
+	c->poll = NULL;
+}
+
+static const struct poll_type test_type = {
+	"test", test_wake, test_expire, test_recheck, test_free
+};
+
+/* A client of a user with a request and a poll (not parked yet). */
+static struct client *
+client_new(uint64_t user_id)
+{
+	struct client	*c;
+	struct request	*req;
+	int		 sv[2];
+
+	ck_assert_int_lt(nclients, CLIENTS_MAX);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	c = &clients[nclients++];
+	memset(c, 0, sizeof *c);
+	req = xcalloc(1, sizeof *req);
+	req->fcgi.ipcFd = sv[0];
+	req->method = "GET";
+	req->user_id = user_id;
+	ended_watch(&c->end, req);
+	c->peer = sv[1];
+	c->poll = poll_new(req, &test_type, c);
+	req->poll = c->poll;
+	return c;
+}
+
+/* Park a client's poll (indexed by its keys) for timeout_ms. */
+static void
+park(struct client *c, long long timeout_ms)
+{
+	ck_assert_int_eq(poll_park(c->poll, timeout_ms), 0);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_PARKED);
+}
+
+/* A client whose poll is parked under one more key, for timeout_ms. */
+static struct client *
+client_parked(uint64_t user_id, enum poll_key kind, uint64_t id,
+    long long timeout_ms)
+{
+	struct client	*c = client_new(user_id);
+
+	poll_key(c->poll, kind, id);
+	park(c, timeout_ms);
+	return c;
+}
+
+/* The client goes away: nginx closes the connection. */
+static void
+client_close(struct client *c)
+{
+	close(c->peer);
+	c->peer = -1;
+}
+
+/* The epoll events waiting now: the first half of a loop round. */
+static int
+round_events(struct epoll_event *evs, int max)
+{
+	int	n;
+
+	n = epoll_wait(epfd, evs, max, 0);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/* Dispatch a round's events to their watches, as worker.c does. */
+static void
+round_dispatch(struct epoll_event *evs, int n)
+{
+	struct watch	*w;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		w = evs[i].data.ptr;
+		w->ready(w);
+	}
+}
+
+/* Publish one entry below the watermark and let the worker act on it. */
+static void
+publish(struct hub_entry e)
+{
+	static uint64_t	seq = 100;
+
+	e.seq = ++seq;
+	hub_publish(&e, 1);
+	ck_assert(hub_self_woken());
+	poll_woken();
+	poll_reap();
+}
+
+/* Forget which polls were woken and rechecked. */
+static void
+woken_reset(void)
+{
+	int	i;
+
+	for (i = 0; i < nclients; i++)
+		clients[i].woken = clients[i].rechecked = 0;
+}
+
+/* Assert exactly the clients in a mask were woken and rechecked. */
+static void
+woken_expect(const char *what, struct client **cs, int n,
+    unsigned int woken, unsigned int rechecked)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(cs[i]->woken == (int)((woken >> i) & 1),
+		    "%s: poll %d woken %d times", what, i, cs[i]->woken);
+		ck_assert_msg(cs[i]->rechecked == (int)((rechecked >> i) & 1),
+		    "%s: poll %d rechecked %d times", what, i,
+		    cs[i]->rechecked);
+	}
+	woken_reset();
+}
+
+/*
+ * A worker's state: the hub in this process (slot 0 is the worker), its
+ * counter resumed at 1000 so the watermark needs no database, an epoll
+ * instance, and the defaults of the configuration.
+ */
+static void
+setup(void)
+{
+	config_init(&test_cfg);
+	cfg = &test_cfg;
+	hub_init();
+	hub_set_self(hub_slot_claim(getpid()));
+	hub_seq_start(1000);
+	ck_assert_int_ne(epfd = epoll_create1(EPOLL_CLOEXEC), -1);
+	poll_init(epfd);
+	ended_init();
+	nclients = 0;
+	nexpired = 0;
+}
+
+START_TEST(test_heap_deadline_order)
+{
+	struct client	*c;
+	int		 i, n = 1000, gone = 0, past = 0, seen[CLIENTS_MAX];
+
+	/*
+	 * Deadlines at random, most of them already past (a negative
+	 * timeout: no waiting), the rest a minute or more away.  Parked in
+	 * random order; then a third of the past ones go away before they
+	 * expire, which takes them out of the middle of the heap.
+	 */
+	srandom(17);
+	for (i = 0; i < n; i++) {
+		if (random() % 4 != 0)
+			c = client_parked(i + 1, POLL_USER, i + 1,
+			    -1 - random() % 1000000);
+		else
+			c = client_parked(i + 1, POLL_USER, i + 1,
+			    FUTURE_MS + random() % 3600000);
+	}
+	for (i = 0; i < n; i++) {
+		c = &clients[i];
+		if (c->poll->deadline <= clock_ms() && random() % 3 == 0) {
+			poll_closed(c->poll);
+			gone++;
+		}
+	}
+	poll_reap();
+	ck_assert_int_eq(poll_parked(), n - gone);
+
+	poll_expire();
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < nexpired; i++) {
+		c = &clients[expired_order[i]];
+		ck_assert_msg(c->end.status == 200 && c->end.count == 1 &&
+		    c->answers == 1, "poll %d: answered %d times, status %d",
+		    expired_order[i], c->answers, c->end.status);
+		if (i > 0)
+			ck_assert_msg(c->deadline >=
+			    clients[expired_order[i - 1]].deadline,
+			    "poll %d expired after a later deadline",
+			    expired_order[i]);
+		seen[expired_order[i]] = 1;
+	}
+	/* Every poll past its deadline expired, and no other. */
+	for (i = 0; i < n; i++) {
+		c = &clients[i];
+		if (c->end.status == 499)
+			ck_assert(!seen[i]);
+		else if (c->answer == ANSWER_EXPIRED)
+			past++;
+		else
+			ck_assert_msg(c->end.req != NULL &&
+			    c->end.req->waiting == REQUEST_PARKED,
+			    "poll %d neither expired nor parked", i);
+	}
+	ck_assert_int_eq(past, nexpired);
+	ck_assert_int_gt(nexpired, n / 3);
+	ck_assert_int_eq(poll_parked(), n - gone - nexpired);
+	/* The next deadline is the soonest of the rest: past the cap. */
+	ck_assert_int_eq(poll_next_timeout(), 60000);
+	poll_stop_all();
+	ck_assert_int_eq(poll_parked(), 0);
+	ck_assert_int_eq(poll_next_timeout(), -1);
+}
+END_TEST
+
+START_TEST(test_heap_removal_keeps_order)
+{
+	struct client	*c;
+	int		 i, n = 512, k;
+
+	/* Deadlines falling as parked: each new one sifts up to the top. */
+	for (i = 0; i < n; i++)
+		client_parked(i + 1, POLL_USER, i + 1, -1 - 2 * i);
+	/* Answer every third by its key (a wake), from the middle out. */
+	for (i = n / 2, k = 0; k < n; k++, i = (i + 7) % n) {
+		if (i % 3 != 0)
+			continue;
+		clients[i].answer_on_wake = 1;
+		publish((struct hub_entry){ .user_id = i + 1 });
+		ck_assert_int_eq(clients[i].answer, ANSWER_WOKEN);
+	}
+	poll_expire();
+	ck_assert_int_eq(nexpired, n - (n + 2) / 3);
+	for (i = 0; i < nexpired; i++) {
+		c = &clients[expired_order[i]];
+		ck_assert_int_ne(expired_order[i] % 3, 0);
+		ck_assert_int_eq(c->answers, 1);
+		if (i > 0)
+			ck_assert_int_ge(c->deadline,
+			    clients[expired_order[i - 1]].deadline);
+	}
+}
+END_TEST
+
+START_TEST(test_client_gone)
+{
+	struct epoll_event	 evs[8];
+	struct client		*a, *b;
+	int			 n;
+
+	a = client_parked(1, POLL_CHANNEL, 11, 30000);
+	b = client_parked(2, POLL_CHANNEL, 11, 30000);
+	client_close(a);
+	n = round_events(evs, 8);
+	ck_assert_int_eq(n, 1);
+	round_dispatch(evs, n);
+
+	/* Dropped at once: ended 499, not answered, no longer parked. */
+	ck_assert_int_eq(a->end.count, 1);
+	ck_assert_int_eq(a->end.status, 499);
+	ck_assert_int_eq(a->answers, 0);
+	ck_assert_int_eq(poll_parked(), 1);
+	/* Unlinked: an event of its channel reaches only b. */
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11 });
+	ck_assert_int_eq(b->woken, 1);
+	ck_assert_int_eq(a->woken, 0);
+	ck_assert_ptr_null(a->poll);
+	ck_assert_int_eq(a->freed, 1);
+	/* Once it is freed, its channel's events still reach b alone. */
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11 });
+	ck_assert_int_eq(b->woken, 2);
+	ck_assert_int_eq(b->answers, 0);
+}
+END_TEST
+
+START_TEST(test_freed_after_the_round)
+{
+	struct epoll_event	 evs[8];
+	struct client		*a, *b;
+	struct poll		*pb;
+	int			 n;
+
+	/*
+	 * One round of the loop holds two events: the first answers b (a
+	 * wake-up), the second is b's own connection closing.  The second
+	 * still names b's poll, whose memory must outlive the round; it is
+	 * dropped without a second ending.
+	 */
+	a = client_parked(1, POLL_DM, 31, 30000);
+	b = client_parked(2, POLL_DM, 32, 30000);
+	pb = b->poll;
+	client_close(b);
+	n = round_events(evs, 8);
+	ck_assert_int_eq(n, 1);
+	b->answer_on_wake = 1;
+	hub_publish(&(struct hub_entry){ .seq = 7, .dm_channel_id = 32 }, 1);
+	poll_woken();
+	ck_assert_int_eq(b->end.count, 1);
+	ck_assert_int_eq(b->end.status, 200);
+	ck_assert_int_eq(b->freed, 0);
+	ck_assert(pb->dead);
+	round_dispatch(evs, n);
+	ck_assert_int_eq(b->end.count, 1);
+	ck_assert_int_eq(b->end.status, 200);
+	ck_assert_int_eq(b->answers, 1);
+	ck_assert_int_eq(b->freed, 0);
+	poll_reap();
+	ck_assert_int_eq(b->freed, 1);
+	/* A poll closed twice in one round ends once. */
+	client_close(a);
+	n = round_events(evs, 8);
+	ck_assert_int_eq(n, 1);
+	round_dispatch(evs, n);
+	round_dispatch(evs, n);
+	ck_assert_int_eq(a->end.count, 1);
+	ck_assert_int_eq(a->freed, 0);
+	poll_reap();
+	ck_assert_int_eq(a->freed, 1);
+	ck_assert_int_eq(poll_parked(), 0);
+}
+END_TEST
+
+START_TEST(test_per_user_cap)
+{
+	struct client	*c[6], *other;
+	int		 i;
+
+	/* Three polls per user: a fourth answers the oldest as timed out. */
+	test_cfg.max_parked_per_user = 3;
+	for (i = 0; i < 3; i++)
+		c[i] = client_parked(7, POLL_USER, 7, 30000);
+	other = client_parked(8, POLL_USER, 8, 30000);
+	c[3] = client_parked(7, POLL_USER, 7, 30000);
+	ck_assert_int_eq(c[0]->answer, ANSWER_EXPIRED);
+	ck_assert_int_eq(c[0]->end.count, 1);
+	for (i = 1; i < 4; i++)
+		ck_assert_int_eq(c[i]->answer, ANSWER_NONE);
+	c[4] = client_parked(7, POLL_USER, 7, 30000);
+	ck_assert_int_eq(c[1]->answer, ANSWER_EXPIRED);
+	ck_assert_int_eq(c[2]->answer, ANSWER_NONE);
+	/* A poll that ended meanwhile frees its place. */
+	poll_closed(c[2]->poll);
+	c[5] = client_parked(7, POLL_USER, 7, 30000);
+	ck_assert_int_eq(c[3]->answer, ANSWER_NONE);
+	ck_assert_int_eq(other->answer, ANSWER_NONE);
+	ck_assert_int_eq(poll_parked(), 4);
+	/* The user's three polls all still hear their events. */
+	publish((struct hub_entry){ .user_id = 7 });
+	ck_assert_int_eq(c[3]->woken + c[4]->woken + c[5]->woken, 3);
+	ck_assert_int_eq(other->woken, 0);
+}
+END_TEST
+
+START_TEST(test_worker_full)
+{
+	struct client	*c;
+
+	test_cfg.max_parked = 2;
+	client_parked(1, POLL_USER, 1, 30000);
+	client_parked(2, POLL_USER, 2, 30000);
+	c = client_new(3);
+	ck_assert_int_eq(poll_park(c->poll, 30000), -1);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(poll_parked(), 2);
+	/* Its handler answers it (busy) and the worker ends it. */
+	poll_done(c->poll);
+	c->end.req->status = 503;
+	request_done(c->end.req);
+	ck_assert_int_eq(c->end.count, 1);
+	poll_reap();
+	ck_assert_int_eq(c->freed, 1);
+}
+END_TEST
+
+START_TEST(test_marking_by_keys)
+{
+	struct client	*cs[5];
+	int		 i;
+
+	/*
+	 * Indexed as api-events.c and wait.c index theirs.  0: the events
+	 * of user 1 (server 10, DM 31); 1: user 2 waits in channel 11 of
+	 * server 10; 2: user 3 in channel 21 of server 20; 3: user 4 in DM
+	 * 31; 4: the events of user 5 (server 20).
+	 */
+	cs[0] = client_new(1);
+	poll_key(cs[0]->poll, POLL_USER, 1);
+	poll_key(cs[0]->poll, POLL_SERVER, 10);
+	poll_key(cs[0]->poll, POLL_DM, 31);
+	cs[1] = client_new(2);
+	poll_key(cs[1]->poll, POLL_CHANNEL, 11);
+	poll_key(cs[1]->poll, POLL_ACCESS, 10);
+	cs[2] = client_new(3);
+	poll_key(cs[2]->poll, POLL_CHANNEL, 21);
+	poll_key(cs[2]->poll, POLL_ACCESS, 20);
+	cs[3] = client_new(4);
+	poll_key(cs[3]->poll, POLL_DM, 31);
+	cs[4] = client_new(5);
+	poll_key(cs[4]->poll, POLL_USER, 5);
+	poll_key(cs[4]->poll, POLL_SERVER, 20);
+	for (i = 0; i < 5; i++)
+		park(cs[i], 30000);
+
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
+	    .flags = HUB_MESSAGE });
+	woken_expect("a message in channel 11", cs, 5, 0x03, 0);
+	publish((struct hub_entry){ .dm_channel_id = 31,
+	    .flags = HUB_MESSAGE });
+	woken_expect("a message in DM 31", cs, 5, 0x09, 0);
+	publish((struct hub_entry){ .user_id = 5 });
+	woken_expect("an event for user 5", cs, 5, 0x10, 0);
+	publish((struct hub_entry){ .server_id = 20, .channel_id = 21 });
+	woken_expect("an event in channel 21", cs, 5, 0x14, 0);
+	/* Ids of another kind's key match nothing. */
+	publish((struct hub_entry){ .server_id = 30, .channel_id = 31,
+	    .dm_channel_id = 11, .user_id = 3 });
+	woken_expect("other kinds' ids", cs, 5, 0, 0);
+
+	/* Access entries recheck the owner's, the channel's, the server's. */
+	publish((struct hub_entry){ .server_id = 10, .user_id = 2,
+	    .flags = HUB_ACCESS });
+	woken_expect("user 2 kicked from server 10", cs, 5, 0x03, 0x02);
+	publish((struct hub_entry){ .user_id = 1, .flags = HUB_ACCESS });
+	woken_expect("user 1's tokens revoked", cs, 5, 0x01, 0x01);
+	publish((struct hub_entry){ .server_id = 20, .flags = HUB_ACCESS });
+	woken_expect("a role of server 20", cs, 5, 0x14, 0x04);
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
+	    .flags = HUB_ACCESS });
+	woken_expect("channel 11's overwrites", cs, 5, 0x03, 0x02);
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 12,
+	    .flags = HUB_ACCESS });
+	woken_expect("channel 12's overwrites", cs, 5, 0x01, 0);
+	publish((struct hub_entry){ .server_id = HUB_ANY,
+	    .channel_id = HUB_ANY, .dm_channel_id = HUB_ANY,
+	    .user_id = HUB_ANY });
+	woken_expect("a wildcard", cs, 5, 0x1f, 0x1f);
+	ck_assert_int_eq(poll_parked(), 5);
+}
+END_TEST
+
+START_TEST(test_recheck_answers)
+{
+	struct client	*keep, *gone;
+
+	/* A recheck that finds access gone answers 404, and no wake follows. */
+	keep = client_parked(2, POLL_CHANNEL, 11, 30000);
+	gone = client_parked(3, POLL_CHANNEL, 11, 30000);
+	gone->revoked = 1;
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
+	    .flags = HUB_ACCESS });
+	ck_assert_int_eq(gone->answer, ANSWER_REVOKED);
+	ck_assert_int_eq(gone->end.status, 404);
+	ck_assert_int_eq(gone->woken, 0);
+	ck_assert_int_eq(gone->end.count, 1);
+	ck_assert_int_eq(keep->rechecked, 1);
+	ck_assert_int_eq(keep->woken, 1);
+	ck_assert_int_eq(poll_parked(), 1);
+}
+END_TEST
+
+START_TEST(test_waits_for_the_watermark)
+{
+	struct client	*w, *x;
+	int		 self = hub_self(), other;
+
+	/*
+	 * Another worker drew 1001 and has not committed; this one drew
+	 * 1002, committed and published it.  A poll must not hear of 1002
+	 * before 1001 is finished, or a client moving its cursor past
+	 * 1002 would skip 1001 for ever.
+	 */
+	w = client_parked(2, POLL_CHANNEL, 11, 30000);
+	x = client_parked(3, POLL_CHANNEL, 21, 30000);
+	other = hub_slot_claim(getpid());
+	hub_set_self(other);
+	ck_assert_uint_eq(hub_seq_draw(), 1001);
+	hub_set_self(self);
+	ck_assert_uint_eq(hub_seq_draw(), 1002);
+	hub_seq_finish(self);
+	hub_publish(&(struct hub_entry){ .seq = 1002, .channel_id = 11 }, 1);
+	poll_woken();
+	ck_assert_int_eq(w->woken, 0);
+	ck_assert_uint_eq(poll_sync(), 1000);
+	ck_assert_int_eq(w->woken, 0);
+	/* 1001 commits: both wake, each once. */
+	hub_seq_finish(other);
+	hub_publish(&(struct hub_entry){ .seq = 1001, .channel_id = 21 }, 1);
+	poll_woken();
+	ck_assert_int_eq(w->woken, 1);
+	ck_assert_int_eq(x->woken, 1);
+	poll_woken();
+	ck_assert_int_eq(w->woken, 1);
+}
+END_TEST
+
+START_TEST(test_fell_behind_wakes_all)
+{
+	struct hub_entry	 e = { .user_id = 999 };
+	struct client		*cs[3];
+	int			 i;
+
+	/* More entries than the ring holds, none of them for these polls. */
+	cs[0] = client_parked(1, POLL_CHANNEL, 11, 30000);
+	cs[1] = client_parked(2, POLL_DM, 31, 30000);
+	cs[2] = client_parked(3, POLL_USER, 3, 30000);
+	for (i = 0; i < HUB_RING + 1; i++) {
+		e.seq = 101 + (uint64_t)i % 800;
+		hub_publish(&e, 1);
+	}
+	poll_woken();
+	/* Every poll reads again, after a recheck: slow, never wrong. */
+	woken_expect("fell behind", cs, 3, 0x07, 0x07);
+	/* Caught up: the next entry wakes only its own. */
+	publish((struct hub_entry){ .dm_channel_id = 31 });
+	woken_expect("caught up", cs, 3, 0x02, 0);
+}
+END_TEST
+
+START_TEST(test_stop_all)
+{
+	struct client	*c;
+	int		 i;
+
+	for (i = 0; i < 5; i++)
+		client_parked(i + 1, POLL_USER, i + 1, 30000 + i);
+	poll_stop_all();
+	ck_assert_int_eq(poll_parked(), 0);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(clients[i].answer, ANSWER_EXPIRED);
+		ck_assert_int_eq(clients[i].end.count, 1);
+		ck_assert_int_eq(clients[i].end.status, 200);
+	}
+	/* Parked after that: answered at once, its handler's to end. */
+	c = client_new(9);
+	poll_key(c->poll, POLL_USER, 9);
+	ck_assert_int_eq(poll_park(c->poll, 30000), 0);
+	ck_assert_int_eq(c->answer, ANSWER_EXPIRED);
+	ck_assert_int_eq(c->end.req->waiting, REQUEST_RUNNING);
+	ck_assert_int_eq(c->end.count, 0);
+	ck_assert_int_eq(poll_parked(), 0);
+	request_done(c->end.req);
+	ck_assert_int_eq(c->end.count, 1);
+	ck_assert_int_eq(poll_next_timeout(), -1);
+	poll_reap();
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(clients[i].freed, 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("poll");
+	TCase	*tc = tcase_create("poll");
+
+	log_init("check_poll", 0);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_heap_deadline_order);
+	tcase_add_test(tc, test_heap_removal_keeps_order);
+	tcase_add_test(tc, test_client_gone);
+	tcase_add_test(tc, test_freed_after_the_round);
+	tcase_add_test(tc, test_per_user_cap);
+	tcase_add_test(tc, test_worker_full);
+	tcase_add_test(tc, test_marking_by_keys);
+	tcase_add_test(tc, test_recheck_answers);
+	tcase_add_test(tc, test_waits_for_the_watermark);
+	tcase_add_test(tc, test_fell_behind_wakes_all);
+	tcase_add_test(tc, test_stop_all);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
