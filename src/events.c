@@ -16,9 +16,19 @@ static struct db_stmt q_event_insert = DB_STMT(
     "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
     " user_id, data) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0),"
     " NULLIF(?, 0), ?)");
-/* events.message_id: sql/007_event_privacy.sql. */
-static struct db_stmt q_event_rewrite = DB_STMT(
-    "UPDATE events SET data = ? WHERE message_id = ?");
+/*
+ * The message events of one message, in its conversation after its id (an
+ * event's seq is drawn after the message id it carries): a range of the
+ * events_channel or events_dm_channel index (sql/007_event_privacy.sql).
+ */
+#define EVENTS_REWRITE(col) \
+	"UPDATE events SET data = ? WHERE " col " = ? AND seq > ?" \
+	" AND type IN ('message.create', 'message.update')" \
+	" AND CAST(JSON_VALUE(data, '$.message.id') AS UNSIGNED) = ?"
+static struct db_stmt q_event_rewrite_channel = DB_STMT(
+    EVENTS_REWRITE("channel_id"));
+static struct db_stmt q_event_rewrite_dm = DB_STMT(
+    EVENTS_REWRITE("dm_channel_id"));
 static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
     " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
@@ -163,18 +173,24 @@ events_append(const char *type, const struct event_scope *scope,
 
 /*
  * Replace the data of the message.create and message.update events of a
- * message, inside the caller's transaction, with data ({message} as it
- * is now): after an edit or a delete, no older event tells the text it
- * had before (API.md, Messages).  The number of events rewritten, or -1.
+ * message of a channel or a DM channel (the other id 0), inside the
+ * caller's transaction, with data ({message} as it is now): after an
+ * edit or a delete, no older event tells the text it had before (API.md,
+ * Messages).  The number of events rewritten, or -1.
  */
 long long
-events_rewrite_message(uint64_t message_id, yajl_gen data)
+events_rewrite_message(uint64_t channel_id, uint64_t dm_channel_id,
+    uint64_t message_id, yajl_gen data)
 {
 	const char	*text;
 	size_t		 len;
 
 	text = json_gen_text(data, &len);
-	return db_exec(&q_event_rewrite, "bu", text, len, message_id);
+	if (channel_id != 0)
+		return db_exec(&q_event_rewrite_channel, "buuu", text, len,
+		    channel_id, message_id, message_id);
+	return db_exec(&q_event_rewrite_dm, "buuu", text, len, dm_channel_id,
+	    message_id, message_id);
 }
 
 /*

@@ -457,7 +457,7 @@ messages_rewrite_events(const struct message *m)
 	long long	n;
 
 	g = messages_event_data(m);
-	n = events_rewrite_message(m->id, g);
+	n = events_rewrite_message(m->channel_id, m->dm_channel_id, m->id, g);
 	yajl_gen_free(g);
 	return n == -1 ? -1 : 0;
 }
