@@ -31,6 +31,14 @@ function serveAccount(servers) {
 	fake.on('GET /users/@me/servers?limit=200', () => servers.slice(0, 200));
 }
 
+/* Sign in as a member of server 10 only, loaded; resolves its entry. */
+async function inServer10({name = 'S10', ...opts} = {}) {
+	serveAccount([{id: '10', name, owner_id: BORA.id}]);
+	serveServer('10', opts);
+	await loadAll();
+	return store.servers.get('10');
+}
+
 beforeEach(() => {
 	fake.clear();
 	resetStore();
@@ -55,10 +63,7 @@ describe('loadAll', () => {
 	});
 
 	test('a server whose channels the user may not see shows none', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10', {canView: false});
-		await loadAll();
-		const s = store.servers.get('10');
+		const s = await inServer10({canView: false});
 		assert.equal(s.canView, false);
 		assert.equal(s.channels.size, 0);
 		assert.ok(s.ready);
@@ -74,9 +79,7 @@ describe('loadAll', () => {
 	});
 
 	test('a reload keeps unread marks of what is still there, and the last channel', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10');
-		await loadAll();
+		await inServer10();
 		store.servers.get('10').lastChannel = '20';
 		store.unread.add(channelKey('20'));
 		store.unread.add(channelKey('66'));
@@ -89,9 +92,7 @@ describe('loadAll', () => {
 
 describe('conversations', () => {
 	test('events that come while the first page loads are applied after it, in order', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10');
-		await loadAll();
+		await inServer10();
 		const page = later();
 		fake.on('GET /channels/20/messages?limit=50', () => page.promise);
 		const c = openConv(channelKey('20'));
@@ -112,9 +113,7 @@ describe('conversations', () => {
 	});
 
 	test('older pages go before what is shown, without duplicates', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10');
-		await loadAll();
+		await inServer10();
 		const newest = [];
 		for (let id = 199; id >= 150; id--)
 			newest.push(message(String(id)));
@@ -152,9 +151,7 @@ describe('loads that events ask for', () => {
 	});
 
 	test('leaving a server tells the view its name', async () => {
-		serveAccount([{id: '10', name: 'Guild', owner_id: BORA.id}]);
-		serveServer('10');
-		await loadAll();
+		await inServer10({name: 'Guild'});
 		const told = [];
 		onServerLeft((id, name) => told.push([id, name]));
 		applyToStore({type: 'member.leave', data: {server_id: '10', user_id: ME.id}});
@@ -163,10 +160,7 @@ describe('loads that events ask for', () => {
 	});
 
 	test('gaining view_channels loads the channels', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10', {canView: false});
-		await loadAll();
-		const s = store.servers.get('10');
+		const s = await inServer10({canView: false});
 		assert.equal(s.canView, false);
 		serveServer('10', {channels: [channel('20'), channel('21')]});
 		applyToStore({type: 'role.create', data: {role: {...role('13', ['view_channels'], 2), server_id: '10'}}});
@@ -178,15 +172,12 @@ describe('loads that events ask for', () => {
 
 describe('members', () => {
 	test('pages of members come after the last one; a short page ends the list', async () => {
-		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}]);
-		serveServer('10');
-		await loadAll();
+		const s = await inServer10();
 		const first = [];
 		for (let i = 0; i < 100; i++)
 			first.push(member({id: String(100 + i), username: `u${i}`}));
 		fake.on('GET /servers/10/members?limit=100', () => first);
 		fake.on('GET /servers/10/members?limit=100&after=199', () => [member({id: '200', username: 'last'})]);
-		const s = store.servers.get('10');
 		await loadMoreMembers(s);
 		assert.equal(s.members.size, 100);
 		assert.equal(s.membersComplete, false);
