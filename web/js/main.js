@@ -7,9 +7,8 @@
 import {hasSession, onSessionEnd, signOut, api} from './api.js';
 import {startEvents} from './events.js';
 import {parseHash, navigate, hashOf} from './router.js';
-import {
-	store, notify, loadAll, applyEvents, resetStore, onServerLeft, onLoadError,
-} from './state.js';
+import {store, notify, resetStore} from './store.js';
+import {loadAll, applyEvents, onServerLeft, onLoadError} from './load.js';
 import {showAuth} from './ui/auth.js';
 import {mountShell} from './ui/shell.js';
 import {openJoin} from './ui/servers.js';

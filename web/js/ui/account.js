@@ -6,7 +6,7 @@
 
 import {api, setSession} from '../api.js';
 import {h} from '../dom.js';
-import {store, notify} from '../state.js';
+import {store, notify} from '../store.js';
 import {openDialog, toast, field, showFormError} from './dialog.js';
 
 /* Open the account dialog. hooks: signOutAll(). */

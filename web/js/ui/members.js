@@ -5,7 +5,7 @@
  * Members come in pages of GET /members (by user id): the first when the
  * list is shown, the next whenever the end of the list scrolls into view
  * or its "Load more members" button is used. The order (memberOrder in
- * state.js) is by name when the first page held everyone, else by user
+ * store.js) is by name when the first page held everyone, else by user
  * id, so that a page lands at the end of each group and nothing already
  * shown moves.
  *
@@ -27,7 +27,8 @@
  */
 
 import {h, initials, colourClass, replace} from '../dom.js';
-import {store, loadMoreMembers, displayName, sortedRoles, memberListed, memberOrder} from '../state.js';
+import {store, displayName, sortedRoles, memberListed, memberOrder} from '../store.js';
+import {loadMoreMembers} from '../load.js';
 import {errorText} from './dialog.js';
 
 /* Start loading the next page when the end of the list is this close (px). */

@@ -21,10 +21,9 @@
 
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
 import {myAccess} from '../perm.js';
-import {
-	store, openConv, loadOlder, pendingOf, sendMessage, retrySend, discardSend,
-	editMessage, deleteMessage, displayName, currentKey, reloadConv, wantMember, cmpId,
-} from '../state.js';
+import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
+import {openConv, loadOlder, reloadConv, wantMember} from '../load.js';
+import {sendMessage, retrySend, discardSend, editMessage, deleteMessage} from '../send.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 
 const MAX_LEN = 4000;
@@ -511,7 +510,7 @@ export function createMessageView(root, hooks) {
 
 	async function older() {
 		const c = store.convs.get(key);
-		if (c && key === currentKey())
+		if (c && key === currentKey(store))
 			await loadOlder(c).catch((e) => toast(`Older messages: ${errorText(e)}`, 'error'));
 	}
 

@@ -7,7 +7,9 @@
 import {api, seg} from '../api.js';
 import {dateOnly, h, icon, initials, colourClass} from '../dom.js';
 import {myAccess, outranks, canManageRole} from '../perm.js';
-import {store, applyEvent, displayName, openDm, sortedRoles, cmpId} from '../state.js';
+import {store, displayName, sortedRoles, cmpId} from '../store.js';
+import {applyToStore} from '../load.js';
+import {openDm} from '../send.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 
 /*
@@ -125,7 +127,7 @@ export async function openProfile(user, serverId, hooks) {
 				const m = await api.patch(`/servers/${seg(s.id)}/members/${user.id === meId ? '@me' : seg(user.id)}`,
 				    {nickname: v === '' ? null : v});
 				member = m;
-				applyEvent({type: 'member.update', data: {server_id: s.id, member: m}});
+				applyToStore({type: 'member.update', data: {server_id: s.id, member: m}});
 				toast(v === '' ? 'Nickname cleared.' : 'Nickname saved.');
 				draw();
 			} catch (err) {
@@ -150,7 +152,7 @@ export async function openProfile(user, serverId, hooks) {
 				roles.push(role.id);
 			roles.sort(cmpId);
 			member = {...member, roles};
-			applyEvent({type: 'member.update', data: {server_id: s.id, member}});
+			applyToStore({type: 'member.update', data: {server_id: s.id, member}});
 		} catch (e) {
 			box.checked = !give;
 			toast(errorText(e), 'error');
@@ -171,7 +173,7 @@ export async function openProfile(user, serverId, hooks) {
 			return;
 		try {
 			await api.del(`/servers/${seg(s.id)}/members/${seg(user.id)}`);
-			applyEvent({type: 'member.leave', data: {server_id: s.id, user_id: user.id}});
+			applyToStore({type: 'member.leave', data: {server_id: s.id, user_id: user.id}});
 			toast(`${name} was kicked.`);
 			d.close();
 		} catch (e) {

@@ -6,7 +6,8 @@
 import {api, seg} from '../api.js';
 import {h, icon, fullTime} from '../dom.js';
 import {inviteLink, parseInvite} from '../router.js';
-import {store, createServer, joinInvite, openDm} from '../state.js';
+import {store} from '../store.js';
+import {createServer, joinInvite, openDm} from '../send.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 import {copy} from './profile.js';
 

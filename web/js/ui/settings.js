@@ -10,9 +10,9 @@ import {api, seg} from '../api.js';
 import {h, dateOnly, fullTime, replace} from '../dom.js';
 import {PERMISSIONS, PERMISSION_LABELS, myAccess, outranks, canManageRole} from '../perm.js';
 import {
-	store, applyEvent, sortedChannels, sortedRoles, subscribe, loadMoreMembers, displayName,
-	memberListed, memberOrder,
-} from '../state.js';
+	store, sortedChannels, sortedRoles, subscribe, displayName, memberListed, memberOrder,
+} from '../store.js';
+import {applyToStore, loadMoreMembers} from '../load.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 
 /*
@@ -108,7 +108,7 @@ export function openSettings(s, hooks) {
 				e.preventDefault();
 				try {
 					const server = await api.patch(`/servers/${seg(s.id)}`, {name: name.input.value.trim()});
-					applyEvent({type: 'server.update', data: {server}});
+					applyToStore({type: 'server.update', data: {server}});
 					toast('Server renamed.');
 				} catch (err) {
 					showFormError(err, general, {name});
@@ -128,7 +128,7 @@ export function openSettings(s, hooks) {
 					return;
 				try {
 					await api.del(`/servers/${seg(s.id)}`);
-					applyEvent({type: 'server.delete', data: {id: s.id}});
+					applyToStore({type: 'server.delete', data: {id: s.id}});
 				} catch (err) {
 					toast(errorText(err), 'error');
 				}
@@ -150,7 +150,7 @@ export function openSettings(s, hooks) {
 				e.preventDefault();
 				try {
 					const channel = await api.patch(`/channels/${seg(c.id)}`, {name: input.value});
-					applyEvent({type: 'channel.update', data: {channel}});
+					applyToStore({type: 'channel.update', data: {channel}});
 					toast('Channel renamed.');
 				} catch (err) {
 					toast(errorText(err), 'error');
@@ -166,7 +166,7 @@ export function openSettings(s, hooks) {
 					return;
 				try {
 					await api.del(`/channels/${seg(c.id)}`);
-					applyEvent({type: 'channel.delete', data: {id: c.id, server_id: s.id}});
+					applyToStore({type: 'channel.delete', data: {id: c.id, server_id: s.id}});
 				} catch (err) {
 					toast(errorText(err), 'error');
 				}
@@ -180,7 +180,7 @@ export function openSettings(s, hooks) {
 			e.preventDefault();
 			try {
 				const channel = await api.post(`/servers/${seg(s.id)}/channels`, {name: name.input.value.trim()});
-				applyEvent({type: 'channel.create', data: {channel}});
+				applyToStore({type: 'channel.create', data: {channel}});
 				name.input.value = '';
 				toast(`#${channel.name} created.`);
 			} catch (err) {
@@ -237,7 +237,7 @@ export function openSettings(s, hooks) {
 			}
 			try {
 				const r = await api.patch(`/servers/${seg(s.id)}/roles/${seg(role.id)}`, body);
-				applyEvent({type: 'role.update', data: {role: r}});
+				applyToStore({type: 'role.update', data: {role: r}});
 				toast(`Role ${r.name} saved.`);
 			} catch (err) {
 				showFormError(err, general, {name, position});
@@ -261,7 +261,7 @@ export function openSettings(s, hooks) {
 	async function createRole() {
 		try {
 			const r = await api.post(`/servers/${seg(s.id)}/roles`, {name: 'new role', permissions: []});
-			applyEvent({type: 'role.create', data: {role: r}});
+			applyToStore({type: 'role.create', data: {role: r}});
 			selectedRole = r.id;
 			draw(false);
 			pane.querySelector('.role-editor input[name="name"]')?.select();
@@ -278,7 +278,7 @@ export function openSettings(s, hooks) {
 			return;
 		try {
 			await api.del(`/servers/${seg(s.id)}/roles/${seg(role.id)}`);
-			applyEvent({type: 'role.delete', data: {id: role.id, server_id: s.id}});
+			applyToStore({type: 'role.delete', data: {id: role.id, server_id: s.id}});
 		} catch (err) {
 			toast(errorText(err), 'error');
 		}
@@ -382,7 +382,7 @@ export function openSettings(s, hooks) {
 			return;
 		try {
 			await api.del(`/servers/${seg(s.id)}/members/${seg(m.user.id)}`);
-			applyEvent({type: 'member.leave', data: {server_id: s.id, user_id: m.user.id}});
+			applyToStore({type: 'member.leave', data: {server_id: s.id, user_id: m.user.id}});
 			toast(`${name} was kicked.`);
 		} catch (err) {
 			toast(errorText(err), 'error');

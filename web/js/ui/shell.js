@@ -8,7 +8,7 @@ import {h, icon, initials, colourClass, replace} from '../dom.js';
 import {myAccess, canOpenSettings} from '../perm.js';
 import {
 	store, subscribe, notify, currentKey, channelKey, dmKey, sortedChannels, cmpId,
-} from '../state.js';
+} from '../store.js';
 import {navigate} from '../router.js';
 import {createMessageView} from './messages.js';
 import {createMemberList} from './members.js';
@@ -145,7 +145,7 @@ export function mountShell(root, hooks) {
 		if (resolveView())
 			topics.add('view');
 		const v = store.view;
-		const key = currentKey();
+		const key = currentKey(store);
 		if (key && store.unread.delete(key))
 			topics.add('servers').add('dms');
 		const all = topics.has('all') || topics.has('view') || topics.has('me');

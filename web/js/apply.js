@@ -1,0 +1,278 @@
+/*
+ * apply.js: how an event of GET /events (docs/api.md, Events) changes the
+ * state, and the small changes to it that loads and sends share.
+ *
+ * applyEvent(state, ev) changes state in place (the views hold on to its
+ * server entries and conversations) and announces what changed with
+ * notify(). It never fetches: when an event needs something loaded (the
+ * user joined a server, or may see its channels again) or the user told
+ * (they lost a server), it returns that as a follow-up for its caller,
+ * load.js, to run. No DOM and no network here, so that node can import
+ * this file for the unit tests (tests/web/apply.test.mjs).
+ *
+ * Loads that run while events arrive (a server's details, its member
+ * list, a page of messages) hold the events that touch what they load
+ * (held) and apply them, in order, once the page is in: every event
+ * changes an object to its state after that change, so replaying them
+ * over a page of any age ends at the current state.
+ */
+
+import {myAccess} from './perm.js';
+import {notify, cmpId, channelKey, keyOfMessage, currentKey, knownKey} from './store.js';
+
+/*
+ * The follow-ups applyEvent returns, run by load.js:
+ *   {type: 'load.server', id}        load the server the user joined
+ *   {type: 'load.channels', entry}   load the channels of a server entry
+ *   {type: 'server.left', id, name}  the user left or lost a server
+ */
+const NOTHING = [];
+
+/* Whether an event for target must wait for a load; holds it if so. */
+export function held(target, ev) {
+	if (target && target.loads > 0) {
+		target.queue.push(ev);
+		return true;
+	}
+	return false;
+}
+
+/* Insert or replace message m in conversation c, keeping id order. */
+export function putMessage(c, m) {
+	const old = c.byId.get(m.id);
+	c.byId.set(m.id, m);
+	if (old) {
+		const i = c.messages.indexOf(old);
+		c.messages[i] = m;
+		return;
+	}
+	let i = c.messages.length;
+	while (i > 0 && cmpId(c.messages[i - 1].id, m.id) > 0)
+		i--;
+	c.messages.splice(i, 0, m);
+}
+
+/* Remove message id from conversation c; whether it was there. */
+function removeMessage(c, id) {
+	const old = c.byId.get(id);
+	if (!old)
+		return false;
+	c.byId.delete(id);
+	c.messages.splice(c.messages.indexOf(old), 1);
+	return true;
+}
+
+/* A send is confirmed by message m: drop the pending copy. */
+export function confirmPending(state, m) {
+	if (!m.nonce || !state.me || m.author.id !== state.me.id)
+		return;
+	const key = keyOfMessage(m);
+	const p = state.pending.get(key);
+	if (!p)
+		return;
+	const i = p.findIndex((x) => x.nonce === m.nonce);
+	if (i >= 0) {
+		p.splice(i, 1);
+		notify(`conv:${key}`);
+	}
+}
+
+/* Forget a server (left, kicked, deleted). */
+export function dropServer(state, id) {
+	const s = state.servers.get(id);
+	if (!s)
+		return;
+	state.servers.delete(id);
+	if (s.channels) {
+		for (const cid of s.channels.keys()) {
+			state.convs.delete(channelKey(cid));
+			state.unread.delete(channelKey(cid));
+		}
+	}
+	notify('servers', `server:${id}`);
+	if (state.view.kind === 'server' && state.view.serverId === id)
+		notify('view');
+}
+
+/* Put a channel or role (obj) into s.channels or s.roles (map), if loaded. */
+function upsertServerThing(s, map, obj) {
+	if (!s[map])
+		return;
+	s[map].set(obj.id, obj);
+	notify(`server:${s.id}`);
+}
+
+/*
+ * Apply one event to state (also used for the answers of the client's
+ * own changes); returns the follow-ups its caller must run (see above).
+ */
+export function applyEvent(state, ev) {
+	const d = ev.data;
+	const meId = state.me && state.me.id;
+	let s;
+	switch (ev.type) {
+	case 'message.create':
+	case 'message.update': {
+		const m = d.message;
+		const key = keyOfMessage(m);
+		if (ev.type === 'message.create') {
+			confirmPending(state, m);
+			if (m.author.id !== meId && key !== currentKey(state) && knownKey(state, key)) {
+				state.unread.add(key);
+				notify('servers', 'dms', 'unread');
+			}
+		}
+		const c = state.convs.get(key);
+		if (!c || held(c, ev))
+			return NOTHING;
+		if (ev.type === 'message.update' && !c.byId.has(m.id))
+			return NOTHING;	/* outside the loaded pages */
+		if (ev.type === 'message.create' && c.hasOlder && c.messages.length > 0 &&
+		    cmpId(m.id, c.messages[0].id) < 0)
+			return NOTHING;	/* older than what is loaded: paging will find it */
+		putMessage(c, m);
+		notify(`conv:${key}`);
+		return NOTHING;
+	}
+	case 'message.delete': {
+		const key = keyOfMessage(d);
+		const c = state.convs.get(key);
+		if (!c || held(c, ev))
+			return NOTHING;
+		if (removeMessage(c, d.id))
+			notify(`conv:${key}`);
+		return NOTHING;
+	}
+	case 'channel.create':
+	case 'channel.update':
+		s = state.servers.get(d.channel.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		upsertServerThing(s, 'channels', d.channel);
+		notify('servers');
+		return NOTHING;
+	case 'channel.delete':
+		s = state.servers.get(d.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		if (s.channels)
+			s.channels.delete(d.id);
+		state.convs.delete(channelKey(d.id));
+		state.unread.delete(channelKey(d.id));
+		notify(`server:${s.id}`, 'servers');
+		if (state.view.kind === 'server' && state.view.channelId === d.id)
+			notify('view');
+		return NOTHING;
+	case 'server.update':
+		s = state.servers.get(d.server.id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		s.server = d.server;
+		notify('servers', `server:${s.id}`);
+		return NOTHING;
+	case 'server.delete':
+		dropServer(state, d.id);
+		return NOTHING;
+	case 'member.join':
+		if (d.member.user.id === meId) {
+			if (!state.servers.has(d.server_id))
+				return [{type: 'load.server', id: d.server_id}];
+			return NOTHING;
+		}
+		s = state.servers.get(d.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		if (s.members) {
+			s.members.set(d.member.user.id, d.member);
+			notify(`members:${s.id}`);
+		}
+		return NOTHING;
+	case 'member.update': {
+		s = state.servers.get(d.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		let follow = NOTHING;
+		if (d.member.user.id === meId) {
+			const couldView = s.canView;
+			s.me = d.member;
+			notify(`server:${s.id}`, 'servers');
+			follow = refreshVisibility(state, s, couldView);
+		}
+		if (s.members) {
+			s.members.set(d.member.user.id, d.member);
+			notify(`members:${s.id}`);
+		}
+		for (const cid of s.channels ? s.channels.keys() : [])
+			notify(`conv:${channelKey(cid)}`);
+		return follow;
+	}
+	case 'member.leave':
+		if (d.user_id === meId) {
+			const name = state.servers.get(d.server_id)?.server.name;
+			dropServer(state, d.server_id);
+			if (name !== undefined)
+				return [{type: 'server.left', id: d.server_id, name}];
+			return NOTHING;
+		}
+		s = state.servers.get(d.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		if (s.members && s.members.delete(d.user_id))
+			notify(`members:${s.id}`);
+		return NOTHING;
+	case 'role.create':
+	case 'role.update': {
+		s = state.servers.get(d.role.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		const couldView = s.canView;
+		upsertServerThing(s, 'roles', d.role);
+		notify(`members:${s.id}`);
+		return refreshVisibility(state, s, couldView);
+	}
+	case 'role.delete': {
+		s = state.servers.get(d.server_id);
+		if (!s || held(s, ev))
+			return NOTHING;
+		const couldView = s.canView;
+		if (s.roles)
+			s.roles.delete(d.id);
+		/* Holders lose it; the server writes no member.update for that. */
+		for (const m of s.members ? s.members.values() : [])
+			m.roles = m.roles.filter((r) => r !== d.id);
+		if (s.me)
+			s.me.roles = s.me.roles.filter((r) => r !== d.id);
+		notify(`server:${s.id}`, `members:${s.id}`);
+		return refreshVisibility(state, s, couldView);
+	}
+	case 'dm.create':
+		if (!state.dms.has(d.dm.id)) {
+			state.dms.set(d.dm.id, d.dm);
+			notify('dms');
+		}
+		return NOTHING;
+	default:
+		/* A newer server may send types this client does not know. */
+		return NOTHING;
+	}
+}
+
+/*
+ * After a change of own roles: gaining view_channels means the channels
+ * must be fetched (their events were not sent), which is left to the
+ * caller; losing it empties them.
+ */
+function refreshVisibility(state, s, couldView) {
+	const canView = myAccess(s, state.me.id).has('view_channels');
+	if (canView === couldView)
+		return NOTHING;
+	if (!canView) {
+		for (const cid of s.channels ? s.channels.keys() : [])
+			state.convs.delete(channelKey(cid));
+		s.channels = new Map();
+		s.canView = false;
+		notify(`server:${s.id}`, 'servers', 'view');
+		return NOTHING;
+	}
+	return [{type: 'load.channels', entry: s}];
+}

@@ -1,0 +1,105 @@
+/*
+ * send.js: the client's own writes that change the state: sending
+ * messages (shown at once as pending, confirmed by their nonce), editing
+ * and deleting them, opening DMs, creating and joining servers. The
+ * answer of each is applied to `store` like the event it causes, so the
+ * screen does not wait for the event.
+ */
+
+import {api, seg} from './api.js';
+import {confirmPending, held, putMessage} from './apply.js';
+import {addServer, applyToStore, convPath} from './load.js';
+import {store, notify, pendingOf} from './store.js';
+
+/* Send content in conversation key, shown at once as pending. */
+export function sendMessage(key, content) {
+	const item = {
+		nonce: crypto.randomUUID(),
+		content,
+		state: 'sending',
+		error: null,
+		author: {id: store.me.id, username: store.me.username},
+		created_at: new Date().toISOString(),
+	};
+	pendingOf(key).push(item);
+	notify(`conv:${key}`);
+	return deliver(key, item);
+}
+
+/* Send a failed message again, with the same nonce (no duplicate). */
+export function retrySend(key, nonce) {
+	const item = pendingOf(key).find((x) => x.nonce === nonce);
+	if (!item || item.state === 'sending')
+		return Promise.resolve();
+	item.state = 'sending';
+	item.error = null;
+	notify(`conv:${key}`);
+	return deliver(key, item);
+}
+
+/* Drop a failed send. */
+export function discardSend(key, nonce) {
+	const p = pendingOf(key);
+	const i = p.findIndex((x) => x.nonce === nonce);
+	if (i >= 0 && p[i].state === 'failed') {
+		p.splice(i, 1);
+		notify(`conv:${key}`);
+	}
+}
+
+/* Post pending send item; resolves the message, or null if it failed. */
+async function deliver(key, item) {
+	try {
+		const m = await api.post(`${convPath(key)}/messages`, {content: item.content, nonce: item.nonce});
+		confirmPending(store, m);
+		const c = store.convs.get(key);
+		if (c && !held(c, {type: 'message.create', data: {message: m}})) {
+			putMessage(c, m);
+		}
+		notify(`conv:${key}`);
+		return m;
+	} catch (e) {
+		item.state = 'failed';
+		item.error = e;
+		notify(`conv:${key}`);
+		return null;
+	}
+}
+
+/* Edit own message id in conversation key. */
+export async function editMessage(key, id, content) {
+	const m = await api.patch(`${convPath(key)}/messages/${seg(id)}`, {content});
+	applyToStore({type: 'message.update', data: {message: m}});
+	return m;
+}
+
+/* Delete message id in conversation key. */
+export async function deleteMessage(key, id) {
+	const c = store.convs.get(key);
+	await api.del(`${convPath(key)}/messages/${seg(id)}`);
+	const m = c.byId.get(id);
+	applyToStore({type: 'message.delete', data: {
+		id,
+		channel_id: m ? m.channel_id : null,
+		dm_channel_id: m ? m.dm_channel_id : null,
+	}});
+}
+
+/* Open (or create) the DM channel with a user; resolves the DM channel. */
+export async function openDm(userId) {
+	const dm = await api.post('/dms', {user_id: userId});
+	applyToStore({type: 'dm.create', data: {dm}});
+	return dm;
+}
+
+/* Create a server; resolves its entry. */
+export async function createServer(name) {
+	const server = await api.post('/servers', {name});
+	return addServer(server);
+}
+
+/* Join by invite code; resolves the server entry. */
+export async function joinInvite(code) {
+	const server = await api.post(`/invites/${seg(code)}`);
+	return addServer(server);
+}

@@ -1,0 +1,239 @@
+/*
+ * store.js: what the client knows, the shape of it, and how changes are
+ * announced. No DOM and no network: node imports it for the unit tests
+ * (tests/web/).
+ *
+ * Everything lives in `store`. Changes are announced by topic through
+ * notify(); subscribers get the set of topics changed since the last
+ * flush, once per microtask, and redraw what depends on them. Topics:
+ *   "me", "servers" (the list, names, unread marks), "dms",
+ *   "server:<id>" (channels, roles, own member and permissions),
+ *   "members:<id>", "conv:<key>" (a conversation's messages), "view",
+ *   "status" (the connection).
+ *
+ * A conversation key is "c:<channel id>" or "d:<dm id>".
+ *
+ * The selectors that apply.js uses take the state as their first
+ * argument; the others read `store`.
+ */
+
+/* A state with nothing in it: signed out, nothing loaded. */
+export function newState() {
+	return {
+		me: null,
+		/* id -> server entry (see newEntry) */
+		servers: new Map(),
+		/* id -> DM channel */
+		dms: new Map(),
+		/* conversation key -> conversation (see newConv); only loaded ones */
+		convs: new Map(),
+		/* conversation key -> [pending send]; survives reloads of the state */
+		pending: new Map(),
+		/* conversation keys with messages not seen yet */
+		unread: new Set(),
+		/* {kind: "home", dmId} or {kind: "server", serverId, channelId} */
+		view: {kind: 'home', dmId: null},
+		/* "connecting", "live" or "offline" */
+		status: 'connecting',
+	};
+}
+
+export const store = newState();
+
+/* Forget everything (sign out). */
+export function resetStore() {
+	Object.assign(store, newState());
+}
+
+/* The entry of a server the user is a member of. */
+export function newEntry(server) {
+	return {
+		id: server.id,
+		server,
+		channels: null,		/* id -> channel */
+		roles: null,		/* id -> role */
+		me: null,		/* own member object */
+		canView: true,		/* false: GET channels said 403 */
+		members: null,		/* user id -> member, once a page is in */
+		membersAfter: null,	/* the last user id of the last page */
+		membersComplete: false,	/* the last page is in */
+		membersByName: false,	/* the first page held them all (memberOrder) */
+		membersLoading: false,
+		membersAsked: new Set(),	/* user ids fetched one by one */
+		lastChannel: null,
+		adding: null,		/* the first load, while it runs */
+		loads: 0,		/* loads running (load.js, guarded) */
+		queue: null,		/* events held while they run (apply.js, held) */
+		ready: false,
+	};
+}
+
+/* A conversation (channel or DM) whose messages are loaded page by page. */
+export function newConv(key) {
+	return {
+		key,
+		messages: [],		/* ascending id */
+		byId: new Map(),
+		loaded: false,
+		hasOlder: true,
+		loadingOlder: false,
+		error: null,
+		loads: 0,
+		queue: null,
+	};
+}
+
+/* --- change notification ---------------------------------------------- */
+
+const subscribers = new Set();
+let dirty = new Set();
+let flushQueued = false;
+
+/* Call fn(topics) after changes, with the Set of topics changed. */
+export function subscribe(fn) {
+	subscribers.add(fn);
+	return () => subscribers.delete(fn);
+}
+
+/* Mark topics as changed; subscribers hear of it once per microtask. */
+export function notify(...topics) {
+	for (const t of topics)
+		dirty.add(t);
+	if (!flushQueued) {
+		flushQueued = true;
+		queueMicrotask(flush);
+	}
+}
+
+/* Hand the topics changed since the last flush to every subscriber. */
+function flush() {
+	flushQueued = false;
+	const topics = dirty;
+	dirty = new Set();
+	for (const fn of subscribers) {
+		try {
+			fn(topics);
+		} catch (e) {
+			console.error('render failed:', e);
+		}
+	}
+}
+
+/* --- ids and keys ---------------------------------------------------- */
+
+/* Compare two decimal id strings as numbers. */
+export function cmpId(a, b) {
+	if (a.length !== b.length)
+		return a.length - b.length;
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* The conversation key of a channel. */
+export function channelKey(id) {
+	return `c:${id}`;
+}
+
+/* The conversation key of a DM channel. */
+export function dmKey(id) {
+	return `d:${id}`;
+}
+
+/* The conversation key of a message (or of a message.delete's data). */
+export function keyOfMessage(m) {
+	return m.channel_id ? channelKey(m.channel_id) : dmKey(m.dm_channel_id);
+}
+
+/* --- selectors ---------------------------------------------------------- */
+
+/* The key of the conversation on screen in state, or null. */
+export function currentKey(state) {
+	const v = state.view;
+	if (v.kind === 'server' && v.channelId)
+		return channelKey(v.channelId);
+	if (v.kind === 'home' && v.dmId)
+		return dmKey(v.dmId);
+	return null;
+}
+
+/* The server entry of state a channel belongs to, or null. */
+export function serverOfChannel(state, channelId) {
+	for (const s of state.servers.values()) {
+		if (s.channels && s.channels.has(channelId))
+			return s;
+	}
+	return null;
+}
+
+/* Whether a conversation key names a channel or DM of state. */
+export function knownKey(state, key) {
+	const id = key.slice(2);
+	if (key.startsWith('d:'))
+		return state.dms.has(id);
+	return serverOfChannel(state, id) !== null;
+}
+
+/* The name to show for a user in a server (nickname first), or in DMs. */
+export function displayName(serverId, user) {
+	if (serverId) {
+		const s = store.servers.get(serverId);
+		const m = s && s.members && s.members.get(user.id);
+		if (m && m.nickname)
+			return m.nickname;
+		if (s && s.me && s.me.user.id === user.id && s.me.nickname)
+			return s.me.nickname;
+	}
+	return user.username;
+}
+
+/* Channels of a server entry in id order. */
+export function sortedChannels(s) {
+	return s.channels ? [...s.channels.values()].sort((a, b) => cmpId(a.id, b.id)) : [];
+}
+
+/* Roles of a server entry, highest position first, the default role last. */
+export function sortedRoles(s) {
+	if (!s.roles)
+		return [];
+	return [...s.roles.values()].sort((a, b) => {
+		if (a.is_default !== b.is_default)
+			return a.is_default ? 1 : -1;
+		return b.position - a.position || cmpId(a.id, b.id);
+	});
+}
+
+/*
+ * Whether the member lists show the member with this user id yet: every
+ * member once the last page is in; before that, those up to the last
+ * page. Members known beyond it (joined since, fetched as message
+ * authors) wait for their page, so that a page never lands above them.
+ */
+export function memberListed(s, userId) {
+	return s.membersComplete || (s.membersAfter !== null && cmpId(userId, s.membersAfter) <= 0);
+}
+
+const nameOrder = new Intl.Collator(undefined, {sensitivity: 'base', numeric: true});
+
+/*
+ * The order of the member lists of s, as a compare function of
+ * {id, name} (user id, name shown). By name when the first page held
+ * every member; otherwise by user id, the order the pages come in (no
+ * total or order by name comes from the API), so that each page lands
+ * at the end of what is shown and nothing shown moves. It does not
+ * change when the last page of a long list comes in, for the same
+ * reason.
+ */
+export function memberOrder(s) {
+	if (s.membersByName)
+		return (a, b) => nameOrder.compare(a.name, b.name) || cmpId(a.id, b.id);
+	return (a, b) => cmpId(a.id, b.id);
+}
+
+/* Pending sends of a conversation (created on demand). */
+export function pendingOf(key) {
+	let p = store.pending.get(key);
+	if (!p) {
+		p = [];
+		store.pending.set(key, p);
+	}
+	return p;
+}
