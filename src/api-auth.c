@@ -13,26 +13,9 @@
 static struct db_stmt q_insert_user = DB_STMT(
     "INSERT INTO users (username, email, password_hash, created_at,"
     " updated_at) VALUES (?, ?, ?, NOW(3), NOW(3))");
-static struct db_stmt q_username_taken = DB_STMT(
-    "SELECT 1 FROM users WHERE username = ? AND id <> ?");
 /* Only over the hash it verified: a password changed meanwhile stays. */
 static struct db_stmt q_rehash = DB_STMT(
     "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?");
-static struct db_stmt q_bump_generation = DB_STMT(
-    "UPDATE users SET token_generation = token_generation + 1 WHERE id = ?");
-
-/* Write the access token, refresh token and expiry members. */
-void
-api_auth_gen_tokens(yajl_gen g, const struct user *u, const char *refresh)
-{
-	char	*access;
-
-	access = token_issue(u->id, u->generation, cfg->access_ttl);
-	json_gen_kstr(g, "access_token", access);
-	json_gen_kstr(g, "refresh_token", refresh);
-	json_gen_kint(g, "expires_in", cfg->access_ttl);
-	free(access);
-}
 
 /* Answer {user, access_token, refresh_token, expires_in}. */
 static void
@@ -45,100 +28,9 @@ api_auth_session(struct request *req, int status, const struct user *u,
 	yajl_gen_map_open(g);
 	json_gen_key(g, "user");
 	users_gen(g, u, 1);
-	api_auth_gen_tokens(g, u, refresh);
+	users_gen_tokens(g, u, refresh);
 	yajl_gen_map_close(g);
 	response_json(req, status, g);
-}
-
-/*
- * Read and check one account field (username, email, password or another
- * password-like field): 0, PARAM_ABSENT when optional and not given, or
- * -1 when answered.
- */
-int
-api_auth_check(struct request *req, const char *field, int required,
-    const char **out)
-{
-	int	rc;
-
-	if (strcmp(field, "username") == 0)
-		rc = param_text(req, field, 2, 32, 0, out, NULL);
-	else if (strcmp(field, "email") == 0)
-		rc = param_text(req, field, 3, 254, 0, out, NULL);
-	else
-		rc = param_text(req, field, 8, 128, 0, out, NULL);
-	if (rc == PARAM_ABSENT && required) {
-		response_invalid(req, field, "%s is required", field);
-		return -1;
-	}
-	if (rc != 0)
-		return rc;
-	if (strcmp(field, "username") == 0 &&
-	    !text_is_username(*out, strlen(*out))) {
-		response_invalid(req, field, "username may only hold letters, "
-		    "digits, '_', '.' and '-'");
-		return -1;
-	}
-	if (strcmp(field, "email") == 0 && !text_is_email(*out, strlen(*out))) {
-		response_invalid(req, field, "email must be an address with "
-		    "one @");
-		return -1;
-	}
-	return 0;
-}
-
-/* Read a required text field of min..max code points. */
-static int
-api_auth_field(struct request *req, const char *field, long min, long max,
-    const char **out)
-{
-	int	rc;
-
-	rc = param_text(req, field, min, max, 0, out, NULL);
-	if (rc == PARAM_ABSENT) {
-		response_invalid(req, field, "%s is required", field);
-		return -1;
-	}
-	return rc;
-}
-
-/*
- * Answer 409 for a duplicate username or email: username_taken when a user
- * other than self (0: anyone) has the username (NULL: none was given).
- */
-void
-api_auth_taken(struct request *req, const char *username, uint64_t self)
-{
-	struct db_rows	*rows;
-	int		 taken = 0;
-
-	if (username != NULL) {
-		rows = db_query(&q_username_taken, "su", username, self);
-		taken = rows != NULL && db_fetch(rows) == 1;
-		db_rows_free(rows);
-	}
-	if (taken)
-		response_error(req, 409, "username_taken", "That username is "
-		    "taken");
-	else
-		response_error(req, 409, "email_taken", "That email address "
-		    "is already registered");
-}
-
-/*
- * Read and check username, email and password (all required, or each
- * optional: then NULL when not given); -1 when answered.
- */
-int
-api_auth_fields(struct request *req, int required, const char **username,
-    const char **email, const char **password)
-{
-	*username = *email = *password = NULL;
-	if (api_auth_check(req, "username", required, username) == -1 ||
-	    api_auth_check(req, "email", required, email) == -1 ||
-	    api_auth_check(req, "password", required, password) == -1)
-		return -1;
-	return 0;
 }
 
 /* Hand a password to the hashing threads: 0, or -1 when they are full. */
@@ -185,7 +77,7 @@ api_auth_registered(struct request *req, struct hashpool_result *res,
 	uint64_t	 id;
 
 	(void)arg;
-	if (api_auth_fields(req, 1, &username, &email, &password) == -1)
+	if (users_fields(req, 1, &username, &email, &password) == -1)
 		return;
 	if (res->hash == NULL) {
 		response_busy(req);
@@ -196,7 +88,7 @@ api_auth_registered(struct request *req, struct hashpool_result *res,
 	if (db_exec(&q_insert_user, "sss", username, email, res->hash) != 1) {
 		db_rollback();
 		if (db_errno() == ER_DUP_ENTRY)
-			api_auth_taken(req, username, 0);
+			users_taken(req, username, 0);
 		else
 			response_db_error(req);
 		return;
@@ -219,7 +111,7 @@ api_auth_register(struct request *req)
 	const char	*username, *email, *password;
 
 	if (param_body(req) == -1 ||
-	    api_auth_fields(req, 1, &username, &email, &password) == -1)
+	    users_fields(req, 1, &username, &email, &password) == -1)
 		return;
 	api_auth_hash(req, HASHPOOL_HASH, password, NULL, api_auth_registered,
 	    NULL);
@@ -282,6 +174,21 @@ api_auth_bad_credentials(struct request *req)
 {
 	response_error(req, 401, "invalid_credentials", "Wrong login or "
 	    "password");
+}
+
+/* Read a required text field of min..max code points. */
+static int
+api_auth_field(struct request *req, const char *field, long min, long max,
+    const char **out)
+{
+	int	rc;
+
+	rc = param_text(req, field, min, max, 0, out, NULL);
+	if (rc == PARAM_ABSENT) {
+		response_invalid(req, field, "%s is required", field);
+		return -1;
+	}
+	return rc;
 }
 
 /* Read the fields of a login; -1 (answered) if bad. */
@@ -430,7 +337,7 @@ api_auth_refresh(struct request *req)
 	}
 	g = json_gen_new();
 	yajl_gen_map_open(g);
-	api_auth_gen_tokens(g, &u, next);
+	users_gen_tokens(g, &u, next);
 	yajl_gen_map_close(g);
 	response_json(req, 200, g);
 }
@@ -450,25 +357,11 @@ api_auth_logout(struct request *req)
 	response_empty(req, 204);
 }
 
-/*
- * Revoke every refresh token of a user and invalidate their access tokens,
- * inside the caller's transaction.
- */
-int
-api_auth_revoke_all(uint64_t user_id)
-{
-	if (refresh_revoke_user(user_id) == -1 ||
-	    db_exec(&q_bump_generation, "u", user_id) != 1 ||
-	    events_user_changed(user_id) == -1)
-		return -1;
-	return 0;
-}
-
 /* POST /auth/logout-all (bearer). */
 static void
 api_auth_logout_all(struct request *req)
 {
-	if (db_begin() == -1 || api_auth_revoke_all(req->user_id) == -1 ||
+	if (db_begin() == -1 || users_revoke_all(req->user_id) == -1 ||
 	    db_commit() == -1) {
 		db_rollback();
 		response_db_error(req);

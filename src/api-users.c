@@ -74,7 +74,7 @@ api_users_patched(struct request *req, const struct user *u,
 	yajl_gen_map_open(g);
 	users_gen_fields(g, u, 1);
 	if (refresh != NULL)
-		api_auth_gen_tokens(g, u, refresh);
+		users_gen_tokens(g, u, refresh);
 	yajl_gen_map_close(g);
 	response_json(req, 200, g);
 }
@@ -94,7 +94,7 @@ api_users_store(struct request *req, const char *username, const char *email,
 		db_rollback();
 		return -1;
 	}
-	if (hash != NULL && (api_auth_revoke_all(req->user_id) == -1 ||
+	if (hash != NULL && (users_revoke_all(req->user_id) == -1 ||
 	    refresh_issue(req->user_id, refresh) == -1)) {
 		db_rollback();
 		return -1;
@@ -110,11 +110,11 @@ api_users_apply(struct request *req, const char *hash)
 	char		 refresh[REFRESH_TOKEN_LEN];
 	struct user	 u;
 
-	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
+	if (users_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (api_users_store(req, username, email, hash, refresh) == -1) {
 		if (db_errno() == ER_DUP_ENTRY)
-			api_auth_taken(req, username, req->user_id);
+			users_taken(req, username, req->user_id);
 		else
 			response_db_error(req);
 		return;
@@ -145,7 +145,7 @@ api_users_checked(struct request *req, struct hashpool_result *res, void *arg)
 	const char	*username, *email, *password;
 
 	(void)arg;
-	if (api_auth_fields(req, 0, &username, &email, &password) == -1)
+	if (users_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (res->match == -1) {
 		response_busy(req);
@@ -174,7 +174,7 @@ api_users_patch_me(struct request *req)
 	int		 rc;
 
 	if (param_body(req) == -1 || api_users_me(req, &u) == -1 ||
-	    api_auth_fields(req, 0, &username, &email, &password) == -1)
+	    users_fields(req, 0, &username, &email, &password) == -1)
 		return;
 	if (email == NULL && password == NULL) {
 		api_users_apply(req, NULL);

@@ -11,7 +11,7 @@
  *   http     request response param
  *   domain   token users password refresh auth perm servers channels
  *            cache messages history ratelimit throttle roles members
- *            change
+ *            change dms
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -313,6 +313,13 @@ int		 users_by_login(const char *, struct user *);
 void		 users_gen_public(yajl_gen, uint64_t, const char *);
 void		 users_gen_fields(yajl_gen, const struct user *, int);
 void		 users_gen(yajl_gen, const struct user *, int);
+int		 users_check_field(struct request *, const char *, int,
+		    const char **);
+int		 users_fields(struct request *, int, const char **,
+		    const char **, const char **);
+void		 users_taken(struct request *, const char *, uint64_t);
+int		 users_revoke_all(uint64_t);
+void		 users_gen_tokens(yajl_gen, const struct user *, const char *);
 
 /* cache.c */
 struct hub_entry;
@@ -862,6 +869,19 @@ void		 messages_edit(struct request *, const struct conversation *,
 void		 messages_delete(struct request *,
 		    const struct conversation *, uint64_t);
 
+/* dms.c */
+/* A DM channel as one participant sees it. */
+struct dm {
+	uint64_t	 id;
+	uint64_t	 recipient_id;		/* the other participant */
+	char		 recipient[USERNAME_SIZE];
+	char		 created_at[32];
+};
+void		 dms_gen(yajl_gen, const struct dm *);
+int		 dms_load(uint64_t, uint64_t, struct dm *);
+int		 dms_list(uint64_t, yajl_gen);
+int		 dms_open(uint64_t, uint64_t, uint64_t *);
+
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
@@ -915,20 +935,12 @@ extern const struct route api_channels_routes[];
 
 /* api-auth.c */
 extern const struct route api_auth_routes[];
-int		 api_auth_check(struct request *, const char *, int,
-		    const char **);
-void		 api_auth_taken(struct request *, const char *, uint64_t);
-int		 api_auth_revoke_all(uint64_t);
-int		 api_auth_fields(struct request *, int, const char **,
-		    const char **, const char **);
 void		 api_auth_hash(struct request *, enum hashpool_op,
 		    const char *, const char *, void (*)(struct request *,
 		    struct hashpool_result *, void *), void *);
 int		 api_auth_throttled(struct request *, const char *);
 void		 api_auth_failed(struct request *, const char *);
 void		 api_auth_passed(struct request *, const char *);
-void		 api_auth_gen_tokens(yajl_gen, const struct user *,
-		    const char *);
 
 /* api-users.c */
 extern const struct route api_users_routes[];
