@@ -44,6 +44,52 @@ chat_user_free(struct chat_user *u)
 	memset(u, 0, sizeof *u);
 }
 
+/* Another access token of u, from a login of its own (another device). */
+char *
+chat_login(const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*token;
+
+	r = itest_send("POST", API_PREFIX "/auth/login", NULL,
+	    "{\"login\":\"%s\",\"password\":\"correct horse battery\"}",
+	    u->username);
+	itest_expect(r, 200);
+	token = xstrdup(itest_str(r, "access_token"));
+	itest_free(r);
+	return token;
+}
+
+/*
+ * Two users in a channel: a new server of a new owner and a new member
+ * who joined it; the accounts' names start with prefix.
+ */
+void
+chat_room_open(struct chat_room *r, const char *prefix)
+{
+	char	*who;
+
+	memset(r, 0, sizeof *r);
+	chat_user(&r->owner, prefix);
+	xasprintf(&who, "%sm", prefix);
+	chat_user(&r->member, who);
+	free(who);
+	r->server = chat_server(&r->owner, &r->channel);
+	chat_join(&r->owner, r->server, &r->member);
+	xasprintf(&r->base, API_PREFIX "/channels/%s", r->channel);
+}
+
+/* Free what chat_room_open() made (the accounts and server stay). */
+void
+chat_room_close(struct chat_room *r)
+{
+	chat_user_free(&r->owner);
+	chat_user_free(&r->member);
+	free(r->server);
+	free(r->channel);
+	free(r->base);
+}
+
 /* Create a server owned by owner: its id; its general channel's in *channel. */
 char *
 chat_server(const struct chat_user *owner, char **channel)

@@ -15,8 +15,20 @@ struct chat_user {
 	char	*token;
 };
 
+/* Two users in a channel: a server's owner and a plain member. */
+struct chat_room {
+	struct chat_user	 owner;
+	struct chat_user	 member;
+	char			*server;
+	char			*channel;	/* its general channel */
+	char			*base;		/* API_PREFIX "/channels/ID" */
+};
+
 void		 chat_user(struct chat_user *, const char *);
 void		 chat_user_free(struct chat_user *);
+char		*chat_login(const struct chat_user *);
+void		 chat_room_open(struct chat_room *, const char *);
+void		 chat_room_close(struct chat_room *);
 char		*chat_server(const struct chat_user *, char **);
 void		 chat_join(const struct chat_user *, const char *,
 		    const struct chat_user *);

@@ -19,42 +19,25 @@
 #define ANSWER_WITHIN	3.0	/* seconds an answer may take, loaded CI */
 #define PARK_MS		600	/* for a started poll to be parked */
 
-/* A server with its owner, a member and the general channel. */
+/* Two users in a channel, and the id of the member's first message. */
 struct site {
-	struct chat_user	 owner;
-	struct chat_user	 member;
-	char			*server;
-	char			*channel;
-	char			*base;		/* /api/v1/channels/{id} */
-	char			*last;		/* the newest message's id */
+	struct chat_room	 room;
+	char			*last;
 };
 
-/* Make a site; the member joined and posted one message. */
+/* Make a site; the member posted one message. */
 static void
 site_open(struct site *s, const char *prefix)
 {
-	char	*who;
-
-	memset(s, 0, sizeof *s);
-	chat_user(&s->owner, prefix);
-	xasprintf(&who, "%sm", prefix);
-	chat_user(&s->member, who);
-	free(who);
-	s->server = chat_server(&s->owner, &s->channel);
-	chat_join(&s->owner, s->server, &s->member);
-	xasprintf(&s->base, API_PREFIX "/channels/%s", s->channel);
-	s->last = chat_post(&s->member, s->base, "hello");
+	chat_room_open(&s->room, prefix);
+	s->last = chat_post(&s->room.member, s->room.base, "hello");
 }
 
 /* Free a site. */
 static void
 site_close(struct site *s)
 {
-	chat_user_free(&s->owner);
-	chat_user_free(&s->member);
-	free(s->server);
-	free(s->channel);
-	free(s->base);
+	chat_room_close(&s->room);
 	free(s->last);
 }
 
@@ -66,7 +49,7 @@ park_channel(const struct site *s, const char *token)
 	char			*query, *path;
 
 	xasprintf(&query, "after=%s&wait=%d", s->last, POLL_WAIT);
-	path = chat_path(s->base, NULL, query);
+	path = chat_path(s->room.base, NULL, query);
 	pd = itest_start(path, token);
 	free(path);
 	free(query);
@@ -112,7 +95,7 @@ expect_refused(struct itest_pending *pd, long status, const char *code,
 static void
 post(const struct site *s, const struct chat_user *u, const char *text)
 {
-	free(chat_post(u, s->base, text));
+	free(chat_post(u, s->room.base, text));
 }
 
 /* Send a request without a body and assert its status. */
@@ -128,22 +111,6 @@ expect_status(const char *method, const char *path, const char *token,
 	itest_free(r);
 }
 
-/* A second access token of u, from a login of its own (another device). */
-static char *
-login(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*token;
-
-	r = itest_send("POST", API_PREFIX "/auth/login", NULL,
-	    "{\"login\":\"%s\",\"password\":\"correct horse battery\"}",
-	    u->username);
-	itest_expect(r, 200);
-	token = xstrdup(itest_str(r, "access_token"));
-	itest_free(r);
-	return token;
-}
-
 /*
  * The reproduction: a member parks a channel poll and an /events poll and
  * is kicked; the owner posts.  The channel poll answers 404 at once and
@@ -157,14 +124,14 @@ START_TEST(test_kicked_member_polls)
 	char			*path;
 
 	site_open(&s, "acckick");
-	chan = park_channel(&s, s.member.token);
-	events = park_events(s.member.token);
+	chan = park_channel(&s, s.room.member.token);
+	events = park_events(s.room.member.token);
 	itest_sleep_ms(PARK_MS);
-	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", s.server,
-	    s.member.id);
-	expect_status("DELETE", path, s.owner.token, 204);
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", s.room.server,
+	    s.room.member.id);
+	expect_status("DELETE", path, s.room.owner.token, 204);
 	free(path);
-	post(&s, &s.owner, "after the kick");
+	post(&s, &s.room.owner, "after the kick");
 	expect_refused(chan, 404, "not_found", "after the kick");
 
 	r = itest_finish(events);
@@ -189,10 +156,10 @@ START_TEST(test_logout_all_ends_stolen_polls)
 	char			*first;
 
 	site_open(&s, "acclogout");
-	stolen = login(&s.member);
-	dm_id = chat_dm(&s.owner, &s.member);
+	stolen = chat_login(&s.room.member);
+	dm_id = chat_dm(&s.room.owner, &s.room.member);
 	xasprintf(&dm_base, API_PREFIX "/dms/%s", dm_id);
-	first = chat_post(&s.owner, dm_base, "dm hello");
+	first = chat_post(&s.room.owner, dm_base, "dm hello");
 	xasprintf(&query, "after=%s&wait=%d", first, POLL_WAIT);
 	path = chat_path(dm_base, NULL, query);
 	chan = park_channel(&s, stolen);
@@ -200,10 +167,10 @@ START_TEST(test_logout_all_ends_stolen_polls)
 	dm = itest_start(path, stolen);
 	itest_sleep_ms(PARK_MS);
 
-	expect_status("POST", API_PREFIX "/auth/logout-all", s.member.token,
+	expect_status("POST", API_PREFIX "/auth/logout-all", s.room.member.token,
 	    204);
-	post(&s, &s.owner, "secret after logout");
-	free(chat_post(&s.owner, dm_base, "secret dm after logout"));
+	post(&s, &s.room.owner, "secret after logout");
+	free(chat_post(&s.room.owner, dm_base, "secret dm after logout"));
 	expect_refused(chan, 401, "unauthorized", "secret after logout");
 	expect_refused(events, 401, "unauthorized", "secret");
 	expect_refused(dm, 401, "unauthorized", "secret dm after logout");
@@ -228,15 +195,15 @@ START_TEST(test_password_change_ends_polls)
 	char			*stolen;
 
 	site_open(&s, "accpass");
-	stolen = login(&s.member);
+	stolen = chat_login(&s.room.member);
 	chan = park_channel(&s, stolen);
 	itest_sleep_ms(PARK_MS);
-	r = itest_send("PATCH", API_PREFIX "/users/@me", s.member.token,
+	r = itest_send("PATCH", API_PREFIX "/users/@me", s.room.member.token,
 	    "{\"password\":\"a brand new secret\","
 	    "\"current_password\":\"correct horse battery\"}");
 	itest_expect(r, 200);
 	itest_free(r);
-	post(&s, &s.owner, "secret after the new password");
+	post(&s, &s.room.owner, "secret after the new password");
 	expect_refused(chan, 401, "unauthorized", "secret after");
 	free(stolen);
 	site_close(&s);
@@ -255,18 +222,18 @@ START_TEST(test_lost_view_ends_poll)
 	char			*path, *roles;
 
 	site_open(&s, "accview");
-	xasprintf(&roles, API_PREFIX "/servers/%s/roles", s.server);
-	r = itest_get(roles, s.owner.token);
+	xasprintf(&roles, API_PREFIX "/servers/%s/roles", s.room.server);
+	r = itest_get(roles, s.room.owner.token);
 	itest_expect(r, 200);
 	xasprintf(&path, "%s/%s", roles, itest_str(r, "0.id"));
 	itest_free(r);
-	chan = park_channel(&s, s.member.token);
+	chan = park_channel(&s, s.room.member.token);
 	itest_sleep_ms(PARK_MS);
-	r = itest_send("PATCH", path, s.owner.token,
+	r = itest_send("PATCH", path, s.room.owner.token,
 	    "{\"permissions\":[\"send_messages\"]}");
 	itest_expect(r, 200);
 	itest_free(r);
-	post(&s, &s.owner, "after the view went");
+	post(&s, &s.room.owner, "after the view went");
 	r = itest_finish(chan);
 	ck_assert_msg(r->status == 404 || r->status == 403, "expected the "
 	    "poll refused: %s", itest_describe(r));
@@ -324,19 +291,19 @@ START_TEST(test_deleted_text_gone_from_events)
 	char			*oops, *edited, *path, *all;
 
 	site_open(&s, "acctext");
-	oops = chat_post(&s.member, s.base, "OOPS my password is hunter2");
-	edited = chat_post(&s.member, s.base, "meet at the old pier");
-	path = chat_path(s.base, oops, NULL);
-	expect_status("DELETE", path, s.member.token, 204);
+	oops = chat_post(&s.room.member, s.room.base, "OOPS my password is hunter2");
+	edited = chat_post(&s.room.member, s.room.base, "meet at the old pier");
+	path = chat_path(s.room.base, oops, NULL);
+	expect_status("DELETE", path, s.room.member.token, 204);
 	free(path);
-	path = chat_path(s.base, edited, NULL);
-	r = itest_send("PATCH", path, s.member.token,
+	path = chat_path(s.room.base, edited, NULL);
+	r = itest_send("PATCH", path, s.room.member.token,
 	    "{\"content\":\"meet at the station\"}");
 	itest_expect(r, 200);
 	itest_free(r);
 	free(path);
 
-	all = events_from_start(s.owner.token);
+	all = events_from_start(s.room.owner.token);
 	ck_assert_msg(strstr(all, "message.delete") != NULL &&
 	    strstr(all, "meet at the station") != NULL, "the events are not "
 	    "there: %s", all);
@@ -351,13 +318,13 @@ START_TEST(test_deleted_text_gone_from_events)
 
 	/* A later member reads no event from before they joined. */
 	chat_user(&late, "acctextl");
-	chat_join(&s.owner, s.server, &late);
+	chat_join(&s.room.owner, s.room.server, &late);
 	all = events_from_start(late.token);
 	ck_assert_msg(strstr(all, "message.") == NULL && strstr(all,
 	    "meet at") == NULL && strstr(all, "member.join") != NULL,
 	    "events from before the join, or not the join: %s", all);
 	free(all);
-	post(&s, &s.owner, "welcome late one");
+	post(&s, &s.room.owner, "welcome late one");
 	all = events_from_start(late.token);
 	ck_assert_msg(strstr(all, "welcome late one") != NULL, "no event "
 	    "after the join: %s", all);

@@ -26,35 +26,6 @@
  */
 #define ROUND		16
 
-/* A server channel with its owner and a plain member. */
-struct room {
-	struct chat_user	 owner;
-	struct chat_user	 member;
-	char			*server;
-	char			*channel;
-	char			*base;		/* API_PREFIX "/channels/ID" */
-};
-
-static void
-room_open(struct room *r)
-{
-	chat_user(&r->owner, "cache_owner");
-	chat_user(&r->member, "cache_member");
-	r->server = chat_server(&r->owner, &r->channel);
-	chat_join(&r->owner, r->server, &r->member);
-	xasprintf(&r->base, API_PREFIX "/channels/%s", r->channel);
-}
-
-static void
-room_close(struct room *r)
-{
-	chat_user_free(&r->owner);
-	chat_user_free(&r->member);
-	free(r->server);
-	free(r->channel);
-	free(r->base);
-}
-
 /* The value of a message's field in a page, or NULL when it is not there. */
 static const char *
 page_field(struct itest_response *r, const char *id, const char *field)
@@ -136,10 +107,10 @@ call(const char *method, const char *path, const char *token, long status,
 
 START_TEST(test_edit_delete_and_new_messages)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*id, *path, *fresh;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	id = chat_post(&r.owner, r.base, "before the edit");
 	round_of_pages(&r.member, r.base, id, "content", "before the edit");
 
@@ -156,16 +127,16 @@ START_TEST(test_edit_delete_and_new_messages)
 	free(path);
 	free(fresh);
 	free(id);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
 START_TEST(test_rename_shows_in_history)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*id, *name, *body;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	id = chat_post(&r.member, r.base, "who wrote this?");
 	round_of_pages(&r.owner, r.base, id, "author.username",
 	    r.member.username);
@@ -180,13 +151,13 @@ START_TEST(test_rename_shows_in_history)
 	free(body);
 	free(name);
 	free(id);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
 /* The default role's id of a server. */
 static char *
-default_role(const struct room *r)
+default_role(const struct chat_room *r)
 {
 	struct itest_response	*resp;
 	const struct json	*v;
@@ -210,10 +181,10 @@ default_role(const struct room *r)
 
 START_TEST(test_permissions_apply_at_once)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*role, *path, *posts;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	free(chat_post(&r.member, r.base, "allowed"));
 	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
 	role = default_role(&r);
@@ -240,13 +211,13 @@ START_TEST(test_permissions_apply_at_once)
 	free(posts);
 	free(path);
 	free(role);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
 /* Create a channel in the room's server: its id. */
 static char *
-room_channel(const struct room *r, const char *name)
+room_channel(const struct chat_room *r, const char *name)
 {
 	struct itest_response	*resp;
 	char			*path, *id;
@@ -263,10 +234,10 @@ room_channel(const struct room *r, const char *name)
 
 START_TEST(test_kick_channel_and_server_delete)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*path, *posts, *other, *other_base;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	free(chat_post(&r.member, r.base, "soon gone"));
 	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
 	posts = chat_path(r.base, NULL, NULL);
@@ -300,16 +271,16 @@ START_TEST(test_kick_channel_and_server_delete)
 	free(other_base);
 	free(other);
 	free(posts);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
 START_TEST(test_revoked_tokens_fail_at_once)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*posts, *old, *body;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	posts = chat_path(r.base, NULL, NULL);
 	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
 	call("POST", API_PREFIX "/auth/logout-all", r.member.token, 204, NULL);
@@ -328,7 +299,7 @@ START_TEST(test_revoked_tokens_fail_at_once)
 	free(body);
 	free(old);
 	free(posts);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
@@ -363,7 +334,7 @@ END_TEST
 
 /* Assert the latest page with a limit holds ids[n - want .. n - 1]. */
 static void
-expect_latest(const struct room *r, char **ids, size_t n, long limit,
+expect_latest(const struct chat_room *r, char **ids, size_t n, long limit,
     size_t want)
 {
 	struct itest_response	*resp;
@@ -381,12 +352,12 @@ expect_latest(const struct room *r, char **ids, size_t n, long limit,
 
 START_TEST(test_page_sizes)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*ids[120];
 	char		 text[32];
 	size_t		 i, n = 0;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	/* An empty channel. */
 	expect_latest(&r, ids, 0, 50, 0);
 	for (; n < 3; n++) {
@@ -405,16 +376,16 @@ START_TEST(test_page_sizes)
 	expect_latest(&r, ids, n, 50, 50);
 	for (i = 0; i < n; i++)
 		free(ids[i]);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
 START_TEST(test_change_behind_our_back)
 {
-	struct room	 r;
+	struct chat_room	 r;
 	char		*id, *sql;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	id = chat_post(&r.owner, r.base, "as posted");
 	round_of_pages(&r.member, r.base, id, "content", "as posted");
 	xasprintf(&sql, "UPDATE messages SET content = 'by hand' WHERE id = %s",
@@ -424,7 +395,7 @@ START_TEST(test_change_behind_our_back)
 	round_of_pages(&r.member, r.base, id, "content", "by hand");
 	free(sql);
 	free(id);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
@@ -495,13 +466,13 @@ expect_child_ok(pid_t pid, const char *what)
  */
 START_TEST(test_uncommitted_send_holds_back_the_page)
 {
-	struct room		 r;
+	struct chat_room		 r;
 	struct itest_response	*resp;
 	const char		*first;
 	pid_t			 lock, held;
 	char			*sql, *later;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	free(chat_post(&r.member, r.base, "before"));
 	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
 	xasprintf(&sql, "START TRANSACTION; SELECT id FROM users WHERE id = %s"
@@ -528,7 +499,7 @@ START_TEST(test_uncommitted_send_holds_back_the_page)
 	itest_free(resp);
 	free(later);
 	free(sql);
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 
@@ -540,12 +511,12 @@ END_TEST
 START_TEST(test_lookups_counted)
 {
 	static const char *const caches[] = { "users", "standings", "history" };
-	struct room	 r;
+	struct chat_room	 r;
 	long		 before[3];
 	char		*name;
 	int		 i;
 
-	room_open(&r);
+	chat_room_open(&r, "cache");
 	free(chat_post(&r.owner, r.base, "counted"));
 	for (i = 0; i < 3; i++) {
 		xasprintf(&name, "sohbet_cache_hits_total{cache=\"%s\"}",
@@ -562,7 +533,7 @@ START_TEST(test_lookups_counted)
 		    ROUND);
 		free(name);
 	}
-	room_close(&r);
+	chat_room_close(&r);
 }
 END_TEST
 

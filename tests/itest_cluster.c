@@ -274,22 +274,6 @@ START_TEST(test_wait_across_pools)
 }
 END_TEST
 
-/* Another access token of u, from a login of its own (another device). */
-static char *
-second_login(const struct chat_user *u)
-{
-	struct itest_response	*r;
-	char			*token;
-
-	r = itest_send("POST", API_PREFIX "/auth/login", NULL,
-	    "{\"login\":\"%s\",\"password\":\"correct horse battery\"}",
-	    u->username);
-	itest_expect(r, 200);
-	token = xstrdup(itest_str(r, "access_token"));
-	itest_free(r);
-	return token;
-}
-
 /* Start a GET on the second pool (the child keeps its base URL). */
 static struct itest_pending *
 start_on_pool2(const char *path, const char *token)
@@ -338,7 +322,7 @@ START_TEST(test_revoked_across_pools)
 	chat_join(&owner, server, &k);
 	xasprintf(&base, API_PREFIX "/channels/%s", channel);
 	last = chat_post(&owner, base, "first");
-	stolen = second_login(&m);
+	stolen = chat_login(&m);
 	head = itest_events_head(stolen);
 	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", head);
 	xasprintf(&wait, "%s/messages?after=%s&wait=20", base, last);
