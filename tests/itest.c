@@ -1167,3 +1167,24 @@ itest_finish(struct itest_pending *pd)
 	free(pd);
 	return r;
 }
+
+/*
+ * Take the answer of a request itest_start() began (a parked poll) and
+ * assert that it is the error status and code, that it came within
+ * seconds, and that its body does not hold secret (what was posted after
+ * the poll had lost its access).
+ */
+void
+itest_expect_refused(struct itest_pending *pd, long status, const char *code,
+    const char *secret, double seconds)
+{
+	struct itest_response	*r;
+
+	r = itest_finish(pd);
+	itest_expect_error(r, status, code);
+	ck_assert_msg(r->seconds < seconds, "answered after %.1f s (within "
+	    "%.1f s expected): %s", r->seconds, seconds, itest_describe(r));
+	ck_assert_msg(strstr(r->body, secret) == NULL, "the poll handed over "
+	    "\"%s\": %s", secret, itest_describe(r));
+	itest_free(r);
+}

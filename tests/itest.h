@@ -168,6 +168,12 @@ struct itest_pending {
  */
 struct itest_pending *itest_start(const char *, const char *);
 struct itest_response *itest_finish(struct itest_pending *);
+/*
+ * itest_finish() and assert an API error (status, code) that came within
+ * seconds and does not hold the secret text.
+ */
+void		 itest_expect_refused(struct itest_pending *, long,
+		    const char *, const char *, double);
 /* Seconds of the monotonic clock. */
 double		 itest_now(void);
 /* Sleep for a number of milliseconds. */

@@ -16,7 +16,7 @@
 #include "check_run.h"
 
 #define POLL_WAIT	20	/* seconds a test poll would wait */
-#define ANSWER_WITHIN	3.0	/* seconds an answer may take, loaded CI */
+#define ANSWER_WITHIN	3.0	/* seconds an answer may take (loaded CI) */
 #define PARK_MS		600	/* for a started poll to be parked */
 
 /* Two users in a channel, and the id of the member's first message. */
@@ -72,25 +72,6 @@ park_events(const char *token)
 	return pd;
 }
 
-/*
- * Take a parked poll's answer and assert it came soon, with status and
- * error code, and without the text posted after it was parked.
- */
-static void
-expect_refused(struct itest_pending *pd, long status, const char *code,
-    const char *secret)
-{
-	struct itest_response	*r;
-
-	r = itest_finish(pd);
-	itest_expect_error(r, status, code);
-	ck_assert_msg(r->seconds < ANSWER_WITHIN, "answered after %.1f s: %s",
-	    r->seconds, itest_describe(r));
-	ck_assert_msg(strstr(r->body, secret) == NULL, "the poll handed over "
-	    "\"%s\": %s", secret, itest_describe(r));
-	itest_free(r);
-}
-
 /* Post as u to the site's channel (201 asserted). */
 static void
 post(const struct site *s, const struct chat_user *u, const char *text)
@@ -132,7 +113,8 @@ START_TEST(test_kicked_member_polls)
 	expect_status("DELETE", path, s.room.owner.token, 204);
 	free(path);
 	post(&s, &s.room.owner, "after the kick");
-	expect_refused(chan, 404, "not_found", "after the kick");
+	itest_expect_refused(chan, 404, "not_found", "after the kick",
+	    ANSWER_WITHIN);
 
 	r = itest_finish(events);
 	itest_expect(r, 200);
@@ -167,13 +149,17 @@ START_TEST(test_logout_all_ends_stolen_polls)
 	dm = itest_start(path, stolen);
 	itest_sleep_ms(PARK_MS);
 
-	expect_status("POST", API_PREFIX "/auth/logout-all", s.room.member.token,
+	expect_status("POST", API_PREFIX "/auth/logout-all",
+	    s.room.member.token,
 	    204);
 	post(&s, &s.room.owner, "secret after logout");
 	free(chat_post(&s.room.owner, dm_base, "secret dm after logout"));
-	expect_refused(chan, 401, "unauthorized", "secret after logout");
-	expect_refused(events, 401, "unauthorized", "secret");
-	expect_refused(dm, 401, "unauthorized", "secret dm after logout");
+	itest_expect_refused(chan, 401, "unauthorized", "secret after logout",
+	    ANSWER_WITHIN);
+	itest_expect_refused(events, 401, "unauthorized", "secret",
+	    ANSWER_WITHIN);
+	itest_expect_refused(dm, 401, "unauthorized", "secret dm after logout",
+	    ANSWER_WITHIN);
 	/* And over REST, as before. */
 	expect_status("GET", API_PREFIX "/users/@me", stolen, 401);
 	free(first);
@@ -204,7 +190,8 @@ START_TEST(test_password_change_ends_polls)
 	itest_expect(r, 200);
 	itest_free(r);
 	post(&s, &s.room.owner, "secret after the new password");
-	expect_refused(chan, 401, "unauthorized", "secret after");
+	itest_expect_refused(chan, 401, "unauthorized", "secret after",
+	    ANSWER_WITHIN);
 	free(stolen);
 	site_close(&s);
 }
@@ -291,7 +278,8 @@ START_TEST(test_deleted_text_gone_from_events)
 	char			*oops, *edited, *path, *all;
 
 	site_open(&s, "acctext");
-	oops = chat_post(&s.room.member, s.room.base, "OOPS my password is hunter2");
+	oops = chat_post(&s.room.member, s.room.base,
+	    "OOPS my password is hunter2");
 	edited = chat_post(&s.room.member, s.room.base, "meet at the old pier");
 	path = chat_path(s.room.base, oops, NULL);
 	expect_status("DELETE", path, s.room.member.token, 204);
