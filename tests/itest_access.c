@@ -150,8 +150,7 @@ START_TEST(test_logout_all_ends_stolen_polls)
 	itest_sleep_ms(PARK_MS);
 
 	expect_status("POST", API_PREFIX "/auth/logout-all",
-	    s.room.member.token,
-	    204);
+	    s.room.member.token, 204);
 	post(&s, &s.room.owner, "secret after logout");
 	free(chat_post(&s.room.owner, dm_base, "secret dm after logout"));
 	itest_expect_refused(chan, 401, "unauthorized", "secret after logout",
