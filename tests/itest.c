@@ -919,6 +919,56 @@ itest_pidfile_alive(const char *name)
 	return itest_alive((pid_t)pid);
 }
 
+/* The size of a file under $SOHBET_TEST_VAR (a log), 0 if there is none. */
+long
+itest_var_size(const char *name)
+{
+	struct stat	 st;
+	char		*path;
+	long		 size;
+
+	if (itest_var == NULL)
+		return 0;
+	xasprintf(&path, "%s/%s", itest_var, name);
+	size = stat(path, &st) == 0 ? (long)st.st_size : 0;
+	free(path);
+	return size;
+}
+
+/*
+ * The lines of a file under $SOHBET_TEST_VAR, from offset on, that hold
+ * needle: their number, and the first of them in *first (the caller
+ * frees it; NULL if none) unless first is NULL.
+ */
+int
+itest_var_grep(const char *name, long offset, const char *needle,
+    char **first)
+{
+	FILE	*f;
+	char	*path, line[2048];
+	int	 n = 0;
+
+	if (first != NULL)
+		*first = NULL;
+	if (itest_var == NULL)
+		return 0;
+	xasprintf(&path, "%s/%s", itest_var, name);
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
+		return 0;
+	if (fseek(f, offset, SEEK_SET) == 0) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (strstr(line, needle) == NULL)
+				continue;
+			if (n++ == 0 && first != NULL)
+				*first = xstrdup(line);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 /* Start what a destructive test left stopped and wait for health. */
 int
 itest_restore(void)

@@ -136,6 +136,13 @@ int		 itest_alive(pid_t);
 int		 itest_worker_pids(pid_t *, int);
 /* Poll /api/v1/health until it answers 200: 0, or -1 after seconds. */
 int		 itest_wait_health(int);
+/* The size of a file under $SOHBET_TEST_VAR ("log/sohbetd.log"), or 0. */
+long		 itest_var_size(const char *);
+/*
+ * The lines of that file from an offset on holding a string: their
+ * number, and the first (to free) in *first unless it is NULL.
+ */
+int		 itest_var_grep(const char *, long, const char *, char **);
 /*
  * Bring the stack back after a destructive test: start MariaDB and
  * sohbetd if they are not running and wait for health.  0 or -1.
