@@ -130,6 +130,11 @@ char		*itest_conf(const char *, const char *);
 long		 itest_conf_int(const char *, const char *, long);
 /* The master's pid from $SOHBET_TEST_VAR/run/sohbetd.pid, or -1. */
 pid_t		 itest_master_pid(void);
+/*
+ * The fields of /proc/PID/stat after "pid (comm)", read into a buffer of
+ * the given size; NULL if the process is gone.
+ */
+const char	*itest_proc_fields(pid_t, char *, size_t);
 /* Whether a process is alive (not a zombie). */
 int		 itest_alive(pid_t);
 /* The live children of the master, at most max of them; their number. */

@@ -1245,20 +1245,14 @@ unstarve(void)
 static double
 cpu_seconds(pid_t pid)
 {
-	FILE		*f;
-	char		 path[64], buf[1024], *p;
+	const char	*fields;
+	char		 buf[1024];
 	unsigned long	 user, sys;
-	size_t		 n;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	/* After "pid (comm)": state, 5 numbers, flags, 4 fault counts. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user, &sys) != 2)
+	if ((fields = itest_proc_fields(pid, buf, sizeof buf)) == NULL ||
+	    sscanf(fields, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &user, &sys) != 2)
 		return -1;
 	return (double)(user + sys) / (double)sysconf(_SC_CLK_TCK);
 }
