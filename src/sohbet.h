@@ -667,6 +667,9 @@ struct worker {
 	int		 stopping;
 	long long	 drain_until;	/* stopping: accept until then */
 	unsigned int	 active;	/* open requests, parked included */
+	int		 listening;	/* the listen socket is in the loop */
+	long long	 accept_resume;	/* out of fds: look for one then */
+	long long	 starved_since;	/* when accept first lacked one; 0 */
 };
 extern struct worker *worker;
 void		 worker_main(int, int) NORETURN;

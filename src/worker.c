@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #define WORKER_ACCEPT_BATCH	32
 #define WORKER_EVENTS		64
 #define WORKER_DRAIN_MS		300
+#define WORKER_STARVED_MS	100	/* out of fds: look for a free one */
 
 static void	 worker_listen_ready(struct watch *);
 static void	 worker_signal_ready(struct watch *);
@@ -82,6 +84,75 @@ worker_watch(int fd, uint32_t events, struct watch *w)
 		fatal("epoll_ctl");
 }
 
+/* Watch the listen socket, unless the loop does already. */
+static void
+worker_listen_on(void)
+{
+	if (worker->listening)
+		return;
+	worker_watch(worker->listen_fd, EPOLLIN | EPOLLEXCLUSIVE,
+	    &watch_listen);
+	worker->listening = 1;
+}
+
+/* Stop watching the listen socket; connections wait in its queue. */
+static void
+worker_listen_off(void)
+{
+	if (!worker->listening)
+		return;
+	if (epoll_ctl(worker->epfd, EPOLL_CTL_DEL, worker->listen_fd,
+	    NULL) == -1)
+		fatal("epoll_ctl");
+	worker->listening = 0;
+}
+
+/*
+ * accept() found no descriptor free (EMFILE, ENFILE).  The connection
+ * stays in the queue and the level-triggered listen socket would wake
+ * the loop again at once, round and round at full speed: instead stop
+ * watching it, as tmux's server does, until worker_accept_resume() finds
+ * a descriptor free.  Said once per episode of shortage.
+ */
+static void
+worker_accept_starved(int err)
+{
+	if (worker->starved_since == 0) {
+		worker->starved_since = clock_ms();
+		log_warnx("accept: %s; not accepting until a descriptor is "
+		    "free (looking every %d ms)", strerror(err),
+		    WORKER_STARVED_MS);
+	}
+	worker_listen_off();
+	worker->accept_resume = clock_ms() + WORKER_STARVED_MS;
+}
+
+/*
+ * Every WORKER_STARVED_MS of a shortage, see whether a descriptor is free
+ * (a duplicate of the listen socket, closed again at once): if so, the
+ * episode is over and the listen socket watched again, unless the worker
+ * has stopped accepting for good meanwhile.
+ */
+static void
+worker_accept_resume(void)
+{
+	int	fd;
+
+	if (worker->accept_resume == 0 || clock_ms() < worker->accept_resume)
+		return;
+	if ((fd = fcntl(worker->listen_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		worker->accept_resume = clock_ms() + WORKER_STARVED_MS;
+		return;
+	}
+	close(fd);
+	log_info("accept: descriptors free again after %lld ms",
+	    clock_ms() - worker->starved_since);
+	worker->starved_since = 0;
+	worker->accept_resume = 0;
+	if (!worker->stopping || worker->drain_until != 0)
+		worker_listen_on();
+}
+
 /* A request of this worker ended (request_done()): one fewer open. */
 static void
 worker_request_done(struct request *req)
@@ -103,7 +174,9 @@ worker_accept(void)
 	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
 		req = request_new(worker->listen_fd);
 		if ((rc = request_accept(req)) < 0) {
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			if (rc == -EMFILE || rc == -ENFILE)
+				worker_accept_starved(-rc);
+			else if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
 			    rc != -EINTR)
 				log_warnx("accept: %s", strerror(-rc));
 			request_free(req);
@@ -169,21 +242,36 @@ worker_wake_ready(struct watch *w)
 	poll_wake();
 }
 
-/* How long epoll may sleep: until the next deadline or periodic job. */
+/* The sooner of two epoll timeouts in ms, where -1 is never. */
+static int
+worker_sooner(int a, int b)
+{
+	if (a == -1)
+		return b;
+	if (b == -1)
+		return a;
+	return a < b ? a : b;
+}
+
+/*
+ * How long epoll may sleep: until the next deadline, periodic job, look
+ * at a draining queue or end of an accept pause.
+ */
 static int
 worker_timeout(void)
 {
-	int	polls, jobs;
+	long long	left;
+	int		ms;
 
 	if (worker->drain_until != 0)
-		return WORKER_DRAIN_MS / 10;
-	polls = poll_next_timeout();
-	jobs = keeper_next_ms();
-	if (polls == -1)
-		return jobs;
-	if (jobs == -1)
-		return polls;
-	return polls < jobs ? polls : jobs;
+		ms = WORKER_DRAIN_MS / 10;
+	else
+		ms = worker_sooner(poll_next_timeout(), keeper_next_ms());
+	if (worker->accept_resume != 0) {
+		left = worker->accept_resume - clock_ms();
+		ms = worker_sooner(ms, left > 0 ? (int)left : 0);
+	}
+	return ms;
 }
 
 /* Run a worker in the given hub slot until it is told to stop. */
@@ -209,7 +297,7 @@ worker_main(int slot, int listen_fd)
 	api_metrics_init(router_at);
 	poll_init(worker->epfd);
 	hashpool_start(worker->epfd);
-	worker_watch(listen_fd, EPOLLIN | EPOLLEXCLUSIVE, &watch_listen);
+	worker_listen_on();
 	worker_watch(worker->signal_fd, EPOLLIN, &watch_signal);
 	worker_watch(hub_wake_fd(slot), EPOLLIN, &watch_wake);
 	if (db_connect() == -1)
@@ -232,11 +320,12 @@ worker_main(int slot, int listen_fd)
 		poll_expire();
 		poll_reap();
 		hashpool_reap();
+		worker_accept_resume();
 		if (worker->drain_until != 0 &&
 		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
 			worker_accept();
-			epoll_ctl(worker->epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+			worker_listen_off();
 			worker->drain_until = 0;
 		}
 		if (!worker->stopping)

@@ -808,24 +808,39 @@ itest_master_pid(void)
 	return (pid_t)pid;
 }
 
-/* Read the state and parent of a process from /proc; -1 if it is gone. */
-static int
-itest_proc_stat(pid_t pid, char *state, pid_t *ppid)
+/*
+ * Read /proc/PID/stat into buf and return its fields after "pid (comm)"
+ * (state, ppid, ...); NULL if the process is gone.
+ */
+const char *
+itest_proc_fields(pid_t pid, char *buf, size_t len)
 {
 	FILE	*f;
-	char	 path[64], buf[1024], *p;
-	long	 pp;
+	char	 path[64], *p;
 	size_t	 n;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c %ld", state,
-	    &pp) != 2)
+	/* comm may hold spaces and ')': the last ')' ends it. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
+}
+
+/* Read the state and parent of a process from /proc; -1 if it is gone. */
+static int
+itest_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	const char	*fields;
+	char		 buf[1024];
+	long		 pp;
+
+	if ((fields = itest_proc_fields(pid, buf, sizeof buf)) == NULL ||
+	    sscanf(fields, " %c %ld", state, &pp) != 2)
 		return -1;
 	*ppid = (pid_t)pp;
 	return 0;
@@ -917,6 +932,56 @@ itest_pidfile_alive(const char *name)
 	}
 	free(path);
 	return itest_alive((pid_t)pid);
+}
+
+/* The size of a file under $SOHBET_TEST_VAR (a log), 0 if there is none. */
+long
+itest_var_size(const char *name)
+{
+	struct stat	 st;
+	char		*path;
+	long		 size;
+
+	if (itest_var == NULL)
+		return 0;
+	xasprintf(&path, "%s/%s", itest_var, name);
+	size = stat(path, &st) == 0 ? (long)st.st_size : 0;
+	free(path);
+	return size;
+}
+
+/*
+ * The lines of a file under $SOHBET_TEST_VAR, from offset on, that hold
+ * needle: their number, and the first of them in *first (the caller
+ * frees it; NULL if none) unless first is NULL.
+ */
+int
+itest_var_grep(const char *name, long offset, const char *needle,
+    char **first)
+{
+	FILE	*f;
+	char	*path, line[2048];
+	int	 n = 0;
+
+	if (first != NULL)
+		*first = NULL;
+	if (itest_var == NULL)
+		return 0;
+	xasprintf(&path, "%s/%s", itest_var, name);
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
+		return 0;
+	if (fseek(f, offset, SEEK_SET) == 0) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (strstr(line, needle) == NULL)
+				continue;
+			if (n++ == 0 && first != NULL)
+				*first = xstrdup(line);
+		}
+	}
+	fclose(f);
+	return n;
 }
 
 /* Start what a destructive test left stopped and wait for health. */

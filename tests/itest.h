@@ -130,12 +130,24 @@ char		*itest_conf(const char *, const char *);
 long		 itest_conf_int(const char *, const char *, long);
 /* The master's pid from $SOHBET_TEST_VAR/run/sohbetd.pid, or -1. */
 pid_t		 itest_master_pid(void);
+/*
+ * The fields of /proc/PID/stat after "pid (comm)", read into a buffer of
+ * the given size; NULL if the process is gone.
+ */
+const char	*itest_proc_fields(pid_t, char *, size_t);
 /* Whether a process is alive (not a zombie). */
 int		 itest_alive(pid_t);
 /* The live children of the master, at most max of them; their number. */
 int		 itest_worker_pids(pid_t *, int);
 /* Poll /api/v1/health until it answers 200: 0, or -1 after seconds. */
 int		 itest_wait_health(int);
+/* The size of a file under $SOHBET_TEST_VAR ("log/sohbetd.log"), or 0. */
+long		 itest_var_size(const char *);
+/*
+ * The lines of that file from an offset on holding a string: their
+ * number, and the first (to free) in *first unless it is NULL.
+ */
+int		 itest_var_grep(const char *, long, const char *, char **);
 /*
  * Bring the stack back after a destructive test: start MariaDB and
  * sohbetd if they are not running and wait for health.  0 or -1.

@@ -8,7 +8,8 @@
  * once, no request hangs, the errors are the ones a client retries
  * (nginx's 502 for a dead worker, a fast 503 while the database is down)
  * and none at all on a reload, and the parked polls and memory of 5,000
- * vanished clients are given back.
+ * vanished clients are given back.  A worker without a descriptor to
+ * accept with waits for one without spinning, and serves again after.
  *
  * The load runs in forked children that record what they saw in shared
  * memory and stop by themselves (LOAD_SECONDS).  Destructive: the whole
@@ -16,6 +17,7 @@
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -64,6 +66,12 @@
 #define CROWD_USERS	300	/* people in the crowd: 17 polls each */
 #define RSS_SLACK	(20L * 1024)	/* KiB a worker may keep after them */
 #define H2_RESETS	3	/* HTTP/2 requests an nginx reload may cut */
+#define STARVED_WAITING	4	/* requests that arrive without descriptors */
+#define STARVED_SETTLE_MS 300	/* for them to reach the listen queue */
+#define STARVED_MS	1000	/* how long a worker is watched then */
+#define STARVED_CPU	0.05	/* seconds of CPU it may use meanwhile */
+#define STARVED_LINE	"warning: accept: Too many open files"
+#define STARVED_END	"accept: descriptors free again"
 
 /* What one client's answers were. */
 struct tally {
@@ -1139,6 +1147,215 @@ START_TEST(test_crowd_vanishes)
 }
 END_TEST
 
+/* --- no descriptor left ------------------------------------------------ */
+
+/* Workers whose open-file limit the test lowered, and their limits. */
+static pid_t		 starved[MAX_WORKERS];
+static struct rlimit	 starved_limit[MAX_WORKERS];
+static int		 nstarved;
+
+/* Order descriptor numbers for qsort. */
+static int
+cmp_int(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The lowest descriptor number a process has free, or -1. */
+static int
+lowest_free_fd(pid_t pid)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[64];
+	int		*fds = NULL, n = 0, cap = 0, low, i;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			fds = xreallocarray(fds, (size_t)cap, sizeof *fds);
+		}
+		fds[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(fds, (size_t)n, sizeof *fds, cmp_int);
+	for (low = 0, i = 0; i < n && fds[i] <= low; i++)
+		if (fds[i] == low)
+			low++;
+	free(fds);
+	return low;
+}
+
+/*
+ * Lower a worker's soft limit of open files to the lowest descriptor it
+ * has free: every number below is taken, so its next accept() fails with
+ * EMFILE, as in a worker whose connections used up its limit.  That
+ * limit, or -1 with the reason in err.
+ */
+static int
+starve(pid_t pid, char *err, size_t len)
+{
+	struct rlimit	 rl, *was = &starved_limit[nstarved];
+	int		 low;
+
+	if ((low = lowest_free_fd(pid)) <= 0) {
+		snprintf(err, len, "cannot read the descriptors of %ld",
+		    (long)pid);
+		return -1;
+	}
+	if (prlimit(pid, RLIMIT_NOFILE, NULL, was) == -1) {
+		snprintf(err, len, "prlimit %ld: %s", (long)pid,
+		    strerror(errno));
+		return -1;
+	}
+	rl.rlim_cur = (rlim_t)low;
+	rl.rlim_max = was->rlim_max;
+	if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) == -1) {
+		snprintf(err, len, "prlimit %ld to %d files: %s", (long)pid,
+		    low, strerror(errno));
+		return -1;
+	}
+	starved[nstarved++] = pid;
+	return low;
+}
+
+/* Give the starved workers their limits back. */
+static void
+unstarve(void)
+{
+	int	i;
+
+	for (i = 0; i < nstarved; i++) {
+		if (prlimit(starved[i], RLIMIT_NOFILE, &starved_limit[i],
+		    NULL) == -1 && errno != ESRCH)
+			fprintf(stderr, "itest: prlimit %ld: %s\n",
+			    (long)starved[i], strerror(errno));
+	}
+	nstarved = 0;
+}
+
+/* The CPU seconds a process used (utime + stime, /proc/PID/stat); -1. */
+static double
+cpu_seconds(pid_t pid)
+{
+	const char	*fields;
+	char		 buf[1024];
+	unsigned long	 user, sys;
+
+	/* After "pid (comm)": state, 5 numbers, flags, 4 fault counts. */
+	if ((fields = itest_proc_fields(pid, buf, sizeof buf)) == NULL ||
+	    sscanf(fields, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &user, &sys) != 2)
+		return -1;
+	return (double)(user + sys) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* How many lines of sohbetd.log from logpos on are pid's and hold what. */
+static int
+starved_said(pid_t pid, long logpos, const char *what)
+{
+	char	*needle;
+	int	 n;
+
+	xasprintf(&needle, "[%ld]: %s", (long)pid, what);
+	n = itest_var_grep("log/sohbetd.log", logpos, needle, NULL);
+	free(needle);
+	return n;
+}
+
+/*
+ * Out of descriptors, a worker stops watching the listen socket for a
+ * moment instead of waking for the waiting connection again at once: it
+ * uses next to no CPU while it cannot accept, says so once, and serves
+ * the requests that waited as soon as descriptors are free again.  The
+ * limits go back before anything is asserted, so that a failure leaves
+ * working workers to the tests that follow.
+ */
+START_TEST(test_out_of_descriptors)
+{
+	struct itest_pending	*waiting[STARVED_WAITING];
+	struct itest_response	*r;
+	pid_t			 master, pids[MAX_WORKERS];
+	double			 used[MAX_WORKERS];
+	char			 err[256] = "";
+	long			 logpos;
+	int			 n, i, said, ended, total = 0, low;
+	double			 until;
+
+	require_stack(pids, &n);
+	master = itest_master_pid();
+	logpos = itest_var_size("log/sohbetd.log");
+	for (i = 0; i < n && err[0] == '\0'; i++) {
+		if ((low = starve(pids[i], err, sizeof err)) != -1)
+			fprintf(stderr, "itest: worker %ld may open %d files "
+			    "now\n", (long)pids[i], low);
+	}
+	if (err[0] != '\0') {
+		unstarve();
+		ck_abort_msg("%s", err);
+	}
+
+	/* They wait in the listen queue: no worker can take them. */
+	for (i = 0; i < STARVED_WAITING; i++)
+		waiting[i] = itest_start(API_PREFIX "/health", NULL);
+	itest_sleep_ms(STARVED_SETTLE_MS);
+	for (i = 0; i < n; i++)
+		used[i] = cpu_seconds(pids[i]);
+	itest_sleep_ms(STARVED_MS);
+	for (i = 0; i < n; i++)
+		used[i] = used[i] < 0 ? -1 : cpu_seconds(pids[i]) - used[i];
+	unstarve();
+
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "itest: worker %ld used %.2f s of CPU in "
+		    "%.1f s without descriptors\n", (long)pids[i], used[i],
+		    STARVED_MS / 1000.0);
+		ck_assert_msg(used[i] >= 0 && used[i] < STARVED_CPU, "worker "
+		    "%ld used %.2f s of CPU in %.1f s while it could not "
+		    "accept (a full core would be %.1f)", (long)pids[i],
+		    used[i], STARVED_MS / 1000.0, STARVED_MS / 1000.0);
+	}
+
+	/* Descriptors free again: what waited is served, and what comes. */
+	for (i = 0; i < STARVED_WAITING; i++) {
+		r = itest_finish(waiting[i]);
+		itest_expect(r, 200);
+		itest_free(r);
+	}
+	r = itest_get(API_PREFIX "/health", NULL);
+	itest_expect(r, 200);
+	itest_free(r);
+
+	/*
+	 * Said once by each worker that ran out, not at every attempt, and
+	 * its end once (within a moment of the limit going back).
+	 */
+	for (i = 0; i < n; i++) {
+		said = starved_said(pids[i], logpos, STARVED_LINE);
+		ck_assert_msg(said <= 1, "worker %ld said %d times that it "
+		    "ran out of descriptors", (long)pids[i], said);
+		until = itest_now() + 2.0;
+		while ((ended = starved_said(pids[i], logpos, STARVED_END)) <
+		    said && itest_now() < until)
+			itest_sleep_ms(50);
+		ck_assert_msg(ended == said, "worker %ld said %d times that "
+		    "it ran out of descriptors and %d times that they were "
+		    "free again", (long)pids[i], said, ended);
+		total += said;
+	}
+	ck_assert_msg(total >= 1, "no worker said it ran out of descriptors "
+	    "(\"%s\" in sohbetd.log)", STARVED_LINE);
+	expect_workers(master, pids, n);
+}
+END_TEST
+
 /*
  * A test in a case of its own (CK_RUN_CASE=name runs it alone), with the
  * stack to itself and restored after it.
@@ -1166,6 +1383,7 @@ faults_suite(void)
 	faults_case(s, "db", test_db_restart, 1);
 	faults_case(s, "reload", test_reloads, 2);
 	faults_case(s, "crowd", test_crowd_vanishes, 1);
+	faults_case(s, "descriptors", test_out_of_descriptors, 1);
 	return s;
 }
 

@@ -839,45 +839,6 @@ START_TEST(test_reload_worker_count)
 }
 END_TEST
 
-/* The size of a file under $SOHBET_TEST_VAR, 0 if there is none. */
-static long
-var_file_size(const char *name)
-{
-	struct stat	 st;
-	char		*path;
-	long		 size;
-
-	xasprintf(&path, "%s/%s", getenv("SOHBET_TEST_VAR"), name);
-	size = stat(path, &st) == 0 ? (long)st.st_size : 0;
-	free(path);
-	return size;
-}
-
-/*
- * The first line of a file under $SOHBET_TEST_VAR, from offset on, that
- * holds needle; NULL if none.  The caller frees it.
- */
-static char *
-var_file_grep(const char *name, long offset, const char *needle)
-{
-	FILE	*f;
-	char	*path, line[2048], *found = NULL;
-
-	xasprintf(&path, "%s/%s", getenv("SOHBET_TEST_VAR"), name);
-	f = fopen(path, "r");
-	free(path);
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, offset, SEEK_SET) == 0) {
-		while (found == NULL && fgets(line, sizeof line, f) != NULL) {
-			if (strstr(line, needle) != NULL)
-				found = xstrdup(line);
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 START_TEST(test_sigterm)
 {
 	static const char	*dropped[] = {
@@ -898,7 +859,7 @@ START_TEST(test_sigterm)
 	n = itest_worker_pids(workers, MAX_WORKERS);
 	sock = itest_conf("server", "listen");
 	limit = itest_conf_int("server", "shutdown_timeout", 10) + 3.0;
-	logpos = var_file_size("log/nginx-error.log");
+	logpos = itest_var_size("log/nginx-error.log");
 
 	/* Clients keep requesting while sohbetd stops. */
 	l = load_start(LOADERS, 60.0);
@@ -938,7 +899,8 @@ START_TEST(test_sigterm)
 	    l->gateway);
 	munmap(l, sizeof *l);
 	for (i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
-		line = var_file_grep("log/nginx-error.log", logpos, dropped[i]);
+		itest_var_grep("log/nginx-error.log", logpos, dropped[i],
+		    &line);
 		ck_assert_msg(line == NULL, "a request was dropped during the "
 		    "graceful stop; nginx-error.log: %s", line);
 	}
@@ -983,7 +945,7 @@ foundation_suite(void)
 	tcase_add_test(tc, test_nul_in_text);
 	suite_add_tcase(s, tc);
 
-	/* Destructive, in this order, SIGTERM last; each restores first. */
+	/* Destructive, in this order; each restores first. */
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 180);
 	tcase_add_unchecked_fixture(tc, itest_exclusive,
@@ -991,6 +953,13 @@ foundation_suite(void)
 	tcase_add_test(tc, test_db_down_and_recovery);
 	tcase_add_test(tc, test_kill_worker);
 	tcase_add_test(tc, test_sighup);
+	suite_add_tcase(s, tc);
+
+	/* Stops sohbetd and starts it again (CK_RUN_CASE=sigterm alone). */
+	tc = tcase_create("sigterm");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, itest_exclusive,
+	    itest_restore_teardown);
 	tcase_add_test(tc, test_sigterm);
 	suite_add_tcase(s, tc);
 
