@@ -37,15 +37,16 @@ static struct db_stmt q_edit = DB_STMT(
 static struct db_stmt q_delete = DB_STMT(
     "UPDATE messages SET deleted = 1, content = '' WHERE id = ?");
 /*
- * One step of a sweep (messages_delete_recent): the oldest of an author's
- * messages in a server's channels since a time, locked.  The author's
- * index narrows them; the LIMIT bounds the rows a step locks.
+ * The candidates of one step of a sweep (messages_delete_recent): the
+ * oldest of an author's messages in a server's channels since a time.  A
+ * plain read, which locks nothing: each is then locked alone by its
+ * primary key (q_lock), so a step locks exactly the rows it deletes.
  */
 static struct db_stmt q_recent = DB_STMT(
     "SELECT m.id, m.channel_id FROM messages m"
     " JOIN channels c ON c.id = m.channel_id"
     " WHERE m.author_id = ? AND c.server_id = ? AND m.deleted = 0"
-    " AND m.created_at >= ? ORDER BY m.id LIMIT ? FOR UPDATE");
+    " AND m.created_at >= ? ORDER BY m.id LIMIT ?");
 
 /*
  * Nonces (sql/001_initial.sql, message_nonces): the primary key (author,
@@ -473,6 +474,27 @@ messages_rewrite_events(const struct message *m)
 }
 
 /*
+ * Lock a message of the conversation that is not deleted, in the open
+ * transaction, and read its author: 1, 0 (no such message here, or
+ * deleted), or -1 on an error.
+ */
+static int
+messages_lock_row(const struct conversation *c, uint64_t id,
+    uint64_t *author)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*author = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
  * Lock a message of the conversation for a change by the caller.  0, or
  * -1 with 404 (no such message here, or deleted) or 403 (not the author,
  * and not a moderator where moderators may act) answered.
@@ -481,19 +503,10 @@ static int
 messages_lock(struct request *req, const struct conversation *c,
     uint64_t id, int moderators_too)
 {
-	struct db_rows	*rows;
-	uint64_t	 author = 0;
-	int		 rc;
+	uint64_t	author = 0;
+	int		rc;
 
-	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
-	    c->dm_channel_id)) == NULL) {
-		response_db_error(req);
-		return -1;
-	}
-	if ((rc = db_fetch(rows)) == 1)
-		author = db_u64(rows, 0);
-	db_rows_free(rows);
-	if (rc == -1)
+	if ((rc = messages_lock_row(c, id, &author)) == -1)
 		response_db_error(req);
 	else if (rc == 0)
 		response_not_found(req, "message");
@@ -629,8 +642,9 @@ messages_delete(struct request *req, const struct conversation *c,
  * One step of deleting an author's messages in a server's channels
  * created at or after since (a DATETIME text), as messages_delete()
  * would, in a transaction of its own: at most limit messages, so that a
- * step holds its row locks for a bounded time.  The number deleted (0:
- * none left), or -1 after rolling back.
+ * step holds its row locks for a bounded time.  The number the step
+ * found (each now deleted, by it or by someone meanwhile; below limit:
+ * none are left), or -1 after rolling back.
  */
 int
 messages_delete_recent(uint64_t server_id, uint64_t author_id,
@@ -638,7 +652,7 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
 {
 	struct conversation	 c = { .server_id = server_id, .moderator = 1 };
 	struct db_rows		*rows;
-	uint64_t		*ids, *channels;
+	uint64_t		*ids, *channels, author;
 	int			 n = 0, i, rc = 0;
 
 	ids = xcalloc((size_t)limit, sizeof *ids);
@@ -657,7 +671,10 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
 		goto fail;
 	for (i = 0; i < n; i++) {
 		c.channel_id = channels[i];
-		if (messages_delete_locked(&c, ids[i]) == -1)
+		/* Deleted since it was read: nothing left to do. */
+		if ((rc = messages_lock_row(&c, ids[i], &author)) == 0)
+			continue;
+		if (rc == -1 || messages_delete_locked(&c, ids[i]) == -1)
 			goto fail;
 	}
 	if (db_commit() == -1)
