@@ -9,9 +9,9 @@
 
 /*
  * Messages a sweep step deletes in one transaction: each costs a few
- * statements (its events rewritten, the row, its nonce, message.delete),
- * so a step holds its row locks for tens of milliseconds, not seconds
- * (docs/benchmarks.md, "Ban sweep").
+ * statements (its lock, the row, its nonce, message.delete) and the step
+ * one erase of their events' text, so a step holds its row locks for
+ * tens of milliseconds, not seconds (docs/benchmarks.md, "Ban sweep").
  */
 #define BANS_SWEEP_STEP		100
 

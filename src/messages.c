@@ -599,15 +599,15 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 
 /*
  * Delete a locked message of the conversation inside the open
- * transaction: deleted set and its content erased, in it and in its
- * events; its nonce forgotten, so a later retry posts anew rather than
- * answering with a message nobody can see; message.delete appended.
+ * transaction, but for its events' text (the caller erases it): deleted
+ * set and its content erased; its nonce forgotten, so a later retry
+ * posts anew rather than answering with a message nobody can see;
+ * message.delete appended.
  */
 static int
 messages_delete_locked(const struct conversation *c, uint64_t id)
 {
-	if (messages_erase_events(c, id) == -1 ||
-	    db_exec(&q_delete, "u", id) != 1 ||
+	if (db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    messages_delete_event(c, id) == -1)
 		return -1;
@@ -630,7 +630,8 @@ messages_delete(struct request *req, const struct conversation *c,
 		db_rollback();
 		return;
 	}
-	if (messages_delete_locked(c, id) == -1 || db_commit() == -1) {
+	if (messages_erase_events(c, id) == -1 ||
+	    messages_delete_locked(c, id) == -1 || db_commit() == -1) {
 		db_rollback();
 		response_db_error(req);
 		return;
@@ -642,7 +643,8 @@ messages_delete(struct request *req, const struct conversation *c,
  * One step of deleting an author's messages in a server's channels
  * created at or after since (a DATETIME text), as messages_delete()
  * would, in a transaction of its own: at most limit messages, so that a
- * step holds its row locks for a bounded time.  The number the step
+ * step holds its row locks for a bounded time.  Their events' text is
+ * erased by one statement for the step (events_erase_author).  The number the step
  * found (each now deleted, by it or by someone meanwhile; below limit:
  * none are left), or -1 after rolling back.
  */
@@ -677,7 +679,8 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
 		if (rc == -1 || messages_delete_locked(&c, ids[i]) == -1)
 			goto fail;
 	}
-	if (db_commit() == -1)
+	if ((n > 0 && events_erase_author(server_id, author_id,
+	    ids[0]) == -1) || db_commit() == -1)
 		goto fail;
 	free(ids);
 	free(channels);

@@ -571,6 +571,7 @@ int		 events_reserve(const char *, const struct event_scope *,
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
 long long	 events_rewrite_message(uint64_t, uint64_t, uint64_t, yajl_gen);
+long long	 events_erase_author(uint64_t, uint64_t, uint64_t);
 #define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
 uint64_t	 events_flags(const char *);
 int		 events_internal(const char *);

@@ -17,7 +17,7 @@
 #define POLL_WAIT	20	/* seconds a test poll would wait */
 #define ANSWER_WITHIN	3.0	/* seconds an answer may take (loaded CI) */
 #define PARK_MS		600	/* for a started poll to be parked */
-#define SWEEP_MESSAGES	2000	/* messages of the measured sweep */
+#define SWEEP_MESSAGES	3000	/* messages of the measured sweep */
 #define UNKNOWN_USER	"999999999999999"
 
 /* A server's owner, a moderator holding ban_members, and a plain member. */
