@@ -220,10 +220,10 @@ api_invites_member(struct request *req, struct invite *inv,
 
 /*
  * POST /invites/{code}: join → 200 with the server, or 403 banned.  A
- * member joins again without using the invite up.  The use is counted by one
- * conditional UPDATE, which two racing joins on the last use cannot both
- * pass: the second waits for the first's row lock and then matches
- * nothing.
+ * member joins again without using the invite up.  The use is counted
+ * by one conditional UPDATE, which two racing joins on the last use
+ * cannot both pass: the second waits for the first's row lock and then
+ * matches nothing.
  */
 static void
 api_invites_join(struct request *req)

@@ -1,8 +1,8 @@
 /*
  * members.c: the rows of server members (API.md, Members): the member
  * object written as JSON for the HTTP answers and the event data alike,
- * a page of a server's members, joining, leaving, and finishing a change to a
- * member with its member.update event.
+ * a page of a server's members, joining, leaving, and finishing a
+ * change to a member with its member.update event.
  */
 #include <stdlib.h>
 #include <string.h>

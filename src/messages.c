@@ -644,9 +644,9 @@ messages_delete(struct request *req, const struct conversation *c,
  * created at or after since (a DATETIME text), as messages_delete()
  * would, in a transaction of its own: at most limit messages, so that a
  * step holds its row locks for a bounded time.  Their events' text is
- * erased by one statement for the step (events_erase_author).  The number the step
- * found (each now deleted, by it or by someone meanwhile; below limit:
- * none are left), or -1 after rolling back.
+ * erased by one statement for the step (events_erase_author).  The
+ * number the step found (each now deleted, by it or by someone
+ * meanwhile; below limit: none are left), or -1 after rolling back.
  */
 int
 messages_delete_recent(uint64_t server_id, uint64_t author_id,

@@ -781,8 +781,8 @@ test('a user in more servers than one page of the list sees them all', {timeout:
 });
 
 test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {timeout: 120000}, async (t) => {
-	const O = await newUser('O');
-	const S = await newUser('S');
+	const O = await newUser('Mod');
+	const S = await newUser('Spam');
 	const server = `Bans ${run}`;
 	let owner;
 	let spammer;
