@@ -219,11 +219,11 @@ api_invites_member(struct request *req, struct invite *inv,
 }
 
 /*
- * POST /invites/{code}: join → 200 with the server.  A member joins
- * again without using the invite up.  The use is counted by one
- * conditional UPDATE, which two racing joins on the last use cannot both
- * pass: the second waits for the first's row lock and then matches
- * nothing.
+ * POST /invites/{code}: join → 200 with the server, or 403 banned.  A
+ * member joins again without using the invite up.  The use is counted
+ * by one conditional UPDATE, which two racing joins on the last use
+ * cannot both pass: the second waits for the first's row lock and then
+ * matches nothing.
  */
 static void
 api_invites_join(struct request *req)
@@ -237,9 +237,21 @@ api_invites_join(struct request *req)
 			response_object(req, servers_json(inv.server_id));
 		return;
 	}
+	/* A ban committing meanwhile is waited for (bans_check). */
+	if (db_begin() == -1 || (rc = bans_check(inv.server_id,
+	    req->user_id)) == -1) {
+		change_abort(req);
+		return;
+	}
+	if (rc == 1) {
+		db_rollback();
+		response_error(req, 403, "banned", "You are banned from this "
+		    "server");
+		return;
+	}
 	/* No row: used up or expired since it was found. */
-	if (change_check(req, db_begin() == -1 ? -1 :
-	    db_exec(&q_use_invite, "s", inv.code), "invite") == -1)
+	if (change_check(req, db_exec(&q_use_invite, "s", inv.code),
+	    "invite") == -1)
 		return;
 	if (members_join(inv.server_id, req->user_id) == -1) {
 		rc = db_errno();

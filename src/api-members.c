@@ -10,8 +10,6 @@
 static struct db_stmt q_set_nickname = DB_STMT(
     "UPDATE server_members SET nickname = ? WHERE server_id = ?"
     " AND user_id = ?");
-static struct db_stmt q_delete_member = DB_STMT(
-    "DELETE FROM server_members WHERE server_id = ? AND user_id = ?");
 
 /*
  * Load the caller's membership of server ids[0] into actor and that of
@@ -31,17 +29,8 @@ api_members_target(struct request *req, struct member *actor,
 static void
 api_members_list(struct request *req)
 {
-	struct member	m;
-	uint64_t	after = 0;
-	long		limit = MEMBERS_LIMIT_DEFAULT;
-	yajl_gen	g;
-
-	if (perm_require(req, req->ids[0], 0, &m) == -1 ||
-	    param_query_page(req, MEMBERS_LIMIT_MAX, &after, &limit) == -1)
-		return;
-	g = json_gen_new();
-	response_list(req, g, members_list(req->ids[0], after,
-	    (int)limit, g));
+	perm_answer_page(req, 0, MEMBERS_LIMIT_MAX, MEMBERS_LIMIT_DEFAULT,
+	    members_list);
 }
 
 /* GET /servers/{id}/members/{user_id|@me}. */
@@ -89,24 +78,15 @@ api_members_patch(struct request *req)
 	members_updated(req, 200, req->ids[0], req->ids[1]);
 }
 
-/*
- * Remove a member with member.leave, scoped to the server and to the user
- * who left (who is no longer a member to see it otherwise); answers 204.
- */
+/* Remove a member with member.leave (members_remove); answers 204. */
 static void
 api_members_remove(struct request *req, uint64_t server_id,
     uint64_t user_id)
 {
-	struct event_scope	scope = { .server_id = server_id,
-				    .user_id = user_id };
-
 	if (change_check(req, db_begin() == -1 ? -1 :
-	    db_exec(&q_delete_member, "uu", server_id, user_id),
-	    "member") == -1)
+	    members_remove(server_id, user_id), "member") == -1)
 		return;
-	change_commit(req, &(struct change){ .status = 204,
-	    .event = "member.leave", .scope = &scope,
-	    .object = json_ids("server_id", server_id, "user_id", user_id) });
+	change_commit(req, &(struct change){ .status = 204 });
 }
 
 /*

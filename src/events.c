@@ -29,6 +29,21 @@ static struct db_stmt q_event_rewrite_channel = DB_STMT(
     EVENTS_REWRITE("channel_id"));
 static struct db_stmt q_event_rewrite_dm = DB_STMT(
     EVENTS_REWRITE("dm_channel_id"));
+/*
+ * The text of the message events of an author's deleted messages in a
+ * server, after a seq (a sweep's first message id): one statement for a
+ * step of a ban's sweep, where a rewrite per message would read the same
+ * later events once for each (sql/007_event_privacy.sql erased the text
+ * of the messages deleted before it the same way).
+ */
+static struct db_stmt q_event_erase_author = DB_STMT(
+    "UPDATE events e JOIN messages m"
+    " ON m.id = CAST(JSON_VALUE(e.data, '$.message.id') AS UNSIGNED)"
+    " SET e.data = JSON_REPLACE(e.data, '$.message.content', '')"
+    " WHERE e.seq > ? AND e.server_id = ?"
+    " AND e.type IN ('message.create', 'message.update')"
+    " AND m.author_id = ? AND m.deleted = 1"
+    " AND JSON_VALUE(e.data, '$.message.content') <> ''");
 static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
     " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
@@ -191,6 +206,19 @@ events_rewrite_message(uint64_t channel_id, uint64_t dm_channel_id,
 		    channel_id, message_id, message_id);
 	return db_exec(&q_event_rewrite_dm, "buuu", text, len, dm_channel_id,
 	    message_id, message_id);
+}
+
+/*
+ * Erase the text from the message.create and message.update events,
+ * after seq after, of every deleted message of an author in a server,
+ * inside the caller's transaction.  The number of events rewritten, or
+ * -1.
+ */
+long long
+events_erase_author(uint64_t server_id, uint64_t author_id, uint64_t after)
+{
+	return db_exec(&q_event_erase_author, "uuu", after, server_id,
+	    author_id);
 }
 
 /*

@@ -1,8 +1,8 @@
 /*
  * members.c: the rows of server members (API.md, Members): the member
  * object written as JSON for the HTTP answers and the event data alike,
- * a page of a server's members, joining, and finishing a change to a
- * member with its member.update event.
+ * a page of a server's members, joining, leaving, and finishing a
+ * change to a member with its member.update event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,8 @@ static struct db_stmt q_members = DB_STMT(
 static struct db_stmt q_insert_member = DB_STMT(
     "INSERT INTO server_members (server_id, user_id, joined_seq)"
     " VALUES (?, ?, ?)");
+static struct db_stmt q_delete_member = DB_STMT(
+    "DELETE FROM server_members WHERE server_id = ? AND user_id = ?");
 
 /* Write a comma-separated list of ids as an array of id strings. */
 static void
@@ -125,6 +127,28 @@ members_join(uint64_t server_id, uint64_t user_id)
 	rc = change_event("member.join", &scope, server_id, "member", member);
 	yajl_gen_free(member);
 	return rc;
+}
+
+/*
+ * Remove a member inside the open transaction, with member.leave scoped
+ * to the server and to the user who left (who is no longer a member to
+ * see it otherwise): 1 removed, 0 not a member, -1 on an error.
+ */
+int
+members_remove(uint64_t server_id, uint64_t user_id)
+{
+	struct event_scope	 scope = { .server_id = server_id,
+				    .user_id = user_id };
+	yajl_gen		 g;
+	long long		 n;
+	int			 rc;
+
+	if ((n = db_exec(&q_delete_member, "uu", server_id, user_id)) != 1)
+		return n == 0 ? 0 : -1;
+	g = json_ids("server_id", server_id, "user_id", user_id);
+	rc = change_event("member.leave", &scope, 0, NULL, g);
+	yajl_gen_free(g);
+	return rc == -1 ? -1 : 1;
 }
 
 /*

@@ -36,6 +36,17 @@ static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
     "UPDATE messages SET deleted = 1, content = '' WHERE id = ?");
+/*
+ * The candidates of one step of a sweep (messages_delete_recent): the
+ * oldest of an author's messages in a server's channels since a time.  A
+ * plain read, which locks nothing: each is then locked alone by its
+ * primary key (q_lock), so a step locks exactly the rows it deletes.
+ */
+static struct db_stmt q_recent = DB_STMT(
+    "SELECT m.id, m.channel_id FROM messages m"
+    " JOIN channels c ON c.id = m.channel_id"
+    " WHERE m.author_id = ? AND c.server_id = ? AND m.deleted = 0"
+    " AND m.created_at >= ? ORDER BY m.id LIMIT ?");
 
 /*
  * Nonces (sql/001_initial.sql, message_nonces): the primary key (author,
@@ -463,6 +474,27 @@ messages_rewrite_events(const struct message *m)
 }
 
 /*
+ * Lock a message of the conversation that is not deleted, in the open
+ * transaction, and read its author: 1, 0 (no such message here, or
+ * deleted), or -1 on an error.
+ */
+static int
+messages_lock_row(const struct conversation *c, uint64_t id,
+    uint64_t *author)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*author = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
  * Lock a message of the conversation for a change by the caller.  0, or
  * -1 with 404 (no such message here, or deleted) or 403 (not the author,
  * and not a moderator where moderators may act) answered.
@@ -471,19 +503,10 @@ static int
 messages_lock(struct request *req, const struct conversation *c,
     uint64_t id, int moderators_too)
 {
-	struct db_rows	*rows;
-	uint64_t	 author = 0;
-	int		 rc;
+	uint64_t	author = 0;
+	int		rc;
 
-	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
-	    c->dm_channel_id)) == NULL) {
-		response_db_error(req);
-		return -1;
-	}
-	if ((rc = db_fetch(rows)) == 1)
-		author = db_u64(rows, 0);
-	db_rows_free(rows);
-	if (rc == -1)
+	if ((rc = messages_lock_row(c, id, &author)) == -1)
 		response_db_error(req);
 	else if (rc == 0)
 		response_not_found(req, "message");
@@ -575,11 +598,25 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 }
 
 /*
+ * Delete a locked message of the conversation inside the open
+ * transaction, but for its events' text (the caller erases it): deleted
+ * set and its content erased; its nonce forgotten, so a later retry
+ * posts anew rather than answering with a message nobody can see;
+ * message.delete appended.
+ */
+static int
+messages_delete_locked(const struct conversation *c, uint64_t id)
+{
+	if (db_exec(&q_delete, "u", id) != 1 ||
+	    db_exec(&q_nonce_forget, "u", id) == -1 ||
+	    messages_delete_event(c, id) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Delete a message of the conversation as the caller (its author, or a
- * moderator of a server channel) and answer 204.  The row stays with
- * deleted set and its content erased, in it and in its events; its nonce
- * is forgotten, so a later retry posts anew rather than answering with a
- * message nobody can see.
+ * moderator of a server channel) and answer 204.
  */
 void
 messages_delete(struct request *req, const struct conversation *c,
@@ -594,9 +631,7 @@ messages_delete(struct request *req, const struct conversation *c,
 		return;
 	}
 	if (messages_erase_events(c, id) == -1 ||
-	    db_exec(&q_delete, "u", id) != 1 ||
-	    db_exec(&q_nonce_forget, "u", id) == -1 ||
-	    messages_delete_event(c, id) == -1 || db_commit() == -1) {
+	    messages_delete_locked(c, id) == -1 || db_commit() == -1) {
 		db_rollback();
 		response_db_error(req);
 		return;
@@ -604,3 +639,55 @@ messages_delete(struct request *req, const struct conversation *c,
 	response_empty(req, 204);
 }
 
+/*
+ * One step of deleting an author's messages in a server's channels
+ * created at or after since (a DATETIME text), as messages_delete()
+ * would, in a transaction of its own: at most limit messages, so that a
+ * step holds its row locks for a bounded time.  Their events' text is
+ * erased by one statement for the step (events_erase_author).  The
+ * number the step found (each now deleted, by it or by someone
+ * meanwhile; below limit: none are left), or -1 after rolling back.
+ */
+int
+messages_delete_recent(uint64_t server_id, uint64_t author_id,
+    const char *since, int limit)
+{
+	struct conversation	 c = { .server_id = server_id, .moderator = 1 };
+	struct db_rows		*rows;
+	uint64_t		*ids, *channels, author;
+	int			 n = 0, i, rc = 0;
+
+	ids = xcalloc((size_t)limit, sizeof *ids);
+	channels = xcalloc((size_t)limit, sizeof *channels);
+	if (db_begin() == -1)
+		goto fail;
+	if ((rows = db_query(&q_recent, "uusd", author_id, server_id, since,
+	    limit)) == NULL)
+		goto fail;
+	while (n < limit && (rc = db_fetch(rows)) == 1) {
+		ids[n] = db_u64(rows, 0);
+		channels[n++] = db_u64(rows, 1);
+	}
+	db_rows_free(rows);
+	if (rc == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		c.channel_id = channels[i];
+		/* Deleted since it was read: nothing left to do. */
+		if ((rc = messages_lock_row(&c, ids[i], &author)) == 0)
+			continue;
+		if (rc == -1 || messages_delete_locked(&c, ids[i]) == -1)
+			goto fail;
+	}
+	if ((n > 0 && events_erase_author(server_id, author_id,
+	    ids[0]) == -1) || db_commit() == -1)
+		goto fail;
+	free(ids);
+	free(channels);
+	return n;
+fail:
+	db_rollback();
+	free(ids);
+	free(channels);
+	return -1;
+}

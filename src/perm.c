@@ -15,7 +15,7 @@ static const char *const perm_names[PERM_COUNT] = {
 	"administrator", "manage_server", "manage_roles", "manage_channels",
 	"kick_members", "create_invite", "change_nickname",
 	"manage_nicknames", "view_channels", "send_messages",
-	"manage_messages",
+	"manage_messages", "ban_members",
 };
 
 /*
@@ -384,4 +384,24 @@ perm_answer_list(struct request *req, uint32_t need,
 		return;
 	g = json_gen_new();
 	response_list(req, g, list(req->ids[0], g));
+}
+
+/*
+ * Answer a page of the things in server ids[0] (after and limit from the
+ * query, limit 1..max, default limit) in id order, for a member holding
+ * need (else 404 or 403).
+ */
+void
+perm_answer_page(struct request *req, uint32_t need, long max, long limit,
+    int (*list)(uint64_t, uint64_t, int, yajl_gen))
+{
+	struct member	m;
+	uint64_t	after = 0;
+	yajl_gen	g;
+
+	if (perm_require(req, req->ids[0], need, &m) == -1 ||
+	    param_query_page(req, max, &after, &limit) == -1)
+		return;
+	g = json_gen_new();
+	response_list(req, g, list(req->ids[0], after, (int)limit, g));
 }

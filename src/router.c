@@ -17,6 +17,7 @@ static const struct route *router_tables[] = {
 	api_users_routes,
 	api_servers_routes,
 	api_members_routes,
+	api_bans_routes,
 	api_invites_routes,
 	api_roles_routes,
 	api_channels_routes,

@@ -454,7 +454,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		7	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		8	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -571,6 +571,7 @@ int		 events_reserve(const char *, const struct event_scope *,
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
 long long	 events_rewrite_message(uint64_t, uint64_t, uint64_t, yajl_gen);
+long long	 events_erase_author(uint64_t, uint64_t, uint64_t);
 #define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
 uint64_t	 events_flags(const char *);
 int		 events_internal(const char *);
@@ -694,8 +695,9 @@ int		 master_main(int, char **);
 #define PERM_VIEW_CHANNELS	0x0100
 #define PERM_SEND_MESSAGES	0x0200
 #define PERM_MANAGE_MESSAGES	0x0400
-#define PERM_COUNT		11
-#define PERM_ALL		0x07ff
+#define PERM_BAN_MEMBERS	0x0800
+#define PERM_COUNT		12
+#define PERM_ALL		0x0fff
 #define PERM_DEFAULT_ROLE	(PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES | \
 				 PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME)
 struct member {
@@ -751,6 +753,8 @@ int		 perm_check_invite(struct request *, const struct member *,
 		    uint64_t);
 void		 perm_answer_list(struct request *, uint32_t,
 		    int (*)(uint64_t, yajl_gen));
+void		 perm_answer_page(struct request *, uint32_t, long, long,
+		    int (*)(uint64_t, uint64_t, int, yajl_gen));
 
 /* servers.c */
 #define NAME_SIZE		(100 * 4 + 1)	/* 100 code points, UTF-8 */
@@ -778,7 +782,20 @@ int		 members_list(uint64_t, uint64_t, int, yajl_gen);
 int		 members_require(struct request *, uint64_t, uint64_t,
 		    struct member *);
 int		 members_join(uint64_t, uint64_t);
+int		 members_remove(uint64_t, uint64_t);
 void		 members_updated(struct request *, int, uint64_t, uint64_t);
+
+/* bans.c */
+#define BANS_REASON_MAX		512	/* code points */
+#define BANS_DELETE_SECONDS_MAX	604800	/* a week */
+#define BANS_SINCE_SIZE		32	/* a DATETIME(3) text */
+int		 bans_check(uint64_t, uint64_t);
+int		 bans_put(uint64_t, uint64_t, uint64_t, const char *, size_t,
+		    long, char *);
+int		 bans_sweep(uint64_t, uint64_t, const char *);
+int		 bans_remove(uint64_t, uint64_t);
+int		 bans_get(uint64_t, uint64_t, yajl_gen *);
+int		 bans_list(uint64_t, uint64_t, int, yajl_gen);
 
 /* change.c */
 /* A change being finished: the event it appends and the answer it gives. */
@@ -871,6 +888,7 @@ void		 messages_edit(struct request *, const struct conversation *,
 		    uint64_t, const char *, size_t);
 void		 messages_delete(struct request *,
 		    const struct conversation *, uint64_t);
+int		 messages_delete_recent(uint64_t, uint64_t, const char *, int);
 
 /* dms.c */
 /* A DM channel as one participant sees it. */
@@ -926,6 +944,9 @@ extern const struct route api_servers_routes[];
 
 /* api-members.c */
 extern const struct route api_members_routes[];
+
+/* api-bans.c */
+extern const struct route api_bans_routes[];
 
 /* api-invites.c */
 extern const struct route api_invites_routes[];

@@ -115,22 +115,35 @@ chat_server(const struct chat_user *owner, char **channel)
 	return id;
 }
 
+/* A new invite of a server made by u with body (201 asserted): its code. */
+char *
+chat_invite(const struct chat_user *u, const char *server, const char *body)
+{
+	struct itest_response	*r;
+	char			*path, *code;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/invites", server);
+	r = itest_send("POST", path, u->token, "%s", body);
+	free(path);
+	itest_expect(r, 201);
+	ck_assert_msg(itest_str(r, "code") != NULL, "no invite code: %s",
+	    itest_describe(r));
+	code = xstrdup(itest_str(r, "code"));
+	itest_free(r);
+	return code;
+}
+
 /* Make u a member of a server, through an invite of its owner. */
 void
 chat_join(const struct chat_user *owner, const char *server,
     const struct chat_user *u)
 {
 	struct itest_response	*r;
-	char			*path;
+	char			*path, *code;
 
-	xasprintf(&path, API_PREFIX "/servers/%s/invites", server);
-	r = itest_send("POST", path, owner->token, "{}");
-	free(path);
-	itest_expect(r, 201);
-	ck_assert_msg(itest_str(r, "code") != NULL, "no invite code: %s",
-	    itest_describe(r));
-	xasprintf(&path, API_PREFIX "/invites/%s", itest_str(r, "code"));
-	itest_free(r);
+	code = chat_invite(owner, server, "{}");
+	xasprintf(&path, API_PREFIX "/invites/%s", code);
+	free(code);
 	r = itest_send("POST", path, u->token, "{}");
 	free(path);
 	itest_expect(r, 200);

@@ -30,6 +30,8 @@ char		*chat_login(const struct chat_user *);
 void		 chat_room_open(struct chat_room *, const char *);
 void		 chat_room_close(struct chat_room *);
 char		*chat_server(const struct chat_user *, char **);
+char		*chat_invite(const struct chat_user *, const char *,
+		    const char *);
 void		 chat_join(const struct chat_user *, const char *,
 		    const struct chat_user *);
 char		*chat_dm(const struct chat_user *, const struct chat_user *);

@@ -19,7 +19,7 @@ static const char *const names[PERM_COUNT] = {
 	"administrator", "manage_server", "manage_roles", "manage_channels",
 	"kick_members", "create_invite", "change_nickname",
 	"manage_nicknames", "view_channels", "send_messages",
-	"manage_messages",
+	"manage_messages", "ban_members",
 };
 
 /*

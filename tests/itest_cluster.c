@@ -289,22 +289,25 @@ start_on_pool2(const char *path, const char *token)
 /*
  * Access taken away on one app host ends the polls parked on the other,
  * through the watcher: a stolen token's /events and channel polls answer
- * 401 after logout-all, a kicked member's channel poll 404.
+ * 401 after logout-all, a kicked member's and a banned member's channel
+ * polls 404.
  */
 START_TEST(test_revoked_across_pools)
 {
 	struct itest_response	*r;
-	struct itest_pending	*events, *chan, *kicked;
-	struct chat_user	 owner, m, k;
+	struct itest_pending	*events, *chan, *kicked, *banned;
+	struct chat_user	 owner, m, k, b;
 	char			*server, *channel, *base, *last, *stolen;
 	char			*head, *path, *wait;
 
 	chat_user(&owner, "clrv");
 	chat_user(&m, "clrvm");
 	chat_user(&k, "clrvk");
+	chat_user(&b, "clrvb");
 	server = chat_server(&owner, &channel);
 	chat_join(&owner, server, &m);
 	chat_join(&owner, server, &k);
+	chat_join(&owner, server, &b);
 	xasprintf(&base, API_PREFIX "/channels/%s", channel);
 	last = chat_post(&owner, base, "first");
 	stolen = chat_login(&m);
@@ -314,6 +317,7 @@ START_TEST(test_revoked_across_pools)
 	events = start_on_pool2(path, stolen);
 	chan = start_on_pool2(wait, stolen);
 	kicked = start_on_pool2(wait, k.token);
+	banned = start_on_pool2(wait, b.token);
 	itest_sleep_ms(700);	/* let them park */
 
 	r = itest_send("POST", API_PREFIX "/auth/logout-all", m.token, "{}");
@@ -324,10 +328,16 @@ START_TEST(test_revoked_across_pools)
 	r = itest_delete(path, owner.token);
 	ck_assert_msg(r->status == 204, "kick: %s", itest_describe(r));
 	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/bans/%s", server, b.id);
+	r = itest_request("PUT", path, owner.token, NULL, NULL, 0);
+	ck_assert_msg(r->status == 204, "ban: %s", itest_describe(r));
+	itest_free(r);
 	free(chat_post(&owner, base, "secret across the pools"));
 	itest_expect_refused(events, 401, "unauthorized", "secret", 3.0);
 	itest_expect_refused(chan, 401, "unauthorized", "secret", 3.0);
 	itest_expect_refused(kicked, 404, "not_found", "secret", 3.0);
+	itest_expect_refused(banned, 404, "not_found", "secret", 3.0);
 	free(path);
 	free(wait);
 	free(head);
@@ -339,6 +349,7 @@ START_TEST(test_revoked_across_pools)
 	chat_user_free(&owner);
 	chat_user_free(&m);
 	chat_user_free(&k);
+	chat_user_free(&b);
 }
 END_TEST
 

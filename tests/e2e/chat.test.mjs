@@ -30,6 +30,12 @@
  * Many servers: a user in more servers than one page of GET
  * /users/@me/servers has every one of them in the server rail.
  *
+ * Bans: the owner bans a member from their profile card with a reason
+ * and "from the last day", and the member and their messages vanish; the
+ * Bans tab of the settings lists the bans, searches them and unbans; the
+ * banned user following an invite is told "You are banned from this
+ * server".
+ *
  * No page may log a console error. Screenshots of the chat view go to
  * tests/artifacts/.
  */
@@ -771,6 +777,92 @@ test('a user in more servers than one page of the list sees them all', {timeout:
 		const rail = M.page.getByRole('navigation', {name: 'Servers'});
 		await rail.getByRole('button', {name: many}).first().waitFor();
 		assert.equal(await rail.getByRole('button', {name: many}).count(), count);
+	});
+});
+
+test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {timeout: 120000}, async (t) => {
+	const O = await newUser('Mod');
+	const S = await newUser('Spam');
+	const server = `Bans ${run}`;
+	let owner;
+	let spammer;
+	let serverId;
+	let channelId;
+	let code;
+	const trolls = [];
+
+	await step(t, 'the owner bans a member from the profile card, deleting their last day', async () => {
+		owner = await apiRegister(O.name);
+		spammer = await apiRegister(S.name);
+		serverId = (await apiCall('POST', '/servers', owner.token, {name: server})).id;
+		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id;
+		code = (await apiCall('POST', `/servers/${serverId}/invites`, owner.token,
+		    {max_uses: 0, max_age: 0})).code;
+		await apiCall('POST', `/invites/${code}`, spammer.token);
+		const spam = [`buy now ${run}`, `cheap pills ${run}`];
+		for (const text of spam)
+			await apiCall('POST', `/channels/${channelId}/messages`, spammer.token, {content: text});
+		await signIn(O);
+		await openServer(O.page, server);
+		await message(O.page, spam[1]).waitFor();
+		await O.page.locator('.member-item', {hasText: S.name}).click();
+		const profile = O.page.getByRole('dialog', {name: 'Profile'});
+		await profile.getByRole('button', {name: `Kick ${S.name}`}).waitFor();
+		await profile.getByRole('button', {name: `Ban ${S.name}`}).click();
+		const dialog = O.page.getByRole('dialog', {name: `Ban ${S.name}`});
+		await dialog.getByLabel('Reason (optional)').fill('spam links');
+		await dialog.getByLabel('Delete their messages').selectOption({label: 'From the last day'});
+		await dialog.getByRole('button', {name: 'Ban'}).click();
+		await dialog.waitFor({state: 'detached'});
+		await O.page.locator('.member-item', {hasText: S.name}).waitFor({state: 'detached'});
+		for (const text of spam)
+			await message(O.page, text).waitFor({state: 'detached', timeout: LIVE_MS});
+		const ban = await apiCall('GET', `/servers/${serverId}/bans/${spammer.id}`, owner.token);
+		assert.equal(ban.reason, 'spam links');
+	});
+
+	await step(t, 'the Bans tab lists them, searches, and unbans', async () => {
+		for (const n of ['troll_one', 'troll_two'])
+			trolls.push(await apiRegister(`${n}_${run}`));
+		for (const u of trolls)
+			await apiCall('PUT', `/servers/${serverId}/bans/${u.id}`, owner.token, {reason: 'trolling'});
+		await O.page.getByRole('button', {name: 'Server settings'}).click();
+		const settings = O.page.getByRole('dialog', {name: `${server} \u2014 settings`});
+		await settings.getByRole('tab', {name: 'Bans'}).click();
+		const pane = settings.getByRole('tabpanel');
+		await pane.getByRole('button', {name: `Unban ${S.name}`}).waitFor();
+		assert.equal(await pane.getByRole('button', {name: /^Unban /}).count(), 3);
+		await pane.getByText('spam links').waitFor();
+		await pane.getByRole('searchbox', {name: 'Search bans'}).fill('troll_');
+		await pane.getByRole('button', {name: `Unban ${S.name}`}).waitFor({state: 'detached'});
+		assert.equal(await pane.getByRole('button', {name: /^Unban /}).count(), 2);
+		await pane.getByRole('searchbox', {name: 'Search bans'}).fill(trolls[1].name);
+		await pane.getByRole('button', {name: `Unban ${trolls[1].name}`}).click();
+		await pane.getByText('No ban matches your search.').waitFor();
+		const res = await http.fetch(`/api/v1/servers/${serverId}/bans/${trolls[1].id}`,
+		    {headers: {Authorization: `Bearer ${owner.token}`}});
+		assert.equal(res.status(), 404);
+		await pane.getByRole('searchbox', {name: 'Search bans'}).fill('');
+		assert.equal(await pane.getByRole('button', {name: /^Unban /}).count(), 2);
+		await settings.getByRole('button', {name: 'Close'}).click();
+	});
+
+	await step(t, 'the banned user following the invite is told they are banned', async () => {
+		expectedError = /status of 403/;
+		try {
+			await signIn(S);
+			await S.page.goto(`/#invite/${code}`);
+			const join = S.page.getByRole('dialog', {name: 'Join a server'});
+			await join.getByText(server).waitFor();
+			await join.getByRole('button', {name: 'Join server'}).click();
+			await join.getByRole('alert').filter({hasText: 'You are banned from this server.'}).waitFor();
+			assert.equal(await S.page.getByRole('navigation', {name: 'Servers'})
+			    .getByRole('button', {name: server}).count(), 0);
+		} finally {
+			expectedError = null;
+		}
+		await O.context.close();
+		await S.context.close();
 	});
 });
 

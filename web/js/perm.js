@@ -11,7 +11,7 @@
 export const PERMISSIONS = [
 	'administrator', 'manage_server', 'manage_roles', 'manage_channels',
 	'kick_members', 'create_invite', 'change_nickname', 'manage_nicknames',
-	'view_channels', 'send_messages', 'manage_messages',
+	'view_channels', 'send_messages', 'manage_messages', 'ban_members',
 ];
 
 export const PERMISSION_LABELS = {
@@ -26,6 +26,7 @@ export const PERMISSION_LABELS = {
 	view_channels: 'View channels',
 	send_messages: 'Send messages',
 	manage_messages: 'Manage messages (delete others\u2019)',
+	ban_members: 'Ban members',
 };
 
 /* The set of permissions user userId holds in server entry s. */
@@ -76,7 +77,7 @@ export function myAccess(s, meId) {
 	};
 }
 
-/* Whether access a (from myAccess) may act on member m (kick, renick). */
+/* Whether access a (from myAccess) may act on member m (kick, ban, renick). */
 export function outranks(s, a, m) {
 	if (s.server.owner_id === m.user.id)
 		return false;
@@ -91,5 +92,5 @@ export function canManageRole(a, role) {
 /* Whether access a may open the server settings at all. */
 export function canOpenSettings(a) {
 	return a.owner || ['manage_server', 'manage_channels', 'manage_roles',
-	    'kick_members'].some((p) => a.has(p));
+	    'kick_members', 'ban_members'].some((p) => a.has(p));
 }

@@ -110,6 +110,8 @@ export function errorText(e) {
 		return 'You do not have permission to do that.';
 	case 'not_found':
 		return 'It is not there any more (or you cannot see it).';
+	case 'banned':
+		return 'You are banned from this server.';
 	case 'service_unavailable':
 		return 'The server is busy or its database is down; try again shortly.';
 	default:

@@ -1,7 +1,7 @@
 /*
  * profile.js: the card of a user, opened from the member list or a
  * message's author: who they are, a button to message them directly, and
- * for those allowed, their nickname, their roles and a kick.
+ * for those allowed, their nickname, their roles, a kick and a ban.
  */
 
 import {api, seg} from '../api.js';
@@ -11,6 +11,7 @@ import {store, displayName, sortedRoles, cmpId} from '../store.js';
 import {applyToStore} from '../load.js';
 import {openDm} from '../send.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
+import {openBanDialog} from './ban.js';
 
 /*
  * Open the card of user (at least {id, username}); serverId names the
@@ -107,10 +108,14 @@ export async function openProfile(user, serverId, hooks) {
 			    })));
 		}
 
-		if (!self && a.has('kick_members') && outranks(s, a, member)) {
-			out.push(h('div', {class: 'section'},
-			    h('button', {type: 'button', class: 'btn btn--danger', onclick: kick},
-				`Kick ${name}`)));
+		const kickable = a.has('kick_members');
+		const bannable = a.has('ban_members');
+		if (!self && (kickable || bannable) && outranks(s, a, member)) {
+			out.push(h('div', {class: 'section row'},
+			    kickable ? h('button', {type: 'button', class: 'btn btn--danger', onclick: kick},
+				`Kick ${name}`) : null,
+			    bannable ? h('button', {type: 'button', class: 'btn btn--danger', onclick: ban},
+				`Ban ${name}`) : null));
 		}
 		return out;
 	}
@@ -179,6 +184,11 @@ export async function openProfile(user, serverId, hooks) {
 		} catch (e) {
 			toast(errorText(e), 'error');
 		}
+	}
+
+	async function ban() {
+		if (await openBanDialog(s, member.user, displayName(s.id, member.user)))
+			d.close();
 	}
 
 	async function startDm() {

@@ -2,7 +2,7 @@
  * settings.js: server settings for its owner and managers. Tabs, shown
  * as permissions allow: Overview (rename; delete for the owner),
  * Channels, Roles (name, position, the permission checkboxes), Invites,
- * Members (kick). Every change goes to the API and the store at once;
+ * Members (kick, ban), Bans (search, unban). Every change goes to the API and the store at once;
  * the same changes made elsewhere arrive as events and redraw the pane.
  */
 
@@ -14,6 +14,10 @@ import {
 } from '../store.js';
 import {applyToStore, loadMoreMembers} from '../load.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
+import {openBanDialog} from './ban.js';
+
+/* Bans asked for at a time (the API's largest page). */
+const BANS_PAGE = 100;
 
 /*
  * Open the settings of server entry s. hooks: openProfile(user, serverId),
@@ -25,12 +29,15 @@ export function openSettings(s, hooks) {
 		{id: 'channels', label: 'Channels', show: (a) => a.has('manage_channels'), draw: channels},
 		{id: 'roles', label: 'Roles', show: (a) => a.has('manage_roles'), draw: roles},
 		{id: 'invites', label: 'Invites', show: (a) => a.has('manage_server'), draw: invites},
-		{id: 'members', label: 'Members', show: (a) => a.has('kick_members') || a.has('manage_roles'),
-			draw: members},
+		{id: 'members', label: 'Members', show: (a) => a.has('kick_members') || a.has('manage_roles') ||
+			a.has('ban_members'), draw: members},
+		{id: 'bans', label: 'Bans', show: (a) => a.has('ban_members'), draw: bans},
 	];
 	let current = tabs.find((t) => t.id === hooks.tab) || null;
 	let selectedRole = null;
 	let inviteList = null;
+	/* The Bans tab: the pages loaded, and the box that shows them now. */
+	const banState = {list: null, complete: false, loading: false, query: '', error: null, box: null};
 	const tabBar = h('div', {class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical'});
 	const pane = h('section', {class: 'pane', role: 'tabpanel', tabindex: '-1'});
 	const d = openDialog({
@@ -351,7 +358,11 @@ export function openSettings(s, hooks) {
 			    a.has('kick_members') && m.user.id !== store.me.id && outranks(s, a, m) ?
 				h('button', {type: 'button', class: 'btn btn--small btn--danger',
 				    dataset: {focusKey: `kick-${m.user.id}`},
-				    'aria-label': `Kick ${name}`, onclick: () => kick(m, name)}, 'Kick') : null);
+				    'aria-label': `Kick ${name}`, onclick: () => kick(m, name)}, 'Kick') : null,
+			    a.has('ban_members') && m.user.id !== store.me.id && outranks(s, a, m) ?
+				h('button', {type: 'button', class: 'btn btn--small btn--danger',
+				    dataset: {focusKey: `ban-${m.user.id}`},
+				    'aria-label': `Ban ${name}`, onclick: () => ban(m, name)}, 'Ban') : null);
 		    })),
 		    s.membersComplete ? null : h('button', {type: 'button', class: 'btn btn--small btn--secondary',
 			dataset: {focusKey: 'members-more'}, onclick: () => moreMembers(true)}, 'Load more members')];
@@ -384,6 +395,97 @@ export function openSettings(s, hooks) {
 			await api.del(`/servers/${seg(s.id)}/members/${seg(m.user.id)}`);
 			applyToStore({type: 'member.leave', data: {server_id: s.id, user_id: m.user.id}});
 			toast(`${name} was kicked.`);
+		} catch (err) {
+			toast(errorText(err), 'error');
+		}
+	}
+
+	async function ban(m, name) {
+		if (await openBanDialog(s, m.user, name))
+			banState.list = null;	/* the Bans tab loads again */
+	}
+
+	/* --- bans --------------------------------------------------------- */
+
+	function bans() {
+		const search = h('input', {type: 'search', value: banState.query,
+		    placeholder: 'Search bans by name or ID', 'aria-label': 'Search bans',
+		    dataset: {focusKey: 'bans-search'}});
+		banState.box = h('div', null);
+		search.addEventListener('input', () => {
+			banState.query = search.value;
+			fillBans();
+		});
+		if (!banState.list && !banState.loading)
+			moreBans();
+		fillBans();
+		return [h('h3', null, 'Bans'), search, banState.box];
+	}
+
+	/* Load the next page of bans (all of them, page by page), then show them. */
+	function moreBans() {
+		const after = banState.list && banState.list.length ?
+		    banState.list[banState.list.length - 1].user.id : null;
+		banState.loading = true;
+		banState.error = null;
+		const query = `limit=${BANS_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+		api.get(`/servers/${seg(s.id)}/bans?${query}`).then((page) => {
+			banState.loading = false;
+			banState.list = [...(banState.list || []), ...page];
+			banState.complete = page.length < BANS_PAGE;
+			if (!banState.complete)
+				moreBans();
+			fillBans();
+		}, (err) => {
+			banState.loading = false;
+			banState.error = err;
+			fillBans();
+		});
+	}
+
+	/* The bans whose username or user id holds the search text. */
+	function matchingBans() {
+		const q = banState.query.trim().toLowerCase();
+		return (banState.list || []).filter((b) => q === '' ||
+		    b.user.username.toLowerCase().includes(q) || b.user.id === q);
+	}
+
+	/* Show the bans that match the search (or why there are none) in the tab's box. */
+	function fillBans() {
+		const box = banState.box;
+		if (!box)
+			return;
+		if (banState.error) {
+			replace(box, h('p', {class: 'form-error', role: 'alert', text: errorText(banState.error)}),
+			    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+				onclick: () => moreBans()}, 'Try again'));
+			return;
+		}
+		if (!banState.list) {
+			replace(box, h('p', {class: 'hint', text: 'Loading bans…'}));
+			return;
+		}
+		const shown = matchingBans();
+		if (shown.length === 0) {
+			replace(box, h('p', {class: 'hint', text: banState.list.length === 0 ? 'Nobody is banned.' :
+			    'No ban matches your search.'}));
+			return;
+		}
+		replace(box, h('ul', {class: 'list'}, shown.map((b) => h('li', null,
+		    h('div', {class: 'grow'},
+			h('div', null, b.user.username, h('span', {class: 'meta'}, ` ${b.user.id}`)),
+			h('div', {class: 'meta'}, [b.reason || 'No reason given',
+			    `banned ${dateOnly(b.created_at)}`].join(' \u00b7 '))),
+		    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+			'aria-label': `Unban ${b.user.username}`, onclick: () => unban(b)}, 'Unban')))));
+	}
+
+	async function unban(b) {
+		try {
+			await api.del(`/servers/${seg(s.id)}/bans/${seg(b.user.id)}`);
+			banState.list = banState.list.filter((x) => x.user.id !== b.user.id);
+			fillBans();
+			toast(`${b.user.username} was unbanned.`);
 		} catch (err) {
 			toast(errorText(err), 'error');
 		}
