@@ -17,18 +17,30 @@ static struct db_stmt q_event_insert = DB_STMT(
     " user_id, data) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0),"
     " NULLIF(?, 0), ?)");
 /*
- * The message events of one message, in its conversation after its id (an
- * event's seq is drawn after the message id it carries): a range of the
- * events_channel or events_dm_channel index (sql/007_event_privacy.sql).
+ * The events that carry a message (sql/007_event_privacy.sql): its
+ * message.create, found forward from the message id by the primary key
+ * (its seq is drawn a few numbers after the id) and no further than the
+ * first event written ten minutes after the message; and its
+ * message.update events, which message_updates lists as they are written.
+ * The sends pay nothing for either.
  */
-#define EVENTS_REWRITE(col) \
-	"UPDATE events SET data = ? WHERE " col " = ? AND seq > ?" \
-	" AND type IN ('message.create', 'message.update')" \
-	" AND CAST(JSON_VALUE(data, '$.message.id') AS UNSIGNED) = ?"
-static struct db_stmt q_event_rewrite_channel = DB_STMT(
-    EVENTS_REWRITE("channel_id"));
-static struct db_stmt q_event_rewrite_dm = DB_STMT(
-    EVENTS_REWRITE("dm_channel_id"));
+static struct db_stmt q_event_bound = DB_STMT(
+    "SELECT seq FROM events WHERE created_at > ? + INTERVAL 10 MINUTE"
+    " ORDER BY created_at LIMIT 1");
+static struct db_stmt q_event_create_of = DB_STMT(
+    "SELECT seq FROM events WHERE seq > ? AND seq <= ?"
+    " AND type = 'message.create'"
+    " AND CAST(JSON_VALUE(data, '$.message.id') AS UNSIGNED) = ?"
+    " ORDER BY seq LIMIT 1");
+static struct db_stmt q_event_rewrite_seq = DB_STMT(
+    "UPDATE events SET data = ? WHERE seq = ?");
+static struct db_stmt q_event_rewrite_updates = DB_STMT(
+    "UPDATE events e JOIN message_updates u ON u.seq = e.seq"
+    " SET e.data = ? WHERE u.message_id = ?");
+static struct db_stmt q_update_note = DB_STMT(
+    "INSERT INTO message_updates (message_id, seq) VALUES (?, ?)");
+static struct db_stmt q_updates_prune = DB_STMT(
+    "DELETE FROM message_updates WHERE seq <= ?");
 /*
  * The text of the message events of an author's deleted messages in a
  * server, after a seq (a sweep's first message id): one statement for a
@@ -166,11 +178,12 @@ events_reserve(const char *type, const struct event_scope *scope,
 
 /*
  * Append an event of a type, visible to the scope, with data (a generator
- * holding one JSON object), inside the caller's transaction.
+ * holding one JSON object), inside the caller's transaction; its seq in
+ * *out unless out is NULL.
  */
 int
-events_append(const char *type, const struct event_scope *scope,
-    yajl_gen data)
+events_append_seq(const char *type, const struct event_scope *scope,
+    yajl_gen data, uint64_t *out)
 {
 	const char	*text;
 	size_t		 len;
@@ -183,29 +196,81 @@ events_append(const char *type, const struct event_scope *scope,
 	    scope->channel_id, scope->dm_channel_id, scope->user_id, text,
 	    len) != 1)
 		return -1;
+	if (out != NULL)
+		*out = seq;
 	return 0;
+}
+
+/* Append an event (events_append_seq() without the seq). */
+int
+events_append(const char *type, const struct event_scope *scope,
+    yajl_gen data)
+{
+	return events_append_seq(type, scope, data, NULL);
+}
+
+/*
+ * Note, in the caller's transaction, that the event at seq is a
+ * message.update of a message, for events_rewrite_message().  0 or -1.
+ */
+int
+events_note_update(uint64_t message_id, uint64_t seq)
+{
+	return db_exec(&q_update_note, "uu", message_id, seq) == 1 ? 0 : -1;
+}
+
+/*
+ * The seq of a message's message.create event, if it is still kept: 1
+ * (in *seq), 0 when it is gone (pruned), -1.  created_at is the
+ * message's.
+ */
+static int
+events_create_of(uint64_t message_id, const char *created_at, uint64_t *seq)
+{
+	struct db_rows	*rows;
+	uint64_t	 bound = UINT64_MAX;
+	int		 rc;
+
+	if ((rows = db_query(&q_event_bound, "s", created_at)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		bound = db_u64(rows, 0);
+	db_rows_free(rows);
+	if (rc == -1 || (rows = db_query(&q_event_create_of, "uuu",
+	    message_id, bound, message_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*seq = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc;
 }
 
 /*
  * Replace the data of the message.create and message.update events of a
- * message of a channel or a DM channel (the other id 0), inside the
- * caller's transaction, with data ({message} as it is now): after an
- * edit or a delete, no older event tells the text it had before (API.md,
- * Messages).  The number of events rewritten, or -1.
+ * message (created at created_at), inside the caller's transaction, with
+ * data ({message} as it is now): after an edit or a delete, no older
+ * event tells the text it had before (API.md, Messages).  The number of
+ * events rewritten, or -1.
  */
 long long
-events_rewrite_message(uint64_t channel_id, uint64_t dm_channel_id,
-    uint64_t message_id, yajl_gen data)
+events_rewrite_message(uint64_t message_id, const char *created_at,
+    yajl_gen data)
 {
 	const char	*text;
 	size_t		 len;
+	uint64_t	 seq;
+	long long	 n = 0, updates;
+	int		 rc;
 
 	text = json_gen_text(data, &len);
-	if (channel_id != 0)
-		return db_exec(&q_event_rewrite_channel, "buuu", text, len,
-		    channel_id, message_id, message_id);
-	return db_exec(&q_event_rewrite_dm, "buuu", text, len, dm_channel_id,
-	    message_id, message_id);
+	if ((rc = events_create_of(message_id, created_at, &seq)) == -1 ||
+	    (rc == 1 && (n = db_exec(&q_event_rewrite_seq, "bu", text, len,
+	    seq)) == -1))
+		return -1;
+	if ((updates = db_exec(&q_event_rewrite_updates, "bu", text, len,
+	    message_id)) == -1)
+		return -1;
+	return n + updates;
 }
 
 /*
@@ -329,7 +394,8 @@ events_prune(void)
 	if (db_begin() == -1)
 		return -1;
 	if (db_exec(&q_prune_mark, "u", edge) == -1 ||
-	    (n = db_exec(&q_prune, "u", edge)) == -1 || db_commit() == -1) {
+	    (n = db_exec(&q_prune, "u", edge)) == -1 ||
+	    db_exec(&q_updates_prune, "u", edge) == -1 || db_commit() == -1) {
 		db_rollback();
 		return -1;
 	}

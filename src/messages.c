@@ -221,19 +221,25 @@ messages_event_data(const struct message *m)
 	return g;
 }
 
-/* Append a message.create or message.update event {message}. */
+/*
+ * Append a message.create or message.update event {message}; an update is
+ * noted for events_rewrite_message().
+ */
 static int
 messages_event(const char *type, const struct conversation *c,
     const struct message *m)
 {
 	struct event_scope	scope;
 	yajl_gen		g;
+	uint64_t		seq;
 	int			rc;
 
 	messages_scope(c, &scope);
 	g = messages_event_data(m);
-	rc = events_append(type, &scope, g);
+	rc = events_append_seq(type, &scope, g, &seq);
 	yajl_gen_free(g);
+	if (rc == 0 && strcmp(type, "message.update") == 0)
+		rc = events_note_update(m->id, seq);
 	return rc;
 }
 
@@ -468,7 +474,7 @@ messages_rewrite_events(const struct message *m)
 	long long	n;
 
 	g = messages_event_data(m);
-	n = events_rewrite_message(m->channel_id, m->dm_channel_id, m->id, g);
+	n = events_rewrite_message(m->id, m->created_at, g);
 	yajl_gen_free(g);
 	return n == -1 ? -1 : 0;
 }

@@ -570,7 +570,10 @@ int		 events_reserve(const char *, const struct event_scope *,
 		    uint64_t *);
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
-long long	 events_rewrite_message(uint64_t, uint64_t, uint64_t, yajl_gen);
+long long	 events_rewrite_message(uint64_t, const char *, yajl_gen);
+int		 events_append_seq(const char *, const struct event_scope *,
+		    yajl_gen, uint64_t *);
+int		 events_note_update(uint64_t, uint64_t);
 long long	 events_erase_author(uint64_t, uint64_t, uint64_t);
 #define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
 uint64_t	 events_flags(const char *);

@@ -274,7 +274,7 @@ START_TEST(test_deleted_text_gone_from_events)
 	struct itest_response	*r;
 	struct site		 s;
 	struct chat_user	 late;
-	char			*oops, *edited, *path, *all;
+	char			*oops, *edited, *path, *all, *drafts;
 
 	site_open(&s, "acctext");
 	oops = chat_post(&s.room.member, s.room.base,
@@ -302,6 +302,24 @@ START_TEST(test_deleted_text_gone_from_events)
 	/* In the database, too. */
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM events WHERE"
 	    " data LIKE '%hunter2%' OR data LIKE '%old pier%'"), 0);
+
+	/* Edited twice, then deleted: no draft is left in any event. */
+	drafts = chat_post(&s.room.member, s.room.base, "draft alpha");
+	path = chat_path(s.room.base, drafts, NULL);
+	r = itest_send("PATCH", path, s.room.member.token,
+	    "{\"content\":\"draft beta\"}");
+	itest_expect(r, 200);
+	itest_free(r);
+	r = itest_send("PATCH", path, s.room.member.token,
+	    "{\"content\":\"draft gamma\"}");
+	itest_expect(r, 200);
+	itest_free(r);
+	expect_status("DELETE", path, s.room.member.token, 204);
+	free(path);
+	free(drafts);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM events WHERE"
+	    " data LIKE '%draft alpha%' OR data LIKE '%draft beta%'"
+	    " OR data LIKE '%draft gamma%'"), 0);
 
 	/* A later member reads no event from before they joined. */
 	chat_user(&late, "acctextl");

@@ -324,7 +324,9 @@ static const char upgrade_v6[] =
     "\"content\":\"meet at the old pier\"}}'),"
     " (15, 'message.create', 1, 1, '{\"message\":{\"id\":\"14\","
     "\"content\":\"untouched words\"}}'),"
-    " (16, 'message.delete', 1, 1, '{\"id\":\"10\"}');";
+    " (16, 'message.delete', 1, 1, '{\"id\":\"10\"}'),"
+    " (17, 'message.update', 1, 1, '{\"message\":{\"id\":\"12\","
+    "\"content\":\"meet at the old pier, no\"}}');";
 
 /*
  * Migration 007 on a database with data: the text of messages deleted or
@@ -349,6 +351,9 @@ START_TEST(test_upgrade_erases_old_text)
 	    " AND JSON_VALUE(data, '$.message.content') = ''"), 1);
 	ck_assert_int_eq(itest_sql_number("SELECT joined_seq FROM " UPGRADE_DB
 	    ".server_members"), 0);
+	/* The update already stored is listed for later rewrites. */
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_updates WHERE message_id = 12 AND seq = 17"), 1);
 	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
 }
 END_TEST
