@@ -31,9 +31,6 @@
  * leaves a usable bucket.  Times are CLOCK_MONOTONIC, one clock for all
  * processes of the host.
  */
-#include <sys/mman.h>
-
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,23 +69,12 @@ static struct ratelimit_shard	*ratelimit_table;
 void
 ratelimit_init(void)
 {
-	pthread_mutexattr_t	attr;
-	size_t			i;
+	size_t	i;
 
-	ratelimit_table = mmap(NULL, RATELIMIT_SHARDS *
-	    sizeof *ratelimit_table, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (ratelimit_table == MAP_FAILED)
-		fatal("ratelimit: mmap");
-	memset(ratelimit_table, 0, RATELIMIT_SHARDS * sizeof *ratelimit_table);
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	for (i = 0; i < RATELIMIT_SHARDS; i++) {
-		if (pthread_mutex_init(&ratelimit_table[i].lock, &attr) != 0)
-			fatalx("ratelimit: pthread_mutex_init failed");
-	}
-	pthread_mutexattr_destroy(&attr);
+	ratelimit_table = hub_shared(RATELIMIT_SHARDS *
+	    sizeof *ratelimit_table);
+	for (i = 0; i < RATELIMIT_SHARDS; i++)
+		hub_mutex_init(&ratelimit_table[i].lock);
 }
 
 /* The rule of a kind under the current configuration. */
@@ -133,19 +119,6 @@ ratelimit_hash(enum ratelimit_kind kind, uint64_t user_id, uint64_t object_id)
 	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return h;
-}
-
-/* Take a shard's lock, recovering it if its holder died. */
-static void
-ratelimit_lock(struct ratelimit_shard *sh)
-{
-	int	rc;
-
-	rc = pthread_mutex_lock(&sh->lock);
-	if (rc == EOWNERDEAD)
-		pthread_mutex_consistent(&sh->lock);
-	else if (rc != 0)
-		fatalx("ratelimit: lock failed: %s", strerror(rc));
 }
 
 /*
@@ -197,7 +170,7 @@ ratelimit_take(enum ratelimit_kind kind, uint64_t user_id, uint64_t object_id,
 	tolerance = (r.burst > 0 ? r.burst - 1 : 0) * t;
 	h = ratelimit_hash(kind, user_id, object_id);
 	sh = &ratelimit_table[h % RATELIMIT_SHARDS];
-	ratelimit_lock(sh);
+	hub_mutex_lock(&sh->lock);
 	s = ratelimit_slot(sh, h, kind, user_id, object_id, now_ns);
 	tat = s->tat_ns > now_ns ? s->tat_ns : now_ns;
 	if (tat - now_ns > tolerance) {
@@ -217,13 +190,11 @@ int
 ratelimit_check(struct request *req, enum ratelimit_kind kind,
     uint64_t object_id)
 {
-	struct timespec	ts;
-	uint64_t	now, wait = 0;
+	uint64_t	wait = 0;
 	long		seconds;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * RATELIMIT_SECOND + (uint64_t)ts.tv_nsec;
-	if (ratelimit_take(kind, req->user_id, object_id, now, &wait) == 0)
+	if (ratelimit_take(kind, req->user_id, object_id, clock_ns(),
+	    &wait) == 0)
 		return 0;
 	seconds = (long)((wait + RATELIMIT_SECOND - 1) / RATELIMIT_SECOND);
 	if (seconds < 1)
