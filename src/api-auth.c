@@ -117,28 +117,6 @@ api_auth_register(struct request *req)
 	    NULL);
 }
 
-/* Answer 429 rate_limited with Retry-After and "retry_after" (API.md). */
-static void
-api_auth_rate_limited(struct request *req, long long wait)
-{
-	yajl_gen	g;
-	char		message[128];
-
-	snprintf(message, sizeof message, "Too many failed sign-ins; try "
-	    "again in %lld seconds", wait);
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	json_gen_key(g, "error");
-	yajl_gen_map_open(g);
-	json_gen_kstr(g, "code", "rate_limited");
-	json_gen_kstr(g, "message", message);
-	json_gen_kint(g, "retry_after", wait);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	response_header(req, "Retry-After: %lld", wait);
-	response_json(req, 429, g);
-}
-
 /*
  * Whether this client must wait before trying a password for login
  * (throttle.c); answers 429 if so.
@@ -150,7 +128,8 @@ api_auth_throttled(struct request *req, const char *login)
 
 	if ((wait = throttle_check(throttle_address(req), login)) == 0)
 		return 0;
-	api_auth_rate_limited(req, wait);
+	response_rate_limited(req, (long)wait, "Too many failed sign-ins; "
+	    "try again in %lld second%s", wait, wait == 1 ? "" : "s");
 	return 1;
 }
 
