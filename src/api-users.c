@@ -90,16 +90,17 @@ api_users_store(struct request *req, const char *username, const char *email,
 	if (db_begin() == -1)
 		return -1;
 	if (db_exec(&q_update_user, "sssu", username, email, hash,
-	    req->user_id) == -1 || events_user_changed(req->user_id) == -1) {
-		db_rollback();
-		return -1;
-	}
-	if (hash != NULL && (users_revoke_all(req->user_id) == -1 ||
-	    refresh_issue(req->user_id, refresh) == -1)) {
-		db_rollback();
-		return -1;
-	}
+	    req->user_id) == -1)
+		goto fail;
+	/* A new password revokes every session, which announces the change. */
+	if (hash == NULL ? events_user_changed(req->user_id) == -1 :
+	    (users_revoke_all(req->user_id) == -1 ||
+	    refresh_issue(req->user_id, refresh) == -1))
+		goto fail;
 	return db_commit();
+fail:
+	db_rollback();
+	return -1;
 }
 
 /* Store the changes (hash: the new password's, or NULL) and answer. */

@@ -177,7 +177,7 @@ START_TEST(test_password_change_ends_polls)
 	struct itest_response	*r;
 	struct itest_pending	*chan;
 	struct site		 s;
-	char			*stolen;
+	char			*stolen, *sql;
 
 	site_open(&s, "accpass");
 	stolen = chat_login(&s.room.member);
@@ -191,6 +191,11 @@ START_TEST(test_password_change_ends_polls)
 	post(&s, &s.room.owner, "secret after the new password");
 	itest_expect_refused(chan, 401, "unauthorized", "secret after",
 	    ANSWER_WITHIN);
+	/* One announcement of the change (the other hosts read it). */
+	xasprintf(&sql, "SELECT COUNT(*) FROM events WHERE type ="
+	    " 'account.update' AND user_id = %s", s.room.member.id);
+	ck_assert_int_eq(itest_sql_number(sql), 1);
+	free(sql);
 	free(stolen);
 	site_close(&s);
 }
