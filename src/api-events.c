@@ -37,6 +37,7 @@ struct events_row {
 	uint64_t	 dm_channel_id;
 	uint64_t	 user_id;
 	char		*type;
+	int		 internal;	/* sohbet's own: shown to nobody */
 	char		*data;
 	size_t		 data_len;
 };
@@ -183,7 +184,7 @@ api_events_visible(struct events_poll *ep, const struct events_row *e)
 {
 	struct events_server	*s;
 
-	if (events_internal(e->type))
+	if (e->internal)
 		return 0;
 	if (e->user_id != 0 && e->user_id == ep->user_id)
 		return 1;
@@ -225,6 +226,7 @@ api_events_read(uint64_t after, uint64_t upto, struct events_row *rows)
 	while ((rc = db_fetch(r)) == 1) {
 		rows[n].seq = db_u64(r, 0);
 		rows[n].type = xstrdup(db_str(r, 1, NULL));
+		rows[n].internal = events_internal(rows[n].type);
 		rows[n].server_id = db_u64(r, 2);
 		rows[n].channel_id = db_u64(r, 3);
 		rows[n].dm_channel_id = db_u64(r, 4);
