@@ -183,7 +183,7 @@ hashpool_unwatch(struct hashpool_job *job)
 {
 	if (!job->watched)
 		return;
-	epoll_ctl(hashpool_epfd, EPOLL_CTL_DEL, job->req->fcgi.ipcFd, NULL);
+	request_unwatch(job->req, hashpool_epfd);
 	job->watched = 0;
 }
 
@@ -236,7 +236,6 @@ int
 hashpool_submit(struct request *req, const struct hashpool_task *t)
 {
 	struct hashpool_job	*job;
-	struct epoll_event	 ev;
 
 	if (hashpool_fd == -1 || hashpool_stopping ||
 	    hashpool_jobs >= (size_t)cfg->hash_queue)
@@ -250,13 +249,7 @@ hashpool_submit(struct request *req, const struct hashpool_task *t)
 	job->stored = t->stored != NULL ? xstrdup(t->stored) : NULL;
 	job->done = t->done;
 	job->arg = t->arg;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = &job->watch;
-	if (epoll_ctl(hashpool_epfd, EPOLL_CTL_ADD, req->fcgi.ipcFd, &ev) == 0)
-		job->watched = 1;
-	else
-		log_warn("%s: epoll_ctl", __func__);
+	job->watched = request_watch(req, hashpool_epfd, &job->watch) == 0;
 	req->waiting = REQUEST_QUEUED;
 	hashpool_jobs++;
 	pthread_mutex_lock(&hashpool_lock);

@@ -22,8 +22,6 @@
  * (cache.c) hear of every entry twice: when it is read from the ring and
  * when the watermark passes it.
  */
-#include <sys/epoll.h>
-
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -235,8 +233,7 @@ poll_owner_make_room(uint64_t user_id)
 int
 poll_park(struct poll *p, long long timeout_ms)
 {
-	struct epoll_event	ev;
-	size_t			i;
+	size_t	i;
 
 	if (poll_stopping) {
 		/* No parking while the worker drains: answer as timed out. */
@@ -247,14 +244,8 @@ poll_park(struct poll *p, long long timeout_ms)
 		return -1;
 	poll_owner_make_room(p->req->user_id);
 	poll_key(p, POLL_OWNER, p->req->user_id);
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = &p->watch;
-	if (epoll_ctl(poll_epfd, EPOLL_CTL_ADD, p->req->fcgi.ipcFd,
-	    &ev) == -1) {
-		log_warn("%s: epoll_ctl", __func__);
+	if (request_watch(p->req, poll_epfd, &p->watch) == -1)
 		return -1;
-	}
 	for (i = 0; i < p->nlinks; i++)
 		LIST_INSERT_HEAD(poll_bucket_of(p->links[i]->key),
 		    p->links[i], entry);
@@ -278,8 +269,7 @@ poll_free(struct poll *p)
 	size_t	i;
 
 	if (p->parked) {
-		epoll_ctl(poll_epfd, EPOLL_CTL_DEL, p->req->fcgi.ipcFd,
-		    NULL);
+		request_unwatch(p->req, poll_epfd);
 		for (i = 0; i < p->nlinks; i++)
 			LIST_REMOVE(p->links[i], entry);
 		poll_heap_remove(p);

@@ -3,6 +3,8 @@
  * body, the query string, and finishing it.  Each request lives on the heap
  * and never moves, since libfcgi keeps pointers into it.
  */
+#include <sys/epoll.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,4 +249,31 @@ request_free(struct request *req)
 	free(req->query);
 	free(req->body);
 	free(req);
+}
+
+/*
+ * Watch the connection of a request that waits (parked, queued) in the
+ * epoll instance epfd: any event on it means nginx closed it (the client
+ * went away), and epoll hands back w.  0, or -1 logged.
+ */
+int
+request_watch(struct request *req, int epfd, struct watch *w)
+{
+	struct epoll_event	ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = w;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, req->fcgi.ipcFd, &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop watching a request's connection (request_watch()). */
+void
+request_unwatch(struct request *req, int epfd)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, req->fcgi.ipcFd, NULL);
 }
