@@ -15,7 +15,8 @@ static const char *const perm_names[PERM_COUNT] = {
 	"administrator", "manage_server", "manage_roles", "manage_channels",
 	"kick_members", "create_invite", "change_nickname",
 	"manage_nicknames", "view_channels", "send_messages",
-	"manage_messages", "ban_members",
+	"manage_messages", "ban_members", "add_reactions", "attach_files",
+	"mention_everyone",
 };
 
 /*

@@ -457,7 +457,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		8	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		9	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -702,10 +702,14 @@ int		 master_main(int, char **);
 #define PERM_SEND_MESSAGES	0x0200
 #define PERM_MANAGE_MESSAGES	0x0400
 #define PERM_BAN_MEMBERS	0x0800
-#define PERM_COUNT		12
-#define PERM_ALL		0x0fff
+#define PERM_ADD_REACTIONS	0x1000
+#define PERM_ATTACH_FILES	0x2000
+#define PERM_MENTION_EVERYONE	0x4000
+#define PERM_COUNT		15
+#define PERM_ALL		0x7fff
 #define PERM_DEFAULT_ROLE	(PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES | \
-				 PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME)
+				 PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME | \
+				 PERM_ADD_REACTIONS | PERM_ATTACH_FILES)
 struct member {
 	uint64_t	 server_id;
 	uint64_t	 user_id;

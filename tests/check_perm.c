@@ -19,7 +19,8 @@ static const char *const names[PERM_COUNT] = {
 	"administrator", "manage_server", "manage_roles", "manage_channels",
 	"kick_members", "create_invite", "change_nickname",
 	"manage_nicknames", "view_channels", "send_messages",
-	"manage_messages", "ban_members",
+	"manage_messages", "ban_members", "add_reactions", "attach_files",
+	"mention_everyone",
 };
 
 /*
@@ -80,7 +81,8 @@ START_TEST(test_names)
 	/* Only len bytes count. */
 	ck_assert_uint_eq(perm_bit("send_messagesX", 13), PERM_SEND_MESSAGES);
 	ck_assert_uint_eq(PERM_DEFAULT_ROLE, PERM_VIEW_CHANNELS |
-	    PERM_SEND_MESSAGES | PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME);
+	    PERM_SEND_MESSAGES | PERM_CREATE_INVITE | PERM_CHANGE_NICKNAME |
+	    PERM_ADD_REACTIONS | PERM_ATTACH_FILES);
 }
 END_TEST
 
@@ -97,7 +99,8 @@ START_TEST(test_parse)
 		    PERM_ADMINISTRATOR | PERM_MANAGE_MESSAGES },
 		{ "[\"kick_members\",\"kick_members\"]", 0, PERM_KICK_MEMBERS },
 		{ "[\"view_channels\",\"send_messages\",\"create_invite\","
-		    "\"change_nickname\"]", 0, PERM_DEFAULT_ROLE },
+		    "\"change_nickname\",\"add_reactions\",\"attach_files\"]",
+		    0, PERM_DEFAULT_ROLE },
 		{ "[\"fly\"]", -1, 0 },
 		{ "[\"send_messages\",\"fly\"]", -1, 0 },
 		{ "[\"SEND_MESSAGES\"]", -1, 0 },
@@ -137,7 +140,8 @@ START_TEST(test_text_round_trip)
 	free(text);
 	text = perm_to_text(PERM_DEFAULT_ROLE);
 	ck_assert_str_eq(text, "[\"create_invite\",\"change_nickname\","
-	    "\"view_channels\",\"send_messages\"]");
+	    "\"view_channels\",\"send_messages\",\"add_reactions\","
+	    "\"attach_files\"]");
 	free(text);
 	/* Every combination survives writing and reading back. */
 	for (bits = 0; bits <= PERM_ALL; bits++) {

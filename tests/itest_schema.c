@@ -358,6 +358,52 @@ START_TEST(test_upgrade_erases_old_text)
 }
 END_TEST
 
+/* Whether role id of the scratch database holds exactly the names of set. */
+static int
+schema_role_is(int id, const char *set)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof sql, "SELECT JSON_LENGTH(permissions) ="
+	    " JSON_LENGTH('%s') AND JSON_CONTAINS(permissions, '%s')"
+	    " AND JSON_CONTAINS('%s', permissions) FROM " UPGRADE_DB
+	    ".roles WHERE id = %d", set, set, set, id);
+	return (int)itest_sql_number(sql);
+}
+
+/*
+ * Migration 009 on a database with data: every server's default role
+ * gains add_reactions and attach_files (once, even where an operator gave
+ * one already); other roles and the permissions already held are as
+ * they were; nobody gains mention_everyone.
+ */
+START_TEST(test_upgrade_grants_new_permissions)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    " INSERT INTO roles (id, server_id, name, permissions, position,"
+	    " is_default) VALUES"
+	    " (1, 1, '@everyone', '[\"view_channels\",\"send_messages\"]',"
+	    " 0, 1),"
+	    " (2, 1, 'mod', '[\"kick_members\"]', 1, 0);"
+	    " INSERT INTO servers (id, name, owner_id) VALUES (2, 't', 1);"
+	    " INSERT INTO roles (id, server_id, name, permissions, position,"
+	    " is_default) VALUES"
+	    " (3, 2, '@everyone', '[\"attach_files\"]', 0, 1);"
+	    UPGRADE_SOURCE("009_more_permissions.sql")), 0);
+	ck_assert_int_eq(schema_role_is(1, "[\"view_channels\","
+	    "\"send_messages\",\"add_reactions\",\"attach_files\"]"), 1);
+	ck_assert_int_eq(schema_role_is(2, "[\"kick_members\"]"), 1);
+	ck_assert_int_eq(schema_role_is(3, "[\"attach_files\","
+	    "\"add_reactions\"]"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".roles WHERE permissions LIKE '%mention_everyone%'"), 0);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -375,6 +421,7 @@ main(void)
 	tc = tcase_create("upgrade");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_upgrade_erases_old_text);
+	tcase_add_test(tc, test_upgrade_grants_new_permissions);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -305,11 +305,13 @@ START_TEST(test_server_create)
 	itest_expect_str(r, "0.server_id", f.id);
 	ck_assert_int_eq(num(r, "0.position"), 0);
 	ck_assert(itest_at(r->json, "0.is_default")->boolean);
-	ck_assert_uint_eq(itest_at(r->json, "0.permissions")->count, 4);
+	ck_assert_uint_eq(itest_at(r->json, "0.permissions")->count, 6);
 	itest_expect_str(r, "0.permissions.0", "create_invite");
 	itest_expect_str(r, "0.permissions.1", "change_nickname");
 	itest_expect_str(r, "0.permissions.2", "view_channels");
 	itest_expect_str(r, "0.permissions.3", "send_messages");
+	itest_expect_str(r, "0.permissions.4", "add_reactions");
+	itest_expect_str(r, "0.permissions.5", "attach_files");
 	itest_free(r);
 
 	/* The owner is the only member; the default role is not listed. */

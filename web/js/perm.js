@@ -12,6 +12,7 @@ export const PERMISSIONS = [
 	'administrator', 'manage_server', 'manage_roles', 'manage_channels',
 	'kick_members', 'create_invite', 'change_nickname', 'manage_nicknames',
 	'view_channels', 'send_messages', 'manage_messages', 'ban_members',
+	'add_reactions', 'attach_files', 'mention_everyone',
 ];
 
 export const PERMISSION_LABELS = {
@@ -27,6 +28,9 @@ export const PERMISSION_LABELS = {
 	send_messages: 'Send messages',
 	manage_messages: 'Manage messages (delete others\u2019)',
 	ban_members: 'Ban members',
+	add_reactions: 'Add reactions',
+	attach_files: 'Attach files',
+	mention_everyone: 'Mention @everyone and @here',
 };
 
 /* The set of permissions user userId holds in server entry s. */
