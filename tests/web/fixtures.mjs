@@ -14,9 +14,9 @@ export function member(user, roles = [], nickname = null) {
 	return {user, roles, nickname, joined_at: '2026-12-01T10:00:00Z'};
 }
 
-/* A channel of server 10. */
-export function channel(id, name = `chan-${id}`) {
-	return {id, server_id: '10', name, created_at: '2026-12-01T10:00:00Z'};
+/* A channel of server 10, with these permission overwrites. */
+export function channel(id, name = `chan-${id}`, overwrites = []) {
+	return {id, server_id: '10', name, created_at: '2026-12-01T10:00:00Z', overwrites};
 }
 
 /* A role of server 10. */

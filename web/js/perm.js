@@ -1,9 +1,12 @@
 /*
- * perm.js: what the signed-in user may do in a server, computed the way
- * the server does (API.md, Roles and permissions): the union of the
- * default role's permissions and those of the member's roles; the owner
- * and holders of administrator have all of them. Rank is the highest
- * position among the member's roles; the owner outranks everyone.
+ * perm.js: what the signed-in user may do in a server and in each of its
+ * channels, computed the way the server does (API.md, Roles and
+ * permissions, and Channel permission overwrites). Server-wide: the union
+ * of the default role's permissions and those of the member's roles; the
+ * owner and holders of administrator have all of them. In a channel
+ * (channelPerms): that set changed by the channel's overwrites in
+ * Discord's order, and nothing at all without view_channels. Rank is the
+ * highest position among the member's roles; the owner outranks everyone.
  *
  * The client only uses this to decide what to offer; the server decides.
  */
@@ -32,6 +35,12 @@ export const PERMISSION_LABELS = {
 	attach_files: 'Attach files',
 	mention_everyone: 'Mention @everyone and @here',
 };
+
+/* The permissions an overwrite may allow or deny, in the order shown. */
+export const OVERWRITE_PERMISSIONS = [
+	'view_channels', 'manage_channels', 'create_invite', 'send_messages',
+	'manage_messages', 'add_reactions', 'attach_files', 'mention_everyone',
+];
 
 /* The set of permissions user userId holds in server entry s. */
 export function permsOf(s, userId, member) {
@@ -70,15 +79,89 @@ export function rankOf(s, member) {
 	return rank;
 }
 
-/* The signed-in user's permissions and rank in server entry s. */
-export function myAccess(s, meId) {
-	const perms = permsOf(s, meId, s.me);
+/* The default role of server entry s, or null before its roles are in. */
+export function defaultRole(s) {
+	for (const role of s.roles ? s.roles.values() : []) {
+		if (role.is_default)
+			return role;
+	}
+	return null;
+}
+
+/* The overwrite of channel for type ("role" or "member") and id, or null. */
+export function overwriteOf(channel, type, id) {
+	return (channel.overwrites || []).find((o) => o.type === type && o.id === id) || null;
+}
+
+/* Take the permissions in deny out of perms, then put those in allow in. */
+function applyOverwrite(perms, deny, allow) {
+	for (const p of deny)
+		perms.delete(p);
+	for (const p of allow)
+		perms.add(p);
+}
+
+/*
+ * The set of permissions user userId (whose member object is member)
+ * holds in channel of server entry s, in Discord's order: the owner and
+ * holders of administrator have all. Otherwise the server-wide set; then
+ * the default role's overwrite (its denies taken away, its allows
+ * added); then the overwrites of the member's roles together (the union
+ * of their denies taken away, the union of their allows added); then the
+ * member's own overwrite (deny, then allow). Without view_channels in
+ * the channel: nothing at all.
+ */
+export function channelPerms(s, userId, member, channel) {
+	const perms = permsOf(s, userId, member);
+	if (perms.has('administrator'))
+		return perms;	/* the owner or an administrator: all of them */
+	const everyone = defaultRole(s);
+	const own = everyone && overwriteOf(channel, 'role', everyone.id);
+	if (own)
+		applyOverwrite(perms, own.deny, own.allow);
+	const deny = [];
+	const allow = [];
+	for (const o of channel.overwrites || []) {
+		if (o.type === 'role' && o !== own && member && member.roles.includes(o.id)) {
+			deny.push(...o.deny);
+			allow.push(...o.allow);
+		}
+	}
+	applyOverwrite(perms, deny, allow);
+	const mine = overwriteOf(channel, 'member', userId);
+	if (mine)
+		applyOverwrite(perms, mine.deny, mine.allow);
+	return perms.has('view_channels') ? perms : new Set();
+}
+
+/*
+ * Whether channel of server entry s is private: its default role's
+ * overwrite denies view_channels (what the lock in the sidebar shows).
+ */
+export function isPrivate(s, channel) {
+	const everyone = defaultRole(s);
+	const o = everyone && overwriteOf(channel, 'role', everyone.id);
+	return !!o && o.deny.includes('view_channels');
+}
+
+/* Access of meId made of a set of permissions, in server entry s. */
+function accessWith(s, meId, perms) {
 	return {
 		perms,
 		rank: rankOf(s, s.me),
 		owner: !!s.server && s.server.owner_id === meId,
 		has: (p) => perms.has(p),
 	};
+}
+
+/* The signed-in user's permissions and rank in server entry s. */
+export function myAccess(s, meId) {
+	return accessWith(s, meId, permsOf(s, meId, s.me));
+}
+
+/* The same in channel of server entry s (its overwrites applied). */
+export function myChannelAccess(s, meId, channel) {
+	return accessWith(s, meId, channelPerms(s, meId, s.me, channel));
 }
 
 /* Whether access a (from myAccess) may act on member m (kick, ban, renick). */
