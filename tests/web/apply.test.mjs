@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 
 import {applyEvent, putMessage} from '../../web/js/apply.js';
 import {newConv, channelKey, dmKey, sortedChannels, sortedRoles} from '../../web/js/store.js';
-import {world, member, channel, role, message, idsOf, watch, ME, BORA, CEM} from './fixtures.mjs';
+import {myChannelAccess, isPrivate} from '../../web/js/perm.js';
+import {world, member, channel, role, ow, message, idsOf, watch, ME, BORA, CEM} from './fixtures.mjs';
 
 const C20 = channelKey('20');
 const C21 = channelKey('21');
@@ -218,6 +219,92 @@ describe('channel events', () => {
 	});
 });
 
+describe('channel permission overwrites', () => {
+	/* World with channel 21 private: the default role denied view, ada's role 12 allowed it. */
+	function privateWorld() {
+		const w = world({ids: ['5']});
+		w.s.channels.set('21', channel('21', 'mods', [ow('role', '11', [], ['view_channels']),
+			ow('role', '12', ['view_channels'])]));
+		w.state.convs.set(C21, newConv(C21));
+		w.state.view = {kind: 'server', serverId: '10', channelId: '21'};
+		return w;
+	}
+
+	test('channel.update brings the overwrites: what the user may do there changes', async () => {
+		const {state, s} = world();
+		assert.equal(myChannelAccess(s, ME.id, s.channels.get('20')).has('send_messages'), true);
+		const {topics} = await watch(() => applyEvent(state, {type: 'channel.update',
+		    data: {channel: channel('20', 'chan-20', [ow('role', '12', [], ['send_messages'])])}}));
+		const c = s.channels.get('20');
+		assert.equal(myChannelAccess(s, ME.id, c).has('send_messages'), false);
+		assert.equal(isPrivate(s, c), false);
+		assert.ok(topics.has('server:10'), 'the composer of the channel is redrawn');
+	});
+
+	test('channel.update making a channel private shows it as private', () => {
+		const {state, s} = world();
+		applyEvent(state, {type: 'channel.update',
+		    data: {channel: channel('21', 'chan-21', [ow('role', '11', [], ['view_channels']),
+			ow('role', '12', ['view_channels'])])}});
+		assert.equal(isPrivate(s, s.channels.get('21')), true);
+		assert.equal(isPrivate(s, s.channels.get('20')), false);
+	});
+
+	test('channel.delete after losing view: the channel and its messages go, the view moves', async () => {
+		const {state, s} = privateWorld();
+		const {result, topics} = await watch(() => applyEvent(state,
+		    {type: 'channel.delete', data: {id: '21', server_id: '10'}}));
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20']);
+		assert.equal(state.convs.has(C21), false);
+		assert.ok(topics.has('view') && topics.has('servers'));
+		assert.deepEqual(result, []);
+	});
+
+	test('channel.create after gaining view shows the channel, private, with its messages to load', () => {
+		const {state, s} = world();
+		const c = channel('25', 'secret', [ow('role', '11', [], ['view_channels']),
+			ow('member', ME.id, ['view_channels'])]);
+		applyEvent(state, {type: 'channel.create', data: {channel: c}});
+		assert.deepEqual(sortedChannels(s).map((x) => x.name), ['chan-20', 'chan-21', 'secret']);
+		assert.equal(isPrivate(s, s.channels.get('25')), true);
+		assert.equal(state.convs.has(channelKey('25')), false);
+	});
+
+	test('losing the role that let the user view a private channel takes it away', async () => {
+		const {state, s} = privateWorld();
+		const {result, topics} = await watch(() => applyEvent(state, {type: 'member.update',
+		    data: {server_id: '10', member: member(ME)}}));
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20']);
+		assert.equal(state.convs.has(C21), false);
+		assert.equal(state.convs.has(C20), true);
+		assert.ok(topics.has('view'), 'the view moves off the channel on screen');
+		assert.deepEqual(result, []);
+	});
+
+	test('the role that let the user view a private channel deleted: the channel goes', () => {
+		const {state, s} = privateWorld();
+		applyEvent(state, {type: 'role.delete', data: {id: '12', server_id: '10'}});
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20']);
+	});
+
+	test('someone else losing the role changes nothing for the user', () => {
+		const {state, s} = privateWorld();
+		applyEvent(state, {type: 'member.update', data: {server_id: '10', member: member(BORA)}});
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20', '21']);
+		assert.equal(state.convs.has(C21), true);
+	});
+
+	test('events of a channel held while the server loads, then applied in order', () => {
+		const {state, s} = world();
+		s.loads = 1;
+		s.queue = [];
+		applyEvent(state, {type: 'channel.create', data: {channel: channel('25', 'later')}});
+		applyEvent(state, {type: 'channel.delete', data: {id: '25', server_id: '10'}});
+		assert.equal(s.channels.has('25'), false);
+		assert.deepEqual(s.queue.map((e) => e.type), ['channel.create', 'channel.delete']);
+	});
+});
+
 describe('server events', () => {
 	test('server.update renames the server', async () => {
 		const {state, s} = world();
@@ -332,13 +419,30 @@ describe('role events', () => {
 
 	test('losing view_channels empties the channels and their conversations', async () => {
 		const {state, s} = world({ids: ['5']});
+		state.view = {kind: 'server', serverId: '10', channelId: '20'};
 		const {result, topics} = await watch(() => applyEvent(state,
 		    {type: 'role.update', data: {role: role('11', ['send_messages'], 0, true)}}));
 		assert.equal(s.canView, false);
 		assert.equal(s.channels.size, 0);
 		assert.equal(state.convs.has(C20), false);
-		assert.ok(topics.has('view'));
+		assert.ok(topics.has('view'), 'the view moves off the channel on screen');
 		assert.deepEqual(result, []);
+	});
+
+	test('losing view_channels keeps a channel an overwrite of the user\'s role lets them view', () => {
+		const {state, s} = world();
+		s.channels.set('21', channel('21', 'mods-only', [ow('role', '12', ['view_channels'])]));
+		const out = applyEvent(state, {type: 'role.update', data: {role: role('11', ['send_messages'], 0, true)}});
+		assert.deepEqual(sortedChannels(s).map((x) => x.name), ['mods-only']);
+		assert.deepEqual(out, []);
+	});
+
+	test('a change of other permissions hides nothing and loads nothing', async () => {
+		const {state, s} = world({ids: ['5']});
+		const out = applyEvent(state, {type: 'role.update', data: {role: role('12', ['kick_members'], 1)}});
+		assert.deepEqual(out, []);
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20', '21']);
+		assert.equal(state.convs.has(C20), true);
 	});
 
 	test('gaining view_channels asks for the channels to be loaded', () => {

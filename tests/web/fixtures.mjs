@@ -19,6 +19,11 @@ export function channel(id, name = `chan-${id}`, overwrites = []) {
 	return {id, server_id: '10', name, created_at: '2026-12-01T10:00:00Z', overwrites};
 }
 
+/* A permission overwrite (API.md): type "role" or "member", its target, allow, deny. */
+export function ow(type, id, allow = [], deny = []) {
+	return {type, id, allow, deny};
+}
+
 /* A role of server 10. */
 export function role(id, permissions, position = 1, isDefault = false) {
 	return {id, server_id: '10', name: isDefault ? '@everyone' : `role-${id}`,

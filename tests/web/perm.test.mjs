@@ -13,7 +13,7 @@ import {
 	PERMISSIONS, OVERWRITE_PERMISSIONS, channelPerms, myChannelAccess, isPrivate, defaultRole,
 } from '../../web/js/perm.js';
 import {newEntry} from '../../web/js/store.js';
-import {member, channel, role, ME, BORA} from './fixtures.mjs';
+import {member, channel, role, ow, ME, BORA} from './fixtures.mjs';
 
 /* The default role's permissions on a new server (API.md). */
 const EVERYONE = ['view_channels', 'send_messages', 'create_invite', 'change_nickname',
@@ -33,11 +33,6 @@ function server({everyone = EVERYONE, mods = [], helpers = [], owner = BORA.id} 
 		['14', role('14', ['administrator'], 5)],
 	]);
 	return s;
-}
-
-/* An overwrite (API.md): type "role" or "member", a target id, allow and deny. */
-function ow(type, id, allow = [], deny = []) {
-	return {type, id, allow, deny};
 }
 
 /* Channel 20 with these overwrites. */

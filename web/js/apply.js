@@ -17,7 +17,7 @@
  * over a page of any age ends at the current state.
  */
 
-import {myAccess} from './perm.js';
+import {myAccess, channelPerms} from './perm.js';
 import {notify, cmpId, channelKey, keyOfMessage, currentKey, knownKey} from './store.js';
 
 /*
@@ -94,6 +94,20 @@ export function dropServer(state, id) {
 		notify('view');
 }
 
+/*
+ * Forget channel id of server entry s (deleted, or no longer visible):
+ * its messages and unread mark go with it; a view on it moves on.
+ */
+function dropChannel(state, s, id) {
+	if (s.channels)
+		s.channels.delete(id);
+	state.convs.delete(channelKey(id));
+	state.unread.delete(channelKey(id));
+	notify(`server:${s.id}`, 'servers');
+	if (state.view.kind === 'server' && state.view.channelId === id)
+		notify('view');
+}
+
 /* Put a channel or role (obj) into s.channels or s.roles (map), if loaded. */
 function upsertServerThing(s, map, obj) {
 	if (!s[map])
@@ -155,13 +169,7 @@ export function applyEvent(state, ev) {
 		s = state.servers.get(d.server_id);
 		if (!s || held(s, ev))
 			return NOTHING;
-		if (s.channels)
-			s.channels.delete(d.id);
-		state.convs.delete(channelKey(d.id));
-		state.unread.delete(channelKey(d.id));
-		notify(`server:${s.id}`, 'servers');
-		if (state.view.kind === 'server' && state.view.channelId === d.id)
-			notify('view');
+		dropChannel(state, s, d.id);
 		return NOTHING;
 	case 'server.update':
 		s = state.servers.get(d.server.id);
@@ -258,21 +266,21 @@ export function applyEvent(state, ev) {
 }
 
 /*
- * After a change of own roles: gaining view_channels means the channels
- * must be fetched (their events were not sent), which is left to the
- * caller; losing it empties them.
+ * After a change of own roles or of a role's permissions: the channels
+ * the user can no longer view go (the server sends a channel.delete for
+ * each as well). Those that become visible come as channel.create
+ * events; but gaining view_channels server-wide after GET channels
+ * said 403 means they must be fetched, which is left to the caller.
  */
 function refreshVisibility(state, s, couldView) {
+	for (const c of s.channels ? [...s.channels.values()] : []) {
+		if (!channelPerms(s, state.me.id, s.me, c).has('view_channels'))
+			dropChannel(state, s, c.id);
+	}
 	const canView = myAccess(s, state.me.id).has('view_channels');
 	if (canView === couldView)
 		return NOTHING;
-	if (!canView) {
-		for (const cid of s.channels ? s.channels.keys() : [])
-			state.convs.delete(channelKey(cid));
-		s.channels = new Map();
-		s.canView = false;
-		notify(`server:${s.id}`, 'servers', 'view');
-		return NOTHING;
-	}
-	return [{type: 'load.channels', entry: s}];
+	s.canView = canView;
+	notify(`server:${s.id}`, 'servers');
+	return canView ? [{type: 'load.channels', entry: s}] : NOTHING;
 }
