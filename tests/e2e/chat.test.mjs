@@ -40,143 +40,16 @@
  * tests/artifacts/.
  */
 
-import {test, before, after} from 'node:test';
+import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {chromium, request} from 'playwright-core';
 
-const BASE = (process.env.SOHBET_TEST_URL || '').replace(/\/+$/, '');
-const CHROMIUM = process.env.SOHBET_CHROMIUM || '/usr/bin/chromium';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = process.env.SOHBET_ARTIFACTS || path.resolve(HERE, '../artifacts');
-/* "Sees it appear without reloading within 2 s." */
-const LIVE_MS = 2000;
-const PASSWORD = 'correct horse battery';
+import {
+	BASE, ARTIFACTS, LIVE_MS, run, consoleErrors, expectConsoleErrors, useBrowser, newUser, register,
+	signIn, message, send, confirmed, openServer, heading, step, apiCall, apiFetch, apiRegister,
+} from './harness.mjs';
 
-const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-let browser;
-/* The API without a browser, for setting up large servers. */
-let http;
-const users = {};
-/* Console errors of every page, and the ones a step expects. */
-const consoleErrors = [];
-let expectedError = null;
-
-before(async () => {
-	assert.ok(BASE, 'SOHBET_TEST_URL must name the sohbet under test (tools/dev test sets it)');
-	fs.mkdirSync(ARTIFACTS, {recursive: true});
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		/* playwright-core gives each launch a fresh temporary profile
-		 * (--user-data-dir). The network here is closed: nothing may
-		 * try to reach Google's services. */
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints'],
-	});
-	http = await request.newContext({baseURL: BASE, ignoreHTTPSErrors: true});
-});
-
-after(async () => {
-	if (http)
-		await http.dispose();
-	if (browser)
-		await browser.close();
-});
-
-/* A browser context with one page, its console errors collected. */
-async function newUser(label, viewport = {width: 1280, height: 800}) {
-	const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, baseURL: BASE});
-	const page = await context.newPage();
-	page.on('console', (msg) => {
-		if (msg.type() !== 'error')
-			return;
-		const text = `${label}: ${msg.text()} (${msg.location().url || '?'})`;
-		if (expectedError && expectedError.test(msg.text()))
-			return;
-		consoleErrors.push(text);
-	});
-	page.on('pageerror', (err) => consoleErrors.push(`${label}: uncaught ${err.stack || err.message}`));
-	/* Error answers of the API, shown when a step fails. */
-	const failures = [];
-	page.on('response', async (res) => {
-		if (res.status() >= 400 && res.url().includes('/api/')) {
-			const body = await res.text().catch(() => '');
-			failures.push(`${res.request().method()} ${res.url()} -> ${res.status()} ${body.slice(0, 200)}`);
-		}
-	});
-	const name = `${label.toLowerCase()}_${run}`;
-	const u = {label, name, context, page, failures};
-	users[label] = u;
-	return u;
-}
-
-async function register(u) {
-	const {page} = u;
-	await page.goto('/');
-	await page.getByRole('button', {name: 'Register'}).click();
-	await page.getByLabel('Username').fill(u.name);
-	await page.getByLabel('Email').fill(`${u.name}@example.org`);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByRole('button', {name: 'Create account'}).click();
-	await page.getByRole('button', {name: 'My account'}).waitFor();
-}
-
-/* The <li> of the message with this text (visible in the list). */
-function message(page, text) {
-	return page.locator('.msg-list > li.msg').filter({has: page.locator('.msg-body', {hasText: text})});
-}
-
-/* Send text from the composer of the open conversation. */
-async function send(page, text) {
-	const box = page.locator('.composer textarea');
-	await box.fill(text);
-	await box.press('Enter');
-}
-
-/* Wait until the message with text is confirmed by the server (not pending). */
-async function confirmed(page, text) {
-	await message(page, text).and(page.locator(':not(.msg--pending):not(.msg--failed)')).waitFor();
-}
-
-/* Sign in from the start page with a name and the common password. */
-async function signIn(u) {
-	const {page} = u;
-	await page.goto('/');
-	await page.getByLabel('Username or email').fill(u.name);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByRole('button', {name: 'Sign in'}).click();
-	await page.getByRole('button', {name: 'My account'}).waitFor();
-}
-
-async function openServer(page, name) {
-	await page.getByRole('navigation', {name: 'Servers'}).getByRole('button', {name}).click();
-}
-
-async function heading(page) {
-	return (await page.locator('.main-head h1').textContent()).trim();
-}
-
-/* Run a sub-test; when it fails, keep screenshots of every page for a post-mortem. */
-async function step(t, name, fn) {
-	await t.test(name, async () => {
-		try {
-			await fn();
-		} catch (err) {
-			const slug = name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40);
-			for (const u of Object.values(users)) {
-				await u.page.screenshot({path: path.join(ARTIFACTS, `failed-${slug}-${u.label}.png`)})
-				    .catch(() => {});
-				for (const f of u.failures)
-					t.diagnostic(`${u.label}: ${f}`);
-			}
-			throw err;
-		}
-	});
-}
+useBrowser();
 
 test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 	const A = await newUser('A');
@@ -299,14 +172,14 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 			    headers: {'Retry-After': '1'},
 			    body: '{"error":{"code":"service_unavailable","message":"Lost in transit."}}'});
 		});
-		expectedError = /status of 503/;
+		expectConsoleErrors(/status of 503/);
 		try {
 			await send(A.page, text);
 			const failed = message(A.page, text).and(A.page.locator('.msg--failed'));
 			await failed.getByRole('button', {name: 'Retry'}).click();
 			await confirmed(A.page, text);
 		} finally {
-			expectedError = null;
+			expectConsoleErrors(null);
 			await A.page.unroute('**/api/v1/channels/*/messages');
 			release();
 			await A.page.unroute('**/api/v1/events?*');
@@ -353,7 +226,7 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 			}
 			return route.fallback();
 		});
-		expectedError = /ERR_CONNECTION_RESET|status of 410/;
+		expectConsoleErrors(/ERR_CONNECTION_RESET|status of 410/);
 		try {
 			/* An event ends B's poll in flight; the next ones are ours. */
 			const wake = `wake up B ${run}`;
@@ -362,7 +235,7 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 			for (let i = 0; i < 100 && polls < 3; i++)
 				await B.page.waitForTimeout(100);
 		} finally {
-			expectedError = null;
+			expectConsoleErrors(null);
 			await B.page.unroute('**/api/v1/events?*');
 		}
 		assert.ok(polls >= 3, `B polled ${polls} times`);
@@ -435,30 +308,6 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 	});
 
 });
-
-/*
- * One API call as the user with this access token (or none); resolves
- * the decoded answer. Waits out the auth rate limit (429) and retries.
- */
-async function apiCall(method, path, token, body) {
-	for (;;) {
-		const res = await http.fetch(`/api/v1${path}`, {method, data: body,
-		    headers: token ? {Authorization: `Bearer ${token}`} : {}});
-		if (res.status() === 429) {
-			await new Promise((r) => setTimeout(r, 1000 * (Number(res.headers()['retry-after']) || 1)));
-			continue;
-		}
-		assert.ok(res.ok(), `${method} ${path} -> ${res.status()} ${await res.text()}`);
-		return res.status() === 204 ? null : res.json();
-	}
-}
-
-/* Register name over the API; resolves {id, name, token}. */
-async function apiRegister(name) {
-	const r = await apiCall('POST', '/auth/register', null,
-	    {username: name, email: `${name}@example.org`, password: PASSWORD});
-	return {id: r.user.id, name, token: r.access_token};
-}
 
 /* Run fn over items, at most n at a time; resolves the results in order. */
 async function inPool(items, n, fn) {
@@ -839,8 +688,7 @@ test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {time
 		await pane.getByRole('searchbox', {name: 'Search bans'}).fill(trolls[1].name);
 		await pane.getByRole('button', {name: `Unban ${trolls[1].name}`}).click();
 		await pane.getByText('No ban matches your search.').waitFor();
-		const res = await http.fetch(`/api/v1/servers/${serverId}/bans/${trolls[1].id}`,
-		    {headers: {Authorization: `Bearer ${owner.token}`}});
+		const res = await apiFetch('GET', `/servers/${serverId}/bans/${trolls[1].id}`, owner.token);
 		assert.equal(res.status(), 404);
 		await pane.getByRole('searchbox', {name: 'Search bans'}).fill('');
 		assert.equal(await pane.getByRole('button', {name: /^Unban /}).count(), 2);
@@ -848,7 +696,7 @@ test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {time
 	});
 
 	await step(t, 'the banned user following the invite is told they are banned', async () => {
-		expectedError = /status of 403/;
+		expectConsoleErrors(/status of 403/);
 		try {
 			await signIn(S);
 			await S.page.goto(`/#invite/${code}`);
@@ -859,7 +707,7 @@ test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {time
 			assert.equal(await S.page.getByRole('navigation', {name: 'Servers'})
 			    .getByRole('button', {name: server}).count(), 0);
 		} finally {
-			expectedError = null;
+			expectConsoleErrors(null);
 		}
 		await O.context.close();
 		await S.context.close();
