@@ -10,7 +10,8 @@ import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-	PERMISSIONS, OVERWRITE_PERMISSIONS, channelPerms, myChannelAccess, isPrivate, defaultRole,
+	PERMISSIONS, OVERWRITE_PERMISSIONS, channelPerms, myChannelAccess, myAccess, isPrivate, defaultRole,
+	privateOverwrites,
 } from '../../web/js/perm.js';
 import {newEntry} from '../../web/js/store.js';
 import {member, channel, role, ow, ME, BORA} from './fixtures.mjs';
@@ -205,6 +206,43 @@ describe('isPrivate', () => {
 		assert.equal(isPrivate(s, chan([ow('role', '12', [], ['view_channels'])])), false);
 		assert.equal(isPrivate(s, chan([ow('role', '11', [], ['send_messages'])])), false);
 		assert.equal(isPrivate(s, chan([])), false);
+	});
+});
+
+describe('privateOverwrites', () => {
+	/* Whether user 1 with member m sees channel 20 made of these overwrites, and isPrivate. */
+	function created(s, m, roleIds) {
+		s.me = m;
+		const c = chan(privateOverwrites(s, myAccess(s, ME.id), ME.id, roleIds));
+		return {c, sees: (u, roles) => channelPerms(s, u.id, member(u, roles), c).has('view_channels')};
+	}
+
+	test('the roles picked see it, the others do not, and it is private', () => {
+		const s = server({mods: ['manage_channels', 'manage_roles']});
+		const {c, sees} = created(s, member(ME, ['12']), ['12', '13']);
+		assert.equal(isPrivate(s, c), true);
+		assert.equal(sees(BORA, ['13']), true, 'a holder of a role picked');
+		assert.equal(sees({id: '7'}, []), false, 'a member without one');
+		assert.equal(sees(ME, ['12']), true, 'its creator');
+		assert.deepEqual(c.overwrites.map((o) => o.type), ['role', 'role', 'role'],
+		    'no member overwrite: the creator holds a role picked');
+	});
+
+	test('a creator without a role picked is let in by name', () => {
+		const s = server({mods: ['manage_channels', 'manage_roles']});
+		const {c, sees} = created(s, member(ME, ['12']), ['13']);
+		assert.deepEqual(c.overwrites.at(-1), ow('member', ME.id, ['view_channels']));
+		assert.equal(sees(ME, ['12']), true);
+		assert.equal(sees({id: '7'}, ['12']), false, 'another holder of the creator\'s role');
+	});
+
+	test('the owner and administrators need no overwrite of their own', () => {
+		const owned = created(server({owner: ME.id}), member(ME), []);
+		assert.deepEqual(owned.c.overwrites, [ow('role', '11', [], ['view_channels'])]);
+		const admin = created(server(), member(ME, ['14']), []);
+		assert.deepEqual(admin.c.overwrites, [ow('role', '11', [], ['view_channels'])]);
+		assert.equal(admin.sees(ME, ['14']), true);
+		assert.equal(admin.sees({id: '7'}, []), false);
 	});
 });
 

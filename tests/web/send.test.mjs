@@ -3,7 +3,8 @@
  * answers given by the test (fakeapi.mjs): a message shows at once as
  * pending and once confirmed, whichever of the answer and its event
  * comes first; a failed send can be retried without a duplicate; edits,
- * deletions, DMs and servers show without waiting for their events.
+ * deletions, DMs, servers, channels and their permission overwrites show
+ * without waiting for their events.
  */
 
 import {fake, apiError, later, reply, until} from './fakeapi.mjs';
@@ -13,9 +14,10 @@ import assert from 'node:assert/strict';
 import {applyEvents, openConv} from '../../web/js/load.js';
 import {
 	sendMessage, retrySend, discardSend, editMessage, deleteMessage, openDm, createServer,
+	createChannel, saveOverwrite, removeOverwrite,
 } from '../../web/js/send.js';
-import {store, resetStore, channelKey, pendingOf} from '../../web/js/store.js';
-import {member, channel, role, message, idsOf, ME, BORA} from './fixtures.mjs';
+import {store, resetStore, channelKey, pendingOf, sortedChannels} from '../../web/js/store.js';
+import {member, channel, role, ow, message, idsOf, world, ME, BORA} from './fixtures.mjs';
 
 const KEY = channelKey('20');
 
@@ -152,5 +154,77 @@ describe('DMs and servers', () => {
 		assert.deepEqual([...s.channels.values()].map((x) => x.name), ['general']);
 		assert.deepEqual(fake.paths('GET').filter((p) => p === '/servers/50'), [],
 		    'the answer of the create is used, not fetched again');
+	});
+});
+
+describe('channels and their overwrites', () => {
+	/* Signed in as ada in server 10 of the fixtures (role 12 "mods"); resolves its entry. */
+	function inWorld() {
+		const {state, s} = world();
+		Object.assign(store, state);
+		return s;
+	}
+
+	test('a channel is created with its overwrites only when there are some', async () => {
+		const s = inWorld();
+		const bodies = [];
+		fake.on('POST /servers/10/channels', (body) => {
+			bodies.push(body);
+			return channel(String(30 + bodies.length), body.name, body.overwrites || []);
+		});
+		await createChannel(s, 'open', []);
+		const secret = [ow('role', '11', [], ['view_channels']), ow('role', '12', ['view_channels'])];
+		const c = await createChannel(s, 'secret', secret);
+		assert.deepEqual(bodies, [{name: 'open'}, {name: 'secret', overwrites: secret}]);
+		assert.deepEqual(sortedChannels(s).map((x) => x.name), ['chan-20', 'chan-21', 'open', 'secret']);
+		assert.deepEqual(s.channels.get(c.id).overwrites, secret);
+	});
+
+	test('saving an overwrite puts it and shows the channel the answer gives', async () => {
+		const s = inWorld();
+		const after = channel('20', 'chan-20', [ow('role', '12', [], ['send_messages'])]);
+		fake.on('PUT /channels/20/overwrites/role/12', () => after);
+		await saveOverwrite(s, '20', 'role', '12', [], ['send_messages']);
+		const put = fake.requests.find((r) => r.method === 'PUT');
+		assert.deepEqual(put.body, {allow: [], deny: ['send_messages']});
+		assert.deepEqual(s.channels.get('20').overwrites, after.overwrites);
+	});
+
+	test('an overwrite that takes view from the user themselves hides the channel at once', async () => {
+		const s = inWorld();
+		store.view = {kind: 'server', serverId: '10', channelId: '20'};
+		fake.on('PUT /channels/20/overwrites/role/12', () =>
+			channel('20', 'chan-20', [ow('role', '12', [], ['view_channels'])]));
+		await saveOverwrite(s, '20', 'role', '12', [], ['view_channels']);
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['21']);
+	});
+
+	test('a refused overwrite changes nothing and says why', async () => {
+		const s = inWorld();
+		fake.on('PUT /channels/20/overwrites/role/12', () => apiError(403, 'missing_permission'));
+		await assert.rejects(saveOverwrite(s, '20', 'role', '12', ['manage_channels'], []),
+		    {code: 'missing_permission', status: 403});
+		assert.deepEqual(s.channels.get('20').overwrites, []);
+	});
+
+	test('removing an overwrite deletes it and shows the channel without it', async () => {
+		const s = inWorld();
+		const c = channel('21', 'chan-21', [ow('role', '11', [], ['send_messages']),
+			ow('member', BORA.id, ['send_messages'])]);
+		s.channels.set('21', c);
+		fake.on(`DELETE /channels/21/overwrites/member/${BORA.id}`, () => reply(204));
+		await removeOverwrite(s, c, 'member', BORA.id);
+		assert.deepEqual(s.channels.get('21').overwrites, [ow('role', '11', [], ['send_messages'])]);
+		assert.deepEqual(fake.unanswered, []);
+	});
+
+	test('removing the overwrite that let the user view a channel hides it', async () => {
+		const s = inWorld();
+		const c = channel('21', 'chan-21', [ow('role', '11', [], ['view_channels']),
+			ow('member', ME.id, ['view_channels'])]);
+		s.channels.set('21', c);
+		fake.on(`DELETE /channels/21/overwrites/member/${ME.id}`, () => reply(204));
+		await removeOverwrite(s, c, 'member', ME.id);
+		assert.deepEqual(sortedChannels(s).map((x) => x.id), ['20']);
 	});
 });

@@ -144,6 +144,23 @@ export function isPrivate(s, channel) {
 	return !!o && o.deny.includes('view_channels');
 }
 
+/*
+ * The overwrites that make a new channel of server entry s private, seen
+ * by the roles roleIds: the default role denied view_channels, each role
+ * picked allowed it. Its creator meId (with access a, from myAccess) is
+ * let in by name when neither administrator nor a role picked lets them
+ * see it.
+ */
+export function privateOverwrites(s, a, meId, roleIds) {
+	const view = ['view_channels'];
+	const out = [{type: 'role', id: defaultRole(s).id, allow: [], deny: view}];
+	for (const id of roleIds)
+		out.push({type: 'role', id, allow: view, deny: []});
+	if (!a.has('administrator') && !roleIds.some((id) => s.me.roles.includes(id)))
+		out.push({type: 'member', id: meId, allow: view, deny: []});
+	return out;
+}
+
 /* Access of meId made of a set of permissions, in server entry s. */
 function accessWith(s, meId, perms) {
 	return {

@@ -1,14 +1,16 @@
 /*
  * send.js: the client's own writes that change the state: sending
  * messages (shown at once as pending, confirmed by their nonce), editing
- * and deleting them, opening DMs, creating and joining servers. The
- * answer of each is applied to `store` like the event it causes, so the
- * screen does not wait for the event.
+ * and deleting them, opening DMs, creating and joining servers, creating,
+ * renaming and deleting channels and setting their permission
+ * overwrites. The answer of each is applied to `store` like the event it
+ * causes, so the screen does not wait for the event.
  */
 
 import {api, seg} from './api.js';
 import {confirmPending, held, putMessage} from './apply.js';
 import {addServer, applyToStore, convPath} from './load.js';
+import {channelPerms} from './perm.js';
 import {store, notify, pendingOf} from './store.js';
 
 /* Send content in conversation key, shown at once as pending. */
@@ -102,4 +104,64 @@ export async function createServer(name) {
 export async function joinInvite(code) {
 	const server = await api.post(`/invites/${seg(code)}`);
 	return addServer(server);
+}
+
+/*
+ * Create channel name in server entry s with these permission overwrites
+ * (API.md, Channel permission overwrites; [] for none); resolves it.
+ */
+export async function createChannel(s, name, overwrites) {
+	const body = overwrites.length > 0 ? {name, overwrites} : {name};
+	const channel = await api.post(`/servers/${seg(s.id)}/channels`, body);
+	applyToStore({type: 'channel.create', data: {channel}});
+	return channel;
+}
+
+/* Rename channel id; resolves the channel. */
+export async function renameChannel(id, name) {
+	const channel = await api.patch(`/channels/${seg(id)}`, {name});
+	applyToStore({type: 'channel.update', data: {channel}});
+	return channel;
+}
+
+/* Delete channel id of server entry s. */
+export async function deleteChannel(s, id) {
+	await api.del(`/channels/${seg(id)}`);
+	applyToStore({type: 'channel.delete', data: {id, server_id: s.id}});
+}
+
+/* The path of the overwrite of channel id for type ("role" or "member") and target. */
+function overwritePath(id, type, targetId) {
+	return `/channels/${seg(id)}/overwrites/${seg(type)}/${seg(targetId)}`;
+}
+
+/*
+ * Set the overwrite of channel id (of server entry s) for type and
+ * targetId to allow and deny (lists of permission names); resolves the
+ * channel as it is now.
+ */
+export async function saveOverwrite(s, id, type, targetId, allow, deny) {
+	const channel = await api.put(overwritePath(id, type, targetId), {allow, deny});
+	showOwnChange(s, channel);
+	return channel;
+}
+
+/* Remove the overwrite of channel c (of server entry s) for type and targetId. */
+export async function removeOverwrite(s, c, type, targetId) {
+	await api.del(overwritePath(c.id, type, targetId));
+	const now = store.servers.get(s.id)?.channels?.get(c.id) || c;
+	showOwnChange(s, {...now, overwrites: (now.overwrites || [])
+	    .filter((o) => !(o.type === type && o.id === targetId))});
+}
+
+/*
+ * Show channel as the user's change of its overwrites left it: changed,
+ * or gone when they took view from themselves (the server's events say
+ * the same a moment later).
+ */
+function showOwnChange(s, channel) {
+	if (channelPerms(s, store.me.id, s.me, channel).has('view_channels'))
+		applyToStore({type: 'channel.update', data: {channel}});
+	else
+		applyToStore({type: 'channel.delete', data: {id: channel.id, server_id: s.id}});
 }

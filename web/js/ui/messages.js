@@ -20,7 +20,7 @@
  */
 
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
-import {myAccess} from '../perm.js';
+import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
 import {openConv, loadOlder, reloadConv, wantMember} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage} from '../send.js';
@@ -128,14 +128,15 @@ export function createMessageView(root, hooks) {
 		scroller.focus({preventScroll: true});
 	}
 
-	/* What the signed-in user may do here. */
+	/* What the signed-in user may do here (in a channel: its overwrites applied). */
 	function access() {
 		if (!ctx.serverId)
 			return {dm: true, send: true, manage: false};
 		const s = store.servers.get(ctx.serverId);
-		if (!s)
+		const c = s && s.channels && s.channels.get(key.slice(2));
+		if (!c)
 			return {dm: false, send: false, manage: false};
-		const a = myAccess(s, store.me.id);
+		const a = myChannelAccess(s, store.me.id, c);
 		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages')};
 	}
 
@@ -517,7 +518,8 @@ export function createMessageView(root, hooks) {
 	return {
 		show,
 		update,
-		focusComposer: () => input.focus(),
+		/* The message box, or the messages when the user may not write here. */
+		focusComposer: () => (input.disabled ? scroller : input).focus(),
 		get key() {
 			return key;
 		},

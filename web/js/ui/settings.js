@@ -1,20 +1,25 @@
 /*
  * settings.js: server settings for its owner and managers. Tabs, shown
  * as permissions allow: Overview (rename; delete for the owner),
- * Channels, Roles (name, position, the permission checkboxes), Invites,
- * Members (kick, ban), Bans (search, unban). Every change goes to the API and the store at once;
- * the same changes made elsewhere arrive as events and redraw the pane.
+ * Channels (the way to each channel's settings, channel.js, and to
+ * creating one, newchannel.js), Roles (name, position, the permission
+ * checkboxes), Invites, Members (kick, ban), Bans (search, unban). Every
+ * change goes to the API and the store at once; the same changes made
+ * elsewhere arrive as events and redraw the pane.
  */
 
 import {api, seg} from '../api.js';
 import {h, dateOnly, fullTime, replace} from '../dom.js';
-import {PERMISSIONS, PERMISSION_LABELS, myAccess, outranks, canManageRole} from '../perm.js';
 import {
-	store, sortedChannels, sortedRoles, subscribe, displayName, memberListed, memberOrder,
-} from '../store.js';
+	PERMISSIONS, PERMISSION_LABELS, myAccess, myChannelAccess, outranks, canManageRole,
+} from '../perm.js';
+import {store, sortedChannels, sortedRoles, displayName, memberListed, memberOrder} from '../store.js';
 import {applyToStore, loadMoreMembers} from '../load.js';
-import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
+import {confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 import {openBanDialog} from './ban.js';
+import {openTabbed} from './tabbed.js';
+import {openChannelSettings, canOpenChannelSettings, channelIcon} from './channel.js';
+import {openCreateChannel} from './newchannel.js';
 
 /* Bans asked for at a time (the API's largest page). */
 const BANS_PAGE = 100;
@@ -33,75 +38,18 @@ export function openSettings(s, hooks) {
 			a.has('ban_members'), draw: members},
 		{id: 'bans', label: 'Bans', show: (a) => a.has('ban_members'), draw: bans},
 	];
-	let current = tabs.find((t) => t.id === hooks.tab) || null;
 	let selectedRole = null;
 	let inviteList = null;
 	/* The Bans tab: the pages loaded, and the box that shows them now. */
 	const banState = {list: null, complete: false, loading: false, query: '', error: null, box: null};
-	const tabBar = h('div', {class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical'});
-	const pane = h('section', {class: 'pane', role: 'tabpanel', tabindex: '-1'});
-	const d = openDialog({
+	const {pane, draw} = openTabbed({
 		title: `${s.server.name} \u2014 settings`,
-		wide: true,
-		body: h('div', {class: 'settings'}, tabBar, pane),
-		onClose: () => unsubscribe(),
+		tabs,
+		tab: hooks.tab,
+		access: () => myAccess(s, store.me.id),
+		gone: () => !store.servers.has(s.id),
+		redraws: (topics) => topics.has(`server:${s.id}`) || topics.has(`members:${s.id}`),
 	});
-	const unsubscribe = subscribe((topics) => {
-		if (!store.servers.has(s.id)) {
-			d.close();
-			return;
-		}
-		if (topics.has(`server:${s.id}`) || topics.has(`members:${s.id}`))
-			draw(false);
-	});
-	draw(true);
-
-	function access() {
-		return myAccess(s, store.me.id);
-	}
-
-	/* Redraw the tabs and the pane; keep focus on what had it. */
-	function draw(focusTab) {
-		const a = access();
-		const visible = tabs.filter((t) => t.show(a));
-		if (visible.length === 0) {
-			d.close();
-			return;
-		}
-		if (!current || !visible.includes(current))
-			current = visible[0];
-		replace(tabBar, visible.map((t) => h('button', {
-			type: 'button', class: 'tab', role: 'tab', id: `tab-${t.id}`,
-			'aria-selected': String(t === current), tabindex: t === current ? '0' : '-1',
-			'aria-controls': 'settings-pane',
-			onclick: () => {
-				current = t;
-				draw(true);
-			},
-			onkeydown: (e) => {
-				const i = visible.indexOf(t);
-				const j = e.key === 'ArrowDown' || e.key === 'ArrowRight' ? i + 1 :
-				    e.key === 'ArrowUp' || e.key === 'ArrowLeft' ? i - 1 : null;
-				if (j === null)
-					return;
-				e.preventDefault();
-				current = visible[(j + visible.length) % visible.length];
-				draw(true);
-			},
-		}, t.label)));
-		pane.id = 'settings-pane';
-		pane.setAttribute('aria-labelledby', `tab-${current.id}`);
-		const key = document.activeElement && pane.contains(document.activeElement) ?
-		    document.activeElement.dataset.focusKey : null;
-		replace(pane, current.draw(a));
-		if (focusTab) {
-			tabBar.querySelector('[aria-selected="true"]').focus();
-		} else if (key) {
-			const again = pane.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-			/* Gone (a row deleted, the last page in): the pane, not the page. */
-			(again || pane).focus();
-		}
-	}
 
 	/* --- overview ---------------------------------------------------- */
 
@@ -147,54 +95,16 @@ export function openSettings(s, hooks) {
 	/* --- channels ------------------------------------------------------ */
 
 	function channels() {
-		const out = [h('h3', null, 'Channels')];
-		const list = h('ul', {class: 'list'});
-		for (const c of sortedChannels(s)) {
-			const input = h('input', {class: 'input grow', value: c.name, maxlength: 100,
-			    'aria-label': `Name of channel ${c.name}`, dataset: {focusKey: `ch-${c.id}`}});
-			list.appendChild(h('li', null,
-			    h('form', {class: 'row grow', onsubmit: async (e) => {
-				e.preventDefault();
-				try {
-					const channel = await api.patch(`/channels/${seg(c.id)}`, {name: input.value});
-					applyToStore({type: 'channel.update', data: {channel}});
-					toast('Channel renamed.');
-				} catch (err) {
-					toast(errorText(err), 'error');
-				}
-			    }}, input,
-				h('button', {type: 'submit', class: 'btn btn--small btn--secondary'}, 'Rename')),
-			    h('button', {type: 'button', class: 'btn btn--small btn--danger',
-				'aria-label': `Delete channel ${c.name}`, onclick: async () => {
-				const ok = await confirmDialog({title: `Delete #${c.name}`,
-				    message: `Delete #${c.name} and all of its messages?`,
-				    confirm: 'Delete channel', danger: true});
-				if (!ok)
-					return;
-				try {
-					await api.del(`/channels/${seg(c.id)}`);
-					applyToStore({type: 'channel.delete', data: {id: c.id, server_id: s.id}});
-				} catch (err) {
-					toast(errorText(err), 'error');
-				}
-			    }}, 'Delete')));
-		}
-		out.push(list);
-		const name = field('New channel', {name: 'name', required: true, maxlength: 100,
-		    placeholder: 'new-channel', dataset: {focusKey: 'new-channel'}});
-		const general = h('div', {class: 'form-error', role: 'alert'});
-		out.push(h('form', {onsubmit: async (e) => {
-			e.preventDefault();
-			try {
-				const channel = await api.post(`/servers/${seg(s.id)}/channels`, {name: name.input.value.trim()});
-				applyToStore({type: 'channel.create', data: {channel}});
-				name.input.value = '';
-				toast(`#${channel.name} created.`);
-			} catch (err) {
-				showFormError(err, general, {name});
-			}
-		}}, name.wrap, general, h('button', {type: 'submit', class: 'btn btn--small'}, 'Create channel')));
-		return out;
+		return [h('h3', null, 'Channels'),
+		    h('ul', {class: 'list'}, sortedChannels(s).map((c) => {
+			const a = myChannelAccess(s, store.me.id, c);
+			return h('li', null, channelIcon(s, c), h('span', {class: 'grow'}, c.name),
+			    canOpenChannelSettings(a) ? h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+				'aria-label': `Edit channel ${c.name}`, dataset: {focusKey: `ch-${c.id}`},
+				onclick: () => openChannelSettings(s, c.id)}, 'Edit') : null);
+		    })),
+		    h('button', {type: 'button', class: 'btn btn--small', dataset: {focusKey: 'new-channel'},
+			onclick: () => openCreateChannel(s)}, 'Create channel')];
 	}
 
 	/* --- roles --------------------------------------------------------- */

@@ -5,7 +5,7 @@
  */
 
 import {h, icon, initials, colourClass, replace} from '../dom.js';
-import {myAccess, canOpenSettings} from '../perm.js';
+import {myAccess, myChannelAccess, canOpenSettings} from '../perm.js';
 import {
 	store, subscribe, notify, currentKey, channelKey, dmKey, sortedChannels, cmpId,
 } from '../store.js';
@@ -15,6 +15,8 @@ import {createMemberList} from './members.js';
 import {openProfile} from './profile.js';
 import {openAddServer, openInvite, leaveServer, openNewDm} from './servers.js';
 import {openSettings} from './settings.js';
+import {openChannelSettings, canOpenChannelSettings, channelIcon} from './channel.js';
+import {openCreateChannel} from './newchannel.js';
 import {openAccount} from './account.js';
 
 const NARROW = window.matchMedia('(max-width: 800px)');
@@ -30,6 +32,7 @@ export function mountShell(root, hooks) {
 	let membersOpen = !MEDIUM.matches && readPref(MEMBERS_KEY, true);
 	let shown = null;	/* the conversation key on screen, or null */
 	let focusComposer = false;	/* move focus there after the next draw */
+	let lostChannel = false;	/* the channel on screen went (deleted, or no longer visible) */
 
 	const nav = {
 		rail: h('nav', {class: 'rail', 'aria-label': 'Servers'}),
@@ -154,7 +157,9 @@ export function mountShell(root, hooks) {
 			keepFocus(nav.rail, drawRail);
 		if (all || topics.has('servers') || topics.has('dms') || (sid && topics.has(`server:${sid}`))) {
 			keepFocus(nav.sideHead, drawSideHead);
-			keepFocus(nav.sideBody, drawSideBody);
+			/* A channel that went had focus: the one on screen takes it,
+			 * or its message box when it was the one on screen (refocus). */
+			keepFocus(nav.sideBody, drawSideBody, lostChannel ? null : '[aria-current="page"]');
 		}
 		if (all)
 			drawUserbar();
@@ -168,6 +173,28 @@ export function mountShell(root, hooks) {
 			focusComposer = false;
 			messages.focusComposer();
 		}
+		if (lostChannel) {
+			lostChannel = false;
+			refocus();
+		}
+	}
+
+	/*
+	 * The channel on screen went and the view moved on: focus goes to
+	 * the message box of the channel now shown (or the conversation
+	 * area when there is none), unless the user is elsewhere: in a
+	 * dialog, or on something of the page that is still there.
+	 */
+	function refocus() {
+		const at = document.activeElement;
+		if (document.querySelector('dialog[open]'))
+			return;
+		if (at && at !== document.body && at.isConnected && !main.contains(at))
+			return;
+		if (shown)
+			messages.focusComposer();
+		else
+			main.focus();
 	}
 
 	/*
@@ -182,6 +209,7 @@ export function mountShell(root, hooks) {
 			if (!s) {
 				next = {kind: 'home', dmId: null};
 			} else if (s.channels && (!v.channelId || !s.channels.has(v.channelId))) {
+				lostChannel = !!v.channelId;
 				const first = sortedChannels(s)[0];
 				const id = s.lastChannel && s.channels.has(s.lastChannel) ? s.lastChannel :
 				    first ? first.id : null;
@@ -282,23 +310,37 @@ export function mountShell(root, hooks) {
 			return;
 		}
 		const a = myAccess(s, store.me.id);
+		const channels = sortedChannels(s);
 		replace(nav.sideBody,
 		    h('div', {class: 'side-section'}, h('span', {id: 'ch-head'}, 'Text channels'),
 			a.has('manage_channels') ? h('button', {type: 'button', class: 'icon-btn',
 			    'aria-label': 'Create channel', title: 'Create channel', dataset: {focusKey: 'new-channel'},
-			    onclick: () => openSettings(s, {openProfile: showProfile, tab: 'channels'})},
+			    onclick: () => openCreateChannel(s, {goChannel: (id) =>
+				goAndWrite({kind: 'server', serverId: s.id, channelId: id})})},
 			icon('plus')) : null),
-		    !s.canView ? h('p', {class: 'side-empty'}, 'You may not see the channels of this server.') :
-			h('ul', {class: 'side-list', 'aria-labelledby': 'ch-head'}, sortedChannels(s).map((c) => {
+		    channels.length === 0 ? h('p', {class: 'side-empty'}, noChannels(s, a)) :
+			h('ul', {class: 'side-list', 'aria-labelledby': 'ch-head'}, channels.map((c) => {
 			    const unread = store.unread.has(channelKey(c.id));
-			    return h('li', null, h('button', {type: 'button',
+			    return h('li', {class: 'side-row'}, h('button', {type: 'button',
 				class: ['side-item', unread && 'side-item--unread'],
 				'aria-current': v.channelId === c.id ? 'page' : null,
 				dataset: {focusKey: `ch-${c.id}`},
 				onclick: () => go({kind: 'server', serverId: s.id, channelId: c.id})},
-			    icon('hash'), h('span', {class: 'name'}, c.name),
-			    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null));
+			    channelIcon(s, c), h('span', {class: 'name'}, c.name),
+			    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null),
+			    s.ready && canOpenChannelSettings(myChannelAccess(s, store.me.id, c)) ?
+				h('button', {type: 'button', class: 'icon-btn side-edit',
+				    'aria-label': `Edit channel ${c.name}`, title: 'Edit channel',
+				    dataset: {focusKey: `ch-edit-${c.id}`},
+				    onclick: () => openChannelSettings(s, c.id)}, icon('settings')) : null);
 			})));
+	}
+
+	/* Why a server's channel list is empty. */
+	function noChannels(s, a) {
+		if (a.has('administrator'))
+			return 'This server has no channels yet.';
+		return 'There is no channel here you can see.';
 	}
 
 	function drawUserbar() {
@@ -336,14 +378,13 @@ export function mountShell(root, hooks) {
 				key = channelKey(c.id);
 				ctx = {serverId: s.id, label: `#${c.name}`,
 				    intro: {title: `Welcome to #${c.name}!`, text: `This is the start of the #${c.name} channel.`}};
-				replace(title, icon('hash'), h('span', {class: 'name'}, c.name));
+				replace(title, channelIcon(s, c), h('span', {class: 'name'}, c.name));
 				document.title = `#${c.name} \u00b7 ${s.server.name} \u2014 sohbet`;
 			} else {
 				replace(title, h('span', {class: 'name'}, s.server.name));
 				document.title = `${s.server.name} \u2014 sohbet`;
 				showEmpty(s.channels ? h('div', null, h('h2', null, 'No channels'),
-				    h('p', null, s.canView ? 'This server has no channels yet.' :
-					'You may not see the channels of this server.')) :
+				    h('p', null, noChannels(s, myAccess(s, store.me.id)))) :
 				    h('p', null, 'Loading\u2026'));
 			}
 			members.show(s.id);
@@ -413,14 +454,16 @@ export function mountShell(root, hooks) {
 
 /*
  * Run draw(), which rebuilds container, and give focus back to the
- * element with the same data-focus-key if one inside had it.
+ * element with the same data-focus-key if one inside had it; when that
+ * one is gone, to the element fallback (a selector) names, if given.
  */
-function keepFocus(container, draw) {
+function keepFocus(container, draw, fallback) {
 	const active = document.activeElement;
 	const key = active && container.contains(active) ? active.dataset.focusKey : null;
 	draw();
 	if (key) {
-		const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+		const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) ||
+		    (fallback ? container.querySelector(fallback) : null);
 		if (again)
 			again.focus();
 	}
