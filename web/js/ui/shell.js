@@ -318,7 +318,7 @@ export function mountShell(root, hooks) {
 			    onclick: () => openCreateChannel(s, {goChannel: (id) =>
 				goAndWrite({kind: 'server', serverId: s.id, channelId: id})})},
 			icon('plus')) : null),
-		    channels.length === 0 ? h('p', {class: 'side-empty'}, noChannels(s, a)) :
+		    channels.length === 0 ? h('p', {class: 'side-empty'}, noChannels(a)) :
 			h('ul', {class: 'side-list', 'aria-labelledby': 'ch-head'}, channels.map((c) => {
 			    const unread = store.unread.has(channelKey(c.id));
 			    return h('li', {class: 'side-row'}, h('button', {type: 'button',
@@ -336,8 +336,8 @@ export function mountShell(root, hooks) {
 			})));
 	}
 
-	/* Why a server's channel list is empty. */
-	function noChannels(s, a) {
+	/* Why a server's channel list is empty, for a user with access a. */
+	function noChannels(a) {
 		if (a.has('administrator'))
 			return 'This server has no channels yet.';
 		return 'There is no channel here you can see.';
@@ -384,7 +384,7 @@ export function mountShell(root, hooks) {
 				replace(title, h('span', {class: 'name'}, s.server.name));
 				document.title = `${s.server.name} \u2014 sohbet`;
 				showEmpty(s.channels ? h('div', null, h('h2', null, 'No channels'),
-				    h('p', null, noChannels(s, myAccess(s, store.me.id)))) :
+				    h('p', null, noChannels(myAccess(s, store.me.id)))) :
 				    h('p', null, 'Loading\u2026'));
 			}
 			members.show(s.id);
