@@ -17,7 +17,7 @@
 struct events_server {
 	uint64_t	 id;
 	uint64_t	 joined_seq;	/* its events up to here are older */
-	int		 view;		/* may see channel and message events */
+	struct access_member member;	/* the user there: their roles */
 };
 
 struct events_poll {
@@ -38,18 +38,19 @@ struct events_row {
 	uint64_t	 user_id;
 	char		*type;
 	int		 internal;	/* sohbet's own: shown to nobody */
+	int		 access;	/* may change who sees what */
 	char		*data;
 	size_t		 data_len;
+	char		*audience;	/* only these users (events.c), or NULL */
+	size_t		 audience_len;
 };
 
+/* The user's servers, each with their roles there, in server order. */
 static struct db_stmt q_scope_servers = DB_STMT(
-    "SELECT m.server_id, s.owner_id = m.user_id, r.permissions,"
-    " m.joined_seq"
-    " FROM server_members m JOIN servers s ON s.id = m.server_id"
-    " JOIN roles r ON r.server_id = m.server_id"
+    "SELECT m.server_id, m.joined_seq, mr.role_id FROM server_members m"
     " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
-    " AND mr.user_id = m.user_id AND mr.role_id = r.id"
-    " WHERE m.user_id = ? AND (r.is_default OR mr.role_id IS NOT NULL)");
+    " AND mr.user_id = m.user_id WHERE m.user_id = ?"
+    " ORDER BY m.server_id, mr.role_id");
 static struct db_stmt q_scope_dms = DB_STMT(
     "SELECT id FROM dm_channels WHERE user1_id = ?"
     " UNION SELECT id FROM dm_channels WHERE user2_id = ? ORDER BY id");
@@ -69,81 +70,57 @@ static void
 api_events_free(void *data)
 {
 	struct events_poll	*ep = data;
+	size_t			 i;
 
+	for (i = 0; i < ep->nservers; i++)
+		free(ep->servers[i].member.roles);
 	free(ep->servers);
 	free(ep->dms);
 	free(ep);
 }
 
-/* Add one (server, permissions, joined) row to the scope; merged later. */
+/* Add one row (a server, or one more role of the last) to the scope. */
 static void
-api_events_add_server(struct events_poll *ep, uint64_t id, int owner,
-    const char *perms, size_t len, uint64_t joined_seq)
+api_events_add_server(struct events_poll *ep, struct db_rows *rows)
 {
 	struct events_server	*s;
-	uint32_t		 bits;
+	struct access_member	*am;
+	uint64_t		 id = db_u64(rows, 0);
 
-	ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
-	    sizeof *ep->servers);
-	s = &ep->servers[ep->nservers++];
-	bits = perms != NULL ? perm_parse_text(perms, len) : 0;
-	s->id = id;
-	s->joined_seq = joined_seq;
-	s->view = owner || (bits & (PERM_VIEW_CHANNELS | PERM_ADMINISTRATOR));
-}
-
-/* Order servers by id. */
-static int
-api_events_cmp_server(const void *a, const void *b)
-{
-	const struct events_server	*x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
+	if (ep->nservers == 0 || ep->servers[ep->nservers - 1].id != id) {
+		ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
+		    sizeof *ep->servers);
+		s = &ep->servers[ep->nservers++];
+		memset(s, 0, sizeof *s);
+		s->id = id;
+		s->joined_seq = db_u64(rows, 1);
+		s->member.user_id = ep->user_id;
+	}
+	if (db_is_null(rows, 2))
+		return;
+	am = &ep->servers[ep->nservers - 1].member;
+	am->roles = xreallocarray(am->roles, am->nroles + 1,
+	    sizeof *am->roles);
+	am->roles[am->nroles++] = db_u64(rows, 2);
 }
 
 /*
- * Sort the scope's servers (one row per role came back) and merge each
- * server's rows: it is viewable if any of its roles allows it.  Sorting
- * here spares MariaDB a temporary table of the permission texts.
+ * Load what the user may see: their servers (with their roles there:
+ * which channels they view is judged per event, access.c) and DMs.
  */
-static void
-api_events_merge_servers(struct events_poll *ep)
-{
-	size_t	i, n = 0;
-
-	if (ep->nservers == 0)
-		return;
-	qsort(ep->servers, ep->nservers, sizeof *ep->servers,
-	    api_events_cmp_server);
-	for (i = 1; i < ep->nservers; i++) {
-		if (ep->servers[i].id == ep->servers[n].id)
-			ep->servers[n].view |= ep->servers[i].view;
-		else
-			ep->servers[++n] = ep->servers[i];
-	}
-	ep->nservers = n + 1;
-}
-
-/* Load what the user may see: their servers (with view_channels) and DMs. */
 static int
 api_events_load_scope(struct events_poll *ep)
 {
 	struct db_rows	*rows;
-	const char	*perms;
-	size_t		 len;
 	int		 rc;
 
 	if ((rows = db_query(&q_scope_servers, "u", ep->user_id)) == NULL)
 		return -1;
-	while ((rc = db_fetch(rows)) == 1) {
-		perms = db_str(rows, 2, &len);
-		api_events_add_server(ep, db_u64(rows, 0), db_u64(rows, 1) != 0,
-		    perms, len, db_u64(rows, 3));
-	}
+	while ((rc = db_fetch(rows)) == 1)
+		api_events_add_server(ep, rows);
 	db_rows_free(rows);
 	if (rc == -1)
 		return -1;
-	api_events_merge_servers(ep);
 	if ((rows = db_query(&q_scope_dms, "uu", ep->user_id, ep->user_id)) ==
 	    NULL)
 		return -1;
@@ -155,15 +132,6 @@ api_events_load_scope(struct events_poll *ep)
 	return rc == -1 ? -1 : 0;
 }
 
-/* Compare two ids for bsearch. */
-static int
-api_events_cmp_id(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Find a server of the scope, or NULL (bsearch may not take NULL). */
 static struct events_server *
 api_events_server(struct events_poll *ep, uint64_t id)
@@ -171,13 +139,29 @@ api_events_server(struct events_poll *ep, uint64_t id)
 	if (ep->nservers == 0)
 		return NULL;
 	return bsearch(&id, ep->servers, ep->nservers, sizeof *ep->servers,
-	    api_events_cmp_id);
+	    access_cmp_id);
+}
+
+/*
+ * Whether the user may view a channel of one of their servers, judged by
+ * the worker's copy of the server's access, read again first when the
+ * event is one that may have changed it.
+ */
+static int
+api_events_may_view(const struct events_server *s, const struct events_row *e)
+{
+	const struct access_server	*sa;
+
+	if ((sa = access_cached(s->id, e->access ? e->seq : 0)) == NULL)
+		return 0;
+	return access_may_view(sa, &s->member, e->channel_id);
 }
 
 /*
  * Whether the user may see an event: their own, their DMs', and their
- * servers' from after they joined (channel and message events only with
- * view_channels).  Internal events (events.c) are nobody's.
+ * servers' from after they joined (channel and message events only in
+ * the channels they may view; an event with an audience only to those
+ * it names).  Internal events (events.c) are nobody's.
  */
 static int
 api_events_visible(struct events_poll *ep, const struct events_row *e)
@@ -189,12 +173,14 @@ api_events_visible(struct events_poll *ep, const struct events_row *e)
 	if (e->user_id != 0 && e->user_id == ep->user_id)
 		return 1;
 	if (e->dm_channel_id != 0)
-		return ep->ndms > 0 && bsearch(&e->dm_channel_id, ep->dms,
-		    ep->ndms, sizeof *ep->dms, api_events_cmp_id) != NULL;
+		return access_has_id(ep->dms, ep->ndms, e->dm_channel_id);
 	if (e->server_id == 0 || (s = api_events_server(ep, e->server_id)) ==
 	    NULL || e->seq <= s->joined_seq)
 		return 0;
-	return e->channel_id == 0 || s->view;
+	if (e->audience != NULL)
+		return events_audience_has(e->audience, e->audience_len,
+		    ep->user_id);
+	return e->channel_id == 0 || api_events_may_view(s, e);
 }
 
 /*
@@ -227,12 +213,18 @@ api_events_read(uint64_t after, uint64_t upto, struct events_row *rows)
 		rows[n].seq = db_u64(r, 0);
 		rows[n].type = xstrdup(db_str(r, 1, NULL));
 		rows[n].internal = events_internal(rows[n].type);
+		rows[n].access = events_changes_access(rows[n].type);
 		rows[n].server_id = db_u64(r, 2);
 		rows[n].channel_id = db_u64(r, 3);
 		rows[n].dm_channel_id = db_u64(r, 4);
 		rows[n].user_id = db_u64(r, 5);
 		data = db_str(r, 6, &rows[n].data_len);
 		rows[n].data = xstrndup(data, rows[n].data_len);
+		rows[n].audience = NULL;
+		if ((data = db_str(r, 7, &rows[n].audience_len)) != NULL) {
+			rows[n].audience = xmalloc(rows[n].audience_len + 1);
+			memcpy(rows[n].audience, data, rows[n].audience_len);
+		}
 		n++;
 	}
 	db_rows_free(r);
@@ -247,6 +239,7 @@ api_events_rows_clear(struct events_row *rows, long n)
 		n--;
 		free(rows[n].type);
 		free(rows[n].data);
+		free(rows[n].audience);
 	}
 }
 

@@ -4,6 +4,7 @@
  * back.  perm.c decides who may; this file only asks it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sohbet.h"
 
@@ -150,8 +151,10 @@ api_roles_patch(struct request *req)
 	struct api_roles_input	 in;
 	struct member		 m;
 	struct role		 r;
+	struct access_change	 ch;
 	char			*perms = NULL;
 	long long		 n;
+	int			 view;
 
 	if (param_body(req) == -1 ||
 	    api_roles_load(req, req->ids[1], &m, &r) == -1 ||
@@ -167,9 +170,20 @@ api_roles_patch(struct request *req)
 		return;
 	if (in.has_perms)
 		perms = perm_to_text(in.perms);
-	n = db_begin() == -1 ? -1 : db_exec(&q_update_role, "ssduu", in.name,
-	    perms, in.position, r.id, r.server_id);
+	/* Who views what changes only with view_channels or administrator. */
+	view = in.has_perms && ((in.perms ^ r.perms) & (PERM_VIEW_CHANNELS |
+	    PERM_ADMINISTRATOR));
+	memset(&ch, 0, sizeof ch);
+	if (db_begin() == -1 || (view && access_change_begin(&ch, r.server_id,
+	    0, 0) == -1))
+		n = -1;
+	else
+		n = db_exec(&q_update_role, "ssduu", in.name, perms,
+		    in.position, r.id, r.server_id);
 	free(perms);
+	if (n == 1 && view && access_change_finish(&ch) == -1)
+		n = -1;
+	access_change_free(&ch);
 	if (change_check(req, n, "role") == -1)
 		return;
 	change_commit(req, &(struct change){ .status = 200,
@@ -177,11 +191,16 @@ api_roles_patch(struct request *req)
 	    .object = roles_json(r.server_id, r.id) });
 }
 
-/* DELETE /servers/{id}/roles/{role_id} → 204 (not the default role). */
+/*
+ * DELETE /servers/{id}/roles/{role_id} → 204 (not the default role): its
+ * holders lose it and its overwrites go, which may change who views
+ * what.
+ */
 static void
 api_roles_delete(struct request *req)
 {
 	struct event_scope	scope = { .server_id = req->ids[0] };
+	struct access_change	ch;
 	struct member		m;
 	struct role		r;
 
@@ -189,8 +208,12 @@ api_roles_delete(struct request *req)
 	    perm_check_role(req, &m, r.position, 0) == -1 ||
 	    api_roles_default(req, &r, "role_id", "deleted") == -1)
 		return;
-	if (db_begin() == -1 || db_exec(&q_delete_role, "uu", r.id,
-	    r.server_id) != 1) {
+	memset(&ch, 0, sizeof ch);
+	if (db_begin() == -1 || access_change_begin(&ch, r.server_id, 0,
+	    0) == -1 || db_exec(&q_delete_role, "uu", r.id,
+	    r.server_id) != 1 || overwrites_forget_target(r.server_id,
+	    OVERWRITE_ROLE, r.id) == -1 || access_change_finish(&ch) == -1) {
+		access_change_free(&ch);
 		change_abort(req);
 		return;
 	}
@@ -209,9 +232,10 @@ api_roles_delete(struct request *req)
 static void
 api_roles_member_change(struct request *req, struct db_stmt *q)
 {
-	struct member	m, target;
-	struct role	r;
-	long long	n;
+	struct access_change	ch;
+	struct member		m, target;
+	struct role		r;
+	long long		n;
 
 	if (api_roles_load(req, req->ids[2], &m, &r) == -1 ||
 	    members_require(req, req->ids[0], req->ids[1],
@@ -220,11 +244,16 @@ api_roles_member_change(struct request *req, struct db_stmt *q)
 	if (perm_check_role(req, &m, r.position, r.perms) == -1 ||
 	    api_roles_default(req, &r, "role_id", "assigned") == -1)
 		return;
-	if (db_begin() == -1 || (n = db_exec(q, "uuu", req->ids[0],
-	    req->ids[1], r.id)) == -1) {
+	memset(&ch, 0, sizeof ch);
+	if (db_begin() == -1 || access_change_begin(&ch, req->ids[0], 0,
+	    req->ids[1]) == -1 || (n = db_exec(q, "uuu", req->ids[0],
+	    req->ids[1], r.id)) == -1 || (n > 0 &&
+	    access_change_finish(&ch) == -1)) {
+		access_change_free(&ch);
 		change_abort(req);
 		return;
 	}
+	access_change_free(&ch);
 	if (n == 0)
 		change_commit(req, &(struct change){ .status = 204 });
 	else

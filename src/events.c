@@ -5,6 +5,7 @@
  * so that parked polls wake.  Also the reads the polls make, and the
  * retention job.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sohbet.h"
@@ -14,8 +15,8 @@
 
 static struct db_stmt q_event_insert = DB_STMT(
     "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
-    " user_id, data) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0),"
-    " NULLIF(?, 0), ?)");
+    " user_id, data, audience) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0),"
+    " NULLIF(?, 0), NULLIF(?, 0), ?, ?)");
 /*
  * The events that carry a message (sql/007_event_privacy.sql): its
  * message.create, found forward from the message id by the primary key
@@ -58,8 +59,8 @@ static struct db_stmt q_event_erase_author = DB_STMT(
     " AND JSON_VALUE(e.data, '$.message.content') <> ''");
 static struct db_stmt q_event_range = DB_STMT(
     "SELECT seq, type, COALESCE(server_id, 0), COALESCE(channel_id, 0),"
-    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data FROM events"
-    " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
+    " COALESCE(dm_channel_id, 0), COALESCE(user_id, 0), data, audience"
+    " FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
 static struct db_stmt q_pruned = DB_STMT(
     "SELECT pruned_upto FROM event_retention WHERE id = 1");
 static struct db_stmt q_prune_edge = DB_STMT(
@@ -109,6 +110,29 @@ static const char *const events_access_types[] = {
 	"member.leave", "member.update", "role.update", "role.delete",
 	"channel.update", "channel.delete", "server.delete", NULL
 };
+
+/*
+ * The event types after which someone may see more or less of a server
+ * than before: the copies of its roles and overwrites that the polls
+ * judge by (access.c) are read again before such an event is judged.
+ */
+static const char *const events_scope_types[] = {
+	"role.create", "role.update", "role.delete", "channel.create",
+	"channel.update", "channel.delete", NULL
+};
+
+/* Whether an event of a type may change who sees what in its server. */
+int
+events_changes_access(const char *type)
+{
+	size_t	i;
+
+	for (i = 0; events_scope_types[i] != NULL; i++) {
+		if (strcmp(type, events_scope_types[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 /*
  * The hub flags of an event type: HUB_MESSAGE for message.* events,
@@ -177,6 +201,60 @@ events_reserve(const char *type, const struct event_scope *scope,
 }
 
 /*
+ * The audience column of a scope: its user ids as 8-byte little-endian
+ * numbers (sql/010_overwrites.sql), in a new buffer; NULL for none.
+ */
+static char *
+events_pack_audience(const struct event_scope *scope)
+{
+	unsigned char	*out;
+	size_t		 i, b;
+
+	if (scope->audience == NULL)
+		return NULL;
+	out = xreallocarray(NULL, scope->naudience + 1, EVENTS_AUDIENCE_ID);
+	for (i = 0; i < scope->naudience; i++) {
+		for (b = 0; b < EVENTS_AUDIENCE_ID; b++)
+			out[i * EVENTS_AUDIENCE_ID + b] =
+			    (unsigned char)(scope->audience[i] >> (8 * b));
+	}
+	return (char *)out;
+}
+
+/* The i-th user id of an audience column. */
+uint64_t
+events_audience_id(const char *audience, size_t i)
+{
+	const unsigned char	*p = (const unsigned char *)audience +
+				    i * EVENTS_AUDIENCE_ID;
+	uint64_t		 id = 0;
+	size_t			 b;
+
+	for (b = EVENTS_AUDIENCE_ID; b > 0; b--)
+		id = id << 8 | p[b - 1];
+	return id;
+}
+
+/* Whether an audience column of len bytes names user_id. */
+int
+events_audience_has(const char *audience, size_t len, uint64_t user_id)
+{
+	size_t		lo = 0, hi = len / EVENTS_AUDIENCE_ID, mid;
+	uint64_t	id;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((id = events_audience_id(audience, mid)) == user_id)
+			return 1;
+		if (id < user_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/*
  * Append an event of a type, visible to the scope, with data (a generator
  * holding one JSON object), inside the caller's transaction; its seq in
  * *out unless out is NULL.
@@ -186,15 +264,20 @@ events_append_seq(const char *type, const struct event_scope *scope,
     yajl_gen data, uint64_t *out)
 {
 	const char	*text;
+	char		*audience;
 	size_t		 len;
 	uint64_t	 seq;
+	long long	 n;
 
 	if (events_reserve(type, scope, &seq) == -1)
 		return -1;
 	text = json_gen_text(data, &len);
-	if (db_exec(&q_event_insert, "usuuuub", seq, type, scope->server_id,
+	audience = events_pack_audience(scope);
+	n = db_exec(&q_event_insert, "usuuuubb", seq, type, scope->server_id,
 	    scope->channel_id, scope->dm_channel_id, scope->user_id, text,
-	    len) != 1)
+	    len, audience, scope->naudience * EVENTS_AUDIENCE_ID);
+	free(audience);
+	if (n != 1)
 		return -1;
 	if (out != NULL)
 		*out = seq;

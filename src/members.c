@@ -130,9 +130,10 @@ members_join(uint64_t server_id, uint64_t user_id)
 }
 
 /*
- * Remove a member inside the open transaction, with member.leave scoped
- * to the server and to the user who left (who is no longer a member to
- * see it otherwise): 1 removed, 0 not a member, -1 on an error.
+ * Remove a member inside the open transaction, with their channel
+ * overwrites, and with member.leave scoped to the server and to the user
+ * who left (who is no longer a member to see it otherwise): 1 removed,
+ * 0 not a member, -1 on an error.
  */
 int
 members_remove(uint64_t server_id, uint64_t user_id)
@@ -145,6 +146,9 @@ members_remove(uint64_t server_id, uint64_t user_id)
 
 	if ((n = db_exec(&q_delete_member, "uu", server_id, user_id)) != 1)
 		return n == 0 ? 0 : -1;
+	if (overwrites_forget_target(server_id, OVERWRITE_MEMBER,
+	    user_id) == -1)
+		return -1;
 	g = json_ids("server_id", server_id, "user_id", user_id);
 	rc = change_event("member.leave", &scope, 0, NULL, g);
 	yajl_gen_free(g);

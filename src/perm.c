@@ -1,9 +1,13 @@
 /*
- * perm.c: the permission model (API.md, Roles and permissions).  A member's
- * permissions are the union of the default role and their roles; the owner
- * and holders of administrator have all.  Rank is the highest position
- * among a member's roles; the owner outranks everyone.  Every endpoint asks
- * this file; none re-implements a rule.
+ * perm.c: the permission model (API.md, Roles and permissions; Channel
+ * permission overwrites).  A member's permissions in a server are the
+ * union of the default role and their roles; the owner and holders of
+ * administrator have all.  In a channel, its overwrites then apply in
+ * Discord's order (perm_channel()), and without view_channels there a
+ * member has nothing in it.  Rank is the highest position among a
+ * member's roles; the owner outranks everyone.  Every endpoint, every
+ * audience of an event (access.c) and the web client (web/js/perm.js)
+ * ask the same rules; none re-implements one.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -25,6 +29,10 @@ static const char *const perm_names[PERM_COUNT] = {
  */
 static struct db_stmt q_member = DB_STMT(
     "SELECT " PERM_COLUMNS " FROM servers s" PERM_JOINS " WHERE s.id = ?");
+
+/* The bit indexes in the alphabetical order of their names. */
+static unsigned int	perm_by_name[PERM_COUNT];
+static int		perm_by_name_ready;
 
 /* The name of one permission bit's index. */
 const char *
@@ -100,6 +108,38 @@ perm_gen(yajl_gen g, uint32_t bits)
 	yajl_gen_array_close(g);
 }
 
+/* Order two bit indexes by their names. */
+static int
+perm_cmp_name(const void *a, const void *b)
+{
+	return strcmp(perm_names[*(const unsigned int *)a],
+	    perm_names[*(const unsigned int *)b]);
+}
+
+/*
+ * Write permission bits as a JSON array of names sorted by name, the
+ * order of an overwrite's lists.
+ */
+void
+perm_gen_sorted(yajl_gen g, uint32_t bits)
+{
+	unsigned int	i;
+
+	if (!perm_by_name_ready) {
+		for (i = 0; i < PERM_COUNT; i++)
+			perm_by_name[i] = i;
+		qsort(perm_by_name, PERM_COUNT, sizeof *perm_by_name,
+		    perm_cmp_name);
+		perm_by_name_ready = 1;
+	}
+	yajl_gen_array_open(g);
+	for (i = 0; i < PERM_COUNT; i++) {
+		if (bits & (1u << perm_by_name[i]))
+			json_gen_str(g, perm_names[perm_by_name[i]]);
+	}
+	yajl_gen_array_close(g);
+}
+
 /* Serialise permission bits to a newly allocated JSON array text. */
 char *
 perm_to_text(uint32_t bits)
@@ -132,21 +172,44 @@ perm_add_role(struct db_rows *rows, unsigned int col, struct member *m)
 }
 
 /*
- * Read a member's standing from the PERM_COLUMNS of a result, starting at
- * column col of the current row (the caller fetched it) and going through
- * the remaining rows; m holds server_id and user_id.  1 if they are a
- * member, 0 if not, -1 on a database error.  The caller frees rows.
+ * Add one row's overwrites to o: at column col, the overwrite of the
+ * row's role (the default role's when the row's is_default, at rcol + 4,
+ * is set), and at col + 2 the member's own (the same on every row).
+ * NULL columns: no overwrite.
  */
-int
-perm_read(struct db_rows *rows, unsigned int col, struct member *m)
+static void
+perm_add_overwrites(struct db_rows *rows, unsigned int rcol,
+    unsigned int col, int first, struct perm_overwrites *o)
 {
-	int	rc;
+	if (!db_is_null(rows, col))
+		perm_overwrites_add(o, db_u64(rows, rcol + 4) != 0 ?
+		    PERM_LAYER_EVERYONE : PERM_LAYER_ROLES,
+		    (uint32_t)db_u64(rows, col), (uint32_t)db_u64(rows, col + 1));
+	if (first && !db_is_null(rows, col + 2))
+		perm_overwrites_add(o, PERM_LAYER_MEMBER,
+		    (uint32_t)db_u64(rows, col + 2),
+		    (uint32_t)db_u64(rows, col + 3));
+}
+
+/*
+ * Read the PERM_COLUMNS rows of a member's standing (and, with o, the
+ * PERM_OVERWRITE_COLUMNS at ocol into o), then settle owner and
+ * administrator.  1 member, 0 not, -1 on a database error.
+ */
+static int
+perm_read_rows(struct db_rows *rows, unsigned int col, unsigned int ocol,
+    struct member *m, struct perm_overwrites *o)
+{
+	int	rc, first = 1;
 
 	m->owner_id = db_u64(rows, col);
 	m->is_member = db_u64(rows, col + 1) != 0;
-	do
+	do {
 		perm_add_role(rows, col, m);
-	while ((rc = db_fetch(rows)) == 1);
+		if (o != NULL)
+			perm_add_overwrites(rows, col, ocol, first, o);
+		first = 0;
+	} while ((rc = db_fetch(rows)) == 1);
 	if (rc == -1)
 		return -1;
 	if (!m->is_member) {
@@ -160,6 +223,74 @@ perm_read(struct db_rows *rows, unsigned int col, struct member *m)
 	} else if (m->perms & PERM_ADMINISTRATOR)
 		m->perms = PERM_ALL;
 	return 1;
+}
+
+/*
+ * Read a member's standing from the PERM_COLUMNS of a result, starting at
+ * column col of the current row (the caller fetched it) and going through
+ * the remaining rows; m holds server_id and user_id.  1 if they are a
+ * member, 0 if not, -1 on a database error.  The caller frees rows.
+ */
+int
+perm_read(struct db_rows *rows, unsigned int col, struct member *m)
+{
+	return perm_read_rows(rows, col, 0, m, NULL);
+}
+
+/*
+ * As perm_read(), for a channel: the rows also carry the
+ * PERM_OVERWRITE_COLUMNS at ocol, and m->perms ends as the member's
+ * permissions in the channel (perm_channel()).
+ */
+int
+perm_read_channel(struct db_rows *rows, unsigned int col, unsigned int ocol,
+    struct member *m)
+{
+	struct perm_overwrites	o;
+	int			rc;
+
+	memset(&o, 0, sizeof o);
+	if ((rc = perm_read_rows(rows, col, ocol, m, &o)) == 1)
+		m->perms = perm_channel(m->perms, &o);
+	return rc;
+}
+
+/*
+ * Add an overwrite to the layer it belongs to: the default role's, the
+ * member's roles' (their denies and allows each united), or the member's
+ * own.
+ */
+void
+perm_overwrites_add(struct perm_overwrites *o, enum perm_layer layer,
+    uint32_t allow, uint32_t deny)
+{
+	o->allow[layer] |= allow;
+	o->deny[layer] |= deny;
+}
+
+/*
+ * A member's permissions in a channel, from their server-wide set (as
+ * perm_read() leaves it: all of them for the owner and administrators)
+ * and the overwrites that apply to them, in Discord's order: the owner
+ * and administrators keep all; otherwise the default role's overwrite
+ * (its deny removed, then its allow added), then the member's roles'
+ * overwrites together, then the member's own.  Without view_channels in
+ * the channel, nothing at all.
+ */
+uint32_t
+perm_channel(uint32_t server_perms, const struct perm_overwrites *o)
+{
+	uint32_t	p = server_perms;
+	int		layer;
+
+	if (p & PERM_ADMINISTRATOR)
+		return PERM_ALL;
+	for (layer = PERM_LAYER_EVERYONE; layer <= PERM_LAYER_MEMBER;
+	    layer++) {
+		p &= ~o->deny[layer];
+		p |= o->allow[layer];
+	}
+	return (p & PERM_VIEW_CHANNELS) ? p : 0;
 }
 
 /* Start a member record for a user in a server. */

@@ -422,6 +422,7 @@ poll_forget(const struct hub_entry *e)
 {
 	cache_forget(e);
 	history_forget_entry(e);
+	access_forget(e);
 }
 
 /* Pull new ring entries into the deferred list; -1 when we fell behind. */
@@ -525,6 +526,7 @@ poll_sync(void)
 		poll_mark_all(0);
 		cache_forget_all();
 		history_forget_all();
+		access_forget_all();
 	}
 	wm = sequencer_visible();
 	poll_match_deferred(wm);

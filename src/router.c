@@ -21,6 +21,7 @@ static const struct route *router_tables[] = {
 	api_invites_routes,
 	api_roles_routes,
 	api_channels_routes,
+	api_overwrites_routes,
 	api_events_routes,
 	api_metrics_routes,
 	api_messages_routes,

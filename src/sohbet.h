@@ -9,9 +9,9 @@
  *   util     log xmalloc clock text json config
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
- *   domain   token users password refresh auth perm servers channels
- *            cache messages history ratelimit throttle roles members
- *            change dms
+ *   domain   token users password refresh auth perm overwrites servers
+ *            channels access cache messages history ratelimit throttle
+ *            roles members change dms
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -457,7 +457,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		9	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		10	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -568,6 +568,8 @@ struct event_scope {
 	uint64_t	 channel_id;	/* ... who may view this channel */
 	uint64_t	 dm_channel_id;	/* the two participants */
 	uint64_t	 user_id;	/* this user (too) */
+	const uint64_t	*audience;	/* only these users (sorted), or NULL */
+	size_t		 naudience;
 };
 int		 events_reserve(const char *, const struct event_scope *,
 		    uint64_t *);
@@ -579,6 +581,10 @@ int		 events_append_seq(const char *, const struct event_scope *,
 int		 events_note_update(uint64_t, uint64_t);
 long long	 events_erase_author(uint64_t, uint64_t, uint64_t);
 #define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
+#define EVENTS_AUDIENCE_ID	8	/* bytes per user id in an audience */
+uint64_t	 events_audience_id(const char *, size_t);
+int		 events_audience_has(const char *, size_t, uint64_t);
+int		 events_changes_access(const char *);
 uint64_t	 events_flags(const char *);
 int		 events_internal(const char *);
 int		 events_user_changed(uint64_t);
@@ -723,7 +729,27 @@ uint32_t	 perm_bit(const char *, size_t);
 int		 perm_parse(const struct json *, uint32_t *);
 uint32_t	 perm_parse_text(const char *, size_t);
 void		 perm_gen(yajl_gen, uint32_t);
+void		 perm_gen_sorted(yajl_gen, uint32_t);
 char		*perm_to_text(uint32_t);
+/* The permissions a channel's overwrite may allow or deny. */
+#define PERM_OVERWRITABLE	(PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES | \
+				 PERM_MANAGE_MESSAGES | PERM_ADD_REACTIONS | \
+				 PERM_ATTACH_FILES | PERM_MENTION_EVERYONE | \
+				 PERM_CREATE_INVITE | PERM_MANAGE_CHANNELS)
+/* The overwrites of a channel that apply to one member, by layer. */
+enum perm_layer {
+	PERM_LAYER_EVERYONE,	/* the default role's */
+	PERM_LAYER_ROLES,	/* the member's roles', united */
+	PERM_LAYER_MEMBER,	/* the member's own */
+	PERM_LAYERS
+};
+struct perm_overwrites {
+	uint32_t	 allow[PERM_LAYERS];
+	uint32_t	 deny[PERM_LAYERS];
+};
+void		 perm_overwrites_add(struct perm_overwrites *, enum perm_layer,
+		    uint32_t, uint32_t);
+uint32_t	 perm_channel(uint32_t, const struct perm_overwrites *);
 /*
  * The columns and joins that load a member's standing along with another
  * query: servers aliased s; one parameter, the user id, in the joins.
@@ -740,6 +766,8 @@ char		*perm_to_text(uint32_t);
 	" AND mr.user_id = pm.user_id))"
 void		 perm_init(struct member *, uint64_t, uint64_t);
 int		 perm_read(struct db_rows *, unsigned int, struct member *);
+int		 perm_read_channel(struct db_rows *, unsigned int, unsigned int,
+		    struct member *);
 int		 perm_load(uint64_t, uint64_t, struct member *);
 int		 perm_has(const struct member *, uint32_t);
 int		 perm_is_owner(const struct member *);
@@ -823,6 +851,26 @@ void		 change_commit(struct request *, const struct change *);
 void		 change_abort(struct request *);
 int		 change_check(struct request *, long long, const char *);
 
+/* overwrites.c */
+#define OVERWRITE_ROLE		0	/* a role of the server, the default too */
+#define OVERWRITE_MEMBER	1	/* a member, by user id */
+struct overwrite {
+	int		 type;		/* OVERWRITE_ROLE, OVERWRITE_MEMBER */
+	uint64_t	 id;		/* the role's or the user's */
+	uint32_t	 allow;		/* permission bits */
+	uint32_t	 deny;
+};
+const char	*overwrites_type_name(int);
+int		 overwrites_type_parse(const char *, size_t);
+void		 overwrites_gen(yajl_gen, const struct overwrite *, size_t);
+long		 overwrites_load(uint64_t, struct overwrite **);
+int		 overwrites_get(uint64_t, int, uint64_t, struct overwrite *);
+int		 overwrites_parse(struct request *, const struct json *,
+		    const char *, struct overwrite *);
+int		 overwrites_put(uint64_t, uint64_t, const struct overwrite *);
+long long	 overwrites_delete(uint64_t, int, uint64_t);
+int		 overwrites_forget_target(uint64_t, int, uint64_t);
+
 /* channels.c */
 struct channel {
 	uint64_t	 id;
@@ -830,14 +878,77 @@ struct channel {
 	char		 name[NAME_SIZE];
 	char		 created_at[32];
 };
-void		 channels_gen(yajl_gen, const struct channel *);
+void		 channels_gen(yajl_gen, const struct channel *,
+		    const struct overwrite *, size_t);
 yajl_gen	 channels_json(uint64_t);
-int		 channels_list(uint64_t, yajl_gen);
+long		 channels_load_all(uint64_t, struct channel **);
 uint64_t	 channels_insert(uint64_t, const char *);
 int		 channels_require(struct request *, uint64_t, uint32_t,
 		    struct member *, struct channel *);
 int		 channels_access(struct request *, uint64_t, uint32_t,
 		    struct member *, uint64_t *);
+
+/* access.c */
+struct access_role {
+	uint64_t	 id;
+	uint32_t	 perms;
+	int		 is_default;
+};
+/* A server's roles, channels and overwrites, as one worker holds them. */
+struct access_server {
+	uint64_t	 id;
+	uint64_t	 owner_id;
+	uint64_t	 loaded_seq;	/* events up to here are reflected */
+	struct access_role default_role;
+	struct access_role *roles;	/* by id */
+	size_t		 nroles;
+	uint64_t	*channels;	/* sorted */
+	size_t		 nchannels;
+	struct overwrite *overwrites;	/* by channel, in the contract's order */
+	uint64_t	*overwrite_channels;	/* the channel of each */
+	size_t		 noverwrites;
+};
+/* A member as access.c judges them: their roles (sorted, not the default). */
+struct access_member {
+	uint64_t	 user_id;
+	uint64_t	*roles;
+	size_t		 nroles;
+};
+/* Who viewed which channels when a change of access began. */
+struct access_change {
+	uint64_t	 server_id;
+	uint64_t	 user_id;	/* the one member concerned, or 0: all */
+	uint64_t	*channels;	/* the channels judged */
+	size_t		 nchannels;
+	struct access_member *members;	/* sorted by user */
+	size_t		 nmembers;
+	uint8_t		*view;		/* [member * nchannels + channel] */
+};
+int		 access_cmp_id(const void *, const void *);
+int		 access_has_id(const uint64_t *, size_t, uint64_t);
+int		 access_load(uint64_t, struct access_server *);
+void		 access_clear(struct access_server *);
+const struct access_server *access_cached(uint64_t, uint64_t);
+void		 access_forget(const struct hub_entry *);
+void		 access_forget_all(void);
+int		 access_channel_exists(const struct access_server *, uint64_t);
+const struct overwrite *access_channel_overwrites(
+		    const struct access_server *, uint64_t, size_t *);
+uint32_t	 access_perms(const struct access_server *,
+		    const struct access_member *, uint64_t);
+int		 access_may_view(const struct access_server *,
+		    const struct access_member *, uint64_t);
+int		 access_member_load(uint64_t, uint64_t, struct access_member *);
+void		 access_members_free(struct access_member *, size_t);
+int		 access_list_channels(uint64_t, uint64_t, yajl_gen);
+int		 access_change_begin(struct access_change *, uint64_t, uint64_t,
+		    uint64_t);
+size_t		 access_change_viewers(const struct access_change *, uint64_t,
+		    uint64_t **);
+int		 access_announce(const char *, uint64_t, uint64_t,
+		    const uint64_t *, size_t);
+int		 access_change_finish(struct access_change *);
+void		 access_change_free(struct access_change *);
 
 /* messages.c */
 struct conversation {
@@ -966,6 +1077,11 @@ extern const struct route api_roles_routes[];
 
 /* api-channels.c */
 extern const struct route api_channels_routes[];
+
+/* api-overwrites.c */
+int		 api_overwrites_check(struct request *, const struct member *,
+		    uint64_t, const struct overwrite *, const char *);
+extern const struct route api_overwrites_routes[];
 
 /* api-auth.c */
 extern const struct route api_auth_routes[];

@@ -116,7 +116,8 @@ wait_expire(struct poll *p)
 /*
  * Whether the caller may still read the conversation: a DM's two
  * participants never change; a channel needs its server's membership and
- * view_channels.  0, or -1 with 404 (or 503) answered.
+ * view_channels in it (channels_access() answers 404 without).  0, or -1
+ * with 404 (or 503) answered.
  */
 static int
 wait_may_read(struct request *req, const struct conversation *c)
@@ -125,12 +126,8 @@ wait_may_read(struct request *req, const struct conversation *c)
 
 	if (c->channel_id == 0)
 		return 0;
-	if (channels_access(req, c->channel_id, 0, &m, NULL) == -1)
-		return -1;
-	if (perm_has(&m, PERM_VIEW_CHANNELS))
-		return 0;
-	response_not_found(req, "channel");
-	return -1;
+	return channels_access(req, c->channel_id, PERM_VIEW_CHANNELS, &m,
+	    NULL);
 }
 
 /*

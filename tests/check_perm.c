@@ -323,6 +323,148 @@ START_TEST(test_acting_on_members)
 }
 END_TEST
 
+/*
+ * A member's permissions in a channel, in Discord's order (API.md,
+ * Channel permission overwrites), one row per case: the server-wide set
+ * as perm_read() leaves it, the three layers of overwrites, and what
+ * the member may do in the channel.
+ */
+START_TEST(test_channel_order)
+{
+	static const struct {
+		const char	*what;
+		uint32_t	 server;
+		uint32_t	 everyone_allow, everyone_deny;
+		uint32_t	 roles_allow, roles_deny;
+		uint32_t	 member_allow, member_deny;
+		uint32_t	 want;
+	} cases[] = {
+		{ "no overwrites: the server-wide set", PERM_DEFAULT_ROLE,
+		    0, 0, 0, 0, 0, 0, PERM_DEFAULT_ROLE },
+		{ "the default role's deny of view hides the channel",
+		    PERM_DEFAULT_ROLE, 0, PERM_VIEW_CHANNELS, 0, 0, 0, 0, 0 },
+		{ "a role's allow beats the default role's deny",
+		    PERM_DEFAULT_ROLE, 0, PERM_VIEW_CHANNELS,
+		    PERM_VIEW_CHANNELS, 0, 0, 0, PERM_DEFAULT_ROLE },
+		{ "a role's deny beats the default role's allow",
+		    PERM_VIEW_CHANNELS, PERM_SEND_MESSAGES, 0, 0,
+		    PERM_SEND_MESSAGES, 0, 0, PERM_VIEW_CHANNELS },
+		{ "a member's deny beats a role's allow", PERM_VIEW_CHANNELS,
+		    0, 0, PERM_SEND_MESSAGES, 0, 0, PERM_SEND_MESSAGES,
+		    PERM_VIEW_CHANNELS },
+		{ "a member's allow beats a role's deny", PERM_DEFAULT_ROLE,
+		    0, 0, 0, PERM_SEND_MESSAGES, PERM_SEND_MESSAGES, 0,
+		    PERM_DEFAULT_ROLE },
+		{ "roles together: one role's allow beats another's deny",
+		    PERM_VIEW_CHANNELS, 0, 0, PERM_SEND_MESSAGES,
+		    PERM_SEND_MESSAGES, 0, 0,
+		    PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES },
+		{ "the default role's allow adds to the server-wide set",
+		    PERM_VIEW_CHANNELS, PERM_MANAGE_MESSAGES, 0, 0, 0, 0, 0,
+		    PERM_VIEW_CHANNELS | PERM_MANAGE_MESSAGES },
+		{ "no view in the channel: nothing at all",
+		    PERM_DEFAULT_ROLE | PERM_MANAGE_MESSAGES, 0, 0, 0, 0, 0,
+		    PERM_VIEW_CHANNELS, 0 },
+		{ "view allowed to one member only", PERM_DEFAULT_ROLE, 0,
+		    PERM_VIEW_CHANNELS, 0, 0, PERM_VIEW_CHANNELS, 0,
+		    PERM_DEFAULT_ROLE },
+		{ "default deny, role allow, member deny: the member's wins",
+		    PERM_DEFAULT_ROLE, 0, PERM_VIEW_CHANNELS,
+		    PERM_VIEW_CHANNELS, 0, 0, PERM_VIEW_CHANNELS, 0 },
+		{ "no server-wide view, a role's overwrite allows it", 0, 0,
+		    0, PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES, 0, 0, 0,
+		    PERM_VIEW_CHANNELS | PERM_SEND_MESSAGES },
+		{ "administrator ignores every overwrite", PERM_ALL, 0,
+		    PERM_VIEW_CHANNELS, 0, PERM_SEND_MESSAGES, 0,
+		    PERM_VIEW_CHANNELS, PERM_ALL },
+	};
+	struct perm_overwrites	o;
+	size_t			i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&o, 0, sizeof o);
+		perm_overwrites_add(&o, PERM_LAYER_EVERYONE,
+		    cases[i].everyone_allow, cases[i].everyone_deny);
+		perm_overwrites_add(&o, PERM_LAYER_ROLES, cases[i].roles_allow,
+		    cases[i].roles_deny);
+		perm_overwrites_add(&o, PERM_LAYER_MEMBER,
+		    cases[i].member_allow, cases[i].member_deny);
+		ck_assert_msg(perm_channel(cases[i].server, &o) ==
+		    cases[i].want, "%s: got %#x, want %#x", cases[i].what,
+		    perm_channel(cases[i].server, &o), cases[i].want);
+	}
+}
+END_TEST
+
+/*
+ * The overwrites of several roles apply together: a deny of one role and
+ * an allow of another, added one by one, end as the union of each.
+ */
+START_TEST(test_channel_roles_united)
+{
+	struct perm_overwrites	o;
+
+	memset(&o, 0, sizeof o);
+	perm_overwrites_add(&o, PERM_LAYER_ROLES, 0, PERM_SEND_MESSAGES);
+	perm_overwrites_add(&o, PERM_LAYER_ROLES, PERM_SEND_MESSAGES, 0);
+	perm_overwrites_add(&o, PERM_LAYER_ROLES, 0, PERM_ADD_REACTIONS);
+	ck_assert_uint_eq(perm_channel(PERM_DEFAULT_ROLE, &o),
+	    PERM_DEFAULT_ROLE & ~PERM_ADD_REACTIONS);
+}
+END_TEST
+
+/*
+ * access.c sorts a channel's overwrites into the layers of one member:
+ * the default role's, their roles' (not others'), their own (not
+ * another member's), in a server copy built by hand.
+ */
+START_TEST(test_access_layers)
+{
+	struct access_role	roles[] = {
+		{ 10, PERM_DEFAULT_ROLE, 1 }, { 11, PERM_KICK_MEMBERS, 0 },
+		{ 12, 0, 0 }, { 13, PERM_ADMINISTRATOR, 0 },
+	};
+	uint64_t		channels[] = { 100, 200 };
+	struct overwrite	ows[] = {
+		{ OVERWRITE_ROLE, 10, 0, PERM_VIEW_CHANNELS },
+		{ OVERWRITE_ROLE, 11, PERM_VIEW_CHANNELS, 0 },
+		{ OVERWRITE_ROLE, 12, PERM_MANAGE_MESSAGES, 0 },
+		{ OVERWRITE_MEMBER, 7, 0, PERM_SEND_MESSAGES },
+		{ OVERWRITE_MEMBER, 8, PERM_VIEW_CHANNELS, 0 },
+	};
+	uint64_t		ow_channels[] = { 200, 200, 200, 200, 200 };
+	uint64_t		mod_roles[] = { 11 }, admin_roles[] = { 13 };
+	struct access_server	sa = {
+		.id = 1, .owner_id = 1, .default_role = roles[0],
+		.roles = roles, .nroles = 4, .channels = channels,
+		.nchannels = 2, .overwrites = ows,
+		.overwrite_channels = ow_channels, .noverwrites = 5,
+	};
+	struct access_member	plain = { 6, NULL, 0 };
+	struct access_member	mod = { 7, mod_roles, 1 };
+	struct access_member	guest = { 8, NULL, 0 };
+	struct access_member	admin = { 9, admin_roles, 1 };
+	struct access_member	owner = { 1, NULL, 0 };
+	size_t			n;
+
+	ck_assert_uint_eq(access_perms(&sa, &plain, 100), PERM_DEFAULT_ROLE);
+	ck_assert_uint_eq(access_perms(&sa, &plain, 200), 0);
+	ck_assert_uint_eq(access_perms(&sa, &mod, 200), (PERM_DEFAULT_ROLE |
+	    PERM_KICK_MEMBERS) & ~PERM_SEND_MESSAGES);
+	ck_assert_uint_eq(access_perms(&sa, &guest, 200), PERM_DEFAULT_ROLE);
+	ck_assert_uint_eq(access_perms(&sa, &admin, 200), PERM_ALL);
+	ck_assert_uint_eq(access_perms(&sa, &owner, 200), PERM_ALL);
+	ck_assert(!access_may_view(&sa, &plain, 200));
+	ck_assert(access_may_view(&sa, &guest, 200));
+	/* A channel the server does not have is nobody's to view. */
+	ck_assert(!access_may_view(&sa, &owner, 300));
+	ck_assert_ptr_eq(access_channel_overwrites(&sa, 200, &n), ows);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_ptr_null(access_channel_overwrites(&sa, 100, &n));
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 /* The suite of perm.c. */
 static Suite *
 perm_suite(void)
@@ -343,6 +485,11 @@ perm_suite(void)
 	tcase_add_test(tc, test_may_manage_role);
 	tcase_add_test(tc, test_may_grant);
 	tcase_add_test(tc, test_acting_on_members);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("channels");
+	tcase_add_test(tc, test_channel_order);
+	tcase_add_test(tc, test_channel_roles_united);
+	tcase_add_test(tc, test_access_layers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -198,10 +198,12 @@ START_TEST(test_permissions_apply_at_once)
 	    403, "missing_permission");
 	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
 
-	/* Without view_channels: reading is refused too. */
+	/*
+	 * Without view_channels: the channel no longer exists for them
+	 * (API.md, Channel permission overwrites).
+	 */
 	call("PATCH", path, r.owner.token, 200, "{\"permissions\":[]}");
-	round_refused("GET", posts, r.member.token, NULL, 403,
-	    "missing_permission");
+	round_refused("GET", posts, r.member.token, NULL, 404, "not_found");
 
 	/* Given back: both work again. */
 	call("PATCH", path, r.owner.token, 200,
