@@ -123,6 +123,7 @@ test('private channels and permission overwrites, live', {timeout: 180000}, asyn
 		await O.page.keyboard.press('Escape');
 		await channelItem(O.page, 'lounge').waitFor();
 		/* M can still talk in #general. */
+		await channelItem(O.page, 'general').click();
 		const hello = `still here ${run}`;
 		await send(M.page, hello);
 		await confirmed(M.page, hello);
