@@ -14,6 +14,13 @@
  * #secret, and M, who holds Crew, gets #secret in the sidebar live, with
  * its lock, and can talk in it.
  *
+ * A moderator (manage_roles, below an "Admins" role) sees what they may
+ * not change: the overwrite of a role above theirs is read-only, and in
+ * @everyone's the permissions they lack in the channel (which it denies,
+ * so they cannot remove it); saving it is refused by the server (403
+ * missing_permission: it names one of those), which is shown in its
+ * words.
+ *
  * No page may log a console error.
  */
 
@@ -21,8 +28,8 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-	LIVE_MS, run, consoleErrors, useBrowser, newUser, signIn, message, send, confirmed, openServer,
-	heading, step, apiCall, apiFetch, apiRegister,
+	LIVE_MS, run, consoleErrors, expectConsoleErrors, useBrowser, newUser, signIn, message, send,
+	confirmed, openServer, heading, step, apiCall, apiFetch, apiRegister,
 } from './harness.mjs';
 
 useBrowser();
@@ -194,6 +201,78 @@ test('private channels and permission overwrites, live', {timeout: 180000}, asyn
 		assert.equal(await heading(M.page), 'general');
 		await O.context.close();
 		await M.context.close();
+	});
+});
+
+test('a moderator\'s Permissions tab: what they may not change, and a refusal', {timeout: 120000}, async (t) => {
+	const D = await newUser('Mod');
+	const server = `Modded ${run}`;
+	let owner;
+	let serverId;
+	let general;
+	let everyoneId;
+
+	await step(t, 'the overwrite of a role above the moderator\'s is read-only', async () => {
+		owner = await apiRegister(`boss_${run}`);
+		const mod = await apiRegister(D.name);
+		serverId = (await apiCall('POST', '/servers', owner.token, {name: server})).id;
+		general = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0];
+		const mods = await apiCall('POST', `/servers/${serverId}/roles`, owner.token,
+		    {name: 'Mods', permissions: ['manage_roles'], position: 2});
+		const admins = await apiCall('POST', `/servers/${serverId}/roles`, owner.token,
+		    {name: 'Admins', permissions: [], position: 3});
+		everyoneId = (await apiCall('GET', `/servers/${serverId}/roles`, owner.token))
+		    .find((r) => r.is_default).id;
+		const {code} = await apiCall('POST', `/servers/${serverId}/invites`, owner.token, {});
+		await apiCall('POST', `/invites/${code}`, mod.token);
+		await apiCall('PUT', `/servers/${serverId}/members/${mod.id}/roles/${mods.id}`, owner.token);
+		await apiCall('PUT', `/channels/${general.id}/overwrites/role/${everyoneId}`, owner.token,
+		    {allow: [], deny: ['manage_messages']});
+		await apiCall('PUT', `/channels/${general.id}/overwrites/role/${admins.id}`, owner.token,
+		    {allow: [], deny: ['send_messages']});
+		await signIn(D);
+		await openServer(D.page, server);
+		const pane = await openPermissions(D.page, 'general');
+		assert.deepEqual(await pane.getByRole('group', {name: 'Roles and members'}).getByRole('button')
+		    .allTextContents(), ['Admins', '@everyone']);
+		await pane.getByRole('button', {name: 'Admins'}).click();
+		await pane.getByText('This role is not below your highest role').waitFor();
+		assert.equal(await pane.getByRole('radio').and(pane.locator(':enabled')).count(), 0);
+		assert.equal(await pane.getByRole('button', {name: 'Remove overwrite'}).count(), 0);
+	});
+
+	await step(t, 'in @everyone\'s only the permissions the moderator has can change', async () => {
+		const pane = D.page.getByRole('tabpanel');
+		await pane.getByRole('button', {name: '@everyone'}).click();
+		const enabled = async (label) => await pane.getByRole('group', {name: new RegExp(`^${label}`)})
+		    .getByRole('radio').and(pane.locator(':enabled')).count() === 3;
+		assert.equal(await enabled('Send messages'), true);
+		assert.equal(await enabled('View channels'), true);
+		assert.equal(await enabled('Manage messages'), false);
+		assert.equal(await enabled('Manage channels'), false);
+		assert.equal(await pane.getByRole('group', {name: /^Manage messages/})
+		    .getByRole('radio', {name: 'Deny'}).isChecked(), true);
+		await pane.getByRole('button', {name: 'Remove overwrite'}).and(pane.locator(':disabled')).waitFor();
+	});
+
+	await step(t, 'the server refuses the save and says why', async () => {
+		const pane = D.page.getByRole('tabpanel');
+		await setPermission(pane, 'Send messages', 'Deny');
+		const answer = D.page.waitForResponse((res) => res.request().method() === 'PUT');
+		expectConsoleErrors(/status of 403/);
+		try {
+			await pane.getByRole('button', {name: 'Save changes'}).click();
+			assert.equal((await answer).status(), 403);
+			await pane.getByRole('alert').filter({hasText: 'You may only allow or deny permissions you have ' +
+			    'in this channel'}).waitFor();
+		} finally {
+			expectConsoleErrors(null);
+		}
+		await pane.getByRole('button', {name: /@everyone \(not saved\)/}).waitFor();
+		const now = await apiCall('GET', `/channels/${general.id}`, owner.token);
+		assert.deepEqual(now.overwrites.find((o) => o.id === everyoneId),
+		    {type: 'role', id: everyoneId, allow: [], deny: ['manage_messages']});
+		await D.context.close();
 	});
 });
 

@@ -112,9 +112,10 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 			'member; neutral leaves it to their roles. @everyone applies first, then all of a member\u2019s ' +
 			'roles together, then the member themselves. The owner and administrators are not affected.'}),
 		    h('div', {class: 'roles-grid'},
-			h('div', {class: 'role-list', role: 'group', 'aria-label': 'Roles and members'},
-			    h('span', {class: 'label'}, 'Roles'), roles.map(item),
-			    members.length > 0 ? h('span', {class: 'label'}, 'Members') : null, members.map(item),
+			h('div', null,
+			    h('div', {class: 'role-list', role: 'group', 'aria-label': 'Roles and members'},
+				h('span', {class: 'label'}, 'Roles'), roles.map(item),
+				members.length > 0 ? h('span', {class: 'label'}, 'Members') : null, members.map(item)),
 			    a.has('manage_roles') ? adder(s, a) : null),
 			chosen ? editor(a, c, chosen) : h('div'))];
 	}
@@ -170,8 +171,11 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 				    onchange: () => setState(e.key, p, st.value)}),
 				icon(st.icon), h('span', {class: 'visually-hidden'}, st.label)))));
 		});
-		const exists = stored(e.key) !== null;
+		const old = stored(e.key);
+		const exists = old !== null;
 		const changed = dirty(e.key);
+		/* Removing it changes every permission it names: you must have each (API.md). */
+		const removable = exists && may && (a.owner || [...old.allow, ...old.deny].every((p) => a.has(p)));
 		return h('form', {class: 'role-editor ow-editor', onsubmit: (ev) => {
 			ev.preventDefault();
 			save(e);
@@ -189,8 +193,9 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 			dataset: {focusKey: 'ow-reset'}, onclick: () => reset(e.key)},
 		    exists ? 'Reset' : 'Cancel') : null,
 		    exists && may ? h('button', {type: 'button', class: 'btn btn--small btn--danger',
-			dataset: {focusKey: 'ow-remove'}, onclick: () => remove(e)},
-		    'Remove overwrite') : null));
+			dataset: {focusKey: 'ow-remove'}, disabled: !removable,
+			title: removable ? null : 'It names permissions you do not have',
+			onclick: () => remove(e)}, 'Remove overwrite') : null));
 	}
 
 	function setState(key, p, state) {
