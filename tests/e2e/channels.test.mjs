@@ -12,7 +12,8 @@
  * it, shown with a lock; M never sees it (not live, not after a reload,
  * 404 over the API). O then allows the role Crew "View channels" in
  * #secret, and M, who holds Crew, gets #secret in the sidebar live, with
- * its lock, and can talk in it.
+ * its lock, and can talk in it; removing that overwrite takes it away
+ * again. Renaming it in the Overview tab renames the dialog too.
  *
  * A moderator (manage_roles, below an "Admins" role) sees what they may
  * not change: the overwrite of a role above theirs is read-only, and in
@@ -199,6 +200,15 @@ test('private channels and permission overwrites, live', {timeout: 180000}, asyn
 		await pane.getByRole('button', {name: 'Crew'}).waitFor({state: 'detached'});
 		await channelItem(M.page, 'secret').waitFor({state: 'detached', timeout: LIVE_MS});
 		assert.equal(await heading(M.page), 'general');
+	});
+
+	await step(t, 'the Overview tab renames the channel; the dialog follows', async () => {
+		const dialog = O.page.getByRole('dialog', {name: '#secret \u2014 channel settings'});
+		await dialog.getByRole('tab', {name: 'Overview'}).click();
+		await dialog.getByLabel('Channel name').fill('hideout');
+		await dialog.getByRole('button', {name: 'Save'}).click();
+		await O.page.getByRole('dialog', {name: '#hideout \u2014 channel settings'}).waitFor();
+		await channelItem(O.page, 'hideout').getByRole('img', {name: 'Private channel'}).waitFor();
 		await O.context.close();
 		await M.context.close();
 	});

@@ -33,7 +33,7 @@ export function openChannelSettings(s, channelId, hooks = {}) {
 		{id: 'permissions', label: 'Permissions', show: (a) => a.has('manage_roles'), draw: overwrites.draw},
 	];
 	const tabbed = openTabbed({
-		title: `#${channel().name} \u2014 channel settings`,
+		title: () => `#${channel().name} \u2014 channel settings`,
 		tabs,
 		tab: hooks.tab,
 		access: () => myChannelAccess(entry(), store.me.id, channel()),

@@ -43,7 +43,7 @@ export function openSettings(s, hooks) {
 	/* The Bans tab: the pages loaded, and the box that shows them now. */
 	const banState = {list: null, complete: false, loading: false, query: '', error: null, box: null};
 	const {pane, draw} = openTabbed({
-		title: `${s.server.name} \u2014 settings`,
+		title: () => `${s.server.name} \u2014 settings`,
 		tabs,
 		tab: hooks.tab,
 		access: () => myAccess(s, store.me.id),

@@ -10,7 +10,8 @@ import {subscribe} from '../store.js';
 import {openDialog} from './dialog.js';
 
 /*
- * Open a tabbed settings dialog. opts: title, tabs ([{id, label,
+ * Open a tabbed settings dialog. opts: title() (the dialog's title, read
+ * again at every redraw: what it names may be renamed), tabs ([{id, label,
  * show(a), draw(a)}]: draw returns the pane's content), tab (the id of
  * the tab to open on, optional), access() (the a given to show and
  * draw), gone() (true when what the dialog is about no longer exists
@@ -24,7 +25,7 @@ export function openTabbed(opts) {
 	const tabBar = h('div', {class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical'});
 	const pane = h('section', {class: 'pane', role: 'tabpanel', tabindex: '-1', id: paneId});
 	const d = openDialog({
-		title: opts.title,
+		title: opts.title(),
 		wide: true,
 		body: h('div', {class: 'settings'}, tabBar, pane),
 		onClose: () => unsubscribe(),
@@ -49,6 +50,7 @@ export function openTabbed(opts) {
 		}
 		if (!current || !visible.includes(current))
 			current = visible[0];
+		d.el.querySelector('.dlg-head h2').textContent = opts.title();
 		replace(tabBar, visible.map((t) => h('button', {
 			type: 'button', class: 'tab', role: 'tab', id: `${paneId}-${t.id}`,
 			'aria-selected': String(t === current), tabindex: t === current ? '0' : '-1',
