@@ -53,7 +53,7 @@ export function newEntry(server) {
 		channels: null,		/* id -> channel */
 		roles: null,		/* id -> role */
 		me: null,		/* own member object */
-		canView: true,		/* false: GET channels said 403 */
+		canView: true,		/* false: GET channels said 403, or view_channels went server-wide */
 		members: null,		/* user id -> member, once a page is in */
 		membersAfter: null,	/* the last user id of the last page */
 		membersComplete: false,	/* the last page is in */
