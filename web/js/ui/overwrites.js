@@ -95,7 +95,6 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 
 	function draw(a) {
 		const s = entry();
-		const c = channel();
 		if (s.members === null && !s.membersLoading)
 			loadMoreMembers(s).catch((e) => toast(errorText(e), 'error'));
 		const {roles, members} = entries(s);
@@ -117,7 +116,7 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 				h('span', {class: 'label'}, 'Roles'), roles.map(item),
 				members.length > 0 ? h('span', {class: 'label'}, 'Members') : null, members.map(item)),
 			    a.has('manage_roles') ? adder(s, a) : null),
-			chosen ? editor(a, c, chosen) : h('div'))];
+			chosen ? editor(a, chosen) : h('div'))];
 	}
 
 	function pick(key) {
@@ -153,7 +152,7 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 	}
 
 	/* The switches of entry e with Save, Reset and Remove. */
-	function editor(a, c, e) {
+	function editor(a, e) {
 		const may = editable(a, e);
 		const now = current(e.key);
 		const rows = OVERWRITE_PERMISSIONS.map((p) => {
