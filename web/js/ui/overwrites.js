@@ -148,7 +148,12 @@ export function createOverwriteEditor(serverId, channelId, hooks) {
 			drafts.set(select.value, {allow: new Set(), deny: new Set()});
 			pick(select.value);
 		}}, select, h('button', {type: 'submit', class: 'btn btn--small btn--secondary',
-		    dataset: {focusKey: 'ow-add'}}, 'Add'));
+		    dataset: {focusKey: 'ow-add'}}, 'Add'),
+		/* The list offers the members loaded so far: a large server's come page by page. */
+		s.members && !s.membersComplete ? h('button', {type: 'button', class: 'btn btn--link',
+		    dataset: {focusKey: 'ow-more'}, onclick: () => {
+			loadMoreMembers(s).catch((err) => toast(errorText(err), 'error'));
+		    }}, 'Load more members') : null);
 	}
 
 	/* The switches of entry e with Save, Reset and Remove. */
