@@ -427,6 +427,99 @@ follow(const char *base, const struct chat_user *u, const char *from,
 	return seen;
 }
 
+/*
+ * Overwrites set on the first pool reach polls parked on the second
+ * (issue 19): a member who loses view of the channel has their wait poll
+ * answered 404 and their /events poll handed channel.delete, never the
+ * message posted after; a member who gains view of a private channel is
+ * handed channel.create.
+ */
+START_TEST(test_overwrites_across_pools)
+{
+	struct itest_response	*r;
+	struct itest_pending	*events, *chan, *gained;
+	struct chat_user	 owner, m, g;
+	char			*server, *channel, *base, *last, *roles;
+	char			*everyone, *secret, *path, *wait, *head;
+
+	chat_user(&owner, "clow");
+	chat_user(&m, "clowm");
+	chat_user(&g, "clowg");
+	server = chat_server(&owner, &channel);
+	chat_join(&owner, server, &m);
+	chat_join(&owner, server, &g);
+	xasprintf(&roles, API_PREFIX "/servers/%s/roles", server);
+	r = itest_get(roles, owner.token);
+	itest_expect(r, 200);
+	everyone = xstrdup(itest_str(r, "0.id"));
+	itest_free(r);
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", server);
+	r = itest_send("POST", path, owner.token, "{\"name\":\"vault\","
+	    "\"overwrites\":[{\"type\":\"role\",\"id\":\"%s\","
+	    "\"deny\":[\"view_channels\"]}]}", everyone);
+	itest_expect(r, 201);
+	secret = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(path);
+	xasprintf(&base, API_PREFIX "/channels/%s", channel);
+	last = chat_post(&owner, base, "first");
+
+	head = itest_events_head(m.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", head);
+	events = start_on_pool2(path, m.token);
+	free(path);
+	free(head);
+	head = itest_events_head(g.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", head);
+	gained = start_on_pool2(path, g.token);
+	free(path);
+	xasprintf(&wait, "%s/messages?after=%s&wait=20", base, last);
+	chan = start_on_pool2(wait, m.token);
+	itest_sleep_ms(700);	/* let them park */
+
+	/* g's first event is the channel.create, m's the channel.delete. */
+	xasprintf(&path, API_PREFIX "/channels/%s/overwrites/member/%s",
+	    secret, g.id);
+	r = itest_send("PUT", path, owner.token,
+	    "{\"allow\":[\"view_channels\"]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	xasprintf(&path, "%s/overwrites/member/%s", base, m.id);
+	r = itest_send("PUT", path, owner.token,
+	    "{\"deny\":[\"view_channels\"]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	free(chat_post(&owner, base, "secret across the pools"));
+	itest_expect_refused(chan, 404, "not_found", "secret", 3.0);
+	r = itest_finish(events);
+	itest_expect(r, 200);
+	itest_expect_str(r, "events.0.type", "channel.delete");
+	itest_expect_str(r, "events.0.data.id", channel);
+	ck_assert_msg(strstr(r->body, "secret") == NULL, "%s",
+	    itest_describe(r));
+	itest_free(r);
+	r = itest_finish(gained);
+	itest_expect(r, 200);
+	itest_expect_str(r, "events.0.type", "channel.create");
+	itest_expect_str(r, "events.0.data.channel.id", secret);
+	itest_free(r);
+	free(wait);
+	free(head);
+	free(last);
+	free(base);
+	free(server);
+	free(channel);
+	free(roles);
+	free(everyone);
+	free(secret);
+	chat_user_free(&owner);
+	chat_user_free(&m);
+	chat_user_free(&g);
+}
+END_TEST
+
 START_TEST(test_order_across_pools)
 {
 	struct chat_user	 u;
@@ -469,6 +562,7 @@ main(void)
 	tcase_add_test(tc, test_events_across_pools);
 	tcase_add_test(tc, test_wait_across_pools);
 	tcase_add_test(tc, test_revoked_across_pools);
+	tcase_add_test(tc, test_overwrites_across_pools);
 	tcase_add_test(tc, test_order_across_pools);
 	suite_add_tcase(s, tc);
 	return check_run(s);
