@@ -48,6 +48,7 @@ static const struct config_key config_keys[] = {
 	    0),
 	KEY("database", "write_timeout", CONFIG_INT, db_write_timeout, 1,
 	    3600, 0),
+	KEY("database", "retry_ms", CONFIG_INT, db_retry_ms, 0, 600000, 0),
 	KEY("server", "listen", CONFIG_STRING, listen, 0, 0, 0),
 	KEY("server", "workers", CONFIG_INT, workers, 0, HUB_SLOTS / 2, 0),
 	KEY("server", "shutdown_timeout", CONFIG_INT, shutdown_timeout, 1,
@@ -108,6 +109,7 @@ config_init(struct config *c)
 	c->db_connect_timeout = 2;
 	c->db_read_timeout = 10;
 	c->db_write_timeout = 10;
+	c->db_retry_ms = 8000;
 	c->workers = 0;
 	c->shutdown_timeout = 10;
 	c->max_parked = 10000;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -29,6 +30,11 @@
 
 /* MySQL 8 closes idle connections with this error; MariaDB has no name. */
 #define DB_ER_CLIENT_INTERACTION_TIMEOUT	4031
+/* MySQL Group Replication rolled the transaction back at its COMMIT. */
+#define DB_ER_GR_ROLLBACK_DURING_COMMIT		3101
+
+#define DB_RETRY_FIRST_MS	5	/* the first back-off after a conflict */
+#define DB_RETRY_LONGEST_MS	500	/* back-offs double up to this */
 
 #define DB_SQL_MODE	"STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE," \
 			"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -85,6 +91,15 @@ static unsigned int	 db_txn_errno;	/* what made the transaction fail */
 static unsigned int	 db_last_errno;
 static char		 db_last_error[MYSQL_ERRMSG_SIZE];
 static uint64_t		 db_last_insert_id;
+
+/*
+ * Changes that reached the database for good: commits, and statements
+ * that changed rows in autocommit mode.  A retry scope only runs its body
+ * again while this has not moved since it began (db_retry_claim()).
+ */
+static uint64_t		 db_committed;
+static struct db_retry	*db_retry_current;	/* the innermost scope */
+static uint64_t		 db_jitter_state;
 
 /*
  * Told of the end of every transaction (db_on_txn_end()): events.c
@@ -157,6 +172,19 @@ db_is_connection_error(unsigned int err)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * 1 if an error means the transaction lost a conflict with another one
+ * and was rolled back, so that running it again from its start can work:
+ * a deadlock (on Galera also a certification failure), a lock wait that
+ * timed out, or Group Replication's rollback at COMMIT.
+ */
+static int
+db_is_conflict(unsigned int err)
+{
+	return err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT ||
+	    err == DB_ER_GR_ROLLBACK_DURING_COMMIT;
 }
 
 /*
@@ -242,8 +270,7 @@ db_failed(const char *func, unsigned int err, const char *msg,
 
 	if (db_is_connection_error(err))
 		db_lost();
-	else if ((err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT) &&
-	    db_txn == DB_TXN_OPEN) {
+	else if (db_is_conflict(err) && db_txn == DB_TXN_OPEN) {
 		if (mysql_real_query(db, "ROLLBACK", 8) != 0)
 			db_close();
 		db_txn_fail();
@@ -765,7 +792,10 @@ db_exec(struct db_stmt *s, const char *types, ...)
 		return n;
 	}
 	db_last_insert_id = mysql_stmt_insert_id(st);
-	return (long long)mysql_stmt_affected_rows(st);
+	n = (long long)mysql_stmt_affected_rows(st);
+	if (n > 0 && db_txn == DB_TXN_NONE)
+		db_committed++;
+	return n;
 }
 
 /* Make a column buffer hold at least size bytes (its content is lost). */
@@ -1010,7 +1040,9 @@ db_text(const char *func, const char *sql)
 	else if (mysql_field_count(db) != 0) {
 		db_failed(func, mysql_errno(db), mysql_error(db), sql);
 		return -1;
-	}
+	} else if (db_txn == DB_TXN_NONE && mysql_affected_rows(db) > 0 &&
+	    mysql_affected_rows(db) != (my_ulonglong)-1)
+		db_committed++;
 	db_last_insert_id = mysql_insert_id(db);
 	return 0;
 }
@@ -1104,6 +1136,7 @@ db_end_call(void)
 	if (db_txn != DB_TXN_OPEN)
 		return;
 	db_txn = DB_TXN_NONE;
+	db_committed++;
 	db_txn_ended(1);
 }
 
@@ -1138,6 +1171,7 @@ db_commit(void)
 		return -1;
 	}
 	db_txn = DB_TXN_NONE;
+	db_committed++;
 	db_txn_ended(1);
 	return 0;
 }
@@ -1163,6 +1197,129 @@ db_rollback(void)
 			db_set_error(err, msg);
 	}
 	db_txn_ended(0);
+}
+
+/*
+ * Retry scopes.  A body that runs write transactions (a request's
+ * handler, a send of a batch) runs inside one:
+ *
+ *	db_retry_begin(&r);
+ *	do
+ *		body();
+ *	while (db_retry_again(&r));
+ *
+ * When a transaction of the body loses a conflict (db_is_conflict()) its
+ * failure is claimed with db_retry_claim() where it would be answered;
+ * the body then returns without answering, and db_retry_again() waits a
+ * jittered, doubling back-off and has it run again from its first
+ * statement, which reads again what the winner wrote.  A body runs again
+ * only while nothing of it has committed, so nothing is ever written
+ * twice, and only inside cfg->db_retry_ms from the scope's start; then
+ * the failure is answered (503 with Retry-After, response_db_error()).
+ */
+void
+db_retry_begin(struct db_retry *r)
+{
+	memset(r, 0, sizeof *r);
+	r->deadline = clock_ms() + cfg->db_retry_ms;
+	r->committed = db_committed;
+	r->wait_ms = -1;
+	r->outer = db_retry_current;
+	db_retry_current = r;
+}
+
+/* A pseudo-random number below n, different in every process. */
+static long long
+db_jitter(long long n)
+{
+	uint64_t	x;
+
+	if (db_jitter_state == 0)
+		db_jitter_state = ((uint64_t)getpid() << 32) ^
+		    (uint64_t)clock_ms() ^ 0x9e3779b97f4a7c15ULL;
+	/* xorshift64 */
+	x = db_jitter_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	db_jitter_state = x;
+	return n > 0 ? (long long)(x % (uint64_t)n) : 0;
+}
+
+/*
+ * Claim the failure of the last call for the innermost retry scope: 1
+ * when the body is to run again (its caller then answers nothing and
+ * returns), 0 when the failure is to be answered: not a conflict,
+ * something of the body already committed, no scope, or the budget would
+ * run out during the back-off (db_retry_exhausted()).
+ */
+int
+db_retry_claim(void)
+{
+	struct db_retry	*r = db_retry_current;
+	long long	 base, wait;
+
+	if (r == NULL || !db_is_conflict(db_last_errno) ||
+	    db_committed != r->committed)
+		return 0;
+	base = DB_RETRY_FIRST_MS << (r->attempt < 7 ? r->attempt : 7);
+	if (base > DB_RETRY_LONGEST_MS)
+		base = DB_RETRY_LONGEST_MS;
+	/* Half fixed, half random: losers of one conflict spread out. */
+	wait = base / 2 + db_jitter(base / 2 + 1);
+	if (clock_ms() + wait > r->deadline) {
+		r->exhausted = 1;
+		metrics_db_retry(0);
+		log_warnx("a transaction lost %u conflicts in a row; giving up "
+		    "after %d ms: %s", r->attempt + 1, cfg->db_retry_ms,
+		    db_last_error);
+		return 0;
+	}
+	r->wait_ms = wait;
+	return 1;
+}
+
+/*
+ * End one run of a scope's body: 1 after the back-off when a failure
+ * claimed another run, else 0, and the scope is over.
+ */
+int
+db_retry_again(struct db_retry *r)
+{
+	struct timespec	ts;
+
+	if (r->wait_ms < 0) {
+		db_retry_current = r->outer;
+		return 0;
+	}
+	log_debug("%s: conflict (%s); again in %lld ms", __func__,
+	    db_last_error, r->wait_ms);
+	metrics_db_retry(1);
+	ts.tv_sec = r->wait_ms / 1000;
+	ts.tv_nsec = (r->wait_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+	r->wait_ms = -1;
+	r->attempt++;
+	return 1;
+}
+
+/* 1 while the body of a retry scope runs again after a conflict. */
+int
+db_retry_rerun(void)
+{
+	return db_retry_current != NULL && db_retry_current->attempt > 0;
+}
+
+/*
+ * 1 if the last call failed on a conflict with other transactions (the
+ * database works, but the change did not go through: worth trying again
+ * shortly), whether or not a retry scope tried it again already.
+ */
+int
+db_conflicted(void)
+{
+	return db_is_conflict(db_last_errno);
 }
 
 /* Copy a text column into a fixed buffer ("" for NULL). */

@@ -128,6 +128,19 @@ int		 itest_dev(const char *);
 char		*itest_conf(const char *, const char *);
 /* An integer key of the configuration, or def when absent. */
 long		 itest_conf_int(const char *, const char *, long);
+/*
+ * Set a key in a section of the configuration file (sohbetd reads it on
+ * its next start); itest_conf_reset() gives the file its first text back.
+ */
+void		 itest_conf_set(const char *, const char *, const char *);
+void		 itest_conf_reset(void);
+/*
+ * A connection of the test's own to the database (a MYSQL *), to hold
+ * locks while sohbetd works; statements on it assert that they ran.
+ */
+void		*itest_db_open(void);
+void		 itest_db_run(void *, const char *, ...) PRINTFLIKE(2, 3);
+void		 itest_db_close(void *);
 /* The master's pid from $SOHBET_TEST_VAR/run/sohbetd.pid, or -1. */
 pid_t		 itest_master_pid(void);
 /*
