@@ -57,6 +57,13 @@
 #define NORETURN		__attribute__((noreturn))
 
 /* config.c */
+/* A place to reach the database: a host and port, or a socket's path. */
+struct config_db_place {
+	char		*host;		/* NULL for a socket */
+	unsigned int	 port;
+	char		*socket;	/* NULL for a host */
+};
+#define CONFIG_DB_PLACES_MAX	16
 struct config {
 	char		*path;
 
@@ -71,6 +78,9 @@ struct config {
 	int		 db_read_timeout;
 	int		 db_write_timeout;
 	int		 db_retry_ms;		/* to retry lost conflicts in */
+	/* Where to connect, in order: socket, or each of host's list. */
+	struct config_db_place db_places[CONFIG_DB_PLACES_MAX];
+	size_t		 db_nplaces;
 
 	/* [server] */
 	char		*listen;	/* unix path or host:port; NULL: fd 0 */
@@ -142,6 +152,7 @@ int		 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
 /* clock.c */
 uint64_t	 clock_ns(void);
 long long	 clock_ms(void);
+void		 clock_sleep_ms(long long);
 
 /* json.c */
 enum json_type {
@@ -470,6 +481,7 @@ int		 db_retry_claim(void);
 int		 db_retry_again(struct db_retry *);
 int		 db_retry_rerun(void);
 int		 db_conflicted(void);
+int		 db_sync_wait(int);
 
 /* migrate.c */
 #define SCHEMA_VERSION		8	/* the number of the newest sql/ file */
@@ -603,6 +615,7 @@ void		 events_init(void);
 struct db_rows	*events_read(uint64_t, uint64_t, long);
 int		 events_head(uint64_t *);
 int		 events_last(uint64_t *);
+int		 events_last_synced(uint64_t *);
 int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 

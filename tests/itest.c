@@ -884,6 +884,27 @@ itest_conf_reset(void)
 	itest_conf_saved = NULL;
 }
 
+/* Restart sohbetd on the configuration file as it is now; asserts. */
+void
+itest_conf_restart(void)
+{
+	ck_assert_int_eq(itest_dev("sohbetd-stop"), 0);
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+}
+
+/*
+ * Unchecked teardown after itest_conf_set(): the first configuration
+ * back, sohbetd restarted on it, the stack left to the next program.
+ */
+void
+itest_conf_teardown(void)
+{
+	itest_conf_reset();
+	itest_dev("sohbetd-stop");
+	itest_dev("sohbetd-start");
+	itest_restore_teardown();
+}
+
 /*
  * A connection of the test's own to the stack's database, as sohbetd's
  * user (a MYSQL *): for holding locks while sohbetd works.  Asserts.
@@ -927,6 +948,24 @@ itest_db_run(void *db, const char *fmt, ...)
 	if ((res = mysql_store_result(db)) != NULL)
 		mysql_free_result(res);
 	free(sql);
+}
+
+/* The first value of a query on such a connection, as a number; asserts. */
+long long
+itest_db_number(void *db, const char *sql)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	long long	 v;
+
+	ck_assert_msg(mysql_query(db, sql) == 0 &&
+	    (res = mysql_store_result(db)) != NULL, "%s: %s", sql,
+	    mysql_error(db));
+	row = mysql_fetch_row(res);
+	ck_assert_msg(row != NULL && row[0] != NULL, "%s: no value", sql);
+	v = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	return v;
 }
 
 /* Close a connection of itest_db_open(); what it held is rolled back. */

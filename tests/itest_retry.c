@@ -41,18 +41,7 @@ retry_setup(void)
 	itest_conf_set("events", "sequencer", "db");
 	itest_conf_set("database", "read_timeout", "2");
 	itest_conf_set("database", "retry_ms", "2500");
-	ck_assert_int_eq(itest_dev("sohbetd-stop"), 0);
-	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
-}
-
-/* Give sohbetd its configuration back. */
-static void
-retry_teardown(void)
-{
-	itest_conf_reset();
-	itest_dev("sohbetd-stop");
-	itest_dev("sohbetd-start");
-	itest_restore_teardown();
+	itest_conf_restart();
 }
 
 /*
@@ -114,19 +103,26 @@ retry_finish(struct retry_child *c, char **retry_after, char **body,
 	return status;
 }
 
-/* Wait until a transaction of sohbetd waits for a lock the test holds. */
+/*
+ * Wait until a transaction of sohbetd waits for a lock the test holds,
+ * looking from a connection of the test's own.
+ */
 static void
 retry_await_lock_wait(void)
 {
-	double	until = itest_now() + 10;
+	double		 until = itest_now() + 10;
+	long long	 n;
+	void		*db;
 
-	while (itest_sql_number("SELECT COUNT(*) FROM "
-	    "information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'") < 1)
-	{
+	db = itest_db_open();
+	while ((n = itest_db_number(db, "SELECT COUNT(*) FROM "
+	    "information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")) <
+	    1) {
 		ck_assert_msg(itest_now() < until, "sohbetd never waited for "
-		    "the test's lock");
-		itest_sleep_ms(20);
+		    "the test's lock (last look: %lld)", n);
+		itest_sleep_ms(10);
 	}
+	itest_db_close(db);
 }
 
 /* Rows of a query's first column, as a number (asserts it ran). */
@@ -329,7 +325,7 @@ main(void)
 	itest_init();
 	s = suite_create("retry");
 	tc = tcase_create("conflicts");
-	tcase_add_unchecked_fixture(tc, retry_setup, retry_teardown);
+	tcase_add_unchecked_fixture(tc, retry_setup, itest_conf_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_deadlocked_send_is_retried);
 	tcase_add_test(tc, test_conflict_past_budget_is_503);
