@@ -837,16 +837,29 @@ itest_line_sets(const char *line, const char *key)
 void
 itest_conf_set(const char *section, const char *key, const char *value)
 {
+	char	*text;
+
+	ck_assert_msg(itest_conffile != NULL, "SOHBET_TEST_CONF is unset");
+	if (itest_conf_saved == NULL) {
+		ck_assert_msg((text = itest_file_read(itest_conffile)) !=
+		    NULL, "%s: %s", itest_conffile, strerror(errno));
+		itest_conf_saved = text;
+	}
+	itest_conf_file_set(itest_conffile, section, key, value);
+}
+
+/* Set a key in a section of a configuration file (another pool's). */
+void
+itest_conf_file_set(const char *path, const char *section, const char *key,
+    const char *value)
+{
 	char		*text, *out, *p, header[128];
 	const char	*line, *end;
 	size_t		 len;
 	int		 in = 0, done = 0;
 
-	ck_assert_msg(itest_conffile != NULL, "SOHBET_TEST_CONF is unset");
-	ck_assert_msg((text = itest_file_read(itest_conffile)) != NULL,
-	    "%s: %s", itest_conffile, strerror(errno));
-	if (itest_conf_saved == NULL)
-		itest_conf_saved = xstrdup(text);
+	ck_assert_msg((text = itest_file_read(path)) != NULL, "%s: %s", path,
+	    strerror(errno));
 	snprintf(header, sizeof header, "[%s]", section);
 	out = xcalloc(1, strlen(text) + strlen(header) + strlen(key) +
 	    strlen(value) + 16);
@@ -868,8 +881,52 @@ itest_conf_set(const char *section, const char *key, const char *value)
 	}
 	if (!done)
 		sprintf(p, "\n%s\n%s = %s\n", header, key, value);
-	itest_file_write(itest_conffile, out);
+	itest_file_write(path, out);
 	free(out);
+	free(text);
+}
+
+/*
+ * Start another sohbetd pool (another app host) on a configuration file
+ * whose listen is sock, its output going to log, and wait up to 10 s for
+ * its socket; asserts.  Its pid (stop it with SIGTERM).
+ */
+pid_t
+itest_pool_start(const char *conf, const char *sock, const char *log)
+{
+	struct stat	 st;
+	char		*bin;
+	pid_t		 pid;
+	int		 i, fd;
+
+	xasprintf(&bin, "%s/src/sohbetd", getenv("SOHBET_TEST_BUILD"));
+	unlink(sock);
+	if ((pid = fork()) == 0) {
+		setsid();
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, "sohbetd", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	for (i = 0; i < 100 && stat(sock, &st) == -1; i++)
+		itest_sleep_ms(100);
+	ck_assert_msg(stat(sock, &st) == 0, "the pool of %s did not start "
+	    "(see %s)", conf, log);
+	free(bin);
+	return pid;
+}
+
+/* Copy sohbetd's configuration file, as it is now, to path. */
+void
+itest_conf_copy(const char *path)
+{
+	char	*text;
+
+	ck_assert_msg((text = itest_file_read(itest_conffile)) != NULL,
+	    "%s: %s", itest_conffile, strerror(errno));
+	itest_file_write(path, text);
 	free(text);
 }
 

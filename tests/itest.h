@@ -134,6 +134,15 @@ long		 itest_conf_int(const char *, const char *, long);
  */
 void		 itest_conf_set(const char *, const char *, const char *);
 void		 itest_conf_reset(void);
+/* The same on another configuration file; a copy of sohbetd's. */
+void		 itest_conf_file_set(const char *, const char *, const char *,
+		    const char *);
+void		 itest_conf_copy(const char *);
+/*
+ * Start another sohbetd pool on a configuration file (listen on sock,
+ * output to log) and wait for its socket; its pid.
+ */
+pid_t		 itest_pool_start(const char *, const char *, const char *);
 /* Restart sohbetd to read the configuration file again; asserts. */
 void		 itest_conf_restart(void);
 /*

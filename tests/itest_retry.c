@@ -104,25 +104,31 @@ retry_finish(struct retry_child *c, char **retry_after, char **body,
 }
 
 /*
- * Wait until a transaction of sohbetd waits for a lock the test holds,
- * looking from a connection of the test's own.
+ * Wait until a statement of sohbetd starting with prefix runs (waits for
+ * a lock the test holds), looking from a connection of the test's own at
+ * the connections of the same user.
  */
 static void
-retry_await_lock_wait(void)
+retry_await_statement(const char *prefix)
 {
 	double		 until = itest_now() + 10;
-	long long	 n;
+	char		*sql;
 	void		*db;
 
+	xasprintf(&sql, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+	    "WHERE COMMAND = 'Execute' AND INFO LIKE '%s%%'", prefix);
 	db = itest_db_open();
-	while ((n = itest_db_number(db, "SELECT COUNT(*) FROM "
-	    "information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")) <
-	    1) {
+	while (itest_db_number(db, sql) < 1) {
 		ck_assert_msg(itest_now() < until, "sohbetd never waited for "
-		    "the test's lock (last look: %lld)", n);
+		    "the test's lock in \"%s\" (the connections: %s)", prefix,
+		    itest_sql_text("SELECT GROUP_CONCAT(CONCAT(ID, ' ', "
+		    "COMMAND, ' ', IFNULL(STATE, ''), ' ', "
+		    "LEFT(IFNULL(INFO, ''), 40)) SEPARATOR ' | ') FROM "
+		    "information_schema.PROCESSLIST"));
 		itest_sleep_ms(10);
 	}
 	itest_db_close(db);
+	free(sql);
 }
 
 /* Rows of a query's first column, as a number (asserts it ran). */
@@ -188,7 +194,7 @@ START_TEST(test_deadlocked_send_is_retried)
 	    room.channel);
 	/* The send takes the sequence row, then waits for the channel. */
 	c = retry_start("POST", path, room.member.token, json);
-	retry_await_lock_wait();
+	retry_await_statement("INSERT INTO messages");
 	/* The test waits for the sequence row: a deadlock, the send loses. */
 	itest_db_run(db, "UPDATE sequence SET value = value WHERE id = 1");
 	itest_sleep_ms(200);
@@ -296,7 +302,7 @@ START_TEST(test_channel_create_is_retried)
 	    room.server);
 	c = retry_start("POST", path, room.owner.token,
 	    "{\"name\":\"retried\"}");
-	retry_await_lock_wait();
+	retry_await_statement("INSERT INTO channels");
 	/* Past the first lock wait timeout, within the budget. */
 	itest_sleep_ms(LOCK_WAIT_MS + 400);
 	itest_db_run(db, "ROLLBACK");
