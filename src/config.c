@@ -238,6 +238,17 @@ config_db_places(struct config *c, const char *path)
 		log_warnx("%s: key \"host\" in [database] is empty", path);
 		return -1;
 	}
+	/*
+	 * The shm sequencer settles a transaction whose connection was lost
+	 * by KILLing that connection's thread id, which names a connection
+	 * only on the server it was made to: after a failover it could name
+	 * another.
+	 */
+	if (c->db_nplaces > 1 && strcmp(c->sequencer, "db") != 0) {
+		log_warnx("%s: key \"host\" in [database] lists several "
+		    "places: that needs sequencer = db in [events]", path);
+		return -1;
+	}
 	return 0;
 }
 

@@ -472,7 +472,7 @@ db_setting_plain(const char *v)
 static int
 db_cluster_check(MYSQL *m, struct db_node *node)
 {
-	char	on[16], ready[16], state[16];
+	char	on[16], ready[16], state[16], why[128];
 
 	memset(node, 0, sizeof *node);
 	if (db_setup_value(m, "SELECT @@wsrep_on", on, sizeof on) == -1) {
@@ -501,10 +501,10 @@ db_cluster_check(MYSQL *m, struct db_node *node)
 	    node->sync_restore, sizeof node->sync_restore) == -1)
 		goto fail;
 	if (strcasecmp(ready, "ON") != 0 || strcmp(state, "4") != 0) {
-		db_set_error(ER_UNKNOWN_COM_ERROR, "");
-		snprintf(db_last_error, sizeof db_last_error, "a Galera node "
-		    "not ready for clients (wsrep_ready %s, wsrep_local_state "
-		    "%s; 4 is Synced)", ready, state);
+		snprintf(why, sizeof why, "a Galera node not ready for clients "
+		    "(wsrep_ready %s, wsrep_local_state %s; 4 is Synced)",
+		    ready, state);
+		db_set_error(ER_UNKNOWN_COM_ERROR, why);
 		return -1;
 	}
 	node->cluster = DB_CLUSTER_GALERA;

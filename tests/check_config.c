@@ -169,7 +169,8 @@ START_TEST(test_database_places)
 
 	ck_assert_int_eq(load(&c, "[database]\nuser = a\nname = b\n"
 	    "port = 3307\nhost = db1, db2:3308 [::1]:3309,/run/db.sock  "
-	    "::1\n[auth]\ntoken_key = " KEY64 "\n"), 0);
+	    "::1\n[auth]\ntoken_key = " KEY64 "\n[events]\nsequencer = db\n"),
+	    0);
 	ck_assert_uint_eq(c.db_nplaces, 5);
 	ck_assert_str_eq(c.db_places[0].host, "db1");
 	ck_assert_uint_eq(c.db_places[0].port, 3307);
@@ -194,6 +195,9 @@ START_TEST(test_database_places)
 	unlink(path);
 
 	refused("[database]\nuser = a\nname = b\nhost = db1, db2:0\n"
+	    "[auth]\ntoken_key = " KEY64 "\n[events]\nsequencer = db\n");
+	/* The shm sequencer's KILLs name a thread of one server. */
+	refused("[database]\nuser = a\nname = b\nhost = db1, db2\n"
 	    "[auth]\ntoken_key = " KEY64 "\n");
 	refused("[database]\nuser = a\nname = b\nhost = db1:33o6\n"
 	    "[auth]\ntoken_key = " KEY64 "\n");

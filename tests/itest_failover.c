@@ -24,7 +24,10 @@ static char	*first;		/* $VAR/run/first.sock */
 static char	*real;		/* the stack's MariaDB socket */
 static int	 posted;	/* messages failover_traffic() sent */
 
-/* sohbetd with the list "first.sock, the real socket" and no socket. */
+/*
+ * sohbetd with the list "first.sock, the real socket" and no socket (a
+ * list needs the database sequencer).
+ */
 static void
 failover_setup(void)
 {
@@ -38,6 +41,7 @@ failover_setup(void)
 	xasprintf(&list, "%s, %s", first, real);
 	itest_conf_set("database", "socket", "");
 	itest_conf_set("database", "host", list);
+	itest_conf_set("events", "sequencer", "db");
 	itest_conf_restart();
 	free(list);
 }
