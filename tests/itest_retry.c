@@ -106,7 +106,9 @@ retry_finish(struct retry_child *c, char **retry_after, char **body,
 /*
  * Wait until a statement of sohbetd starting with prefix runs (waits for
  * a lock the test holds), looking from a connection of the test's own at
- * the connections of the same user.
+ * the connections of the same user.  Not information_schema.INNODB_TRX:
+ * InnoDB refreshes what it shows only when it was not read for 0.1 s,
+ * so polling it faster sees the first look for ever.
  */
 static void
 retry_await_statement(const char *prefix)
