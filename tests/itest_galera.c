@@ -595,6 +595,32 @@ check_stored(MYSQL *m, const char *channel, char *const *sends,
 }
 
 /*
+ * Every other acknowledged change is in the database: each channel
+ * created, and each edited message with the text of its last edit.
+ */
+static void
+check_changes(MYSQL *m, char *const *want, size_t nwant)
+{
+	char	*sql, id[32], content[64];
+	size_t	 i;
+
+	for (i = 0; i < nwant; i++) {
+		if (sscanf(want[i], "chan %31s", id) == 1)
+			xasprintf(&sql, "SELECT COUNT(*) FROM channels WHERE "
+			    "id = %s", id);
+		else if (sscanf(want[i], "update %31s %63[^\n]", id,
+		    content) == 2)
+			xasprintf(&sql, "SELECT COUNT(*) FROM messages WHERE "
+			    "id = %s AND content = '%s'", id, content);
+		else
+			continue;
+		ck_assert_msg(node_number(m, sql) == 1, "acknowledged change "
+		    "\"%s\" is not in the database", want[i]);
+		free(sql);
+	}
+}
+
+/*
  * The whole run: writers and hopping followers through both pools,
  * node 0 killed in the middle, then every check of the issue.
  */
@@ -697,6 +723,7 @@ START_TEST(test_cluster_under_load_and_node_loss)
 
 	m = node_open(1);
 	check_stored(m, room.channel, sends, nsends);
+	check_changes(m, want, nwant);
 	mysql_close(m);
 
 	for (i = 0; i < nwant; i++)
