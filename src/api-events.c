@@ -415,7 +415,12 @@ api_events_head(struct request *req)
 	response_json(req, 200, g);
 }
 
-/* Check a cursor against the future and the retention horizon. */
+/*
+ * Check a cursor against the future and the retention horizon.  A cursor
+ * that looks ahead may come from another host whose database node is
+ * ahead of ours: it is from the future only if it still is once our node
+ * has caught up with the cluster (events_last_synced()).
+ */
 static int
 api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 {
@@ -426,7 +431,9 @@ api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 		    "cursor this API returned");
 		return -1;
 	}
-	if (events_last(&last) == -1 || events_pruned(&pruned) == -1) {
+	if (events_last(&last) == -1 ||
+	    (*after > last && events_last_synced(&last) == -1) ||
+	    events_pruned(&pruned) == -1) {
 		response_db_error(req);
 		return -1;
 	}

@@ -164,6 +164,13 @@ api_metrics_get(struct request *req)
 	api_metrics_write_one(&buf, &len, &size, "sohbet_db_reconnects_total",
 	    "counter", "Database reconnections.",
 	    atomic_load(&st->db_reconnects));
+	api_metrics_write_one(&buf, &len, &size, "sohbet_db_retries_total",
+	    "counter", "Transactions run again after losing a conflict.",
+	    atomic_load(&st->db_retries));
+	api_metrics_write_one(&buf, &len, &size,
+	    "sohbet_db_retries_exhausted_total", "counter",
+	    "Conflicts that outlasted the retry budget (answered 503).",
+	    atomic_load(&st->db_retries_exhausted));
 	api_metrics_write_one(&buf, &len, &size, "sohbet_worker_restarts_total",
 	    "counter", "Workers that died and were replaced.",
 	    atomic_load(&st->worker_restarts));

@@ -3,6 +3,7 @@
  * cache ages and latencies.  The same clock in every process, so a time
  * one worker writes into the hub another can compare.
  */
+#include <errno.h>
 #include <time.h>
 
 #include "sohbet.h"
@@ -22,4 +23,18 @@ long long
 clock_ms(void)
 {
 	return (long long)(clock_ns() / 1000000);
+}
+
+/* Sleep for ms milliseconds, the whole time even if a signal comes. */
+void
+clock_sleep_ms(long long ms)
+{
+	struct timespec	ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }

@@ -48,6 +48,7 @@ static const struct config_key config_keys[] = {
 	    0),
 	KEY("database", "write_timeout", CONFIG_INT, db_write_timeout, 1,
 	    3600, 0),
+	KEY("database", "retry_ms", CONFIG_INT, db_retry_ms, 0, 600000, 0),
 	KEY("server", "listen", CONFIG_STRING, listen, 0, 0, 0),
 	KEY("server", "workers", CONFIG_INT, workers, 0, HUB_SLOTS / 2, 0),
 	KEY("server", "shutdown_timeout", CONFIG_INT, shutdown_timeout, 1,
@@ -108,6 +109,7 @@ config_init(struct config *c)
 	c->db_connect_timeout = 2;
 	c->db_read_timeout = 10;
 	c->db_write_timeout = 10;
+	c->db_retry_ms = 8000;
 	c->workers = 0;
 	c->shutdown_timeout = 10;
 	c->max_parked = 10000;
@@ -137,6 +139,119 @@ config_init(struct config *c)
 	c->invites_per_hour = 50;
 }
 
+/* Forget the places to reach the database. */
+static void
+config_db_places_clear(struct config *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->db_nplaces; i++) {
+		free(c->db_places[i].host);
+		free(c->db_places[i].socket);
+	}
+	memset(c->db_places, 0, sizeof c->db_places);
+	c->db_nplaces = 0;
+}
+
+/*
+ * Read one entry of host's list into a place: "/path" (a socket),
+ * "name", "name:port", "[v6 address]" or "[v6 address]:port"; a bare
+ * IPv6 address has no port.  0, or -1 if the port is not one.
+ */
+static int
+config_db_place(struct config_db_place *p, const char *s, size_t len,
+    unsigned int default_port)
+{
+	const char	*host = s, *colon = NULL, *end = s + len;
+	size_t		 hostlen = len;
+	char		 digits[8], *e;
+	long		 port;
+
+	memset(p, 0, sizeof *p);
+	if (*s == '/') {
+		p->socket = xstrndup(s, len);
+		return 0;
+	}
+	if (*s == '[' && (colon = memchr(s, ']', len)) != NULL) {
+		host = s + 1;
+		hostlen = (size_t)(colon - host);
+		colon = colon + 1 < end && colon[1] == ':' ? colon + 1 : NULL;
+	} else if ((colon = memchr(s, ':', len)) != NULL &&
+	    memchr(colon + 1, ':', (size_t)(end - colon - 1)) == NULL)
+		hostlen = (size_t)(colon - s);
+	else
+		colon = NULL;
+	p->port = default_port;
+	if (colon != NULL) {
+		if ((size_t)(end - colon - 1) >= sizeof digits ||
+		    end == colon + 1)
+			return -1;
+		memcpy(digits, colon + 1, (size_t)(end - colon - 1));
+		digits[end - colon - 1] = '\0';
+		port = strtol(digits, &e, 10);
+		if (*e != '\0' || port < 1 || port > 65535)
+			return -1;
+		p->port = (unsigned int)port;
+	}
+	if (hostlen == 0)
+		return -1;
+	p->host = xstrndup(host, hostlen);
+	return 0;
+}
+
+/*
+ * Make the list of places to reach the database from socket, or else
+ * from host: names separated by commas or spaces, tried in this order
+ * (db.c).  0, or -1 with the reason logged.
+ */
+static int
+config_db_places(struct config *c, const char *path)
+{
+	const char	*s = c->db_host, *end;
+	size_t		 len;
+
+	config_db_places_clear(c);
+	if (c->db_socket != NULL && *c->db_socket != '\0') {
+		c->db_places[0].socket = xstrdup(c->db_socket);
+		c->db_nplaces = 1;
+		return 0;
+	}
+	for (; s != NULL && *s != '\0'; s = end) {
+		s += strspn(s, ", \t");
+		if ((len = strcspn(s, ", \t")) == 0)
+			break;
+		end = s + len;
+		if (c->db_nplaces == CONFIG_DB_PLACES_MAX) {
+			log_warnx("%s: key \"host\" in [database] lists more "
+			    "than %d hosts", path, CONFIG_DB_PLACES_MAX);
+			return -1;
+		}
+		if (config_db_place(&c->db_places[c->db_nplaces], s, len,
+		    c->db_port) == -1) {
+			log_warnx("%s: key \"host\" in [database]: \"%.*s\" is "
+			    "not host, host:port or /socket", path, (int)len, s);
+			return -1;
+		}
+		c->db_nplaces++;
+	}
+	if (c->db_nplaces == 0) {
+		log_warnx("%s: key \"host\" in [database] is empty", path);
+		return -1;
+	}
+	/*
+	 * The shm sequencer settles a transaction whose connection was lost
+	 * by KILLing that connection's thread id, which names a connection
+	 * only on the server it was made to: after a failover it could name
+	 * another.
+	 */
+	if (c->db_nplaces > 1 && strcmp(c->sequencer, "db") != 0) {
+		log_warnx("%s: key \"host\" in [database] lists several "
+		    "places: that needs sequencer = db in [events]", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Free the strings a configuration holds. */
 void
 config_clear(struct config *c)
@@ -147,6 +262,7 @@ config_clear(struct config *c)
 		if (config_keys[i].type == CONFIG_STRING)
 			free(*(char **)((char *)c + config_keys[i].offset));
 	}
+	config_db_places_clear(c);
 	free(c->path);
 	memset(c, 0, sizeof *c);
 }
@@ -382,7 +498,7 @@ config_load(struct config *c, const char *path)
 {
 	free(c->path);
 	c->path = xstrdup(path);
-	if (config_read(c, path, 0) == -1)
+	if (config_read(c, path, 0) == -1 || config_check(c, path) == -1)
 		return -1;
-	return config_check(c, path);
+	return config_db_places(c, path);
 }

@@ -1,9 +1,13 @@
 /*
  * db.c: the process's one MariaDB connection (a worker has exactly one):
- * connecting with timeouts and fixed session settings, prepared statements
- * that are prepared again after a reconnect, parameters bound from a type
- * string, buffered results read as text, transactions that tell events.c
- * how they ended, and fast failure while the database is down.
+ * connecting with timeouts and fixed session settings to the first
+ * healthy place of a list (a Galera node must be Synced), and back to an
+ * earlier one when it is healthy again; prepared statements that are
+ * prepared again after a reconnect, parameters bound from a type string,
+ * buffered results read as text, transactions that tell events.c how
+ * they ended, retry scopes that run a body again after it lost a
+ * conflict, causal reads on a cluster, and fast failure while the
+ * database is down.
  *
  * Everything here is single-threaded and blocking.  After fork() a child
  * must not use a connection its parent opened: connect after forking.
@@ -15,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -25,10 +31,16 @@
 
 #define DB_PARAMS_MAX		32	/* parameters of one statement */
 #define DB_RETRY_INTERVAL	1	/* seconds between connect attempts */
+#define DB_FAILBACK_INTERVAL	10	/* seconds between looks back */
 #define DB_ROWS_KEEP		(64 * 1024)	/* column buffer kept for reuse */
 
 /* MySQL 8 closes idle connections with this error; MariaDB has no name. */
 #define DB_ER_CLIENT_INTERACTION_TIMEOUT	4031
+/* MySQL Group Replication rolled the transaction back at its COMMIT. */
+#define DB_ER_GR_ROLLBACK_DURING_COMMIT		3101
+
+#define DB_RETRY_FIRST_MS	5	/* the first back-off after a conflict */
+#define DB_RETRY_LONGEST_MS	500	/* back-offs double up to this */
 
 #define DB_SQL_MODE	"STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE," \
 			"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -77,6 +89,20 @@ union db_value {
 };
 
 static MYSQL		*db;
+
+/* What a connection reached (db_cluster_check()). */
+enum db_cluster {
+	DB_CLUSTER_NONE,		/* a server alone, or not told */
+	DB_CLUSTER_GALERA,
+	DB_CLUSTER_GR			/* MySQL Group Replication */
+};
+struct db_node {
+	enum db_cluster	 cluster;
+	char		 sync_restore[64];	/* the session's own setting */
+};
+static struct db_node	 db_node;
+static size_t		 db_place_index;	/* in config.c's list */
+static struct timespec	 db_place_since;	/* or the last failback look */
 static unsigned int	 db_generation;
 static struct timespec	 db_last_attempt;
 static int		 db_attempted;
@@ -85,6 +111,15 @@ static unsigned int	 db_txn_errno;	/* what made the transaction fail */
 static unsigned int	 db_last_errno;
 static char		 db_last_error[MYSQL_ERRMSG_SIZE];
 static uint64_t		 db_last_insert_id;
+
+/*
+ * Changes that reached the database for good: commits, and statements
+ * that changed rows in autocommit mode.  A retry scope only runs its body
+ * again while this has not moved since it began (db_retry_claim()).
+ */
+static uint64_t		 db_committed;
+static struct db_retry	*db_retry_current;	/* the innermost scope */
+static uint64_t		 db_jitter_state;
 
 /*
  * Told of the end of every transaction (db_on_txn_end()): events.c
@@ -157,6 +192,19 @@ db_is_connection_error(unsigned int err)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * 1 if an error means the transaction lost a conflict with another one
+ * and was rolled back, so that running it again from its start can work:
+ * a deadlock (on Galera also a certification failure), a lock wait that
+ * timed out, or Group Replication's rollback at COMMIT.
+ */
+static int
+db_is_conflict(unsigned int err)
+{
+	return err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT ||
+	    err == DB_ER_GR_ROLLBACK_DURING_COMMIT;
 }
 
 /*
@@ -242,8 +290,7 @@ db_failed(const char *func, unsigned int err, const char *msg,
 
 	if (db_is_connection_error(err))
 		db_lost();
-	else if ((err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT) &&
-	    db_txn == DB_TXN_OPEN) {
+	else if (db_is_conflict(err) && db_txn == DB_TXN_OPEN) {
 		if (mysql_real_query(db, "ROLLBACK", 8) != 0)
 			db_close();
 		db_txn_fail();
@@ -268,7 +315,7 @@ db_peer_closed(void)
 
 /* Set the session up the way every statement of sohbet expects it. */
 static int
-db_session(void)
+db_session(MYSQL *m)
 {
 	char	sql[256];
 	int	lock_wait = 0;
@@ -288,12 +335,12 @@ db_session(void)
 	else
 		snprintf(sql, sizeof sql, "SET time_zone = '+00:00',"
 		    " sql_mode = '%s', autocommit = 1", DB_SQL_MODE);
-	if (mysql_real_query(db, sql, strlen(sql)) != 0)
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
 		return -1;
 	/* MariaDB 10.11 has no transaction_isolation variable yet. */
 	snprintf(sql, sizeof sql,
 	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-	if (mysql_real_query(db, sql, strlen(sql)) != 0)
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
 		return -1;
 	return 0;
 }
@@ -305,7 +352,7 @@ db_session(void)
  * database cannot understand yet.  0 or -1, with the error set.
  */
 static int
-db_schema_check(void)
+db_schema_check(MYSQL *m)
 {
 	static const char	 sql[] =
 	    "SELECT COALESCE(MAX(version), 0) FROM schema_version";
@@ -316,12 +363,12 @@ db_schema_check(void)
 
 	if (!db_schema_need)
 		return 0;
-	if (mysql_real_query(db, sql, sizeof sql - 1) != 0) {
+	if (mysql_real_query(m, sql, sizeof sql - 1) != 0) {
 		/* No table: a database never migrated. */
-		if (mysql_errno(db) != ER_NO_SUCH_TABLE)
+		if (mysql_errno(m) != ER_NO_SUCH_TABLE)
 			goto fail;
 	} else {
-		if ((res = mysql_store_result(db)) == NULL)
+		if ((res = mysql_store_result(m)) == NULL)
 			goto fail;
 		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
 			found = (unsigned int)strtoul(row[0], NULL, 10);
@@ -340,7 +387,7 @@ db_schema_check(void)
 		    "again", found);
 	return 0;
 fail:
-	db_set_error(mysql_errno(db), mysql_error(db));
+	db_set_error(mysql_errno(m), mysql_error(m));
 	return -1;
 }
 
@@ -383,57 +430,240 @@ db_attempt_done(void)
 	db_attempted = 1;
 }
 
-/* Open the connection now, whatever the time of the last attempt. */
+/*
+ * Run a query on a connection being set up and copy the first column of
+ * its first row to out ("" for NULL): 1, 0 no row, -1 error (mysql_errno).
+ */
 static int
-db_open(const char *func)
+db_setup_value(MYSQL *m, const char *sql, char *out, size_t size)
 {
-	unsigned int	 connect_timeout, read_timeout, write_timeout;
-	const char	*host = cfg->db_host, *socket = NULL;
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	int		 found = 0;
 
-	if ((db = mysql_init(NULL)) == NULL) {
+	out[0] = '\0';
+	if (mysql_real_query(m, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return -1;
+	if ((row = mysql_fetch_row(res)) != NULL) {
+		found = 1;
+		snprintf(out, size, "%s", row[0] != NULL ? row[0] : "");
+	}
+	mysql_free_result(res);
+	return found;
+}
+
+/* 1 if a value read from the server may go back into a SET statement. */
+static int
+db_setting_plain(const char *v)
+{
+	return *v != '\0' && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(v);
+}
+
+/*
+ * Tell what a new connection reached (a Galera node, a Group Replication
+ * member, or a server alone) into node, with the session's own value of
+ * the setting db_sync_wait() turns on.  A Galera node that is not ready
+ * for clients, or not Synced (a donor, a joiner, cut off from the
+ * primary component), fails it: the next place is tried instead.
+ * 0 or -1 with the error set.
+ */
+static int
+db_cluster_check(MYSQL *m, struct db_node *node)
+{
+	char	on[16], ready[16], state[16], why[128];
+
+	memset(node, 0, sizeof *node);
+	if (db_setup_value(m, "SELECT @@wsrep_on", on, sizeof on) == -1) {
+		if (mysql_errno(m) != ER_UNKNOWN_SYSTEM_VARIABLE)
+			goto fail;
+		/* MySQL: Group Replication when its plugin is there. */
+		if (db_setup_value(m, "SELECT "
+		    "@@session.group_replication_consistency",
+		    node->sync_restore, sizeof node->sync_restore) == 1) {
+			node->cluster = DB_CLUSTER_GR;
+			return 0;
+		}
+		if (mysql_errno(m) != ER_UNKNOWN_SYSTEM_VARIABLE)
+			goto fail;
+		return 0;
+	}
+	if (strcmp(on, "1") != 0)
+		return 0;
+	if (db_setup_value(m, "SELECT VARIABLE_VALUE FROM "
+	    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+	    "'WSREP_READY'", ready, sizeof ready) == -1 ||
+	    db_setup_value(m, "SELECT VARIABLE_VALUE FROM "
+	    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+	    "'WSREP_LOCAL_STATE'", state, sizeof state) == -1 ||
+	    db_setup_value(m, "SELECT @@session.wsrep_sync_wait",
+	    node->sync_restore, sizeof node->sync_restore) == -1)
+		goto fail;
+	if (strcasecmp(ready, "ON") != 0 || strcmp(state, "4") != 0) {
+		snprintf(why, sizeof why, "a Galera node not ready for clients "
+		    "(wsrep_ready %s, wsrep_local_state %s; 4 is Synced)",
+		    ready, state);
+		db_set_error(ER_UNKNOWN_COM_ERROR, why);
+		return -1;
+	}
+	node->cluster = DB_CLUSTER_GALERA;
+	return 0;
+fail:
+	db_set_error(mysql_errno(m), mysql_error(m));
+	return -1;
+}
+
+/* The number of places to connect to (config.c's list). */
+static size_t
+db_nplaces(void)
+{
+	return cfg->db_nplaces > 0 ? cfg->db_nplaces : 1;
+}
+
+/*
+ * The ith place to connect to.  A configuration that config_load() did
+ * not read (the unit tests set socket or host) has one: its socket, or
+ * else its host.
+ */
+static const struct config_db_place *
+db_place_at(size_t i)
+{
+	static struct config_db_place	one;
+
+	if (cfg->db_nplaces > 0)
+		return &cfg->db_places[i];
+	one.socket = cfg->db_socket != NULL && *cfg->db_socket != '\0' ?
+	    cfg->db_socket : NULL;
+	one.host = one.socket != NULL ? NULL : cfg->db_host;
+	one.port = cfg->db_port;
+	return &one;
+}
+
+/* A place as "host:port" or the socket's path, for logs; static. */
+static const char *
+db_place_name(const struct config_db_place *p)
+{
+	static char	name[300];
+
+	if (p->socket != NULL)
+		return p->socket;
+	snprintf(name, sizeof name, "%s:%u", p->host != NULL ? p->host :
+	    "localhost", p->port);
+	return name;
+}
+
+/*
+ * Connect to one place and set the connection up: the session, what
+ * kind of node it is (healthy, if Galera) and the schema.  The new
+ * connection, or NULL with the error set and logged.
+ */
+static MYSQL *
+db_open_place(const struct config_db_place *p, struct db_node *node,
+    const char *func)
+{
+	MYSQL		*m;
+	unsigned int	 connect_timeout, read_timeout, write_timeout;
+
+	if ((m = mysql_init(NULL)) == NULL) {
 		db_set_error(CR_OUT_OF_MEMORY, "mysql_init failed");
 		log_warnx("%s: %s", func, db_last_error);
-		db_attempt_done();
-		return -1;
+		return NULL;
 	}
 	connect_timeout = cfg->db_connect_timeout;
 	read_timeout = cfg->db_read_timeout;
 	write_timeout = cfg->db_write_timeout;
 	if (connect_timeout > 0)
-		mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+		mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
 	if (read_timeout > 0)
-		mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
 	if (write_timeout > 0)
-		mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
-	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (cfg->db_socket != NULL && *cfg->db_socket != '\0') {
-		host = NULL;
-		socket = cfg->db_socket;
-	}
+		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 
 	/*
 	 * CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, not only
 	 * those it changed, so "0 rows" always means "no such row".
 	 */
-	if (mysql_real_connect(db, host, cfg->db_user, cfg->db_password,
-	    cfg->db_name, cfg->db_port, socket, CLIENT_FOUND_ROWS) == NULL ||
-	    db_session() != 0) {
-		db_set_error(mysql_errno(db), mysql_error(db));
+	if (mysql_real_connect(m, p->host, cfg->db_user, cfg->db_password,
+	    cfg->db_name, p->port, p->socket, CLIENT_FOUND_ROWS) == NULL ||
+	    db_session(m) != 0) {
+		db_set_error(mysql_errno(m), mysql_error(m));
 		goto fail;
 	}
-	if (db_schema_check() == -1)
+	if (db_cluster_check(m, node) == -1 || db_schema_check(m) == -1)
 		goto fail;
-	db_attempt_done();
+	return m;
+fail:
+	log_warnx("%s: %s: %s", func, db_place_name(p), db_last_error);
+	mysql_close(m);
+	return NULL;
+}
+
+/*
+ * Connect to the first place before limit in the list where a healthy
+ * node answers, and make it the connection (closing the one there was).
+ * 0, or -1 with the last place's error set.
+ */
+static int
+db_open_first(const char *func, size_t limit)
+{
+	const struct config_db_place	*p;
+	struct db_node			 node;
+	MYSQL				*m = NULL;
+	size_t				 i;
+
+	for (i = 0; i < limit && m == NULL; i++)
+		m = db_open_place(db_place_at(i), &node, func);
+	if (m == NULL)
+		return -1;
+	p = db_place_at(--i);
+	db_close();
+	db = m;
+	db_node = node;
+	if (db_nplaces() > 1)
+		log_info("connected to the database at %s%s", db_place_name(p),
+		    i > 0 ? " (the places before it failed)" : "");
+	db_place_index = i;
+	clock_gettime(CLOCK_MONOTONIC, &db_place_since);
 	if (db_generation++ > 0)
 		metrics_db_error(1);
 	log_debug("%s: connected, thread %lu", func, mysql_thread_id(db));
 	return 0;
-fail:
-	log_warnx("%s: %s", func, db_last_error);
-	mysql_close(db);
-	db = NULL;
+}
+
+/* Open the connection now, whatever the time of the last attempt. */
+static int
+db_open(const char *func)
+{
+	int	rc;
+
+	rc = db_open_first(func, db_nplaces());
 	db_attempt_done();
-	return -1;
+	return rc;
+}
+
+/*
+ * While connected to a later place than the first, look again now and
+ * then whether an earlier one is healthy, and move there: every worker
+ * of every host comes back to the same first healthy node (a single
+ * writer: no certification conflicts between them).  Only between
+ * transactions and with no result open, which the move would end.
+ */
+static void
+db_failback(const char *func)
+{
+	struct timespec	now;
+
+	if (db_place_index == 0 || db_txn != DB_TXN_NONE ||
+	    !LIST_EMPTY(&db_rows_open))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - db_place_since.tv_sec < DB_FAILBACK_INTERVAL)
+		return;
+	db_place_since = now;
+	if (db_open_first(func, db_place_index) == -1)
+		db_clear_error();
 }
 
 /*
@@ -465,8 +695,10 @@ db_ready(const char *func)
 		if (db_txn == DB_TXN_FAILED)
 			return -1;
 	}
-	if (db != NULL)
+	if (db != NULL) {
+		db_failback(func);
 		return 0;
+	}
 	if (db_attempted) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		retry = db_schema_old ? SCHEMA_RECHECK : DB_RETRY_INTERVAL;
@@ -537,6 +769,39 @@ db_schema_outdated(unsigned int *found)
 	if (db_schema_old && found != NULL)
 		*found = db_schema_found;
 	return db_schema_old;
+}
+
+/*
+ * Have the statements that follow wait (on 1) until the node has applied
+ * every transaction the cluster committed before each of them, a causal
+ * read: wsrep_sync_wait on Galera, group_replication_consistency BEFORE
+ * on Group Replication; or (on 0) give the session its own setting back.
+ * Nothing to do on a server alone.  0 or -1.
+ */
+int
+db_sync_wait(int on)
+{
+	char	sql[128];
+
+	db_clear_error();
+	if (db_ready(__func__) == -1)
+		return -1;
+	switch (db_node.cluster) {
+	case DB_CLUSTER_GALERA:
+		snprintf(sql, sizeof sql, "SET SESSION wsrep_sync_wait = %s",
+		    on ? "1" : db_setting_plain(db_node.sync_restore) ?
+		    db_node.sync_restore : "0");
+		break;
+	case DB_CLUSTER_GR:
+		snprintf(sql, sizeof sql, "SET SESSION "
+		    "group_replication_consistency = '%s'", on ? "BEFORE" :
+		    db_setting_plain(db_node.sync_restore) ?
+		    db_node.sync_restore : "EVENTUAL");
+		break;
+	default:
+		return 0;
+	}
+	return db_sql(sql);
 }
 
 /* 1 while connected and believed healthy, else 0. */
@@ -765,7 +1030,10 @@ db_exec(struct db_stmt *s, const char *types, ...)
 		return n;
 	}
 	db_last_insert_id = mysql_stmt_insert_id(st);
-	return (long long)mysql_stmt_affected_rows(st);
+	n = (long long)mysql_stmt_affected_rows(st);
+	if (n > 0 && db_txn == DB_TXN_NONE)
+		db_committed++;
+	return n;
 }
 
 /* Make a column buffer hold at least size bytes (its content is lost). */
@@ -1010,7 +1278,9 @@ db_text(const char *func, const char *sql)
 	else if (mysql_field_count(db) != 0) {
 		db_failed(func, mysql_errno(db), mysql_error(db), sql);
 		return -1;
-	}
+	} else if (db_txn == DB_TXN_NONE && mysql_affected_rows(db) > 0 &&
+	    mysql_affected_rows(db) != (my_ulonglong)-1)
+		db_committed++;
 	db_last_insert_id = mysql_insert_id(db);
 	return 0;
 }
@@ -1104,6 +1374,7 @@ db_end_call(void)
 	if (db_txn != DB_TXN_OPEN)
 		return;
 	db_txn = DB_TXN_NONE;
+	db_committed++;
 	db_txn_ended(1);
 }
 
@@ -1138,6 +1409,7 @@ db_commit(void)
 		return -1;
 	}
 	db_txn = DB_TXN_NONE;
+	db_committed++;
 	db_txn_ended(1);
 	return 0;
 }
@@ -1163,6 +1435,124 @@ db_rollback(void)
 			db_set_error(err, msg);
 	}
 	db_txn_ended(0);
+}
+
+/*
+ * Retry scopes.  A body that runs write transactions (a request's
+ * handler, a send of a batch) runs inside one:
+ *
+ *	db_retry_begin(&r);
+ *	do
+ *		body();
+ *	while (db_retry_again(&r));
+ *
+ * When a transaction of the body loses a conflict (db_is_conflict()) its
+ * failure is claimed with db_retry_claim() where it would be answered;
+ * the body then returns without answering, and db_retry_again() waits a
+ * jittered, doubling back-off and has it run again from its first
+ * statement, which reads again what the winner wrote.  A body runs again
+ * only while nothing of it has committed, so nothing is ever written
+ * twice, and only inside cfg->db_retry_ms from the scope's start; then
+ * the failure is answered (503 with Retry-After, response_db_error()).
+ */
+void
+db_retry_begin(struct db_retry *r)
+{
+	memset(r, 0, sizeof *r);
+	r->deadline = clock_ms() + cfg->db_retry_ms;
+	r->committed = db_committed;
+	r->wait_ms = -1;
+	r->outer = db_retry_current;
+	db_retry_current = r;
+}
+
+/* A pseudo-random number below n, different in every process. */
+static long long
+db_jitter(long long n)
+{
+	uint64_t	x;
+
+	if (db_jitter_state == 0)
+		db_jitter_state = ((uint64_t)getpid() << 32) ^
+		    (uint64_t)clock_ms() ^ 0x9e3779b97f4a7c15ULL;
+	/* xorshift64 */
+	x = db_jitter_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	db_jitter_state = x;
+	return n > 0 ? (long long)(x % (uint64_t)n) : 0;
+}
+
+/*
+ * Claim the failure of the last call for the innermost retry scope: 1
+ * when the body is to run again (its caller then answers nothing and
+ * returns), 0 when the failure is to be answered: not a conflict,
+ * something of the body already committed, no scope, or the budget would
+ * run out during the back-off (db_retry_exhausted()).
+ */
+int
+db_retry_claim(void)
+{
+	struct db_retry	*r = db_retry_current;
+	long long	 base, wait;
+
+	if (r == NULL || !db_is_conflict(db_last_errno) ||
+	    db_committed != r->committed)
+		return 0;
+	base = DB_RETRY_FIRST_MS << (r->attempt < 7 ? r->attempt : 7);
+	if (base > DB_RETRY_LONGEST_MS)
+		base = DB_RETRY_LONGEST_MS;
+	/* Half fixed, half random: losers of one conflict spread out. */
+	wait = base / 2 + db_jitter(base / 2 + 1);
+	if (clock_ms() + wait > r->deadline) {
+		r->exhausted = 1;
+		metrics_db_retry(0);
+		log_warnx("a transaction lost %u conflicts in a row; giving up "
+		    "after %d ms: %s", r->attempt + 1, cfg->db_retry_ms,
+		    db_last_error);
+		return 0;
+	}
+	r->wait_ms = wait;
+	return 1;
+}
+
+/*
+ * End one run of a scope's body: 1 after the back-off when a failure
+ * claimed another run, else 0, and the scope is over.
+ */
+int
+db_retry_again(struct db_retry *r)
+{
+	if (r->wait_ms < 0) {
+		db_retry_current = r->outer;
+		return 0;
+	}
+	log_debug("%s: conflict (%s); again in %lld ms", __func__,
+	    db_last_error, r->wait_ms);
+	metrics_db_retry(1);
+	clock_sleep_ms(r->wait_ms);
+	r->wait_ms = -1;
+	r->attempt++;
+	return 1;
+}
+
+/* 1 while the body of a retry scope runs again after a conflict. */
+int
+db_retry_rerun(void)
+{
+	return db_retry_current != NULL && db_retry_current->attempt > 0;
+}
+
+/*
+ * 1 if the last call failed on a conflict with other transactions (the
+ * database works, but the change did not go through: worth trying again
+ * shortly), whether or not a retry scope tried it again already.
+ */
+int
+db_conflicted(void)
+{
+	return db_is_conflict(db_last_errno);
 }
 
 /* Copy a text column into a fixed buffer ("" for NULL). */

@@ -447,6 +447,24 @@ events_last(uint64_t *out)
 	return sequencer_last(out);
 }
 
+/*
+ * events_last() read once this database node has applied every commit
+ * the cluster made before now (db_sync_wait()): what a cursor another
+ * node gave out may be ahead of until then.  Off a cluster, the same.
+ */
+int
+events_last_synced(uint64_t *out)
+{
+	int	rc;
+
+	if (db_sync_wait(1) == -1)
+		return -1;
+	rc = events_last(out);
+	if (db_sync_wait(0) == -1)
+		rc = -1;
+	return rc;
+}
+
 /* The highest seq the retention job deleted. */
 int
 events_pruned(uint64_t *out)

@@ -14,7 +14,6 @@
 
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
-#define ER_LOCK_DEADLOCK	1213
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(
@@ -285,8 +284,8 @@ messages_nonce_insert(const struct conversation *c, uint64_t author,
  * send with the same nonce waits on the first one's uncommitted key and,
  * once that commits, finds the key taken by a live holder.  Only an
  * expired holder is deleted, and the insert tried again; two sends racing
- * over one expired nonce can deadlock there, and messages_post() tries
- * the loser again.
+ * over one expired nonce can deadlock there, and the retry scope of the
+ * request runs the loser again (db_retry_claim()).
  */
 static int
 messages_nonce_claim(const struct conversation *c, uint64_t author,
@@ -438,8 +437,9 @@ messages_send(struct request *req, const struct conversation *c,
 	int		attempt, rc = -1, status = 0;
 
 	/*
-	 * Again when the first message of a nonce was deleted in between,
-	 * or after a deadlock (which InnoDB resolved by rolling back).
+	 * Again when the first message of a nonce was deleted in between.
+	 * A deadlock is answered by response_db_error(), which has the
+	 * whole request run again (db_retry_claim()).
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
 		if ((rc = messages_insert(c, req, content, len, nonce, &m,
@@ -451,7 +451,7 @@ messages_send(struct request *req, const struct conversation *c,
 			status = 200;
 			break;
 		}
-		if (rc == -1 && db_errno() != ER_LOCK_DEADLOCK)
+		if (rc == -1)
 			break;
 	}
 	if (rc != 1) {

@@ -102,6 +102,21 @@ metrics_db_error(int reconnect)
 	atomic_fetch_add(reconnect ? &st->db_reconnects : &st->db_errors, 1);
 }
 
+/*
+ * Count a body run again after a conflict (again set), or one whose
+ * conflicts outlasted the retry budget.
+ */
+void
+metrics_db_retry(int again)
+{
+	struct hub_stats	*st = hub_stats();
+
+	if (st == NULL)
+		return;
+	atomic_fetch_add(again ? &st->db_retries : &st->db_retries_exhausted,
+	    1);
+}
+
 /* Count a worker the master had to replace. */
 void
 metrics_worker_restart(void)

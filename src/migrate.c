@@ -17,11 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "sohbet.h"
 
 #define MIGRATE_FILE_MAX	(4 * 1024 * 1024)
 #define MIGRATE_LOCK_WAIT	60	/* seconds to wait for another run */
+#define MIGRATE_LOCK_LEASE	900	/* seconds a lock holds unrenewed */
+#define MIGRATE_LOCK_POLL_MS	500	/* between looks at a taken lock */
+#define MIGRATE_OWNER_SIZE	128
 
 /* One migration file. */
 struct migration {
@@ -52,10 +56,38 @@ static struct db_stmt q_applied = DB_STMT(
 static struct db_stmt q_record = DB_STMT(
     "INSERT INTO schema_version (version, name, applied_at)"
     " VALUES (?, ?, UTC_TIMESTAMP(3))");
-static struct db_stmt q_lock = DB_STMT(
-    "SELECT GET_LOCK('sohbet.migrate', ?)");
-static struct db_stmt q_unlock = DB_STMT(
-    "SELECT RELEASE_LOCK('sohbet.migrate')");
+/*
+ * The migration lock: one row, taken by writing an owner and a lease in
+ * a transaction.  A row replicates (Galera, Group Replication, a
+ * replica) where GET_LOCK does not; two hosts that take it at once on
+ * two Galera nodes conflict at certification, and the loser looks again.
+ * It is a lease, not a lock held by a transaction, since every DDL
+ * statement commits the open transaction: renewed before each migration,
+ * it frees itself MIGRATE_LOCK_LEASE seconds after a crashed run.
+ */
+static const char migrate_lock_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_lock ("
+    " id TINYINT UNSIGNED NOT NULL,"
+    " owner VARCHAR(128) COLLATE utf8mb4_bin NULL,"
+    " expires_at DATETIME(3) NULL,"
+    " PRIMARY KEY (id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
+static const char migrate_lock_row_sql[] =
+    "INSERT IGNORE INTO schema_lock (id) VALUES (1)";
+
+static struct db_stmt q_lock_read = DB_STMT(
+    "SELECT owner, expires_at > UTC_TIMESTAMP(3), expires_at"
+    " FROM schema_lock WHERE id = 1 FOR UPDATE");
+static struct db_stmt q_lock_take = DB_STMT(
+    "UPDATE schema_lock SET owner = ?,"
+    " expires_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE id = 1");
+static struct db_stmt q_lock_renew = DB_STMT(
+    "UPDATE schema_lock SET"
+    " expires_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND"
+    " WHERE id = 1 AND owner = ?");
+static struct db_stmt q_lock_release = DB_STMT(
+    "UPDATE schema_lock SET owner = NULL, expires_at = NULL"
+    " WHERE id = 1 AND owner = ?");
 
 /* Order migrations by number. */
 static int
@@ -411,42 +443,94 @@ fail:
 }
 
 /*
- * Take the named lock that keeps two migrations (two hosts' installs)
- * from running at once: 1 taken, 0 not available on this server, -1 busy.
+ * Try once to take the lock row for owner, in one transaction: 1 taken,
+ * 0 another run holds it (named in held), -1 error.
  */
 static int
-migrate_lock(void)
+migrate_lock_try(const char *owner, char *held, size_t heldsz)
 {
 	struct db_rows	*rows;
-	int		 rc = 0;
+	int		 taken;
 
-	if ((rows = db_query(&q_lock, "d", MIGRATE_LOCK_WAIT)) == NULL ||
-	    db_fetch(rows) != 1 || db_is_null(rows, 0)) {
-		log_warnx("migrations: GET_LOCK unavailable; make sure no"
-		    " other migration runs at the same time");
-		goto done;
+	if (db_begin() == -1 || (rows = db_query(&q_lock_read, "")) == NULL)
+		goto fail;
+	if (db_fetch(rows) != 1) {
+		db_rows_free(rows);
+		goto fail;
 	}
-	if (db_u64(rows, 0) == 1)
-		rc = 1;
-	else {
-		log_warnx("migrations: another migration has been running for"
-		    " %d seconds", MIGRATE_LOCK_WAIT);
-		rc = -1;
-	}
-done:
+	taken = !db_is_null(rows, 0) && db_u64(rows, 1) == 1;
+	if (taken)
+		snprintf(held, heldsz, "%s (until %s UTC)", db_str(rows, 0,
+		    NULL), db_str(rows, 2, NULL));
 	db_rows_free(rows);
-	return rc;
+	if (taken) {
+		db_rollback();
+		return 0;
+	}
+	if (db_exec(&q_lock_take, "sd", owner, MIGRATE_LOCK_LEASE) != 1 ||
+	    db_commit() == -1)
+		goto fail;
+	return 1;
+fail:
+	db_rollback();
+	/* Lost a race for the row (a Galera certification failure). */
+	return db_conflicted() ? 0 : -1;
 }
 
-/* Release the named lock. */
-static void
-migrate_unlock(void)
+/*
+ * Take the lock row that keeps two migrations (two hosts' installs) from
+ * running at once, waiting up to MIGRATE_LOCK_WAIT seconds for another
+ * run: 0, or -1 when busy or on error.
+ */
+static int
+migrate_lock(const char *owner)
 {
-	struct db_rows	*rows;
+	char		held[MIGRATE_OWNER_SIZE + 64] = "";
+	long long	until = clock_ms() + MIGRATE_LOCK_WAIT * 1000LL;
+	int		rc;
 
-	if ((rows = db_query(&q_unlock, "")) != NULL)
-		db_fetch(rows);
-	db_rows_free(rows);
+	if (db_sql(migrate_lock_table_sql) == -1 ||
+	    db_sql(migrate_lock_row_sql) == -1)
+		return -1;
+	while ((rc = migrate_lock_try(owner, held, sizeof held)) == 0 &&
+	    clock_ms() < until)
+		clock_sleep_ms(MIGRATE_LOCK_POLL_MS);
+	if (rc == 0)
+		log_warnx("migrations: another migration holds the lock: %s; "
+		    "if none runs, clear it with UPDATE schema_lock SET "
+		    "owner = NULL", held[0] != '\0' ? held : "(a race)");
+	return rc == 1 ? 0 : -1;
+}
+
+/* Extend the lock's lease before a migration; 0, or -1 if it was lost. */
+static int
+migrate_lock_renew(const char *owner)
+{
+	if (db_exec(&q_lock_renew, "ds", MIGRATE_LOCK_LEASE, owner) == 1)
+		return 0;
+	log_warnx("migrations: the lock was lost (its lease ran out, or it "
+	    "was cleared by hand); stopping");
+	return -1;
+}
+
+/* Release the lock row. */
+static void
+migrate_unlock(const char *owner)
+{
+	db_exec(&q_lock_release, "s", owner);
+}
+
+/* A name for this run in the lock row: host, pid and start time. */
+static void
+migrate_owner(char *owner, size_t size)
+{
+	char	host[64];
+
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	snprintf(owner, size, "%s pid %ld at %lld", host, (long)getpid(),
+	    clock_ms());
 }
 
 /*
@@ -474,6 +558,7 @@ migrate_run(const char *sqldir)
 {
 	struct migration	*list;
 	struct migrate_applied	 ap = { NULL, 0 };
+	char			 owner[MIGRATE_OWNER_SIZE];
 	size_t			 n, i;
 	unsigned int		 applied = 0, latest = 0;
 	int			 locked = 0, rc = -1;
@@ -484,10 +569,10 @@ migrate_run(const char *sqldir)
 		log_warnx("migrations: cannot connect to the database");
 		goto fail;
 	}
-	if (db_sql(migrate_table_sql) == -1)
+	migrate_owner(owner, sizeof owner);
+	if (db_sql(migrate_table_sql) == -1 || migrate_lock(owner) == -1)
 		goto fail;
-	if ((locked = migrate_lock()) == -1)
-		goto fail;
+	locked = 1;
 	if (migrate_read_applied(&ap) == -1)
 		goto fail;
 	migrate_check_unknown(&ap, list, n, sqldir);
@@ -496,7 +581,8 @@ migrate_run(const char *sqldir)
 		if (migrate_is_applied(&ap, list[i].version))
 			continue;
 		log_info("applying %s", list[i].path);
-		if (migrate_apply(&list[i]) == -1) {
+		if (migrate_lock_renew(owner) == -1 ||
+		    migrate_apply(&list[i]) == -1) {
 			log_warnx("migrations: stopped at %s; later ones were"
 			    " not applied", list[i].name);
 			goto fail;
@@ -517,8 +603,8 @@ migrate_run(const char *sqldir)
 		    applied, applied == 1 ? "" : "s", latest);
 	rc = 0;
 fail:
-	if (locked == 1)
-		migrate_unlock();
+	if (locked)
+		migrate_unlock(owner);
 	free(ap.versions);
 	migrate_list_free(list, n);
 	return rc;

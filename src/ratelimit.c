@@ -184,7 +184,9 @@ ratelimit_take(enum ratelimit_kind kind, uint64_t user_id, uint64_t object_id,
 
 /*
  * Count a write of the request's user, or answer 429 rate_limited with
- * the seconds to wait (rounded up): 0 allowed, -1 answered.
+ * the seconds to wait (rounded up): 0 allowed, -1 answered.  A request
+ * run again after a database conflict (db_retry_rerun()) was counted by
+ * its first run.
  */
 int
 ratelimit_check(struct request *req, enum ratelimit_kind kind,
@@ -193,8 +195,8 @@ ratelimit_check(struct request *req, enum ratelimit_kind kind,
 	uint64_t	wait = 0;
 	long		seconds;
 
-	if (ratelimit_take(kind, req->user_id, object_id, clock_ns(),
-	    &wait) == 0)
+	if (db_retry_rerun() || ratelimit_take(kind, req->user_id, object_id,
+	    clock_ns(), &wait) == 0)
 		return 0;
 	seconds = (long)((wait + RATELIMIT_SECOND - 1) / RATELIMIT_SECOND);
 	if (seconds < 1)

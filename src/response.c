@@ -184,7 +184,10 @@ response_not_found(struct request *req, const char *what)
 
 /*
  * Answer a failed database call: 503 while it is down or its schema is
- * older than this sohbetd, else 500.
+ * older than this sohbetd, or when its transaction kept losing conflicts
+ * with others; else 500.  Nothing is answered when the failure was a
+ * conflict that the retry scope around the handler will try again
+ * (db_retry_claim()): the handler returns and runs once more.
  */
 void
 response_db_error(struct request *req)
@@ -197,6 +200,14 @@ response_db_error(struct request *req)
 		    "schema is out of date (version %u, this server needs %u); "
 		    "an administrator must run sohbetctl migrate", found,
 		    SCHEMA_VERSION);
+	} else if (db_retry_claim()) {
+		/* The retry scope runs the handler again: no answer yet. */
+		return;
+	} else if (db_conflicted()) {
+		response_header(req, "Retry-After: 1");
+		response_error(req, 503, "service_unavailable",
+		    "The database is busy with conflicting changes; try again "
+		    "shortly");
 	} else if (!db_available()) {
 		response_header(req, "Retry-After: 1");
 		response_error(req, 503, "service_unavailable",

@@ -219,6 +219,18 @@ sendbatch_write(void)
 	return result;
 }
 
+/* Send one message of a batch alone, again after a lost conflict. */
+static void
+sendbatch_send_alone(struct sendbatch_entry *e)
+{
+	struct db_retry	r;
+
+	db_retry_begin(&r);
+	do
+		messages_send(e->req, &e->c, e->content, e->len, e->nonce);
+	while (db_retry_again(&r));
+}
+
 /*
  * Write and answer the sends that wait, if any.  The worker calls it once
  * it has taken what the listen queue held, and before it sleeps.
@@ -239,8 +251,7 @@ sendbatch_flush(void)
 		if (result == SENDBATCH_WRITTEN)
 			messages_respond(e->req, 201, &e->m);
 		else if (result == SENDBATCH_ALONE)
-			messages_send(e->req, &e->c, e->content, e->len,
-			    e->nonce);
+			sendbatch_send_alone(e);
 		else
 			response_db_error(e->req);
 		messages_clear(&e->m);

@@ -57,6 +57,13 @@
 #define NORETURN		__attribute__((noreturn))
 
 /* config.c */
+/* A place to reach the database: a host and port, or a socket's path. */
+struct config_db_place {
+	char		*host;		/* NULL for a socket */
+	unsigned int	 port;
+	char		*socket;	/* NULL for a host */
+};
+#define CONFIG_DB_PLACES_MAX	16
 struct config {
 	char		*path;
 
@@ -70,6 +77,10 @@ struct config {
 	int		 db_connect_timeout;	/* seconds */
 	int		 db_read_timeout;
 	int		 db_write_timeout;
+	int		 db_retry_ms;		/* to retry lost conflicts in */
+	/* Where to connect, in order: socket, or each of host's list. */
+	struct config_db_place db_places[CONFIG_DB_PLACES_MAX];
+	size_t		 db_nplaces;
 
 	/* [server] */
 	char		*listen;	/* unix path or host:port; NULL: fd 0 */
@@ -141,6 +152,7 @@ int		 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
 /* clock.c */
 uint64_t	 clock_ns(void);
 long long	 clock_ms(void);
+void		 clock_sleep_ms(long long);
 
 /* json.c */
 enum json_type {
@@ -455,6 +467,21 @@ void		 db_schema_require(void);
 int		 db_schema_outdated(unsigned int *);
 int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
+/* A body run again after a lost conflict (db_retry_begin() in db.c). */
+struct db_retry {
+	long long	 deadline;	/* clock_ms(): no run after it */
+	uint64_t	 committed;	/* db.c's count of commits at the start */
+	unsigned int	 attempt;	/* runs of the body so far, minus one */
+	long long	 wait_ms;	/* the back-off a failure claimed, or -1 */
+	int		 exhausted;	/* a conflict outlasted the budget */
+	struct db_retry	*outer;
+};
+void		 db_retry_begin(struct db_retry *);
+int		 db_retry_claim(void);
+int		 db_retry_again(struct db_retry *);
+int		 db_retry_rerun(void);
+int		 db_conflicted(void);
+int		 db_sync_wait(int);
 
 /* migrate.c */
 #define SCHEMA_VERSION		10	/* the number of the newest sql/ file */
@@ -485,6 +512,8 @@ struct hub_stats {
 	_Atomic uint64_t wakeups;
 	_Atomic uint64_t db_errors;
 	_Atomic uint64_t db_reconnects;
+	_Atomic uint64_t db_retries;	/* bodies run again after a conflict */
+	_Atomic uint64_t db_retries_exhausted;	/* ... that ran out of time */
 	_Atomic uint64_t worker_restarts;
 	_Atomic uint64_t send_batches;	/* CALLs of message_send_many */
 	_Atomic uint64_t batched_sends;	/* the messages they wrote */
@@ -592,6 +621,7 @@ void		 events_init(void);
 struct db_rows	*events_read(uint64_t, uint64_t, long);
 int		 events_head(uint64_t *);
 int		 events_last(uint64_t *);
+int		 events_last_synced(uint64_t *);
 int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 
@@ -667,6 +697,7 @@ void		 metrics_parked(long);
 void		 metrics_wakeup(void);
 void		 metrics_delivered(uint64_t);
 void		 metrics_db_error(int);
+void		 metrics_db_retry(int);
 void		 metrics_cache(int, int);
 void		 metrics_worker_restart(void);
 void		 metrics_send_batch(size_t);

@@ -162,6 +162,50 @@ START_TEST(test_syntax)
 }
 END_TEST
 
+/* The places a worker connects to, in order, from host's list. */
+START_TEST(test_database_places)
+{
+	struct config	c;
+
+	ck_assert_int_eq(load(&c, "[database]\nuser = a\nname = b\n"
+	    "port = 3307\nhost = db1, db2:3308 [::1]:3309,/run/db.sock  "
+	    "::1\n[auth]\ntoken_key = " KEY64 "\n[events]\nsequencer = db\n"),
+	    0);
+	ck_assert_uint_eq(c.db_nplaces, 5);
+	ck_assert_str_eq(c.db_places[0].host, "db1");
+	ck_assert_uint_eq(c.db_places[0].port, 3307);
+	ck_assert_str_eq(c.db_places[1].host, "db2");
+	ck_assert_uint_eq(c.db_places[1].port, 3308);
+	ck_assert_str_eq(c.db_places[2].host, "::1");
+	ck_assert_uint_eq(c.db_places[2].port, 3309);
+	ck_assert_ptr_null(c.db_places[3].host);
+	ck_assert_str_eq(c.db_places[3].socket, "/run/db.sock");
+	ck_assert_str_eq(c.db_places[4].host, "::1");
+	ck_assert_uint_eq(c.db_places[4].port, 3307);
+	config_clear(&c);
+	unlink(path);
+
+	/* A socket is the one place, whatever host says. */
+	ck_assert_int_eq(load(&c, "[database]\nuser = a\nname = b\n"
+	    "host = db1, db2\nsocket = /run/mysqld/mysqld.sock\n[auth]\n"
+	    "token_key = " KEY64 "\n"), 0);
+	ck_assert_uint_eq(c.db_nplaces, 1);
+	ck_assert_str_eq(c.db_places[0].socket, "/run/mysqld/mysqld.sock");
+	config_clear(&c);
+	unlink(path);
+
+	refused("[database]\nuser = a\nname = b\nhost = db1, db2:0\n"
+	    "[auth]\ntoken_key = " KEY64 "\n[events]\nsequencer = db\n");
+	/* The shm sequencer's KILLs name a thread of one server. */
+	refused("[database]\nuser = a\nname = b\nhost = db1, db2\n"
+	    "[auth]\ntoken_key = " KEY64 "\n");
+	refused("[database]\nuser = a\nname = b\nhost = db1:33o6\n"
+	    "[auth]\ntoken_key = " KEY64 "\n");
+	refused("[database]\nuser = a\nname = b\nhost = ,\n"
+	    "[auth]\ntoken_key = " KEY64 "\n");
+}
+END_TEST
+
 START_TEST(test_include)
 {
 	struct config	 c;
@@ -216,6 +260,7 @@ main(void)
 	tcase_add_test(tc, test_short_token_key);
 	tcase_add_test(tc, test_bad_sequencer);
 	tcase_add_test(tc, test_syntax);
+	tcase_add_test(tc, test_database_places);
 	tcase_add_test(tc, test_include);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);

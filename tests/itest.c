@@ -23,6 +23,7 @@
 
 #include <check.h>
 #include <curl/curl.h>
+#include <mysql.h>
 
 #include "itest.h"
 
@@ -40,6 +41,7 @@ static const char	*itest_conffile;
 static long		 itest_timeout_ms = ITEST_TIMEOUT * 1000;
 static char		 itest_source[64];	/* "": the system's choice */
 static int		 itest_lock_fd = -1;
+static char		*itest_conf_saved;	/* before itest_conf_set() */
 
 /* The reused handle (keep-alive), and the process that made it. */
 static CURL		*itest_curl;
@@ -775,6 +777,259 @@ itest_conf_int(const char *section, const char *key, long def)
 		v = def;
 	free(s);
 	return v;
+}
+
+/* Read a whole file into a new string, or NULL. */
+static char *
+itest_file_read(const char *path)
+{
+	FILE	*f;
+	char	*text = NULL;
+	long	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0) {
+		rewind(f);
+		text = xcalloc(1, (size_t)n + 1);
+		if (fread(text, 1, (size_t)n, f) != (size_t)n) {
+			free(text);
+			text = NULL;
+		}
+	}
+	fclose(f);
+	return text;
+}
+
+/* Replace a file's text; asserts it worked. */
+static void
+itest_file_write(const char *path, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_msg((f = fopen(path, "w")) != NULL, "%s: %s", path,
+	    strerror(errno));
+	ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0, "%s: %s", path,
+	    strerror(errno));
+}
+
+/* 1 if line (up to its newline) sets key: "key =" or "key=". */
+static int
+itest_line_sets(const char *line, const char *key)
+{
+	size_t	n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0)
+		return 0;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '=';
+}
+
+/*
+ * Set a key of sohbetd's configuration file, in its section (added at
+ * the end when missing); the file's first text is kept for
+ * itest_conf_reset().  sohbetd reads it when it starts again.
+ */
+void
+itest_conf_set(const char *section, const char *key, const char *value)
+{
+	char	*text;
+
+	ck_assert_msg(itest_conffile != NULL, "SOHBET_TEST_CONF is unset");
+	if (itest_conf_saved == NULL) {
+		ck_assert_msg((text = itest_file_read(itest_conffile)) !=
+		    NULL, "%s: %s", itest_conffile, strerror(errno));
+		itest_conf_saved = text;
+	}
+	itest_conf_file_set(itest_conffile, section, key, value);
+}
+
+/* Set a key in a section of a configuration file (another pool's). */
+void
+itest_conf_file_set(const char *path, const char *section, const char *key,
+    const char *value)
+{
+	char		*text, *out, *p, header[128];
+	const char	*line, *end;
+	size_t		 len;
+	int		 in = 0, done = 0;
+
+	ck_assert_msg((text = itest_file_read(path)) != NULL, "%s: %s", path,
+	    strerror(errno));
+	snprintf(header, sizeof header, "[%s]", section);
+	out = xcalloc(1, strlen(text) + strlen(header) + strlen(key) +
+	    strlen(value) + 16);
+	p = out;
+	for (line = text; *line != '\0'; line = end) {
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		len = (size_t)(end - line);
+		if (*line == '[')
+			in = strncmp(line, header, strlen(header)) == 0;
+		if (in && itest_line_sets(line, key))
+			continue;
+		memcpy(p, line, len);
+		p += len;
+		if (in && *line == '[' && !done) {
+			p += sprintf(p, "%s = %s\n", key, value);
+			done = 1;
+		}
+	}
+	if (!done)
+		sprintf(p, "\n%s\n%s = %s\n", header, key, value);
+	itest_file_write(path, out);
+	free(out);
+	free(text);
+}
+
+/*
+ * Start another sohbetd pool (another app host) on a configuration file
+ * whose listen is sock, its output going to log, and wait up to 10 s for
+ * its socket; asserts.  Its pid (stop it with SIGTERM).
+ */
+pid_t
+itest_pool_start(const char *conf, const char *sock, const char *log)
+{
+	struct stat	 st;
+	char		*bin;
+	pid_t		 pid;
+	int		 i, fd;
+
+	xasprintf(&bin, "%s/src/sohbetd", getenv("SOHBET_TEST_BUILD"));
+	unlink(sock);
+	if ((pid = fork()) == 0) {
+		setsid();
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, "sohbetd", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	for (i = 0; i < 100 && stat(sock, &st) == -1; i++)
+		itest_sleep_ms(100);
+	ck_assert_msg(stat(sock, &st) == 0, "the pool of %s did not start "
+	    "(see %s)", conf, log);
+	free(bin);
+	return pid;
+}
+
+/* Copy sohbetd's configuration file, as it is now, to path. */
+void
+itest_conf_copy(const char *path)
+{
+	char	*text;
+
+	ck_assert_msg((text = itest_file_read(itest_conffile)) != NULL,
+	    "%s: %s", itest_conffile, strerror(errno));
+	itest_file_write(path, text);
+	free(text);
+}
+
+/* Give sohbetd's configuration file back its text before itest_conf_set(). */
+void
+itest_conf_reset(void)
+{
+	if (itest_conf_saved == NULL)
+		return;
+	itest_file_write(itest_conffile, itest_conf_saved);
+	free(itest_conf_saved);
+	itest_conf_saved = NULL;
+}
+
+/* Restart sohbetd on the configuration file as it is now; asserts. */
+void
+itest_conf_restart(void)
+{
+	ck_assert_int_eq(itest_dev("sohbetd-stop"), 0);
+	ck_assert_int_eq(itest_dev("sohbetd-start"), 0);
+}
+
+/*
+ * Unchecked teardown after itest_conf_set(): the first configuration
+ * back, sohbetd restarted on it, the stack left to the next program.
+ */
+void
+itest_conf_teardown(void)
+{
+	itest_conf_reset();
+	itest_dev("sohbetd-stop");
+	itest_dev("sohbetd-start");
+	itest_restore_teardown();
+}
+
+/*
+ * A connection of the test's own to the stack's database, as sohbetd's
+ * user (a MYSQL *): for holding locks while sohbetd works.  Asserts.
+ */
+void *
+itest_db_open(void)
+{
+	MYSQL		*m;
+	char		*socket, *user, *password, *name;
+	unsigned int	 timeout = 30;
+
+	socket = itest_conf("database", "socket");
+	user = itest_conf("database", "user");
+	password = itest_conf("database", "password");
+	name = itest_conf("database", "name");
+	ck_assert((m = mysql_init(NULL)) != NULL);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	ck_assert_msg(mysql_real_connect(m, NULL, user, password, name, 0,
+	    socket, 0) != NULL, "connecting to the database: %s",
+	    mysql_error(m));
+	free(socket);
+	free(user);
+	free(password);
+	free(name);
+	return m;
+}
+
+/* Run a printf-formatted statement on such a connection; asserts. */
+void
+itest_db_run(void *db, const char *fmt, ...)
+{
+	MYSQL_RES	*res;
+	va_list		 ap;
+	char		*sql;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&sql, fmt, ap) != -1);
+	va_end(ap);
+	ck_assert_msg(mysql_query(db, sql) == 0, "%s: %s", sql,
+	    mysql_error(db));
+	if ((res = mysql_store_result(db)) != NULL)
+		mysql_free_result(res);
+	free(sql);
+}
+
+/* The first value of a query on such a connection, as a number; asserts. */
+long long
+itest_db_number(void *db, const char *sql)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	long long	 v;
+
+	ck_assert_msg(mysql_query(db, sql) == 0 &&
+	    (res = mysql_store_result(db)) != NULL, "%s: %s", sql,
+	    mysql_error(db));
+	row = mysql_fetch_row(res);
+	ck_assert_msg(row != NULL && row[0] != NULL, "%s: no value", sql);
+	v = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	return v;
+}
+
+/* Close a connection of itest_db_open(); what it held is rolled back. */
+void
+itest_db_close(void *db)
+{
+	mysql_close(db);
 }
 
 /*

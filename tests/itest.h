@@ -128,6 +128,36 @@ int		 itest_dev(const char *);
 char		*itest_conf(const char *, const char *);
 /* An integer key of the configuration, or def when absent. */
 long		 itest_conf_int(const char *, const char *, long);
+/*
+ * Set a key in a section of the configuration file (sohbetd reads it on
+ * its next start); itest_conf_reset() gives the file its first text back.
+ */
+void		 itest_conf_set(const char *, const char *, const char *);
+void		 itest_conf_reset(void);
+/* The same on another configuration file; a copy of sohbetd's. */
+void		 itest_conf_file_set(const char *, const char *, const char *,
+		    const char *);
+void		 itest_conf_copy(const char *);
+/*
+ * Start another sohbetd pool on a configuration file (listen on sock,
+ * output to log) and wait for its socket; its pid.
+ */
+pid_t		 itest_pool_start(const char *, const char *, const char *);
+/* Restart sohbetd to read the configuration file again; asserts. */
+void		 itest_conf_restart(void);
+/*
+ * Unchecked teardown of a test case that changed the configuration:
+ * itest_conf_reset(), a restart, itest_restore_teardown().
+ */
+void		 itest_conf_teardown(void);
+/*
+ * A connection of the test's own to the database (a MYSQL *), to hold
+ * locks while sohbetd works; statements on it assert that they ran.
+ */
+void		*itest_db_open(void);
+void		 itest_db_run(void *, const char *, ...) PRINTFLIKE(2, 3);
+long long	 itest_db_number(void *, const char *);
+void		 itest_db_close(void *);
 /* The master's pid from $SOHBET_TEST_VAR/run/sohbetd.pid, or -1. */
 pid_t		 itest_master_pid(void);
 /*

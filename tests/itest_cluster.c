@@ -98,35 +98,18 @@ cluster_conf(const char *base, const char *listen)
 static void
 pool2_start(void)
 {
-	struct stat	 st;
-	char		*sock, *conf2, *text, *log, *bin;
-	int		 i, fd;
+	char	*sock, *conf2, *text, *log;
 
 	xasprintf(&sock, "%s/run/sohbetd2.sock", getenv("SOHBET_TEST_VAR"));
 	xasprintf(&conf2, "%s/etc/sohbet2.conf", getenv("SOHBET_TEST_VAR"));
 	xasprintf(&log, "%s/log/sohbetd2.log", getenv("SOHBET_TEST_VAR"));
-	xasprintf(&bin, "%s/src/sohbetd", getenv("SOHBET_TEST_BUILD"));
 	text = cluster_conf(conf_saved, sock);
 	spill(conf2, text);
-	unlink(sock);
-	if ((pool2 = fork()) == 0) {
-		setsid();
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(bin, "sohbetd", "-c", conf2, (char *)NULL);
-		_exit(127);
-	}
-	ck_assert(pool2 > 0);
-	for (i = 0; i < 100 && stat(sock, &st) == -1; i++)
-		itest_sleep_ms(100);
-	ck_assert_msg(stat(sock, &st) == 0, "the second pool did not start "
-	    "(see %s)", log);
+	pool2 = itest_pool_start(conf2, sock, log);
 	free(sock);
 	free(conf2);
 	free(text);
 	free(log);
-	free(bin);
 }
 
 /* Switch the stack's pool to cluster mode and start the second one. */

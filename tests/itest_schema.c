@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,87 @@ START_TEST(test_upgrade_grants_new_permissions)
 }
 END_TEST
 
+/* --- the migration lock ------------------------------------------------ */
+
+/* Start sohbetctl migrate on the stack's database; its pid. */
+static pid_t
+schema_migrate_start(void)
+{
+	char	*bin;
+	pid_t	 pid;
+
+	xasprintf(&bin, "%s/src/sohbetctl", getenv("SOHBET_TEST_BUILD"));
+	if ((pid = fork()) == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		setenv("SOHBET_SQLDIR", SRCDIR "/sql", 1);
+		execl(bin, "sohbetctl", "-c", getenv("SOHBET_TEST_CONF"),
+		    "migrate", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	free(bin);
+	return pid;
+}
+
+/* Wait up to seconds for a migrate to end: its exit status, -1 if not. */
+static int
+schema_migrate_wait(pid_t pid, double seconds)
+{
+	double	until = itest_now() + seconds;
+	int	status;
+
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		itest_sleep_ms(50);
+	} while (itest_now() < until);
+	return -1;
+}
+
+/*
+ * Assert that a migrate ends well within 5 s (killed otherwise) and
+ * leaves the lock free.
+ */
+static void
+schema_migrate_finish(pid_t pid, const char *when)
+{
+	int	status;
+
+	if ((status = schema_migrate_wait(pid, 5)) == -1)
+		kill(pid, SIGKILL);
+	ck_assert_msg(status == 0, "migrate %s: exit %d", when, status);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM schema_lock "
+	    "WHERE owner IS NULL"), 1);
+}
+
+/*
+ * The migration lock is a row (it replicates, unlike GET_LOCK): a migrate
+ * waits while another run's lease holds it, goes on once it is released,
+ * and releases it at the end; a lease that ran out (a crashed run) is
+ * taken over at once.
+ */
+START_TEST(test_migration_lock_row)
+{
+	pid_t	pid;
+	int	status;
+
+	ck_assert_int_eq(itest_sql("UPDATE schema_lock SET owner = 'other "
+	    "host', expires_at = UTC_TIMESTAMP(3) + INTERVAL 1 HOUR"), 0);
+	pid = schema_migrate_start();
+	status = schema_migrate_wait(pid, 1.5);
+	ck_assert_msg(status == -1, "migrate did not wait for the lock held "
+	    "by another run (exit %d)", status);
+	ck_assert_int_eq(itest_sql("UPDATE schema_lock SET owner = NULL, "
+	    "expires_at = NULL"), 0);
+	schema_migrate_finish(pid, "after the release");
+
+	ck_assert_int_eq(itest_sql("UPDATE schema_lock SET owner = 'crashed', "
+	    "expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND"), 0);
+	schema_migrate_finish(schema_migrate_start(), "over an expired lease");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -422,6 +504,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_upgrade_erases_old_text);
 	tcase_add_test(tc, test_upgrade_grants_new_permissions);
+	tcase_add_test(tc, test_migration_lock_row);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
