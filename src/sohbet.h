@@ -72,7 +72,7 @@ struct config {
 	int		 db_write_timeout;
 
 	/* [server] */
-	char		*listen;	/* unix path or host:port; NULL: fd 0 */
+	char		*listen;	/* unix path or host:port; NULL: inherited */
 	int		 workers;	/* 0: one per CPU */
 	int		 shutdown_timeout;
 	char		*user;		/* drop privileges to this user */
@@ -679,6 +679,7 @@ struct worker {
 	long long	 starved_since;	/* when accept first lacked one; 0 */
 };
 extern struct worker *worker;
+int		 worker_nonblocking(int);
 void		 worker_main(int, int) NORETURN;
 
 /* master.c */
