@@ -1,11 +1,11 @@
 /*
  * master.c: the sohbetd master.  It reads the configuration, opens (or
- * inherits on fd 0) the FastCGI listen socket, sets up the hub, forks the
- * workers and keeps them running: a dead worker is replaced (with back-off
- * when it keeps dying), SIGTERM stops everything gracefully, SIGHUP re-reads
- * the configuration and replaces the workers one at a time.  It never
- * touches a request; at start-up it refuses a database whose schema is
- * older than this sohbetd.
+ * inherits from systemd or inetd) the FastCGI listen socket, sets up the
+ * hub, forks the workers and keeps them running: a dead worker is replaced
+ * (with back-off when it keeps dying), SIGTERM stops everything gracefully,
+ * SIGHUP re-reads the configuration and replaces the workers one at a
+ * time.  It never touches a request; at start-up it refuses a database
+ * whose schema is older than this sohbetd.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -28,6 +28,8 @@
 
 #include "sohbet.h"
 
+/* The first descriptor systemd passes (sd_listen_fds(3)). */
+#define SD_LISTEN_FDS_START	3
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		30000
 #define QUICK_DEATH_MS		2000
@@ -132,20 +134,66 @@ master_listen_tcp(const char *spec)
 	return fd;
 }
 
-/* Open the listen socket, or take the one inherited on fd 0. */
-static void
-master_listen(void)
+/* Succeed if fd is a listening socket. */
+static int
+master_is_listening(int fd)
 {
 	int		accepting = 0;
 	socklen_t	len = sizeof accepting;
 
-	if (cfg->listen == NULL) {
-		if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting,
-		    &len) == -1 || !accepting)
-			fatalx("no listen key in [server] and fd 0 is not a "
-			    "listening socket");
-		listen_fd = 0;
-	} else if (strchr(cfg->listen, '/') != NULL)
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting,
+	    &len) == 0 && accepting;
+}
+
+/*
+ * The listen socket a supervisor passed: systemd's on fd 3 (sd_listen_fds:
+ * LISTEN_PID is our pid, LISTEN_FDS is 1), else an inetd-style one on fd 0.
+ * The LISTEN_ variables are removed so that no child takes them for its own.
+ */
+static int
+master_inherited(void)
+{
+	const char	*pid, *fds;
+	int		 passed = 0;
+
+	pid = getenv("LISTEN_PID");
+	fds = getenv("LISTEN_FDS");
+	if (pid != NULL && fds != NULL && atol(pid) == (long)getpid()) {
+		if (strcmp(fds, "1") != 0)
+			fatalx("systemd passed %s sockets; sohbetd takes one",
+			    fds);
+		passed = 1;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (passed) {
+		if (!master_is_listening(SD_LISTEN_FDS_START))
+			fatalx("fd %d from systemd is not a listening socket",
+			    SD_LISTEN_FDS_START);
+		if (fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) == -1)
+			fatal("fcntl");
+		return SD_LISTEN_FDS_START;
+	}
+	if (!master_is_listening(0))
+		fatalx("no listen key in [server], no socket from systemd "
+		    "(LISTEN_FDS) and fd 0 is not a listening socket");
+	return 0;
+}
+
+/*
+ * Open the listen socket, or take the inherited one.  Its O_NONBLOCK is
+ * set here, and again by a worker that finds it cleared (worker_accept()):
+ * the flag belongs to a file description that other processes may share.
+ */
+static void
+master_listen(void)
+{
+	int	inherited = cfg->listen == NULL;
+
+	if (inherited)
+		listen_fd = master_inherited();
+	else if (strchr(cfg->listen, '/') != NULL)
 		listen_fd = master_listen_unix(cfg->listen);
 	else
 		listen_fd = master_listen_tcp(cfg->listen);
@@ -153,11 +201,9 @@ master_listen(void)
 	 * A deep queue: after a broadcast every client polls again at once.
 	 * The kernel caps it at net.core.somaxconn (see docs/operations.md).
 	 */
-	if (listen_fd != 0 && listen(listen_fd, 65535) == -1)
+	if (!inherited && listen(listen_fd, 65535) == -1)
 		fatal("listen");
-	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) |
-	    O_NONBLOCK) == -1)
-		fatal("fcntl");
+	worker_nonblocking(listen_fd);
 }
 
 /* Do-nothing handler, so libfcgi does not install its own. */

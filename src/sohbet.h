@@ -83,7 +83,7 @@ struct config {
 	size_t		 db_nplaces;
 
 	/* [server] */
-	char		*listen;	/* unix path or host:port; NULL: fd 0 */
+	char		*listen;	/* unix path or host:port; NULL: inherited */
 	int		 workers;	/* 0: one per CPU */
 	int		 shutdown_timeout;
 	char		*user;		/* drop privileges to this user */
@@ -716,6 +716,7 @@ struct worker {
 	long long	 starved_since;	/* when accept first lacked one; 0 */
 };
 extern struct worker *worker;
+int		 worker_nonblocking(int);
 void		 worker_main(int, int) NORETURN;
 
 /* master.c */

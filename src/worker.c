@@ -162,8 +162,30 @@ worker_request_done(struct request *req)
 }
 
 /*
+ * Make fd non-blocking; 0 if it was already, 1 if the flag had to be set.
+ * A listen socket's O_NONBLOCK is a flag of its file description, shared
+ * by every process holding the socket: one that clears it (a supervisor
+ * handing it to another command, say) would leave the workers asleep in
+ * accept() once another worker took the connection.
+ */
+int
+worker_nonblocking(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		fatal("fcntl F_GETFL");
+	if (flags & O_NONBLOCK)
+		return 0;
+	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("fcntl F_SETFL");
+	return 1;
+}
+
+/*
  * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (sendbatch.c).
+ * write the sends among them together (sendbatch.c).  The socket is made
+ * non-blocking again first if another process cleared the flag.
  */
 static void
 worker_accept(void)
@@ -171,6 +193,9 @@ worker_accept(void)
 	struct request	*req;
 	int		 i, rc;
 
+	if (worker_nonblocking(worker->listen_fd))
+		log_warnx("the listen socket was made blocking by another "
+		    "process; made it non-blocking again");
 	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
 		req = request_new(worker->listen_fd);
 		if ((rc = request_accept(req)) < 0) {
