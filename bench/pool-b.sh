@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/pool-b.sh: a second sohbetd pool with an nginx of its own (plain
 # HTTP on loopback), as a second app host, for the benchmarks that
 # measure two (bench/longpoll/run --cross, bench/cluster/run).  Sourced;

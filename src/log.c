@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: messages to standard error, one line each, with the process name
  * and pid.  Under the journal (systemd's JOURNAL_STREAM names our standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master.c: the sohbetd master.  It reads the configuration, opens (or
  * inherits from systemd or inetd) the FastCGI listen socket, sets up the

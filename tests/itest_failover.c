@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_failover.c: a worker connects to the first place of [database]
  * host's list that answers, moves on to the next when its connection is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_galera.c: sohbet on a real three-node MariaDB Galera cluster on
  * loopback (tests/galera), as two app hosts would run it (issue 26).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_retry.c: a write that loses a conflict in the database is run
  * again by sohbetd from its first statement (db.c's retry scopes), and a
