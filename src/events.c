@@ -111,7 +111,8 @@ static const char *const events_access_types[] = {
 };
 
 /*
- * The hub flags of an event type: HUB_MESSAGE for message.* events,
+ * The hub flags of an event type: HUB_MESSAGE for message.* and
+ * reaction.* events (they change history, never who sees what),
  * HUB_USER for the internal account change, HUB_ACCESS for a change that
  * may take access away.
  */
@@ -120,7 +121,8 @@ events_flags(const char *type)
 {
 	size_t	i;
 
-	if (strncmp(type, "message.", 8) == 0)
+	if (strncmp(type, "message.", 8) == 0 ||
+	    strncmp(type, "reaction.", 9) == 0)
 		return HUB_MESSAGE;
 	if (events_internal(type))
 		return HUB_USER | HUB_ACCESS;

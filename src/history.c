@@ -10,6 +10,10 @@
  * under; it is dropped by the hub entries of its conversation (cache.c
  * says when, and why that keeps it exact) and after cfg->cache_ms.
  *
+ * Reactions carry "me", which differs from reader to reader: a page is
+ * kept with every "me" false, and the newest messages a request asks for
+ * are read from the database instead when one of them has reactions.
+ *
  * The table is direct-mapped and its pages hold at most
  * HISTORY_BYTES_MAX bytes in all: a page that does not fit evicts others,
  * round the table, until it does.
@@ -61,13 +65,14 @@ static struct db_stmt q_newer[] = {
 
 
 static long	history_render(const struct conversation *, uint64_t, long,
-		    yajl_gen, size_t *);
+		    yajl_gen, size_t *, long *);
 
 struct history_page {
 	uint64_t	 conversation;	/* 0: empty */
 	int		 kind;		/* CACHE_CHANNEL, CACHE_DM */
 	long long	 filled_ms;
 	long		 count;		/* messages, oldest first */
+	long		 newest_reacted;	/* index of one with reactions */
 	char		*json;		/* "m1,m2,...": the messages' objects */
 	size_t		 starts[HISTORY_KEEP + 1];	/* [count]: the end */
 };
@@ -177,6 +182,7 @@ history_keep(int kind, uint64_t conversation, yajl_gen g,
 	p->kind = kind;
 	p->filled_ms = clock_ms();
 	p->count = n;
+	p->newest_reacted = -1;
 	/*
 	 * Without the "[", message i starts where message i - 1 ended in g
 	 * (past its comma), and the text ends one before the last end.
@@ -198,19 +204,26 @@ static struct history_page *
 history_fill(const struct conversation *c, int kind, uint64_t conversation,
     uint64_t visible)
 {
-	yajl_gen	 g;
-	size_t		 ends[HISTORY_KEEP];
-	long		 n;
+	struct conversation	 nobody = *c;
+	struct history_page	*p;
+	yajl_gen		 g;
+	size_t			 ends[HISTORY_KEEP];
+	long			 n, reacted;
 
+	/* Kept for every reader: no reaction is anyone's "me". */
+	nobody.reader_id = 0;
 	g = json_gen_new();
 	yajl_gen_array_open(g);
-	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends)) == -1) {
+	if ((n = history_render(&nobody, visible, HISTORY_KEEP, g, ends,
+	    &reacted)) == -1) {
 		yajl_gen_free(g);
 		return NULL;
 	}
 	history_keep(kind, conversation, g, ends, n);
 	yajl_gen_free(g);
-	return history_slot(kind, conversation);
+	p = history_slot(kind, conversation);
+	p->newest_reacted = reacted;
+	return p;
 }
 
 /* Write the newest limit messages of a page into g; their number. */
@@ -228,20 +241,32 @@ history_write(const struct history_page *p, long limit, yajl_gen g)
 	return limit;
 }
 
+/* The fresh page of a conversation, or NULL. */
+static struct history_page *
+history_fresh(int kind, uint64_t conversation)
+{
+	struct history_page	*p;
+
+	if (history_pages == NULL)
+		return NULL;
+	p = history_slot(kind, conversation);
+	if (p->conversation != conversation || p->kind != kind ||
+	    !cache_fresh(p->filled_ms))
+		return NULL;
+	return p;
+}
+
 /*
  * Write the newest limit messages of a conversation's page into g (inside
- * the caller's array): their number, or -1 when no fresh page is kept.
+ * the caller's array), every reaction's "me" false: their number, or -1
+ * when no fresh page is kept.
  */
 long
 history_cached(int kind, uint64_t conversation, long limit, yajl_gen g)
 {
 	struct history_page	*p;
 
-	if (history_pages == NULL)
-		return -1;
-	p = history_slot(kind, conversation);
-	if (p->conversation != conversation || p->kind != kind ||
-	    !cache_fresh(p->filled_ms))
+	if ((p = history_fresh(kind, conversation)) == NULL)
 		return -1;
 	return history_write(p, limit, g);
 }
@@ -260,17 +285,19 @@ history_latest(const struct conversation *c, uint64_t visible, long limit,
 	struct history_page	*p;
 	int			 kind;
 	uint64_t		 conversation;
-	long			 n;
 
 	kind = c->channel_id != 0 ? CACHE_CHANNEL : CACHE_DM;
 	conversation = c->channel_id != 0 ? c->channel_id : c->dm_channel_id;
-	if ((n = history_cached(kind, conversation, limit, g)) != -1) {
+	if ((p = history_fresh(kind, conversation)) != NULL)
 		metrics_cache(CACHE_HISTORY, 1);
-		return n;
+	else {
+		metrics_cache(CACHE_HISTORY, 0);
+		if ((p = history_fill(c, kind, conversation, visible)) == NULL)
+			return -1;
 	}
-	metrics_cache(CACHE_HISTORY, 0);
-	if ((p = history_fill(c, kind, conversation, visible)) == NULL)
-		return -1;
+	/* The reader's own reactions are not in the page. */
+	if (c->reader_id != 0 && p->newest_reacted >= p->count - limit)
+		return history_render(c, visible, limit, g, NULL, NULL);
 	return history_write(p, limit, g);
 }
 
@@ -325,24 +352,31 @@ history_visible(uint64_t *visible)
 /*
  * Write the newest messages with ids up to hi, at most limit of them, in
  * ascending order; their number or -1.  With ends, ends[i] is the length
- * of g's text after the i-th message written (history.c cuts it there).
+ * of g's text after the i-th message written (history.c cuts it there);
+ * with reacted, the index written of the newest message with reactions
+ * (-1: none has).
  */
 static long
 history_render(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g, size_t *ends)
+    yajl_gen g, size_t *ends, long *reacted)
 {
 	struct message	*ms;
 	long		 n, i;
 
+	if (reacted != NULL)
+		*reacted = -1;
 	if (limit == 0 || hi == 0)
 		return 0;
 	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_older[history_kind(c)], "uui",
-	    history_conversation_id(c), hi, (long long)limit), ms, limit);
+	n = messages_read_reacted(db_query(&q_older[history_kind(c)], "uui",
+	    history_conversation_id(c), hi, (long long)limit), ms, limit,
+	    c->reader_id);
 	for (i = n - 1; i >= 0; i--) {
 		messages_gen(g, &ms[i]);
 		if (ends != NULL)
 			json_gen_text(g, &ends[n - 1 - i]);
+		if (reacted != NULL && ms[i].nreactions > 0)
+			*reacted = n - 1 - i;
 		messages_clear(&ms[i]);
 	}
 	free(ms);
@@ -363,8 +397,9 @@ history_newer(const struct conversation *c, uint64_t lo, uint64_t hi,
 	if (limit == 0 || lo >= hi)
 		return 0;
 	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_newer[history_kind(c)], "uuui",
-	    history_conversation_id(c), lo, hi, (long long)limit), ms, limit);
+	n = messages_read_reacted(db_query(&q_newer[history_kind(c)], "uuui",
+	    history_conversation_id(c), lo, hi, (long long)limit), ms, limit,
+	    c->reader_id);
 	for (i = 0; i < n; i++) {
 		messages_gen(g, &ms[i]);
 		messages_clear(&ms[i]);
@@ -430,11 +465,11 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	switch (p->from) {
 	case MESSAGES_LATEST:
 		older = cache_on() ? history_latest(c, visible, p->limit, g) :
-		    history_render(c, visible, p->limit, g, NULL);
+		    history_render(c, visible, p->limit, g, NULL, NULL);
 		break;
 	case MESSAGES_BEFORE:
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit, g, NULL);
+		older = history_render(c, hi, p->limit, g, NULL, NULL);
 		break;
 	case MESSAGES_AFTER:
 		newer = history_newer(c, p->cursor, visible, p->limit, g);
@@ -443,7 +478,7 @@ history_list(const struct conversation *c, const struct messages_page *p,
 		/* At most limit/2 older, then the cursor and newer ones. */
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
 		older = history_render(c, hi, p->limit / 2, g,
-		    NULL);
+		    NULL, NULL);
 		if (older != -1)
 			newer = history_newer(c, p->cursor - 1, visible,
 			    p->limit - older, g);

@@ -240,7 +240,7 @@ sendbatch_flush(void)
 			messages_respond(e->req, 201, &e->m);
 		else if (result == SENDBATCH_ALONE)
 			messages_send(e->req, &e->c, e->content, e->len,
-			    e->nonce);
+			    e->nonce, 0);
 		else
 			response_db_error(e->req);
 		messages_clear(&e->m);

@@ -1,0 +1,329 @@
+/*
+ * reactions.c: the reactions of messages (API.md, Replies, reactions and
+ * pins): one row per message, emoji and user (sql/012), read for a page
+ * of messages with one statement, added and removed with their
+ * reaction.add and reaction.remove events in one transaction.
+ *
+ * A change locks the message row first: that keeps a deleted message
+ * from gaining reactions, and puts the changes of one message in a line,
+ * so that two clients adding the same reaction at once add one row and
+ * one event, and a 21st emoji cannot slip in beside a 20th.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+static struct db_stmt q_lock = DB_STMT(
+    "SELECT id FROM messages WHERE id = ?"
+    " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
+    " AND deleted = 0 FOR UPDATE");
+static struct db_stmt q_exists = DB_STMT(
+    "SELECT id FROM messages WHERE id = ?"
+    " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
+    " AND deleted = 0");
+/* The message's distinct emoji, whether it has this one, and by whom. */
+static struct db_stmt q_standing = DB_STMT(
+    "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ?), 0),"
+    " COALESCE(MAX(emoji = ? AND user_id = ?), 0)"
+    " FROM reactions WHERE message_id = ?");
+static struct db_stmt q_insert = DB_STMT(
+    "INSERT INTO reactions (message_id, emoji, user_id) VALUES (?, ?, ?)");
+static struct db_stmt q_delete = DB_STMT(
+    "DELETE FROM reactions WHERE message_id = ? AND emoji = ?"
+    " AND user_id = ?");
+static struct db_stmt q_forget = DB_STMT(
+    "DELETE FROM reactions WHERE message_id = ?");
+/*
+ * The reactions of a page of messages, whose ids come as a JSON array of
+ * decimal strings: one group per message and emoji, each message's in
+ * the order their emoji were first added.  The ids are looked up by the
+ * primary key (message_id, emoji, user_id), a range each.
+ */
+static struct db_stmt q_page = DB_STMT(
+    "SELECT r.message_id, r.emoji, COUNT(*), MAX(r.user_id = ?)"
+    " FROM reactions r WHERE r.message_id IN (SELECT j.id FROM"
+    " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)"
+    " GROUP BY r.message_id, r.emoji ORDER BY r.message_id, MIN(r.id)");
+static struct db_stmt q_users = DB_STMT(
+    "SELECT u.id, u.username FROM reactions r"
+    " JOIN users u ON u.id = r.user_id"
+    " WHERE r.message_id = ? AND r.emoji = ? AND r.user_id > ?"
+    " ORDER BY r.user_id LIMIT ?");
+
+/* The index of message id in ms[n], looking from hint first; -1. */
+static long
+reactions_find(const struct message *ms, long n, uint64_t id, long hint)
+{
+	long	i;
+
+	if (hint >= 0 && hint < n && ms[hint].id == id)
+		return hint;
+	for (i = 0; i < n; i++) {
+		if (ms[i].id == id)
+			return i;
+	}
+	return -1;
+}
+
+/* Append one emoji's reaction to a message read from a row of q_page. */
+static void
+reactions_push(struct message *m, struct db_rows *rows)
+{
+	struct reaction	*r;
+	const char	*emoji;
+	size_t		 len;
+
+	if ((emoji = db_str(rows, 1, &len)) == NULL || len > EMOJI_BYTES_MAX)
+		return;
+	m->reactions = xreallocarray(m->reactions, m->nreactions + 1,
+	    sizeof *m->reactions);
+	r = &m->reactions[m->nreactions++];
+	memcpy(r->emoji, emoji, len);
+	r->emoji[len] = '\0';
+	r->count = db_i64(rows, 2);
+	r->me = db_i64(rows, 3) != 0;
+}
+
+/*
+ * Read the reactions of n messages into them with one statement, "me"
+ * meaning reader (0: nobody), written by messages_gen() when with_me is
+ * set (a REST answer; events carry none).  0, or -1.
+ */
+int
+reactions_attach(struct message *ms, long n, uint64_t reader, int with_me)
+{
+	struct db_rows	*rows;
+	const char	*ids;
+	size_t		 ids_len;
+	yajl_gen	 g;
+	long		 i, at = -1;
+	int		 rc;
+
+	for (i = 0; i < n; i++)
+		ms[i].reactions_me = with_me;
+	if (n == 0)
+		return 0;
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++)
+		json_gen_id_or_zero(g, ms[i].id);
+	yajl_gen_array_close(g);
+	ids = json_gen_text(g, &ids_len);
+	rows = db_query(&q_page, "ub", reader, ids, ids_len);
+	yajl_gen_free(g);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		if ((at = reactions_find(ms, n, db_u64(rows, 0), at)) != -1)
+			reactions_push(&ms[at], rows);
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Write a message's reactions: [{emoji, count, me}] ("me" in REST). */
+void
+reactions_gen(yajl_gen g, const struct message *m)
+{
+	size_t	i;
+
+	json_gen_key(g, "reactions");
+	yajl_gen_array_open(g);
+	for (i = 0; i < m->nreactions; i++) {
+		yajl_gen_map_open(g);
+		json_gen_kstr(g, "emoji", m->reactions[i].emoji);
+		json_gen_kint(g, "count", m->reactions[i].count);
+		if (m->reactions_me)
+			json_gen_kbool(g, "me", m->reactions[i].me);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* Free a message's reactions. */
+void
+reactions_clear(struct message *m)
+{
+	free(m->reactions);
+	m->reactions = NULL;
+	m->nreactions = 0;
+}
+
+/*
+ * Lock a message of the conversation that is not deleted in the open
+ * transaction: 1, 0 (none here), -1.
+ */
+static int
+reactions_lock(const struct conversation *c, uint64_t id)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL)
+		return -1;
+	rc = db_fetch(rows);
+	db_rows_free(rows);
+	return rc;
+}
+
+/* Append reaction.add or reaction.remove in the open transaction. */
+static int
+reactions_event(const char *type, const struct conversation *c,
+    const struct event_scope *scope, uint64_t id, const char *emoji,
+    uint64_t user_id)
+{
+	yajl_gen	g;
+	int		rc;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "message_id", id);
+	json_gen_kid(g, "channel_id", c->channel_id);
+	json_gen_kid(g, "dm_channel_id", c->dm_channel_id);
+	json_gen_kid(g, "user_id", user_id);
+	json_gen_kstr(g, "emoji", emoji);
+	yajl_gen_map_close(g);
+	rc = events_append(type, scope, g);
+	yajl_gen_free(g);
+	return rc;
+}
+
+/*
+ * Read how the message stands in the open transaction: its distinct
+ * emoji, whether one is emoji, and whether user_id's is.  0, or -1.
+ */
+static int
+reactions_standing(uint64_t id, const char *emoji, uint64_t user_id,
+    long *distinct, int *has_emoji, int *has_mine)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_standing, "ssuu", emoji, emoji, user_id,
+	    id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1) {
+		*distinct = db_i64(rows, 0);
+		*has_emoji = db_i64(rows, 1) != 0;
+		*has_mine = db_i64(rows, 2) != 0;
+	}
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
+}
+
+/*
+ * Add user_id's reaction emoji (checked, fully qualified) to message id
+ * of the conversation, with its reaction.add to scope, in a transaction
+ * of its own: REACTIONS_CHANGED, REACTIONS_UNCHANGED (it was there),
+ * REACTIONS_NO_MESSAGE, REACTIONS_TOO_MANY (a new emoji past the 20th)
+ * or REACTIONS_FAILED.
+ */
+int
+reactions_add(const struct conversation *c, const struct event_scope *scope,
+    uint64_t id, const char *emoji, uint64_t user_id)
+{
+	long	distinct = 0;
+	int	has_emoji = 0, has_mine = 0, rc;
+
+	if (db_begin() == -1)
+		return REACTIONS_FAILED;
+	if ((rc = reactions_lock(c, id)) != 1 ||
+	    reactions_standing(id, emoji, user_id, &distinct, &has_emoji,
+	    &has_mine) == -1) {
+		db_rollback();
+		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
+	}
+	if (has_mine || (!has_emoji && distinct >= REACTIONS_DISTINCT_MAX)) {
+		db_rollback();
+		return has_mine ? REACTIONS_UNCHANGED : REACTIONS_TOO_MANY;
+	}
+	if (db_exec(&q_insert, "usu", id, emoji, user_id) != 1 ||
+	    reactions_event("reaction.add", c, scope, id, emoji,
+	    user_id) == -1 || db_commit() == -1) {
+		db_rollback();
+		return REACTIONS_FAILED;
+	}
+	return REACTIONS_CHANGED;
+}
+
+/*
+ * Remove user_id's reaction emoji from message id of the conversation,
+ * with its reaction.remove, in a transaction of its own:
+ * REACTIONS_CHANGED, REACTIONS_UNCHANGED (there was none),
+ * REACTIONS_NO_MESSAGE or REACTIONS_FAILED.
+ */
+int
+reactions_remove(const struct conversation *c,
+    const struct event_scope *scope, uint64_t id, const char *emoji,
+    uint64_t user_id)
+{
+	long long	n;
+	int		rc;
+
+	if (db_begin() == -1)
+		return REACTIONS_FAILED;
+	if ((rc = reactions_lock(c, id)) != 1 ||
+	    (n = db_exec(&q_delete, "usu", id, emoji, user_id)) == -1) {
+		db_rollback();
+		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
+	}
+	if (n == 0) {
+		db_rollback();
+		return REACTIONS_UNCHANGED;
+	}
+	if (reactions_event("reaction.remove", c, scope, id, emoji,
+	    user_id) == -1 || db_commit() == -1) {
+		db_rollback();
+		return REACTIONS_FAILED;
+	}
+	return REACTIONS_CHANGED;
+}
+
+/* Write a reacting user as {id, username}. */
+static void
+reactions_user_row(yajl_gen g, struct db_rows *rows)
+{
+	const char	*name;
+	size_t		 len;
+
+	name = db_str(rows, 1, &len);
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", db_u64(rows, 0));
+	json_gen_key(g, "username");
+	json_gen_strn(g, name, len);
+	yajl_gen_map_close(g);
+}
+
+/*
+ * Write the users who reacted to message id of the conversation with
+ * emoji, by user id after after, at most limit, as a JSON array into g:
+ * 1, 0 when there is no such message here, -1.
+ */
+int
+reactions_users(const struct conversation *c, uint64_t id, const char *emoji,
+    uint64_t after, long limit, yajl_gen g)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_exists, "uuu", id, c->channel_id,
+	    c->dm_channel_id)) == NULL)
+		return -1;
+	rc = db_fetch(rows);
+	db_rows_free(rows);
+	if (rc != 1)
+		return rc;
+	if (db_rows_json(g, db_query(&q_users, "usui", id, emoji, after,
+	    (long long)limit), reactions_user_row) == -1)
+		return -1;
+	return 1;
+}
+
+/* Drop the reactions of a message being deleted (in its transaction). */
+int
+reactions_forget(uint64_t id)
+{
+	return db_exec(&q_forget, "u", id) == -1 ? -1 : 0;
+}
