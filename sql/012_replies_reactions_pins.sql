@@ -5,29 +5,33 @@
 -- row, so a deleted or edited original shows as it is now.  Messages are
 -- only ever soft-deleted, so no foreign key is needed to keep it valid.
 --
--- A pinned message has pinned_at set (most recently pinned first); a
--- delete clears it with the content, so a deleted message is unpinned by
--- the statement that deletes it.  The pins of a conversation are a range
--- of its index (channel_id or dm_channel_id, pinned_at).
+-- A pinned message has pin_order set: its place among the pins of its
+-- conversation, one above the highest when it was pinned (pins.c, under
+-- a lock of the conversation), so the most recently pinned comes first
+-- however close two pins were.  A delete clears it with the content, so
+-- a deleted message is unpinned by the statement that deletes it.  The
+-- pins of a conversation are a range of its index (channel_id or
+-- dm_channel_id, pin_order).
 --
 -- A reaction is one row per message, emoji and user: the primary key
--- makes a second PUT (or two racing ones) add nothing.  id orders the
--- emoji of a message by their first reaction.  emoji is the fully
--- qualified form (emoji.c), at most 32 bytes.
+-- makes a second PUT (or two racing ones) add nothing.  emoji_order is
+-- the emoji's place on its message, the same in each of its rows: one
+-- above the highest when the emoji came (reactions.c, under a lock of the
+-- message), kept while anyone still has it.  emoji is the fully qualified
+-- form (emoji.c), at most 32 bytes.
 ALTER TABLE messages
 	ADD COLUMN reply_to_id BIGINT UNSIGNED NULL,
-	ADD COLUMN pinned_at DATETIME(3) NULL,
+	ADD COLUMN pin_order BIGINT UNSIGNED NULL,
 	ADD KEY messages_reply_to (reply_to_id),
-	ADD KEY messages_channel_pins (channel_id, pinned_at),
-	ADD KEY messages_dm_channel_pins (dm_channel_id, pinned_at);
+	ADD KEY messages_channel_pins (channel_id, pin_order),
+	ADD KEY messages_dm_channel_pins (dm_channel_id, pin_order);
 
 CREATE TABLE reactions (
 	message_id		BIGINT UNSIGNED NOT NULL,
 	emoji			VARBINARY(32) NOT NULL,
 	user_id			BIGINT UNSIGNED NOT NULL,
-	id			BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+	emoji_order		INT UNSIGNED NOT NULL,
 	PRIMARY KEY (message_id, emoji, user_id),
-	UNIQUE KEY reactions_order (id),
 	KEY reactions_user (user_id),
 	CONSTRAINT reactions_message_fk FOREIGN KEY (message_id)
 	    REFERENCES messages (id) ON DELETE CASCADE,

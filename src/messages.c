@@ -36,7 +36,7 @@ static struct db_stmt q_send = DB_STMT(
 static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
-    "UPDATE messages SET deleted = 1, content = '', pinned_at = NULL"
+    "UPDATE messages SET deleted = 1, content = '', pin_order = NULL"
     " WHERE id = ?");
 /*
  * The candidates of one step of a sweep (messages_delete_recent): the

@@ -7,7 +7,8 @@
  * A change locks the message row first: that keeps a deleted message
  * from gaining reactions, and puts the changes of one message in a line,
  * so that two clients adding the same reaction at once add one row and
- * one event, and a 21st emoji cannot slip in beside a 20th.
+ * one event, a 21st emoji cannot slip in beside a 20th, and each emoji
+ * keeps the place it had when it first came (emoji_order).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,17 @@ static struct db_stmt q_exists = DB_STMT(
     "SELECT id FROM messages WHERE id = ?"
     " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
     " AND deleted = 0");
-/* The message's distinct emoji, whether it has this one, and by whom. */
+/*
+ * How a message stands: its distinct emoji, whether this user has this
+ * one, the emoji's place (0: new) and the highest place.
+ */
 static struct db_stmt q_standing = DB_STMT(
-    "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ?), 0),"
-    " COALESCE(MAX(emoji = ? AND user_id = ?), 0)"
-    " FROM reactions WHERE message_id = ?");
+    "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ? AND user_id = ?),"
+    " 0), COALESCE(MAX(IF(emoji = ?, emoji_order, NULL)), 0),"
+    " COALESCE(MAX(emoji_order), 0) FROM reactions WHERE message_id = ?");
 static struct db_stmt q_insert = DB_STMT(
-    "INSERT INTO reactions (message_id, emoji, user_id) VALUES (?, ?, ?)");
+    "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
+    " VALUES (?, ?, ?, ?)");
 static struct db_stmt q_delete = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ? AND emoji = ?"
     " AND user_id = ?");
@@ -44,7 +49,8 @@ static struct db_stmt q_page = DB_STMT(
     "SELECT r.message_id, r.emoji, COUNT(*), MAX(r.user_id = ?)"
     " FROM reactions r WHERE r.message_id IN (SELECT j.id FROM"
     " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)"
-    " GROUP BY r.message_id, r.emoji ORDER BY r.message_id, MIN(r.id)");
+    " GROUP BY r.message_id, r.emoji"
+    " ORDER BY r.message_id, MIN(r.emoji_order)");
 static struct db_stmt q_users = DB_STMT(
     "SELECT u.id, u.username FROM reactions r"
     " JOIN users u ON u.id = r.user_id"
@@ -190,24 +196,33 @@ reactions_event(const char *type, const struct conversation *c,
 	return rc;
 }
 
+/* How a message stands, for a new reaction (q_standing). */
+struct reactions_standing {
+	long		 distinct;	/* emoji on it */
+	int		 mine;		/* the user has this emoji on it */
+	uint64_t	 order;		/* the emoji's place; 0: not on it */
+	uint64_t	 last;		/* the highest place */
+};
+
 /*
- * Read how the message stands in the open transaction: its distinct
- * emoji, whether one is emoji, and whether user_id's is.  0, or -1.
+ * Read how message id stands in the open transaction (its row locked)
+ * for user_id's emoji.  0, or -1.
  */
 static int
 reactions_standing(uint64_t id, const char *emoji, uint64_t user_id,
-    long *distinct, int *has_emoji, int *has_mine)
+    struct reactions_standing *st)
 {
 	struct db_rows	*rows;
 	int		 rc;
 
-	if ((rows = db_query(&q_standing, "ssuu", emoji, emoji, user_id,
+	if ((rows = db_query(&q_standing, "susu", emoji, user_id, emoji,
 	    id)) == NULL)
 		return -1;
 	if ((rc = db_fetch(rows)) == 1) {
-		*distinct = db_i64(rows, 0);
-		*has_emoji = db_i64(rows, 1) != 0;
-		*has_mine = db_i64(rows, 2) != 0;
+		st->distinct = db_i64(rows, 0);
+		st->mine = db_i64(rows, 1) != 0;
+		st->order = db_u64(rows, 2);
+		st->last = db_u64(rows, 3);
 	}
 	db_rows_free(rows);
 	return rc == 1 ? 0 : -1;
@@ -224,22 +239,24 @@ int
 reactions_add(const struct conversation *c, const struct event_scope *scope,
     uint64_t id, const char *emoji, uint64_t user_id)
 {
-	long	distinct = 0;
-	int	has_emoji = 0, has_mine = 0, rc;
+	struct reactions_standing	st;
+	int				rc;
 
+	memset(&st, 0, sizeof st);
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
 	if ((rc = reactions_lock(c, id)) != 1 ||
-	    reactions_standing(id, emoji, user_id, &distinct, &has_emoji,
-	    &has_mine) == -1) {
+	    reactions_standing(id, emoji, user_id, &st) == -1) {
 		db_rollback();
 		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
 	}
-	if (has_mine || (!has_emoji && distinct >= REACTIONS_DISTINCT_MAX)) {
+	if (st.mine || (st.order == 0 &&
+	    st.distinct >= REACTIONS_DISTINCT_MAX)) {
 		db_rollback();
-		return has_mine ? REACTIONS_UNCHANGED : REACTIONS_TOO_MANY;
+		return st.mine ? REACTIONS_UNCHANGED : REACTIONS_TOO_MANY;
 	}
-	if (db_exec(&q_insert, "usu", id, emoji, user_id) != 1 ||
+	if (db_exec(&q_insert, "usuu", id, emoji, user_id,
+	    st.order != 0 ? st.order : st.last + 1) != 1 ||
 	    reactions_event("reaction.add", c, scope, id, emoji,
 	    user_id) == -1 || db_commit() == -1) {
 		db_rollback();

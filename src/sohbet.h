@@ -950,7 +950,7 @@ struct message {
 #define MESSAGES_SELECT \
 	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
 	" u.username, m.content, m.created_at, m.edited_at, m.nonce," \
-	" m.pinned_at IS NOT NULL, " REPLIES_COLUMNS \
+	" m.pin_order IS NOT NULL, " REPLIES_COLUMNS \
 	" FROM messages m"
 #define MESSAGES_AUTHOR \
 	" JOIN users u ON u.id = m.author_id" REPLIES_JOIN

@@ -122,9 +122,20 @@ static void
 expect_message(struct itest_response *r, const struct conv *c,
     const struct chat_user *author)
 {
-	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 8,
+	const struct json	*reactions, *pinned;
+
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 11,
 	    "a message has id, channel_id, dm_channel_id, author, content, "
-	    "created_at, edited_at, nonce: %s", itest_describe(r));
+	    "created_at, edited_at, nonce, reply_to, reactions, pinned: %s",
+	    itest_describe(r));
+	/* A message that uses none of them: no reply, no reactions, no pin. */
+	expect_null(r, "reply_to");
+	reactions = itest_at(r->json, "reactions");
+	pinned = itest_at(r->json, "pinned");
+	ck_assert_msg(reactions != NULL && reactions->type == JSON_ARRAY &&
+	    reactions->count == 0 && pinned != NULL &&
+	    pinned->type == JSON_BOOL && !pinned->boolean, "reactions [] and "
+	    "pinned false: %s", itest_describe(r));
 	ck_assert_msg(itest_str(r, "id") != NULL, "no id: %s",
 	    itest_describe(r));
 	itest_expect_str(r, c->kind == KIND_CHANNEL ? "channel_id" :
