@@ -51,6 +51,12 @@ static struct db_stmt q_page = DB_STMT(
     " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)"
     " GROUP BY r.message_id, r.emoji"
     " ORDER BY r.message_id, MIN(r.emoji_order)");
+/* Who reacted to a page of messages, its emoji in their order; LIMIT. */
+static struct db_stmt q_reactors = DB_STMT(
+    "SELECT r.message_id, r.emoji, r.user_id"
+    " FROM reactions r WHERE r.message_id IN (SELECT j.id FROM"
+    " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)"
+    " ORDER BY r.message_id, r.emoji_order, r.user_id LIMIT ?");
 static struct db_stmt q_users = DB_STMT(
     "SELECT u.id, u.username FROM reactions r"
     " JOIN users u ON u.id = r.user_id"
@@ -91,6 +97,21 @@ reactions_push(struct message *m, struct db_rows *rows)
 	r->me = db_i64(rows, 3) != 0;
 }
 
+/* The ids of n messages as a JSON array of decimal strings (to free). */
+static yajl_gen
+reactions_ids(const struct message *ms, long n)
+{
+	yajl_gen	g;
+	long		i;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++)
+		json_gen_id_or_zero(g, ms[i].id);
+	yajl_gen_array_close(g);
+	return g;
+}
+
 /*
  * Read the reactions of n messages into them with one statement, "me"
  * meaning reader (0: nobody), written by messages_gen() when with_me is
@@ -101,7 +122,7 @@ reactions_attach(struct message *ms, long n, uint64_t reader, int with_me)
 {
 	struct db_rows	*rows;
 	const char	*ids;
-	size_t		 ids_len;
+	size_t		 len;
 	yajl_gen	 g;
 	long		 i, at = -1;
 	int		 rc;
@@ -110,13 +131,9 @@ reactions_attach(struct message *ms, long n, uint64_t reader, int with_me)
 		ms[i].reactions_me = with_me;
 	if (n == 0)
 		return 0;
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	for (i = 0; i < n; i++)
-		json_gen_id_or_zero(g, ms[i].id);
-	yajl_gen_array_close(g);
-	ids = json_gen_text(g, &ids_len);
-	rows = db_query(&q_page, "ub", reader, ids, ids_len);
+	g = reactions_ids(ms, n);
+	ids = json_gen_text(g, &len);
+	rows = db_query(&q_page, "ub", reader, ids, len);
 	yajl_gen_free(g);
 	if (rows == NULL)
 		return -1;
@@ -126,6 +143,67 @@ reactions_attach(struct message *ms, long n, uint64_t reader, int with_me)
 	}
 	db_rows_free(rows);
 	return rc == -1 ? -1 : 0;
+}
+
+/* The index of emoji among a message's reactions, or -1. */
+static long
+reactions_index(const struct message *m, const char *emoji, size_t len)
+{
+	size_t	j;
+
+	for (j = 0; j < m->nreactions; j++) {
+		if (strlen(m->reactions[j].emoji) == len &&
+		    memcmp(m->reactions[j].emoji, emoji, len) == 0)
+			return (long)j;
+	}
+	return -1;
+}
+
+/*
+ * Who reacted to n messages read with their reactions: one reactor per
+ * user and emoji, the message's index in ms and the reaction's in it,
+ * into *out (malloc'd; the caller frees it).  Their number, max + 1 when
+ * there are more than max (none listed then), or -1.  A reaction that
+ * came or went since ms were read is left out.
+ */
+long
+reactions_reactors(const struct message *ms, long n, long max,
+    struct reactor **out)
+{
+	struct db_rows	*rows;
+	const char	*emoji, *ids;
+	size_t		 len;
+	yajl_gen	 g;
+	long		 count = 0, fetched = 0, j, at = -1;
+	int		 rc;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	g = reactions_ids(ms, n);
+	ids = json_gen_text(g, &len);
+	rows = db_query(&q_reactors, "bi", ids, len, (long long)max + 1);
+	yajl_gen_free(g);
+	if (rows == NULL)
+		return -1;
+	*out = xcalloc((size_t)max + 1, sizeof **out);
+	while ((rc = db_fetch(rows)) == 1) {
+		fetched++;
+		if ((at = reactions_find(ms, n, db_u64(rows, 0), at)) == -1 ||
+		    (emoji = db_str(rows, 1, &len)) == NULL ||
+		    (j = reactions_index(&ms[at], emoji, len)) == -1)
+			continue;
+		(*out)[count].user_id = db_u64(rows, 2);
+		(*out)[count].message = at;
+		(*out)[count++].reaction = j;
+	}
+	db_rows_free(rows);
+	if (rc == -1 || fetched > max) {
+		free(*out);
+		*out = NULL;
+		return rc == -1 ? -1 : max + 1;
+	}
+	return count;
 }
 
 /* Write a message's reactions: [{emoji, count, me}] ("me" in REST). */

@@ -892,9 +892,17 @@ struct reaction {
 	long		 count;
 	int		 me;
 };
+/* One user's reaction on a message of a list (reactions_reactors). */
+struct reactor {
+	uint64_t	 user_id;
+	long		 message;	/* its index in the list */
+	long		 reaction;	/* the emoji's index on the message */
+};
 struct message;
 struct event_scope;
 int		 reactions_attach(struct message *, long, uint64_t, int);
+long		 reactions_reactors(const struct message *, long, long,
+		    struct reactor **);
 void		 reactions_gen(yajl_gen, const struct message *);
 void		 reactions_clear(struct message *);
 int		 reactions_add(const struct conversation *,
