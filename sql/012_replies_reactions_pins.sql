@@ -38,3 +38,76 @@ CREATE TABLE reactions (
 	CONSTRAINT reactions_user_fk FOREIGN KEY (user_id)
 	    REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- A reaction added in one round trip instead of six (START TRANSACTION,
+-- the message locked, how it stands, the row, its event, COMMIT), as
+-- message_send (005) does for a send: reactions.c calls it when the shm
+-- sequencer has drawn the event's seq, and keeps its statement-by-
+-- statement path for the db sequencer and for a database restored
+-- without its routines.  The statements are those of that path
+-- (reactions.c q_lock, q_standing, q_insert; events.c q_event_insert).
+--
+-- A reaction that is there already changes nothing (rolled back, no
+-- event).  A message that is not one of the conversation's, or is
+-- deleted, and a new emoji past p_max are refused with a SIGNAL that
+-- reactions.c answers (404, 400): MYSQL_ERRNO 30404 and 30400.
+--
+-- SQL SECURITY INVOKER: as for message_send.
+DELIMITER //
+CREATE PROCEDURE reaction_add(
+	IN p_message_id		BIGINT UNSIGNED,
+	IN p_channel_id		BIGINT UNSIGNED,
+	IN p_dm_channel_id	BIGINT UNSIGNED,
+	IN p_emoji		VARBINARY(32),
+	IN p_user_id		BIGINT UNSIGNED,
+	IN p_max		INT,
+	IN p_seq		BIGINT UNSIGNED,
+	IN p_server_id		BIGINT UNSIGNED,
+	IN p_data		MEDIUMTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE v_found		BIGINT UNSIGNED DEFAULT NULL;
+	DECLARE v_distinct	INT DEFAULT 0;
+	DECLARE v_mine		INT DEFAULT 0;
+	DECLARE v_order		INT UNSIGNED DEFAULT 0;
+	DECLARE v_last		INT UNSIGNED DEFAULT 0;
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		RESIGNAL;
+	END;
+	START TRANSACTION;
+	SELECT id INTO v_found FROM messages WHERE id = p_message_id
+	    AND channel_id <=> NULLIF(p_channel_id, 0)
+	    AND dm_channel_id <=> NULLIF(p_dm_channel_id, 0)
+	    AND deleted = 0 FOR UPDATE;
+	IF v_found IS NULL THEN
+		SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30404,
+		    MESSAGE_TEXT = 'no such message';
+	END IF;
+	SELECT COUNT(DISTINCT emoji),
+	    COALESCE(MAX(emoji = p_emoji AND user_id = p_user_id), 0),
+	    COALESCE(MAX(IF(emoji = p_emoji, emoji_order, NULL)), 0),
+	    COALESCE(MAX(emoji_order), 0)
+	    INTO v_distinct, v_mine, v_order, v_last
+	    FROM reactions WHERE message_id = p_message_id;
+	IF v_mine THEN
+		ROLLBACK;
+	ELSEIF v_order = 0 AND v_distinct >= p_max THEN
+		SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30400,
+		    MESSAGE_TEXT = 'too many different reactions';
+	ELSE
+		INSERT INTO reactions (message_id, emoji, user_id, emoji_order)
+		    VALUES (p_message_id, p_emoji, p_user_id,
+		    IF(v_order = 0, v_last + 1, v_order));
+		INSERT INTO events (seq, type, server_id, channel_id,
+		    dm_channel_id, user_id, data)
+		    VALUES (p_seq, 'reaction.add', NULLIF(p_server_id, 0),
+		    NULLIF(p_channel_id, 0), NULLIF(p_dm_channel_id, 0), NULL,
+		    p_data);
+		COMMIT;
+	END IF;
+END //
+DELIMITER ;

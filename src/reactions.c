@@ -15,6 +15,10 @@
 
 #include "sohbet.h"
 
+/* The refusals of reaction_add (sql/012), raised with SIGNAL. */
+#define REACTIONS_ERR_NO_MESSAGE	30404
+#define REACTIONS_ERR_TOO_MANY		30400
+
 static struct db_stmt q_lock = DB_STMT(
     "SELECT id FROM messages WHERE id = ?"
     " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
@@ -37,6 +41,12 @@ static struct db_stmt q_insert = DB_STMT(
 static struct db_stmt q_delete = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ? AND emoji = ?"
     " AND user_id = ?");
+/* The one-call add of sql/012_replies_reactions_pins.sql. */
+static struct db_stmt q_add = DB_STMT(
+    "CALL reaction_add(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+static struct db_routine r_add = DB_ROUTINE("reaction_add",
+    "sql/012_replies_reactions_pins.sql",
+    "reactions are added statement by statement");
 static struct db_stmt q_forget = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ?");
 /*
@@ -252,14 +262,15 @@ reactions_lock(const struct conversation *c, uint64_t id)
 	return rc;
 }
 
-/* Append reaction.add or reaction.remove in the open transaction. */
-static int
-reactions_event(const char *type, const struct conversation *c,
-    const struct event_scope *scope, uint64_t id, const char *emoji,
-    uint64_t user_id)
+/*
+ * The data of reaction.add and reaction.remove, {message_id, channel_id,
+ * dm_channel_id, user_id, emoji}; the caller frees it.
+ */
+static yajl_gen
+reactions_event_data(const struct conversation *c, uint64_t id,
+    const char *emoji, uint64_t user_id)
 {
 	yajl_gen	g;
-	int		rc;
 
 	g = json_gen_new();
 	yajl_gen_map_open(g);
@@ -269,6 +280,19 @@ reactions_event(const char *type, const struct conversation *c,
 	json_gen_kid(g, "user_id", user_id);
 	json_gen_kstr(g, "emoji", emoji);
 	yajl_gen_map_close(g);
+	return g;
+}
+
+/* Append reaction.add or reaction.remove in the open transaction. */
+static int
+reactions_event(const char *type, const struct conversation *c,
+    const struct event_scope *scope, uint64_t id, const char *emoji,
+    uint64_t user_id)
+{
+	yajl_gen	g;
+	int		rc;
+
+	g = reactions_event_data(c, id, emoji, user_id);
 	rc = events_append(type, scope, g);
 	yajl_gen_free(g);
 	return rc;
@@ -307,11 +331,55 @@ reactions_standing(uint64_t id, const char *emoji, uint64_t user_id,
 }
 
 /*
+ * Add a reaction as reactions_add() does with one CALL of reaction_add
+ * (sql/012), its event's seq drawn before: REACTIONS_CHANGED (or there
+ * already: the procedure tells them apart, the answer does not),
+ * REACTIONS_NO_MESSAGE, REACTIONS_TOO_MANY or REACTIONS_FAILED (rolled
+ * back; the procedure may be missing).
+ */
+static int
+reactions_add_call(const struct conversation *c,
+    const struct event_scope *scope, uint64_t id, const char *emoji,
+    uint64_t user_id)
+{
+	const char	*data;
+	size_t		 len;
+	uint64_t	 seq;
+	yajl_gen	 g;
+	long long	 rc;
+
+	if (db_begin_call() == -1)
+		return REACTIONS_FAILED;
+	if (events_reserve("reaction.add", scope, &seq) == -1) {
+		db_rollback();
+		return REACTIONS_FAILED;
+	}
+	g = reactions_event_data(c, id, emoji, user_id);
+	data = json_gen_text(g, &len);
+	rc = db_exec(&q_add, "uuusuiuub", id, c->channel_id, c->dm_channel_id,
+	    emoji, user_id, (long long)REACTIONS_DISTINCT_MAX, seq,
+	    scope->server_id, data, len);
+	yajl_gen_free(g);
+	if (rc == -1) {
+		db_rollback();
+		if (db_errno() == REACTIONS_ERR_NO_MESSAGE)
+			return REACTIONS_NO_MESSAGE;
+		if (db_errno() == REACTIONS_ERR_TOO_MANY)
+			return REACTIONS_TOO_MANY;
+		db_routine_lost(&r_add);
+		return REACTIONS_FAILED;
+	}
+	db_end_call();
+	return REACTIONS_CHANGED;
+}
+
+/*
  * Add user_id's reaction emoji (checked, fully qualified) to message id
  * of the conversation, with its reaction.add to scope, in a transaction
  * of its own: REACTIONS_CHANGED, REACTIONS_UNCHANGED (it was there),
  * REACTIONS_NO_MESSAGE, REACTIONS_TOO_MANY (a new emoji past the 20th)
- * or REACTIONS_FAILED.
+ * or REACTIONS_FAILED.  One round trip when the sequencer allows it
+ * (reactions_add_call), statement by statement otherwise.
  */
 int
 reactions_add(const struct conversation *c, const struct event_scope *scope,
@@ -321,6 +389,10 @@ reactions_add(const struct conversation *c, const struct event_scope *scope,
 	int				rc;
 
 	memset(&st, 0, sizeof st);
+	if (sequencer_local() && db_routine_usable(&r_add) &&
+	    ((rc = reactions_add_call(c, scope, id, emoji, user_id)) !=
+	    REACTIONS_FAILED || db_routine_usable(&r_add)))
+		return rc;
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
 	if ((rc = reactions_lock(c, id)) != 1 ||

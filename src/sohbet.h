@@ -427,6 +427,8 @@ struct db_routine {
 };
 #define DB_ROUTINE(n, f, how)	{ .name = (n), .file = (f), .fallback = (how) }
 #define DB_ROUTINE_RETRY_MS	60000	/* before a lost routine is tried again */
+/* The MYSQL_ERRNO of a procedure's own refusals (SIGNAL in sql/). */
+#define DB_REFUSAL_MIN		30000
 struct db_rows;
 int		 db_connect(void);
 void		 db_disconnect(void);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -906,6 +907,75 @@ START_TEST(test_attacks)
 }
 END_TEST
 
+/* --- without the stored procedure ---------------------------------------- */
+
+#define MIGRATION	SRCDIR "/sql/012_replies_reactions_pins.sql"
+#define PROCEDURE_SQL	"/tmp/itest_reactions_procedure.sql"
+
+/*
+ * Create reaction_add again if it is missing, from its migration (the
+ * part from its DELIMITER on: the rest of the file ran already).
+ */
+static void
+procedure_restore(void)
+{
+	FILE	*in, *out;
+	char	 line[512];
+	int	 copying = 0;
+
+	if (itest_sql_number("SELECT COUNT(*) FROM information_schema.ROUTINES"
+	    " WHERE ROUTINE_SCHEMA = DATABASE()"
+	    " AND ROUTINE_NAME = 'reaction_add'") != 0)
+		return;
+	ck_assert((in = fopen(MIGRATION, "r")) != NULL);
+	ck_assert((out = fopen(PROCEDURE_SQL, "w")) != NULL);
+	while (fgets(line, sizeof line, in) != NULL) {
+		copying |= strncmp(line, "DELIMITER //", 12) == 0;
+		if (copying)
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	ck_assert_int_eq(itest_sql("source " PROCEDURE_SQL), 0);
+	unlink(PROCEDURE_SQL);
+}
+
+/*
+ * A database restored without its routines has no reaction_add: a
+ * reaction is still added once, with its event, and refused as before.
+ */
+START_TEST(test_without_procedure)
+{
+	static const char *const thumbs[] = { THUMBS };
+	struct conv		 c;
+	char			*id, *cursor, emoji[8];
+	long			 count = 1;
+	int			 i, mine = 1;
+
+	conv_open(&c, _i);
+	ck_assert_int_eq(itest_sql("DROP PROCEDURE reaction_add"), 0);
+	id = chat_post(c.a, c.base, "no procedure");
+	cursor = itest_events_head(c.b->token);
+	/* Enough that every worker adds some. */
+	for (i = 0; i < 4; i++)
+		react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
+	expect_seen(&c, c.a, id, thumbs, &count, &mine, 1);
+	expect_reaction_events(&c, c.b, cursor, 1, 0, id);
+	for (i = 1; i < 20; i++) {
+		snprintf(emoji, sizeof emoji, "\xf0\x9f\x98%c", 0x80 + i);
+		react_expect(&c, c.b, "PUT", id, emoji, "@me", 204);
+	}
+	react_expect(&c, c.b, "PUT", id, HEART, "@me", 400);
+	react_expect(&c, c.b, "PUT", "18446744073709551615", THUMBS, "@me",
+	    404);
+	procedure_restore();
+	react_expect(&c, c.b, "PUT", id, HEART, "@me", 400);
+	free(cursor);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
 /* Collect the tests into a suite. */
 static Suite *
 reactions_suite(void)
@@ -927,6 +997,11 @@ reactions_suite(void)
 	tcase_add_loop_test(tc, test_pins, 0, KINDS);
 	tcase_add_test(tc, test_audience);
 	tcase_add_test(tc, test_attacks);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("procedure");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, NULL, procedure_restore);
+	tcase_add_loop_test(tc, test_without_procedure, 0, KINDS);
 	suite_add_tcase(s, tc);
 	return s;
 }
