@@ -944,7 +944,7 @@ test('replies, reactions and pins, live for both', {timeout: 180000}, async (t) 
 		await li.hover();
 		await li.getByRole('button', {name: 'Add reaction'}).click();
 		const picker = Q.page.getByRole('dialog', {name: 'Emoji picker'});
-		await picker.getByRole('textbox', {name: 'Search emoji'}).fill('thumbs up');
+		await picker.getByRole('searchbox', {name: 'Search emoji'}).fill('thumbs up');
 		await picker.getByRole('button', {name: 'thumbs up'}).first().click();
 		await picker.waitFor({state: 'detached'});
 		const mine = message(Q.page, text).locator('.reaction--mine', {hasText: THUMBS});

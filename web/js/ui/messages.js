@@ -361,7 +361,9 @@ export function createMessageView(root, hooks) {
 			'aria-hidden': 'true'}, initials(o.name)));
 		const body = h('div', {class: 'msg-body'}, linkify(content),
 		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
-			'(edited)') : null);
+			'(edited)') : null,
+		    m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
+			icon('pin', 'Pinned')) : null);
 		let status = null;
 		if (it.state === 'sending') {
 			status = h('div', {class: 'msg-status'}, 'Sending\u2026');
@@ -392,9 +394,7 @@ export function createMessageView(root, hooks) {
 		    h('div', {class: 'msg-main'},
 			it.reply ? quoteOf(it.reply) : null,
 			o.cont ? h('span', {class: 'visually-hidden'}, `${o.name}: `) :
-			    h('div', {class: 'msg-head'}, author(), time,
-				m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
-				    icon('pin', 'Pinned')) : null),
+			    h('div', {class: 'msg-head'}, author(), time),
 			body, status, m ? chipsOf(m, o.canReact) : null),
 		    actions);
 	}
