@@ -32,7 +32,8 @@
 #define HISTORY_BYTES_MAX	(32 * 1024 * 1024)
 #define HISTORY_LIMIT_DEFAULT	50
 #define HISTORY_REACTORS_MAX	4096	/* reactions a page keeps "me" of */
-#define HISTORY_ME		"\"me\":false}"	/* as reactions_gen() writes it */
+/* A reaction's "me", false, as reactions_gen() writes it. */
+#define HISTORY_ME		"\"me\":false}"
 
 /* The conversation kinds, as indexes of the history statements. */
 #define HISTORY_CHANNEL		0
@@ -86,7 +87,7 @@ struct history_page {
 	int		 kind;		/* CACHE_CHANNEL, CACHE_DM */
 	long long	 filled_ms;
 	long		 count;		/* messages, oldest first */
-	long		 newest_reacted;	/* index of one with reactions */
+	long		 newest_reacted;	/* the last with reactions */
 	int		 me_known;	/* me lists every reaction */
 	struct history_me *me;		/* by user id */
 	size_t		 nme;

@@ -245,16 +245,17 @@ reactions_clear(struct message *m)
 }
 
 /*
- * Lock a message of the conversation that is not deleted in the open
- * transaction: 1, 0 (none here), -1.
+ * Find message id of the conversation, not deleted, with q (q_exists, or
+ * q_lock in the open transaction): 1, 0 (none here), -1.
  */
 static int
-reactions_lock(const struct conversation *c, uint64_t id)
+reactions_message(struct db_stmt *q, const struct conversation *c,
+    uint64_t id)
 {
 	struct db_rows	*rows;
 	int		 rc;
 
-	if ((rows = db_query(&q_lock, "uuu", id, c->channel_id,
+	if ((rows = db_query(q, "uuu", id, c->channel_id,
 	    c->dm_channel_id)) == NULL)
 		return -1;
 	rc = db_fetch(rows);
@@ -395,7 +396,7 @@ reactions_add(const struct conversation *c, const struct event_scope *scope,
 		return rc;
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
-	if ((rc = reactions_lock(c, id)) != 1 ||
+	if ((rc = reactions_message(&q_lock, c, id)) != 1 ||
 	    reactions_standing(id, emoji, user_id, &st) == -1) {
 		db_rollback();
 		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
@@ -431,7 +432,7 @@ reactions_remove(const struct conversation *c,
 
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
-	if ((rc = reactions_lock(c, id)) != 1 ||
+	if ((rc = reactions_message(&q_lock, c, id)) != 1 ||
 	    (n = db_exec(&q_delete, "usu", id, emoji, user_id)) == -1) {
 		db_rollback();
 		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
@@ -472,15 +473,9 @@ int
 reactions_users(const struct conversation *c, uint64_t id, const char *emoji,
     uint64_t after, long limit, yajl_gen g)
 {
-	struct db_rows	*rows;
-	int		 rc;
+	int	rc;
 
-	if ((rows = db_query(&q_exists, "uuu", id, c->channel_id,
-	    c->dm_channel_id)) == NULL)
-		return -1;
-	rc = db_fetch(rows);
-	db_rows_free(rows);
-	if (rc != 1)
+	if ((rc = reactions_message(&q_exists, c, id)) != 1)
 		return rc;
 	if (db_rows_json(g, db_query(&q_users, "usui", id, emoji, after,
 	    (long long)limit), reactions_user_row) == -1)

@@ -311,3 +311,48 @@ chat_race(int n, const char *method, const char *path,
 	for (i = 0; i < n; i++)
 		ck_assert(wait(&ws) != -1);
 }
+
+/* Set the permissions of a server's default role, as its owner. */
+void
+chat_default_permissions(const struct chat_user *owner, const char *server,
+    const char *permissions)
+{
+	struct itest_response	*r;
+	const struct json	*roles, *d;
+	char			*path, *role = NULL;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", server);
+	r = itest_get(path, owner->token);
+	itest_expect(r, 200);
+	roles = r->json;
+	for (i = 0; i < roles->count; i++) {
+		d = itest_at(roles->items[i], "is_default");
+		if (d != NULL && d->type == JSON_BOOL && d->boolean)
+			role = xstrdup(itest_at(roles->items[i], "id")->text);
+	}
+	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", server, role);
+	r = itest_send("PATCH", path, owner->token, "{\"permissions\":%s}",
+	    permissions);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	free(role);
+}
+
+/* The events of u after a cursor, without waiting (200 asserted). */
+struct itest_response *
+chat_events(const struct chat_user *u, const char *cursor)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
+	r = itest_get(path, u->token);
+	free(path);
+	itest_expect(r, 200);
+	return r;
+}

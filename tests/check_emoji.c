@@ -63,10 +63,10 @@ START_TEST(test_invalid)
 {
 	ck_assert_ptr_null(lookup(""));
 	ck_assert_ptr_null(lookup("a"));
-	ck_assert_ptr_null(lookup("1"));		/* a digit is no keycap */
+	ck_assert_ptr_null(lookup("1"));	/* a digit is no keycap */
 	ck_assert_ptr_null(lookup(":smile:"));
 	ck_assert_ptr_null(lookup("\xf0\x9f\x91\x8d\xf0\x9f\x91\x8d"));	/* 👍👍 */
-	ck_assert_ptr_null(lookup("\xf0\x9f\x91\x8d "));	/* a space after */
+	ck_assert_ptr_null(lookup("\xf0\x9f\x91\x8d "));	/* a space */
 	ck_assert_ptr_null(lookup("\xef\xb8\x8f"));	/* a selector alone */
 	ck_assert_ptr_null(lookup("\xf0\x9f\x87\xb9"));	/* half a flag */
 	ck_assert_ptr_null(lookup("\xf0\x9f\x87\xbd\xf0\x9f\x87\xbd"));	/* XX */

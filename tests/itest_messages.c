@@ -1033,37 +1033,6 @@ START_TEST(test_wrong_conversation)
 }
 END_TEST
 
-/* Set the permissions of a server's default role. */
-static void
-set_default_permissions(const struct conv *c, const char *permissions)
-{
-	struct itest_response	*r;
-	const struct json	*roles;
-	char			*path, *role = NULL;
-	size_t			 i;
-
-	xasprintf(&path, API_PREFIX "/servers/%s/roles", c->server);
-	r = itest_get(path, c->a.token);
-	itest_expect(r, 200);
-	roles = r->json;
-	for (i = 0; i < roles->count; i++) {
-		const struct json *d = itest_at(roles->items[i], "is_default");
-
-		if (d != NULL && d->type == JSON_BOOL && d->boolean)
-			role = xstrdup(itest_at(roles->items[i], "id")->text);
-	}
-	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
-	itest_free(r);
-	free(path);
-	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", c->server, role);
-	r = itest_send("PATCH", path, c->a.token, "{\"permissions\":%s}",
-	    permissions);
-	itest_expect(r, 200);
-	itest_free(r);
-	free(path);
-	free(role);
-}
-
 START_TEST(test_channel_permissions)
 {
 	struct itest_response	*r;
@@ -1074,7 +1043,7 @@ START_TEST(test_channel_permissions)
 	id = chat_post(&c.b, c.base, "before the change");
 
 	/* Without send_messages: reading works, posting does not. */
-	set_default_permissions(&c, "[\"view_channels\"]");
+	chat_default_permissions(&c.a, c.server, "[\"view_channels\"]");
 	path = chat_path(c.base, NULL, NULL);
 	r = itest_send("POST", path, c.b.token, "{\"content\":\"no\"}");
 	itest_expect_error(r, 403, "missing_permission");
@@ -1088,7 +1057,7 @@ START_TEST(test_channel_permissions)
 	itest_free(r);
 
 	/* Without view_channels nothing is readable. */
-	set_default_permissions(&c, "[]");
+	chat_default_permissions(&c.a, c.server, "[]");
 	r = itest_get(path, c.b.token);
 	ck_assert_msg(r->status == 403 || r->status == 404, "read without "
 	    "view_channels: %s", itest_describe(r));

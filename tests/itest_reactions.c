@@ -181,7 +181,8 @@ expect_reactions(const struct json *m, const char *const *emoji,
 		ck_assert_msg(count != NULL && atol(count->text) == counts[i],
 		    "%s: count of %s", what, emoji[i]);
 		if (mine[i] == -1)
-			ck_assert_msg(me == NULL, "%s: \"me\" in an event", what);
+			ck_assert_msg(me == NULL, "%s: \"me\" in an event",
+			    what);
 		else
 			ck_assert_msg(me != NULL && me->type == JSON_BOOL &&
 			    me->boolean == mine[i], "%s: me of %s is not %d",
@@ -211,20 +212,6 @@ expect_seen(const struct conv *c, const struct chat_user *u, const char *id,
 	expect_reactions(page_message(r, id), emoji, counts, mine, n,
 	    "a page before");
 	itest_free(r);
-}
-
-/* The events of u after a cursor, without waiting (200). */
-static struct itest_response *
-events_after(const struct chat_user *u, const char *cursor)
-{
-	struct itest_response	*r;
-	char			*path;
-
-	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
-	r = itest_get(path, u->token);
-	free(path);
-	itest_expect(r, 200);
-	return r;
 }
 
 /* How many events of a type an answer of /events holds. */
@@ -371,7 +358,7 @@ START_TEST(test_reply)
 	expect_gone(r->json, original, "GET after the delete");
 	itest_free(r);
 	/* ... and no stored event keeps the preview of its text. */
-	r = events_after(c.b, cursor);
+	r = chat_events(c.b, cursor);
 	m = events_first(r, "message.create");
 	ck_assert_msg(m != NULL, "no message.create: %s", itest_describe(r));
 	ck_assert_msg(itest_at(m, "data.message.reply_to.content")->type ==
@@ -598,7 +585,7 @@ expect_reaction_events(const struct conv *c, const struct chat_user *u,
 	struct itest_response	*r;
 	const struct json	*e;
 
-	r = events_after(u, cursor);
+	r = chat_events(u, cursor);
 	ck_assert_msg(events_count(r, "reaction.add") == adds &&
 	    events_count(r, "reaction.remove") == removes, "%zu adds and %zu "
 	    "removes expected: %s", adds, removes, itest_describe(r));
@@ -741,7 +728,7 @@ START_TEST(test_pins)
 	pin_expect(&c, pinner, "PUT", ids[0], 204);
 	pin_expect(&c, pinner, "PUT", ids[0], 204);
 	/* One message.update, pinned true. */
-	r = events_after(c.a, cursor);
+	r = chat_events(c.a, cursor);
 	ck_assert_msg(events_count(r, "message.update") == 1, "one update: %s",
 	    itest_describe(r));
 	e = events_first(r, "message.update");
@@ -790,36 +777,6 @@ END_TEST
 
 /* --- who receives the events, and attacks -------------------------------- */
 
-/* Set the permissions of a server's default role (the owner's token). */
-static void
-default_permissions(const struct conv *c, const char *permissions)
-{
-	struct itest_response	*r;
-	const struct json	*d;
-	char			*path, *role = NULL;
-	size_t			 i;
-
-	xasprintf(&path, API_PREFIX "/servers/%s/roles", c->room.server);
-	r = itest_get(path, c->a->token);
-	itest_expect(r, 200);
-	free(path);
-	for (i = 0; i < r->json->count; i++) {
-		d = itest_at(r->json->items[i], "is_default");
-		if (d != NULL && d->type == JSON_BOOL && d->boolean)
-			role = xstrdup(itest_at(r->json->items[i], "id")->text);
-	}
-	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
-	itest_free(r);
-	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", c->room.server,
-	    role);
-	free(role);
-	r = itest_send("PATCH", path, c->a->token, "{\"permissions\":%s}",
-	    permissions);
-	itest_expect(r, 200);
-	itest_free(r);
-	free(path);
-}
-
 START_TEST(test_audience)
 {
 	struct conv		 c;
@@ -840,7 +797,7 @@ START_TEST(test_audience)
 	free(cursor_a);
 
 	/* Without view_channels the member gets none. */
-	default_permissions(&c, "[]");
+	chat_default_permissions(c.a, c.room.server, "[]");
 	cursor_b = itest_events_head(c.b->token);
 	cursor_a = itest_events_head(c.a->token);
 	react_expect(&c, c.a, "DELETE", id, THUMBS, "@me", 204);
@@ -865,13 +822,14 @@ START_TEST(test_attacks)
 	conv_open(&c, KIND_CHANNEL);
 	id = chat_post(c.a, c.base, "target");
 	/* A member without add_reactions: 403; still reads and removes. */
-	default_permissions(&c, "[\"view_channels\",\"send_messages\"]");
+	chat_default_permissions(c.a, c.room.server,
+	    "[\"view_channels\",\"send_messages\"]");
 	react_expect(&c, c.b, "PUT", id, THUMBS, "@me", 403);
 	react_expect(&c, c.b, "DELETE", id, THUMBS, "@me", 204);
 	react_expect(&c, c.b, "GET", id, THUMBS, NULL, 200);
 	react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
-	default_permissions(&c, "[\"view_channels\",\"send_messages\","
-	    "\"add_reactions\"]");
+	chat_default_permissions(c.a, c.room.server,
+	    "[\"view_channels\",\"send_messages\",\"add_reactions\"]");
 	react_expect(&c, c.b, "PUT", id, HEART, "@me", 204);
 
 	/* Kicked: nothing of the channel exists for them. */

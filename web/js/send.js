@@ -94,16 +94,17 @@ export async function deleteMessage(key, id) {
 	}});
 }
 
+/* PUT path (on) or DELETE it. */
+function putOrDelete(path, on) {
+	return on ? api.put(path) : api.del(path);
+}
+
 /*
  * Add (on) or take away the user's reaction emoji on message id of
  * conversation key; shown at once, the event that follows counts once.
  */
 export async function react(key, id, emoji, on) {
-	const path = `${convPath(key)}/messages/${seg(id)}/reactions/${seg(emoji)}/@me`;
-	if (on)
-		await api.put(path);
-	else
-		await api.del(path);
+	await putOrDelete(`${convPath(key)}/messages/${seg(id)}/reactions/${seg(emoji)}/@me`, on);
 	const c = store.convs.get(key);
 	const m = c && c.byId.get(id);
 	/* While a page loads, its events (this one's too) come after it. */
@@ -114,11 +115,7 @@ export async function react(key, id, emoji, on) {
 
 /* Pin (on) or unpin message id of conversation key. */
 export async function pin(key, id, on) {
-	const path = `${convPath(key)}/pins/${seg(id)}`;
-	if (on)
-		await api.put(path);
-	else
-		await api.del(path);
+	await putOrDelete(`${convPath(key)}/pins/${seg(id)}`, on);
 	const c = store.convs.get(key);
 	const m = c && c.byId.get(id);
 	if (m)
