@@ -45,7 +45,9 @@ CREATE TABLE reactions (
 -- sequencer has drawn the event's seq, and keeps its statement-by-
 -- statement path for the db sequencer and for a database restored
 -- without its routines.  The statements are those of that path
--- (reactions.c q_lock, q_standing, q_insert; events.c q_event_insert).
+-- (reactions.c q_lock, q_emoji, q_spread, q_insert; events.c
+-- q_event_insert): the emoji is looked up by the primary key, and the
+-- message's reactions are counted only when the emoji is new to it.
 --
 -- A reaction that is there already changes nothing (rolled back, no
 -- event).  A message that is not one of the conversation's, or is
@@ -87,21 +89,26 @@ BEGIN
 		SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30404,
 		    MESSAGE_TEXT = 'no such message';
 	END IF;
-	SELECT COUNT(DISTINCT emoji),
-	    COALESCE(MAX(emoji = p_emoji AND user_id = p_user_id), 0),
-	    COALESCE(MAX(IF(emoji = p_emoji, emoji_order, NULL)), 0),
-	    COALESCE(MAX(emoji_order), 0)
-	    INTO v_distinct, v_mine, v_order, v_last
-	    FROM reactions WHERE message_id = p_message_id;
+	SELECT COALESCE((SELECT emoji_order FROM reactions
+	    WHERE message_id = p_message_id AND emoji = p_emoji LIMIT 1), 0),
+	    EXISTS (SELECT 1 FROM reactions WHERE message_id = p_message_id
+	    AND emoji = p_emoji AND user_id = p_user_id)
+	    INTO v_order, v_mine;
 	IF v_mine THEN
 		ROLLBACK;
-	ELSEIF v_order = 0 AND v_distinct >= p_max THEN
-		SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30400,
-		    MESSAGE_TEXT = 'too many different reactions';
 	ELSE
+		IF v_order = 0 THEN
+			SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji_order), 0)
+			    INTO v_distinct, v_last
+			    FROM reactions WHERE message_id = p_message_id;
+			IF v_distinct >= p_max THEN
+				SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30400,
+				    MESSAGE_TEXT = 'too many different reactions';
+			END IF;
+			SET v_order = v_last + 1;
+		END IF;
 		INSERT INTO reactions (message_id, emoji, user_id, emoji_order)
-		    VALUES (p_message_id, p_emoji, p_user_id,
-		    IF(v_order = 0, v_last + 1, v_order));
+		    VALUES (p_message_id, p_emoji, p_user_id, v_order);
 		INSERT INTO events (seq, type, server_id, channel_id,
 		    dm_channel_id, user_id, data)
 		    VALUES (p_seq, 'reaction.add', NULLIF(p_server_id, 0),

@@ -28,13 +28,21 @@ static struct db_stmt q_exists = DB_STMT(
     " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
     " AND deleted = 0");
 /*
- * How a message stands: its distinct emoji, whether this user has this
- * one, the emoji's place (0: new) and the highest place.
+ * How an emoji stands on a message: its place (0: not on it) and whether
+ * this user has it, two lookups by the primary key.
  */
-static struct db_stmt q_standing = DB_STMT(
-    "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ? AND user_id = ?),"
-    " 0), COALESCE(MAX(IF(emoji = ?, emoji_order, NULL)), 0),"
-    " COALESCE(MAX(emoji_order), 0) FROM reactions WHERE message_id = ?");
+static struct db_stmt q_emoji = DB_STMT(
+    "SELECT COALESCE((SELECT emoji_order FROM reactions"
+    " WHERE message_id = ? AND emoji = ? LIMIT 1), 0),"
+    " EXISTS (SELECT 1 FROM reactions WHERE message_id = ? AND emoji = ?"
+    " AND user_id = ?)");
+/*
+ * How a message stands, read when an emoji is new to it: its distinct
+ * emoji and the highest place (a scan of all its reactions).
+ */
+static struct db_stmt q_spread = DB_STMT(
+    "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji_order), 0)"
+    " FROM reactions WHERE message_id = ?");
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
     " VALUES (?, ?, ?, ?)");
@@ -299,36 +307,52 @@ reactions_event(const char *type, const struct conversation *c,
 	return rc;
 }
 
-/* How a message stands, for a new reaction (q_standing). */
+/* How a message stands, for a new reaction (q_emoji, q_spread). */
 struct reactions_standing {
-	long		 distinct;	/* emoji on it */
 	int		 mine;		/* the user has this emoji on it */
 	uint64_t	 order;		/* the emoji's place; 0: not on it */
-	uint64_t	 last;		/* the highest place */
+	long		 distinct;	/* emoji on it (order 0 only) */
+	uint64_t	 last;		/* the highest place (order 0 only) */
 };
+
+/* Read two numbers of a one-row result; 0, or -1. */
+static int
+reactions_pair(struct db_rows *rows, uint64_t *a, uint64_t *b)
+{
+	int	rc;
+
+	if (rows == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1) {
+		*a = db_u64(rows, 0);
+		*b = db_u64(rows, 1);
+	}
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
+}
 
 /*
  * Read how message id stands in the open transaction (its row locked)
- * for user_id's emoji.  0, or -1.
+ * for user_id's emoji: the emoji alone, and the whole message only when
+ * the emoji is new to it.  0, or -1.
  */
 static int
 reactions_standing(uint64_t id, const char *emoji, uint64_t user_id,
     struct reactions_standing *st)
 {
-	struct db_rows	*rows;
-	int		 rc;
+	uint64_t	mine = 0, distinct = 0;
 
-	if ((rows = db_query(&q_standing, "susu", emoji, user_id, emoji,
-	    id)) == NULL)
+	if (reactions_pair(db_query(&q_emoji, "ususu", id, emoji, id, emoji,
+	    user_id), &st->order, &mine) == -1)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1) {
-		st->distinct = db_i64(rows, 0);
-		st->mine = db_i64(rows, 1) != 0;
-		st->order = db_u64(rows, 2);
-		st->last = db_u64(rows, 3);
-	}
-	db_rows_free(rows);
-	return rc == 1 ? 0 : -1;
+	st->mine = mine != 0;
+	if (st->order != 0 || st->mine)
+		return 0;
+	if (reactions_pair(db_query(&q_spread, "u", id), &distinct,
+	    &st->last) == -1)
+		return -1;
+	st->distinct = (long)distinct;
+	return 0;
 }
 
 /*
