@@ -4,6 +4,7 @@
  * the reply preview and what becomes of it, the emoji accepted and
  * refused, counts and "me" per reader (from the cached page too), the
  * 20 emoji of a message, removal by a moderator, racing PUTs and DELETEs,
+ * a message with more reactions than a kept page lists the reactors of,
  * reactions gone with their message, pins and their limit, who receives
  * the events, and attacks (a kicked member, a member without
  * add_reactions, a token after logout-all).  Loop tests run once per
@@ -676,6 +677,46 @@ START_TEST(test_deleted_message)
 }
 END_TEST
 
+#define MANY_REACTORS	4100	/* more than a kept page lists */
+
+/*
+ * A message with more reactions than a worker's kept page lists the
+ * reactors of (HISTORY_REACTORS_MAX): readers still see their own "me",
+ * read from the database then.  The reactors are accounts made by SQL.
+ */
+START_TEST(test_many_reactions)
+{
+	static const char *const thumbs[] = { THUMBS };
+	struct conv		 c;
+	char			*id, *prefix, *sql;
+	long			 count = MANY_REACTORS + 1;
+	int			 mine = 1;
+
+	conv_open(&c, KIND_CHANNEL);
+	id = chat_post(c.a, c.base, "popular");
+	prefix = itest_unique("rxm");
+	xasprintf(&sql, "INSERT INTO users (username, email, password_hash)"
+	    " SELECT CONCAT('%s', seq), CONCAT('%s', seq, '@example.org'), 'x'"
+	    " FROM seq_1_to_%d; INSERT INTO reactions (message_id, emoji,"
+	    " user_id, emoji_order) SELECT %s, 0xf09f918d, id, 1 FROM users"
+	    " WHERE username LIKE '%s%%'", prefix, prefix, MANY_REACTORS, id,
+	    prefix);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	/* The rows came without an event: one now drops any kept page. */
+	react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
+	expect_seen(&c, c.a, id, thumbs, &count, &mine, 1);
+	mine = 0;
+	expect_seen(&c, c.b, id, thumbs, &count, &mine, 1);
+	xasprintf(&sql, "DELETE FROM users WHERE username LIKE '%s%%'", prefix);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	free(prefix);
+	free(id);
+	conv_close(&c);
+}
+END_TEST
+
 /* --- pins -------------------------------------------------------------- */
 
 /* Send method to …/pins[/{id}] as u. */
@@ -952,6 +993,7 @@ reactions_suite(void)
 	tcase_add_test(tc, test_moderator);
 	tcase_add_loop_test(tc, test_race, 0, KINDS);
 	tcase_add_loop_test(tc, test_deleted_message, 0, KINDS);
+	tcase_add_test(tc, test_many_reactions);
 	tcase_add_loop_test(tc, test_pins, 0, KINDS);
 	tcase_add_test(tc, test_audience);
 	tcase_add_test(tc, test_attacks);
