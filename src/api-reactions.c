@@ -12,31 +12,9 @@
 #define API_REACTIONS_LIMIT_DEFAULT	50
 
 /*
- * Answer a change of reactions: 204 when done or when there was nothing
- * to do, else the error.
+ * PUT …/reactions/{emoji}/@me: add_reactions (a DM: both may); added
+ * with the other PUTs the worker holds (reactbatch.c), or alone.
  */
-static void
-api_reactions_answer(struct request *req, int result)
-{
-	switch (result) {
-	case REACTIONS_CHANGED:
-	case REACTIONS_UNCHANGED:
-		response_empty(req, 204);
-		break;
-	case REACTIONS_NO_MESSAGE:
-		response_not_found(req, "message");
-		break;
-	case REACTIONS_TOO_MANY:
-		response_invalid(req, "emoji", "A message has at most %d "
-		    "different reactions", REACTIONS_DISTINCT_MAX);
-		break;
-	default:
-		response_db_error(req);
-		break;
-	}
-}
-
-/* PUT …/reactions/{emoji}/@me: add_reactions (a DM: both may). */
 static void
 api_reactions_put(struct request *req, const struct conversation *c,
     uint64_t id, const char *emoji)
@@ -48,8 +26,10 @@ api_reactions_put(struct request *req, const struct conversation *c,
 		    "add_reactions permission to react");
 		return;
 	}
+	if (reactbatch_add(req, c, id, emoji) == 0)
+		return;
 	messages_scope(c, &scope);
-	api_reactions_answer(req, reactions_add(c, &scope, id, emoji,
+	reactions_respond(req, reactions_add(c, &scope, id, emoji,
 	    req->user_id));
 }
 
@@ -69,7 +49,7 @@ api_reactions_delete(struct request *req, const struct conversation *c,
 		return;
 	}
 	messages_scope(c, &scope);
-	api_reactions_answer(req, reactions_remove(c, &scope, id, emoji,
+	reactions_respond(req, reactions_remove(c, &scope, id, emoji,
 	    user_id));
 }
 

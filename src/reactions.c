@@ -75,6 +75,36 @@ static struct db_stmt q_reactors = DB_STMT(
     " FROM reactions r WHERE r.message_id IN (SELECT j.id FROM"
     " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)"
     " ORDER BY r.message_id, r.emoji_order, r.user_id LIMIT ?");
+/*
+ * The statements of a batch of additions (reactions_add_many), each for
+ * all of them: the messages locked (in id order, so that batches wait
+ * for each other instead of deadlocking), each emoji's place and whether
+ * its user has it, the messages' spread of emoji, the new rows.  The
+ * batch comes as a JSON array: ids as decimal strings, emoji as text.
+ */
+#define REACTIONS_IDS \
+	" JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j"
+#define REACTIONS_ROWS \
+	" FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$.i'," \
+	" m BIGINT UNSIGNED PATH '$.m', e VARCHAR(32) CHARACTER SET utf8mb4" \
+	" COLLATE utf8mb4_bin PATH '$.e', u BIGINT UNSIGNED PATH '$.u'," \
+	" o INT UNSIGNED PATH '$.o')) AS j"
+static struct db_stmt q_lock_many = DB_STMT(
+    "SELECT id, COALESCE(channel_id, 0), COALESCE(dm_channel_id, 0)"
+    " FROM messages WHERE id IN (SELECT j.id FROM" REACTIONS_IDS ")"
+    " AND deleted = 0 ORDER BY id FOR UPDATE");
+static struct db_stmt q_emoji_many = DB_STMT(
+    "SELECT j.i, COALESCE((SELECT r.emoji_order FROM reactions r"
+    " WHERE r.message_id = j.m AND r.emoji = j.e LIMIT 1), 0),"
+    " EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = j.m"
+    " AND r.emoji = j.e AND r.user_id = j.u)" REACTIONS_ROWS);
+static struct db_stmt q_spread_many = DB_STMT(
+    "SELECT message_id, COUNT(DISTINCT emoji), COALESCE(MAX(emoji_order), 0)"
+    " FROM reactions WHERE message_id IN (SELECT j.id FROM" REACTIONS_IDS ")"
+    " GROUP BY message_id");
+static struct db_stmt q_insert_many = DB_STMT(
+    "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
+    " SELECT j.m, CAST(j.e AS BINARY), j.u, j.o" REACTIONS_ROWS);
 static struct db_stmt q_users = DB_STMT(
     "SELECT u.id, u.username FROM reactions r"
     " JOIN users u ON u.id = r.user_id"
@@ -473,6 +503,31 @@ reactions_remove(const struct conversation *c,
 	return REACTIONS_CHANGED;
 }
 
+/*
+ * Answer a change of reactions: 204 when done or when there was nothing
+ * to do, else the error.
+ */
+void
+reactions_respond(struct request *req, int result)
+{
+	switch (result) {
+	case REACTIONS_CHANGED:
+	case REACTIONS_UNCHANGED:
+		response_empty(req, 204);
+		break;
+	case REACTIONS_NO_MESSAGE:
+		response_not_found(req, "message");
+		break;
+	case REACTIONS_TOO_MANY:
+		response_invalid(req, "emoji", "A message has at most %d "
+		    "different reactions", REACTIONS_DISTINCT_MAX);
+		break;
+	default:
+		response_db_error(req);
+		break;
+	}
+}
+
 /* Write a reacting user as {id, username}. */
 static void
 reactions_user_row(yajl_gen g, struct db_rows *rows)
@@ -512,4 +567,220 @@ int
 reactions_forget(uint64_t id)
 {
 	return db_exec(&q_forget, "u", id) == -1 ? -1 : 0;
+}
+
+/* --- additions in a batch ------------------------------------------------ */
+
+/* How the messages of a batch stand (reactions_add_many). */
+struct reactions_spread {
+	int		 found;		/* the message is there, not deleted */
+	uint64_t	 order;		/* the emoji's place; 0: not on it */
+	int		 mine;		/* the user has the emoji on it */
+	long		 distinct;	/* emoji on the message */
+	uint64_t	 last;		/* their highest place */
+};
+
+/* The batch as a JSON array: ids only, or rows {i, m, e, u, o}. */
+static yajl_gen
+reactions_batch_json(const struct reaction_add *adds, size_t n, int rows,
+    int changed_only)
+{
+	yajl_gen	g;
+	size_t		i;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		if (changed_only && adds[i].result != REACTIONS_CHANGED)
+			continue;
+		if (!rows) {
+			json_gen_id_or_zero(g, adds[i].id);
+			continue;
+		}
+		yajl_gen_map_open(g);
+		json_gen_kint(g, "i", (long long)i);
+		json_gen_key(g, "m");
+		json_gen_id_or_zero(g, adds[i].id);
+		json_gen_kstr(g, "e", adds[i].emoji);
+		json_gen_key(g, "u");
+		json_gen_id_or_zero(g, adds[i].user_id);
+		json_gen_kint(g, "o", (long long)adds[i].order);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	return g;
+}
+
+/* Run q with the batch's JSON as its one parameter; the rows or NULL. */
+static struct db_rows *
+reactions_batch_query(struct db_stmt *q, const struct reaction_add *adds,
+    size_t n, int rows)
+{
+	struct db_rows	*r;
+	const char	*text;
+	size_t		 len;
+	yajl_gen	 g;
+
+	g = reactions_batch_json(adds, n, rows, 0);
+	text = json_gen_text(g, &len);
+	r = db_query(q, "b", text, len);
+	yajl_gen_free(g);
+	return r;
+}
+
+/*
+ * Read, in the open transaction, how each addition's message and emoji
+ * stand: the messages locked, then the emoji, then (only when one is new
+ * to its message) the messages' spread.  0, or -1.
+ */
+static int
+reactions_batch_read(const struct reaction_add *adds, size_t n,
+    struct reactions_spread *st)
+{
+	struct db_rows	*rows;
+	uint64_t	 id;
+	size_t		 i;
+	int		 rc, spread = 0;
+
+	if ((rows = reactions_batch_query(&q_lock_many, adds, n, 0)) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		id = db_u64(rows, 0);
+		for (i = 0; i < n; i++) {
+			if (adds[i].id == id &&
+			    adds[i].c->channel_id == db_u64(rows, 1) &&
+			    adds[i].c->dm_channel_id == db_u64(rows, 2))
+				st[i].found = 1;
+		}
+	}
+	db_rows_free(rows);
+	if (rc == -1 ||
+	    (rows = reactions_batch_query(&q_emoji_many, adds, n, 1)) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		i = (size_t)db_u64(rows, 0);
+		if (i < n) {
+			st[i].order = db_u64(rows, 1);
+			st[i].mine = db_u64(rows, 2) != 0;
+			spread |= st[i].found && !st[i].mine && st[i].order == 0;
+		}
+	}
+	db_rows_free(rows);
+	if (rc == -1 || !spread)
+		return rc == -1 ? -1 : 0;
+	if ((rows = reactions_batch_query(&q_spread_many, adds, n, 0)) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		for (i = 0; i < n; i++) {
+			if (adds[i].id == db_u64(rows, 0)) {
+				st[i].distinct = db_i64(rows, 1);
+				st[i].last = db_u64(rows, 2);
+			}
+		}
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * Decide what becomes of addition i, given what the additions before it
+ * in the batch did: its result, and its emoji's place when it is added.
+ */
+static void
+reactions_batch_decide(struct reaction_add *adds, size_t i,
+    const struct reactions_spread *st)
+{
+	struct reaction_add	*a = &adds[i];
+	long			 distinct = st[i].distinct;
+	uint64_t		 order = st[i].order, last = st[i].last;
+	size_t			 j;
+
+	if (!st[i].found) {
+		a->result = REACTIONS_NO_MESSAGE;
+		return;
+	}
+	for (j = 0; j < i; j++) {
+		if (adds[j].result != REACTIONS_CHANGED || adds[j].id != a->id)
+			continue;
+		if (strcmp(adds[j].emoji, a->emoji) == 0) {
+			if (adds[j].user_id == a->user_id) {
+				a->result = REACTIONS_UNCHANGED;
+				return;
+			}
+			order = adds[j].order;
+		}
+		/* An emoji new to the message earlier in the batch. */
+		if (adds[j].fresh) {
+			distinct++;
+			if (adds[j].order > last)
+				last = adds[j].order;
+		}
+	}
+	if (st[i].mine) {
+		a->result = REACTIONS_UNCHANGED;
+		return;
+	}
+	if (order == 0 && distinct >= REACTIONS_DISTINCT_MAX) {
+		a->result = REACTIONS_TOO_MANY;
+		return;
+	}
+	a->fresh = order == 0;
+	a->order = order != 0 ? order : last + 1;
+	a->result = REACTIONS_CHANGED;
+}
+
+/*
+ * Add n reactions in one transaction, as reactions_add() adds each, with
+ * one statement for each step of all of them: every adds[i].result set
+ * (REACTIONS_CHANGED, _UNCHANGED, _NO_MESSAGE or _TOO_MANY) and 0, or -1
+ * after rolling back (db_errno() says why).
+ */
+int
+reactions_add_many(struct reaction_add *adds, size_t n)
+{
+	struct reactions_spread	*st;
+	struct event_scope	*scopes;
+	yajl_gen		*data, g;
+	const char		*text;
+	size_t			 len, i, changed = 0;
+	int			 rc = -1;
+
+	st = xcalloc(n, sizeof *st);
+	scopes = xcalloc(n, sizeof *scopes);
+	data = xcalloc(n, sizeof *data);
+	if (db_begin() == -1)
+		goto done;
+	if (reactions_batch_read(adds, n, st) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		reactions_batch_decide(adds, i, st);
+		if (adds[i].result != REACTIONS_CHANGED)
+			continue;
+		scopes[changed] = adds[i].scope;
+		data[changed++] = reactions_event_data(adds[i].c, adds[i].id,
+		    adds[i].emoji, adds[i].user_id);
+	}
+	if (changed > 0) {
+		g = reactions_batch_json(adds, n, 1, 1);
+		text = json_gen_text(g, &len);
+		rc = db_exec(&q_insert_many, "b", text, len) == (long long)changed ?
+		    0 : -1;
+		yajl_gen_free(g);
+		if (rc == -1 || events_append_many("reaction.add", scopes, data,
+		    changed) == -1)
+			goto fail;
+	}
+	rc = db_commit();
+	if (rc == 0)
+		goto done;
+fail:
+	db_rollback();
+	rc = -1;
+done:
+	for (i = 0; i < changed; i++)
+		yajl_gen_free(data[i]);
+	free(data);
+	free(scopes);
+	free(st);
+	return rc;
 }

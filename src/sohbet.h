@@ -12,7 +12,7 @@
  *   domain   token users password refresh auth perm servers channels
  *            cache replies reactions messages pins history ratelimit
  *            throttle roles members change dms
- *   runtime  poll wait sendbatch hashpool
+ *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
  *
@@ -588,6 +588,8 @@ long long	 events_rewrite_message(uint64_t, const char *, yajl_gen);
 int		 events_append_seq(const char *, const struct event_scope *,
 		    yajl_gen, uint64_t *);
 int		 events_note_update(uint64_t, uint64_t);
+int		 events_append_many(const char *, const struct event_scope *,
+		    yajl_gen *, size_t);
 long long	 events_erase_author(uint64_t, uint64_t, uint64_t);
 #define EVENTS_ACCOUNT	"account.update"	/* internal: an account changed */
 uint64_t	 events_flags(const char *);
@@ -916,6 +918,19 @@ int		 reactions_remove(const struct conversation *,
 int		 reactions_users(const struct conversation *, uint64_t,
 		    const char *, uint64_t, long, yajl_gen);
 int		 reactions_forget(uint64_t);
+/* A reaction to add in a batch (reactbatch.c), and what became of it. */
+struct reaction_add {
+	const struct conversation *c;
+	struct event_scope	 scope;	/* of its event */
+	uint64_t		 id;	/* the message */
+	const char		*emoji;	/* fully qualified (emoji.c) */
+	uint64_t		 user_id;
+	int			 result;	/* enum reactions_result */
+	uint64_t		 order;	/* its emoji's place, when added */
+	int			 fresh;	/* the emoji is new to the message */
+};
+int		 reactions_add_many(struct reaction_add *, size_t);
+void		 reactions_respond(struct request *, int);
 
 /* messages.c */
 struct conversation {
@@ -1015,6 +1030,12 @@ int		 sendbatch_add(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
+
+/* reactbatch.c */
+int		 reactbatch_add(struct request *, const struct conversation *,
+		    uint64_t, const char *);
+void		 reactbatch_init(void);
+void		 reactbatch_flush(void);
 
 /* history.c */
 int		 history_page_parse(struct request *, struct messages_page *);

@@ -163,7 +163,8 @@ worker_request_done(struct request *req)
 
 /*
  * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (sendbatch.c).
+ * write the sends among them together (sendbatch.c), and the reactions
+ * (reactbatch.c).
  */
 static void
 worker_accept(void)
@@ -191,6 +192,7 @@ worker_accept(void)
 			request_done(req);
 	}
 	sendbatch_flush();
+	reactbatch_flush();
 }
 
 /* Handle the signals the worker received. */
@@ -294,6 +296,7 @@ worker_main(int slot, int listen_fd)
 	events_init();
 	request_on_done(worker_request_done);
 	sendbatch_init();
+	reactbatch_init();
 	api_metrics_init(router_at);
 	poll_init(worker->epfd);
 	hashpool_start(worker->epfd);

@@ -677,6 +677,109 @@ START_TEST(test_deleted_message)
 }
 END_TEST
 
+#define BATCHED		8	/* PUTs at once */
+
+/* The count of emoji on message id as u sees it (0: none). */
+static long
+count_of(const struct conv *c, const struct chat_user *u, const char *id,
+    const char *emoji, size_t *distinct)
+{
+	struct itest_response	*r;
+	const struct json	*list;
+	long			 n = 0;
+	size_t			 i;
+
+	r = message_get(c, u, id);
+	list = itest_at(r->json, "reactions");
+	for (i = 0; i < list->count; i++) {
+		if (strcmp(itest_at(list->items[i], "emoji")->text, emoji) == 0)
+			n = atol(itest_at(list->items[i], "count")->text);
+	}
+	*distinct = list->count;
+	itest_free(r);
+	return n;
+}
+
+/*
+ * PUTs arriving together, which a worker adds in one transaction
+ * (reactbatch.c): each gets the answer it would have had alone, and each
+ * reaction added has its one event: a repeat adds nothing, an unknown
+ * message is 404, and of two new emoji racing to be a message's 20th,
+ * one is 400.
+ */
+START_TEST(test_batched)
+{
+	const char		*paths[BATCHED], *tokens[BATCHED];
+	const char		*bodies[BATCHED];
+	const char *const	 emoji[BATCHED] = {
+		THUMBS, THUMBS, THUMBS, HEART, THUMBS,
+		"\xf0\x9f\x98\x93", "\xf0\x9f\x98\x94", "\xf0\x9f\x98\x81"
+	};
+	char			*ids[BATCHED], *owned[BATCHED], *first, *full;
+	char			*cursor, *e;
+	char			 emoji20[8];
+	long			 status[BATCHED];
+	int			 order[BATCHED], i, k, ok20 = 0, bad20 = 0;
+	size_t			 distinct;
+	struct conv		 c;
+	struct itest_response	*r;
+
+	conv_open(&c, _i);
+	first = chat_post(c.a, c.base, "batched");
+	full = chat_post(c.a, c.base, "nineteen");
+	for (i = 0; i < 19; i++) {
+		snprintf(emoji20, sizeof emoji20, "\xf0\x9f\x98%c", 0x80 + i);
+		react_expect(&c, c.b, "PUT", full, emoji20, "@me", 204);
+	}
+	cursor = itest_events_head(c.b->token);
+	for (i = 0; i < BATCHED; i++) {
+		const char *msg = i < 4 ? first : i == 4 ?
+		    "18446744073709551615" : full;
+
+		e = pct(emoji[i]);
+		xasprintf(&owned[i], "%s/messages/%s/reactions/%s/@me",
+		    c.base, msg, e);
+		paths[i] = owned[i];
+		free(e);
+		tokens[i] = i == 2 || i == 6 ? c.b->token : c.a->token;
+		bodies[i] = "";
+	}
+	chat_race_paths(BATCHED, "PUT", paths, tokens, bodies, status, ids,
+	    order);
+	for (i = 0; i < BATCHED; i++) {
+		k = order[i];
+		if (k == 4)
+			ck_assert_msg(status[i] == 404, "unknown message: %ld",
+			    status[i]);
+		else if (k == 5 || k == 6) {
+			ok20 += status[i] == 204;
+			bad20 += status[i] == 400;
+		} else
+			ck_assert_msg(status[i] == 204, "racer %d: %ld", k,
+			    status[i]);
+		free(ids[i]);
+	}
+	ck_assert_msg(ok20 == 1 && bad20 == 1, "the 20th emoji: %d added, "
+	    "%d refused", ok20, bad20);
+	ck_assert_int_eq(count_of(&c, c.a, first, THUMBS, &distinct), 2);
+	ck_assert_int_eq(count_of(&c, c.a, first, HEART, &distinct), 1);
+	ck_assert_int_eq(distinct, 2);
+	ck_assert_int_eq(count_of(&c, c.a, full, emoji[7], &distinct), 2);
+	ck_assert_int_eq(distinct, 20);
+	/* 👍 by a and b, ❤️ by a, the 20th, a's 😁: five events. */
+	r = chat_events(c.b, cursor);
+	ck_assert_msg(events_count(r, "reaction.add") == 5, "five reaction.add: "
+	    "%s", itest_describe(r));
+	itest_free(r);
+	for (i = 0; i < BATCHED; i++)
+		free(owned[i]);
+	free(cursor);
+	free(full);
+	free(first);
+	conv_close(&c);
+}
+END_TEST
+
 #define MANY_REACTORS	4100	/* more than a kept page lists */
 
 /*
@@ -992,6 +1095,7 @@ reactions_suite(void)
 	tcase_add_loop_test(tc, test_distinct_limit, 0, KINDS);
 	tcase_add_test(tc, test_moderator);
 	tcase_add_loop_test(tc, test_race, 0, KINDS);
+	tcase_add_loop_test(tc, test_batched, 0, KINDS);
 	tcase_add_loop_test(tc, test_deleted_message, 0, KINDS);
 	tcase_add_test(tc, test_many_reactions);
 	tcase_add_loop_test(tc, test_pins, 0, KINDS);
