@@ -379,3 +379,16 @@ chat_race(int n, const char *method, const char *path,
 	chat_race_paths(n, method, paths, tokens, bodies, status, ids, NULL);
 	free(paths);
 }
+
+/* POST a JSON body (as it is) to a conversation's messages as u. */
+struct itest_response *
+chat_send(const struct chat_user *u, const char *base, const char *body)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(base, NULL, NULL);
+	r = itest_send("POST", path, u->token, "%s", body);
+	free(path);
+	return r;
+}

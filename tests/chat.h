@@ -50,5 +50,7 @@ void		 chat_race_paths(int, const char *, const char *const *,
 void		 chat_default_permissions(const struct chat_user *,
 		    const char *, const char *);
 struct itest_response *chat_events(const struct chat_user *, const char *);
+struct itest_response *chat_send(const struct chat_user *, const char *,
+		    const char *);
 
 #endif /* CHAT_H */

@@ -70,13 +70,7 @@ static struct itest_response *
 conv_send(const struct conv *c, const struct chat_user *u,
     const char *body)
 {
-	struct itest_response	*r;
-	char			*path;
-
-	path = chat_path(c->base, NULL, NULL);
-	r = itest_send("POST", path, u->token, "%s", body);
-	free(path);
-	return r;
+	return chat_send(u, c->base, body);
 }
 
 /* Send a method to one message of a conversation, with a body or none. */

@@ -243,19 +243,6 @@ events_first(struct itest_response *r, const char *type)
 	return NULL;
 }
 
-/* Post a JSON body to a conversation as u. */
-static struct itest_response *
-conv_send(const struct conv *c, const struct chat_user *u, const char *body)
-{
-	struct itest_response	*r;
-	char			*path;
-
-	path = chat_path(c->base, NULL, NULL);
-	r = itest_send("POST", path, u->token, "%s", body);
-	free(path);
-	return r;
-}
-
 /* Post a reply to id as u: the answer (201 asserted). */
 static struct itest_response *
 reply(const struct conv *c, const struct chat_user *u, const char *id,
@@ -265,7 +252,7 @@ reply(const struct conv *c, const struct chat_user *u, const char *id,
 	char			*body, *quoted = itest_quote(text);
 
 	xasprintf(&body, "{\"content\":%s,\"reply_to\":\"%s\"}", quoted, id);
-	r = conv_send(c, u, body);
+	r = chat_send(u, c->base, body);
 	free(body);
 	free(quoted);
 	itest_expect(r, 201);
@@ -368,7 +355,7 @@ START_TEST(test_reply)
 	/* A reply to the deleted message is refused. */
 	xasprintf(&body, "{\"content\":\"late\",\"reply_to\":\"%s\"}",
 	    original);
-	r = conv_send(&c, c.b, body);
+	r = chat_send(c.b, c.base, body);
 	itest_expect_invalid(r, "reply_to");
 	itest_free(r);
 	free(body);
@@ -390,19 +377,19 @@ START_TEST(test_reply_refused)
 	/* A message of a channel the sender can read, but another one. */
 	elsewhere = chat_post(other.a, other.base, "over there");
 	xasprintf(&body, "{\"content\":\"x\",\"reply_to\":\"%s\"}", elsewhere);
-	r = conv_send(&c, c.a, body);
+	r = chat_send(c.a, c.base, body);
 	itest_expect_invalid(r, "reply_to");
 	itest_free(r);
 	free(body);
-	r = conv_send(&c, c.a, "{\"content\":\"x\",\"reply_to\":"
+	r = chat_send(c.a, c.base, "{\"content\":\"x\",\"reply_to\":"
 	    "\"18446744073709551615\"}");
 	itest_expect_invalid(r, "reply_to");
 	itest_free(r);
-	r = conv_send(&c, c.a, "{\"content\":\"x\",\"reply_to\":\"abc\"}");
+	r = chat_send(c.a, c.base, "{\"content\":\"x\",\"reply_to\":\"abc\"}");
 	itest_expect_error(r, 400, "invalid_id");
 	itest_free(r);
 	/* null is no reply. */
-	r = conv_send(&c, c.a, "{\"content\":\"x\",\"reply_to\":null}");
+	r = chat_send(c.a, c.base, "{\"content\":\"x\",\"reply_to\":null}");
 	itest_expect(r, 201);
 	ck_assert_msg(itest_at(r->json, "reply_to")->type == JSON_NULL,
 	    "reply_to: %s", itest_describe(r));
@@ -768,8 +755,8 @@ START_TEST(test_batched)
 	ck_assert_int_eq(distinct, 20);
 	/* 👍 by a and b, ❤️ by a, the 20th, a's 😁: five events. */
 	r = chat_events(c.b, cursor);
-	ck_assert_msg(events_count(r, "reaction.add") == 5, "five reaction.add: "
-	    "%s", itest_describe(r));
+	ck_assert_msg(events_count(r, "reaction.add") == 5,
+	    "five reaction.add: %s", itest_describe(r));
 	itest_free(r);
 	for (i = 0; i < BATCHED; i++)
 		free(owned[i]);
