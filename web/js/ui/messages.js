@@ -506,7 +506,8 @@ export function createMessageView(root, hooks) {
 		if (!c)
 			return;
 		if (!c.byId.has(id) && !await loadUntil(c, id).catch(() => false)) {
-			toast('That message is no longer there.', 'error');
+			toast(c.hasOlder ? 'That message is further back than a thousand messages; ' +
+			    'scroll up to reach it.' : 'That message is no longer there.', 'error');
 			return;
 		}
 		draw();
