@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Replies, reactions and pins (API.md, "Replies, reactions and pins").
 --
 -- A reply names the message it answers (reply_to_id, in the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-pins.c: the pinned messages of a conversation (API.md, Replies,
  * reactions and pins): …/pins and …/pins/{message_id} of a channel or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-reactions.c: the reactions of a message (API.md, Replies, reactions
  * and pins) under …/messages/{message_id}/reactions/{emoji} of a channel

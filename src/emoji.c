@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * emoji.c: whether a text is one emoji (API.md, Replies, reactions and
  * pins): one RGI emoji of Unicode's data, with or without its variation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pins.c: the pinned messages of a conversation (API.md, Replies,
  * reactions and pins).  A pin is the message's pin_order (sql/012), set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reactbatch.c: group commit for reactions, as sendbatch.c does for
  * sends.  Under load a worker takes several connections from the listen

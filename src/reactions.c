@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reactions.c: the reactions of messages (API.md, Replies, reactions and
  * pins): one row per message, emoji and user (sql/012), read for a page

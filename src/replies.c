@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replies.c: the message a reply answers (API.md, Replies, reactions and
  * pins).  A message row names its original (reply_to_id); every read of

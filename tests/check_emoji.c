@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_emoji.c: unit tests of emoji.c, the check that a reaction is one
  * emoji (API.md, Replies, reactions and pins), against the table that

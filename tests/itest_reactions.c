@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_reactions.c: integration tests of replies, reactions and pins
  * (API.md, "Replies, reactions and pins") in both kinds of conversation:

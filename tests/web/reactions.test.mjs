@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reactions.test.mjs: the reducer (web/js/apply.js) for replies,
  * reactions and pins (docs/api.md, Replies, reactions and pins): counts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * picker.js: the emoji picker: every emoji of Unicode's data (generated
  * at build time into js/emoji-data.js by tools/emoji-table, loaded on
