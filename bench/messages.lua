@@ -3,11 +3,14 @@
 --
 -- Environment (set by bench/messages):
 --   BENCH_TOKENS  bearer tokens separated by spaces, used in turn
---   BENCH_MODE    post (send a message), get (GET path?BENCH_QUERY) or
+--   BENCH_MODE    post (send a message), get (GET path?BENCH_QUERY),
 --                 deep (GET path?limit=50&before=<random id in MIN..MAX>)
+--                 or react (PUT path/<one of BENCH_IDS>/reactions/
+--                 <one of 20 emoji>/@me)
 --   BENCH_PATH    /api/v1/channels/<id>/messages
 --   BENCH_QUERY   the query of get (default limit=50)
 --   BENCH_MIN, BENCH_MAX  the id range of deep
+--   BENCH_IDS     the message ids of react, separated by spaces
 --   BENCH_RATE    requests a second to offer in all (0 or unset: as fast
 --                 as the answers come, each connection sending its next
 --                 request when the last is answered)
@@ -27,6 +30,10 @@ local query = os.getenv("BENCH_QUERY") or "limit=50"
 local lo = tonumber(os.getenv("BENCH_MIN") or "1")
 local hi = tonumber(os.getenv("BENCH_MAX") or "1")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+local ids = {}
+for id in string.gmatch(os.getenv("BENCH_IDS") or "", "%S+") do
+	ids[#ids + 1] = id
+end
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
 local threads = 0
@@ -35,6 +42,12 @@ local threads = 0
 function setup(thread)
 	threads = threads + 1
 	thread:set("tid", threads)
+end
+
+-- The emoji of react: U+1F600 to U+1F613, percent-encoded.
+local emoji = {}
+for i = 0, 19 do
+	emoji[#emoji + 1] = string.format("%%F0%%9F%%98%%%02X", 0x80 + i)
 end
 
 -- The request the mode asks for, with the nth token in turn.
@@ -50,13 +63,17 @@ local function build(n)
 	elseif mode == "deep" then
 		return wrk.format("GET", path .. "?limit=50&before=" ..
 		    math.random(lo, hi), headers)
+	elseif mode == "react" then
+		return wrk.format("PUT", path .. "/" .. ids[math.random(1, #ids)] ..
+		    "/reactions/" .. emoji[math.random(1, #emoji)] .. "/@me",
+		    headers)
 	end
 	return wrk.format("GET", path .. "?" .. query, headers)
 end
 
 -- The requests, made up front so that the load tool spends its CPU on
 -- sending them: PREBUILT of them per thread, taken in turn.  Deep reads
--- are made one by one, each at a new random id.
+-- and reactions are made one by one, each at a new random id.
 local PREBUILT = 512
 local prebuilt = {}
 
@@ -69,7 +86,7 @@ end
 
 function request()
 	counter = counter % PREBUILT + 1
-	if mode == "deep" then
+	if mode == "deep" or mode == "react" then
 		return build(counter)
 	end
 	return prebuilt[counter]

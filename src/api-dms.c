@@ -108,6 +108,7 @@ api_dms_messages(struct request *req)
 		cache_standing_put(req->user_id, CACHE_DM, c.dm_channel_id, 0,
 		    NULL);
 	}
+	c.may_react = 1;
 	api_messages_serve(req, &c);
 }
 
@@ -122,6 +123,18 @@ const struct route api_dms_routes[] = {
 	{ "GET", API_PREFIX "/dms/{id}/messages/{id}", api_dms_messages,
 	    ROUTE_AUTH },
 	{ "PATCH", API_PREFIX "/dms/{id}/messages/{id}", api_dms_messages,
+	    ROUTE_AUTH },
+	{ "GET", API_PREFIX "/dms/{id}/messages/{id}/reactions/{emoji}",
+	    api_dms_messages, ROUTE_AUTH },
+	{ "PUT", API_PREFIX "/dms/{id}/messages/{id}/reactions/{emoji}/@me",
+	    api_dms_messages, ROUTE_AUTH },
+	{ "DELETE", API_PREFIX
+	    "/dms/{id}/messages/{id}/reactions/{emoji}/{user}",
+	    api_dms_messages, ROUTE_AUTH },
+	{ "GET", API_PREFIX "/dms/{id}/pins", api_dms_messages, ROUTE_AUTH },
+	{ "PUT", API_PREFIX "/dms/{id}/pins/{id}", api_dms_messages,
+	    ROUTE_AUTH },
+	{ "DELETE", API_PREFIX "/dms/{id}/pins/{id}", api_dms_messages,
 	    ROUTE_AUTH },
 	{ "DELETE", API_PREFIX "/dms/{id}/messages/{id}", api_dms_messages,
 	    ROUTE_AUTH },

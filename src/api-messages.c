@@ -5,6 +5,8 @@
  * /channels/{id} (the access check of a server channel is here) and under
  * /dms/{id} (api-dms.c checks the participants, then calls
  * api_messages_serve()).  Reading is history.c's, writing messages.c's.
+ * The reactions and pins of both kinds go on to api-reactions.c and
+ * api-pins.c through the same access checks.
  */
 #include <string.h>
 
@@ -74,22 +76,25 @@ api_messages_content(struct request *req, const char **content, size_t *len)
 }
 
 /*
- * POST …/messages {content, nonce?}: checked here (and counted against
- * the sender's limit, ratelimit.c), then posted with the other sends the
- * worker holds (sendbatch.c), or alone.
+ * POST …/messages {content, nonce?, reply_to?}: checked here (and counted
+ * against the sender's limit, ratelimit.c), then posted with the other
+ * sends the worker holds (sendbatch.c), or alone; a reply always alone
+ * (messages.c checks its original in the transaction that posts it).
  */
 static void
 api_messages_post(struct request *req, const struct conversation *c)
 {
 	const char	*content, *nonce = NULL;
 	size_t		 len;
+	uint64_t	 reply_to = 0;
 
 	if (api_messages_content(req, &content, &len) == -1 ||
 	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
-	    NULL) == -1 || ratelimit_send(req, c) == -1)
+	    NULL) == -1 || param_id(req, "reply_to", &reply_to) == -1 ||
+	    ratelimit_send(req, c) == -1)
 		return;
-	if (sendbatch_add(req, c, content, len, nonce) == -1)
-		messages_send(req, c, content, len, nonce);
+	if (reply_to != 0 || sendbatch_add(req, c, content, len, nonce) == -1)
+		messages_send(req, c, content, len, nonce, reply_to);
 }
 
 /* PATCH …/messages/{message_id} {content}: the author edits. */
@@ -107,16 +112,23 @@ api_messages_patch(struct request *req, const struct conversation *c,
 
 /*
  * Serve a request on …/messages (req->nargs 1) or …/messages/{message_id}
- * (the message id in req->ids[1]) of a conversation the caller may open:
- * a server channel (below) or a DM (api-dms.c).
+ * (the message id in req->ids[1]), their reactions or the pins of a
+ * conversation the caller may open: a server channel (below) or a DM
+ * (api-dms.c).  The caller is the reader whose reactions are "me".
  */
 void
-api_messages_serve(struct request *req, const struct conversation *c)
+api_messages_serve(struct request *req, const struct conversation *opened)
 {
-	const char	*method = req->method;
-	uint64_t	 id = req->nargs > 1 ? req->ids[1] : 0;
+	struct conversation	 conversation = *opened, *c = &conversation;
+	const char		*method = req->method;
+	uint64_t		 id = req->nargs > 1 ? req->ids[1] : 0;
 
-	if (id == 0 && strcmp(method, "GET") == 0)
+	c->reader_id = req->user_id;
+	if (strstr(req->route->pattern, "/reactions/") != NULL)
+		api_reactions_serve(req, c);
+	else if (strstr(req->route->pattern, "/pins") != NULL)
+		api_pins_serve(req, c);
+	else if (id == 0 && strcmp(method, "GET") == 0)
 		api_messages_page(req, c);
 	else if (id == 0 && strcmp(method, "POST") == 0)
 		api_messages_post(req, c);
@@ -134,7 +146,7 @@ api_messages_serve(struct request *req, const struct conversation *c)
 /*
  * Open the channel's conversation for the caller: view_channels for
  * everything, send_messages too to post; manage_messages makes the caller
- * a moderator.  Then let messages.c serve the request.
+ * a moderator, add_reactions lets them react.  Then serve the request.
  */
 static void
 api_messages_channel(struct request *req)
@@ -150,6 +162,7 @@ api_messages_channel(struct request *req)
 	if (channels_access(req, c.channel_id, need, &m, &c.server_id) == -1)
 		return;
 	c.moderator = perm_has(&m, PERM_MANAGE_MESSAGES);
+	c.may_react = perm_has(&m, PERM_ADD_REACTIONS);
 	api_messages_serve(req, &c);
 }
 
@@ -163,6 +176,20 @@ const struct route api_messages_routes[] = {
 	{ "PATCH", API_PREFIX "/channels/{id}/messages/{id}",
 	    api_messages_channel, ROUTE_AUTH },
 	{ "DELETE", API_PREFIX "/channels/{id}/messages/{id}",
+	    api_messages_channel, ROUTE_AUTH },
+	{ "GET", API_PREFIX "/channels/{id}/messages/{id}/reactions/{emoji}",
+	    api_messages_channel, ROUTE_AUTH },
+	{ "PUT", API_PREFIX
+	    "/channels/{id}/messages/{id}/reactions/{emoji}/@me",
+	    api_messages_channel, ROUTE_AUTH },
+	{ "DELETE", API_PREFIX
+	    "/channels/{id}/messages/{id}/reactions/{emoji}/{user}",
+	    api_messages_channel, ROUTE_AUTH },
+	{ "GET", API_PREFIX "/channels/{id}/pins", api_messages_channel,
+	    ROUTE_AUTH },
+	{ "PUT", API_PREFIX "/channels/{id}/pins/{id}", api_messages_channel,
+	    ROUTE_AUTH },
+	{ "DELETE", API_PREFIX "/channels/{id}/pins/{id}",
 	    api_messages_channel, ROUTE_AUTH },
 	{ NULL, NULL, NULL, 0 }
 };

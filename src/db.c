@@ -282,7 +282,8 @@ db_failed(const char *func, unsigned int err, const char *msg,
 {
 	db_set_error(err, msg);
 	metrics_db_error(0);
-	if (err == ER_DUP_ENTRY)
+	/* A duplicate key, or a procedure's refusal (SIGNAL): an answer. */
+	if (err == ER_DUP_ENTRY || err >= DB_REFUSAL_MIN)
 		log_debug("%s: %s", func, db_last_error);
 	else if (sql != NULL)
 		log_warnx("%s: %s (%.80s)", func, db_last_error, sql);

@@ -39,6 +39,19 @@ static struct db_stmt q_event_rewrite_seq = DB_STMT(
 static struct db_stmt q_event_rewrite_updates = DB_STMT(
     "UPDATE events e JOIN message_updates u ON u.seq = e.seq"
     " SET e.data = ? WHERE u.message_id = ?");
+/*
+ * Events of one type from a JSON array of {s: seq, sv, sc, sd: the
+ * scope's server, channel and DM channel ids (0: none), d: the data as
+ * a JSON text}, written by events_append_many().
+ */
+static struct db_stmt q_event_insert_many = DB_STMT(
+    "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
+    " user_id, data) SELECT j.s, ?, NULLIF(j.sv, 0), NULLIF(j.sc, 0),"
+    " NULLIF(j.sd, 0), NULL, j.d FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " s BIGINT UNSIGNED PATH '$.s', sv BIGINT UNSIGNED PATH '$.sv',"
+    " sc BIGINT UNSIGNED PATH '$.sc', sd BIGINT UNSIGNED PATH '$.sd',"
+    " d MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$.d'))"
+    " AS j");
 static struct db_stmt q_update_note = DB_STMT(
     "INSERT INTO message_updates (message_id, seq) VALUES (?, ?)");
 static struct db_stmt q_updates_prune = DB_STMT(
@@ -136,7 +149,8 @@ events_changes_access(const char *type)
 }
 
 /*
- * The hub flags of an event type: HUB_MESSAGE for message.* events,
+ * The hub flags of an event type: HUB_MESSAGE for message.* and
+ * reaction.* events (they change history, never who sees what),
  * HUB_USER for the internal account change, HUB_ACCESS for a change that
  * may take access away.
  */
@@ -145,7 +159,8 @@ events_flags(const char *type)
 {
 	size_t	i;
 
-	if (strncmp(type, "message.", 8) == 0)
+	if (strncmp(type, "message.", 8) == 0 ||
+	    strncmp(type, "reaction.", 9) == 0)
 		return HUB_MESSAGE;
 	if (events_internal(type))
 		return HUB_USER | HUB_ACCESS;
@@ -291,6 +306,53 @@ events_append(const char *type, const struct event_scope *scope,
     yajl_gen data)
 {
 	return events_append_seq(type, scope, data, NULL);
+}
+
+/* Write an id as a decimal string, 0 included (JSON_TABLE reads it). */
+static void
+events_kid(yajl_gen g, const char *key, uint64_t id)
+{
+	json_gen_key(g, key);
+	json_gen_id_or_zero(g, id);
+}
+
+/*
+ * Append n events of one type, event i visible to scopes[i] with data[i]
+ * (no user scope), inside the caller's transaction, with one statement.
+ * 0 or -1.
+ */
+int
+events_append_many(const char *type, const struct event_scope *scopes,
+    yajl_gen *data, size_t n)
+{
+	const char	*text;
+	size_t		 len, i;
+	uint64_t	 seq;
+	yajl_gen	 g;
+	long long	 rc;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		if (events_reserve(type, &scopes[i], &seq) == -1) {
+			yajl_gen_free(g);
+			return -1;
+		}
+		text = json_gen_text(data[i], &len);
+		yajl_gen_map_open(g);
+		events_kid(g, "s", seq);
+		events_kid(g, "sv", scopes[i].server_id);
+		events_kid(g, "sc", scopes[i].channel_id);
+		events_kid(g, "sd", scopes[i].dm_channel_id);
+		json_gen_key(g, "d");
+		yajl_gen_string(g, (const unsigned char *)text, len);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	rc = db_exec(&q_event_insert_many, "sb", type, text, len);
+	yajl_gen_free(g);
+	return rc == (long long)n ? 0 : -1;
 }
 
 /*

@@ -11,6 +11,14 @@
  * under; it is dropped by the hub entries of its conversation (cache.c
  * says when, and why that keeps it exact) and after cfg->cache_ms.
  *
+ * Reactions carry "me", which differs from reader to reader: a page is
+ * kept with every "me" false, along with who reacted and where each
+ * reaction's "false" is in its text (history_me); a reader's answer is
+ * the text with their own turned to "true " (the same length: JSON
+ * allows the space).  A page whose messages have more than
+ * HISTORY_REACTORS_MAX reactions in all keeps no such list: readers of
+ * its reacted messages are answered from the database.
+ *
  * The table is direct-mapped and its pages hold at most
  * HISTORY_BYTES_MAX bytes in all: a page that does not fit evicts others,
  * round the table, until it does.
@@ -24,6 +32,9 @@
 #define HISTORY_KEEP		MESSAGES_LIMIT_MAX	/* the largest page asked */
 #define HISTORY_BYTES_MAX	(32 * 1024 * 1024)
 #define HISTORY_LIMIT_DEFAULT	50
+#define HISTORY_REACTORS_MAX	4096	/* reactions a page keeps "me" of */
+/* A reaction's "me", false, as reactions_gen() writes it. */
+#define HISTORY_ME		"\"me\":false}"
 
 /* The conversation kinds, as indexes of the history statements. */
 #define HISTORY_CHANNEL		0
@@ -61,14 +72,26 @@ static struct db_stmt q_newer[] = {
 };
 
 
+static long	history_read_older(const struct conversation *, uint64_t,
+		    long, struct message *);
 static long	history_render(const struct conversation *, uint64_t, long,
-		    yajl_gen, size_t *);
+		    yajl_gen);
+
+/* A reaction of a kept page: whose, and where its "me" value starts. */
+struct history_me {
+	uint64_t	 user_id;
+	size_t		 at;		/* in the page's json */
+};
 
 struct history_page {
 	uint64_t	 conversation;	/* 0: empty */
 	int		 kind;		/* CACHE_CHANNEL, CACHE_DM */
 	long long	 filled_ms;
 	long		 count;		/* messages, oldest first */
+	long		 newest_reacted;	/* the last with reactions */
+	int		 me_known;	/* me lists every reaction */
+	struct history_me *me;		/* by user id */
+	size_t		 nme;
 	char		*json;		/* "m1,m2,...": the messages' objects */
 	size_t		 starts[HISTORY_KEEP + 1];	/* [count]: the end */
 };
@@ -93,8 +116,12 @@ history_clear(struct history_page *p)
 {
 	if (p->json != NULL)
 		history_bytes -= p->starts[p->count];
+	history_bytes -= p->nme * sizeof *p->me;
 	free(p->json);
+	free(p->me);
 	p->json = NULL;
+	p->me = NULL;
+	p->nme = 0;
 	p->conversation = 0;
 	p->count = 0;
 }
@@ -178,6 +205,8 @@ history_keep(int kind, uint64_t conversation, yajl_gen g,
 	p->kind = kind;
 	p->filled_ms = clock_ms();
 	p->count = n;
+	p->newest_reacted = -1;
+	p->me_known = 1;
 	/*
 	 * Without the "[", message i starts where message i - 1 ended in g
 	 * (past its comma), and the text ends one before the last end.
@@ -191,60 +220,198 @@ history_keep(int kind, uint64_t conversation, yajl_gen g,
 	history_bytes += p->starts[n];
 }
 
+/* Order reactions of a page by user. */
+static int
+history_me_cmp(const void *a, const void *b)
+{
+	const struct history_me	*x = a, *y = b;
+
+	if (x->user_id != y->user_id)
+		return x->user_id < y->user_id ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/*
+ * Find where each reaction's "me" value starts in the text of message i
+ * (text[from..to)): into at[], n of them.  0, or -1 when the text does
+ * not hold exactly n.
+ */
+static int
+history_me_find(const char *text, size_t from, size_t to, size_t *at,
+    size_t n)
+{
+	const char	*p = text + from, *end = text + to, *hit;
+	size_t		 found = 0, len = strlen(HISTORY_ME);
+
+	while ((hit = memmem(p, (size_t)(end - p), HISTORY_ME, len)) != NULL) {
+		if (found == n)
+			return -1;
+		at[found++] = (size_t)(hit - text) + len - strlen("false}");
+		p = hit + len;
+	}
+	return found == n ? 0 : -1;
+}
+
+/*
+ * Keep who reacted to a page's messages (ms, newest first, as
+ * history_fill() rendered them; at[i] the offsets of message i's "me"
+ * values in g's text, first[i] where they start in at): the page's me.
+ */
+static void
+history_me_keep(struct history_page *p, const struct message *ms, long n,
+    const size_t *at, const size_t *first)
+{
+	struct reactor	*rs;
+	long		 count, k;
+
+	if ((count = reactions_reactors(ms, n, HISTORY_REACTORS_MAX,
+	    &rs)) == -1 || count > HISTORY_REACTORS_MAX) {
+		p->me_known = 0;
+		return;
+	}
+	p->me = xcalloc((size_t)count + 1, sizeof *p->me);
+	for (k = 0; k < count; k++) {
+		p->me[k].user_id = rs[k].user_id;
+		/* The page's json is g's text without its "[". */
+		p->me[k].at = at[first[rs[k].message] + rs[k].reaction] - 1;
+	}
+	p->nme = (size_t)count;
+	qsort(p->me, p->nme, sizeof *p->me, history_me_cmp);
+	history_bytes += p->nme * sizeof *p->me;
+	free(rs);
+}
+
 /*
  * Read the newest messages of a conversation up to the watermark into its
- * page: the page, or NULL on a database error.
+ * page, every "me" false, and who reacted: the page, or NULL on a
+ * database error.
  */
 static struct history_page *
 history_fill(const struct conversation *c, int kind, uint64_t conversation,
     uint64_t visible)
 {
-	yajl_gen	 g;
-	size_t		 ends[HISTORY_KEEP];
-	long		 n;
+	struct conversation	 nobody = *c;
+	struct history_page	*p;
+	struct message		*ms;
+	const char		*text;
+	yajl_gen		 g;
+	size_t			 ends[HISTORY_KEEP], first[HISTORY_KEEP];
+	size_t			*at, nat = 0, from;
+	long			 n, i, reacted = -1;
+	int			 me_found = 1;
 
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends)) == -1) {
-		yajl_gen_free(g);
+	/* Kept for every reader: no reaction is anyone's "me". */
+	nobody.reader_id = 0;
+	ms = xcalloc(HISTORY_KEEP, sizeof *ms);
+	if ((n = history_read_older(&nobody, visible, HISTORY_KEEP,
+	    ms)) == -1) {
+		free(ms);
 		return NULL;
 	}
+	for (i = 0; i < n; i++) {
+		first[i] = nat;
+		nat += ms[i].nreactions;
+	}
+	at = xcalloc(nat + 1, sizeof *at);
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = n - 1; i >= 0; i--) {
+		json_gen_text(g, &from);
+		messages_gen(g, &ms[i]);
+		text = json_gen_text(g, &ends[n - 1 - i]);
+		if (ms[i].nreactions > 0) {
+			reacted = n - 1 - i;
+			if (history_me_find(text, from, ends[n - 1 - i],
+			    at + first[i], ms[i].nreactions) == -1)
+				me_found = 0;
+		}
+	}
 	history_keep(kind, conversation, g, ends, n);
+	p = history_slot(kind, conversation);
+	p->newest_reacted = reacted;
+	if (!me_found)
+		p->me_known = 0;
+	else if (nat > 0)
+		history_me_keep(p, ms, n, at, first);
 	yajl_gen_free(g);
-	return history_slot(kind, conversation);
+	for (i = 0; i < n; i++)
+		messages_clear(&ms[i]);
+	free(ms);
+	free(at);
+	return p;
 }
 
-/* Write the newest limit messages of a page into g; their number. */
+/*
+ * Write the newest limit messages of a page into g as reader sees them
+ * (0: every "me" false); their number.
+ */
 static long
-history_write(const struct history_page *p, long limit, yajl_gen g)
+history_write(const struct history_page *p, long limit, uint64_t reader,
+    yajl_gen g)
 {
-	size_t	from;
+	const struct history_me	*me = NULL;
+	char			*copy;
+	size_t			 from, to, lo = 0, hi = p->nme, mid;
 
 	if (limit > p->count)
 		limit = p->count;
 	if (limit == 0)
 		return 0;
 	from = p->starts[p->count - limit];
-	json_gen_raw(g, p->json + from, p->starts[p->count] - from);
+	to = p->starts[p->count];
+	/* The reader's first reaction on the page, if any. */
+	while (reader != 0 && lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (p->me[mid].user_id < reader)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (reader != 0 && lo < p->nme && p->me[lo].user_id == reader)
+		me = &p->me[lo];
+	if (me == NULL) {
+		json_gen_raw(g, p->json + from, to - from);
+		return limit;
+	}
+	copy = xmalloc(to - from);
+	memcpy(copy, p->json + from, to - from);
+	for (; me < p->me + p->nme && me->user_id == reader; me++) {
+		if (me->at >= from && me->at < to)
+			memcpy(copy + (me->at - from), "true ", 5);
+	}
+	json_gen_raw(g, copy, to - from);
+	free(copy);
 	return limit;
+}
+
+/* The fresh page of a conversation, or NULL. */
+static struct history_page *
+history_fresh(int kind, uint64_t conversation)
+{
+	struct history_page	*p;
+
+	if (history_pages == NULL)
+		return NULL;
+	p = history_slot(kind, conversation);
+	if (p->conversation != conversation || p->kind != kind ||
+	    !cache_fresh(p->filled_ms))
+		return NULL;
+	return p;
 }
 
 /*
  * Write the newest limit messages of a conversation's page into g (inside
- * the caller's array): their number, or -1 when no fresh page is kept.
+ * the caller's array), every reaction's "me" false: their number, or -1
+ * when no fresh page is kept.
  */
 long
 history_cached(int kind, uint64_t conversation, long limit, yajl_gen g)
 {
 	struct history_page	*p;
 
-	if (history_pages == NULL)
+	if ((p = history_fresh(kind, conversation)) == NULL)
 		return -1;
-	p = history_slot(kind, conversation);
-	if (p->conversation != conversation || p->kind != kind ||
-	    !cache_fresh(p->filled_ms))
-		return -1;
-	return history_write(p, limit, g);
+	return history_write(p, limit, 0, g);
 }
 
 /*
@@ -261,18 +428,21 @@ history_latest(const struct conversation *c, uint64_t visible, long limit,
 	struct history_page	*p;
 	int			 kind;
 	uint64_t		 conversation;
-	long			 n;
 
 	kind = c->channel_id != 0 ? CACHE_CHANNEL : CACHE_DM;
 	conversation = c->channel_id != 0 ? c->channel_id : c->dm_channel_id;
-	if ((n = history_cached(kind, conversation, limit, g)) != -1) {
+	if ((p = history_fresh(kind, conversation)) != NULL)
 		metrics_cache(CACHE_HISTORY, 1);
-		return n;
+	else {
+		metrics_cache(CACHE_HISTORY, 0);
+		if ((p = history_fill(c, kind, conversation, visible)) == NULL)
+			return -1;
 	}
-	metrics_cache(CACHE_HISTORY, 0);
-	if ((p = history_fill(c, kind, conversation, visible)) == NULL)
-		return -1;
-	return history_write(p, limit, g);
+	/* A page too reacted to keep who reacted: the reader's own. */
+	if (!p->me_known && c->reader_id != 0 &&
+	    p->newest_reacted >= p->count - limit)
+		return history_render(c, visible, limit, g);
+	return history_write(p, limit, c->reader_id, g);
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -324,26 +494,38 @@ history_visible(uint64_t *visible)
 }
 
 /*
+ * Read the newest messages with ids up to hi, at most limit of them,
+ * with their reactions as c's reader sees them, into ms (room for limit),
+ * newest first: their number or -1.
+ */
+static long
+history_read_older(const struct conversation *c, uint64_t hi, long limit,
+    struct message *ms)
+{
+	if (limit == 0 || hi == 0)
+		return 0;
+	return messages_read_reacted(db_query(&q_older[history_kind(c)], "uui",
+	    history_conversation_id(c), hi, (long long)limit), ms, limit,
+	    c->reader_id);
+}
+
+/*
  * Write the newest messages with ids up to hi, at most limit of them, in
- * ascending order; their number or -1.  With ends, ends[i] is the length
- * of g's text after the i-th message written (history.c cuts it there).
+ * ascending order; their number or -1.
  */
 static long
 history_render(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g, size_t *ends)
+    yajl_gen g)
 {
 	struct message	*ms;
 	long		 n, i;
 
-	if (limit == 0 || hi == 0)
+	if (limit == 0)
 		return 0;
 	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_older[history_kind(c)], "uui",
-	    history_conversation_id(c), hi, (long long)limit), ms, limit);
+	n = history_read_older(c, hi, limit, ms);
 	for (i = n - 1; i >= 0; i--) {
 		messages_gen(g, &ms[i]);
-		if (ends != NULL)
-			json_gen_text(g, &ends[n - 1 - i]);
 		messages_clear(&ms[i]);
 	}
 	free(ms);
@@ -364,8 +546,9 @@ history_newer(const struct conversation *c, uint64_t lo, uint64_t hi,
 	if (limit == 0 || lo >= hi)
 		return 0;
 	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_all(db_query(&q_newer[history_kind(c)], "uuui",
-	    history_conversation_id(c), lo, hi, (long long)limit), ms, limit);
+	n = messages_read_reacted(db_query(&q_newer[history_kind(c)], "uuui",
+	    history_conversation_id(c), lo, hi, (long long)limit), ms, limit,
+	    c->reader_id);
 	for (i = 0; i < n; i++) {
 		messages_gen(g, &ms[i]);
 		messages_clear(&ms[i]);
@@ -431,11 +614,11 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	switch (p->from) {
 	case MESSAGES_LATEST:
 		older = cache_on() ? history_latest(c, visible, p->limit, g) :
-		    history_render(c, visible, p->limit, g, NULL);
+		    history_render(c, visible, p->limit, g);
 		break;
 	case MESSAGES_BEFORE:
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit, g, NULL);
+		older = history_render(c, hi, p->limit, g);
 		break;
 	case MESSAGES_AFTER:
 		newer = history_newer(c, p->cursor, visible, p->limit, g);
@@ -443,8 +626,7 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	case MESSAGES_AROUND:
 		/* At most limit/2 older, then the cursor and newer ones. */
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit / 2, g,
-		    NULL);
+		older = history_render(c, hi, p->limit / 2, g);
 		if (older != -1)
 			newer = history_newer(c, p->cursor - 1, visible,
 			    p->limit - older, g);

@@ -15,6 +15,7 @@
 
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
+#define MESSAGES_NO_ORIGINAL	2	/* reply_to names no message here */
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(
@@ -27,15 +28,16 @@ static struct db_stmt q_lock = DB_STMT(
     " AND deleted = 0 FOR UPDATE");
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
-    " content, nonce, created_at)"
-    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?)");
+    " content, nonce, created_at, reply_to_id)"
+    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0))");
 /* The one-call send of sql/005_message_send.sql. */
 static struct db_stmt q_send = DB_STMT(
     "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
-    "UPDATE messages SET deleted = 1, content = '' WHERE id = ?");
+    "UPDATE messages SET deleted = 1, content = '', pin_order = NULL"
+    " WHERE id = ?");
 /*
  * The candidates of one step of a sweep (messages_delete_recent): the
  * oldest of an author's messages in a server's channels since a time.  A
@@ -84,6 +86,7 @@ messages_read(struct db_rows *rows, void *out)
 {
 	struct message	*m = out;
 
+	memset(m, 0, sizeof *m);
 	m->id = db_u64(rows, 0);
 	m->channel_id = db_u64(rows, 1);
 	m->dm_channel_id = db_u64(rows, 2);
@@ -93,6 +96,8 @@ messages_read(struct db_rows *rows, void *out)
 	m->created_at = messages_copy(rows, 6);
 	m->edited_at = messages_copy(rows, 7);
 	m->nonce = messages_copy(rows, 8);
+	m->pinned = db_u64(rows, 9) != 0;
+	replies_read(rows, MESSAGES_REPLY_COLUMN, &m->reply);
 }
 
 /*
@@ -138,6 +143,8 @@ messages_clear(struct message *m)
 	free(m->created_at);
 	free(m->edited_at);
 	free(m->nonce);
+	replies_clear(&m->reply);
+	reactions_clear(m);
 	memset(m, 0, sizeof *m);
 }
 
@@ -161,6 +168,27 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 	return n;
 }
 
+/*
+ * Read every row of a result into ms (room for max) with their reactions
+ * as reader sees them, with one statement for all (reactions.c): the
+ * count or -1.
+ */
+long
+messages_read_reacted(struct db_rows *rows, struct message *ms, long max,
+    uint64_t reader)
+{
+	long	n;
+
+	if ((n = messages_read_all(rows, ms, max)) <= 0)
+		return n;
+	if (reactions_attach(ms, n, reader, 1) == -1) {
+		while (n > 0)
+			messages_clear(&ms[--n]);
+		return -1;
+	}
+	return n;
+}
+
 /* Write a message object. */
 void
 messages_gen(yajl_gen g, const struct message *m)
@@ -175,15 +203,29 @@ messages_gen(yajl_gen g, const struct message *m)
 	json_gen_ktime(g, "created_at", m->created_at);
 	json_gen_ktime(g, "edited_at", m->edited_at);
 	json_gen_kstr(g, "nonce", m->nonce);
+	replies_gen(g, &m->reply);
+	reactions_gen(g, m);
+	json_gen_kbool(g, "pinned", m->pinned);
 	yajl_gen_map_close(g);
 }
 
-/* Load a message of a conversation that is not deleted; 1, 0 or -1. */
+/*
+ * Load a message of a conversation that is not deleted, with its
+ * reactions as c's reader sees them; 1, 0 or -1.
+ */
 int
 messages_load(const struct conversation *c, uint64_t id, struct message *m)
 {
-	return db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
-	    c->dm_channel_id), messages_read, m);
+	int	rc;
+
+	if ((rc = db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
+	    c->dm_channel_id), messages_read, m)) != 1)
+		return rc;
+	if (reactions_attach(m, 1, c->reader_id, 1) == -1) {
+		messages_clear(m);
+		return -1;
+	}
+	return 1;
 }
 
 /* Answer with a message (200 or 201). */
@@ -207,16 +249,21 @@ messages_scope(const struct conversation *c, struct event_scope *scope)
 	scope->dm_channel_id = c->dm_channel_id;
 }
 
-/* The data of a message.* event, {message}; the caller frees it. */
+/*
+ * The data of a message.* event, {message}, its reactions without "me"
+ * (each reader has their own); the caller frees it.
+ */
 yajl_gen
 messages_event_data(const struct message *m)
 {
+	struct message	shown = *m;
 	yajl_gen	g;
 
+	shown.reactions_me = 0;
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "message");
-	messages_gen(g, m);
+	messages_gen(g, &shown);
 	yajl_gen_map_close(g);
 	return g;
 }
@@ -225,7 +272,7 @@ messages_event_data(const struct message *m)
  * Append a message.create or message.update event {message}; an update is
  * noted for events_rewrite_message().
  */
-static int
+int
 messages_event(const char *type, const struct conversation *c,
     const struct message *m)
 {
@@ -310,9 +357,10 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 /*
  * Post a message in one transaction, statement by statement: the id drawn
  * from the sequencer (so ids become visible in commit order, like event
- * seqs), the row, its nonce's row, the message.create event.  1 posted
- * (m filled), 0 the nonce was already used (rolled back; the first
- * message's id in *held), -1 error (rolled back).
+ * seqs), the original it replies to locked (replies.c), the row, its
+ * nonce's row, the message.create event.  1 posted (m filled), 0 the
+ * nonce was already used (rolled back; the first message's id in *held),
+ * MESSAGES_NO_ORIGINAL (rolled back), -1 error (rolled back).
  *
  * The nonce's primary key is the arbiter of a race: a second send with
  * the same nonce blocks on the first one's uncommitted key and fails with
@@ -321,25 +369,36 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 static int
 messages_insert_steps(const struct conversation *c,
     const struct request *req, const char *content, size_t len,
-    const char *nonce, struct message *m, uint64_t *held)
+    const char *nonce, uint64_t reply_to, struct message *m, uint64_t *held)
 {
+	struct reply	reply;
 	char		created_at[32];
 	uint64_t	id;
 	int		rc;
 
+	memset(&reply, 0, sizeof reply);
 	if (db_begin() == -1)
 		return -1;
 	messages_now(created_at, sizeof created_at);
-	if (sequencer_next(&id) == -1 || db_exec(&q_insert, "uuuubss", id,
-	    c->channel_id, c->dm_channel_id, req->user_id, content, len, nonce,
-	    created_at) != 1)
+	if (sequencer_next(&id) == -1)
+		goto fail;
+	if (reply_to != 0 && (rc = replies_lock(c, reply_to, &reply)) != 1) {
+		db_rollback();
+		return rc == 0 ? MESSAGES_NO_ORIGINAL : -1;
+	}
+	if (db_exec(&q_insert, "uuuubssu", id, c->channel_id,
+	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
+	    reply_to) != 1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
 	    nonce, id, held)) != 1) {
+		replies_clear(&reply);
 		db_rollback();
 		return rc;
 	}
 	messages_new(m, id, c, req, content, len, nonce, created_at);
+	m->reply = reply;
+	memset(&reply, 0, sizeof reply);
 	if (messages_event("message.create", c, m) == -1 ||
 	    db_commit() == -1) {
 		messages_clear(m);
@@ -347,6 +406,7 @@ messages_insert_steps(const struct conversation *c,
 	}
 	return 1;
 fail:
+	replies_clear(&reply);
 	db_rollback();
 	return -1;
 }
@@ -402,18 +462,19 @@ static struct db_routine r_send = DB_ROUTINE("message_send",
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
- * first message's id in *held), -1 error.  One round trip when the
- * sequencer allows it and the nonce, if any, is new; statement by
- * statement otherwise.
+ * first message's id in *held), MESSAGES_NO_ORIGINAL, -1 error.  One
+ * round trip when the sequencer allows it, the nonce, if any, is new and
+ * the message replies to none; statement by statement otherwise.
  */
 static int
 messages_insert(const struct conversation *c, const struct request *req,
-    const char *content, size_t len, const char *nonce, struct message *m,
-    uint64_t *held)
+    const char *content, size_t len, const char *nonce, uint64_t reply_to,
+    struct message *m, uint64_t *held)
 {
 	int	rc;
 
-	if (sequencer_local() && db_routine_usable(&r_send)) {
+	if (reply_to == 0 && sequencer_local() &&
+	    db_routine_usable(&r_send)) {
 		rc = messages_insert_call(c, req, content, len, nonce, m);
 		if (rc == 1)
 			return 1;
@@ -421,17 +482,20 @@ messages_insert(const struct conversation *c, const struct request *req,
 		    (nonce == NULL || db_errno() != ER_DUP_ENTRY))
 			return rc;
 	}
-	return messages_insert_steps(c, req, content, len, nonce, m, held);
+	return messages_insert_steps(c, req, content, len, nonce, reply_to, m,
+	    held);
 }
 
 /*
  * Post a message now and answer: 201 with the new message, or 200 with
  * the first one when this author sent the same nonce to this conversation
- * within 10 minutes.  content and nonce were checked by messages_post().
+ * within 10 minutes; 400 when reply_to (0: none) names no message of the
+ * conversation that is not deleted.  content and nonce were checked by
+ * api_messages_post().
  */
 void
 messages_send(struct request *req, const struct conversation *c,
-    const char *content, size_t len, const char *nonce)
+    const char *content, size_t len, const char *nonce, uint64_t reply_to)
 {
 	struct message	m;
 	uint64_t	held = 0;
@@ -443,10 +507,15 @@ messages_send(struct request *req, const struct conversation *c,
 	 * whole request run again (db_retry_claim()).
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
-		if ((rc = messages_insert(c, req, content, len, nonce, &m,
-		    &held)) == 1) {
+		if ((rc = messages_insert(c, req, content, len, nonce,
+		    reply_to, &m, &held)) == 1) {
 			status = 201;
 			break;
+		}
+		if (rc == MESSAGES_NO_ORIGINAL) {
+			response_invalid(req, "reply_to", "reply_to must be a "
+			    "message of this conversation that is not deleted");
+			return;
 		}
 		if (rc == 0 && (rc = messages_load(c, held, &m)) != 0) {
 			status = 200;
@@ -605,10 +674,38 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 }
 
 /*
+ * Bring the events of the replies to a message just deleted (in the open
+ * transaction) to what they show now, an original with no author and no
+ * text: no event keeps a preview of text the original no longer has.
+ */
+static int
+messages_erase_replies(const struct conversation *c, uint64_t id)
+{
+	struct message	 m;
+	uint64_t	*ids;
+	long		 n, i;
+	int		 rc = 0;
+
+	if ((n = replies_of(id, &ids)) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (messages_load(c, ids[i], &m) != 1) {
+			rc = -1;
+			break;
+		}
+		rc = messages_rewrite_events(&m);
+		messages_clear(&m);
+	}
+	free(ids);
+	return rc;
+}
+
+/*
  * Delete a locked message of the conversation inside the open
  * transaction, but for its events' text (the caller erases it): deleted
- * set and its content erased; its nonce forgotten, so a later retry
- * posts anew rather than answering with a message nobody can see;
+ * set, its content erased and its pin dropped; its reactions gone; its
+ * nonce forgotten, so a later retry posts anew rather than answering
+ * with a message nobody can see; the previews of its replies erased;
  * message.delete appended.
  */
 static int
@@ -616,6 +713,8 @@ messages_delete_locked(const struct conversation *c, uint64_t id)
 {
 	if (db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
+	    reactions_forget(id) == -1 ||
+	    messages_erase_replies(c, id) == -1 ||
 	    messages_delete_event(c, id) == -1)
 		return -1;
 	return 0;

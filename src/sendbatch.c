@@ -228,7 +228,8 @@ sendbatch_send_alone(struct sendbatch_entry *e)
 
 	db_retry_begin(&r);
 	do
-		messages_send(e->req, &e->c, e->content, e->len, e->nonce);
+		messages_send(e->req, &e->c, e->content, e->len, e->nonce,
+		    0);
 	while (db_retry_again(&r));
 }
 

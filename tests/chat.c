@@ -250,10 +250,13 @@ chat_holds(struct itest_response *r, const char *id)
 	return 0;
 }
 
-/* A racer: wait for the start, send, report "status id" on out, exit. */
+/*
+ * A racer: wait for the start, send, report "index status id" on out,
+ * exit.
+ */
 static void NORETURN
 chat_racer(int go, int out, const char *method, const char *path,
-    const char *token, const char *body)
+    const char *token, const char *body, int index)
 {
 	struct itest_response	*r;
 	char			 line[64], c;
@@ -265,7 +268,7 @@ chat_racer(int go, int out, const char *method, const char *path,
 	r = itest_request(method, path, token, "application/json", body,
 	    strlen(body));
 	id = r->status != 0 ? itest_str(r, "id") : NULL;
-	n = snprintf(line, sizeof line, "%ld %.30s\n", r->status,
+	n = snprintf(line, sizeof line, "%d %ld %.30s\n", index, r->status,
 	    id != NULL ? id : "-");
 	if (write(out, line, (size_t)n) != n)
 		_exit(2);
@@ -273,19 +276,21 @@ chat_racer(int go, int out, const char *method, const char *path,
 }
 
 /*
- * Send n requests at the same moment from n processes, request i with
- * tokens[i] and bodies[i]; each answer's status and "id" (or "-") come back
- * in status[i] and ids[i] (new strings), in the order they finished.
+ * Send n requests at the same moment from n processes, request i to
+ * paths[i] with tokens[i] and bodies[i]; each answer's status and "id"
+ * (or "-") come back in status[i] and ids[i] (new strings), in the order
+ * they finished; order, unless NULL, gets in order[i] the index of the
+ * request that status[i] answered.
  */
 void
-chat_race(int n, const char *method, const char *path,
+chat_race_paths(int n, const char *method, const char *const *paths,
     const char *const *tokens, const char *const *bodies, long *status,
-    char **ids)
+    char **ids, int *order)
 {
 	FILE	*in;
 	pid_t	 pid;
 	char	 id[64];
-	int	 go[2], res[2], i, ws;
+	int	 go[2], res[2], i, ws, who;
 
 	ck_assert(pipe(go) == 0 && pipe(res) == 0);
 	for (i = 0; i < n; i++) {
@@ -294,8 +299,8 @@ chat_race(int n, const char *method, const char *path,
 		if (pid == 0) {
 			close(go[1]);
 			close(res[0]);
-			chat_racer(go[0], res[1], method, path, tokens[i],
-			    bodies[i]);
+			chat_racer(go[0], res[1], method, paths[i], tokens[i],
+			    bodies[i], i);
 		}
 	}
 	close(go[0]);
@@ -304,11 +309,87 @@ chat_race(int n, const char *method, const char *path,
 	close(go[1]);
 	ck_assert((in = fdopen(res[0], "r")) != NULL);
 	for (i = 0; i < n; i++) {
-		ck_assert_msg(fscanf(in, "%ld %63s", &status[i], id) == 2,
-		    "racer %d gave no answer", i);
+		ck_assert_msg(fscanf(in, "%d %ld %63s", &who, &status[i], id) ==
+		    3 && who >= 0 && who < n, "racer %d gave no answer", i);
 		ids[i] = xstrdup(id);
+		if (order != NULL)
+			order[i] = who;
 	}
 	fclose(in);
 	for (i = 0; i < n; i++)
 		ck_assert(wait(&ws) != -1);
+}
+
+/* Set the permissions of a server's default role, as its owner. */
+void
+chat_default_permissions(const struct chat_user *owner, const char *server,
+    const char *permissions)
+{
+	struct itest_response	*r;
+	const struct json	*roles, *d;
+	char			*path, *role = NULL;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", server);
+	r = itest_get(path, owner->token);
+	itest_expect(r, 200);
+	roles = r->json;
+	for (i = 0; i < roles->count; i++) {
+		d = itest_at(roles->items[i], "is_default");
+		if (d != NULL && d->type == JSON_BOOL && d->boolean)
+			role = xstrdup(itest_at(roles->items[i], "id")->text);
+	}
+	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", server, role);
+	r = itest_send("PATCH", path, owner->token, "{\"permissions\":%s}",
+	    permissions);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	free(role);
+}
+
+/* The events of u after a cursor, without waiting (200 asserted). */
+struct itest_response *
+chat_events(const struct chat_user *u, const char *cursor)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
+	r = itest_get(path, u->token);
+	free(path);
+	itest_expect(r, 200);
+	return r;
+}
+
+/* chat_race_paths() with one path for all, answers in finishing order. */
+void
+chat_race(int n, const char *method, const char *path,
+    const char *const *tokens, const char *const *bodies, long *status,
+    char **ids)
+{
+	const char	**paths;
+	int		  i;
+
+	paths = xcalloc((size_t)n, sizeof *paths);
+	for (i = 0; i < n; i++)
+		paths[i] = path;
+	chat_race_paths(n, method, paths, tokens, bodies, status, ids, NULL);
+	free(paths);
+}
+
+/* POST a JSON body (as it is) to a conversation's messages as u. */
+struct itest_response *
+chat_send(const struct chat_user *u, const char *base, const char *body)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = chat_path(base, NULL, NULL);
+	r = itest_send("POST", path, u->token, "%s", body);
+	free(path);
+	return r;
 }

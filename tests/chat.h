@@ -45,5 +45,13 @@ void		 chat_expect_ids(struct itest_response *, char *const *,
 int		 chat_holds(struct itest_response *, const char *);
 void		 chat_race(int, const char *, const char *,
 		    const char *const *, const char *const *, long *, char **);
+void		 chat_race_paths(int, const char *, const char *const *,
+		    const char *const *, const char *const *, long *, char **,
+		    int *);
+void		 chat_default_permissions(const struct chat_user *,
+		    const char *, const char *);
+struct itest_response *chat_events(const struct chat_user *, const char *);
+struct itest_response *chat_send(const struct chat_user *, const char *,
+		    const char *);
 
 #endif /* CHAT_H */

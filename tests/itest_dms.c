@@ -312,12 +312,8 @@ expect_dm_event(const struct chat_user *u, const char *cursor,
     const char *dm, const struct chat_user *recipient)
 {
 	struct itest_response	*r;
-	char			*path;
 
-	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", cursor);
-	r = itest_get(path, u->token);
-	free(path);
-	itest_expect(r, 200);
+	r = chat_events(u, cursor);
 	ck_assert_msg(itest_at(r->json, "events")->count == 1, "one event "
 	    "expected: %s", itest_describe(r));
 	itest_expect_str(r, "events.0.type", "dm.create");

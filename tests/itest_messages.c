@@ -71,13 +71,7 @@ static struct itest_response *
 conv_send(const struct conv *c, const struct chat_user *u,
     const char *body)
 {
-	struct itest_response	*r;
-	char			*path;
-
-	path = chat_path(c->base, NULL, NULL);
-	r = itest_send("POST", path, u->token, "%s", body);
-	free(path);
-	return r;
+	return chat_send(u, c->base, body);
 }
 
 /* Send a method to one message of a conversation, with a body or none. */
@@ -123,9 +117,20 @@ static void
 expect_message(struct itest_response *r, const struct conv *c,
     const struct chat_user *author)
 {
-	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 8,
+	const struct json	*reactions, *pinned;
+
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 11,
 	    "a message has id, channel_id, dm_channel_id, author, content, "
-	    "created_at, edited_at, nonce: %s", itest_describe(r));
+	    "created_at, edited_at, nonce, reply_to, reactions, pinned: %s",
+	    itest_describe(r));
+	/* A message that uses none of them: no reply, no reactions, no pin. */
+	expect_null(r, "reply_to");
+	reactions = itest_at(r->json, "reactions");
+	pinned = itest_at(r->json, "pinned");
+	ck_assert_msg(reactions != NULL && reactions->type == JSON_ARRAY &&
+	    reactions->count == 0 && pinned != NULL &&
+	    pinned->type == JSON_BOOL && !pinned->boolean, "reactions [] and "
+	    "pinned false: %s", itest_describe(r));
 	ck_assert_msg(itest_str(r, "id") != NULL, "no id: %s",
 	    itest_describe(r));
 	itest_expect_str(r, c->kind == KIND_CHANNEL ? "channel_id" :
@@ -1023,37 +1028,6 @@ START_TEST(test_wrong_conversation)
 }
 END_TEST
 
-/* Set the permissions of a server's default role. */
-static void
-set_default_permissions(const struct conv *c, const char *permissions)
-{
-	struct itest_response	*r;
-	const struct json	*roles;
-	char			*path, *role = NULL;
-	size_t			 i;
-
-	xasprintf(&path, API_PREFIX "/servers/%s/roles", c->server);
-	r = itest_get(path, c->a.token);
-	itest_expect(r, 200);
-	roles = r->json;
-	for (i = 0; i < roles->count; i++) {
-		const struct json *d = itest_at(roles->items[i], "is_default");
-
-		if (d != NULL && d->type == JSON_BOOL && d->boolean)
-			role = xstrdup(itest_at(roles->items[i], "id")->text);
-	}
-	ck_assert_msg(role != NULL, "no default role: %s", itest_describe(r));
-	itest_free(r);
-	free(path);
-	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", c->server, role);
-	r = itest_send("PATCH", path, c->a.token, "{\"permissions\":%s}",
-	    permissions);
-	itest_expect(r, 200);
-	itest_free(r);
-	free(path);
-	free(role);
-}
-
 START_TEST(test_channel_permissions)
 {
 	struct itest_response	*r;
@@ -1064,7 +1038,7 @@ START_TEST(test_channel_permissions)
 	id = chat_post(&c.b, c.base, "before the change");
 
 	/* Without send_messages: reading works, posting does not. */
-	set_default_permissions(&c, "[\"view_channels\"]");
+	chat_default_permissions(&c.a, c.server, "[\"view_channels\"]");
 	path = chat_path(c.base, NULL, NULL);
 	r = itest_send("POST", path, c.b.token, "{\"content\":\"no\"}");
 	itest_expect_error(r, 403, "missing_permission");
@@ -1078,7 +1052,7 @@ START_TEST(test_channel_permissions)
 	itest_free(r);
 
 	/* Without view_channels nothing is readable. */
-	set_default_permissions(&c, "[]");
+	chat_default_permissions(&c.a, c.server, "[]");
 	r = itest_get(path, c.b.token);
 	ck_assert_msg(r->status == 403 || r->status == 404, "read without "
 	    "view_channels: %s", itest_describe(r));

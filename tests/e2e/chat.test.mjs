@@ -28,6 +28,12 @@
  * leaves the view where it is and shows a "Jump to latest" button that
  * brings the message into view.
  *
+ * Replies, reactions and pins: a reply from a message's Reply button
+ * (Escape cancels one), its quote jumping to an original older than the
+ * loaded pages; a reaction from the emoji picker (search, recent) and
+ * chips that count, mark your own, toggle on click and name who reacted;
+ * pins from the owner in the Pins panel of a member; all live.
+ *
  * Many servers: a user in more servers than one page of GET
  * /users/@me/servers has every one of them in the server rail.
  *
@@ -713,6 +719,142 @@ test('bans: the ban dialog, the Bans tab, and a banned user at an invite', {time
 		await O.context.close();
 		await S.context.close();
 	});
+});
+
+/*
+ * Replies, reactions and pins (docs/api.md): two members signed in, each
+ * change made in one browser shows in the other without a reload.
+ */
+test('replies, reactions and pins, live for both', {timeout: 180000}, async (t) => {
+	const R = await newUser('R');
+	const Q = await newUser('Q');
+	const server = `Reacts ${run}`;
+	let owner;
+	let member;
+	let channelId;
+	const ids = {};
+	const THUMBS = '\u{1f44d}';
+
+	await step(t, 'a server with history older than one page, both signed in', async () => {
+		owner = await apiRegister(R.name);
+		member = await apiRegister(Q.name);
+		const s = await apiCall('POST', '/servers', owner.token, {name: server});
+		const code = (await apiCall('POST', `/servers/${s.id}/invites`, owner.token, {})).code;
+		await apiCall('POST', `/invites/${code}`, member.token);
+		channelId = (await apiCall('GET', `/servers/${s.id}/channels`, owner.token))[0].id;
+		ids.old = (await apiCall('POST', `/channels/${channelId}/messages`, owner.token,
+		    {content: `the very first message ${run}`})).id;
+		await inPool(Array.from({length: 60}, (_, i) => i), 4, (i) =>
+			apiCall('POST', `/channels/${channelId}/messages`, owner.token,
+			    {content: `filler ${i} ${run}`}));
+		ids.late = (await apiCall('POST', `/channels/${channelId}/messages`, owner.token,
+		    {content: `an old question?`, reply_to: ids.old})).id;
+		await signIn(R);
+		await signIn(Q);
+		await openServer(R.page, server);
+		await openServer(Q.page, server);
+		await message(Q.page, 'an old question?').waitFor();
+	});
+
+	await step(t, 'Q replies from the message\u2019s Reply button; Escape cancels a reply', async () => {
+		const question = `what time is it ${run}`;
+		await send(R.page, question);
+		await message(Q.page, question).waitFor({timeout: LIVE_MS});
+		let li = message(Q.page, question);
+		await li.hover();
+		await li.getByRole('button', {name: 'Reply'}).click();
+		const bar = Q.page.locator('.reply-bar');
+		await bar.getByText(question).waitFor();
+		await Q.page.locator('.composer textarea').press('Escape');
+		await bar.waitFor({state: 'hidden'});
+		li = message(Q.page, question);
+		await li.hover();
+		await li.getByRole('button', {name: 'Reply'}).click();
+		await send(Q.page, `noon ${run}`);
+		await bar.waitFor({state: 'hidden'});
+		const reply = message(R.page, `noon ${run}`);
+		await reply.waitFor({timeout: LIVE_MS});
+		assert.equal((await reply.locator('.msg-quote-text').textContent()).trim(), question);
+	});
+
+	await step(t, 'a click on a quote loads older pages, scrolls to it and highlights it', async () => {
+		const quote = message(Q.page, 'an old question?').locator('.msg-quote');
+		await quote.click();
+		const old = message(Q.page, `the very first message ${run}`);
+		await old.and(Q.page.locator('.msg--highlight')).waitFor();
+		assert.ok(await old.isVisible());
+	});
+
+	await step(t, 'reactions: the picker adds one, both see the chip, a click takes it away', async () => {
+		const text = `react to me ${run}`;
+		await send(R.page, text);
+		await message(Q.page, text).waitFor({timeout: LIVE_MS});
+		const li = message(Q.page, text);
+		await li.hover();
+		await li.getByRole('button', {name: 'Add reaction'}).click();
+		const picker = Q.page.getByRole('dialog', {name: 'Emoji picker'});
+		await picker.getByRole('searchbox', {name: 'Search emoji'}).fill('thumbs up');
+		await picker.getByRole('button', {name: 'thumbs up'}).first().click();
+		await picker.waitFor({state: 'detached'});
+		const mine = message(Q.page, text).locator('.reaction--mine', {hasText: THUMBS});
+		await mine.waitFor();
+		const theirs = message(R.page, text).locator('.reaction', {hasText: THUMBS});
+		await theirs.waitFor({timeout: LIVE_MS});
+		assert.equal(await theirs.getAttribute('aria-pressed'), 'false');
+		assert.equal((await theirs.locator('.reaction-count').textContent()).trim(), '1');
+		/* R adds theirs with a click on the chip: 2 for both. */
+		await theirs.click();
+		await message(R.page, text).locator('.reaction--mine .reaction-count', {hasText: '2'}).waitFor();
+		await message(Q.page, text).locator('.reaction--mine .reaction-count', {hasText: '2'})
+		    .waitFor({timeout: LIVE_MS});
+		/* The tooltip names who reacted. */
+		await mine.hover();
+		await Q.page.waitForFunction((names) => {
+			const chip = document.querySelector('.reaction--mine');
+			return chip && names.every((n) => chip.title.includes(n));
+		}, [R.name, Q.name]);
+		/* The picker remembers it among the recent ones. */
+		await li.hover();
+		await li.getByRole('button', {name: 'Add reaction'}).first().click();
+		await picker.locator('h3', {hasText: 'Recent'}).waitFor();
+		await Q.page.keyboard.press('Escape');
+		await picker.waitFor({state: 'detached'});
+		/* Q takes theirs away: 1 for both, Q's chip no longer marked. */
+		await mine.click();
+		await message(Q.page, text).locator('.reaction:not(.reaction--mine) .reaction-count', {hasText: '1'})
+		    .waitFor();
+		await message(R.page, text).locator('.reaction--mine .reaction-count', {hasText: '1'})
+		    .waitFor({timeout: LIVE_MS});
+	});
+
+	await step(t, 'pins: the owner pins, the Pins panel lists it live for the member', async () => {
+		const text = `keep this one ${run}`;
+		await send(R.page, text);
+		await message(Q.page, text).waitFor({timeout: LIVE_MS});
+		/* A member without manage_messages has no Pin button. */
+		await message(Q.page, text).hover();
+		assert.equal(await message(Q.page, text).getByRole('button', {name: 'Pin message'}).count(), 0);
+		await Q.page.getByRole('button', {name: 'Pinned messages'}).click();
+		await Q.page.locator('.pins-body', {hasText: 'No pinned messages yet.'}).waitFor();
+		const li = message(R.page, text);
+		await li.hover();
+		await li.getByRole('button', {name: 'Pin message'}).click();
+		await message(R.page, text).locator('.msg-pinned').waitFor();
+		await Q.page.locator('.pins-list .pin', {hasText: text}).waitFor({timeout: LIVE_MS});
+		await message(Q.page, text).locator('.msg-pinned').waitFor();
+		await R.page.screenshot({path: path.join(ARTIFACTS, 'reactions-pins.png')});
+		/* Unpinned by the owner: gone from the member's panel. */
+		await li.hover();
+		await li.getByRole('button', {name: 'Unpin message'}).click();
+		await Q.page.locator('.pins-body', {hasText: 'No pinned messages yet.'}).waitFor({timeout: LIVE_MS});
+	});
+
+	await step(t, 'a deleted original shows as deleted in its reply', async () => {
+		await apiCall('DELETE', `/channels/${channelId}/messages/${ids.old}`, owner.token);
+		await message(Q.page, 'an old question?').locator('.msg-quote--gone').waitFor({timeout: LIVE_MS});
+	});
+	await R.context.close();
+	await Q.context.close();
 });
 
 test('no page logged a console error', () => {

@@ -35,7 +35,9 @@ export function role(id, permissions, position = 1, isDefault = false) {
 export function message(id, author = BORA, content = `text ${id}`, extra = {}) {
 	return {id, channel_id: extra.dm ? null : extra.channel || '20',
 	    dm_channel_id: extra.dm ? '30' : null, author, content,
-	    created_at: '2026-12-01T10:00:00Z', edited_at: null, nonce: extra.nonce || null};
+	    created_at: '2026-12-01T10:00:00Z', edited_at: null, nonce: extra.nonce || null,
+	    reply_to: extra.reply_to || null, reactions: extra.reactions || [],
+	    pinned: !!extra.pinned};
 }
 
 /*

@@ -63,6 +63,43 @@ function removeMessage(c, id) {
 	return true;
 }
 
+/*
+ * Apply reaction.add (delta 1) or reaction.remove (-1) of user to message
+ * m, replacing it by a changed copy (views compare objects): counts move
+ * by one; the signed-in user's own reaction sets "me", and one already
+ * known (the answer of their own PUT came first) counts once. Whether the
+ * copy changed anything.
+ */
+export function reactMessage(c, m, emoji, user, meId, delta) {
+	const reactions = (m.reactions || []).map((r) => ({...r}));
+	const mine = user === meId;
+	let r = reactions.find((x) => x.emoji === emoji);
+	if (mine && r && !!r.me === (delta > 0))
+		return false;
+	if (!r) {
+		if (delta < 0)
+			return false;
+		r = {emoji, count: 0, me: false};
+		reactions.push(r);
+	}
+	r.count += delta;
+	if (mine)
+		r.me = delta > 0;
+	putMessage(c, {...m, reactions: reactions.filter((x) => x.count > 0)});
+	return true;
+}
+
+/*
+ * The reactions of message m as the signed-in user sees them: those of an
+ * event's message object have no "me", which the one it replaces knew.
+ */
+function withOwnReactions(old, m) {
+	if (!old || !m.reactions || m.reactions.every((r) => 'me' in r))
+		return m;
+	const mine = new Set((old.reactions || []).filter((r) => r.me).map((r) => r.emoji));
+	return {...m, reactions: m.reactions.map((r) => ({...r, me: mine.has(r.emoji)}))};
+}
+
 /* A send is confirmed by message m: drop the pending copy. */
 export function confirmPending(state, m) {
 	if (!m.nonce || !state.me || m.author.id !== state.me.id)
@@ -140,13 +177,33 @@ export function applyEvent(state, ev) {
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
 			return NOTHING;
+		if (ev.type === 'message.update')
+			notify(`pins:${key}`);	/* it may be (un)pinned, loaded or not */
 		if (ev.type === 'message.update' && !c.byId.has(m.id))
 			return NOTHING;	/* outside the loaded pages */
 		if (ev.type === 'message.create' && c.hasOlder && c.messages.length > 0 &&
 		    cmpId(m.id, c.messages[0].id) < 0)
 			return NOTHING;	/* older than what is loaded: paging will find it */
-		putMessage(c, m);
+		putMessage(c, withOwnReactions(c.byId.get(m.id), m));
+		/* Replies show their original as it is now. */
+		for (const r of c.messages) {
+			if (r.reply_to && r.reply_to.id === m.id && r.reply_to.author)
+				putMessage(c, {...r, reply_to: {id: m.id, author: m.author,
+				    content: [...m.content].slice(0, 100).join('')}});
+		}
 		notify(`conv:${key}`);
+		return NOTHING;
+	}
+	case 'reaction.add':
+	case 'reaction.remove': {
+		const key = keyOfMessage(d);
+		const c = state.convs.get(key);
+		if (!c || held(c, ev))
+			return NOTHING;
+		const m = c.byId.get(d.message_id);
+		if (m && reactMessage(c, m, d.emoji, d.user_id, meId,
+		    ev.type === 'reaction.add' ? 1 : -1))
+			notify(`conv:${key}`);
 		return NOTHING;
 	}
 	case 'message.delete': {
@@ -154,8 +211,15 @@ export function applyEvent(state, ev) {
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
 			return NOTHING;
-		if (removeMessage(c, d.id))
+		notify(`pins:${key}`);
+		if (removeMessage(c, d.id)) {
+			/* Its replies now quote a deleted message. */
+			for (const r of c.messages) {
+				if (r.reply_to && r.reply_to.id === d.id)
+					putMessage(c, {...r, reply_to: {id: d.id, author: null, content: null}});
+			}
 			notify(`conv:${key}`);
+		}
 		return NOTHING;
 	}
 	case 'channel.create':

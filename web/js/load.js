@@ -11,7 +11,7 @@
 
 import {api, seg} from './api.js';
 import {applyEvent, putMessage, dropServer} from './apply.js';
-import {store, newEntry, newConv, notify, channelKey, knownKey} from './store.js';
+import {store, newEntry, newConv, notify, channelKey, knownKey, cmpId} from './store.js';
 
 /* --- events ------------------------------------------------------------ */
 
@@ -323,6 +323,30 @@ export async function loadOlder(c) {
 		notify(`conv:${c.key}`);
 	}
 	return n;
+}
+
+/*
+ * Load older pages of conversation c until message id is in it (at most
+ * `pages` of them); resolves whether it is.
+ */
+export async function loadUntil(c, id, pages = 20) {
+	for (let i = 0; i < pages && !c.byId.has(id) && c.hasOlder; i++) {
+		if (c.messages.length > 0 && cmpId(c.messages[0].id, id) < 0)
+			break;	/* older than the oldest loaded, yet not there: deleted */
+		if (await loadOlder(c) === 0 && !c.hasOlder)
+			break;
+	}
+	return c.byId.has(id);
+}
+
+/* The pinned messages of conversation key, most recently pinned first. */
+export function loadPins(key) {
+	return api.get(`${convPath(key)}/pins`);
+}
+
+/* Who reacted to message id with emoji (the first page, 25 of them). */
+export function loadReactors(key, id, emoji) {
+	return api.get(`${convPath(key)}/messages/${seg(id)}/reactions/${seg(emoji)}?limit=25`);
 }
 
 /* --- hooks for the views ------------------------------------------------ */

@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * send.js: the client's own writes that change the state: sending
- * messages (shown at once as pending, confirmed by their nonce), editing
- * and deleting them, opening DMs, creating and joining servers, creating,
- * renaming and deleting channels and setting their permission
- * overwrites. The answer of each is applied to `store` like the event it
- * causes, so the screen does not wait for the event.
+ * messages (shown at once as pending, confirmed by their nonce), replies,
+ * editing and deleting them, reactions and pins, opening DMs, creating
+ * and joining servers, creating, renaming and deleting channels and
+ * setting their permission overwrites. The answer of each is applied to
+ * `store` like the event it causes, so the screen does not wait for the
+ * event.
  */
 
 import {api, seg} from './api.js';
-import {confirmPending, held, putMessage} from './apply.js';
+import {confirmPending, held, putMessage, reactMessage} from './apply.js';
 import {addServer, applyToStore, convPath} from './load.js';
 import {channelPerms} from './perm.js';
 import {store, notify, pendingOf} from './store.js';
 
-/* Send content in conversation key, shown at once as pending. */
-export function sendMessage(key, content) {
+/*
+ * Send content in conversation key, shown at once as pending; replyTo:
+ * the message it answers, or null.
+ */
+export function sendMessage(key, content, replyTo = null) {
 	const item = {
 		nonce: crypto.randomUUID(),
 		content,
@@ -23,6 +27,8 @@ export function sendMessage(key, content) {
 		error: null,
 		author: {id: store.me.id, username: store.me.username},
 		created_at: new Date().toISOString(),
+		reply_to: replyTo && {id: replyTo.id, author: replyTo.author,
+		    content: [...replyTo.content].slice(0, 100).join('')},
 	};
 	pendingOf(key).push(item);
 	notify(`conv:${key}`);
@@ -53,7 +59,10 @@ export function discardSend(key, nonce) {
 /* Post pending send item; resolves the message, or null if it failed. */
 async function deliver(key, item) {
 	try {
-		const m = await api.post(`${convPath(key)}/messages`, {content: item.content, nonce: item.nonce});
+		const body = {content: item.content, nonce: item.nonce};
+		if (item.reply_to)
+			body.reply_to = item.reply_to.id;
+		const m = await api.post(`${convPath(key)}/messages`, body);
 		confirmPending(store, m);
 		const c = store.convs.get(key);
 		if (c && !held(c, {type: 'message.create', data: {message: m}})) {
@@ -86,6 +95,34 @@ export async function deleteMessage(key, id) {
 		channel_id: m ? m.channel_id : null,
 		dm_channel_id: m ? m.dm_channel_id : null,
 	}});
+}
+
+/* PUT path (on) or DELETE it. */
+function putOrDelete(path, on) {
+	return on ? api.put(path) : api.del(path);
+}
+
+/*
+ * Add (on) or take away the user's reaction emoji on message id of
+ * conversation key; shown at once, the event that follows counts once.
+ */
+export async function react(key, id, emoji, on) {
+	await putOrDelete(`${convPath(key)}/messages/${seg(id)}/reactions/${seg(emoji)}/@me`, on);
+	const c = store.convs.get(key);
+	const m = c && c.byId.get(id);
+	/* While a page loads, its events (this one's too) come after it. */
+	if (m && !(c.loads > 0) &&
+	    reactMessage(c, m, emoji, store.me.id, store.me.id, on ? 1 : -1))
+		notify(`conv:${key}`);
+}
+
+/* Pin (on) or unpin message id of conversation key. */
+export async function pin(key, id, on) {
+	await putOrDelete(`${convPath(key)}/pins/${seg(id)}`, on);
+	const c = store.convs.get(key);
+	const m = c && c.byId.get(id);
+	if (m)
+		applyToStore({type: 'message.update', data: {message: {...m, pinned: on}}});
 }
 
 /* Open (or create) the DM channel with a user; resolves the DM channel. */

@@ -9,7 +9,8 @@
  * flush, once per microtask, and redraw what depends on them. Topics:
  *   "me", "servers" (the list, names, unread marks), "dms",
  *   "server:<id>" (channels, roles, own member and permissions),
- *   "members:<id>", "conv:<key>" (a conversation's messages), "view",
+ *   "members:<id>", "conv:<key>" (a conversation's messages), "pins:<key>"
+ *   (its pins may have changed), "view",
  *   "status" (the connection).
  *
  * A conversation key is "c:<channel id>" or "d:<dm id>".

@@ -14,21 +14,35 @@
  * key "n:<nonce>"), so focus, an open edit and the scroll position
  * survive updates.
  *
+ * Replies, reactions and pins: a message's buttons (shown on hover or
+ * focus, or a tap) reply to it (a bar above the box names the message
+ * answered; Escape or its button cancels), add a reaction (the emoji
+ * picker, picker.js) and pin it where the user may. A reply shows the
+ * message it answers; a click on that scrolls to it, loading older pages
+ * until it is there, and highlights it. Reactions are chips under the
+ * message with their counts, the user's own marked; a click adds or
+ * takes away the user's, and the chip's tooltip names who reacted. The
+ * Pins panel (togglePins, the header's button) lists the pinned
+ * messages and follows their changes.
+ *
  * Keyboard: in the composer Enter sends, Shift+Enter is a new line and
  * ArrowUp in an empty composer edits your last message. In the list
- * ArrowUp/ArrowDown move between messages; on a message E edits it and
- * Delete deletes it; Tab reaches its buttons; Escape cancels an edit.
+ * ArrowUp/ArrowDown move between messages; on a message E edits it,
+ * R replies to it and Delete deletes it; Tab reaches its buttons; Escape
+ * cancels an edit or a reply.
  */
 
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
-import {openConv, loadOlder, reloadConv, wantMember} from '../load.js';
-import {sendMessage, retrySend, discardSend, editMessage, deleteMessage} from '../send.js';
+import {openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember} from '../load.js';
+import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin} from '../send.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
+import {openPicker} from './picker.js';
 
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
+const HIGHLIGHT_MS = 2000;
 /* Load older history when the top is this close (px). */
 const NEAR_TOP = 400;
 
@@ -42,7 +56,8 @@ function codePoints(s) {
 
 /*
  * Make the conversation view inside root. hooks: openProfile(user,
- * serverId). Returns {show(key, ctx), update(topics), focusComposer()}.
+ * serverId). Returns {show(key, ctx), update(topics), focusComposer(),
+ * togglePins()}.
  */
 export function createMessageView(root, hooks) {
 	let key = null;
@@ -53,6 +68,9 @@ export function createMessageView(root, hooks) {
 	let stickToBottom = true;
 	let seenUpTo = null;	/* id of the newest message shown at the bottom */
 	let unseen = 0;		/* messages from others after it */
+	let replyingTo = null;	/* the message the composer answers */
+	let pinsOpen = false;
+	const reactors = new Map();	/* "id emoji count" -> tooltip text */
 
 	const top = h('div');
 	const list = h('ol', {class: 'msg-list'});
@@ -66,9 +84,16 @@ export function createMessageView(root, hooks) {
 	    'aria-label': 'Message', enterkeyhint: 'send'});
 	const sendBtn = h('button', {type: 'submit', class: 'icon-btn', 'aria-label': 'Send',
 	    title: 'Send (Enter)'}, icon('send'));
-	const form = h('form', {class: 'composer', onsubmit: onSend}, note,
+	const replyBar = h('div', {class: 'reply-bar', hidden: true});
+	const form = h('form', {class: 'composer', onsubmit: onSend}, note, replyBar,
 	    h('div', {class: 'composer-box'}, input, sendBtn));
-	replace(root, h('div', {class: 'messages-pane'}, scroller, jump), form);
+	const pinsBody = h('div', {class: 'pins-body'});
+	const pinsPanel = h('aside', {class: 'pins', hidden: true, 'aria-label': 'Pinned messages'},
+	    h('div', {class: 'pins-head'}, h('h2', null, 'Pinned messages'),
+		h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Close pinned messages',
+		    onclick: () => togglePins(false)}, icon('x'))),
+	    pinsBody);
+	replace(root, h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel), form);
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
@@ -132,13 +157,14 @@ export function createMessageView(root, hooks) {
 	/* What the signed-in user may do here (in a channel: its overwrites applied). */
 	function access() {
 		if (!ctx.serverId)
-			return {dm: true, send: true, manage: false};
+			return {dm: true, send: true, manage: false, react: true};
 		const s = store.servers.get(ctx.serverId);
 		const c = s && s.channels && s.channels.get(key.slice(2));
 		if (!c)
-			return {dm: false, send: false, manage: false};
+			return {dm: false, send: false, manage: false, react: false};
 		const a = myChannelAccess(s, store.me.id, c);
-		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages')};
+		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages'),
+		    react: a.has('add_reactions')};
 	}
 
 	/* Show conversation k. ctx: {serverId (null for DMs), label, intro}. */
@@ -155,6 +181,8 @@ export function createMessageView(root, hooks) {
 			input.value = drafts.get(k) || '';
 			stickToBottom = true;
 			seenUpTo = null;
+			setReply(null);
+			togglePins(false);
 		}
 		scroller.setAttribute('aria-label', `Messages in ${c.label}`);
 		input.setAttribute('aria-label', `Message ${c.label}`);
@@ -170,6 +198,8 @@ export function createMessageView(root, hooks) {
 		    (ctx.serverId && (topics.has(`server:${ctx.serverId}`) ||
 		    topics.has(`members:${ctx.serverId}`))))
 			draw();
+		if (pinsOpen && topics.has(`pins:${key}`))
+			drawPins();
 	}
 
 	/* Messages and pending sends as list items, oldest first. */
@@ -184,6 +214,8 @@ export function createMessageView(root, hooks) {
 			if (!out.some((x) => x.k === `n:${p.nonce}`))
 				out.push({k: `n:${p.nonce}`, p, author: p.author, at: p.created_at, state: p.state});
 		}
+		for (const it of out)
+			it.reply = it.m ? it.m.reply_to : it.p.reply_to;
 		return out;
 	}
 
@@ -204,22 +236,26 @@ export function createMessageView(root, hooks) {
 		for (const it of want) {
 			seen.add(it.k);
 			const cont = prev !== null && prev.author.id === it.author.id &&
-			    prev.state !== 'failed' && it.state !== 'failed' &&
+			    prev.state !== 'failed' && it.state !== 'failed' && !it.reply &&
 			    Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
 			const name = authorName(it.author);
 			const mine = it.author.id === store.me.id;
 			const canEdit = !!it.m && mine;
 			const canDelete = !!it.m && (mine || acc.manage);
+			const canPin = !!it.m && (acc.dm || acc.manage);
+			const canReact = !!it.m && (acc.dm || acc.react);
 			const sig = JSON.stringify([it.m ? it.m.content : it.p.content,
 			    it.m ? it.m.edited_at : null, it.m ? it.m.id : null, it.state, name, cont,
-			    canEdit, canDelete]);
+			    canEdit, canDelete, canPin, canReact, it.reply,
+			    it.reply && it.reply.author ? authorName(it.reply.author) : null,
+			    it.m ? it.m.reactions : null, it.m ? it.m.pinned : false]);
 			let rec = items.get(it.k);
 			if (!rec) {
 				rec = {el: h('li', {tabindex: '-1'}), sig: null};
 				items.set(it.k, rec);
 			}
 			if (rec.sig !== sig && editing !== it.k) {
-				drawItem(rec.el, it, {cont, name, canEdit, canDelete});
+				drawItem(rec.el, it, {cont, name, canEdit, canDelete, canPin, canReact});
 				rec.sig = sig;
 			}
 			rec.item = it;
@@ -327,7 +363,9 @@ export function createMessageView(root, hooks) {
 			'aria-hidden': 'true'}, initials(o.name)));
 		const body = h('div', {class: 'msg-body'}, linkify(content),
 		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
-			'(edited)') : null);
+			'(edited)') : null,
+		    m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
+			icon('pin', 'Pinned')) : null);
 		let status = null;
 		if (it.state === 'sending') {
 			status = h('div', {class: 'msg-status'}, 'Sending\u2026');
@@ -339,7 +377,16 @@ export function createMessageView(root, hooks) {
 			    h('button', {type: 'button', class: 'btn btn--small btn--link',
 				onclick: () => discardSend(key, it.p.nonce)}, 'Discard'));
 		}
-		const actions = o.canEdit || o.canDelete ? h('div', {class: 'msg-actions'},
+		const actions = m ? h('div', {class: 'msg-actions'},
+		    h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Reply',
+			title: 'Reply (R)', onclick: () => startReply(m)}, icon('reply')),
+		    o.canReact ? h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Add reaction',
+			title: 'Add reaction', onclick: (e) => pickReaction(e.currentTarget, m)},
+		    icon('smile')) : null,
+		    o.canPin ? h('button', {type: 'button', class: 'icon-btn',
+			'aria-label': m.pinned ? 'Unpin message' : 'Pin message',
+			'aria-pressed': String(!!m.pinned), title: m.pinned ? 'Unpin' : 'Pin',
+			onclick: () => setPinned(m, !m.pinned)}, icon('pin')) : null,
 		    o.canEdit ? h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Edit message',
 			title: 'Edit (E)', onclick: () => startEdit(it.k)}, icon('edit')) : null,
 		    o.canDelete ? h('button', {type: 'button', class: 'icon-btn icon-btn--danger',
@@ -347,10 +394,170 @@ export function createMessageView(root, hooks) {
 			onclick: (e) => askDelete(it.k, e.shiftKey)}, icon('trash')) : null) : null;
 		replace(li, gutter,
 		    h('div', {class: 'msg-main'},
+			it.reply ? quoteOf(it.reply) : null,
 			o.cont ? h('span', {class: 'visually-hidden'}, `${o.name}: `) :
 			    h('div', {class: 'msg-head'}, author(), time),
-			body, status),
+			body, status, m ? chipsOf(m, o.canReact) : null),
 		    actions);
+	}
+
+	/* The message a reply answers, a button that jumps to it. */
+	function quoteOf(r) {
+		if (!r.author)
+			return h('div', {class: 'msg-quote msg-quote--gone'}, icon('reply'),
+			    'The original message was deleted');
+		return h('button', {type: 'button', class: 'msg-quote', title: 'Jump to the message',
+		    onclick: () => jumpTo(r.id)}, icon('reply'),
+		h('span', {class: 'msg-quote-author'}, authorName(r.author)),
+		h('span', {class: 'msg-quote-text'}, r.content));
+	}
+
+	/* The reaction chips of message m (and one to add another). */
+	function chipsOf(m, canReact) {
+		const rs = m.reactions || [];
+		if (rs.length === 0)
+			return null;
+		return h('div', {class: 'reactions', role: 'group', 'aria-label': 'Reactions'},
+		    ...rs.map((r) => {
+			const chip = h('button', {type: 'button',
+			    class: r.me ? 'reaction reaction--mine' : 'reaction',
+			    'aria-pressed': String(!!r.me), disabled: !canReact && !r.me,
+			    'aria-label': `${r.emoji} ${r.count}, ${r.me ? 'take yours away' : 'add yours'}`,
+			    onclick: () => toggleReaction(m, r.emoji, !r.me)},
+			h('span', {class: 'reaction-emoji'}, r.emoji),
+			h('span', {class: 'reaction-count'}, String(r.count)));
+			const cacheKey = `${m.id} ${r.emoji} ${r.count}`;
+			chip.title = reactors.get(cacheKey) || '';
+			const who = () => whoReacted(chip, m, r.emoji, cacheKey);
+			chip.addEventListener('mouseenter', who);
+			chip.addEventListener('focus', who);
+			return chip;
+		    }),
+		    canReact && rs.length < 20 ? h('button', {type: 'button', class: 'reaction reaction--add',
+			'aria-label': 'Add reaction', title: 'Add reaction',
+			onclick: (e) => pickReaction(e.currentTarget, m)}, icon('smile')) : null);
+	}
+
+	/* Fill a chip's tooltip with the names of who reacted. */
+	async function whoReacted(chip, m, emoji, cacheKey) {
+		if (reactors.has(cacheKey))
+			return;
+		reactors.set(cacheKey, '');
+		try {
+			const users = await loadReactors(key, m.id, emoji);
+			const r = (m.reactions || []).find((x) => x.emoji === emoji);
+			const names = users.map((u) => authorName(u));
+			const more = r && r.count > names.length ? ` and ${r.count - names.length} more` : '';
+			const text = `${names.join(', ')}${more} reacted with ${emoji}`;
+			reactors.set(cacheKey, text);
+			chip.title = text;
+		} catch {
+			reactors.delete(cacheKey);
+		}
+	}
+
+	/* --- replies, reactions, pins ------------------------------------- */
+
+	function setReply(m) {
+		replyingTo = m;
+		replyBar.hidden = !m;
+		if (!m) {
+			replyBar.replaceChildren();
+			return;
+		}
+		replace(replyBar, h('span', null, 'Replying to ',
+		    h('strong', null, authorName(m.author))),
+		h('span', {class: 'reply-bar-text'}, m.content),
+		h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Cancel reply',
+		    title: 'Cancel reply (Escape)', onclick: () => {
+			setReply(null);
+			input.focus();
+		    }}, icon('x')));
+	}
+
+	function startReply(m) {
+		setReply(m);
+		input.focus();
+	}
+
+	function pickReaction(anchor, m) {
+		openPicker(anchor, (emoji) => toggleReaction(m, emoji, true));
+	}
+
+	async function toggleReaction(m, emoji, on) {
+		try {
+			await react(key, m.id, emoji, on);
+		} catch (e) {
+			toast(`The reaction was not ${on ? 'added' : 'taken away'}: ${errorText(e)}`, 'error');
+		}
+	}
+
+	async function setPinned(m, on) {
+		try {
+			await pin(key, m.id, on);
+			if (pinsOpen)
+				drawPins();
+		} catch (e) {
+			toast(`The message was not ${on ? 'pinned' : 'unpinned'}: ${errorText(e)}`, 'error');
+		}
+	}
+
+	/* Scroll to message id, loading older pages until it is there; highlight it. */
+	async function jumpTo(id) {
+		const c = store.convs.get(key);
+		if (!c)
+			return;
+		if (!c.byId.has(id) && !await loadUntil(c, id).catch(() => false)) {
+			toast(c.hasOlder ? 'That message is further back than a thousand messages; ' +
+			    'scroll up to reach it.' : 'That message is no longer there.', 'error');
+			return;
+		}
+		draw();
+		const li = list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
+		if (!li)
+			return;
+		stickToBottom = false;
+		li.scrollIntoView({block: 'center'});
+		li.classList.add('msg--highlight');
+		li.focus({preventScroll: true});
+		setTimeout(() => li.classList.remove('msg--highlight'), HIGHLIGHT_MS);
+	}
+
+	/* Open (or close: on false) the Pins panel. */
+	function togglePins(on = !pinsOpen) {
+		pinsOpen = on;
+		pinsPanel.hidden = !on;
+		if (on)
+			drawPins();
+		return on;
+	}
+
+	async function drawPins() {
+		const k = key;
+		let pins;
+		try {
+			pins = await loadPins(k);
+		} catch (e) {
+			replace(pinsBody, h('p', {class: 'hint', role: 'alert'}, errorText(e)));
+			return;
+		}
+		if (k !== key || !pinsOpen)
+			return;
+		const acc = access();
+		if (pins.length === 0) {
+			replace(pinsBody, h('p', {class: 'hint'}, 'No pinned messages yet.'));
+			return;
+		}
+		replace(pinsBody, h('ol', {class: 'pins-list'}, ...pins.map((m) => h('li', {class: 'pin',
+		    'data-id': m.id},
+		h('div', {class: 'pin-head'}, h('strong', null, authorName(m.author)),
+		    h('time', {datetime: m.created_at, title: fullTime(m.created_at)}, shortTime(m.created_at))),
+		h('div', {class: 'pin-text'}, linkify(m.content)),
+		h('div', {class: 'pin-actions'},
+		    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
+			onclick: () => jumpTo(m.id)}, 'Jump'),
+		    acc.dm || acc.manage ? h('button', {type: 'button', class: 'btn btn--small btn--link',
+			onclick: () => setPinned(m, false)}, 'Unpin') : null)))));
 	}
 
 	/* --- edit and delete ---------------------------------------------- */
@@ -473,6 +680,9 @@ export function createMessageView(root, hooks) {
 		if ((e.key === 'e' || e.key === 'E') && rec.item.m.author.id === store.me.id) {
 			e.preventDefault();
 			startEdit(li.dataset.k);
+		} else if (e.key === 'r' || e.key === 'R') {
+			e.preventDefault();
+			startReply(rec.item.m);
 		} else if (e.key === 'Delete' && li.querySelector('.icon-btn--danger')) {
 			e.preventDefault();
 			askDelete(li.dataset.k, false);
@@ -480,7 +690,11 @@ export function createMessageView(root, hooks) {
 	}
 
 	function onComposerKey(e) {
-		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+		if (e.key === 'Escape' && replyingTo) {
+			e.preventDefault();
+			e.stopPropagation();
+			setReply(null);
+		} else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
 			e.preventDefault();
 			form.requestSubmit();
 		} else if (e.key === 'ArrowUp' && input.value === '') {
@@ -507,7 +721,9 @@ export function createMessageView(root, hooks) {
 		drafts.delete(key);
 		updateNote();
 		stickToBottom = true;
-		sendMessage(key, text);
+		const to = replyingTo;
+		setReply(null);
+		sendMessage(key, text, to);
 	}
 
 	async function older() {
@@ -519,6 +735,7 @@ export function createMessageView(root, hooks) {
 	return {
 		show,
 		update,
+		togglePins,
 		/* The message box, or the messages when the user may not write here. */
 		focusComposer: () => (input.disabled ? scroller : input).focus(),
 		get key() {

@@ -50,11 +50,15 @@ export function mountShell(root, hooks) {
 	const membersToggle = h('button', {type: 'button', class: 'icon-btn', 'aria-controls': 'members',
 	    'aria-label': 'Member list', title: 'Member list', onclick: () => setMembers(!membersOpen)},
 	icon('users'));
+	const pinsToggle = h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Pinned messages',
+	    title: 'Pinned messages', 'aria-pressed': 'false', onclick: () =>
+		pinsToggle.setAttribute('aria-pressed', String(messages.togglePins()))},
+	icon('pin'));
 	const banner = h('div', {class: 'banner', role: 'status', hidden: true});
 	const convBox = h('div', {class: 'conv'});
 	const empty = h('div', {class: 'empty-state', hidden: true});
 	const main = h('main', {class: 'main', id: 'main', tabindex: '-1'},
-	    h('header', {class: 'main-head'}, navToggle, title, membersToggle),
+	    h('header', {class: 'main-head'}, navToggle, title, pinsToggle, membersToggle),
 	    banner, convBox, empty);
 	const membersBody = h('div', {class: 'members-body'});
 	const membersBox = h('aside', {class: 'members', id: 'members', 'aria-label': 'Members'}, membersBody);
@@ -368,6 +372,7 @@ export function mountShell(root, hooks) {
 	/* The header, the conversation or an empty state, the member list. */
 	function drawMain() {
 		const v = store.view;
+		const before = shown;
 		let key = null;
 		let ctx = null;
 		let showMembers = false;
@@ -412,6 +417,9 @@ export function mountShell(root, hooks) {
 			messages.show(key, ctx);
 			shown = key;
 		}
+		pinsToggle.hidden = !key;
+		if (key !== before)
+			pinsToggle.setAttribute('aria-pressed', 'false');
 		membersToggle.hidden = !showMembers;
 		membersToggle.setAttribute('aria-pressed', String(showMembers && membersOpen));
 		membersBox.hidden = !(showMembers && membersOpen);
