@@ -2,7 +2,8 @@
  * keeper.c: the periodic jobs one worker per host runs between requests:
  * event retention, clean-up of expired refresh tokens and nonces, and the
  * cluster watcher, which feeds events committed by other hosts into this
- * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups).
+ * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups) and their
+ * ephemeral events into this host's (ephemeral.c).
  */
 #include <string.h>
 
@@ -52,6 +53,7 @@ keeper_jobs(void)
 		;
 	refresh_cleanup();
 	db_exec(&q_nonce_cleanup, "");
+	ephemeral_relay_prune();
 }
 
 /* Publish events other hosts committed since the last look. */
@@ -110,6 +112,7 @@ keeper_run(void)
 	}
 	if (cfg->cluster_poll_ms > 0 && now >= keeper_watch_at) {
 		keeper_watch();
+		ephemeral_relay_watch();
 		keeper_watch_at = now + cfg->cluster_poll_ms;
 	}
 }

@@ -563,6 +563,7 @@ master_main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	hub_init();
+	ephemeral_init();
 	/* Shared by the workers too: write limits and sign-in counts. */
 	ratelimit_init();
 	throttle_init();

@@ -7,11 +7,11 @@
  * files call each other round in a circle.
  *
  *   util     log xmalloc clock text json config
- *   store    hub metrics db migrate sequencer events
+ *   store    hub ephemeral metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
  *            channels access cache messages history ratelimit throttle
- *            roles members change dms
+ *            roles members change dms typing presence
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -457,7 +457,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		10	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		14	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -526,6 +526,44 @@ void		 hub_seq_start(uint64_t);
 uint64_t	 hub_seq_pending(int);
 int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
+
+/* ephemeral.c */
+#define EPHEMERAL_WINDOW_MS	10000	/* read back by a poll's value */
+#define EPHEMERAL_MARK_LEN	63	/* the longest value, as text */
+enum ephemeral_kind {
+	EPHEMERAL_TYPING = 1,
+	EPHEMERAL_PRESENCE
+};
+/* One typing.start or presence.update, as the hosts pass it on. */
+struct ephemeral {
+	uint64_t	 pos;		/* its place in this host's ring */
+	long long	 seen_ms;	/* when it reached this host */
+	long long	 at_ms;		/* when its origin made it */
+	uint64_t	 origin;	/* the host that made it */
+	int		 kind;
+	int		 status;	/* presence: enum presence_status */
+	uint64_t	 server_id;	/* a server's members may see it */
+	uint64_t	 channel_id;	/* typing: in a channel, or 0 */
+	uint64_t	 dm_channel_id;	/* a DM's participants may see it */
+	uint64_t	 user_id;	/* the typist, or the user whose */
+	long long	 expires_ms;	/* typing: its end, wall clock */
+};
+/* Where a poll's previous answer left off (its "ephemeral" value). */
+struct ephemeral_mark {
+	uint64_t	 host_id;
+	uint64_t	 pos;
+	long long	 at_ms;
+};
+void		 ephemeral_init(void);
+long long	 ephemeral_now_ms(void);
+int		 ephemeral_publish(struct ephemeral *, long long);
+uint64_t	 ephemeral_head(void);
+size_t		 ephemeral_read(uint64_t *, struct ephemeral *, size_t);
+uint64_t	 ephemeral_start(const struct ephemeral_mark *);
+void		 ephemeral_mark_format(uint64_t, char *, size_t);
+int		 ephemeral_mark_parse(const char *, struct ephemeral_mark *);
+void		 ephemeral_relay_watch(void);
+void		 ephemeral_relay_prune(void);
 
 /* ratelimit.c */
 enum ratelimit_kind {
@@ -1011,6 +1049,22 @@ void		 messages_delete(struct request *,
 		    const struct conversation *, uint64_t);
 int		 messages_delete_recent(uint64_t, uint64_t, const char *, int);
 
+/* typing.c */
+int		 typing_start(uint64_t, const struct conversation *);
+void		 typing_gen(yajl_gen, const struct ephemeral *);
+
+/* presence.c */
+enum presence_status {
+	PRESENCE_ONLINE,
+	PRESENCE_IDLE,
+	PRESENCE_DND,
+	PRESENCE_INVISIBLE,	/* chosen; others see offline */
+	PRESENCE_OFFLINE,
+	PRESENCE_STATUSES
+};
+const char	*presence_name(int);
+int		 presence_parse(const char *);
+
 /* dms.c */
 /* A DM channel as one participant sees it. */
 struct dm {
@@ -1059,6 +1113,10 @@ void		 api_messages_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
+int		 api_dms_conversation(struct request *, struct conversation *);
+
+/* api-typing.c */
+extern const struct route api_typing_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];
