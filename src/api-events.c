@@ -36,6 +36,7 @@ struct events_poll {
 	size_t		 ndms;
 	int		 again;		/* its read was cut short */
 	uint64_t	 ephemeral_pos;	/* ephemeral events up to here seen */
+	int		 presence;	/* counted open (presence.c) */
 };
 
 struct events_row {
@@ -80,6 +81,8 @@ api_events_free(void *data)
 	struct events_poll	*ep = data;
 	size_t			 i;
 
+	if (ep->presence)
+		presence_poll_close(ep->user_id);
 	for (i = 0; i < ep->nservers; i++)
 		free(ep->servers[i].member.roles);
 	free(ep->servers);
@@ -633,6 +636,9 @@ api_events_get(struct request *req)
 	ep->user_id = req->user_id;
 	ep->cursor = cursor;
 	ep->ephemeral_pos = ephemeral_pos;
+	/* Its user is connected while it is open and a while after. */
+	presence_poll_open(ep->user_id);
+	ep->presence = 1;
 	p = poll_new(req, &events_poll_type, ep);
 	req->poll = p;
 	if (api_events_load_scope(ep) == -1) {

@@ -77,6 +77,13 @@ ephemeral_init(void)
 	}
 }
 
+/* This run of this host, as the other hosts know it. */
+uint64_t
+ephemeral_host(void)
+{
+	return ephemeral_ring != NULL ? ephemeral_ring->host_id : 0;
+}
+
 /* Milliseconds of the wall clock (the time a client may compare). */
 long long
 ephemeral_now_ms(void)
@@ -134,7 +141,7 @@ ephemeral_relay(const struct ephemeral *e)
 {
 	if (cfg->cluster_poll_ms == 0)
 		return;
-	if (db_exec(&q_relay_insert, "uiddiuuuui", e->origin, e->at_ms,
+	if (db_exec(&q_relay_insert, "uidduuuui", e->origin, e->at_ms,
 	    e->kind, e->status, e->server_id, e->channel_id, e->dm_channel_id,
 	    e->user_id, e->expires_ms) == -1)
 		log_warnx("%s: the other hosts miss a %s", __func__,

@@ -105,6 +105,7 @@ struct config {
 	char		*sequencer;	/* "shm" or "db" */
 	int		 retention_days;
 	int		 cluster_poll_ms;	/* 0: off */
+	int		 presence_linger;	/* seconds connected after a poll */
 
 	/* [limits]: writes per user (ratelimit.c); 0 turns one off */
 	int		 messages_per_second;	/* per conversation */
@@ -555,6 +556,7 @@ struct ephemeral_mark {
 	long long	 at_ms;
 };
 void		 ephemeral_init(void);
+uint64_t	 ephemeral_host(void);
 long long	 ephemeral_now_ms(void);
 int		 ephemeral_publish(struct ephemeral *, long long);
 uint64_t	 ephemeral_head(void);
@@ -1062,8 +1064,29 @@ enum presence_status {
 	PRESENCE_OFFLINE,
 	PRESENCE_STATUSES
 };
+#define PRESENCE_SERVER_MAX	1000	/* members, for presence.update */
+#define PRESENCE_SWEEP_MS	1000	/* the keeper's look at connections */
+#define PRESENCE_NOW_MS		"ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000)"
+#define PRESENCE_HOST_DEAD_MS	"30000"	/* a host silent this long is gone */
+/*
+ * SQL of the status others see of a user (an id column) whose chosen
+ * status is another column: the chosen one while a live host has them
+ * connected, else PRESENCE_OFFLINE (pass it through presence_shown()).
+ */
+#define PRESENCE_SHOWN_SQL(id, chosen)					\
+	"IF(EXISTS (SELECT 1 FROM presence_connections pc"		\
+	" JOIN app_hosts h ON h.host_id = pc.host_id"			\
+	" WHERE pc.user_id = " id " AND h.seen_ms >= " PRESENCE_NOW_MS	\
+	" - " PRESENCE_HOST_DEAD_MS "), " chosen ", 4)"
+void		 presence_init(void);
 const char	*presence_name(int);
-int		 presence_parse(const char *);
+int		 presence_shown(int);
+int		 presence_parse(const char *, size_t);
+void		 presence_poll_open(uint64_t);
+void		 presence_poll_close(uint64_t);
+void		 presence_worker_gone(int);
+void		 presence_sweep(void);
+int		 presence_choose(uint64_t, int);
 
 /* dms.c */
 /* A DM channel as one participant sees it. */
@@ -1072,6 +1095,7 @@ struct dm {
 	uint64_t	 recipient_id;		/* the other participant */
 	char		 recipient[USERNAME_SIZE];
 	char		 created_at[32];
+	int		 recipient_presence;	/* as others see them */
 };
 void		 dms_gen(yajl_gen, const struct dm *);
 int		 dms_load(uint64_t, uint64_t, struct dm *);
@@ -1117,6 +1141,9 @@ int		 api_dms_conversation(struct request *, struct conversation *);
 
 /* api-typing.c */
 extern const struct route api_typing_routes[];
+
+/* api-presence.c */
+extern const struct route api_presence_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

@@ -23,3 +23,28 @@ CREATE TABLE ephemeral_relay (
 	PRIMARY KEY (id),
 	KEY ephemeral_relay_created (created_ms)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;
+
+-- Presence.  users.presence is the status the user chose (0 online,
+-- 1 idle, 2 dnd, 3 invisible; presence.c), shown while they are
+-- connected.  presence_connections has a row per user and app host
+-- they are connected to (an /events poll open there or ended less than
+-- presence_linger seconds ago), written by that host's keeper when it
+-- changes, never by a poll.  A row counts while its host's keeper
+-- beats in app_hosts (every 10 s; seen_ms by the database's clock), so
+-- a host that dies stops counting by itself.
+ALTER TABLE users ADD COLUMN presence TINYINT UNSIGNED NOT NULL DEFAULT 0;
+
+CREATE TABLE app_hosts (
+	host_id			BIGINT UNSIGNED NOT NULL,
+	seen_ms			BIGINT NOT NULL,
+	PRIMARY KEY (host_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;
+
+CREATE TABLE presence_connections (
+	user_id			BIGINT UNSIGNED NOT NULL,
+	host_id			BIGINT UNSIGNED NOT NULL,
+	PRIMARY KEY (user_id, host_id),
+	KEY presence_connections_host (host_id),
+	CONSTRAINT presence_connections_user_fk FOREIGN KEY (user_id)
+	    REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;
