@@ -363,8 +363,9 @@ api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
 
 /*
  * Answer {"events": [...], "cursor": "...", "ephemeral": "..."}: the
- * durable events picked, then the ephemeral ones waiting; finish the
- * poll.
+ * durable events picked, then the ephemeral ones waiting (none after an
+ * event that changes what the user sees: the next poll judges them by
+ * the new scope); finish the poll.
  */
 static void
 api_events_answer(struct poll *p, struct events_row **picked, size_t n)
@@ -373,9 +374,10 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n)
 	struct ephemeral	 eph[EPHEMERAL_MAX];
 	char			 mark[EPHEMERAL_MARK_LEN + 1];
 	yajl_gen		 g;
-	size_t			 i, neph;
+	size_t			 i, neph = 0;
 
-	neph = api_events_ephemeral_pick(ep, &ep->ephemeral_pos, eph);
+	if (n == 0 || !api_events_changes_scope(ep, picked[n - 1]))
+		neph = api_events_ephemeral_pick(ep, &ep->ephemeral_pos, eph);
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "events");

@@ -1,7 +1,8 @@
 /*
  * api-presence.c: PUT /users/@me/presence {status} (API.md, Typing and
- * presence): the status the caller wants shown while connected.  Who is
- * connected, and what the others are told, is presence.c's.
+ * presence): the status the caller wants shown while connected, and GET
+ * the same to read it back (an extension: a client that starts needs
+ * it).  Who is connected, and what the others are told, is presence.c's.
  */
 #include "sohbet.h"
 
@@ -32,7 +33,27 @@ api_presence_put(struct request *req)
 	response_empty(req, 204);
 }
 
+/* GET /users/@me/presence: {status}, the status the caller chose. */
+static void
+api_presence_get(struct request *req)
+{
+	yajl_gen	g;
+	int		status;
+
+	if (presence_chosen(req->user_id, &status) == -1) {
+		response_db_error(req);
+		return;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_kstr(g, "status", presence_name(status));
+	yajl_gen_map_close(g);
+	response_json(req, 200, g);
+}
+
 const struct route api_presence_routes[] = {
+	{ "GET", API_PREFIX "/users/@me/presence", api_presence_get,
+	    ROUTE_AUTH },
 	{ "PUT", API_PREFIX "/users/@me/presence", api_presence_put,
 	    ROUTE_AUTH },
 	{ NULL, NULL, NULL, 0 }

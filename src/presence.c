@@ -78,6 +78,8 @@ static struct db_stmt q_standing = DB_STMT(
     " JOIN app_hosts h ON h.host_id = pc.host_id WHERE pc.user_id = u.id"
     " AND pc.host_id <> ? AND h.seen_ms >= " PRESENCE_NOW_MS " - "
     PRESENCE_HOST_DEAD_MS ") FROM users u WHERE u.id = ?");
+static struct db_stmt q_chosen = DB_STMT(
+    "SELECT presence FROM users WHERE id = ?");
 static struct db_stmt q_choose = DB_STMT(
     "UPDATE users SET presence = ? WHERE id = ? AND presence <> ?");
 /* Where others may see a user's presence.update: small servers, DMs. */
@@ -396,6 +398,21 @@ presence_sweep(void)
 		presence_recorded(&changes[i]);
 	}
 	free(changes);
+}
+
+/* Load the status the user chose: 0, or -1. */
+int
+presence_chosen(uint64_t user_id, int *status)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_chosen, "u", user_id)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1)
+		*status = (int)db_i64(rows, 0);
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
 }
 
 /*

@@ -1087,6 +1087,7 @@ void		 presence_poll_close(uint64_t);
 void		 presence_worker_gone(int);
 void		 presence_sweep(void);
 int		 presence_choose(uint64_t, int);
+int		 presence_chosen(uint64_t, int *);
 
 /* dms.c */
 /* A DM channel as one participant sees it. */

@@ -70,6 +70,18 @@ choose_status(const char *token, const char *status)
 	itest_free(r);
 }
 
+/* GET /users/@me/presence reads back the status chosen. */
+static void
+expect_chosen(const char *token, const char *status)
+{
+	struct itest_response	*r;
+
+	r = itest_get(API_PREFIX "/users/@me/presence", token);
+	itest_expect(r, 200);
+	itest_expect_str(r, "status", status);
+	itest_free(r);
+}
+
 /* The presence of a user in a server's member list, as token sees it. */
 static char *
 member_presence(const char *token, const char *server, const char *user)
@@ -258,11 +270,13 @@ START_TEST(test_chosen_status)
 	watch = watch_start(room.member.token);
 	choose_status(room.owner.token, "{\"status\":\"dnd\"}");
 	watch_expect(watch, room.owner.id, "dnd");
+	expect_chosen(room.owner.token, "dnd");
 	expect_member_presence(room.member.token, room.server, room.owner.id,
 	    "dnd");
 	watch = watch_start(room.member.token);
 	choose_status(room.owner.token, "{\"status\":\"invisible\"}");
 	watch_expect(watch, room.owner.id, "offline");
+	expect_chosen(room.owner.token, "invisible");
 	expect_member_presence(room.member.token, room.server, room.owner.id,
 	    "offline");
 	/* Invisible again, and still invisible: nothing to tell. */
