@@ -13,10 +13,12 @@ import {showAuth} from './ui/auth.js';
 import {mountShell} from './ui/shell.js';
 import {openJoin} from './ui/servers.js';
 import {toast, errorText, confirmDialog} from './ui/dialog.js';
+import {loadStatus, startIdleWatch} from './ui/presence.js';
 
 const root = document.getElementById('root');
 let shell = null;
 let events = null;
+let stopIdle = null;
 let loaded = false;
 /* An invite code from the URL, offered once the state is loaded. */
 let pendingInvite = null;
@@ -62,6 +64,8 @@ function startApp() {
 		signOutAll: doSignOutAll,
 		retryNow: () => events && events.retryNow(),
 	});
+	loadStatus();
+	stopIdle = startIdleWatch();
 	events = startEvents({
 		reset: async () => {
 			await loadAll();
@@ -81,6 +85,10 @@ function startApp() {
 }
 
 function stopApp() {
+	if (stopIdle) {
+		stopIdle();
+		stopIdle = null;
+	}
 	if (events) {
 		events.stop();
 		events = null;

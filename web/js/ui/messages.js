@@ -25,6 +25,7 @@ import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
 import {openConv, loadOlder, reloadConv, wantMember} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage} from '../send.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
+import {createTypingLine, noteTyping} from './typing.js';
 
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
@@ -67,7 +68,8 @@ export function createMessageView(root, hooks) {
 	    title: 'Send (Enter)'}, icon('send'));
 	const form = h('form', {class: 'composer', onsubmit: onSend}, note,
 	    h('div', {class: 'composer-box'}, input, sendBtn));
-	replace(root, h('div', {class: 'messages-pane'}, scroller, jump), form);
+	const typing = createTypingLine();
+	replace(root, h('div', {class: 'messages-pane'}, scroller, jump), typing.el, form);
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
@@ -80,6 +82,10 @@ export function createMessageView(root, hooks) {
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
 	input.addEventListener('input', updateNote);
+	input.addEventListener('input', () => {
+		if (key !== null && input.value.trim() !== '')
+			noteTyping(key);
+	});
 
 	function atBottom() {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -158,12 +164,14 @@ export function createMessageView(root, hooks) {
 		input.setAttribute('aria-label', `Message ${c.label}`);
 		input.placeholder = `Message ${c.label}`;
 		openConv(k);
+		typing.show(k, c.serverId);
 		draw();
 	}
 
 	function update(topics) {
 		if (key === null)
 			return;
+		typing.update(topics);
 		if (topics.has(`conv:${key}`) || topics.has('me') ||
 		    (ctx.serverId && (topics.has(`server:${ctx.serverId}`) ||
 		    topics.has(`members:${ctx.serverId}`))))
