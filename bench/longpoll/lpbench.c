@@ -134,6 +134,7 @@ static struct {
 	int		 cross_port;
 	int		 rounds;
 	int		 repoll;
+	int		 typing;	/* broadcast a typing hint, not a message */
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
@@ -1698,7 +1699,7 @@ usage(void)
 	    "[--mode events|channel]\n"
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
-	    "\t[--repoll] [--cross-port P2 [--rounds K]]\n");
+	    "\t[--repoll] [--typing] [--cross-port P2 [--rounds K]]\n");
 	exit(2);
 }
 
@@ -1721,6 +1722,7 @@ options(int argc, char **argv)
 		{ "cross-port", required_argument, NULL, 'X' },
 		{ "rounds", required_argument, NULL, 'R' },
 		{ "repoll", no_argument, NULL, 'P' },
+		{ "typing", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -1742,6 +1744,7 @@ options(int argc, char **argv)
 		case 'X': opt.cross_port = atoi(optarg); break;
 		case 'R': opt.rounds = atoi(optarg); break;
 		case 'P': opt.repoll = 1; break;
+		case 'T': opt.typing = 1; break;
 		default: usage();
 		}
 	}
@@ -1752,7 +1755,8 @@ options(int argc, char **argv)
 	    opt.cross_port < 0 || opt.cross_port > 65535 ||
 	    opt.rounds < 1 || opt.rounds > 1000 ||
 	    (strcmp(opt.mode, "events") != 0 &&
-	    strcmp(opt.mode, "channel") != 0))
+	    strcmp(opt.mode, "channel") != 0) ||
+	    (opt.typing && (strcmp(opt.mode, "events") != 0 || opt.repoll)))
 		usage();
 	if (opt.cache == NULL)
 		opt.cache = xasprintf("%s/bench-accounts.txt", opt.var);
@@ -1787,7 +1791,7 @@ main(int argc, char **argv)
 	double		 t_first, t_parked, t_idle, t_end, *lat, *lat_start,
 			 ramp_deadline, t_last_metrics, deadline, first_ans = 0,
 			 last_ans = 0;
-	uint64_t	 last_id, msg_id;
+	uint64_t	 last_id, msg_id = 0;
 	unsigned long long ticks, ngx_ticks, db_ticks;
 	long		 csw, ngx_csw, db_csw, hz = sysconf(_SC_CLK_TCK);
 	int		 i, k, st, submitted, early = 0, delivered = 0,
@@ -1930,17 +1934,21 @@ main(int argc, char **argv)
 	procset_delta(&db0, &db1, &db_ticks, &db_csw);
 	int answered_idle = (int)lp->ndone - early;
 
-	/* Post one message; time every waiter's answer. */
+	/*
+	 * Post one message (or, with --typing, the owner's typing hint: an
+	 * ephemeral typing.start to every poll); time every waiter's answer.
+	 */
 	if (now() - t_first > opt.wait - 5)
 		printf("warning: %.0f s since the first poll: some may have "
 		    "timed out\n", now() - t_first);
 	metrics_read(&m0);
 	snprintf(content, sizeof content, "lpbench %d %lld", opt.n,
 	    unix_now());
-	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/messages",
-	    channel_id);
+	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/%s",
+	    channel_id, opt.typing ? "typing" : "messages");
 	{
-		char	*body = xasprintf("{\"content\":\"%s\"}", content);
+		char	*body = opt.typing ? xasprintf("{}") :
+			    xasprintf("{\"content\":\"%s\"}", content);
 
 		post = job_new("POST", path, owner.access, body);
 		free(body);
@@ -1951,14 +1959,24 @@ main(int argc, char **argv)
 	engine_until(lp, (size_t)opt.n + 1, deadline);
 	t_end = now();
 	cpuwatch_report(&cw, "cpu_seconds_delivering");
-	if (post->err != E_NONE || post->status != 201 ||
-	    (msg_id = json_id(post->body, "id")) == 0)
-		die("posting the message failed: %d %s %s", post->status,
-		    job_err_names[post->err], post->body ? post->body : "");
+	if (opt.typing) {
+		if (post->err != E_NONE || post->status != 204)
+			die("the typing hint failed: %d %s %s", post->status,
+			    job_err_names[post->err], post->body ? post->body :
+			    "");
+		snprintf(mid, sizeof mid, "\"type\":\"typing.start\"");
+	} else {
+		if (post->err != E_NONE || post->status != 201 ||
+		    (msg_id = json_id(post->body, "id")) == 0)
+			die("posting the message failed: %d %s %s",
+			    post->status, job_err_names[post->err],
+			    post->body ? post->body : "");
+		snprintf(mid, sizeof mid, "\"id\":\"%" PRIu64 "\"",
+		    msg_id);
+	}
 	if (opt.repoll)
 		repoll(lp, jobs, msg_id);
 	engine_abort(lp);
-	snprintf(mid, sizeof mid, "\"id\":\"%" PRIu64 "\"", msg_id);
 
 	lat = xcalloc((size_t)opt.n, sizeof *lat);
 	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
@@ -2009,6 +2027,7 @@ main(int argc, char **argv)
 	printf("\nresults\n");
 	result("n", "%d", opt.n);
 	result("mode", "%s", opt.mode);
+	result("broadcast", "%s", opt.typing ? "typing" : "message");
 	result("parked_confirmed", "%lld", mp.parked);
 	result("park_seconds", "%.2f", t_parked - t_first);
 	result("answered_before_send", "%d", early + answered_idle);
