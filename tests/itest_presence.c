@@ -3,8 +3,9 @@
  * 22) on one app host: an open /events poll makes its user online for
  * the others (presence.update, and `presence` in member lists and DM
  * recipients), a chosen status is shown while connected, invisible shows
- * offline, a status change that others do not see sends nothing, and
- * PUT /users/@me/presence refuses what is not a status.  Across two
+ * offline, a status change that others do not see sends nothing, a
+ * server of more than 1,000 members hears nothing, and PUT
+ * /users/@me/presence refuses what is not a status.  Across two
  * pools and the disconnection: itest_cluster.
  */
 #include <check.h>
@@ -20,6 +21,7 @@
 #define QUIET_S		3	/* a poll that must see nothing waits this */
 #define PARK_MS		600
 #define ONLINE_POLL	5	/* seconds: connected 45 s after it ends */
+#define BIG_SERVER	1001	/* members: over presence.update's 1,000 */
 
 /* A user whose /events poll stays open in a child for the test. */
 struct online {
@@ -359,6 +361,52 @@ START_TEST(test_dm_presence)
 }
 END_TEST
 
+/*
+ * A server of more than 1,000 members: its members hear of nobody's
+ * presence (they read it from the member list); one of at most 1,000
+ * (the general room, made 1,000 exactly) does.
+ */
+START_TEST(test_big_server_silent)
+{
+	struct itest_pending	*watch;
+	struct chat_room	 room;
+	struct online		 o;
+	char			*sql, *prefix, *status;
+
+	chat_room_open(&room, "prbig");
+	/* 998 more members, made in the database: nobody signs in as them. */
+	prefix = itest_unique("prbigcrowd");
+	xasprintf(&sql, "INSERT INTO users (username, email, password_hash)"
+	    " SELECT CONCAT('%s', seq), CONCAT('%s', seq, '@example.com'),"
+	    " 'none' FROM seq_1_to_%d; INSERT INTO server_members (server_id,"
+	    " user_id) SELECT %s, id FROM users WHERE username LIKE '%s%%'",
+	    prefix, prefix, BIG_SERVER - 3, room.server, prefix);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	/* 1,000 members: still small enough. */
+	watch = watch_start(room.member.token);
+	online_start(&o, room.owner.token);
+	watch_expect(watch, room.owner.id, "online");
+	online_stop(&o);
+	/* One more: 1,001. The owner's next change reaches nobody. */
+	xasprintf(&sql, "INSERT INTO users (username, email, password_hash)"
+	    " VALUES ('%slast', '%slast@example.com', 'none');"
+	    " INSERT INTO server_members (server_id, user_id) SELECT %s, id"
+	    " FROM users WHERE username = '%slast'", prefix, prefix,
+	    room.server, prefix);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	choose_status(room.owner.token, "{\"status\":\"dnd\"}");
+	status = await_update(room.member.token, room.owner.id, QUIET_S);
+	ck_assert_msg(status == NULL, "told %s in a server of %d", status,
+	    BIG_SERVER);
+	expect_member_presence(room.member.token, room.server, room.owner.id,
+	    "dnd");
+	free(prefix);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* What is not a status: 400, field status. */
 START_TEST(test_put_refusals)
 {
@@ -395,6 +443,7 @@ presence_suite(void)
 	tcase_add_test(tc, test_chosen_status);
 	tcase_add_test(tc, test_invisible_connects_unseen);
 	tcase_add_test(tc, test_dm_presence);
+	tcase_add_test(tc, test_big_server_silent);
 	tcase_add_test(tc, test_put_refusals);
 	suite_add_tcase(s, tc);
 	return s;
