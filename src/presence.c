@@ -82,11 +82,16 @@ static struct db_stmt q_chosen = DB_STMT(
     "SELECT presence FROM users WHERE id = ?");
 static struct db_stmt q_choose = DB_STMT(
     "UPDATE users SET presence = ? WHERE id = ? AND presence <> ?");
-/* Where others may see a user's presence.update: small servers, DMs. */
+/*
+ * Where others may see a user's presence.update: their servers without a
+ * member past the first PRESENCE_SERVER_MAX (so that a big server costs
+ * a bounded index range, not a count of all its members), and their DMs.
+ */
 static struct db_stmt q_audience = DB_STMT(
     "SELECT m.server_id, 0 FROM server_members m WHERE m.user_id = ?"
-    " AND (SELECT COUNT(*) FROM server_members c"
-    " WHERE c.server_id = m.server_id) <= ?"
+    " AND (SELECT c.user_id FROM server_members c"
+    " WHERE c.server_id = m.server_id ORDER BY c.user_id"
+    " LIMIT 1 OFFSET ?) IS NULL"
     " UNION ALL SELECT 0, id FROM dm_channels WHERE user1_id = ?"
     " UNION ALL SELECT 0, id FROM dm_channels WHERE user2_id = ?");
 
