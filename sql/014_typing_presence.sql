@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Typing and presence (API.md, Typing and presence; issue 22).
 --
 -- ephemeral_relay carries the ephemeral events (typing.start,

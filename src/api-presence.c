@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-presence.c: PUT /users/@me/presence {status} (API.md, Typing and
  * presence): the status the caller wants shown while connected, and GET

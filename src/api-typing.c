@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-typing.c: POST /channels/{id}/typing and /dms/{id}/typing (API.md,
  * Typing and presence).  The caller must be able to send in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ephemeral.c: the events that are never stored for replay and never
  * move a cursor (API.md, Typing and presence): typing.start and

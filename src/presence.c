@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * presence.c: who is online (API.md, Typing and presence).
  *

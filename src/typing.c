@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * typing.c: the typing hint (API.md, Typing and presence).  POST
  * …/typing makes an ephemeral typing.start (ephemeral.c) for everyone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_presence.c: who is online (API.md, Typing and presence; issue
  * 22) on one app host: an open /events poll makes its user online for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_typing.c: typing hints and the ephemeral events that carry them
  * (API.md, Typing and presence; issue 22).  A parked poll gets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ephemeral.test.mjs: typing hints and presence in the web client's state
  * (web/js/ephemeral.js, through applyEvent as the events arrive): who is

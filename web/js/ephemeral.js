@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ephemeral.js: typing hints and presence in the state (docs/api.md,
  * Typing and Presence). The events typing.start and presence.update carry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * presence.js: what the web client shows of presence (docs/api.md,
  * Presence): the dot on an avatar, the status menu of the user bar, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * typing.js: the typing hint of a conversation on screen: the line under
  * the message list ("alice is typing…", "alice and bob are typing…",
