@@ -90,24 +90,35 @@ api_dms_create(struct request *req)
 }
 
 /*
- * /dms/{id}/messages…: the participants' conversation.  That the caller
- * takes part comes from the worker's cache (cache.c) when it is there.
+ * Open the conversation of the path's DM for one of its participants
+ * (anyone else: 404 answered, -1).  That the caller takes part comes
+ * from the worker's cache (cache.c) when it is there.
  */
+int
+api_dms_conversation(struct request *req, struct conversation *c)
+{
+	struct dm	d;
+
+	memset(c, 0, sizeof *c);
+	c->dm_channel_id = req->ids[0];
+	if (!cache_standing_get(req->user_id, CACHE_DM, c->dm_channel_id, NULL,
+	    NULL)) {
+		if (api_dms_require(req, &d) == -1)
+			return -1;
+		cache_standing_put(req->user_id, CACHE_DM, c->dm_channel_id, 0,
+		    NULL);
+	}
+	return 0;
+}
+
+/* /dms/{id}/messages…: the participants' conversation. */
 static void
 api_dms_messages(struct request *req)
 {
 	struct conversation	c;
-	struct dm		d;
 
-	memset(&c, 0, sizeof c);
-	c.dm_channel_id = req->ids[0];
-	if (!cache_standing_get(req->user_id, CACHE_DM, c.dm_channel_id, NULL,
-	    NULL)) {
-		if (api_dms_require(req, &d) == -1)
-			return;
-		cache_standing_put(req->user_id, CACHE_DM, c.dm_channel_id, 0,
-		    NULL);
-	}
+	if (api_dms_conversation(req, &c) == -1)
+		return;
 	c.may_react = 1;
 	api_messages_serve(req, &c);
 }

@@ -5,6 +5,12 @@
  * its cursor is visible to the user; otherwise it parks until one is
  * committed or its timeout passes.  A wake-up reads the new events once
  * for every poll it concerns and filters them per user in memory.
+ *
+ * Every answer also carries the ephemeral events (typing, presence;
+ * ephemeral.c) the user may see that came after the poll's "ephemeral"
+ * value (or while it was parked), without a seq and leaving the cursor
+ * as the durable events set it; a poll with only those waiting is
+ * answered at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +20,7 @@
 #define EVENTS_MAX	100	/* per answer */
 #define EVENTS_READ	1000	/* rows per database read */
 #define EVENTS_TIMEOUT	30
+#define EPHEMERAL_MAX	100	/* ephemeral events per answer */
 
 struct events_server {
 	uint64_t	 id;
@@ -29,6 +36,8 @@ struct events_poll {
 	uint64_t	*dms;		/* sorted */
 	size_t		 ndms;
 	int		 again;		/* its read was cut short */
+	uint64_t	 ephemeral_pos;	/* ephemeral events up to here seen */
+	int		 presence;	/* counted open (presence.c) */
 };
 
 struct events_row {
@@ -73,6 +82,8 @@ api_events_free(void *data)
 	struct events_poll	*ep = data;
 	size_t			 i;
 
+	if (ep->presence)
+		presence_poll_close(ep->user_id);
 	for (i = 0; i < ep->nservers; i++)
 		free(ep->servers[i].member.roles);
 	free(ep->servers);
@@ -244,14 +255,130 @@ api_events_rows_clear(struct events_row *rows, long n)
 	}
 }
 
-/* Answer {"events": [...], "cursor": "..."} and finish the poll. */
+/*
+ * Whether the user may see an ephemeral event: never their own; a DM's
+ * if it is theirs; a server's if they are a member, and one of a channel
+ * only if they may view it (access.c, as for the durable events).
+ */
+static int
+api_events_ephemeral_visible(struct events_poll *ep, const struct ephemeral *e)
+{
+	const struct access_server	*sa;
+	struct events_server		*s;
+
+	if (e->user_id == ep->user_id)
+		return 0;
+	if (e->dm_channel_id != 0)
+		return access_has_id(ep->dms, ep->ndms, e->dm_channel_id);
+	if ((s = api_events_server(ep, e->server_id)) == NULL)
+		return 0;
+	if (e->channel_id == 0)
+		return 1;
+	if ((sa = access_cached(s->id, 0)) == NULL)
+		return 0;
+	return access_may_view(sa, &s->member, e->channel_id);
+}
+
+/*
+ * Add an ephemeral event to those picked; a presence.update of a user
+ * already picked (they share several servers with the reader) replaces
+ * the earlier one's status instead.  1 when it took a new place.
+ */
+static int
+api_events_ephemeral_add(struct ephemeral *picked, size_t n,
+    const struct ephemeral *e)
+{
+	size_t	i;
+
+	if (e->kind == EPHEMERAL_PRESENCE) {
+		for (i = 0; i < n; i++) {
+			if (picked[i].kind == EPHEMERAL_PRESENCE &&
+			    picked[i].user_id == e->user_id) {
+				picked[i].status = e->status;
+				return 0;
+			}
+		}
+	}
+	picked[n] = *e;
+	return 1;
+}
+
+/*
+ * Pick the ephemeral events after *pos the user may see (at most
+ * EPHEMERAL_MAX) and move *pos past what was looked at.  The number.
+ */
+static size_t
+api_events_ephemeral_pick(struct events_poll *ep, uint64_t *pos,
+    struct ephemeral *picked)
+{
+	struct ephemeral	batch[EPHEMERAL_MAX];
+	uint64_t		read_pos = *pos;
+	size_t			n, i, npicked = 0;
+
+	do {
+		n = ephemeral_read(&read_pos, batch, EPHEMERAL_MAX);
+		for (i = 0; i < n; i++) {
+			if (!api_events_ephemeral_visible(ep, &batch[i]))
+				continue;
+			npicked += api_events_ephemeral_add(picked, npicked,
+			    &batch[i]);
+			if (npicked == EPHEMERAL_MAX) {
+				*pos = batch[i].pos;
+				return npicked;
+			}
+		}
+		*pos = read_pos;
+	} while (n == EPHEMERAL_MAX);
+	return npicked;
+}
+
+/* Whether ephemeral events the user may see wait for the poll. */
+static int
+api_events_ephemeral_waiting(struct events_poll *ep)
+{
+	struct ephemeral	picked[EPHEMERAL_MAX];
+	uint64_t		pos = ep->ephemeral_pos;
+
+	return api_events_ephemeral_pick(ep, &pos, picked) > 0;
+}
+
+/* Write an ephemeral event as the API shows it (no seq). */
+static void
+api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
+{
+	yajl_gen_map_open(g);
+	if (e->kind == EPHEMERAL_TYPING) {
+		json_gen_kstr(g, "type", "typing.start");
+		json_gen_key(g, "data");
+		typing_gen(g, e);
+	} else {
+		json_gen_kstr(g, "type", "presence.update");
+		json_gen_key(g, "data");
+		yajl_gen_map_open(g);
+		json_gen_kid(g, "user_id", e->user_id);
+		json_gen_kstr(g, "status", presence_name(e->status));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+/*
+ * Answer {"events": [...], "cursor": "...", "ephemeral": "..."}: the
+ * durable events picked, then the ephemeral ones waiting (none after an
+ * event that changes what the user sees: the next poll judges them by
+ * the new scope); finish the poll.
+ */
 static void
 api_events_answer(struct poll *p, struct events_row **picked, size_t n)
 {
 	struct events_poll	*ep = p->data;
+	struct ephemeral	 eph[EPHEMERAL_MAX];
+	char			 mark[EPHEMERAL_MARK_LEN + 1];
 	yajl_gen		 g;
-	size_t			 i;
+	size_t			 i, neph = 0;
 
+	if (n == 0 || !api_events_changes_scope(ep, picked[n - 1]))
+		neph = api_events_ephemeral_pick(ep, &ep->ephemeral_pos, eph);
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "events");
@@ -263,9 +390,13 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n)
 		json_gen_kraw(g, "data", picked[i]->data, picked[i]->data_len);
 		yajl_gen_map_close(g);
 	}
+	for (i = 0; i < neph; i++)
+		api_events_ephemeral_gen(g, &eph[i]);
 	yajl_gen_array_close(g);
 	json_gen_key(g, "cursor");
 	json_gen_id_or_zero(g, n > 0 ? picked[n - 1]->seq : ep->cursor);
+	ephemeral_mark_format(ep->ephemeral_pos, mark, sizeof mark);
+	json_gen_kstr(g, "ephemeral", mark);
 	yajl_gen_map_close(g);
 	response_json(p->req, 200, g);
 	poll_done(p);
@@ -360,6 +491,8 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 		ep = ps[i]->data;
 		if (ep->again)
 			ps[i]->marked = 1;
+		else if (api_events_ephemeral_waiting(ep))
+			api_events_answer(ps[i], NULL, 0);
 	}
 }
 
@@ -398,6 +531,7 @@ api_events_parse_cursor(const char *s, uint64_t *out)
 static void
 api_events_head(struct request *req)
 {
+	char		mark[EPHEMERAL_MARK_LEN + 1];
 	yajl_gen	g;
 	uint64_t	head;
 
@@ -412,6 +546,8 @@ api_events_head(struct request *req)
 	yajl_gen_array_close(g);
 	json_gen_key(g, "cursor");
 	json_gen_id_or_zero(g, head);
+	ephemeral_mark_format(ephemeral_head(), mark, sizeof mark);
+	json_gen_kstr(g, "ephemeral", mark);
 	yajl_gen_map_close(g);
 	response_json(req, 200, g);
 }
@@ -451,6 +587,29 @@ api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 	return 0;
 }
 
+/*
+ * Where the poll starts reading ephemeral events: after the place its
+ * previous answer's "ephemeral" value names, or (none sent) from now.
+ */
+static int
+api_events_ephemeral_start(struct request *req, uint64_t *pos)
+{
+	struct ephemeral_mark	 m;
+	const char		*s;
+
+	if ((s = request_query(req, "ephemeral")) == NULL) {
+		*pos = ephemeral_start(NULL);
+		return 0;
+	}
+	if (ephemeral_mark_parse(s, &m) == -1) {
+		response_invalid(req, "ephemeral", "ephemeral must be a value "
+		    "this API returned");
+		return -1;
+	}
+	*pos = ephemeral_start(&m);
+	return 0;
+}
+
 /* Index a poll under every key its user may see events of. */
 static void
 api_events_index(struct poll *p, struct events_poll *ep)
@@ -472,7 +631,7 @@ api_events_get(struct request *req)
 	struct poll		*p;
 	const char		*after;
 	long			 timeout = EVENTS_TIMEOUT;
-	uint64_t		 cursor, wm;
+	uint64_t		 cursor, wm, ephemeral_pos;
 
 	if (param_query_int(req, "timeout", 0, 60, &timeout) == -1)
 		return;
@@ -480,11 +639,16 @@ api_events_get(struct request *req)
 		api_events_head(req);
 		return;
 	}
-	if (api_events_check_cursor(req, after, &cursor) == -1)
+	if (api_events_check_cursor(req, after, &cursor) == -1 ||
+	    api_events_ephemeral_start(req, &ephemeral_pos) == -1)
 		return;
 	ep = xcalloc(1, sizeof *ep);
 	ep->user_id = req->user_id;
 	ep->cursor = cursor;
+	ep->ephemeral_pos = ephemeral_pos;
+	/* Its user is connected while it is open and a while after. */
+	presence_poll_open(ep->user_id);
+	ep->presence = 1;
 	p = poll_new(req, &events_poll_type, ep);
 	req->poll = p;
 	if (api_events_load_scope(ep) == -1) {
@@ -502,7 +666,7 @@ api_events_get(struct request *req)
 	} while (!p->dead && ep->again);
 	if (p->dead)
 		return;
-	if (timeout == 0) {
+	if (timeout == 0 || api_events_ephemeral_waiting(ep)) {
 		api_events_expire(p);
 		return;
 	}

@@ -87,6 +87,8 @@ static const struct config_key config_keys[] = {
 	    0),
 	KEY("events", "cluster_poll_ms", CONFIG_INT, cluster_poll_ms, 0,
 	    60000, 0),
+	KEY("events", "presence_linger", CONFIG_INT, presence_linger, 1,
+	    3600, 0),
 	/* [limits]: writes per user, ratelimit.c */
 	KEY("limits", "messages_per_second", CONFIG_INT, messages_per_second,
 	    0, 1000000, 0),
@@ -133,6 +135,7 @@ config_init(struct config *c)
 	c->sequencer = xstrdup("shm");
 	c->retention_days = 7;
 	c->cluster_poll_ms = 0;
+	c->presence_linger = 45;
 	/* [limits] */
 	c->messages_per_second = 5;
 	c->messages_burst = 10;

@@ -11,7 +11,8 @@
 #include "sohbet.h"
 
 #define DMS_COLUMNS \
-	"SELECT d.id, u.id, u.username, d.created_at FROM dm_channels d"
+	"SELECT d.id, u.id, u.username, d.created_at, " \
+	PRESENCE_SHOWN_SQL("u.id", "u.presence") " FROM dm_channels d"
 
 /* A DM channel of a participant (viewer, id, viewer, viewer). */
 static struct db_stmt q_dm = DB_STMT(
@@ -46,16 +47,24 @@ dms_fill(struct db_rows *rows, void *out)
 	d->recipient_id = db_u64(rows, 1);
 	db_copy(d->recipient, sizeof d->recipient, rows, 2);
 	db_copy(d->created_at, sizeof d->created_at, rows, 3);
+	d->recipient_presence = presence_shown((int)db_i64(rows, 4));
 }
 
-/* Write a DM channel object {id, recipient, created_at}. */
+/*
+ * Write a DM channel object {id, recipient: {id, username, presence},
+ * created_at}.
+ */
 void
 dms_gen(yajl_gen g, const struct dm *d)
 {
 	yajl_gen_map_open(g);
 	json_gen_kid(g, "id", d->id);
 	json_gen_key(g, "recipient");
-	users_gen_public(g, d->recipient_id, d->recipient);
+	yajl_gen_map_open(g);
+	json_gen_kid(g, "id", d->recipient_id);
+	json_gen_kstr(g, "username", d->recipient);
+	json_gen_kstr(g, "presence", presence_name(d->recipient_presence));
+	yajl_gen_map_close(g);
 	json_gen_ktime(g, "created_at", d->created_at);
 	yajl_gen_map_close(g);
 }

@@ -3,7 +3,9 @@
  * keeper.c: the periodic jobs one worker per host runs between requests:
  * event retention, clean-up of expired refresh tokens and nonces, and the
  * cluster watcher, which feeds events committed by other hosts into this
- * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups).
+ * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups) and their
+ * ephemeral events into this host's (ephemeral.c); and the sweep of this
+ * host's connections (presence.c).
  */
 #include <string.h>
 
@@ -26,6 +28,7 @@ static struct db_stmt q_watch_start = DB_STMT(
 
 static long long	keeper_jobs_at;
 static long long	keeper_watch_at;
+static long long	keeper_presence_at;
 static uint64_t		keeper_watch_pos;
 static int		keeper_watch_ready;
 
@@ -40,6 +43,8 @@ keeper_next_ms(void)
 	next = keeper_jobs_at;
 	if (cfg->cluster_poll_ms > 0 && keeper_watch_at < next)
 		next = keeper_watch_at;
+	if (keeper_presence_at < next)
+		next = keeper_presence_at;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -53,6 +58,7 @@ keeper_jobs(void)
 		;
 	refresh_cleanup();
 	db_exec(&q_nonce_cleanup, "");
+	ephemeral_relay_prune();
 }
 
 /* Publish events other hosts committed since the last look. */
@@ -97,13 +103,18 @@ keeper_run(void)
 	long long	now = clock_ms();
 
 	sequencer_recover();
-	if (now < keeper_jobs_at && (cfg->cluster_poll_ms == 0 ||
-	    now < keeper_watch_at))
+	if (now < keeper_jobs_at && now < keeper_presence_at &&
+	    (cfg->cluster_poll_ms == 0 || now < keeper_watch_at))
 		return;
 	if (!hub_is_keeper()) {
 		keeper_jobs_at = now + JOBS_INTERVAL_MS;
 		keeper_watch_at = now + JOBS_INTERVAL_MS;
+		keeper_presence_at = now + JOBS_INTERVAL_MS;
 		return;
+	}
+	if (now >= keeper_presence_at) {
+		presence_sweep();
+		keeper_presence_at = now + PRESENCE_SWEEP_MS;
 	}
 	if (now >= keeper_jobs_at) {
 		keeper_jobs();
@@ -111,6 +122,7 @@ keeper_run(void)
 	}
 	if (cfg->cluster_poll_ms > 0 && now >= keeper_watch_at) {
 		keeper_watch();
+		ephemeral_relay_watch();
 		keeper_watch_at = now + cfg->cluster_poll_ms;
 	}
 }

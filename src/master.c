@@ -303,6 +303,7 @@ master_release(int slot)
 		log_info("worker %d: connection %lu is gone, sequence released",
 		    slot, tid);
 	}
+	presence_worker_gone(slot);
 	hub_slot_release(slot);
 	children[slot].state = CHILD_FREE;
 	return 0;
@@ -610,6 +611,8 @@ master_main(int argc, char **argv)
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	hub_init();
+	ephemeral_init();
+	presence_init();
 	/* Shared by the workers too: write limits and sign-in counts. */
 	ratelimit_init();
 	throttle_init();

@@ -14,7 +14,8 @@
 	"m.user_id, u.username, m.nickname, m.joined_at," \
 	" (SELECT GROUP_CONCAT(mr.role_id ORDER BY mr.role_id)" \
 	" FROM server_member_roles mr WHERE mr.server_id = m.server_id" \
-	" AND mr.user_id = m.user_id)"
+	" AND mr.user_id = m.user_id), " \
+	PRESENCE_SHOWN_SQL("m.user_id", "u.presence")
 
 static struct db_stmt q_member = DB_STMT(
     "SELECT " MEMBERS_COLUMNS " FROM server_members m"
@@ -51,7 +52,8 @@ members_gen_roles(yajl_gen g, const char *list)
 
 /*
  * Write the member object of a row of MEMBERS_COLUMNS:
- * {user: {id, username}, nickname, joined_at, roles: [role_id]}.
+ * {user: {id, username}, nickname, joined_at, roles: [role_id],
+ * presence}.
  */
 static void
 members_gen_row(yajl_gen g, struct db_rows *rows)
@@ -63,6 +65,8 @@ members_gen_row(yajl_gen g, struct db_rows *rows)
 	json_gen_ktime(g, "joined_at", db_str(rows, 3, NULL));
 	json_gen_key(g, "roles");
 	members_gen_roles(g, db_str(rows, 4, NULL));
+	json_gen_kstr(g, "presence",
+	    presence_name(presence_shown((int)db_i64(rows, 5))));
 	yajl_gen_map_close(g);
 }
 

@@ -19,7 +19,9 @@
  * anything, whether the token and the access they were parked with
  * still hold.  Every poll is indexed under its owner (POLL_OWNER), which
  * such entries about a user match, and which caps the polls one user may
- * park in a worker.  The worker's caches
+ * park in a worker.  Ephemeral events (ephemeral.c: typing, presence)
+ * come through a ring of their own and mark the polls of their server or
+ * DM at once, needing no watermark.  The worker's caches
  * (cache.c) hear of every entry twice: when it is read from the ring and
  * when the watermark passes it.
  */
@@ -35,6 +37,7 @@
 #define POLL_RING_BATCH		512
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
+#define POLL_EPHEMERAL_BATCH	64
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -50,6 +53,7 @@ static TAILQ_HEAD(, poll)	 poll_all = TAILQ_HEAD_INITIALIZER(poll_all);
 static TAILQ_HEAD(, poll)	 poll_dead = TAILQ_HEAD_INITIALIZER(poll_dead);
 static size_t			 poll_count;
 static uint64_t			 poll_ring_pos;
+static uint64_t			 poll_ephemeral_pos;
 static struct hub_entry		*poll_deferred;
 static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
@@ -67,6 +71,7 @@ poll_init(int epfd)
 	poll_index = xcalloc(POLL_BUCKETS, sizeof *poll_index);
 	poll_deferred = xcalloc(POLL_DEFERRED_MAX, sizeof *poll_deferred);
 	poll_ring_pos = hub_ring_head();
+	poll_ephemeral_pos = ephemeral_head();
 }
 
 /* The number of parked polls. */
@@ -463,6 +468,27 @@ poll_match_deferred(uint64_t wm)
 	poll_deferred_len = kept;
 }
 
+/* Mark the polls that new ephemeral entries concern (ephemeral.c). */
+static void
+poll_pull_ephemeral(void)
+{
+	struct ephemeral	batch[POLL_EPHEMERAL_BATCH];
+	size_t			n, i;
+
+	do {
+		n = ephemeral_read(&poll_ephemeral_pos, batch,
+		    POLL_EPHEMERAL_BATCH);
+		for (i = 0; i < n; i++) {
+			if (batch[i].server_id != 0)
+				poll_mark_key(POLL_SERVER, batch[i].server_id,
+				    0, 0);
+			if (batch[i].dm_channel_id != 0)
+				poll_mark_key(POLL_DM, batch[i].dm_channel_id,
+				    0, 0);
+		}
+	} while (n == POLL_EPHEMERAL_BATCH);
+}
+
 /*
  * Ask the kind of a poll marked for a recheck whether its user may still
  * have it; 1 when it stays, 0 when the recheck answered it.
@@ -560,6 +586,7 @@ poll_woken(void)
 
 	metrics_wakeup();
 	wm = poll_sync();
+	poll_pull_ephemeral();
 	if (poll_count > 0)
 		poll_answer_marked(wm);
 }

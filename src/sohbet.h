@@ -8,11 +8,12 @@
  * files call each other round in a circle.
  *
  *   util     log xmalloc clock text json config emoji emoji-table
- *   store    hub metrics db migrate sequencer events
+ *   store    hub ephemeral metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
  *            channels access cache replies reactions messages pins
- *            history ratelimit throttle roles members change dms
+ *            history ratelimit throttle roles members change dms typing
+ *            presence
  *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -117,6 +118,7 @@ struct config {
 	char		*sequencer;	/* "shm" or "db" */
 	int		 retention_days;
 	int		 cluster_poll_ms;	/* 0: off */
+	int		 presence_linger;	/* seconds connected after a poll */
 
 	/* [limits]: writes per user (ratelimit.c); 0 turns one off */
 	int		 messages_per_second;	/* per conversation */
@@ -496,7 +498,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		11	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		12	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -567,6 +569,45 @@ void		 hub_seq_start(uint64_t);
 uint64_t	 hub_seq_pending(int);
 int		 hub_hash_acquire(int);
 void		 hub_hash_release(void);
+
+/* ephemeral.c */
+#define EPHEMERAL_WINDOW_MS	10000	/* read back by a poll's value */
+#define EPHEMERAL_MARK_LEN	63	/* the longest value, as text */
+enum ephemeral_kind {
+	EPHEMERAL_TYPING = 1,
+	EPHEMERAL_PRESENCE
+};
+/* One typing.start or presence.update, as the hosts pass it on. */
+struct ephemeral {
+	uint64_t	 pos;		/* its place in this host's ring */
+	long long	 seen_ms;	/* when it reached this host */
+	long long	 at_ms;		/* when its origin made it */
+	uint64_t	 origin;	/* the host that made it */
+	int		 kind;
+	int		 status;	/* presence: enum presence_status */
+	uint64_t	 server_id;	/* a server's members may see it */
+	uint64_t	 channel_id;	/* typing: in a channel, or 0 */
+	uint64_t	 dm_channel_id;	/* a DM's participants may see it */
+	uint64_t	 user_id;	/* the typist, or the user whose */
+	long long	 expires_ms;	/* typing: its end, wall clock */
+};
+/* Where a poll's previous answer left off (its "ephemeral" value). */
+struct ephemeral_mark {
+	uint64_t	 host_id;
+	uint64_t	 pos;
+	long long	 at_ms;
+};
+void		 ephemeral_init(void);
+uint64_t	 ephemeral_host(void);
+long long	 ephemeral_now_ms(void);
+int		 ephemeral_publish(struct ephemeral *, long long);
+uint64_t	 ephemeral_head(void);
+size_t		 ephemeral_read(uint64_t *, struct ephemeral *, size_t);
+uint64_t	 ephemeral_start(const struct ephemeral_mark *);
+void		 ephemeral_mark_format(uint64_t, char *, size_t);
+int		 ephemeral_mark_parse(const char *, struct ephemeral_mark *);
+void		 ephemeral_relay_watch(void);
+void		 ephemeral_relay_prune(void);
 
 /* ratelimit.c */
 enum ratelimit_kind {
@@ -1156,6 +1197,44 @@ void		 pins_set(struct request *, const struct conversation *,
 		    uint64_t, int);
 void		 pins_list(struct request *, const struct conversation *);
 
+/* typing.c */
+int		 typing_start(uint64_t, const struct conversation *);
+void		 typing_gen(yajl_gen, const struct ephemeral *);
+
+/* presence.c */
+enum presence_status {
+	PRESENCE_ONLINE,
+	PRESENCE_IDLE,
+	PRESENCE_DND,
+	PRESENCE_INVISIBLE,	/* chosen; others see offline */
+	PRESENCE_OFFLINE,
+	PRESENCE_STATUSES
+};
+#define PRESENCE_SERVER_MAX	1000	/* members, for presence.update */
+#define PRESENCE_SWEEP_MS	1000	/* the keeper's look at connections */
+#define PRESENCE_NOW_MS		"ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000)"
+#define PRESENCE_HOST_DEAD_MS	"30000"	/* a host silent this long is gone */
+/*
+ * SQL of the status others see of a user (an id column) whose chosen
+ * status is another column: the chosen one while a live host has them
+ * connected, else PRESENCE_OFFLINE (pass it through presence_shown()).
+ */
+#define PRESENCE_SHOWN_SQL(id, chosen)					\
+	"IF(EXISTS (SELECT 1 FROM presence_connections pc"		\
+	" JOIN app_hosts h ON h.host_id = pc.host_id"			\
+	" WHERE pc.user_id = " id " AND h.seen_ms >= " PRESENCE_NOW_MS	\
+	" - " PRESENCE_HOST_DEAD_MS "), " chosen ", 4)"
+void		 presence_init(void);
+const char	*presence_name(int);
+int		 presence_shown(int);
+int		 presence_parse(const char *, size_t);
+void		 presence_poll_open(uint64_t);
+void		 presence_poll_close(uint64_t);
+void		 presence_worker_gone(int);
+void		 presence_sweep(void);
+int		 presence_choose(uint64_t, int);
+int		 presence_chosen(uint64_t, int *);
+
 /* dms.c */
 /* A DM channel as one participant sees it. */
 struct dm {
@@ -1163,6 +1242,7 @@ struct dm {
 	uint64_t	 recipient_id;		/* the other participant */
 	char		 recipient[USERNAME_SIZE];
 	char		 created_at[32];
+	int		 recipient_presence;	/* as others see them */
 };
 void		 dms_gen(yajl_gen, const struct dm *);
 int		 dms_load(uint64_t, uint64_t, struct dm *);
@@ -1217,6 +1297,13 @@ void		 api_pins_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
+int		 api_dms_conversation(struct request *, struct conversation *);
+
+/* api-typing.c */
+extern const struct route api_typing_routes[];
+
+/* api-presence.c */
+extern const struct route api_presence_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

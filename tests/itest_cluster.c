@@ -25,6 +25,8 @@
 #include "check_run.h"
 
 #define WATCH_MS	100	/* events.cluster_poll_ms of both pools */
+#define LINGER_S	3	/* events.presence_linger of both pools */
+#define SWEEP_S		1	/* presence.c: the keeper's sweep */
 #define WRITERS		2	/* per pool */
 #define POSTS		25	/* per writer */
 
@@ -84,7 +86,8 @@ cluster_conf(const char *base, const char *listen)
 		if (strncmp(line, "sequencer", 9) == 0)
 			p += sprintf(p, "sequencer = db\n");
 		else if (strncmp(line, "cluster_poll_ms", 15) == 0)
-			p += sprintf(p, "cluster_poll_ms = %d\n", WATCH_MS);
+			p += sprintf(p, "cluster_poll_ms = %d\n"
+			    "presence_linger = %d\n", WATCH_MS, LINGER_S);
 		else if (listen != NULL && strncmp(line, "listen", 6) == 0)
 			p += sprintf(p, "listen = %s\n", listen);
 		else {
@@ -418,6 +421,18 @@ follow(const char *base, const struct chat_user *u, const char *from,
  * message posted after; a member who gains view of a private channel is
  * handed channel.create.
  */
+/* Choose the status invisible for a user (nobody is told of them). */
+static void
+go_invisible(const char *token)
+{
+	struct itest_response	*r;
+
+	r = itest_send("PUT", API_PREFIX "/users/@me/presence", token,
+	    "{\"status\":\"invisible\"}");
+	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	itest_free(r);
+}
+
 START_TEST(test_overwrites_across_pools)
 {
 	struct itest_response	*r;
@@ -447,6 +462,9 @@ START_TEST(test_overwrites_across_pools)
 	free(path);
 	xasprintf(&base, API_PREFIX "/channels/%s", channel);
 	last = chat_post(&owner, base, "first");
+	/* No presence.update of the two polling comes before the events. */
+	go_invisible(m.token);
+	go_invisible(g.token);
 
 	head = itest_events_head(m.token);
 	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=20", head);
@@ -534,6 +552,172 @@ START_TEST(test_order_across_pools)
 }
 END_TEST
 
+/* Park an /events poll on the default pool as token from a fresh head. */
+static struct itest_pending *
+park_fresh(const char *token, int timeout)
+{
+	struct itest_pending	*pending;
+	char			*head, *path;
+
+	head = itest_events_head(token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=%d", head,
+	    timeout);
+	pending = itest_start(path, token);
+	free(path);
+	free(head);
+	itest_sleep_ms(700);	/* let it park */
+	return pending;
+}
+
+/* The presence a pool's member list shows for user, as token sees it. */
+static char *
+presence_on(const char *base, const char *token, const char *server,
+    const char *user)
+{
+	struct itest_response	*r;
+	char			*path, *out = NULL, key[64];
+	const char		*id;
+	int			 i;
+
+	itest_use_url(base);
+	xasprintf(&path, API_PREFIX "/servers/%s/members", server);
+	r = itest_get(path, token);
+	itest_use_url(NULL);
+	itest_expect(r, 200);
+	for (i = 0; out == NULL; i++) {
+		snprintf(key, sizeof key, "%d.user.id", i);
+		ck_assert_msg((id = itest_str(r, key)) != NULL, "%s not "
+		    "listed: %s", user, itest_describe(r));
+		snprintf(key, sizeof key, "%d.presence", i);
+		if (strcmp(id, user) == 0)
+			out = xstrdup(itest_str(r, key));
+	}
+	itest_free(r);
+	free(path);
+	return out;
+}
+
+/* Wait up to seconds until a pool's member list shows want for user. */
+static void
+expect_presence_on(const char *base, const char *token, const char *server,
+    const char *user, const char *want, double seconds)
+{
+	double	until = itest_now() + seconds;
+	char	*got;
+
+	while (strcmp((got = presence_on(base, token, server, user)), want) !=
+	    0 && itest_now() < until) {
+		free(got);
+		itest_sleep_ms(100);
+	}
+	ck_assert_msg(strcmp(got, want) == 0, "%s shows %s, not %s", base,
+	    got, want);
+	free(got);
+}
+
+/* A poll's answer is presence.update {user, status}. */
+static void
+expect_update(struct itest_response *r, const char *user, const char *status)
+{
+	itest_expect(r, 200);
+	itest_expect_str(r, "events.0.type", "presence.update");
+	itest_expect_str(r, "events.0.data.user_id", user);
+	itest_expect_str(r, "events.0.data.status", status);
+}
+
+/*
+ * Presence across the pools: a member whose one poll ran on the second
+ * pool is online on the first (live and in the member list); after it
+ * ended they go offline within presence_linger + the sweep, on both.
+ */
+START_TEST(test_presence_across_pools)
+{
+	struct itest_pending	*watch;
+	struct itest_response	*r;
+	struct chat_user	 owner, m;
+	char			*server, *channel, *head, *path;
+	double			 ended, offline;
+
+	chat_user(&owner, "clpr");
+	chat_user(&m, "clprm");
+	server = chat_server(&owner, &channel);
+	chat_join(&owner, server, &m);
+	expect_presence_on(url2, owner.token, server, m.id, "offline", 0);
+	watch = park_fresh(owner.token, 20);
+	head = itest_events_head(m.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=1", head);
+	itest_use_url(url2);
+	r = itest_get(path, m.token);
+	itest_use_url(NULL);
+	ended = itest_now();
+	itest_expect(r, 200);
+	itest_free(r);
+	r = itest_finish(watch);
+	expect_update(r, m.id, "online");
+	itest_free(r);
+	expect_presence_on(itest_url(), owner.token, server, m.id, "online",
+	    SWEEP_S + 1.0);
+	watch = park_fresh(owner.token, 20);
+	r = itest_finish(watch);
+	offline = itest_now() - ended;
+	expect_update(r, m.id, "offline");
+	itest_free(r);
+	fprintf(stderr, "itest: offline on the other pool %.1f s after the "
+	    "last poll (linger %d s)\n", offline, LINGER_S);
+	ck_assert_msg(offline < LINGER_S + SWEEP_S + 1.5, "offline after "
+	    "%.1f s", offline);
+	expect_presence_on(itest_url(), owner.token, server, m.id, "offline",
+	    0);
+	expect_presence_on(url2, owner.token, server, m.id, "offline", 0);
+	free(path);
+	free(head);
+	free(server);
+	free(channel);
+	chat_user_free(&owner);
+	chat_user_free(&m);
+}
+END_TEST
+
+/* A typing hint made on one pool reaches a poll parked on the other. */
+START_TEST(test_typing_across_pools)
+{
+	struct itest_pending	*watch;
+	struct itest_response	*r;
+	struct chat_user	 owner, m;
+	char			*server, *channel, *path;
+	double			 typed;
+
+	chat_user(&owner, "clty");
+	chat_user(&m, "cltym");
+	server = chat_server(&owner, &channel);
+	chat_join(&owner, server, &m);
+	watch = park_fresh(m.token, 20);
+	xasprintf(&path, API_PREFIX "/channels/%s/typing", channel);
+	itest_use_url(url2);
+	r = itest_request("POST", path, owner.token, NULL, NULL, 0);
+	itest_use_url(NULL);
+	typed = itest_now();
+	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	itest_free(r);
+	r = itest_finish(watch);
+	itest_expect(r, 200);
+	itest_expect_str(r, "events.0.type", "typing.start");
+	itest_expect_str(r, "events.0.data.user_id", owner.id);
+	itest_expect_str(r, "events.0.data.channel_id", channel);
+	fprintf(stderr, "itest: typing across the pools within %.0f ms\n",
+	    (itest_now() - typed) * 1000);
+	/* The target is the interval + 100 ms; a loaded box gets slack. */
+	ck_assert_msg(itest_now() - typed < 2.0, "typing took %.3f s",
+	    itest_now() - typed);
+	itest_free(r);
+	free(path);
+	free(server);
+	free(channel);
+	chat_user_free(&owner);
+	chat_user_free(&m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -548,6 +732,8 @@ main(void)
 	tcase_add_test(tc, test_revoked_across_pools);
 	tcase_add_test(tc, test_overwrites_across_pools);
 	tcase_add_test(tc, test_order_across_pools);
+	tcase_add_test(tc, test_presence_across_pools);
+	tcase_add_test(tc, test_typing_across_pools);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

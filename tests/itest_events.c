@@ -320,6 +320,21 @@ log_event(struct seen_log *log, struct itest_response *r,
 	return seq;
 }
 
+/*
+ * Whether an event is ephemeral (typing, presence: API.md, Typing and
+ * presence): no seq, after the durable events of its answer, not logged.
+ */
+static int
+is_ephemeral(const struct json *e)
+{
+	const struct json	*type = itest_at(e, "type");
+
+	return itest_at(e, "seq") == NULL && type != NULL &&
+	    type->type == JSON_STRING && (strcmp(type->text,
+	    "typing.start") == 0 || strcmp(type->text,
+	    "presence.update") == 0);
+}
+
 /* Check and log an answer of /events; 0 or -1. */
 static int
 log_events(struct seen_log *log, struct itest_response *r)
@@ -327,7 +342,7 @@ log_events(struct seen_log *log, struct itest_response *r)
 	const struct json	*events;
 	const char		*cursor = itest_str(r, "cursor");
 	uint64_t		 after = num(log->cursor), prev = after;
-	size_t			 i;
+	size_t			 i, durable = 0;
 
 	events = itest_at(r->json, "events");
 	if (events == NULL || events->type != JSON_ARRAY || !is_num(cursor)) {
@@ -335,10 +350,18 @@ log_events(struct seen_log *log, struct itest_response *r)
 		    itest_describe(r));
 		return -1;
 	}
-	for (i = 0; i < events->count; i++)
+	for (i = 0; i < events->count; i++) {
+		if (is_ephemeral(events->items[i]))
+			continue;
+		if (durable++ < i) {
+			log_fail(log, "a durable event after an ephemeral one: "
+			    "%s", itest_describe(r));
+			return -1;
+		}
 		if ((prev = log_event(log, r, events->items[i], prev)) == 0)
 			return -1;
-	if (events->count > 0 ? num(cursor) != prev : num(cursor) < after) {
+	}
+	if (durable > 0 ? num(cursor) != prev : num(cursor) < after) {
 		log_fail(log, "the cursor is not the last seq, or went back "
 		    "from %s: %s", log->cursor, itest_describe(r));
 		return -1;

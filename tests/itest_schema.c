@@ -527,6 +527,30 @@ START_TEST(test_upgrade_replies_reactions_pins)
 }
 END_TEST
 
+/*
+ * Migration 012 on a database with data: every user has chosen online,
+ * and nobody is connected yet.
+ */
+START_TEST(test_upgrade_presence)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    UPGRADE_SOURCE("009_more_permissions.sql")
+	    UPGRADE_SOURCE("010_overwrites.sql")
+	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
+	    UPGRADE_SOURCE("012_typing_presence.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".users WHERE id = 1 AND presence = 0"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".presence_connections"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".ephemeral_relay"), 0);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -547,6 +571,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_grants_new_permissions);
 	tcase_add_test(tc, test_migration_lock_row);
 	tcase_add_test(tc, test_upgrade_replies_reactions_pins);
+	tcase_add_test(tc, test_upgrade_presence);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -135,10 +135,13 @@ static struct {
 	int		 cross_port;
 	int		 rounds;
 	int		 repoll;
+	int		 typing;	/* broadcast a typing hint, not a message */
+	int		 storm;		/* typists of the storm phase, 0: none */
+	int		 storm_s;
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
-	.rounds = 20,
+	.rounds = 20, .storm_s = 20,
 };
 
 static struct account	 owner;
@@ -1692,6 +1695,175 @@ repoll(struct engine *lp, struct job **jobs, uint64_t msg_id)
 	free(again);
 }
 
+/* The latencies a storm measured: typing deliveries and a message's. */
+struct storm_stats {
+	double		*typing;	/* per typing.start received */
+	int		 ntyping, captyping;
+	double		*message;	/* per poller, once */
+	int		 nmessage;
+	int		 non200;
+};
+
+/* Note the typing.starts of an answer: each one's latency from its hint's POST. */
+static void
+storm_note_typing(struct storm_stats *st, const char *body, double t,
+    const double *hint_sent)
+{
+	const char	*p = body, *u;
+	uint64_t	 who;
+	int		 k;
+
+	while ((p = strstr(p, "\"typing.start\"")) != NULL) {
+		p++;
+		if ((u = strstr(p, "\"user_id\":\"")) == NULL)
+			break;
+		who = strtoull(u + 11, NULL, 10);
+		for (k = 0; k < opt.storm; k++) {
+			if (members[k].id != who || hint_sent[k] == 0)
+				continue;
+			if (st->ntyping == st->captyping) {
+				st->captyping = st->captyping == 0 ? 65536 :
+				    st->captyping * 2;
+				st->typing = xrealloc(st->typing,
+				    (size_t)st->captyping * sizeof *st->typing);
+			}
+			st->typing[st->ntyping++] = t - hint_sent[k];
+			break;
+		}
+	}
+}
+
+/* Report sorted latencies (seconds) as p50/p99/max in ms. */
+static void
+storm_report(const char *key, double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	result(key, "n %d p50 %.1f p90 %.1f p99 %.1f max %.1f", n,
+	    pct(v, n, 50) * 1000, pct(v, n, 90) * 1000, pct(v, n, 99) * 1000,
+	    n > 0 ? v[n - 1] * 1000 : 0);
+}
+
+/*
+ * The typing storm (--storm K): every answered client polls again at
+ * once with its cursor and "ephemeral" value, as a browser does, while
+ * members 0..K-1 each send a typing hint every STORM_HINT_EVERY seconds
+ * (spread evenly; a little over the server's 5-s throttle, so that none
+ * is dropped), for opt.storm_s seconds; halfway the owner posts a
+ * message.  Reports the latency of every typing.start received and of
+ * the message to each poller, both from their POST's start, to compare
+ * with latency_from_send_start_ms of the broadcast measured before
+ * without hints.
+ */
+#define STORM_HINT_EVERY	5.5
+
+static void
+storm(struct engine *lp, struct job **jobs)
+{
+	struct storm_stats st = { 0 };
+	struct job	**cur = xcalloc((size_t)opt.n, sizeof *cur);
+	struct job	**hint = xcalloc((size_t)opt.storm, sizeof *hint);
+	double		 *hint_sent = xcalloc((size_t)opt.storm,
+			    sizeof *hint_sent);
+	char		 *got_msg = xcalloc((size_t)opt.n, 1);
+	struct job	 *post = NULL;
+	struct cpuwatch	  cw;
+	char		  path[512], cursor[32], eph[80], content[64];
+	char		  tpath[128], mpath[128];
+	double		  t0, t, next_hint, post_sent = 0;
+	int		  i, k, h = 0, sent = 0, throttled = 0;
+
+	st.message = xcalloc((size_t)opt.n, sizeof *st.message);
+	snprintf(tpath, sizeof tpath, "/api/v1/channels/%" PRIu64 "/typing",
+	    channel_id);
+	snprintf(mpath, sizeof mpath, "/api/v1/channels/%" PRIu64
+	    "/messages", channel_id);
+	snprintf(content, sizeof content, "lpbench storm %lld", unix_now());
+	cpuwatch_start(&cw);
+	t0 = now();
+	next_hint = t0;
+	for (i = 0; i < opt.n; i++)
+		cur[i] = jobs[i];
+	while ((t = now()) < t0 + opt.storm_s) {
+		/* The hints due now, one typist after the other. */
+		while (next_hint <= t) {
+			if (hint[h] == NULL || hint[h]->state == JOB_DONE) {
+				if (hint[h] != NULL && hint[h]->status != 204)
+					throttled++;
+				job_free(hint[h]);
+				hint[h] = job_new("POST", tpath,
+				    members[h].access, "{}");
+				engine_submit(lp, hint[h]);
+				hint_sent[h] = t;
+				sent++;
+			}
+			h = (h + 1) % opt.storm;
+			next_hint += STORM_HINT_EVERY / opt.storm;
+		}
+		if (post == NULL && t >= t0 + opt.storm_s / 2) {
+			char	*body = xasprintf("{\"content\":\"%s\"}",
+			    content);
+
+			post = job_new("POST", mpath, owner.access, body);
+			free(body);
+			engine_submit(lp, post);
+			post_sent = t;
+		}
+		engine_step(lp, 5);
+		for (i = 0; i < opt.n; i++) {
+			struct job	*j = cur[i];
+
+			if (j == NULL || j->state != JOB_DONE)
+				continue;
+			if (j->err != E_NONE || j->status != 200 ||
+			    j->body == NULL || json_str(j->body, "cursor",
+			    cursor, sizeof cursor) == -1 || json_str(j->body,
+			    "ephemeral", eph, sizeof eph) == -1) {
+				st.non200++;
+				cur[i] = NULL;
+				continue;
+			}
+			if (j->t_done >= t0) {
+				storm_note_typing(&st, j->body, j->t_done,
+				    hint_sent);
+				if (post != NULL && !got_msg[i] &&
+				    strstr(j->body, content) != NULL) {
+					got_msg[i] = 1;
+					st.message[st.nmessage++] = j->t_done -
+					    post_sent;
+				}
+			}
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d&ephemeral=%s", cursor, opt.wait, eph);
+			if (j != jobs[i])
+				job_free(j);
+			cur[i] = job_new("GET", path, members[i].access, NULL);
+			engine_submit(lp, cur[i]);
+		}
+	}
+	result("storm_typists", "%d (a hint each every %.1f s, %d sent in %d "
+	    "s, %d not 204)", opt.storm, STORM_HINT_EVERY, sent, opt.storm_s,
+	    throttled);
+	storm_report("storm_typing_latency_ms", st.typing, st.ntyping);
+	storm_report("storm_message_latency_ms", st.message, st.nmessage);
+	result("storm_message_delivered", "%d of %d", st.nmessage, opt.n);
+	result("storm_polls_failed", "%d", st.non200);
+	cpuwatch_report(&cw, "cpu_seconds_storm");
+	engine_abort(lp);
+	for (i = 0; i < opt.n; i++) {
+		if (cur[i] != jobs[i])
+			job_free(cur[i]);
+	}
+	for (k = 0; k < opt.storm; k++)
+		job_free(hint[k]);
+	job_free(post);
+	free(cur);
+	free(hint);
+	free(hint_sent);
+	free(got_msg);
+	free(st.typing);
+	free(st.message);
+}
+
 static void
 usage(void)
 {
@@ -1699,7 +1871,8 @@ usage(void)
 	    "[--mode events|channel]\n"
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
-	    "\t[--repoll] [--cross-port P2 [--rounds K]]\n");
+	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
+	    "\t[--cross-port P2 [--rounds K]]\n");
 	exit(2);
 }
 
@@ -1722,6 +1895,9 @@ options(int argc, char **argv)
 		{ "cross-port", required_argument, NULL, 'X' },
 		{ "rounds", required_argument, NULL, 'R' },
 		{ "repoll", no_argument, NULL, 'P' },
+		{ "typing", no_argument, NULL, 'T' },
+		{ "storm", required_argument, NULL, 'Y' },
+		{ "storm-seconds", required_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -1743,6 +1919,9 @@ options(int argc, char **argv)
 		case 'X': opt.cross_port = atoi(optarg); break;
 		case 'R': opt.rounds = atoi(optarg); break;
 		case 'P': opt.repoll = 1; break;
+		case 'T': opt.typing = 1; break;
+		case 'Y': opt.storm = atoi(optarg); break;
+		case 'Z': opt.storm_s = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -1753,7 +1932,11 @@ options(int argc, char **argv)
 	    opt.cross_port < 0 || opt.cross_port > 65535 ||
 	    opt.rounds < 1 || opt.rounds > 1000 ||
 	    (strcmp(opt.mode, "events") != 0 &&
-	    strcmp(opt.mode, "channel") != 0))
+	    strcmp(opt.mode, "channel") != 0) ||
+	    (opt.typing && (strcmp(opt.mode, "events") != 0 || opt.repoll)) ||
+	    opt.storm < 0 || opt.storm > opt.n || opt.storm_s < 4 ||
+	    opt.storm_s > 300 || (opt.storm > 0 && (opt.repoll ||
+	    opt.typing || strcmp(opt.mode, "events") != 0)))
 		usage();
 	if (opt.cache == NULL)
 		opt.cache = xasprintf("%s/bench-accounts.txt", opt.var);
@@ -1788,7 +1971,7 @@ main(int argc, char **argv)
 	double		 t_first, t_parked, t_idle, t_end, *lat, *lat_start,
 			 ramp_deadline, t_last_metrics, deadline, first_ans = 0,
 			 last_ans = 0;
-	uint64_t	 last_id, msg_id;
+	uint64_t	 last_id, msg_id = 0;
 	unsigned long long ticks, ngx_ticks, db_ticks;
 	long		 csw, ngx_csw, db_csw, hz = sysconf(_SC_CLK_TCK);
 	int		 i, k, st, submitted, early = 0, delivered = 0,
@@ -1931,17 +2114,21 @@ main(int argc, char **argv)
 	procset_delta(&db0, &db1, &db_ticks, &db_csw);
 	int answered_idle = (int)lp->ndone - early;
 
-	/* Post one message; time every waiter's answer. */
+	/*
+	 * Post one message (or, with --typing, the owner's typing hint: an
+	 * ephemeral typing.start to every poll); time every waiter's answer.
+	 */
 	if (now() - t_first > opt.wait - 5)
 		printf("warning: %.0f s since the first poll: some may have "
 		    "timed out\n", now() - t_first);
 	metrics_read(&m0);
 	snprintf(content, sizeof content, "lpbench %d %lld", opt.n,
 	    unix_now());
-	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/messages",
-	    channel_id);
+	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/%s",
+	    channel_id, opt.typing ? "typing" : "messages");
 	{
-		char	*body = xasprintf("{\"content\":\"%s\"}", content);
+		char	*body = opt.typing ? xasprintf("{}") :
+			    xasprintf("{\"content\":\"%s\"}", content);
 
 		post = job_new("POST", path, owner.access, body);
 		free(body);
@@ -1952,14 +2139,26 @@ main(int argc, char **argv)
 	engine_until(lp, (size_t)opt.n + 1, deadline);
 	t_end = now();
 	cpuwatch_report(&cw, "cpu_seconds_delivering");
-	if (post->err != E_NONE || post->status != 201 ||
-	    (msg_id = json_id(post->body, "id")) == 0)
-		die("posting the message failed: %d %s %s", post->status,
-		    job_err_names[post->err], post->body ? post->body : "");
+	if (opt.typing) {
+		if (post->err != E_NONE || post->status != 204)
+			die("the typing hint failed: %d %s %s", post->status,
+			    job_err_names[post->err], post->body ? post->body :
+			    "");
+		snprintf(mid, sizeof mid, "\"type\":\"typing.start\"");
+	} else {
+		if (post->err != E_NONE || post->status != 201 ||
+		    (msg_id = json_id(post->body, "id")) == 0)
+			die("posting the message failed: %d %s %s",
+			    post->status, job_err_names[post->err],
+			    post->body ? post->body : "");
+		snprintf(mid, sizeof mid, "\"id\":\"%" PRIu64 "\"",
+		    msg_id);
+	}
 	if (opt.repoll)
 		repoll(lp, jobs, msg_id);
+	if (opt.storm > 0)
+		storm(lp, jobs);
 	engine_abort(lp);
-	snprintf(mid, sizeof mid, "\"id\":\"%" PRIu64 "\"", msg_id);
 
 	lat = xcalloc((size_t)opt.n, sizeof *lat);
 	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
@@ -2010,6 +2209,7 @@ main(int argc, char **argv)
 	printf("\nresults\n");
 	result("n", "%d", opt.n);
 	result("mode", "%s", opt.mode);
+	result("broadcast", "%s", opt.typing ? "typing" : "message");
 	result("parked_confirmed", "%lld", mp.parked);
 	result("park_seconds", "%.2f", t_parked - t_first);
 	result("answered_before_send", "%d", early + answered_idle);

@@ -43,6 +43,13 @@
  * banned user following an invite is told "You are banned from this
  * server".
  *
+ * Typing and presence: two signed-in members see each other online
+ * (a dot in the member list, the Online and Offline groups); "B is
+ * typing…" shows while B types and goes when B's message arrives; two
+ * typists; a hint ends by itself after 10 s; B's status menu (do not
+ * disturb, invisible) shows on A's side; ten minutes without input make
+ * B idle; the profile card shows the status.
+ *
  * No page may log a console error. Screenshots of the chat view go to
  * tests/artifacts/.
  */
@@ -415,8 +422,9 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		await signIn(P);
 		await openServer(P.page, server);
 		await P.page.locator('.members-body .member-item').nth(3).waitFor();
-		assert.deepEqual(await memberNames(P.page), [u.bora.name, u.deniz.name, P.name, u.selin.name]);
-		assert.deepEqual(await memberHeadings(P.page), ['Members \u2014 4']);
+		/* P polls, so P is online; the others never signed in to a client. */
+		assert.deepEqual(await memberNames(P.page), [P.name, u.bora.name, u.deniz.name, u.selin.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Members \u00b7 Online \u2014 1', 'Members \u00b7 Offline \u2014 3']);
 		assert.equal(await P.page.getByRole('button', {name: 'Load more members'}).count(), 0);
 	});
 
@@ -425,8 +433,8 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		await apiCall('POST', `/invites/${code}`, u.cemre.token);
 		await P.page.locator(`.member-item[data-user-id="${u.cemre.id}"]`).waitFor({timeout: LIVE_MS});
 		assert.deepEqual(await memberNames(P.page),
-		    [u.bora.name, u.cemre.name, u.deniz.name, P.name, u.selin.name]);
-		assert.deepEqual(await memberHeadings(P.page), ['Members \u2014 5']);
+		    [P.name, u.bora.name, u.cemre.name, u.deniz.name, u.selin.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Members \u00b7 Online \u2014 1', 'Members \u00b7 Offline \u2014 4']);
 		assert.equal(await focusedMember(P.page), u.deniz.id);
 	});
 
@@ -434,7 +442,7 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		await apiCall('PATCH', `/servers/${serverId}/members/@me`, u.deniz.token, {nickname: 'Aardvark'});
 		const row = P.page.locator(`.member-item[data-user-id="${u.deniz.id}"]`);
 		await row.locator('.name', {hasText: 'Aardvark'}).waitFor({timeout: LIVE_MS});
-		assert.deepEqual(await memberNames(P.page), ['Aardvark', u.bora.name, u.cemre.name, P.name, u.selin.name]);
+		assert.deepEqual(await memberNames(P.page), [P.name, 'Aardvark', u.bora.name, u.cemre.name, u.selin.name]);
 		assert.equal(await row.locator('.sub').textContent(), u.deniz.name);
 		assert.equal(await focusedMember(P.page), u.deniz.id);
 	});
@@ -443,8 +451,9 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		const role = await apiCall('POST', `/servers/${serverId}/roles`, owner.token, {name: 'Mods'});
 		await apiCall('PUT', `/servers/${serverId}/members/${u.selin.id}/roles/${role.id}`, owner.token);
 		await P.page.locator('.members-body h3', {hasText: 'Mods'}).waitFor({timeout: LIVE_MS});
-		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Members \u2014 4']);
-		assert.deepEqual(await memberNames(P.page), [u.selin.name, 'Aardvark', u.bora.name, u.cemre.name, P.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u00b7 Offline \u2014 1', 'Members \u00b7 Online \u2014 1',
+		    'Members \u00b7 Offline \u2014 3']);
+		assert.deepEqual(await memberNames(P.page), [u.selin.name, P.name, 'Aardvark', u.bora.name, u.cemre.name]);
 		assert.equal(await focusedMember(P.page), u.deniz.id);
 	});
 
@@ -455,13 +464,15 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		    {name: 'Helpers', position: modsRole.position + 1});
 		await apiCall('PUT', `/servers/${serverId}/members/${u.cemre.id}/roles/${helpers.id}`, owner.token);
 		await P.page.locator('.members-body h3', {hasText: 'Helpers'}).waitFor({timeout: LIVE_MS});
-		assert.deepEqual(await memberHeadings(P.page), ['Helpers \u2014 1', 'Mods \u2014 1', 'Members \u2014 3']);
+		assert.deepEqual(await memberHeadings(P.page), ['Helpers \u00b7 Offline \u2014 1', 'Mods \u00b7 Offline \u2014 1',
+		    'Members \u00b7 Online \u2014 1', 'Members \u00b7 Offline \u2014 2']);
 		await apiCall('PATCH', `/servers/${serverId}/roles/${modsRole.id}`, owner.token,
 		    {position: helpers.position + 1});
 		await P.page.waitForFunction(() =>
 			document.querySelector('.members-body h3')?.textContent.startsWith('Mods'), null, {timeout: LIVE_MS});
-		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Helpers \u2014 1', 'Members \u2014 3']);
-		assert.deepEqual(await memberNames(P.page), [u.selin.name, u.cemre.name, 'Aardvark', u.bora.name, P.name]);
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u00b7 Offline \u2014 1', 'Helpers \u00b7 Offline \u2014 1',
+		    'Members \u00b7 Online \u2014 1', 'Members \u00b7 Offline \u2014 2']);
+		assert.deepEqual(await memberNames(P.page), [u.selin.name, u.cemre.name, P.name, 'Aardvark', u.bora.name]);
 		assert.equal(await focusedMember(P.page), u.deniz.id);
 	});
 
@@ -469,8 +480,10 @@ test('a small member list changes in place', {timeout: 120000}, async (t) => {
 		await P.page.locator(`.member-item[data-user-id="${u.bora.id}"]`).focus();
 		await apiCall('DELETE', `/servers/${serverId}/members/@me`, u.bora.token);
 		await P.page.locator(`.member-item[data-user-id="${u.bora.id}"]`).waitFor({state: 'detached', timeout: LIVE_MS});
-		assert.deepEqual(await memberHeadings(P.page), ['Mods \u2014 1', 'Helpers \u2014 1', 'Members \u2014 2']);
-		assert.equal(await focusedMember(P.page), owner.id);
+		assert.deepEqual(await memberHeadings(P.page), ['Mods \u00b7 Offline \u2014 1', 'Helpers \u00b7 Offline \u2014 1',
+		    'Members \u00b7 Online \u2014 1', 'Members \u00b7 Offline \u2014 1']);
+		/* bora was the last row: focus goes back to the one above. */
+		assert.equal(await focusedMember(P.page), u.deniz.id);
 		await P.context.close();
 	});
 });
@@ -520,7 +533,8 @@ test('long member lists and history', {timeout: 180000}, async (t) => {
 		await items.nth(99).waitFor();
 		assert.equal(await items.count(), 100);
 		assert.deepEqual(await memberNames(O.page), inOrder.slice(0, 100).map((x) => x.name));
-		assert.deepEqual(await memberHeadings(O.page), ['Members \u2014 100+']);
+		/* O, the first by id, is the one online. */
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u00b7 Online \u2014 1+', 'Members \u00b7 Offline \u2014 99+']);
 	});
 
 	await step(t, 'Load more members from the keyboard: the page lands at the end, focus on its first member', async () => {
@@ -544,13 +558,13 @@ test('long member lists and history', {timeout: 180000}, async (t) => {
 		await O.page.unroute(nextPage);
 		assert.equal(await focusedMember(O.page), inOrder[100].id, 'focus on the first member of the new page');
 		assert.deepEqual(await memberNames(O.page), inOrder.slice(0, 200).map((x) => x.name));
-		assert.deepEqual(await memberHeadings(O.page), ['Members \u2014 200+']);
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u00b7 Online \u2014 1+', 'Members \u00b7 Offline \u2014 199+']);
 	});
 
 	await step(t, 'the member list shows every member once scrolled to its end, counted exactly', async () => {
 		await scrollMembersTo(O.page, CROWD + 1);
 		assert.deepEqual(await memberNames(O.page), inOrder.map((x) => x.name));
-		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 1}`]);
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u00b7 Online \u2014 1', `Members \u00b7 Offline \u2014 ${CROWD}`]);
 		assert.equal(await O.page.getByRole('button', {name: 'Load more members'}).count(), 0);
 	});
 
@@ -563,7 +577,7 @@ test('long member lists and history', {timeout: 180000}, async (t) => {
 		await row(early).waitFor({timeout: LIVE_MS});
 		inOrder = [...inOrder, early].sort(byId);
 		assert.deepEqual(await memberNames(O.page), inOrder.map((x) => x.name));
-		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 2}`]);
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u00b7 Online \u2014 1', `Members \u00b7 Offline \u2014 ${CROWD + 1}`]);
 		const after = await topMember(O.page);
 		assert.equal(after.id, before.id, 'the same member at the top of the view');
 		assert.ok(Math.abs(after.top - before.top) <= 1, `it stayed put (${before.top} -> ${after.top})`);
@@ -574,7 +588,7 @@ test('long member lists and history', {timeout: 180000}, async (t) => {
 		await apiCall('DELETE', `/servers/${serverId}/members/@me`, leaver.token);
 		await row(leaver).waitFor({state: 'detached', timeout: LIVE_MS});
 		assert.equal(await items.count(), CROWD + 1);
-		assert.deepEqual(await memberHeadings(O.page), [`Members \u2014 ${CROWD + 1}`]);
+		assert.deepEqual(await memberHeadings(O.page), ['Members \u00b7 Online \u2014 1', `Members \u00b7 Offline \u2014 ${CROWD}`]);
 	});
 
 	const jump = O.page.getByRole('button', {name: /Jump to latest/});
@@ -855,6 +869,118 @@ test('replies, reactions and pins, live for both', {timeout: 180000}, async (t) 
 	});
 	await R.context.close();
 	await Q.context.close();
+});
+
+/* The presence dot of a member list row, as its class names it. */
+async function memberStatus(page, userId) {
+	const dot = page.locator(`.members-body .member-item[data-user-id="${userId}"] .presence-dot`);
+	const cls = await dot.getAttribute('class');
+	return cls.match(/presence-dot--(\w+)/)[1];
+}
+
+/* Wait until a member list row shows a status (the keeper looks once a second). */
+async function awaitMemberStatus(page, userId, status, timeout = PRESENCE_MS) {
+	await page.locator(`.members-body .member-item[data-user-id="${userId}"] .presence-dot--${status}`)
+	    .waitFor({timeout});
+}
+
+/* "Sees it within the keeper's second and the delivery." */
+const PRESENCE_MS = 4000;
+
+test('typing and presence between two users', {timeout: 180000}, async (t) => {
+	const A = await newUser('TA');
+	const B = await newUser('TB');
+	const server = `Typing ${run}`;
+	let a;
+	let b;
+	let c;
+	let serverId;
+	let channelId;
+	let typedAt;
+	const line = () => A.page.locator('.typing-line');
+
+	await step(t, 'two members in a server both signed in see each other online', async () => {
+		a = await apiRegister(A.name);
+		b = await apiRegister(B.name);
+		c = await apiRegister(`tc_${run}`);
+		serverId = (await apiCall('POST', '/servers', a.token, {name: server})).id;
+		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, a.token))[0].id;
+		const code = (await apiCall('POST', `/servers/${serverId}/invites`, a.token,
+		    {max_uses: 0, max_age: 0})).code;
+		await apiCall('POST', `/invites/${code}`, b.token);
+		await apiCall('POST', `/invites/${code}`, c.token);
+		await signIn(A);
+		await signIn(B);
+		await openServer(A.page, server);
+		await openServer(B.page, server);
+		await awaitMemberStatus(A.page, b.id, 'online');
+		await awaitMemberStatus(B.page, a.id, 'online');
+		assert.equal(await memberStatus(A.page, c.id), 'offline', 'c never signed in');
+		assert.deepEqual(await memberHeadings(A.page), ['Members \u00b7 Online \u2014 2',
+		    'Members \u00b7 Offline \u2014 1']);
+	});
+
+	await step(t, 'B types: A reads "B is typing…" until B\u2019s message arrives', async () => {
+		typedAt = Date.now();
+		await B.page.locator('.composer textarea').fill('hello the');
+		await line().filter({hasText: `${B.name} is typing\u2026`}).waitFor({timeout: LIVE_MS});
+		assert.equal(await B.page.locator('.typing-line').textContent(), '', 'never one\u2019s own');
+		await B.page.locator('.composer textarea').press('Enter');
+		await message(A.page, 'hello the').waitFor({timeout: LIVE_MS});
+		await A.page.waitForFunction(() => document.querySelector('.typing-line').textContent === '',
+		    null, {timeout: LIVE_MS});
+	});
+
+	await step(t, 'two typists, then a hint that ends by itself after 10 s', async () => {
+		/* One hint per user and conversation every 5 s goes on (the server's throttle). */
+		await new Promise((r) => setTimeout(r, Math.max(0, typedAt + 5500 - Date.now())));
+		await B.page.locator('.composer textarea').fill('again');
+		await apiCall('POST', `/channels/${channelId}/typing`, c.token);
+		await line().filter({hasText: `${B.name} and tc_${run} are typing\u2026`})
+		    .waitFor({timeout: LIVE_MS});
+		await B.page.locator('.composer textarea').fill('');
+		const since = Date.now();
+		await A.page.waitForFunction(() => document.querySelector('.typing-line').textContent === '',
+		    null, {timeout: 13000});
+		const took = Date.now() - since;
+		assert.ok(took > 7000, `the hints lasted their 10 s (${took} ms after the last)`);
+	});
+
+	await step(t, 'B\u2019s status menu: do not disturb, then invisible, shown to A', async () => {
+		const menu = B.page.getByRole('combobox', {name: 'Status'});
+		await menu.selectOption('dnd');
+		await awaitMemberStatus(A.page, b.id, 'dnd');
+		assert.equal(await B.page.locator('.userbar .presence-dot--dnd').count(), 1);
+		await menu.selectOption('invisible');
+		await awaitMemberStatus(A.page, b.id, 'offline');
+		assert.deepEqual(await memberHeadings(A.page), ['Members \u00b7 Online \u2014 1',
+		    'Members \u00b7 Offline \u2014 2']);
+		await B.page.screenshot({path: path.join(ARTIFACTS, 'status-menu.png')});
+		await menu.selectOption('online');
+		await awaitMemberStatus(A.page, b.id, 'online');
+	});
+
+	await step(t, 'ten minutes without input: B goes idle, and back online at the next key', async () => {
+		/* The client looks at the time every 15 s (real timers: they were
+		 * set before the fake clock); the clock jumps 10.5 minutes. */
+		await B.page.clock.install();
+		await B.page.clock.fastForward('10:30');
+		await awaitMemberStatus(A.page, b.id, 'idle', 15000 + PRESENCE_MS);
+		assert.equal(await B.page.getByRole('combobox', {name: 'Status'}).inputValue(), 'idle');
+		await B.page.locator('.composer textarea').press('a');
+		await awaitMemberStatus(A.page, b.id, 'online');
+	});
+
+	await step(t, 'the profile card shows the status', async () => {
+		await A.page.locator(`.members-body .member-item[data-user-id="${b.id}"]`).click();
+		const card = A.page.getByRole('dialog', {name: 'Profile'});
+		await card.locator('.profile-status', {hasText: 'Online'}).waitFor();
+		assert.equal(await card.locator('.presence-dot--online').count(), 1);
+		await A.page.screenshot({path: path.join(ARTIFACTS, 'presence-profile.png')});
+		await A.page.keyboard.press('Escape');
+		await A.context.close();
+		await B.context.close();
+	});
 });
 
 test('no page logged a console error', () => {

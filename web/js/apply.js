@@ -19,6 +19,7 @@
  */
 
 import {myAccess, channelPerms} from './perm.js';
+import {applyTyping, endTyping, applyPresence} from './ephemeral.js';
 import {notify, cmpId, channelKey, keyOfMessage, currentKey, knownKey} from './store.js';
 
 /*
@@ -168,6 +169,7 @@ export function applyEvent(state, ev) {
 		const m = d.message;
 		const key = keyOfMessage(m);
 		if (ev.type === 'message.create') {
+			endTyping(state, key, m.author.id);
 			confirmPending(state, m);
 			if (m.author.id !== meId && key !== currentKey(state) && knownKey(state, key)) {
 				state.unread.add(key);
@@ -323,6 +325,12 @@ export function applyEvent(state, ev) {
 			state.dms.set(d.dm.id, d.dm);
 			notify('dms');
 		}
+		return NOTHING;
+	case 'typing.start':
+		applyTyping(state, d);
+		return NOTHING;
+	case 'presence.update':
+		applyPresence(state, d);
 		return NOTHING;
 	default:
 		/* A newer server may send types this client does not know. */

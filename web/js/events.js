@@ -48,6 +48,7 @@ export function startEvents(handlers) {
 
 	async function loop() {
 		let cursor = null;
+		let ephemeral = null;	/* the last answer's value (typing, presence) */
 		let backoff = 0;
 		while (!stopper.signal.aborted) {
 			try {
@@ -58,18 +59,21 @@ export function startEvents(handlers) {
 					if (stopper.signal.aborted)
 						return;
 					cursor = head.cursor;
+					ephemeral = head.ephemeral ?? null;
 					handlers.status('live');
 				}
 				const signal = AbortSignal.any([stopper.signal,
 				    AbortSignal.timeout(POLL_DEADLINE_MS)]);
 				const r = await api.get(`/events?after=${encodeURIComponent(cursor)}` +
-				    `&timeout=${POLL_TIMEOUT_S}`, {signal});
+				    `&timeout=${POLL_TIMEOUT_S}` +
+				    (ephemeral ? `&ephemeral=${encodeURIComponent(ephemeral)}` : ''), {signal});
 				if (stopper.signal.aborted)
 					return;
 				if (backoff !== 0)
 					handlers.status('live');
 				backoff = 0;
 				cursor = r.cursor;
+				ephemeral = r.ephemeral ?? null;
 				if (r.events.length > 0) {
 					try {
 						handlers.apply(r.events);

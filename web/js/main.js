@@ -14,10 +14,12 @@ import {showAuth} from './ui/auth.js';
 import {mountShell} from './ui/shell.js';
 import {openJoin} from './ui/servers.js';
 import {toast, errorText, confirmDialog} from './ui/dialog.js';
+import {loadStatus, startIdleWatch} from './ui/presence.js';
 
 const root = document.getElementById('root');
 let shell = null;
 let events = null;
+let stopIdle = null;
 let loaded = false;
 /* An invite code from the URL, offered once the state is loaded. */
 let pendingInvite = null;
@@ -63,6 +65,8 @@ function startApp() {
 		signOutAll: doSignOutAll,
 		retryNow: () => events && events.retryNow(),
 	});
+	loadStatus();
+	stopIdle = startIdleWatch();
 	events = startEvents({
 		reset: async () => {
 			await loadAll();
@@ -82,6 +86,10 @@ function startApp() {
 }
 
 function stopApp() {
+	if (stopIdle) {
+		stopIdle();
+		stopIdle = null;
+	}
 	if (events) {
 		events.stop();
 		events = null;

@@ -10,8 +10,9 @@
  *   "me", "servers" (the list, names, unread marks), "dms",
  *   "server:<id>" (channels, roles, own member and permissions),
  *   "members:<id>", "conv:<key>" (a conversation's messages), "pins:<key>"
- *   (its pins may have changed), "view",
- *   "status" (the connection).
+ *   (its pins may have changed), "view", "status" (the connection),
+ *   "typing:<key>" (who types there), "presence" (anyone's status, own
+ *   included).
  *
  * A conversation key is "c:<channel id>" or "d:<dm id>".
  *
@@ -37,6 +38,12 @@ export function newState() {
 		view: {kind: 'home', dmId: null},
 		/* "connecting", "live" or "offline" */
 		status: 'connecting',
+		/* conversation key -> Map(user id -> end of their typing hint, ms) */
+		typing: new Map(),
+		/* user id -> status of the newest presence.update (ephemeral.js) */
+		presence: new Map(),
+		/* the status the user chose: online, idle, dnd or invisible */
+		myStatus: 'online',
 	};
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * members.js: the member list of a server, grouped by each member's
- * highest role.
+ * highest role and, within it, online first, then offline (the status
+ * shown: ephemeral.js), each with a presence dot on the avatar.
  *
  * Members come in pages of GET /members (by user id): the first when the
  * list is shown, the next whenever the end of the list scrolls into view
@@ -31,6 +32,8 @@ import {h, initials, colourClass, replace} from '../dom.js';
 import {store, displayName, sortedRoles, memberListed, memberOrder} from '../store.js';
 import {loadMoreMembers} from '../load.js';
 import {errorText} from './dialog.js';
+import {presenceDot, presenceText} from './presence.js';
+import {presenceOf, isOnline} from '../ephemeral.js';
 
 /* Start loading the next page when the end of the list is this close (px). */
 const NEAR_END = 300;
@@ -74,7 +77,8 @@ export function createMemberList(root, hooks) {
 	}
 
 	function update(topics) {
-		if (serverId && (topics.has(`members:${serverId}`) || topics.has(`server:${serverId}`)))
+		if (serverId && (topics.has(`members:${serverId}`) || topics.has(`server:${serverId}`) ||
+		    topics.has('presence')))
 			draw();
 	}
 
@@ -153,10 +157,13 @@ export function createMemberList(root, hooks) {
 			more.removeAttribute('aria-disabled');
 	}
 
-	/* The group key of member m: its highest role (roles highest first), or REST. */
-	function groupOf(m, roles) {
+	/*
+	 * The group key of member m with status presence: its highest role
+	 * (roles highest first) or REST, and whether it shows online.
+	 */
+	function groupOf(m, roles, presence) {
 		const best = roles.find((r) => m.roles.includes(r.id));
-		return best ? best.id : REST;
+		return `${best ? best.id : REST}|${isOnline(presence) ? 'on' : 'off'}`;
 	}
 
 	/* Bring the rows in line with s.members: only the rows that changed move. */
@@ -181,8 +188,9 @@ export function createMemberList(root, hooks) {
 			const id = m.user.id;
 			if (!memberListed(s, id))
 				continue;
+			const presence = presenceOf(store, id, m.presence);
 			const want = {member: m, name: displayName(s.id, m.user), owner: s.server.owner_id === id,
-			    group: groupOf(m, roles)};
+			    presence, group: groupOf(m, roles, presence)};
 			let row = rows.get(id);
 			if (!row) {
 				row = newRow(id);
@@ -191,7 +199,7 @@ export function createMemberList(root, hooks) {
 				continue;
 			}
 			if (row.member === m && row.name === want.name && row.owner === want.owner &&
-			    row.group === want.group)
+			    row.presence === want.presence && row.group === want.group)
 				continue;
 			if (row.group !== want.group || (s.membersByName && row.name !== want.name)) {
 				out.push(row);
@@ -266,25 +274,28 @@ export function createMemberList(root, hooks) {
 
 	/* A row for the member with user id id, filled in later (fill). */
 	function newRow(id) {
-		const row = {id, member: null, name: null, owner: false, group: null, li: null, button: null};
+		const row = {id, member: null, name: null, owner: false, presence: null, group: null, li: null,
+		    button: null};
 		row.button = h('button', {type: 'button', class: 'member-item', dataset: {userId: id},
 		    onclick: () => hooks.openProfile(row.member.user, serverId)});
 		row.li = h('li', null, row.button);
 		return row;
 	}
 
-	/* Take over want ({member, name, owner, group}) and redraw what shows of it. */
+	/* Take over want ({member, name, owner, presence, group}) and redraw what shows of it. */
 	function fill(s, row, want) {
 		const looks = row.member === null || row.name !== want.name || row.owner !== want.owner ||
+		    row.presence !== want.presence ||
 		    row.member.nickname !== want.member.nickname || row.member.user.username !== want.member.user.username;
 		Object.assign(row, want);
 		if (!looks)
 			return;
 		const m = want.member;
 		replace(row.button,
-		    h('span', {class: ['avatar', colourClass(m.user.id)], 'aria-hidden': 'true'}, initials(want.name)),
+		    h('span', {class: ['avatar', colourClass(m.user.id)], 'aria-hidden': 'true'}, initials(want.name),
+			presenceDot(want.presence)),
 		    h('span', {class: 'names'},
-			h('span', {class: 'name'}, want.name),
+			h('span', {class: 'name'}, want.name), presenceText(want.presence),
 			m.nickname || want.owner ? h('span', {class: 'sub'},
 			    m.nickname ? m.user.username : null,
 			    m.nickname && want.owner ? ' \u00b7 ' : null,
@@ -295,7 +306,7 @@ export function createMemberList(root, hooks) {
 	function section(key, roles) {
 		let sec = sections.get(key);
 		if (!sec) {
-			const headId = `mg-${serverId}-${key || 'rest'}`;
+			const headId = `mg-${serverId}-${key.replace('|', '-') || 'rest'}`;
 			sec = {key, title: titleOf(key, roles), head: h('h3', {id: headId}),
 			    ul: h('ul', {class: 'side-list', 'aria-labelledby': headId}), rows: [], count: null};
 			sections.set(key, sec);
@@ -304,7 +315,14 @@ export function createMemberList(root, hooks) {
 	}
 
 	function titleOf(key, roles) {
-		return key === REST ? 'Members' : roles.find((r) => r.id === key)?.name ?? '';
+		const [role, on] = key.split('|');
+		const name = role === REST ? 'Members' : roles.find((r) => r.id === role)?.name ?? '';
+		return `${name} \u00b7 ${on === 'on' ? 'Online' : 'Offline'}`;
+	}
+
+	/* The group keys in the order they show: by role, online before offline. */
+	function groupOrder(roles) {
+		return [...roles.map((r) => r.id), REST].flatMap((k) => [`${k}|on`, `${k}|off`]);
 	}
 
 	/* Take up renamed roles; true if a title changed. */
@@ -325,7 +343,7 @@ export function createMemberList(root, hooks) {
 	 * the empty ones, and write each heading with its count.
 	 */
 	function placeSections(roles, complete) {
-		const order = [...roles.map((r) => r.id), REST].map((k) => sections.get(k))
+		const order = groupOrder(roles).map((k) => sections.get(k))
 		    .filter((sec) => sec && sec.rows.length > 0);
 		for (const [key, sec] of sections) {
 			if (!order.includes(sec)) {
@@ -356,7 +374,8 @@ export function createMemberList(root, hooks) {
 
 	/* Whether the sections shown follow the order of roles (positions change). */
 	function inRoleOrder(roles) {
-		const rank = (key) => (key === REST ? roles.length : roles.findIndex((r) => r.id === key));
+		const keys = groupOrder(roles);
+		const rank = (key) => keys.indexOf(key);
 		for (let i = 1; i < shown.length; i++) {
 			if (rank(shown[i - 1].key) >= rank(shown[i].key))
 				return false;

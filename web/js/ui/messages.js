@@ -39,6 +39,7 @@ import {openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, want
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin} from '../send.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 import {openPicker} from './picker.js';
+import {createTypingLine, noteTyping} from './typing.js';
 
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
@@ -93,7 +94,8 @@ export function createMessageView(root, hooks) {
 		h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Close pinned messages',
 		    onclick: () => togglePins(false)}, icon('x'))),
 	    pinsBody);
-	replace(root, h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel), form);
+	const typing = createTypingLine();
+	replace(root, h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel), typing.el, form);
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
@@ -106,6 +108,10 @@ export function createMessageView(root, hooks) {
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
 	input.addEventListener('input', updateNote);
+	input.addEventListener('input', () => {
+		if (key !== null && input.value.trim() !== '')
+			noteTyping(key);
+	});
 
 	function atBottom() {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -188,12 +194,14 @@ export function createMessageView(root, hooks) {
 		input.setAttribute('aria-label', `Message ${c.label}`);
 		input.placeholder = `Message ${c.label}`;
 		openConv(k);
+		typing.show(k, c.serverId);
 		draw();
 	}
 
 	function update(topics) {
 		if (key === null)
 			return;
+		typing.update(topics);
 		if (topics.has(`conv:${key}`) || topics.has('me') ||
 		    (ctx.serverId && (topics.has(`server:${ctx.serverId}`) ||
 		    topics.has(`members:${ctx.serverId}`))))

@@ -13,6 +13,8 @@ import {applyToStore} from '../load.js';
 import {openDm} from '../send.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 import {openBanDialog} from './ban.js';
+import {presenceDot} from './presence.js';
+import {presenceOf, STATUS_LABELS} from '../ephemeral.js';
 
 /*
  * Open the card of user (at least {id, username}); serverId names the
@@ -49,15 +51,23 @@ export async function openProfile(user, serverId, hooks) {
 		}
 	}
 
+	/* The status shown: an update, else the member's or DM recipient's. */
+	function presence() {
+		const dm = [...store.dms.values()].find((x) => x.recipient.id === user.id);
+		return presenceOf(store, user.id, member?.presence ?? dm?.recipient.presence);
+	}
+
 	function content() {
 		const name = s && member ? displayName(s.id, member.user) : user.username;
+		const status = presence();
 		const out = [
 			h('div', {class: 'profile-top'},
 			    h('span', {class: ['avatar', 'avatar--big', colourClass(user.id)], 'aria-hidden': 'true'},
-				initials(name)),
+				initials(name), presenceDot(status)),
 			    h('div', {class: 'names'},
 				h('p', {class: 'display'}, name),
-				h('div', {class: 'username'}, `@${user.username}`))),
+				h('div', {class: 'username'}, `@${user.username}`),
+				h('div', {class: 'profile-status'}, STATUS_LABELS[status]))),
 			h('div', {class: 'section'},
 			    h('h3', null, 'User ID'),
 			    h('div', {class: 'row'},

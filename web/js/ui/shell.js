@@ -19,6 +19,8 @@ import {openSettings} from './settings.js';
 import {openChannelSettings, canOpenChannelSettings, channelIcon} from './channel.js';
 import {openCreateChannel} from './newchannel.js';
 import {openAccount} from './account.js';
+import {presenceDot, presenceText, statusMenu} from './presence.js';
+import {presenceOf} from '../ephemeral.js';
 
 const NARROW = window.matchMedia('(max-width: 800px)');
 const MEDIUM = window.matchMedia('(max-width: 1100px)');
@@ -78,6 +80,7 @@ export function mountShell(root, hooks) {
 	const messages = createMessageView(convBox, {openProfile: showProfile});
 	const members = createMemberList(membersBody, {openProfile: showProfile});
 
+	let userbarStatus = null;	/* the status the user bar shows */
 	const unsubscribe = subscribe(render);
 	document.addEventListener('keydown', onKey);
 	NARROW.addEventListener('change', onResize);
@@ -166,8 +169,10 @@ export function mountShell(root, hooks) {
 			 * or its message box when it was the one on screen (refocus). */
 			keepFocus(nav.sideBody, drawSideBody, lostChannel ? null : '[aria-current="page"]');
 		}
-		if (all)
-			drawUserbar();
+		if (all || (topics.has('presence') && store.myStatus !== userbarStatus))
+			keepFocus(nav.userbar, drawUserbar);
+		if (!all && topics.has('presence') && v.kind === 'home')
+			keepFocus(nav.sideBody, drawSideBody);
 		if (all || topics.has('status'))
 			drawBanner();
 		if (all || topics.has('servers') || topics.has('dms') || (sid && topics.has(`server:${sid}`)))
@@ -303,8 +308,10 @@ export function mountShell(root, hooks) {
 					dataset: {focusKey: `dm-${dm.id}`},
 					onclick: () => go({kind: 'home', dmId: dm.id})},
 				    h('span', {class: ['avatar', colourClass(dm.recipient.id)], 'aria-hidden': 'true'},
-					initials(dm.recipient.username)),
+					initials(dm.recipient.username), presenceDot(presenceOf(store, dm.recipient.id,
+					    dm.recipient.presence))),
 				    h('span', {class: 'name'}, dm.recipient.username),
+				    presenceText(presenceOf(store, dm.recipient.id, dm.recipient.presence)),
 				    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null));
 				})));
 			return;
@@ -350,9 +357,12 @@ export function mountShell(root, hooks) {
 
 	function drawUserbar() {
 		const me = store.me;
+		userbarStatus = store.myStatus;
 		replace(nav.userbar,
-		    h('span', {class: ['avatar', colourClass(me.id)], 'aria-hidden': 'true'}, initials(me.username)),
-		    h('span', {class: 'who', title: me.username}, me.username),
+		    h('span', {class: ['avatar', colourClass(me.id)], 'aria-hidden': 'true'}, initials(me.username),
+			presenceDot(store.myStatus)),
+		    h('div', {class: 'who-status'},
+			h('span', {class: 'who', title: me.username}, me.username), statusMenu()),
 		    h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'My account', title: 'My account',
 			onclick: () => openAccount({signOutAll: hooks.signOutAll})}, icon('user')),
 		    h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Sign out', title: 'Sign out',

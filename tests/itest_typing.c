@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * itest_typing.c: typing hints and the ephemeral events that carry them
+ * (API.md, Typing and presence; issue 22).  A parked poll gets
+ * typing.start at once, without a seq and with the cursor it sent; the
+ * typist never gets their own; a poll that sends back its previous
+ * "ephemeral" value gets what came after it, once; an old cursor never
+ * replays one; the throttle; the audiences of a private channel and a
+ * DM; and the refusals: no send_messages, a hidden channel, a stranger's
+ * DM, a kicked member, a token revoked by logout-all.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "check_run.h"
+
+#define POLL_WAIT	20	/* seconds a parked test poll would wait */
+#define ANSWER_WITHIN	3.0	/* seconds an answer may take (loaded CI) */
+#define PARK_MS		600	/* for a started poll to be parked */
+#define QUIET_S		2	/* a poll that must see nothing waits this */
+#define THROTTLE_MS	5000	/* typing.c */
+
+/* Where a client's /events polls stand: its cursor and ephemeral value. */
+struct place {
+	char	*cursor;
+	char	*ephemeral;
+};
+
+/* Take the cursor and ephemeral value of an answer into a place. */
+static void
+place_take(struct place *pl, struct itest_response *r)
+{
+	ck_assert_msg(itest_str(r, "cursor") != NULL &&
+	    itest_str(r, "ephemeral") != NULL, "no cursor or ephemeral: %s",
+	    itest_describe(r));
+	free(pl->cursor);
+	free(pl->ephemeral);
+	pl->cursor = xstrdup(itest_str(r, "cursor"));
+	pl->ephemeral = xstrdup(itest_str(r, "ephemeral"));
+}
+
+/* A user's place now: GET /events without after. */
+static void
+place_head(struct place *pl, const char *token)
+{
+	struct itest_response	*r;
+
+	memset(pl, 0, sizeof *pl);
+	r = itest_get(API_PREFIX "/events", token);
+	itest_expect(r, 200);
+	place_take(pl, r);
+	itest_free(r);
+}
+
+static void
+place_free(struct place *pl)
+{
+	free(pl->cursor);
+	free(pl->ephemeral);
+}
+
+/* The path of a poll from a place (its ephemeral value if with_ephemeral). */
+static char *
+place_path(const struct place *pl, int with_ephemeral, int timeout)
+{
+	char	*path;
+
+	if (with_ephemeral)
+		xasprintf(&path, API_PREFIX "/events?after=%s&timeout=%d"
+		    "&ephemeral=%s", pl->cursor, timeout, pl->ephemeral);
+	else
+		xasprintf(&path, API_PREFIX "/events?after=%s&timeout=%d",
+		    pl->cursor, timeout);
+	return path;
+}
+
+/* Start a poll from a place; it parks. */
+static struct itest_pending *
+poll_start(const struct place *pl, const char *token, int with_ephemeral)
+{
+	struct itest_pending	*p;
+	char			*path;
+
+	path = place_path(pl, with_ephemeral, POLL_WAIT);
+	p = itest_start(path, token);
+	free(path);
+	itest_sleep_ms(PARK_MS);
+	return p;
+}
+
+/* Poll from a place once, for at most timeout seconds; the answer. */
+static struct itest_response *
+poll_once(const struct place *pl, const char *token, int with_ephemeral,
+    int timeout)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	path = place_path(pl, with_ephemeral, timeout);
+	r = itest_get(path, token);
+	free(path);
+	itest_expect(r, 200);
+	return r;
+}
+
+/* How many typing.start events from a user an answer holds. */
+static int
+count_typing(struct itest_response *r, const char *user_id)
+{
+	const char	*type, *who;
+	char		 key[64];
+	int		 i, n = 0;
+
+	for (i = 0;; i++) {
+		snprintf(key, sizeof key, "events.%d.type", i);
+		if ((type = itest_str(r, key)) == NULL)
+			break;
+		snprintf(key, sizeof key, "events.%d.data.user_id", i);
+		who = itest_str(r, key);
+		if (strcmp(type, "typing.start") == 0 && who != NULL &&
+		    strcmp(who, user_id) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* POST …/typing as a token; the response. */
+static struct itest_response *
+typing(const char *base, const char *token)
+{
+	char			*path;
+	struct itest_response	*r;
+
+	xasprintf(&path, "%s/typing", base);
+	r = itest_request("POST", path, token, NULL, NULL, 0);
+	free(path);
+	return r;
+}
+
+/* Assert that an answer is 204 No Content. */
+static void
+expect_no_content(struct itest_response *r)
+{
+	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	itest_free(r);
+}
+
+/* POST …/typing and assert 204. */
+static void
+typing_ok(const char *base, const char *token)
+{
+	expect_no_content(typing(base, token));
+}
+
+/* The index of an answer's first typing.start (presence may come too). */
+static int
+typing_index(struct itest_response *r)
+{
+	const char	*type;
+	char		 key[64];
+	int		 i;
+
+	for (i = 0;; i++) {
+		snprintf(key, sizeof key, "events.%d.type", i);
+		ck_assert_msg((type = itest_str(r, key)) != NULL, "no "
+		    "typing.start: %s", itest_describe(r));
+		if (strcmp(type, "typing.start") == 0)
+			return i;
+	}
+}
+
+/* The value at a field of an answer's event number i, or NULL. */
+static const struct json *
+event_at(struct itest_response *r, int i, const char *field)
+{
+	char	key[64];
+
+	snprintf(key, sizeof key, "events.%d.%s", i, field);
+	return itest_at(r->json, key);
+}
+
+/* Assert that a field of event i is the id want, or null (want NULL). */
+static void
+expect_event_id(struct itest_response *r, int i, const char *field,
+    const char *want)
+{
+	const struct json	*v = event_at(r, i, field);
+
+	ck_assert_msg(v != NULL, "no %s: %s", field, itest_describe(r));
+	if (want == NULL)
+		ck_assert_msg(v->type == JSON_NULL, "%s is not null: %s",
+		    field, itest_describe(r));
+	else
+		ck_assert_msg(v->type == JSON_STRING && strcmp(v->text, want) ==
+		    0, "%s is not %s: %s", field, want, itest_describe(r));
+}
+
+/* Assert that an answer holds typing.start from user in channel (or DM). */
+static void
+expect_typing(struct itest_response *r, const char *user_id,
+    const char *channel, const char *dm)
+{
+	int	i;
+
+	itest_expect(r, 200);
+	i = typing_index(r);
+	expect_event_id(r, i, "data.user_id", user_id);
+	expect_event_id(r, i, "data.channel_id", channel);
+	expect_event_id(r, i, "data.dm_channel_id", dm);
+	ck_assert_msg(event_at(r, i, "data.expires_at") != NULL, "%s",
+	    itest_describe(r));
+	ck_assert_msg(event_at(r, i, "seq") == NULL, "an ephemeral event "
+	    "with a seq: %s", itest_describe(r));
+	ck_assert_int_eq(count_typing(r, user_id), 1);
+}
+
+/*
+ * A parked poll gets typing.start at once, with the cursor it sent; the
+ * typist's own poll does not; a poll with the old cursor and no
+ * ephemeral value never gets it again.
+ */
+START_TEST(test_typing_live)
+{
+	struct itest_pending	*bob;
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct place		 bp, ap;
+
+	chat_room_open(&room, "tylive");
+	place_head(&bp, room.member.token);
+	place_head(&ap, room.owner.token);
+	bob = poll_start(&bp, room.member.token, 0);
+	typing_ok(room.base, room.owner.token);
+	r = itest_finish(bob);
+	expect_typing(r, room.owner.id, room.channel, NULL);
+	ck_assert_msg(r->seconds < PARK_MS / 1000.0 + ANSWER_WITHIN, "%s",
+	    itest_describe(r));
+	itest_expect_str(r, "cursor", bp.cursor);
+	ck_assert_msg(strcmp(itest_str(r, "ephemeral"), bp.ephemeral) != 0,
+	    "the ephemeral value did not move: %s", itest_describe(r));
+	itest_free(r);
+	/* The typist's window holds the hint, but not for them. */
+	r = poll_once(&ap, room.owner.token, 1, QUIET_S);
+	ck_assert_msg(count_typing(r, room.owner.id) == 0, "the typist got "
+	    "their own hint: %s", itest_describe(r));
+	itest_free(r);
+	/* Replay with the old cursor: the durable events only. */
+	r = poll_once(&bp, room.member.token, 0, 0);
+	ck_assert_int_eq(count_typing(r, room.owner.id), 0);
+	itest_expect_str(r, "cursor", bp.cursor);
+	itest_free(r);
+	place_free(&bp);
+	place_free(&ap);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * A poll that sends back an earlier ephemeral value gets what came after
+ * it (answered at once, cursor unchanged); polling again with the new
+ * value does not repeat it.
+ */
+START_TEST(test_typing_window)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct place		 bp;
+
+	chat_room_open(&room, "tywin");
+	place_head(&bp, room.member.token);
+	typing_ok(room.base, room.owner.token);
+	r = poll_once(&bp, room.member.token, 1, POLL_WAIT);
+	expect_typing(r, room.owner.id, room.channel, NULL);
+	ck_assert_msg(r->seconds < ANSWER_WITHIN, "not answered at once: %s",
+	    itest_describe(r));
+	itest_expect_str(r, "cursor", bp.cursor);
+	place_take(&bp, r);
+	itest_free(r);
+	r = poll_once(&bp, room.member.token, 1, QUIET_S);
+	ck_assert_msg(count_typing(r, room.owner.id) == 0, "repeated: %s",
+	    itest_describe(r));
+	itest_free(r);
+	place_free(&bp);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* At most one hint per user and conversation every 5 s; all answer 204. */
+START_TEST(test_typing_throttle)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct place		 bp;
+	double			 first;
+
+	chat_room_open(&room, "tythr");
+	place_head(&bp, room.member.token);
+	first = itest_now();
+	typing_ok(room.base, room.owner.token);
+	typing_ok(room.base, room.owner.token);
+	typing_ok(room.base, room.owner.token);
+	r = poll_once(&bp, room.member.token, 1, QUIET_S);
+	ck_assert_int_eq(count_typing(r, room.owner.id), 1);
+	place_take(&bp, r);
+	itest_free(r);
+	/* The member's own hint is theirs to throttle, not the owner's. */
+	typing_ok(room.base, room.member.token);
+	itest_sleep_ms((long)((first + THROTTLE_MS / 1000.0 - itest_now()) *
+	    1000) + 300);
+	typing_ok(room.base, room.owner.token);
+	r = poll_once(&bp, room.member.token, 1, QUIET_S);
+	ck_assert_int_eq(count_typing(r, room.owner.id), 1);
+	itest_free(r);
+	place_free(&bp);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * Poll from a place with its ephemeral value until an answer holds a
+ * typing.start from user, for at most POLL_WAIT seconds; that answer.
+ * No answer on the way may hold one of channel never.
+ */
+static struct itest_response *
+await_typing(struct place *pl, const char *token, const char *user,
+    const char *never)
+{
+	struct itest_response	*r;
+	double			 until = itest_now() + POLL_WAIT;
+	char			 hidden[64];
+
+	snprintf(hidden, sizeof hidden, "\"channel_id\":\"%s\"", never);
+	for (;;) {
+		r = poll_once(pl, token, 1, POLL_WAIT);
+		ck_assert_msg(strstr(r->body, hidden) == NULL, "a hint of a "
+		    "hidden channel: %s", itest_describe(r));
+		place_take(pl, r);
+		if (count_typing(r, user) > 0)
+			return r;
+		ck_assert_msg(itest_now() < until, "no typing.start: %s",
+		    itest_describe(r));
+		itest_free(r);
+	}
+}
+
+/* Create a channel the default role cannot view; its path. */
+static char *
+private_channel(const struct chat_room *room, char **id)
+{
+	struct itest_response	*r;
+	char			*path, *everyone, *base;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", room->server);
+	r = itest_get(path, room->owner.token);
+	itest_expect(r, 200);
+	ck_assert(itest_at(r->json, "0.is_default")->boolean);
+	everyone = xstrdup(itest_str(r, "0.id"));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", room->server);
+	r = itest_send("POST", path, room->owner.token, "{\"name\":\"secret\","
+	    "\"overwrites\":[{\"type\":\"role\",\"id\":\"%s\",\"deny\":"
+	    "[\"view_channels\"]}]}", everyone);
+	itest_expect(r, 201);
+	*id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(path);
+	free(everyone);
+	xasprintf(&base, API_PREFIX "/channels/%s", *id);
+	return base;
+}
+
+/*
+ * A private channel: the member who cannot view it gets none of its
+ * hints (parked, or read back from the window) and may not type there
+ * (404); the owner does get a viewer's.
+ */
+START_TEST(test_typing_private_channel)
+{
+	struct itest_pending	*p;
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 viewer;
+	struct place		 bp, op;
+	char			*secret, *base, *path;
+
+	chat_room_open(&room, "typriv");
+	base = private_channel(&room, &secret);
+	chat_user(&viewer, "typrivv");
+	chat_join(&room.owner, room.server, &viewer);
+	xasprintf(&path, "%s/overwrites/member/%s", base, viewer.id);
+	r = itest_send("PUT", path, room.owner.token, "{\"allow\":"
+	    "[\"view_channels\"]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	place_head(&bp, room.member.token);
+	place_head(&op, room.owner.token);
+	p = poll_start(&bp, room.member.token, 1);
+	typing_ok(base, viewer.token);
+	typing_ok(base, room.owner.token);
+	r = await_typing(&op, room.owner.token, viewer.id, "none");
+	expect_typing(r, viewer.id, secret, NULL);
+	itest_free(r);
+	/* The member's parked poll: at most presence, never those hints. */
+	r = itest_finish(p);
+	ck_assert_msg(strstr(r->body, "typing.start") == NULL, "%s",
+	    itest_describe(r));
+	itest_free(r);
+	/* Read back from before them: only the general channel's hint. */
+	typing_ok(room.base, viewer.token);
+	r = await_typing(&bp, room.member.token, viewer.id, secret);
+	expect_typing(r, viewer.id, room.channel, NULL);
+	ck_assert_int_eq(count_typing(r, room.owner.id), 0);
+	itest_free(r);
+	r = typing(base, room.member.token);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	place_free(&bp);
+	place_free(&op);
+	chat_user_free(&viewer);
+	free(secret);
+	free(base);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* Without send_messages in a channel one may view: 403. */
+START_TEST(test_typing_needs_send)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*path;
+
+	chat_room_open(&room, "tysend");
+	xasprintf(&path, "%s/overwrites/member/%s", room.base, room.member.id);
+	r = itest_send("PUT", path, room.owner.token, "{\"deny\":"
+	    "[\"send_messages\"]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	r = typing(room.base, room.member.token);
+	itest_expect_error(r, 403, "missing_permission");
+	itest_free(r);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* A DM's hint reaches the other participant; a stranger gets 404. */
+START_TEST(test_typing_dm)
+{
+	struct itest_pending	*p;
+	struct itest_response	*r;
+	struct chat_user	 a, b, stranger;
+	struct place		 bp;
+	char			*dm, *base;
+
+	chat_user(&a, "tydma");
+	chat_user(&b, "tydmb");
+	chat_user(&stranger, "tydms");
+	dm = chat_dm(&a, &b);
+	xasprintf(&base, API_PREFIX "/dms/%s", dm);
+	place_head(&bp, b.token);
+	p = poll_start(&bp, b.token, 1);
+	typing_ok(base, a.token);
+	r = itest_finish(p);
+	expect_typing(r, a.id, NULL, dm);
+	itest_free(r);
+	r = typing(base, stranger.token);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	free(base);
+	free(dm);
+	chat_user_free(&a);
+	chat_user_free(&b);
+	chat_user_free(&stranger);
+}
+END_TEST
+
+/* A kicked member may not type (404); a revoked token: 401. */
+START_TEST(test_typing_refused)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*path;
+
+	chat_room_open(&room, "tyref");
+	expect_no_content(itest_request("POST", API_PREFIX "/auth/logout-all",
+	    room.owner.token, NULL, NULL, 0));
+	r = typing(room.base, room.owner.token);
+	itest_expect_error(r, 401, "unauthorized");
+	itest_free(r);
+	free(room.owner.token);
+	room.owner.token = chat_login(&room.owner);
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    room.member.id);
+	expect_no_content(itest_delete(path, room.owner.token));
+	free(path);
+	r = typing(room.base, room.member.token);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* An ephemeral value the API did not make: 400, field ephemeral. */
+START_TEST(test_bad_ephemeral)
+{
+	static const char *const bad[] = { "x", "0.1.2", "zz.1.2",
+	    "0123456789abcdef.1", "0123456789abcdef.1.2.3" };
+	struct itest_response	*r;
+	struct chat_user	 u;
+	char			*head, *path;
+	size_t			 i;
+
+	chat_user(&u, "tybad");
+	head = itest_events_head(u.token);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0"
+		    "&ephemeral=%s", head, bad[i]);
+		r = itest_get(path, u.token);
+		itest_expect_invalid(r, "ephemeral");
+		itest_free(r);
+		free(path);
+	}
+	free(head);
+	chat_user_free(&u);
+}
+END_TEST
+
+static Suite *
+typing_suite(void)
+{
+	Suite	*s = suite_create("typing");
+	TCase	*tc;
+
+	tc = tcase_create("typing");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_typing_live);
+	tcase_add_test(tc, test_typing_window);
+	tcase_add_test(tc, test_typing_throttle);
+	tcase_add_test(tc, test_typing_private_channel);
+	tcase_add_test(tc, test_typing_needs_send);
+	tcase_add_test(tc, test_typing_dm);
+	tcase_add_test(tc, test_typing_refused);
+	tcase_add_test(tc, test_bad_ephemeral);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	itest_init();
+	return check_run(typing_suite());
+}
