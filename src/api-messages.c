@@ -74,21 +74,25 @@ api_messages_content(struct request *req, const char **content, size_t *len)
 
 /*
  * POST …/messages {content, nonce?}: checked here (and counted against
- * the sender's limit, ratelimit.c), then posted with the other sends the
- * worker holds (sendbatch.c), or alone.
+ * the sender's limit, ratelimit.c), its mentions resolved (mentions.c),
+ * then posted with the other sends the worker holds (sendbatch.c), or
+ * alone.
  */
 static void
 api_messages_post(struct request *req, const struct conversation *c)
 {
+	struct mentions	 ms;
 	const char	*content, *nonce = NULL;
 	size_t		 len;
 
 	if (api_messages_content(req, &content, &len) == -1 ||
 	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
-	    NULL) == -1 || ratelimit_send(req, c) == -1)
+	    NULL) == -1 || ratelimit_send(req, c) == -1 ||
+	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
-	if (sendbatch_add(req, c, content, len, nonce) == -1)
-		messages_send(req, c, content, len, nonce);
+	if (sendbatch_add(req, c, content, len, nonce, &ms) == -1)
+		messages_send(req, c, content, len, nonce, &ms);
+	mentions_clear(&ms);
 }
 
 /* PATCH …/messages/{message_id} {content}: the author edits. */
@@ -96,12 +100,15 @@ static void
 api_messages_patch(struct request *req, const struct conversation *c,
     uint64_t id)
 {
+	struct mentions	 ms;
 	const char	*content;
 	size_t		 len;
 
-	if (api_messages_content(req, &content, &len) == -1)
+	if (api_messages_content(req, &content, &len) == -1 ||
+	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
-	messages_edit(req, c, id, content, len);
+	messages_edit(req, c, id, content, len, &ms);
+	mentions_clear(&ms);
 }
 
 /*
@@ -133,7 +140,9 @@ api_messages_serve(struct request *req, const struct conversation *c)
 /*
  * Open the channel's conversation for the caller: view_channels for
  * everything, send_messages too to post; manage_messages makes the caller
- * a moderator.  Then let messages.c serve the request.
+ * a moderator, mention_everyone lets @everyone and @here count, both as
+ * the caller holds them in that channel.  Then let messages.c serve the
+ * request.
  */
 static void
 api_messages_channel(struct request *req)
@@ -149,6 +158,7 @@ api_messages_channel(struct request *req)
 	if (channels_access(req, c.channel_id, need, &m, &c.server_id) == -1)
 		return;
 	c.moderator = perm_has(&m, PERM_MANAGE_MESSAGES);
+	c.mention_everyone = perm_has(&m, PERM_MENTION_EVERYONE);
 	api_messages_serve(req, &c);
 }
 

@@ -25,6 +25,7 @@ static const struct route *router_tables[] = {
 	api_metrics_routes,
 	api_messages_routes,
 	api_dms_routes,
+	api_readstate_routes,
 };
 
 #define NTABLES	(sizeof router_tables / sizeof router_tables[0])

@@ -33,6 +33,7 @@ struct sendbatch_entry {
 	const char		*content;	/* in req's body */
 	size_t			 len;
 	const char		*nonce;		/* in req's body, or NULL */
+	struct mentions		 mentions;	/* resolved from content */
 	struct message		 m;		/* filled when written */
 };
 
@@ -43,10 +44,11 @@ enum sendbatch_result {
 	SENDBATCH_FAILED		/* the database failed: answer so */
 };
 
-static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?, ?)");
+static struct db_stmt q_send_many = DB_STMT(
+    "CALL message_send_many(?, ?, ?)");
 
 static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
-    "sql/006_message_send_many.sql", "messages are sent one by one");
+    "sql/011_read_state.sql", "messages are sent one by one");
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;
@@ -78,11 +80,13 @@ sendbatch_usable(void)
 /*
  * Let a checked send wait for the batch: 0, the request is now the
  * batch's to answer, or -1 when batching is off and the caller must send
- * it alone.  content and nonce must live as long as req.
+ * it alone.  content and nonce must live as long as req; the batch
+ * keeps a copy of ms.
  */
 int
 sendbatch_add(struct request *req, const struct conversation *c,
-    const char *content, size_t len, const char *nonce)
+    const char *content, size_t len, const char *nonce,
+    const struct mentions *ms)
 {
 	struct sendbatch_entry	*e;
 
@@ -97,6 +101,7 @@ sendbatch_add(struct request *req, const struct conversation *c,
 	e->content = content;
 	e->len = len;
 	e->nonce = nonce;
+	mentions_copy(&e->mentions, ms);
 	req->waiting = REQUEST_QUEUED;
 	return 0;
 }
@@ -135,6 +140,10 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 	sendbatch_kid(g, "sd", s->dm_channel_id);
 	json_gen_key(g, "e");
 	yajl_gen_string(g, (const unsigned char *)data, data_len);
+	if (e->mentions.n > 0) {
+		json_gen_key(g, "mm");
+		mentions_gen_rows(g, &e->mentions);
+	}
 	yajl_gen_map_close(g);
 	yajl_gen_free(event);
 }
@@ -142,10 +151,11 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 /*
  * Draw every message's id and event seq inside the open transaction, fill
  * the messages and write their rows into g.  0, or -1 (nothing filled).
- * *nonces tells whether any message has a nonce.
+ * *nonces tells whether any message has a nonce, *mentions whether any
+ * mentions someone.
  */
 static int
-sendbatch_number(yajl_gen g, int *nonces)
+sendbatch_number(yajl_gen g, int *nonces, int *mentions)
 {
 	struct event_scope	 s;
 	char			 created_at[32];
@@ -153,10 +163,11 @@ sendbatch_number(yajl_gen g, int *nonces)
 	size_t			 i;
 
 	messages_now(created_at, sizeof created_at);
-	*nonces = 0;
+	*nonces = *mentions = 0;
 	yajl_gen_array_open(g);
 	for (i = 0; i < batch_len; i++) {
 		*nonces |= batch[i].nonce != NULL;
+		*mentions |= batch[i].mentions.n > 0;
 		messages_scope(&batch[i].c, &s);
 		if (sequencer_next(&id) == -1 ||
 		    events_reserve("message.create", &s, &seq) == -1) {
@@ -165,7 +176,8 @@ sendbatch_number(yajl_gen g, int *nonces)
 			return -1;
 		}
 		messages_new(&batch[i].m, id, &batch[i].c, batch[i].req,
-		    batch[i].content, batch[i].len, batch[i].nonce, created_at);
+		    batch[i].content, batch[i].len, batch[i].nonce, created_at,
+		    &batch[i].mentions);
 		sendbatch_row(g, &batch[i], seq, &s);
 	}
 	yajl_gen_array_close(g);
@@ -194,19 +206,19 @@ sendbatch_write(void)
 	const char		*rows;
 	size_t			 rows_len, i;
 	yajl_gen		 g;
-	int			 nonces;
+	int			 nonces, mentions;
 
 	if (db_begin_call() == -1)
 		return SENDBATCH_FAILED;
 	g = json_gen_new();
-	if (sendbatch_number(g, &nonces) == -1) {
+	if (sendbatch_number(g, &nonces, &mentions) == -1) {
 		yajl_gen_free(g);
 		db_rollback();
 		return SENDBATCH_FAILED;
 	}
 	rows = json_gen_text(g, &rows_len);
-	if (db_exec(&q_send_many, "bi", rows, rows_len,
-	    (long long)nonces) == -1) {
+	if (db_exec(&q_send_many, "bii", rows, rows_len,
+	    (long long)nonces, (long long)mentions) == -1) {
 		result = sendbatch_failure();
 		db_rollback();
 		for (i = 0; i < batch_len; i++)
@@ -240,10 +252,11 @@ sendbatch_flush(void)
 			messages_respond(e->req, 201, &e->m);
 		else if (result == SENDBATCH_ALONE)
 			messages_send(e->req, &e->c, e->content, e->len,
-			    e->nonce);
+			    e->nonce, &e->mentions);
 		else
 			response_db_error(e->req);
 		messages_clear(&e->m);
+		mentions_clear(&e->mentions);
 		e->req->waiting = REQUEST_RUNNING;
 		request_done(e->req);
 	}

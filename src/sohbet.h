@@ -10,8 +10,8 @@
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm servers channels
- *            cache messages history ratelimit throttle roles members
- *            change dms
+ *            cache mentions messages history ratelimit throttle roles
+ *            members change dms readstate
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -457,7 +457,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		9	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		11	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -845,7 +845,46 @@ struct conversation {
 	uint64_t	 dm_channel_id;	/* a DM channel, or 0 */
 	uint64_t	 server_id;	/* channel_id's server, or 0 */
 	int		 moderator;	/* may delete others' messages */
+	int		 mention_everyone; /* @everyone / @here count */
 };
+
+/* mentions.c */
+#define MENTIONS_MAX		50	/* resolved users and roles */
+#define MENTION_EVERYONE	0	/* the kinds, as message_mentions has them */
+#define MENTION_USER		1
+#define MENTION_ROLE		2
+struct mention {
+	int		 kind;
+	uint64_t	 id;		/* a user or role; 0 for everyone */
+	char		*username;	/* MENTION_USER */
+};
+/* A message's mentions in order of first appearance; owned. */
+struct mentions {
+	struct mention	*v;
+	size_t		 n;
+};
+/*
+ * The column of MESSAGES_SELECT that reads a message's mentions: one
+ * probe of message_mentions' primary key, a JSON text {"m": [[kind,
+ * "id", username], ...]} (an object, as json_parse() reads), or NULL.
+ */
+#define MENTIONS_COLUMN \
+	"(SELECT JSON_OBJECT('m', JSON_ARRAYAGG(JSON_ARRAY(mm.kind," \
+	" CAST(mm.target_id AS CHAR), mu.username) ORDER BY mm.position))" \
+	" FROM message_mentions mm" \
+	" LEFT JOIN users mu ON mm.kind = 1 AND mu.id = mm.target_id" \
+	" WHERE mm.message_id = m.id)"
+void		 mentions_read(struct db_rows *, unsigned int, struct mentions *);
+void		 mentions_copy(struct mentions *, const struct mentions *);
+void		 mentions_clear(struct mentions *);
+void		 mentions_gen(yajl_gen, const struct mentions *);
+void		 mentions_gen_rows(yajl_gen, const struct mentions *);
+char		*mentions_rows_text(const struct mentions *);
+int		 mentions_insert(uint64_t, const struct conversation *,
+		    uint64_t, const struct mentions *);
+int		 mentions_forget(uint64_t);
+int		 mentions_resolve(struct request *, const struct conversation *,
+		    const char *, size_t, struct mentions *);
 enum messages_from {
 	MESSAGES_LATEST,		/* no cursor: the newest */
 	MESSAGES_BEFORE,
@@ -869,18 +908,21 @@ struct message {
 	char		*created_at;
 	char		*edited_at;	/* NULL until edited */
 	char		*nonce;		/* NULL unless sent */
+	struct mentions	 mentions;
 };
 
 /* The columns messages_read() reads, and the author's join. */
 #define MESSAGES_SELECT \
 	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
-	" u.username, m.content, m.created_at, m.edited_at, m.nonce" \
+	" u.username, m.content, m.created_at, m.edited_at, m.nonce," \
+	" " MENTIONS_COLUMN \
 	" FROM messages m"
 #define MESSAGES_AUTHOR \
 	" JOIN users u ON u.id = m.author_id"
 void		 messages_new(struct message *, uint64_t,
 		    const struct conversation *, const struct request *,
-		    const char *, size_t, const char *, const char *);
+		    const char *, size_t, const char *, const char *,
+		    const struct mentions *);
 void		 messages_now(char *, size_t);
 void		 messages_clear(struct message *);
 long		 messages_read_all(struct db_rows *, struct message *, long);
@@ -893,9 +935,9 @@ yajl_gen	 messages_event_data(const struct message *);
 void		 messages_respond(struct request *, int,
 		    const struct message *);
 void		 messages_send(struct request *, const struct conversation *,
-		    const char *, size_t, const char *);
+		    const char *, size_t, const char *, const struct mentions *);
 void		 messages_edit(struct request *, const struct conversation *,
-		    uint64_t, const char *, size_t);
+		    uint64_t, const char *, size_t, const struct mentions *);
 void		 messages_delete(struct request *,
 		    const struct conversation *, uint64_t);
 int		 messages_delete_recent(uint64_t, uint64_t, const char *, int);
@@ -913,9 +955,27 @@ int		 dms_load(uint64_t, uint64_t, struct dm *);
 int		 dms_list(uint64_t, yajl_gen);
 int		 dms_open(uint64_t, uint64_t, uint64_t *);
 
+/* readstate.c */
+/* A user's read state of one conversation (API.md). */
+struct read_state {
+	uint64_t	 server_id;	/* a server channel's, or 0 */
+	uint64_t	 channel_id;	/* a server channel, or 0 */
+	uint64_t	 dm_channel_id;	/* a DM channel, or 0 */
+	uint64_t	 last_read_id;	/* 0: nothing read */
+	uint64_t	 last_message_id; /* 0: none */
+	int		 unread_count;	/* 0..100 */
+	int		 mention_count;	/* 0..100 */
+};
+void		 readstate_gen(yajl_gen, const struct read_state *);
+int		 readstate_list(uint64_t, yajl_gen);
+int		 readstate_load(uint64_t, const struct conversation *,
+		    struct read_state *);
+void		 readstate_ack(struct request *, const struct conversation *,
+		    uint64_t);
+
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
-		    const char *, size_t, const char *);
+		    const char *, size_t, const char *, const struct mentions *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
 
@@ -948,6 +1008,10 @@ void		 api_messages_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
+int		 api_dms_require(struct request *, struct dm *);
+
+/* api-readstate.c */
+extern const struct route api_readstate_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

@@ -1,0 +1,481 @@
+/*
+ * mentions.c: the mentions of a message (API.md, Mentions and read
+ * state): found in its content on send and edit (<@USER_ID>, <@&ROLE_ID>,
+ * @everyone, @here), resolved to the users who can see the message and
+ * the roles of its server, stored in message_mentions with the message
+ * (sql/011_read_state.sql) and written back as the message's `mentions`,
+ * `mention_roles` and `mention_everyone`.  readstate.c counts them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sohbet.h"
+
+/* The most candidates content can hold: "<@1>" is four characters. */
+#define MENTIONS_CANDIDATES_MAX	1000
+
+/* A mention found in the content, before it is resolved. */
+struct mentions_candidate {
+	int		 kind;
+	uint64_t	 id;
+	size_t		 offset;	/* of its first appearance */
+};
+
+/* The candidates of one content, distinct, in order of appearance. */
+struct mentions_found {
+	struct mentions_candidate v[MENTIONS_CANDIDATES_MAX];
+	size_t		 n;
+	size_t		 users;		/* of them MENTION_USER */
+	size_t		 roles;
+	long		 everyone;	/* offset of @everyone / @here, or -1 */
+};
+
+/*
+ * Which candidate users can see a message of a server channel: members
+ * of its server with view_channels server-wide (the owner and
+ * administrators all).  The overwrite-aware rule of "Channel permission
+ * overwrites" (issue 19) replaces this one (mentions_viewers()).
+ */
+static struct db_stmt q_channel_viewers = DB_STMT(
+    "SELECT j.id, u.username FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
+    " JOIN server_members sm ON sm.server_id = ? AND sm.user_id = j.id"
+    " JOIN servers s ON s.id = sm.server_id"
+    " JOIN users u ON u.id = sm.user_id"
+    " WHERE s.owner_id = sm.user_id OR EXISTS (SELECT 1 FROM roles r"
+    " WHERE r.server_id = sm.server_id AND (r.is_default OR r.id IN"
+    " (SELECT mr.role_id FROM server_member_roles mr"
+    " WHERE mr.server_id = sm.server_id AND mr.user_id = sm.user_id))"
+    " AND (JSON_CONTAINS(r.permissions, '\"view_channels\"')"
+    " OR JSON_CONTAINS(r.permissions, '\"administrator\"')))"
+    " ORDER BY j.ord");
+/* Which candidate users take part in a DM: its two participants. */
+static struct db_stmt q_dm_viewers = DB_STMT(
+    "SELECT j.id, u.username FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
+    " JOIN dm_channels d ON d.id = ?"
+    " AND j.id IN (d.user1_id, d.user2_id)"
+    " JOIN users u ON u.id = j.id ORDER BY j.ord");
+/* Which candidate roles are the server's (its default role is not). */
+static struct db_stmt q_roles = DB_STMT(
+    "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
+    " JOIN roles r ON r.id = j.id AND r.server_id = ? AND r.is_default = 0"
+    " ORDER BY j.ord");
+/* A message's rows, from the JSON of mentions_gen_rows(). */
+static struct db_stmt q_insert = DB_STMT(
+    "INSERT INTO message_mentions (message_id, position, kind, target_id,"
+    " channel_id, author_id)"
+    " SELECT ?, j.position, j.kind, j.target_id, NULLIF(?, 0), ?"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " kind TINYINT UNSIGNED PATH '$[0]',"
+    " target_id BIGINT UNSIGNED PATH '$[1]',"
+    " position SMALLINT UNSIGNED PATH '$[2]')) j");
+static struct db_stmt q_forget = DB_STMT(
+    "DELETE FROM message_mentions WHERE message_id = ?");
+
+/* Free what a list of mentions owns. */
+void
+mentions_clear(struct mentions *ms)
+{
+	size_t	i;
+
+	for (i = 0; i < ms->n; i++)
+		free(ms->v[i].username);
+	free(ms->v);
+	ms->v = NULL;
+	ms->n = 0;
+}
+
+/* Append a mention (the name copied, when there is one). */
+static void
+mentions_add(struct mentions *ms, int kind, uint64_t id, const char *name,
+    size_t name_len)
+{
+	struct mention	*m;
+
+	ms->v = xreallocarray(ms->v, ms->n + 1, sizeof *ms->v);
+	m = &ms->v[ms->n++];
+	m->kind = kind;
+	m->id = id;
+	m->username = name != NULL ? xstrndup(name, name_len) : NULL;
+}
+
+/* Make dst a copy of src (dst empty before). */
+void
+mentions_copy(struct mentions *dst, const struct mentions *src)
+{
+	size_t		 i;
+	const char	*name;
+
+	memset(dst, 0, sizeof *dst);
+	for (i = 0; src != NULL && i < src->n; i++) {
+		name = src->v[i].username;
+		mentions_add(dst, src->v[i].kind, src->v[i].id, name,
+		    name != NULL ? strlen(name) : 0);
+	}
+}
+
+/*
+ * Fill ms from the MENTIONS_COLUMN of a row: {"m": [[kind, "id",
+ * username], ...]} in order, or NULL for none.  A text that does not
+ * read so leaves ms empty (the database writes it from message_mentions).
+ */
+void
+mentions_read(struct db_rows *rows, unsigned int col, struct mentions *ms)
+{
+	const struct json	*e, *list;
+	struct json		*doc;
+	const char		*text;
+	size_t			 len, i;
+	long long		 kind;
+	uint64_t		 id;
+
+	memset(ms, 0, sizeof *ms);
+	if ((text = db_str(rows, col, &len)) == NULL ||
+	    json_parse(text, len, &doc) == -1)
+		return;
+	list = json_get(doc, "m");
+	for (i = 0; list != NULL && list->type == JSON_ARRAY &&
+	    i < list->count; i++) {
+		e = list->items[i];
+		id = 0;
+		if (e->type != JSON_ARRAY || e->count != 3 ||
+		    json_integer(e->items[0], &kind) == -1 ||
+		    e->items[1]->type != JSON_STRING ||
+		    (kind != MENTION_EVERYONE &&
+		    param_parse_id(e->items[1]->text, &id) == -1))
+			continue;
+		if (e->items[2]->type == JSON_STRING)
+			mentions_add(ms, (int)kind, id, e->items[2]->text,
+			    e->items[2]->len);
+		else
+			mentions_add(ms, (int)kind, id, NULL, 0);
+	}
+	json_free(doc);
+}
+
+/*
+ * Write a message's mention fields: mentions [{id, username}],
+ * mention_roles [id] and mention_everyone.
+ */
+void
+mentions_gen(yajl_gen g, const struct mentions *ms)
+{
+	size_t	i;
+	int	everyone = 0;
+
+	json_gen_key(g, "mentions");
+	yajl_gen_array_open(g);
+	for (i = 0; i < ms->n; i++) {
+		if (ms->v[i].kind == MENTION_USER)
+			users_gen_public(g, ms->v[i].id, ms->v[i].username);
+		everyone |= ms->v[i].kind == MENTION_EVERYONE;
+	}
+	yajl_gen_array_close(g);
+	json_gen_key(g, "mention_roles");
+	yajl_gen_array_open(g);
+	for (i = 0; i < ms->n; i++) {
+		if (ms->v[i].kind == MENTION_ROLE)
+			json_gen_id(g, ms->v[i].id);
+	}
+	yajl_gen_array_close(g);
+	json_gen_kbool(g, "mention_everyone", everyone);
+}
+
+/*
+ * Write the rows of message_mentions as the sends read them:
+ * [[kind, "target_id", position], ...].
+ */
+void
+mentions_gen_rows(yajl_gen g, const struct mentions *ms)
+{
+	size_t	i;
+
+	yajl_gen_array_open(g);
+	for (i = 0; i < ms->n; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, ms->v[i].kind);
+		json_gen_id_or_zero(g, ms->v[i].id);
+		yajl_gen_integer(g, (long long)i);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/*
+ * The rows of mentions_gen_rows() as a new string, or NULL when there are
+ * none; the caller frees it.
+ */
+char *
+mentions_rows_text(const struct mentions *ms)
+{
+	const char	*text;
+	char		*copy;
+	size_t		 len;
+	yajl_gen	 g;
+
+	if (ms == NULL || ms->n == 0)
+		return NULL;
+	g = json_gen_new();
+	mentions_gen_rows(g, ms);
+	text = json_gen_text(g, &len);
+	copy = xstrndup(text, len);
+	yajl_gen_free(g);
+	return copy;
+}
+
+/*
+ * Store a message's mentions in the open transaction (nothing when it
+ * has none); 0 or -1.
+ */
+int
+mentions_insert(uint64_t message_id, const struct conversation *c,
+    uint64_t author_id, const struct mentions *ms)
+{
+	char		*rows;
+	long long	 n;
+
+	if ((rows = mentions_rows_text(ms)) == NULL)
+		return 0;
+	n = db_exec(&q_insert, "uuus", message_id, c->channel_id, author_id,
+	    rows);
+	free(rows);
+	return n == (long long)ms->n ? 0 : -1;
+}
+
+/* Forget a message's mentions (an edit, a delete); 0 or -1. */
+int
+mentions_forget(uint64_t message_id)
+{
+	return db_exec(&q_forget, "u", message_id) == -1 ? -1 : 0;
+}
+
+/* Note a candidate once, at its first appearance. */
+static void
+mentions_note(struct mentions_found *f, int kind, uint64_t id,
+    size_t offset)
+{
+	size_t	i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->v[i].kind == kind && f->v[i].id == id)
+			return;
+	}
+	if (f->n == MENTIONS_CANDIDATES_MAX)
+		return;
+	f->v[f->n].kind = kind;
+	f->v[f->n].id = id;
+	f->v[f->n++].offset = offset;
+	if (kind == MENTION_USER)
+		f->users++;
+	else
+		f->roles++;
+}
+
+/*
+ * Read a <@ID> or <@&ID> at s (len bytes left): its length, with its
+ * kind and id, or 0 when s holds neither (an id of 0, or above what a
+ * JSON integer carries, is plain text too).
+ */
+static size_t
+mentions_token(const char *s, size_t len, int *kind, uint64_t *id)
+{
+	size_t		i = 2, start;
+	uint64_t	v = 0;
+
+	if (len < 4 || s[0] != '<' || s[1] != '@')
+		return 0;
+	*kind = MENTION_USER;
+	if (s[2] == '&') {
+		*kind = MENTION_ROLE;
+		i++;
+	}
+	for (start = i; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i - start == 19)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == start || i == len || s[i] != '>' || v == 0 ||
+	    v >= ((uint64_t)1 << 63))
+		return 0;
+	*id = v;
+	return i + 1;
+}
+
+/* Find the mentions in content, distinct, in order. */
+static void
+mentions_scan(const char *content, size_t len, struct mentions_found *f)
+{
+	size_t		i = 0, n;
+	uint64_t	id;
+	int		kind;
+
+	f->n = f->users = f->roles = 0;
+	f->everyone = -1;
+	while (i < len) {
+		if ((n = mentions_token(content + i, len - i, &kind,
+		    &id)) > 0) {
+			mentions_note(f, kind, id, i);
+			i += n;
+			continue;
+		}
+		if (f->everyone == -1 && content[i] == '@' &&
+		    ((len - i >= 9 && memcmp(content + i, "@everyone", 9) == 0) ||
+		    (len - i >= 5 && memcmp(content + i, "@here", 5) == 0)))
+			f->everyone = (long)i;
+		i++;
+	}
+}
+
+/* Write the ids of one kind of candidate as a JSON array. */
+static char *
+mentions_candidates_text(const struct mentions_found *f, int kind)
+{
+	const char	*text;
+	char		*copy;
+	size_t		 i, len;
+	yajl_gen	 g;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < f->n; i++) {
+		if (f->v[i].kind == kind)
+			yajl_gen_integer(g, (long long)f->v[i].id);
+	}
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	copy = xstrndup(text, len);
+	yajl_gen_free(g);
+	return copy;
+}
+
+/*
+ * Append to out the rows of a resolving query (id, then a username when
+ * users is set), as mentions of kind; 0 or -1.
+ */
+static int
+mentions_read_resolved(struct db_rows *rows, int kind, struct mentions *out)
+{
+	const char	*name;
+	size_t		 len = 0;
+	int		 rc;
+
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		name = kind == MENTION_USER ? db_str(rows, 1, &len) : NULL;
+		mentions_add(out, kind, db_u64(rows, 0), name, len);
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
+ * The candidate users who can see a message of the conversation, with
+ * their names, appended to out in the candidates' order; 0 or -1.  The
+ * one place that answers "who can view this conversation" for mentions:
+ * the overwrite-aware rule of issue 19 replaces q_channel_viewers.
+ */
+static int
+mentions_viewers(const struct conversation *c,
+    const struct mentions_found *f, struct mentions *out)
+{
+	struct db_rows	*rows;
+	char		*ids;
+
+	if (f->users == 0)
+		return 0;
+	ids = mentions_candidates_text(f, MENTION_USER);
+	if (c->channel_id != 0)
+		rows = db_query(&q_channel_viewers, "su", ids, c->server_id);
+	else
+		rows = db_query(&q_dm_viewers, "su", ids, c->dm_channel_id);
+	free(ids);
+	return mentions_read_resolved(rows, MENTION_USER, out);
+}
+
+/* The candidate roles of the server, appended to out; 0 or -1. */
+static int
+mentions_roles(const struct conversation *c, const struct mentions_found *f,
+    struct mentions *out)
+{
+	struct db_rows	*rows;
+	char		*ids;
+
+	if (f->roles == 0 || c->channel_id == 0)
+		return 0;
+	ids = mentions_candidates_text(f, MENTION_ROLE);
+	rows = db_query(&q_roles, "su", ids, c->server_id);
+	free(ids);
+	return mentions_read_resolved(rows, MENTION_ROLE, out);
+}
+
+/* Where a resolved mention first appeared in the content. */
+static size_t
+mentions_offset(const struct mentions_found *f, const struct mention *m)
+{
+	size_t	i;
+
+	if (m->kind == MENTION_EVERYONE)
+		return (size_t)f->everyone;
+	for (i = 0; i < f->n; i++) {
+		if (f->v[i].kind == m->kind && f->v[i].id == m->id)
+			return f->v[i].offset;
+	}
+	return 0;
+}
+
+/* Put resolved mentions in order of first appearance (insertion sort). */
+static void
+mentions_order(const struct mentions_found *f, struct mentions *ms)
+{
+	struct mention	m;
+	size_t		i, j;
+
+	for (i = 1; i < ms->n; i++) {
+		m = ms->v[i];
+		for (j = i; j > 0 && mentions_offset(f, &ms->v[j - 1]) >
+		    mentions_offset(f, &m); j--)
+			ms->v[j] = ms->v[j - 1];
+		ms->v[j] = m;
+	}
+}
+
+/*
+ * Resolve the mentions of a message's content in the conversation into
+ * ms: the users who can see it, the server's roles, @everyone / @here
+ * when the author may (c->mention_everyone; never in a DM), in order of
+ * first appearance; unknown ids stay plain text.  0, or -1 with 400
+ * (more than MENTIONS_MAX users and roles) or a database error answered.
+ * Content without a mention costs no query.
+ */
+int
+mentions_resolve(struct request *req, const struct conversation *c,
+    const char *content, size_t len, struct mentions *ms)
+{
+	struct mentions_found	*f;
+
+	memset(ms, 0, sizeof *ms);
+	f = xmalloc(sizeof *f);
+	mentions_scan(content, len, f);
+	if (mentions_viewers(c, f, ms) == -1 ||
+	    mentions_roles(c, f, ms) == -1) {
+		free(f);
+		mentions_clear(ms);
+		response_db_error(req);
+		return -1;
+	}
+	if (ms->n > MENTIONS_MAX) {
+		free(f);
+		mentions_clear(ms);
+		response_invalid(req, "content", "A message may mention at most "
+		    "%d users and roles", MENTIONS_MAX);
+		return -1;
+	}
+	if (f->everyone != -1 && c->channel_id != 0 && c->mention_everyone)
+		mentions_add(ms, MENTION_EVERYONE, 0, NULL, 0);
+	mentions_order(f, ms);
+	free(f);
+	return 0;
+}
