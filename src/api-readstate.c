@@ -35,7 +35,12 @@ api_readstate_message_id(struct request *req, uint64_t *id)
 	return 0;
 }
 
-/* PUT /channels/{id}/ack {message_id}: view_channels in that channel. */
+/*
+ * PUT /channels/{id}/ack {message_id}: view_channels in that channel.
+ * Without it the channel does not exist for the caller (404, API.md,
+ * "Channel permission overwrites"), as it is absent from their read
+ * states.
+ */
 static void
 api_readstate_ack_channel(struct request *req)
 {
@@ -45,8 +50,13 @@ api_readstate_ack_channel(struct request *req)
 
 	memset(&c, 0, sizeof c);
 	c.channel_id = req->ids[0];
-	if (channels_access(req, c.channel_id, PERM_VIEW_CHANNELS, &m,
-	    &c.server_id) == -1 || api_readstate_message_id(req, &id) == -1)
+	if (channels_access(req, c.channel_id, 0, &m, &c.server_id) == -1)
+		return;
+	if (!perm_has(&m, PERM_VIEW_CHANNELS)) {
+		response_not_found(req, "channel");
+		return;
+	}
+	if (api_readstate_message_id(req, &id) == -1)
 		return;
 	readstate_ack(req, &c, id);
 }

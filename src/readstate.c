@@ -63,14 +63,20 @@ static struct db_stmt q_visible_channels = DB_STMT(
 #define READSTATE_LAST(col, id) \
 	"(SELECT l.id FROM messages l WHERE l." col " = " id \
 	" AND l.deleted = 0 ORDER BY l.id DESC LIMIT 1)"
+/* The oldest message of a conversation: the first entry of its index. */
+#define READSTATE_FIRST(col, id) \
+	"(SELECT f.id FROM messages f WHERE f." col " = " id \
+	" ORDER BY f.id LIMIT 1)"
 
 /*
  * The positions of channels given as [[channel_id, joined_seq], ...]:
- * channel id, read position, newest message (user, user, channels).
+ * channel id, read position, newest message, oldest message (user, user,
+ * channels).
  */
 static struct db_stmt q_channel_positions = DB_STMT(
     "SELECT j.c, GREATEST(j.f, COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_CHANNEL("j.c") "), " READSTATE_LAST("channel_id", "j.c")
+    ", " READSTATE_FIRST("channel_id", "j.c")
     " FROM JSON_TABLE(?, '$[*]' COLUMNS (ord FOR ORDINALITY,"
     " c BIGINT UNSIGNED PATH '$[0]', f BIGINT UNSIGNED PATH '$[1]')) j"
     " LEFT JOIN channel_read_states r ON r.user_id = ? AND r.channel_id = j.c"
@@ -79,6 +85,7 @@ static struct db_stmt q_channel_positions = DB_STMT(
 static struct db_stmt q_dm_positions = DB_STMT(
     "SELECT d.id, GREATEST(COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_DM("d.id") "), " READSTATE_LAST("dm_channel_id", "d.id")
+    ", " READSTATE_FIRST("dm_channel_id", "d.id")
     " FROM (SELECT id FROM dm_channels WHERE user1_id = ?"
     " UNION ALL SELECT id FROM dm_channels WHERE user2_id = ?) d"
     " LEFT JOIN dm_read_states r ON r.user_id = ? AND r.dm_channel_id = d.id"
@@ -87,6 +94,7 @@ static struct db_stmt q_dm_positions = DB_STMT(
 static struct db_stmt q_channel_position = DB_STMT(
     "SELECT c.id, GREATEST(sm.joined_seq, COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_CHANNEL("c.id") "), " READSTATE_LAST("channel_id", "c.id")
+    ", " READSTATE_FIRST("channel_id", "c.id")
     " FROM channels c JOIN server_members sm ON sm.server_id = c.server_id"
     " AND sm.user_id = ?"
     " LEFT JOIN channel_read_states r ON r.user_id = sm.user_id"
@@ -95,6 +103,7 @@ static struct db_stmt q_channel_position = DB_STMT(
 static struct db_stmt q_dm_position = DB_STMT(
     "SELECT d.id, GREATEST(COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_DM("d.id") "), " READSTATE_LAST("dm_channel_id", "d.id")
+    ", " READSTATE_FIRST("dm_channel_id", "d.id")
     " FROM dm_channels d LEFT JOIN dm_read_states r ON r.user_id = ?"
     " AND r.dm_channel_id = d.id WHERE d.id = ?");
 
@@ -207,12 +216,20 @@ readstate_visible_channels(uint64_t user_id, struct readstate_list *l)
 	return rc;
 }
 
-/* Read a position row (id, position, newest message) into rs. */
+/*
+ * Read a position row (id, position, newest message, oldest message)
+ * into rs.  A position below the conversation's first message (a channel
+ * created after the join, a DM never read) is "nothing read": 0.
+ */
 static void
 readstate_read_position(struct db_rows *rows, struct read_state *rs)
 {
+	uint64_t	first = db_u64(rows, 3);
+
 	rs->last_read_id = db_u64(rows, 1);
-	rs->last_message_id = db_is_null(rows, 2) ? 0 : db_u64(rows, 2);
+	rs->last_message_id = db_u64(rows, 2);
+	if (first == 0 || first > rs->last_read_id)
+		rs->last_read_id = 0;
 }
 
 /*
