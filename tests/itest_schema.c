@@ -41,6 +41,23 @@ schema_version(void)
 	return itest_sql_number("SELECT MAX(version) FROM schema_version");
 }
 
+/*
+ * The version below SCHEMA_VERSION the database has (a branch's
+ * migration numbers may leave a gap).
+ */
+static int
+schema_previous(void)
+{
+	char	*sql;
+	int	 v;
+
+	xasprintf(&sql, "SELECT MAX(version) FROM schema_version"
+	    " WHERE version < %d", SCHEMA_VERSION);
+	v = (int)itest_sql_number(sql);
+	free(sql);
+	return v;
+}
+
 /* Make the database's schema one version older than sohbetd needs. */
 static void
 schema_lower(void)
@@ -55,7 +72,7 @@ schema_lower(void)
 	    SCHEMA_VERSION, SCHEMA_VERSION);
 	ck_assert_int_eq(itest_sql(sql), 0);
 	free(sql);
-	ck_assert_int_eq(schema_version(), SCHEMA_VERSION - 1);
+	ck_assert_int_eq(schema_version(), schema_previous());
 }
 
 /* Start from the right schema and a healthy stack. */
@@ -191,7 +208,7 @@ START_TEST(test_refuses_to_start)
 	itest_free(r);
 	schema_expect_log("run sohbetctl migrate");
 	snprintf(want, sizeof want, "at version %d, older than the version %d",
-	    SCHEMA_VERSION - 1, SCHEMA_VERSION);
+	    schema_previous(), SCHEMA_VERSION);
 	schema_expect_log(want);
 
 	/* What sohbetctl migrate does: the version is there again. */
@@ -234,7 +251,7 @@ START_TEST(test_old_schema_on_reconnect)
 			itest_expect_str(r, "status", "degraded");
 			v = itest_at(r->json, "schema_version");
 			ck_assert_msg(v != NULL && v->type == JSON_NUMBER &&
-			    atoi(v->text) == SCHEMA_VERSION - 1, "health: %s",
+			    atoi(v->text) == schema_previous(), "health: %s",
 			    itest_describe(r));
 		}
 		itest_free(r);
@@ -404,6 +421,47 @@ START_TEST(test_upgrade_grants_new_permissions)
 }
 END_TEST
 
+/*
+ * Migration 011 on a database with data: every member of a server is
+ * given a read state at the newest message of each of its channels, and
+ * each DM participant at the DM's newest, so that nothing reads as
+ * unread after the upgrade; a channel without messages gets none, nor a
+ * user of no server.  The send procedures take the mentions.
+ */
+START_TEST(test_upgrade_reads_what_was_there)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    UPGRADE_SOURCE("009_more_permissions.sql")
+	    " INSERT INTO users (id, username, email, password_hash) VALUES"
+	    " (2, 'b', 'b@example.com', 'x'), (3, 'c', 'c@example.com', 'x');"
+	    " INSERT INTO server_members (server_id, user_id) VALUES (1, 2);"
+	    " INSERT INTO channels (id, server_id, name) VALUES (2, 1, 'quiet');"
+	    " INSERT INTO dm_channels (id, user1_id, user2_id) VALUES (1, 1, 3);"
+	    " INSERT INTO messages (id, dm_channel_id, author_id, content)"
+	    " VALUES (20, 1, 3, 'hi'), (21, 1, 1, 'hello');"
+	    UPGRADE_SOURCE("011_read_state.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".channel_read_states WHERE channel_id = 1 AND last_read_id = 14"
+	    " AND user_id IN (1, 2)"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".channel_read_states"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".dm_read_states WHERE dm_channel_id = 1 AND last_read_id = 21"
+	    " AND user_id IN (1, 3)"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".dm_read_states"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*)"
+	    " FROM information_schema.PARAMETERS"
+	    " WHERE SPECIFIC_SCHEMA = '" UPGRADE_DB "'"
+	    " AND SPECIFIC_NAME = 'message_send'"
+	    " AND PARAMETER_NAME = 'p_mentions'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -422,6 +480,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_upgrade_erases_old_text);
 	tcase_add_test(tc, test_upgrade_grants_new_permissions);
+	tcase_add_test(tc, test_upgrade_reads_what_was_there);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
