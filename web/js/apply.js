@@ -18,13 +18,18 @@
  */
 
 import {myAccess} from './perm.js';
-import {notify, cmpId, channelKey, keyOfMessage, currentKey, knownKey} from './store.js';
+import {notify, cmpId, channelKey, dmKey, keyOfMessage, currentKey, knownKey, readStateOf,
+    mentionsMe} from './store.js';
 
 /*
  * The follow-ups applyEvent returns, run by load.js:
  *   {type: 'load.server', id}        load the server the user joined
  *   {type: 'load.channels', entry}   load the channels of a server entry
  *   {type: 'server.left', id, name}  the user left or lost a server
+ *   {type: 'mention', key, message}  a message of someone else that
+ *                                    mentions the user (a DM's included)
+ *                                    arrived while they were not looking
+ *                                    at it: a desktop notification
  */
 const NOTHING = [];
 
@@ -77,6 +82,63 @@ export function confirmPending(state, m) {
 	}
 }
 
+/* Counts stop at 100, as the server's (100 means 100 or more). */
+const COUNT_MAX = 100;
+
+/*
+ * Take a read state of the API (GET /users/@me/read-states, an ack's
+ * answer, read_state.update) as the state of its conversation.
+ */
+export function putReadState(state, rs) {
+	const key = rs.channel_id ? channelKey(rs.channel_id) : dmKey(rs.dm_channel_id);
+	const old = state.readStates.get(key);
+	/* An older answer never takes a position back. */
+	if (old && old.last_read_id && (!rs.last_read_id || cmpId(rs.last_read_id, old.last_read_id) < 0))
+		return;
+	state.readStates.set(key, {last_read_id: rs.last_read_id, last_message_id: rs.last_message_id,
+	    unread_count: rs.unread_count, mention_count: rs.mention_count});
+	if (rs.unread_count > 0)
+		state.unread.add(key);
+	else
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms', `conv:${key}`);
+}
+
+/*
+ * A new message m in conversation key: the author's own is read up to it
+ * (the server marks it so); someone else's counts as unread, and as a
+ * mention if it mentions the user, unless the user is looking at that
+ * conversation (the view acknowledges it then). The follow-ups: a
+ * desktop notification for a mention they did not see.
+ */
+function countNewMessage(state, key, m) {
+	const rs = {...readStateOf(state, key)};
+	const meId = state.me && state.me.id;
+	if (rs.last_message_id && cmpId(m.id, rs.last_message_id) <= 0)
+		return NOTHING;	/* counted already (a reload in between) */
+	rs.last_message_id = m.id;
+	let follow = NOTHING;
+	if (m.author.id === meId) {
+		rs.last_read_id = m.id;
+		rs.unread_count = 0;
+		rs.mention_count = 0;
+	} else if (!(state.attending && key === currentKey(state))) {
+		const mentioned = mentionsMe(state, m);
+		rs.unread_count = Math.min(COUNT_MAX, rs.unread_count + 1);
+		if (mentioned) {
+			rs.mention_count = Math.min(COUNT_MAX, rs.mention_count + 1);
+			follow = [{type: 'mention', key, message: m}];
+		}
+	}
+	state.readStates.set(key, rs);
+	if (rs.unread_count > 0)
+		state.unread.add(key);
+	else
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms');
+	return follow;
+}
+
 /* Forget a server (left, kicked, deleted). */
 export function dropServer(state, id) {
 	const s = state.servers.get(id);
@@ -87,6 +149,7 @@ export function dropServer(state, id) {
 		for (const cid of s.channels.keys()) {
 			state.convs.delete(channelKey(cid));
 			state.unread.delete(channelKey(cid));
+			state.readStates.delete(channelKey(cid));
 		}
 	}
 	notify('servers', `server:${id}`);
@@ -115,25 +178,27 @@ export function applyEvent(state, ev) {
 	case 'message.update': {
 		const m = d.message;
 		const key = keyOfMessage(m);
+		let follow = NOTHING;
 		if (ev.type === 'message.create') {
 			confirmPending(state, m);
-			if (m.author.id !== meId && key !== currentKey(state) && knownKey(state, key)) {
-				state.unread.add(key);
-				notify('servers', 'dms', 'unread');
-			}
+			if (knownKey(state, key))
+				follow = countNewMessage(state, key, m);
 		}
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
-			return NOTHING;
+			return follow;
 		if (ev.type === 'message.update' && !c.byId.has(m.id))
-			return NOTHING;	/* outside the loaded pages */
+			return follow;	/* outside the loaded pages */
 		if (ev.type === 'message.create' && c.hasOlder && c.messages.length > 0 &&
 		    cmpId(m.id, c.messages[0].id) < 0)
-			return NOTHING;	/* older than what is loaded: paging will find it */
+			return follow;	/* older than what is loaded: paging will find it */
 		putMessage(c, m);
 		notify(`conv:${key}`);
-		return NOTHING;
+		return follow;
 	}
+	case 'read_state.update':
+		putReadState(state, d);
+		return NOTHING;
 	case 'message.delete': {
 		const key = keyOfMessage(d);
 		const c = state.convs.get(key);
@@ -159,6 +224,7 @@ export function applyEvent(state, ev) {
 			s.channels.delete(d.id);
 		state.convs.delete(channelKey(d.id));
 		state.unread.delete(channelKey(d.id));
+		state.readStates.delete(channelKey(d.id));
 		notify(`server:${s.id}`, 'servers');
 		if (state.view.kind === 'server' && state.view.channelId === d.id)
 			notify('view');
