@@ -34,12 +34,14 @@ struct mentions_found {
  * Which candidate users can see a message of a server channel: members
  * of its server with view_channels server-wide (the owner and
  * administrators all).  The overwrite-aware rule of "Channel permission
- * overwrites" (issue 19) replaces this one (mentions_viewers()).
+ * overwrites" (issue 19) replaces this one (mentions_viewers()).  The
+ * candidates come first (STRAIGHT_JOIN): each is one probe of
+ * server_members' primary key, however big the server.
  */
 static struct db_stmt q_channel_viewers = DB_STMT(
     "SELECT j.id, u.username FROM JSON_TABLE(?, '$[*]' COLUMNS ("
     " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
-    " JOIN server_members sm ON sm.server_id = ? AND sm.user_id = j.id"
+    " STRAIGHT_JOIN server_members sm ON sm.server_id = ? AND sm.user_id = j.id"
     " JOIN servers s ON s.id = sm.server_id"
     " JOIN users u ON u.id = sm.user_id"
     " WHERE s.owner_id = sm.user_id OR EXISTS (SELECT 1 FROM roles r"
@@ -372,10 +374,59 @@ mentions_read_resolved(struct db_rows *rows, int kind, struct mentions *out)
 }
 
 /*
+ * The candidate users who can see a message of the conversation, from
+ * the worker's caches alone (cache.c: the standing channels_access()
+ * keeps of each user who opened the conversation lately, and the names
+ * of users who made requests): 1 when every candidate is known there
+ * (those who can see it appended to out, in order), 0 when one is not
+ * (out unchanged).  A send that mentions people who are about costs no
+ * query this way.
+ */
+static int
+mentions_viewers_cached(const struct conversation *c,
+    const struct mentions_found *f, struct mentions *out)
+{
+	struct mentions	 found = { NULL, 0 };
+	struct member	 m;
+	char		 name[USERNAME_SIZE];
+	unsigned int	 generation;
+	size_t		 i, j;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->v[i].kind != MENTION_USER)
+			continue;
+		if (!cache_user_get(f->v[i].id, &generation, name))
+			goto miss;
+		if (c->channel_id != 0) {
+			if (!cache_standing_get(f->v[i].id, CACHE_CHANNEL,
+			    c->channel_id, NULL, &m))
+				goto miss;
+			if (!m.is_member || !perm_has(&m, PERM_VIEW_CHANNELS))
+				continue;
+		} else if (!cache_standing_get(f->v[i].id, CACHE_DM,
+		    c->dm_channel_id, NULL, NULL))
+			goto miss;
+		mentions_add(&found, MENTION_USER, f->v[i].id, name,
+		    strlen(name));
+	}
+	for (j = 0; j < found.n; j++)
+		mentions_add(out, MENTION_USER, found.v[j].id,
+		    found.v[j].username, strlen(found.v[j].username));
+	mentions_clear(&found);
+	return 1;
+miss:
+	mentions_clear(&found);
+	return 0;
+}
+
+/*
  * The candidate users who can see a message of the conversation, with
  * their names, appended to out in the candidates' order; 0 or -1.  The
  * one place that answers "who can view this conversation" for mentions:
- * the overwrite-aware rule of issue 19 replaces q_channel_viewers.
+ * from the caches when they know every candidate (the standings there
+ * are channels_access()'s, so they follow its rule), else with
+ * q_channel_viewers, which the overwrite-aware rule of issue 19
+ * replaces.
  */
 static int
 mentions_viewers(const struct conversation *c,
@@ -384,7 +435,7 @@ mentions_viewers(const struct conversation *c,
 	struct db_rows	*rows;
 	char		*ids;
 
-	if (f->users == 0)
+	if (f->users == 0 || mentions_viewers_cached(c, f, out))
 		return 0;
 	ids = mentions_candidates_text(f, MENTION_USER);
 	if (c->channel_id != 0)

@@ -67,6 +67,10 @@ static struct db_stmt q_visible_channels = DB_STMT(
 #define READSTATE_FIRST(col, id) \
 	"(SELECT f.id FROM messages f WHERE f." col " = " id \
 	" ORDER BY f.id LIMIT 1)"
+/* The newest message, deleted or not: the last entry of its index. */
+#define READSTATE_NEWEST(col, id) \
+	"COALESCE((SELECT MAX(n.id) FROM messages n WHERE n." col " = " id \
+	"), 0)"
 
 /*
  * The positions of channels given as [[channel_id, joined_seq], ...]:
@@ -90,20 +94,25 @@ static struct db_stmt q_dm_positions = DB_STMT(
     " UNION ALL SELECT id FROM dm_channels WHERE user2_id = ?) d"
     " LEFT JOIN dm_read_states r ON r.user_id = ? AND r.dm_channel_id = d.id"
     " ORDER BY d.id");
-/* The position of one channel of a member (user, user, channel). */
+/*
+ * The position of one channel of a member, and its newest message
+ * (user, user, channel).
+ */
 static struct db_stmt q_channel_position = DB_STMT(
     "SELECT c.id, GREATEST(sm.joined_seq, COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_CHANNEL("c.id") "), " READSTATE_LAST("channel_id", "c.id")
     ", " READSTATE_FIRST("channel_id", "c.id")
+    ", " READSTATE_NEWEST("channel_id", "c.id")
     " FROM channels c JOIN server_members sm ON sm.server_id = c.server_id"
     " AND sm.user_id = ?"
     " LEFT JOIN channel_read_states r ON r.user_id = sm.user_id"
     " AND r.channel_id = c.id WHERE c.id = ?");
-/* The position of one DM of a participant (user, user, DM). */
+/* The same of one DM of a participant (user, user, DM). */
 static struct db_stmt q_dm_position = DB_STMT(
     "SELECT d.id, GREATEST(COALESCE(r.last_read_id, 0), "
     READSTATE_OWN_DM("d.id") "), " READSTATE_LAST("dm_channel_id", "d.id")
     ", " READSTATE_FIRST("dm_channel_id", "d.id")
+    ", " READSTATE_NEWEST("dm_channel_id", "d.id")
     " FROM dm_channels d LEFT JOIN dm_read_states r ON r.user_id = ?"
     " AND r.dm_channel_id = d.id WHERE d.id = ?");
 
@@ -133,13 +142,6 @@ static struct db_stmt q_counts[] = {
 	DB_STMT("SELECT " READSTATE_UNREAD("dm_channel")),
 };
 
-/* The newest message of a conversation, deleted or not (0: none). */
-static struct db_stmt q_newest[] = {
-	DB_STMT("SELECT COALESCE(MAX(id), 0) FROM messages"
-	    " WHERE channel_id = ?"),
-	DB_STMT("SELECT COALESCE(MAX(id), 0) FROM messages"
-	    " WHERE dm_channel_id = ?"),
-};
 /* Acknowledge: the stored position moves only forward. */
 static struct db_stmt q_ack[] = {
 	DB_STMT("INSERT INTO channel_read_states (user_id, channel_id,"
@@ -353,12 +355,14 @@ done:
 }
 
 /*
- * Load the read state of one conversation the user may open (the caller
- * checked): 1, 0 (not a member any more, or gone) or -1.
+ * Load the position of one conversation the user may open (the caller
+ * checked), without its counts, and the id of its newest message
+ * (deleted or not) into *newest: 1, 0 (not a member any more, or gone)
+ * or -1.
  */
-int
-readstate_load(uint64_t user_id, const struct conversation *c,
-    struct read_state *rs)
+static int
+readstate_position(uint64_t user_id, const struct conversation *c,
+    struct read_state *rs, uint64_t *newest)
 {
 	struct db_rows	*rows;
 	int		 rc;
@@ -375,11 +379,11 @@ readstate_load(uint64_t user_id, const struct conversation *c,
 		    c->dm_channel_id);
 	if (rows == NULL)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1)
+	if ((rc = db_fetch(rows)) == 1) {
 		readstate_read_position(rows, rs);
+		*newest = db_u64(rows, 4);
+	}
 	db_rows_free(rows);
-	if (rc == 1 && readstate_count(user_id, rs) == -1)
-		return -1;
 	return rc;
 }
 
@@ -387,28 +391,16 @@ readstate_load(uint64_t user_id, const struct conversation *c,
  * The position an ack of message_id reaches: an id beyond the newest
  * message is taken as the newest, and nothing beyond the sequencer's
  * watermark (a message with a lower id may not have committed yet).
- * 0, or -1.
  */
-static int
-readstate_ack_target(const struct conversation *c, uint64_t message_id,
-    uint64_t *target)
+static uint64_t
+readstate_ack_target(uint64_t message_id, uint64_t newest)
 {
-	struct db_rows	*rows;
-	uint64_t	 newest = 0, visible;
-	int		 rc;
+	uint64_t	target, visible;
 
-	if ((rows = db_query(&q_newest[readstate_kind(c)], "u",
-	    c->channel_id != 0 ? c->channel_id : c->dm_channel_id)) == NULL)
-		return -1;
-	if ((rc = db_fetch(rows)) == 1)
-		newest = db_u64(rows, 0);
-	db_rows_free(rows);
-	if (rc != 1)
-		return -1;
-	*target = message_id < newest ? message_id : newest;
-	if ((visible = sequencer_visible()) != 0 && *target > visible)
-		*target = visible;
-	return 0;
+	target = message_id < newest ? message_id : newest;
+	if ((visible = sequencer_visible()) != 0 && target > visible)
+		target = visible;
+	return target;
 }
 
 /* Append read_state.update {read state}, scoped to its user alone. */
@@ -450,30 +442,32 @@ readstate_ack(struct request *req, const struct conversation *c,
     uint64_t message_id)
 {
 	struct read_state	rs;
-	uint64_t		target;
-	int			rc;
+	uint64_t		target, newest = 0;
+	int			rc, moved;
 
 	if (db_begin() == -1) {
 		response_db_error(req);
 		return;
 	}
-	if ((rc = readstate_load(req->user_id, c, &rs)) == 0) {
+	if ((rc = readstate_position(req->user_id, c, &rs, &newest)) == 0) {
 		db_rollback();
 		response_not_found(req, c->channel_id != 0 ? "channel" :
 		    "DM channel");
 		return;
 	}
-	if (rc == -1 || readstate_ack_target(c, message_id, &target) == -1)
+	if (rc == -1)
 		goto fail;
-	if (target > rs.last_read_id) {
+	target = readstate_ack_target(message_id, newest);
+	if ((moved = target > rs.last_read_id)) {
 		rs.last_read_id = target;
 		if (db_exec(&q_ack[readstate_kind(c)], "uuu", req->user_id,
 		    c->channel_id != 0 ? c->channel_id : c->dm_channel_id,
-		    target) == -1 || readstate_count(req->user_id, &rs) == -1 ||
-		    readstate_event(req->user_id, &rs) == -1)
+		    target) == -1)
 			goto fail;
 	}
-	if (db_commit() == -1)
+	if (readstate_count(req->user_id, &rs) == -1 ||
+	    (moved && readstate_event(req->user_id, &rs) == -1) ||
+	    db_commit() == -1)
 		goto fail;
 	readstate_respond(req, &rs);
 	return;

@@ -968,8 +968,6 @@ struct read_state {
 };
 void		 readstate_gen(yajl_gen, const struct read_state *);
 int		 readstate_list(uint64_t, yajl_gen);
-int		 readstate_load(uint64_t, const struct conversation *,
-		    struct read_state *);
 void		 readstate_ack(struct request *, const struct conversation *,
 		    uint64_t);
 

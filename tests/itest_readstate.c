@@ -422,6 +422,41 @@ START_TEST(test_mention_viewers_and_roles)
 END_TEST
 
 /*
+ * A mention resolved from the workers' caches (both users active in the
+ * channel) follows a change of permissions at once: the member who loses
+ * view_channels is dropped from the next message's mentions.
+ */
+START_TEST(test_mention_cached_standing)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*text;
+	int			 found, i;
+
+	chat_room_open(&room, "rs_cached");
+	xasprintf(&text, "hello <@%s>", room.member.id);
+	/* Both users use the channel on every worker first. */
+	for (i = 0; i < 4; i++) {
+		free(chat_post(&room.member, room.base, "here"));
+		r = post(&room.owner, room.base, text);
+		ck_assert_uint_eq(mentioned(r, "", room.member.id, &found), 1);
+		ck_assert(found);
+		itest_free(r);
+	}
+	default_role_set(&room.owner, room.server, "[\"send_messages\"]");
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		ck_assert_msg(mentioned(r, "", room.member.id, &found) == 0,
+		    "a member who cannot see the channel is mentioned: %s",
+		    itest_describe(r));
+		itest_free(r);
+	}
+	free(text);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
  * The read position of a conversation never acknowledged: a member who
  * joined late has read what came before; a channel created after the
  * join has nothing read; a DM has nothing read.
@@ -756,6 +791,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_mention_cap);
 	tcase_add_test(tc, test_mention_everyone_permission);
 	tcase_add_test(tc, test_mention_viewers_and_roles);
+	tcase_add_test(tc, test_mention_cached_standing);
 	tcase_add_test(tc, test_default_positions);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_ack);
