@@ -198,7 +198,7 @@ cache_forget_all(void)
 /*
  * Forget the users and standings a hub entry may have changed (the pages
  * of history go by history_forget_entry()).  A message event changes
- * neither.  A user's change drops the user.  Any other event (membership,
+ * neither, nor a read state (an ack).  A user's change drops the user.  Any other event (membership,
  * roles, channels, servers) may change who sees what in its server, or
  * for its user (server.delete is scoped to each former member alone):
  * those standings go.
@@ -216,6 +216,6 @@ cache_forget(const struct hub_entry *e)
 			    CACHE_USER_SLOTS)].id = 0;
 		return;
 	}
-	if (!(e->flags & HUB_MESSAGE))
+	if (!(e->flags & (HUB_MESSAGE | HUB_READ)))
 		cache_forget_standings(e->server_id, e->user_id);
 }

@@ -353,8 +353,8 @@ mentions_candidates_text(const struct mentions_found *f, int kind)
 }
 
 /*
- * Append to out the rows of a resolving query (id, then a username when
- * users is set), as mentions of kind; 0 or -1.
+ * Append to out the rows of a resolving query (an id, and a username for
+ * MENTION_USER), as mentions of kind; 0 or -1.
  */
 static int
 mentions_read_resolved(struct db_rows *rows, int kind, struct mentions *out)

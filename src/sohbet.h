@@ -471,10 +471,12 @@ int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
 #define HUB_MESSAGE	0x1	/* a message.* event: only history changed */
 #define HUB_USER	0x2	/* user_id's account changed (internal event) */
 #define HUB_ACCESS	0x4	/* may have taken access away (events.c) */
+#define HUB_READ	0x8	/* a read state: no standing changed */
 struct hub_entry {
 	uint64_t	 seq;		/* the event's */
 	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
-	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, HUB_ACCESS */
+	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, HUB_ACCESS,
+					   HUB_READ */
 	uint64_t	 server_id;
 	uint64_t	 channel_id;
 	uint64_t	 dm_channel_id;

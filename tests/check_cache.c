@@ -146,6 +146,21 @@ START_TEST(test_message_events_keep_standings)
 }
 END_TEST
 
+/* An ack's read_state.update (scoped to its user) changes no standing. */
+START_TEST(test_read_states_keep_standings)
+{
+	struct hub_entry	e = { .seq = 5, .flags = HUB_READ,
+				    .user_id = ALICE };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_B));
+	ck_assert(has(ALICE, CACHE_DM, DM));
+	ck_assert(has_user(ALICE));
+}
+END_TEST
+
 START_TEST(test_server_events_drop_that_server)
 {
 	struct hub_entry	e = { .seq = 5, .server_id = SERVER_A };
@@ -214,6 +229,7 @@ main(void)
 	tcase_add_test(tc, test_expires_after_cache_ms);
 	tcase_add_test(tc, test_off_keeps_nothing);
 	tcase_add_test(tc, test_message_events_keep_standings);
+	tcase_add_test(tc, test_read_states_keep_standings);
 	tcase_add_test(tc, test_server_events_drop_that_server);
 	tcase_add_test(tc, test_user_scoped_events_drop_that_user);
 	tcase_add_test(tc, test_account_changes_drop_the_user);
