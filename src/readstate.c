@@ -123,23 +123,26 @@ static struct db_stmt q_dm_position = DB_STMT(
  * in a server channel those that mention the user (by name, by a role
  * they hold, or everyone), from message_mentions_count (the author is in
  * it; a deleted message has no rows).  In a DM every message of the
- * other participant mentions you: one count serves both.
+ * other participant mentions you: one count serves both.  The two counts
+ * of a channel are two rows of a UNION ALL, each tagged with what it
+ * counts (0 unread, 1 mentions), which costs MariaDB half of what the
+ * same counts as two scalar subqueries of one row did.
  */
 #define READSTATE_UNREAD(col) \
-	"(SELECT COUNT(*) FROM (SELECT 1 FROM messages FORCE INDEX" \
+	"SELECT 0, COUNT(*) FROM (SELECT 1 FROM messages FORCE INDEX" \
 	" (messages_" col ") WHERE " col "_id = ? AND id > ? AND deleted = 0" \
-	" AND author_id <> ? ORDER BY id LIMIT 100) u)"
+	" AND author_id <> ? ORDER BY id LIMIT 100) u"
 static struct db_stmt q_counts[] = {
-	DB_STMT("SELECT " READSTATE_UNREAD("channel") ","
-	    " (SELECT COUNT(*) FROM (SELECT DISTINCT mm.message_id"
+	DB_STMT(READSTATE_UNREAD("channel") " UNION ALL"
+	    " SELECT 1, COUNT(*) FROM (SELECT DISTINCT mm.message_id"
 	    " FROM message_mentions mm WHERE mm.channel_id = ?"
 	    " AND mm.message_id > ? AND mm.author_id <> ?"
 	    " AND ((mm.kind = 0 AND mm.target_id = 0)"
 	    " OR (mm.kind = 1 AND mm.target_id = ?)"
 	    " OR (mm.kind = 2 AND mm.target_id IN (SELECT mr.role_id"
 	    " FROM server_member_roles mr WHERE mr.server_id = ?"
-	    " AND mr.user_id = ?))) LIMIT 100) x)"),
-	DB_STMT("SELECT " READSTATE_UNREAD("dm_channel")),
+	    " AND mr.user_id = ?))) LIMIT 100) x"),
+	DB_STMT(READSTATE_UNREAD("dm_channel")),
 };
 
 /* Acknowledge: the stored position moves only forward. */
@@ -316,13 +319,16 @@ readstate_count(uint64_t user_id, struct read_state *rs)
 		    rs->dm_channel_id, rs->last_read_id, user_id);
 	if (rows == NULL)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1) {
-		rs->unread_count = (int)db_u64(rows, 0);
-		rs->mention_count = rs->channel_id != 0 ?
-		    (int)db_u64(rows, 1) : rs->unread_count;
+	while ((rc = db_fetch(rows)) == 1) {
+		if (db_u64(rows, 0) == 1)
+			rs->mention_count = (int)db_u64(rows, 1);
+		else
+			rs->unread_count = (int)db_u64(rows, 1);
 	}
 	db_rows_free(rows);
-	return rc == 1 ? 0 : -1;
+	if (rs->dm_channel_id != 0)
+		rs->mention_count = rs->unread_count;
+	return rc == -1 ? -1 : 0;
 }
 
 /*
