@@ -91,10 +91,12 @@ INSERT INTO dm_read_states (user_id, dm_channel_id, last_read_id)
 	JOIN (SELECT 1 AS side UNION ALL SELECT 2) p;
 
 -- The sends of 005 and 006 write a message's mentions in the same round
--- trip.  p_mentions (message_send) and each row's "mm" (message_send_many)
--- are JSON arrays of [kind, "target_id", position], written by
--- mentions.c; NULL / absent when the message mentions nobody, and then
--- nothing more is done than before.
+-- trip.  p_mentions is a JSON array of rows [kind, "target_id", position,
+-- "message_id", "channel_id", "author_id"] written by mentions.c (a
+-- single send takes the last three from its own parameters), or NULL when
+-- no message mentions anyone, and then nothing more is done than before.
+-- A batch passes them apart from p_rows, so that their JSON_TABLE reads
+-- a short array and not the batch with its events again.
 DROP PROCEDURE IF EXISTS message_send;
 DROP PROCEDURE IF EXISTS message_send_many;
 
@@ -160,7 +162,8 @@ CREATE PROCEDURE message_send_many(
 	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
 				    COLLATE utf8mb4_bin,
 	IN p_nonces		BOOL,
-	IN p_mentions		BOOL)
+	IN p_mentions		LONGTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
@@ -168,9 +171,11 @@ BEGIN
 	BEGIN
 		ROLLBACK;
 		SET @sohbet_send_rows = NULL;
+		SET @sohbet_send_mentions = NULL;
 		RESIGNAL;
 	END;
 	SET @sohbet_send_rows = p_rows;
+	SET @sohbet_send_mentions = p_mentions;
 	START TRANSACTION;
 	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
 	    content, nonce, created_at)
@@ -199,20 +204,18 @@ BEGIN
 					    COLLATE utf8mb4_bin PATH '$.n')) AS r
 		    WHERE r.nonce IS NOT NULL;
 	END IF;
-	IF p_mentions THEN
+	IF p_mentions IS NOT NULL THEN
 		INSERT INTO message_mentions (message_id, position, kind,
 		    target_id, channel_id, author_id)
-		    SELECT r.id, r.position, r.kind, r.target_id,
-		    NULLIF(r.channel_id, 0), r.author_id
-		    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
-			id		BIGINT UNSIGNED PATH '$.id',
-			channel_id	BIGINT UNSIGNED PATH '$.c',
-			author_id	BIGINT UNSIGNED PATH '$.a',
-			NESTED PATH '$.mm[*]' COLUMNS (
-			    kind	TINYINT UNSIGNED PATH '$[0]',
-			    target_id	BIGINT UNSIGNED PATH '$[1]',
-			    position	SMALLINT UNSIGNED PATH '$[2]'))) AS r
-		    WHERE r.kind IS NOT NULL;
+		    SELECT j.message_id, j.position, j.kind, j.target_id,
+		    NULLIF(j.channel_id, 0), j.author_id
+		    FROM JSON_TABLE(@sohbet_send_mentions, '$[*]' COLUMNS (
+			kind		TINYINT UNSIGNED PATH '$[0]',
+			target_id	BIGINT UNSIGNED PATH '$[1]',
+			position	SMALLINT UNSIGNED PATH '$[2]',
+			message_id	BIGINT UNSIGNED PATH '$[3]',
+			channel_id	BIGINT UNSIGNED PATH '$[4]',
+			author_id	BIGINT UNSIGNED PATH '$[5]')) AS j;
 	END IF;
 	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
 	    user_id, data)
@@ -227,5 +230,6 @@ BEGIN
 				    COLLATE utf8mb4_bin PATH '$.e')) AS r;
 	COMMIT;
 	SET @sohbet_send_rows = NULL;
+	SET @sohbet_send_mentions = NULL;
 END //
 DELIMITER ;

@@ -186,31 +186,37 @@ mentions_gen(yajl_gen g, const struct mentions *ms)
 }
 
 /*
- * Write the rows of message_mentions as the sends read them:
- * [[kind, "target_id", position], ...].
+ * Write a message's mentions as rows of message_mentions, as the sends'
+ * JSON_TABLEs read them, into the caller's array: [kind, "target_id",
+ * position, "message_id", "channel_id", "author_id"] each (channel 0 in
+ * a DM).  A send of one message takes the last three from its own
+ * parameters; a batch (sendbatch.c) reads them here.
  */
 void
-mentions_gen_rows(yajl_gen g, const struct mentions *ms)
+mentions_gen_rows(yajl_gen g, const struct mentions *ms, uint64_t message_id,
+    const struct conversation *c, uint64_t author_id)
 {
 	size_t	i;
 
-	yajl_gen_array_open(g);
-	for (i = 0; i < ms->n; i++) {
+	for (i = 0; ms != NULL && i < ms->n; i++) {
 		yajl_gen_array_open(g);
 		yajl_gen_integer(g, ms->v[i].kind);
 		json_gen_id_or_zero(g, ms->v[i].id);
 		yajl_gen_integer(g, (long long)i);
+		json_gen_id_or_zero(g, message_id);
+		json_gen_id_or_zero(g, c->channel_id);
+		json_gen_id_or_zero(g, author_id);
 		yajl_gen_array_close(g);
 	}
-	yajl_gen_array_close(g);
 }
 
 /*
- * The rows of mentions_gen_rows() as a new string, or NULL when there are
- * none; the caller frees it.
+ * The rows of mentions_gen_rows() as a JSON array in a new string, or
+ * NULL when there are none; the caller frees it.
  */
 char *
-mentions_rows_text(const struct mentions *ms)
+mentions_rows_text(const struct mentions *ms, uint64_t message_id,
+    const struct conversation *c, uint64_t author_id)
 {
 	const char	*text;
 	char		*copy;
@@ -220,7 +226,9 @@ mentions_rows_text(const struct mentions *ms)
 	if (ms == NULL || ms->n == 0)
 		return NULL;
 	g = json_gen_new();
-	mentions_gen_rows(g, ms);
+	yajl_gen_array_open(g);
+	mentions_gen_rows(g, ms, message_id, c, author_id);
+	yajl_gen_array_close(g);
 	text = json_gen_text(g, &len);
 	copy = xstrndup(text, len);
 	yajl_gen_free(g);
@@ -238,7 +246,7 @@ mentions_insert(uint64_t message_id, const struct conversation *c,
 	char		*rows;
 	long long	 n;
 
-	if ((rows = mentions_rows_text(ms)) == NULL)
+	if ((rows = mentions_rows_text(ms, message_id, c, author_id)) == NULL)
 		return 0;
 	n = db_exec(&q_insert, "uuus", message_id, c->channel_id, author_id,
 	    rows);

@@ -388,7 +388,7 @@ messages_insert_call(const struct conversation *c,
 	messages_new(m, id, c, req, content, len, nonce, created_at, ms);
 	g = messages_event_data(m);
 	data = json_gen_text(g, &data_len);
-	rows = mentions_rows_text(ms);
+	rows = mentions_rows_text(ms, id, c, req->user_id);
 	rc = db_exec(&q_send, "uuuubssusuuuubs", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
 	    seq, "message.create", s.server_id, s.channel_id, s.dm_channel_id,

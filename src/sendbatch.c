@@ -140,22 +140,18 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 	sendbatch_kid(g, "sd", s->dm_channel_id);
 	json_gen_key(g, "e");
 	yajl_gen_string(g, (const unsigned char *)data, data_len);
-	if (e->mentions.n > 0) {
-		json_gen_key(g, "mm");
-		mentions_gen_rows(g, &e->mentions);
-	}
 	yajl_gen_map_close(g);
 	yajl_gen_free(event);
 }
 
 /*
  * Draw every message's id and event seq inside the open transaction, fill
- * the messages and write their rows into g.  0, or -1 (nothing filled).
- * *nonces tells whether any message has a nonce, *mentions whether any
- * mentions someone.
+ * the messages and write their rows into g and their mentions' rows into
+ * mg (both arrays).  0, or -1 (nothing filled).  *nonces tells whether
+ * any message has a nonce, *mentions whether any mentions someone.
  */
 static int
-sendbatch_number(yajl_gen g, int *nonces, int *mentions)
+sendbatch_number(yajl_gen g, yajl_gen mg, int *nonces, int *mentions)
 {
 	struct event_scope	 s;
 	char			 created_at[32];
@@ -165,6 +161,7 @@ sendbatch_number(yajl_gen g, int *nonces, int *mentions)
 	messages_now(created_at, sizeof created_at);
 	*nonces = *mentions = 0;
 	yajl_gen_array_open(g);
+	yajl_gen_array_open(mg);
 	for (i = 0; i < batch_len; i++) {
 		*nonces |= batch[i].nonce != NULL;
 		*mentions |= batch[i].mentions.n > 0;
@@ -179,8 +176,11 @@ sendbatch_number(yajl_gen g, int *nonces, int *mentions)
 		    batch[i].content, batch[i].len, batch[i].nonce, created_at,
 		    &batch[i].mentions);
 		sendbatch_row(g, &batch[i], seq, &s);
+		mentions_gen_rows(mg, &batch[i].mentions, id, &batch[i].c,
+		    batch[i].m.author_id);
 	}
 	yajl_gen_array_close(g);
+	yajl_gen_array_close(mg);
 	return 0;
 }
 
@@ -203,22 +203,25 @@ static enum sendbatch_result
 sendbatch_write(void)
 {
 	enum sendbatch_result	 result = SENDBATCH_WRITTEN;
-	const char		*rows;
-	size_t			 rows_len, i;
-	yajl_gen		 g;
+	const char		*rows, *mrows;
+	size_t			 rows_len, mrows_len, i;
+	yajl_gen		 g, mg;
 	int			 nonces, mentions;
 
 	if (db_begin_call() == -1)
 		return SENDBATCH_FAILED;
 	g = json_gen_new();
-	if (sendbatch_number(g, &nonces, &mentions) == -1) {
+	mg = json_gen_new();
+	if (sendbatch_number(g, mg, &nonces, &mentions) == -1) {
 		yajl_gen_free(g);
+		yajl_gen_free(mg);
 		db_rollback();
 		return SENDBATCH_FAILED;
 	}
 	rows = json_gen_text(g, &rows_len);
-	if (db_exec(&q_send_many, "bii", rows, rows_len,
-	    (long long)nonces, (long long)mentions) == -1) {
+	mrows = json_gen_text(mg, &mrows_len);
+	if (db_exec(&q_send_many, "bib", rows, rows_len, (long long)nonces,
+	    mentions ? mrows : NULL, mrows_len) == -1) {
 		result = sendbatch_failure();
 		db_rollback();
 		for (i = 0; i < batch_len; i++)
@@ -228,6 +231,7 @@ sendbatch_write(void)
 		metrics_send_batch(batch_len);
 	}
 	yajl_gen_free(g);
+	yajl_gen_free(mg);
 	return result;
 }
 

@@ -880,8 +880,10 @@ void		 mentions_read(struct db_rows *, unsigned int, struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
 void		 mentions_gen(yajl_gen, const struct mentions *);
-void		 mentions_gen_rows(yajl_gen, const struct mentions *);
-char		*mentions_rows_text(const struct mentions *);
+void		 mentions_gen_rows(yajl_gen, const struct mentions *, uint64_t,
+		    const struct conversation *, uint64_t);
+char		*mentions_rows_text(const struct mentions *, uint64_t,
+		    const struct conversation *, uint64_t);
 int		 mentions_insert(uint64_t, const struct conversation *,
 		    uint64_t, const struct mentions *);
 int		 mentions_forget(uint64_t);

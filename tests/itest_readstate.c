@@ -421,6 +421,73 @@ START_TEST(test_mention_viewers_and_roles)
 }
 END_TEST
 
+#define RACERS		12
+#define RACE_ROUNDS	5
+
+/*
+ * Race RACERS sends of the owner into the room, every third mentioning
+ * the member and the rest the owner; assert each posted, the member's
+ * counts (all of them unread, a third mentions) and each message's own
+ * mention in history.
+ */
+static void
+race_mentions(void)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	const char		*tokens[RACERS], *bodies[RACERS];
+	char			*path, *texts[RACERS], *ids[RACERS];
+	char			 prefix[16];
+	long			 status[RACERS];
+	int			 i, found;
+
+	chat_room_open(&room, "rs_batch");
+	path = chat_path(room.base, NULL, NULL);
+	for (i = 0; i < RACERS; i++) {
+		tokens[i] = room.owner.token;
+		xasprintf(&texts[i], "{\"content\":\"%d <@%s>\"}", i,
+		    i % 3 == 0 ? room.member.id : room.owner.id);
+		bodies[i] = texts[i];
+	}
+	chat_race(RACERS, "POST", path, tokens, bodies, status, ids);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_eq(status[i], 201);
+		free(ids[i]);
+		free(texts[i]);
+	}
+	expect_counts(&room.member, "channel_id", room.channel, RACERS,
+	    RACERS / 3);
+	r = chat_history(&room.member, room.base, NULL);
+	for (i = 0; i < RACERS; i++) {
+		snprintf(prefix, sizeof prefix, "%d", i);
+		ck_assert_uint_eq(mentioned(r, prefix, room.member.id,
+		    &found), 1);
+	}
+	itest_free(r);
+	free(path);
+	chat_room_close(&room);
+}
+
+/*
+ * Sends that arrive together are written as one batch (sendbatch.c):
+ * each keeps its own mentions, and each counts.  Races until one of them
+ * was batched.
+ */
+START_TEST(test_batched_mentions)
+{
+	long	before = itest_metric("sohbet_batched_sends_total");
+	int	round;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		race_mentions();
+		if (itest_metric("sohbet_batched_sends_total") > before)
+			break;
+	}
+	ck_assert_msg(round < RACE_ROUNDS, "in %d races of %d sends, none "
+	    "were written together", RACE_ROUNDS, RACERS);
+}
+END_TEST
+
 /*
  * A mention resolved from the workers' caches (both users active in the
  * channel) follows a change of permissions at once: the member who loses
@@ -792,6 +859,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_mention_everyone_permission);
 	tcase_add_test(tc, test_mention_viewers_and_roles);
 	tcase_add_test(tc, test_mention_cached_standing);
+	tcase_add_test(tc, test_batched_mentions);
 	tcase_add_test(tc, test_default_positions);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_ack);
