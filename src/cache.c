@@ -198,10 +198,10 @@ cache_forget_all(void)
 /*
  * Forget the users and standings a hub entry may have changed (the pages
  * of history go by history_forget_entry()).  A message event changes
- * neither, nor a read state (an ack).  A user's change drops the user.  Any other event (membership,
- * roles, channels, servers) may change who sees what in its server, or
- * for its user (server.delete is scoped to each former member alone):
- * those standings go.
+ * neither, nor a read state (an ack).  A user's change drops the user.
+ * Any other event (membership, roles, channels, servers) may change who
+ * sees what in its server, or for its user (server.delete is scoped to
+ * each former member alone): those standings go.
  */
 void
 cache_forget(const struct hub_entry *e)

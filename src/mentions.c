@@ -27,7 +27,7 @@ struct mentions_found {
 	size_t		 n;
 	size_t		 users;		/* of them MENTION_USER */
 	size_t		 roles;
-	long		 everyone;	/* offset of @everyone / @here, or -1 */
+	long		 everyone;	/* of @everyone or @here, or -1 */
 };
 
 /*
@@ -331,7 +331,8 @@ mentions_scan(const char *content, size_t len, struct mentions_found *f)
 			continue;
 		}
 		if (f->everyone == -1 && content[i] == '@' &&
-		    ((len - i >= 9 && memcmp(content + i, "@everyone", 9) == 0) ||
+		    ((len - i >= 9 &&
+		    memcmp(content + i, "@everyone", 9) == 0) ||
 		    (len - i >= 5 && memcmp(content + i, "@here", 5) == 0)))
 			f->everyone = (long)i;
 		i++;
@@ -528,8 +529,8 @@ mentions_resolve(struct request *req, const struct conversation *c,
 	if (ms->n > MENTIONS_MAX) {
 		free(f);
 		mentions_clear(ms);
-		response_invalid(req, "content", "A message may mention at most "
-		    "%d users and roles", MENTIONS_MAX);
+		response_invalid(req, "content", "A message may mention at "
+		    "most %d users and roles", MENTIONS_MAX);
 		return -1;
 	}
 	if (f->everyone != -1 && c->channel_id != 0 && c->mention_everyone)

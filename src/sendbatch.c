@@ -33,7 +33,7 @@ struct sendbatch_entry {
 	const char		*content;	/* in req's body */
 	size_t			 len;
 	const char		*nonce;		/* in req's body, or NULL */
-	struct mentions		 mentions;	/* resolved from content */
+	struct mentions		 mentions;	/* from content */
 	struct message		 m;		/* filled when written */
 };
 

@@ -475,8 +475,7 @@ int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
 struct hub_entry {
 	uint64_t	 seq;		/* the event's */
 	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
-	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, HUB_ACCESS,
-					   HUB_READ */
+	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, ... */
 	uint64_t	 server_id;
 	uint64_t	 channel_id;
 	uint64_t	 dm_channel_id;
@@ -852,7 +851,7 @@ struct conversation {
 
 /* mentions.c */
 #define MENTIONS_MAX		50	/* resolved users and roles */
-#define MENTION_EVERYONE	0	/* the kinds, as message_mentions has them */
+#define MENTION_EVERYONE	0	/* the kinds, as in message_mentions */
 #define MENTION_USER		1
 #define MENTION_ROLE		2
 struct mention {
@@ -876,19 +875,21 @@ struct mentions {
 	" FROM message_mentions mm" \
 	" LEFT JOIN users mu ON mm.kind = 1 AND mu.id = mm.target_id" \
 	" WHERE mm.message_id = m.id)"
-void		 mentions_read(struct db_rows *, unsigned int, struct mentions *);
+void		 mentions_read(struct db_rows *, unsigned int,
+		    struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
 void		 mentions_gen(yajl_gen, const struct mentions *);
-void		 mentions_gen_rows(yajl_gen, const struct mentions *, uint64_t,
-		    const struct conversation *, uint64_t);
+void		 mentions_gen_rows(yajl_gen, const struct mentions *,
+		    uint64_t, const struct conversation *, uint64_t);
 char		*mentions_rows_text(const struct mentions *, uint64_t,
 		    const struct conversation *, uint64_t);
 int		 mentions_insert(uint64_t, const struct conversation *,
 		    uint64_t, const struct mentions *);
 int		 mentions_forget(uint64_t);
-int		 mentions_resolve(struct request *, const struct conversation *,
-		    const char *, size_t, struct mentions *);
+int		 mentions_resolve(struct request *,
+		    const struct conversation *, const char *, size_t,
+		    struct mentions *);
 enum messages_from {
 	MESSAGES_LATEST,		/* no cursor: the newest */
 	MESSAGES_BEFORE,
@@ -939,7 +940,8 @@ yajl_gen	 messages_event_data(const struct message *);
 void		 messages_respond(struct request *, int,
 		    const struct message *);
 void		 messages_send(struct request *, const struct conversation *,
-		    const char *, size_t, const char *, const struct mentions *);
+		    const char *, size_t, const char *,
+		    const struct mentions *);
 void		 messages_edit(struct request *, const struct conversation *,
 		    uint64_t, const char *, size_t, const struct mentions *);
 void		 messages_delete(struct request *,
@@ -972,12 +974,13 @@ struct read_state {
 };
 void		 readstate_gen(yajl_gen, const struct read_state *);
 int		 readstate_list(uint64_t, yajl_gen);
-void		 readstate_ack(struct request *, const struct conversation *,
-		    uint64_t);
+void		 readstate_ack(struct request *,
+		    const struct conversation *, uint64_t);
 
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
-		    const char *, size_t, const char *, const struct mentions *);
+		    const char *, size_t, const char *,
+		    const struct mentions *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
 
