@@ -116,6 +116,21 @@ describe('read states', () => {
 		assert.equal(totalMentions(state), 106);
 	});
 
+	test('a deleted unread message counts no more, nor as a mention', () => {
+		const {state, c} = world();
+		state.view = {kind: 'home', dmId: null};
+		const m = {...message('40', BORA, 'hey'), mentions: [ME], mention_roles: [], mention_everyone: false};
+		create(state, message('39'));
+		create(state, m);
+		assert.equal(c.byId.has('40'), true);
+		assert.equal(readStateOf(state, C20).mention_count, 1);
+		applyEvent(state, {type: 'message.delete', data: {id: '40', channel_id: '20', dm_channel_id: null}});
+		assert.deepEqual([readStateOf(state, C20).unread_count, readStateOf(state, C20).mention_count], [1, 0]);
+		applyEvent(state, {type: 'message.delete', data: {id: '39', channel_id: '20', dm_channel_id: null}});
+		assert.equal(readStateOf(state, C20).unread_count, 0);
+		assert.equal(state.unread.has(C20), false);
+	});
+
 	test('a deleted channel forgets its read state', () => {
 		const {state} = world();
 		putReadState(state, readState({mention_count: 2}));

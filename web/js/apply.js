@@ -139,6 +139,25 @@ function countNewMessage(state, key, m) {
 	return follow;
 }
 
+/*
+ * A message m of conversation key was deleted: if it counted as unread
+ * (someone else's, above the read position), it counts no more, nor as
+ * a mention. A deleted message the client never loaded is left to the
+ * next read state (the server's counts are exact).
+ */
+function uncountMessage(state, key, m) {
+	const rs = state.readStates.get(key);
+	if (!rs || rs.unread_count === 0 || m.author.id === (state.me && state.me.id) ||
+	    (rs.last_read_id && cmpId(m.id, rs.last_read_id) <= 0))
+		return;
+	rs.unread_count--;
+	if (mentionsMe(state, m) && rs.mention_count > 0)
+		rs.mention_count--;
+	if (rs.unread_count === 0)
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms');
+}
+
 /* Forget a server (left, kicked, deleted). */
 export function dropServer(state, id) {
 	const s = state.servers.get(id);
@@ -204,8 +223,11 @@ export function applyEvent(state, ev) {
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
 			return NOTHING;
-		if (removeMessage(c, d.id))
+		const m = c.byId.get(d.id);
+		if (removeMessage(c, d.id)) {
+			uncountMessage(state, key, m);
 			notify(`conv:${key}`);
+		}
 		return NOTHING;
 	}
 	case 'channel.create':
