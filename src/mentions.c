@@ -58,7 +58,17 @@ static struct db_stmt q_dm_viewers = DB_STMT(
     " JOIN dm_channels d ON d.id = ?"
     " AND j.id IN (d.user1_id, d.user2_id)"
     " JOIN users u ON u.id = j.id ORDER BY j.ord");
-/* Which candidate roles are the server's (its default role is not). */
+/*
+ * The roles of a server but its default one, up to one more than a
+ * worker keeps (server, limit).
+ */
+static struct db_stmt q_server_roles = DB_STMT(
+    "SELECT id FROM roles WHERE server_id = ? AND is_default = 0"
+    " ORDER BY id LIMIT ?");
+/*
+ * Which candidate roles are the server's (its default role is not), for
+ * a server with more roles than a worker keeps.
+ */
 static struct db_stmt q_roles = DB_STMT(
     "SELECT j.id FROM JSON_TABLE(?, '$[*]' COLUMNS ("
     " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
@@ -455,16 +465,66 @@ mentions_viewers(const struct conversation *c,
 	return mentions_read_resolved(rows, MENTION_USER, out);
 }
 
-/* The candidate roles of the server, appended to out; 0 or -1. */
+/*
+ * The roles of a server but its default one, from the worker's cache or
+ * read and kept there: 1 (their ids in ids, room for CACHE_ROLES_MAX + 1,
+ * and their number in *n), 0 when the server has more than a worker
+ * keeps, -1 on an error.
+ */
+static int
+mentions_server_roles(uint64_t server_id, uint64_t *ids, size_t *n)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if (cache_roles_get(server_id, ids, n))
+		return 1;
+	if ((rows = db_query(&q_server_roles, "ui", server_id,
+	    (long long)CACHE_ROLES_MAX + 1)) == NULL)
+		return -1;
+	*n = 0;
+	while (*n <= CACHE_ROLES_MAX && (rc = db_fetch(rows)) == 1)
+		ids[(*n)++] = db_u64(rows, 0);
+	db_rows_free(rows);
+	if (rc == -1)
+		return -1;
+	if (*n > CACHE_ROLES_MAX)
+		return 0;
+	cache_roles_put(server_id, ids, *n);
+	return 1;
+}
+
+/*
+ * The candidate roles of the server, appended to out in their order; 0
+ * or -1.  Checked against the server's roles as the worker keeps them
+ * (a send mentioning a role costs no query then), or with one query in a
+ * server of more roles.
+ */
 static int
 mentions_roles(const struct conversation *c, const struct mentions_found *f,
     struct mentions *out)
 {
 	struct db_rows	*rows;
+	uint64_t	 known[CACHE_ROLES_MAX + 1];
+	size_t		 nknown, i, j;
 	char		*ids;
+	int		 rc;
 
 	if (f->roles == 0 || c->channel_id == 0)
 		return 0;
+	if ((rc = mentions_server_roles(c->server_id, known, &nknown)) == -1)
+		return -1;
+	if (rc == 1) {
+		for (i = 0; i < f->n; i++) {
+			for (j = 0; f->v[i].kind == MENTION_ROLE &&
+			    j < nknown; j++) {
+				if (known[j] == f->v[i].id)
+					mentions_add(out, MENTION_ROLE,
+					    f->v[i].id, NULL, 0);
+			}
+		}
+		return 0;
+	}
 	ids = mentions_candidates_text(f, MENTION_ROLE);
 	rows = db_query(&q_roles, "su", ids, c->server_id);
 	free(ids);

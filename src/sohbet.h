@@ -340,6 +340,9 @@ int		 cache_standing_get(uint64_t, int, uint64_t, uint64_t *,
 		    struct member *);
 void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
 		    const struct member *);
+#define CACHE_ROLES_MAX	64	/* of a server; one with more is not kept */
+int		 cache_roles_get(uint64_t, uint64_t *, size_t *);
+void		 cache_roles_put(uint64_t, const uint64_t *, size_t);
 void		 cache_forget(const struct hub_entry *);
 void		 cache_forget_all(void);
 

@@ -304,6 +304,54 @@ START_TEST(test_mention_fields)
 END_TEST
 
 /*
+ * Role mentions follow the server's roles at once (workers keep them):
+ * a role created after a role mention is mentionable in the next
+ * message, and a deleted one is text again.
+ */
+START_TEST(test_role_mentions_follow_changes)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*first, *second, *text, *path;
+	int			 i;
+
+	chat_room_open(&room, "rs_roles");
+	first = role_new(&room.owner, room.server, "first", "[]");
+	xasprintf(&text, "<@&%s>", first);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", first);
+		itest_free(r);
+	}
+	free(text);
+	second = role_new(&room.owner, room.server, "second", "[]");
+	xasprintf(&text, "<@&%s> <@&%s>", second, first);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", second);
+		itest_expect_str(r, "mention_roles.1", first);
+		itest_free(r);
+	}
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", room.server, first);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", second);
+		ck_assert_msg(itest_at(r->json, "mention_roles.1") == NULL,
+		    "a deleted role is mentioned: %s", itest_describe(r));
+		itest_free(r);
+	}
+	free(path);
+	free(text);
+	free(first);
+	free(second);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
  * More than 50 distinct resolved mentions is 400 validation_failed on
  * content; 50 is fine, and unknown ids never count towards the cap.
  */
@@ -856,6 +904,7 @@ readstate_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_mention_fields);
 	tcase_add_test(tc, test_mention_cap);
+	tcase_add_test(tc, test_role_mentions_follow_changes);
 	tcase_add_test(tc, test_mention_everyone_permission);
 	tcase_add_test(tc, test_mention_viewers_and_roles);
 	tcase_add_test(tc, test_mention_cached_standing);
