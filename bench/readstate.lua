@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- bench/readstate.lua: the wrk script of bench/readstate.  It is
 -- bench/messages.lua (its modes get and post, its RESULT line) with one
 -- mode more:

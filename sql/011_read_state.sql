@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Mentions and read state (API.md, "Mentions and read state"; issue 20).
 --
 -- 1. message_mentions: the mentions a message resolved to on send or edit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-readstate.c: the read state endpoints (API.md, Mentions and read
  * state): GET /users/@me/read-states, and PUT /channels/{id}/ack and

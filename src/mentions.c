@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mentions.c: the mentions of a message (API.md, Mentions and read
  * state): found in its content on send and edit (<@USER_ID>, <@&ROLE_ID>,

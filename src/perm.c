@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * perm.c: the permission model (API.md, Roles and permissions).  A member's
  * permissions are the union of the default role and their roles; the owner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * readstate.c: how far a user has read each conversation (API.md,
  * Mentions and read state), counted on read: nothing is written per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_readstate.c: integration tests of mentions and read state
  * (API.md, Mentions and read state): the mention fields of a message on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * readstate.test.mjs: read states and mentions in the web client
  * (docs/api.md, Mentions and read state): the counts the reducer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mentions.js: mentions in message text (docs/api.md, Mentions and read
  * state), without DOM or network so that node tests it: the parts of a

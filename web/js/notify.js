@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.js: desktop notifications of mentions and direct messages while
  * the tab is hidden, and whether the user looks at the page
