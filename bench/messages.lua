@@ -9,6 +9,8 @@
 --                 <one of 20 emoji>/@me)
 --   BENCH_PATH    /api/v1/channels/<id>/messages
 --   BENCH_QUERY   the query of get (default limit=50)
+--   BENCH_CONTENT the words each sent message starts with (default
+--                 "bench message"; bench/readstate puts mentions there)
 --   BENCH_MIN, BENCH_MAX  the id range of deep
 --   BENCH_IDS     the message ids of react, separated by spaces
 --   BENCH_RATE    requests a second to offer in all (0 or unset: as fast
@@ -27,6 +29,7 @@ end
 local mode = os.getenv("BENCH_MODE") or "get"
 local path = os.getenv("BENCH_PATH") or "/"
 local query = os.getenv("BENCH_QUERY") or "limit=50"
+local content = os.getenv("BENCH_CONTENT") or "bench message"
 local lo = tonumber(os.getenv("BENCH_MIN") or "1")
 local hi = tonumber(os.getenv("BENCH_MAX") or "1")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
@@ -58,7 +61,7 @@ local function build(n)
 	if mode == "post" then
 		headers["Content-Type"] = "application/json"
 		return wrk.format("POST", path, headers, string.format(
-		    '{"content":"bench message %d from thread %d"}', n,
+		    '{"content":"%s %d from thread %d"}', content, n,
 		    tid or 0))
 	elseif mode == "deep" then
 		return wrk.format("GET", path .. "?limit=50&before=" ..

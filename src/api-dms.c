@@ -10,8 +10,11 @@
 
 #include "sohbet.h"
 
-/* Load the caller's DM channel of the path; 0, or -1 (404/503 answered). */
-static int
+/*
+ * Load the caller's DM channel of the path; 0, or -1 (404/503 answered).
+ * api-readstate.c checks its acks with it too.
+ */
+int
 api_dms_require(struct request *req, struct dm *d)
 {
 	int	rc;

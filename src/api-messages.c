@@ -77,13 +77,15 @@ api_messages_content(struct request *req, const char **content, size_t *len)
 
 /*
  * POST …/messages {content, nonce?, reply_to?}: checked here (and counted
- * against the sender's limit, ratelimit.c), then posted with the other
- * sends the worker holds (sendbatch.c), or alone; a reply always alone
- * (messages.c checks its original in the transaction that posts it).
+ * against the sender's limit, ratelimit.c), its mentions resolved
+ * (mentions.c), then posted with the other sends the worker holds
+ * (sendbatch.c), or alone; a reply always alone (messages.c checks its
+ * original in the transaction that posts it).
  */
 static void
 api_messages_post(struct request *req, const struct conversation *c)
 {
+	struct mentions	 ms;
 	const char	*content, *nonce = NULL;
 	size_t		 len;
 	uint64_t	 reply_to = 0;
@@ -91,10 +93,13 @@ api_messages_post(struct request *req, const struct conversation *c)
 	if (api_messages_content(req, &content, &len) == -1 ||
 	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
 	    NULL) == -1 || param_id(req, "reply_to", &reply_to) == -1 ||
-	    ratelimit_send(req, c) == -1)
+	    ratelimit_send(req, c) == -1 ||
+	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
-	if (reply_to != 0 || sendbatch_add(req, c, content, len, nonce) == -1)
-		messages_send(req, c, content, len, nonce, reply_to);
+	if (reply_to != 0 || sendbatch_add(req, c, content, len, nonce,
+	    &ms) == -1)
+		messages_send(req, c, content, len, nonce, reply_to, &ms);
+	mentions_clear(&ms);
 }
 
 /* PATCH …/messages/{message_id} {content}: the author edits. */
@@ -102,12 +107,15 @@ static void
 api_messages_patch(struct request *req, const struct conversation *c,
     uint64_t id)
 {
+	struct mentions	 ms;
 	const char	*content;
 	size_t		 len;
 
-	if (api_messages_content(req, &content, &len) == -1)
+	if (api_messages_content(req, &content, &len) == -1 ||
+	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
-	messages_edit(req, c, id, content, len);
+	messages_edit(req, c, id, content, len, &ms);
+	mentions_clear(&ms);
 }
 
 /*
@@ -146,7 +154,9 @@ api_messages_serve(struct request *req, const struct conversation *opened)
 /*
  * Open the channel's conversation for the caller: view_channels for
  * everything, send_messages too to post; manage_messages makes the caller
- * a moderator, add_reactions lets them react.  Then serve the request.
+ * a moderator, add_reactions lets them react, mention_everyone lets
+ * @everyone and @here count, all as the caller holds them in that
+ * channel.  Then let messages.c serve the request.
  */
 static void
 api_messages_channel(struct request *req)
@@ -163,6 +173,7 @@ api_messages_channel(struct request *req)
 		return;
 	c.moderator = perm_has(&m, PERM_MANAGE_MESSAGES);
 	c.may_react = perm_has(&m, PERM_ADD_REACTIONS);
+	c.mention_everyone = perm_has(&m, PERM_MENTION_EVERYONE);
 	api_messages_serve(req, &c);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cache.c: what a worker keeps of the database between requests: each
- * user's token generation and name (auth.c), and each member's standing
- * in the conversations they open (channels.c, api-dms.c); history.c keeps
+ * user's token generation and name (auth.c), each member's standing in
+ * the conversations they open (channels.c, api-dms.c), and the roles of
+ * the servers whose messages mention roles (mentions.c); history.c keeps
  * the newest messages of conversations on the same terms.
  *
  * Every change made through the API reaches every worker of the host as a
@@ -26,6 +27,7 @@
 
 #define CACHE_USER_SLOTS	4096	/* powers of two */
 #define CACHE_STANDING_SLOTS	16384
+#define CACHE_ROLE_SLOTS	256
 
 struct cache_user {
 	uint64_t	 id;		/* 0: empty */
@@ -43,8 +45,17 @@ struct cache_standing {
 	struct member	 member;	/* the user's standing there */
 };
 
+/* The roles of a server, its default role left out. */
+struct cache_roles {
+	uint64_t	 server_id;	/* 0: empty */
+	long long	 filled_ms;
+	size_t		 n;
+	uint64_t	 ids[CACHE_ROLES_MAX];
+};
+
 static struct cache_user	*cache_users;
 static struct cache_standing	*cache_standings;
+static struct cache_roles	*cache_roles;
 
 /* Whether this worker caches at all (see the top of the file). */
 int
@@ -185,7 +196,57 @@ cache_forget_standings(uint64_t server_id, uint64_t user_id)
 	}
 }
 
-/* Forget the users and standings this worker cached. */
+/*
+ * Look up the roles of a server (its default role left out): 1 with
+ * their ids copied into ids (room for CACHE_ROLES_MAX) and their number
+ * in *n, 0 when not cached.
+ */
+int
+cache_roles_get(uint64_t server_id, uint64_t *ids, size_t *n)
+{
+	struct cache_roles	*r;
+
+	if (!cache_on() || cache_roles == NULL)
+		return 0;
+	r = &cache_roles[cache_slot(server_id, 0, CACHE_ROLE_SLOTS)];
+	if (r->server_id != server_id || !cache_fresh(r->filled_ms))
+		return 0;
+	memcpy(ids, r->ids, r->n * sizeof *ids);
+	*n = r->n;
+	return 1;
+}
+
+/* Remember the roles of a server (default left out; at most CACHE_ROLES_MAX). */
+void
+cache_roles_put(uint64_t server_id, const uint64_t *ids, size_t n)
+{
+	struct cache_roles	*r;
+
+	if (!cache_on() || n > CACHE_ROLES_MAX)
+		return;
+	if (cache_roles == NULL)
+		cache_roles = xcalloc(CACHE_ROLE_SLOTS, sizeof *cache_roles);
+	r = &cache_roles[cache_slot(server_id, 0, CACHE_ROLE_SLOTS)];
+	r->server_id = server_id;
+	r->filled_ms = clock_ms();
+	r->n = n;
+	memcpy(r->ids, ids, n * sizeof *ids);
+}
+
+/* Forget the roles of a server. */
+static void
+cache_forget_roles(uint64_t server_id)
+{
+	struct cache_roles	*r;
+
+	if (cache_roles == NULL)
+		return;
+	r = &cache_roles[cache_slot(server_id, 0, CACHE_ROLE_SLOTS)];
+	if (r->server_id == server_id)
+		r->server_id = 0;
+}
+
+/* Forget the users, standings and roles this worker cached. */
 void
 cache_forget_all(void)
 {
@@ -194,15 +255,18 @@ cache_forget_all(void)
 	if (cache_standings != NULL)
 		memset(cache_standings, 0,
 		    CACHE_STANDING_SLOTS * sizeof *cache_standings);
+	if (cache_roles != NULL)
+		memset(cache_roles, 0, CACHE_ROLE_SLOTS * sizeof *cache_roles);
 }
 
 /*
- * Forget the users and standings a hub entry may have changed (the pages
- * of history go by history_forget_entry()).  A message event changes
- * neither.  A user's change drops the user.  Any other event (membership,
- * roles, channels, servers) may change who sees what in its server, or
- * for its user (server.delete is scoped to each former member alone):
- * those standings go.
+ * Forget the users, standings and roles a hub entry may have changed
+ * (the pages of history go by history_forget_entry()).  A message event
+ * changes none, nor a read state (an ack).  A user's change drops the
+ * user.  Any other event (membership, roles, channels, servers) may
+ * change who sees what in its server, or for its user (server.delete is
+ * scoped to each former member alone): those standings go, and the
+ * server's roles.
  */
 void
 cache_forget(const struct hub_entry *e)
@@ -217,6 +281,9 @@ cache_forget(const struct hub_entry *e)
 			    CACHE_USER_SLOTS)].id = 0;
 		return;
 	}
-	if (!(e->flags & HUB_MESSAGE))
-		cache_forget_standings(e->server_id, e->user_id);
+	if (e->flags & (HUB_MESSAGE | HUB_READ))
+		return;
+	cache_forget_standings(e->server_id, e->user_id);
+	if (e->server_id != 0)
+		cache_forget_roles(e->server_id);
 }

@@ -151,8 +151,8 @@ events_changes_access(const char *type)
 /*
  * The hub flags of an event type: HUB_MESSAGE for message.* and
  * reaction.* events (they change history, never who sees what),
- * HUB_USER for the internal account change, HUB_ACCESS for a change that
- * may take access away.
+ * HUB_READ for read_state.update, HUB_USER for the internal account
+ * change, HUB_ACCESS for a change that may take access away.
  */
 uint64_t
 events_flags(const char *type)
@@ -162,6 +162,8 @@ events_flags(const char *type)
 	if (strncmp(type, "message.", 8) == 0 ||
 	    strncmp(type, "reaction.", 9) == 0)
 		return HUB_MESSAGE;
+	if (strcmp(type, "read_state.update") == 0)
+		return HUB_READ;
 	if (events_internal(type))
 		return HUB_USER | HUB_ACCESS;
 	for (i = 0; events_access_types[i] != NULL; i++) {

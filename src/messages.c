@@ -30,9 +30,9 @@ static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
     " content, nonce, created_at, reply_to_id)"
     " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0))");
-/* The one-call send of sql/005_message_send.sql. */
+/* The one-call send of sql/013_read_state.sql (005's, with mentions). */
 static struct db_stmt q_send = DB_STMT(
-    "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
     "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
@@ -98,6 +98,7 @@ messages_read(struct db_rows *rows, void *out)
 	m->nonce = messages_copy(rows, 8);
 	m->pinned = db_u64(rows, 9) != 0;
 	replies_read(rows, MESSAGES_REPLY_COLUMN, &m->reply);
+	mentions_read(rows, MESSAGES_MENTIONS_COLUMN, &m->mentions);
 }
 
 /*
@@ -107,7 +108,7 @@ messages_read(struct db_rows *rows, void *out)
 void
 messages_new(struct message *m, uint64_t id, const struct conversation *c,
     const struct request *req, const char *content, size_t len,
-    const char *nonce, const char *created_at)
+    const char *nonce, const char *created_at, const struct mentions *ms)
 {
 	memset(m, 0, sizeof *m);
 	m->id = id;
@@ -118,6 +119,7 @@ messages_new(struct message *m, uint64_t id, const struct conversation *c,
 	m->content = xstrndup(content, len);
 	m->created_at = xstrdup(created_at);
 	m->nonce = nonce != NULL ? xstrdup(nonce) : NULL;
+	mentions_copy(&m->mentions, ms);
 }
 
 /* The time now as MariaDB writes a DATETIME(3) in UTC (32 bytes). */
@@ -145,6 +147,7 @@ messages_clear(struct message *m)
 	free(m->nonce);
 	replies_clear(&m->reply);
 	reactions_clear(m);
+	mentions_clear(&m->mentions);
 	memset(m, 0, sizeof *m);
 }
 
@@ -204,6 +207,7 @@ messages_gen(yajl_gen g, const struct message *m)
 	json_gen_ktime(g, "edited_at", m->edited_at);
 	json_gen_kstr(g, "nonce", m->nonce);
 	replies_gen(g, &m->reply);
+	mentions_gen(g, &m->mentions);
 	reactions_gen(g, m);
 	json_gen_kbool(g, "pinned", m->pinned);
 	yajl_gen_map_close(g);
@@ -369,7 +373,8 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 static int
 messages_insert_steps(const struct conversation *c,
     const struct request *req, const char *content, size_t len,
-    const char *nonce, uint64_t reply_to, struct message *m, uint64_t *held)
+    const char *nonce, uint64_t reply_to, const struct mentions *ms,
+    struct message *m, uint64_t *held)
 {
 	struct reply	reply;
 	char		created_at[32];
@@ -388,7 +393,7 @@ messages_insert_steps(const struct conversation *c,
 	}
 	if (db_exec(&q_insert, "uuuubssu", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
-	    reply_to) != 1)
+	    reply_to) != 1 || mentions_insert(id, c, req->user_id, ms) == -1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
 	    nonce, id, held)) != 1) {
@@ -396,7 +401,7 @@ messages_insert_steps(const struct conversation *c,
 		db_rollback();
 		return rc;
 	}
-	messages_new(m, id, c, req, content, len, nonce, created_at);
+	messages_new(m, id, c, req, content, len, nonce, created_at, ms);
 	m->reply = reply;
 	memset(&reply, 0, sizeof reply);
 	if (messages_event("message.create", c, m) == -1 ||
@@ -420,10 +425,11 @@ fail:
 static int
 messages_insert_call(const struct conversation *c,
     const struct request *req, const char *content, size_t len,
-    const char *nonce, struct message *m)
+    const char *nonce, const struct mentions *ms, struct message *m)
 {
 	struct event_scope	 s;
 	char			 created_at[32];
+	char			*rows;
 	const char		*data;
 	size_t			 data_len;
 	uint64_t		 id, seq;
@@ -439,13 +445,15 @@ messages_insert_call(const struct conversation *c,
 		return -1;
 	}
 	messages_now(created_at, sizeof created_at);
-	messages_new(m, id, c, req, content, len, nonce, created_at);
+	messages_new(m, id, c, req, content, len, nonce, created_at, ms);
 	g = messages_event_data(m);
 	data = json_gen_text(g, &data_len);
-	rc = db_exec(&q_send, "uuuubssusuuuub", id, c->channel_id,
+	rows = mentions_rows_text(ms, id, c, req->user_id);
+	rc = db_exec(&q_send, "uuuubssusuuuubs", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
 	    seq, "message.create", s.server_id, s.channel_id, s.dm_channel_id,
-	    s.user_id, data, data_len);
+	    s.user_id, data, data_len, rows);
+	free(rows);
 	yajl_gen_free(g);
 	if (rc == -1) {
 		messages_clear(m);
@@ -458,7 +466,7 @@ messages_insert_call(const struct conversation *c,
 
 /* The one-call send; without it, sends go statement by statement. */
 static struct db_routine r_send = DB_ROUTINE("message_send",
-    "sql/005_message_send.sql", "messages are sent statement by statement");
+    "sql/013_read_state.sql", "messages are sent statement by statement");
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
@@ -469,20 +477,21 @@ static struct db_routine r_send = DB_ROUTINE("message_send",
 static int
 messages_insert(const struct conversation *c, const struct request *req,
     const char *content, size_t len, const char *nonce, uint64_t reply_to,
-    struct message *m, uint64_t *held)
+    const struct mentions *ms, struct message *m, uint64_t *held)
 {
 	int	rc;
 
 	if (reply_to == 0 && sequencer_local() &&
 	    db_routine_usable(&r_send)) {
-		rc = messages_insert_call(c, req, content, len, nonce, m);
+		rc = messages_insert_call(c, req, content, len, nonce, ms, m);
 		if (rc == 1)
 			return 1;
 		if (!db_routine_lost(&r_send) &&
 		    (nonce == NULL || db_errno() != ER_DUP_ENTRY))
 			return rc;
 	}
-	return messages_insert_steps(c, req, content, len, nonce, reply_to, m,
+	return messages_insert_steps(c, req, content, len, nonce, reply_to, ms,
+	    m,
 	    held);
 }
 
@@ -490,12 +499,13 @@ messages_insert(const struct conversation *c, const struct request *req,
  * Post a message now and answer: 201 with the new message, or 200 with
  * the first one when this author sent the same nonce to this conversation
  * within 10 minutes; 400 when reply_to (0: none) names no message of the
- * conversation that is not deleted.  content and nonce were checked by
- * api_messages_post().
+ * conversation that is not deleted.  content and nonce were checked, ms
+ * resolved from content, by api-messages.c.
  */
 void
 messages_send(struct request *req, const struct conversation *c,
-    const char *content, size_t len, const char *nonce, uint64_t reply_to)
+    const char *content, size_t len, const char *nonce, uint64_t reply_to,
+    const struct mentions *ms)
 {
 	struct message	m;
 	uint64_t	held = 0;
@@ -508,7 +518,7 @@ messages_send(struct request *req, const struct conversation *c,
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
 		if ((rc = messages_insert(c, req, content, len, nonce,
-		    reply_to, &m, &held)) == 1) {
+		    reply_to, ms, &m, &held)) == 1) {
 			status = 201;
 			break;
 		}
@@ -601,11 +611,12 @@ messages_lock(struct request *req, const struct conversation *c,
 /*
  * Edit a message of the conversation as the caller (its author only) and
  * answer 200 with it, its older events rewritten and message.update
- * appended in the same transaction; or 404/403/5xx.  content was checked.
+ * appended in the same transaction; or 404/403/5xx.  content was checked
+ * and its mentions resolved (ms), which replace the message's.
  */
 void
 messages_edit(struct request *req, const struct conversation *c,
-    uint64_t id, const char *content, size_t len)
+    uint64_t id, const char *content, size_t len, const struct mentions *ms)
 {
 	struct message	 m;
 
@@ -618,6 +629,8 @@ messages_edit(struct request *req, const struct conversation *c,
 		return;
 	}
 	if (db_exec(&q_edit, "bu", content, len, id) != 1 ||
+	    mentions_forget(id) == -1 ||
+	    mentions_insert(id, c, req->user_id, ms) == -1 ||
 	    messages_load(c, id, &m) != 1)
 		goto fail;
 	if (messages_rewrite_events(&m) == -1 ||
@@ -656,7 +669,7 @@ messages_delete_event(const struct conversation *c, uint64_t id)
 
 /*
  * Erase a message's text from the events that carried it: they keep the
- * message's id, author and times, with content "".
+ * message's id, author and times, with content "" and no mentions.
  */
 static int
 messages_erase_events(const struct conversation *c, uint64_t id)
@@ -668,6 +681,7 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 		return -1;
 	free(m.content);
 	m.content = xstrdup("");
+	mentions_clear(&m.mentions);
 	rc = messages_rewrite_events(&m);
 	messages_clear(&m);
 	return rc;
@@ -705,8 +719,9 @@ messages_erase_replies(const struct conversation *c, uint64_t id)
  * transaction, but for its events' text (the caller erases it): deleted
  * set, its content erased and its pin dropped; its reactions gone; its
  * nonce forgotten, so a later retry posts anew rather than answering
- * with a message nobody can see; the previews of its replies erased;
- * message.delete appended.
+ * with a message nobody can see; its mentions forgotten, so that they
+ * count no more; the previews of its replies erased; message.delete
+ * appended.
  */
 static int
 messages_delete_locked(const struct conversation *c, uint64_t id)
@@ -714,6 +729,7 @@ messages_delete_locked(const struct conversation *c, uint64_t id)
 	if (db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||
+	    mentions_forget(id) == -1 ||
 	    messages_erase_replies(c, id) == -1 ||
 	    messages_delete_event(c, id) == -1)
 		return -1;

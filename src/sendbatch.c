@@ -34,6 +34,7 @@ struct sendbatch_entry {
 	const char		*content;	/* in req's body */
 	size_t			 len;
 	const char		*nonce;		/* in req's body, or NULL */
+	struct mentions		 mentions;	/* from content */
 	struct message		 m;		/* filled when written */
 };
 
@@ -44,10 +45,11 @@ enum sendbatch_result {
 	SENDBATCH_FAILED		/* the database failed: answer so */
 };
 
-static struct db_stmt q_send_many = DB_STMT("CALL message_send_many(?, ?)");
+static struct db_stmt q_send_many = DB_STMT(
+    "CALL message_send_many(?, ?, ?)");
 
 static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
-    "sql/006_message_send_many.sql", "messages are sent one by one");
+    "sql/013_read_state.sql", "messages are sent one by one");
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;
@@ -79,11 +81,13 @@ sendbatch_usable(void)
 /*
  * Let a checked send wait for the batch: 0, the request is now the
  * batch's to answer, or -1 when batching is off and the caller must send
- * it alone.  content and nonce must live as long as req.
+ * it alone.  content and nonce must live as long as req; the batch
+ * keeps a copy of ms.
  */
 int
 sendbatch_add(struct request *req, const struct conversation *c,
-    const char *content, size_t len, const char *nonce)
+    const char *content, size_t len, const char *nonce,
+    const struct mentions *ms)
 {
 	struct sendbatch_entry	*e;
 
@@ -98,6 +102,7 @@ sendbatch_add(struct request *req, const struct conversation *c,
 	e->content = content;
 	e->len = len;
 	e->nonce = nonce;
+	mentions_copy(&e->mentions, ms);
 	req->waiting = REQUEST_QUEUED;
 	return 0;
 }
@@ -142,11 +147,12 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 
 /*
  * Draw every message's id and event seq inside the open transaction, fill
- * the messages and write their rows into g.  0, or -1 (nothing filled).
- * *nonces tells whether any message has a nonce.
+ * the messages and write their rows into g and their mentions' rows into
+ * mg (both arrays).  0, or -1 (nothing filled).  *nonces tells whether
+ * any message has a nonce, *mentions whether any mentions someone.
  */
 static int
-sendbatch_number(yajl_gen g, int *nonces)
+sendbatch_number(yajl_gen g, yajl_gen mg, int *nonces, int *mentions)
 {
 	struct event_scope	 s;
 	char			 created_at[32];
@@ -154,10 +160,12 @@ sendbatch_number(yajl_gen g, int *nonces)
 	size_t			 i;
 
 	messages_now(created_at, sizeof created_at);
-	*nonces = 0;
+	*nonces = *mentions = 0;
 	yajl_gen_array_open(g);
+	yajl_gen_array_open(mg);
 	for (i = 0; i < batch_len; i++) {
 		*nonces |= batch[i].nonce != NULL;
+		*mentions |= batch[i].mentions.n > 0;
 		messages_scope(&batch[i].c, &s);
 		if (sequencer_next(&id) == -1 ||
 		    events_reserve("message.create", &s, &seq) == -1) {
@@ -166,10 +174,14 @@ sendbatch_number(yajl_gen g, int *nonces)
 			return -1;
 		}
 		messages_new(&batch[i].m, id, &batch[i].c, batch[i].req,
-		    batch[i].content, batch[i].len, batch[i].nonce, created_at);
+		    batch[i].content, batch[i].len, batch[i].nonce, created_at,
+		    &batch[i].mentions);
 		sendbatch_row(g, &batch[i], seq, &s);
+		mentions_gen_rows(mg, &batch[i].mentions, id, &batch[i].c,
+		    batch[i].m.author_id);
 	}
 	yajl_gen_array_close(g);
+	yajl_gen_array_close(mg);
 	return 0;
 }
 
@@ -192,22 +204,25 @@ static enum sendbatch_result
 sendbatch_write(void)
 {
 	enum sendbatch_result	 result = SENDBATCH_WRITTEN;
-	const char		*rows;
-	size_t			 rows_len, i;
-	yajl_gen		 g;
-	int			 nonces;
+	const char		*rows, *mrows;
+	size_t			 rows_len, mrows_len, i;
+	yajl_gen		 g, mg;
+	int			 nonces, mentions;
 
 	if (db_begin_call() == -1)
 		return SENDBATCH_FAILED;
 	g = json_gen_new();
-	if (sendbatch_number(g, &nonces) == -1) {
+	mg = json_gen_new();
+	if (sendbatch_number(g, mg, &nonces, &mentions) == -1) {
 		yajl_gen_free(g);
+		yajl_gen_free(mg);
 		db_rollback();
 		return SENDBATCH_FAILED;
 	}
 	rows = json_gen_text(g, &rows_len);
-	if (db_exec(&q_send_many, "bi", rows, rows_len,
-	    (long long)nonces) == -1) {
+	mrows = json_gen_text(mg, &mrows_len);
+	if (db_exec(&q_send_many, "bib", rows, rows_len, (long long)nonces,
+	    mentions ? mrows : NULL, mrows_len) == -1) {
 		result = sendbatch_failure();
 		db_rollback();
 		for (i = 0; i < batch_len; i++)
@@ -217,6 +232,7 @@ sendbatch_write(void)
 		metrics_send_batch(batch_len);
 	}
 	yajl_gen_free(g);
+	yajl_gen_free(mg);
 	return result;
 }
 
@@ -229,7 +245,7 @@ sendbatch_send_alone(struct sendbatch_entry *e)
 	db_retry_begin(&r);
 	do
 		messages_send(e->req, &e->c, e->content, e->len, e->nonce,
-		    0);
+		    0, &e->mentions);
 	while (db_retry_again(&r));
 }
 
@@ -257,6 +273,7 @@ sendbatch_flush(void)
 		else
 			response_db_error(e->req);
 		messages_clear(&e->m);
+		mentions_clear(&e->mentions);
 		e->req->waiting = REQUEST_RUNNING;
 		request_done(e->req);
 	}

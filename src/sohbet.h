@@ -11,9 +11,9 @@
  *   store    hub ephemeral metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
- *            channels access cache replies reactions messages pins
- *            history ratelimit throttle roles members change dms typing
- *            presence
+ *            channels access cache replies reactions mentions messages
+ *            pins history ratelimit throttle roles members change dms
+ *            typing presence readstate
  *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -364,6 +364,9 @@ int		 cache_standing_get(uint64_t, int, uint64_t, uint64_t *,
 		    struct member *);
 void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
 		    const struct member *);
+#define CACHE_ROLES_MAX	64	/* of a server; one with more is not kept */
+int		 cache_roles_get(uint64_t, uint64_t *, size_t *);
+void		 cache_roles_put(uint64_t, const uint64_t *, size_t);
 void		 cache_forget(const struct hub_entry *);
 void		 cache_forget_all(void);
 
@@ -498,7 +501,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		12	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		13	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -512,10 +515,11 @@ int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),
 #define HUB_MESSAGE	0x1	/* a message.* event: only history changed */
 #define HUB_USER	0x2	/* user_id's account changed (internal event) */
 #define HUB_ACCESS	0x4	/* may have taken access away (events.c) */
+#define HUB_READ	0x8	/* a read state: no standing changed */
 struct hub_entry {
 	uint64_t	 seq;		/* the event's */
 	uint64_t	 published_ns;	/* CLOCK_MONOTONIC */
-	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, HUB_ACCESS */
+	uint64_t	 flags;		/* HUB_MESSAGE, HUB_USER, ... */
 	uint64_t	 server_id;
 	uint64_t	 channel_id;
 	uint64_t	 dm_channel_id;
@@ -1125,7 +1129,50 @@ struct conversation {
 	int		 moderator;	/* may delete others' messages */
 	int		 may_react;	/* add_reactions (a DM: both may) */
 	uint64_t	 reader_id;	/* whose reactions are "me", or 0 */
+	int		 mention_everyone; /* @everyone / @here count */
 };
+
+/* mentions.c */
+#define MENTIONS_MAX		50	/* resolved users and roles */
+#define MENTION_EVERYONE	0	/* the kinds, as in message_mentions */
+#define MENTION_USER		1
+#define MENTION_ROLE		2
+struct mention {
+	int		 kind;
+	uint64_t	 id;		/* a user or role; 0 for everyone */
+	char		*username;	/* MENTION_USER */
+};
+/* A message's mentions in order of first appearance; owned. */
+struct mentions {
+	struct mention	*v;
+	size_t		 n;
+};
+/*
+ * The column of MESSAGES_SELECT that reads a message's mentions: one
+ * probe of message_mentions' primary key, a JSON text {"m": [[kind,
+ * "id", username], ...]} (an object, as json_parse() reads), or NULL.
+ */
+#define MENTIONS_COLUMN \
+	"(SELECT JSON_OBJECT('m', JSON_ARRAYAGG(JSON_ARRAY(mm.kind," \
+	" CAST(mm.target_id AS CHAR), mu.username) ORDER BY mm.position))" \
+	" FROM message_mentions mm" \
+	" LEFT JOIN users mu ON mm.kind = 1 AND mu.id = mm.target_id" \
+	" WHERE mm.message_id = m.id)"
+void		 mentions_read(struct db_rows *, unsigned int,
+		    struct mentions *);
+void		 mentions_copy(struct mentions *, const struct mentions *);
+void		 mentions_clear(struct mentions *);
+void		 mentions_gen(yajl_gen, const struct mentions *);
+void		 mentions_gen_rows(yajl_gen, const struct mentions *,
+		    uint64_t, const struct conversation *, uint64_t);
+char		*mentions_rows_text(const struct mentions *, uint64_t,
+		    const struct conversation *, uint64_t);
+int		 mentions_insert(uint64_t, const struct conversation *,
+		    uint64_t, const struct mentions *);
+int		 mentions_forget(uint64_t);
+int		 mentions_resolve(struct request *,
+		    const struct conversation *, const char *, size_t,
+		    struct mentions *);
 enum messages_from {
 	MESSAGES_LATEST,		/* no cursor: the newest */
 	MESSAGES_BEFORE,
@@ -1154,20 +1201,24 @@ struct message {
 	struct reaction	*reactions;	/* in the order first added */
 	size_t		 nreactions;
 	int		 reactions_me;	/* write "me" (a REST answer) */
+	struct mentions	 mentions;
 };
 
 /* The columns messages_read() reads, and the author's join. */
 #define MESSAGES_SELECT \
 	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
 	" u.username, m.content, m.created_at, m.edited_at, m.nonce," \
-	" m.pin_order IS NOT NULL, " REPLIES_COLUMNS \
+	" m.pin_order IS NOT NULL, " REPLIES_COLUMNS "," \
+	" " MENTIONS_COLUMN \
 	" FROM messages m"
 #define MESSAGES_AUTHOR \
 	" JOIN users u ON u.id = m.author_id" REPLIES_JOIN
 #define MESSAGES_REPLY_COLUMN	10	/* the first of REPLIES_COLUMNS */
+#define MESSAGES_MENTIONS_COLUMN 14	/* MENTIONS_COLUMN, after the 4 */
 void		 messages_new(struct message *, uint64_t,
 		    const struct conversation *, const struct request *,
-		    const char *, size_t, const char *, const char *);
+		    const char *, size_t, const char *, const char *,
+		    const struct mentions *);
 void		 messages_now(char *, size_t);
 void		 messages_clear(struct message *);
 long		 messages_read_all(struct db_rows *, struct message *, long);
@@ -1182,9 +1233,10 @@ yajl_gen	 messages_event_data(const struct message *);
 void		 messages_respond(struct request *, int,
 		    const struct message *);
 void		 messages_send(struct request *, const struct conversation *,
-		    const char *, size_t, const char *, uint64_t);
+		    const char *, size_t, const char *, uint64_t,
+		    const struct mentions *);
 void		 messages_edit(struct request *, const struct conversation *,
-		    uint64_t, const char *, size_t);
+		    uint64_t, const char *, size_t, const struct mentions *);
 void		 messages_delete(struct request *,
 		    const struct conversation *, uint64_t);
 int		 messages_delete_recent(uint64_t, uint64_t, const char *, int);
@@ -1249,9 +1301,26 @@ int		 dms_load(uint64_t, uint64_t, struct dm *);
 int		 dms_list(uint64_t, yajl_gen);
 int		 dms_open(uint64_t, uint64_t, uint64_t *);
 
+/* readstate.c */
+/* A user's read state of one conversation (API.md). */
+struct read_state {
+	uint64_t	 server_id;	/* a server channel's, or 0 */
+	uint64_t	 channel_id;	/* a server channel, or 0 */
+	uint64_t	 dm_channel_id;	/* a DM channel, or 0 */
+	uint64_t	 last_read_id;	/* 0: nothing read */
+	uint64_t	 last_message_id; /* 0: none */
+	int		 unread_count;	/* 0..100 */
+	int		 mention_count;	/* 0..100 */
+};
+void		 readstate_gen(yajl_gen, const struct read_state *);
+int		 readstate_list(uint64_t, yajl_gen);
+void		 readstate_ack(struct request *,
+		    const struct conversation *, uint64_t);
+
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
-		    const char *, size_t, const char *);
+		    const char *, size_t, const char *,
+		    const struct mentions *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
 
@@ -1298,12 +1367,16 @@ void		 api_pins_serve(struct request *, const struct conversation *);
 /* api-dms.c */
 extern const struct route api_dms_routes[];
 int		 api_dms_conversation(struct request *, struct conversation *);
+int		 api_dms_require(struct request *, struct dm *);
 
 /* api-typing.c */
 extern const struct route api_typing_routes[];
 
 /* api-presence.c */
 extern const struct route api_presence_routes[];
+
+/* api-readstate.c */
+extern const struct route api_readstate_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

@@ -133,6 +133,61 @@ START_TEST(test_off_keeps_nothing)
 }
 END_TEST
 
+/* How many roles of a server are cached, or -1 when they are not. */
+static long
+roles_of(uint64_t server_id)
+{
+	uint64_t	ids[CACHE_ROLES_MAX];
+	size_t		n;
+
+	return cache_roles_get(server_id, ids, &n) ? (long)n : -1;
+}
+
+/*
+ * A server's roles stay through message events and other servers'
+ * events, and go with any other event of their server or a wildcard.
+ */
+START_TEST(test_roles_dropped_by_their_server)
+{
+	const uint64_t		ids[] = { 41, 42 };
+	struct hub_entry	message = { .seq = 5, .flags = HUB_MESSAGE,
+				    .server_id = SERVER_A,
+				    .channel_id = CHANNEL_A };
+	struct hub_entry	other = { .seq = 6, .server_id = SERVER_B };
+	struct hub_entry	role = { .seq = 7, .server_id = SERVER_A };
+	struct hub_entry	any = { .seq = 8, .server_id = HUB_ANY,
+				    .channel_id = HUB_ANY,
+				    .dm_channel_id = HUB_ANY,
+				    .user_id = HUB_ANY };
+
+	cache_roles_put(SERVER_A, ids, 2);
+	ck_assert_int_eq(roles_of(SERVER_A), 2);
+	cache_forget(&message);
+	cache_forget(&other);
+	ck_assert_int_eq(roles_of(SERVER_A), 2);
+	cache_forget(&role);
+	ck_assert_int_eq(roles_of(SERVER_A), -1);
+	cache_roles_put(SERVER_A, ids, 2);
+	cache_forget(&any);
+	ck_assert_int_eq(roles_of(SERVER_A), -1);
+}
+END_TEST
+
+/* A server with more roles than CACHE_ROLES_MAX is not kept. */
+START_TEST(test_roles_of_a_big_server_not_kept)
+{
+	uint64_t	ids[CACHE_ROLES_MAX + 1];
+	size_t		i;
+
+	for (i = 0; i <= CACHE_ROLES_MAX; i++)
+		ids[i] = 100 + i;
+	cache_roles_put(SERVER_A, ids, CACHE_ROLES_MAX + 1);
+	ck_assert_int_eq(roles_of(SERVER_A), -1);
+	cache_roles_put(SERVER_A, ids, CACHE_ROLES_MAX);
+	ck_assert_int_eq(roles_of(SERVER_A), CACHE_ROLES_MAX);
+}
+END_TEST
+
 START_TEST(test_message_events_keep_standings)
 {
 	struct hub_entry	e = { .seq = 5, .flags = HUB_MESSAGE,
@@ -143,6 +198,21 @@ START_TEST(test_message_events_keep_standings)
 	cache_forget(&e);
 	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_A));
 	ck_assert(has(BOB, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has_user(ALICE));
+}
+END_TEST
+
+/* An ack's read_state.update (scoped to its user) changes no standing. */
+START_TEST(test_read_states_keep_standings)
+{
+	struct hub_entry	e = { .seq = 5, .flags = HUB_READ,
+				    .user_id = ALICE };
+
+	fill();
+	cache_forget(&e);
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_A));
+	ck_assert(has(ALICE, CACHE_CHANNEL, CHANNEL_B));
+	ck_assert(has(ALICE, CACHE_DM, DM));
 	ck_assert(has_user(ALICE));
 }
 END_TEST
@@ -215,6 +285,9 @@ main(void)
 	tcase_add_test(tc, test_expires_after_cache_ms);
 	tcase_add_test(tc, test_off_keeps_nothing);
 	tcase_add_test(tc, test_message_events_keep_standings);
+	tcase_add_test(tc, test_read_states_keep_standings);
+	tcase_add_test(tc, test_roles_dropped_by_their_server);
+	tcase_add_test(tc, test_roles_of_a_big_server_not_kept);
 	tcase_add_test(tc, test_server_events_drop_that_server);
 	tcase_add_test(tc, test_user_scoped_events_drop_that_user);
 	tcase_add_test(tc, test_account_changes_drop_the_user);

@@ -158,7 +158,7 @@ sender_answer(struct sender *s)
 static int
 add(struct sender *s)
 {
-	return sendbatch_add(s->end.req, &conv, "hello", 5, NULL);
+	return sendbatch_add(s->end.req, &conv, "hello", 5, NULL, NULL);
 }
 
 /* Assert a sender was answered once, the database being unreachable. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -119,10 +120,10 @@ expect_message(struct itest_response *r, const struct conv *c,
 {
 	const struct json	*reactions, *pinned;
 
-	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 11,
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 14,
 	    "a message has id, channel_id, dm_channel_id, author, content, "
-	    "created_at, edited_at, nonce, reply_to, reactions, pinned: %s",
-	    itest_describe(r));
+	    "created_at, edited_at, nonce, reply_to, mentions, mention_roles, "
+	    "mention_everyone, reactions, pinned: %s", itest_describe(r));
 	/* A message that uses none of them: no reply, no reactions, no pin. */
 	expect_null(r, "reply_to");
 	reactions = itest_at(r->json, "reactions");
@@ -1141,14 +1142,49 @@ END_TEST
 	" FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()" \
 	" AND ROUTINE_NAME = '" name "'"
 
-/* Create the send procedures again from their migrations if missing. */
+/*
+ * The migration that creates the send procedures as they are now; its
+ * part from the first DELIMITER on creates them alone (operations.md,
+ * Backup).
+ */
+#define PROCEDURE_MIGRATION	SRCDIR "/sql/013_read_state.sql"
+
+/* Create the send procedures again, as an operator would, if missing. */
 static void
 procedure_restore(void)
 {
-	if (itest_sql_number(PROCEDURE_COUNT("message_send")) == 0)
-		itest_sql("source " SRCDIR "/sql/005_message_send.sql");
-	if (itest_sql_number(PROCEDURE_COUNT("message_send_many")) == 0)
-		itest_sql("source " SRCDIR "/sql/006_message_send_many.sql");
+	char	 tmp[] = "/tmp/itest_procedures.XXXXXX";
+	char	*text, *from, *sql;
+	FILE	*f;
+	long	 size;
+	int	 fd;
+
+	if (itest_sql_number(PROCEDURE_COUNT("message_send")) != 0 &&
+	    itest_sql_number(PROCEDURE_COUNT("message_send_many")) != 0)
+		return;
+	ck_assert_msg((f = fopen(PROCEDURE_MIGRATION, "r")) != NULL,
+	    "cannot read %s", PROCEDURE_MIGRATION);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = xmalloc((size_t)size + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+	text[size] = '\0';
+	fclose(f);
+	from = strstr(text, "\nDELIMITER //");
+	ck_assert_msg(from != NULL, "no DELIMITER in %s", PROCEDURE_MIGRATION);
+	ck_assert_int_ne(fd = mkstemp(tmp), -1);
+	ck_assert_int_eq(write(fd, from, strlen(from)), (ssize_t)strlen(from));
+	close(fd);
+	if (itest_sql_number(PROCEDURE_COUNT("message_send")) != 0)
+		itest_sql("DROP PROCEDURE message_send");
+	if (itest_sql_number(PROCEDURE_COUNT("message_send_many")) != 0)
+		itest_sql("DROP PROCEDURE message_send_many");
+	xasprintf(&sql, "source %s", tmp);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	unlink(tmp);
+	free(sql);
+	free(text);
 }
 
 /*

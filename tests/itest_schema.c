@@ -551,6 +551,50 @@ START_TEST(test_upgrade_presence)
 }
 END_TEST
 
+/*
+ * Migration 013 on a database with data: every member of a server is
+ * given a read state at the newest message of each of its channels, and
+ * each DM participant at the DM's newest, so that nothing reads as
+ * unread after the upgrade; a channel without messages gets none, nor a
+ * user of no server.  The send procedures take the mentions.
+ */
+START_TEST(test_upgrade_reads_what_was_there)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    UPGRADE_SOURCE("009_more_permissions.sql")
+	    UPGRADE_SOURCE("010_overwrites.sql")
+	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
+	    UPGRADE_SOURCE("012_typing_presence.sql")
+	    " INSERT INTO users (id, username, email, password_hash) VALUES"
+	    " (2, 'b', 'b@example.com', 'x'), (3, 'c', 'c@example.com', 'x');"
+	    " INSERT INTO server_members (server_id, user_id) VALUES (1, 2);"
+	    " INSERT INTO channels (id, server_id, name) VALUES (2, 1, 'quiet');"
+	    " INSERT INTO dm_channels (id, user1_id, user2_id) VALUES (1, 1, 3);"
+	    " INSERT INTO messages (id, dm_channel_id, author_id, content)"
+	    " VALUES (20, 1, 3, 'hi'), (21, 1, 1, 'hello');"
+	    UPGRADE_SOURCE("013_read_state.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".channel_read_states WHERE channel_id = 1 AND last_read_id = 14"
+	    " AND user_id IN (1, 2)"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".channel_read_states"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".dm_read_states WHERE dm_channel_id = 1 AND last_read_id = 21"
+	    " AND user_id IN (1, 3)"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".dm_read_states"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*)"
+	    " FROM information_schema.PARAMETERS"
+	    " WHERE SPECIFIC_SCHEMA = '" UPGRADE_DB "'"
+	    " AND SPECIFIC_NAME = 'message_send'"
+	    " AND PARAMETER_NAME = 'p_mentions'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -572,6 +616,7 @@ main(void)
 	tcase_add_test(tc, test_migration_lock_row);
 	tcase_add_test(tc, test_upgrade_replies_reactions_pins);
 	tcase_add_test(tc, test_upgrade_presence);
+	tcase_add_test(tc, test_upgrade_reads_what_was_there);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -37,6 +37,12 @@
  * Many servers: a user in more servers than one page of GET
  * /users/@me/servers has every one of them in the server rail.
  *
+ * Read state: a mention that arrives while the reader's tab is closed
+ * is a red count on the rail and in the title after they reopen; the
+ * channel then shows "New messages" above the first unread message,
+ * tints the mention, and is read (also after a reload); the @
+ * autocomplete offers members and roles and writes <@id> / <@&id>.
+ *
  * Bans: the owner bans a member from their profile card with a reason
  * and "from the last day", and the member and their messages vanish; the
  * Bans tab of the settings lists the bans, searches them and unbans; the
@@ -981,6 +987,90 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 		await A.context.close();
 		await B.context.close();
 	});
+});
+
+test('unread survives a reload: mention counts, the divider, the @ autocomplete', {timeout: 120000}, async (t) => {
+	const R = await newUser('R');
+	const server = `Reads ${run}`;
+	let reader;
+	let writer;
+	let channelId;
+	let roleName;
+	const rail = () => R.page.getByRole('navigation', {name: 'Servers'});
+
+	await step(t, 'a server of two, made over the API; the reader reads it', async () => {
+		reader = await apiRegister(R.name);
+		writer = await apiRegister(`w_${run}`);
+		const serverId = (await apiCall('POST', '/servers', writer.token, {name: server})).id;
+		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, writer.token))[0].id;
+		const code = (await apiCall('POST', `/servers/${serverId}/invites`, writer.token, {})).code;
+		await apiCall('POST', `/invites/${code}`, reader.token);
+		roleName = `crew${run}`;
+		await apiCall('POST', `/servers/${serverId}/roles`, writer.token, {name: roleName});
+		await apiCall('POST', `/channels/${channelId}/messages`, writer.token, {content: `already read ${run}`});
+		await signIn(R);
+		await openServer(R.page, server);
+		await message(R.page, `already read ${run}`).waitFor();
+		/* Read: nothing counts on the rail any more. */
+		await R.page.waitForFunction(() => !/^\(\d+\)/.test(document.title));
+	});
+
+	await step(t, 'a mention while the tab is closed is a red count after reopening', async () => {
+		await R.page.goto('about:blank');
+		await apiCall('POST', `/channels/${channelId}/messages`, writer.token, {content: `first unread ${run}`});
+		await apiCall('POST', `/channels/${channelId}/messages`, writer.token,
+		    {content: `hey <@${reader.id}> look ${run}`});
+		await R.page.goto('/');
+		await rail().getByRole('button', {name: `${server} (1 mention)`}).waitFor();
+		assert.equal(await rail().locator('.rail-badge').first().textContent(), '1');
+		await R.page.waitForFunction(() => document.title.startsWith('(1) '));
+	});
+
+	await step(t, 'entering shows "New messages" above the first unread one, and reads it', async () => {
+		await openServer(R.page, server);
+		const divider = R.page.locator('.msg-list > li.msg-divider');
+		await divider.waitFor();
+		assert.equal(await divider.textContent(), 'New messages');
+		const around = await divider.evaluate((el) => [el.previousElementSibling.textContent,
+		    el.nextElementSibling.textContent]);
+		assert.ok(around[0].includes(`already read ${run}`), `above the divider: ${around[0]}`);
+		assert.ok(around[1].includes(`first unread ${run}`), `below the divider: ${around[1]}`);
+		const mention = message(R.page, `look ${run}`);
+		assert.ok(await mention.evaluate((el) => el.classList.contains('msg--mentioned')), 'tinted');
+		assert.equal(await mention.locator('.mention').textContent(), `@${reader.name}`);
+		await R.page.waitForFunction(() => !document.title.startsWith('('));
+		await rail().getByRole('button', {name: `${server} (1 mention)`}).waitFor({state: 'detached'});
+		/* And it stays read after a reload. */
+		await R.page.reload();
+		await rail().getByRole('button', {name: server}).waitFor();
+		assert.equal(await rail().locator('.rail-badge').count(), 0);
+	});
+
+	await step(t, 'the @ autocomplete offers members and roles, and writes the mention', async () => {
+		await openServer(R.page, server);
+		const box = R.page.locator('.composer textarea');
+		const options = R.page.getByRole('listbox', {name: 'Mention'}).getByRole('option');
+		await box.fill('');
+		await box.pressSequentially('ping @w_');
+		await options.first().waitFor();
+		assert.equal(await options.count(), 1);
+		assert.equal(await options.first().locator('.mention-option-name').textContent(), writer.name);
+		await box.press('Enter');
+		assert.equal(await box.inputValue(), `ping <@${writer.id}> `);
+		await box.pressSequentially('and @crew');
+		await options.first().waitFor();
+		assert.equal(await options.first().locator('.mention-option-name').textContent(), `@${roleName}`);
+		await box.press('Tab');
+		/* No mention_everyone: everyone is not offered. */
+		await box.pressSequentially(`@everyone ${run}`);
+		assert.equal(await options.count(), 0);
+		await box.press('Enter');
+		const sent = message(R.page, `@everyone ${run}`);
+		await sent.waitFor();
+		await sent.and(R.page.locator(':not(.msg--pending)')).waitFor();
+		assert.deepEqual(await sent.locator('.mention').allTextContents(), [`@${writer.name}`, `@${roleName}`]);
+	});
+	await R.context.close();
 });
 
 test('no page logged a console error', () => {

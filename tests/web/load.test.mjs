@@ -25,10 +25,14 @@ function serveServer(id, {channels = [channel('20')], canView = true} = {}) {
 	    channels.map((c) => ({...c, server_id: id})) : apiError(403, 'missing_permission')));
 }
 
-/* Answer GET /users/@me and /dms, and the server list with these servers. */
-function serveAccount(servers) {
+/*
+ * Answer GET /users/@me, /dms and /users/@me/read-states (readStates),
+ * and the server list with these servers.
+ */
+function serveAccount(servers, readStates = []) {
 	fake.on('GET /users/@me', () => ({...ME, email: 'ada@example.org'}));
 	fake.on('GET /dms', () => [{id: '30', recipient: BORA, created_at: '2026-12-01T10:00:00Z'}]);
+	fake.on('GET /users/@me/read-states', () => readStates);
 	fake.on('GET /users/@me/servers?limit=200', () => servers.slice(0, 200));
 }
 
@@ -79,14 +83,20 @@ describe('loadAll', () => {
 		assert.deepEqual([...store.servers.keys()], ['10']);
 	});
 
-	test('a reload keeps unread marks of what is still there, and the last channel', async () => {
+	test('a reload takes the unread marks and counts from the read states, and keeps the last channel',
+	    async () => {
 		await inServer10();
 		store.servers.get('10').lastChannel = '20';
-		store.unread.add(channelKey('20'));
 		store.unread.add(channelKey('66'));
-		store.unread.add('d:30');
+		serveAccount([{id: '10', name: 'S10', owner_id: BORA.id}], [
+			{channel_id: '20', dm_channel_id: null, server_id: '10', last_read_id: '5',
+			    last_message_id: '9', unread_count: 2, mention_count: 1},
+			{channel_id: null, dm_channel_id: '30', server_id: null, last_read_id: null,
+			    last_message_id: '7', unread_count: 1, mention_count: 1},
+		]);
 		await loadAll();
 		assert.deepEqual([...store.unread].sort(), ['c:20', 'd:30']);
+		assert.equal(store.readStates.get('c:20').mention_count, 1);
 		assert.equal(store.servers.get('10').lastChannel, '20');
 	});
 });

@@ -20,13 +20,18 @@
 
 import {myAccess, channelPerms} from './perm.js';
 import {applyTyping, endTyping, applyPresence} from './ephemeral.js';
-import {notify, cmpId, channelKey, keyOfMessage, currentKey, knownKey} from './store.js';
+import {notify, cmpId, channelKey, dmKey, keyOfMessage, currentKey, knownKey, readStateOf,
+    mentionsMe} from './store.js';
 
 /*
  * The follow-ups applyEvent returns, run by load.js:
  *   {type: 'load.server', id}        load the server the user joined
  *   {type: 'load.channels', entry}   load the channels of a server entry
  *   {type: 'server.left', id, name}  the user left or lost a server
+ *   {type: 'mention', key, message}  a message of someone else that
+ *                                    mentions the user (a DM's included)
+ *                                    arrived while they were not looking
+ *                                    at it: a desktop notification
  */
 const NOTHING = [];
 
@@ -116,6 +121,82 @@ export function confirmPending(state, m) {
 	}
 }
 
+/* Counts stop at 100, as the server's (100 means 100 or more). */
+const COUNT_MAX = 100;
+
+/*
+ * Take a read state of the API (GET /users/@me/read-states, an ack's
+ * answer, read_state.update) as the state of its conversation.
+ */
+export function putReadState(state, rs) {
+	const key = rs.channel_id ? channelKey(rs.channel_id) : dmKey(rs.dm_channel_id);
+	const old = state.readStates.get(key);
+	/* An older answer never takes a position back. */
+	if (old && old.last_read_id && (!rs.last_read_id || cmpId(rs.last_read_id, old.last_read_id) < 0))
+		return;
+	state.readStates.set(key, {last_read_id: rs.last_read_id, last_message_id: rs.last_message_id,
+	    unread_count: rs.unread_count, mention_count: rs.mention_count});
+	if (rs.unread_count > 0)
+		state.unread.add(key);
+	else
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms', `conv:${key}`);
+}
+
+/*
+ * A new message m in conversation key: the author's own is read up to it
+ * (the server marks it so); someone else's counts as unread, and as a
+ * mention if it mentions the user, unless the user is looking at that
+ * conversation (the view acknowledges it then). The follow-ups: a
+ * desktop notification for a mention they did not see.
+ */
+function countNewMessage(state, key, m) {
+	const rs = {...readStateOf(state, key)};
+	const meId = state.me && state.me.id;
+	if (rs.last_message_id && cmpId(m.id, rs.last_message_id) <= 0)
+		return NOTHING;	/* counted already (a reload in between) */
+	rs.last_message_id = m.id;
+	let follow = NOTHING;
+	if (m.author.id === meId) {
+		rs.last_read_id = m.id;
+		rs.unread_count = 0;
+		rs.mention_count = 0;
+	} else if (!(state.attending && key === currentKey(state))) {
+		const mentioned = mentionsMe(state, m);
+		rs.unread_count = Math.min(COUNT_MAX, rs.unread_count + 1);
+		if (mentioned) {
+			rs.mention_count = Math.min(COUNT_MAX, rs.mention_count + 1);
+			follow = [{type: 'mention', key, message: m}];
+		}
+	}
+	state.readStates.set(key, rs);
+	if (rs.unread_count > 0)
+		state.unread.add(key);
+	else
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms');
+	return follow;
+}
+
+/*
+ * A message m of conversation key was deleted: if it counted as unread
+ * (someone else's, above the read position), it counts no more, nor as
+ * a mention. A deleted message the client never loaded is left to the
+ * next read state (the server's counts are exact).
+ */
+function uncountMessage(state, key, m) {
+	const rs = state.readStates.get(key);
+	if (!rs || rs.unread_count === 0 || m.author.id === (state.me && state.me.id) ||
+	    (rs.last_read_id && cmpId(m.id, rs.last_read_id) <= 0))
+		return;
+	rs.unread_count--;
+	if (mentionsMe(state, m) && rs.mention_count > 0)
+		rs.mention_count--;
+	if (rs.unread_count === 0)
+		state.unread.delete(key);
+	notify('unread', 'servers', 'dms');
+}
+
 /* Forget a server (left, kicked, deleted). */
 export function dropServer(state, id) {
 	const s = state.servers.get(id);
@@ -126,6 +207,7 @@ export function dropServer(state, id) {
 		for (const cid of s.channels.keys()) {
 			state.convs.delete(channelKey(cid));
 			state.unread.delete(channelKey(cid));
+			state.readStates.delete(channelKey(cid));
 		}
 	}
 	notify('servers', `server:${id}`);
@@ -142,6 +224,7 @@ function dropChannel(state, s, id) {
 		s.channels.delete(id);
 	state.convs.delete(channelKey(id));
 	state.unread.delete(channelKey(id));
+	state.readStates.delete(channelKey(id));
 	notify(`server:${s.id}`, 'servers');
 	if (state.view.kind === 'server' && state.view.channelId === id)
 		notify('view');
@@ -168,24 +251,23 @@ export function applyEvent(state, ev) {
 	case 'message.update': {
 		const m = d.message;
 		const key = keyOfMessage(m);
+		let follow = NOTHING;
 		if (ev.type === 'message.create') {
 			endTyping(state, key, m.author.id);
 			confirmPending(state, m);
-			if (m.author.id !== meId && key !== currentKey(state) && knownKey(state, key)) {
-				state.unread.add(key);
-				notify('servers', 'dms', 'unread');
-			}
+			if (knownKey(state, key))
+				follow = countNewMessage(state, key, m);
 		}
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
-			return NOTHING;
+			return follow;
 		if (ev.type === 'message.update')
 			notify(`pins:${key}`);	/* it may be (un)pinned, loaded or not */
 		if (ev.type === 'message.update' && !c.byId.has(m.id))
-			return NOTHING;	/* outside the loaded pages */
+			return follow;	/* outside the loaded pages */
 		if (ev.type === 'message.create' && c.hasOlder && c.messages.length > 0 &&
 		    cmpId(m.id, c.messages[0].id) < 0)
-			return NOTHING;	/* older than what is loaded: paging will find it */
+			return follow;	/* older than what is loaded: paging will find it */
 		putMessage(c, withOwnReactions(c.byId.get(m.id), m));
 		/* Replies show their original as it is now. */
 		for (const r of c.messages) {
@@ -194,7 +276,7 @@ export function applyEvent(state, ev) {
 				    content: [...m.content].slice(0, 100).join('')}});
 		}
 		notify(`conv:${key}`);
-		return NOTHING;
+		return follow;
 	}
 	case 'reaction.add':
 	case 'reaction.remove': {
@@ -208,13 +290,18 @@ export function applyEvent(state, ev) {
 			notify(`conv:${key}`);
 		return NOTHING;
 	}
+	case 'read_state.update':
+		putReadState(state, d);
+		return NOTHING;
 	case 'message.delete': {
 		const key = keyOfMessage(d);
 		const c = state.convs.get(key);
 		if (!c || held(c, ev))
 			return NOTHING;
 		notify(`pins:${key}`);
+		const m = c.byId.get(d.id);
 		if (removeMessage(c, d.id)) {
+			uncountMessage(state, key, m);
 			/* Its replies now quote a deleted message. */
 			for (const r of c.messages) {
 				if (r.reply_to && r.reply_to.id === d.id)

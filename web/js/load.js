@@ -10,7 +10,7 @@
  */
 
 import {api, seg} from './api.js';
-import {applyEvent, putMessage, dropServer} from './apply.js';
+import {applyEvent, putMessage, putReadState, dropServer} from './apply.js';
 import {store, newEntry, newConv, notify, channelKey, knownKey, cmpId} from './store.js';
 
 /* --- events ------------------------------------------------------------ */
@@ -29,6 +29,9 @@ export function applyToStore(ev) {
 			break;
 		case 'server.left':
 			leftHandler(f.id, f.name);
+			break;
+		case 'mention':
+			mentionHandler(f.key, f.message);
 			break;
 		}
 	}
@@ -225,13 +228,15 @@ async function loadServerList() {
 
 /*
  * Load everything from scratch (at start and after a 410): the user, the
- * servers with their channels, roles and own member, the DM channels.
+ * servers with their channels, roles and own member, the DM channels,
+ * the read states.
  */
 export async function loadAll() {
-	const [me, servers, dms] = await Promise.all([
+	const [me, servers, dms, readStates] = await Promise.all([
 		api.get('/users/@me'),
 		loadServerList(),
 		api.get('/dms'),
+		api.get('/users/@me/read-states'),
 	]);
 	const entries = new Map(servers.map((sv) => [sv.id, newEntry(sv)]));
 	const old = store.servers;
@@ -254,10 +259,10 @@ export async function loadAll() {
 	store.servers = entries;
 	store.dms = new Map(dms.map((d) => [d.id, d]));
 	store.convs = new Map();
-	for (const key of [...store.unread]) {
-		if (!knownKey(store, key))
-			store.unread.delete(key);
-	}
+	store.unread = new Set();
+	store.readStates = new Map();
+	for (const rs of readStates)
+		putReadState(store, rs);
 	notify('me', 'servers', 'dms', 'view');
 	for (const s of entries.values())
 		notify(`server:${s.id}`, `members:${s.id}`);
@@ -352,11 +357,17 @@ export function loadReactors(key, id, emoji) {
 /* --- hooks for the views ------------------------------------------------ */
 
 let leftHandler = () => {};
+let mentionHandler = () => {};
 let loadErrorHandler = (e) => console.error(e);
 
 /* fn(serverId, name) runs when the user leaves or loses a server. */
 export function onServerLeft(fn) {
 	leftHandler = fn;
+}
+
+/* fn(key, message) runs when a message mentions the user unseen. */
+export function onMention(fn) {
+	mentionHandler = fn;
 }
 
 /* fn(error) runs when a background load fails. */

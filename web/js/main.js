@@ -9,7 +9,8 @@ import {hasSession, onSessionEnd, signOut, api} from './api.js';
 import {startEvents} from './events.js';
 import {parseHash, navigate, hashOf} from './router.js';
 import {store, notify, resetStore} from './store.js';
-import {loadAll, applyEvents, onServerLeft, onLoadError} from './load.js';
+import {loadAll, applyEvents, onServerLeft, onLoadError, onMention} from './load.js';
+import {notifyMention, watchAttention, refreshAttention} from './notify.js';
 import {showAuth} from './ui/auth.js';
 import {mountShell} from './ui/shell.js';
 import {openJoin} from './ui/servers.js';
@@ -39,6 +40,8 @@ function boot() {
 	});
 	onServerLeft((id, name) => toast(`You are no longer a member of ${name}.`));
 	onLoadError((e) => toast(errorText(e), 'error'));
+	onMention(notifyMention);
+	watchAttention();
 	window.addEventListener('hashchange', route);
 	if (hasSession())
 		startApp();
@@ -58,6 +61,7 @@ function showSignIn(notice) {
 function startApp() {
 	stopApp();
 	resetStore();
+	refreshAttention();
 	loaded = false;
 	route();
 	shell = mountShell(root, {

@@ -10,10 +10,10 @@
  */
 
 import {api, seg} from './api.js';
-import {confirmPending, held, putMessage, reactMessage} from './apply.js';
+import {confirmPending, held, putMessage, reactMessage, putReadState} from './apply.js';
 import {addServer, applyToStore, convPath} from './load.js';
 import {channelPerms} from './perm.js';
-import {store, notify, pendingOf} from './store.js';
+import {store, notify, pendingOf, readStateOf, cmpId} from './store.js';
 
 /*
  * Send content in conversation key, shown at once as pending; replyTo:
@@ -123,6 +123,33 @@ export async function pin(key, id, on) {
 	const m = c && c.byId.get(id);
 	if (m)
 		applyToStore({type: 'message.update', data: {message: {...m, pinned: on}}});
+}
+
+/* The newest message id each conversation is being acknowledged up to. */
+const acking = new Map();
+
+/*
+ * Mark conversation key read up to its newest loaded message (the user
+ * has seen the bottom of it), unless it is read that far already; its
+ * read state comes back in the answer. A failed ack is left for the next
+ * look at the conversation.
+ */
+export async function ackConv(key) {
+	const c = store.convs.get(key);
+	const newest = c && c.messages.length > 0 ? c.messages[c.messages.length - 1].id : null;
+	const rs = readStateOf(store, key);
+	if (!newest || acking.get(key) === newest ||
+	    (rs.last_read_id && cmpId(newest, rs.last_read_id) <= 0 && rs.unread_count === 0))
+		return;
+	acking.set(key, newest);
+	try {
+		putReadState(store, await api.put(`${convPath(key)}/ack`, {message_id: newest}));
+	} catch (e) {
+		console.warn('ack failed:', e);
+	} finally {
+		if (acking.get(key) === newest)
+			acking.delete(key);
+	}
 }
 
 /* Open (or create) the DM channel with a user; resolves the DM channel. */

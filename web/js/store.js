@@ -12,7 +12,7 @@
  *   "members:<id>", "conv:<key>" (a conversation's messages), "pins:<key>"
  *   (its pins may have changed), "view", "status" (the connection),
  *   "typing:<key>" (who types there), "presence" (anyone's status, own
- *   included).
+ *   included), "unread" (read states: counts, marks).
  *
  * A conversation key is "c:<channel id>" or "d:<dm id>".
  *
@@ -34,6 +34,14 @@ export function newState() {
 		pending: new Map(),
 		/* conversation keys with messages not seen yet */
 		unread: new Set(),
+		/*
+		 * conversation key -> read state (docs/api.md, Mentions and
+		 * read state): {last_read_id, last_message_id, unread_count,
+		 * mention_count}; `unread` holds the keys whose count is not 0
+		 */
+		readStates: new Map(),
+		/* the user looks at the page (visible and focused): main.js */
+		attending: true,
 		/* {kind: "home", dmId} or {kind: "server", serverId, channelId} */
 		view: {kind: 'home', dmId: null},
 		/* "connecting", "live" or "offline" */
@@ -235,6 +243,54 @@ export function memberOrder(s) {
 	if (s.membersByName)
 		return (a, b) => nameOrder.compare(a.name, b.name) || cmpId(a.id, b.id);
 	return (a, b) => cmpId(a.id, b.id);
+}
+
+/* The read state of a conversation key (a zero one when none is known). */
+export function readStateOf(state, key) {
+	return state.readStates.get(key) ||
+	    {last_read_id: null, last_message_id: null, unread_count: 0, mention_count: 0};
+}
+
+/* The mention count of a server entry: its channels' together (at most 100 each). */
+export function serverMentions(state, s) {
+	let n = 0;
+	for (const id of s.channels ? s.channels.keys() : [])
+		n += readStateOf(state, channelKey(id)).mention_count;
+	return n;
+}
+
+/* The mention count of the DMs together. */
+export function dmMentions(state) {
+	let n = 0;
+	for (const id of state.dms.keys())
+		n += readStateOf(state, dmKey(id)).mention_count;
+	return n;
+}
+
+/* Every mention count together: the number before the tab's title. */
+export function totalMentions(state) {
+	let n = dmMentions(state);
+	for (const s of state.servers.values())
+		n += serverMentions(state, s);
+	return n;
+}
+
+/*
+ * Whether message m mentions the signed-in user of state (docs/api.md):
+ * never their own; in a DM every message of the other one; in a channel
+ * by name, by a role they hold, or everyone.
+ */
+export function mentionsMe(state, m) {
+	const meId = state.me && state.me.id;
+	if (!meId || m.author.id === meId)
+		return false;
+	if (m.dm_channel_id)
+		return true;
+	if (m.mention_everyone || (m.mentions || []).some((u) => u.id === meId))
+		return true;
+	const s = serverOfChannel(state, m.channel_id);
+	const mine = s && s.me ? s.me.roles : [];
+	return (m.mention_roles || []).some((r) => mine.includes(r));
 }
 
 /* Pending sends of a conversation (created on demand). */

@@ -8,7 +8,26 @@
 import {api, setSession} from '../api.js';
 import {h} from '../dom.js';
 import {store, notify} from '../store.js';
+import {notificationsSupported, notificationsOn, setNotifications} from '../notify.js';
 import {openDialog, toast, field, showFormError} from './dialog.js';
+
+/*
+ * The switch of desktop notifications (mentions and direct messages while
+ * the tab is hidden); turning it on asks the browser's permission.
+ */
+function notificationSwitch() {
+	if (!notificationsSupported())
+		return h('p', {class: 'hint'}, 'This browser cannot show desktop notifications.');
+	const box = h('input', {type: 'checkbox', checked: notificationsOn(), onchange: async () => {
+		const wanted = box.checked;
+		const on = await setNotifications(wanted);
+		box.checked = on;
+		if (wanted && !on)
+			toast('The browser does not allow notifications for this site.', 'error');
+	}});
+	return h('label', {class: 'check'}, box,
+	    h('span', null, 'Desktop notifications for mentions and direct messages while this tab is hidden'));
+}
 
 /* Open the account dialog. hooks: signOutAll(). */
 export function openAccount(hooks) {
@@ -62,7 +81,7 @@ export function openAccount(hooks) {
 			showFormError(err, general, {username, email, password, current_password: current});
 			submit.disabled = false;
 		}
-	}}, username.wrap, email.wrap, password.wrap, current.wrap, general,
+	}}, username.wrap, email.wrap, password.wrap, current.wrap, general, notificationSwitch(),
 	h('div', {class: 'row'},
 	    h('button', {type: 'button', class: 'btn btn--secondary', onclick: () => {
 		d.close();

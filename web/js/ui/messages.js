@@ -25,18 +25,30 @@
  * Pins panel (togglePins, the header's button) lists the pinned
  * messages and follows their changes.
  *
+ * Read state: entering a conversation with unread messages draws a "New
+ * messages" divider above the first of them; the conversation is
+ * acknowledged up to its newest message whenever the user has its bottom
+ * on screen while looking at the page (store.attending). A message that
+ * mentions the user is tinted; mentions show as @name pills (a user's
+ * opens their profile).
+ *
  * Keyboard: in the composer Enter sends, Shift+Enter is a new line and
- * ArrowUp in an empty composer edits your last message. In the list
- * ArrowUp/ArrowDown move between messages; on a message E edits it,
+ * ArrowUp in an empty composer edits your last message. Typing @ offers
+ * members, roles and (with mention_everyone) everyone and here:
+ * ArrowUp/ArrowDown choose, Enter or Tab takes one, Escape closes. In the
+ * list ArrowUp/ArrowDown move between messages; on a message E edits it,
  * R replies to it and Delete deletes it; Tab reaches its buttons; Escape
  * cancels an edit or a reply.
  */
 
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
 import {myChannelAccess} from '../perm.js';
-import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
-import {openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember} from '../load.js';
-import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin} from '../send.js';
+import {store, pendingOf, displayName, currentKey, cmpId, readStateOf, mentionsMe} from '../store.js';
+import {openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember,
+    loadMoreMembers} from '../load.js';
+import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin,
+    ackConv} from '../send.js';
+import {contentParts, mentionQuery, mentionCandidates, insertMention} from '../mentions.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 import {openPicker} from './picker.js';
 import {createTypingLine, noteTyping} from './typing.js';
@@ -72,6 +84,10 @@ export function createMessageView(root, hooks) {
 	let replyingTo = null;	/* the message the composer answers */
 	let pinsOpen = false;
 	const reactors = new Map();	/* "id emoji count" -> tooltip text */
+	let dividerAt = null;	/* "New messages" above others' messages after this id */
+	let suggestions = [];	/* the @ autocomplete's candidates */
+	let picked = 0;		/* the one chosen among them */
+	let typed = null;	/* the @query being typed: {start, query} */
 
 	const top = h('div');
 	const list = h('ol', {class: 'msg-list'});
@@ -82,11 +98,14 @@ export function createMessageView(root, hooks) {
 	    onclick: jumpToLatest}, jumpLabel, icon('arrow-down'));
 	const note = h('p', {class: 'composer-note', 'aria-live': 'polite'});
 	const input = h('textarea', {rows: '1', maxlength: String(MAX_LEN * 2),
-	    'aria-label': 'Message', enterkeyhint: 'send'});
+	    'aria-label': 'Message', enterkeyhint: 'send', 'aria-autocomplete': 'list',
+	    'aria-controls': 'mention-suggest'});
+	const suggest = h('ul', {class: 'mention-suggest', id: 'mention-suggest', role: 'listbox',
+	    'aria-label': 'Mention', hidden: true});
 	const sendBtn = h('button', {type: 'submit', class: 'icon-btn', 'aria-label': 'Send',
 	    title: 'Send (Enter)'}, icon('send'));
 	const replyBar = h('div', {class: 'reply-bar', hidden: true});
-	const form = h('form', {class: 'composer', onsubmit: onSend}, note, replyBar,
+	const form = h('form', {class: 'composer', onsubmit: onSend}, note, suggest, replyBar,
 	    h('div', {class: 'composer-box'}, input, sendBtn));
 	const pinsBody = h('div', {class: 'pins-body'});
 	const pinsPanel = h('aside', {class: 'pins', hidden: true, 'aria-label': 'Pinned messages'},
@@ -107,11 +126,17 @@ export function createMessageView(root, hooks) {
 	});
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
-	input.addEventListener('input', updateNote);
 	input.addEventListener('input', () => {
+		updateNote();
+		picked = 0;
+		updateSuggest();
 		if (key !== null && input.value.trim() !== '')
 			noteTyping(key);
 	});
+	input.addEventListener('blur', () => queueMicrotask(() => {
+		if (!suggest.contains(document.activeElement))
+			hideSuggest();
+	}));
 
 	function atBottom() {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -123,12 +148,17 @@ export function createMessageView(root, hooks) {
 		markSeen();
 	}
 
-	/* The newest message is on screen: nothing below is new any more. */
+	/*
+	 * The newest message is on screen: nothing below is new any more,
+	 * and, if the user is looking, the conversation is read.
+	 */
 	function markSeen() {
 		const c = store.convs.get(key);
 		const last = c && c.messages[c.messages.length - 1];
 		seenUpTo = last ? last.id : seenUpTo;
 		unseen = 0;
+		if (key !== null && store.attending && c && c.loaded)
+			ackConv(key);
 	}
 
 	/* Count the messages from others that came in below what was seen. */
@@ -189,6 +219,9 @@ export function createMessageView(root, hooks) {
 			seenUpTo = null;
 			setReply(null);
 			togglePins(false);
+			const rs = readStateOf(store, k);
+			dividerAt = rs.unread_count > 0 ? rs.last_read_id || '0' : null;
+			hideSuggest();
 		}
 		scroller.setAttribute('aria-label', `Messages in ${c.label}`);
 		input.setAttribute('aria-label', `Message ${c.label}`);
@@ -202,6 +235,10 @@ export function createMessageView(root, hooks) {
 		if (key === null)
 			return;
 		typing.update(topics);
+		if (topics.has('attending') && store.attending && stickToBottom)
+			markSeen();
+		if (ctx.serverId && topics.has(`members:${ctx.serverId}`) && !suggest.hidden)
+			updateSuggest();
 		if (topics.has(`conv:${key}`) || topics.has('me') ||
 		    (ctx.serverId && (topics.has(`server:${ctx.serverId}`) ||
 		    topics.has(`members:${ctx.serverId}`))))
@@ -224,7 +261,19 @@ export function createMessageView(root, hooks) {
 		}
 		for (const it of out)
 			it.reply = it.m ? it.m.reply_to : it.p.reply_to;
+		if (dividerAt !== null) {
+			const i = out.findIndex((x) => x.m && x.m.author.id !== meId && cmpId(x.m.id, dividerAt) > 0);
+			if (i >= 0)
+				out.splice(i, 0, {k: 'divider', divider: true});
+		}
 		return out;
+	}
+
+	/* The "New messages" line. */
+	function drawDivider(li) {
+		li.className = 'msg-divider';
+		li.setAttribute('role', 'separator');
+		replace(li, h('span', null, 'New messages'));
 	}
 
 	function draw() {
@@ -243,6 +292,19 @@ export function createMessageView(root, hooks) {
 		let i = 0;
 		for (const it of want) {
 			seen.add(it.k);
+			if (it.divider) {
+				let rec = items.get(it.k);
+				if (!rec) {
+					rec = {el: h('li'), sig: 'divider', item: it};
+					drawDivider(rec.el);
+					items.set(it.k, rec);
+				}
+				if (list.children[i] !== rec.el)
+					list.insertBefore(rec.el, list.children[i] || null);
+				i++;
+				prev = null;
+				continue;
+			}
 			const cont = prev !== null && prev.author.id === it.author.id &&
 			    prev.state !== 'failed' && it.state !== 'failed' && !it.reply &&
 			    Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
@@ -252,9 +314,10 @@ export function createMessageView(root, hooks) {
 			const canDelete = !!it.m && (mine || acc.manage);
 			const canPin = !!it.m && (acc.dm || acc.manage);
 			const canReact = !!it.m && (acc.dm || acc.react);
+			const mentioned = !!it.m && mentionsMe(store, it.m);
 			const sig = JSON.stringify([it.m ? it.m.content : it.p.content,
 			    it.m ? it.m.edited_at : null, it.m ? it.m.id : null, it.state, name, cont,
-			    canEdit, canDelete, canPin, canReact, it.reply,
+			    canEdit, canDelete, canPin, canReact, mentioned, it.reply,
 			    it.reply && it.reply.author ? authorName(it.reply.author) : null,
 			    it.m ? it.m.reactions : null, it.m ? it.m.pinned : false]);
 			let rec = items.get(it.k);
@@ -263,7 +326,7 @@ export function createMessageView(root, hooks) {
 				items.set(it.k, rec);
 			}
 			if (rec.sig !== sig && editing !== it.k) {
-				drawItem(rec.el, it, {cont, name, canEdit, canDelete, canPin, canReact});
+				drawItem(rec.el, it, {cont, name, canEdit, canDelete, canPin, canReact, mentioned});
 				rec.sig = sig;
 			}
 			rec.item = it;
@@ -356,7 +419,7 @@ export function createMessageView(root, hooks) {
 		const m = it.m;
 		const content = m ? m.content : it.p.content;
 		li.className = ['msg', o.cont && 'msg--cont', it.state === 'sending' && 'msg--pending',
-		    it.state === 'failed' && 'msg--failed'].filter(Boolean).join(' ');
+		    it.state === 'failed' && 'msg--failed', o.mentioned && 'msg--mentioned'].filter(Boolean).join(' ');
 		li.dataset.k = it.k;
 		if (m)
 			li.dataset.id = m.id;
@@ -369,7 +432,7 @@ export function createMessageView(root, hooks) {
 		const gutter = h('div', {class: 'msg-gutter'}, o.cont ? time :
 		    h('span', {class: ['avatar', 'avatar--msg', colourClass(it.author.id)],
 			'aria-hidden': 'true'}, initials(o.name)));
-		const body = h('div', {class: 'msg-body'}, linkify(content),
+		const body = h('div', {class: 'msg-body'}, m ? drawContent(m) : linkify(content),
 		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
 			'(edited)') : null,
 		    m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
@@ -568,6 +631,118 @@ export function createMessageView(root, hooks) {
 			onclick: () => setPinned(m, false)}, 'Unpin') : null)))));
 	}
 
+	/* A message's content with its mentions as pills. */
+	function drawContent(m) {
+		const s = ctx.serverId && store.servers.get(ctx.serverId);
+		return contentParts(m).map((p) => {
+			if (p.text !== undefined)
+				return linkify(p.text);
+			if (p.user)
+				return h('button', {type: 'button', class: 'mention',
+				    onclick: () => hooks.openProfile(p.user, ctx.serverId)},
+				`@${displayName(ctx.serverId, p.user)}`);
+			if (p.role) {
+				const r = s && s.roles && s.roles.get(p.role);
+				return h('span', {class: 'mention'}, `@${r ? r.name : 'deleted role'}`);
+			}
+			return h('span', {class: 'mention'}, `@${p.everyone}`);
+		});
+	}
+
+	/* --- the @ autocomplete ------------------------------------------- */
+
+	/* Who and what may be mentioned here. */
+	function mentionSources() {
+		if (!ctx.serverId) {
+			const dm = store.dms.get(key.slice(2));
+			const users = [{id: store.me.id, username: store.me.username}];
+			if (dm)
+				users.unshift(dm.recipient);
+			return {users, roles: [], everyone: false};
+		}
+		const s = store.servers.get(ctx.serverId);
+		if (!s)
+			return {users: [], roles: [], everyone: false};
+		if (!s.members)
+			loadMoreMembers(s).catch(() => {});
+		const users = new Map();
+		for (const m of s.members ? s.members.values() : [])
+			users.set(m.user.id, {id: m.user.id, username: m.user.username, name: m.nickname});
+		if (s.me)
+			users.set(s.me.user.id, {id: s.me.user.id, username: s.me.user.username, name: s.me.nickname});
+		const roles = s.roles ? [...s.roles.values()].filter((r) => !r.is_default) : [];
+		const channel = s.channels && s.channels.get(key.slice(2));
+		return {users: [...users.values()], roles,
+		    everyone: !!channel && myChannelAccess(s, store.me.id, channel).has('mention_everyone')};
+	}
+
+	function updateSuggest() {
+		typed = mentionQuery(input.value, input.selectionStart);
+		suggestions = typed ? mentionCandidates(typed.query, mentionSources()) : [];
+		if (suggestions.length === 0) {
+			hideSuggest();
+			return;
+		}
+		picked = Math.min(picked, suggestions.length - 1);
+		replace(suggest, suggestions.map((c, i) => h('li', {id: `mention-${i}`, role: 'option',
+		    class: 'mention-option', 'aria-selected': i === picked ? 'true' : 'false',
+		    onmousedown: (e) => {
+			e.preventDefault();
+			pick(i);
+		    }},
+		h('span', {class: 'mention-option-name'}, c.kind === 'user' ? c.name : `@${c.name}`),
+		c.kind === 'user' && c.name !== c.username ? h('span', {class: 'mention-option-sub'}, c.username) :
+		    c.kind !== 'user' ? h('span', {class: 'mention-option-sub'},
+			c.kind === 'role' ? 'role' : 'notify everyone') : null)));
+		suggest.hidden = false;
+		input.setAttribute('aria-expanded', 'true');
+		input.setAttribute('aria-activedescendant', `mention-${picked}`);
+	}
+
+	function hideSuggest() {
+		suggest.hidden = true;
+		suggestions = [];
+		picked = 0;
+		input.setAttribute('aria-expanded', 'false');
+		input.removeAttribute('aria-activedescendant');
+	}
+
+	function pick(i) {
+		const c = suggestions[i];
+		if (!c || !typed)
+			return;
+		const r = insertMention(input.value, input.selectionStart, typed, c);
+		input.value = r.value;
+		input.setSelectionRange(r.caret, r.caret);
+		hideSuggest();
+		updateNote();
+		input.focus();
+	}
+
+	/* Keys of the open autocomplete; whether the key was taken. */
+	function onSuggestKey(e) {
+		if (suggest.hidden)
+			return false;
+		if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+			e.preventDefault();
+			const n = suggestions.length;
+			picked = (picked + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+			updateSuggest();
+			return true;
+		}
+		if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && !e.isComposing) {
+			e.preventDefault();
+			pick(picked);
+			return true;
+		}
+		if (e.key === 'Escape') {
+			e.preventDefault();
+			hideSuggest();
+			return true;
+		}
+		return false;
+	}
+
 	/* --- edit and delete ---------------------------------------------- */
 
 	function startEdit(k) {
@@ -698,6 +873,8 @@ export function createMessageView(root, hooks) {
 	}
 
 	function onComposerKey(e) {
+		if (onSuggestKey(e))
+			return;
 		if (e.key === 'Escape' && replyingTo) {
 			e.preventDefault();
 			e.stopPropagation();

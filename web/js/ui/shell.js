@@ -9,6 +9,7 @@ import {h, icon, initials, colourClass, replace} from '../dom.js';
 import {myAccess, myChannelAccess, canOpenSettings} from '../perm.js';
 import {
 	store, subscribe, notify, currentKey, channelKey, dmKey, sortedChannels, cmpId,
+	readStateOf, serverMentions, dmMentions, totalMentions,
 } from '../store.js';
 import {navigate} from '../router.js';
 import {createMessageView} from './messages.js';
@@ -25,6 +26,16 @@ import {presenceOf} from '../ephemeral.js';
 const NARROW = window.matchMedia('(max-width: 800px)');
 const MEDIUM = window.matchMedia('(max-width: 1100px)');
 const MEMBERS_KEY = 'sohbet.members_open';
+
+/* A count as shown: 100 means "100 or more". */
+function countText(n) {
+	return n >= 100 ? '99+' : String(n);
+}
+
+/* A count of mentions for screen readers. */
+function mentionLabel(n) {
+	return n >= 100 ? '100 or more mentions' : `${n} mention${n === 1 ? '' : 's'}`;
+}
 
 /*
  * Draw the shell into root. hooks: signOut(), signOutAll(), retryNow().
@@ -156,9 +167,6 @@ export function mountShell(root, hooks) {
 		if (resolveView())
 			topics.add('view');
 		const v = store.view;
-		const key = currentKey(store);
-		if (key && store.unread.delete(key))
-			topics.add('servers').add('dms');
 		const all = topics.has('all') || topics.has('view') || topics.has('me');
 		const sid = v.kind === 'server' ? v.serverId : null;
 		if (all || topics.has('servers') || topics.has('dms'))
@@ -177,6 +185,8 @@ export function mountShell(root, hooks) {
 			drawBanner();
 		if (all || topics.has('servers') || topics.has('dms') || (sid && topics.has(`server:${sid}`)))
 			drawMain();
+		else if (topics.has('unread'))
+			setTitle(titleBase);
 		messages.update(topics);
 		members.update(topics);
 		if (focusComposer && shown) {
@@ -244,12 +254,13 @@ export function mountShell(root, hooks) {
 		const servers = [...store.servers.values()].sort((a, b) => cmpId(a.id, b.id));
 		replace(nav.rail,
 		    railButton({label: 'Direct messages', current: v.kind === 'home', unread: dmUnread,
-			key: 'home', content: icon('chat'), onclick: () => go({kind: 'home', dmId: lastDm})}),
+			mentions: dmMentions(store), key: 'home', content: icon('chat'), onclick: () => go({kind: 'home', dmId: lastDm})}),
 		    h('div', {class: 'rail-sep', 'aria-hidden': 'true'}),
 		    h('ul', {'aria-label': 'Your servers'}, servers.map((s) => h('li', null, railButton({
 			label: s.server.name,
 			current: v.kind === 'server' && v.serverId === s.id,
 			unread: s.channels && [...s.channels.keys()].some((id) => store.unread.has(channelKey(id))),
+			mentions: serverMentions(store, s),
 			key: `srv-${s.id}`,
 			content: initials(s.server.name),
 			onclick: () => go({kind: 'server', serverId: s.id, channelId: s.lastChannel}),
@@ -259,11 +270,31 @@ export function mountShell(root, hooks) {
 	}
 
 	function railButton(o) {
+		const label = o.mentions ? `${o.label} (${mentionLabel(o.mentions)})` :
+		    o.unread ? `${o.label} (unread)` : o.label;
 		return h('button', {type: 'button',
 		    class: ['rail-item', o.unread && 'rail-item--unread', o.add && 'rail-item--add'],
-		    'aria-label': o.unread ? `${o.label} (unread)` : o.label, title: o.label,
+		    'aria-label': label, title: o.label,
 		    'aria-current': o.current ? 'page' : null, dataset: {focusKey: o.key}, onclick: o.onclick},
-		o.content);
+		o.content, o.mentions ? h('span', {class: 'rail-badge', 'aria-hidden': 'true'},
+		    countText(o.mentions)) : null);
+	}
+
+	/* The mark after a conversation's name: its mention count, or a dot when unread. */
+	function unreadMark(key) {
+		const rs = readStateOf(store, key);
+		if (rs.mention_count > 0)
+			return h('span', {class: 'badge-count', 'aria-label': mentionLabel(rs.mention_count)},
+			    countText(rs.mention_count));
+		return store.unread.has(key) ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null;
+	}
+
+	/* The document title: the view's, after the mention count if any. */
+	let titleBase = 'sohbet';
+	function setTitle(base) {
+		titleBase = base;
+		const n = totalMentions(store);
+		document.title = n > 0 ? `(${countText(n)}) ${base}` : base;
 	}
 
 	let lastDm = null;
@@ -312,7 +343,7 @@ export function mountShell(root, hooks) {
 					    dm.recipient.presence))),
 				    h('span', {class: 'name'}, dm.recipient.username),
 				    presenceText(presenceOf(store, dm.recipient.id, dm.recipient.presence)),
-				    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null));
+				    unreadMark(dmKey(dm.id))));
 				})));
 			return;
 		}
@@ -339,7 +370,7 @@ export function mountShell(root, hooks) {
 				dataset: {focusKey: `ch-${c.id}`},
 				onclick: () => go({kind: 'server', serverId: s.id, channelId: c.id})},
 			    channelIcon(s, c), h('span', {class: 'name'}, c.name),
-			    unread ? h('span', {class: 'badge-dot', 'aria-label': 'unread'}) : null),
+			    unreadMark(channelKey(c.id))),
 			    s.ready && canOpenChannelSettings(myChannelAccess(s, store.me.id, c)) ?
 				h('button', {type: 'button', class: 'icon-btn side-edit',
 				    'aria-label': `Edit channel ${c.name}`, title: 'Edit channel',
@@ -395,10 +426,10 @@ export function mountShell(root, hooks) {
 				ctx = {serverId: s.id, label: `#${c.name}`,
 				    intro: {title: `Welcome to #${c.name}!`, text: `This is the start of the #${c.name} channel.`}};
 				replace(title, channelIcon(s, c), h('span', {class: 'name'}, c.name));
-				document.title = `#${c.name} \u00b7 ${s.server.name} \u2014 sohbet`;
+				setTitle(`#${c.name} \u00b7 ${s.server.name} \u2014 sohbet`);
 			} else {
 				replace(title, h('span', {class: 'name'}, s.server.name));
-				document.title = `${s.server.name} \u2014 sohbet`;
+				setTitle(`${s.server.name} \u2014 sohbet`);
 				showEmpty(s.channels ? h('div', null, h('h2', null, 'No channels'),
 				    h('p', null, noChannels(myAccess(s, store.me.id)))) :
 				    h('p', null, 'Loading\u2026'));
@@ -413,10 +444,10 @@ export function mountShell(root, hooks) {
 				    intro: {title: dm.recipient.username,
 					text: `This is the beginning of your direct messages with ${dm.recipient.username}.`}};
 				replace(title, icon('chat'), h('span', {class: 'name'}, dm.recipient.username));
-				document.title = `@${dm.recipient.username} \u2014 sohbet`;
+				setTitle(`@${dm.recipient.username} \u2014 sohbet`);
 			} else {
 				replace(title, h('span', {class: 'name'}, 'Direct messages'));
-				document.title = 'sohbet';
+				setTitle('sohbet');
 				showEmpty(homeEmpty());
 			}
 			members.show(null);

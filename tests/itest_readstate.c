@@ -1,0 +1,926 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * itest_readstate.c: integration tests of mentions and read state
+ * (API.md, Mentions and read state): the mention fields of a message on
+ * send, edit and in history; who counts as mentioned; the default read
+ * positions (a member who joined late, a channel created after the join,
+ * a DM); counts stopping at 100; deleted and own messages; acks and
+ * read_state.update; and the attacks: a channel you cannot see, a kicked
+ * member, a token stolen before logout-all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "chat.h"
+#include "check_run.h"
+
+#define EVENTS	API_PREFIX "/events"
+#define STATES	API_PREFIX "/users/@me/read-states"
+
+/* One read state as the tests look at it (ids as strings, "" for null). */
+struct state {
+	char	last_read[24];
+	char	last_message[24];
+	long	unread;
+	long	mentions;
+	int	found;
+};
+
+/* A string at a path of a JSON value ("" for null or absent). */
+static void
+copy_id(char *dst, size_t size, const struct json *obj, const char *key)
+{
+	const struct json	*v = itest_at(obj, key);
+
+	snprintf(dst, size, "%s", v != NULL && v->type == JSON_STRING ?
+	    v->text : "");
+}
+
+/* A number at a key of a JSON value. */
+static long
+number_at(const struct json *obj, const char *key)
+{
+	const struct json	*v = itest_at(obj, key);
+
+	ck_assert_msg(v != NULL && v->type == JSON_NUMBER, "no number %s",
+	    key);
+	return strtol(v->text, NULL, 10);
+}
+
+/* Fill a state from a read state object. */
+static void
+state_fill(struct state *s, const struct json *o)
+{
+	copy_id(s->last_read, sizeof s->last_read, o, "last_read_id");
+	copy_id(s->last_message, sizeof s->last_message, o,
+	    "last_message_id");
+	s->unread = number_at(o, "unread_count");
+	s->mentions = number_at(o, "mention_count");
+	s->found = 1;
+}
+
+/*
+ * The read state of a conversation in u's GET /users/@me/read-states
+ * (key "channel_id" or "dm_channel_id"); found 0 when it is not listed.
+ */
+static struct state
+state_of(const struct chat_user *u, const char *key, const char *id)
+{
+	struct itest_response	*r;
+	const struct json	*o, *v;
+	struct state		 s;
+	size_t			 i;
+
+	memset(&s, 0, sizeof s);
+	r = itest_get(STATES, u->token);
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->type == JSON_ARRAY, "not a list: %s",
+	    itest_describe(r));
+	for (i = 0; i < r->json->count; i++) {
+		o = r->json->items[i];
+		v = itest_at(o, key);
+		if (v != NULL && v->type == JSON_STRING &&
+		    strcmp(v->text, id) == 0)
+			state_fill(&s, o);
+	}
+	itest_free(r);
+	return s;
+}
+
+/* Assert the counts of a channel (or DM) for u. */
+static void
+expect_counts(const struct chat_user *u, const char *key, const char *id,
+    long unread, long mentions)
+{
+	struct state	s = state_of(u, key, id);
+
+	ck_assert_msg(s.found, "%s %s is not in %s's read states", key, id,
+	    u->username);
+	ck_assert_msg(s.unread == unread && s.mentions == mentions,
+	    "%s in %s %s: unread %ld mentions %ld, expected %ld and %ld",
+	    u->username, key, id, s.unread, s.mentions, unread, mentions);
+}
+
+/* POST content (plain; quoted here) as u; the whole answer, 201 asserted. */
+static struct itest_response *
+post(const struct chat_user *u, const char *base, const char *content)
+{
+	struct itest_response	*r;
+	char			*path, *quoted;
+
+	path = chat_path(base, NULL, NULL);
+	quoted = itest_quote(content);
+	r = itest_send("POST", path, u->token, "{\"content\":%s}", quoted);
+	free(quoted);
+	free(path);
+	itest_expect(r, 201);
+	return r;
+}
+
+/* PUT …/ack {message_id} as token; the answer. */
+static struct itest_response *
+ack(const char *token, const char *base, const char *message_id)
+{
+	char			*path;
+	struct itest_response	*r;
+
+	xasprintf(&path, "%s/ack", base);
+	r = itest_send("PUT", path, token, "{\"message_id\":\"%s\"}",
+	    message_id);
+	free(path);
+	return r;
+}
+
+/* Create a role in a server with permissions (a JSON list); its id. */
+static char *
+role_new(const struct chat_user *owner, const char *server,
+    const char *name, const char *permissions)
+{
+	struct itest_response	*r;
+	char			*path, *id;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", server);
+	r = itest_send("POST", path, owner->token,
+	    "{\"name\":\"%s\",\"permissions\":%s}", name, permissions);
+	free(path);
+	itest_expect(r, 201);
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	return id;
+}
+
+/* Give a member a role (204 asserted). */
+static void
+role_give(const struct chat_user *owner, const char *server,
+    const char *role, const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s/roles/%s",
+	    server, u->id, role);
+	r = itest_request("PUT", path, owner->token, NULL, NULL, 0);
+	free(path);
+	ck_assert_msg(r->status == 204, "role not given: %s",
+	    itest_describe(r));
+	itest_free(r);
+}
+
+/* Set the permissions of a server's default role (a JSON list). */
+static void
+default_role_set(const struct chat_user *owner, const char *server,
+    const char *permissions)
+{
+	struct itest_response	*r;
+	char			*path, *id = NULL;
+	const struct json	*v;
+	size_t			 i;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", server);
+	r = itest_get(path, owner->token);
+	free(path);
+	itest_expect(r, 200);
+	for (i = 0; i < r->json->count; i++) {
+		v = itest_at(r->json->items[i], "is_default");
+		if (v != NULL && v->type == JSON_BOOL && v->boolean)
+			id = xstrdup(itest_at(r->json->items[i], "id")->text);
+	}
+	itest_free(r);
+	ck_assert_msg(id != NULL, "no default role");
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", server, id);
+	r = itest_send("PATCH", path, owner->token, "{\"permissions\":%s}",
+	    permissions);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	free(id);
+}
+
+/* The number of users in a message's mentions, and whether id is one. */
+static size_t
+mentioned(struct itest_response *r, const char *prefix, const char *id,
+    int *found)
+{
+	const struct json	*list;
+	char			 path[64];
+	size_t			 i;
+
+	snprintf(path, sizeof path, "%s%smentions", prefix, *prefix ? "." :
+	    "");
+	list = itest_at(r->json, path);
+	ck_assert_msg(list != NULL && list->type == JSON_ARRAY, "no %s: %s",
+	    path, itest_describe(r));
+	*found = 0;
+	for (i = 0; i < list->count; i++) {
+		if (strcmp(itest_at(list->items[i], "id")->text, id) == 0)
+			*found = 1;
+	}
+	return list->count;
+}
+
+/* Whether the message at prefix says mention_everyone. */
+static int
+everyone(struct itest_response *r, const char *prefix)
+{
+	const struct json	*v;
+	char			 path[64];
+
+	snprintf(path, sizeof path, "%s%smention_everyone", prefix,
+	    *prefix ? "." : "");
+	v = itest_at(r->json, path);
+	ck_assert_msg(v != NULL && v->type == JSON_BOOL, "no %s: %s", path,
+	    itest_describe(r));
+	return v->boolean;
+}
+
+/*
+ * A send fills mentions (the users who can see it, once each, in order,
+ * with their names), mention_roles and mention_everyone; unknown ids stay
+ * text; history and an edit show the same; a plain message has [] and
+ * false.
+ */
+START_TEST(test_mention_fields)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*role, *text, *id, *path;
+	int			 found;
+
+	chat_room_open(&room, "rs_fields");
+	role = role_new(&room.owner, room.server, "crew", "[]");
+	xasprintf(&text, "hi <@%s> <@999999999> <@&%s> <@%s> <@&1> @here "
+	    "<@%s>", room.member.id, role, room.owner.id, room.member.id);
+	r = post(&room.owner, room.base, text);
+	itest_expect_str(r, "content", text);
+	ck_assert_uint_eq(mentioned(r, "", room.member.id, &found), 2);
+	itest_expect_str(r, "mentions.0.id", room.member.id);
+	itest_expect_str(r, "mentions.0.username", room.member.username);
+	itest_expect_str(r, "mentions.1.id", room.owner.id);
+	itest_expect_str(r, "mention_roles.0", role);
+	ck_assert_msg(itest_at(r->json, "mention_roles.1") == NULL,
+	    "a foreign role counted: %s", itest_describe(r));
+	ck_assert_msg(everyone(r, ""), "the owner's @here did not count");
+	id = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+
+	r = chat_history(&room.member, room.base, NULL);
+	itest_expect_str(r, "0.id", id);
+	itest_expect_str(r, "0.mentions.0.id", room.member.id);
+	itest_expect_str(r, "0.mentions.1.id", room.owner.id);
+	itest_expect_str(r, "0.mention_roles.0", role);
+	ck_assert(everyone(r, "0"));
+	itest_free(r);
+
+	/* An edit replaces them; a plain message has none. */
+	path = chat_path(room.base, id, NULL);
+	r = itest_send("PATCH", path, room.owner.token,
+	    "{\"content\":\"now only <@%s>\"}", room.owner.id);
+	itest_expect(r, 200);
+	ck_assert_uint_eq(mentioned(r, "", room.owner.id, &found), 1);
+	ck_assert(found);
+	ck_assert_msg(itest_at(r->json, "mention_roles.0") == NULL &&
+	    !everyone(r, ""), "the edit kept old mentions: %s",
+	    itest_describe(r));
+	itest_free(r);
+	r = itest_get(path, room.member.token);
+	itest_expect(r, 200);
+	ck_assert_uint_eq(mentioned(r, "", room.owner.id, &found), 1);
+	itest_free(r);
+	r = post(&room.member, room.base, "nothing to see");
+	ck_assert_uint_eq(mentioned(r, "", room.owner.id, &found), 0);
+	ck_assert(!everyone(r, ""));
+	ck_assert_msg(itest_at(r->json, "mention_roles") != NULL &&
+	    itest_at(r->json, "mention_roles")->count == 0,
+	    "mention_roles is not []: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	free(id);
+	free(text);
+	free(role);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * Role mentions follow the server's roles at once (workers keep them):
+ * a role created after a role mention is mentionable in the next
+ * message, and a deleted one is text again.
+ */
+START_TEST(test_role_mentions_follow_changes)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*first, *second, *text, *path;
+	int			 i;
+
+	chat_room_open(&room, "rs_roles");
+	first = role_new(&room.owner, room.server, "first", "[]");
+	xasprintf(&text, "<@&%s>", first);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", first);
+		itest_free(r);
+	}
+	free(text);
+	second = role_new(&room.owner, room.server, "second", "[]");
+	xasprintf(&text, "<@&%s> <@&%s>", second, first);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", second);
+		itest_expect_str(r, "mention_roles.1", first);
+		itest_free(r);
+	}
+	xasprintf(&path, API_PREFIX "/servers/%s/roles/%s", room.server, first);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		itest_expect_str(r, "mention_roles.0", second);
+		ck_assert_msg(itest_at(r->json, "mention_roles.1") == NULL,
+		    "a deleted role is mentioned: %s", itest_describe(r));
+		itest_free(r);
+	}
+	free(path);
+	free(text);
+	free(first);
+	free(second);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * More than 50 distinct resolved mentions is 400 validation_failed on
+ * content; 50 is fine, and unknown ids never count towards the cap.
+ */
+START_TEST(test_mention_cap)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*roles[51], *text, *more, *path, name[16];
+	int			 i;
+
+	chat_room_open(&room, "rs_cap");
+	text = xstrdup("");
+	for (i = 0; i < 51; i++) {
+		snprintf(name, sizeof name, "r%d", i);
+		roles[i] = role_new(&room.owner, room.server, name, "[]");
+		xasprintf(&more, "%s<@&%s><@%d>", text, roles[i], 900000000 + i);
+		free(text);
+		text = more;
+		if (i == 49) {
+			r = post(&room.owner, room.base, text);
+			ck_assert_uint_eq(itest_at(r->json,
+			    "mention_roles")->count, 50);
+			itest_free(r);
+		}
+	}
+	path = chat_path(room.base, NULL, NULL);
+	r = itest_send("POST", path, room.owner.token, "{\"content\":\"%s\"}",
+	    text);
+	itest_expect_invalid(r, "content");
+	itest_free(r);
+	for (i = 0; i < 51; i++)
+		free(roles[i]);
+	free(path);
+	free(text);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * @everyone without mention_everyone in the channel is text: false, and
+ * it mentions nobody; with a role that grants it, it counts for every
+ * member but its author.
+ */
+START_TEST(test_mention_everyone_permission)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*role;
+
+	chat_room_open(&room, "rs_every");
+	r = post(&room.member, room.base, "@everyone look");
+	ck_assert_msg(!everyone(r, ""), "@everyone without the permission");
+	itest_free(r);
+	expect_counts(&room.owner, "channel_id", room.channel, 1, 0);
+
+	role = role_new(&room.owner, room.server, "herald",
+	    "[\"mention_everyone\"]");
+	role_give(&room.owner, room.server, role, &room.member);
+	r = post(&room.member, room.base, "@here now");
+	ck_assert_msg(everyone(r, ""), "@here with the permission: %s",
+	    itest_describe(r));
+	itest_free(r);
+	expect_counts(&room.owner, "channel_id", room.channel, 2, 1);
+	expect_counts(&room.member, "channel_id", room.channel, 0, 0);
+	free(role);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * Mentions of users who cannot see the message are dropped: a user of no
+ * server, and a member without view_channels; the owner always sees.  A
+ * role mention counts only for holders of the role.
+ */
+START_TEST(test_mention_viewers_and_roles)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 stranger, blind;
+	char			*text, *role;
+	int			 found;
+
+	chat_room_open(&room, "rs_view");
+	chat_user(&stranger, "rs_stranger");
+	chat_user(&blind, "rs_blind");
+	chat_join(&room.owner, room.server, &blind);
+	role = role_new(&room.owner, room.server, "readers",
+	    "[\"view_channels\",\"send_messages\"]");
+	role_give(&room.owner, room.server, role, &room.member);
+	default_role_set(&room.owner, room.server, "[\"send_messages\"]");
+
+	xasprintf(&text, "<@%s> <@%s> <@%s> <@%s>", stranger.id, blind.id,
+	    room.member.id, room.owner.id);
+	r = post(&room.member, room.base, text);
+	ck_assert_uint_eq(mentioned(r, "", room.member.id, &found), 2);
+	ck_assert(found);
+	ck_assert(mentioned(r, "", room.owner.id, &found) == 2 && found);
+	itest_free(r);
+	free(text);
+
+	/* The role mention: the member holds it, blind (given view) not. */
+	default_role_set(&room.owner, room.server,
+	    "[\"view_channels\",\"send_messages\"]");
+	xasprintf(&text, "calling <@&%s>", role);
+	r = post(&room.owner, room.base, text);
+	itest_expect_str(r, "mention_roles.0", role);
+	itest_free(r);
+	expect_counts(&room.member, "channel_id", room.channel, 1, 1);
+	expect_counts(&blind, "channel_id", room.channel, 2, 0);
+	free(text);
+	free(role);
+	chat_user_free(&stranger);
+	chat_user_free(&blind);
+	chat_room_close(&room);
+}
+END_TEST
+
+#define RACERS		12
+#define RACE_ROUNDS	5
+
+/*
+ * Race RACERS sends of the owner into the room, every third mentioning
+ * the member and the rest the owner; assert each posted, the member's
+ * counts (all of them unread, a third mentions) and each message's own
+ * mention in history.
+ */
+static void
+race_mentions(void)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	const char		*tokens[RACERS], *bodies[RACERS];
+	char			*path, *texts[RACERS], *ids[RACERS];
+	char			 prefix[16];
+	long			 status[RACERS];
+	int			 i, found;
+
+	chat_room_open(&room, "rs_batch");
+	path = chat_path(room.base, NULL, NULL);
+	for (i = 0; i < RACERS; i++) {
+		tokens[i] = room.owner.token;
+		xasprintf(&texts[i], "{\"content\":\"%d <@%s>\"}", i,
+		    i % 3 == 0 ? room.member.id : room.owner.id);
+		bodies[i] = texts[i];
+	}
+	chat_race(RACERS, "POST", path, tokens, bodies, status, ids);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_eq(status[i], 201);
+		free(ids[i]);
+		free(texts[i]);
+	}
+	expect_counts(&room.member, "channel_id", room.channel, RACERS,
+	    RACERS / 3);
+	r = chat_history(&room.member, room.base, NULL);
+	for (i = 0; i < RACERS; i++) {
+		snprintf(prefix, sizeof prefix, "%d", i);
+		ck_assert_uint_eq(mentioned(r, prefix, room.member.id,
+		    &found), 1);
+	}
+	itest_free(r);
+	free(path);
+	chat_room_close(&room);
+}
+
+/*
+ * Sends that arrive together are written as one batch (sendbatch.c):
+ * each keeps its own mentions, and each counts.  Races until one of them
+ * was batched.
+ */
+START_TEST(test_batched_mentions)
+{
+	long	before = itest_metric("sohbet_batched_sends_total");
+	int	round;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		race_mentions();
+		if (itest_metric("sohbet_batched_sends_total") > before)
+			break;
+	}
+	ck_assert_msg(round < RACE_ROUNDS, "in %d races of %d sends, none "
+	    "were written together", RACE_ROUNDS, RACERS);
+}
+END_TEST
+
+/*
+ * A mention resolved from the workers' caches (both users active in the
+ * channel) follows a change of permissions at once: the member who loses
+ * view_channels is dropped from the next message's mentions.
+ */
+START_TEST(test_mention_cached_standing)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*text;
+	int			 found, i;
+
+	chat_room_open(&room, "rs_cached");
+	xasprintf(&text, "hello <@%s>", room.member.id);
+	/* Both users use the channel on every worker first. */
+	for (i = 0; i < 4; i++) {
+		free(chat_post(&room.member, room.base, "here"));
+		r = post(&room.owner, room.base, text);
+		ck_assert_uint_eq(mentioned(r, "", room.member.id, &found), 1);
+		ck_assert(found);
+		itest_free(r);
+	}
+	default_role_set(&room.owner, room.server, "[\"send_messages\"]");
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		ck_assert_msg(mentioned(r, "", room.member.id, &found) == 0,
+		    "a member who cannot see the channel is mentioned: %s",
+		    itest_describe(r));
+		itest_free(r);
+	}
+	free(text);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * The read position of a conversation never acknowledged: a member who
+ * joined late has read what came before; a channel created after the
+ * join has nothing read; a DM has nothing read.
+ */
+START_TEST(test_default_positions)
+{
+	struct itest_response	*r;
+	struct chat_user	 owner, late, other;
+	char			*server, *channel, *base, *path, *before;
+	char			*dm, *dm_base, *created;
+	struct state		 s;
+
+	chat_user(&owner, "rs_def");
+	chat_user(&late, "rs_late");
+	chat_user(&other, "rs_other");
+	server = chat_server(&owner, &channel);
+	xasprintf(&base, API_PREFIX "/channels/%s", channel);
+	free(chat_post(&owner, base, "one"));
+	before = chat_post(&owner, base, "two");
+	chat_join(&owner, server, &late);
+	s = state_of(&late, "channel_id", channel);
+	ck_assert_msg(s.found && s.unread == 0 && s.mentions == 0,
+	    "a late joiner finds old messages unread");
+	ck_assert_str_eq(s.last_message, before);
+	free(chat_post(&owner, base, "three"));
+	expect_counts(&late, "channel_id", channel, 1, 0);
+
+	/* A channel created after the join. */
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", server);
+	r = itest_send("POST", path, owner.token, "{\"name\":\"later\"}");
+	itest_expect(r, 201);
+	created = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(base);
+	xasprintf(&base, API_PREFIX "/channels/%s", created);
+	expect_counts(&late, "channel_id", created, 0, 0);
+	free(chat_post(&owner, base, "a"));
+	free(chat_post(&owner, base, "b"));
+	expect_counts(&late, "channel_id", created, 2, 0);
+	ck_assert_str_eq(state_of(&late, "channel_id", created).last_read,
+	    "");
+
+	/* A DM: nothing read, every message of the other one mentions. */
+	dm = chat_dm(&other, &late);
+	xasprintf(&dm_base, API_PREFIX "/dms/%s", dm);
+	free(chat_post(&other, dm_base, "psst"));
+	free(chat_post(&other, dm_base, "hello?"));
+	expect_counts(&late, "dm_channel_id", dm, 2, 2);
+	expect_counts(&other, "dm_channel_id", dm, 0, 0);
+
+	free(dm_base);
+	free(dm);
+	free(created);
+	free(path);
+	free(before);
+	free(base);
+	free(server);
+	free(channel);
+	chat_user_free(&owner);
+	chat_user_free(&late);
+	chat_user_free(&other);
+}
+END_TEST
+
+/*
+ * Counts stop at 100; a deleted message leaves both counts and
+ * last_message_id; your own messages are never unread, and a send marks
+ * the conversation read for its author.
+ */
+START_TEST(test_counts)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*text, *id, *path, *first = NULL, *last = NULL;
+	struct state		 s;
+	int			 i;
+
+	chat_room_open(&room, "rs_count");
+	xasprintf(&text, "<@%s> again", room.member.id);
+	for (i = 0; i < 102; i++) {
+		id = chat_post(&room.owner, room.base, text);
+		if (i == 0)
+			first = id;
+		else
+			free(id);
+	}
+	expect_counts(&room.member, "channel_id", room.channel, 100, 100);
+	r = ack(room.member.token, room.base, first);
+	itest_expect(r, 200);
+	ck_assert_int_eq(number_at(r->json, "unread_count"), 100);
+	itest_free(r);
+	free(first);
+
+	/* Read them all, then a mention arrives and is deleted. */
+	r = ack(room.member.token, room.base, "99999999999");
+	itest_expect(r, 200);
+	ck_assert_int_eq(number_at(r->json, "unread_count"), 0);
+	last = xstrdup(itest_str(r, "last_message_id"));
+	itest_free(r);
+	id = chat_post(&room.owner, room.base, text);
+	expect_counts(&room.member, "channel_id", room.channel, 1, 1);
+	path = chat_path(room.base, id, NULL);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	expect_counts(&room.member, "channel_id", room.channel, 0, 0);
+	s = state_of(&room.member, "channel_id", room.channel);
+	ck_assert_str_eq(s.last_message, last);
+	free(path);
+	free(id);
+
+	/* Own messages, with every kind of mention of oneself. */
+	free(text);
+	xasprintf(&text, "me <@%s> @everyone", room.owner.id);
+	free(chat_post(&room.member, room.base, "for the owner"));
+	expect_counts(&room.owner, "channel_id", room.channel, 1, 0);
+	id = chat_post(&room.owner, room.base, text);
+	expect_counts(&room.owner, "channel_id", room.channel, 0, 0);
+	s = state_of(&room.owner, "channel_id", room.channel);
+	ck_assert_str_eq(s.last_read, id);
+	free(id);
+	free(last);
+	free(text);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* Whether a poll's answer holds an event of a type. */
+static int
+has_event(struct itest_response *r, const char *type)
+{
+	const struct json	*events = itest_at(r->json, "events");
+	size_t			 i;
+
+	for (i = 0; events != NULL && i < events->count; i++) {
+		if (strcmp(itest_at(events->items[i], "type")->text,
+		    type) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* GET /events?after=cursor&timeout=0 as token. */
+static struct itest_response *
+poll_now(const char *token, const char *cursor)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, EVENTS "?after=%s&timeout=0", cursor);
+	r = itest_get(path, token);
+	free(path);
+	itest_expect(r, 200);
+	return r;
+}
+
+/*
+ * An ack moves last_read_id only forward (an older id: 200, unchanged;
+ * beyond the newest: the newest) and sends read_state.update to every
+ * session of its user, and to nobody else; an ack that changes nothing
+ * and a send send none.  Bad bodies are 400.
+ */
+START_TEST(test_ack)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*a, *b, *second, *mine, *theirs, *path;
+	const struct json	*e;
+	char			*dm, *dm_base;
+
+	chat_room_open(&room, "rs_ack");
+	a = chat_post(&room.owner, room.base, "a");
+	b = chat_post(&room.owner, room.base, "b");
+	second = chat_login(&room.member);
+	mine = itest_events_head(room.member.token);
+	theirs = itest_events_head(room.owner.token);
+
+	r = ack(room.member.token, room.base, b);
+	itest_expect(r, 200);
+	itest_expect_str(r, "last_read_id", b);
+	itest_expect_str(r, "channel_id", room.channel);
+	itest_expect_str(r, "server_id", room.server);
+	ck_assert_msg(itest_at(r->json, "dm_channel_id")->type == JSON_NULL,
+	    "dm_channel_id: %s", itest_describe(r));
+	itest_free(r);
+	r = ack(room.member.token, room.base, a);
+	itest_expect(r, 200);
+	itest_expect_str(r, "last_read_id", b);
+	itest_free(r);
+
+	/* Both sessions of the member see one update; the owner none. */
+	r = poll_now(second, mine);
+	e = itest_at(r->json, "events");
+	ck_assert_msg(e != NULL && e->count == 1 &&
+	    has_event(r, "read_state.update"), "the other session: %s",
+	    itest_describe(r));
+	itest_expect_str(r, "events.0.data.last_read_id", b);
+	itest_expect_str(r, "events.0.data.channel_id", room.channel);
+	itest_free(r);
+	r = poll_now(room.member.token, mine);
+	ck_assert(has_event(r, "read_state.update"));
+	itest_free(r);
+	free(chat_post(&room.member, room.base, "my own"));
+	r = poll_now(room.owner.token, theirs);
+	ck_assert_msg(!has_event(r, "read_state.update"),
+	    "another user saw a read state: %s", itest_describe(r));
+	itest_free(r);
+	r = poll_now(second, mine);
+	e = itest_at(r->json, "events");
+	ck_assert_msg(e->count == 2 && has_event(r, "message.create"),
+	    "a send or a second ack sent read_state.update: %s",
+	    itest_describe(r));
+	itest_free(r);
+
+	/* Bad bodies. */
+	path = NULL;
+	xasprintf(&path, "%s/ack", room.base);
+	r = itest_send("PUT", path, room.member.token, "{}");
+	itest_expect_invalid(r, "message_id");
+	itest_free(r);
+	r = itest_send("PUT", path, room.member.token,
+	    "{\"message_id\":\"x1\"}");
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	free(path);
+
+	/* A DM ack: its participants only. */
+	dm = chat_dm(&room.owner, &room.member);
+	xasprintf(&dm_base, API_PREFIX "/dms/%s", dm);
+	free(b);
+	b = chat_post(&room.owner, dm_base, "dm");
+	r = ack(room.member.token, dm_base, b);
+	itest_expect(r, 200);
+	itest_expect_str(r, "dm_channel_id", dm);
+	ck_assert_int_eq(number_at(r->json, "unread_count"), 0);
+	itest_free(r);
+	free(dm_base);
+	free(dm);
+	free(a);
+	free(b);
+	free(second);
+	free(mine);
+	free(theirs);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * Attacks: acking a channel you cannot see, or a DM you are not in, is
+ * 404 (and a hidden channel is absent from your read states); a kicked
+ * member's acks are 404 and the server's channels leave their list; a
+ * token stolen before logout-all is 401.
+ */
+START_TEST(test_attacks)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 outsider;
+	char			*m, *path, *dm, *dm_base;
+
+	chat_room_open(&room, "rs_att");
+	chat_user(&outsider, "rs_out");
+	m = chat_post(&room.owner, room.base, "secret");
+	r = ack(outsider.token, room.base, m);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	ck_assert(!state_of(&outsider, "channel_id", room.channel).found);
+	dm = chat_dm(&room.owner, &room.member);
+	xasprintf(&dm_base, API_PREFIX "/dms/%s", dm);
+	r = ack(outsider.token, dm_base, m);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+
+	/* view_channels taken from everyone: hidden from the member. */
+	default_role_set(&room.owner, room.server, "[\"send_messages\"]");
+	itest_settle_cache();
+	r = ack(room.member.token, room.base, m);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	ck_assert(!state_of(&room.member, "channel_id", room.channel).found);
+	ck_assert(state_of(&room.owner, "channel_id", room.channel).found);
+	default_role_set(&room.owner, room.server,
+	    "[\"view_channels\",\"send_messages\"]");
+	itest_settle_cache();
+	ck_assert(state_of(&room.member, "channel_id", room.channel).found);
+
+	/* Kicked. */
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    room.member.id);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	itest_settle_cache();
+	r = ack(room.member.token, room.base, m);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	ck_assert(!state_of(&room.member, "channel_id", room.channel).found);
+	ck_assert(state_of(&room.member, "dm_channel_id", dm).found);
+
+	/* A token stolen before logout-all. */
+	r = itest_request("POST", API_PREFIX "/auth/logout-all",
+	    room.member.token, NULL, NULL, 0);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	r = ack(room.member.token, dm_base, m);
+	itest_expect_error(r, 401, "unauthorized");
+	itest_free(r);
+	r = itest_get(STATES, room.member.token);
+	itest_expect_error(r, 401, "unauthorized");
+	itest_free(r);
+
+	free(dm_base);
+	free(dm);
+	free(path);
+	free(m);
+	chat_user_free(&outsider);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+readstate_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("readstate");
+	tc = tcase_create("readstate");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_mention_fields);
+	tcase_add_test(tc, test_mention_cap);
+	tcase_add_test(tc, test_role_mentions_follow_changes);
+	tcase_add_test(tc, test_mention_everyone_permission);
+	tcase_add_test(tc, test_mention_viewers_and_roles);
+	tcase_add_test(tc, test_mention_cached_standing);
+	tcase_add_test(tc, test_batched_mentions);
+	tcase_add_test(tc, test_default_positions);
+	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_ack);
+	tcase_add_test(tc, test_attacks);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	itest_init();
+	return check_run(readstate_suite());
+}
