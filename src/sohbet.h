@@ -11,7 +11,7 @@
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
  *            channels access cache messages history ratelimit throttle
- *            roles members change dms
+ *            roles members change dms search
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -457,7 +457,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		10	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		15	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -950,6 +950,28 @@ int		 access_announce(const char *, uint64_t, uint64_t,
 int		 access_change_finish(struct access_change *);
 void		 access_change_free(struct access_change *);
 
+/* search.c */
+/* A message query: every word, the last one's prefix, the phrases. */
+struct search_query {
+	char		**words;	/* distinct, as the index cuts them */
+	size_t		 nwords;
+	char		*prefix;	/* LIKE pattern "word%", or NULL */
+	yajl_gen	 phrases;	/* a JSON array of LIKE patterns */
+};
+/* Where a message search looks. */
+struct search_where {
+	const char	*channels;	/* a comma list of channel ids */
+	uint64_t	 dm_channel_id;	/* or a DM channel */
+	uint64_t	 before;	/* ids below this */
+	uint64_t	 author_id;	/* 0: anyone */
+};
+int		 search_parse(const char *, size_t, struct search_query *);
+void		 search_query_clear(struct search_query *);
+int		 search_messages(const struct search_query *,
+		    const struct search_where *, long, yajl_gen);
+int		 search_channels(uint64_t, uint64_t, uint64_t, char **);
+int		 search_users(uint64_t, const char *, long, yajl_gen);
+
 /* messages.c */
 struct conversation {
 	uint64_t	 channel_id;	/* a server channel, or 0 */
@@ -1059,6 +1081,9 @@ void		 api_messages_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
+
+/* api-search.c */
+extern const struct route api_search_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];
