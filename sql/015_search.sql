@@ -15,7 +15,7 @@
 DELIMITER //
 -- The words of a text as a JSON array of strings, in order ("" when it
 -- has none).  Words hold no '"' or '\', so the array needs no escaping.
-CREATE FUNCTION search_words(p_text TEXT CHARACTER SET utf8mb4)
+CREATE FUNCTION IF NOT EXISTS search_words(p_text TEXT CHARACTER SET utf8mb4)
 	RETURNS TEXT CHARACTER SET utf8mb4
 	DETERMINISTIC
 	NO SQL
@@ -30,7 +30,7 @@ DELIMITER ;
 -- primary key lists a word's messages newest last (search.c reads it
 -- backwards); message_words_message answers "has this message that
 -- word (or a word with that prefix)" for one candidate.
-CREATE TABLE message_words (
+CREATE TABLE IF NOT EXISTS message_words (
 	word			VARCHAR(64) NOT NULL,
 	message_id		BIGINT UNSIGNED NOT NULL,
 	PRIMARY KEY (word, message_id),
@@ -44,7 +44,7 @@ CREATE TABLE message_words (
 -- triggers below, so the index cannot miss one.  Two words equal under
 -- the collation are one row.
 DELIMITER //
-CREATE PROCEDURE message_words_index(
+CREATE PROCEDURE IF NOT EXISTS message_words_index(
 	IN p_id			BIGINT UNSIGNED,
 	IN p_content		TEXT CHARACTER SET utf8mb4)
 	MODIFIES SQL DATA
@@ -58,7 +58,7 @@ BEGIN
 	    ON DUPLICATE KEY UPDATE message_id = message_id;
 END//
 
-CREATE TRIGGER messages_words_insert AFTER INSERT ON messages
+CREATE TRIGGER IF NOT EXISTS messages_words_insert AFTER INSERT ON messages
 FOR EACH ROW
 BEGIN
 	IF NOT NEW.deleted THEN
@@ -67,7 +67,7 @@ BEGIN
 END//
 
 -- An edit indexes the new text; a deletion (content erased) leaves none.
-CREATE TRIGGER messages_words_update AFTER UPDATE ON messages
+CREATE TRIGGER IF NOT EXISTS messages_words_update AFTER UPDATE ON messages
 FOR EACH ROW
 BEGIN
 	IF NOT (NEW.content <=> OLD.content) OR NEW.deleted <> OLD.deleted
