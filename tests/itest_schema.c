@@ -358,6 +358,36 @@ START_TEST(test_upgrade_erases_old_text)
 }
 END_TEST
 
+/*
+ * Migration 015 on a database with data: the words of the messages there
+ * are indexed (not those of a deleted one), and from then on the
+ * triggers index a new message and follow an edit.
+ */
+START_TEST(test_upgrade_indexes_words)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("015_search.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 12"), 4);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'WORDS'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 10"), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " INSERT INTO messages (id, channel_id, author_id, content)"
+	    " VALUES (20, 1, 1, 'Çay, çay!');"
+	    " UPDATE messages SET content = 'left words' WHERE id = 14"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 20 AND word = 'cay'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'untouched'"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'left'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 /* Whether role id of the scratch database holds exactly the names of set. */
 static int
 schema_role_is(int id, const char *set)
@@ -422,6 +452,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_upgrade_erases_old_text);
 	tcase_add_test(tc, test_upgrade_grants_new_permissions);
+	tcase_add_test(tc, test_upgrade_indexes_words);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
