@@ -314,15 +314,12 @@ search_parse(const char *q, size_t len, struct search_query *sq)
 	return 1;
 }
 
-/* Count rows of an estimate statement (capped): the count, or -1. */
+/* The count an estimate statement's rows hold, or -1 (rows may be NULL). */
 static long
-search_count(struct db_stmt *q, const char *types, const char *s,
-    uint64_t u)
+search_count(struct db_rows *rows)
 {
-	struct db_rows	*rows;
-	long		 n = -1;
+	long	n = -1;
 
-	rows = types[0] == 's' ? db_query(q, types, s) : db_query(q, types, u);
 	if (rows == NULL)
 		return -1;
 	if (db_fetch(rows) == 1)
@@ -345,8 +342,8 @@ search_plan(const struct search_query *sq, uint64_t dm_channel_id,
 
 	*source = NULL;
 	for (i = 0; i < sq->nwords && i < SEARCH_ESTIMATES; i++) {
-		if ((rows = search_count(&q_word_rows, "s", sq->words[i],
-		    0)) == -1)
+		if ((rows = search_count(db_query(&q_word_rows, "s",
+		    sq->words[i]))) == -1)
 			return -1;
 		if (rows < best) {
 			best = rows;
@@ -354,8 +351,8 @@ search_plan(const struct search_query *sq, uint64_t dm_channel_id,
 		}
 	}
 	if (*source == NULL) {
-		if ((rows = search_count(&q_prefix_rows, "s", sq->prefix,
-		    0)) == -1)
+		if ((rows = search_count(db_query(&q_prefix_rows, "s",
+		    sq->prefix))) == -1)
 			return -1;
 		if (rows < SEARCH_ESTIMATE_CAP) {
 			best = rows;
@@ -363,8 +360,8 @@ search_plan(const struct search_query *sq, uint64_t dm_channel_id,
 		}
 	}
 	if (dm_channel_id != 0 && *source != NULL) {
-		if ((dm_rows = search_count(&q_dm_rows, "u", NULL,
-		    dm_channel_id)) == -1)
+		if ((dm_rows = search_count(db_query(&q_dm_rows, "u",
+		    dm_channel_id))) == -1)
 			return -1;
 		if (dm_rows < best)
 			*source = NULL;
@@ -405,8 +402,11 @@ search_ids(const struct search_query *sq, const struct search_where *sw,
 	    SEARCH_SERVER];
 	words = json_gen_new();
 	yajl_gen_array_open(words);
-	for (i = 0; i < sq->nwords; i++)
-		json_gen_str(words, sq->words[i]);
+	for (i = 0; i < sq->nwords; i++) {
+		/* The plan's own word needs no second look. */
+		if (sq->words[i] != source)
+			json_gen_str(words, sq->words[i]);
+	}
 	yajl_gen_array_close(words);
 	words_json = json_gen_text(words, &len);
 	phrases_json = json_gen_text(sq->phrases, &len);
