@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Message search (API.md, Search): a word index that InnoDB keeps in the
 -- same transaction as the message, so that it replicates with Galera like
 -- every other row, is searchable the moment the message commits, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-search.c: GET /servers/{id}/messages/search,
  * GET /dms/{id}/messages/search and GET /users/search (API.md, Search and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * search.c: finding messages and users (API.md, Search and
  * GET /users/search).

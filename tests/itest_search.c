@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_search.c: message and user search (API.md, Search and
  * GET /users/search; issue 24).  Every matching rule as a user meets it

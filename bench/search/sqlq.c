@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sqlq: run SQL queries against MariaDB from several connections at once
  * and print the latency of each query text (p50, p99, max) and the rate.

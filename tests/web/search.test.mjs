@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * search.test.mjs: the query words and highlighting of web/js/search.js
  * (docs/api.md, Search): words as the server cuts them, the last one a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * perm.js: what the signed-in user may do in a server, computed the way
  * the server does (API.md, Roles and permissions): the union of the

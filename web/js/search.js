@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * search.js: what the search views need that touches neither the DOM nor
  * the network: the words of a query as the server cuts them (docs/api.md,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ui/search.js: finding things (docs/api.md, Search and GET /users/search):
  * the message search of a server or DM, opened from the box in the
