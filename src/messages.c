@@ -156,7 +156,7 @@ long
 messages_read_all(struct db_rows *rows, struct message *ms, long max)
 {
 	long	n = 0;
-	int	rc;
+	int	rc = 0;
 
 	if (rows == NULL)
 		return -1;

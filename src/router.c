@@ -15,6 +15,7 @@
 static const struct route *router_tables[] = {
 	api_health_routes,
 	api_auth_routes,
+	api_search_routes,
 	api_users_routes,
 	api_servers_routes,
 	api_members_routes,

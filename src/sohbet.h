@@ -13,7 +13,7 @@
  *   domain   token users password refresh auth perm overwrites servers
  *            channels access cache replies reactions mentions messages
  *            pins history ratelimit throttle roles members change dms
- *            typing presence readstate
+ *            typing presence readstate search
  *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -501,7 +501,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		13	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		14	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -1121,6 +1121,29 @@ struct reaction_add {
 int		 reactions_add_many(struct reaction_add *, size_t);
 void		 reactions_respond(struct request *, int);
 
+/* search.c */
+/* A message query: every word, the last one's prefix, the phrases. */
+struct search_query {
+	char		**words;	/* distinct, as the index cuts them */
+	size_t		 nwords;
+	char		*prefix;	/* LIKE pattern "word%", or NULL */
+	yajl_gen	 phrases;	/* a JSON array of LIKE patterns */
+};
+/* Where a message search looks. */
+struct search_where {
+	const char	*channels;	/* a comma list of channel ids */
+	uint64_t	 dm_channel_id;	/* or a DM channel */
+	uint64_t	 before;	/* ids below this */
+	uint64_t	 author_id;	/* 0: anyone */
+	uint64_t	 reader_id;	/* whose reactions are "me" */
+};
+int		 search_parse(const char *, size_t, struct search_query *);
+void		 search_query_clear(struct search_query *);
+int		 search_messages(const struct search_query *,
+		    const struct search_where *, long, yajl_gen);
+int		 search_channels(uint64_t, uint64_t, uint64_t, char **);
+int		 search_users(uint64_t, const char *, long, yajl_gen);
+
 /* messages.c */
 struct conversation {
 	uint64_t	 channel_id;	/* a server channel, or 0 */
@@ -1377,6 +1400,9 @@ extern const struct route api_presence_routes[];
 
 /* api-readstate.c */
 extern const struct route api_readstate_routes[];
+
+/* api-search.c */
+extern const struct route api_search_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

@@ -368,6 +368,43 @@ START_TEST(test_upgrade_erases_old_text)
 }
 END_TEST
 
+/*
+ * Migration 014 on a database with data: the words of the messages there
+ * are indexed (not those of a deleted one), and from then on the
+ * triggers index a new message and follow an edit.
+ */
+START_TEST(test_upgrade_indexes_words)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    UPGRADE_SOURCE("009_more_permissions.sql")
+	    UPGRADE_SOURCE("010_overwrites.sql")
+	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
+	    UPGRADE_SOURCE("012_typing_presence.sql")
+	    UPGRADE_SOURCE("013_read_state.sql")
+	    UPGRADE_SOURCE("014_search.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 12"), 4);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'WORDS'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 10"), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " INSERT INTO messages (id, channel_id, author_id, content)"
+	    " VALUES (20, 1, 1, 'Çay, çay!');"
+	    " UPDATE messages SET content = 'left words' WHERE id = 14"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 20 AND word = 'cay'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'untouched'"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 14 AND word = 'left'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 /* Whether role id of the scratch database holds exactly the names of set. */
 static int
 schema_role_is(int id, const char *set)
@@ -617,6 +654,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_replies_reactions_pins);
 	tcase_add_test(tc, test_upgrade_presence);
 	tcase_add_test(tc, test_upgrade_reads_what_was_there);
+	tcase_add_test(tc, test_upgrade_indexes_words);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

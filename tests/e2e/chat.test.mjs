@@ -56,6 +56,12 @@
  * disturb, invisible) shows on A's side; ten minutes without input make
  * B idle; the profile card shows the status.
  *
+ * Search: a member types words in the header's search box and gets the
+ * result with the words marked (the message's own markup shown as text),
+ * narrows it with the "in:" chip, opens it among the messages around it
+ * and goes to its channel; "New message" finds the server's owner by a
+ * part of their name and opens a DM with them.
+ *
  * No page may log a console error. Screenshots of the chat view go to
  * tests/artifacts/.
  */
@@ -1071,6 +1077,66 @@ test('unread survives a reload: mention counts, the divider, the @ autocomplete'
 		assert.deepEqual(await sent.locator('.mention').allTextContents(), [`@${writer.name}`, `@${roleName}`]);
 	});
 	await R.context.close();
+});
+
+test('search: the header box, marked words, a result in its place, a DM by name', {timeout: 120000}, async (t) => {
+	const F = await newUser('Finder');
+	const server = `Search ${run}`;
+	let owner;
+	let channelId;
+	const target = `the launch is on tuesday <b>${run}</b>`;
+
+	await step(t, 'a search from the header marks the words and shows the result in its place', async () => {
+		owner = await apiRegister(`owner_${run}`);
+		const finder = await apiRegister(F.name);
+		const serverId = (await apiCall('POST', '/servers', owner.token, {name: server})).id;
+		channelId = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id;
+		const code = (await apiCall('POST', `/servers/${serverId}/invites`, owner.token, {})).code;
+		await apiCall('POST', `/invites/${code}`, finder.token);
+		await apiCall('POST', `/channels/${channelId}/messages`, owner.token, {content: 'before it'});
+		await apiCall('POST', `/channels/${channelId}/messages`, owner.token, {content: target});
+		/* More than a page of history after it: it is not on screen. */
+		for (let i = 0; i < 60; i++)
+			await apiCall('POST', `/channels/${channelId}/messages`, owner.token, {content: `filler ${i}`});
+		await signIn(F);
+		await openServer(F.page, server);
+		await message(F.page, 'filler 59').waitFor();
+		const box = F.page.getByRole('searchbox', {name: 'Search messages'});
+		await box.fill('LAUNCH tues');
+		await box.press('Enter');
+		const dialog = F.page.getByRole('dialog', {name: 'Search'});
+		await dialog.getByRole('status').filter({hasText: '1 result'}).waitFor();
+		const item = dialog.locator('.search-item');
+		assert.equal(await item.count(), 1);
+		assert.deepEqual(await item.locator('mark').allTextContents(), ['launch', 'tuesday']);
+		/* The text is text: the <b> of the message is shown, not obeyed. */
+		assert.equal(await item.locator('b').count(), 0);
+		await item.getByText(`<b>${run}</b>`).waitFor();
+		/* The "in:" chip narrows to one channel: still found. */
+		await dialog.getByLabel('In').selectOption({label: 'in: #general'});
+		await dialog.getByRole('status').filter({hasText: '1 result'}).waitFor();
+		await item.click();
+		const around = dialog.getByRole('list', {name: 'Messages around the result'});
+		const hit = around.locator('li[aria-current="true"]');
+		await hit.waitFor();
+		assert.deepEqual(await hit.locator('mark').allTextContents(), ['launch', 'tuesday']);
+		await around.getByText('before it').waitFor();
+		await around.getByText('filler 0', {exact: true}).waitFor();
+		await dialog.getByRole('button', {name: 'Go to the channel'}).click();
+		await dialog.waitFor({state: 'detached'});
+		assert.equal(await heading(F.page), 'general');
+	});
+
+	await step(t, '"New message" finds a person by name and opens the DM', async () => {
+		await F.page.getByRole('button', {name: /^Direct messages/}).click();
+		await F.page.getByRole('button', {name: 'New direct message'}).click();
+		const dialog = F.page.getByRole('dialog', {name: 'New message'});
+		await dialog.getByLabel('Find someone by name').fill(`OWNER_${run}`.slice(0, 12));
+		await dialog.getByRole('button', {name: owner.name}).click();
+		await dialog.waitFor({state: 'detached'});
+		assert.equal(await heading(F.page), owner.name);
+		await F.context.close();
+	});
 });
 
 test('no page logged a console error', () => {

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * servers.js: the dialogs around servers: create one, join one by invite,
- * invite people, leave; and starting a DM by user id.
+ * invite people, leave.
  */
 
 import {api, seg} from '../api.js';
 import {h, icon, fullTime} from '../dom.js';
 import {inviteLink, parseInvite} from '../router.js';
 import {store} from '../store.js';
-import {createServer, joinInvite, openDm} from '../send.js';
+import {createServer, joinInvite} from '../send.js';
 import {openDialog, confirmDialog, errorText, toast, field, showFormError} from './dialog.js';
 import {copy} from './profile.js';
 
@@ -197,31 +197,4 @@ export async function leaveServer(s) {
 	} catch (e) {
 		toast(errorText(e), 'error');
 	}
-}
-
-/* Start a DM with someone by user id (there is no user search). */
-export function openNewDm(hooks) {
-	const f = field('User ID', {name: 'user_id', required: true, inputmode: 'numeric',
-	    pattern: '[0-9]{1,20}', autocomplete: 'off'});
-	f.wrap.appendChild(h('div', {class: 'hint'},
-	    'Find it on their profile (click their name in a member list or on a message).'));
-	const general = h('div', {class: 'form-error', role: 'alert'});
-	const form = h('form', {onsubmit: async (e) => {
-		e.preventDefault();
-		const id = f.input.value.trim();
-		try {
-			const user = await api.get(`/users/${seg(id)}`);
-			const dm = await openDm(user.id);
-			d.close();
-			hooks.goDm(dm);
-		} catch (err) {
-			if (err.code === 'not_found' || err.code === 'invalid_id')
-				err.message = 'There is no user with that ID.';
-			if (err.code === 'validation_failed')
-				err.message = 'That is you.';
-			showFormError(err, general);
-		}
-	}}, f.wrap, general, h('div', {class: 'row row--end'},
-	    h('button', {type: 'submit', class: 'btn'}, 'Open conversation')));
-	const d = openDialog({title: 'New direct message', body: form});
 }

@@ -15,7 +15,8 @@ import {navigate} from '../router.js';
 import {createMessageView} from './messages.js';
 import {createMemberList} from './members.js';
 import {openProfile} from './profile.js';
-import {openAddServer, openInvite, leaveServer, openNewDm} from './servers.js';
+import {openAddServer, openInvite, leaveServer} from './servers.js';
+import {openNewMessage, searchBox, markMessage} from './search.js';
 import {openSettings} from './settings.js';
 import {openChannelSettings, canOpenChannelSettings, channelIcon} from './channel.js';
 import {openCreateChannel} from './newchannel.js';
@@ -70,8 +71,9 @@ export function mountShell(root, hooks) {
 	const banner = h('div', {class: 'banner', role: 'status', hidden: true});
 	const convBox = h('div', {class: 'conv'});
 	const empty = h('div', {class: 'empty-state', hidden: true});
+	const search = searchBox(searchContext, {goMessage});
 	const main = h('main', {class: 'main', id: 'main', tabindex: '-1'},
-	    h('header', {class: 'main-head'}, navToggle, title, pinsToggle, membersToggle),
+	    h('header', {class: 'main-head'}, navToggle, title, search, pinsToggle, membersToggle),
 	    banner, convBox, empty);
 	const membersBody = h('div', {class: 'members-body'});
 	const membersBox = h('aside', {class: 'members', id: 'members', 'aria-label': 'Members'}, membersBody);
@@ -144,6 +146,32 @@ export function mountShell(root, hooks) {
 	function go(view) {
 		navigate(view);
 		setNav(false);
+	}
+
+	/* Where the header's search looks: the server or DM on screen. */
+	function searchContext() {
+		const v = store.view;
+		if (v.kind === 'server' && v.serverId)
+			return {serverId: v.serverId, channelId: v.channelId};
+		if (v.kind === 'home' && v.dmId)
+			return {dmId: v.dmId};
+		return null;
+	}
+
+	/*
+	 * Open a search result's conversation and mark the message once it is
+	 * drawn (when it is among the messages loaded there), trying for a
+	 * few seconds while the conversation loads.
+	 */
+	function goMessage(ctx, m) {
+		let tries = 30;
+		go(m.channel_id ? {kind: 'server', serverId: ctx.serverId, channelId: m.channel_id} :
+		    {kind: 'home', dmId: m.dm_channel_id});
+		const tick = () => {
+			if (!markMessage(m.id) && --tries > 0)
+				setTimeout(tick, 100);
+		};
+		tick();
 	}
 
 	/* Go to a server or DM just joined or opened, and into its message box. */
@@ -327,7 +355,7 @@ export function mountShell(root, hooks) {
 			    h('div', {class: 'side-section'}, h('span', {id: 'dm-head'}, 'Conversations'),
 				h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'New direct message',
 				    title: 'New direct message', dataset: {focusKey: 'new-dm'},
-				    onclick: () => openNewDm({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})},
+				    onclick: () => openNewMessage({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})},
 				icon('plus'))),
 			    dms.length === 0 ? h('p', {class: 'side-empty'},
 				'No conversations yet. Open someone\u2019s profile from a member list or a message to write to them.') :
@@ -485,7 +513,7 @@ export function mountShell(root, hooks) {
 			    openAddServer({goServer: (id) => goAndWrite({kind: 'server', serverId: id, channelId: null})})},
 			'Add a server'),
 			h('button', {type: 'button', class: 'btn btn--secondary', onclick: () =>
-			    openNewDm({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})}, 'Message a user ID'))];
+			    openNewMessage({goDm: (dm) => goAndWrite({kind: 'home', dmId: dm.id})})}, 'New message'))];
 	}
 
 	return {

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * itest_search.c: message and user search (API.md, Search and
+ * GET /users/search; issue 24).  Every matching rule as a user meets it
+ * (every word, the last as a prefix, phrases, no stopwords or minimum
+ * length, case and accents, Turkish dotted and dotless i), operator
+ * characters taken as text, the refusals, newest first with `before`
+ * and `total`, the cap of 1,000, edits and deletions at once, filters,
+ * and where one may not look: a private channel, a message from before
+ * one joined (found), a kicked member, a token after logout-all, a DM of
+ * others, users one shares nothing with.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "check_run.h"
+
+#define TOTAL_MAX	1000	/* API.md: total counts up to this */
+
+/* Percent-encode s for a query string; the caller frees it. */
+static char *
+encode(const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+	char			*out, *o;
+
+	o = out = xmalloc(strlen(s) * 3 + 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_') {
+			*o++ = (char)*p;
+			continue;
+		}
+		*o++ = '%';
+		*o++ = hex[*p >> 4];
+		*o++ = hex[*p & 15];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* GET a server's search for q with more parameters (or ""); the answer. */
+static struct itest_response *
+search(const struct chat_user *u, const char *server, const char *q,
+    const char *more)
+{
+	struct itest_response	*r;
+	char			*path, *eq;
+
+	eq = encode(q);
+	xasprintf(&path, API_PREFIX "/servers/%s/messages/search?q=%s%s",
+	    server, eq, more);
+	r = itest_get(path, u->token);
+	free(path);
+	free(eq);
+	return r;
+}
+
+/*
+ * Assert a search's answer: 200, this total, and exactly these message
+ * ids in this order (newest first).
+ */
+static void
+expect_found(struct itest_response *r, long total, char *const *ids,
+    size_t n)
+{
+	const struct json	*list;
+	char			 key[32];
+	size_t			 i;
+
+	itest_expect(r, 200);
+	ck_assert_msg(itest_at(r->json, "total") != NULL &&
+	    atol(itest_at(r->json, "total")->text) == total,
+	    "total %ld expected: %s", total, itest_describe(r));
+	list = itest_at(r->json, "messages");
+	ck_assert_msg(list != NULL && list->type == JSON_ARRAY &&
+	    list->count == n, "%zu messages expected: %s", n,
+	    itest_describe(r));
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "messages.%zu.id", i);
+		ck_assert_msg(strcmp(itest_str(r, key), ids[i]) == 0,
+		    "message %zu should be %s: %s", i, ids[i],
+		    itest_describe(r));
+	}
+}
+
+/* Search and assert exactly these ids (newest first), total = n. */
+static void
+finds(const struct chat_user *u, const char *server, const char *q,
+    char *const *ids, size_t n)
+{
+	struct itest_response	*r;
+
+	r = search(u, server, q, "");
+	expect_found(r, (long)n, ids, n);
+	itest_free(r);
+}
+
+/* Search and assert nothing is found. */
+static void
+finds_nothing(const struct chat_user *u, const char *server, const char *q)
+{
+	finds(u, server, q, NULL, 0);
+}
+
+/* Search and assert 400 validation_failed on q. */
+static void
+refused(const struct chat_user *u, const char *server, const char *q)
+{
+	struct itest_response	*r;
+
+	r = search(u, server, q, "");
+	itest_expect_invalid(r, "q");
+	itest_free(r);
+}
+
+/* Free n ids. */
+static void
+ids_free(char **ids, size_t n)
+{
+	while (n > 0)
+		free(ids[--n]);
+}
+
+START_TEST(test_every_word_and_prefix)
+{
+	struct chat_room	 room;
+	char			*m[6];
+
+	chat_room_open(&room, "srw");
+	m[0] = chat_post(&room.member, room.base, "the quick brown fox");
+	m[1] = chat_post(&room.owner, room.base, "a dog is here");
+	m[2] = chat_post(&room.owner, room.base, "this here is not it");
+	m[3] = chat_post(&room.member, room.base, "go home now");
+	m[4] = chat_post(&room.member, room.base, "Gopher land");
+	m[5] = chat_post(&room.owner, room.base, "ago homes");
+
+	/* Every word, in any order; the last also as a prefix. */
+	finds(&room.owner, room.server, "fox quick", &m[0], 1);
+	finds(&room.owner, room.server, "brown qui", &m[0], 1);
+	/* No stopwords, no minimum length: "a" and "is" are words. */
+	finds(&room.owner, room.server, "a dog", &m[1], 1);
+	finds(&room.owner, room.server, "is here", (char *[]){ m[2], m[1] },
+	    2);
+	/* A word is whole unless it is the last: "go" is not "ago". */
+	finds(&room.owner, room.server, "go home", &m[3], 1);
+	finds(&room.owner, room.server, "go", (char *[]){ m[4], m[3] }, 2);
+	finds(&room.owner, room.server, "home", (char *[]){ m[5], m[3] }, 2);
+	finds_nothing(&room.owner, room.server, "quick cat");
+	ids_free(m, 6);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_phrases)
+{
+	struct chat_room	 room;
+	char			*m[3];
+
+	chat_room_open(&room, "srp");
+	m[0] = chat_post(&room.owner, room.base, "red big ball");
+	m[1] = chat_post(&room.owner, room.base, "a big, red ball!");
+	m[2] = chat_post(&room.owner, room.base, "big redder ball");
+	finds(&room.owner, room.server, "\"big red\"", &m[1], 1);
+	finds(&room.owner, room.server, "\"red big\" ball", &m[0], 1);
+	finds(&room.owner, room.server, "ball \"BIG RED\"", &m[1], 1);
+	/* Not quoted: both words anywhere, "red" whole. */
+	finds(&room.owner, room.server, "red ball", (char *[]){ m[1], m[0] },
+	    2);
+	/* A '"' without its pair is text. */
+	finds(&room.owner, room.server, "\"redder", &m[2], 1);
+	ids_free(m, 3);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_case_accents_turkish)
+{
+	struct chat_room	 room;
+	char			*m[5];
+
+	chat_room_open(&room, "srt");
+	m[0] = chat_post(&room.owner, room.base, "İstanbul'da kar var");
+	m[1] = chat_post(&room.owner, room.base, "ıstanbul yazımı");
+	m[2] = chat_post(&room.owner, room.base, "ISTANBUL TRIP");
+	m[3] = chat_post(&room.owner, room.base, "istanbul");
+	m[4] = chat_post(&room.owner, room.base, "un Café crème");
+	/*
+	 * utf8mb4_unicode_520_ci compares İ, I and i alike and ı apart
+	 * (docs/api.md says so): the dotted spellings find each other,
+	 * the dotless one finds itself.
+	 */
+	finds(&room.owner, room.server, "istanbul",
+	    (char *[]){ m[3], m[2], m[0] }, 3);
+	finds(&room.owner, room.server, "İstanbul",
+	    (char *[]){ m[3], m[2], m[0] }, 3);
+	finds(&room.owner, room.server, "ISTANBUL",
+	    (char *[]){ m[3], m[2], m[0] }, 3);
+	finds(&room.owner, room.server, "ıstanbul", &m[1], 1);
+	finds(&room.owner, room.server, "YAZIMI", NULL, 0);
+	finds(&room.owner, room.server, "yazımı", &m[1], 1);
+	finds(&room.owner, room.server, "cafe CREME", &m[4], 1);
+	finds(&room.owner, room.server, "CAFÉ crè", &m[4], 1);
+	ids_free(m, 5);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_operators_are_text)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*m[2];
+	long long		 before, after;
+
+	chat_room_open(&room, "sro");
+	m[0] = chat_post(&room.owner, room.base, "the quick brown fox");
+	m[1] = chat_post(&room.owner, room.base, "c++ is fun (really) @home");
+	/* Boolean-mode signs are not syntax: '-' does not exclude. */
+	finds(&room.owner, room.server, "+fox -quick", &m[0], 1);
+	finds(&room.owner, room.server, "~brown <fox> (the) @quick*",
+	    &m[0], 1);
+	finds(&room.owner, room.server, "c++ (really)", &m[1], 1);
+	finds(&room.owner, room.server, "\"c++ is\" @home", &m[1], 1);
+	/* LIKE's wildcards are not wildcards either. */
+	finds_nothing(&room.owner, room.server, "qu%k");
+	finds_nothing(&room.owner, room.server, "f_x");
+	/* SQL is text. */
+	before = itest_sql_number("SELECT COUNT(*) FROM messages");
+	finds_nothing(&room.owner, room.server,
+	    "fox'; DELETE FROM messages; --");
+	finds_nothing(&room.owner, room.server, "\\\" OR 1=1 --");
+	after = itest_sql_number("SELECT COUNT(*) FROM messages");
+	ck_assert_int_ge(after, before);
+	r = search(&room.owner, room.server, "fox", "");
+	expect_found(r, 1, &m[0], 1);
+	itest_free(r);
+	ids_free(m, 2);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*path, long_q[202 * 2];
+	size_t			 i;
+
+	chat_room_open(&room, "srr");
+	refused(&room.owner, room.server, "");
+	refused(&room.owner, room.server, "+-*\"@~<>()");
+	refused(&room.owner, room.server, "   ");
+	refused(&room.owner, room.server, "%_\\");
+	refused(&room.owner, room.server, "\xf0\x9f\x98\x80");
+	/* 201 code points (two bytes each) is one too many; 200 is fine. */
+	for (i = 0; i < 201; i++)
+		memcpy(long_q + 2 * i, "\xc3\xa9", 2);
+	long_q[2 * 201] = '\0';
+	refused(&room.owner, room.server, long_q);
+	long_q[2 * 200] = '\0';
+	r = search(&room.owner, room.server, long_q, "");
+	itest_expect(r, 200);
+	itest_free(r);
+	/* One letter is a word. */
+	r = search(&room.owner, room.server, "a", "");
+	itest_expect(r, 200);
+	itest_free(r);
+	/* No q at all. */
+	xasprintf(&path, API_PREFIX "/servers/%s/messages/search",
+	    room.server);
+	r = itest_get(path, room.owner.token);
+	itest_expect_invalid(r, "q");
+	itest_free(r);
+	free(path);
+	r = search(&room.owner, room.server, "x", "&limit=26");
+	itest_expect_invalid(r, "limit");
+	itest_free(r);
+	r = search(&room.owner, room.server, "x", "&limit=0");
+	itest_expect_invalid(r, "limit");
+	itest_free(r);
+	r = search(&room.owner, room.server, "x", "&before=abc");
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	r = search(&room.owner, room.server, "x", "&author_id=-1");
+	itest_expect_error(r, 400, "invalid_id");
+	itest_free(r);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_paging_and_total)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*m[30], more[64];
+	char			*newest[10], *next[10];
+	size_t			 i;
+
+	chat_room_open(&room, "srg");
+	for (i = 0; i < 30; i++) {
+		char	text[64];
+
+		snprintf(text, sizeof text, "pager number %zu", i);
+		m[i] = chat_post(&room.member, room.base, text);
+	}
+	for (i = 0; i < 10; i++) {
+		newest[i] = m[29 - i];
+		next[i] = m[19 - i];
+	}
+	r = search(&room.owner, room.server, "pager", "&limit=10");
+	expect_found(r, 30, newest, 10);
+	itest_free(r);
+	/* before: the newest older ones; total counts what before leaves. */
+	snprintf(more, sizeof more, "&limit=10&before=%s", m[20]);
+	r = search(&room.owner, room.server, "pager", more);
+	expect_found(r, 20, next, 10);
+	itest_free(r);
+	snprintf(more, sizeof more, "&before=%s", m[3]);
+	r = search(&room.owner, room.server, "pager number", more);
+	expect_found(r, 3, (char *[]){ m[2], m[1], m[0] }, 3);
+	itest_free(r);
+	/* The default limit is 25. */
+	r = search(&room.owner, room.server, "pager", "");
+	expect_found(r, 30, (char *[]){ m[29], m[28], m[27], m[26], m[25],
+	    m[24], m[23], m[22], m[21], m[20], m[19], m[18], m[17], m[16],
+	    m[15], m[14], m[13], m[12], m[11], m[10], m[9], m[8], m[7], m[6],
+	    m[5] }, 25);
+	itest_free(r);
+	ids_free(m, 30);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_total_cap)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*id, *last = NULL;
+	int			 i;
+
+	chat_room_open(&room, "src");
+	for (i = 0; i < TOTAL_MAX + 5; i++) {
+		id = chat_post(&room.owner, room.base, "flood of words");
+		free(last);
+		last = id;
+	}
+	r = search(&room.owner, room.server, "flood words", "&limit=1");
+	expect_found(r, TOTAL_MAX, &last, 1);
+	itest_free(r);
+	r = search(&room.owner, room.server, "of", "&limit=1");
+	expect_found(r, TOTAL_MAX, &last, 1);
+	itest_free(r);
+	free(last);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_edit_and_delete_at_once)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*id, *path;
+
+	chat_room_open(&room, "sre");
+	id = chat_post(&room.member, room.base, "alpha beta");
+	finds(&room.owner, room.server, "beta alpha", &id, 1);
+	path = chat_path(room.base, id, NULL);
+	r = itest_send("PATCH", path, room.member.token,
+	    "{\"content\":\"alpha gamma\"}");
+	itest_expect(r, 200);
+	itest_free(r);
+	finds_nothing(&room.owner, room.server, "beta");
+	finds(&room.owner, room.server, "gamma", &id, 1);
+	r = itest_delete(path, room.member.token);
+	ck_assert_msg(r->status == 204, "delete: %s", itest_describe(r));
+	itest_free(r);
+	finds_nothing(&room.owner, room.server, "gamma");
+	finds_nothing(&room.owner, room.server, "alpha");
+	/* The erased text leaves no word behind. */
+	free(path);
+	xasprintf(&path, "SELECT COUNT(*) FROM message_words WHERE"
+	    " message_id = %s", id);
+	ck_assert_int_eq(itest_sql_number(path), 0);
+	free(path);
+	free(id);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_filters)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*m[3], *second, *cpath, *more, *base;
+
+	chat_room_open(&room, "srf");
+	xasprintf(&cpath, API_PREFIX "/servers/%s/channels", room.server);
+	r = itest_send("POST", cpath, room.owner.token, "{\"name\":\"two\"}");
+	itest_expect(r, 201);
+	second = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	xasprintf(&base, API_PREFIX "/channels/%s", second);
+	m[0] = chat_post(&room.owner, room.base, "filter me");
+	m[1] = chat_post(&room.member, room.base, "filter me");
+	m[2] = chat_post(&room.owner, base, "filter me");
+	xasprintf(&more, "&author_id=%s", room.owner.id);
+	r = search(&room.member, room.server, "filter", more);
+	expect_found(r, 2, (char *[]){ m[2], m[0] }, 2);
+	itest_free(r);
+	free(more);
+	xasprintf(&more, "&channel_id=%s", second);
+	r = search(&room.member, room.server, "filter", more);
+	expect_found(r, 1, &m[2], 1);
+	itest_free(r);
+	free(more);
+	xasprintf(&more, "&channel_id=%s&author_id=%s", room.channel,
+	    room.member.id);
+	r = search(&room.member, room.server, "filter", more);
+	expect_found(r, 1, &m[1], 1);
+	itest_free(r);
+	free(more);
+	/* A channel of another server, or none: 404. */
+	r = search(&room.member, room.server, "filter",
+	    "&channel_id=99999999999");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	ids_free(m, 3);
+	free(second);
+	free(base);
+	free(cpath);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_private_channel)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*secret, *open, *path, *everyone, *more, *base;
+	char			*hidden;
+
+	chat_room_open(&room, "srv");
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", room.server);
+	r = itest_get(path, room.owner.token);
+	itest_expect(r, 200);
+	everyone = xstrdup(itest_str(r, "0.id"));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", room.server);
+	r = itest_send("POST", path, room.owner.token, "{\"name\":\"staff\","
+	    "\"overwrites\":[{\"type\":\"role\",\"id\":\"%s\",\"allow\":[],"
+	    "\"deny\":[\"view_channels\"]}]}", everyone);
+	itest_expect(r, 201);
+	hidden = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(path);
+	xasprintf(&base, API_PREFIX "/channels/%s", hidden);
+	secret = chat_post(&room.owner, base, "launch codes tuesday");
+	open = chat_post(&room.owner, room.base, "launch party tuesday");
+	/* The owner sees both; the member only the open one. */
+	finds(&room.owner, room.server, "launch tuesday",
+	    (char *[]){ open, secret }, 2);
+	finds(&room.member, room.server, "launch tuesday", &open, 1);
+	finds_nothing(&room.member, room.server, "codes");
+	/* Probing the hidden channel's id: as if it did not exist. */
+	xasprintf(&more, "&channel_id=%s", hidden);
+	r = search(&room.member, room.server, "codes", more);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	r = search(&room.member, room.server, "launch", more);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	/* Given view by a member overwrite: found at once. */
+	xasprintf(&path, API_PREFIX "/channels/%s/overwrites/member/%s",
+	    hidden, room.member.id);
+	r = itest_send("PUT", path, room.owner.token,
+	    "{\"allow\":[\"view_channels\"],\"deny\":[]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	finds(&room.member, room.server, "codes", &secret, 1);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	itest_free(r);
+	finds_nothing(&room.member, room.server, "codes");
+	free(path);
+	free(more);
+	free(base);
+	free(hidden);
+	free(everyone);
+	free(secret);
+	free(open);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_before_join_and_outsiders)
+{
+	struct chat_room	 room;
+	struct chat_user	 late, stranger;
+	struct itest_response	*r;
+	char			*old, *path, *token2;
+
+	chat_room_open(&room, "srj");
+	old = chat_post(&room.owner, room.base, "ancient history lesson");
+	chat_user(&late, "srjl");
+	chat_user(&stranger, "srjs");
+	/* Not a member: the server does not exist for them. */
+	r = search(&stranger, room.server, "ancient", "");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	/* Joining later still finds what was said before. */
+	chat_join(&room.owner, room.server, &late);
+	finds(&late, room.server, "ancient history", &old, 1);
+	/* Kicked: 404 again. */
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    late.id);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_msg(r->status == 204, "kick: %s", itest_describe(r));
+	itest_free(r);
+	free(path);
+	r = search(&late, room.server, "ancient", "");
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	/* A token from before logout-all is refused at once. */
+	token2 = chat_login(&room.member);
+	r = itest_request("POST", API_PREFIX "/auth/logout-all",
+	    room.member.token, NULL, NULL, 0);
+	ck_assert_msg(r->status == 204, "logout-all: %s", itest_describe(r));
+	itest_free(r);
+	r = itest_get(API_PREFIX "/users/search?q=a", token2);
+	itest_expect_error(r, 401, "unauthorized");
+	itest_free(r);
+	free(room.member.token);
+	room.member.token = token2;
+	r = search(&room.member, room.server, "ancient", "");
+	itest_expect_error(r, 401, "unauthorized");
+	itest_free(r);
+	free(old);
+	chat_user_free(&late);
+	chat_user_free(&stranger);
+	chat_room_close(&room);
+}
+END_TEST
+
+START_TEST(test_dm_search)
+{
+	struct chat_user	 a, b, c;
+	struct itest_response	*r;
+	char			*dm, *base, *id, *path, *q;
+
+	chat_user(&a, "srda");
+	chat_user(&b, "srdb");
+	chat_user(&c, "srdc");
+	dm = chat_dm(&a, &b);
+	xasprintf(&base, API_PREFIX "/dms/%s", dm);
+	id = chat_post(&b, base, "meet me at the köprü");
+	q = encode("kopru me");
+	xasprintf(&path, API_PREFIX "/dms/%s/messages/search?q=%s", dm, q);
+	r = itest_get(path, a.token);
+	expect_found(r, 1, &id, 1);
+	itest_free(r);
+	r = itest_get(path, b.token);
+	expect_found(r, 1, &id, 1);
+	itest_free(r);
+	/* Someone else's DM does not exist for c. */
+	r = itest_get(path, c.token);
+	itest_expect_error(r, 404, "not_found");
+	itest_free(r);
+	free(path);
+	xasprintf(&path, API_PREFIX "/dms/%s/messages/search?q=%%2B%%2B",
+	    dm);
+	r = itest_get(path, a.token);
+	itest_expect_invalid(r, "q");
+	itest_free(r);
+	free(path);
+	free(q);
+	free(id);
+	free(base);
+	free(dm);
+	chat_user_free(&a);
+	chat_user_free(&b);
+	chat_user_free(&c);
+}
+END_TEST
+
+/* GET /users/search?q= as u; the answer. */
+static struct itest_response *
+users_search(const struct chat_user *u, const char *q, const char *more)
+{
+	struct itest_response	*r;
+	char			*path, *eq;
+
+	eq = encode(q);
+	xasprintf(&path, API_PREFIX "/users/search?q=%s%s", eq, more);
+	r = itest_get(path, u->token);
+	free(path);
+	free(eq);
+	return r;
+}
+
+/* Whether a list of users holds this id. */
+static int
+lists_user(struct itest_response *r, const char *id)
+{
+	char	key[32];
+	size_t	i;
+
+	for (i = 0; i < r->json->count; i++) {
+		snprintf(key, sizeof key, "%zu.id", i);
+		if (strcmp(itest_str(r, key), id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_users)
+{
+	struct chat_room	 room;
+	struct chat_user	 dmpal, stranger;
+	struct itest_response	*r;
+	char			*dm, *upper, *p;
+
+	chat_room_open(&room, "sru_");
+	chat_user(&dmpal, "srux");
+	chat_user(&stranger, "sruy");
+	dm = chat_dm(&dmpal, &room.owner);
+	/* A server in common, ignoring case; never yourself. */
+	upper = xstrdup(room.owner.username);
+	for (p = upper; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	r = users_search(&room.member, upper, "");
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->count == 1 && lists_user(r, room.owner.id),
+	    "the owner by name: %s", itest_describe(r));
+	ck_assert_str_eq(itest_str(r, "0.username"), room.owner.username);
+	itest_free(r);
+	r = users_search(&room.member, "sru_", "");
+	itest_expect(r, 200);
+	ck_assert_msg(lists_user(r, room.owner.id) &&
+	    !lists_user(r, room.member.id), "%s", itest_describe(r));
+	itest_free(r);
+	/* '_' is a character, not LIKE's wildcard. */
+	r = users_search(&room.owner, "sru_", "");
+	itest_expect(r, 200);
+	ck_assert_msg(!lists_user(r, dmpal.id), "%s", itest_describe(r));
+	itest_free(r);
+	/* A DM in common. */
+	r = users_search(&room.owner, dmpal.username, "");
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->count == 1 && lists_user(r, dmpal.id), "%s",
+	    itest_describe(r));
+	itest_free(r);
+	/* Nothing in common: nobody, whatever the name. */
+	r = users_search(&stranger, room.owner.username, "");
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->count == 0, "%s", itest_describe(r));
+	itest_free(r);
+	r = users_search(&room.owner, stranger.username, "");
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->count == 0, "%s", itest_describe(r));
+	itest_free(r);
+	/* 1..32 characters, limit 1..25. */
+	r = users_search(&room.owner, "", "");
+	itest_expect_invalid(r, "q");
+	itest_free(r);
+	r = users_search(&room.owner, "abcdefghijklmnopqrstuvwxyz0123456",
+	    "");
+	itest_expect_invalid(r, "q");
+	itest_free(r);
+	r = users_search(&room.owner, "s", "&limit=26");
+	itest_expect_invalid(r, "limit");
+	itest_free(r);
+	r = users_search(&room.owner, "s", "&limit=1");
+	itest_expect(r, 200);
+	ck_assert_msg(r->json->count == 1, "%s", itest_describe(r));
+	itest_free(r);
+	free(upper);
+	free(dm);
+	chat_user_free(&dmpal);
+	chat_user_free(&stranger);
+	chat_room_close(&room);
+}
+END_TEST
+
+static Suite *
+search_suite(void)
+{
+	Suite	*s = suite_create("search");
+	TCase	*tc;
+
+	tc = tcase_create("matching");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_every_word_and_prefix);
+	tcase_add_test(tc, test_phrases);
+	tcase_add_test(tc, test_case_accents_turkish);
+	tcase_add_test(tc, test_operators_are_text);
+	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_edit_and_delete_at_once);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pages");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_paging_and_total);
+	tcase_add_test(tc, test_total_cap);
+	tcase_add_test(tc, test_filters);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("where");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_private_channel);
+	tcase_add_test(tc, test_before_join_and_outsiders);
+	tcase_add_test(tc, test_dm_search);
+	tcase_add_test(tc, test_users);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	itest_init();
+	return check_run(search_suite());
+}
