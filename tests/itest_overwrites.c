@@ -4,8 +4,9 @@
  * overwrites; issue 19).  Setting and deleting overwrites, their order in
  * the channel object, every refusal (bad names, unknown targets, the
  * hierarchy), a channel created private, the order in which overwrites
- * apply as members see it, a hidden channel being 404 on every path and
- * absent from lists, and the events: channel.delete and channel.create
+ * apply as members see it, a hidden channel being 404 on every path
+ * (messages, overwrites, reactions, pins, typing, acks, search) and
+ * absent from lists and read states, and the events: channel.delete and channel.create
  * to exactly the members who lost or gained view (by an overwrite, a
  * role's permissions, a role taken away), parked polls answered 404, and
  * no message of a hidden channel on /events.
@@ -165,6 +166,23 @@ listed(const struct site *s, const char *token, const char *channel)
 	return found;
 }
 
+/* Whether token's read states name channel. */
+static int
+read_state_of(const char *token, const char *channel)
+{
+	struct itest_response	*r;
+	char			*want;
+	int			 found;
+
+	r = itest_get(API_PREFIX "/users/@me/read-states", token);
+	itest_expect(r, 200);
+	xasprintf(&want, "\"channel_id\":\"%s\"", channel);
+	found = strstr(r->body, want) != NULL;
+	free(want);
+	itest_free(r);
+	return found;
+}
+
 /* Assert a request's status. */
 static void
 expect_status(const char *method, const char *path, const char *token,
@@ -207,8 +225,30 @@ expect_hidden(const struct site *s, const char *token, const char *channel)
 	expect_status("PUT", path, token, "{}", 404);
 	expect_status("DELETE", path, token, NULL, 404);
 	free(path);
+	/* The later features' paths under it: none tells it exists. */
+	xasprintf(&path, "%s/messages/1/reactions/%%F0%%9F%%91%%8D/@me", base);
+	expect_status("PUT", path, token, NULL, 404);
+	free(path);
+	xasprintf(&path, "%s/pins", base);
+	expect_status("GET", path, token, NULL, 404);
+	free(path);
+	xasprintf(&path, "%s/pins/1", base);
+	expect_status("PUT", path, token, NULL, 404);
+	free(path);
+	xasprintf(&path, "%s/typing", base);
+	expect_status("POST", path, token, NULL, 404);
+	free(path);
+	xasprintf(&path, "%s/ack", base);
+	expect_status("PUT", path, token, "{\"message_id\":\"1\"}", 404);
+	free(path);
+	xasprintf(&path, API_PREFIX "/servers/%s/messages/search?q=hello"
+	    "&channel_id=%s", s->room.server, channel);
+	expect_status("GET", path, token, NULL, 404);
+	free(path);
 	ck_assert_msg(!listed(s, token, channel), "the hidden channel %s is "
 	    "listed", channel);
+	ck_assert_msg(!read_state_of(token, channel), "the hidden channel %s "
+	    "has a read state", channel);
 	free(base);
 }
 
@@ -496,6 +536,7 @@ END_TEST
  */
 START_TEST(test_order_as_lived)
 {
+	struct itest_response	*r;
 	struct chat_user	 third, admin;
 	struct site		 s;
 	char			*staff, *boss, *post;
@@ -539,6 +580,14 @@ START_TEST(test_order_as_lived)
 	    s.room.member.id, "{}");
 	expect_status("POST", post, s.room.member.token,
 	    "{\"content\":\"back\"}", 201);
+	/* A mention of someone who may not view the channel is dropped. */
+	r = itest_send("POST", post, s.room.owner.token, "{\"content\":"
+	    "\"<@%s> and <@%s>\"}", third.id, s.room.member.id);
+	itest_expect(r, 201);
+	ck_assert_msg(itest_at(r->json, "mentions")->count == 1, "mentions: "
+	    "%s", itest_describe(r));
+	itest_expect_str(r, "mentions.0.id", s.room.member.id);
+	itest_free(r);
 	free(post);
 	free(staff);
 	free(boss);
