@@ -996,7 +996,7 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 });
 
 test('unread survives a reload: mention counts, the divider, the @ autocomplete', {timeout: 120000}, async (t) => {
-	const R = await newUser('R');
+	const R = await newUser('Reader');
 	const server = `Reads ${run}`;
 	let reader;
 	let writer;
