@@ -1,6 +1,7 @@
 /*
  * keeper.c: the periodic jobs one worker per host runs between requests:
- * event retention, clean-up of expired refresh tokens and nonces, and the
+ * event retention, clean-up of expired refresh tokens and nonces and of
+ * uploads no message took within an hour (attachments.c), and the
  * cluster watcher, which feeds events committed by other hosts into this
  * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups).
  */
@@ -42,7 +43,10 @@ keeper_next_ms(void)
 	return next <= now ? 0 : (int)(next - now);
 }
 
-/* Delete expired events, refresh tokens and nonces, in small batches. */
+/*
+ * Delete expired events, refresh tokens, nonces and unattached uploads,
+ * in small batches.
+ */
 static void
 keeper_jobs(void)
 {
@@ -52,6 +56,7 @@ keeper_jobs(void)
 		;
 	refresh_cleanup();
 	db_exec(&q_nonce_cleanup, "");
+	attachments_prune();
 }
 
 /* Publish events other hosts committed since the last look. */

@@ -15,6 +15,7 @@
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
+#define MESSAGES_REFUSED	-2	/* attachments: not the sender's to use */
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(
@@ -138,6 +139,7 @@ messages_clear(struct message *m)
 	free(m->created_at);
 	free(m->edited_at);
 	free(m->nonce);
+	attachments_free(m->attachments, m->nattachments);
 	memset(m, 0, sizeof *m);
 }
 
@@ -153,6 +155,8 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 	while (n < max && (rc = db_fetch(rows)) == 1)
 		messages_read(rows, &ms[n++]);
 	db_rows_free(rows);
+	if (rc != -1 && attachments_of_messages(ms, n) == -1)
+		rc = -1;
 	if (rc == -1) {
 		while (n > 0)
 			messages_clear(&ms[--n]);
@@ -175,6 +179,8 @@ messages_gen(yajl_gen g, const struct message *m)
 	json_gen_ktime(g, "created_at", m->created_at);
 	json_gen_ktime(g, "edited_at", m->edited_at);
 	json_gen_kstr(g, "nonce", m->nonce);
+	json_gen_key(g, "attachments");
+	attachments_gen_list(g, m->attachments, m->nattachments);
 	yajl_gen_map_close(g);
 }
 
@@ -182,8 +188,16 @@ messages_gen(yajl_gen g, const struct message *m)
 int
 messages_load(const struct conversation *c, uint64_t id, struct message *m)
 {
-	return db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
-	    c->dm_channel_id), messages_read, m);
+	int	rc;
+
+	memset(m, 0, sizeof *m);
+	if ((rc = db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
+	    c->dm_channel_id), messages_read, m)) == 1 &&
+	    attachments_of_message(m) == -1) {
+		messages_clear(m);
+		return -1;
+	}
+	return rc;
 }
 
 /* Answer with a message (200 or 201). */
@@ -310,9 +324,11 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 /*
  * Post a message in one transaction, statement by statement: the id drawn
  * from the sequencer (so ids become visible in commit order, like event
- * seqs), the row, its nonce's row, the message.create event.  1 posted
- * (m filled), 0 the nonce was already used (rolled back; the first
- * message's id in *held), -1 error (rolled back).
+ * seqs), the row, its nonce's row, its attachments (att, natt), the
+ * message.create event.  1 posted (m filled), 0 the nonce was already
+ * used (rolled back; the first message's id in *held), MESSAGES_REFUSED
+ * an attachment is not the sender's to use here (rolled back), -1 error
+ * (rolled back).
  *
  * The nonce's primary key is the arbiter of a race: a second send with
  * the same nonce blocks on the first one's uncommitted key and fails with
@@ -321,7 +337,8 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
 static int
 messages_insert_steps(const struct conversation *c,
     const struct request *req, const char *content, size_t len,
-    const char *nonce, struct message *m, uint64_t *held)
+    const char *nonce, const uint64_t *att, size_t natt, struct message *m,
+    uint64_t *held)
 {
 	char		created_at[32];
 	uint64_t	id;
@@ -339,8 +356,14 @@ messages_insert_steps(const struct conversation *c,
 		db_rollback();
 		return rc;
 	}
+	if (natt > 0 && (rc = attachments_claim(c, req->user_id, id, att,
+	    natt)) != 1) {
+		db_rollback();
+		return rc == 0 ? MESSAGES_REFUSED : -1;
+	}
 	messages_new(m, id, c, req, content, len, nonce, created_at);
-	if (messages_event("message.create", c, m) == -1 ||
+	if ((natt > 0 && attachments_of_message(m) == -1) ||
+	    messages_event("message.create", c, m) == -1 ||
 	    db_commit() == -1) {
 		messages_clear(m);
 		goto fail;
@@ -402,18 +425,19 @@ static struct db_routine r_send = DB_ROUTINE("message_send",
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
- * first message's id in *held), -1 error.  One round trip when the
- * sequencer allows it and the nonce, if any, is new; statement by
- * statement otherwise.
+ * first message's id in *held), MESSAGES_REFUSED (attachments), -1
+ * error.  One round trip when the sequencer allows it, the nonce, if
+ * any, is new and there are no attachments; statement by statement
+ * otherwise.
  */
 static int
 messages_insert(const struct conversation *c, const struct request *req,
-    const char *content, size_t len, const char *nonce, struct message *m,
-    uint64_t *held)
+    const char *content, size_t len, const char *nonce, const uint64_t *att,
+    size_t natt, struct message *m, uint64_t *held)
 {
 	int	rc;
 
-	if (sequencer_local() && db_routine_usable(&r_send)) {
+	if (natt == 0 && sequencer_local() && db_routine_usable(&r_send)) {
 		rc = messages_insert_call(c, req, content, len, nonce, m);
 		if (rc == 1)
 			return 1;
@@ -421,7 +445,8 @@ messages_insert(const struct conversation *c, const struct request *req,
 		    (nonce == NULL || db_errno() != ER_DUP_ENTRY))
 			return rc;
 	}
-	return messages_insert_steps(c, req, content, len, nonce, m, held);
+	return messages_insert_steps(c, req, content, len, nonce, att, natt,
+	    m, held);
 }
 
 /*
@@ -433,6 +458,20 @@ void
 messages_send(struct request *req, const struct conversation *c,
     const char *content, size_t len, const char *nonce)
 {
+	messages_send_attached(req, c, content, len, nonce, NULL, 0);
+}
+
+/*
+ * Post a message with natt uploads of the sender to this conversation
+ * (distinct ids, API.md, Attachments) and answer as messages_send(); 400
+ * validation_failed when one of them is not the sender's unattached
+ * upload to this conversation.
+ */
+void
+messages_send_attached(struct request *req, const struct conversation *c,
+    const char *content, size_t len, const char *nonce, const uint64_t *att,
+    size_t natt)
+{
 	struct message	m;
 	uint64_t	held = 0;
 	int		attempt, rc = -1, status = 0;
@@ -442,8 +481,8 @@ messages_send(struct request *req, const struct conversation *c,
 	 * or after a deadlock (which InnoDB resolved by rolling back).
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
-		if ((rc = messages_insert(c, req, content, len, nonce, &m,
-		    &held)) == 1) {
+		if ((rc = messages_insert(c, req, content, len, nonce, att,
+		    natt, &m, &held)) == 1) {
 			status = 201;
 			break;
 		}
@@ -453,6 +492,11 @@ messages_send(struct request *req, const struct conversation *c,
 		}
 		if (rc == -1 && db_errno() != ER_LOCK_DEADLOCK)
 			break;
+	}
+	if (rc == MESSAGES_REFUSED) {
+		response_invalid(req, "attachments", "Each attachment must be "
+		    "your own upload to this conversation, not yet used");
+		return;
 	}
 	if (rc != 1) {
 		response_db_error(req);
@@ -586,7 +630,7 @@ messages_delete_event(const struct conversation *c, uint64_t id)
 
 /*
  * Erase a message's text from the events that carried it: they keep the
- * message's id, author and times, with content "".
+ * message's id, author and times, with content "" and no attachments.
  */
 static int
 messages_erase_events(const struct conversation *c, uint64_t id)
@@ -598,6 +642,9 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 		return -1;
 	free(m.content);
 	m.content = xstrdup("");
+	attachments_free(m.attachments, m.nattachments);
+	m.attachments = NULL;
+	m.nattachments = 0;
 	rc = messages_rewrite_events(&m);
 	messages_clear(&m);
 	return rc;
@@ -608,13 +655,16 @@ messages_erase_events(const struct conversation *c, uint64_t id)
  * transaction, but for its events' text (the caller erases it): deleted
  * set and its content erased; its nonce forgotten, so a later retry
  * posts anew rather than answering with a message nobody can see;
- * message.delete appended.
+ * its attachments' rows deleted (their ids added to doomed, for the
+ * caller to unlink their files once committed); message.delete appended.
  */
 static int
-messages_delete_locked(const struct conversation *c, uint64_t id)
+messages_delete_locked(const struct conversation *c, uint64_t id,
+    struct attachment_ids *doomed)
 {
 	if (db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
+	    attachments_take(id, doomed) == -1 ||
 	    messages_delete_event(c, id) == -1)
 		return -1;
 	return 0;
@@ -628,6 +678,8 @@ void
 messages_delete(struct request *req, const struct conversation *c,
     uint64_t id)
 {
+	struct attachment_ids	doomed = { NULL, 0, 0 };
+
 	if (db_begin() == -1) {
 		response_db_error(req);
 		return;
@@ -637,11 +689,14 @@ messages_delete(struct request *req, const struct conversation *c,
 		return;
 	}
 	if (messages_erase_events(c, id) == -1 ||
-	    messages_delete_locked(c, id) == -1 || db_commit() == -1) {
+	    messages_delete_locked(c, id, &doomed) == -1 ||
+	    db_commit() == -1) {
 		db_rollback();
+		attachments_unlink(&doomed, 0);
 		response_db_error(req);
 		return;
 	}
+	attachments_unlink(&doomed, 1);
 	response_empty(req, 204);
 }
 
@@ -659,6 +714,7 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
     const char *since, int limit)
 {
 	struct conversation	 c = { .server_id = server_id, .moderator = 1 };
+	struct attachment_ids	 doomed = { NULL, 0, 0 };
 	struct db_rows		*rows;
 	uint64_t		*ids, *channels, author;
 	int			 n = 0, i, rc = 0;
@@ -682,17 +738,20 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
 		/* Deleted since it was read: nothing left to do. */
 		if ((rc = messages_lock_row(&c, ids[i], &author)) == 0)
 			continue;
-		if (rc == -1 || messages_delete_locked(&c, ids[i]) == -1)
+		if (rc == -1 || messages_delete_locked(&c, ids[i],
+		    &doomed) == -1)
 			goto fail;
 	}
 	if ((n > 0 && events_erase_author(server_id, author_id,
 	    ids[0]) == -1) || db_commit() == -1)
 		goto fail;
+	attachments_unlink(&doomed, 1);
 	free(ids);
 	free(channels);
 	return n;
 fail:
 	db_rollback();
+	attachments_unlink(&doomed, 0);
 	free(ids);
 	free(channels);
 	return -1;

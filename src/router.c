@@ -26,6 +26,7 @@ static const struct route *router_tables[] = {
 	api_metrics_routes,
 	api_messages_routes,
 	api_dms_routes,
+	api_attachments_routes,
 };
 
 #define NTABLES	(sizeof router_tables / sizeof router_tables[0])

@@ -6,11 +6,12 @@
  * it): a file calls its own layer and those below, never above, and no
  * files call each other round in a circle.
  *
- *   util     log xmalloc clock text json config
+ *   util     log xmalloc clock text json config imagehead
  *   store    hub metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
- *            channels access cache messages history ratelimit throttle
+ *            channels access cache attachments messages history ratelimit
+ *            throttle
  *            roles members change dms
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
@@ -43,6 +44,7 @@
 
 #define API_PREFIX		"/api/v1"
 #define BODY_MAX		(64 * 1024)
+#define REQUEST_UPLOAD_FILE	"SOHBET_UPLOAD_FILE"	/* nginx's body file */
 #define JSON_DEPTH_MAX		16
 #define ROUTE_ARGS_MAX		4
 #define HUB_SLOTS		64
@@ -55,6 +57,10 @@
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
+
+/* imagehead.c */
+int		 imagehead_is_image(const char *);
+int		 imagehead_check(int, const char *, uint32_t *, uint32_t *);
 
 /* config.c */
 struct config {
@@ -111,6 +117,10 @@ struct config {
 	int		 messages_burst;
 	int		 servers_per_hour;
 	int		 invites_per_hour;
+
+	/* [files]: attachments (attachments.c) */
+	char		*files_dir;	/* the store; NULL: uploads refused */
+	uint64_t	 files_max_size;	/* bytes per upload */
 };
 void		 config_init(struct config *);
 int		 config_load(struct config *, const char *);
@@ -194,6 +204,7 @@ yajl_gen	 json_ids(const char *, uint64_t, const char *, uint64_t);
 long		 text_codepoints(const char *, size_t);
 int		 text_has_control(const char *, size_t);
 int		 text_is_blank(const char *, size_t);
+int		 text_is_filename(const char *, size_t, long);
 int		 text_is_username(const char *, size_t);
 int		 text_is_email(const char *, size_t);
 
@@ -355,6 +366,8 @@ long		 token_b64url_decode(const char *, size_t, unsigned char *,
 void		 response_json(struct request *, int, yajl_gen);
 void		 response_raw(struct request *, int, const char *, size_t);
 void		 response_empty(struct request *, int);
+void		 response_accel(struct request *, const char *, const char *,
+		    const char *);
 void		 response_error(struct request *, int, const char *,
 		    const char *, ...) PRINTFLIKE(4, 5);
 void		 response_invalid(struct request *, const char *,
@@ -381,6 +394,8 @@ int		 param_query_page(struct request *, long, uint64_t *, long *);
 int		 param_body(struct request *);
 int		 param_text(struct request *, const char *, long, long, int,
 		    const char **, size_t *);
+int		 param_ids(struct request *, const char *, size_t, uint64_t *,
+		    size_t *);
 int		 param_id(struct request *, const char *, uint64_t *);
 int		 param_int(struct request *, const char *, long, long, long *);
 int		 param_is_null(struct request *, const char *);
@@ -457,7 +472,7 @@ int		 db_schema_compare(unsigned int, char *, size_t);
 void		 db_on_txn_end(void (*)(int));
 
 /* migrate.c */
-#define SCHEMA_VERSION		10	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		16	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -980,6 +995,8 @@ struct message {
 	char		*created_at;
 	char		*edited_at;	/* NULL until edited */
 	char		*nonce;		/* NULL unless sent */
+	struct attachment *attachments;	/* attachments.c */
+	size_t		 nattachments;
 };
 
 /* The columns messages_read() reads, and the author's join. */
@@ -1005,6 +1022,9 @@ void		 messages_respond(struct request *, int,
 		    const struct message *);
 void		 messages_send(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
+void		 messages_send_attached(struct request *,
+		    const struct conversation *, const char *, size_t,
+		    const char *, const uint64_t *, size_t);
 void		 messages_edit(struct request *, const struct conversation *,
 		    uint64_t, const char *, size_t);
 void		 messages_delete(struct request *,
@@ -1029,6 +1049,43 @@ int		 sendbatch_add(struct request *, const struct conversation *,
 		    const char *, size_t, const char *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
+
+/* attachments.c */
+struct attachment {
+	uint64_t	 id;
+	uint64_t	 message_id;	/* 0: not attached yet */
+	char		*filename;
+	char		*content_type;
+	uint64_t	 size;
+	uint32_t	 width;		/* 0 unless one of the image types */
+	uint32_t	 height;
+};
+/* Ids of attachments whose rows a transaction deletes (their files). */
+struct attachment_ids {
+	uint64_t	*ids;
+	size_t		 n;
+	size_t		 cap;
+};
+#define ATTACHMENTS_PER_MESSAGE	10
+void		 attachments_free(struct attachment *, size_t);
+int		 attachments_link_valid(uint64_t, const char *, const char *);
+const char	*attachments_served_type(const struct attachment *);
+char		*attachments_disposition(const struct attachment *);
+void		 attachments_gen(yajl_gen, const struct attachment *);
+void		 attachments_gen_list(yajl_gen, const struct attachment *,
+		    size_t);
+int		 attachments_load(uint64_t, struct attachment *);
+int		 attachments_of_message(struct message *);
+int		 attachments_of_messages(struct message *, long);
+char		*attachments_path(uint64_t);
+void		 attachments_upload(struct request *,
+		    const struct conversation *, const char *, const char *,
+		    const char *);
+int		 attachments_claim(const struct conversation *, uint64_t,
+		    uint64_t, const uint64_t *, size_t);
+int		 attachments_take(uint64_t, struct attachment_ids *);
+void		 attachments_unlink(struct attachment_ids *, int);
+int		 attachments_prune(void);
 
 /* history.c */
 int		 history_page_parse(struct request *, struct messages_page *);
@@ -1059,6 +1116,7 @@ void		 api_messages_serve(struct request *, const struct conversation *);
 
 /* api-dms.c */
 extern const struct route api_dms_routes[];
+extern const struct route api_attachments_routes[];
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];
