@@ -122,9 +122,10 @@ static void
 expect_message(struct itest_response *r, const struct conv *c,
     const struct chat_user *author)
 {
-	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 8,
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 9,
 	    "a message has id, channel_id, dm_channel_id, author, content, "
-	    "created_at, edited_at, nonce: %s", itest_describe(r));
+	    "created_at, edited_at, nonce, attachments: %s",
+	    itest_describe(r));
 	ck_assert_msg(itest_str(r, "id") != NULL, "no id: %s",
 	    itest_describe(r));
 	itest_expect_str(r, c->kind == KIND_CHANNEL ? "channel_id" :
