@@ -16,7 +16,10 @@
  * Links: /api/v1/attachments/{id}/{filename}?ex=&sig=, sig being
  * HMAC-SHA256(token_key, "attachment-link:{id}:{ex}") in base64url.  They
  * are signed when a message is written out, so every read hands out
- * links valid ATTACHMENTS_LINK_TTL from then.
+ * links valid ATTACHMENTS_LINK_TTL from then.  The pages history.c keeps
+ * as text hold links without their query, and the places where a query
+ * goes (struct attachment_links): attachments_sign_text() signs them
+ * when the page is answered, never in the kept text.
  */
 #include <sys/stat.h>
 
@@ -206,34 +209,106 @@ attachments_disposition(const struct attachment *a)
 }
 
 /*
- * Write an attachment's signed link, valid ATTACHMENTS_LINK_TTL from now,
- * as a JSON string (null if signing failed).
+ * Write the query of a link to an attachment valid ATTACHMENTS_LINK_TTL
+ * from now ("?ex=…&sig=…") at the end of out (room for 80 more bytes);
+ * 0 or -1.
  */
-static void
-attachments_gen_url(yajl_gen g, const struct attachment *a)
+static int
+attachments_query(char *out, uint64_t id)
 {
-	char		 sig[ATTACHMENTS_SIG_LEN + 1], *url;
+	char		 sig[ATTACHMENTS_SIG_LEN + 1];
 	long long	 ex = (long long)time(NULL) + ATTACHMENTS_LINK_TTL;
 
-	if (attachments_sign(a->id, ex, sig) == -1) {
-		yajl_gen_null(g);
-		return;
+	if (attachments_sign(id, ex, sig) == -1)
+		return -1;
+	snprintf(out + strlen(out), 80, "?ex=%lld&sig=%s", ex, sig);
+	return 0;
+}
+
+/* Note that the link of attachment id needs its query at offset at. */
+static void
+attachments_links_add(struct attachment_links *l, size_t at, uint64_t id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 16 : 2 * l->cap;
+		l->at = xreallocarray(l->at, l->cap, sizeof *l->at);
+		l->ids = xreallocarray(l->ids, l->cap, sizeof *l->ids);
 	}
+	l->at[l->n] = at;
+	l->ids[l->n++] = id;
+}
+
+/* Free what a list of link places holds, and empty it. */
+void
+attachments_links_clear(struct attachment_links *l)
+{
+	free(l->at);
+	free(l->ids);
+	memset(l, 0, sizeof *l);
+}
+
+/*
+ * Write an attachment's link as a JSON string: signed now, valid
+ * ATTACHMENTS_LINK_TTL (null if signing failed); or, with links, without
+ * its query, whose place (before the closing quote) is noted in links.
+ */
+static void
+attachments_gen_url(yajl_gen g, const struct attachment *a,
+    struct attachment_links *links)
+{
+	char	*url;
+	size_t	 len;
+
 	/* Each byte of the name takes at most three. */
-	url = xmalloc(sizeof API_PREFIX + 64 + 3 * strlen(a->filename) +
-	    sizeof sig + 32);
+	url = xmalloc(sizeof API_PREFIX + 64 + 3 * strlen(a->filename) + 80);
 	snprintf(url, 64 + sizeof API_PREFIX, API_PREFIX "/attachments/%"
 	    PRIu64 "/", a->id);
 	attachments_escape(url, a->filename);
-	snprintf(url + strlen(url), 64 + sizeof sig, "?ex=%lld&sig=%s", ex,
-	    sig);
-	json_gen_str(g, url);
+	if (links == NULL && attachments_query(url, a->id) == -1)
+		yajl_gen_null(g);
+	else
+		json_gen_str(g, url);
 	free(url);
+	if (links != NULL) {
+		json_gen_text(g, &len);
+		attachments_links_add(links, len - 1, a->id);
+	}
 }
 
-/* Write an attachment object (API.md, Attachments). */
-void
-attachments_gen(yajl_gen g, const struct attachment *a)
+/*
+ * Copy len bytes of kept text, which began at offset base of the text
+ * whose link places links noted, with those links signed now: the copy
+ * (*outlen bytes), which the caller frees.
+ */
+char *
+attachments_sign_text(const char *text, size_t len, size_t base,
+    const struct attachment_links *links, size_t *outlen)
+{
+	char	*out;
+	size_t	 i, from = 0, o = 0;
+
+	out = xmalloc(len + 80 * links->n + 1);
+	for (i = 0; i < links->n; i++) {
+		if (links->at[i] < base || links->at[i] - base > len)
+			continue;
+		memcpy(out + o, text + from, links->at[i] - base - from);
+		o += links->at[i] - base - from;
+		from = links->at[i] - base;
+		out[o] = '\0';
+		if (attachments_query(out + o, links->ids[i]) == 0)
+			o += strlen(out + o);
+	}
+	memcpy(out + o, text + from, len - from);
+	o += len - from;
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* Write an attachment object, its link as attachments_gen_url() does. */
+static void
+attachments_gen_one(yajl_gen g, const struct attachment *a,
+    struct attachment_links *links)
 {
 	yajl_gen_map_open(g);
 	json_gen_kid(g, "id", a->id);
@@ -248,19 +323,30 @@ attachments_gen(yajl_gen g, const struct attachment *a)
 		json_gen_knull(g, "height");
 	}
 	json_gen_key(g, "url");
-	attachments_gen_url(g, a);
+	attachments_gen_url(g, a, links);
 	yajl_gen_map_close(g);
 }
 
-/* Write a list of attachments as a JSON array. */
+/* Write an attachment object (API.md, Attachments), its link signed now. */
 void
-attachments_gen_list(yajl_gen g, const struct attachment *a, size_t n)
+attachments_gen(yajl_gen g, const struct attachment *a)
+{
+	attachments_gen_one(g, a, NULL);
+}
+
+/*
+ * Write a list of attachments as a JSON array: their links signed now,
+ * or with links, left for attachments_sign_text() (history.c's pages).
+ */
+void
+attachments_gen_list(yajl_gen g, const struct attachment *a, size_t n,
+    struct attachment_links *links)
 {
 	size_t	i;
 
 	yajl_gen_array_open(g);
 	for (i = 0; i < n; i++)
-		attachments_gen(g, &a[i]);
+		attachments_gen_one(g, &a[i], links);
 	yajl_gen_array_close(g);
 }
 

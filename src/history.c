@@ -13,6 +13,9 @@
  * The table is direct-mapped and its pages hold at most
  * HISTORY_BYTES_MAX bytes in all: a page that does not fit evicts others,
  * round the table, until it does.
+ *
+ * A page keeps its attachments' links unsigned, and where their queries
+ * go: each answer signs them afresh (attachments_sign_text()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +64,7 @@ static struct db_stmt q_newer[] = {
 
 
 static long	history_render(const struct conversation *, uint64_t, long,
-		    yajl_gen, size_t *);
+		    yajl_gen, size_t *, struct attachment_links *);
 
 struct history_page {
 	uint64_t	 conversation;	/* 0: empty */
@@ -70,6 +73,7 @@ struct history_page {
 	long		 count;		/* messages, oldest first */
 	char		*json;		/* "m1,m2,...": the messages' objects */
 	size_t		 starts[HISTORY_KEEP + 1];	/* [count]: the end */
+	struct attachment_links links;	/* unsigned links in json */
 };
 
 static struct history_page	*history_pages;
@@ -94,6 +98,7 @@ history_clear(struct history_page *p)
 		history_bytes -= p->starts[p->count];
 	free(p->json);
 	p->json = NULL;
+	attachments_links_clear(&p->links);
 	p->conversation = 0;
 	p->count = 0;
 }
@@ -157,11 +162,12 @@ history_make_room(size_t len)
 /*
  * Keep the newest messages of a conversation as its page, evicting others
  * until the budget holds it: g holds "[m1,m2,..." (the array still open)
- * and ends[i] is where message i ends in its text.
+ * and ends[i] is where message i ends in its text; links (or NULL) notes
+ * the unsigned links in g's text, and the page takes what it holds.
  */
 void
 history_keep(int kind, uint64_t conversation, yajl_gen g,
-    const size_t *ends, long n)
+    const size_t *ends, long n, struct attachment_links *links)
 {
 	struct history_page	*p;
 	const char		*text;
@@ -188,6 +194,13 @@ history_keep(int kind, uint64_t conversation, yajl_gen g,
 	memcpy(p->json, text + 1, p->starts[n]);
 	p->json[p->starts[n]] = '\0';
 	history_bytes += p->starts[n];
+	if (links != NULL) {
+		/* Offsets in the page, which lacks g's "[". */
+		for (i = 0; i < links->n; i++)
+			links->at[i]--;
+		p->links = *links;
+		memset(links, 0, sizeof *links);
+	}
 }
 
 /*
@@ -198,33 +211,47 @@ static struct history_page *
 history_fill(const struct conversation *c, int kind, uint64_t conversation,
     uint64_t visible)
 {
-	yajl_gen	 g;
-	size_t		 ends[HISTORY_KEEP];
-	long		 n;
+	struct attachment_links	 links = { NULL, NULL, 0, 0 };
+	yajl_gen		 g;
+	size_t			 ends[HISTORY_KEEP];
+	long			 n;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
-	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends)) == -1) {
+	if ((n = history_render(c, visible, HISTORY_KEEP, g, ends,
+	    &links)) == -1) {
+		attachments_links_clear(&links);
 		yajl_gen_free(g);
 		return NULL;
 	}
-	history_keep(kind, conversation, g, ends, n);
+	history_keep(kind, conversation, g, ends, n, &links);
 	yajl_gen_free(g);
 	return history_slot(kind, conversation);
 }
 
-/* Write the newest limit messages of a page into g; their number. */
+/*
+ * Write the newest limit messages of a page into g, their attachments'
+ * links signed now; their number.
+ */
 static long
 history_write(const struct history_page *p, long limit, yajl_gen g)
 {
-	size_t	from;
+	char	*signed_text;
+	size_t	 from, len;
 
 	if (limit > p->count)
 		limit = p->count;
 	if (limit == 0)
 		return 0;
 	from = p->starts[p->count - limit];
-	json_gen_raw(g, p->json + from, p->starts[p->count] - from);
+	if (p->links.n == 0) {
+		json_gen_raw(g, p->json + from, p->starts[p->count] - from);
+		return limit;
+	}
+	signed_text = attachments_sign_text(p->json + from,
+	    p->starts[p->count] - from, from, &p->links, &len);
+	json_gen_raw(g, signed_text, len);
+	free(signed_text);
 	return limit;
 }
 
@@ -325,11 +352,12 @@ history_visible(uint64_t *visible)
 /*
  * Write the newest messages with ids up to hi, at most limit of them, in
  * ascending order; their number or -1.  With ends, ends[i] is the length
- * of g's text after the i-th message written (history.c cuts it there).
+ * of g's text after the i-th message written (history.c cuts it there);
+ * with links, their attachments' links are left unsigned (a kept page).
  */
 static long
 history_render(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g, size_t *ends)
+    yajl_gen g, size_t *ends, struct attachment_links *links)
 {
 	struct message	*ms;
 	long		 n, i;
@@ -340,7 +368,7 @@ history_render(const struct conversation *c, uint64_t hi, long limit,
 	n = messages_read_all(db_query(&q_older[history_kind(c)], "uui",
 	    history_conversation_id(c), hi, (long long)limit), ms, limit);
 	for (i = n - 1; i >= 0; i--) {
-		messages_gen(g, &ms[i]);
+		messages_gen_links(g, &ms[i], links);
 		if (ends != NULL)
 			json_gen_text(g, &ends[n - 1 - i]);
 		messages_clear(&ms[i]);
@@ -430,11 +458,12 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	switch (p->from) {
 	case MESSAGES_LATEST:
 		older = cache_on() ? history_latest(c, visible, p->limit, g) :
-		    history_render(c, visible, p->limit, g, NULL);
+		    history_render(c, visible, p->limit, g, NULL,
+		    NULL);
 		break;
 	case MESSAGES_BEFORE:
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit, g, NULL);
+		older = history_render(c, hi, p->limit, g, NULL, NULL);
 		break;
 	case MESSAGES_AFTER:
 		newer = history_newer(c, p->cursor, visible, p->limit, g);
@@ -442,7 +471,7 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	case MESSAGES_AROUND:
 		/* At most limit/2 older, then the cursor and newer ones. */
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit / 2, g,
+		older = history_render(c, hi, p->limit / 2, g, NULL,
 		    NULL);
 		if (older != -1)
 			newer = history_newer(c, p->cursor - 1, visible,

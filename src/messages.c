@@ -165,9 +165,20 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 	return n;
 }
 
-/* Write a message object. */
+/* Write a message object, its attachments' links signed now. */
 void
 messages_gen(yajl_gen g, const struct message *m)
+{
+	messages_gen_links(g, m, NULL);
+}
+
+/*
+ * Write a message object; with links, its attachments' links are left
+ * unsigned and their places noted (attachments_gen_list()).
+ */
+void
+messages_gen_links(yajl_gen g, const struct message *m,
+    struct attachment_links *links)
 {
 	yajl_gen_map_open(g);
 	json_gen_kid(g, "id", m->id);
@@ -180,7 +191,7 @@ messages_gen(yajl_gen g, const struct message *m)
 	json_gen_ktime(g, "edited_at", m->edited_at);
 	json_gen_kstr(g, "nonce", m->nonce);
 	json_gen_key(g, "attachments");
-	attachments_gen_list(g, m->attachments, m->nattachments);
+	attachments_gen_list(g, m->attachments, m->nattachments, links);
 	yajl_gen_map_close(g);
 }
 

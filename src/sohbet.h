@@ -1013,6 +1013,9 @@ void		 messages_now(char *, size_t);
 void		 messages_clear(struct message *);
 long		 messages_read_all(struct db_rows *, struct message *, long);
 void		 messages_gen(yajl_gen, const struct message *);
+struct attachment_links;
+void		 messages_gen_links(yajl_gen, const struct message *,
+		    struct attachment_links *);
 int		 messages_load(const struct conversation *, uint64_t,
 		    struct message *);
 void		 messages_scope(const struct conversation *,
@@ -1066,6 +1069,13 @@ struct attachment_ids {
 	size_t		 n;
 	size_t		 cap;
 };
+/* Where kept text needs the queries of its links (history.c's pages). */
+struct attachment_links {
+	size_t		*at;		/* offsets, ascending */
+	uint64_t	*ids;		/* the attachment of each */
+	size_t		 n;
+	size_t		 cap;
+};
 #define ATTACHMENTS_PER_MESSAGE	10
 void		 attachments_free(struct attachment *, size_t);
 int		 attachments_link_valid(uint64_t, const char *, const char *);
@@ -1073,7 +1083,10 @@ const char	*attachments_served_type(const struct attachment *);
 char		*attachments_disposition(const struct attachment *);
 void		 attachments_gen(yajl_gen, const struct attachment *);
 void		 attachments_gen_list(yajl_gen, const struct attachment *,
-		    size_t);
+		    size_t, struct attachment_links *);
+void		 attachments_links_clear(struct attachment_links *);
+char		*attachments_sign_text(const char *, size_t, size_t,
+		    const struct attachment_links *, size_t *);
 int		 attachments_load(uint64_t, struct attachment *);
 int		 attachments_of_message(struct message *);
 int		 attachments_of_messages(struct message *, long);
@@ -1095,7 +1108,8 @@ const char	*history_sql(int, int);
 void		 history_forget(int, uint64_t);
 void		 history_forget_all(void);
 void		 history_forget_entry(const struct hub_entry *);
-void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long);
+void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long,
+		    struct attachment_links *);
 long		 history_cached(int, uint64_t, long, yajl_gen);
 
 /* wait.c */
