@@ -16,6 +16,7 @@
  *   runtime  poll wait sendbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
+ *            filestore
  *
  * A lower layer that must reach up takes a callback that the upper one
  * registers (db_on_txn_end(), request_on_done(), api_metrics_init()).
@@ -1120,6 +1121,9 @@ void		 wait_park(struct request *, const struct conversation *,
 
 /* seed.c */
 int		 seed_run(int, char **);
+
+/* filestore.c */
+int		 filestore_run(int, char **);
 
 /* setup.c */
 int		 setup_run(int, char **);

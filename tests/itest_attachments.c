@@ -8,7 +8,10 @@
  */
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -985,6 +988,85 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* Run sohbetctl files with arguments; its output (free it). */
+static char *
+ctl_files(const char *args)
+{
+	char	*cmd, *out = NULL;
+	size_t	 len = 0, n;
+	char	 buf[4096];
+	FILE	*p;
+
+	xasprintf(&cmd, "'%s/src/sohbetctl' -c '%s' files %s 2>&1",
+	    getenv("SOHBET_TEST_BUILD"), getenv("SOHBET_TEST_CONF"), args);
+	p = popen(cmd, "r");
+	ck_assert_msg(p != NULL, "popen %s", cmd);
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+		out = xreallocarray(out, len + n + 1, 1);
+		memcpy(out + len, buf, n);
+		len += n;
+	}
+	ck_assert_msg(pclose(p) == 0, "%s failed: %s", cmd, out ? out : "");
+	free(cmd);
+	return out != NULL ? (out[len] = '\0', out) : xstrdup("");
+}
+
+/*
+ * sohbetctl files: the store's size, an orphan found (and deleted once
+ * older than an hour), a row without its file found, attached files kept.
+ */
+START_TEST(test_sohbetctl_files)
+{
+	struct chat_room	 room;
+	struct blob		 b = png(2, 2, NULL);
+	struct timespec		 old[2];
+	char			*id, *out, *orphan, *want;
+	FILE			*f;
+
+	chat_room_open(&room, "att_ctl");
+	id = upload_ok(room.member.token, room.base, "keep.png", "image/png",
+	    &b);
+	xasprintf(&orphan, "%s/files/987654321", getenv("SOHBET_TEST_VAR"));
+	f = fopen(orphan, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", orphan);
+	fputs("left over", f);
+	fclose(f);
+	out = ctl_files("");
+	xasprintf(&want, "orphan: %s (9 bytes, younger than an hour)",
+	    orphan);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "files: ") != NULL, "%s", out);
+	free(out);
+	free(want);
+	/* Younger than an hour: kept even with --delete-orphans. */
+	out = ctl_files("--delete-orphans");
+	ck_assert_msg(strstr(out, "deleted: 0") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(access(orphan, F_OK), 0);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, orphan, old, 0), 0);
+	out = ctl_files("--delete-orphans");
+	ck_assert_msg(strstr(out, "deleted: 1") != NULL, "%s", out);
+	free(out);
+	ck_assert_msg(access(orphan, F_OK) == -1, "the orphan is still there");
+	ck_assert_msg(store_has(id), "an attachment's file was deleted");
+	/* A row whose file is gone. */
+	free(orphan);
+	xasprintf(&orphan, "%s/files/%s", getenv("SOHBET_TEST_VAR"), id);
+	ck_assert_int_eq(unlink(orphan), 0);
+	out = ctl_files("");
+	xasprintf(&want, "missing: attachment %s has no file", id);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(want);
+	free(out);
+	free(orphan);
+	free(id);
+	free(b.data);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 attachments_suite(void)
@@ -1007,6 +1089,7 @@ attachments_suite(void)
 	tcase_add_test(tc, test_access);
 	tcase_add_test(tc, test_dm_messages);
 	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_sohbetctl_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
