@@ -13,11 +13,15 @@ import {addServer, applyToStore, convPath} from './load.js';
 import {channelPerms} from './perm.js';
 import {store, notify, pendingOf} from './store.js';
 
-/* Send content in conversation key, shown at once as pending. */
-export function sendMessage(key, content) {
+/*
+ * Send content with the uploaded attachments (objects of API.md,
+ * Attachments) in conversation key, shown at once as pending.
+ */
+export function sendMessage(key, content, attachments = []) {
 	const item = {
 		nonce: crypto.randomUUID(),
 		content,
+		attachments,
 		state: 'sending',
 		error: null,
 		author: {id: store.me.id, username: store.me.username},
@@ -52,7 +56,10 @@ export function discardSend(key, nonce) {
 /* Post pending send item; resolves the message, or null if it failed. */
 async function deliver(key, item) {
 	try {
-		const m = await api.post(`${convPath(key)}/messages`, {content: item.content, nonce: item.nonce});
+		const body = {content: item.content, nonce: item.nonce};
+		if (item.attachments.length > 0)
+			body.attachments = item.attachments.map((a) => a.id);
+		const m = await api.post(`${convPath(key)}/messages`, body);
 		confirmPending(store, m);
 		const c = store.convs.get(key);
 		if (c && !held(c, {type: 'message.create', data: {message: m}})) {

@@ -13,6 +13,11 @@
  * key "n:<nonce>"), so focus, an open edit and the scroll position
  * survive updates.
  *
+ * Files: the attach button, a drop on the conversation or a paste into
+ * the message box upload them at once (uploads.js); the message sent next
+ * takes those that finished. A message's files show below its text
+ * (attachments.js).
+ *
  * Keyboard: in the composer Enter sends, Shift+Enter is a new line and
  * ArrowUp in an empty composer edits your last message. In the list
  * ArrowUp/ArrowDown move between messages; on a message E edits it and
@@ -22,9 +27,11 @@
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId} from '../store.js';
-import {openConv, loadOlder, reloadConv, wantMember} from '../load.js';
+import {convPath, openConv, loadOlder, reloadConv, wantMember} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage} from '../send.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
+import {attachmentsView} from './attachments.js';
+import {createUploadTray} from './uploads.js';
 
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
@@ -65,9 +72,58 @@ export function createMessageView(root, hooks) {
 	    'aria-label': 'Message', enterkeyhint: 'send'});
 	const sendBtn = h('button', {type: 'submit', class: 'icon-btn', 'aria-label': 'Send',
 	    title: 'Send (Enter)'}, icon('send'));
-	const form = h('form', {class: 'composer', onsubmit: onSend}, note,
-	    h('div', {class: 'composer-box'}, input, sendBtn));
-	replace(root, h('div', {class: 'messages-pane'}, scroller, jump), form);
+	const tray = createUploadTray(updateNote);
+	const fileInput = h('input', {type: 'file', multiple: true, hidden: true,
+	    class: 'attach-input', 'aria-label': 'Attach files',
+	    onchange: () => {
+		addFiles(fileInput.files);
+		fileInput.value = '';
+	    }});
+	const attachBtn = h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Attach files',
+	    title: 'Attach files (or drop them here, or paste)', onclick: () => fileInput.click()},
+	    icon('paperclip'));
+	const form = h('form', {class: 'composer', onsubmit: onSend}, note, tray.el,
+	    h('div', {class: 'composer-box'}, attachBtn, fileInput, input, sendBtn));
+	const pane = h('div', {class: 'messages-pane'}, scroller, jump);
+	replace(root, pane, form);
+	let canAttach = false;
+
+	/* Upload files into the current conversation, if the user may. */
+	function addFiles(files) {
+		if (key === null || !files || files.length === 0)
+			return;
+		if (!canAttach) {
+			toast('You may not attach files here.', 'error');
+			return;
+		}
+		tray.add(Array.from(files), convPath(key));
+	}
+
+	/* Files dropped anywhere on the conversation, or pasted. */
+	root.addEventListener('dragover', (e) => {
+		if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) {
+			e.preventDefault();
+			e.dataTransfer.dropEffect = canAttach ? 'copy' : 'none';
+			root.classList.add('drop-target');
+		}
+	});
+	root.addEventListener('dragleave', (e) => {
+		if (!root.contains(e.relatedTarget))
+			root.classList.remove('drop-target');
+	});
+	root.addEventListener('drop', (e) => {
+		root.classList.remove('drop-target');
+		if (e.dataTransfer && e.dataTransfer.files.length > 0) {
+			e.preventDefault();
+			addFiles(e.dataTransfer.files);
+		}
+	});
+	input.addEventListener('paste', (e) => {
+		if (e.clipboardData && e.clipboardData.files.length > 0) {
+			e.preventDefault();
+			addFiles(e.clipboardData.files);
+		}
+	});
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
@@ -131,13 +187,15 @@ export function createMessageView(root, hooks) {
 	/* What the signed-in user may do here (in a channel: its overwrites applied). */
 	function access() {
 		if (!ctx.serverId)
-			return {dm: true, send: true, manage: false};
+			return {dm: true, send: true, attach: true, manage: false};
 		const s = store.servers.get(ctx.serverId);
 		const c = s && s.channels && s.channels.get(key.slice(2));
 		if (!c)
-			return {dm: false, send: false, manage: false};
+			return {dm: false, send: false, attach: false, manage: false};
 		const a = myChannelAccess(s, store.me.id, c);
-		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages')};
+		return {dm: false, send: a.has('send_messages'),
+		    attach: a.has('send_messages') && a.has('attach_files'),
+		    manage: a.has('manage_messages')};
 	}
 
 	/* Show conversation k. ctx: {serverId (null for DMs), label, intro}. */
@@ -151,6 +209,8 @@ export function createMessageView(root, hooks) {
 			items.clear();
 			list.replaceChildren();
 			editing = null;
+			/* Uploads belong to the conversation they went to. */
+			tray.clear();
 			input.value = drafts.get(k) || '';
 			stickToBottom = true;
 			seenUpTo = null;
@@ -209,7 +269,9 @@ export function createMessageView(root, hooks) {
 			const mine = it.author.id === store.me.id;
 			const canEdit = !!it.m && mine;
 			const canDelete = !!it.m && (mine || acc.manage);
+			const files = (it.m ? it.m.attachments : it.p.attachments) || [];
 			const sig = JSON.stringify([it.m ? it.m.content : it.p.content,
+			    files.map((a) => a.id),
 			    it.m ? it.m.edited_at : null, it.m ? it.m.id : null, it.state, name, cont,
 			    canEdit, canDelete]);
 			let rec = items.get(it.k);
@@ -288,6 +350,8 @@ export function createMessageView(root, hooks) {
 		const can = acc.dm || acc.send;
 		input.disabled = !can;
 		sendBtn.disabled = !can;
+		canAttach = acc.dm || acc.attach;
+		attachBtn.disabled = !canAttach;
 		if (!can)
 			input.placeholder = 'You do not have permission to send messages here.';
 		else
@@ -297,7 +361,10 @@ export function createMessageView(root, hooks) {
 
 	function updateNote() {
 		const n = codePoints(input.value);
-		if (n > MAX_LEN - 200) {
+		if (tray.busy()) {
+			note.textContent = 'Uploading\u2026 the message can be sent once the files are up.';
+			note.className = 'composer-note';
+		} else if (n > MAX_LEN - 200) {
 			note.textContent = `${n} / ${MAX_LEN} characters`;
 			note.className = n > MAX_LEN ? 'composer-note composer-note--over' : 'composer-note';
 		} else {
@@ -327,6 +394,7 @@ export function createMessageView(root, hooks) {
 		const body = h('div', {class: 'msg-body'}, linkify(content),
 		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
 			'(edited)') : null);
+		const files = attachmentsView(m ? m.attachments : it.p.attachments);
 		let status = null;
 		if (it.state === 'sending') {
 			status = h('div', {class: 'msg-status'}, 'Sending\u2026');
@@ -348,7 +416,7 @@ export function createMessageView(root, hooks) {
 		    h('div', {class: 'msg-main'},
 			o.cont ? h('span', {class: 'visually-hidden'}, `${o.name}: `) :
 			    h('div', {class: 'msg-head'}, author(), time),
-			body, status),
+			body, files, status),
 		    actions);
 	}
 
@@ -496,7 +564,8 @@ export function createMessageView(root, hooks) {
 	function onSend(e) {
 		e.preventDefault();
 		const text = input.value;
-		if (!text.trim() || key === null)
+		const files = tray.ready();
+		if ((!text.trim() && files.length === 0) || key === null || tray.busy())
 			return;
 		if (codePoints(text) > MAX_LEN) {
 			updateNote();
@@ -504,9 +573,10 @@ export function createMessageView(root, hooks) {
 		}
 		input.value = '';
 		drafts.delete(key);
+		tray.clear();
 		updateNote();
 		stickToBottom = true;
-		sendMessage(key, text);
+		sendMessage(key, text, files);
 	}
 
 	async function older() {
