@@ -135,7 +135,8 @@ api_attachments_dm(struct request *req)
 /*
  * GET /attachments/{id}/{filename}?ex=&sig=: a valid, unexpired link to
  * an attachment that exists is handed to nginx; anything else is 404,
- * the same answer for a bad signature and a deleted file.
+ * the same answer for a bad signature and a deleted file (whose row a
+ * worker may still keep: nginx then finds no file and answers 404).
  */
 static void
 api_attachments_get(struct request *req)
@@ -150,7 +151,7 @@ api_attachments_get(struct request *req)
 		response_not_found(req, "attachment");
 		return;
 	}
-	if ((rc = attachments_load(req->ids[0], &a)) == -1) {
+	if ((rc = attachments_load_kept(req->ids[0], &a)) == -1) {
 		response_db_error(req);
 		return;
 	}

@@ -39,6 +39,7 @@
 #define ATTACHMENTS_LINK_TTL	(24 * 3600)
 #define ATTACHMENTS_SIG_LEN	43	/* base64url of 32 bytes */
 #define ATTACHMENTS_PRUNE_BATCH	100
+#define ATTACHMENTS_CACHE_SLOTS	1024	/* a power of two */
 
 #define ATTACHMENTS_COLUMNS \
 	"SELECT id, COALESCE(message_id, 0), filename, content_type, size," \
@@ -358,6 +359,48 @@ attachments_load(uint64_t id, struct attachment *a)
 {
 	memset(a, 0, sizeof *a);
 	return db_fetch_one(db_query(&q_one, "u", id), attachments_read, a);
+}
+
+/*
+ * What downloads read of an attachment, kept by each worker in a
+ * direct-mapped table: a row's name, type, size and image size never
+ * change, and an attachment deleted since its row was kept has no file
+ * any more, which nginx answers 404 for like sohbetd would.  So a link
+ * to an image many readers load costs one row read per worker, not one
+ * per download.
+ */
+static struct attachment	attachments_cache[ATTACHMENTS_CACHE_SLOTS];
+
+/* Copy an attachment's fields into a (new strings, freed by the caller). */
+static void
+attachments_copy(struct attachment *a, const struct attachment *from)
+{
+	*a = *from;
+	a->filename = xstrdup(from->filename);
+	a->content_type = xstrdup(from->content_type);
+}
+
+/*
+ * Load what a download needs of an attachment, from the worker's table
+ * when it is there: 1, 0 if there is no such row, -1.
+ */
+int
+attachments_load_kept(uint64_t id, struct attachment *a)
+{
+	struct attachment	*slot;
+	int			 rc;
+
+	slot = &attachments_cache[id & (ATTACHMENTS_CACHE_SLOTS - 1)];
+	if (slot->id == id && id != 0) {
+		attachments_copy(a, slot);
+		return 1;
+	}
+	if ((rc = attachments_load(id, a)) != 1)
+		return rc;
+	free(slot->filename);
+	free(slot->content_type);
+	attachments_copy(slot, a);
+	return 1;
 }
 
 /* Read every row of an ATTACHMENTS_COLUMNS result into a new list. */

@@ -1089,6 +1089,7 @@ void		 attachments_links_clear(struct attachment_links *);
 char		*attachments_sign_text(const char *, size_t, size_t,
 		    const struct attachment_links *, size_t *);
 int		 attachments_load(uint64_t, struct attachment *);
+int		 attachments_load_kept(uint64_t, struct attachment *);
 int		 attachments_of_message(struct message *);
 int		 attachments_of_messages(struct message *, long);
 char		*attachments_path(uint64_t);
