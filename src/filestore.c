@@ -25,7 +25,8 @@
 
 #include "sohbet.h"
 
-#define FILESTORE_GRACE	3600	/* seconds before a file can be an orphan */
+/* Seconds before a file of the store can be an orphan. */
+#define FILESTORE_GRACE	3600
 
 static struct db_stmt q_ids = DB_STMT(
     "SELECT id FROM attachments ORDER BY id");
@@ -162,7 +163,8 @@ filestore_run(int argc, char **argv)
 	struct filestore_ids		 rows = { NULL, 0, 0 };
 	struct filestore_ids		 found = { NULL, 0, 0 };
 	long long			 files = 0, bytes = 0;
-	long				 orphans, more, deleted = 0, missing = 0;
+	long				 orphans, more, deleted = 0;
+	long				 missing = 0;
 	size_t				 i;
 	char				*incoming;
 	int				 ch, delete = 0, rc = -1;

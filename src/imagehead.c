@@ -14,7 +14,8 @@
 
 #include "sohbet.h"
 
-#define IMAGEHEAD_JPEG_SEGMENTS	1024	/* markers looked at before SOFn */
+/* The JPEG markers looked at before an SOFn. */
+#define IMAGEHEAD_JPEG_SEGMENTS	1024
 
 /* Read exactly len bytes at off: 1, 0 when the file is shorter, -1. */
 static int
@@ -68,7 +69,8 @@ imagehead_be32(const unsigned char *p)
 static int
 imagehead_png(int fd, uint32_t *w, uint32_t *h)
 {
-	static const unsigned char	sig[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR";
+	static const unsigned char	sig[] =
+	    "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR";
 	unsigned char			b[24];
 	int				rc;
 

@@ -15,7 +15,8 @@
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define ER_LOCK_DEADLOCK	1213
-#define MESSAGES_REFUSED	-2	/* attachments: not the sender's to use */
+/* A send's attachments are not the sender's to use. */
+#define MESSAGES_REFUSED	-2
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(

@@ -214,8 +214,8 @@ param_ids(struct request *req, const char *field, size_t max, uint64_t *ids,
 	}
 	for (i = 0; i < v->count; i++) {
 		if (param_json_id(v->items[i], &ids[i]) == -1) {
-			response_invalid(req, field, "%s must hold ids (decimal "
-			    "strings)", field);
+			response_invalid(req, field, "%s must hold ids "
+			    "(decimal strings)", field);
 			return -1;
 		}
 		for (j = 0; j < i; j++) {
