@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Generate the configure script and Makefile.in from configure.ac and Makefile.am.
 set -e
 cd "$(dirname "$0")"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- bench/messages.lua: the wrk script of bench/messages.
 --
 -- Environment (set by bench/messages):

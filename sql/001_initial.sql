@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- 001_initial.sql: the whole schema of sohbet 1.
 --
 -- Applied by `sohbetctl migrate`, which splits this file into statements at

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Event retention: the highest seq the retention job has deleted.  A poll
 -- whose cursor is below it may have missed events and gets 410
 -- cursor_expired (API.md, Events).

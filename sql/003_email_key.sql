@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Emails are unique ignoring case only (API.md), not accents: the table's
 -- collation (utf8mb4_unicode_520_ci) would also treat "josé@x" and
 -- "jose@x" as one address.  The unique key moves to the lower-cased address

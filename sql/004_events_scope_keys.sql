@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Every read of the event log is a range of seq (the primary key): the
 -- polls (events.c), the cluster watcher (keeper.c) and the sequencer's
 -- start.  Each poll's scope is matched in C.  The four scope keys served

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- A message sent in one round trip instead of four (START TRANSACTION,
 -- the row, its event, COMMIT): on a box where MariaDB, nginx and sohbetd
 -- share two cores, each round trip is two context switches, and the four

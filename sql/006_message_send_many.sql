@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Several messages sent in one round trip and one transaction: a worker
 -- that finds more sends waiting than one (sendbatch.c) writes them all
 -- with one CALL, instead of one message_send (005) each.  Under load this

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- What the event log may still tell (API.md, Events; issue 16):
 --
 -- 1. A deleted message's text must not stay readable through the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Bans (API.md, Bans; issue 28): a banned user is kept out of a server
 -- (a join through any invite answers 403 banned) until unbanned.  A user
 -- may be banned before they ever join.  The permission ban_members is a

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Three more permissions (API.md, Roles and permissions): add_reactions,
 -- attach_files and mention_everyone.  A new server's default role starts
 -- with the first two; so that nothing a member could do before this

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Channel permission overwrites (API.md, Channel permission overwrites;
 -- issue 19).  One row per channel and target: a role of the channel's
 -- server (target_type 0; the default role included) or a member (1).

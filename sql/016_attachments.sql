@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- Attachments (API.md, Attachments; issue 23).  One row per uploaded
 -- file; the file itself is in the store ([files] directory of
 -- sohbet.conf) under the row's id, never under the client's name.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * access.c: who may view which channel of a server, where the question
  * is asked of many members at once (API.md, Channel permission

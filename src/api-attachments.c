@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-attachments.c: the attachment endpoints (API.md, Attachments).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-auth.c: register, login, refresh, logout and logout-all
  * (API.md, Auth).

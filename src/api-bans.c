@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-bans.c: the ban endpoints (API.md, Bans): ban (removing a member
  * as a kick does, and sweeping their recent messages), unban, read one

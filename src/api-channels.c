@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-channels.c: the channel endpoints (API.md, Channels): list and
  * create a server's channels (a private one with its overwrites, API.md,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-dms.c: the direct-message endpoints (API.md, Direct messages): POST
  * /dms opens one, GET /dms and /dms/{id} read them, and /dms/{id}/messages

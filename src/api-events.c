@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-events.c: GET /api/v1/events, the long-poll of everything a user may
  * see (API.md, Events).  A poll answers at once when an event newer than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-health.c: GET /api/v1/health, whether sohbetd can reach its database
  * and the database's schema is recent enough for it.

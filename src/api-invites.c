@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-invites.c: the invite endpoints (API.md, Invites): create, list,
  * preview, join and delete.  An invite that has expired or is used up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-members.c: the member endpoints (API.md, Members): list and read
  * members, change nicknames, kick, and leave.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-messages.c: the messages endpoints of both kinds of conversation
  * (API.md, Messages): …/messages and …/messages/{message_id} under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-metrics.c: GET /metrics, the counters of metrics.c in Prometheus'
  * text format.  nginx serves it to loopback only.

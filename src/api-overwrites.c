@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-overwrites.c: a channel's permission overwrites (API.md, Channel
  * permission overwrites): PUT and DELETE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-roles.c: the role endpoints (API.md, Roles and permissions): list,
  * create, edit and delete roles, and give them to members or take them

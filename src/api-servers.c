@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-servers.c: the server endpoints (API.md, Servers): create, read,
  * rename and delete a server, and list the caller's servers.

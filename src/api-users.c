@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api-users.c: the user endpoints (API.md, Users): your own profile and
  * its changes, and other users' public profiles.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * attachments.c: uploaded files (API.md, Attachments): their rows, the
  * store they live in, and their signed links.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: turning the bearer header into the user, for every protected
  * route.  A token is good when its signature and expiry are, and its

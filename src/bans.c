@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bans.c: the rows of server bans (API.md, Bans): banning (the ban and
  * the member's removal in one transaction), the sweep of a banned user's

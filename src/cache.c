@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cache.c: what a worker keeps of the database between requests: each
  * user's token generation and name (auth.c), and each member's standing

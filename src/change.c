@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * change.c: finishing a change to a server, its members, roles, channels
  * or invites, as every endpoint that makes one does: its event appended

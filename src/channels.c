@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * channels.c: server channels: loading one, writing it as JSON with its
  * overwrites, and the access check every channel endpoint (messages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.c: the one clock of sohbetd, CLOCK_MONOTONIC, for deadlines,
  * cache ages and latencies.  The same clock in every process, so a time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c: the ini-style configuration file.  Every key is declared in one
  * table with its type and bounds; an unknown key, a bad value or a missing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * db.c: the process's one MariaDB connection (a worker has exactly one):
  * connecting with timeouts and fixed session settings, prepared statements

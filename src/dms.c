@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dms.c: the rows of direct-message channels (API.md, Direct messages):
  * one DM channel per pair of users (dm_channels keeps the smaller id

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * events.c: the event log.  Every change appends its event inside the
  * transaction that makes the change, so the two commit or vanish together;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filestore.c: `sohbetctl files`, the attachment store seen from the
  * administrator's side (operations.md, Files): where it is, how many

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hashpool.c: password hashing off the event loop.  scrypt takes a third
  * of a second and 128 MiB at its default strength; run inside a worker's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * history.c: reading the messages of a conversation (API.md, Messages):
  * one page of history before, after or around a cursor, never above the

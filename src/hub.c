@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hub.c: the memory the master shares with its workers, set up before the
  * first fork.  It holds one slot per worker (pid, database connection id,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * imagehead.c: telling whether a file is the image its content type says
  * (PNG, JPEG, GIF or WebP), and reading its width and height, from the

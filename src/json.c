@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.c: request bodies parsed into a small tree with yajl's callback
  * parser under the limits of API.md (UTF-8, an object at the top, depth,

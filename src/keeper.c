@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * keeper.c: the periodic jobs one worker per host runs between requests:
  * event retention, clean-up of expired refresh tokens and nonces and of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: messages to standard error (the journal under systemd), one line
  * each, with the process name and pid.

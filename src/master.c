@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master.c: the sohbetd master.  It reads the configuration, opens (or
  * inherits on fd 0) the FastCGI listen socket, sets up the hub, forks the

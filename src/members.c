@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * members.c: the rows of server members (API.md, Members): the member
  * object written as JSON for the HTTP answers and the event data alike,

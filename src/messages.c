@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * messages.c: the rows of messages and their writing (API.md, Messages),
  * a server channel and a DM channel alike: send with nonce deduplication,

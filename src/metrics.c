@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: the counters shared by all workers (in the hub): requests by
  * route and status class, parked polls, wake-ups, events published,

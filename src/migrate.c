@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * migrate.c: brings the schema up to date.  The sql directory holds files
  * named NNN_name.sql; each one schema_version does not list yet is applied

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * overwrites.c: the rows of channel permission overwrites (API.md,
  * Channel permission overwrites): reading a request's {allow, deny},

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * param.c: reading ids, query parameters and body fields, each checked
  * against API.md's rules.  A function that finds the input bad answers the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * password.c: password hashing with scrypt through OpenSSL.  A stored hash
  * describes itself, "$scrypt$ln=17,r=8,p=1$<salt>$<key>" (base64url), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * perm.c: the permission model (API.md, Roles and permissions; Channel
  * permission overwrites).  A member's permissions in a server are the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * poll.c: parked long-polls.  A request with nothing to answer yet stays
  * open here, costing memory, never a process: it is indexed by the scope

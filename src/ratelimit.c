@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ratelimit.c: limits on what one user may write (API.md, Conventions:
  * 429 rate_limited with Retry-After): messages to one conversation a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * refresh.c: refresh tokens.  A token is 256 random bits, shown to the
  * client once and stored only as its SHA-256.  Tokens rotate on every use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * request.c: one FastCGI request: accepting it, reading its parameters and
  * body, the query string, and finishing it.  Each request lives on the heap

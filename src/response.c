@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * response.c: writing answers: the status line, headers, a JSON body, and
  * the API's error shape {"error": {"code", "message", "field"}}.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * roles.c: the rows of roles (API.md, Roles and permissions): load one,
  * list a server's, insert one, and the role object written as JSON for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * router.c: from method and path to a handler.  Patterns are paths whose
  * segments may be captures: {id} (a decimal id), {user} (an id or @me) or

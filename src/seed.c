@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * seed.c: `sohbetctl seed`, which fills a database with realistic volume
  * for benchmarks and for trying the web client: users, servers (each with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sendbatch.c: group commit for sends.  Under load a worker takes several
  * connections from the listen queue in one go (worker.c); the sends among

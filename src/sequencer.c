@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sequencer.c: numbers for events and messages that become visible in the
  * order they were drawn, behind one interface (struct sequencer) with two

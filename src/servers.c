@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * servers.c: the rows of servers (API.md, Servers): one server's object
  * and a page of the servers a user is in, written as JSON for the HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * setup.c: `sohbetctl setup-db`, the database set-up of an installation
  * (the Debian package's postinst runs it).  It connects to the local

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sohbet.h: the shared types and prototypes of sohbetd and sohbetctl,
  * grouped by the file that defines them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sohbetctl.c: the administration tool,
  *	sohbetctl [-v] [-c config] command [arguments]

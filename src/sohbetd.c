@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sohbetd.c: the daemon's entry point; everything else is in master.c. */
 #include "sohbet.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * text.c: checks on the UTF-8 text clients send: strict decoding, code
  * point counts, control characters, blank text, user names and emails.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * throttle.c: slowing down password guessing without locking anyone out.
  * Failed sign-ins are counted per (client address, login) and per client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token.c: access tokens, HS256 JSON Web Tokens carrying the user id (sub),
  * the user's token generation (gen), iat and exp.  The algorithm is fixed:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * users.c: the user record: loading it by id or login, writing it as JSON
  * (the full object for its owner, the public one inside others), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wait.c: the per-conversation long-poll, GET …/messages?after=&wait=
  * (API.md, Messages).  A request that finds no message newer than its

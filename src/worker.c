@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one worker process, a single-threaded epoll loop over the
  * shared listen socket (EPOLLEXCLUSIVE, so one worker wakes per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xmalloc.c: allocation wrappers that abort on exhaustion, so call sites
  * stay clean.  Sizes a client controls are checked before they get here.

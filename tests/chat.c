@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chat.c: helpers of the integration tests of conversations: accounts,
  * servers, DM channels, posting and reading messages (see chat.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chat.h: helpers of the integration tests of conversations (itest_messages,
  * itest_dms): accounts, a server with its general channel, a DM channel,

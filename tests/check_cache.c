@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_cache.c: unit tests of cache.c, the worker's cache of users and
  * standings: what is kept, for how long (cache_ms), and what each kind of

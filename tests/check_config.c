@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check_config.c: unit tests of the configuration file reader. */
 #include <check.h>
 #include <stdio.h>

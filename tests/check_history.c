@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_history.c: unit tests of history.c's pages, the newest messages of
  * each conversation kept rendered by a worker: what a page answers, which

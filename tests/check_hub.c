@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_hub.c: unit tests of hub.c's ring and wake-ups: a reader that
  * keeps up reads every entry in order across the ring's wrap, one that

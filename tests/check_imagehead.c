@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_imagehead.c: unit tests of imagehead.c: each image type's magic
  * number and size read from its header (PNG IHDR, JPEG SOFn after other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_json.c: unit tests of json.c, the request body parser (with the
  * rejections API.md lists) and the response writing helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_migrate.c: unit tests of migrate.c that need no database: the
  * schema version sohbetd needs (SCHEMA_VERSION) is the number of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_password.c: unit tests of password hashing: the stored string's
  * format, verification, the upgrade flag and stored strings that cannot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_perm.c: unit tests of perm.c, the permission model: permission
  * names, parsing and writing them, and every rule on loaded members

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_poll.c: unit tests of poll.c, the parked long-polls: the timer
  * heap (deadline order, removal from the middle), a client that goes

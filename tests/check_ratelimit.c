@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_ratelimit.c: unit tests of the write limits' buckets.  The clock
  * is the tests' own (ratelimit_take() takes the time), so nothing waits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check_response.c: unit tests of the error shape and status reasons. */
 #include <check.h>
 #include <string.h>

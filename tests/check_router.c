@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check_router.c: unit tests of path patterns, routing and id parsing. */
 #include <check.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check_run.h: the one way every test program runs its Check suite. */
 #ifndef CHECK_RUN_H
 #define CHECK_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_sendbatch.c: unit tests of sendbatch.c's choices that need no
  * database: when a send may wait for a batch and when it must go alone,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_sequencer.c: unit tests of the shared-memory sequencer (hub.c's
  * counter and watermark, and sequencer.c's shm side): numbers finished

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_text.c: unit tests of text.c, the UTF-8 and text shape checks
  * behind API.md's text limits.

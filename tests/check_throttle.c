@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_throttle.c: unit tests of sign-in throttling: the free failures,
  * the delays that double up to the ceiling, what a count is kept for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_token.c: unit tests of the access tokens (HS256 JWTs) and of the
  * base64url coding under them.  Tokens are forged with forge.c's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ended.c: which requests of a unit test ended through request_done(),
  * told by the hook the worker uses to count its open requests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ended.h: which requests of a unit test ended through request_done(),
  * how often and with which status, for the tests of what answers them.

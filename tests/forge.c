@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * forge.c: JSON Web Tokens made for the tests: any header, any payload,
  * signed with a key the test knows (see forge.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * forge.h: making JSON Web Tokens for the tests, signed with OpenSSL's
  * HMAC directly rather than through token.c, so that token_verify() and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest.c: the harness of the integration tests: HTTPS requests to the
  * stack tools/dev started, their answers parsed with json.c, assertions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest.h: the harness of the integration tests.  They drive a running
  * nginx + sohbetd + MariaDB (started by `tools/dev test`) over HTTPS with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_access.c: what a user may no longer read stays unread (issue 16).
  * A parked long-poll answers 404 once its user is kicked or loses view of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_attachments.c: integration tests of attachments (API.md,
  * Attachments; issue 23): uploads through nginx's upload location, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_auth.c: integration tests of accounts and tokens (API.md, Auth and
  * Users; issue 3) against the real nginx + sohbetd + MariaDB: register and

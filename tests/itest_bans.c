@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_bans.c: bans (API.md, Bans; issue 28).  Who may ban whom (the
  * kick hierarchy, never the owner, never yourself, any existing user),

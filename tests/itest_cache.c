@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_cache.c: integration tests of the workers' caches (src/cache.c,
  * src/history.c).  Whatever a worker keeps (token generations, names,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_cluster.c: two sohbetd pools on one database deliver each other's
  * events, as two app hosts would (DESIGN.md, Scale past one machine).

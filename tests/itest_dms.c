@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_dms.c: integration tests of direct messages (API.md, Direct
  * messages): opening a DM channel (get-or-create, also under a race),

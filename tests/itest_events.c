@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_events.c: integration tests of real-time delivery (API.md, Events
  * and the per-channel wait form of Messages): the head cursor and the

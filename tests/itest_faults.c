@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_faults.c: faults under load (issue 9).  While writers post
  * messages and followers hold long-polls, a worker is killed with

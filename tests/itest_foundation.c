@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_foundation.c: integration tests of the foundation against the real
  * nginx + sohbetd + MariaDB: health, the error answers every endpoint

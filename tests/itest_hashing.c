@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_hashing.c: password hashing does not stall a worker (issue 16,
  * item 4).  sohbetd is restarted with a slow scrypt and a short hashing

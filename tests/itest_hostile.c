@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_hostile.c: integration tests of hostile clients (issue 9): requests
  * malformed or oversized in every part (request line, headers, framing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_limits.c: who may talk to sohbetd and how much (issue 16, items
  * 7, 8 and 10): the FastCGI socket is 0660 in the configured group and

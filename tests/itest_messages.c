@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_messages.c: integration tests of messages (API.md, Messages) in
  * both kinds of conversation, a server channel and a DM channel: the

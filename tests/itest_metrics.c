@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_metrics.c: every request is counted in /metrics once, when it
  * ends (request_done()): answered at once, after being parked, or dropped

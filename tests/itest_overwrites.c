@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_overwrites.c: private channels (API.md, Channel permission
  * overwrites; issue 19).  Setting and deleting overwrites, their order in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_retention.c: events older than the retention period are deleted
  * in the background, and a cursor from before them gets 410

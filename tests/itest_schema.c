@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_schema.c: sohbetd against a database whose schema is not the one
  * it was built for (SCHEMA_VERSION; docs/operations.md, Upgrade).  Older:

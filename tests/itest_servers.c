@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * itest_servers.c: integration tests of servers, members, invites, roles
  * and channels (API.md) against the real nginx + sohbetd + MariaDB: every

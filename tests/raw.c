@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * raw.c: raw HTTP/1.1 over plain TCP to nginx on 127.0.0.1 (see raw.h).
  */

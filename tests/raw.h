@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * raw.h: raw HTTP/1.1 over plain TCP on loopback, for the integration
  * tests that send what no client library would: malformed and oversized

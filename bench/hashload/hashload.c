@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hashload.c: the sign-in flood benchmark (issue 16, item 4).  On one
  * libcurl multi loop, for a bounded time and count, it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lpbench: the long-poll benchmark of sohbet (bench/longpoll/README.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * soak: the soak benchmark of sohbet (bench/soak/run).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * attachments.test.mjs: files in the web client (API.md, Attachments;
  * issue 23), against a running sohbet at $SOHBET_TEST_URL.

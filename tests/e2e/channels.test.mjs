@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * channels.test.mjs: private channels and channel permission overwrites
  * in the web client (API.md, Channel permission overwrites), with two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chat.test.mjs: the web client in a real browser (Debian's Chromium,
  * headless, driven by playwright-core), against a running sohbet at

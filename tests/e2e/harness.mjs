@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * harness.mjs: what the browser tests share: Chromium (Debian's, headless,
  * driven by playwright-core) against the sohbet at $SOHBET_TEST_URL, users

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_json.c: libFuzzer harness of the JSON request layer and its limits. */
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_request.c: libFuzzer harness of what a request's URI goes through:
  * percent-decoding, the query string, routing, and id and cursor parsing.

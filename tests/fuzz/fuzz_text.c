@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_text.c: libFuzzer harness of UTF-8 and length validation. */
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_token.c: libFuzzer harness of the access-token (JWT) parser. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apply.test.mjs: the web client's reducer (web/js/apply.js), one event
  * type of docs/api.md (Events) after the other, as the user would see

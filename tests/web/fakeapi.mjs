@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fakeapi.mjs: a stand-in for the browser around web/js/api.js (window,
  * localStorage, fetch), so that node can run load.js and send.js against

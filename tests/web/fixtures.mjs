@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fixtures.mjs: states, objects of the API (docs/api.md) and the topics
  * a change announces, shared by the unit tests of the web client.

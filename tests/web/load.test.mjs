@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * load.test.mjs: loading the state over REST (web/js/load.js) against
  * answers given by the test (fakeapi.mjs): the server list page by page,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * perm.test.mjs: the web client's mirror of the server's permission
  * function (web/js/perm.js, channelPerms), case by case in a table: the

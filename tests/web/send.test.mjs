@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * send.test.mjs: the client's own writes (web/js/send.js) against
  * answers given by the test (fakeapi.mjs): a message shows at once as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * api.js: the HTTP API (/api/v1) and the session.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * apply.js: how an event of GET /events (docs/api.md, Events) changes the
  * state, and the small changes to it that loads and sends share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dom.js: building DOM elements without HTML strings.
  *

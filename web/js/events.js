@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * events.js: the /events long-poll loop.
  *

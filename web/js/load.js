@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * load.js: loading the state over REST (servers page by page, their
  * channels, roles and members, the DMs, pages of messages), and applying

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.js: start-up. Shows the sign-in screen or, with a stored session,
  * the chat; follows the location hash; starts and stops the event loop

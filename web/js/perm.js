@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * perm.js: what the signed-in user may do in a server and in each of its
  * channels, computed the way the server does (API.md, Roles and

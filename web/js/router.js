@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * router.js: the location hash names what is on screen, so that reload,
  * back and forward work and links can be shared:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * send.js: the client's own writes that change the state: sending
  * messages (shown at once as pending, confirmed by their nonce), editing

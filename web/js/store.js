@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store.js: what the client knows, the shape of it, and how changes are
  * announced. No DOM and no network: node imports it for the unit tests

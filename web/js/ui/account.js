@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * account.js: the user's own account: username, email, password. A
  * password change revokes every session; the answer carries new tokens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * attachments.js: the files of a message on screen (API.md,
  * Attachments). Images (PNG, JPEG, GIF, WebP, whose size the server read

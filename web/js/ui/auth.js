@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.js: the sign-in and registration screen.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ban.js: the ban dialog (API.md, Bans), opened beside Kick from a
  * member's profile card and from the Members tab of the server settings:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * channel.js: a channel's settings, for those who may change it. Tabs,
  * shown as the user's permissions in that channel allow: Overview

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dialog.js: modal dialogs (the native <dialog>: focus stays inside,
  * Escape closes it), confirmations and toasts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * members.js: the member list of a server, grouped by each member's
  * highest role.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * messages.js: a conversation on screen: the message list (older history
  * loads as you scroll up), the composer, edit and delete.

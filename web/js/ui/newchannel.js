@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * newchannel.js: the "Create channel" dialog: a name, and a "Private
  * channel" switch that makes the channel visible from its first moment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * overwrites.js: the Permissions tab of a channel's settings, the way
  * Discord shows it: on the left the roles and members the channel has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * profile.js: the card of a user, opened from the member list or a
  * message's author: who they are, a button to message them directly, and

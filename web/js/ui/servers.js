@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * servers.js: the dialogs around servers: create one, join one by invite,
  * invite people, leave; and starting a DM by user id.

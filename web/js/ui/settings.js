@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * settings.js: server settings for its owner and managers. Tabs, shown
  * as permissions allow: Overview (rename; delete for the owner),

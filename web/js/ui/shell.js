@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * shell.js: the signed-in screen: the server rail, the channel (or DM)
  * sidebar, the conversation with its header, the member list, and on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tabbed.js: a settings dialog made of a column of tabs and the pane of
  * the tab chosen (the settings of a server and of a channel). The tabs

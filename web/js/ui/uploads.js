@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * uploads.js: the files waiting in the composer (API.md, Attachments).
  * A file added with the attach button, dropped on the conversation or
