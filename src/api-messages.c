@@ -58,16 +58,21 @@ api_messages_get(struct request *req, const struct conversation *c,
 	}
 }
 
-/* Read the required content field (the same rules for send and edit). */
+/*
+ * Read the required content field (the same rules for send and edit); it
+ * may be "" when the message has attachments.
+ */
 static int
-api_messages_content(struct request *req, const char **content, size_t *len)
+api_messages_content(struct request *req, int attached, const char **content,
+    size_t *len)
 {
 	int	rc;
 
 	if (param_body(req) == -1)
 		return -1;
-	rc = param_text(req, "content", 1, API_MESSAGES_CONTENT_MAX,
-	    TEXT_NOT_BLANK, content, len);
+	rc = param_text(req, "content", attached ? 0 : 1,
+	    API_MESSAGES_CONTENT_MAX, attached ? 0 : TEXT_NOT_BLANK, content,
+	    len);
 	if (rc == PARAM_ABSENT) {
 		response_invalid(req, "content", "content is required");
 		return -1;
@@ -76,27 +81,34 @@ api_messages_content(struct request *req, const char **content, size_t *len)
 }
 
 /*
- * POST …/messages {content, nonce?, reply_to?}: checked here (and counted
- * against the sender's limit, ratelimit.c), its mentions resolved
- * (mentions.c), then posted with the other sends the worker holds
- * (sendbatch.c), or alone; a reply always alone (messages.c checks its
- * original in the transaction that posts it).
+ * POST …/messages {content, nonce?, reply_to?, attachments?}: checked
+ * here (and counted against the sender's limit, ratelimit.c), its
+ * mentions resolved (mentions.c), then posted with the other sends the
+ * worker holds (sendbatch.c), or alone; a reply always alone (messages.c
+ * checks its original in the transaction that posts it), and a message
+ * with attachments (messages.c claims them).
  */
 static void
 api_messages_post(struct request *req, const struct conversation *c)
 {
 	struct mentions	 ms;
 	const char	*content, *nonce = NULL;
-	size_t		 len;
+	uint64_t	 att[ATTACHMENTS_PER_MESSAGE];
+	size_t		 len, natt = 0;
 	uint64_t	 reply_to = 0;
 
-	if (api_messages_content(req, &content, &len) == -1 ||
+	if (param_body(req) == -1 || param_ids(req, "attachments",
+	    ATTACHMENTS_PER_MESSAGE, att, &natt) == -1 ||
+	    api_messages_content(req, natt > 0, &content, &len) == -1 ||
 	    param_text(req, "nonce", 1, API_MESSAGES_NONCE_MAX, 0, &nonce,
 	    NULL) == -1 || param_id(req, "reply_to", &reply_to) == -1 ||
 	    ratelimit_send(req, c) == -1 ||
 	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
-	if (reply_to != 0 || sendbatch_add(req, c, content, len, nonce,
+	if (natt > 0)
+		messages_send_attached(req, c, content, len, nonce, reply_to,
+		    &ms, att, natt);
+	else if (reply_to != 0 || sendbatch_add(req, c, content, len, nonce,
 	    &ms) == -1)
 		messages_send(req, c, content, len, nonce, reply_to, &ms);
 	mentions_clear(&ms);
@@ -111,7 +123,7 @@ api_messages_patch(struct request *req, const struct conversation *c,
 	const char	*content;
 	size_t		 len;
 
-	if (api_messages_content(req, &content, &len) == -1 ||
+	if (api_messages_content(req, 0, &content, &len) == -1 ||
 	    mentions_resolve(req, c, content, len, &ms) == -1)
 		return;
 	messages_edit(req, c, id, content, len, &ms);

@@ -98,6 +98,10 @@ static const struct config_key config_keys[] = {
 	    1000000, 0),
 	KEY("limits", "invites_per_hour", CONFIG_INT, invites_per_hour, 0,
 	    1000000, 0),
+	/* [files]: the attachment store, attachments.c */
+	KEY("files", "directory", CONFIG_STRING, files_dir, 0, 0, 0),
+	KEY("files", "max_size", CONFIG_U64, files_max_size, 1,
+	    (long long)1 << 40, 0),
 };
 
 #define NKEYS	(sizeof config_keys / sizeof config_keys[0])
@@ -133,6 +137,7 @@ config_init(struct config *c)
 	c->login_delay_max = 300;
 	c->refresh_grace = 5;
 	c->sequencer = xstrdup("shm");
+	c->files_max_size = 25 * 1024 * 1024;
 	c->retention_days = 7;
 	c->cluster_poll_ms = 0;
 	c->presence_linger = 45;

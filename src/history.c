@@ -22,6 +22,9 @@
  * The table is direct-mapped and its pages hold at most
  * HISTORY_BYTES_MAX bytes in all: a page that does not fit evicts others,
  * round the table, until it does.
+ *
+ * A page keeps its attachments' links unsigned, and where their queries
+ * go: each answer signs them afresh (attachments_sign_text()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +78,7 @@ static struct db_stmt q_newer[] = {
 static long	history_read_older(const struct conversation *, uint64_t,
 		    long, struct message *);
 static long	history_render(const struct conversation *, uint64_t, long,
-		    yajl_gen);
+		    yajl_gen, size_t *, struct attachment_links *);
 
 /* A reaction of a kept page: whose, and where its "me" value starts. */
 struct history_me {
@@ -94,6 +97,7 @@ struct history_page {
 	size_t		 nme;
 	char		*json;		/* "m1,m2,...": the messages' objects */
 	size_t		 starts[HISTORY_KEEP + 1];	/* [count]: the end */
+	struct attachment_links links;	/* unsigned links in json */
 };
 
 static struct history_page	*history_pages;
@@ -122,6 +126,7 @@ history_clear(struct history_page *p)
 	p->json = NULL;
 	p->me = NULL;
 	p->nme = 0;
+	attachments_links_clear(&p->links);
 	p->conversation = 0;
 	p->count = 0;
 }
@@ -185,11 +190,12 @@ history_make_room(size_t len)
 /*
  * Keep the newest messages of a conversation as its page, evicting others
  * until the budget holds it: g holds "[m1,m2,..." (the array still open)
- * and ends[i] is where message i ends in its text.
+ * and ends[i] is where message i ends in its text; links (or NULL) notes
+ * the unsigned links in g's text, and the page takes what it holds.
  */
 void
 history_keep(int kind, uint64_t conversation, yajl_gen g,
-    const size_t *ends, long n)
+    const size_t *ends, long n, struct attachment_links *links)
 {
 	struct history_page	*p;
 	const char		*text;
@@ -218,6 +224,13 @@ history_keep(int kind, uint64_t conversation, yajl_gen g,
 	memcpy(p->json, text + 1, p->starts[n]);
 	p->json[p->starts[n]] = '\0';
 	history_bytes += p->starts[n];
+	if (links != NULL) {
+		/* Offsets in the page, which lacks g's "[". */
+		for (i = 0; i < links->n; i++)
+			links->at[i]--;
+		p->links = *links;
+		memset(links, 0, sizeof *links);
+	}
 }
 
 /* Order reactions of a page by user. */
@@ -290,6 +303,7 @@ static struct history_page *
 history_fill(const struct conversation *c, int kind, uint64_t conversation,
     uint64_t visible)
 {
+	struct attachment_links	 links = { NULL, NULL, 0, 0 };
 	struct conversation	 nobody = *c;
 	struct history_page	*p;
 	struct message		*ms;
@@ -317,7 +331,8 @@ history_fill(const struct conversation *c, int kind, uint64_t conversation,
 	yajl_gen_array_open(g);
 	for (i = n - 1; i >= 0; i--) {
 		json_gen_text(g, &from);
-		messages_gen(g, &ms[i]);
+		/* Links left unsigned: each answer signs them afresh. */
+		messages_gen_links(g, &ms[i], &links);
 		text = json_gen_text(g, &ends[n - 1 - i]);
 		if (ms[i].nreactions > 0) {
 			reacted = n - 1 - i;
@@ -326,7 +341,7 @@ history_fill(const struct conversation *c, int kind, uint64_t conversation,
 				me_found = 0;
 		}
 	}
-	history_keep(kind, conversation, g, ends, n);
+	history_keep(kind, conversation, g, ends, n, &links);
 	p = history_slot(kind, conversation);
 	p->newest_reacted = reacted;
 	if (!me_found)
@@ -343,15 +358,17 @@ history_fill(const struct conversation *c, int kind, uint64_t conversation,
 
 /*
  * Write the newest limit messages of a page into g as reader sees them
- * (0: every "me" false); their number.
+ * (0: every "me" false), their attachments' links signed now; their
+ * number.
  */
 static long
 history_write(const struct history_page *p, long limit, uint64_t reader,
     yajl_gen g)
 {
 	const struct history_me	*me = NULL;
-	char			*copy;
-	size_t			 from, to, lo = 0, hi = p->nme, mid;
+	const char		*text;
+	char			*copy = NULL, *signed_text;
+	size_t			 from, to, len, lo = 0, hi = p->nme, mid;
 
 	if (limit > p->count)
 		limit = p->count;
@@ -369,17 +386,25 @@ history_write(const struct history_page *p, long limit, uint64_t reader,
 	}
 	if (reader != 0 && lo < p->nme && p->me[lo].user_id == reader)
 		me = &p->me[lo];
-	if (me == NULL) {
-		json_gen_raw(g, p->json + from, to - from);
-		return limit;
+	text = p->json + from;
+	if (me != NULL) {
+		/* "false" and "true " are as long: the links stay put. */
+		copy = xmalloc(to - from);
+		memcpy(copy, p->json + from, to - from);
+		for (; me < p->me + p->nme && me->user_id == reader; me++) {
+			if (me->at >= from && me->at < to)
+				memcpy(copy + (me->at - from), "true ", 5);
+		}
+		text = copy;
 	}
-	copy = xmalloc(to - from);
-	memcpy(copy, p->json + from, to - from);
-	for (; me < p->me + p->nme && me->user_id == reader; me++) {
-		if (me->at >= from && me->at < to)
-			memcpy(copy + (me->at - from), "true ", 5);
+	if (p->links.n == 0)
+		json_gen_raw(g, text, to - from);
+	else {
+		signed_text = attachments_sign_text(text, to - from, from,
+		    &p->links, &len);
+		json_gen_raw(g, signed_text, len);
+		free(signed_text);
 	}
-	json_gen_raw(g, copy, to - from);
 	free(copy);
 	return limit;
 }
@@ -511,11 +536,13 @@ history_read_older(const struct conversation *c, uint64_t hi, long limit,
 
 /*
  * Write the newest messages with ids up to hi, at most limit of them, in
- * ascending order; their number or -1.
+ * ascending order; their number or -1.  With ends, ends[i] is the length
+ * of g's text after the i-th message written (history.c cuts it there);
+ * with links, their attachments' links are left unsigned (a kept page).
  */
 static long
 history_render(const struct conversation *c, uint64_t hi, long limit,
-    yajl_gen g)
+    yajl_gen g, size_t *ends, struct attachment_links *links)
 {
 	struct message	*ms;
 	long		 n, i;
@@ -525,7 +552,9 @@ history_render(const struct conversation *c, uint64_t hi, long limit,
 	ms = xcalloc((size_t)limit, sizeof *ms);
 	n = history_read_older(c, hi, limit, ms);
 	for (i = n - 1; i >= 0; i--) {
-		messages_gen(g, &ms[i]);
+		messages_gen_links(g, &ms[i], links);
+		if (ends != NULL)
+			json_gen_text(g, &ends[n - 1 - i]);
 		messages_clear(&ms[i]);
 	}
 	free(ms);
@@ -614,11 +643,12 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	switch (p->from) {
 	case MESSAGES_LATEST:
 		older = cache_on() ? history_latest(c, visible, p->limit, g) :
-		    history_render(c, visible, p->limit, g);
+		    history_render(c, visible, p->limit, g, NULL,
+		    NULL);
 		break;
 	case MESSAGES_BEFORE:
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit, g);
+		older = history_render(c, hi, p->limit, g, NULL, NULL);
 		break;
 	case MESSAGES_AFTER:
 		newer = history_newer(c, p->cursor, visible, p->limit, g);
@@ -626,7 +656,8 @@ history_list(const struct conversation *c, const struct messages_page *p,
 	case MESSAGES_AROUND:
 		/* At most limit/2 older, then the cursor and newer ones. */
 		hi = p->cursor - 1 < visible ? p->cursor - 1 : visible;
-		older = history_render(c, hi, p->limit / 2, g);
+		older = history_render(c, hi, p->limit / 2, g, NULL,
+		    NULL);
 		if (older != -1)
 			newer = history_newer(c, p->cursor - 1, visible,
 			    p->limit - older, g);

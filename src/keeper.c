@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * keeper.c: the periodic jobs one worker per host runs between requests:
- * event retention, clean-up of expired refresh tokens and nonces, and the
+ * event retention, clean-up of expired refresh tokens and nonces and of
+ * uploads no message took within an hour (attachments.c), and the
  * cluster watcher, which feeds events committed by other hosts into this
  * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups) and their
  * ephemeral events into this host's (ephemeral.c); and the sweep of this
@@ -48,7 +49,10 @@ keeper_next_ms(void)
 	return next <= now ? 0 : (int)(next - now);
 }
 
-/* Delete expired events, refresh tokens and nonces, in small batches. */
+/*
+ * Delete expired events, refresh tokens, nonces and unattached uploads,
+ * in small batches.
+ */
 static void
 keeper_jobs(void)
 {
@@ -59,6 +63,7 @@ keeper_jobs(void)
 	refresh_cleanup();
 	db_exec(&q_nonce_cleanup, "");
 	ephemeral_relay_prune();
+	attachments_prune();
 }
 
 /* Publish events other hosts committed since the last look. */

@@ -16,6 +16,8 @@
 #define MESSAGES_SEND_ATTEMPTS	3
 #define ER_DUP_ENTRY		1062
 #define MESSAGES_NO_ORIGINAL	2	/* reply_to names no message here */
+/* A send's attachments are not the sender's to use. */
+#define MESSAGES_REFUSED	-2
 
 /* One message of a conversation (the zero ids stand for the other kind). */
 static struct db_stmt q_message = DB_STMT(
@@ -148,6 +150,7 @@ messages_clear(struct message *m)
 	replies_clear(&m->reply);
 	reactions_clear(m);
 	mentions_clear(&m->mentions);
+	attachments_free(m->attachments, m->nattachments);
 	memset(m, 0, sizeof *m);
 }
 
@@ -163,6 +166,8 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 	while (n < max && (rc = db_fetch(rows)) == 1)
 		messages_read(rows, &ms[n++]);
 	db_rows_free(rows);
+	if (rc != -1 && attachments_of_messages(ms, n) == -1)
+		rc = -1;
 	if (rc == -1) {
 		while (n > 0)
 			messages_clear(&ms[--n]);
@@ -192,9 +197,20 @@ messages_read_reacted(struct db_rows *rows, struct message *ms, long max,
 	return n;
 }
 
-/* Write a message object. */
+/* Write a message object, its attachments' links signed now. */
 void
 messages_gen(yajl_gen g, const struct message *m)
+{
+	messages_gen_links(g, m, NULL);
+}
+
+/*
+ * Write a message object; with links, its attachments' links are left
+ * unsigned and their places noted (attachments_gen_list()).
+ */
+void
+messages_gen_links(yajl_gen g, const struct message *m,
+    struct attachment_links *links)
 {
 	yajl_gen_map_open(g);
 	json_gen_kid(g, "id", m->id);
@@ -210,6 +226,8 @@ messages_gen(yajl_gen g, const struct message *m)
 	mentions_gen(g, &m->mentions);
 	reactions_gen(g, m);
 	json_gen_kbool(g, "pinned", m->pinned);
+	json_gen_key(g, "attachments");
+	attachments_gen_list(g, m->attachments, m->nattachments, links);
 	yajl_gen_map_close(g);
 }
 
@@ -222,10 +240,12 @@ messages_load(const struct conversation *c, uint64_t id, struct message *m)
 {
 	int	rc;
 
+	memset(m, 0, sizeof *m);
 	if ((rc = db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
 	    c->dm_channel_id), messages_read, m)) != 1)
 		return rc;
-	if (reactions_attach(m, 1, c->reader_id, 1) == -1) {
+	if (reactions_attach(m, 1, c->reader_id, 1) == -1 ||
+	    attachments_of_message(m) == -1) {
 		messages_clear(m);
 		return -1;
 	}
@@ -362,9 +382,11 @@ messages_nonce_claim(const struct conversation *c, uint64_t author,
  * Post a message in one transaction, statement by statement: the id drawn
  * from the sequencer (so ids become visible in commit order, like event
  * seqs), the original it replies to locked (replies.c), the row, its
- * nonce's row, the message.create event.  1 posted (m filled), 0 the
- * nonce was already used (rolled back; the first message's id in *held),
- * MESSAGES_NO_ORIGINAL (rolled back), -1 error (rolled back).
+ * nonce's row, its attachments (att, natt), the message.create event.
+ * 1 posted (m filled), 0 the nonce was already used (rolled back; the
+ * first message's id in *held), MESSAGES_NO_ORIGINAL or MESSAGES_REFUSED
+ * (an attachment is not the sender's to use here; rolled back), -1
+ * error (rolled back).
  *
  * The nonce's primary key is the arbiter of a race: a second send with
  * the same nonce blocks on the first one's uncommitted key and fails with
@@ -374,7 +396,7 @@ static int
 messages_insert_steps(const struct conversation *c,
     const struct request *req, const char *content, size_t len,
     const char *nonce, uint64_t reply_to, const struct mentions *ms,
-    struct message *m, uint64_t *held)
+    const uint64_t *att, size_t natt, struct message *m, uint64_t *held)
 {
 	struct reply	reply;
 	char		created_at[32];
@@ -401,10 +423,16 @@ messages_insert_steps(const struct conversation *c,
 		db_rollback();
 		return rc;
 	}
+	if (natt > 0 && (rc = attachments_claim(c, req->user_id, id, att,
+	    natt)) != 1) {
+		db_rollback();
+		return rc == 0 ? MESSAGES_REFUSED : -1;
+	}
 	messages_new(m, id, c, req, content, len, nonce, created_at, ms);
 	m->reply = reply;
 	memset(&reply, 0, sizeof reply);
-	if (messages_event("message.create", c, m) == -1 ||
+	if ((natt > 0 && attachments_of_message(m) == -1) ||
+	    messages_event("message.create", c, m) == -1 ||
 	    db_commit() == -1) {
 		messages_clear(m);
 		goto fail;
@@ -470,18 +498,20 @@ static struct db_routine r_send = DB_ROUTINE("message_send",
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the
- * first message's id in *held), MESSAGES_NO_ORIGINAL, -1 error.  One
- * round trip when the sequencer allows it, the nonce, if any, is new and
- * the message replies to none; statement by statement otherwise.
+ * first message's id in *held), MESSAGES_NO_ORIGINAL, MESSAGES_REFUSED
+ * (attachments), -1 error.  One round trip when the sequencer allows it,
+ * the nonce, if any, is new and the message replies to none and has no
+ * attachments; statement by statement otherwise.
  */
 static int
 messages_insert(const struct conversation *c, const struct request *req,
     const char *content, size_t len, const char *nonce, uint64_t reply_to,
-    const struct mentions *ms, struct message *m, uint64_t *held)
+    const struct mentions *ms, const uint64_t *att, size_t natt,
+    struct message *m, uint64_t *held)
 {
 	int	rc;
 
-	if (reply_to == 0 && sequencer_local() &&
+	if (reply_to == 0 && natt == 0 && sequencer_local() &&
 	    db_routine_usable(&r_send)) {
 		rc = messages_insert_call(c, req, content, len, nonce, ms, m);
 		if (rc == 1)
@@ -491,8 +521,7 @@ messages_insert(const struct conversation *c, const struct request *req,
 			return rc;
 	}
 	return messages_insert_steps(c, req, content, len, nonce, reply_to, ms,
-	    m,
-	    held);
+	    att, natt, m, held);
 }
 
 /*
@@ -507,6 +536,21 @@ messages_send(struct request *req, const struct conversation *c,
     const char *content, size_t len, const char *nonce, uint64_t reply_to,
     const struct mentions *ms)
 {
+	messages_send_attached(req, c, content, len, nonce, reply_to, ms,
+	    NULL, 0);
+}
+
+/*
+ * Post a message with natt uploads of the sender to this conversation
+ * (distinct ids, API.md, Attachments) and answer as messages_send(); 400
+ * validation_failed when one of them is not the sender's unattached
+ * upload to this conversation, or reply_to names no message here.
+ */
+void
+messages_send_attached(struct request *req, const struct conversation *c,
+    const char *content, size_t len, const char *nonce, uint64_t reply_to,
+    const struct mentions *ms, const uint64_t *att, size_t natt)
+{
 	struct message	m;
 	uint64_t	held = 0;
 	int		attempt, rc = -1, status = 0;
@@ -518,7 +562,7 @@ messages_send(struct request *req, const struct conversation *c,
 	 */
 	for (attempt = 0; attempt < MESSAGES_SEND_ATTEMPTS; attempt++) {
 		if ((rc = messages_insert(c, req, content, len, nonce,
-		    reply_to, ms, &m, &held)) == 1) {
+		    reply_to, ms, att, natt, &m, &held)) == 1) {
 			status = 201;
 			break;
 		}
@@ -533,6 +577,11 @@ messages_send(struct request *req, const struct conversation *c,
 		}
 		if (rc == -1)
 			break;
+	}
+	if (rc == MESSAGES_REFUSED) {
+		response_invalid(req, "attachments", "Each attachment must be "
+		    "your own upload to this conversation, not yet used");
+		return;
 	}
 	if (rc != 1) {
 		response_db_error(req);
@@ -669,7 +718,8 @@ messages_delete_event(const struct conversation *c, uint64_t id)
 
 /*
  * Erase a message's text from the events that carried it: they keep the
- * message's id, author and times, with content "" and no mentions.
+ * message's id, author and times, with content "" and no mentions or
+ * attachments.
  */
 static int
 messages_erase_events(const struct conversation *c, uint64_t id)
@@ -682,6 +732,9 @@ messages_erase_events(const struct conversation *c, uint64_t id)
 	free(m.content);
 	m.content = xstrdup("");
 	mentions_clear(&m.mentions);
+	attachments_free(m.attachments, m.nattachments);
+	m.attachments = NULL;
+	m.nattachments = 0;
 	rc = messages_rewrite_events(&m);
 	messages_clear(&m);
 	return rc;
@@ -720,17 +773,20 @@ messages_erase_replies(const struct conversation *c, uint64_t id)
  * set, its content erased and its pin dropped; its reactions gone; its
  * nonce forgotten, so a later retry posts anew rather than answering
  * with a message nobody can see; its mentions forgotten, so that they
- * count no more; the previews of its replies erased; message.delete
- * appended.
+ * count no more; the previews of its replies erased; its attachments'
+ * rows deleted (their ids added to doomed, for the caller to unlink their
+ * files once committed); message.delete appended.
  */
 static int
-messages_delete_locked(const struct conversation *c, uint64_t id)
+messages_delete_locked(const struct conversation *c, uint64_t id,
+    struct attachment_ids *doomed)
 {
 	if (db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||
 	    mentions_forget(id) == -1 ||
 	    messages_erase_replies(c, id) == -1 ||
+	    attachments_take(id, doomed) == -1 ||
 	    messages_delete_event(c, id) == -1)
 		return -1;
 	return 0;
@@ -744,6 +800,8 @@ void
 messages_delete(struct request *req, const struct conversation *c,
     uint64_t id)
 {
+	struct attachment_ids	doomed = { NULL, 0, 0 };
+
 	if (db_begin() == -1) {
 		response_db_error(req);
 		return;
@@ -753,11 +811,14 @@ messages_delete(struct request *req, const struct conversation *c,
 		return;
 	}
 	if (messages_erase_events(c, id) == -1 ||
-	    messages_delete_locked(c, id) == -1 || db_commit() == -1) {
+	    messages_delete_locked(c, id, &doomed) == -1 ||
+	    db_commit() == -1) {
 		db_rollback();
+		attachments_unlink(&doomed, 0);
 		response_db_error(req);
 		return;
 	}
+	attachments_unlink(&doomed, 1);
 	response_empty(req, 204);
 }
 
@@ -775,6 +836,7 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
     const char *since, int limit)
 {
 	struct conversation	 c = { .server_id = server_id, .moderator = 1 };
+	struct attachment_ids	 doomed = { NULL, 0, 0 };
 	struct db_rows		*rows;
 	uint64_t		*ids, *channels, author;
 	int			 n = 0, i, rc = 0;
@@ -798,17 +860,20 @@ messages_delete_recent(uint64_t server_id, uint64_t author_id,
 		/* Deleted since it was read: nothing left to do. */
 		if ((rc = messages_lock_row(&c, ids[i], &author)) == 0)
 			continue;
-		if (rc == -1 || messages_delete_locked(&c, ids[i]) == -1)
+		if (rc == -1 || messages_delete_locked(&c, ids[i],
+		    &doomed) == -1)
 			goto fail;
 	}
 	if ((n > 0 && events_erase_author(server_id, author_id,
 	    ids[0]) == -1) || db_commit() == -1)
 		goto fail;
+	attachments_unlink(&doomed, 1);
 	free(ids);
 	free(channels);
 	return n;
 fail:
 	db_rollback();
+	attachments_unlink(&doomed, 0);
 	free(ids);
 	free(channels);
 	return -1;

@@ -161,15 +161,12 @@ param_text(struct request *req, const char *field, long min, long max,
 	return 0;
 }
 
-/* Read an id field: a decimal string, or a JSON integer below 2^53. */
-int
-param_id(struct request *req, const char *field, uint64_t *id)
+/* Read a JSON value as an id: a decimal string, or an integer below 2^53. */
+static int
+param_json_id(const struct json *v, uint64_t *id)
 {
-	struct json	*v;
-	long long	 n;
+	long long	n;
 
-	if ((v = param_field(req, field)) == NULL)
-		return PARAM_ABSENT;
 	if (v->type == JSON_STRING && strlen(v->text) == v->len &&
 	    param_parse_id(v->text, id) == 0)
 		return 0;
@@ -178,9 +175,60 @@ param_id(struct request *req, const char *field, uint64_t *id)
 		*id = (uint64_t)n;
 		return 0;
 	}
+	return -1;
+}
+
+/* Read an id field: a decimal string, or a JSON integer below 2^53. */
+int
+param_id(struct request *req, const char *field, uint64_t *id)
+{
+	struct json	*v;
+
+	if ((v = param_field(req, field)) == NULL)
+		return PARAM_ABSENT;
+	if (param_json_id(v, id) == 0)
+		return 0;
 	response_error(req, 400, "invalid_id", "%s must be an id (a decimal "
 	    "string)", field);
 	return -1;
+}
+
+/*
+ * Read a field holding an array of at most max distinct ids into ids (*n
+ * of them; 0 when the field is absent or null).  0, or -1 answered (400
+ * validation_failed).
+ */
+int
+param_ids(struct request *req, const char *field, size_t max, uint64_t *ids,
+    size_t *n)
+{
+	struct json	*v;
+	size_t		 i, j;
+
+	*n = 0;
+	if ((v = param_field(req, field)) == NULL)
+		return 0;
+	if (v->type != JSON_ARRAY || v->count > max) {
+		response_invalid(req, field, "%s must be a list of at most %zu "
+		    "ids", field, max);
+		return -1;
+	}
+	for (i = 0; i < v->count; i++) {
+		if (param_json_id(v->items[i], &ids[i]) == -1) {
+			response_invalid(req, field, "%s must hold ids "
+			    "(decimal strings)", field);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (ids[j] == ids[i]) {
+				response_invalid(req, field, "%s names one id "
+				    "twice", field);
+				return -1;
+			}
+		}
+	}
+	*n = v->count;
+	return 0;
 }
 
 /* Read an integer field between min and max. */

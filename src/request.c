@@ -103,6 +103,14 @@ request_read_body(struct request *req)
 	size_t		 cap, total = 0;
 	int		 n;
 
+	/*
+	 * An upload's body is not sent: nginx wrote it to a file and names
+	 * it in this parameter (api-attachments.c).
+	 */
+	if (request_param(req, REQUEST_UPLOAD_FILE) != NULL) {
+		req->body = xstrdup("");
+		return 0;
+	}
 	cl = request_param(req, "CONTENT_LENGTH");
 	cap = cl != NULL ? strtoul(cl, NULL, 10) : 0;
 	if (cap > BODY_MAX) {

@@ -111,6 +111,27 @@ response_empty(struct request *req, int status)
 }
 
 /*
+ * Answer 200 with an internal redirect: nginx serves the file at its
+ * internal uri itself (X-Accel-Redirect), with byte ranges, keeping the
+ * content type and disposition given here.  No body comes from sohbetd.
+ */
+void
+response_accel(struct request *req, const char *uri, const char *type,
+    const char *disposition)
+{
+	if (req->status != 0) {
+		log_warnx("%s: request answered twice", __func__);
+		return;
+	}
+	req->status = 200;
+	FCGX_FPrintF(req->fcgi.out, "Status: 200 OK\r\n"
+	    "X-Accel-Redirect: %s\r\nContent-Type: %s\r\n"
+	    "Content-Disposition: ", uri, type);
+	FCGX_PutS(disposition, req->fcgi.out);
+	FCGX_PutS("\r\n\r\n", req->fcgi.out);
+}
+
+/*
  * Build the error shape's JSON; field may be NULL, and retry_after (the
  * seconds of a 429) is left out when negative.  The caller frees it.
  */

@@ -31,6 +31,7 @@ static const struct route *router_tables[] = {
 	api_typing_routes,
 	api_presence_routes,
 	api_readstate_routes,
+	api_attachments_routes,
 };
 
 #define NTABLES	(sizeof router_tables / sizeof router_tables[0])

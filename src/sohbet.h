@@ -8,15 +8,17 @@
  * files call each other round in a circle.
  *
  *   util     log xmalloc clock text json config emoji emoji-table
+ *            imagehead
  *   store    hub ephemeral metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
- *            channels access cache replies reactions mentions messages
- *            pins history ratelimit throttle roles members change dms
- *            typing presence readstate search
+ *            channels access cache replies reactions mentions attachments
+ *            messages pins history ratelimit throttle roles members change
+ *            dms typing presence readstate search
  *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
+ *            filestore
  *
  * A lower layer that must reach up takes a callback that the upper one
  * registers (db_on_txn_end(), request_on_done(), api_metrics_init()).
@@ -45,6 +47,7 @@
 
 #define API_PREFIX		"/api/v1"
 #define BODY_MAX		(64 * 1024)
+#define REQUEST_UPLOAD_FILE	"SOHBET_UPLOAD_FILE"	/* nginx's body file */
 #define JSON_DEPTH_MAX		16
 #define ROUTE_ARGS_MAX		4
 #define HUB_SLOTS		64
@@ -57,6 +60,10 @@
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
+
+/* imagehead.c */
+int		 imagehead_is_image(const char *);
+int		 imagehead_check(int, const char *, uint32_t *, uint32_t *);
 
 /* config.c */
 /* A place to reach the database: a host and port, or a socket's path. */
@@ -125,6 +132,10 @@ struct config {
 	int		 messages_burst;
 	int		 servers_per_hour;
 	int		 invites_per_hour;
+
+	/* [files]: attachments (attachments.c) */
+	char		*files_dir;	/* the store; NULL: uploads refused */
+	uint64_t	 files_max_size;	/* bytes per upload */
 };
 void		 config_init(struct config *);
 int		 config_load(struct config *, const char *);
@@ -209,6 +220,7 @@ yajl_gen	 json_ids(const char *, uint64_t, const char *, uint64_t);
 long		 text_codepoints(const char *, size_t);
 int		 text_has_control(const char *, size_t);
 int		 text_is_blank(const char *, size_t);
+int		 text_is_filename(const char *, size_t, long);
 int		 text_is_username(const char *, size_t);
 int		 text_is_email(const char *, size_t);
 
@@ -382,6 +394,8 @@ long		 token_b64url_decode(const char *, size_t, unsigned char *,
 void		 response_json(struct request *, int, yajl_gen);
 void		 response_raw(struct request *, int, const char *, size_t);
 void		 response_empty(struct request *, int);
+void		 response_accel(struct request *, const char *, const char *,
+		    const char *);
 void		 response_error(struct request *, int, const char *,
 		    const char *, ...) PRINTFLIKE(4, 5);
 void		 response_invalid(struct request *, const char *,
@@ -408,6 +422,8 @@ int		 param_query_page(struct request *, long, uint64_t *, long *);
 int		 param_body(struct request *);
 int		 param_text(struct request *, const char *, long, long, int,
 		    const char **, size_t *);
+int		 param_ids(struct request *, const char *, size_t, uint64_t *,
+		    size_t *);
 int		 param_id(struct request *, const char *, uint64_t *);
 int		 param_int(struct request *, const char *, long, long, long *);
 int		 param_is_null(struct request *, const char *);
@@ -501,7 +517,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		14	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		15	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -1225,6 +1241,8 @@ struct message {
 	size_t		 nreactions;
 	int		 reactions_me;	/* write "me" (a REST answer) */
 	struct mentions	 mentions;
+	struct attachment *attachments;	/* attachments.c */
+	size_t		 nattachments;
 };
 
 /* The columns messages_read() reads, and the author's join. */
@@ -1248,6 +1266,9 @@ long		 messages_read_all(struct db_rows *, struct message *, long);
 long		 messages_read_reacted(struct db_rows *, struct message *, long,
 		    uint64_t);
 void		 messages_gen(yajl_gen, const struct message *);
+struct attachment_links;
+void		 messages_gen_links(yajl_gen, const struct message *,
+		    struct attachment_links *);
 int		 messages_load(const struct conversation *, uint64_t,
 		    struct message *);
 void		 messages_scope(const struct conversation *,
@@ -1258,6 +1279,10 @@ void		 messages_respond(struct request *, int,
 void		 messages_send(struct request *, const struct conversation *,
 		    const char *, size_t, const char *, uint64_t,
 		    const struct mentions *);
+void		 messages_send_attached(struct request *,
+		    const struct conversation *, const char *, size_t,
+		    const char *, uint64_t, const struct mentions *,
+		    const uint64_t *, size_t);
 void		 messages_edit(struct request *, const struct conversation *,
 		    uint64_t, const char *, size_t, const struct mentions *);
 void		 messages_delete(struct request *,
@@ -1353,6 +1378,54 @@ int		 reactbatch_add(struct request *, const struct conversation *,
 void		 reactbatch_init(void);
 void		 reactbatch_flush(void);
 
+/* attachments.c */
+struct attachment {
+	uint64_t	 id;
+	uint64_t	 message_id;	/* 0: not attached yet */
+	char		*filename;
+	char		*content_type;
+	uint64_t	 size;
+	uint32_t	 width;		/* 0 unless one of the image types */
+	uint32_t	 height;
+};
+/* Ids of attachments whose rows a transaction deletes (their files). */
+struct attachment_ids {
+	uint64_t	*ids;
+	size_t		 n;
+	size_t		 cap;
+};
+/* Where kept text needs the queries of its links (history.c's pages). */
+struct attachment_links {
+	size_t		*at;		/* offsets, ascending */
+	uint64_t	*ids;		/* the attachment of each */
+	size_t		 n;
+	size_t		 cap;
+};
+#define ATTACHMENTS_PER_MESSAGE	10
+void		 attachments_free(struct attachment *, size_t);
+int		 attachments_link_valid(uint64_t, const char *, const char *);
+const char	*attachments_served_type(const struct attachment *);
+char		*attachments_disposition(const struct attachment *);
+void		 attachments_gen(yajl_gen, const struct attachment *);
+void		 attachments_gen_list(yajl_gen, const struct attachment *,
+		    size_t, struct attachment_links *);
+void		 attachments_links_clear(struct attachment_links *);
+char		*attachments_sign_text(const char *, size_t, size_t,
+		    const struct attachment_links *, size_t *);
+int		 attachments_load(uint64_t, struct attachment *);
+int		 attachments_load_kept(uint64_t, struct attachment *);
+int		 attachments_of_message(struct message *);
+int		 attachments_of_messages(struct message *, long);
+char		*attachments_path(uint64_t);
+void		 attachments_upload(struct request *,
+		    const struct conversation *, const char *, const char *,
+		    const char *);
+int		 attachments_claim(const struct conversation *, uint64_t,
+		    uint64_t, const uint64_t *, size_t);
+int		 attachments_take(uint64_t, struct attachment_ids *);
+void		 attachments_unlink(struct attachment_ids *, int);
+int		 attachments_prune(void);
+
 /* history.c */
 int		 history_page_parse(struct request *, struct messages_page *);
 long		 history_list(const struct conversation *,
@@ -1361,7 +1434,8 @@ const char	*history_sql(int, int);
 void		 history_forget(int, uint64_t);
 void		 history_forget_all(void);
 void		 history_forget_entry(const struct hub_entry *);
-void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long);
+void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long,
+		    struct attachment_links *);
 long		 history_cached(int, uint64_t, long, yajl_gen);
 
 /* wait.c */
@@ -1372,6 +1446,9 @@ void		 wait_park(struct request *, const struct conversation *,
 
 /* seed.c */
 int		 seed_run(int, char **);
+
+/* filestore.c */
+int		 filestore_run(int, char **);
 
 /* setup.c */
 int		 setup_run(int, char **);
@@ -1403,6 +1480,10 @@ extern const struct route api_readstate_routes[];
 
 /* api-search.c */
 extern const struct route api_search_routes[];
+
+/* api-attachments.c */
+extern const struct route api_attachments_routes[];
+
 
 /* api-servers.c */
 extern const struct route api_servers_routes[];

@@ -39,6 +39,11 @@ static const struct ctl_command ctl_commands[] = {
 	    " [--big-channel N]", "fill the database with test data (users "
 	    "seed_user_<id>, password \"password123\"); restart sohbetd "
 	    "after it" },
+	{ "files", filestore_run, "[--delete-orphans]",
+	    "report the attachment store: its size, orphaned files (no "
+	    "attachment row, or left in incoming/) and attachments whose file "
+	    "is missing; with --delete-orphans, unlink the orphans older than "
+	    "an hour" },
 	{ "setup-db", setup_run, "[--admin-socket PATH] [--secret-file PATH]",
 	    "create database sohbet and user sohbet on the local MariaDB (as "
 	    "root over its socket) with a random password written into the "

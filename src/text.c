@@ -137,6 +137,40 @@ text_has_control(const char *s, size_t len)
 }
 
 /*
+ * Say whether a code point changes the direction of the text around it
+ * (the bidirectional embeddings, overrides, isolates and marks): in a file
+ * name, "photo\u202Egnp.exe" shows as "photoexe.png".
+ */
+static int
+text_is_bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Say whether the text is a file name as uploads take it: valid UTF-8 of
+ * 1 to max code points, without '/', '\\', control characters or
+ * direction controls.
+ */
+int
+text_is_filename(const char *s, size_t len, long max)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0;
+	uint32_t		 cp;
+	long			 n = 0;
+
+	while (i < len) {
+		if (text_decode(u, len, &i, &cp) == -1 || cp == '/' ||
+		    cp == '\\' || text_is_control(cp) ||
+		    text_is_bidi_control(cp) || ++n > max)
+			return 0;
+	}
+	return n > 0;
+}
+
+/*
  * Say whether the text is empty or only white space and zero-width
  * characters; text that is not valid UTF-8 is not blank.
  */

@@ -80,7 +80,7 @@ keep(int kind, uint64_t conversation, long n, size_t size)
 		message_gen(g, conversation, (uint64_t)i + 1, size);
 		json_gen_text(g, &ends[i]);
 	}
-	history_keep(kind, conversation, g, ends, n);
+	history_keep(kind, conversation, g, ends, n, NULL);
 	yajl_gen_free(g);
 }
 

@@ -120,10 +120,11 @@ expect_message(struct itest_response *r, const struct conv *c,
 {
 	const struct json	*reactions, *pinned;
 
-	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 14,
+	ck_assert_msg(r->json->type == JSON_OBJECT && r->json->count == 15,
 	    "a message has id, channel_id, dm_channel_id, author, content, "
 	    "created_at, edited_at, nonce, reply_to, mentions, mention_roles, "
-	    "mention_everyone, reactions, pinned: %s", itest_describe(r));
+	    "mention_everyone, reactions, pinned, attachments: %s",
+	    itest_describe(r));
 	/* A message that uses none of them: no reply, no reactions, no pin. */
 	expect_null(r, "reply_to");
 	reactions = itest_at(r->json, "reactions");

@@ -632,6 +632,45 @@ START_TEST(test_upgrade_reads_what_was_there)
 }
 END_TEST
 
+/*
+ * Migration 015 on a database with data: messages from before have no
+ * attachments; an upload of a channel goes with the channel (its file is
+ * then an orphan for sohbetctl files); a row naming both kinds of
+ * conversation, or neither, is refused.
+ */
+START_TEST(test_upgrade_adds_attachments)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("007_event_privacy.sql")
+	    UPGRADE_SOURCE("008_bans.sql")
+	    UPGRADE_SOURCE("009_more_permissions.sql")
+	    UPGRADE_SOURCE("010_overwrites.sql")
+	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
+	    UPGRADE_SOURCE("012_typing_presence.sql")
+	    UPGRADE_SOURCE("013_read_state.sql")
+	    UPGRADE_SOURCE("014_search.sql")
+	    UPGRADE_SOURCE("015_attachments.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".attachments"), 0);
+	ck_assert_int_eq(itest_sql("INSERT INTO " UPGRADE_DB ".attachments"
+	    " (uploader_id, channel_id, message_id, filename, content_type,"
+	    " size, width, height) VALUES (1, 1, 14, 'a.png', 'image/png', 10,"
+	    " 2, 2)"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".attachments a JOIN " UPGRADE_DB ".messages m"
+	    " ON m.id = a.message_id WHERE m.content = 'untouched words'"), 1);
+	ck_assert_int_eq(itest_sql("INSERT INTO " UPGRADE_DB ".attachments"
+	    " (uploader_id, filename, content_type, size) VALUES"
+	    " (1, 'b.txt', 'text/plain', 1)"), -1);
+	ck_assert_int_eq(itest_sql("DELETE FROM " UPGRADE_DB ".channels"
+	    " WHERE id = 1"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".attachments"), 0);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -655,6 +694,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_presence);
 	tcase_add_test(tc, test_upgrade_reads_what_was_there);
 	tcase_add_test(tc, test_upgrade_indexes_words);
+	tcase_add_test(tc, test_upgrade_adds_attachments);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

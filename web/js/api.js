@@ -203,6 +203,64 @@ export async function request(method, path, body, opts = {}) {
 	throw errorOf(r);
 }
 
+/* One upload over XMLHttpRequest (fetch reports no upload progress). */
+function sendFile(path, file, token, onProgress, signal) {
+	return new Promise((resolve, reject) => {
+		const xhr = new XMLHttpRequest();
+		const abort = () => xhr.abort();
+		xhr.open('POST', BASE + path);
+		xhr.setRequestHeader('Accept', 'application/json');
+		xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+		xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+		xhr.responseType = 'text';
+		xhr.upload.onprogress = (e) => {
+			if (e.lengthComputable && onProgress)
+				onProgress(e.loaded, e.total);
+		};
+		xhr.onload = () => {
+			signal && signal.removeEventListener('abort', abort);
+			let data = null;
+			try {
+				data = JSON.parse(xhr.responseText);
+			} catch {
+				data = null;
+			}
+			resolve({status: xhr.status, data,
+			    headers: {get: (name) => xhr.getResponseHeader(name)}});
+		};
+		xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The server cannot be reached.'));
+		xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+		if (signal) {
+			if (signal.aborted) {
+				reject(new DOMException('The upload was cancelled.', 'AbortError'));
+				return;
+			}
+			signal.addEventListener('abort', abort);
+		}
+		xhr.send(file);
+	});
+}
+
+/*
+ * Upload a File or Blob as the raw body of POST path (API.md,
+ * Attachments), reporting onProgress(loaded, total); resolves the
+ * attachment, or throws ApiError (or an AbortError when signal aborts).
+ */
+export async function upload(path, file, onProgress, signal) {
+	if (accessToken === null || Date.now() > accessExpires - 10000)
+		await refresh();
+	let r = await sendFile(path, file, accessToken, onProgress, signal);
+	if (r.status === 401) {
+		await refresh();
+		r = await sendFile(path, file, accessToken, onProgress, signal);
+		if (r.status === 401)
+			endSession('unauthorized');
+	}
+	if (r.status >= 200 && r.status < 300)
+		return r.data;
+	throw errorOf(r);
+}
+
 export const api = {
 	get: (path, opts) => request('GET', path, undefined, opts),
 	post: (path, body, opts) => request('POST', path, body, opts),

@@ -16,13 +16,15 @@ import {channelPerms} from './perm.js';
 import {store, notify, pendingOf, readStateOf, cmpId} from './store.js';
 
 /*
- * Send content in conversation key, shown at once as pending; replyTo:
+ * Send content with the uploaded attachments (objects of API.md,
+ * Attachments) in conversation key, shown at once as pending; replyTo:
  * the message it answers, or null.
  */
-export function sendMessage(key, content, replyTo = null) {
+export function sendMessage(key, content, replyTo = null, attachments = []) {
 	const item = {
 		nonce: crypto.randomUUID(),
 		content,
+		attachments,
 		state: 'sending',
 		error: null,
 		author: {id: store.me.id, username: store.me.username},
@@ -62,6 +64,8 @@ async function deliver(key, item) {
 		const body = {content: item.content, nonce: item.nonce};
 		if (item.reply_to)
 			body.reply_to = item.reply_to.id;
+		if (item.attachments.length > 0)
+			body.attachments = item.attachments.map((a) => a.id);
 		const m = await api.post(`${convPath(key)}/messages`, body);
 		confirmPending(store, m);
 		const c = store.convs.get(key);

@@ -32,6 +32,11 @@
  * mentions the user is tinted; mentions show as @name pills (a user's
  * opens their profile).
  *
+ * Files: the attach button, a drop on the conversation or a paste into
+ * the message box upload them at once (uploads.js); the message sent next
+ * takes those that finished. A message's files show below its text
+ * (attachments.js).
+ *
  * Keyboard: in the composer Enter sends, Shift+Enter is a new line and
  * ArrowUp in an empty composer edits your last message. Typing @ offers
  * members, roles and (with mention_everyone) everyone and here:
@@ -44,7 +49,7 @@
 import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId, readStateOf, mentionsMe} from '../store.js';
-import {openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember,
+import {convPath, openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember,
     loadMoreMembers} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin,
     ackConv} from '../send.js';
@@ -52,6 +57,8 @@ import {contentParts, mentionQuery, mentionCandidates, insertMention} from '../m
 import {confirmDialog, errorText, toast} from './dialog.js';
 import {openPicker} from './picker.js';
 import {createTypingLine, noteTyping} from './typing.js';
+import {attachmentsView} from './attachments.js';
+import {createUploadTray} from './uploads.js';
 
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
@@ -105,8 +112,18 @@ export function createMessageView(root, hooks) {
 	const sendBtn = h('button', {type: 'submit', class: 'icon-btn', 'aria-label': 'Send',
 	    title: 'Send (Enter)'}, icon('send'));
 	const replyBar = h('div', {class: 'reply-bar', hidden: true});
-	const form = h('form', {class: 'composer', onsubmit: onSend}, note, suggest, replyBar,
-	    h('div', {class: 'composer-box'}, input, sendBtn));
+	const tray = createUploadTray(updateNote);
+	const fileInput = h('input', {type: 'file', multiple: true, hidden: true,
+	    class: 'attach-input', 'aria-label': 'Attach files',
+	    onchange: () => {
+		addFiles(fileInput.files);
+		fileInput.value = '';
+	    }});
+	const attachBtn = h('button', {type: 'button', class: 'icon-btn', 'aria-label': 'Attach files',
+	    title: 'Attach files (or drop them here, or paste)', onclick: () => fileInput.click()},
+	    icon('paperclip'));
+	const form = h('form', {class: 'composer', onsubmit: onSend}, note, suggest, replyBar, tray.el,
+	    h('div', {class: 'composer-box'}, attachBtn, fileInput, input, sendBtn));
 	const pinsBody = h('div', {class: 'pins-body'});
 	const pinsPanel = h('aside', {class: 'pins', hidden: true, 'aria-label': 'Pinned messages'},
 	    h('div', {class: 'pins-head'}, h('h2', null, 'Pinned messages'),
@@ -114,7 +131,46 @@ export function createMessageView(root, hooks) {
 		    onclick: () => togglePins(false)}, icon('x'))),
 	    pinsBody);
 	const typing = createTypingLine();
-	replace(root, h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel), typing.el, form);
+	const pane = h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel);
+	replace(root, pane, typing.el, form);
+	let canAttach = false;
+
+	/* Upload files into the current conversation, if the user may. */
+	function addFiles(files) {
+		if (key === null || !files || files.length === 0)
+			return;
+		if (!canAttach) {
+			toast('You may not attach files here.', 'error');
+			return;
+		}
+		tray.add(Array.from(files), convPath(key));
+	}
+
+	/* Files dropped anywhere on the conversation, or pasted. */
+	root.addEventListener('dragover', (e) => {
+		if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) {
+			e.preventDefault();
+			e.dataTransfer.dropEffect = canAttach ? 'copy' : 'none';
+			root.classList.add('drop-target');
+		}
+	});
+	root.addEventListener('dragleave', (e) => {
+		if (!root.contains(e.relatedTarget))
+			root.classList.remove('drop-target');
+	});
+	root.addEventListener('drop', (e) => {
+		root.classList.remove('drop-target');
+		if (e.dataTransfer && e.dataTransfer.files.length > 0) {
+			e.preventDefault();
+			addFiles(e.dataTransfer.files);
+		}
+	});
+	input.addEventListener('paste', (e) => {
+		if (e.clipboardData && e.clipboardData.files.length > 0) {
+			e.preventDefault();
+			addFiles(e.clipboardData.files);
+		}
+	});
 
 	scroller.addEventListener('scroll', () => {
 		stickToBottom = atBottom();
@@ -193,14 +249,15 @@ export function createMessageView(root, hooks) {
 	/* What the signed-in user may do here (in a channel: its overwrites applied). */
 	function access() {
 		if (!ctx.serverId)
-			return {dm: true, send: true, manage: false, react: true};
+			return {dm: true, send: true, attach: true, manage: false, react: true};
 		const s = store.servers.get(ctx.serverId);
 		const c = s && s.channels && s.channels.get(key.slice(2));
 		if (!c)
-			return {dm: false, send: false, manage: false, react: false};
+			return {dm: false, send: false, attach: false, manage: false, react: false};
 		const a = myChannelAccess(s, store.me.id, c);
-		return {dm: false, send: a.has('send_messages'), manage: a.has('manage_messages'),
-		    react: a.has('add_reactions')};
+		return {dm: false, send: a.has('send_messages'),
+		    attach: a.has('send_messages') && a.has('attach_files'),
+		    manage: a.has('manage_messages'), react: a.has('add_reactions')};
 	}
 
 	/* Show conversation k. ctx: {serverId (null for DMs), label, intro}. */
@@ -214,6 +271,8 @@ export function createMessageView(root, hooks) {
 			items.clear();
 			list.replaceChildren();
 			editing = null;
+			/* Uploads belong to the conversation they went to. */
+			tray.clear();
 			input.value = drafts.get(k) || '';
 			stickToBottom = true;
 			seenUpTo = null;
@@ -315,7 +374,9 @@ export function createMessageView(root, hooks) {
 			const canPin = !!it.m && (acc.dm || acc.manage);
 			const canReact = !!it.m && (acc.dm || acc.react);
 			const mentioned = !!it.m && mentionsMe(store, it.m);
+			const files = (it.m ? it.m.attachments : it.p.attachments) || [];
 			const sig = JSON.stringify([it.m ? it.m.content : it.p.content,
+			    files.map((a) => a.id),
 			    it.m ? it.m.edited_at : null, it.m ? it.m.id : null, it.state, name, cont,
 			    canEdit, canDelete, canPin, canReact, mentioned, it.reply,
 			    it.reply && it.reply.author ? authorName(it.reply.author) : null,
@@ -396,6 +457,8 @@ export function createMessageView(root, hooks) {
 		const can = acc.dm || acc.send;
 		input.disabled = !can;
 		sendBtn.disabled = !can;
+		canAttach = acc.dm || acc.attach;
+		attachBtn.disabled = !canAttach;
 		if (!can)
 			input.placeholder = 'You do not have permission to send messages here.';
 		else
@@ -405,7 +468,10 @@ export function createMessageView(root, hooks) {
 
 	function updateNote() {
 		const n = codePoints(input.value);
-		if (n > MAX_LEN - 200) {
+		if (tray.busy()) {
+			note.textContent = 'Uploading\u2026 the message can be sent once the files are up.';
+			note.className = 'composer-note';
+		} else if (n > MAX_LEN - 200) {
 			note.textContent = `${n} / ${MAX_LEN} characters`;
 			note.className = n > MAX_LEN ? 'composer-note composer-note--over' : 'composer-note';
 		} else {
@@ -437,6 +503,7 @@ export function createMessageView(root, hooks) {
 			'(edited)') : null,
 		    m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
 			icon('pin', 'Pinned')) : null);
+		const files = attachmentsView(m ? m.attachments : it.p.attachments);
 		let status = null;
 		if (it.state === 'sending') {
 			status = h('div', {class: 'msg-status'}, 'Sending\u2026');
@@ -468,7 +535,7 @@ export function createMessageView(root, hooks) {
 			it.reply ? quoteOf(it.reply) : null,
 			o.cont ? h('span', {class: 'visually-hidden'}, `${o.name}: `) :
 			    h('div', {class: 'msg-head'}, author(), time),
-			body, status, m ? chipsOf(m, o.canReact) : null),
+			body, files, status, m ? chipsOf(m, o.canReact) : null),
 		    actions);
 	}
 
@@ -896,7 +963,8 @@ export function createMessageView(root, hooks) {
 	function onSend(e) {
 		e.preventDefault();
 		const text = input.value;
-		if (!text.trim() || key === null)
+		const files = tray.ready();
+		if ((!text.trim() && files.length === 0) || key === null || tray.busy())
 			return;
 		if (codePoints(text) > MAX_LEN) {
 			updateNote();
@@ -904,11 +972,12 @@ export function createMessageView(root, hooks) {
 		}
 		input.value = '';
 		drafts.delete(key);
+		tray.clear();
 		updateNote();
 		stickToBottom = true;
 		const to = replyingTo;
 		setReply(null);
-		sendMessage(key, text, to);
+		sendMessage(key, text, to, files);
 	}
 
 	async function older() {
