@@ -466,7 +466,7 @@ history_latest(const struct conversation *c, uint64_t visible, long limit,
 	/* A page too reacted to keep who reacted: the reader's own. */
 	if (!p->me_known && c->reader_id != 0 &&
 	    p->newest_reacted >= p->count - limit)
-		return history_render(c, visible, limit, g);
+		return history_render(c, visible, limit, g, NULL, NULL);
 	return history_write(p, limit, c->reader_id, g);
 }
 
