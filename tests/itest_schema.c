@@ -304,6 +304,21 @@ END_TEST
 
 #define UPGRADE_DB	"sohbet_upgrade"	/* tools/dev grants it */
 #define UPGRADE_SOURCE(n) "source " SRCDIR "/sql/" n ";"
+/*
+ * The migrations after version 6 in order, up to one: the scratch
+ * database of upgrade_v6 brought to that version.
+ */
+#define UPGRADE_007_TO_011 \
+	UPGRADE_SOURCE("007_event_privacy.sql") \
+	UPGRADE_SOURCE("008_bans.sql") \
+	UPGRADE_SOURCE("009_more_permissions.sql") \
+	UPGRADE_SOURCE("010_overwrites.sql") \
+	UPGRADE_SOURCE("011_replies_reactions_pins.sql")
+#define UPGRADE_007_TO_012 \
+	UPGRADE_007_TO_011 UPGRADE_SOURCE("012_typing_presence.sql")
+#define UPGRADE_007_TO_014 \
+	UPGRADE_007_TO_012 UPGRADE_SOURCE("013_read_state.sql") \
+	UPGRADE_SOURCE("014_search.sql")
 
 /* The scratch database at version 6, with what sohbet wrote there. */
 static const char upgrade_v6[] =
@@ -377,14 +392,7 @@ START_TEST(test_upgrade_indexes_words)
 {
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
-	    UPGRADE_SOURCE("007_event_privacy.sql")
-	    UPGRADE_SOURCE("008_bans.sql")
-	    UPGRADE_SOURCE("009_more_permissions.sql")
-	    UPGRADE_SOURCE("010_overwrites.sql")
-	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
-	    UPGRADE_SOURCE("012_typing_presence.sql")
-	    UPGRADE_SOURCE("013_read_state.sql")
-	    UPGRADE_SOURCE("014_search.sql")), 0);
+	    UPGRADE_007_TO_014), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".message_words WHERE message_id = 12"), 4);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
@@ -541,11 +549,7 @@ START_TEST(test_upgrade_replies_reactions_pins)
 {
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
-	    UPGRADE_SOURCE("007_event_privacy.sql")
-	    UPGRADE_SOURCE("008_bans.sql")
-	    UPGRADE_SOURCE("009_more_permissions.sql")
-	    UPGRADE_SOURCE("010_overwrites.sql")
-	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")), 0);
+	    UPGRADE_007_TO_011), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".messages WHERE reply_to_id IS NULL AND pin_order IS NULL"), 3);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
@@ -572,12 +576,7 @@ START_TEST(test_upgrade_presence)
 {
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
-	    UPGRADE_SOURCE("007_event_privacy.sql")
-	    UPGRADE_SOURCE("008_bans.sql")
-	    UPGRADE_SOURCE("009_more_permissions.sql")
-	    UPGRADE_SOURCE("010_overwrites.sql")
-	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
-	    UPGRADE_SOURCE("012_typing_presence.sql")), 0);
+	    UPGRADE_007_TO_012), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".users WHERE id = 1 AND presence = 0"), 1);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
@@ -599,12 +598,7 @@ START_TEST(test_upgrade_reads_what_was_there)
 {
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
-	    UPGRADE_SOURCE("007_event_privacy.sql")
-	    UPGRADE_SOURCE("008_bans.sql")
-	    UPGRADE_SOURCE("009_more_permissions.sql")
-	    UPGRADE_SOURCE("010_overwrites.sql")
-	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
-	    UPGRADE_SOURCE("012_typing_presence.sql")
+	    UPGRADE_007_TO_012
 	    " INSERT INTO users (id, username, email, password_hash) VALUES"
 	    " (2, 'b', 'b@example.com', 'x'), (3, 'c', 'c@example.com', 'x');"
 	    " INSERT INTO server_members (server_id, user_id) VALUES (1, 2);"
@@ -642,14 +636,7 @@ START_TEST(test_upgrade_adds_attachments)
 {
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
-	    UPGRADE_SOURCE("007_event_privacy.sql")
-	    UPGRADE_SOURCE("008_bans.sql")
-	    UPGRADE_SOURCE("009_more_permissions.sql")
-	    UPGRADE_SOURCE("010_overwrites.sql")
-	    UPGRADE_SOURCE("011_replies_reactions_pins.sql")
-	    UPGRADE_SOURCE("012_typing_presence.sql")
-	    UPGRADE_SOURCE("013_read_state.sql")
-	    UPGRADE_SOURCE("014_search.sql")
+	    UPGRADE_007_TO_014
 	    UPGRADE_SOURCE("015_attachments.sql")), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".attachments"), 0);
