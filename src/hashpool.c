@@ -123,10 +123,18 @@ hashpool_thread(void *unused)
 {
 	struct hashpool_job	*job;
 	uint64_t		 one = 1;
+	int			 nice_now;
 
 	(void)unused;
-	/* On Linux the nice value is the calling thread's. */
-	if (setpriority(PRIO_PROCESS, 0, HASHPOOL_NICE) == -1)
+	/*
+	 * On Linux the nice value is the calling thread's.  A sohbetd
+	 * started nicer than that already (under nice) leaves it: raising
+	 * a priority needs a privilege it does not have.
+	 */
+	errno = 0;
+	nice_now = getpriority(PRIO_PROCESS, 0);
+	if ((errno != 0 || nice_now < HASHPOOL_NICE) &&
+	    setpriority(PRIO_PROCESS, 0, HASHPOOL_NICE) == -1)
 		log_warn("%s: setpriority", __func__);
 	pthread_mutex_lock(&hashpool_lock);
 	for (;;) {
