@@ -215,27 +215,31 @@ access_drop(struct access_server **slot)
 }
 
 /*
- * The worker's copy of a server's access, read when it has none (or one
- * that another server shares the slot with, or one older than seq, an
- * event about to be judged that may have changed it): NULL when the
- * server is gone or the database failed.  Valid until the next call.
+ * The worker's copy of a server's access in *out, read when it has none
+ * (or one that another server shares the slot with, or one older than
+ * seq, an event about to be judged that may have changed it): 1, 0 when
+ * the server is gone, -1 when the database failed (which no caller may
+ * take for "sees nothing").  Valid until the next call.
  */
-const struct access_server *
-access_cached(uint64_t server_id, uint64_t seq)
+int
+access_cached(uint64_t server_id, uint64_t seq,
+    const struct access_server **out)
 {
 	struct access_server	**slot = access_slot(server_id);
+	int			  rc = 1;
 
 	if (*slot != NULL && ((*slot)->id != server_id ||
 	    (*slot)->loaded_seq < seq))
 		access_drop(slot);
 	if (*slot == NULL) {
 		*slot = xcalloc(1, sizeof **slot);
-		if (access_load(server_id, *slot) != 1) {
+		if ((rc = access_load(server_id, *slot)) != 1) {
 			free(*slot);
 			*slot = NULL;
 		}
 	}
-	return *slot;
+	*out = *slot;
+	return rc;
 }
 
 /* Drop the worker's copies of every server. */

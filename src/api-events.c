@@ -36,6 +36,7 @@ struct events_poll {
 	uint64_t	*dms;		/* sorted */
 	size_t		 ndms;
 	int		 again;		/* its read was cut short */
+	int		 failed;	/* an event it could not judge */
 	uint64_t	 ephemeral_pos;	/* ephemeral events up to here seen */
 	int		 presence;	/* counted open (presence.c) */
 };
@@ -179,18 +180,20 @@ api_events_may_view(const struct events_server *s, const struct events_row *e)
 {
 	const struct access_server	*sa;
 	uint64_t			 need;
+	int				 rc;
 
 	need = e->access || !api_events_one_host() ? e->seq : 0;
-	if ((sa = access_cached(s->id, need)) == NULL)
-		return 0;
+	if ((rc = access_cached(s->id, need, &sa)) != 1)
+		return rc;
 	return access_may_view(sa, &s->member, e->channel_id);
 }
 
 /*
- * Whether the user may see an event: their own, their DMs', and their
- * servers' from after they joined (channel and message events only in
- * the channels they may view; an event with an audience only to those
- * it names).  Internal events (events.c) are nobody's.
+ * Whether the user may see an event (1 or 0; -1 when the database could
+ * not tell): their own, their DMs', and their servers' from after they
+ * joined (channel and message events only in the channels they may
+ * view; an event with an audience only to those it names).  Internal
+ * events (events.c) are nobody's.
  */
 static int
 api_events_visible(struct events_poll *ep, const struct events_row *e)
@@ -291,7 +294,8 @@ api_events_ephemeral_visible(struct events_poll *ep, const struct ephemeral *e)
 		return 0;
 	if (e->channel_id == 0)
 		return 1;
-	if ((sa = access_cached(s->id, 0)) == NULL)
+	/* A hint the database could not judge is dropped: only a hint. */
+	if (access_cached(s->id, 0, &sa) != 1)
 		return 0;
 	return access_may_view(sa, &s->member, e->channel_id);
 }
@@ -422,7 +426,10 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n)
 /*
  * Offer rows (after a read of (from, upto], n rows, full when the read was
  * cut short) to one poll: answer it if any is visible, else move its
- * cursor past what it has seen.
+ * cursor past what it has seen.  A row the database could not judge
+ * stops the offer there: the poll is answered with those before it, or
+ * keeps its cursor and is marked failed, never moved past an event it
+ * may see.
  */
 static void
 api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
@@ -432,10 +439,15 @@ api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
 	struct events_row	*picked[EVENTS_MAX];
 	size_t			 npicked = 0;
 	long			 i;
+	int			 visible = 0;
 
+	ep->failed = 0;
 	for (i = 0; i < n && npicked < EVENTS_MAX; i++) {
-		if (rows[i].seq <= ep->cursor ||
-		    !api_events_visible(ep, &rows[i]))
+		if (rows[i].seq <= ep->cursor)
+			continue;
+		if ((visible = api_events_visible(ep, &rows[i])) == -1)
+			break;
+		if (!visible)
 			continue;
 		picked[npicked++] = &rows[i];
 		if (api_events_changes_scope(ep, &rows[i]))
@@ -443,6 +455,10 @@ api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
 	}
 	if (npicked > 0) {
 		api_events_answer(p, picked, npicked);
+		return;
+	}
+	if (visible == -1) {
+		ep->failed = 1;
 		return;
 	}
 	if (full) {
@@ -474,6 +490,7 @@ api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
 	for (i = 0; i < n; i++) {
 		ep = ps[i]->data;
 		ep->again = 0;
+		ep->failed = 0;
 		if (ep->cursor < from)
 			from = ep->cursor;
 	}
@@ -506,6 +523,9 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 		if (ps[i]->dead)
 			continue;
 		ep = ps[i]->data;
+		/* One the database could not judge waits for the next. */
+		if (ep->failed)
+			continue;
 		if (ep->again)
 			ps[i]->marked = 1;
 		else if (api_events_ephemeral_waiting(ep))
@@ -675,7 +695,8 @@ api_events_get(struct request *req)
 	}
 	wm = sequencer_visible();
 	do {
-		if (api_events_deliver(&p, 1, wm) == -1) {
+		if (api_events_deliver(&p, 1, wm) == -1 || (!p->dead &&
+		    ep->failed)) {
 			response_db_error(req);
 			poll_done(p);
 			return;

@@ -450,7 +450,7 @@ mentions_channel_viewers(const struct conversation *c, struct db_rows *rows,
 
 	if (rows == NULL)
 		return -1;
-	if ((sa = access_cached(c->server_id, 0)) == NULL) {
+	if (access_cached(c->server_id, 0, &sa) != 1) {
 		db_rows_free(rows);
 		return -1;
 	}

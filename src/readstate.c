@@ -207,9 +207,8 @@ readstate_keep_viewable(uint64_t user_id, struct readstate_list *l)
 			server_id = l->v[i].server_id;
 			free(am.roles);
 			if ((rc = access_member_load(server_id, user_id,
-			    &am)) == 1 && (sa = access_cached(server_id,
-			    0)) == NULL)
-				rc = -1;
+			    &am)) == 1)
+				rc = access_cached(server_id, 0, &sa);
 		}
 		if (rc == 1 && access_may_view(sa, &am, l->v[i].channel_id))
 			l->v[kept++] = l->v[i];

@@ -1035,7 +1035,8 @@ int		 access_cmp_id(const void *, const void *);
 int		 access_has_id(const uint64_t *, size_t, uint64_t);
 int		 access_load(uint64_t, struct access_server *);
 void		 access_clear(struct access_server *);
-const struct access_server *access_cached(uint64_t, uint64_t);
+int		 access_cached(uint64_t, uint64_t,
+		    const struct access_server **);
 void		 access_forget(const struct hub_entry *);
 void		 access_forget_all(void);
 int		 access_channel_exists(const struct access_server *, uint64_t);
