@@ -36,7 +36,6 @@
 #define PASSED_LOG		"log/sohbetd-passed.log"
 
 static int	 listen_fd = -1;	/* our copy of the passed socket */
-static pid_t	 passed = -1;		/* the sohbetd we passed it to */
 
 /*
  * Write the stack's configuration to path without its listen keys, so
@@ -103,6 +102,61 @@ socket_exec(const char *conf)
 }
 
 /*
+ * The file that names the sohbetd we passed the socket to: the test runs
+ * in a child of the suite (check's fork mode), and the teardown, which
+ * stops it, runs in the suite itself.
+ */
+static char *
+socket_pid_path(void)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/run/sohbetd-passed.pid",
+	    getenv("SOHBET_TEST_VAR"));
+	return path;
+}
+
+/* Note the pid of the sohbetd we passed the socket to. */
+static void
+socket_pid_write(pid_t pid)
+{
+	char	*path;
+	FILE	*f;
+
+	path = socket_pid_path();
+	ck_assert((f = fopen(path, "w")) != NULL);
+	fprintf(f, "%ld\n", (long)pid);
+	ck_assert(fclose(f) == 0);
+	free(path);
+}
+
+/*
+ * Stop the sohbetd the file names, if any, and wait (at most 20 s) until
+ * it and its workers are gone.
+ */
+static void
+socket_pid_stop(void)
+{
+	char	*path;
+	FILE	*f;
+	long	 pid = 0;
+	int	 i;
+
+	path = socket_pid_path();
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+		unlink(path);
+	}
+	free(path);
+	if (pid <= 0 || kill((pid_t)pid, SIGTERM) == -1)
+		return;
+	for (i = 0; i < 200 && itest_alive((pid_t)pid); i++)
+		itest_sleep_ms(100);
+}
+
+/*
  * Stop the stack's sohbetd and start one that is passed a socket at the
  * stack's path, as systemd would; wait until it answers.
  */
@@ -110,6 +164,7 @@ static void
 socket_pass(void)
 {
 	char	*conf, *sock;
+	pid_t	 passed;
 
 	sock = itest_conf("server", "listen");
 	ck_assert_msg(sock != NULL && sock[0] == '/', "the stack's sohbetd "
@@ -122,6 +177,7 @@ socket_pass(void)
 	if ((passed = fork()) == 0)
 		socket_exec(conf);
 	ck_assert(passed > 0);
+	socket_pid_write(passed);
 	ck_assert_msg(itest_wait_health(30) == 0, "the sohbetd passed the "
 	    "socket does not answer (see %s/" PASSED_LOG ")",
 	    getenv("SOHBET_TEST_VAR"));
@@ -133,13 +189,7 @@ socket_pass(void)
 static void
 socket_teardown(void)
 {
-	int	status;
-
-	if (passed > 0) {
-		kill(passed, SIGTERM);
-		waitpid(passed, &status, 0);
-		passed = -1;
-	}
+	socket_pid_stop();
 	if (listen_fd != -1) {
 		close(listen_fd);
 		listen_fd = -1;
