@@ -467,20 +467,18 @@ access_member_load(uint64_t server_id, uint64_t user_id,
 }
 
 /*
- * Read who views which of the judged channels, as the change's server
- * is now: the members (all, or the one the change concerns) and a bit
+ * Note who views which of the judged channels in sa (the change's server
+ * as read): the members (all, or the one the change concerns) and a bit
  * per member and channel.  0 or -1.
  */
 static int
-access_change_judge(struct access_change *ch, struct db_stmt *q,
-    struct access_server *sa, struct access_member **members, size_t *n,
-    uint8_t **view)
+access_change_judge(const struct access_change *ch,
+    const struct access_server *sa, struct access_member **members,
+    size_t *n, uint8_t **view)
 {
 	long	nm;
 	size_t	i, j;
 
-	if (access_read(ch->server_id, q, sa) != 1)
-		return -1;
 	nm = ch->user_id != 0 ? access_read_members(db_query(&q_member, "uu",
 	    ch->server_id, ch->user_id), members) :
 	    access_read_members(db_query(&q_members, "u", ch->server_id),
@@ -499,9 +497,9 @@ access_change_judge(struct access_change *ch, struct db_stmt *q,
 /*
  * Start a change of access in a server, inside the open transaction:
  * lock the server's row (changes of one server's access go one at a
- * time) and note who views what.  channel_id 0: every channel may
- * change; user_id 0: every member may.  0 or -1 (a database error, or
- * the server is gone).
+ * time) and, from what that read, note who views what.  channel_id 0:
+ * every channel may change; user_id 0: every member may.  0 or -1 (a
+ * database error, or the server is gone).
  */
 int
 access_change_begin(struct access_change *ch, uint64_t server_id,
@@ -513,7 +511,7 @@ access_change_begin(struct access_change *ch, uint64_t server_id,
 	memset(ch, 0, sizeof *ch);
 	ch->server_id = server_id;
 	ch->user_id = user_id;
-	if ((rc = access_read(server_id, &q_lock, &sa)) != 1)
+	if (access_read(server_id, &q_lock, &sa) != 1)
 		return -1;
 	if (channel_id != 0) {
 		ch->channels = xmalloc(sizeof *ch->channels);
@@ -526,9 +524,8 @@ access_change_begin(struct access_change *ch, uint64_t server_id,
 		    sa.nchannels * sizeof *ch->channels);
 		ch->nchannels = sa.nchannels;
 	}
-	access_clear(&sa);
-	rc = access_change_judge(ch, &q_owner, &sa, &ch->members,
-	    &ch->nmembers, &ch->view);
+	rc = access_change_judge(ch, &sa, &ch->members, &ch->nmembers,
+	    &ch->view);
 	access_clear(&sa);
 	return rc;
 }
@@ -654,7 +651,8 @@ access_change_finish(struct access_change *ch)
 	size_t			 nafter = 0, j;
 	int			 rc;
 
-	rc = access_change_judge(ch, &q_owner, &sa, &after, &nafter, &view);
+	rc = access_load(ch->server_id, &sa) == 1 ? access_change_judge(ch,
+	    &sa, &after, &nafter, &view) : -1;
 	for (j = 0; rc == 0 && j < ch->nchannels; j++) {
 		if (access_channel_exists(&sa, ch->channels[j]))
 			rc = access_change_channel(ch, j, after, nafter, view);
