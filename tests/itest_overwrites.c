@@ -208,39 +208,38 @@ expect_status(const char *method, const char *path, const char *token,
 static void
 expect_hidden(const struct site *s, const char *token, const char *channel)
 {
-	char	*base, *path;
+	/* Paths under the channel (%s: its id, then the default role's). */
+	static const struct {
+		const char	*method;
+		const char	*path;
+		const char	*body;
+	} probes[] = {
+		{ "GET", "", NULL },
+		{ "PATCH", "", "{\"name\":\"x\"}" },
+		{ "DELETE", "", NULL },
+		{ "GET", "/messages", NULL },
+		{ "POST", "/messages", "{\"content\":\"hi\"}" },
+		{ "GET", "/messages?after=1&wait=1", NULL },
+		{ "PUT", "/overwrites/role/%s", "{}" },
+		{ "DELETE", "/overwrites/role/%s", NULL },
+		/* The later features' paths: none tells it exists. */
+		{ "PUT", "/messages/1/reactions/%%F0%%9F%%91%%8D/@me", NULL },
+		{ "GET", "/pins", NULL },
+		{ "PUT", "/pins/1", NULL },
+		{ "POST", "/typing", NULL },
+		{ "PUT", "/ack", "{\"message_id\":\"1\"}" },
+	};
+	char	*tail, *path;
+	size_t	 i;
 
-	xasprintf(&base, API_PREFIX "/channels/%s", channel);
-	expect_status("GET", base, token, NULL, 404);
-	expect_status("PATCH", base, token, "{\"name\":\"x\"}", 404);
-	expect_status("DELETE", base, token, NULL, 404);
-	xasprintf(&path, "%s/messages", base);
-	expect_status("GET", path, token, NULL, 404);
-	expect_status("POST", path, token, "{\"content\":\"hi\"}", 404);
-	free(path);
-	xasprintf(&path, "%s/messages?after=1&wait=1", base);
-	expect_status("GET", path, token, NULL, 404);
-	free(path);
-	xasprintf(&path, "%s/overwrites/role/%s", base, s->everyone);
-	expect_status("PUT", path, token, "{}", 404);
-	expect_status("DELETE", path, token, NULL, 404);
-	free(path);
-	/* The later features' paths under it: none tells it exists. */
-	xasprintf(&path, "%s/messages/1/reactions/%%F0%%9F%%91%%8D/@me", base);
-	expect_status("PUT", path, token, NULL, 404);
-	free(path);
-	xasprintf(&path, "%s/pins", base);
-	expect_status("GET", path, token, NULL, 404);
-	free(path);
-	xasprintf(&path, "%s/pins/1", base);
-	expect_status("PUT", path, token, NULL, 404);
-	free(path);
-	xasprintf(&path, "%s/typing", base);
-	expect_status("POST", path, token, NULL, 404);
-	free(path);
-	xasprintf(&path, "%s/ack", base);
-	expect_status("PUT", path, token, "{\"message_id\":\"1\"}", 404);
-	free(path);
+	for (i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+		xasprintf(&tail, probes[i].path, s->everyone);
+		xasprintf(&path, API_PREFIX "/channels/%s%s", channel, tail);
+		expect_status(probes[i].method, path, token, probes[i].body,
+		    404);
+		free(path);
+		free(tail);
+	}
 	xasprintf(&path, API_PREFIX "/servers/%s/messages/search?q=hello"
 	    "&channel_id=%s", s->room.server, channel);
 	expect_status("GET", path, token, NULL, 404);
@@ -249,7 +248,6 @@ expect_hidden(const struct site *s, const char *token, const char *channel)
 	    "listed", channel);
 	ck_assert_msg(!read_state_of(token, channel), "the hidden channel %s "
 	    "has a read state", channel);
-	free(base);
 }
 
 /* Assert token may read and post in channel. */
