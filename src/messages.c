@@ -415,7 +415,8 @@ messages_insert_steps(const struct conversation *c,
 	}
 	if (db_exec(&q_insert, "uuuubssu", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
-	    reply_to) != 1 || mentions_insert(id, c, req->user_id, ms) == -1)
+	    reply_to) != 1 || words_index(id, content, len) == -1 ||
+	    mentions_insert(id, c, req->user_id, ms) == -1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
 	    nonce, id, held)) != 1) {
@@ -678,6 +679,7 @@ messages_edit(struct request *req, const struct conversation *c,
 		return;
 	}
 	if (db_exec(&q_edit, "bu", content, len, id) != 1 ||
+	    words_reindex(id, content, len) == -1 ||
 	    mentions_forget(id) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1 ||
 	    messages_load(c, id, &m) != 1)
@@ -770,11 +772,11 @@ messages_erase_replies(const struct conversation *c, uint64_t id)
 /*
  * Delete a locked message of the conversation inside the open
  * transaction, but for its events' text (the caller erases it): deleted
- * set, its content erased and its pin dropped; its reactions gone; its
- * nonce forgotten, so a later retry posts anew rather than answering
- * with a message nobody can see; its mentions forgotten, so that they
- * count no more; the previews of its replies erased; its attachments'
- * rows deleted (their ids added to doomed, for the caller to unlink their
+ * set, its content erased and its pin dropped; its words and reactions
+ * gone; its nonce forgotten, so a later retry posts anew rather than
+ * answering with a message nobody can see; its mentions forgotten, so
+ * that they count no more; the previews of its replies erased; its
+ * attachments' rows deleted (their ids added to doomed, for the caller to unlink their
  * files once committed); message.delete appended.
  */
 static int
@@ -782,6 +784,7 @@ messages_delete_locked(const struct conversation *c, uint64_t id,
     struct attachment_ids *doomed)
 {
 	if (db_exec(&q_delete, "u", id) != 1 ||
+	    words_forget(id) == -1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||
 	    mentions_forget(id) == -1 ||

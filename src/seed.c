@@ -52,6 +52,7 @@ struct seed_batch {
 	uint64_t	*u;		/* [col * SEED_BATCH + row] */
 	char		**s;
 	unsigned long	*len;
+	int		 words;		/* messages: index their words too */
 };
 
 /* A seeded server: its members, for choosing message authors. */
@@ -253,8 +254,12 @@ seed_batch_flush(struct seed_batch *b)
 		db_rollback();
 		return -1;
 	}
-	if (db_commit() == -1)
+	/* The ids of a batch rise: its first and last row span it. */
+	if ((b->words && words_index_range(b->u[0], b->u[b->n - 1]) == -1) ||
+	    db_commit() == -1) {
+		db_rollback();
 		return -1;
+	}
 	for (i = 0; i < b->ncols * SEED_BATCH; i++) {
 		free(b->s[i]);
 		b->s[i] = NULL;
@@ -337,6 +342,7 @@ seed_batches_open(struct seed *s)
 	    " dm_channel_id, author_id, content, created_at)"
 	    " VALUES (?, ?, ?, ?, ?)", "uuuss") == -1)
 		return -1;
+	s->messages_b.words = s->dm_messages_b.words = 1;
 	return 0;
 }
 

@@ -12,9 +12,9 @@
  *   store    hub ephemeral metrics db migrate sequencer events
  *   http     request response param
  *   domain   token users password refresh auth perm overwrites servers
- *            channels access cache replies reactions mentions attachments
- *            messages pins history ratelimit throttle roles members change
- *            dms typing presence readstate search
+ *            channels access cache replies reactions mentions words
+ *            attachments messages pins history ratelimit throttle roles
+ *            members bans change dms typing presence readstate search
  *   runtime  poll wait sendbatch reactbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
@@ -517,7 +517,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		15	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		16	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -1378,6 +1378,12 @@ int		 reactbatch_add(struct request *, const struct conversation *,
 		    uint64_t, const char *);
 void		 reactbatch_init(void);
 void		 reactbatch_flush(void);
+
+/* words.c */
+int		 words_index(uint64_t, const char *, size_t);
+int		 words_forget(uint64_t);
+int		 words_reindex(uint64_t, const char *, size_t);
+int		 words_index_range(uint64_t, uint64_t);
 
 /* attachments.c */
 struct attachment {

@@ -319,6 +319,9 @@ END_TEST
 #define UPGRADE_007_TO_014 \
 	UPGRADE_007_TO_012 UPGRADE_SOURCE("013_read_state.sql") \
 	UPGRADE_SOURCE("014_search.sql")
+#define UPGRADE_007_TO_016 \
+	UPGRADE_007_TO_014 UPGRADE_SOURCE("015_attachments.sql") \
+	UPGRADE_SOURCE("016_search_without_triggers.sql")
 
 /* The scratch database at version 6, with what sohbet wrote there. */
 static const char upgrade_v6[] =
@@ -409,6 +412,46 @@ START_TEST(test_upgrade_indexes_words)
 	    ".message_words WHERE message_id = 14 AND word = 'untouched'"), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".message_words WHERE message_id = 14 AND word = 'left'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
+/*
+ * Migration 016 on a database with data: the word triggers are gone, the
+ * words indexed before stay, and both send procedures index the words of
+ * what they insert (words.c serves the other paths, tested through the
+ * API by itest_search).
+ */
+START_TEST(test_upgrade_indexes_words_without_triggers)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_007_TO_016), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM"
+	    " information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '"
+	    UPGRADE_DB "'"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 12"), 4);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " CALL message_send(30, 1, 0, 1, 'Şimdi çay', NULL,"
+	    " NOW(3), 1000, 'message.create', 0, 1, 0, 0, '{}', NULL);"
+	    " CALL message_send_many('["
+	    "{\"id\":31,\"c\":1,\"d\":0,\"a\":1,\"t\":\"kahve var\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1001,\"sc\":1,"
+	    "\"e\":\"{}\"},"
+	    "{\"id\":32,\"c\":1,\"d\":0,\"a\":1,\"t\":\"kahve yok\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1002,\"sc\":1,"
+	    "\"e\":\"{}\"}]', 0, NULL);"
+	    " INSERT INTO messages (id, channel_id, author_id, content)"
+	    " VALUES (33, 1, 1, 'kahve raw')"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 30 AND word = 'cay'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 30"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE word = 'kahve'"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_words WHERE message_id = 32 AND word = 'yok'"), 1);
 	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
 }
 END_TEST
@@ -682,6 +725,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_reads_what_was_there);
 	tcase_add_test(tc, test_upgrade_indexes_words);
 	tcase_add_test(tc, test_upgrade_adds_attachments);
+	tcase_add_test(tc, test_upgrade_indexes_words_without_triggers);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
