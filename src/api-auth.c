@@ -34,11 +34,14 @@ api_auth_session(struct request *req, int status, const struct user *u,
 	response_json(req, status, g);
 }
 
-/* Hand a password to the hashing threads: 0, or -1 when they are full. */
+/*
+ * Hand a password to the hashing threads, with a copy of the user (or
+ * NULL) for the callback: 0, or -1 when they are full.
+ */
 static int
 api_auth_submit(struct request *req, enum hashpool_op op,
     const char *password, const char *stored, void (*done)(struct request *,
-    struct hashpool_result *, void *), void *arg)
+    struct hashpool_result *, void *), const struct user *u)
 {
 	struct hashpool_task	t;
 
@@ -48,23 +51,23 @@ api_auth_submit(struct request *req, enum hashpool_op op,
 	t.len = strlen(password);
 	t.stored = stored;
 	t.done = done;
-	t.arg = arg;
+	t.arg = u;
+	t.arg_size = u != NULL ? sizeof *u : 0;
 	return hashpool_submit(req, &t);
 }
 
 /*
  * Hand a password to the hashing threads, with the callback that goes on
- * with the request; when they are too busy, free arg and answer 503.
+ * with the request (given a copy of u, or NULL); when they are too busy,
+ * answer 503.
  */
 void
 api_auth_hash(struct request *req, enum hashpool_op op, const char *password,
     const char *stored, void (*done)(struct request *,
-    struct hashpool_result *, void *), void *arg)
+    struct hashpool_result *, void *), const struct user *u)
 {
-	if (api_auth_submit(req, op, password, stored, done, arg) == 0)
-		return;
-	free(arg);
-	response_busy(req);
+	if (api_auth_submit(req, op, password, stored, done, u) != 0)
+		response_busy(req);
 }
 
 /* The password of a registration is hashed: make the account, answer. */
@@ -205,7 +208,6 @@ api_auth_login_upgraded(struct request *req, struct hashpool_result *res,
 	if (res->hash != NULL)
 		db_exec(&q_rehash, "sus", res->hash, u->id, u->password_hash);
 	api_auth_login_session(req, u);
-	free(u);
 }
 
 /*
@@ -220,15 +222,15 @@ api_auth_login_checked(struct request *req, struct hashpool_result *res,
 	const char	*login, *password;
 
 	if (api_auth_login_fields(req, &login, &password) == -1)
-		goto done;
+		return;
 	if (res->match == -1) {
 		response_busy(req);
-		goto done;
+		return;
 	}
 	if (u == NULL || res->match == 0) {
 		api_auth_failed(req, login);
 		api_auth_bad_credentials(req);
-		goto done;
+		return;
 	}
 	api_auth_passed(req, login);
 	/* A busy pool only postpones the upgrade to another login. */
@@ -236,8 +238,6 @@ api_auth_login_checked(struct request *req, struct hashpool_result *res,
 	    NULL, api_auth_login_upgraded, u) == 0)
 		return;
 	api_auth_login_session(req, u);
-done:
-	free(u);
 }
 
 /* POST /auth/login {login, password}. */
@@ -245,28 +245,25 @@ static void
 api_auth_login(struct request *req)
 {
 	const char	*login, *password;
-	struct user	*u;
+	struct user	 u;
 	int		 found;
 
 	if (param_body(req) == -1 ||
 	    api_auth_login_fields(req, &login, &password) == -1 ||
 	    api_auth_throttled(req, login))
 		return;
-	u = xmalloc(sizeof *u);
-	if ((found = users_by_login(login, u)) == -1) {
-		free(u);
+	if ((found = users_by_login(login, &u)) == -1) {
 		response_db_error(req);
 		return;
 	}
 	if (found == 0) {
 		/* The same work as a wrong password, so timing tells nothing. */
-		free(u);
 		api_auth_hash(req, HASHPOOL_DUMMY, password, NULL,
 		    api_auth_login_checked, NULL);
 		return;
 	}
-	api_auth_hash(req, HASHPOOL_VERIFY, password, u->password_hash,
-	    api_auth_login_checked, u);
+	api_auth_hash(req, HASHPOOL_VERIFY, password, u.password_hash,
+	    api_auth_login_checked, &u);
 }
 
 /* Read the required refresh_token field; -1 (answered) when bad. */

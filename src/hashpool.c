@@ -237,9 +237,8 @@ hashpool_closed(struct watch *w)
  * Hand a job to the pool: 0, the request is now the pool's until the
  * callback ran (which answers it, or submits again), or -1 when the
  * queue is full or the worker stops; the caller answers then
- * (response_busy()).  The password and stored hash are copied; arg,
- * when not NULL, must be one block from malloc: the callback takes it,
- * and the pool frees it if the callback never runs.
+ * (response_busy()).  The password, the stored hash and arg (arg_size
+ * bytes) are copied; the pool frees its copies when the job ends.
  */
 int
 hashpool_submit(struct request *req, const struct hashpool_task *t)
@@ -257,7 +256,10 @@ hashpool_submit(struct request *req, const struct hashpool_task *t)
 	job->len = t->len;
 	job->stored = t->stored != NULL ? xstrdup(t->stored) : NULL;
 	job->done = t->done;
-	job->arg = t->arg;
+	if (t->arg != NULL) {
+		job->arg = xmalloc(t->arg_size);
+		memcpy(job->arg, t->arg, t->arg_size);
+	}
 	job->watched = request_watch(req, hashpool_epfd, &job->watch) == 0;
 	req->waiting = REQUEST_QUEUED;
 	hashpool_jobs++;
@@ -269,7 +271,19 @@ hashpool_submit(struct request *req, const struct hashpool_task *t)
 	return 0;
 }
 
-/* Run a finished job's callback and close its request, unless gone. */
+/* A finished job's callback, as request_run() runs it. */
+static void
+hashpool_callback(struct request *req, void *arg)
+{
+	struct hashpool_job	*job = arg;
+
+	job->done(req, &job->result, job->arg);
+}
+
+/*
+ * Run a finished job's callback and close its request, unless gone.  The
+ * callback is the rest of a handler: run again after a conflict as one.
+ */
 static void
 hashpool_deliver(struct hashpool_job *job)
 {
@@ -281,8 +295,7 @@ hashpool_deliver(struct hashpool_job *job)
 	hashpool_unwatch(job);
 	job->req = NULL;
 	req->waiting = REQUEST_RUNNING;
-	job->done(req, &job->result, job->arg);
-	job->arg = NULL;
+	request_run(req, hashpool_callback, job);
 	/* Answered, or handed to the pool again (then it ends later). */
 	if (req->waiting == REQUEST_RUNNING)
 		request_done(req);

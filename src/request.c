@@ -219,6 +219,27 @@ request_on_done(void (*fn)(struct request *))
 }
 
 /*
+ * Run a request's handler (fn with arg), and run it again from its start
+ * while its database failures are conflicts the retry scope claims
+ * (db.c): the one way every handler and every continuation of one (a
+ * hashed password's) is run.  Extra headers it set before failing go;
+ * nothing else of the request changes.
+ */
+void
+request_run(struct request *req, void (*fn)(struct request *, void *),
+    void *arg)
+{
+	struct db_retry	r;
+	size_t		headers = strlen(req->headers);
+
+	db_retry_begin(&r);
+	do {
+		req->headers[headers] = '\0';
+		fn(req, arg);
+	} while (db_retry_again(&r));
+}
+
+/*
  * End a request, the one way every request ends: answered in its handler,
  * after it was parked or queued, or dropped by its client (status 499,
  * nothing written).  A request its handler left unanswered gets a 500.

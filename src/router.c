@@ -191,22 +191,12 @@ router_parse_body(struct request *req)
 	return 0;
 }
 
-/*
- * Run the request's handler, and run it again from its start while its
- * database failures are conflicts the retry scope claims (db.c).  Extra
- * headers it set before failing go; nothing else of the request changes.
- */
+/* Run the request's handler (through request_run(), which retries it). */
 static void
-router_run(struct request *req)
+router_run(struct request *req, void *unused)
 {
-	struct db_retry	r;
-	size_t		headers = strlen(req->headers);
-
-	db_retry_begin(&r);
-	do {
-		req->headers[headers] = '\0';
-		req->route->handler(req);
-	} while (db_retry_again(&r));
+	(void)unused;
+	req->route->handler(req);
 }
 
 /* Route a request to its handler, answering every error on the way. */
@@ -245,5 +235,5 @@ router_dispatch(struct request *req)
 		return;
 	if (router_parse_args(req) == -1 || router_parse_body(req) == -1)
 		return;
-	router_run(req);
+	request_run(req, router_run, NULL);
 }

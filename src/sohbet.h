@@ -279,6 +279,8 @@ struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
 void		 request_on_done(void (*)(struct request *));
+void		 request_run(struct request *, void (*)(struct request *,
+		    void *), void *);
 void		 request_done(struct request *);
 void		 request_free(struct request *);
 
@@ -311,7 +313,9 @@ struct hashpool_task {
 	/* Runs in the loop when the hash is done; answers the request. */
 	void		(*done)(struct request *, struct hashpool_result *,
 			    void *);
-	void		*arg;		/* malloc'd or NULL; done takes it */
+	/* Copied for done (which may run again after a conflict), or NULL. */
+	const void	*arg;
+	size_t		 arg_size;
 };
 void		 hashpool_start(int);
 int		 hashpool_submit(struct request *, const struct hashpool_task *);
@@ -1519,7 +1523,7 @@ extern const struct route api_overwrites_routes[];
 extern const struct route api_auth_routes[];
 void		 api_auth_hash(struct request *, enum hashpool_op,
 		    const char *, const char *, void (*)(struct request *,
-		    struct hashpool_result *, void *), void *);
+		    struct hashpool_result *, void *), const struct user *);
 int		 api_auth_throttled(struct request *, const char *);
 void		 api_auth_failed(struct request *, const char *);
 void		 api_auth_passed(struct request *, const char *);

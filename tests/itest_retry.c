@@ -325,6 +325,90 @@ START_TEST(test_channel_create_is_retried)
 }
 END_TEST
 
+/*
+ * A request whose database work comes after its password is hashed (on
+ * the hashing threads, hashpool.c) is retried like any other: a
+ * registration, a sign-in and a password change, each waiting past the
+ * lock wait timeout for a row the test holds, answer as if nothing had
+ * happened once the lock is gone, what they wrote there.
+ */
+struct hashed_case {
+	const char	*what;
+	const char	*method, *path, *body;	/* %s: the user's name */
+	const char	*lock;			/* %s: the user's name, id */
+	const char	*waits_in;		/* sohbetd's statement */
+	long		 want;
+	const char	*then_login;		/* %s: the name */
+	const char	*then_password;		/* which then signs in */
+};
+
+static const struct hashed_case hashed_cases[] = {
+	{ "registration", "POST", API_PREFIX "/auth/register",
+	    "{\"username\":\"%s_new\",\"email\":\"%s_new@example.org\","
+	    "\"password\":\"correct horse battery\"}",
+	    "SELECT id FROM users WHERE username = '%s_new' FOR UPDATE",
+	    "INSERT INTO users", 201, "%s_new", "correct horse battery" },
+	{ "sign-in", "POST", API_PREFIX "/auth/login",
+	    "{\"login\":\"%s\",\"password\":\"correct horse battery\"}",
+	    "SELECT id FROM users WHERE username = '%s' FOR UPDATE",
+	    "INSERT INTO refresh_tokens", 200, "%s", "correct horse battery" },
+	{ "password change", "PATCH", API_PREFIX "/users/@me",
+	    "{\"password\":\"battery staple horse\","
+	    "\"current_password\":\"correct horse battery\"}",
+	    "SELECT id FROM users WHERE username = '%s' FOR UPDATE",
+	    "UPDATE users", 200, "%s", "battery staple horse" },
+};
+
+START_TEST(test_hashed_requests_are_retried)
+{
+	const struct hashed_case *hc = &hashed_cases[_i];
+	struct chat_user	 u;
+	struct retry_child	 c;
+	struct itest_response	*r;
+	char			*body, *lock, *after, *answer, *token, *login;
+	double			 seconds;
+	long			 retries, status;
+	void			*db;
+
+	itest_require_stack();
+	chat_user(&u, "retryhash");
+	token = chat_login(&u);
+	xasprintf(&body, hc->body, u.username, u.username);
+	xasprintf(&lock, hc->lock, u.username);
+	retries = itest_metric("sohbet_db_retries_total");
+
+	db = itest_db_open();
+	itest_db_run(db, "START TRANSACTION");
+	itest_db_run(db, "%s", lock);
+	c = retry_start(hc->method, hc->path, token, body);
+	retry_await_statement(hc->waits_in);
+	/* Past the first lock wait timeout, within the budget. */
+	itest_sleep_ms(LOCK_WAIT_MS + 400);
+	itest_db_run(db, "ROLLBACK");
+	itest_db_close(db);
+
+	status = retry_finish(&c, &after, &answer, &seconds);
+	ck_assert_msg(status == hc->want, "the %s answered %ld: %s", hc->what,
+	    status, answer);
+	ck_assert_msg(itest_metric("sohbet_db_retries_total") > retries,
+	    "the %s was not retried (sohbet_db_retries_total)", hc->what);
+	/* What it wrote is there: the account, the password. */
+	xasprintf(&login, hc->then_login, u.username);
+	r = itest_send("POST", API_PREFIX "/auth/login", NULL, "{\"login\":"
+	    "\"%s\",\"password\":\"%s\"}", login, hc->then_password);
+	ck_assert_msg(r->status == 200, "after the %s, signing in as %s: %s",
+	    hc->what, login, itest_describe(r));
+	itest_free(r);
+	free(login);
+	free(body);
+	free(lock);
+	free(after);
+	free(answer);
+	free(token);
+	chat_user_free(&u);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -339,6 +423,8 @@ main(void)
 	tcase_add_test(tc, test_deadlocked_send_is_retried);
 	tcase_add_test(tc, test_conflict_past_budget_is_503);
 	tcase_add_test(tc, test_channel_create_is_retried);
+	tcase_add_loop_test(tc, test_hashed_requests_are_retried, 0,
+	    sizeof hashed_cases / sizeof hashed_cases[0]);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
