@@ -326,6 +326,48 @@ START_TEST(test_channel_create_is_retried)
 END_TEST
 
 /*
+ * MySQL Group Replication rolls a transaction back with error 3101 when
+ * it loses certification: sohbetd runs it again as it does a deadlock.
+ * MySQL is not in Debian 12, so a trigger raises the error here (SIGNAL
+ * with MYSQL_ERRNO 3101) for the first two channel inserts; the number
+ * left is kept in a MEMORY table, which a rollback does not undo.
+ */
+START_TEST(test_group_replication_rollback_is_retried)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*path;
+	long			 retries;
+
+	itest_require_stack();
+	chat_room_open(&room, "retry");
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", room.server);
+	retries = itest_metric("sohbet_db_retries_total");
+	ck_assert_int_eq(itest_sql("CREATE TABLE itest_gr_left (n INT)"
+	    " ENGINE=MEMORY; INSERT INTO itest_gr_left VALUES (2);\n"
+	    "DELIMITER //\n"
+	    "CREATE TRIGGER itest_gr_rollback BEFORE INSERT ON channels"
+	    " FOR EACH ROW BEGIN IF (SELECT n FROM itest_gr_left) > 0 THEN"
+	    " UPDATE itest_gr_left SET n = n - 1;"
+	    " SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 3101, MESSAGE_TEXT ="
+	    " 'Plugin instructed the server to rollback the current"
+	    " transaction.'; END IF; END//\n"
+	    "DELIMITER ;"), 0);
+	r = itest_send("POST", path, room.owner.token, "{\"name\":\"gr\"}");
+	ck_assert_int_eq(itest_sql("DROP TRIGGER itest_gr_rollback;"
+	    " DROP TABLE itest_gr_left"), 0);
+	itest_expect(r, 201);
+	ck_assert_int_eq(itest_metric("sohbet_db_retries_total"),
+	    retries + 2);
+	ck_assert_int_eq(retry_count("SELECT COUNT(*) FROM channels WHERE "
+	    "server_id = %s AND name = 'gr'", room.server), 1);
+	itest_free(r);
+	free(path);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
  * A request whose database work comes after its password is hashed (on
  * the hashing threads, hashpool.c) is retried like any other: a
  * registration, a sign-in and a password change, each waiting past the
@@ -423,6 +465,7 @@ main(void)
 	tcase_add_test(tc, test_deadlocked_send_is_retried);
 	tcase_add_test(tc, test_conflict_past_budget_is_503);
 	tcase_add_test(tc, test_channel_create_is_retried);
+	tcase_add_test(tc, test_group_replication_rollback_is_retried);
 	tcase_add_loop_test(tc, test_hashed_requests_are_retried, 0,
 	    sizeof hashed_cases / sizeof hashed_cases[0]);
 	suite_add_tcase(s, tc);
