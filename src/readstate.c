@@ -557,7 +557,8 @@ readstate_current(uint64_t user_id)
 		/* Only positions moved: read them, count what changed. */
 		before = *old;
 		before.v = xreallocarray(NULL, old->n + 1, sizeof *old->v);
-		memcpy(before.v, old->v, old->n * sizeof *old->v);
+		if (old->n > 0)
+			memcpy(before.v, old->v, old->n * sizeof *old->v);
 		rc = readstate_refresh(old, &before, old->read_gen != read_gen);
 		free(before.v);
 		if (rc == -1) {
