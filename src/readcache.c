@@ -30,7 +30,7 @@
 #include "sohbet.h"
 
 #define READCACHE_GEN_SLOTS	65536	/* a power of two */
-#define READCACHE_LIST_SLOTS	256	/* a power of two */
+#define READCACHE_LIST_SLOTS	1024	/* a power of two */
 
 static uint32_t			*readcache_gens;
 static struct readcache_list	**readcache_lists;
@@ -85,12 +85,15 @@ readcache_list_free(struct readcache_list *l)
 	free(l);
 }
 
-/* The slot of a user's list. */
+/*
+ * The first of the two slots a user's list may be in (a pair: two users
+ * whose ids share one take both, rather than reading each other out).
+ */
 static size_t
 readcache_list_slot(uint64_t user_id)
 {
 	return (size_t)((user_id * 0x9e3779b97f4a7c15ULL) >> 40) &
-	    (READCACHE_LIST_SLOTS - 1);
+	    (READCACHE_LIST_SLOTS - 2);
 }
 
 /*
@@ -101,31 +104,47 @@ struct readcache_list *
 readcache_get(uint64_t user_id)
 {
 	struct readcache_list	*l;
+	size_t			 i, slot;
 
 	if (!readcache_on() || readcache_lists == NULL)
 		return NULL;
-	l = readcache_lists[readcache_list_slot(user_id)];
-	if (l == NULL || l->user_id != user_id) {
-		metrics_cache(CACHE_READ_STATES, 0);
-		return NULL;
+	slot = readcache_list_slot(user_id);
+	for (i = slot; i < slot + 2; i++) {
+		if ((l = readcache_lists[i]) != NULL &&
+		    l->user_id == user_id) {
+			metrics_cache(CACHE_READ_STATES, 1);
+			l->used_ms = clock_ms();
+			return l;
+		}
 	}
-	metrics_cache(CACHE_READ_STATES, 1);
-	return l;
+	metrics_cache(CACHE_READ_STATES, 0);
+	return NULL;
 }
 
 /*
- * Keep a user's list (l->user_id), replacing what its slot held; the
- * cache takes it.  Only while readcache_on().
+ * Keep a user's list (l->user_id) in one of its two slots: the one with
+ * the user's older list, else an empty one, else the one used least
+ * lately.  The cache takes it.  Only while readcache_on().
  */
 void
 readcache_put(struct readcache_list *l)
 {
-	struct readcache_list	**slot;
+	struct readcache_list	**pair, **slot;
 
 	if (readcache_lists == NULL)
 		readcache_lists = xcalloc(READCACHE_LIST_SLOTS,
 		    sizeof *readcache_lists);
-	slot = &readcache_lists[readcache_list_slot(l->user_id)];
+	pair = &readcache_lists[readcache_list_slot(l->user_id)];
+	l->used_ms = clock_ms();
+	if (pair[0] != NULL && pair[0]->user_id == l->user_id)
+		slot = &pair[0];
+	else if (pair[1] != NULL && pair[1]->user_id == l->user_id)
+		slot = &pair[1];
+	else if (pair[0] == NULL || (pair[1] != NULL &&
+	    pair[0]->used_ms <= pair[1]->used_ms))
+		slot = &pair[0];
+	else
+		slot = &pair[1];
 	if (*slot != l)
 		readcache_list_free(*slot);
 	*slot = l;

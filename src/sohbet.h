@@ -1382,6 +1382,7 @@ struct readcache_server {
 struct readcache_list {
 	uint64_t		 user_id;
 	long long		 built_ms;	/* visibility and positions */
+	long long		 used_ms;	/* last asked for */
 	uint32_t		 user_gen;
 	uint32_t		 read_gen;
 	struct readcache_entry	*v;

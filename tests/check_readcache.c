@@ -193,6 +193,31 @@ START_TEST(test_lists_kept_per_user)
 }
 END_TEST
 
+/*
+ * Many users: a list found is always its own user's, and the one put
+ * last is found.
+ */
+START_TEST(test_many_users_never_mixed)
+{
+	struct readcache_list	*l;
+	uint64_t		 id;
+	size_t			 found = 0;
+
+	for (id = 1; id <= 3000; id++) {
+		put_list(id);
+		ck_assert_ptr_nonnull(readcache_get(id));
+	}
+	for (id = 1; id <= 3000; id++) {
+		if ((l = readcache_get(id)) == NULL)
+			continue;
+		ck_assert_uint_eq(l->user_id, id);
+		found++;
+	}
+	ck_assert_uint_gt(found, 500);
+	ck_assert_uint_le(found, 1024);
+}
+END_TEST
+
 /* A wildcard entry (too many to list) forgets every list. */
 START_TEST(test_wildcard_forgets_lists)
 {
@@ -228,6 +253,7 @@ main(void)
 	tcase_add_test(tc, test_ack_moves_its_users_positions);
 	tcase_add_test(tc, test_other_events_move_server_and_user);
 	tcase_add_test(tc, test_lists_kept_per_user);
+	tcase_add_test(tc, test_many_users_never_mixed);
 	tcase_add_test(tc, test_wildcard_forgets_lists);
 	tcase_add_test(tc, test_off_keeps_nothing);
 	suite_add_tcase(s, tc);
