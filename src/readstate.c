@@ -182,7 +182,7 @@ static struct db_stmt q_ack[] = {
 struct readstate_job {
 	struct read_state	*rs;
 	uint64_t		 user_id;
-	uint64_t		 newest;	/* the newest message, deleted or not */
+	uint64_t		 newest;	/* deleted or not */
 	int			 found;		/* the user may still read it */
 };
 

@@ -56,7 +56,7 @@
 #define METRIC_ROUTES		96	/* routes counted by /metrics */
 #define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
 #define METRIC_BUCKETS		10	/* delivery latency histogram */
-#define METRIC_CACHES		4	/* users, standings, history, read states */
+#define METRIC_CACHES		4	/* users, standings, history, reads */
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))

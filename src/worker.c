@@ -185,9 +185,9 @@ worker_nonblocking(int fd)
 
 /*
  * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (sendbatch.c), and the reactions
- * (reactbatch.c) and the acks (ackbatch.c).  The socket is made non-blocking again first if another
- * process cleared the flag.
+ * write the sends among them together (sendbatch.c), the reactions
+ * (reactbatch.c) and the acks (ackbatch.c).  The socket is made
+ * non-blocking again first if another process cleared the flag.
  */
 static void
 worker_accept(void)
