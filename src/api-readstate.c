@@ -4,7 +4,8 @@
  * state): GET /users/@me/read-states, and PUT /channels/{id}/ack and
  * /dms/{id}/ack, each checked as the conversation's messages are (a
  * channel the caller cannot view, a DM they are not in: 404).  The
- * counting and the rows are readstate.c's.
+ * counting and the rows are readstate.c's; acks wait for a batch of
+ * them when they can (ackbatch.c).
  */
 #include <string.h>
 
@@ -54,7 +55,8 @@ api_readstate_ack_channel(struct request *req)
 	if (channels_access(req, c.channel_id, PERM_VIEW_CHANNELS, &m,
 	    &c.server_id) == -1 || api_readstate_message_id(req, &id) == -1)
 		return;
-	readstate_ack(req, &c, id);
+	if (ackbatch_add(req, &c, id) == -1)
+		readstate_ack(req, &c, id);
 }
 
 /* PUT /dms/{id}/ack {message_id}: the two participants only. */
@@ -70,7 +72,8 @@ api_readstate_ack_dm(struct request *req)
 	if (api_dms_require(req, &d) == -1 ||
 	    api_readstate_message_id(req, &id) == -1)
 		return;
-	readstate_ack(req, &c, id);
+	if (ackbatch_add(req, &c, id) == -1)
+		readstate_ack(req, &c, id);
 }
 
 const struct route api_readstate_routes[] = {

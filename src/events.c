@@ -47,9 +47,10 @@ static struct db_stmt q_event_rewrite_updates = DB_STMT(
 static struct db_stmt q_event_insert_many = DB_STMT(
     "INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,"
     " user_id, data) SELECT j.s, ?, NULLIF(j.sv, 0), NULLIF(j.sc, 0),"
-    " NULLIF(j.sd, 0), NULL, j.d FROM JSON_TABLE(?, '$[*]' COLUMNS ("
-    " s BIGINT UNSIGNED PATH '$.s', sv BIGINT UNSIGNED PATH '$.sv',"
+    " NULLIF(j.sd, 0), NULLIF(j.su, 0), j.d FROM JSON_TABLE(?, '$[*]'"
+    " COLUMNS (s BIGINT UNSIGNED PATH '$.s', sv BIGINT UNSIGNED PATH '$.sv',"
     " sc BIGINT UNSIGNED PATH '$.sc', sd BIGINT UNSIGNED PATH '$.sd',"
+    " su BIGINT UNSIGNED PATH '$.su',"
     " d MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$.d'))"
     " AS j");
 static struct db_stmt q_update_note = DB_STMT(
@@ -320,7 +321,7 @@ events_kid(yajl_gen g, const char *key, uint64_t id)
 
 /*
  * Append n events of one type, event i visible to scopes[i] with data[i]
- * (no user scope), inside the caller's transaction, with one statement.
+ * (no audience), inside the caller's transaction, with one statement.
  * 0 or -1.
  */
 int
@@ -346,6 +347,7 @@ events_append_many(const char *type, const struct event_scope *scopes,
 		events_kid(g, "sv", scopes[i].server_id);
 		events_kid(g, "sc", scopes[i].channel_id);
 		events_kid(g, "sd", scopes[i].dm_channel_id);
+		events_kid(g, "su", scopes[i].user_id);
 		json_gen_key(g, "d");
 		yajl_gen_string(g, (const unsigned char *)text, len);
 		yajl_gen_map_close(g);

@@ -427,6 +427,7 @@ static void
 poll_forget(const struct hub_entry *e)
 {
 	cache_forget(e);
+	readcache_forget(e);
 	history_forget_entry(e);
 	access_forget(e);
 }
@@ -552,6 +553,7 @@ poll_sync(void)
 		poll_ring_pos = hub_ring_head();
 		poll_mark_all(0);
 		cache_forget_all();
+		readcache_forget_all();
 		history_forget_all();
 		access_forget_all();
 	}

@@ -15,7 +15,15 @@
  *     created later included (none of their messages is older).
  * The unread and mention counts are range scans of the conversation's
  * index and of message_mentions_count newer than that position, which
- * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql).
+ * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql); one statement
+ * counts every conversation that needs it.
+ *
+ * A worker keeps each user's list between requests (readcache.c) and
+ * reads again only what moved since: the positions of conversations
+ * with new messages, the counts of those whose position or newest
+ * message moved; all of it when the user's servers, roles or channels
+ * changed, or the list is old.  Acknowledgements wait for a batch of
+ * them (ackbatch.c) and are written together (readstate_ack_many()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,142 +31,160 @@
 #include "sohbet.h"
 
 #define READSTATE_COUNT_MAX	100	/* "100 or more" */
+#define READSTATE_LIST_MAX_AGE	(30 * 1000)	/* ms, at least cache_ms */
 
-/* The conversation kinds, as indexes of the statements. */
+/*
+ * The channels of a user's servers, with their server, ordered by
+ * server then channel (a server without
+ * channels: one row, channel 0); which of them the user may view is
+ * access.c's to judge (readstate_keep_viewable()).
+ */
+static struct db_stmt q_member_channels = DB_STMT(
+    "SELECT sm.server_id, COALESCE(c.id, 0) FROM server_members sm"
+    " LEFT JOIN channels c ON c.server_id = sm.server_id"
+    " WHERE sm.user_id = ? ORDER BY sm.server_id, c.id");
+
+/*
+ * The author's newest message in a conversation, the newest message
+ * that is not deleted, the oldest and the newest of all: each walks its
+ * index from one end and stops at the first row (messages_author,
+ * messages_channel / messages_dm_channel).  The index is named: MariaDB
+ * would otherwise read a correlated ORDER BY ... LIMIT 1 by another key
+ * and read every message of the conversation (0.1 s for 1,000
+ * conversations of 1,000 messages, where these take 10 ms).
+ */
+#define READSTATE_OWN(col, other, u, c) \
+	"COALESCE((SELECT o.id FROM messages o FORCE INDEX (messages_author)" \
+	" WHERE o.author_id = " u " AND o." col " = " c " AND o." other \
+	" IS NULL ORDER BY o.id DESC LIMIT 1), 0)"
+#define READSTATE_EDGE(alias, col, c, cond, dir) \
+	"(SELECT " alias ".id FROM messages " alias " FORCE INDEX" \
+	" (messages_" col ") WHERE " alias "." col "_id = " c cond \
+	" ORDER BY " alias ".id " dir " LIMIT 1)"
+#define READSTATE_EDGES(col, c) \
+	READSTATE_EDGE("l", col, c, " AND l.deleted = 0", "DESC") ", " \
+	READSTATE_EDGE("f", col, c, "", "") ", COALESCE(" \
+	READSTATE_EDGE("n", col, c, "", "DESC") ", 0)"
+
+/*
+ * The positions of channels given as [[index, channel, server, user],
+ * ...]: index, read position, newest message not deleted, oldest message,
+ * newest message (0: none), and whether the channel is there and the
+ * user a member (the position of a former member means nothing).
+ */
+static struct db_stmt q_channel_positions = DB_STMT(
+    "SELECT j.i, GREATEST(COALESCE(sm.joined_seq, 0),"
+    " COALESCE(r.last_read_id, 0), "
+    READSTATE_OWN("channel_id", "dm_channel_id", "j.u", "j.c") "), "
+    READSTATE_EDGES("channel", "j.c") ","
+    " sm.user_id IS NOT NULL AND ch.id IS NOT NULL"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]',"
+    " c BIGINT UNSIGNED PATH '$[1]', s BIGINT UNSIGNED PATH '$[2]',"
+    " u BIGINT UNSIGNED PATH '$[3]')) j"
+    " LEFT JOIN channels ch ON ch.id = j.c AND ch.server_id = j.s"
+    " LEFT JOIN server_members sm ON sm.server_id = j.s AND sm.user_id = j.u"
+    " LEFT JOIN channel_read_states r ON r.user_id = j.u AND r.channel_id = j.c"
+    " ORDER BY j.i");
+/* The same of DMs given as [[index, DM, user], ...]. */
+static struct db_stmt q_dm_positions = DB_STMT(
+    "SELECT j.i, GREATEST(COALESCE(r.last_read_id, 0), "
+    READSTATE_OWN("dm_channel_id", "channel_id", "j.u", "j.d") "), "
+    READSTATE_EDGES("dm_channel", "j.d") ", d.id IS NOT NULL"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]',"
+    " d BIGINT UNSIGNED PATH '$[1]', u BIGINT UNSIGNED PATH '$[2]')) j"
+    " LEFT JOIN dm_channels d ON d.id = j.d"
+    " AND (d.user1_id = j.u OR d.user2_id = j.u)"
+    " LEFT JOIN dm_read_states r ON r.user_id = j.u AND r.dm_channel_id = j.d"
+    " ORDER BY j.i");
+/* The DMs of a user (user, user), by id. */
+static struct db_stmt q_user_dms = DB_STMT(
+    "SELECT id FROM dm_channels WHERE user1_id = ?"
+    " UNION SELECT id FROM dm_channels WHERE user2_id = ? ORDER BY id");
+
+/*
+ * The counts of conversations given as [[index, conversation, server,
+ * position, user], ...] above their positions, each stopping at
+ * READSTATE_COUNT_MAX: others' messages that are not deleted, read from
+ * the conversation's index alone (it carries author_id and deleted); in
+ * a server channel also those that mention the user (by name, by a role
+ * they hold, or everyone), from message_mentions_count (the author is in
+ * it; a deleted message has no rows).  In a DM every message of the
+ * other participant mentions you: one count serves both.
+ *
+ * "Stopping at 100" without a derived table (MariaDB lets none see the
+ * row it is counted for): the 100th row, if there is one, answers 100;
+ * else the rows are fewer than 100 and counted.  A message may mention
+ * the user in several ways (by name and by a role), so the mentions are
+ * counted as distinct messages up to a bound: the 100th message of the
+ * kind (or role) that has the most, if one has 100, since the first 100
+ * mentioning messages are all below it.
+ */
+#define READSTATE_UNREAD(col, c) \
+	"IFNULL((SELECT 100 FROM messages m FORCE INDEX (messages_" col ")" \
+	" WHERE m." col "_id = " c " AND m.id > j.p AND m.deleted = 0" \
+	" AND m.author_id <> j.u ORDER BY m.id LIMIT 99, 1)," \
+	" (SELECT COUNT(*) FROM messages m FORCE INDEX (messages_" col ")" \
+	" WHERE m." col "_id = " c " AND m.id > j.p AND m.deleted = 0" \
+	" AND m.author_id <> j.u))"
+#define READSTATE_HUNDREDTH(alias, kind, target) \
+	"IFNULL((SELECT " alias ".message_id FROM message_mentions " alias \
+	" WHERE " alias ".channel_id = j.c AND " alias ".kind = " kind \
+	" AND " alias ".target_id = " target " AND " alias ".message_id > j.p" \
+	" AND " alias ".author_id <> j.u ORDER BY " alias ".message_id" \
+	" LIMIT 99, 1), 18446744073709551615)"
+#define READSTATE_ROLES \
+	"(SELECT mr.role_id FROM server_member_roles mr" \
+	" WHERE mr.server_id = j.s AND mr.user_id = j.u)"
+#define READSTATE_COUNT_ROWS \
+	" FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]'," \
+	" c BIGINT UNSIGNED PATH '$[1]', s BIGINT UNSIGNED PATH '$[2]'," \
+	" p BIGINT UNSIGNED PATH '$[3]', u BIGINT UNSIGNED PATH '$[4]')) j" \
+	" ORDER BY j.i"
+static struct db_stmt q_channel_counts = DB_STMT(
+    "SELECT j.i, " READSTATE_UNREAD("channel", "j.c") ", LEAST(100,"
+    " (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm"
+    " WHERE mm.channel_id = j.c AND mm.message_id > j.p"
+    " AND mm.author_id <> j.u AND mm.message_id <= LEAST("
+    READSTATE_HUNDREDTH("m0", "0", "0") ", "
+    READSTATE_HUNDREDTH("m1", "1", "j.u") ", IFNULL((SELECT MIN("
+    READSTATE_HUNDREDTH("m2", "2", "mr.role_id") ")"
+    " FROM server_member_roles mr WHERE mr.server_id = j.s"
+    " AND mr.user_id = j.u), 18446744073709551615))"
+    " AND ((mm.kind = 0 AND mm.target_id = 0)"
+    " OR (mm.kind = 1 AND mm.target_id = j.u)"
+    " OR (mm.kind = 2 AND mm.target_id IN " READSTATE_ROLES "))))"
+    READSTATE_COUNT_ROWS);
+static struct db_stmt q_dm_counts = DB_STMT(
+    "SELECT j.i, " READSTATE_UNREAD("dm_channel", "j.c") ", 0"
+    READSTATE_COUNT_ROWS);
+
+/* Acknowledge, given [[user, conversation, position], ...]: forward only. */
+#define READSTATE_ACK(table, col) \
+	"INSERT INTO " table " (user_id, " col ", last_read_id)" \
+	" SELECT j.u, j.c, j.p FROM JSON_TABLE(?, '$[*]' COLUMNS (" \
+	" u BIGINT UNSIGNED PATH '$[0]', c BIGINT UNSIGNED PATH '$[1]'," \
+	" p BIGINT UNSIGNED PATH '$[2]')) j ORDER BY j.u, j.c" \
+	" ON DUPLICATE KEY UPDATE" \
+	" last_read_id = GREATEST(last_read_id, VALUES(last_read_id))"
+static struct db_stmt q_ack[] = {
+	DB_STMT(READSTATE_ACK("channel_read_states", "channel_id")),
+	DB_STMT(READSTATE_ACK("dm_read_states", "dm_channel_id")),
+};
+
+/* The conversation kinds, as indexes of q_ack. */
 #define READSTATE_CHANNEL	0
 #define READSTATE_DM		1
 
 /*
- * The channels of a user's servers, with their server and the user's
- * joined_seq there, ordered by server then channel; which of them the
- * user may view is access.c's to judge (readstate_visible_channels()).
+ * A conversation whose position or counts are to be read, for the
+ * statements above: its read state, its user, and what they found.
  */
-static struct db_stmt q_member_channels = DB_STMT(
-    "SELECT c.server_id, c.id, sm.joined_seq FROM server_members sm"
-    " JOIN channels c ON c.server_id = sm.server_id"
-    " WHERE sm.user_id = ? ORDER BY c.server_id, c.id");
-
-/*
- * The author's newest message in a conversation and the newest message
- * that is not deleted: each walks its index backwards and stops at the
- * first row (messages_author, messages_channel / messages_dm_channel).
- */
-#define READSTATE_OWN_CHANNEL(c) \
-	"COALESCE((SELECT o.id FROM messages o WHERE o.author_id = ?" \
-	" AND o.channel_id = " c " AND o.dm_channel_id IS NULL" \
-	" ORDER BY o.id DESC LIMIT 1), 0)"
-#define READSTATE_OWN_DM(d) \
-	"COALESCE((SELECT o.id FROM messages o WHERE o.author_id = ?" \
-	" AND o.channel_id IS NULL AND o.dm_channel_id = " d \
-	" ORDER BY o.id DESC LIMIT 1), 0)"
-#define READSTATE_LAST(col, id) \
-	"(SELECT l.id FROM messages l WHERE l." col " = " id \
-	" AND l.deleted = 0 ORDER BY l.id DESC LIMIT 1)"
-/* The oldest message of a conversation: the first entry of its index. */
-#define READSTATE_FIRST(col, id) \
-	"(SELECT f.id FROM messages f WHERE f." col " = " id \
-	" ORDER BY f.id LIMIT 1)"
-/* The newest message, deleted or not: the last entry of its index. */
-#define READSTATE_NEWEST(col, id) \
-	"COALESCE((SELECT MAX(n.id) FROM messages n WHERE n." col " = " id \
-	"), 0)"
-
-/*
- * The positions of channels given as [[channel_id, joined_seq], ...]:
- * channel id, read position, newest message, oldest message (user, user,
- * channels).
- */
-static struct db_stmt q_channel_positions = DB_STMT(
-    "SELECT j.c, GREATEST(j.f, COALESCE(r.last_read_id, 0), "
-    READSTATE_OWN_CHANNEL("j.c") "), " READSTATE_LAST("channel_id", "j.c")
-    ", " READSTATE_FIRST("channel_id", "j.c")
-    " FROM JSON_TABLE(?, '$[*]' COLUMNS (ord FOR ORDINALITY,"
-    " c BIGINT UNSIGNED PATH '$[0]', f BIGINT UNSIGNED PATH '$[1]')) j"
-    " LEFT JOIN channel_read_states r ON r.user_id = ? AND r.channel_id = j.c"
-    " ORDER BY j.ord");
-/* The positions of a user's DMs (user, user, user, user), by id. */
-static struct db_stmt q_dm_positions = DB_STMT(
-    "SELECT d.id, GREATEST(COALESCE(r.last_read_id, 0), "
-    READSTATE_OWN_DM("d.id") "), " READSTATE_LAST("dm_channel_id", "d.id")
-    ", " READSTATE_FIRST("dm_channel_id", "d.id")
-    " FROM (SELECT id FROM dm_channels WHERE user1_id = ?"
-    " UNION ALL SELECT id FROM dm_channels WHERE user2_id = ?) d"
-    " LEFT JOIN dm_read_states r ON r.user_id = ? AND r.dm_channel_id = d.id"
-    " ORDER BY d.id");
-/*
- * The position of one channel of a member, and its newest message
- * (user, user, channel).
- */
-static struct db_stmt q_channel_position = DB_STMT(
-    "SELECT c.id, GREATEST(sm.joined_seq, COALESCE(r.last_read_id, 0), "
-    READSTATE_OWN_CHANNEL("c.id") "), " READSTATE_LAST("channel_id", "c.id")
-    ", " READSTATE_FIRST("channel_id", "c.id")
-    ", " READSTATE_NEWEST("channel_id", "c.id")
-    " FROM channels c JOIN server_members sm ON sm.server_id = c.server_id"
-    " AND sm.user_id = ?"
-    " LEFT JOIN channel_read_states r ON r.user_id = sm.user_id"
-    " AND r.channel_id = c.id WHERE c.id = ?");
-/* The same of one DM of a participant (user, user, DM). */
-static struct db_stmt q_dm_position = DB_STMT(
-    "SELECT d.id, GREATEST(COALESCE(r.last_read_id, 0), "
-    READSTATE_OWN_DM("d.id") "), " READSTATE_LAST("dm_channel_id", "d.id")
-    ", " READSTATE_FIRST("dm_channel_id", "d.id")
-    ", " READSTATE_NEWEST("dm_channel_id", "d.id")
-    " FROM dm_channels d LEFT JOIN dm_read_states r ON r.user_id = ?"
-    " AND r.dm_channel_id = d.id WHERE d.id = ?");
-
-/*
- * The counts of a conversation above a position, each stopping at
- * READSTATE_COUNT_MAX: others' messages that are not deleted, read from
- * the conversation's index alone (it carries author_id and deleted); and
- * in a server channel those that mention the user (by name, by a role
- * they hold, or everyone), from message_mentions_count (the author is in
- * it; a deleted message has no rows).  In a DM every message of the
- * other participant mentions you: one count serves both.  The two counts
- * of a channel are two rows of a UNION ALL, each tagged with what it
- * counts (0 unread, 1 mentions), which costs MariaDB half of what the
- * same counts as two scalar subqueries of one row did.
- */
-#define READSTATE_UNREAD(col) \
-	"SELECT 0, COUNT(*) FROM (SELECT 1 FROM messages FORCE INDEX" \
-	" (messages_" col ") WHERE " col "_id = ? AND id > ? AND deleted = 0" \
-	" AND author_id <> ? ORDER BY id LIMIT 100) u"
-static struct db_stmt q_counts[] = {
-	DB_STMT(READSTATE_UNREAD("channel") " UNION ALL"
-	    " SELECT 1, COUNT(*) FROM (SELECT DISTINCT mm.message_id"
-	    " FROM message_mentions mm WHERE mm.channel_id = ?"
-	    " AND mm.message_id > ? AND mm.author_id <> ?"
-	    " AND ((mm.kind = 0 AND mm.target_id = 0)"
-	    " OR (mm.kind = 1 AND mm.target_id = ?)"
-	    " OR (mm.kind = 2 AND mm.target_id IN (SELECT mr.role_id"
-	    " FROM server_member_roles mr WHERE mr.server_id = ?"
-	    " AND mr.user_id = ?))) LIMIT 100) x"),
-	DB_STMT(READSTATE_UNREAD("dm_channel")),
+struct readstate_job {
+	struct read_state	*rs;
+	uint64_t		 user_id;
+	uint64_t		 newest;	/* deleted or not */
+	int			 found;		/* the user may still read it */
 };
-
-/* Acknowledge: the stored position moves only forward. */
-static struct db_stmt q_ack[] = {
-	DB_STMT("INSERT INTO channel_read_states (user_id, channel_id,"
-	    " last_read_id) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE"
-	    " last_read_id = GREATEST(last_read_id, VALUES(last_read_id))"),
-	DB_STMT("INSERT INTO dm_read_states (user_id, dm_channel_id,"
-	    " last_read_id) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE"
-	    " last_read_id = GREATEST(last_read_id, VALUES(last_read_id))"),
-};
-
-/* A list of read states. */
-struct readstate_list {
-	struct read_state	*v;
-	size_t			 n;
-	size_t			 cap;
-};
-
-/* The index of the statements for a conversation's kind. */
-static int
-readstate_kind(const struct conversation *c)
-{
-	return c->channel_id != 0 ? READSTATE_CHANNEL : READSTATE_DM;
-}
 
 /* Write a read state object. */
 void
@@ -175,9 +201,9 @@ readstate_gen(yajl_gen g, const struct read_state *rs)
 	yajl_gen_map_close(g);
 }
 
-/* Append an empty read state to a list; it is the list's. */
-static struct read_state *
-readstate_push(struct readstate_list *l)
+/* Append an empty entry to a list; it is the list's. */
+static struct readcache_entry *
+readstate_push(struct readcache_list *l)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap == 0 ? 64 : l->cap * 2;
@@ -188,12 +214,126 @@ readstate_push(struct readstate_list *l)
 }
 
 /*
- * Keep, of the read states of l (ordered by server), those of channels
- * the user may view, judged by the worker's copy of each server's roles
- * and overwrites (access.c) and the user's roles there.  0 or -1.
+ * Read the positions of n jobs of one kind (READSTATE_CHANNEL: channel
+ * read states with their server; READSTATE_DM) with one statement: each
+ * read state's last_read_id and last_message_id, and the job's newest
+ * and found.  A position below the conversation's first message (a
+ * channel created after the join, a DM never read) is "nothing read":
+ * 0.  0 or -1.
  */
 static int
-readstate_keep_viewable(uint64_t user_id, struct readstate_list *l)
+readstate_positions(int kind, struct readstate_job *jobs, size_t n)
+{
+	struct read_state	*rs;
+	struct db_rows		*rows;
+	const char		*text;
+	size_t			 i, len;
+	uint64_t		 first;
+	yajl_gen		 g;
+	int			 rc;
+
+	if (n == 0)
+		return 0;
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		rs = jobs[i].rs;
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, (long long)i);
+		if (kind == READSTATE_CHANNEL) {
+			json_gen_id_or_zero(g, rs->channel_id);
+			json_gen_id_or_zero(g, rs->server_id);
+		} else
+			json_gen_id_or_zero(g, rs->dm_channel_id);
+		json_gen_id_or_zero(g, jobs[i].user_id);
+		yajl_gen_array_close(g);
+		jobs[i].found = 0;
+	}
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	rows = db_query(kind == READSTATE_CHANNEL ? &q_channel_positions :
+	    &q_dm_positions, "b", text, len);
+	yajl_gen_free(g);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		if ((i = (size_t)db_u64(rows, 0)) >= n)
+			continue;
+		rs = jobs[i].rs;
+		rs->last_read_id = db_u64(rows, 1);
+		rs->last_message_id = db_u64(rows, 2);
+		first = db_u64(rows, 3);
+		if (first == 0 || first > rs->last_read_id)
+			rs->last_read_id = 0;
+		jobs[i].newest = db_u64(rows, 4);
+		jobs[i].found = db_u64(rows, 5) != 0;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
+ * Count the unread messages and mentions of n jobs of one kind whose
+ * positions are filled, with one statement; those with nothing newer
+ * than their position count 0 without it.  0 or -1.
+ */
+static int
+readstate_counts(int kind, struct readstate_job *jobs, size_t n)
+{
+	struct read_state	*rs;
+	struct db_rows		*rows;
+	const char		*text;
+	size_t			 i, len, asked = 0;
+	yajl_gen		 g;
+	int			 rc;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		rs = jobs[i].rs;
+		rs->unread_count = rs->mention_count = 0;
+		if (rs->last_message_id <= rs->last_read_id)
+			continue;
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, (long long)i);
+		json_gen_id_or_zero(g, kind == READSTATE_CHANNEL ?
+		    rs->channel_id : rs->dm_channel_id);
+		json_gen_id_or_zero(g, rs->server_id);
+		json_gen_id_or_zero(g, rs->last_read_id);
+		json_gen_id_or_zero(g, jobs[i].user_id);
+		yajl_gen_array_close(g);
+		asked++;
+	}
+	yajl_gen_array_close(g);
+	if (asked == 0) {
+		yajl_gen_free(g);
+		return 0;
+	}
+	text = json_gen_text(g, &len);
+	rows = db_query(kind == READSTATE_CHANNEL ? &q_channel_counts :
+	    &q_dm_counts, "b", text, len);
+	yajl_gen_free(g);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		if ((i = (size_t)db_u64(rows, 0)) >= n)
+			continue;
+		rs = jobs[i].rs;
+		rs->unread_count = (int)db_u64(rows, 1);
+		rs->mention_count = kind == READSTATE_CHANNEL ?
+		    (int)db_u64(rows, 2) : rs->unread_count;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
+ * Keep, of the channels of l (ordered by server), those the user may
+ * view, judged by the worker's copy of each server's roles and
+ * overwrites (access.c) and the user's roles there.  0 or -1.
+ */
+static int
+readstate_keep_viewable(struct readcache_list *l)
 {
 	const struct access_server	*sa = NULL;
 	struct access_member		 am;
@@ -203,14 +343,14 @@ readstate_keep_viewable(uint64_t user_id, struct readstate_list *l)
 
 	memset(&am, 0, sizeof am);
 	for (i = 0; i < l->n && rc != -1; i++) {
-		if (l->v[i].server_id != server_id) {
-			server_id = l->v[i].server_id;
+		if (l->v[i].rs.server_id != server_id) {
+			server_id = l->v[i].rs.server_id;
 			free(am.roles);
-			if ((rc = access_member_load(server_id, user_id,
+			if ((rc = access_member_load(server_id, l->user_id,
 			    &am)) == 1)
 				rc = access_cached(server_id, 0, &sa);
 		}
-		if (rc == 1 && access_may_view(sa, &am, l->v[i].channel_id))
+		if (rc == 1 && access_may_view(sa, &am, l->v[i].rs.channel_id))
 			l->v[kept++] = l->v[i];
 	}
 	free(am.roles);
@@ -219,140 +359,230 @@ readstate_keep_viewable(uint64_t user_id, struct readstate_list *l)
 }
 
 /*
- * The channels a user can view, as read states holding their server and
- * channel ids and, as their position so far, the user's joined_seq:
- * ordered by server then channel; 0 or -1.  The one place that answers
- * "which channels can this user view" for read states.
- */
-static int
-readstate_visible_channels(uint64_t user_id, struct readstate_list *l)
-{
-	struct read_state	*rs;
-	struct db_rows		*rows;
-	int			 rc;
-
-	if ((rows = db_query(&q_member_channels, "u", user_id)) == NULL)
-		return -1;
-	while ((rc = db_fetch(rows)) == 1) {
-		rs = readstate_push(l);
-		rs->server_id = db_u64(rows, 0);
-		rs->channel_id = db_u64(rows, 1);
-		rs->last_read_id = db_u64(rows, 2);
-	}
-	db_rows_free(rows);
-	if (rc == -1)
-		return -1;
-	return readstate_keep_viewable(user_id, l);
-}
-
-/*
- * Read a position row (id, position, newest message, oldest message)
- * into rs.  A position below the conversation's first message (a channel
- * created after the join, a DM never read) is "nothing read": 0.
+ * Note a server of l's user with its generation now, once: the list is
+ * stale when it changes, even with none of its channels in view.
  */
 static void
-readstate_read_position(struct db_rows *rows, struct read_state *rs)
+readstate_note_server(struct readcache_list *l, uint64_t server_id)
 {
-	uint64_t	first = db_u64(rows, 3);
-
-	rs->last_read_id = db_u64(rows, 1);
-	rs->last_message_id = db_u64(rows, 2);
-	if (first == 0 || first > rs->last_read_id)
-		rs->last_read_id = 0;
+	if (l->nservers > 0 && l->servers[l->nservers - 1].id == server_id)
+		return;
+	l->servers = xreallocarray(l->servers, l->nservers + 1,
+	    sizeof *l->servers);
+	l->servers[l->nservers].id = server_id;
+	l->servers[l->nservers++].gen = readcache_gen(READCACHE_SERVER,
+	    server_id);
 }
 
 /*
- * Fill the positions of the channels of l (from
- * readstate_visible_channels()) with one statement; 0 or -1.
+ * Fill l with the channels its user can view, ordered by server then
+ * channel, then their DMs by id: ids only.  0 or -1.  The one place that
+ * answers "which conversations does this user see" for read states.
  */
 static int
-readstate_channel_positions(uint64_t user_id, struct readstate_list *l)
+readstate_visible(struct readcache_list *l)
 {
-	struct db_rows	*rows;
-	const char	*text;
-	size_t		 i = 0, len;
-	yajl_gen	 g;
-	int		 rc;
-
-	if (l->n == 0)
-		return 0;
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	for (i = 0; i < l->n; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_integer(g, (long long)l->v[i].channel_id);
-		yajl_gen_integer(g, (long long)l->v[i].last_read_id);
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_array_close(g);
-	text = json_gen_text(g, &len);
-	rows = db_query(&q_channel_positions, "ubu", user_id, text, len,
-	    user_id);
-	yajl_gen_free(g);
-	if (rows == NULL)
-		return -1;
-	i = 0;
-	while ((rc = db_fetch(rows)) == 1 && i < l->n &&
-	    db_u64(rows, 0) == l->v[i].channel_id)
-		readstate_read_position(rows, &l->v[i++]);
-	db_rows_free(rows);
-	return rc == -1 || i != l->n ? -1 : 0;
-}
-
-/* Append the read states of a user's DMs, positions filled; 0 or -1. */
-static int
-readstate_dm_positions(uint64_t user_id, struct readstate_list *l)
-{
-	struct read_state	*rs;
+	struct readcache_entry	*e;
 	struct db_rows		*rows;
 	int			 rc;
 
-	if ((rows = db_query(&q_dm_positions, "uuuu", user_id, user_id,
-	    user_id, user_id)) == NULL)
+	if ((rows = db_query(&q_member_channels, "u", l->user_id)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
-		rs = readstate_push(l);
-		rs->dm_channel_id = db_u64(rows, 0);
-		readstate_read_position(rows, rs);
+		readstate_note_server(l, db_u64(rows, 0));
+		if (db_u64(rows, 1) == 0)
+			continue;
+		e = readstate_push(l);
+		e->rs.server_id = db_u64(rows, 0);
+		e->rs.channel_id = db_u64(rows, 1);
 	}
+	db_rows_free(rows);
+	if (rc == -1 || readstate_keep_viewable(l) == -1)
+		return -1;
+	if ((rows = db_query(&q_user_dms, "uu", l->user_id,
+	    l->user_id)) == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1)
+		readstate_push(l)->rs.dm_channel_id = db_u64(rows, 0);
 	db_rows_free(rows);
 	return rc;
 }
 
+/* The generations an entry of a list is read at, now. */
+static void
+readstate_note_gens(struct readcache_entry *e)
+{
+	if (e->rs.channel_id != 0) {
+		e->conversation_gen = readcache_gen(READCACHE_CHANNEL,
+		    e->rs.channel_id);
+		e->server_gen = readcache_gen(READCACHE_SERVER,
+		    e->rs.server_id);
+	} else
+		e->conversation_gen = readcache_gen(READCACHE_DM,
+		    e->rs.dm_channel_id);
+}
+
+/* Whether an entry was read before its conversation or server changed. */
+static int
+readstate_entry_stale(const struct readcache_entry *e)
+{
+	struct readcache_entry	now = *e;
+
+	readstate_note_gens(&now);
+	return now.conversation_gen != e->conversation_gen ||
+	    now.server_gen != e->server_gen;
+}
+
+/* Compare two entries in the order of a list (channels, then DMs). */
+static int
+readstate_entry_cmp(const struct readcache_entry *a,
+    const struct readcache_entry *b)
+{
+	if ((a->rs.dm_channel_id != 0) != (b->rs.dm_channel_id != 0))
+		return a->rs.dm_channel_id != 0 ? 1 : -1;
+	if (a->rs.server_id != b->rs.server_id)
+		return a->rs.server_id < b->rs.server_id ? -1 : 1;
+	if (a->rs.channel_id != b->rs.channel_id)
+		return a->rs.channel_id < b->rs.channel_id ? -1 : 1;
+	if (a->rs.dm_channel_id != b->rs.dm_channel_id)
+		return a->rs.dm_channel_id < b->rs.dm_channel_id ? -1 : 1;
+	return 0;
+}
+
 /*
- * Count the unread messages and mentions of a read state whose position
- * is filled, for its user: no statement when nothing is newer than the
- * position; 0 or -1.
+ * Read the positions of the entries of l that need it (all, or those
+ * whose conversation changed), then count the entries whose position or
+ * newest message differ from what old (the list as kept before, or
+ * NULL) had for them, or that changed since: with a statement per kind
+ * for each step.  0 or -1.
  */
 static int
-readstate_count(uint64_t user_id, struct read_state *rs)
+readstate_refresh(struct readcache_list *l, const struct readcache_list *old,
+    int all)
 {
-	struct db_rows	*rows;
-	int		 rc;
+	struct readstate_job	*jobs[2];
+	size_t			 njobs[2] = { 0, 0 }, i, o = 0;
+	const struct readcache_entry *prev;
+	struct readcache_entry	*e;
+	int			 kind, cmp, rc = -1, k;
 
-	rs->unread_count = rs->mention_count = 0;
-	if (rs->last_message_id <= rs->last_read_id)
-		return 0;
-	if (rs->channel_id != 0)
-		rows = db_query(&q_counts[READSTATE_CHANNEL], "uuuuuuuuu",
-		    rs->channel_id, rs->last_read_id, user_id,
-		    rs->channel_id, rs->last_read_id, user_id, user_id,
-		    rs->server_id, user_id);
-	else
-		rows = db_query(&q_counts[READSTATE_DM], "uuu",
-		    rs->dm_channel_id, rs->last_read_id, user_id);
-	if (rows == NULL)
-		return -1;
-	while ((rc = db_fetch(rows)) == 1) {
-		if (db_u64(rows, 0) == 1)
-			rs->mention_count = (int)db_u64(rows, 1);
-		else
-			rs->unread_count = (int)db_u64(rows, 1);
+	jobs[0] = xcalloc(l->n + 1, sizeof *jobs[0]);
+	jobs[1] = xcalloc(l->n + 1, sizeof *jobs[1]);
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[i];
+		if (!all && !readstate_entry_stale(e))
+			continue;
+		kind = e->rs.channel_id != 0 ? READSTATE_CHANNEL :
+		    READSTATE_DM;
+		jobs[kind][njobs[kind]].rs = &e->rs;
+		jobs[kind][njobs[kind]++].user_id = l->user_id;
 	}
-	db_rows_free(rows);
-	if (rs->dm_channel_id != 0)
-		rs->mention_count = rs->unread_count;
-	return rc == -1 ? -1 : 0;
+	for (k = 0; k < 2; k++)
+		if (readstate_positions(k, jobs[k], njobs[k]) == -1)
+			goto done;
+	/* The counts of what moved; the rest keep theirs. */
+	njobs[0] = njobs[1] = 0;
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[i];
+		prev = NULL;
+		while (old != NULL && o < old->n && (cmp =
+		    readstate_entry_cmp(&old->v[o], e)) <= 0) {
+			if (cmp == 0)
+				prev = &old->v[o];
+			o++;
+		}
+		if (prev != NULL && !readstate_entry_stale(prev) &&
+		    prev->rs.last_read_id == e->rs.last_read_id &&
+		    prev->rs.last_message_id == e->rs.last_message_id) {
+			e->rs.unread_count = prev->rs.unread_count;
+			e->rs.mention_count = prev->rs.mention_count;
+		} else {
+			kind = e->rs.channel_id != 0 ? READSTATE_CHANNEL :
+			    READSTATE_DM;
+			jobs[kind][njobs[kind]].rs = &e->rs;
+			jobs[kind][njobs[kind]++].user_id = l->user_id;
+		}
+		readstate_note_gens(e);
+	}
+	for (k = 0; k < 2; k++)
+		if (readstate_counts(k, jobs[k], njobs[k]) == -1)
+			goto done;
+	rc = 0;
+done:
+	free(jobs[0]);
+	free(jobs[1]);
+	return rc;
+}
+
+/*
+ * Whether a kept list must be read again whole: the user's servers,
+ * roles, channels or DMs changed (their generation, or their servers'),
+ * or it is old.
+ */
+static int
+readstate_list_stale(const struct readcache_list *l)
+{
+	long long	max_age;
+	size_t		i;
+
+	max_age = cfg->cache_ms > READSTATE_LIST_MAX_AGE ? cfg->cache_ms :
+	    READSTATE_LIST_MAX_AGE;
+	if (l->user_gen != readcache_gen(READCACHE_USER, l->user_id) ||
+	    l->built_ms == 0 || clock_ms() - l->built_ms >= max_age)
+		return 1;
+	for (i = 0; i < l->nservers; i++) {
+		if (l->servers[i].gen != readcache_gen(READCACHE_SERVER,
+		    l->servers[i].id))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The read states of every conversation a user sees, current: the list
+ * the worker keeps, brought up to date, or a new one.  It is the
+ * cache's (readcache_put()); NULL on failure.
+ */
+static struct readcache_list *
+readstate_current(uint64_t user_id)
+{
+	struct readcache_list	*old, *l, before;
+	uint32_t		 user_gen, read_gen;
+	int			 rc;
+
+	user_gen = readcache_gen(READCACHE_USER, user_id);
+	read_gen = readcache_gen(READCACHE_READ, user_id);
+	old = readcache_get(user_id);
+	if (old != NULL && !readstate_list_stale(old)) {
+		/* Only positions moved: read them, count what changed. */
+		before = *old;
+		before.v = xreallocarray(NULL, old->n + 1, sizeof *old->v);
+		if (old->n > 0)
+			memcpy(before.v, old->v, old->n * sizeof *old->v);
+		rc = readstate_refresh(old, &before, old->read_gen != read_gen);
+		free(before.v);
+		if (rc == -1) {
+			/* Half refreshed: read it whole next time. */
+			old->built_ms = 0;
+			return NULL;
+		}
+		old->read_gen = read_gen;
+		return old;
+	}
+	l = xcalloc(1, sizeof *l);
+	l->user_id = user_id;
+	l->user_gen = user_gen;
+	l->read_gen = read_gen;
+	l->built_ms = clock_ms();
+	if ((rc = readstate_visible(l)) == 0)
+		rc = readstate_refresh(l, old, 1);
+	if (rc == -1) {
+		readcache_list_free(l);
+		return NULL;
+	}
+	if (readcache_on())
+		readcache_put(l);
+	return l;
 }
 
 /*
@@ -363,58 +593,18 @@ readstate_count(uint64_t user_id, struct read_state *rs)
 int
 readstate_list(uint64_t user_id, yajl_gen g)
 {
-	struct readstate_list	l = { NULL, 0, 0 };
-	size_t			i;
-	int			rc = -1;
+	struct readcache_list	*l;
+	size_t			 i;
 
-	if (readstate_visible_channels(user_id, &l) == -1 ||
-	    readstate_channel_positions(user_id, &l) == -1 ||
-	    readstate_dm_positions(user_id, &l) == -1)
-		goto done;
-	yajl_gen_array_open(g);
-	for (i = 0; i < l.n; i++) {
-		if (readstate_count(user_id, &l.v[i]) == -1)
-			goto done;
-		readstate_gen(g, &l.v[i]);
-	}
-	yajl_gen_array_close(g);
-	rc = 0;
-done:
-	free(l.v);
-	return rc;
-}
-
-/*
- * Load the position of one conversation the user may open (the caller
- * checked), without its counts, and the id of its newest message
- * (deleted or not) into *newest: 1, 0 (not a member any more, or gone)
- * or -1.
- */
-static int
-readstate_position(uint64_t user_id, const struct conversation *c,
-    struct read_state *rs, uint64_t *newest)
-{
-	struct db_rows	*rows;
-	int		 rc;
-
-	memset(rs, 0, sizeof *rs);
-	rs->server_id = c->server_id;
-	rs->channel_id = c->channel_id;
-	rs->dm_channel_id = c->dm_channel_id;
-	if (c->channel_id != 0)
-		rows = db_query(&q_channel_position, "uuu", user_id, user_id,
-		    c->channel_id);
-	else
-		rows = db_query(&q_dm_position, "uuu", user_id, user_id,
-		    c->dm_channel_id);
-	if (rows == NULL)
+	if ((l = readstate_current(user_id)) == NULL)
 		return -1;
-	if ((rc = db_fetch(rows)) == 1) {
-		readstate_read_position(rows, rs);
-		*newest = db_u64(rows, 4);
-	}
-	db_rows_free(rows);
-	return rc;
+	yajl_gen_array_open(g);
+	for (i = 0; i < l->n; i++)
+		readstate_gen(g, &l->v[i].rs);
+	yajl_gen_array_close(g);
+	if (!readcache_on())
+		readcache_list_free(l);
+	return 0;
 }
 
 /*
@@ -433,75 +623,169 @@ readstate_ack_target(uint64_t message_id, uint64_t newest)
 	return target;
 }
 
-/* Append read_state.update {read state}, scoped to its user alone. */
+/*
+ * Store the positions of the acks of one kind that moved, with one
+ * statement: [[user, conversation, position], ...].  0 or -1.
+ */
 static int
-readstate_event(uint64_t user_id, const struct read_state *rs)
+readstate_store(int kind, const struct readstate_ack *acks, size_t n)
 {
-	struct event_scope	scope;
-	yajl_gen		g;
-	int			rc;
+	const char	*text;
+	size_t		 i, len, moved = 0;
+	yajl_gen	 g;
+	long long	 rc;
 
-	memset(&scope, 0, sizeof scope);
-	scope.user_id = user_id;
 	g = json_gen_new();
-	readstate_gen(g, rs);
-	rc = events_append("read_state.update", &scope, g);
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		if (acks[i].result != READSTATE_MOVED ||
+		    (acks[i].c.channel_id != 0) != (kind == READSTATE_CHANNEL))
+			continue;
+		yajl_gen_array_open(g);
+		json_gen_id_or_zero(g, acks[i].user_id);
+		json_gen_id_or_zero(g, kind == READSTATE_CHANNEL ?
+		    acks[i].c.channel_id : acks[i].c.dm_channel_id);
+		json_gen_id_or_zero(g, acks[i].rs.last_read_id);
+		yajl_gen_array_close(g);
+		moved++;
+	}
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	rc = moved == 0 ? 0 : db_exec(&q_ack[kind], "b", text, len);
 	yajl_gen_free(g);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * Append read_state.update {read state} for each ack that moved, each
+ * scoped to its user alone, with one statement.  0 or -1.
+ */
+static int
+readstate_events(const struct readstate_ack *acks, size_t n)
+{
+	struct event_scope	*scopes;
+	yajl_gen		*data;
+	size_t			 i, moved = 0;
+	int			 rc;
+
+	scopes = xcalloc(n, sizeof *scopes);
+	data = xcalloc(n, sizeof *data);
+	for (i = 0; i < n; i++) {
+		if (acks[i].result != READSTATE_MOVED)
+			continue;
+		scopes[moved].user_id = acks[i].user_id;
+		data[moved] = json_gen_new();
+		readstate_gen(data[moved++], &acks[i].rs);
+	}
+	rc = moved == 0 ? 0 : events_append_many("read_state.update", scopes,
+	    data, moved);
+	for (i = 0; i < moved; i++)
+		yajl_gen_free(data[i]);
+	free(data);
+	free(scopes);
 	return rc;
 }
 
-/* Answer with a read state. */
-static void
-readstate_respond(struct request *req, const struct read_state *rs)
+/*
+ * Acknowledge n conversations, each up to its message_id for its user
+ * (who may open it: the caller checked), in one transaction: their
+ * positions, counts and events read and written with a statement per
+ * step for all of them.  Each ack's result is READSTATE_MOVED (its
+ * position moved: stored, read_state.update appended), READSTATE_KEPT
+ * (an older id: nothing written) or READSTATE_GONE (no longer a member,
+ * or the DM is gone), with its read state in rs.  0, or -1 when the
+ * transaction failed (nothing written).
+ */
+int
+readstate_ack_many(struct readstate_ack *acks, size_t n)
+{
+	struct readstate_job	*jobs[2];
+	size_t			 njobs[2] = { 0, 0 }, i;
+	uint64_t		 target;
+	int			 kind, k;
+
+	jobs[0] = xcalloc(n, sizeof *jobs[0]);
+	jobs[1] = xcalloc(n, sizeof *jobs[1]);
+	for (i = 0; i < n; i++) {
+		memset(&acks[i].rs, 0, sizeof acks[i].rs);
+		acks[i].rs.server_id = acks[i].c.server_id;
+		acks[i].rs.channel_id = acks[i].c.channel_id;
+		acks[i].rs.dm_channel_id = acks[i].c.dm_channel_id;
+		kind = acks[i].c.channel_id != 0 ? READSTATE_CHANNEL :
+		    READSTATE_DM;
+		jobs[kind][njobs[kind]].rs = &acks[i].rs;
+		jobs[kind][njobs[kind]++].user_id = acks[i].user_id;
+	}
+	if (db_begin() == -1)
+		goto fail;
+	for (k = 0; k < 2; k++)
+		if (readstate_positions(k, jobs[k], njobs[k]) == -1)
+			goto rollback;
+	njobs[0] = njobs[1] = 0;
+	for (i = 0; i < n; i++) {
+		kind = acks[i].c.channel_id != 0 ? READSTATE_CHANNEL :
+		    READSTATE_DM;
+		if (!jobs[kind][njobs[kind]++].found) {
+			acks[i].result = READSTATE_GONE;
+			continue;
+		}
+		target = readstate_ack_target(acks[i].message_id,
+		    jobs[kind][njobs[kind] - 1].newest);
+		acks[i].result = READSTATE_KEPT;
+		if (target > acks[i].rs.last_read_id) {
+			acks[i].rs.last_read_id = target;
+			acks[i].result = READSTATE_MOVED;
+		}
+	}
+	for (k = 0; k < 2; k++)
+		if (readstate_store(k, acks, n) == -1 ||
+		    readstate_counts(k, jobs[k], njobs[k]) == -1)
+			goto rollback;
+	if (readstate_events(acks, n) == -1 || db_commit() == -1)
+		goto rollback;
+	free(jobs[0]);
+	free(jobs[1]);
+	return 0;
+rollback:
+	db_rollback();
+fail:
+	free(jobs[0]);
+	free(jobs[1]);
+	return -1;
+}
+
+/* Answer an ack with its read state, or the 404 of a conversation gone. */
+void
+readstate_respond(struct request *req, const struct readstate_ack *a)
 {
 	yajl_gen	g;
 
+	if (a->result == READSTATE_GONE) {
+		response_not_found(req, a->c.channel_id != 0 ? "channel" :
+		    "DM channel");
+		return;
+	}
 	g = json_gen_new();
-	readstate_gen(g, rs);
+	readstate_gen(g, &a->rs);
 	response_json(req, 200, g);
 }
 
 /*
  * Acknowledge a conversation the caller may open up to message_id and
- * answer 200 with the read state.  When the position moves, it is stored
- * and read_state.update appended in one transaction; an ack that does
- * not move it (an older id) writes nothing.
+ * answer 200 with the read state, alone (not in a batch: ackbatch.c).
  */
 void
 readstate_ack(struct request *req, const struct conversation *c,
     uint64_t message_id)
 {
-	struct read_state	rs;
-	uint64_t		target, newest = 0;
-	int			rc, moved;
+	struct readstate_ack	a;
 
-	if (db_begin() == -1) {
+	memset(&a, 0, sizeof a);
+	a.user_id = req->user_id;
+	a.c = *c;
+	a.message_id = message_id;
+	if (readstate_ack_many(&a, 1) == -1)
 		response_db_error(req);
-		return;
-	}
-	if ((rc = readstate_position(req->user_id, c, &rs, &newest)) == 0) {
-		db_rollback();
-		response_not_found(req, c->channel_id != 0 ? "channel" :
-		    "DM channel");
-		return;
-	}
-	if (rc == -1)
-		goto fail;
-	target = readstate_ack_target(message_id, newest);
-	if ((moved = target > rs.last_read_id)) {
-		rs.last_read_id = target;
-		if (db_exec(&q_ack[readstate_kind(c)], "uuu", req->user_id,
-		    c->channel_id != 0 ? c->channel_id : c->dm_channel_id,
-		    target) == -1)
-			goto fail;
-	}
-	if (readstate_count(req->user_id, &rs) == -1 ||
-	    (moved && readstate_event(req->user_id, &rs) == -1) ||
-	    db_commit() == -1)
-		goto fail;
-	readstate_respond(req, &rs);
-	return;
-fail:
-	db_rollback();
-	response_db_error(req);
+	else
+		readstate_respond(req, &a);
 }

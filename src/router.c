@@ -229,7 +229,7 @@ router_dispatch(struct request *req)
 		return;
 	}
 	/* What the worker cached must reflect every change answered. */
-	if (cache_on())
+	if (cache_on() || readcache_on())
 		poll_sync();
 	if ((req->route->flags & ROUTE_AUTH) && auth_request(req) == -1)
 		return;

@@ -14,8 +14,9 @@
  *   domain   token users password refresh auth perm overwrites servers
  *            channels access cache replies reactions mentions words
  *            attachments messages pins history ratelimit throttle roles
- *            members bans change dms typing presence readstate search
- *   runtime  poll wait sendbatch reactbatch hashpool
+ *            members bans change dms typing presence readcache readstate
+ *            search
+ *   runtime  poll wait sendbatch reactbatch ackbatch hashpool
  *   api      api-*.c
  *   process  router keeper worker master sohbetd sohbetctl seed setup
  *            filestore
@@ -56,7 +57,7 @@
 #define METRIC_ROUTES		96	/* routes counted by /metrics */
 #define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
 #define METRIC_BUCKETS		10	/* delivery latency histogram */
-#define METRIC_CACHES		3	/* users, standings, history */
+#define METRIC_CACHES		4	/* users, standings, history, reads */
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
@@ -372,6 +373,7 @@ struct member;
 #define CACHE_USERS	0	/* the caches, for metrics_cache() */
 #define CACHE_STANDINGS	1
 #define CACHE_HISTORY	2
+#define CACHE_READ_STATES 3
 int		 cache_on(void);
 int		 cache_fresh(long long);
 int		 cache_user_get(uint64_t, unsigned int *, char *);
@@ -1354,7 +1356,7 @@ int		 dms_load(uint64_t, uint64_t, struct dm *);
 int		 dms_list(uint64_t, yajl_gen);
 int		 dms_open(uint64_t, uint64_t, uint64_t *);
 
-/* readstate.c */
+/* readcache.c */
 /* A user's read state of one conversation (API.md). */
 struct read_state {
 	uint64_t	 server_id;	/* a server channel's, or 0 */
@@ -1365,8 +1367,60 @@ struct read_state {
 	int		 unread_count;	/* 0..100 */
 	int		 mention_count;	/* 0..100 */
 };
+#define READCACHE_CHANNEL	1	/* the kinds of generations */
+#define READCACHE_DM		2
+#define READCACHE_SERVER	3
+#define READCACHE_USER		4
+#define READCACHE_READ		5	/* a user's acknowledgements */
+/* One conversation of a user's list, as read, with what it was read at. */
+struct readcache_entry {
+	struct read_state	 rs;
+	uint32_t		 conversation_gen;
+	uint32_t		 server_gen;	/* a channel's server's */
+};
+/* A server of a user's, with the generation it was read at. */
+struct readcache_server {
+	uint64_t		 id;
+	uint32_t		 gen;
+};
+/* A user's read states: channels by server and id, then DMs by id. */
+struct readcache_list {
+	uint64_t		 user_id;
+	long long		 built_ms;	/* visibility and positions */
+	long long		 used_ms;	/* last asked for */
+	uint32_t		 user_gen;
+	uint32_t		 read_gen;
+	struct readcache_entry	*v;
+	size_t			 n;
+	size_t			 cap;
+	struct readcache_server	*servers;	/* all, those hidden too */
+	size_t			 nservers;
+};
+int		 readcache_on(void);
+uint32_t	 readcache_gen(int, uint64_t);
+struct readcache_list *readcache_get(uint64_t);
+void		 readcache_put(struct readcache_list *);
+void		 readcache_list_free(struct readcache_list *);
+void		 readcache_forget(const struct hub_entry *);
+void		 readcache_forget_all(void);
+
+/* readstate.c */
+#define READSTATE_MOVED	1	/* an ack's results */
+#define READSTATE_KEPT	2
+#define READSTATE_GONE	3
+/* An acknowledgement, and what it found. */
+struct readstate_ack {
+	uint64_t		 user_id;
+	struct conversation	 c;
+	uint64_t		 message_id;
+	int			 result;	/* READSTATE_MOVED, ... */
+	struct read_state	 rs;		/* as it is now */
+};
 void		 readstate_gen(yajl_gen, const struct read_state *);
 int		 readstate_list(uint64_t, yajl_gen);
+int		 readstate_ack_many(struct readstate_ack *, size_t);
+void		 readstate_respond(struct request *,
+		    const struct readstate_ack *);
 void		 readstate_ack(struct request *,
 		    const struct conversation *, uint64_t);
 
@@ -1376,6 +1430,12 @@ int		 sendbatch_add(struct request *, const struct conversation *,
 		    const struct mentions *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
+
+/* ackbatch.c */
+int		 ackbatch_add(struct request *, const struct conversation *,
+		    uint64_t);
+void		 ackbatch_init(void);
+void		 ackbatch_flush(void);
 
 /* reactbatch.c */
 int		 reactbatch_add(struct request *, const struct conversation *,

@@ -185,9 +185,9 @@ worker_nonblocking(int fd)
 
 /*
  * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (sendbatch.c), and the reactions
- * (reactbatch.c).  The socket is made non-blocking again first if another
- * process cleared the flag.
+ * write the sends among them together (sendbatch.c), the reactions
+ * (reactbatch.c) and the acks (ackbatch.c).  The socket is made
+ * non-blocking again first if another process cleared the flag.
  */
 static void
 worker_accept(void)
@@ -219,6 +219,7 @@ worker_accept(void)
 	}
 	sendbatch_flush();
 	reactbatch_flush();
+	ackbatch_flush();
 }
 
 /* Handle the signals the worker received. */
@@ -323,6 +324,7 @@ worker_main(int slot, int listen_fd)
 	request_on_done(worker_request_done);
 	sendbatch_init();
 	reactbatch_init();
+	ackbatch_init();
 	api_metrics_init(router_at);
 	poll_init(worker->epfd);
 	hashpool_start(worker->epfd);

@@ -718,6 +718,104 @@ START_TEST(test_typing_across_pools)
 }
 END_TEST
 
+/*
+ * The unread count of a channel in u's read states on the pool at base:
+ * -1 when the channel is not listed.
+ */
+static long
+unread_on(const char *base, const struct chat_user *u, const char *channel)
+{
+	struct itest_response	*r;
+	const struct json	*o, *id, *n;
+	long			 unread = -1;
+	size_t			 i;
+
+	itest_use_url(base);
+	r = itest_get(API_PREFIX "/users/@me/read-states", u->token);
+	itest_use_url(NULL);
+	itest_expect(r, 200);
+	for (i = 0; i < r->json->count; i++) {
+		o = r->json->items[i];
+		id = itest_at(o, "channel_id");
+		n = itest_at(o, "unread_count");
+		if (id != NULL && id->type == JSON_STRING && n != NULL &&
+		    strcmp(id->text, channel) == 0)
+			unread = strtol(n->text, NULL, 10);
+	}
+	itest_free(r);
+	return unread;
+}
+
+/*
+ * Wait until u's read states on the second pool give a channel want
+ * unread messages, asking both of its workers (the first pool's
+ * changes reach it through the watcher); fail after 2 s.
+ */
+static void
+expect_unread_on_pool2(const struct chat_user *u, const char *channel,
+    long want)
+{
+	double	until = itest_now() + 2.0;
+	long	got;
+	int	agreed = 0;
+
+	while (agreed < 4) {
+		got = unread_on(url2, u, channel);
+		agreed = got == want ? agreed + 1 : 0;
+		ck_assert_msg(agreed > 0 || itest_now() < until,
+		    "unread on the second pool: %ld, expected %ld", got, want);
+		if (agreed == 0)
+			itest_sleep_ms(50);
+	}
+}
+
+/*
+ * The read states the second pool's workers keep follow what happens on
+ * the first: its sends, its acks (the user's other host) and its
+ * deletions arrive through the watcher.
+ */
+START_TEST(test_read_states_across_pools)
+{
+	struct itest_response	*r;
+	struct chat_user	 owner, m;
+	char			*server, *channel, *base, *a, *b, *path;
+
+	chat_user(&owner, "clrs");
+	chat_user(&m, "clrsm");
+	server = chat_server(&owner, &channel);
+	chat_join(&owner, server, &m);
+	xasprintf(&base, API_PREFIX "/channels/%s", channel);
+	expect_unread_on_pool2(&m, channel, 0);
+
+	a = chat_post(&owner, base, "one");
+	b = chat_post(&owner, base, "two");
+	expect_unread_on_pool2(&m, channel, 2);
+	ck_assert_int_eq(unread_on(NULL, &m, channel), 2);
+
+	xasprintf(&path, "%s/ack", base);
+	r = itest_send("PUT", path, m.token, "{\"message_id\":\"%s\"}", a);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	expect_unread_on_pool2(&m, channel, 1);
+
+	path = chat_path(base, b, NULL);
+	r = itest_delete(path, owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	free(path);
+	expect_unread_on_pool2(&m, channel, 0);
+
+	free(a);
+	free(b);
+	free(base);
+	free(server);
+	free(channel);
+	chat_user_free(&owner);
+	chat_user_free(&m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -734,6 +832,7 @@ main(void)
 	tcase_add_test(tc, test_order_across_pools);
 	tcase_add_test(tc, test_presence_across_pools);
 	tcase_add_test(tc, test_typing_across_pools);
+	tcase_add_test(tc, test_read_states_across_pools);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -700,6 +700,157 @@ START_TEST(test_counts)
 }
 END_TEST
 
+/*
+ * Each worker keeps a user's read states between requests (readcache.c):
+ * what it keeps must follow every change at once, on whichever worker
+ * the next request lands.  So every check here is asked READS times in a
+ * row (both workers answer some), with no wait for a cache to expire.
+ */
+#define READS	6
+
+/* expect_counts() READS times. */
+static void
+expect_counts_kept(const struct chat_user *u, const char *id, long unread,
+    long mentions)
+{
+	int	i;
+
+	for (i = 0; i < READS; i++)
+		expect_counts(u, "channel_id", id, unread, mentions);
+}
+
+/* Assert READS times whether a channel is in u's read states. */
+static void
+expect_listed_kept(const struct chat_user *u, const char *id, int listed)
+{
+	int	i;
+
+	for (i = 0; i < READS; i++)
+		ck_assert_msg(state_of(u, "channel_id", id).found == listed,
+		    "channel %s %s in %s's read states", id, listed ? "not" :
+		    "still", u->username);
+}
+
+/* PUT or DELETE a member overwrite of a channel denying view_channels. */
+static void
+hide_channel(const struct chat_user *owner, const char *channel,
+    const struct chat_user *u, int hide)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/channels/%s/overwrites/member/%s",
+	    channel, u->id);
+	if (hide) {
+		r = itest_send("PUT", path, owner->token,
+		    "{\"deny\":[\"view_channels\"]}");
+		itest_expect(r, 200);
+	} else {
+		r = itest_delete(path, owner->token);
+		ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	}
+	itest_free(r);
+	free(path);
+}
+
+/*
+ * The read states a worker keeps follow, at once: a new message, an ack
+ * from the user's other session, a deletion, an edit that adds a
+ * mention, a role given, an overwrite hiding the channel and taking it
+ * back, a channel made, and a kick.
+ */
+START_TEST(test_kept_lists_follow_changes)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*other, *a, *b, *path, *role, *text, *ch2, *p2;
+	int			 i;
+
+	chat_room_open(&room, "rs_kept");
+	for (i = 0; i < READS; i++)
+		expect_counts(&room.member, "channel_id", room.channel, 0, 0);
+
+	/* New messages, one mentioning the member. */
+	a = chat_post(&room.owner, room.base, "one");
+	expect_counts_kept(&room.member, room.channel, 1, 0);
+	xasprintf(&text, "hey <@%s>", room.member.id);
+	b = chat_post(&room.owner, room.base, text);
+	expect_counts_kept(&room.member, room.channel, 2, 1);
+
+	/* An ack from the member's other session. */
+	other = chat_login(&room.member);
+	r = ack(other, room.base, a);
+	itest_expect(r, 200);
+	itest_free(r);
+	expect_counts_kept(&room.member, room.channel, 1, 1);
+
+	/* The mention deleted; an edit that mentions them instead. */
+	path = chat_path(room.base, b, NULL);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	free(path);
+	expect_counts_kept(&room.member, room.channel, 0, 0);
+	free(b);
+	b = chat_post(&room.owner, room.base, "plain");
+	expect_counts_kept(&room.member, room.channel, 1, 0);
+	path = chat_path(room.base, b, NULL);
+	r = itest_send("PATCH", path, room.owner.token,
+	    "{\"content\":\"%s\"}", text);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	expect_counts_kept(&room.member, room.channel, 1, 1);
+
+	/* A role mention counts once the member holds the role. */
+	role = role_new(&room.owner, room.server, "kept", "[]");
+	free(text);
+	xasprintf(&text, "crew <@&%s>", role);
+	free(chat_post(&room.owner, room.base, text));
+	expect_counts_kept(&room.member, room.channel, 2, 1);
+	role_give(&room.owner, room.server, role, &room.member);
+	expect_counts_kept(&room.member, room.channel, 2, 2);
+
+	/* Hidden by an overwrite, and back. */
+	hide_channel(&room.owner, room.channel, &room.member, 1);
+	expect_listed_kept(&room.member, room.channel, 0);
+	hide_channel(&room.owner, room.channel, &room.member, 0);
+	expect_listed_kept(&room.member, room.channel, 1);
+	expect_counts_kept(&room.member, room.channel, 2, 2);
+
+	/* A channel made after the join: listed, all of it unread. */
+	xasprintf(&p2, API_PREFIX "/servers/%s/channels", room.server);
+	r = itest_send("POST", p2, room.owner.token, "{\"name\":\"later\"}");
+	itest_expect(r, 201);
+	ch2 = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(p2);
+	expect_listed_kept(&room.member, ch2, 1);
+	xasprintf(&p2, API_PREFIX "/channels/%s", ch2);
+	free(chat_post(&room.owner, p2, "in the new one"));
+	expect_counts_kept(&room.member, ch2, 1, 0);
+
+	/* Kicked: the server's channels leave the list. */
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    room.member.id);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	free(path);
+	expect_listed_kept(&room.member, room.channel, 0);
+	expect_listed_kept(&room.member, ch2, 0);
+
+	free(p2);
+	free(ch2);
+	free(role);
+	free(text);
+	free(other);
+	free(a);
+	free(b);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* Whether a poll's answer holds an event of a type. */
 static int
 has_event(struct itest_response *r, const char *type)
@@ -914,6 +1065,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_attacks);
+	tcase_add_test(tc, test_kept_lists_follow_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }
