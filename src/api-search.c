@@ -96,8 +96,9 @@ api_search_server(struct request *req)
 	    param_query_id(req, "channel_id", &channel_id) == -1 ||
 	    api_search_read(req, &sq, &sw, &limit) == -1)
 		return;
+	sw.server_id = req->ids[0];
 	if ((rc = search_channels(req->ids[0], req->user_id, channel_id,
-	    &channels)) == 1) {
+	    &channels, &sw.all_channels)) == 1) {
 		sw.channels = channels;
 		api_search_answer(req, &sq, &sw, limit);
 	} else if (rc == 0)

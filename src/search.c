@@ -3,22 +3,27 @@
  * search.c: finding messages and users (API.md, Search and
  * GET /users/search).
  *
- * Messages are found through message_words (sql/014_search.sql): one row
- * per distinct word of a message, kept by triggers in the message's own
- * transaction, compared as the collation compares.  A search is one
- * statement that walks candidates newest first and keeps those that have
- * every word, a word starting with the last one, and each quoted phrase,
- * up to SEARCH_TOTAL_MAX of them: their number is the answer's total, the
- * first `limit` its page.  Where the candidates come from is chosen per
- * query (search_plan()), because no one order is fast for every query:
+ * Messages are found through message_words (sql/014_search.sql, keyed by
+ * sql/018_search_keys.sql): one row per distinct word of a message that
+ * is not deleted, written with the message, compared as the collation
+ * compares, keyed (word, in_dm, scope_id, message_id) so that a word's
+ * messages in one server or DM lie together newest last, and carrying
+ * the message's channel so that what a reader may not view is left out
+ * without reading the message.  A search finds the newest matches below
+ * `before`, SEARCH_TOTAL_MAX at most: their number is the answer's
+ * total, the first `limit` its page.  How (search_ids()):
  *
- * - SEARCH_WORD: the index rows of the query's rarest exact word, read
- *   backwards (newest first) from its primary key;
- * - SEARCH_PREFIX: with no exact word, the messages of the words that
- *   start with the last word, when there are few of them;
- * - SEARCH_SCAN: the conversation's messages newest first, when its last
- *   word alone is so common that matches are dense (or a DM holds fewer
- *   messages than the rarest word has rows).
+ * - The last word, a prefix, is searched as each of the words of the
+ *   index that start with it (search_prefix_words()), when there are
+ *   SEARCH_PREFIX_WORDS or fewer: one run per such word, their matches
+ *   merged (SEARCH_WORDS).  Each run reads its rarest word's rows in the
+ *   scope backwards from the primary key, joins each row to its second
+ *   rarest word's row by the same key, and checks what is left (more
+ *   words, the author, phrases) on what passed those two.
+ * - A prefix of more words is checked per candidate instead: the
+ *   candidates are the rarest exact word's rows; with no exact word, the
+ *   prefix's rows when they are few (SEARCH_PREFIX), else the scope's
+ *   messages newest first (SEARCH_SCAN: matches are dense then).
  *
  * docs/hacking.md ("Search") has the measurements behind this.
  */
@@ -29,100 +34,91 @@
 #include "sohbet.h"
 
 #define SEARCH_TOTAL_MAX	1000	/* matches counted (API.md) */
-#define SEARCH_ESTIMATE_CAP	20000	/* rows counted to choose a plan */
-#define SEARCH_ESTIMATES	4	/* exact words whose rows are counted */
-#define SEARCH_WORD_MAX		64	/* characters of a word kept */
-
-enum search_plan {
-	SEARCH_WORD,
-	SEARCH_PREFIX,
-	SEARCH_SCAN,
-	SEARCH_PLANS
-};
-enum search_scope {
-	SEARCH_SERVER,
-	SEARCH_DM,
-	SEARCH_SCOPES
-};
+#define SEARCH_ESTIMATE_ROWS	2000	/* a word's rows read to rank it */
+#define SEARCH_PREFIX_WORDS	16	/* words a prefix is searched as */
+#define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows read and sorted */
 
 /* The words of a text, cut as the index cuts them (sql/014_search.sql). */
 static struct db_stmt q_words = DB_STMT(
     "SELECT LEFT(t.w, 64) FROM JSON_TABLE(search_words(?), '$[*]'"
     " COLUMNS (n FOR ORDINALITY, w VARCHAR(4000) CHARACTER SET utf8mb4"
     " PATH '$')) t WHERE t.w <> '' ORDER BY t.n");
-static struct db_stmt q_word_rows = DB_STMT(
-    "SELECT COUNT(*) FROM (SELECT 1 FROM message_words WHERE word = ?"
-    " LIMIT 20000) t");
+/* The first word of the index after one (or '') that matches a prefix. */
+static struct db_stmt q_prefix_next = DB_STMT(
+    "SELECT word FROM message_words WHERE word LIKE ? AND word > ?"
+    " ORDER BY word LIMIT 1");
+/*
+ * How rare a word is in a scope below before: how many of its newest
+ * SEARCH_ESTIMATE_ROWS rows there are, and how far back the last of them
+ * lies (the rarer of two common words reaches further back).
+ */
+static struct db_stmt q_estimate = DB_STMT(
+    "SELECT COUNT(*), COALESCE(MIN(t.message_id), 0) FROM (SELECT"
+    " message_id FROM message_words WHERE word = ? AND in_dm = ?"
+    " AND scope_id = ? AND message_id < ? ORDER BY message_id DESC"
+    " LIMIT 2000) t");
 static struct db_stmt q_prefix_rows = DB_STMT(
     "SELECT COUNT(*) FROM (SELECT 1 FROM message_words WHERE word LIKE ?"
     " LIMIT 20000) t");
-static struct db_stmt q_dm_rows = DB_STMT(
-    "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE dm_channel_id = ?"
-    " LIMIT 20000) t");
 
 /*
- * The statements of a search, one per plan and scope, from the pieces
- * below.  Their parameters, in order: the plan's source (a word, a
- * prefix; none for SEARCH_SCAN), before, the scope (a comma list of
- * channel ids, or a DM channel id), the author (0: anyone), the words
- * (a JSON array), the last word's prefix pattern ('%' when the query
- * has none) and the phrases (a JSON array of patterns).
+ * The statements of a search, from the pieces below.  SEARCH_CHECK's
+ * parameters come last in each, in this order: the author (0: anyone,
+ * twice), the words left to check (a JSON array, twice), the prefix
+ * left to check ('%' when none, twice) and the phrases (a JSON array of
+ * patterns, twice).  A check whose parameter says "none" is folded away
+ * when the statement is optimized for its values, so it costs nothing.
  *
- * The word tests are scalar subqueries (LIMIT 1, COUNT) on purpose:
- * written as EXISTS, MariaDB turns them into semi-joins that first
- * collect every message with the word, which for a common one is most
- * of the table (docs/hacking.md).  Words never hold '%', '_' or '\'
- * (search_words() keeps letters, digits and marks only), so they go into
- * LIKE patterns as they are.
+ * The checks are scalar subqueries (LIMIT 1, COUNT) on purpose: written
+ * as EXISTS, MariaDB turns them into semi-joins that first collect every
+ * message with the word, which for a common one is most of the table
+ * (docs/hacking.md).  They reach a candidate's words through the
+ * (message_id, word) key, which only holds its own message's.  Words
+ * never hold '%', '_' or '\' (search_words() keeps letters, digits and
+ * marks only), so they go into LIKE patterns as they are.
  */
-#define SEARCH_FROM_WORD \
-	"SELECT d.message_id FROM message_words d STRAIGHT_JOIN messages m" \
-	" ON m.id = d.message_id WHERE d.word = ? AND d.message_id < ?"
-#define SEARCH_FROM_PREFIX \
-	"SELECT m.id FROM messages m WHERE m.id IN (SELECT p.message_id" \
-	" FROM message_words p WHERE p.word LIKE ?) AND m.id < ?"
-#define SEARCH_FROM_SCAN \
-	"SELECT m.id FROM messages m WHERE m.id < ?"
-#define SEARCH_IN_SERVER \
-	" AND FIND_IN_SET(m.channel_id, ?)"
-#define SEARCH_IN_DM \
-	" AND m.dm_channel_id = CAST(? AS UNSIGNED)"
-#define SEARCH_MATCH \
-	" AND NOT m.deleted" \
-	" AND m.author_id = COALESCE(NULLIF(?, 0), m.author_id)" \
-	" AND (SELECT COUNT(*) FROM JSON_TABLE(?, '$[*]' COLUMNS (w" \
-	" VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci" \
-	" PATH '$')) q WHERE (SELECT 1 FROM message_words x" \
-	" WHERE x.message_id = m.id AND x.word = q.w LIMIT 1) IS NULL) = 0" \
-	" AND (SELECT 1 FROM message_words x WHERE x.message_id = m.id" \
-	" AND x.word LIKE ? LIMIT 1) IS NOT NULL" \
-	" AND (SELECT COUNT(*) FROM JSON_TABLE(?, '$[*]' COLUMNS (p" \
-	" VARCHAR(4000) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci" \
-	" PATH '$')) ph WHERE search_words(m.content) COLLATE" \
-	" utf8mb4_unicode_520_ci NOT LIKE ph.p) = 0"
-#define SEARCH_NEWEST(col) \
-	" ORDER BY " col " DESC LIMIT 1000"
+#define SEARCH_IN_SCOPE \
+	" d.in_dm = ? AND d.scope_id = ? AND d.message_id < ?" \
+	" AND (? = '*' OR FIND_IN_SET(d.channel_id, ?))"
+#define SEARCH_CHECK(id) \
+	" AND (? = 0 OR (SELECT a.author_id FROM messages a" \
+	" WHERE a.id = " id ") = ?)" \
+	" AND (? = '[]' OR (SELECT COUNT(*) FROM JSON_TABLE(?, '$[*]'" \
+	" COLUMNS (w VARCHAR(64) CHARACTER SET utf8mb4" \
+	" COLLATE utf8mb4_unicode_520_ci PATH '$')) q WHERE (SELECT 1" \
+	" FROM message_words y WHERE y.message_id = " id \
+	" AND y.word = q.w LIMIT 1) IS NULL) = 0)" \
+	" AND (? = '%' OR (SELECT 1 FROM message_words p" \
+	" WHERE p.message_id = " id " AND p.word LIKE ? LIMIT 1) IS NOT NULL)" \
+	" AND (? = '[]' OR (SELECT COUNT(*) FROM messages t, JSON_TABLE(?," \
+	" '$[*]' COLUMNS (p VARCHAR(4000) CHARACTER SET utf8mb4" \
+	" COLLATE utf8mb4_unicode_520_ci PATH '$')) ph WHERE t.id = " id \
+	" AND search_words(t.content) COLLATE utf8mb4_unicode_520_ci" \
+	" NOT LIKE ph.p) = 0)" \
+	" ORDER BY " id " DESC LIMIT 1000"
 
-static struct db_stmt q_search[SEARCH_PLANS][SEARCH_SCOPES] = {
-	[SEARCH_WORD] = {
-		DB_STMT(SEARCH_FROM_WORD SEARCH_IN_SERVER SEARCH_MATCH
-		    SEARCH_NEWEST("d.message_id")),
-		DB_STMT(SEARCH_FROM_WORD SEARCH_IN_DM SEARCH_MATCH
-		    SEARCH_NEWEST("d.message_id")),
-	},
-	[SEARCH_PREFIX] = {
-		DB_STMT(SEARCH_FROM_PREFIX SEARCH_IN_SERVER SEARCH_MATCH
-		    SEARCH_NEWEST("m.id")),
-		DB_STMT(SEARCH_FROM_PREFIX SEARCH_IN_DM SEARCH_MATCH
-		    SEARCH_NEWEST("m.id")),
-	},
-	[SEARCH_SCAN] = {
-		DB_STMT(SEARCH_FROM_SCAN SEARCH_IN_SERVER SEARCH_MATCH
-		    SEARCH_NEWEST("m.id")),
-		DB_STMT(SEARCH_FROM_SCAN SEARCH_IN_DM SEARCH_MATCH
-		    SEARCH_NEWEST("m.id")),
-	},
-};
+/* One word's rows in a scope: its word, in_dm, scope, before, channels. */
+static struct db_stmt q_one_word = DB_STMT(
+    "SELECT d.message_id FROM message_words d WHERE d.word = ? AND"
+    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
+/* The same joined to a second word's rows: that word first. */
+static struct db_stmt q_two_words = DB_STMT(
+    "SELECT d.message_id FROM message_words d STRAIGHT_JOIN message_words x"
+    " ON x.word = ? AND x.in_dm = d.in_dm AND x.scope_id = d.scope_id"
+    " AND x.message_id = d.message_id WHERE d.word = ? AND"
+    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
+/* A prefix's rows in a scope, sorted: as q_one_word, a pattern first. */
+static struct db_stmt q_prefix = DB_STMT(
+    "SELECT d.message_id FROM message_words d WHERE d.word LIKE ? AND"
+    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
+/* A server's messages newest first: before, its channels the reader views. */
+static struct db_stmt q_scan_server = DB_STMT(
+    "SELECT m.id FROM messages m WHERE m.id < ? AND NOT m.deleted"
+    " AND FIND_IN_SET(m.channel_id, ?)" SEARCH_CHECK("m.id"));
+/* A DM's messages newest first: the DM channel, before. */
+static struct db_stmt q_scan_dm = DB_STMT(
+    "SELECT m.id FROM messages m WHERE m.dm_channel_id = ? AND m.id < ?"
+    " AND NOT m.deleted" SEARCH_CHECK("m.id"));
 
 /* The page's messages, newest first. */
 static struct db_stmt q_page = DB_STMT(
@@ -315,6 +311,126 @@ search_parse(const char *q, size_t len, struct search_query *sq)
 	return 1;
 }
 
+/* A word of a search and how rare it is where the search looks. */
+struct search_term {
+	const char	*word;
+	long		 rows;		/* of its newest SEARCH_ESTIMATE_ROWS */
+	uint64_t	 reach;		/* the id of the oldest of those */
+};
+
+/* What a run checks beyond the index rows it reads (SEARCH_CHECK). */
+struct search_checks {
+	uint64_t	 author_id;	/* 0: anyone */
+	const char	*words;		/* a JSON array */
+	const char	*prefix;	/* a LIKE pattern, "%" for none */
+	const char	*phrases;	/* a JSON array of LIKE patterns */
+};
+
+/* Where a run looks (struct search_where, as the statements take it). */
+struct search_scope {
+	int		 in_dm;
+	uint64_t	 scope_id;	/* the server, or the DM channel */
+	uint64_t	 before;
+	const char	*channels;	/* "*" when the reader views them all */
+};
+
+/* Free n words. */
+static void
+search_words_free(char **words, size_t n)
+{
+	while (n > 0)
+		free(words[--n]);
+	free(words);
+}
+
+/*
+ * The words of the index that start with a prefix (a LIKE pattern
+ * "word%"), into *out (the caller frees them with search_words_free()),
+ * n of them: 1, 0 when there are more than SEARCH_PREFIX_WORDS (*out is
+ * then NULL), -1 on a database error.  Each is found after the one
+ * before with one descent of the primary key, never reading a word's
+ * rows.
+ */
+static int
+search_prefix_words(const char *prefix, char ***out, size_t *n)
+{
+	struct db_rows	*rows;
+	char		**words = NULL;
+	const char	*w;
+	size_t		 nw = 0;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	do {
+		if ((rows = db_query(&q_prefix_next, "ss", prefix,
+		    nw > 0 ? words[nw - 1] : "")) == NULL) {
+			search_words_free(words, nw);
+			return -1;
+		}
+		if ((rc = db_fetch(rows)) == 1 && nw < SEARCH_PREFIX_WORDS &&
+		    (w = db_str(rows, 0, NULL)) != NULL) {
+			words = xreallocarray(words, nw + 1, sizeof *words);
+			words[nw++] = xstrdup(w);
+		} else if (rc == 1)
+			rc = -2;	/* one word too many */
+		db_rows_free(rows);
+	} while (rc == 1);
+	if (rc != 0) {
+		search_words_free(words, nw);
+		return rc == -2 ? 0 : -1;
+	}
+	*out = words;
+	*n = nw;
+	return 1;
+}
+
+/* Read how rare a term's word is in a scope; 0, or -1. */
+static int
+search_estimate(struct search_term *t, const struct search_scope *ss)
+{
+	struct db_rows	*rows;
+	int		 rc;
+
+	if ((rows = db_query(&q_estimate, "sduu", t->word, ss->in_dm,
+	    ss->scope_id, ss->before)) == NULL)
+		return -1;
+	if ((rc = db_fetch(rows)) == 1) {
+		t->rows = (long)db_u64(rows, 0);
+		t->reach = db_u64(rows, 1);
+	}
+	db_rows_free(rows);
+	return rc == 1 ? 0 : -1;
+}
+
+/* Order terms rarest first: fewer rows, then reaching further back. */
+static int
+search_term_compare(const void *a, const void *b)
+{
+	const struct search_term	*ta = a, *tb = b;
+
+	if (ta->rows != tb->rows)
+		return ta->rows < tb->rows ? -1 : 1;
+	if (ta->reach != tb->reach)
+		return ta->reach < tb->reach ? -1 : 1;
+	return 0;
+}
+
+/* Append the ids a run's rows hold to found (room for them); 0, or -1. */
+static int
+search_collect(struct db_rows *rows, uint64_t *found, size_t *n)
+{
+	size_t	got = 0;
+	int	rc;
+
+	if (rows == NULL)
+		return -1;
+	while (got < SEARCH_TOTAL_MAX && (rc = db_fetch(rows)) == 1)
+		found[(*n)++] = db_u64(rows, 0), got++;
+	db_rows_free(rows);
+	return got < SEARCH_TOTAL_MAX && rc == -1 ? -1 : 0;
+}
+
 /* The count an estimate statement's rows hold, or -1 (rows may be NULL). */
 static long
 search_count(struct db_rows *rows)
@@ -330,102 +446,188 @@ search_count(struct db_rows *rows)
 }
 
 /*
- * Choose where a search's candidates come from (the top of this file):
- * the plan, and in *source the word or prefix it reads.  -1 on a
- * database error.
+ * The terms of a run into terms (room for sq->nwords + 1): the query's
+ * words, and prefix_word unless it is NULL.  Their number.
  */
-static int
-search_plan(const struct search_query *sq, uint64_t dm_channel_id,
-    const char **source)
+static size_t
+search_terms_of(const struct search_query *sq, const char *prefix_word,
+    struct search_term *terms)
 {
-	long	rows, best = SEARCH_ESTIMATE_CAP + 1, dm_rows;
-	size_t	i;
+	size_t	n;
 
-	*source = NULL;
-	for (i = 0; i < sq->nwords && i < SEARCH_ESTIMATES; i++) {
-		if ((rows = search_count(db_query(&q_word_rows, "s",
-		    sq->words[i]))) == -1)
-			return -1;
-		if (rows < best) {
-			best = rows;
-			*source = sq->words[i];
-		}
-	}
-	if (*source == NULL) {
-		if ((rows = search_count(db_query(&q_prefix_rows, "s",
-		    sq->prefix))) == -1)
-			return -1;
-		if (rows < SEARCH_ESTIMATE_CAP) {
-			best = rows;
-			*source = sq->prefix;
-		}
-	}
-	if (dm_channel_id != 0 && *source != NULL) {
-		if ((dm_rows = search_count(db_query(&q_dm_rows, "u",
-		    dm_channel_id))) == -1)
-			return -1;
-		if (dm_rows < best)
-			*source = NULL;
-	}
-	if (*source == NULL)
-		return SEARCH_SCAN;
-	return *source == sq->prefix ? SEARCH_PREFIX : SEARCH_WORD;
+	for (n = 0; n < sq->nwords; n++)
+		terms[n] = (struct search_term){ .word = sq->words[n] };
+	if (prefix_word != NULL)
+		terms[n++] = (struct search_term){ .word = prefix_word };
+	return n;
 }
 
 /*
- * Find the newest matches below before in a scope (a comma list of
- * channel ids, or the decimal id of a DM channel), SEARCH_TOTAL_MAX at
- * most, into ids (room for that many), newest first: their number, or
- * -1 on a database error.
+ * One run over the index: the messages of the scope that have every
+ * term's word and pass the checks (but for their words: the terms
+ * beyond the two rarest are the words it checks), newest first,
+ * appended to found.  0, or -1.
+ */
+static int
+search_run_terms(struct search_term *terms, size_t n,
+    const struct search_scope *ss, const struct search_checks *sc,
+    uint64_t *found, size_t *nfound)
+{
+	struct db_rows	*rows;
+	yajl_gen	 rest;
+	const char	*rest_json;
+	size_t		 i, len;
+
+	if (n > 1) {
+		for (i = 0; i < n; i++) {
+			if (search_estimate(&terms[i], ss) == -1)
+				return -1;
+		}
+		qsort(terms, n, sizeof *terms, search_term_compare);
+	}
+	rest = json_gen_new();
+	yajl_gen_array_open(rest);
+	for (i = 2; i < n; i++)
+		json_gen_str(rest, terms[i].word);
+	yajl_gen_array_close(rest);
+	rest_json = json_gen_text(rest, &len);
+	if (n > 1)
+		rows = db_query(&q_two_words, "ssduussuussssss", terms[1].word,
+		    terms[0].word, ss->in_dm, ss->scope_id, ss->before,
+		    ss->channels, ss->channels, sc->author_id, sc->author_id,
+		    rest_json, rest_json, sc->prefix, sc->prefix, sc->phrases,
+		    sc->phrases);
+	else
+		rows = db_query(&q_one_word, "sduussuussssss", terms[0].word,
+		    ss->in_dm, ss->scope_id, ss->before, ss->channels,
+		    ss->channels, sc->author_id, sc->author_id, rest_json,
+		    rest_json, sc->prefix, sc->prefix, sc->phrases,
+		    sc->phrases);
+	yajl_gen_free(rest);
+	return search_collect(rows, found, nfound);
+}
+
+/*
+ * A run that reads no word's rows in order: a prefix's rows sorted
+ * (SEARCH_PREFIX), or the scope's messages newest first (SEARCH_SCAN);
+ * the checks hold every word and the prefix.  0, or -1.
+ */
+static int
+search_run_wide(const struct search_scope *ss, const char *channel_list,
+    const struct search_checks *sc, int prefix_rows_few, uint64_t *found,
+    size_t *nfound)
+{
+	struct db_rows	*rows;
+
+	if (prefix_rows_few)
+		rows = db_query(&q_prefix, "sduussuussssss", sc->prefix,
+		    ss->in_dm, ss->scope_id, ss->before, ss->channels,
+		    ss->channels, sc->author_id, sc->author_id, sc->words,
+		    sc->words, "%", "%", sc->phrases, sc->phrases);
+	else if (ss->in_dm)
+		rows = db_query(&q_scan_dm, "uuuussssss", ss->scope_id,
+		    ss->before, sc->author_id, sc->author_id, sc->words,
+		    sc->words, sc->prefix, sc->prefix, sc->phrases,
+		    sc->phrases);
+	else
+		rows = db_query(&q_scan_server, "usuussssss", ss->before,
+		    channel_list, sc->author_id, sc->author_id, sc->words,
+		    sc->words, sc->prefix, sc->prefix, sc->phrases,
+		    sc->phrases);
+	return search_collect(rows, found, nfound);
+}
+
+/* Order ids newest first. */
+static int
+search_id_compare(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/*
+ * Merge the ids of several runs into their newest SEARCH_TOTAL_MAX
+ * distinct ones, newest first, at the start of found: their number.  A
+ * run's newest SEARCH_TOTAL_MAX hold every one of its ids among them.
+ */
+static size_t
+search_merge(uint64_t *found, size_t n)
+{
+	size_t	i, kept = 0;
+
+	qsort(found, n, sizeof *found, search_id_compare);
+	for (i = 0; i < n && kept < SEARCH_TOTAL_MAX; i++) {
+		if (kept == 0 || found[kept - 1] != found[i])
+			found[kept++] = found[i];
+	}
+	return kept;
+}
+
+/*
+ * Find the newest matches of sq in sw's scope, SEARCH_TOTAL_MAX at most:
+ * into *out (the caller frees it), newest first; their number, or -1 on
+ * a database error.  The top of this file says how.
  */
 static long
 search_ids(const struct search_query *sq, const struct search_where *sw,
-    uint64_t *ids)
+    uint64_t **out)
 {
-	struct db_stmt	*q;
-	struct db_rows	*rows;
-	const char	*source, *words_json, *phrases_json;
-	char		 dm[24];
-	const char	*scope = sw->channels;
-	yajl_gen	 words;
-	long		 n = 0;
-	size_t		 i, len;
-	int		 plan, rc = 0;
+	struct search_scope	 ss;
+	struct search_checks	 sc;
+	struct search_term	*terms;
+	yajl_gen		 words;
+	char			**alts = NULL;
+	uint64_t		*found;
+	size_t			 nalts = 0, nfound = 0, len, i;
+	long			 few;
+	int			 rc = 0;
 
-	if ((plan = search_plan(sq, sw->dm_channel_id, &source)) == -1)
-		return -1;
-	if (sw->dm_channel_id != 0) {
-		snprintf(dm, sizeof dm, "%llu",
-		    (unsigned long long)sw->dm_channel_id);
-		scope = dm;
-	}
-	q = &q_search[plan][sw->dm_channel_id != 0 ? SEARCH_DM :
-	    SEARCH_SERVER];
+	ss.in_dm = sw->dm_channel_id != 0;
+	ss.scope_id = ss.in_dm ? sw->dm_channel_id : sw->server_id;
+	ss.before = sw->before;
+	ss.channels = ss.in_dm || sw->all_channels ? "*" : sw->channels;
+	sc.author_id = sw->author_id;
+	sc.prefix = "%";
+	sc.phrases = json_gen_text(sq->phrases, &len);
 	words = json_gen_new();
 	yajl_gen_array_open(words);
-	for (i = 0; i < sq->nwords; i++) {
-		/* The plan's own word needs no second look. */
-		if (sq->words[i] != source)
-			json_gen_str(words, sq->words[i]);
-	}
+	for (i = 0; i < sq->nwords; i++)
+		json_gen_str(words, sq->words[i]);
 	yajl_gen_array_close(words);
-	words_json = json_gen_text(words, &len);
-	phrases_json = json_gen_text(sq->phrases, &len);
-	if (plan == SEARCH_SCAN)
-		rows = db_query(q, "ususss", sw->before, scope, sw->author_id,
-		    words_json, sq->prefix != NULL ? sq->prefix : "%",
-		    phrases_json);
+	sc.words = json_gen_text(words, &len);
+	if (sq->prefix != NULL &&
+	    (rc = search_prefix_words(sq->prefix, &alts, &nalts)) == 0)
+		sc.prefix = sq->prefix;	/* too many words: checked per row */
+	terms = xcalloc(sq->nwords + 1, sizeof *terms);
+	found = xreallocarray(NULL, (nalts > 0 ? nalts : 1) *
+	    SEARCH_TOTAL_MAX, sizeof *found);
+	if (rc == -1)
+		goto done;
+	if (rc == 1) {
+		/* One run per word of the prefix, merged. */
+		for (i = 0; i < nalts && rc != -1; i++)
+			rc = search_run_terms(terms, search_terms_of(sq,
+			    alts[i], terms), &ss, &sc, found, &nfound);
+	} else if (sq->nwords > 0) {
+		rc = search_run_terms(terms, search_terms_of(sq, NULL, terms),
+		    &ss, &sc, found, &nfound);
+	} else if ((few = search_count(db_query(&q_prefix_rows, "s",
+	    sq->prefix))) == -1)
+		rc = -1;
 	else
-		rows = db_query(q, "sususss", source, sw->before, scope,
-		    sw->author_id, words_json, sq->prefix != NULL ?
-		    sq->prefix : "%", phrases_json);
+		rc = search_run_wide(&ss, sw->channels, &sc,
+		    few < SEARCH_PREFIX_ROWS, found, &nfound);
+done:
 	yajl_gen_free(words);
-	if (rows == NULL)
+	search_words_free(alts, nalts);
+	free(terms);
+	if (rc == -1) {
+		free(found);
 		return -1;
-	while (n < SEARCH_TOTAL_MAX && (rc = db_fetch(rows)) == 1)
-		ids[n++] = db_u64(rows, 0);
-	db_rows_free(rows);
-	return rc == -1 ? -1 : n;
+	}
+	*out = found;
+	return (long)search_merge(found, nfound);
 }
 
 /*
@@ -445,11 +647,8 @@ search_messages(const struct search_query *sq, const struct search_where *sw,
 	size_t		 len;
 	int		 rc = -1;
 
-	ids = xreallocarray(NULL, SEARCH_TOTAL_MAX, sizeof *ids);
-	if ((total = search_ids(sq, sw, ids)) == -1) {
-		free(ids);
+	if ((total = search_ids(sq, sw, &ids)) == -1)
 		return -1;
-	}
 	page = json_gen_new();
 	yajl_gen_array_open(page);
 	for (i = 0; i < total && i < limit; i++)
@@ -481,28 +680,32 @@ search_messages(const struct search_query *sq, const struct search_where *sw,
 /*
  * The channels of a server a member may view, as a comma list for a
  * search's scope (the caller frees it): all of them, or only channel_id
- * when it is not 0.  1, 0 when they are no member or channel_id is not a
- * channel they may view, -1 on a database error.
+ * when it is not 0; *all says whether that is every channel of the
+ * server.  1, 0 when they are no member or channel_id is not a channel
+ * they may view, -1 on a database error.
  */
 int
 search_channels(uint64_t server_id, uint64_t user_id, uint64_t channel_id,
-    char **out)
+    char **out, int *all)
 {
 	struct access_server	sa;
 	struct access_member	am;
 	char			*list = xstrdup(""), *next;
 	size_t			i;
-	int			rc;
+	int			rc, view;
 
 	*out = NULL;
+	*all = channel_id == 0;
 	if ((rc = access_load(server_id, &sa)) != 1) {
 		free(list);
 		return rc;
 	}
 	if ((rc = access_member_load(server_id, user_id, &am)) == 1) {
 		for (i = 0; i < sa.nchannels; i++) {
-			if ((channel_id != 0 && sa.channels[i] != channel_id) ||
-			    !access_may_view(&sa, &am, sa.channels[i]))
+			if (!(view = access_may_view(&sa, &am, sa.channels[i])))
+				*all = 0;
+			if (!view || (channel_id != 0 &&
+			    sa.channels[i] != channel_id))
 				continue;
 			xasprintf(&next, "%s%s%llu", list, list[0] != '\0' ?
 			    "," : "", (unsigned long long)sa.channels[i]);

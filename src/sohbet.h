@@ -523,7 +523,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		16	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		18	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -1154,7 +1154,9 @@ struct search_query {
 };
 /* Where a message search looks. */
 struct search_where {
-	const char	*channels;	/* a comma list of channel ids */
+	uint64_t	 server_id;	/* a server */
+	const char	*channels;	/* the channels the reader views */
+	int		 all_channels;	/* all of the server's */
 	uint64_t	 dm_channel_id;	/* or a DM channel */
 	uint64_t	 before;	/* ids below this */
 	uint64_t	 author_id;	/* 0: anyone */
@@ -1164,7 +1166,7 @@ int		 search_parse(const char *, size_t, struct search_query *);
 void		 search_query_clear(struct search_query *);
 int		 search_messages(const struct search_query *,
 		    const struct search_where *, long, yajl_gen);
-int		 search_channels(uint64_t, uint64_t, uint64_t, char **);
+int		 search_channels(uint64_t, uint64_t, uint64_t, char **, int *);
 int		 search_users(uint64_t, const char *, long, yajl_gen);
 
 /* messages.c */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * words.c: the word index of messages (message_words, sql/014_search.sql),
+ * words.c: the word index of messages (message_words, sql/014_search.sql,
+ * keyed by sql/018_search_keys.sql),
  * which search.c reads.  Every path that writes a message's text keeps it
  * in the same transaction: the send procedures index what they insert
  * (sql/016_search_without_triggers.sql), and messages.c and seed.c call
@@ -19,10 +20,12 @@ static struct db_stmt q_index = DB_STMT(
     "CALL message_words_index(?, ?)");
 static struct db_stmt q_forget = DB_STMT(
     "DELETE FROM message_words WHERE message_id = ?");
-/* 014's backfill, for the messages of an id range (sohbetctl seed). */
+/* The index of the messages of an id range (sohbetctl seed). */
 static struct db_stmt q_index_range = DB_STMT(
-    "INSERT INTO message_words (word, message_id)"
-    " SELECT LEFT(t.w, 64), m.id FROM messages m,"
+    "INSERT INTO message_words (word, in_dm, scope_id, message_id,"
+    " channel_id) SELECT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,"
+    " COALESCE(c.server_id, m.dm_channel_id), m.id, m.channel_id"
+    " FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,"
     " JSON_TABLE(search_words(m.content), '$[*]'"
     " COLUMNS (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) t"
     " WHERE m.id BETWEEN ? AND ? AND NOT m.deleted AND t.w <> ''"
