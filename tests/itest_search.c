@@ -337,6 +337,105 @@ START_TEST(test_paging_and_total)
 }
 END_TEST
 
+/*
+ * The last word, a prefix, is searched as each word that starts with
+ * it: a message with two of them is found once, and a prefix no word
+ * starts with finds nothing.
+ */
+START_TEST(test_prefix_of_few_words)
+{
+	struct chat_room	 room;
+	char			*m[4];
+
+	chat_room_open(&room, "srf");
+	m[0] = chat_post(&room.owner, room.base, "alpha apricot");
+	m[1] = chat_post(&room.member, room.base, "alpha apple");
+	m[2] = chat_post(&room.owner, room.base, "apple apricot alpha");
+	m[3] = chat_post(&room.member, room.base, "apex");
+	finds(&room.owner, room.server, "alpha ap",
+	    (char *[]){ m[2], m[1], m[0] }, 3);
+	finds(&room.owner, room.server, "ap",
+	    (char *[]){ m[3], m[2], m[1], m[0] }, 4);
+	finds(&room.owner, room.server, "apricot alpha app", &m[2], 1);
+	finds_nothing(&room.owner, room.server, "alpha apz");
+	ids_free(m, 4);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * A prefix that more words start with than a search takes one by one
+ * (16) is checked on each message instead: alone, and beside a word.
+ */
+START_TEST(test_prefix_of_many_words)
+{
+	struct chat_room	 room;
+	char			*all[20], *marked[10], *text;
+	int			 i;
+
+	chat_room_open(&room, "srm");
+	for (i = 0; i < 20; i++) {
+		xasprintf(&text, "kvq%c%s", 'a' + i, i % 2 == 0 ? " mark" :
+		    "");
+		all[19 - i] = chat_post(&room.owner, room.base, text);
+		if (i % 2 == 0)
+			marked[9 - i / 2] = all[19 - i];
+		free(text);
+	}
+	finds(&room.owner, room.server, "kvq", all, 20);
+	finds(&room.owner, room.server, "mark kvq", marked, 10);
+	finds_nothing(&room.owner, room.server, "mark kvqz");
+	ids_free(all, 20);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * A prefix of many words with rows enough that a search walks the
+ * messages newest first: in a server and in a DM, each finding only its
+ * own, though the words are the same.
+ */
+START_TEST(test_prefix_walk)
+{
+	struct chat_room	 room;
+	struct itest_response	*r;
+	char			*text, *last = NULL, *id, *dm, *base, *path;
+	char			*in_dm[2];
+	size_t			 len = 0;
+	int			 i;
+
+	chat_room_open(&room, "srk");
+	/* 1,000 messages of 20 words starting with "yzq": 20,000 rows. */
+	text = xmalloc(20 * 6);
+	for (i = 0; i < 20; i++)
+		len += (size_t)sprintf(text + len, "%syzq%c", i > 0 ? " " : "",
+		    'a' + i);
+	for (i = 0; i < TOTAL_MAX; i++) {
+		id = chat_post(&room.owner, room.base, text);
+		free(last);
+		last = id;
+	}
+	dm = chat_dm(&room.owner, &room.member);
+	xasprintf(&base, API_PREFIX "/dms/%s", dm);
+	in_dm[1] = chat_post(&room.member, base, "yzqa hello");
+	in_dm[0] = chat_post(&room.owner, base, text);
+	r = search(&room.owner, room.server, "yzq", "&limit=1");
+	expect_found(r, TOTAL_MAX, &last, 1);
+	itest_free(r);
+	xasprintf(&path, API_PREFIX "/dms/%s/messages/search?q=yzq", dm);
+	r = itest_get(path, room.member.token);
+	expect_found(r, 2, in_dm, 2);
+	itest_free(r);
+	free(path);
+	ids_free(in_dm, 2);
+	free(base);
+	free(dm);
+	free(text);
+	free(last);
+	chat_room_close(&room);
+}
+END_TEST
+
 START_TEST(test_total_cap)
 {
 	struct chat_room	 room;
@@ -552,7 +651,7 @@ START_TEST(test_dm_search)
 {
 	struct chat_user	 a, b, c;
 	struct itest_response	*r;
-	char			*dm, *base, *id, *path, *q;
+	char			*dm, *base, *id, *path, *q, *other, *other_base;
 
 	chat_user(&a, "srda");
 	chat_user(&b, "srdb");
@@ -560,6 +659,10 @@ START_TEST(test_dm_search)
 	dm = chat_dm(&a, &b);
 	xasprintf(&base, API_PREFIX "/dms/%s", dm);
 	id = chat_post(&b, base, "meet me at the köprü");
+	/* The same words in another DM of a's are not this DM's. */
+	other = chat_dm(&a, &c);
+	xasprintf(&other_base, API_PREFIX "/dms/%s", other);
+	free(chat_post(&c, other_base, "meet me at the köprü"));
 	q = encode("kopru me");
 	xasprintf(&path, API_PREFIX "/dms/%s/messages/search?q=%s", dm, q);
 	r = itest_get(path, a.token);
@@ -583,6 +686,8 @@ START_TEST(test_dm_search)
 	free(id);
 	free(base);
 	free(dm);
+	free(other_base);
+	free(other);
 	chat_user_free(&a);
 	chat_user_free(&b);
 	chat_user_free(&c);
@@ -709,6 +814,12 @@ search_suite(void)
 	tcase_add_test(tc, test_paging_and_total);
 	tcase_add_test(tc, test_total_cap);
 	tcase_add_test(tc, test_filters);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("prefixes");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_prefix_of_few_words);
+	tcase_add_test(tc, test_prefix_of_many_words);
+	tcase_add_test(tc, test_prefix_walk);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("where");
 	tcase_set_timeout(tc, 60);
