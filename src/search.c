@@ -34,9 +34,9 @@
 #include "sohbet.h"
 
 #define SEARCH_TOTAL_MAX	1000	/* matches counted (API.md) */
-#define SEARCH_ESTIMATE_ROWS	2000	/* a word's rows read to rank it (q_estimate) */
+#define SEARCH_ESTIMATE_ROWS	2000	/* rows read to rank a word */
 #define SEARCH_PREFIX_WORDS	16	/* words a prefix is searched as */
-#define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows read and sorted (q_prefix_rows) */
+#define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows sorted at most */
 
 /* The words of a text, cut as the index cuts them (sql/014_search.sql). */
 static struct db_stmt q_words = DB_STMT(
