@@ -4,7 +4,7 @@
  * GET /users/search).
  *
  * Messages are found through message_words (sql/014_search.sql, keyed by
- * sql/018_search_keys.sql): one row per distinct word of a message that
+ * sql/017_search_keys.sql): one row per distinct word of a message that
  * is not deleted, written with the message, compared as the collation
  * compares, keyed (word, in_dm, scope_id, message_id) so that a word's
  * messages in one server or DM lie together newest last, and carrying

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * words.c: the word index of messages (message_words, sql/014_search.sql,
- * keyed by sql/018_search_keys.sql),
+ * keyed by sql/017_search_keys.sql),
  * which search.c reads.  Every path that writes a message's text keeps it
  * in the same transaction: the send procedures index what they insert
  * (sql/016_search_without_triggers.sql), and messages.c and seed.c call
