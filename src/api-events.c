@@ -610,10 +610,8 @@ api_events_hint(struct poll *p)
 
 	if (p->hurried || !api_events_ephemeral_waiting(ep))
 		return;
-	if (clock_ms() >= ep->hold_until)
-		api_events_answer(p, NULL, 0);
-	else
-		poll_hurry(p, ep->hold_until);
+	poll_hurry(p, ep->hold_until > clock_ms() ? ep->hold_until :
+	    clock_ms());
 }
 
 /*

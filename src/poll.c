@@ -43,6 +43,8 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
+#define POLL_HURRIED_PER_MS	12	/* answers of hurried polls, at most */
+#define POLL_HURRY_SLOTS	1024	/* milliseconds counted ahead */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -64,6 +66,11 @@ static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
+/* How many hurried polls fall due in each millisecond to come. */
+static struct poll_hurry_slot {
+	long long	 ms;
+	int		 n;
+}				 poll_hurry_slots[POLL_HURRY_SLOTS];
 
 /*
  * Set up the index and start reading the ring at its head; parked
@@ -510,17 +517,33 @@ poll_pull_ephemeral(void)
 }
 
 /*
- * Have a parked poll answered by at (clock_ms()) at the latest: its
- * deadline moves there if that is sooner, where its kind's expire
- * answers it, and no ephemeral event hints it any more.
+ * Have a parked poll answered at about at (clock_ms()): its deadline
+ * moves there if that is sooner, where its kind's expire answers it,
+ * and no ephemeral event hints it any more.  At most
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond: a
+ * hint to 9,000 clients of a channel is answered over some hundred
+ * milliseconds rather than at once, so that their polls again do not
+ * overflow the listen queue (nginx would answer 502).
  */
 void
 poll_hurry(struct poll *p, long long at)
 {
+	struct poll_hurry_slot	*slot;
+
 	if (!p->parked || p->dead)
 		return;
 	p->hurried = 1;
 	p->hinted = 0;
+	for (;; at++) {
+		slot = &poll_hurry_slots[at % POLL_HURRY_SLOTS];
+		if (slot->ms != at) {
+			slot->ms = at;
+			slot->n = 0;
+		}
+		if (slot->n < POLL_HURRIED_PER_MS)
+			break;
+	}
+	slot->n++;
 	if (at < p->deadline) {
 		p->deadline = at;
 		poll_heap_fix(p->heap_index);

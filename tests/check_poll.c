@@ -686,6 +686,54 @@ START_TEST(test_hints_gathered)
 }
 END_TEST
 
+/*
+ * A hint to many polls at once hurries them over several milliseconds,
+ * a few in each (poll.c's POLL_HURRIED_PER_MS, 12), so that their
+ * clients' polls again do not all arrive together; each is answered
+ * once.  A poll hurried to a later moment before does not delay them.
+ */
+START_TEST(test_hurried_spread)
+{
+	struct client	*c, *later;
+	long long	 first = 0, last = 0, d;
+	int		 i, j, n = 240, same, most = 0;
+
+	later = client_new_of(1000, &test_hinted_type);
+	poll_key(later->poll, POLL_DM, 40);
+	later->hurry_ms = 10000;
+	park(later, 30000);
+	publish_hint(0, 0, 40);
+	ck_assert_int_eq(later->hinted, 1);
+	for (i = 1; i <= n; i++) {
+		c = client_new_of(i + 1, &test_hinted_type);
+		poll_key(c->poll, POLL_SERVER, 10);
+		c->hurry_ms = 1;
+		park(c, 30000);
+	}
+	publish_hint(10, 11, 0);
+	for (i = 1; i <= n; i++) {
+		ck_assert_int_eq(clients[i].hinted, 1);
+		d = clients[i].poll->deadline;
+		first = first == 0 || d < first ? d : first;
+		last = d > last ? d : last;
+		for (same = 0, j = 1; j <= n; j++)
+			same += clients[j].poll->deadline == d;
+		most = same > most ? same : most;
+	}
+	ck_assert_int_le(most, 12);
+	ck_assert_int_ge(last - first, n / 12 - 1);
+	ck_assert_int_lt(last, clock_ms() + 1000);
+	while (poll_parked() > 1 && clock_ms() < last + 5000) {
+		usleep(1000);
+		poll_expire();
+		poll_reap();
+	}
+	for (i = 1; i <= n; i++)
+		ck_assert_int_eq(clients[i].answers, 1);
+	ck_assert_int_eq(later->answers, 0);
+}
+END_TEST
+
 START_TEST(test_recheck_answers)
 {
 	struct client	*keep, *gone;
@@ -812,6 +860,7 @@ main(void)
 	tcase_add_test(tc, test_worker_full);
 	tcase_add_test(tc, test_marking_by_keys);
 	tcase_add_test(tc, test_hints_gathered);
+	tcase_add_test(tc, test_hurried_spread);
 	tcase_add_test(tc, test_recheck_answers);
 	tcase_add_test(tc, test_waits_for_the_watermark);
 	tcase_add_test(tc, test_fell_behind_wakes_all);
