@@ -270,6 +270,18 @@ cache_scope_clear(struct scope *sc)
 	memset(sc, 0, sizeof *sc);
 }
 
+/* A copy of n ids (room for one more, so never a zero-size allocation). */
+static uint64_t *
+cache_ids_copy(const uint64_t *ids, size_t n)
+{
+	uint64_t	*copy;
+
+	copy = xreallocarray(NULL, n + 1, sizeof *copy);
+	if (n > 0)
+		memcpy(copy, ids, n * sizeof *copy);
+	return copy;
+}
+
 /* Copy a scope into an empty one. */
 static void
 cache_scope_copy(struct scope *to, const struct scope *from)
@@ -283,13 +295,11 @@ cache_scope_copy(struct scope *to, const struct scope *from)
 	for (i = 0; i < from->nservers; i++) {
 		to->servers[i] = from->servers[i];
 		m = &to->servers[i].member;
-		m->roles = xreallocarray(NULL, m->nroles + 1, sizeof *m->roles);
-		memcpy(m->roles, from->servers[i].member.roles,
-		    m->nroles * sizeof *m->roles);
+		m->roles = cache_ids_copy(from->servers[i].member.roles,
+		    m->nroles);
 	}
 	to->ndms = from->ndms;
-	to->dms = xreallocarray(NULL, from->ndms + 1, sizeof *to->dms);
-	memcpy(to->dms, from->dms, from->ndms * sizeof *to->dms);
+	to->dms = cache_ids_copy(from->dms, from->ndms);
 }
 
 /* The slot of a user's scope. */
