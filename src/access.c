@@ -55,6 +55,7 @@ static struct db_stmt q_member = DB_STMT(
     " ORDER BY mr.role_id");
 
 static struct access_server	*access_slots[ACCESS_SLOTS];
+static uint64_t			 access_reads;	/* a copy's generation */
 
 /* Compare two ids for bsearch and qsort. */
 int
@@ -173,6 +174,7 @@ access_read(uint64_t server_id, struct db_stmt *q, struct access_server *sa)
 	memset(sa, 0, sizeof *sa);
 	sa->id = server_id;
 	sa->loaded_seq = sequencer_visible();
+	sa->generation = ++access_reads;
 	if ((rows = db_query(q, "u", server_id)) == NULL)
 		return -1;
 	if ((rc = db_fetch(rows)) == 1)

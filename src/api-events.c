@@ -21,23 +21,25 @@
 #define EVENTS_READ	1000	/* rows per database read */
 #define EVENTS_TIMEOUT	30
 #define EPHEMERAL_MAX	100	/* ephemeral events per answer */
+#define EPHEMERAL_HOLD_MS 500	/* between answers of only those */
 
-struct events_server {
-	uint64_t	 id;
-	uint64_t	 joined_seq;	/* its events up to here are older */
-	struct access_member member;	/* the user there: their roles */
+/* The last channel of a server judged for the poll's user, and how. */
+struct events_view {
+	uint64_t	 channel_id;
+	uint64_t	 generation;	/* of the access copy judged by */
+	int		 may_view;
 };
 
 struct events_poll {
 	uint64_t	 user_id;
 	uint64_t	 cursor;	/* everything up to here was checked */
-	struct events_server *servers;	/* sorted by id */
-	size_t		 nservers;
-	uint64_t	*dms;		/* sorted */
-	size_t		 ndms;
+	struct scope	 scope;		/* what the user may see */
+	struct events_view *views;	/* one for each server of the scope */
 	int		 again;		/* its read was cut short */
 	int		 failed;	/* an event it could not judge */
 	uint64_t	 ephemeral_pos;	/* ephemeral events up to here seen */
+	uint64_t	 ephemeral_judged; /* none up to here it may see */
+	long long	 hold_until;	/* clock_ms(): hints alone not before */
 	int		 presence;	/* counted open (presence.c) */
 };
 
@@ -66,14 +68,22 @@ static struct db_stmt q_scope_dms = DB_STMT(
     "SELECT id FROM dm_channels WHERE user1_id = ?"
     " UNION SELECT id FROM dm_channels WHERE user2_id = ? ORDER BY id");
 
+/*
+ * A watermark the worker saw and when (clock_ms()), and the retention
+ * mark it read last and when: api_events_expired().
+ */
+static uint64_t		kept_seq, kept_mark;
+static long long	kept_ms, kept_mark_ms;
+
 static void	api_events_wake(struct poll **, size_t, uint64_t);
 static void	api_events_expire(struct poll *);
 static void	api_events_recheck(struct poll *);
 static void	api_events_free(void *);
+static void	api_events_hint(struct poll *);
 
 static const struct poll_type events_poll_type = {
 	"events", api_events_wake, api_events_expire, api_events_recheck,
-	api_events_free
+	api_events_free, api_events_hint
 };
 
 /* Free a poll's state. */
@@ -81,78 +91,111 @@ static void
 api_events_free(void *data)
 {
 	struct events_poll	*ep = data;
-	size_t			 i;
 
 	if (ep->presence)
 		presence_poll_close(ep->user_id);
-	for (i = 0; i < ep->nservers; i++)
-		free(ep->servers[i].member.roles);
-	free(ep->servers);
-	free(ep->dms);
+	cache_scope_clear(&ep->scope);
+	free(ep->views);
 	free(ep);
 }
 
-/* Add one row (a server, or one more role of the last) to the scope. */
+/* Add one row (a server, or one more role of the last) to a scope. */
 static void
-api_events_add_server(struct events_poll *ep, struct db_rows *rows)
+api_events_add_server(struct scope *sc, uint64_t user_id,
+    struct db_rows *rows)
 {
-	struct events_server	*s;
+	struct scope_server	*s;
 	struct access_member	*am;
 	uint64_t		 id = db_u64(rows, 0);
 
-	if (ep->nservers == 0 || ep->servers[ep->nservers - 1].id != id) {
-		ep->servers = xreallocarray(ep->servers, ep->nservers + 1,
-		    sizeof *ep->servers);
-		s = &ep->servers[ep->nservers++];
+	if (sc->nservers == 0 || sc->servers[sc->nservers - 1].id != id) {
+		sc->servers = xreallocarray(sc->servers, sc->nservers + 1,
+		    sizeof *sc->servers);
+		s = &sc->servers[sc->nservers++];
 		memset(s, 0, sizeof *s);
 		s->id = id;
 		s->joined_seq = db_u64(rows, 1);
-		s->member.user_id = ep->user_id;
+		s->member.user_id = user_id;
 	}
 	if (db_is_null(rows, 2))
 		return;
-	am = &ep->servers[ep->nservers - 1].member;
+	am = &sc->servers[sc->nservers - 1].member;
 	am->roles = xreallocarray(am->roles, am->nroles + 1,
 	    sizeof *am->roles);
 	am->roles[am->nroles++] = db_u64(rows, 2);
 }
 
-/*
- * Load what the user may see: their servers (with their roles there:
- * which channels they view is judged per event, access.c) and DMs.
- */
+/* Read a user's scope from the database into an empty one: 0 or -1. */
 static int
-api_events_load_scope(struct events_poll *ep)
+api_events_read_scope(uint64_t user_id, struct scope *sc)
 {
 	struct db_rows	*rows;
 	int		 rc;
 
-	if ((rows = db_query(&q_scope_servers, "u", ep->user_id)) == NULL)
+	if ((rows = db_query(&q_scope_servers, "u", user_id)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1)
-		api_events_add_server(ep, rows);
+		api_events_add_server(sc, user_id, rows);
 	db_rows_free(rows);
 	if (rc == -1)
 		return -1;
-	if ((rows = db_query(&q_scope_dms, "uu", ep->user_id, ep->user_id)) ==
-	    NULL)
+	if ((rows = db_query(&q_scope_dms, "uu", user_id, user_id)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
-		ep->dms = xreallocarray(ep->dms, ep->ndms + 1, sizeof *ep->dms);
-		ep->dms[ep->ndms++] = db_u64(rows, 0);
+		sc->dms = xreallocarray(sc->dms, sc->ndms + 1,
+		    sizeof *sc->dms);
+		sc->dms[sc->ndms++] = db_u64(rows, 0);
 	}
 	db_rows_free(rows);
 	return rc == -1 ? -1 : 0;
 }
 
+/*
+ * Load what the user may see: their servers (with their roles there:
+ * which channels they view is judged per event, access.c) and DMs, from
+ * the worker's cache when it has them (a client polls again after every
+ * answer, and the scope changes only by events that drop it, cache.c).
+ */
+static int
+api_events_load_scope(struct events_poll *ep)
+{
+	if (cache_scope_get(ep->user_id, &ep->scope) == 0) {
+		if (api_events_read_scope(ep->user_id, &ep->scope) == -1)
+			return -1;
+		cache_scope_put(ep->user_id, &ep->scope);
+	}
+	ep->views = xcalloc(ep->scope.nservers + 1, sizeof *ep->views);
+	return 0;
+}
+
 /* Find a server of the scope, or NULL (bsearch may not take NULL). */
-static struct events_server *
+static struct scope_server *
 api_events_server(struct events_poll *ep, uint64_t id)
 {
-	if (ep->nservers == 0)
+	if (ep->scope.nservers == 0)
 		return NULL;
-	return bsearch(&id, ep->servers, ep->nservers, sizeof *ep->servers,
-	    access_cmp_id);
+	return bsearch(&id, ep->scope.servers, ep->scope.nservers,
+	    sizeof *ep->scope.servers, access_cmp_id);
+}
+
+/*
+ * Whether the user may view a channel of a server of the scope, by the
+ * worker's copy of its access: the verdict is kept per server until
+ * another channel or another copy is judged, so that a storm of hints
+ * or messages in one channel costs a poll one judgement.
+ */
+static int
+api_events_judge(struct events_poll *ep, const struct scope_server *s,
+    const struct access_server *sa, uint64_t channel_id)
+{
+	struct events_view	*v = &ep->views[s - ep->scope.servers];
+
+	if (v->generation != sa->generation || v->channel_id != channel_id) {
+		v->generation = sa->generation;
+		v->channel_id = channel_id;
+		v->may_view = access_may_view(sa, &s->member, channel_id);
+	}
+	return v->may_view;
 }
 
 /*
@@ -176,7 +219,8 @@ api_events_one_host(void)
  * copy read covers every event the wake-up read.
  */
 static int
-api_events_may_view(const struct events_server *s, const struct events_row *e)
+api_events_may_view(struct events_poll *ep, const struct scope_server *s,
+    const struct events_row *e)
 {
 	const struct access_server	*sa;
 	uint64_t			 need;
@@ -185,7 +229,7 @@ api_events_may_view(const struct events_server *s, const struct events_row *e)
 	need = e->access || !api_events_one_host() ? e->seq : 0;
 	if ((rc = access_cached(s->id, need, &sa)) != 1)
 		return rc;
-	return access_may_view(sa, &s->member, e->channel_id);
+	return api_events_judge(ep, s, sa, e->channel_id);
 }
 
 /*
@@ -198,21 +242,22 @@ api_events_may_view(const struct events_server *s, const struct events_row *e)
 static int
 api_events_visible(struct events_poll *ep, const struct events_row *e)
 {
-	struct events_server	*s;
+	struct scope_server	*s;
 
 	if (e->internal)
 		return 0;
 	if (e->user_id != 0 && e->user_id == ep->user_id)
 		return 1;
 	if (e->dm_channel_id != 0)
-		return access_has_id(ep->dms, ep->ndms, e->dm_channel_id);
+		return access_has_id(ep->scope.dms, ep->scope.ndms,
+		    e->dm_channel_id);
 	if (e->server_id == 0 || (s = api_events_server(ep, e->server_id)) ==
 	    NULL || e->seq <= s->joined_seq)
 		return 0;
 	if (e->audience != NULL)
 		return events_audience_has(e->audience, e->audience_len,
 		    ep->user_id);
-	return e->channel_id == 0 || api_events_may_view(s, e);
+	return e->channel_id == 0 || api_events_may_view(ep, s, e);
 }
 
 /*
@@ -284,12 +329,13 @@ static int
 api_events_ephemeral_visible(struct events_poll *ep, const struct ephemeral *e)
 {
 	const struct access_server	*sa;
-	struct events_server		*s;
+	struct scope_server		*s;
 
 	if (e->user_id == ep->user_id)
 		return 0;
 	if (e->dm_channel_id != 0)
-		return access_has_id(ep->dms, ep->ndms, e->dm_channel_id);
+		return access_has_id(ep->scope.dms, ep->scope.ndms,
+		    e->dm_channel_id);
 	if ((s = api_events_server(ep, e->server_id)) == NULL)
 		return 0;
 	if (e->channel_id == 0)
@@ -297,7 +343,7 @@ api_events_ephemeral_visible(struct events_poll *ep, const struct ephemeral *e)
 	/* A hint the database could not judge is dropped: only a hint. */
 	if (access_cached(s->id, 0, &sa) != 1)
 		return 0;
-	return access_may_view(sa, &s->member, e->channel_id);
+	return api_events_judge(ep, s, sa, e->channel_id);
 }
 
 /*
@@ -353,14 +399,30 @@ api_events_ephemeral_pick(struct events_poll *ep, uint64_t *pos,
 	return npicked;
 }
 
-/* Whether ephemeral events the user may see wait for the poll. */
+/*
+ * Whether ephemeral events the user may see wait for the poll.  Those
+ * judged at an earlier look and found to be for others are not judged
+ * again.
+ */
 static int
 api_events_ephemeral_waiting(struct events_poll *ep)
 {
-	struct ephemeral	picked[EPHEMERAL_MAX];
-	uint64_t		pos = ep->ephemeral_pos;
+	struct ephemeral	batch[EPHEMERAL_MAX];
+	uint64_t		pos;
+	size_t			n, i;
 
-	return api_events_ephemeral_pick(ep, &pos, picked) > 0;
+	if (ep->ephemeral_judged < ep->ephemeral_pos)
+		ep->ephemeral_judged = ep->ephemeral_pos;
+	do {
+		pos = ep->ephemeral_judged;
+		n = ephemeral_read(&pos, batch, EPHEMERAL_MAX);
+		for (i = 0; i < n; i++) {
+			if (api_events_ephemeral_visible(ep, &batch[i]))
+				return 1;
+			ep->ephemeral_judged = batch[i].pos;
+		}
+	} while (n == EPHEMERAL_MAX);
+	return 0;
 }
 
 /* Write an ephemeral event as the API shows it (no seq). */
@@ -528,9 +590,28 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 			continue;
 		if (ep->again)
 			ps[i]->marked = 1;
-		else if (api_events_ephemeral_waiting(ep))
-			api_events_answer(ps[i], NULL, 0);
+		else
+			api_events_hint(ps[i]);
 	}
+}
+
+/*
+ * Answer a parked poll that ephemeral events it may see wait for, or,
+ * when its previous answer went less than EPHEMERAL_HOLD_MS ago, hurry
+ * it to that moment: what comes meanwhile joins the same answer.  A
+ * storm of typing hints so costs a client one answer (and one poll
+ * again) every EPHEMERAL_HOLD_MS at most, not one for every hint; a
+ * hint after a quiet moment is answered at once.
+ */
+static void
+api_events_hint(struct poll *p)
+{
+	struct events_poll	*ep = p->data;
+
+	if (p->hurried || !api_events_ephemeral_waiting(ep))
+		return;
+	poll_hurry(p, ep->hold_until > clock_ms() ? ep->hold_until :
+	    clock_ms());
 }
 
 /*
@@ -590,6 +671,39 @@ api_events_head(struct request *req)
 }
 
 /*
+ * Whether events after a cursor may have been deleted by the retention
+ * job (1; 0 when all are kept; -1 when the database failed).  A client
+ * polls again after every answer, so a worker that caches reads the
+ * retention mark at most every cache_ms (what a change made by hand
+ * waits at most) for a cursor at or above a watermark it saw less than
+ * a quarter of the retention period ago: the job deletes only events
+ * older than the period, and every event above that watermark was
+ * written after it was seen.
+ */
+static int
+api_events_expired(uint64_t cursor)
+{
+	long long	now = clock_ms();
+
+	if (cache_on()) {
+		if (kept_ms == 0 || now - kept_ms >
+		    (long long)cfg->retention_days * 86400000LL / 4) {
+			kept_seq = sequencer_visible();
+			kept_ms = now;
+		}
+		if (cursor >= kept_seq && cursor >= kept_mark &&
+		    kept_mark_ms != 0 && cache_fresh(kept_mark_ms))
+			return 0;
+	}
+	if (events_pruned(&kept_mark) == -1) {
+		kept_mark_ms = 0;
+		return -1;
+	}
+	kept_mark_ms = now;
+	return cursor < kept_mark;
+}
+
+/*
  * Check a cursor against the future and the retention horizon.  A cursor
  * that looks ahead may come from another host whose database node is
  * ahead of ours: it is from the future only if it still is once our node
@@ -598,7 +712,8 @@ api_events_head(struct request *req)
 static int
 api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 {
-	uint64_t	last, pruned;
+	uint64_t	last;
+	int		expired;
 
 	if (api_events_parse_cursor(s, after) == -1) {
 		response_error(req, 400, "invalid_cursor", "after must be a "
@@ -607,7 +722,7 @@ api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 	}
 	if (events_last(&last) == -1 ||
 	    (*after > last && events_last_synced(&last) == -1) ||
-	    events_pruned(&pruned) == -1) {
+	    (expired = api_events_expired(*after)) == -1) {
 		response_db_error(req);
 		return -1;
 	}
@@ -616,7 +731,7 @@ api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 		    "from the future");
 		return -1;
 	}
-	if (*after < pruned) {
+	if (expired) {
 		response_error(req, 410, "cursor_expired", "Events after that "
 		    "cursor are no longer kept; reload and poll without after");
 		return -1;
@@ -626,16 +741,19 @@ api_events_check_cursor(struct request *req, const char *s, uint64_t *after)
 
 /*
  * Where the poll starts reading ephemeral events: after the place its
- * previous answer's "ephemeral" value names, or (none sent) from now.
+ * previous answer's "ephemeral" value names, or (none sent) from now;
+ * and when it may be answered with only those: EPHEMERAL_HOLD_MS after
+ * that answer (the value's time, never more than that from now).
  */
 static int
-api_events_ephemeral_start(struct request *req, uint64_t *pos)
+api_events_ephemeral_start(struct request *req, struct events_poll *ep)
 {
 	struct ephemeral_mark	 m;
 	const char		*s;
+	long long		 left;
 
 	if ((s = request_query(req, "ephemeral")) == NULL) {
-		*pos = ephemeral_start(NULL);
+		ep->ephemeral_pos = ephemeral_start(NULL);
 		return 0;
 	}
 	if (ephemeral_mark_parse(s, &m) == -1) {
@@ -643,7 +761,12 @@ api_events_ephemeral_start(struct request *req, uint64_t *pos)
 		    "this API returned");
 		return -1;
 	}
-	*pos = ephemeral_start(&m);
+	ep->ephemeral_pos = ephemeral_start(&m);
+	left = m.at_ms + EPHEMERAL_HOLD_MS - ephemeral_now_ms();
+	if (left > EPHEMERAL_HOLD_MS)
+		left = EPHEMERAL_HOLD_MS;
+	if (left > 0)
+		ep->hold_until = clock_ms() + left;
 	return 0;
 }
 
@@ -654,10 +777,10 @@ api_events_index(struct poll *p, struct events_poll *ep)
 	size_t	i;
 
 	poll_key(p, POLL_USER, ep->user_id);
-	for (i = 0; i < ep->nservers; i++)
-		poll_key(p, POLL_SERVER, ep->servers[i].id);
-	for (i = 0; i < ep->ndms; i++)
-		poll_key(p, POLL_DM, ep->dms[i]);
+	for (i = 0; i < ep->scope.nservers; i++)
+		poll_key(p, POLL_SERVER, ep->scope.servers[i].id);
+	for (i = 0; i < ep->scope.ndms; i++)
+		poll_key(p, POLL_DM, ep->scope.dms[i]);
 }
 
 /* GET /events?after=&timeout=. */
@@ -668,7 +791,8 @@ api_events_get(struct request *req)
 	struct poll		*p;
 	const char		*after;
 	long			 timeout = EVENTS_TIMEOUT;
-	uint64_t		 cursor, wm, ephemeral_pos;
+	uint64_t		 cursor, wm;
+	int			 waiting;
 
 	if (param_query_int(req, "timeout", 0, 60, &timeout) == -1)
 		return;
@@ -676,13 +800,15 @@ api_events_get(struct request *req)
 		api_events_head(req);
 		return;
 	}
-	if (api_events_check_cursor(req, after, &cursor) == -1 ||
-	    api_events_ephemeral_start(req, &ephemeral_pos) == -1)
+	if (api_events_check_cursor(req, after, &cursor) == -1)
 		return;
 	ep = xcalloc(1, sizeof *ep);
+	if (api_events_ephemeral_start(req, ep) == -1) {
+		free(ep);
+		return;
+	}
 	ep->user_id = req->user_id;
 	ep->cursor = cursor;
-	ep->ephemeral_pos = ephemeral_pos;
 	/* Its user is connected while it is open and a while after. */
 	presence_poll_open(ep->user_id);
 	ep->presence = 1;
@@ -704,7 +830,8 @@ api_events_get(struct request *req)
 	} while (!p->dead && ep->again);
 	if (p->dead)
 		return;
-	if (timeout == 0 || api_events_ephemeral_waiting(ep)) {
+	waiting = timeout > 0 && api_events_ephemeral_waiting(ep);
+	if (timeout == 0 || (waiting && clock_ms() >= ep->hold_until)) {
 		api_events_expire(p);
 		return;
 	}
@@ -712,7 +839,11 @@ api_events_get(struct request *req)
 	if (poll_park(p, timeout * 1000LL) == -1) {
 		response_busy(req);
 		poll_done(p);
+		return;
 	}
+	/* Too soon after its previous answer: those wait a moment. */
+	if (waiting)
+		poll_hurry(p, ep->hold_until);
 }
 
 const struct route api_events_routes[] = {

@@ -77,7 +77,7 @@ static void
 api_metrics_write_caches(struct hub_stats *st, char **b, size_t *l, size_t *s)
 {
 	static const char *const names[METRIC_CACHES] = {
-		"users", "standings", "history", "read_states"
+		"users", "standings", "history", "read_states", "scopes"
 	};
 	static const char *const kinds[2] = { "hits", "misses" };
 	int	i, k;

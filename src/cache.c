@@ -2,8 +2,10 @@
 /*
  * cache.c: what a worker keeps of the database between requests: each
  * user's token generation and name (auth.c), each member's standing in
- * the conversations they open (channels.c, api-dms.c), and the roles of
- * the servers whose messages mention roles (mentions.c); history.c keeps
+ * the conversations they open (channels.c, api-dms.c), the roles of
+ * the servers whose messages mention roles (mentions.c), and each user's
+ * scope of /events, their servers, roles there and DMs (api-events.c:
+ * a client polls again after every answer); history.c keeps
  * the newest messages of conversations on the same terms.
  *
  * Every change made through the API reaches every worker of the host as a
@@ -28,6 +30,7 @@
 #define CACHE_USER_SLOTS	4096	/* powers of two */
 #define CACHE_STANDING_SLOTS	16384
 #define CACHE_ROLE_SLOTS	256
+#define CACHE_SCOPE_SLOTS	16384
 
 struct cache_user {
 	uint64_t	 id;		/* 0: empty */
@@ -53,9 +56,17 @@ struct cache_roles {
 	uint64_t	 ids[CACHE_ROLES_MAX];
 };
 
+/* A user's scope of /events. */
+struct cache_scope {
+	uint64_t	 user_id;	/* 0: empty */
+	long long	 filled_ms;
+	struct scope	 scope;
+};
+
 static struct cache_user	*cache_users;
 static struct cache_standing	*cache_standings;
 static struct cache_roles	*cache_roles;
+static struct cache_scope	*cache_scopes;
 
 /* Whether this worker caches at all (see the top of the file). */
 int
@@ -246,10 +257,149 @@ cache_forget_roles(uint64_t server_id)
 		r->server_id = 0;
 }
 
-/* Forget the users, standings and roles this worker cached. */
+/* Free what a scope holds and empty it. */
+void
+cache_scope_clear(struct scope *sc)
+{
+	size_t	i;
+
+	for (i = 0; i < sc->nservers; i++)
+		free(sc->servers[i].member.roles);
+	free(sc->servers);
+	free(sc->dms);
+	memset(sc, 0, sizeof *sc);
+}
+
+/* A copy of n ids (room for one more, so never a zero-size allocation). */
+static uint64_t *
+cache_ids_copy(const uint64_t *ids, size_t n)
+{
+	uint64_t	*copy;
+
+	copy = xreallocarray(NULL, n + 1, sizeof *copy);
+	if (n > 0)
+		memcpy(copy, ids, n * sizeof *copy);
+	return copy;
+}
+
+/* Copy a scope into an empty one. */
+static void
+cache_scope_copy(struct scope *to, const struct scope *from)
+{
+	struct access_member	*m;
+	size_t			 i;
+
+	to->nservers = from->nservers;
+	to->servers = xreallocarray(NULL, from->nservers + 1,
+	    sizeof *to->servers);
+	for (i = 0; i < from->nservers; i++) {
+		to->servers[i] = from->servers[i];
+		m = &to->servers[i].member;
+		m->roles = cache_ids_copy(from->servers[i].member.roles,
+		    m->nroles);
+	}
+	to->ndms = from->ndms;
+	to->dms = cache_ids_copy(from->dms, from->ndms);
+}
+
+/* The slot of a user's scope. */
+static struct cache_scope *
+cache_scope_slot(uint64_t user_id)
+{
+	return &cache_scopes[cache_slot(user_id, 0, CACHE_SCOPE_SLOTS)];
+}
+
+/*
+ * Look up a user's scope of /events: 1 with a copy of it in *out (empty
+ * before; the caller clears it), 0 when not cached.
+ */
+int
+cache_scope_get(uint64_t user_id, struct scope *out)
+{
+	struct cache_scope	*c;
+
+	if (!cache_on())
+		return 0;
+	c = cache_scopes != NULL ? cache_scope_slot(user_id) : NULL;
+	if (c == NULL || c->user_id != user_id || !cache_fresh(c->filled_ms)) {
+		metrics_cache(CACHE_SCOPES, 0);
+		return 0;
+	}
+	metrics_cache(CACHE_SCOPES, 1);
+	cache_scope_copy(out, &c->scope);
+	return 1;
+}
+
+/* Remember a user's scope of /events, as just read. */
+void
+cache_scope_put(uint64_t user_id, const struct scope *sc)
+{
+	struct cache_scope	*c;
+
+	if (!cache_on())
+		return;
+	if (cache_scopes == NULL)
+		cache_scopes = xcalloc(CACHE_SCOPE_SLOTS, sizeof *cache_scopes);
+	c = cache_scope_slot(user_id);
+	cache_scope_clear(&c->scope);
+	cache_scope_copy(&c->scope, sc);
+	c->user_id = user_id;
+	c->filled_ms = clock_ms();
+}
+
+/* Whether a scope holds a server. */
+static int
+cache_scope_holds(const struct scope *sc, uint64_t server_id)
+{
+	size_t	i;
+
+	for (i = 0; i < sc->nservers; i++) {
+		if (sc->servers[i].id == server_id)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Forget the scopes that hold a server (server_id, or 0) and the scope
+ * of a user (user_id, or 0).
+ */
+static void
+cache_forget_scopes(uint64_t server_id, uint64_t user_id)
+{
+	struct cache_scope	*c;
+	size_t			 i;
+
+	if (cache_scopes == NULL)
+		return;
+	if (user_id != 0 && cache_scope_slot(user_id)->user_id == user_id) {
+		c = cache_scope_slot(user_id);
+		c->user_id = 0;
+		cache_scope_clear(&c->scope);
+	}
+	if (server_id == 0)
+		return;
+	for (i = 0; i < CACHE_SCOPE_SLOTS; i++) {
+		c = &cache_scopes[i];
+		if (c->user_id != 0 && cache_scope_holds(&c->scope, server_id)) {
+			c->user_id = 0;
+			cache_scope_clear(&c->scope);
+		}
+	}
+}
+
+/* Forget the users, standings, roles and scopes this worker cached. */
 void
 cache_forget_all(void)
 {
+	size_t	i;
+
+	if (cache_scopes != NULL) {
+		for (i = 0; i < CACHE_SCOPE_SLOTS; i++) {
+			cache_scopes[i].user_id = 0;
+			cache_scope_clear(&cache_scopes[i].scope);
+		}
+	}
 	if (cache_users != NULL)
 		memset(cache_users, 0, CACHE_USER_SLOTS * sizeof *cache_users);
 	if (cache_standings != NULL)
@@ -260,13 +410,15 @@ cache_forget_all(void)
 }
 
 /*
- * Forget the users, standings and roles a hub entry may have changed
- * (the pages of history go by history_forget_entry()).  A message event
- * changes none, nor a read state (an ack).  A user's change drops the
- * user.  Any other event (membership, roles, channels, servers) may
- * change who sees what in its server, or for its user (server.delete is
- * scoped to each former member alone): those standings go, and the
- * server's roles.
+ * Forget the users, standings, roles and scopes a hub entry may have
+ * changed (the pages of history go by history_forget_entry()).  A
+ * message event changes none, nor a read state (an ack).  A user's
+ * change drops the user.  Any other event (membership, roles, channels,
+ * servers, a new DM) may change who sees what in its server, or for its
+ * user (server.delete and dm.create are scoped to each user alone):
+ * those standings and scopes go, and the server's roles.  A change of
+ * the whole server (a role deleted from its members) drops the scopes
+ * that hold it.
  */
 void
 cache_forget(const struct hub_entry *e)
@@ -284,6 +436,7 @@ cache_forget(const struct hub_entry *e)
 	if (e->flags & (HUB_MESSAGE | HUB_READ))
 		return;
 	cache_forget_standings(e->server_id, e->user_id);
+	cache_forget_scopes(e->user_id == 0 ? e->server_id : 0, e->user_id);
 	if (e->server_id != 0)
 		cache_forget_roles(e->server_id);
 }

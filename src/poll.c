@@ -20,8 +20,13 @@
  * still hold.  Every poll is indexed under its owner (POLL_OWNER), which
  * such entries about a user match, and which caps the polls one user may
  * park in a worker.  Ephemeral events (ephemeral.c: typing, presence)
- * come through a ring of their own and mark the polls of their server or
- * DM at once, needing no watermark.  The worker's caches
+ * come through a ring of their own and need no watermark: they "hint"
+ * the polls of their server or DM, whose kind's hint function judges
+ * them at once and answers the poll or hurries it (poll_hurry(): its
+ * deadline moves to when it may be answered).  A hurried poll is hinted
+ * no more: whatever comes until its deadline is gathered into its one
+ * answer, so a storm of hints costs a poll one judgement, not one each.
+ * The worker's caches
  * (cache.c) hear of every entry twice: when it is read from the ring and
  * when the watermark passes it.
  */
@@ -38,6 +43,8 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
+#define POLL_HURRIED_PER_MS	12	/* answers of hurried polls, at most */
+#define POLL_HURRY_SLOTS	1024	/* milliseconds counted ahead */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -59,6 +66,11 @@ static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
+/* How many hurried polls fall due in each millisecond to come. */
+static struct poll_hurry_slot {
+	long long	 ms;
+	int		 n;
+}				 poll_hurry_slots[POLL_HURRY_SLOTS];
 
 /*
  * Set up the index and start reading the ring at its head; parked
@@ -469,7 +481,24 @@ poll_match_deferred(uint64_t wm)
 	poll_deferred_len = kept;
 }
 
-/* Mark the polls that new ephemeral entries concern (ephemeral.c). */
+/*
+ * Hint the polls indexed under a key of a kind and an id: those of a kind
+ * that takes hints and not hurried already.
+ */
+static void
+poll_hint_key(enum poll_key kind, uint64_t id)
+{
+	struct poll_link	*l;
+	uint64_t		 want = poll_key_of(kind, id);
+
+	LIST_FOREACH(l, poll_bucket_of(want), entry) {
+		if (l->key == want && l->poll->type->hint != NULL &&
+		    !l->poll->hurried)
+			l->poll->hinted = 1;
+	}
+}
+
+/* Hint the polls that new ephemeral entries concern (ephemeral.c). */
 static void
 poll_pull_ephemeral(void)
 {
@@ -481,13 +510,45 @@ poll_pull_ephemeral(void)
 		    POLL_EPHEMERAL_BATCH);
 		for (i = 0; i < n; i++) {
 			if (batch[i].server_id != 0)
-				poll_mark_key(POLL_SERVER, batch[i].server_id,
-				    0, 0);
+				poll_hint_key(POLL_SERVER, batch[i].server_id);
 			if (batch[i].dm_channel_id != 0)
-				poll_mark_key(POLL_DM, batch[i].dm_channel_id,
-				    0, 0);
+				poll_hint_key(POLL_DM, batch[i].dm_channel_id);
 		}
 	} while (n == POLL_EPHEMERAL_BATCH);
+}
+
+/*
+ * Have a parked poll answered at about at (clock_ms()): its deadline
+ * moves there if that is sooner, where its kind's expire answers it,
+ * and no ephemeral event hints it any more.  At most
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond: a
+ * hint to 9,000 clients of a channel is answered over some hundred
+ * milliseconds rather than at once, so that their polls again do not
+ * overflow the listen queue (nginx would answer 502).
+ */
+void
+poll_hurry(struct poll *p, long long at)
+{
+	struct poll_hurry_slot	*slot;
+
+	if (!p->parked || p->dead)
+		return;
+	p->hurried = 1;
+	p->hinted = 0;
+	for (;; at++) {
+		slot = &poll_hurry_slots[at % POLL_HURRY_SLOTS];
+		if (slot->ms != at) {
+			slot->ms = at;
+			slot->n = 0;
+		}
+		if (slot->n < POLL_HURRIED_PER_MS)
+			break;
+	}
+	slot->n++;
+	if (at < p->deadline) {
+		p->deadline = at;
+		poll_heap_fix(p->heap_index);
+	}
 }
 
 /*
@@ -520,6 +581,8 @@ poll_answer_marked(uint64_t wm)
 			if (!p->marked || (type != NULL && p->type != type))
 				continue;
 			p->marked = 0;
+			/* Its wake sees the ephemeral events too. */
+			p->hinted = 0;
 			if (!poll_still_allowed(p))
 				continue;
 			type = p->type;
@@ -533,6 +596,20 @@ poll_answer_marked(uint64_t wm)
 	/* Polls the batch left parked wait for the next entry. */
 	TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp)
 		p->woken_ns = 0;
+}
+
+/* Hand each poll that only ephemeral events concern to its kind. */
+static void
+poll_answer_hinted(void)
+{
+	struct poll	*p, *tmp;
+
+	TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp) {
+		if (!p->hinted)
+			continue;
+		p->hinted = 0;
+		p->type->hint(p);
+	}
 }
 
 /*
@@ -591,6 +668,8 @@ poll_woken(void)
 	poll_pull_ephemeral();
 	if (poll_count > 0)
 		poll_answer_marked(wm);
+	if (poll_count > 0)
+		poll_answer_hinted();
 }
 
 /* Milliseconds until the next deadline, or -1 when nothing is parked. */

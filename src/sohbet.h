@@ -57,7 +57,7 @@
 #define METRIC_ROUTES		96	/* routes counted by /metrics */
 #define METRIC_STATUSES		8	/* 200 201 204 4xx... see metrics.c */
 #define METRIC_BUCKETS		10	/* delivery latency histogram */
-#define METRIC_CACHES		4	/* users, standings, history, reads */
+#define METRIC_CACHES		5	/* users, standings, history, reads, scopes */
 
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 #define NORETURN		__attribute__((noreturn))
@@ -374,6 +374,7 @@ struct member;
 #define CACHE_STANDINGS	1
 #define CACHE_HISTORY	2
 #define CACHE_READ_STATES 3
+#define CACHE_SCOPES	4
 int		 cache_on(void);
 int		 cache_fresh(long long);
 int		 cache_user_get(uint64_t, unsigned int *, char *);
@@ -385,6 +386,10 @@ void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
 #define CACHE_ROLES_MAX	64	/* of a server; one with more is not kept */
 int		 cache_roles_get(uint64_t, uint64_t *, size_t *);
 void		 cache_roles_put(uint64_t, const uint64_t *, size_t);
+struct scope;
+void		 cache_scope_clear(struct scope *);
+int		 cache_scope_get(uint64_t, struct scope *);
+void		 cache_scope_put(uint64_t, const struct scope *);
 void		 cache_forget(const struct hub_entry *);
 void		 cache_forget_all(void);
 
@@ -737,6 +742,12 @@ struct poll_type {
 	 */
 	void		(*recheck)(struct poll *);
 	void		(*free)(void *);
+	/*
+	 * A parked poll an ephemeral event (ephemeral.c) may concern, and
+	 * no durable one marked: answer it, hurry it (poll_hurry()) or
+	 * leave it.  NULL: ephemeral events concern no poll of the kind.
+	 */
+	void		(*hint)(struct poll *);
 };
 struct poll {
 	struct watch	 watch;		/* first: epoll hands it back */
@@ -751,6 +762,8 @@ struct poll {
 	int		 parked;
 	int		 marked;
 	int		 recheck;	/* marked by a change of access */
+	int		 hinted;	/* an ephemeral event may concern it */
+	int		 hurried;	/* deadline moved closer: no hints */
 	int		 dead;		/* unparked, freed by poll_reap() */
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;
@@ -760,6 +773,7 @@ size_t		 poll_parked(void);
 struct poll	*poll_new(struct request *, const struct poll_type *, void *);
 void		 poll_key(struct poll *, enum poll_key, uint64_t);
 int		 poll_park(struct poll *, long long);
+void		 poll_hurry(struct poll *, long long);
 void		 poll_done(struct poll *);
 void		 poll_closed(struct poll *);
 uint64_t	 poll_sync(void);
@@ -1012,6 +1026,7 @@ struct access_server {
 	uint64_t	 id;
 	uint64_t	 owner_id;
 	uint64_t	 loaded_seq;	/* events up to here are reflected */
+	uint64_t	 generation;	/* which of the worker's reads */
 	struct access_role default_role;
 	struct access_role *roles;	/* by id */
 	size_t		 nroles;
@@ -1026,6 +1041,22 @@ struct access_member {
 	uint64_t	 user_id;
 	uint64_t	*roles;
 	size_t		 nroles;
+};
+/*
+ * A server of what /events may show a user (api-events.c; cache.c keeps a
+ * copy): since when, their roles there.
+ */
+struct scope_server {
+	uint64_t	 id;		/* first: bsearch by id */
+	uint64_t	 joined_seq;	/* its events up to here are older */
+	struct access_member member;	/* the user there: their roles */
+};
+/* What /events may show a user: their servers (by id) and DMs (sorted). */
+struct scope {
+	struct scope_server *servers;
+	size_t		 nservers;
+	uint64_t	*dms;
+	size_t		 ndms;
 };
 /* Who viewed which channels when a change of access began. */
 struct access_change {

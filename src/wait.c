@@ -23,7 +23,8 @@ static void	wait_expire(struct poll *);
 static void	wait_recheck(struct poll *);
 
 static const struct poll_type wait_poll_type = {
-	"messages", wait_wake, wait_expire, wait_recheck, free
+	"messages", wait_wake, wait_expire, wait_recheck, free,
+	NULL	/* typing and presence are for /events only */
 };
 
 /*

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * check_cache.c: unit tests of cache.c, the worker's cache of users and
- * standings: what is kept, for how long (cache_ms), and what each kind of
- * hub entry drops.  No database: the tables are filled by hand.
+ * check_cache.c: unit tests of cache.c, the worker's cache of users,
+ * standings and /events scopes: what is kept, for how long (cache_ms),
+ * and what each kind of hub entry drops.  No database: the tables are
+ * filled by hand.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -273,6 +274,125 @@ START_TEST(test_wildcard_drops_everything)
 }
 END_TEST
 
+/*
+ * Cache the /events scopes of Alice (servers A and B, two roles in A, the
+ * DM) and Bob (server A).
+ */
+static void
+fill_scopes(void)
+{
+	static uint64_t		alice_roles[] = { 101, 102 };
+	struct scope_server	servers[2];
+	struct scope		sc;
+	uint64_t		dms[] = { DM };
+
+	memset(servers, 0, sizeof servers);
+	servers[0].id = SERVER_A;
+	servers[0].joined_seq = 7;
+	servers[0].member.user_id = ALICE;
+	servers[0].member.roles = alice_roles;
+	servers[0].member.nroles = 2;
+	servers[1].id = SERVER_B;
+	servers[1].member.user_id = ALICE;
+	sc = (struct scope){ servers, 2, dms, 1 };
+	cache_scope_put(ALICE, &sc);
+	servers[0].member.user_id = BOB;
+	servers[0].member.nroles = 0;
+	sc = (struct scope){ servers, 1, NULL, 0 };
+	cache_scope_put(BOB, &sc);
+}
+
+/* Whether a user's scope is cached. */
+static int
+has_scope(uint64_t user_id)
+{
+	struct scope	sc;
+	int		rc;
+
+	memset(&sc, 0, sizeof sc);
+	rc = cache_scope_get(user_id, &sc);
+	cache_scope_clear(&sc);
+	return rc;
+}
+
+/* A scope comes back as put, as a copy of its own. */
+START_TEST(test_scope_kept_as_put)
+{
+	struct scope	sc, again;
+
+	fill_scopes();
+	memset(&sc, 0, sizeof sc);
+	ck_assert(cache_scope_get(ALICE, &sc));
+	ck_assert_uint_eq(sc.nservers, 2);
+	ck_assert_uint_eq(sc.servers[0].id, SERVER_A);
+	ck_assert_uint_eq(sc.servers[0].joined_seq, 7);
+	ck_assert_uint_eq(sc.servers[0].member.user_id, ALICE);
+	ck_assert_uint_eq(sc.servers[0].member.nroles, 2);
+	ck_assert_uint_eq(sc.servers[0].member.roles[1], 102);
+	ck_assert_uint_eq(sc.servers[1].id, SERVER_B);
+	ck_assert_uint_eq(sc.ndms, 1);
+	ck_assert_uint_eq(sc.dms[0], DM);
+	/* The copy is the caller's: changing it changes no later copy. */
+	sc.servers[0].member.roles[1] = 999;
+	memset(&again, 0, sizeof again);
+	ck_assert(cache_scope_get(ALICE, &again));
+	ck_assert_uint_eq(again.servers[0].member.roles[1], 102);
+	cache_scope_clear(&sc);
+	cache_scope_clear(&again);
+	ck_assert(has_scope(BOB));
+	ck_assert(!has_scope(99));
+}
+END_TEST
+
+/*
+ * Scopes go with their user's events (a join, a kick, a role of theirs,
+ * a new DM) and with a change of a whole server they hold; messages,
+ * read states and account changes keep them; cache_ms bounds them.
+ */
+START_TEST(test_scope_dropped_by_changes)
+{
+	struct hub_entry	msg = { .server_id = SERVER_A,
+				    .channel_id = CHANNEL_A,
+				    .flags = HUB_MESSAGE };
+	struct hub_entry	read = { .user_id = ALICE, .flags = HUB_READ };
+	struct hub_entry	account = { .user_id = ALICE,
+				    .flags = HUB_USER | HUB_ACCESS };
+	struct hub_entry	joined = { .server_id = SERVER_B,
+				    .user_id = BOB };
+	struct hub_entry	dm = { .user_id = ALICE };
+	struct hub_entry	role = { .server_id = SERVER_B,
+				    .flags = HUB_ACCESS };
+	struct timespec		ts = { 0, 80 * 1000 * 1000 };
+
+	fill_scopes();
+	cache_forget(&msg);
+	cache_forget(&read);
+	cache_forget(&account);
+	ck_assert(has_scope(ALICE) && has_scope(BOB));
+	cache_forget(&joined);
+	ck_assert(has_scope(ALICE));
+	ck_assert(!has_scope(BOB));
+	cache_forget(&dm);
+	ck_assert(!has_scope(ALICE));
+
+	/* A server-wide change: those who hold the server. */
+	fill_scopes();
+	cache_forget(&role);
+	ck_assert(!has_scope(ALICE));
+	ck_assert(has_scope(BOB));
+
+	test_cfg.cache_ms = 50;
+	fill_scopes();
+	ck_assert(has_scope(ALICE));
+	nanosleep(&ts, NULL);
+	ck_assert(!has_scope(ALICE));
+	cache_forget_all();
+	test_cfg.cache_ms = 0;
+	fill_scopes();
+	ck_assert(!has_scope(BOB));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -292,6 +412,8 @@ main(void)
 	tcase_add_test(tc, test_user_scoped_events_drop_that_user);
 	tcase_add_test(tc, test_account_changes_drop_the_user);
 	tcase_add_test(tc, test_wildcard_drops_everything);
+	tcase_add_test(tc, test_scope_kept_as_put);
+	tcase_add_test(tc, test_scope_dropped_by_changes);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -3,7 +3,8 @@
  * check_poll.c: unit tests of poll.c, the parked long-polls: the timer
  * heap (deadline order, removal from the middle), a client that goes
  * away (dropped at once, freed only after the round), the caps, which
- * polls a hub entry wakes or rechecks, and a worker that stops.
+ * polls a hub entry wakes or rechecks, which ones an ephemeral event
+ * hints (once each until they are answered), and a worker that stops.
  *
  * No database and no nginx: each poll's request is a zeroed one whose
  * connection is one end of a socketpair (FCGX_Detach and FCGX_Finish_r,
@@ -47,6 +48,8 @@ struct client {
 	int		 freed;		/* free() calls */
 	int		 revoked;	/* recheck() answers it */
 	int		 answer_on_wake;	/* wake() answers it */
+	int		 hinted;	/* hint() calls */
+	long long	 hurry_ms;	/* hint() hurries it; 0: answers */
 	long long	 deadline;	/* when it expired */
 };
 
@@ -122,13 +125,32 @@ test_free(void *data)
 	c->poll = NULL;
 }
 
+/* hint(): note it; hurry the poll, or answer it as woken. */
+static void
+test_hint(struct poll *p)
+{
+	struct client	*c = client_of(p);
+
+	c->hinted++;
+	if (c->hurry_ms > 0)
+		poll_hurry(p, clock_ms() + c->hurry_ms);
+	else
+		answer(p, ANSWER_WOKEN, 200);
+}
+
+/* A kind that ephemeral events do not concern (as wait.c's). */
 static const struct poll_type test_type = {
-	"test", test_wake, test_expire, test_recheck, test_free
+	"test", test_wake, test_expire, test_recheck, test_free, NULL
 };
 
-/* A client of a user with a request and a poll (not parked yet). */
+/* A kind that ephemeral events concern (as api-events.c's). */
+static const struct poll_type test_hinted_type = {
+	"hinted", test_wake, test_expire, test_recheck, test_free, test_hint
+};
+
+/* A client of a user with a request and a poll of a kind (not parked yet). */
 static struct client *
-client_new(uint64_t user_id)
+client_new_of(uint64_t user_id, const struct poll_type *type)
 {
 	struct client	*c;
 	struct request	*req;
@@ -145,9 +167,16 @@ client_new(uint64_t user_id)
 	req->user_id = user_id;
 	ended_watch(&c->end, req);
 	c->peer = sv[1];
-	c->poll = poll_new(req, &test_type, c);
+	c->poll = poll_new(req, type, c);
 	req->poll = c->poll;
 	return c;
+}
+
+/* A client of a user with a request and a poll (not parked yet). */
+static struct client *
+client_new(uint64_t user_id)
+{
+	return client_new_of(user_id, &test_type);
 }
 
 /* Park a client's poll (indexed by its keys) for timeout_ms. */
@@ -215,6 +244,20 @@ publish(struct hub_entry e)
 	poll_reap();
 }
 
+/* Publish an ephemeral event and let the worker act on it. */
+static void
+publish_hint(uint64_t server_id, uint64_t channel_id, uint64_t dm_channel_id)
+{
+	struct ephemeral	e = { .kind = EPHEMERAL_TYPING, .user_id = 99,
+	    .server_id = server_id, .channel_id = channel_id,
+	    .dm_channel_id = dm_channel_id };
+
+	ck_assert_int_eq(ephemeral_publish(&e, 0), 1);
+	ck_assert(hub_self_woken());
+	poll_woken();
+	poll_reap();
+}
+
 /* Forget which polls were woken and rechecked. */
 static void
 woken_reset(void)
@@ -253,6 +296,7 @@ setup(void)
 	config_init(&test_cfg);
 	cfg = &test_cfg;
 	hub_init();
+	ephemeral_init();
 	hub_set_self(hub_slot_claim(getpid()));
 	hub_seq_start(1000);
 	ck_assert_int_ne(epfd = epoll_create1(EPOLL_CLOEXEC), -1);
@@ -554,6 +598,142 @@ START_TEST(test_marking_by_keys)
 }
 END_TEST
 
+/*
+ * An ephemeral event hints the polls of its server or DM of a kind that
+ * takes hints, and no other; a poll its kind hurried is hinted no more,
+ * whatever follows, and is answered at its new deadline; one that a
+ * durable entry wakes in the same round is woken, not hinted.
+ */
+START_TEST(test_hints_gathered)
+{
+	struct client	*cs[5];
+	long long	 before;
+	int		 i;
+
+	/*
+	 * 0: /events of user 1 (server 10), hurried by a hint; 1: /events
+	 * of user 2 (server 10, DM 31), answered by a hint; 2: user 3
+	 * waits in channel 11 of server 10 and in DM 31, of the kind
+	 * without hints; 3: /events of user 4 (server 20); 4: /events of
+	 * user 5 (DM 31), hurried.
+	 */
+	cs[0] = client_new_of(1, &test_hinted_type);
+	poll_key(cs[0]->poll, POLL_SERVER, 10);
+	cs[0]->hurry_ms = 300;
+	cs[1] = client_new_of(2, &test_hinted_type);
+	poll_key(cs[1]->poll, POLL_SERVER, 10);
+	poll_key(cs[1]->poll, POLL_DM, 31);
+	cs[2] = client_new(3);
+	poll_key(cs[2]->poll, POLL_CHANNEL, 11);
+	poll_key(cs[2]->poll, POLL_ACCESS, 10);
+	poll_key(cs[2]->poll, POLL_DM, 31);
+	cs[3] = client_new_of(4, &test_hinted_type);
+	poll_key(cs[3]->poll, POLL_SERVER, 20);
+	cs[4] = client_new_of(5, &test_hinted_type);
+	poll_key(cs[4]->poll, POLL_DM, 31);
+	cs[4]->hurry_ms = 20000;
+	for (i = 0; i < 5; i++)
+		park(cs[i], 30000);
+
+	before = clock_ms();
+	publish_hint(10, 11, 0);
+	ck_assert_int_eq(cs[0]->hinted, 1);
+	ck_assert_int_eq(cs[1]->hinted, 1);
+	ck_assert_int_eq(cs[1]->answer, ANSWER_WOKEN);
+	ck_assert_int_eq(cs[2]->hinted + cs[2]->woken, 0);
+	ck_assert_int_eq(cs[3]->hinted, 0);
+	ck_assert_int_eq(cs[4]->hinted, 0);
+	ck_assert(cs[0]->poll->hurried);
+	ck_assert_int_le(cs[0]->poll->deadline, clock_ms() + 300);
+	ck_assert_int_ge(cs[0]->poll->deadline, before + 300);
+	ck_assert_int_eq(poll_next_timeout() <= 300, 1);
+
+	/* A storm: the hurried poll is not hinted again. */
+	for (i = 0; i < 50; i++)
+		publish_hint(10, 11, 0);
+	ck_assert_int_eq(cs[0]->hinted, 1);
+	ck_assert_int_eq(cs[0]->answers, 0);
+	ck_assert_int_eq(cs[2]->hinted + cs[2]->woken, 0);
+
+	/* A DM's: its polls that take hints; hurrying never delays. */
+	publish_hint(0, 0, 31);
+	ck_assert_int_eq(cs[4]->hinted, 1);
+	ck_assert_int_eq(cs[4]->poll->deadline > clock_ms() + 19000, 1);
+	ck_assert_int_eq(cs[4]->poll->deadline <= before + 30000, 1);
+	ck_assert_int_eq(cs[2]->hinted + cs[2]->woken, 0);
+
+	/* A durable entry and a hint in one round: woken, not hinted. */
+	cs[3]->hurry_ms = 1000;
+	ck_assert_int_eq(ephemeral_publish(&(struct ephemeral){
+	    .kind = EPHEMERAL_TYPING, .user_id = 99, .server_id = 20,
+	    .channel_id = 21 }, 0), 1);
+	publish((struct hub_entry){ .server_id = 20, .channel_id = 21,
+	    .flags = HUB_MESSAGE });
+	ck_assert_int_eq(cs[3]->woken, 1);
+	ck_assert_int_eq(cs[3]->hinted, 0);
+
+	/* The hurried poll is answered at its new deadline, once. */
+	while (cs[0]->answers == 0 && clock_ms() < before + 5000) {
+		usleep(20000);
+		poll_expire();
+		poll_reap();
+	}
+	ck_assert_int_eq(cs[0]->answer, ANSWER_EXPIRED);
+	ck_assert_int_lt(clock_ms(), before + 5000);
+	ck_assert_int_eq(cs[0]->answers, 1);
+	ck_assert_int_eq(cs[4]->answers, 0);
+	ck_assert_int_eq(poll_parked(), 3);
+}
+END_TEST
+
+/*
+ * A hint to many polls at once hurries them over several milliseconds,
+ * a few in each (poll.c's POLL_HURRIED_PER_MS, 12), so that their
+ * clients' polls again do not all arrive together; each is answered
+ * once.  A poll hurried to a later moment before does not delay them.
+ */
+START_TEST(test_hurried_spread)
+{
+	struct client	*c, *later;
+	long long	 first = 0, last = 0, d;
+	int		 i, j, n = 240, same, most = 0;
+
+	later = client_new_of(1000, &test_hinted_type);
+	poll_key(later->poll, POLL_DM, 40);
+	later->hurry_ms = 10000;
+	park(later, 30000);
+	publish_hint(0, 0, 40);
+	ck_assert_int_eq(later->hinted, 1);
+	for (i = 1; i <= n; i++) {
+		c = client_new_of(i + 1, &test_hinted_type);
+		poll_key(c->poll, POLL_SERVER, 10);
+		c->hurry_ms = 1;
+		park(c, 30000);
+	}
+	publish_hint(10, 11, 0);
+	for (i = 1; i <= n; i++) {
+		ck_assert_int_eq(clients[i].hinted, 1);
+		d = clients[i].poll->deadline;
+		first = first == 0 || d < first ? d : first;
+		last = d > last ? d : last;
+		for (same = 0, j = 1; j <= n; j++)
+			same += clients[j].poll->deadline == d;
+		most = same > most ? same : most;
+	}
+	ck_assert_int_le(most, 12);
+	ck_assert_int_ge(last - first, n / 12 - 1);
+	ck_assert_int_lt(last, clock_ms() + 1000);
+	while (poll_parked() > 1 && clock_ms() < last + 5000) {
+		usleep(1000);
+		poll_expire();
+		poll_reap();
+	}
+	for (i = 1; i <= n; i++)
+		ck_assert_int_eq(clients[i].answers, 1);
+	ck_assert_int_eq(later->answers, 0);
+}
+END_TEST
+
 START_TEST(test_recheck_answers)
 {
 	struct client	*keep, *gone;
@@ -679,6 +859,8 @@ main(void)
 	tcase_add_test(tc, test_per_user_cap);
 	tcase_add_test(tc, test_worker_full);
 	tcase_add_test(tc, test_marking_by_keys);
+	tcase_add_test(tc, test_hints_gathered);
+	tcase_add_test(tc, test_hurried_spread);
 	tcase_add_test(tc, test_recheck_answers);
 	tcase_add_test(tc, test_waits_for_the_watermark);
 	tcase_add_test(tc, test_fell_behind_wakes_all);

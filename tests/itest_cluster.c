@@ -421,16 +421,25 @@ follow(const char *base, const struct chat_user *u, const char *from,
  * message posted after; a member who gains view of a private channel is
  * handed channel.create.
  */
+/* Choose a status for a user, on the pool in use. */
+static void
+choose_status(const char *token, const char *status)
+{
+	struct itest_response	*r;
+	char			*body;
+
+	xasprintf(&body, "{\"status\":\"%s\"}", status);
+	r = itest_send("PUT", API_PREFIX "/users/@me/presence", token, body);
+	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
+	itest_free(r);
+	free(body);
+}
+
 /* Choose the status invisible for a user (nobody is told of them). */
 static void
 go_invisible(const char *token)
 {
-	struct itest_response	*r;
-
-	r = itest_send("PUT", API_PREFIX "/users/@me/presence", token,
-	    "{\"status\":\"invisible\"}");
-	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
-	itest_free(r);
+	choose_status(token, "invisible");
 }
 
 START_TEST(test_overwrites_across_pools)
@@ -625,6 +634,58 @@ expect_update(struct itest_response *r, const char *user, const char *status)
 	itest_expect_str(r, "events.0.data.status", status);
 }
 
+/* An owner's new server (its id; its channel in *channel) with a member. */
+static char *
+presence_room(struct chat_user *owner, struct chat_user *m, const char *name,
+    char **channel)
+{
+	char	*server, *mname;
+
+	xasprintf(&mname, "%sm", name);
+	chat_user(owner, name);
+	chat_user(m, mname);
+	server = chat_server(owner, channel);
+	chat_join(owner, server, m);
+	free(mname);
+	return server;
+}
+
+/* Free what presence_room() made. */
+static void
+presence_room_free(struct chat_user *owner, struct chat_user *m,
+    char *server, char *channel)
+{
+	free(server);
+	free(channel);
+	chat_user_free(owner);
+	chat_user_free(m);
+}
+
+/*
+ * The owner's parked poll (watch) is told that user went offline, within
+ * presence_linger + the sweep of since (after what), and both pools'
+ * member lists of the server show them offline.
+ */
+static void
+expect_offline_after(struct itest_pending *watch, const struct chat_user *owner,
+    const char *server, const char *user, double since, const char *what)
+{
+	struct itest_response	*r;
+	double			 offline;
+
+	r = itest_finish(watch);
+	offline = itest_now() - since;
+	expect_update(r, user, "offline");
+	itest_free(r);
+	fprintf(stderr, "itest: offline on the other pool %.1f s after %s "
+	    "(linger %d s)\n", offline, what, LINGER_S);
+	ck_assert_msg(offline < LINGER_S + SWEEP_S + 1.5, "offline after "
+	    "%.1f s", offline);
+	expect_presence_on(itest_url(), owner->token, server, user,
+	    "offline", 0);
+	expect_presence_on(url2, owner->token, server, user, "offline", 0);
+}
+
 /*
  * Presence across the pools: a member whose one poll ran on the second
  * pool is online on the first (live and in the member list); after it
@@ -636,12 +697,9 @@ START_TEST(test_presence_across_pools)
 	struct itest_response	*r;
 	struct chat_user	 owner, m;
 	char			*server, *channel, *head, *path;
-	double			 ended, offline;
+	double			 ended;
 
-	chat_user(&owner, "clpr");
-	chat_user(&m, "clprm");
-	server = chat_server(&owner, &channel);
-	chat_join(&owner, server, &m);
+	server = presence_room(&owner, &m, "clpr", &channel);
 	expect_presence_on(url2, owner.token, server, m.id, "offline", 0);
 	watch = park_fresh(owner.token, 20);
 	head = itest_events_head(m.token);
@@ -658,23 +716,79 @@ START_TEST(test_presence_across_pools)
 	expect_presence_on(itest_url(), owner.token, server, m.id, "online",
 	    SWEEP_S + 1.0);
 	watch = park_fresh(owner.token, 20);
-	r = itest_finish(watch);
-	offline = itest_now() - ended;
-	expect_update(r, m.id, "offline");
-	itest_free(r);
-	fprintf(stderr, "itest: offline on the other pool %.1f s after the "
-	    "last poll (linger %d s)\n", offline, LINGER_S);
-	ck_assert_msg(offline < LINGER_S + SWEEP_S + 1.5, "offline after "
-	    "%.1f s", offline);
-	expect_presence_on(itest_url(), owner.token, server, m.id, "offline",
-	    0);
-	expect_presence_on(url2, owner.token, server, m.id, "offline", 0);
+	expect_offline_after(watch, &owner, server, m.id, ended,
+	    "the last poll");
 	free(path);
 	free(head);
-	free(server);
-	free(channel);
-	chat_user_free(&owner);
-	chat_user_free(&m);
+	presence_room_free(&owner, &m, server, channel);
+}
+END_TEST
+
+/*
+ * A member chooses a status on the second pool; the owner's poll on the
+ * first is told they show as seen.
+ */
+static void
+choose_status_seen(const struct chat_user *owner, const struct chat_user *m,
+    const char *status, const char *seen)
+{
+	struct itest_pending	*watch;
+	struct itest_response	*r;
+
+	watch = park_fresh(owner->token, 20);
+	itest_use_url(url2);
+	choose_status(m->token, status);
+	itest_use_url(NULL);
+	r = itest_finish(watch);
+	expect_update(r, m->id, seen);
+	itest_free(r);
+}
+
+/*
+ * A member connected through the second pool who chooses invisible there
+ * shows offline on the first (live and in the member list), and online
+ * again when they choose it; when their client goes away mid-poll (the
+ * connection closed, never answered) they go offline on the first
+ * within presence_linger + the sweep.
+ */
+START_TEST(test_presence_invisible_and_dropped)
+{
+	struct itest_pending	*watch, *client;
+	struct itest_response	*r;
+	struct chat_user	 owner, m;
+	char			*server, *channel, *head, *path;
+	double			 dropped;
+
+	server = presence_room(&owner, &m, "cldr", &channel);
+	/* The member's poll must stay parked: nothing of the owner's. */
+	go_invisible(owner.token);
+	watch = park_fresh(owner.token, 20);
+	itest_use_url(url2);
+	head = itest_events_head(m.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=40", head);
+	client = itest_start(path, m.token);
+	itest_use_url(NULL);
+	free(path);
+	free(head);
+	r = itest_finish(watch);
+	expect_update(r, m.id, "online");
+	itest_free(r);
+
+	choose_status_seen(&owner, &m, "invisible", "offline");
+	expect_presence_on(itest_url(), owner.token, server, m.id, "offline",
+	    0);
+	choose_status_seen(&owner, &m, "online", "online");
+
+	watch = park_fresh(owner.token, 20);
+	ck_assert_int_eq(kill(client->pid, SIGKILL), 0);
+	dropped = itest_now();
+	r = itest_finish(client);
+	ck_assert_msg(r->status == 0, "the dropped poll was answered: %s",
+	    itest_describe(r));
+	itest_free(r);
+	expect_offline_after(watch, &owner, server, m.id, dropped,
+	    "the client went away");
+	presence_room_free(&owner, &m, server, channel);
 }
 END_TEST
 
@@ -831,6 +945,7 @@ main(void)
 	tcase_add_test(tc, test_overwrites_across_pools);
 	tcase_add_test(tc, test_order_across_pools);
 	tcase_add_test(tc, test_presence_across_pools);
+	tcase_add_test(tc, test_presence_invisible_and_dropped);
 	tcase_add_test(tc, test_typing_across_pools);
 	tcase_add_test(tc, test_read_states_across_pools);
 	suite_add_tcase(s, tc);

@@ -5,7 +5,9 @@
  * typing.start at once, without a seq and with the cursor it sent; the
  * typist never gets their own; a poll that sends back its previous
  * "ephemeral" value gets what came after it, once; an old cursor never
- * replays one; the throttle; the audiences of a private channel and a
+ * replays one; hints that come less than 0.5 s after the answer whose
+ * value a poll sent wait for then and come in one answer; the
+ * throttle; the audiences of a private channel and a
  * DM; and the refusals: no send_messages, a hidden channel, a stranger's
  * DM, a kicked member, a token revoked by logout-all.
  */
@@ -22,6 +24,8 @@
 #define PARK_MS		600	/* for a started poll to be parked */
 #define QUIET_S		2	/* a poll that must see nothing waits this */
 #define THROTTLE_MS	5000	/* typing.c */
+#define HOLD_S		0.5	/* api-events.c: answers of hints alone */
+#define TRANSIT_S	0.1	/* an answer's way back, at most */
 
 /* Where a client's /events polls stand: its cursor and ephemeral value. */
 struct place {
@@ -288,6 +292,48 @@ START_TEST(test_typing_window)
 }
 END_TEST
 
+/*
+ * Hints that come less than 0.5 s after an answer, for a poll that sends
+ * back its value, are gathered: the poll is answered once, at the end of
+ * those 0.5 s, with all of them and the cursor it sent.
+ */
+START_TEST(test_typing_gathered)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 third;
+	struct place		 tp;
+	double			 answered;
+
+	chat_room_open(&room, "tygath");
+	chat_user(&third, "tygath3");
+	chat_join(&room.owner, room.server, &third);
+	place_head(&tp, third.token);
+	answered = itest_now();
+	typing_ok(room.base, room.owner.token);
+	typing_ok(room.base, room.member.token);
+	r = poll_once(&tp, third.token, 1, POLL_WAIT);
+	ck_assert_msg(count_typing(r, room.owner.id) == 1 &&
+	    count_typing(r, room.member.id) == 1, "not both hints in one "
+	    "answer: %s", itest_describe(r));
+	itest_expect_str(r, "cursor", tp.cursor);
+	ck_assert_msg(itest_now() - answered >= HOLD_S - TRANSIT_S, "answered "
+	    "%.3f s after the previous answer: %s", itest_now() - answered,
+	    itest_describe(r));
+	place_take(&tp, r);
+	itest_free(r);
+	/* Gathered once: polling again does not repeat them. */
+	r = poll_once(&tp, third.token, 1, QUIET_S);
+	ck_assert_msg(count_typing(r, room.owner.id) == 0 &&
+	    count_typing(r, room.member.id) == 0, "repeated: %s",
+	    itest_describe(r));
+	itest_free(r);
+	place_free(&tp);
+	chat_user_free(&third);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* At most one hint per user and conversation every 5 s; all answer 204. */
 START_TEST(test_typing_throttle)
 {
@@ -541,6 +587,7 @@ typing_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_typing_live);
 	tcase_add_test(tc, test_typing_window);
+	tcase_add_test(tc, test_typing_gathered);
 	tcase_add_test(tc, test_typing_throttle);
 	tcase_add_test(tc, test_typing_private_channel);
 	tcase_add_test(tc, test_typing_needs_send);
