@@ -41,6 +41,8 @@
 #define ATTACHMENTS_SIG_LEN	43	/* base64url of 32 bytes */
 #define ATTACHMENTS_PRUNE_BATCH	100
 #define ATTACHMENTS_CACHE_SLOTS	1024	/* a power of two */
+/* A stored file: nginx's (its owner) to serve, sohbetd's group's to read. */
+#define ATTACHMENTS_FILE_MODE	0640
 
 #define ATTACHMENTS_COLUMNS \
 	"SELECT id, COALESCE(message_id, 0), filename, content_type, size," \
@@ -529,6 +531,32 @@ attachments_incoming(const char *path)
 }
 
 /*
+ * Make an upload nginx wrote readable to sohbetd and to nginx, for good
+ * (ATTACHMENTS_FILE_MODE); 0, or -1 answered (500).
+ *
+ * nginx creates its body files 0600, owned by its user, and in incoming/
+ * (setgid, group sohbet) in sohbetd's group: the group may read once the
+ * mode says so.  The file is not sohbetd's, so the package gives it
+ * CAP_FOWNER for this chmod, which ProtectSystem=strict confines to the
+ * store (operations.md, Files).  A symbolic link is refused, never
+ * followed.
+ */
+static int
+attachments_readable(struct request *req, const char *path)
+{
+	if (fchmodat(AT_FDCWD, path, ATTACHMENTS_FILE_MODE,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("%s: chmod %s (sohbetd reads uploads through its "
+		    "group and needs CAP_FOWNER for this: operations.md, "
+		    "Files)", __func__, path);
+		response_error(req, 500, "internal_error", "The upload could "
+		    "not be read");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Check an upload nginx wrote to path against the limits and, for the
  * four image types, its bytes; fill a with what it is.  0, or -1 answered
  * (413 too large, 400 empty or not the image its type says, 500).
@@ -553,6 +581,8 @@ attachments_inspect(struct request *req, const char *path,
 		    "not stored where sohbet expects it");
 		return -1;
 	}
+	if (attachments_readable(req, path) == -1)
+		return -1;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		log_warn("%s: open %s", __func__, path);
 		response_error(req, 500, "internal_error", "The upload could "
