@@ -1143,25 +1143,28 @@ END_TEST
 
 /* --- without the stored procedure ---------------------------------------- */
 
-#define MIGRATION	SRCDIR "/sql/011_replies_reactions_pins.sql"
 #define PROCEDURE_SQL	"/tmp/itest_reactions_procedure.sql"
 
 /*
- * Create reaction_add again if it is missing, from its migration (the
+ * Create procedure name again if it is missing, from migration file (the
  * part from its DELIMITER on: the rest of the file ran already).
  */
 static void
-procedure_restore(void)
+procedure_restore_one(const char *name, const char *file)
 {
 	FILE	*in, *out;
-	char	 line[512];
+	char	 line[512], *sql;
 	int	 copying = 0;
 
-	if (itest_sql_number("SELECT COUNT(*) FROM information_schema.ROUTINES"
-	    " WHERE ROUTINE_SCHEMA = DATABASE()"
-	    " AND ROUTINE_NAME = 'reaction_add'") != 0)
+	xasprintf(&sql, "SELECT COUNT(*) FROM information_schema.ROUTINES"
+	    " WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = '%s'",
+	    name);
+	if (itest_sql_number(sql) != 0) {
+		free(sql);
 		return;
-	ck_assert((in = fopen(MIGRATION, "r")) != NULL);
+	}
+	free(sql);
+	ck_assert((in = fopen(file, "r")) != NULL);
 	ck_assert((out = fopen(PROCEDURE_SQL, "w")) != NULL);
 	while (fgets(line, sizeof line, in) != NULL) {
 		copying |= strncmp(line, "DELIMITER //", 12) == 0;
@@ -1174,20 +1177,35 @@ procedure_restore(void)
 	unlink(PROCEDURE_SQL);
 }
 
+/* Create the reaction procedures again (a checked teardown). */
+static void
+procedure_restore(void)
+{
+	procedure_restore_one("reaction_add",
+	    SRCDIR "/sql/011_replies_reactions_pins.sql");
+	procedure_restore_one("reaction_add_many",
+	    SRCDIR "/sql/019_reaction_add_many.sql");
+}
+
 /*
- * A database restored without its routines has no reaction_add: a
- * reaction is still added once, with its event, and refused as before.
+ * A database restored without its routines has neither reaction_add nor
+ * reaction_add_many: a reaction is still added once, with its event,
+ * alone or among PUTs that arrive together, and refused as before.
  */
 START_TEST(test_without_procedure)
 {
 	static const char *const thumbs[] = { THUMBS };
-	struct conv		 c;
-	char			*id, *cursor, emoji[8];
-	long			 count = 1;
+	const char		*tokens[RACERS], *bodies[RACERS];
+	struct itest_response	*r;
+	char			*ids[RACERS], *id, *cursor, *path, *e;
+	char			 emoji[8];
+	long			 count = 1, status[RACERS];
 	int			 i, mine = 1;
+	struct conv		 c;
 
 	conv_open(&c, _i);
-	ck_assert_int_eq(itest_sql("DROP PROCEDURE reaction_add"), 0);
+	ck_assert_int_eq(itest_sql("DROP PROCEDURE reaction_add;"
+	    " DROP PROCEDURE reaction_add_many"), 0);
 	id = chat_post(c.a, c.base, "no procedure");
 	cursor = itest_events_head(c.b->token);
 	/* Enough that every worker adds some. */
@@ -1195,6 +1213,25 @@ START_TEST(test_without_procedure)
 		react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
 	expect_seen(&c, c.a, id, thumbs, &count, &mine, 1);
 	expect_reaction_events(&c, c.b, cursor, 1, 0, id);
+	free(cursor);
+	/* Together: one reaction, one event. */
+	cursor = itest_events_head(c.b->token);
+	e = pct(HEART);
+	xasprintf(&path, "%s/messages/%s/reactions/%s/@me", c.base, id, e);
+	for (i = 0; i < RACERS; i++) {
+		tokens[i] = c.b->token;
+		bodies[i] = "";
+	}
+	chat_race(RACERS, "PUT", path, tokens, bodies, status, ids);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(status[i] == 204, "racer %d: %ld", i, status[i]);
+		free(ids[i]);
+	}
+	r = chat_events(c.b, cursor);
+	ck_assert_msg(events_count(r, "reaction.add") == 1, "one "
+	    "reaction.add: %s", itest_describe(r));
+	itest_free(r);
+	react_expect(&c, c.b, "DELETE", id, HEART, "@me", 204);
 	for (i = 1; i < 20; i++) {
 		snprintf(emoji, sizeof emoji, "\xf0\x9f\x98%c", 0x80 + i);
 		react_expect(&c, c.b, "PUT", id, emoji, "@me", 204);
@@ -1204,6 +1241,8 @@ START_TEST(test_without_procedure)
 	    404);
 	procedure_restore();
 	react_expect(&c, c.b, "PUT", id, HEART, "@me", 400);
+	free(path);
+	free(e);
 	free(cursor);
 	free(id);
 	conv_close(&c);
