@@ -111,7 +111,11 @@ static struct db_stmt q_spread_many = DB_STMT(
 static struct db_stmt q_insert_many = DB_STMT(
     "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
     " SELECT j.m, CAST(j.e AS BINARY), j.u, j.o" REACTIONS_ROWS);
-/* The one-call batch of sql/019_reaction_add_many.sql. */
+/*
+ * The one-call batch of sql/019_reaction_add_many.sql, which answers a
+ * letter per addition in a VARCHAR(255).
+ */
+#define REACTIONS_CALL_MAX	255
 static struct db_stmt q_add_many = DB_STMT(
     "CALL reaction_add_many(?, ?)");
 static struct db_routine r_add_many = DB_ROUTINE("reaction_add_many",
@@ -941,7 +945,8 @@ reactions_add_many(struct reaction_add *adds, size_t n)
 {
 	int	rc;
 
-	if (sequencer_local() && db_routine_usable(&r_add_many) &&
+	if (sequencer_local() && n <= REACTIONS_CALL_MAX &&
+	    db_routine_usable(&r_add_many) &&
 	    ((rc = reactions_add_many_call(adds, n)) == 0 ||
 	    db_routine_usable(&r_add_many)))
 		return rc;
