@@ -1250,13 +1250,8 @@ db_rows_free(struct db_rows *rows)
 
 	if (rows == NULL)
 		return;
-	if (rows->stmt != NULL) {
+	if (rows->stmt != NULL)
 		mysql_stmt_free_result(rows->stmt);
-		/* A CALL's rows are followed by the CALL's own status. */
-		while (mysql_stmt_more_results(rows->stmt) &&
-		    mysql_stmt_next_result(rows->stmt) == 0)
-			mysql_stmt_free_result(rows->stmt);
-	}
 	LIST_REMOVE(rows, entry);
 	rows->owner = NULL;
 	rows->stmt = NULL;

@@ -219,27 +219,6 @@ events_reserve(const char *type, const struct event_scope *scope,
 }
 
 /*
- * Take back the announcement of a seq drawn with events_reserve() whose
- * event the transaction did not write after all (a procedure found it
- * needless), so that its commit wakes no poll and drops no cached page
- * for it.  The seq itself stays drawn: the sequencer passes over it.
- */
-void
-events_withdraw(uint64_t seq)
-{
-	size_t	i;
-
-	for (i = 0; i < txn_count; i++) {
-		if (txn_entries[i].seq != seq)
-			continue;
-		memmove(&txn_entries[i], &txn_entries[i + 1],
-		    (txn_count - i - 1) * sizeof txn_entries[0]);
-		txn_count--;
-		return;
-	}
-}
-
-/*
  * The audience column of a scope: its user ids as 8-byte little-endian
  * numbers (sql/010_overwrites.sql), in a new buffer; NULL for none.
  */

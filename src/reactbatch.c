@@ -4,10 +4,9 @@
  * sends.  Under load a worker takes several connections from the listen
  * queue in one go (worker.c); the reaction PUTs among them wait here,
  * checked but not written, until the worker has taken what was waiting.
- * Then they are added in one transaction (reactions_add_many: one CALL
- * of reaction_add_many, or one statement for each step of all of them
- * without it), and answered.  A PUT alone still goes through
- * reactions_add() (one CALL of reaction_add).
+ * Then they are added in one transaction (reactions_add_many), one
+ * statement for each step of all of them, and answered.  A PUT alone
+ * still goes through reactions_add() (one CALL of reaction_add).
  *
  * Nothing is drawn from the sequencer before the batch is written, for
  * the reason sendbatch.c gives.  When the batch fails with an error from
@@ -22,7 +21,7 @@
 /*
  * Reactions in one transaction: as many as a worker takes from the
  * listen queue in one round (WORKER_ACCEPT_BATCH), so that a round is
- * written with one CALL instead of two one after the other.
+ * written with one transaction instead of two one after the other.
  */
 #define REACTBATCH_MAX		32
 #define REACTBATCH_SERVER_ERROR	2000	/* CR_* client errors start here */

@@ -5,11 +5,6 @@
  * of messages with one statement, added and removed with their
  * reaction.add and reaction.remove events in one transaction.
  *
- * Additions come alone (reactions_add: one CALL of reaction_add, sql/011)
- * or in a worker's batch (reactions_add_many: one CALL of
- * reaction_add_many, sql/019); each also runs statement by statement for
- * a database restored without its routines.
- *
  * A change locks the message row first: that keeps a deleted message
  * from gaining reactions, and puts the changes of one message in a line,
  * so that two clients adding the same reaction at once add one row and
@@ -111,16 +106,6 @@ static struct db_stmt q_spread_many = DB_STMT(
 static struct db_stmt q_insert_many = DB_STMT(
     "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
     " SELECT j.m, CAST(j.e AS BINARY), j.u, j.o" REACTIONS_ROWS);
-/*
- * The one-call batch of sql/019_reaction_add_many.sql, which answers a
- * letter per addition in a VARCHAR(255).
- */
-#define REACTIONS_CALL_MAX	255
-static struct db_stmt q_add_many = DB_STMT(
-    "CALL reaction_add_many(?, ?)");
-static struct db_routine r_add_many = DB_ROUTINE("reaction_add_many",
-    "sql/019_reaction_add_many.sql",
-    "reactions that arrive together are added statement by statement");
 static struct db_stmt q_users = DB_STMT(
     "SELECT u.id, u.username FROM reactions r"
     " JOIN users u ON u.id = r.user_id"
@@ -746,11 +731,13 @@ reactions_batch_decide(struct reaction_add *adds, size_t i,
 }
 
 /*
- * Add n reactions in one transaction with one statement for each step of
- * all of them, as reactions_add_many() does without the procedure.
+ * Add n reactions in one transaction, as reactions_add() adds each, with
+ * one statement for each step of all of them: every adds[i].result set
+ * (REACTIONS_CHANGED, _UNCHANGED, _NO_MESSAGE or _TOO_MANY) and 0, or -1
+ * after rolling back (db_errno() says why).
  */
-static int
-reactions_add_steps(struct reaction_add *adds, size_t n)
+int
+reactions_add_many(struct reaction_add *adds, size_t n)
 {
 	struct reactions_spread	*st;
 	struct event_scope	*scopes;
@@ -797,158 +784,4 @@ done:
 	free(scopes);
 	free(st);
 	return rc;
-}
-
-/* --- additions in a batch, in one round trip ------------------------------ */
-
-/* Order the indexes of a batch's additions by message id, then index. */
-static int
-reactions_by_message(const void *a, const void *b, void *arg)
-{
-	const struct reaction_add	*adds = arg;
-	size_t				 x = *(const size_t *)a;
-	size_t				 y = *(const size_t *)b;
-
-	if (adds[x].id != adds[y].id)
-		return adds[x].id < adds[y].id ? -1 : 1;
-	return (x > y) - (x < y);
-}
-
-/*
- * The rows of reaction_add_many, the additions in the order given, each
- * with its event's seq drawn now: {m, c, d, e, u, s, sv, data}.  0, or -1
- * (the caller rolls back).
- */
-static int
-reactions_call_rows(yajl_gen g, struct reaction_add *adds,
-    const size_t *order, size_t n)
-{
-	struct reaction_add	*a;
-	const char		*text;
-	size_t			 k, len;
-	yajl_gen		 data;
-
-	yajl_gen_array_open(g);
-	for (k = 0; k < n; k++) {
-		a = &adds[order[k]];
-		if (events_reserve("reaction.add", &a->scope, &a->seq) == -1)
-			return -1;
-		data = reactions_event_data(a->c, a->id, a->emoji, a->user_id);
-		text = json_gen_text(data, &len);
-		yajl_gen_map_open(g);
-		json_gen_key(g, "m");
-		json_gen_id_or_zero(g, a->id);
-		json_gen_key(g, "c");
-		json_gen_id_or_zero(g, a->c->channel_id);
-		json_gen_key(g, "d");
-		json_gen_id_or_zero(g, a->c->dm_channel_id);
-		json_gen_kstr(g, "e", a->emoji);
-		json_gen_key(g, "u");
-		json_gen_id_or_zero(g, a->user_id);
-		json_gen_key(g, "s");
-		json_gen_id_or_zero(g, a->seq);
-		json_gen_key(g, "sv");
-		json_gen_id_or_zero(g, a->scope.server_id);
-		json_gen_key(g, "data");
-		yajl_gen_string(g, (const unsigned char *)text, len);
-		yajl_gen_map_close(g);
-		yajl_gen_free(data);
-	}
-	yajl_gen_array_close(g);
-	return 0;
-}
-
-/*
- * Set each addition's result from the letters reaction_add_many answered
- * (one per row, in order's order), taking back the announcement of each
- * event it did not write.  0, or -1 when the answer is not that.
- */
-static int
-reactions_call_results(struct reaction_add *adds, const size_t *order,
-    size_t n, const char *letters, size_t len)
-{
-	static const char	 codes[] = "antu";
-	static const int	 results[] = { REACTIONS_CHANGED,
-				    REACTIONS_NO_MESSAGE, REACTIONS_TOO_MANY,
-				    REACTIONS_UNCHANGED };
-	const char		*at;
-	size_t			 k;
-
-	if (letters == NULL || len != n)
-		return -1;
-	for (k = 0; k < n; k++) {
-		if ((at = strchr(codes, letters[k])) == NULL || *at == '\0')
-			return -1;
-	}
-	for (k = 0; k < n; k++) {
-		adds[order[k]].result = results[strchr(codes, letters[k]) -
-		    codes];
-		if (letters[k] != 'a')
-			events_withdraw(adds[order[k]].seq);
-	}
-	return 0;
-}
-
-/*
- * Add n reactions with one CALL of reaction_add_many (sql/019), their
- * events' seqs drawn before, the messages in id order: as
- * reactions_add_steps(), 0 or -1 (rolled back; the procedure may be
- * missing).
- */
-static int
-reactions_add_many_call(struct reaction_add *adds, size_t n)
-{
-	struct db_rows	*rows = NULL;
-	const char	*text;
-	size_t		*order, len, k;
-	yajl_gen	 g;
-	int		 rc = -1;
-
-	order = xcalloc(n, sizeof *order);
-	for (k = 0; k < n; k++)
-		order[k] = k;
-	qsort_r(order, n, sizeof *order, reactions_by_message, adds);
-	g = json_gen_new();
-	if (db_begin_call() == -1)
-		goto done;
-	if (reactions_call_rows(g, adds, order, n) == 0) {
-		text = json_gen_text(g, &len);
-		rows = db_query(&q_add_many, "bi", text, len,
-		    (long long)REACTIONS_DISTINCT_MAX);
-	}
-	if (rows != NULL && db_fetch(rows) == 1) {
-		text = db_str(rows, 0, &len);
-		rc = reactions_call_results(adds, order, n, text, len);
-	}
-	if (rows == NULL)
-		db_routine_lost(&r_add_many);
-	db_rows_free(rows);
-	if (rc == 0)
-		db_end_call();
-	else
-		db_rollback();
-done:
-	yajl_gen_free(g);
-	free(order);
-	return rc;
-}
-
-/*
- * Add n reactions in one transaction, as reactions_add() adds each: every
- * adds[i].result set (REACTIONS_CHANGED, _UNCHANGED, _NO_MESSAGE or
- * _TOO_MANY) and 0, or -1 after rolling back (db_errno() says why).  One
- * round trip when the sequencer allows it (reactions_add_many_call), a
- * statement for each step of all of them otherwise.
- */
-int
-reactions_add_many(struct reaction_add *adds, size_t n)
-{
-	int	rc;
-
-	if (sequencer_local() && n <= REACTIONS_CALL_MAX &&
-	    db_routine_usable(&r_add_many) &&
-	    ((rc = reactions_add_many_call(adds, n)) == 0 ||
-	    db_routine_usable(&r_add_many)))
-		return rc;
-	return reactions_add_steps(adds, n);
 }

@@ -517,7 +517,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		19	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		15	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_version(unsigned int *);
@@ -675,7 +675,6 @@ struct event_scope {
 };
 int		 events_reserve(const char *, const struct event_scope *,
 		    uint64_t *);
-void		 events_withdraw(uint64_t);
 int		 events_append(const char *, const struct event_scope *,
 		    yajl_gen);
 long long	 events_rewrite_message(uint64_t, const char *, yajl_gen);
@@ -1135,7 +1134,6 @@ struct reaction_add {
 	int			 result;	/* enum reactions_result */
 	uint64_t		 order;	/* its emoji's place, when added */
 	int			 fresh;	/* the emoji is new to the message */
-	uint64_t		 seq;	/* its event's, drawn for the CALL */
 };
 int		 reactions_add_many(struct reaction_add *, size_t);
 void		 reactions_respond(struct request *, int);
