@@ -1923,8 +1923,31 @@ latency_result(const char *key, const double *v, int n)
 }
 
 /*
+ * Step lp until /metrics counts n polls parked or answered since base
+ * answers were done, or the deadline passes.
+ */
+static void
+repark_wait(struct engine *lp, size_t base, int n, double deadline,
+    struct metrics *m)
+{
+	double	tlast = 0;
+
+	while (now() < deadline) {
+		engine_step(lp, 20);
+		if (now() - tlast < 0.05)
+			continue;
+		tlast = now();
+		if (metrics_read(m) == 0 && m->parked +
+		    (long long)(lp->ndone - base) >= n)
+			return;
+	}
+}
+
+/*
  * Park every answered /events poll again with the cursor it was given,
- * replacing its job in jobs; wait until /metrics counts them parked.
+ * replacing its job in jobs, opt.ramp at a time as they were parked
+ * first (all at once, they overflow sohbetd's listen queue and nginx
+ * answers 502), each batch confirmed by /metrics.
  */
 static void
 reaction_repark(struct engine *lp, struct job **jobs)
@@ -1932,9 +1955,10 @@ reaction_repark(struct engine *lp, struct job **jobs)
 	struct metrics	 m;
 	char		 path[256], cursor[32];
 	size_t		 base = lp->ndone;
-	double		 t0 = now(), deadline = now() + 40, tlast = 0;
+	double		 t0 = now(), deadline = now() + 40;
 	int		 i, n = 0;
 
+	m.parked = -1;
 	for (i = 0; i < opt.n; i++) {
 		if (jobs[i]->state != JOB_DONE || jobs[i]->body == NULL ||
 		    json_str(jobs[i]->body, "cursor", cursor,
@@ -1946,20 +1970,12 @@ reaction_repark(struct engine *lp, struct job **jobs)
 		jobs[i] = job_new("GET", path, members[i].access, NULL);
 		jobs[i]->idx = i;
 		engine_submit(lp, jobs[i]);
-		n++;
+		if (++n % opt.ramp == 0)
+			repark_wait(lp, base, n, deadline, &m);
 	}
-	m.parked = -1;
-	while (now() < deadline) {
-		engine_step(lp, 20);
-		if (now() - tlast < 0.05)
-			continue;
-		tlast = now();
-		if (metrics_read(&m) == 0 && m.parked +
-		    (long long)(lp->ndone - base) >= n)
-			break;
-	}
-	result("reaction_repark_seconds", "%.2f (%lld of %d parked)",
-	    now() - t0, m.parked, n);
+	repark_wait(lp, base, n, deadline, &m);
+	result("reaction_repark_seconds", "%.2f (%lld of %d parked, %zu "
+	    "answered meanwhile)", now() - t0, m.parked, n, lp->ndone - base);
 }
 
 /*
