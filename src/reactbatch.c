@@ -18,7 +18,12 @@
 
 #include "sohbet.h"
 
-#define REACTBATCH_MAX		16	/* reactions in one transaction */
+/*
+ * Reactions in one transaction: as many as a worker takes from the
+ * listen queue in one round (WORKER_ACCEPT_BATCH), so that a round is
+ * written with one transaction instead of two one after the other.
+ */
+#define REACTBATCH_MAX		32
 #define REACTBATCH_SERVER_ERROR	2000	/* CR_* client errors start here */
 
 /* A PUT that waits for the batch to be written. */

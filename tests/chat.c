@@ -351,6 +351,25 @@ chat_default_permissions(const struct chat_user *owner, const char *server,
 	free(role);
 }
 
+/*
+ * Set the overwrite of one member on a channel (base: API_PREFIX
+ * "/channels/ID") as its server's owner, body {allow, deny} (200
+ * asserted).
+ */
+void
+chat_member_overwrite(const struct chat_user *owner, const char *base,
+    const struct chat_user *u, const char *body)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, "%s/overwrites/member/%s", base, u->id);
+	r = itest_send("PUT", path, owner->token, "%s", body);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+}
+
 /* The events of u after a cursor, without waiting (200 asserted). */
 struct itest_response *
 chat_events(const struct chat_user *u, const char *cursor)

@@ -50,6 +50,8 @@ void		 chat_race_paths(int, const char *, const char *const *,
 		    int *);
 void		 chat_default_permissions(const struct chat_user *,
 		    const char *, const char *);
+void		 chat_member_overwrite(const struct chat_user *,
+		    const char *, const struct chat_user *, const char *);
 struct itest_response *chat_events(const struct chat_user *, const char *);
 struct itest_response *chat_send(const struct chat_user *, const char *,
 		    const char *);

@@ -4,10 +4,12 @@
  * (API.md, "Replies, reactions and pins") in both kinds of conversation:
  * the reply preview and what becomes of it, the emoji accepted and
  * refused, counts and "me" per reader (from the cached page too), the
- * 20 emoji of a message, removal by a moderator, racing PUTs and DELETEs,
- * a message with more reactions than a kept page lists the reactors of,
- * reactions gone with their message, pins and their limit, who receives
- * the events, and attacks (a kicked member, a member without
+ * 20 emoji of a message, removal by a moderator (the owner, and a member
+ * given manage_messages by one channel's overwrite), racing PUTs and
+ * DELETEs, a message with more reactions than a kept page lists the
+ * reactors of, reactions gone with their message, pins and their limit,
+ * who receives the events (a channel hidden from a member included), a
+ * reply to another conversation's message, and attacks (a kicked member, a member without
  * add_reactions, a token after logout-all).  Loop tests run once per
  * kind (_i).
  */
@@ -367,21 +369,77 @@ START_TEST(test_reply)
 }
 END_TEST
 
+/*
+ * A second channel of a channel conversation's server, which both of
+ * its people can read: its API_PREFIX "/channels/ID" (to free).
+ */
+static char *
+sibling_open(const struct conv *c)
+{
+	struct itest_response	*r;
+	char			*path, *base;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/channels", c->room.server);
+	r = itest_send("POST", path, c->a->token, "{\"name\":\"sibling\"}");
+	itest_expect(r, 201);
+	xasprintf(&base, API_PREFIX "/channels/%s", itest_str(r, "id"));
+	itest_free(r);
+	free(path);
+	return base;
+}
+
+/* Assert that u's reply in base to id is refused (400, reply_to). */
+static void
+reply_refused(const struct chat_user *u, const char *base, const char *id)
+{
+	struct itest_response	*r;
+	char			*body;
+
+	xasprintf(&body, "{\"content\":\"x\",\"reply_to\":\"%s\"}", id);
+	r = chat_send(u, base, body);
+	itest_expect_invalid(r, "reply_to");
+	itest_free(r);
+	free(body);
+}
+
+/*
+ * A reply names a message of its own conversation: one of another
+ * channel of the same server, of the sender's DM with the same person,
+ * or of a DM the sender is not in is refused, though the sender may
+ * read the first two.
+ */
 START_TEST(test_reply_refused)
 {
 	struct itest_response	*r;
 	struct conv		 c, other;
-	char			*elsewhere, *body;
+	char			*elsewhere, *sibling, *in_dm, *in_channel;
+	char			*dm, *dm_base, *sibling_base;
 
 	conv_open(&c, KIND_CHANNEL);
 	conv_open(&other, KIND_DM);
-	/* A message of a channel the sender can read, but another one. */
 	elsewhere = chat_post(other.a, other.base, "over there");
-	xasprintf(&body, "{\"content\":\"x\",\"reply_to\":\"%s\"}", elsewhere);
-	r = chat_send(c.a, c.base, body);
-	itest_expect_invalid(r, "reply_to");
+	reply_refused(c.a, c.base, elsewhere);
+	/* Another channel of the same server, which both can read. */
+	sibling_base = sibling_open(&c);
+	sibling = chat_post(c.a, sibling_base, "in the sibling channel");
+	reply_refused(c.a, c.base, sibling);
+	reply_refused(c.b, c.base, sibling);
+	/* The two members' DM and their channel: neither answers the other. */
+	dm = chat_dm(c.a, c.b);
+	xasprintf(&dm_base, API_PREFIX "/dms/%s", dm);
+	in_dm = chat_post(c.b, dm_base, "in our DM");
+	in_channel = chat_post(c.b, c.base, "in our channel");
+	reply_refused(c.a, c.base, in_dm);
+	reply_refused(c.a, dm_base, in_channel);
+	reply_refused(c.b, dm_base, sibling);
+	r = reply(&c, c.a, in_channel, "the same channel is fine");
 	itest_free(r);
-	free(body);
+	free(in_channel);
+	free(in_dm);
+	free(dm_base);
+	free(dm);
+	free(sibling);
+	free(sibling_base);
 	r = chat_send(c.a, c.base, "{\"content\":\"x\",\"reply_to\":"
 	    "\"18446744073709551615\"}");
 	itest_expect_invalid(r, "reply_to");
@@ -535,25 +593,64 @@ START_TEST(test_distinct_limit)
 }
 END_TEST
 
+/*
+ * Removing another's reaction takes manage_messages in the message's
+ * channel: the owner has it; a member given it by that channel's
+ * overwrite has it there and not in another channel.  The person whose
+ * reaction went hears of it (reaction.remove with their user_id).  In a
+ * DM nobody removes the other's.
+ */
 START_TEST(test_moderator)
 {
 	static const char *const thumbs[] = { THUMBS };
 	long			 count = 1;
 	int			 mine = 0;
+	struct itest_response	*r;
+	const struct json	*e;
+	struct chat_user	 mod;
 	struct conv		 c, d;
-	char			*id;
+	char			*id, *cursor, *sibling_base, *elsewhere;
 
 	conv_open(&c, KIND_CHANNEL);
+	chat_user(&mod, "rxmod");
+	chat_join(c.a, c.room.server, &mod);
+	chat_member_overwrite(c.a, c.base, &mod,
+	    "{\"allow\":[\"manage_messages\"]}");
 	id = chat_post(c.a, c.base, "moderated");
 	react_expect(&c, c.b, "PUT", id, THUMBS, "@me", 204);
 	react_expect(&c, c.a, "PUT", id, HEART, "@me", 204);
-	/* A member may not remove another's; the owner (moderator) may. */
+	/* A member may not remove another's; the moderators may. */
 	react_expect(&c, c.b, "DELETE", id, HEART, c.a->id, 403);
+	cursor = itest_events_head(c.b->token);
+	react_expect(&c, &mod, "DELETE", id, THUMBS, c.b->id, 204);
+	react_expect(&c, &mod, "DELETE", id, THUMBS, c.b->id, 204);
+	r = chat_events(c.b, cursor);
+	ck_assert_msg(events_count(r, "reaction.remove") == 1,
+	    "one reaction.remove: %s", itest_describe(r));
+	e = events_first(r, "reaction.remove");
+	ck_assert_str_eq(itest_at(e, "data.user_id")->text, c.b->id);
+	ck_assert_str_eq(itest_at(e, "data.emoji")->text, THUMBS);
+	itest_free(r);
+	free(cursor);
 	react_expect(&c, c.a, "DELETE", id, HEART, c.a->id, 204);
-	react_expect(&c, c.a, "DELETE", id, THUMBS, c.b->id, 204);
+	expect_seen(&c, c.b, id, thumbs, &count, &mine, 0);
+	react_expect(&c, c.b, "PUT", id, THUMBS, "@me", 204);
 	react_expect(&c, c.a, "DELETE", id, THUMBS, c.b->id, 204);
 	expect_seen(&c, c.b, id, thumbs, &count, &mine, 0);
+	/* The overwrite is of this channel only. */
+	sibling_base = sibling_open(&c);
+	elsewhere = chat_post(c.a, sibling_base, "not moderated by mod");
+	react_expect(&c, c.b, "PUT", elsewhere, THUMBS, "@me", 404);
+	free(c.base);
+	c.base = sibling_base;
+	react_expect(&c, c.b, "PUT", elsewhere, THUMBS, "@me", 204);
+	react_expect(&c, &mod, "DELETE", elsewhere, THUMBS, c.b->id, 403);
+	count = 1;
+	mine = 1;
+	expect_seen(&c, c.b, elsewhere, thumbs, &count, &mine, 1);
+	free(elsewhere);
 	free(id);
+	chat_user_free(&mod);
 	/* In a DM nobody removes the other's. */
 	conv_open(&d, KIND_DM);
 	id = chat_post(d.a, d.base, "private");
@@ -945,6 +1042,53 @@ START_TEST(test_audience)
 }
 END_TEST
 
+/*
+ * A channel hidden from one member by an overwrite: they stay in the
+ * server and poll /events, but get none of its reaction events (their
+ * own reaction's removal included), while a member who views it gets
+ * each.  A DM's reactions reach its two people only.
+ */
+START_TEST(test_audience_private)
+{
+	struct conv		 c, d;
+	struct chat_user	 viewer;
+	char			*id, *dm_msg, *cursor_b, *cursor_v, *cursor_d;
+
+	conv_open(&c, KIND_CHANNEL);
+	chat_user(&viewer, "rxv");
+	chat_join(c.a, c.room.server, &viewer);
+	id = chat_post(c.a, c.base, "for the viewers");
+	react_expect(&c, c.b, "PUT", id, THUMBS, "@me", 204);
+	chat_member_overwrite(c.a, c.base, c.b,
+	    "{\"deny\":[\"view_channels\"]}");
+	cursor_b = itest_events_head(c.b->token);
+	cursor_v = itest_events_head(viewer.token);
+	react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
+	react_expect(&c, c.a, "DELETE", id, THUMBS, c.b->id, 204);
+	react_expect(&c, c.b, "PUT", id, THUMBS, "@me", 404);
+	expect_reaction_events(&c, &viewer, cursor_v, 1, 1, id);
+	expect_reaction_events(&c, c.b, cursor_b, 0, 0, id);
+	free(cursor_v);
+	free(cursor_b);
+
+	conv_open(&d, KIND_DM);
+	dm_msg = chat_post(d.a, d.base, "between two");
+	cursor_d = itest_events_head(d.b->token);
+	cursor_v = itest_events_head(viewer.token);
+	react_expect(&d, d.a, "PUT", dm_msg, THUMBS, "@me", 204);
+	react_expect(&d, &viewer, "PUT", dm_msg, THUMBS, "@me", 404);
+	expect_reaction_events(&d, d.b, cursor_d, 1, 0, dm_msg);
+	expect_reaction_events(&d, &viewer, cursor_v, 0, 0, dm_msg);
+	free(cursor_v);
+	free(cursor_d);
+	free(dm_msg);
+	conv_close(&d);
+	free(id);
+	chat_user_free(&viewer);
+	conv_close(&c);
+}
+END_TEST
+
 START_TEST(test_attacks)
 {
 	struct itest_response	*r;
@@ -1032,15 +1176,19 @@ procedure_restore(void)
 
 /*
  * A database restored without its routines has no reaction_add: a
- * reaction is still added once, with its event, and refused as before.
+ * reaction is still added once, with its event, alone or among PUTs that
+ * arrive together, and refused as before.
  */
 START_TEST(test_without_procedure)
 {
 	static const char *const thumbs[] = { THUMBS };
-	struct conv		 c;
-	char			*id, *cursor, emoji[8];
-	long			 count = 1;
+	const char		*tokens[RACERS], *bodies[RACERS];
+	struct itest_response	*r;
+	char			*ids[RACERS], *id, *cursor, *path, *e;
+	char			 emoji[8];
+	long			 count = 1, status[RACERS];
 	int			 i, mine = 1;
+	struct conv		 c;
 
 	conv_open(&c, _i);
 	ck_assert_int_eq(itest_sql("DROP PROCEDURE reaction_add"), 0);
@@ -1051,6 +1199,25 @@ START_TEST(test_without_procedure)
 		react_expect(&c, c.a, "PUT", id, THUMBS, "@me", 204);
 	expect_seen(&c, c.a, id, thumbs, &count, &mine, 1);
 	expect_reaction_events(&c, c.b, cursor, 1, 0, id);
+	free(cursor);
+	/* Together: one reaction, one event. */
+	cursor = itest_events_head(c.b->token);
+	e = pct(HEART);
+	xasprintf(&path, "%s/messages/%s/reactions/%s/@me", c.base, id, e);
+	for (i = 0; i < RACERS; i++) {
+		tokens[i] = c.b->token;
+		bodies[i] = "";
+	}
+	chat_race(RACERS, "PUT", path, tokens, bodies, status, ids);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(status[i] == 204, "racer %d: %ld", i, status[i]);
+		free(ids[i]);
+	}
+	r = chat_events(c.b, cursor);
+	ck_assert_msg(events_count(r, "reaction.add") == 1, "one "
+	    "reaction.add: %s", itest_describe(r));
+	itest_free(r);
+	react_expect(&c, c.b, "DELETE", id, HEART, "@me", 204);
 	for (i = 1; i < 20; i++) {
 		snprintf(emoji, sizeof emoji, "\xf0\x9f\x98%c", 0x80 + i);
 		react_expect(&c, c.b, "PUT", id, emoji, "@me", 204);
@@ -1060,6 +1227,8 @@ START_TEST(test_without_procedure)
 	    404);
 	procedure_restore();
 	react_expect(&c, c.b, "PUT", id, HEART, "@me", 400);
+	free(path);
+	free(e);
 	free(cursor);
 	free(id);
 	conv_close(&c);
@@ -1088,6 +1257,7 @@ reactions_suite(void)
 	tcase_add_test(tc, test_many_reactions);
 	tcase_add_loop_test(tc, test_pins, 0, KINDS);
 	tcase_add_test(tc, test_audience);
+	tcase_add_test(tc, test_audience_private);
 	tcase_add_test(tc, test_attacks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procedure");

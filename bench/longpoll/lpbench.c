@@ -8,7 +8,8 @@
  * the per-channel GET /channels/{id}/messages?after=<last>&wait=60),
  * checks in /metrics that all are parked, measures sohbetd's memory and its
  * CPU while they wait, posts one message to the channel and measures for
- * each waiter the time from the send's response to its own answer.
+ * each waiter the time from the send's response to its own answer (with
+ * --reaction, a reaction's first).
  *
  * One thread, one epoll loop per "engine", raw HTTP/1.1, no library.
  * Bounded: every wait has a deadline, every retry a count, and an alarm
@@ -138,6 +139,7 @@ static struct {
 	int		 typing;	/* broadcast a typing hint, not a message */
 	int		 storm;		/* typists of the storm phase, 0: none */
 	int		 storm_s;
+	int		 reaction;	/* a reaction before the message */
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
@@ -1864,6 +1866,183 @@ storm(struct engine *lp, struct job **jobs)
 	free(st.message);
 }
 
+/* --- a reaction to the parked polls (--reaction) ---------------------- */
+
+/* 👍, percent-encoded for the path of a reaction (a format string). */
+#define REACTION_EMOJI	"%%F0%%9F%%91%%8D"
+
+/* How many of the opt.n polls are not answered yet. */
+static size_t
+jobs_pending(struct job **jobs)
+{
+	size_t	n = 0;
+	int	i;
+
+	for (i = 0; i < opt.n; i++)
+		n += jobs[i]->state != JOB_DONE;
+	return n;
+}
+
+/*
+ * The polls of jobs[0..n) that ended with a 200 after ref started and
+ * hold mark: their latencies from ref's response (lat) and from its
+ * start (lat_start), sorted; their number.  The others that ended after
+ * ref started are counted in *bad.
+ */
+static int
+deliveries(struct job **jobs, int n, const struct job *ref, const char *mark,
+    double *lat, double *lat_start, int *bad)
+{
+	int	i, k = 0;
+
+	*bad = 0;
+	for (i = 0; i < n; i++) {
+		const struct job	*j = jobs[i];
+
+		if (j->state != JOB_DONE || j->t_done < ref->t_start)
+			continue;
+		if (j->err != E_NONE || j->status != 200 || j->body == NULL ||
+		    strstr(j->body, mark) == NULL) {
+			(*bad)++;
+			continue;
+		}
+		lat[k] = j->t_done - ref->t_done;
+		lat_start[k++] = j->t_done - ref->t_start;
+	}
+	qsort(lat, (size_t)k, sizeof *lat, cmp_double);
+	qsort(lat_start, (size_t)k, sizeof *lat_start, cmp_double);
+	return k;
+}
+
+/* Record the percentiles of sorted v[0..n) in ms as key. */
+static void
+latency_result(const char *key, const double *v, int n)
+{
+	result(key, "p50 %.1f p90 %.1f p99 %.1f max %.1f", pct(v, n, 50) * 1e3,
+	    pct(v, n, 90) * 1e3, pct(v, n, 99) * 1e3, n ? v[n - 1] * 1e3 : 0);
+}
+
+/*
+ * Step lp until /metrics counts n polls parked or answered since base
+ * answers were done, or the deadline passes.
+ */
+static void
+repark_wait(struct engine *lp, size_t base, int n, double deadline,
+    struct metrics *m)
+{
+	double	tlast = 0;
+
+	while (now() < deadline) {
+		engine_step(lp, 20);
+		if (now() - tlast < 0.05)
+			continue;
+		tlast = now();
+		if (metrics_read(m) == 0 && m->parked +
+		    (long long)(lp->ndone - base) >= n)
+			return;
+	}
+}
+
+/*
+ * Park every answered /events poll again with the cursor it was given,
+ * replacing its job in jobs, opt.ramp at a time as they were parked
+ * first (all at once, they overflow sohbetd's listen queue and nginx
+ * answers 502), each batch confirmed by /metrics.
+ */
+static void
+reaction_repark(struct engine *lp, struct job **jobs)
+{
+	struct metrics	 m;
+	char		 path[256], cursor[32];
+	size_t		 base = lp->ndone;
+	double		 t0 = now(), deadline = now() + 40;
+	int		 i, n = 0;
+
+	m.parked = -1;
+	for (i = 0; i < opt.n; i++) {
+		if (jobs[i]->state != JOB_DONE || jobs[i]->body == NULL ||
+		    json_str(jobs[i]->body, "cursor", cursor,
+		    sizeof cursor) == -1)
+			continue;
+		snprintf(path, sizeof path, "/api/v1/events?after=%s"
+		    "&timeout=%d", cursor, opt.wait);
+		job_free(jobs[i]);
+		jobs[i] = job_new("GET", path, members[i].access, NULL);
+		jobs[i]->idx = i;
+		engine_submit(lp, jobs[i]);
+		if (++n % opt.ramp == 0)
+			repark_wait(lp, base, n, deadline, &m);
+	}
+	repark_wait(lp, base, n, deadline, &m);
+	result("reaction_repark_seconds", "%.2f (%lld of %d parked, %zu "
+	    "answered meanwhile)", now() - t0, m.parked, n, lp->ndone - base);
+}
+
+/*
+ * Before the message: the owner adds a reaction to message msg_id, whose
+ * reaction.add goes through the hub to the same parked polls.  /events
+ * polls are each answered with it (timed as the message is, then parked
+ * again with their new cursor); per-channel polls wait for messages only,
+ * so they must all stay parked: it counts any answered within
+ * REACTION_QUIET_S and what waking them cost.
+ */
+#define REACTION_QUIET_S	2.0
+
+static void
+reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id)
+{
+	struct metrics	 m0, m1;
+	struct cpuwatch	 cw;
+	struct job	*put;
+	char		 path[256], mark[64];
+	double		*lat, *lat_start;
+	size_t		 pending;
+	int		 k, bad, events = strcmp(opt.mode, "events") == 0;
+
+	pending = jobs_pending(jobs);
+	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/messages/%"
+	    PRIu64 "/reactions/" REACTION_EMOJI "/@me", channel_id, msg_id);
+	put = job_new("PUT", path, owner.access, NULL);
+	metrics_read(&m0);
+	cpuwatch_start(&cw);
+	engine_submit(lp, put);
+	if (events)
+		engine_until(lp, lp->ndone + pending + 1, now() + opt.deliver_s);
+	else {
+		engine_until(lp, lp->ndone + 1, now() + opt.deliver_s);
+		while (now() - put->t_done < REACTION_QUIET_S)
+			engine_step(lp, 50);
+	}
+	cpuwatch_report(&cw, "cpu_seconds_delivering_reaction");
+	metrics_read(&m1);
+	if (put->err != E_NONE || put->status != 204)
+		die("the reaction PUT failed: %d %s %s", put->status,
+		    job_err_names[put->err], put->body ? put->body : "");
+	result("reaction_put_response_ms", "%.2f", (put->t_done -
+	    put->t_start) * 1e3);
+	result("reaction_server_wakeups", "%lld", m1.wakeups - m0.wakeups);
+	result("reaction_server_delivered", "%lld", m1.delivered -
+	    m0.delivered);
+	lat = xcalloc((size_t)opt.n, sizeof *lat);
+	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
+	snprintf(mark, sizeof mark, "\"message_id\":\"%" PRIu64 "\"", msg_id);
+	k = deliveries(jobs, opt.n, put, events ? mark : "", lat, lat_start,
+	    &bad);
+	if (events) {
+		result("reaction_delivered", "%d (%d wrong or failed, %d "
+		    "unanswered)", k, bad, (int)pending - k - bad);
+		latency_result("reaction_latency_from_put_response_ms", lat, k);
+		latency_result("reaction_latency_from_put_start_ms", lat_start,
+		    k);
+		reaction_repark(lp, jobs);
+	} else
+		result("reaction_channel_polls_answered", "%d of %zu (0 "
+		    "expected: they wait for messages)", k + bad, pending);
+	job_free(put);
+	free(lat);
+	free(lat_start);
+}
+
 static void
 usage(void)
 {
@@ -1872,6 +2051,7 @@ usage(void)
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
 	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
+	    "\t[--reaction]\n"
 	    "\t[--cross-port P2 [--rounds K]]\n");
 	exit(2);
 }
@@ -1898,6 +2078,7 @@ options(int argc, char **argv)
 		{ "typing", no_argument, NULL, 'T' },
 		{ "storm", required_argument, NULL, 'Y' },
 		{ "storm-seconds", required_argument, NULL, 'Z' },
+		{ "reaction", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -1922,6 +2103,7 @@ options(int argc, char **argv)
 		case 'T': opt.typing = 1; break;
 		case 'Y': opt.storm = atoi(optarg); break;
 		case 'Z': opt.storm_s = atoi(optarg); break;
+		case 'A': opt.reaction = 1; break;
 		default: usage();
 		}
 	}
@@ -1936,7 +2118,8 @@ options(int argc, char **argv)
 	    (opt.typing && (strcmp(opt.mode, "events") != 0 || opt.repoll)) ||
 	    opt.storm < 0 || opt.storm > opt.n || opt.storm_s < 4 ||
 	    opt.storm_s > 300 || (opt.storm > 0 && (opt.repoll ||
-	    opt.typing || strcmp(opt.mode, "events") != 0)))
+	    opt.typing || strcmp(opt.mode, "events") != 0)) ||
+	    (opt.reaction && (opt.typing || opt.storm > 0)))
 		usage();
 	if (opt.cache == NULL)
 		opt.cache = xasprintf("%s/bench-accounts.txt", opt.var);
@@ -2121,6 +2304,8 @@ main(int argc, char **argv)
 	if (now() - t_first > opt.wait - 5)
 		printf("warning: %.0f s since the first poll: some may have "
 		    "timed out\n", now() - t_first);
+	if (opt.reaction)
+		reaction_phase(lp, jobs, last_id);
 	metrics_read(&m0);
 	snprintf(content, sizeof content, "lpbench %d %lld", opt.n,
 	    unix_now());
@@ -2136,7 +2321,7 @@ main(int argc, char **argv)
 	cpuwatch_start(&cw);
 	engine_submit(lp, post);
 	deadline = now() + opt.deliver_s;
-	engine_until(lp, (size_t)opt.n + 1, deadline);
+	engine_until(lp, lp->ndone + jobs_pending(jobs) + 1, deadline);
 	t_end = now();
 	cpuwatch_report(&cw, "cpu_seconds_delivering");
 	if (opt.typing) {
