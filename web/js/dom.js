@@ -87,23 +87,6 @@ export function icon(name, label) {
 	return svg;
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
-
-/* Message text as nodes: plain text with http(s) links made clickable. */
-export function linkify(text) {
-	const out = [];
-	let last = 0;
-	for (const m of text.matchAll(URL_RE)) {
-		if (m.index > last)
-			out.push(text.slice(last, m.index));
-		out.push(h('a', {href: m[0], target: '_blank', rel: 'noopener noreferrer'}, m[0]));
-		last = m.index + m[0].length;
-	}
-	if (last < text.length)
-		out.push(text.slice(last));
-	return out;
-}
-
 const timeFmt = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
 const dateFmt = new Intl.DateTimeFormat(undefined, {dateStyle: 'medium'});
 const fullFmt = new Intl.DateTimeFormat(undefined, {dateStyle: 'full', timeStyle: 'short'});
