@@ -10,6 +10,7 @@ import {startEvents} from './events.js';
 import {parseHash, navigate, hashOf} from './router.js';
 import {store, notify, resetStore} from './store.js';
 import {loadAll, applyEvents, onServerLeft, onLoadError, onMention} from './load.js';
+import {retryUnsent} from './send.js';
 import {notifyMention, watchAttention, refreshAttention} from './notify.js';
 import {showAuth} from './ui/auth.js';
 import {mountShell} from './ui/shell.js';
@@ -30,6 +31,8 @@ const END_REASONS = {
 	signed_out_elsewhere: 'You signed out in another tab.',
 	token_reused: 'Your session was ended for safety (a sign-in token was used twice). Please sign in again.',
 	invalid_token: 'Your session has expired. Please sign in again.',
+	revoked: 'You were signed out: this account chose \u201cSign out everywhere\u201d or changed its ' +
+	    'password on another device. Please sign in again.',
 	unauthorized: 'Your session has ended. Please sign in again.',
 };
 
@@ -80,12 +83,15 @@ function startApp() {
 			}
 		},
 		apply: applyEvents,
-		status: (s) => {
-			if (store.status !== s) {
+		status: (s, detail) => {
+			const offline = !!(detail && detail.browserOffline) || !navigator.onLine;
+			if (store.status !== s || (s === 'offline' && store.browserOffline !== offline)) {
 				store.status = s;
+				store.browserOffline = s === 'offline' && offline;
 				notify('status');
 			}
 		},
+		reconnected: retryUnsent,
 	});
 }
 

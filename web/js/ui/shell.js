@@ -431,7 +431,9 @@ export function mountShell(root, hooks) {
 	function drawBanner() {
 		if (store.status === 'offline') {
 			banner.hidden = false;
-			replace(banner, h('span', null, 'Connection lost; reconnecting\u2026'),
+			replace(banner, h('span', null, store.browserOffline ?
+			    'You are offline. Messages you send will go when the connection is back.' :
+			    'Connection lost; reconnecting\u2026'),
 			    h('button', {type: 'button', class: 'btn btn--link', onclick: hooks.retryNow}, 'Retry now'));
 		} else {
 			banner.hidden = true;
