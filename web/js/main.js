@@ -68,7 +68,7 @@ function startApp() {
 	loaded = false;
 	route();
 	shell = mountShell(root, {
-		signOut: () => signOut(),
+		signOut: askSignOut,
 		signOutAll: doSignOutAll,
 		retryNow: () => events && events.retryNow(),
 	});
@@ -134,6 +134,16 @@ function offerInvite() {
 	const code = pendingInvite;
 	pendingInvite = null;
 	openJoin({goServer: (id) => navigate({kind: 'server', serverId: id, channelId: null})}, code);
+}
+
+async function askSignOut() {
+	const ok = await confirmDialog({
+		title: 'Sign out',
+		message: 'Sign out of sohbet in this browser? Messages that are still sending are lost.',
+		confirm: 'Sign out',
+	});
+	if (ok)
+		signOut();
 }
 
 async function doSignOutAll() {

@@ -69,6 +69,13 @@ const HIGHLIGHT_MS = 2000;
 /* Load older history when the top is this close (px). */
 const NEAR_TOP = 400;
 
+const countFmt = new Intl.NumberFormat();
+
+/* A number as shown: "4,001". */
+function count(n) {
+	return countFmt.format(n);
+}
+
 /* Length in code points, as the server counts. */
 function codePoints(s) {
 	let n = 0;
@@ -478,7 +485,6 @@ export function createMessageView(root, hooks) {
 	function drawComposer(acc) {
 		const can = acc.dm || acc.send;
 		input.disabled = !can;
-		sendBtn.disabled = !can;
 		canAttach = acc.dm || acc.attach;
 		attachBtn.disabled = !canAttach;
 		if (!can)
@@ -488,14 +494,25 @@ export function createMessageView(root, hooks) {
 		updateNote();
 	}
 
+	/*
+	 * The note above the message box (uploads going on, the length near
+	 * or over the limit), and whether Send can be pressed.
+	 */
 	function updateNote() {
 		const n = codePoints(input.value);
+		sendBtn.disabled = input.disabled || n > MAX_LEN;
+		sendBtn.title = n > MAX_LEN ? 'Too long to send' : 'Send (Enter)';
 		if (tray.busy()) {
 			note.textContent = 'Uploading\u2026 the message can be sent once the files are up.';
 			note.className = 'composer-note';
+		} else if (n > MAX_LEN) {
+			const over = n - MAX_LEN;
+			note.textContent = `${count(n)} / ${count(MAX_LEN)} characters: too long to send. ` +
+			    `Take out ${count(over)} character${over === 1 ? '' : 's'}.`;
+			note.className = 'composer-note composer-note--over';
 		} else if (n > MAX_LEN - 200) {
-			note.textContent = `${n} / ${MAX_LEN} characters`;
-			note.className = n > MAX_LEN ? 'composer-note composer-note--over' : 'composer-note';
+			note.textContent = `${count(n)} / ${count(MAX_LEN)} characters`;
+			note.className = 'composer-note';
 		} else {
 			note.textContent = '';
 			note.className = 'composer-note';
@@ -992,9 +1009,13 @@ export function createMessageView(root, hooks) {
 		if ((!text.trim() && files.length === 0) || key === null || tray.busy())
 			return;
 		if (codePoints(text) > MAX_LEN) {
+			/* Say it again, where a screen reader hears it. */
+			note.textContent = '';
 			updateNote();
+			note.setAttribute('role', 'alert');
 			return;
 		}
+		note.removeAttribute('role');
 		input.value = '';
 		drafts.delete(key);
 		tray.clear();
@@ -1017,6 +1038,10 @@ export function createMessageView(root, hooks) {
 		togglePins,
 		/* The message box, or the messages when the user may not write here. */
 		focusComposer: () => (input.disabled ? scroller : input).focus(),
+		/* Whether the user may write here. */
+		get canWrite() {
+			return !input.disabled;
+		},
 		get key() {
 			return key;
 		},
