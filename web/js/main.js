@@ -9,6 +9,7 @@
 import {hasSession, onSessionEnd} from './api.js';
 import {parseHash} from './router.js';
 import {showAuth} from './ui/auth.js';
+import {applyTheme} from './theme.js';
 
 const root = document.getElementById('root');
 let app = null;		/* app.js, once loaded */
@@ -24,6 +25,7 @@ const END_REASONS = {
 };
 
 function boot() {
+	applyTheme();
 	onSessionEnd((reason) => {
 		if (app)
 			app.stopApp();
