@@ -326,8 +326,14 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 		    .getByRole('button', {name: server}).count(), 0);
 	});
 
-	await step(t, 'sign out', async () => {
+	await step(t, 'sign out, which asks first', async () => {
 		await B.page.getByRole('button', {name: 'Sign out'}).click();
+		const ask = B.page.getByRole('dialog', {name: 'Sign out'});
+		await ask.getByRole('button', {name: 'Cancel'}).click();
+		await ask.waitFor({state: 'hidden'});
+		await B.page.getByRole('button', {name: 'My account'}).waitFor();
+		await B.page.getByRole('button', {name: 'Sign out'}).click();
+		await ask.getByRole('button', {name: 'Sign out'}).click();
 		await B.page.getByRole('button', {name: 'Sign in'}).waitFor();
 		await B.page.reload();
 		await B.page.getByRole('button', {name: 'Sign in'}).waitFor();

@@ -69,9 +69,12 @@ async function close() {
 		await browser.close();
 }
 
-/* A browser context with one page, its console errors collected. */
-export async function newUser(label, viewport = {width: 1280, height: 800}) {
-	const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, baseURL: BASE});
+/*
+ * A browser context with one page, its console errors collected; more
+ * holds more options of the context (hasTouch and isMobile for a phone).
+ */
+export async function newUser(label, viewport = {width: 1280, height: 800}, more = {}) {
+	const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, baseURL: BASE, ...more});
 	const page = await context.newPage();
 	page.on('console', (msg) => {
 		if (msg.type() !== 'error')

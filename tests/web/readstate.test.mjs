@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import {applyEvent, putReadState} from '../../web/js/apply.js';
 import {channelKey, dmKey, readStateOf, serverMentions, dmMentions, totalMentions,
     mentionsMe} from '../../web/js/store.js';
-import {contentParts, mentionQuery, mentionCandidates, insertMention} from '../../web/js/mentions.js';
+import {mentionPart, mentionQuery, mentionCandidates, insertMention} from '../../web/js/mentions.js';
 import {world, message, watch, ME, BORA, CEM} from './fixtures.mjs';
 
 const C20 = channelKey('20');
@@ -155,18 +155,20 @@ describe('who is mentioned', () => {
 });
 
 describe('message content', () => {
-	test('resolved mentions become parts; the rest stays text', () => {
+	test('resolved mentions are parts; the rest stays text', () => {
 		const m = {content: 'hi <@2> and <@9>, <@&12> <@&77> @here!', mentions: [BORA],
 		    mention_roles: ['12'], mention_everyone: true};
-		assert.deepEqual(contentParts(m), [
-			{text: 'hi '}, {user: BORA}, {text: ' and <@9>, '}, {role: '12'},
-			{text: ' <@&77> '}, {everyone: 'here'}, {text: '!'},
-		]);
+		assert.deepEqual(mentionPart(m, '<@2>'), {user: BORA});
+		assert.equal(mentionPart(m, '<@9>'), null);
+		assert.deepEqual(mentionPart(m, '<@&12>'), {role: '12'});
+		assert.equal(mentionPart(m, '<@&77>'), null);
+		assert.deepEqual(mentionPart(m, '@here'), {everyone: 'here'});
+		assert.equal(mentionPart(m, '<@&2>'), null, 'a user id is no role');
 	});
 
 	test('@everyone without the permission is text', () => {
 		const m = {content: '@everyone look', mentions: [], mention_roles: [], mention_everyone: false};
-		assert.deepEqual(contentParts(m), [{text: '@everyone look'}]);
+		assert.equal(mentionPart(m, '@everyone'), null);
 	});
 });
 

@@ -12,7 +12,13 @@
  * request() refreshes the access token shortly before it expires and
  * once more when an answer is 401, then repeats the request. When the
  * refresh token is refused the session is over: the listeners given to
- * onSessionEnd() hear of it.
+ * onSessionEnd() hear of it (with "revoked" when an access token that
+ * had not expired was refused first: the session was ended elsewhere,
+ * by "Sign out everywhere" or a password change).
+ *
+ * Every exchange tells the listeners of onReachability() whether the
+ * server answered (events.js judges the connection by all requests, not
+ * only by its long-polls).
  */
 
 const BASE = '/api/v1';
@@ -37,7 +43,38 @@ let accessToken = null;
 let accessExpires = 0;		/* Date.now() value */
 let refreshTimer = 0;
 let refreshing = null;		/* the refresh in flight, shared by callers */
+/* An access token still valid by its clock was refused: a refused
+ * refresh then means the session was revoked, not that it expired. */
+let refusedEarly = false;
 const endListeners = new Set();
+const reachListeners = new Set();
+
+/*
+ * Call fn(true) when a request is answered by the server, fn(false) when
+ * it cannot be reached (a network error, or nginx's 502 or 504: sohbetd
+ * is not there). Returns a function that stops the calls.
+ */
+export function onReachability(fn) {
+	reachListeners.add(fn);
+	return () => reachListeners.delete(fn);
+}
+
+/* Whether an HTTP status (0 for none) means the server could not be reached. */
+function unreachableStatus(status) {
+	return status === 0 || status === 502 || status === 504;
+}
+
+/* Whether error e (an ApiError) says the server could not be reached. */
+export function unreachable(e) {
+	return e instanceof ApiError && unreachableStatus(e.status);
+}
+
+/* Tell the listeners whether the server answered (HTTP status, 0 for none). */
+function reached(status) {
+	const ok = !unreachableStatus(status);
+	for (const fn of reachListeners)
+		fn(ok);
+}
 
 /* Call fn(reason) when the session ends (refused refresh, sign out). */
 export function onSessionEnd(fn) {
@@ -117,8 +154,10 @@ async function exchange(method, path, body, token, signal) {
 	} catch (e) {
 		if (e.name === 'AbortError' || e.name === 'TimeoutError')
 			throw e;
+		reached(0);
 		throw new ApiError(0, 'network_error', 'The server cannot be reached.');
 	}
+	reached(res.status);
 	let data = null;
 	if (res.status !== 204) {
 		try {
@@ -171,9 +210,22 @@ async function refreshLocked() {
 	const err = errorOf(r);
 	if (r.status === 401) {
 		/* Unknown, expired, revoked or reused: this login is over. */
-		endSession(err.code);
+		endSession(refusedEarly && err.code === 'invalid_token' ? 'revoked' : err.code);
 	}
 	throw err;
+}
+
+/*
+ * Refresh after the server refused the access token, noting whether that
+ * token had still time to live (then a refused refresh is a revocation).
+ */
+async function refreshAfterRefusal() {
+	refusedEarly = Date.now() < accessExpires - 5000;
+	try {
+		await refresh();
+	} finally {
+		refusedEarly = false;
+	}
 }
 
 /*
@@ -193,7 +245,7 @@ export async function request(method, path, body, opts = {}) {
 	let r = await exchange(method, path, body, accessToken, opts.signal);
 	if (r.status === 401) {
 		/* Revoked early (logout-all, password change elsewhere) or expired. */
-		await refresh();
+		await refreshAfterRefusal();
 		r = await exchange(method, path, body, accessToken, opts.signal);
 		if (r.status === 401)
 			endSession('unauthorized');
@@ -219,6 +271,7 @@ function sendFile(path, file, token, onProgress, signal) {
 		};
 		xhr.onload = () => {
 			signal && signal.removeEventListener('abort', abort);
+			reached(xhr.status);
 			let data = null;
 			try {
 				data = JSON.parse(xhr.responseText);
@@ -228,7 +281,10 @@ function sendFile(path, file, token, onProgress, signal) {
 			resolve({status: xhr.status, data,
 			    headers: {get: (name) => xhr.getResponseHeader(name)}});
 		};
-		xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The server cannot be reached.'));
+		xhr.onerror = () => {
+			reached(0);
+			reject(new ApiError(0, 'network_error', 'The server cannot be reached.'));
+		};
 		xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
 		if (signal) {
 			if (signal.aborted) {
@@ -251,7 +307,7 @@ export async function upload(path, file, onProgress, signal) {
 		await refresh();
 	let r = await sendFile(path, file, accessToken, onProgress, signal);
 	if (r.status === 401) {
-		await refresh();
+		await refreshAfterRefusal();
 		r = await sendFile(path, file, accessToken, onProgress, signal);
 		if (r.status === 401)
 			endSession('unauthorized');
@@ -294,6 +350,11 @@ export async function signOut() {
 			/* The token expires by itself. */
 		}
 	}
+}
+
+/* Ask the server whether it is there (GET /health, no token); resolves or throws ApiError. */
+export function ping() {
+	return request('GET', '/health', undefined, {auth: false});
 }
 
 /* Path segment for an id or code taken from anywhere. */

@@ -69,10 +69,51 @@ export function $(sel, root = document) {
 	return root.querySelector(sel);
 }
 
-/* An inline SVG icon from the sprite icons.svg (a <use> of its symbol). */
+const SVG_NS = 'http://www.w3.org/2000/svg';
+/* The sprite icons.svg, fetched once and put in the page: icons drawn
+ * later (offline too) need no request. null: not loaded (or failed). */
+let sprite = null;
+
+/*
+ * Put icons.svg's symbols in the page, as "icon-<name>", once. An XHR
+ * for a document: the browser parses the SVG as XML, no markup string
+ * passes through script. Icons drawn before it is there show when it is.
+ */
+function loadIcons() {
+	if (sprite)
+		return;
+	sprite = new Promise((resolve, reject) => {
+		const xhr = new XMLHttpRequest();
+		xhr.open('GET', 'icons.svg');
+		xhr.responseType = 'document';
+		xhr.overrideMimeType('image/svg+xml');
+		xhr.onload = () => {
+			const svg = xhr.responseXML && xhr.responseXML.documentElement;
+			if (xhr.status !== 200 || !svg || svg.localName !== 'svg') {
+				reject(new Error(`icons.svg: ${xhr.status}`));
+				return;
+			}
+			const copy = document.importNode(svg, true);
+			for (const sym of copy.querySelectorAll('symbol[id]'))
+				sym.id = `icon-${sym.id}`;
+			copy.setAttribute('class', 'icon-sprite');
+			copy.setAttribute('aria-hidden', 'true');
+			document.body.appendChild(copy);
+			resolve();
+		};
+		xhr.onerror = () => reject(new Error('icons.svg: network error'));
+		xhr.send();
+	});
+	sprite.catch(() => {
+		/* Try again with the next icon drawn. */
+		sprite = null;
+	});
+}
+
+/* An inline SVG icon: a <use> of its symbol in the page's copy of icons.svg. */
 export function icon(name, label) {
-	const ns = 'http://www.w3.org/2000/svg';
-	const svg = document.createElementNS(ns, 'svg');
+	loadIcons();
+	const svg = document.createElementNS(SVG_NS, 'svg');
 	svg.setAttribute('class', 'icon');
 	svg.setAttribute('viewBox', '0 0 24 24');
 	if (label) {
@@ -81,27 +122,10 @@ export function icon(name, label) {
 	} else {
 		svg.setAttribute('aria-hidden', 'true');
 	}
-	const use = document.createElementNS(ns, 'use');
-	use.setAttribute('href', `icons.svg#${name}`);
+	const use = document.createElementNS(SVG_NS, 'use');
+	use.setAttribute('href', `#icon-${name}`);
 	svg.appendChild(use);
 	return svg;
-}
-
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
-
-/* Message text as nodes: plain text with http(s) links made clickable. */
-export function linkify(text) {
-	const out = [];
-	let last = 0;
-	for (const m of text.matchAll(URL_RE)) {
-		if (m.index > last)
-			out.push(text.slice(last, m.index));
-		out.push(h('a', {href: m[0], target: '_blank', rel: 'noopener noreferrer'}, m[0]));
-		last = m.index + m[0].length;
-	}
-	if (last < text.length)
-		out.push(text.slice(last));
-	return out;
 }
 
 const timeFmt = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
@@ -132,14 +156,15 @@ export function dateOnly(iso) {
 	return dateFmt.format(new Date(iso));
 }
 
-/* Up to two letters standing for a name (server icons, avatars). */
-export function initials(name) {
+/*
+ * The first letters of up to max words of a name (avatars: two; server
+ * icons: three, so that "Book Club North" and "Book Club South" differ).
+ */
+export function initials(name, max = 2) {
 	const words = name.trim().split(/[\s_.-]+/).filter(Boolean);
 	if (words.length === 0)
 		return '?';
-	const first = Array.from(words[0])[0] || '';
-	const second = words.length > 1 ? Array.from(words[1])[0] || '' : '';
-	return (first + second).toUpperCase();
+	return words.slice(0, max).map((w) => Array.from(w)[0]).join('').toUpperCase();
 }
 
 /* One of eight avatar colour classes, stable for an id. */

@@ -1,50 +1,32 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * mentions.js: mentions in message text (docs/api.md, Mentions and read
- * state), without DOM or network so that node tests it: the parts of a
- * message's content (text, a mentioned user, role or everyone), and the
- * `@` autocomplete of the composer (what matches what was typed, and the
- * text once one is picked).
+ * state), without DOM or network so that node tests it: what a mention
+ * token of a message's content is (a mentioned user, role or everyone,
+ * or text; markup.js finds the tokens), and the `@` autocomplete of
+ * the composer (what matches what was typed, and the text once one is
+ * picked).
  */
 
-const TOKEN_RE = /<@(&?)(\d+)>|@everyone|@here/g;
+/* A mention token where lastIndex is (markup.js reads message text with it). */
+export const MENTION_TOKEN = /<@&?\d+>|@everyone|@here/y;
 
 /*
- * The parts of message m's content, in order: {text}, {user}, {role} or
- * {everyone}. Only what the server resolved is a mention (m.mentions,
- * m.mention_roles, m.mention_everyone); anything else stays text.
+ * What the mention token raw (as MENTION_TOKEN matches it) of message m is:
+ * {user}, {role} or {everyone}, or null when the server did not resolve
+ * it (m.mentions, m.mention_roles, m.mention_everyone): then it is text.
  */
-export function contentParts(m) {
-	const content = m.content;
-	const users = new Map((m.mentions || []).map((u) => [u.id, u]));
-	const roles = new Set(m.mention_roles || []);
-	const out = [];
-	let last = 0;
-	const text = (to) => {
-		if (to > last) {
-			const prev = out[out.length - 1];
-			if (prev && prev.text !== undefined)
-				prev.text += content.slice(last, to);
-			else
-				out.push({text: content.slice(last, to)});
-		}
-	};
-	for (const t of content.matchAll(TOKEN_RE)) {
-		let part = null;
-		if (t[2] !== undefined && t[1] === '' && users.has(t[2]))
-			part = {user: users.get(t[2])};
-		else if (t[2] !== undefined && t[1] === '&' && roles.has(t[2]))
-			part = {role: t[2]};
-		else if (t[2] === undefined && m.mention_everyone)
-			part = {everyone: t[0].slice(1)};
-		if (!part)
-			continue;
-		text(t.index);
-		out.push(part);
-		last = t.index + t[0].length;
+export function mentionPart(m, raw) {
+	const t = /^<@(&?)(\d+)>$/.exec(raw);
+	if (t && t[1] === '') {
+		const u = (m.mentions || []).find((x) => x.id === t[2]);
+		return u ? {user: u} : null;
 	}
-	text(content.length);
-	return out;
+	if (t)
+		return (m.mention_roles || []).includes(t[2]) ? {role: t[2]} : null;
+	if ((raw === '@everyone' || raw === '@here') && m.mention_everyone)
+		return {everyone: raw.slice(1)};
+	return null;
 }
 
 /*

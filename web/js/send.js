@@ -9,7 +9,7 @@
  * event.
  */
 
-import {api, seg} from './api.js';
+import {api, seg, unreachable} from './api.js';
 import {confirmPending, held, putMessage, reactMessage, putReadState} from './apply.js';
 import {addServer, applyToStore, convPath} from './load.js';
 import {channelPerms} from './perm.js';
@@ -46,6 +46,19 @@ export function retrySend(key, nonce) {
 	item.error = null;
 	notify(`conv:${key}`);
 	return deliver(key, item);
+}
+
+/*
+ * Send again, each with its nonce, the messages that failed because the
+ * server could not be reached (the connection is back).
+ */
+export function retryUnsent() {
+	for (const [key, items] of store.pending) {
+		for (const item of items) {
+			if (item.state === 'failed' && unreachable(item.error))
+				retrySend(key, item.nonce);
+		}
+	}
 }
 
 /* Drop a failed send. */

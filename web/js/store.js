@@ -46,6 +46,8 @@ export function newState() {
 		view: {kind: 'home', dmId: null},
 		/* "connecting", "live" or "offline" */
 		status: 'connecting',
+		/* offline because the browser is (its offline event, navigator.onLine) */
+		browserOffline: false,
 		/* conversation key -> Map(user id -> end of their typing hint, ms) */
 		typing: new Map(),
 		/* user id -> status of the newest presence.update (ephemeral.js) */

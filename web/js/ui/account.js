@@ -2,7 +2,8 @@
 /*
  * account.js: the user's own account: username, email, password. A
  * password change revokes every session; the answer carries new tokens
- * (docs/api.md, PATCH /users/@me) so this one stays signed in.
+ * (docs/api.md, PATCH /users/@me) so this one stays signed in. Also
+ * what this browser keeps: desktop notifications, the theme.
  */
 
 import {api, setSession} from '../api.js';
@@ -10,6 +11,19 @@ import {h} from '../dom.js';
 import {store, notify} from '../store.js';
 import {notificationsSupported, notificationsOn, setNotifications} from '../notify.js';
 import {openDialog, toast, field, showFormError} from './dialog.js';
+import {THEMES, chosenTheme, chooseTheme} from '../theme.js';
+
+const THEME_LABELS = {system: 'As the system', light: 'Light', dark: 'Dark'};
+
+/* The theme's choice: as the system, light or dark, applied at once. */
+function themeChoice() {
+	const now = chosenTheme();
+	return h('fieldset', {class: 'section'}, h('legend', {class: 'label'}, 'Theme'),
+	    h('div', {class: 'row'}, THEMES.map((t) => h('label', {class: 'check'},
+		h('input', {type: 'radio', name: 'theme', value: t, checked: t === now,
+		    onchange: () => chooseTheme(t)}),
+		h('span', null, THEME_LABELS[t])))));
+}
 
 /*
  * The switch of desktop notifications (mentions and direct messages while
@@ -82,6 +96,7 @@ export function openAccount(hooks) {
 			submit.disabled = false;
 		}
 	}}, username.wrap, email.wrap, password.wrap, current.wrap, general, notificationSwitch(),
+	themeChoice(),
 	h('div', {class: 'row'},
 	    h('button', {type: 'button', class: 'btn btn--secondary', onclick: () => {
 		d.close();

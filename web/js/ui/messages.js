@@ -30,7 +30,8 @@
  * acknowledged up to its newest message whenever the user has its bottom
  * on screen while looking at the page (store.attending). A message that
  * mentions the user is tinted; mentions show as @name pills (a user's
- * opens their profile).
+ * opens their profile). Text is rich text (markup.js); a :shortcode:
+ * typed in the composer becomes its emoji (emoji.js).
  *
  * Files: the attach button, a drop on the conversation or a paste into
  * the message box upload them at once (uploads.js); the message sent next
@@ -46,14 +47,16 @@
  * cancels an edit or a reply.
  */
 
-import {clockTime, fullTime, h, icon, initials, colourClass, linkify, replace, shortTime} from '../dom.js';
+import {clockTime, fullTime, h, icon, initials, colourClass, replace, shortTime} from '../dom.js';
+import {markup, spoilerEvents} from '../markup.js';
+import {shortcodes, typingShortcode, replaceShortcode} from '../emoji.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId, readStateOf, mentionsMe} from '../store.js';
 import {convPath, openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember,
     loadMoreMembers} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin,
     ackConv} from '../send.js';
-import {contentParts, mentionQuery, mentionCandidates, insertMention} from '../mentions.js';
+import {mentionPart, mentionQuery, mentionCandidates, insertMention} from '../mentions.js';
 import {confirmDialog, errorText, toast} from './dialog.js';
 import {openPicker} from './picker.js';
 import {createTypingLine, noteTyping} from './typing.js';
@@ -65,6 +68,13 @@ const GROUP_MS = 7 * 60 * 1000;
 const HIGHLIGHT_MS = 2000;
 /* Load older history when the top is this close (px). */
 const NEAR_TOP = 400;
+
+const countFmt = new Intl.NumberFormat();
+
+/* A number as shown: "4,001". */
+function count(n) {
+	return countFmt.format(n);
+}
 
 /* Length in code points, as the server counts. */
 function codePoints(s) {
@@ -133,6 +143,7 @@ export function createMessageView(root, hooks) {
 	const typing = createTypingLine();
 	const pane = h('div', {class: 'messages-pane'}, scroller, jump, pinsPanel);
 	replace(root, pane, typing.el, form);
+	spoilerEvents(pane);
 	let canAttach = false;
 
 	/* Upload files into the current conversation, if the user may. */
@@ -183,6 +194,7 @@ export function createMessageView(root, hooks) {
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
 	input.addEventListener('input', () => {
+		convertShortcode();
 		updateNote();
 		picked = 0;
 		updateSuggest();
@@ -193,6 +205,23 @@ export function createMessageView(root, hooks) {
 		if (!suggest.contains(document.activeElement))
 			hideSuggest();
 	}));
+
+	/*
+	 * A :shortcode: just typed becomes its emoji; the first ":" and a
+	 * letter load the table, and a code completed meanwhile converts
+	 * when it is there.
+	 */
+	function convertShortcode() {
+		const caret = input.selectionStart;
+		if (caret !== input.selectionEnd || !typingShortcode(input.value, caret))
+			return;
+		const codes = shortcodes(convertShortcode);
+		const r = codes && replaceShortcode(input.value, caret, codes);
+		if (r) {
+			input.value = r.value;
+			input.setSelectionRange(r.caret, r.caret);
+		}
+	}
 
 	function atBottom() {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -456,7 +485,6 @@ export function createMessageView(root, hooks) {
 	function drawComposer(acc) {
 		const can = acc.dm || acc.send;
 		input.disabled = !can;
-		sendBtn.disabled = !can;
 		canAttach = acc.dm || acc.attach;
 		attachBtn.disabled = !canAttach;
 		if (!can)
@@ -466,14 +494,25 @@ export function createMessageView(root, hooks) {
 		updateNote();
 	}
 
+	/*
+	 * The note above the message box (uploads going on, the length near
+	 * or over the limit), and whether Send can be pressed.
+	 */
 	function updateNote() {
 		const n = codePoints(input.value);
+		sendBtn.disabled = input.disabled || n > MAX_LEN;
+		sendBtn.title = n > MAX_LEN ? 'Too long to send' : 'Send (Enter)';
 		if (tray.busy()) {
 			note.textContent = 'Uploading\u2026 the message can be sent once the files are up.';
 			note.className = 'composer-note';
+		} else if (n > MAX_LEN) {
+			const over = n - MAX_LEN;
+			note.textContent = `${count(n)} / ${count(MAX_LEN)} characters: too long to send. ` +
+			    `Take out ${count(over)} character${over === 1 ? '' : 's'}.`;
+			note.className = 'composer-note composer-note--over';
 		} else if (n > MAX_LEN - 200) {
-			note.textContent = `${n} / ${MAX_LEN} characters`;
-			note.className = n > MAX_LEN ? 'composer-note composer-note--over' : 'composer-note';
+			note.textContent = `${count(n)} / ${count(MAX_LEN)} characters`;
+			note.className = 'composer-note';
 		} else {
 			note.textContent = '';
 			note.className = 'composer-note';
@@ -498,7 +537,7 @@ export function createMessageView(root, hooks) {
 		const gutter = h('div', {class: 'msg-gutter'}, o.cont ? time :
 		    h('span', {class: ['avatar', 'avatar--msg', colourClass(it.author.id)],
 			'aria-hidden': 'true'}, initials(o.name)));
-		const body = h('div', {class: 'msg-body'}, m ? drawContent(m) : linkify(content),
+		const body = h('div', {class: 'msg-body'}, m ? drawContent(m) : markup(content),
 		    m && m.edited_at ? h('span', {class: 'msg-edited', title: `Edited ${fullTime(m.edited_at)}`},
 			'(edited)') : null,
 		    m && m.pinned ? h('span', {class: 'msg-pinned', title: 'Pinned'},
@@ -690,7 +729,7 @@ export function createMessageView(root, hooks) {
 		    'data-id': m.id},
 		h('div', {class: 'pin-head'}, h('strong', null, authorName(m.author)),
 		    h('time', {datetime: m.created_at, title: fullTime(m.created_at)}, shortTime(m.created_at))),
-		h('div', {class: 'pin-text'}, linkify(m.content)),
+		h('div', {class: 'pin-text'}, drawContent(m)),
 		h('div', {class: 'pin-actions'},
 		    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
 			onclick: () => jumpTo(m.id)}, 'Jump'),
@@ -698,22 +737,25 @@ export function createMessageView(root, hooks) {
 			onclick: () => setPinned(m, false)}, 'Unpin') : null)))));
 	}
 
-	/* A message's content with its mentions as pills. */
+	/* A message's content as rich text (markup.js), its mentions as pills. */
 	function drawContent(m) {
-		const s = ctx.serverId && store.servers.get(ctx.serverId);
-		return contentParts(m).map((p) => {
-			if (p.text !== undefined)
-				return linkify(p.text);
-			if (p.user)
-				return h('button', {type: 'button', class: 'mention',
-				    onclick: () => hooks.openProfile(p.user, ctx.serverId)},
-				`@${displayName(ctx.serverId, p.user)}`);
-			if (p.role) {
-				const r = s && s.roles && s.roles.get(p.role);
-				return h('span', {class: 'mention'}, `@${r ? r.name : 'deleted role'}`);
-			}
-			return h('span', {class: 'mention'}, `@${p.everyone}`);
-		});
+		return markup(m.content, {mention: (raw) => mentionPill(mentionPart(m, raw))});
+	}
+
+	/* The pill of a resolved mention (mentions.js, mentionPart), or null. */
+	function mentionPill(p) {
+		if (!p)
+			return null;
+		if (p.user)
+			return h('button', {type: 'button', class: 'mention',
+			    onclick: () => hooks.openProfile(p.user, ctx.serverId)},
+			`@${displayName(ctx.serverId, p.user)}`);
+		if (p.role) {
+			const s = ctx.serverId && store.servers.get(ctx.serverId);
+			const r = s && s.roles && s.roles.get(p.role);
+			return h('span', {class: 'mention'}, `@${r ? r.name : 'deleted role'}`);
+		}
+		return h('span', {class: 'mention'}, `@${p.everyone}`);
 	}
 
 	/* --- the @ autocomplete ------------------------------------------- */
@@ -967,9 +1009,13 @@ export function createMessageView(root, hooks) {
 		if ((!text.trim() && files.length === 0) || key === null || tray.busy())
 			return;
 		if (codePoints(text) > MAX_LEN) {
+			/* Say it again, where a screen reader hears it. */
+			note.textContent = '';
 			updateNote();
+			note.setAttribute('role', 'alert');
 			return;
 		}
+		note.removeAttribute('role');
 		input.value = '';
 		drafts.delete(key);
 		tray.clear();
@@ -992,6 +1038,10 @@ export function createMessageView(root, hooks) {
 		togglePins,
 		/* The message box, or the messages when the user may not write here. */
 		focusComposer: () => (input.disabled ? scroller : input).focus(),
+		/* Whether the user may write here. */
+		get canWrite() {
+			return !input.disabled;
+		},
 		get key() {
 			return key;
 		},

@@ -11,21 +11,13 @@
  */
 
 import {h, replace} from '../dom.js';
+import {loadEmoji} from '../emoji.js';
 
 const RECENT_KEY = 'sohbet.recentEmoji';
 const TONE_KEY = 'sohbet.skinTone';
 const RECENT_MAX = 16;
 const TONES = ['', '\u{1f3fb}', '\u{1f3fc}', '\u{1f3fd}', '\u{1f3fe}', '\u{1f3ff}'];
 const TONE_NAMES = ['No skin tone', 'Light', 'Medium-light', 'Medium', 'Medium-dark', 'Dark'];
-
-let data = null;
-
-/* The generated data: [[group, [[emoji, name, [tone forms]]...]]...]. */
-function loadData() {
-	if (!data)
-		data = import('../emoji-data.js').then((m) => m.groups);
-	return data;
-}
 
 function stored(key, fallback) {
 	try {
@@ -153,7 +145,7 @@ export function openPicker(anchor, onPick) {
 	document.body.appendChild(box);
 	document.addEventListener('mousedown', outside, true);
 	search.focus();
-	loadData().then((g) => {
+	loadEmoji().then((g) => {
 		groups = g;
 		draw();
 	}, () => replace(body, h('p', {class: 'hint', role: 'alert'}, 'The emoji could not be loaded.')));

@@ -83,8 +83,12 @@ export function mountShell(root, hooks) {
 		if (MEDIUM.matches)
 			setMembers(false);
 	}});
-	const skip = h('button', {type: 'button', class: 'skip', onclick: () => messages.focusComposer()},
-	    'Skip to the message box');
+	/* Offered only with a conversation on screen; where it goes depends on whether the user may write. */
+	const skip = h('button', {type: 'button', class: 'skip', hidden: true,
+	    onfocus: () => {
+		skip.textContent = messages.canWrite ? 'Skip to the message box' : 'Skip to the messages';
+	    },
+	    onclick: () => messages.focusComposer()}, 'Skip to the message box');
 	const app = h('div', {class: 'app'}, skip, navBox, main, membersBox, scrim);
 	replace(root, app);
 
@@ -290,7 +294,8 @@ export function mountShell(root, hooks) {
 			unread: s.channels && [...s.channels.keys()].some((id) => store.unread.has(channelKey(id))),
 			mentions: serverMentions(store, s),
 			key: `srv-${s.id}`,
-			content: initials(s.server.name),
+			content: initials(s.server.name, 3),
+			hue: colourClass(s.id),
 			onclick: () => go({kind: 'server', serverId: s.id, channelId: s.lastChannel}),
 		})))),
 		    railButton({label: 'Add a server', key: 'add', content: icon('plus'), add: true,
@@ -301,7 +306,7 @@ export function mountShell(root, hooks) {
 		const label = o.mentions ? `${o.label} (${mentionLabel(o.mentions)})` :
 		    o.unread ? `${o.label} (unread)` : o.label;
 		return h('button', {type: 'button',
-		    class: ['rail-item', o.unread && 'rail-item--unread', o.add && 'rail-item--add'],
+		    class: ['rail-item', o.unread && 'rail-item--unread', o.add && 'rail-item--add', o.hue],
 		    'aria-label': label, title: o.label,
 		    'aria-current': o.current ? 'page' : null, dataset: {focusKey: o.key}, onclick: o.onclick},
 		o.content, o.mentions ? h('span', {class: 'rail-badge', 'aria-hidden': 'true'},
@@ -344,7 +349,7 @@ export function mountShell(root, hooks) {
 			onclick: () => openSettings(s, {openProfile: showProfile})}, icon('settings')) : null,
 		    s.ready && !a.owner ? h('button', {type: 'button', class: 'icon-btn icon-btn--danger',
 			'aria-label': 'Leave server', title: 'Leave server', dataset: {focusKey: 'leave'},
-			onclick: () => leaveServer(s)}, icon('logout')) : null);
+			onclick: () => leaveServer(s)}, icon('leave')) : null);
 	}
 
 	function drawSideBody() {
@@ -431,7 +436,9 @@ export function mountShell(root, hooks) {
 	function drawBanner() {
 		if (store.status === 'offline') {
 			banner.hidden = false;
-			replace(banner, h('span', null, 'Connection lost; reconnecting\u2026'),
+			replace(banner, h('span', null, store.browserOffline ?
+			    'You are offline. Messages you send will go when the connection is back.' :
+			    'Connection lost; reconnecting\u2026'),
 			    h('button', {type: 'button', class: 'btn btn--link', onclick: hooks.retryNow}, 'Retry now'));
 		} else {
 			banner.hidden = true;
@@ -487,6 +494,7 @@ export function mountShell(root, hooks) {
 			shown = key;
 		}
 		pinsToggle.hidden = !key;
+		skip.hidden = !key;
 		if (key !== before)
 			pinsToggle.setAttribute('aria-pressed', 'false');
 		membersToggle.hidden = !showMembers;
