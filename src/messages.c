@@ -32,7 +32,7 @@ static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
     " content, nonce, created_at, reply_to_id)"
     " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0))");
-/* The one-call send of sql/013_read_state.sql (005's, with mentions). */
+/* The one-call send (sql/016_search_without_triggers.sql: 013's, indexed). */
 static struct db_stmt q_send = DB_STMT(
     "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
@@ -495,7 +495,8 @@ messages_insert_call(const struct conversation *c,
 
 /* The one-call send; without it, sends go statement by statement. */
 static struct db_routine r_send = DB_ROUTINE("message_send",
-    "sql/013_read_state.sql", "messages are sent statement by statement");
+    "sql/016_search_without_triggers.sql",
+    "messages are sent statement by statement");
 
 /*
  * Post a message: 1 posted (m filled), 0 the nonce was already used (the

@@ -49,7 +49,7 @@ static struct db_stmt q_send_many = DB_STMT(
     "CALL message_send_many(?, ?, ?)");
 
 static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
-    "sql/013_read_state.sql", "messages are sent one by one");
+    "sql/017_search_keys.sql", "messages are sent one by one");
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;

@@ -939,8 +939,11 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 	});
 
 	await step(t, 'B types: A reads "B is typing…" until B\u2019s message arrives', async () => {
-		typedAt = Date.now();
+		/* The server's 5 s throttle starts before it answers the hint. */
+		const hint = B.page.waitForResponse((res) => res.url().endsWith('/typing'));
 		await B.page.locator('.composer textarea').fill('hello the');
+		await hint;
+		typedAt = Date.now();
 		await line().filter({hasText: `${B.name} is typing\u2026`}).waitFor({timeout: LIVE_MS});
 		assert.equal(await B.page.locator('.typing-line').textContent(), '', 'never one\u2019s own');
 		await B.page.locator('.composer textarea').press('Enter');
@@ -951,7 +954,7 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 
 	await step(t, 'two typists, then a hint that ends by itself after 10 s', async () => {
 		/* One hint per user and conversation every 5 s goes on (the server's throttle). */
-		await new Promise((r) => setTimeout(r, Math.max(0, typedAt + 5500 - Date.now())));
+		await new Promise((r) => setTimeout(r, Math.max(0, typedAt + 5200 - Date.now())));
 		await B.page.locator('.composer textarea').fill('again');
 		await apiCall('POST', `/channels/${channelId}/typing`, c.token);
 		await line().filter({hasText: `${B.name} and tc_${run} are typing\u2026`})
