@@ -8,9 +8,12 @@
  * read_state.update; and the attacks: a channel you cannot see, a kicked
  * member, a token stolen before logout-all.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -471,13 +474,49 @@ START_TEST(test_mention_viewers_and_roles)
 END_TEST
 
 #define RACERS		12
-#define RACE_ROUNDS	5
+#define HOLD_MS		1000	/* the channel's row held while they race */
+
+/*
+ * Hold a channel's row from a connection of the test's own for HOLD_MS,
+ * in a child process: a send waits for it (the message's foreign key)
+ * and blocks its worker, so the sends that come meanwhile queue up.
+ * Returns once the row is held; the child's pid.
+ */
+static pid_t
+hold_channel(const char *channel)
+{
+	void	*db;
+	pid_t	 pid;
+	int	 held[2];
+	char	 c = 0;
+
+	ck_assert(pipe(held) == 0);
+	if ((pid = fork()) == 0) {
+		close(held[0]);
+		db = itest_db_open();
+		itest_db_run(db, "START TRANSACTION");
+		itest_db_run(db, "SELECT id FROM channels WHERE id = %s FOR "
+		    "UPDATE", channel);
+		if (write(held[1], &c, 1) != 1)
+			_exit(1);
+		itest_sleep_ms(HOLD_MS);
+		itest_db_run(db, "ROLLBACK");
+		itest_db_close(db);
+		_exit(0);
+	}
+	ck_assert(pid > 0);
+	close(held[1]);
+	ck_assert_msg(read(held[0], &c, 1) == 1, "the channel was not held");
+	close(held[0]);
+	return pid;
+}
 
 /*
  * Race RACERS sends of the owner into the room, every third mentioning
- * the member and the rest the owner; assert each posted, the member's
- * counts (all of them unread, a third mentions) and each message's own
- * mention in history.
+ * the member and the rest the owner, while the channel's row is held, so
+ * that they queue up and are written in batches; assert
+ * each posted, the member's counts (all of them unread, a third
+ * mentions) and each message's own mention in history.
  */
 static void
 race_mentions(void)
@@ -488,7 +527,8 @@ race_mentions(void)
 	char			*path, *texts[RACERS], *ids[RACERS];
 	char			 prefix[16];
 	long			 status[RACERS];
-	int			 i, found;
+	pid_t			 holder;
+	int			 i, found, wstatus;
 
 	chat_room_open(&room, "rs_batch");
 	path = chat_path(room.base, NULL, NULL);
@@ -498,7 +538,10 @@ race_mentions(void)
 		    i % 3 == 0 ? room.member.id : room.owner.id);
 		bodies[i] = texts[i];
 	}
+	holder = hold_channel(room.channel);
 	chat_race(RACERS, "POST", path, tokens, bodies, status, ids);
+	ck_assert(waitpid(holder, &wstatus, 0) == holder &&
+	    WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
 	for (i = 0; i < RACERS; i++) {
 		ck_assert_int_eq(status[i], 201);
 		free(ids[i]);
@@ -519,21 +562,17 @@ race_mentions(void)
 
 /*
  * Sends that arrive together are written as one batch (sendbatch.c):
- * each keeps its own mentions, and each counts.  Races until one of them
- * was batched.
+ * each keeps its own mentions, and each counts.  They are made to queue
+ * up behind a held row, so that some are batched on any box.
  */
 START_TEST(test_batched_mentions)
 {
 	long	before = itest_metric("sohbet_batched_sends_total");
-	int	round;
 
-	for (round = 0; round < RACE_ROUNDS; round++) {
-		race_mentions();
-		if (itest_metric("sohbet_batched_sends_total") > before)
-			break;
-	}
-	ck_assert_msg(round < RACE_ROUNDS, "in %d races of %d sends, none "
-	    "were written together", RACE_ROUNDS, RACERS);
+	race_mentions();
+	ck_assert_msg(itest_metric("sohbet_batched_sends_total") > before,
+	    "%d sends queued behind a held row were not written together",
+	    RACERS);
 }
 END_TEST
 
