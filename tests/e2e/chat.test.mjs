@@ -73,6 +73,7 @@ import path from 'node:path';
 import {
 	BASE, ARTIFACTS, LIVE_MS, run, consoleErrors, expectConsoleErrors, useBrowser, newUser, register,
 	signIn, message, send, confirmed, openServer, heading, step, apiCall, apiFetch, apiRegister,
+	inPool, placeInMessages,
 } from './harness.mjs';
 
 useBrowser();
@@ -340,29 +341,6 @@ test('two users chat live in the web client', {timeout: 180000}, async (t) => {
 	});
 
 });
-
-/* Run fn over items, at most n at a time; resolves the results in order. */
-async function inPool(items, n, fn) {
-	const out = new Array(items.length);
-	let next = 0;
-	const worker = async () => {
-		while (next < items.length) {
-			const i = next++;
-			out[i] = await fn(items[i], i);
-		}
-	};
-	await Promise.all(Array.from({length: Math.min(n, items.length)}, worker));
-	return out;
-}
-
-/* Where the element of locator sits in the message list's visible area. */
-function placeInMessages(locator) {
-	return locator.evaluate((el) => {
-		const box = el.closest('.messages').getBoundingClientRect();
-		const r = el.getBoundingClientRect();
-		return {inView: r.bottom > box.top && r.top < box.bottom, bottomGap: box.bottom - r.bottom};
-	});
-}
 
 /* Scroll the member list to its end, page after page, until n members show. */
 async function scrollMembersTo(page, n) {
