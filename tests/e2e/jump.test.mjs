@@ -4,15 +4,16 @@
  * browser against the sohbet at $SOHBET_TEST_URL (tools/dev test starts
  * one and runs tests/e2e/run).
  *
- * A reply to a message 200 messages back: a click on its quote shows
- * the original highlighted after loading only the page around it (the
- * history requests are counted), not the pages in between. While that
- * window of older messages is shown, a new message from someone else
- * does not appear inside it: the "Jump to latest" button counts it.
- * Scrolling down loads the newer messages in order; "Jump to latest"
- * shows the newest page with the new message last. A search result in
- * another channel of the server, and one in a DM, far back in their
- * history: a click opens the conversation at the message, highlighted.
+ * A reply to a message 200 messages back (with more before it): a
+ * click on its quote shows the original highlighted after loading only
+ * the page around it (the history requests are counted), not the pages
+ * in between. While that window of older messages is shown, a new
+ * message from someone else does not appear inside it: the "Jump to
+ * latest" button counts it. Scrolling down loads the newer messages in
+ * order; "Jump to latest" shows the newest page with the new message
+ * last. A search result in another channel of the server, and one in a
+ * DM, far back in their history: a click opens the conversation at the
+ * message, highlighted.
  *
  * No page may log a console error.
  */
@@ -74,6 +75,7 @@ test('jump to a message that is not loaded', {timeout: 240000}, async (t) => {
 		general = `/channels/${(await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id}`;
 		archive = `/channels/${(await apiCall('POST', `/servers/${serverId}/channels`, owner.token,
 		    {name: 'archive'})).id}`;
+		await fill(poster, general, 'early', 30);
 		ids.original = (await apiCall('POST', `${general}/messages`, poster.token,
 		    {content: `the original far back ${run}`})).id;
 		await fill(poster, general, 'filler', BETWEEN);
@@ -119,6 +121,7 @@ test('jump to a message that is not loaded', {timeout: 240000}, async (t) => {
 			await J.page.mouse.wheel(0, 100000);
 			await J.page.waitForTimeout(200);
 		}
+		assert.ok(history.slice(before).some((p) => p.includes('after=')), 'a newer page was asked for');
 		await J.page.waitForFunction((n) => document.querySelectorAll('.msg-list > li.msg').length > n,
 		    shown);
 		const listed = await listedIds(J.page);
