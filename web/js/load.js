@@ -278,31 +278,33 @@ export function convPath(key) {
 	return `${key.startsWith('c:') ? '/channels' : '/dms'}/${seg(key.slice(2))}`;
 }
 
-/*
- * Run load(gen) for conversation c with its events held (guarded), as a
- * load that replaces the window: gen is its generation, and a page
- * asked for by an earlier load is dropped (stale()).
- */
-function replacing(c, load) {
-	const gen = ++c.generation;
-	return guarded(c, () => load(gen));
-}
-
 /* Whether a load of generation gen was overtaken by one that replaces the window. */
 function stale(c, gen) {
 	return c.generation !== gen;
 }
 
-/* Make the newest page the window of c (also when the page does not load: error). */
-async function loadLatestPage(c) {
-	await replacing(c, async (gen) => {
-		const page = await api.get(`${convPath(c.key)}/messages?limit=${PAGE}`);
+/*
+ * Load the page of GET …/messages?query for conversation c, with its
+ * events held (guarded), and hand it to take(page), which replaces (or
+ * widens) the window. It starts a new generation: a page asked for
+ * before it is dropped when it comes (stale), and so is this one if
+ * another such load starts meanwhile.
+ */
+function loadWindow(c, query, take) {
+	const gen = ++c.generation;
+	return guarded(c, async () => {
+		const page = await api.get(`${convPath(c.key)}/messages?${query}`);
 		if (stale(c, gen))
 			return;
-		takeLatest(c, page, PAGE);
+		take(page);
 		c.loaded = true;
 		c.error = null;
 	});
+}
+
+/* Make the newest page the window of c. */
+function loadLatestPage(c) {
+	return loadWindow(c, `limit=${PAGE}`, (page) => takeLatest(c, page, PAGE));
 }
 
 /* The conversation for key, loading its newest page the first time. */
@@ -358,14 +360,7 @@ export async function openConvAt(key, id) {
 		store.convs.set(key, c);
 	}
 	try {
-		await replacing(c, async (gen) => {
-			const page = await api.get(`${convPath(key)}/messages?around=${seg(id)}&limit=${PAGE}`);
-			if (stale(c, gen))
-				return;
-			takeAround(c, page, id, PAGE);
-			c.loaded = true;
-			c.error = null;
-		});
+		await loadWindow(c, `around=${seg(id)}&limit=${PAGE}`, (page) => takeAround(c, page, id, PAGE));
 	} catch (e) {
 		if (!c.loaded)
 			c.error = e;
@@ -378,8 +373,9 @@ export async function openConvAt(key, id) {
 
 /*
  * Load a page next to the window of c, before its oldest message
- * (older) or after its newest; resolves the number of messages added.
- * flag names the field that says the load runs.
+ * (older) or after its newest, with loadingOlder or loadingNewer set
+ * meanwhile; resolves the number of messages added (0 when a jump
+ * replaced the window before the page came).
  */
 async function loadBeside(c, older) {
 	const flag = older ? 'loadingOlder' : 'loadingNewer';
