@@ -10,7 +10,7 @@
  */
 
 import {api, seg} from './api.js';
-import {applyEvent, putMessage, putReadState, dropServer} from './apply.js';
+import {applyEvent, putReadState, dropServer} from './apply.js';
 import {store, newEntry, newConv, notify, channelKey, knownKey} from './store.js';
 import {takeLatest, takeOlder, takeNewer, takeAround} from './window.js';
 
