@@ -194,3 +194,26 @@ export async function apiRegister(name) {
 	    {username: name, email: `${name}@example.org`, password: PASSWORD});
 	return {id: r.user.id, name, token: r.access_token};
 }
+
+/* Run fn over items, at most n at a time; resolves the results in order. */
+export async function inPool(items, n, fn) {
+	const out = new Array(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const i = next++;
+			out[i] = await fn(items[i], i);
+		}
+	};
+	await Promise.all(Array.from({length: Math.min(n, items.length)}, worker));
+	return out;
+}
+
+/* Where the element of locator sits in the message list's visible area. */
+export function placeInMessages(locator) {
+	return locator.evaluate((el) => {
+		const box = el.closest('.messages').getBoundingClientRect();
+		const r = el.getBoundingClientRect();
+		return {inView: r.bottom > box.top && r.top < box.bottom, bottomGap: box.bottom - r.bottom};
+	});
+}

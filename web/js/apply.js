@@ -21,7 +21,7 @@
 import {myAccess, channelPerms} from './perm.js';
 import {applyTyping, endTyping, applyPresence} from './ephemeral.js';
 import {notify, cmpId, channelKey, dmKey, keyOfMessage, currentKey, knownKey, readStateOf,
-    mentionsMe} from './store.js';
+    mentionsMe, fitsWindow} from './store.js';
 
 /*
  * The follow-ups applyEvent returns, run by load.js:
@@ -265,9 +265,17 @@ export function applyEvent(state, ev) {
 			notify(`pins:${key}`);	/* it may be (un)pinned, loaded or not */
 		if (ev.type === 'message.update' && !c.byId.has(m.id))
 			return follow;	/* outside the loaded pages */
-		if (ev.type === 'message.create' && c.hasOlder && c.messages.length > 0 &&
-		    cmpId(m.id, c.messages[0].id) < 0)
-			return follow;	/* older than what is loaded: paging will find it */
+		if (ev.type === 'message.create' && !fitsWindow(c, m.id)) {
+			/* Beyond an end of what is loaded: paging will find it.
+			 * Past a window away from the live end, someone else's
+			 * counts as new for the "Jump to latest" button. */
+			if (m.author.id !== meId && c.messages.length > 0 &&
+			    cmpId(m.id, c.messages[0].id) > 0) {
+				c.missedNewer++;
+				notify(`conv:${key}`);
+			}
+			return follow;
+		}
 		putMessage(c, withOwnReactions(c.byId.get(m.id), m));
 		/* Replies show their original as it is now. */
 		for (const r of c.messages) {

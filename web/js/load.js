@@ -10,8 +10,9 @@
  */
 
 import {api, seg} from './api.js';
-import {applyEvent, putMessage, putReadState, dropServer} from './apply.js';
-import {store, newEntry, newConv, notify, channelKey, knownKey, cmpId} from './store.js';
+import {applyEvent, putReadState, dropServer} from './apply.js';
+import {store, newEntry, newConv, notify, channelKey, knownKey} from './store.js';
+import {takeLatest, takeOlder, takeNewer, takeAround} from './window.js';
 
 /* --- events ------------------------------------------------------------ */
 
@@ -277,6 +278,35 @@ export function convPath(key) {
 	return `${key.startsWith('c:') ? '/channels' : '/dms'}/${seg(key.slice(2))}`;
 }
 
+/* Whether a load of generation gen was overtaken by one that replaces the window. */
+function stale(c, gen) {
+	return c.generation !== gen;
+}
+
+/*
+ * Load the page of GET …/messages?query for conversation c, with its
+ * events held (guarded), and hand it to take(page), which replaces (or
+ * widens) the window. It starts a new generation: a page asked for
+ * before it is dropped when it comes (stale), and so is this one if
+ * another such load starts meanwhile.
+ */
+function loadWindow(c, query, take) {
+	const gen = ++c.generation;
+	return guarded(c, async () => {
+		const page = await api.get(`${convPath(c.key)}/messages?${query}`);
+		if (stale(c, gen))
+			return;
+		take(page);
+		c.loaded = true;
+		c.error = null;
+	});
+}
+
+/* Make the newest page the window of c. */
+function loadLatestPage(c) {
+	return loadWindow(c, `limit=${PAGE}`, (page) => takeLatest(c, page, PAGE));
+}
+
 /* The conversation for key, loading its newest page the first time. */
 export function openConv(key) {
 	let c = store.convs.get(key);
@@ -284,13 +314,7 @@ export function openConv(key) {
 		return c;
 	c = newConv(key);
 	store.convs.set(key, c);
-	guarded(c, async () => {
-		const page = await api.get(`${convPath(key)}/messages?limit=${PAGE}`);
-		for (const m of page)
-			putMessage(c, m);
-		c.hasOlder = page.length === PAGE;
-		c.loaded = true;
-	}).catch((e) => {
+	loadLatestPage(c).catch((e) => {
 		c.error = e;
 	}).finally(() => notify(`conv:${key}`));
 	return c;
@@ -304,44 +328,92 @@ export function reloadConv(key) {
 	return openConv(key);
 }
 
-/* Load the page before the oldest message; resolves the number added. */
-export async function loadOlder(c) {
-	if (!c.loaded || !c.hasOlder || c.loadingOlder || c.messages.length === 0)
-		return 0;
-	c.loadingOlder = true;
+/*
+ * Back to the newest messages: a window away from the live end becomes
+ * the newest page (in one step, not page by page).
+ */
+export async function loadLatest(c) {
+	if (!c.hasNewer)
+		return;
+	c.loadingNewer = true;
+	notify(`conv:${c.key}`);
+	try {
+		await loadLatestPage(c);
+	} finally {
+		c.loadingNewer = false;
+		notify(`conv:${c.key}`);
+	}
+}
+
+/*
+ * Conversation key with message id loaded, for a jump to it: loaded
+ * already, or the page around it becomes (or widens) the window; the
+ * pages in between are not loaded. Resolves whether the message is
+ * there (not: deleted, or never readable).
+ */
+export async function openConvAt(key, id) {
+	let c = store.convs.get(key);
+	if (c && c.loaded && c.byId.has(id))
+		return true;
+	if (!c) {
+		c = newConv(key);
+		store.convs.set(key, c);
+	}
+	try {
+		await loadWindow(c, `around=${seg(id)}&limit=${PAGE}`, (page) => takeAround(c, page, id, PAGE));
+	} catch (e) {
+		if (!c.loaded)
+			c.error = e;
+		throw e;
+	} finally {
+		notify(`conv:${key}`);
+	}
+	return store.convs.get(key) === c && c.byId.has(id);
+}
+
+/*
+ * Load a page next to the window of c, before its oldest message
+ * (older) or after its newest, with loadingOlder or loadingNewer set
+ * meanwhile; resolves the number of messages added (0 when a jump
+ * replaced the window before the page came).
+ */
+async function loadBeside(c, older) {
+	const flag = older ? 'loadingOlder' : 'loadingNewer';
+	c[flag] = true;
 	notify(`conv:${c.key}`);
 	let n = 0;
 	try {
 		await guarded(c, async () => {
-			const before = c.messages[0].id;
-			const page = await api.get(`${convPath(c.key)}/messages?before=${seg(before)}&limit=${PAGE}`);
-			for (const m of page) {
-				if (!c.byId.has(m.id)) {
-					putMessage(c, m);
-					n++;
-				}
-			}
-			c.hasOlder = page.length === PAGE;
+			const gen = c.generation;
+			const edge = older ? c.messages[0].id : c.messages[c.messages.length - 1].id;
+			const page = await api.get(`${convPath(c.key)}/messages?${older ? 'before' : 'after'}=` +
+			    `${seg(edge)}&limit=${PAGE}`);
+			if (stale(c, gen))
+				return;
+			n = older ? takeOlder(c, page, PAGE) : takeNewer(c, page, PAGE);
 		});
 	} finally {
-		c.loadingOlder = false;
+		c[flag] = false;
 		notify(`conv:${c.key}`);
 	}
 	return n;
 }
 
+/* Load the page before the oldest message; resolves the number added. */
+export function loadOlder(c) {
+	if (!c.loaded || !c.hasOlder || c.loadingOlder || c.messages.length === 0)
+		return Promise.resolve(0);
+	return loadBeside(c, true);
+}
+
 /*
- * Load older pages of conversation c until message id is in it (at most
- * `pages` of them); resolves whether it is.
+ * Load the page after the newest message of a window away from the live
+ * end; resolves the number added. The last one closes the gap.
  */
-export async function loadUntil(c, id, pages = 20) {
-	for (let i = 0; i < pages && !c.byId.has(id) && c.hasOlder; i++) {
-		if (c.messages.length > 0 && cmpId(c.messages[0].id, id) < 0)
-			break;	/* older than the oldest loaded, yet not there: deleted */
-		if (await loadOlder(c) === 0 && !c.hasOlder)
-			break;
-	}
-	return c.byId.has(id);
+export function loadNewer(c) {
+	if (!c.loaded || !c.hasNewer || c.loadingNewer || c.messages.length === 0)
+		return Promise.resolve(0);
+	return loadBeside(c, false);
 }
 
 /* The pinned messages of conversation key, most recently pinned first. */

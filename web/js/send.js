@@ -13,7 +13,7 @@ import {api, seg, unreachable} from './api.js';
 import {confirmPending, held, putMessage, reactMessage, putReadState} from './apply.js';
 import {addServer, applyToStore, convPath} from './load.js';
 import {channelPerms} from './perm.js';
-import {store, notify, pendingOf, readStateOf, cmpId} from './store.js';
+import {store, notify, pendingOf, readStateOf, cmpId, fitsWindow} from './store.js';
 
 /*
  * Send content with the uploaded attachments (objects of API.md,
@@ -82,9 +82,9 @@ async function deliver(key, item) {
 		const m = await api.post(`${convPath(key)}/messages`, body);
 		confirmPending(store, m);
 		const c = store.convs.get(key);
-		if (c && !held(c, {type: 'message.create', data: {message: m}})) {
+		/* Not into a window of older messages as if it followed them. */
+		if (c && !held(c, {type: 'message.create', data: {message: m}}) && fitsWindow(c, m.id))
 			putMessage(c, m);
-		}
 		notify(`conv:${key}`);
 		return m;
 	} catch (e) {
@@ -155,7 +155,8 @@ export async function ackConv(key) {
 	const c = store.convs.get(key);
 	const newest = c && c.messages.length > 0 ? c.messages[c.messages.length - 1].id : null;
 	const rs = readStateOf(store, key);
-	if (!newest || acking.get(key) === newest ||
+	/* A window of older messages is not read up to the live end. */
+	if (!newest || c.hasNewer || acking.get(key) === newest ||
 	    (rs.last_read_id && cmpId(newest, rs.last_read_id) <= 0 && rs.unread_count === 0))
 		return;
 	acking.set(key, newest);

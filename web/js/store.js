@@ -87,19 +87,47 @@ export function newEntry(server) {
 	};
 }
 
-/* A conversation (channel or DM) whose messages are loaded page by page. */
+/*
+ * A conversation (channel or DM) whose messages are loaded page by page.
+ * What is loaded is one window of its history without gaps: usually the
+ * newest messages, growing into the past as the user scrolls up; after a
+ * jump to an older message (window.js), the messages around that one,
+ * with a gap up to the newest (hasNewer) that closes page by page as the
+ * user scrolls down, or at once by going back to the newest page.
+ */
 export function newConv(key) {
 	return {
 		key,
-		messages: [],		/* ascending id */
+		messages: [],		/* ascending id, without gaps */
 		byId: new Map(),
 		loaded: false,
-		hasOlder: true,
+		hasOlder: true,		/* older messages exist beyond the window */
+		hasNewer: false,	/* newer ones too: the window is not at the live end */
 		loadingOlder: false,
+		loadingNewer: false,
+		/* messages of others that came live beyond a window not at the live end */
+		missedNewer: 0,
+		/* counts the loads that replace the window; a page asked for
+		 * before one of them started is dropped (load.js) */
+		generation: 0,
 		error: null,
 		loads: 0,
 		queue: null,
 	};
+}
+
+/*
+ * Whether a message with this id, new or come late, belongs in the loaded
+ * window of conversation c: not beyond either end of it while more lies
+ * there (paging finds it then, in its place).
+ */
+export function fitsWindow(c, id) {
+	const n = c.messages.length;
+	if (n === 0)
+		return !c.hasNewer;
+	if (c.hasOlder && cmpId(id, c.messages[0].id) < 0)
+		return false;
+	return !(c.hasNewer && cmpId(id, c.messages[n - 1].id) > 0);
 }
 
 /* --- change notification ---------------------------------------------- */

@@ -18,12 +18,20 @@
  * focus, or a tap) reply to it (a bar above the box names the message
  * answered; Escape or its button cancels), add a reaction (the emoji
  * picker, picker.js) and pin it where the user may. A reply shows the
- * message it answers; a click on that scrolls to it, loading older pages
- * until it is there, and highlights it. Reactions are chips under the
- * message with their counts, the user's own marked; a click adds or
- * takes away the user's, and the chip's tooltip names who reacted. The
- * Pins panel (togglePins, the header's button) lists the pinned
- * messages and follows their changes.
+ * message it answers; a click on that jumps to it (below). Reactions are
+ * chips under the message with their counts, the user's own marked; a
+ * click adds or takes away the user's, and the chip's tooltip names who
+ * reacted. The Pins panel (togglePins, the header's button) lists the
+ * pinned messages and follows their changes.
+ *
+ * Jumping to a message (jumpTo: a reply's quote, a pin, a search result
+ * of any conversation): the view opens its conversation, and when the
+ * message is not loaded there the page around it becomes what is shown
+ * (load.js, openConvAt; window.js), without the pages in between. It is
+ * scrolled into view and highlighted for a moment. Such a window of
+ * older messages loads newer pages as the user scrolls down until it
+ * reaches the newest; new messages do not show below it meanwhile, they
+ * count on the "Jump to latest" button, which loads the newest page.
  *
  * Read state: entering a conversation with unread messages draws a "New
  * messages" divider above the first of them; the conversation is
@@ -52,8 +60,8 @@ import {markup, spoilerEvents} from '../markup.js';
 import {shortcodes, typingShortcode, replaceShortcode} from '../emoji.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId, readStateOf, mentionsMe} from '../store.js';
-import {convPath, openConv, loadOlder, loadUntil, loadPins, loadReactors, reloadConv, wantMember,
-    loadMoreMembers} from '../load.js';
+import {convPath, openConv, openConvAt, loadOlder, loadNewer, loadLatest, loadPins, loadReactors,
+    reloadConv, wantMember, loadMoreMembers} from '../load.js';
 import {sendMessage, retrySend, discardSend, editMessage, deleteMessage, react, pin,
     ackConv} from '../send.js';
 import {mentionPart, mentionQuery, mentionCandidates, insertMention} from '../mentions.js';
@@ -66,7 +74,7 @@ import {createUploadTray} from './uploads.js';
 const MAX_LEN = 4000;
 const GROUP_MS = 7 * 60 * 1000;
 const HIGHLIGHT_MS = 2000;
-/* Load older history when the top is this close (px). */
+/* Load older history when the top is this close (px); newer the same near the bottom. */
 const NEAR_TOP = 400;
 
 const countFmt = new Intl.NumberFormat();
@@ -87,7 +95,7 @@ function codePoints(s) {
 /*
  * Make the conversation view inside root. hooks: openProfile(user,
  * serverId). Returns {show(key, ctx), update(topics), focusComposer(),
- * togglePins()}.
+ * togglePins(), jumpTo(key, id)}.
  */
 export function createMessageView(root, hooks) {
 	let key = null;
@@ -105,11 +113,14 @@ export function createMessageView(root, hooks) {
 	let suggestions = [];	/* the @ autocomplete's candidates */
 	let picked = 0;		/* the one chosen among them */
 	let typed = null;	/* the @query being typed: {start, query} */
+	let jumpTarget = null;	/* {k, id}: the message to jump to once k is shown */
+	let highlighted = null;	/* {li, timer}: the message highlighted */
 
 	const top = h('div');
 	const list = h('ol', {class: 'msg-list'});
+	const bottom = h('div');
 	const scroller = h('div', {class: 'messages', tabindex: '0', role: 'log',
-	    'aria-label': 'Messages'}, top, list);
+	    'aria-label': 'Messages'}, top, list, bottom);
 	const jumpLabel = h('span');
 	const jump = h('button', {type: 'button', class: 'btn btn--small jump-latest', hidden: true,
 	    onclick: jumpToLatest}, jumpLabel, icon('arrow-down'));
@@ -184,12 +195,14 @@ export function createMessageView(root, hooks) {
 	});
 
 	scroller.addEventListener('scroll', () => {
-		stickToBottom = atBottom();
+		stickToBottom = atBottom() && !detached();
 		if (stickToBottom)
 			markSeen();
 		drawJump();
 		if (scroller.scrollTop < NEAR_TOP)
 			older();
+		if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_TOP)
+			newer();
 	});
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
@@ -227,6 +240,12 @@ export function createMessageView(root, hooks) {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
 	}
 
+	/* Whether what is shown is a window of older messages, not the newest. */
+	function detached() {
+		const c = store.convs.get(key);
+		return !!c && c.hasNewer;
+	}
+
 	function scrollToBottom() {
 		scroller.scrollTop = scroller.scrollHeight;
 		stickToBottom = true;
@@ -246,8 +265,13 @@ export function createMessageView(root, hooks) {
 			ackConv(key);
 	}
 
-	/* Count the messages from others that came in below what was seen. */
+	/*
+	 * Count the messages from others that came in below what was seen
+	 * (beyond a window of older messages: those it left out).
+	 */
 	function countUnseen(c) {
+		if (c && c.hasNewer)
+			return c.missedNewer;
 		if (stickToBottom || !c || seenUpTo === null)
 			return 0;
 		let n = 0;
@@ -264,15 +288,35 @@ export function createMessageView(root, hooks) {
 	/* Show the "Jump to latest" button while the newest messages are out of view. */
 	function drawJump() {
 		const below = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
-		jump.hidden = stickToBottom || (unseen === 0 && below <= scroller.clientHeight);
+		jump.hidden = !detached() && (stickToBottom || (unseen === 0 && below <= scroller.clientHeight));
 		jumpLabel.textContent = unseen === 0 ? 'Jump to latest' :
 		    `${unseen} new message${unseen === 1 ? '' : 's'} \u00b7 Jump to latest`;
 	}
 
+	/* The "Jump to latest" button. */
 	function jumpToLatest() {
+		scroller.focus({preventScroll: true});
+		backToLatest();
+	}
+
+	/* To the newest messages: the newest page first when a window of older ones is shown. */
+	async function backToLatest() {
+		const c = store.convs.get(key);
+		const k = key;
+		if (c && c.hasNewer) {
+			try {
+				await loadLatest(c);
+			} catch (e) {
+				toast(`The newest messages could not be loaded: ${errorText(e)}`, 'error');
+				return;
+			}
+			if (k !== key)
+				return;
+			stickToBottom = true;
+			draw();
+		}
 		scrollToBottom();
 		drawJump();
-		scroller.focus({preventScroll: true});
 	}
 
 	/* What the signed-in user may do here (in a channel: its overwrites applied). */
@@ -314,7 +358,10 @@ export function createMessageView(root, hooks) {
 		scroller.setAttribute('aria-label', `Messages in ${c.label}`);
 		input.setAttribute('aria-label', `Message ${c.label}`);
 		input.placeholder = `Message ${c.label}`;
-		openConv(k);
+		if (jumpTarget && jumpTarget.k === k)
+			runJump();
+		else
+			openConv(k);
 		typing.show(k, c.serverId);
 		draw();
 	}
@@ -343,7 +390,8 @@ export function createMessageView(root, hooks) {
 			const k = m.nonce && m.author.id === meId ? `n:${m.nonce}` : `m:${m.id}`;
 			out.push({k, m, author: m.author, at: m.created_at, state: 'sent'});
 		}
-		for (const p of pendingOf(key)) {
+		/* Sends show below the newest messages, not below older ones. */
+		for (const p of c && c.hasNewer ? [] : pendingOf(key)) {
 			if (!out.some((x) => x.k === `n:${p.nonce}`))
 				out.push({k: `n:${p.nonce}`, p, author: p.author, at: p.created_at, state: p.state});
 		}
@@ -368,10 +416,12 @@ export function createMessageView(root, hooks) {
 		const c = store.convs.get(key);
 		const acc = access();
 		drawTop(c);
+		drawBottom(c);
 		drawComposer(acc);
 
-		const firstBefore = list.firstElementChild;
-		const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+		/* The first item, to hold still what is on screen. */
+		const anchor = list.firstElementChild;
+		const anchorTop = anchor ? anchor.offsetTop : 0;
 		const wasAtBottom = stickToBottom;
 
 		const want = itemsOf(c && c.loaded ? c : null);
@@ -441,14 +491,18 @@ export function createMessageView(root, hooks) {
 		 * in place when older messages came in above. */
 		if (wasAtBottom) {
 			scrollToBottom();
-		} else if (firstBefore && list.firstElementChild !== firstBefore) {
-			scroller.scrollTop = scroller.scrollHeight - fromBottom;
+		} else if (anchor && anchor.isConnected && anchor.offsetTop !== anchorTop) {
+			scroller.scrollTop += anchor.offsetTop - anchorTop;
 		}
 		unseen = countUnseen(c);
 		drawJump();
-		if (c && c.loaded && c.hasOlder && !c.loadingOlder &&
-		    scroller.scrollHeight - scroller.clientHeight < NEAR_TOP)
-			queueMicrotask(older);
+		/* Too few to scroll: load more. */
+		if (c && c.loaded && scroller.scrollHeight - scroller.clientHeight < NEAR_TOP) {
+			if (c.hasOlder && !c.loadingOlder)
+				queueMicrotask(older);
+			if (c.hasNewer && !c.loadingNewer)
+				queueMicrotask(newer);
+		}
 	}
 
 	/* An author's name here; in a server, ask for their member (nickname). */
@@ -480,6 +534,13 @@ export function createMessageView(root, hooks) {
 		}
 		replace(top, h('div', {class: 'conv-start'},
 		    h('h2', {text: ctx.intro.title}), h('p', {text: ctx.intro.text})));
+	}
+
+	/* Below a window of older messages: where the newer ones load. */
+	function drawBottom(c) {
+		const loading = !!c && c.loaded && c.hasNewer && c.loadingNewer;
+		replace(bottom, c && c.loaded && c.hasNewer ? h('div', {class: 'loading-older'},
+		    loading ? 'Loading newer messages\u2026' : '') : null);
 	}
 
 	function drawComposer(acc) {
@@ -524,7 +585,8 @@ export function createMessageView(root, hooks) {
 		const m = it.m;
 		const content = m ? m.content : it.p.content;
 		li.className = ['msg', o.cont && 'msg--cont', it.state === 'sending' && 'msg--pending',
-		    it.state === 'failed' && 'msg--failed', o.mentioned && 'msg--mentioned'].filter(Boolean).join(' ');
+		    it.state === 'failed' && 'msg--failed', o.mentioned && 'msg--mentioned',
+		    highlighted && highlighted.li === li && 'msg--highlight'].filter(Boolean).join(' ');
 		li.dataset.k = it.k;
 		if (m)
 			li.dataset.id = m.id;
@@ -584,7 +646,7 @@ export function createMessageView(root, hooks) {
 			return h('div', {class: 'msg-quote msg-quote--gone'}, icon('reply'),
 			    'The original message was deleted');
 		return h('button', {type: 'button', class: 'msg-quote', title: 'Jump to the message',
-		    onclick: () => jumpTo(r.id)}, icon('reply'),
+		    onclick: () => jumpTo(key, r.id)}, icon('reply'),
 		h('span', {class: 'msg-quote-author'}, authorName(r.author)),
 		h('span', {class: 'msg-quote-text'}, r.content));
 	}
@@ -679,25 +741,59 @@ export function createMessageView(root, hooks) {
 		}
 	}
 
-	/* Scroll to message id, loading older pages until it is there; highlight it. */
-	async function jumpTo(id) {
-		const c = store.convs.get(key);
-		if (!c)
+	/*
+	 * Jump to message id of conversation k: at once when k is on screen,
+	 * else once show() opens it (the caller goes there).
+	 */
+	function jumpTo(k, id) {
+		jumpTarget = {k, id};
+		if (k === key)
+			runJump();
+	}
+
+	/*
+	 * Show the message jumpTo asked for: loaded with the messages around
+	 * it when it is not (openConvAt), scrolled into view, highlighted.
+	 */
+	async function runJump() {
+		const {k, id} = jumpTarget;
+		jumpTarget = null;
+		stickToBottom = false;
+		let found;
+		try {
+			found = await openConvAt(k, id);
+		} catch (e) {
+			if (k === key)
+				toast(`The message could not be loaded: ${errorText(e)}`, 'error');
 			return;
-		if (!c.byId.has(id) && !await loadUntil(c, id).catch(() => false)) {
-			toast(c.hasOlder ? 'That message is further back than a thousand messages; ' +
-			    'scroll up to reach it.' : 'That message is no longer there.', 'error');
+		}
+		if (k !== key)
+			return;
+		if (!found) {
+			toast('That message is no longer there.', 'error');
 			return;
 		}
 		draw();
+		highlight(id);
+	}
+
+	/* Scroll message id into view and highlight it for a moment (it fades). */
+	function highlight(id) {
 		const li = list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
 		if (!li)
 			return;
+		if (highlighted) {
+			clearTimeout(highlighted.timer);
+			highlighted.li.classList.remove('msg--highlight');
+		}
 		stickToBottom = false;
 		li.scrollIntoView({block: 'center'});
 		li.classList.add('msg--highlight');
 		li.focus({preventScroll: true});
-		setTimeout(() => li.classList.remove('msg--highlight'), HIGHLIGHT_MS);
+		highlighted = {li, timer: setTimeout(() => {
+			li.classList.remove('msg--highlight');
+			highlighted = null;
+		}, HIGHLIGHT_MS)};
 	}
 
 	/* Open (or close: on false) the Pins panel. */
@@ -732,7 +828,7 @@ export function createMessageView(root, hooks) {
 		h('div', {class: 'pin-text'}, drawContent(m)),
 		h('div', {class: 'pin-actions'},
 		    h('button', {type: 'button', class: 'btn btn--small btn--secondary',
-			onclick: () => jumpTo(m.id)}, 'Jump'),
+			onclick: () => jumpTo(key, m.id)}, 'Jump'),
 		    acc.dm || acc.manage ? h('button', {type: 'button', class: 'btn btn--small btn--link',
 			onclick: () => setPinned(m, false)}, 'Unpin') : null)))));
 	}
@@ -1020,9 +1116,12 @@ export function createMessageView(root, hooks) {
 		drafts.delete(key);
 		tray.clear();
 		updateNote();
-		stickToBottom = true;
 		const to = replyingTo;
 		setReply(null);
+		/* A send goes below the newest messages: back there first. */
+		if (detached())
+			backToLatest();
+		stickToBottom = true;
 		sendMessage(key, text, to, files);
 	}
 
@@ -1032,10 +1131,17 @@ export function createMessageView(root, hooks) {
 			await loadOlder(c).catch((e) => toast(`Older messages: ${errorText(e)}`, 'error'));
 	}
 
+	async function newer() {
+		const c = store.convs.get(key);
+		if (c && key === currentKey(store))
+			await loadNewer(c).catch((e) => toast(`Newer messages: ${errorText(e)}`, 'error'));
+	}
+
 	return {
 		show,
 		update,
 		togglePins,
+		jumpTo,
 		/* The message box, or the messages when the user may not write here. */
 		focusComposer: () => (input.disabled ? scroller : input).focus(),
 		/* Whether the user may write here. */

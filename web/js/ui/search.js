@@ -8,10 +8,9 @@
  * Message search shows its results in a dialog: the filter chips "from:"
  * (a member) and "in:" (a channel) narrow it, the matched words are
  * marked (text nodes and <mark> elements, never markup from the text),
- * "Older results" pages with `before`. Choosing a result shows it in its
- * place: the messages around it, loaded with `around`, the result marked;
- * "Go to the channel" opens the conversation and, when the message is
- * among those loaded there, scrolls it into view and marks it.
+ * "Older results" pages with `before`. Choosing a result closes the
+ * search and jumps to the message in its conversation (ui/messages.js,
+ * jumpTo: loaded with the messages around it, highlighted).
  */
 
 import {api, seg} from '../api.js';
@@ -22,7 +21,6 @@ import {queryWords, highlightPieces, searchQuery} from '../search.js';
 import {openDialog, errorText, field, showFormError} from './dialog.js';
 
 const USER_DELAY_MS = 200;
-const CONTEXT = 25;
 
 /* The text of a message with the query's words marked. */
 function marked(text, words) {
@@ -31,10 +29,10 @@ function marked(text, words) {
 }
 
 /* One message as a result line: who, where, when, the marked text. */
-function resultLine(m, ctx, words, extra) {
+function resultLine(m, ctx, words) {
 	const where = m.channel_id && ctx.serverId ?
 	    store.servers.get(ctx.serverId)?.channels?.get(m.channel_id) : null;
-	return h('div', {class: ['search-msg', extra]},
+	return h('div', {class: 'search-msg'},
 	    h('div', {class: 'search-meta'},
 		h('strong', null, displayName(ctx.serverId, m.author)),
 		where ? h('span', {class: 'search-where'}, `#${where.name}`) : null,
@@ -101,7 +99,11 @@ export function openSearch(ctx, q, hooks) {
 				replace(list);
 			for (const m of r.messages) {
 				list.appendChild(h('li', null, h('button', {type: 'button', class: 'search-item',
-				    onclick: () => showInPlace(m)}, resultLine(m, ctx, words))));
+				    title: m.channel_id ? 'Go to the message in its channel' : 'Go to the message',
+				    onclick: () => {
+					d.close();
+					hooks.goMessage(ctx, m);
+				    }}, resultLine(m, ctx, words))));
 			}
 			last = r.messages.length ? r.messages[r.messages.length - 1].id : last;
 			more.hidden = r.messages.length === 0 || r.total <= r.messages.length;
@@ -112,49 +114,9 @@ export function openSearch(ctx, q, hooks) {
 		}
 	}
 
-	/* The result among the messages around it, loaded with `around`. */
-	async function showInPlace(m) {
-		const conv = m.channel_id ? `/channels/${seg(m.channel_id)}` : `/dms/${seg(m.dm_channel_id)}`;
-		const back = h('button', {type: 'button', class: 'btn btn--secondary', onclick: () =>
-		    d.setBody(form, results)}, 'Back to the results');
-		const go = h('button', {type: 'button', class: 'btn', onclick: () => {
-			d.close();
-			hooks.goMessage(ctx, m);
-		}}, m.channel_id ? 'Go to the channel' : 'Go to the conversation');
-		const around = h('ol', {class: 'search-context', 'aria-label': 'Messages around the result'});
-		d.setBody(h('div', {class: 'row'}, back, go), around);
-		try {
-			const page = await api.get(`${conv}/messages?around=${seg(m.id)}&limit=${CONTEXT}`);
-			for (const p of page) {
-				const hit = p.id === m.id;
-				around.appendChild(h('li', {'aria-current': hit ? 'true' : null},
-				    resultLine(p, ctx, hit ? words : [], hit && 'search-msg--target')));
-			}
-			const target = around.querySelector('[aria-current="true"]');
-			if (target)
-				target.scrollIntoView({block: 'center'});
-		} catch (e) {
-			around.appendChild(h('li', {class: 'form-error'}, errorText(e)));
-		}
-	}
-
 	if (q.trim() !== '')
 		run();
 	return d;
-}
-
-/*
- * Mark a message of the conversation on screen, if it is loaded there:
- * scroll it into view and highlight it for a moment. Whether it was.
- */
-export function markMessage(id) {
-	const li = document.querySelector(`.msg-list li[data-id="${CSS.escape(id)}"]`);
-	if (!li)
-		return false;
-	li.scrollIntoView({block: 'center'});
-	li.classList.add('msg--found');
-	setTimeout(() => li.classList.remove('msg--found'), 4000);
-	return true;
 }
 
 /* The search box of the conversation header; Enter opens the search. */

@@ -8,7 +8,7 @@
 import {h, icon, initials, colourClass, replace} from '../dom.js';
 import {myAccess, myChannelAccess, canOpenSettings} from '../perm.js';
 import {
-	store, subscribe, notify, currentKey, channelKey, dmKey, sortedChannels, cmpId,
+	store, subscribe, notify, currentKey, channelKey, dmKey, keyOfMessage, sortedChannels, cmpId,
 	readStateOf, serverMentions, dmMentions, totalMentions,
 } from '../store.js';
 import {navigate} from '../router.js';
@@ -16,7 +16,7 @@ import {createMessageView} from './messages.js';
 import {createMemberList} from './members.js';
 import {openProfile} from './profile.js';
 import {openAddServer, openInvite, leaveServer} from './servers.js';
-import {openNewMessage, searchBox, markMessage} from './search.js';
+import {openNewMessage, searchBox} from './search.js';
 import {openSettings} from './settings.js';
 import {openChannelSettings, canOpenChannelSettings, channelIcon} from './channel.js';
 import {openCreateChannel} from './newchannel.js';
@@ -163,19 +163,13 @@ export function mountShell(root, hooks) {
 	}
 
 	/*
-	 * Open a search result's conversation and mark the message once it is
-	 * drawn (when it is among the messages loaded there), trying for a
-	 * few seconds while the conversation loads.
+	 * Go to a search result: its conversation, where the view jumps to
+	 * the message (ui/messages.js, jumpTo).
 	 */
 	function goMessage(ctx, m) {
-		let tries = 30;
+		messages.jumpTo(keyOfMessage(m), m.id);
 		go(m.channel_id ? {kind: 'server', serverId: ctx.serverId, channelId: m.channel_id} :
 		    {kind: 'home', dmId: m.dm_channel_id});
-		const tick = () => {
-			if (!markMessage(m.id) && --tries > 0)
-				setTimeout(tick, 100);
-		};
-		tick();
 	}
 
 	/* Go to a server or DM just joined or opened, and into its message box. */
