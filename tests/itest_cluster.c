@@ -429,7 +429,8 @@ choose_status(const char *token, const char *status)
 	char			*body;
 
 	xasprintf(&body, "{\"status\":\"%s\"}", status);
-	r = itest_send("PUT", API_PREFIX "/users/@me/presence", token, body);
+	r = itest_send("PUT", API_PREFIX "/users/@me/presence", token, "%s",
+	    body);
 	ck_assert_msg(r->status == 204, "%s", itest_describe(r));
 	itest_free(r);
 	free(body);
