@@ -935,7 +935,10 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 	await step(t, 'two typists, then a hint that ends by itself after 10 s', async () => {
 		/* One hint per user and conversation every 5 s goes on (the server's throttle). */
 		await new Promise((r) => setTimeout(r, Math.max(0, typedAt + 5200 - Date.now())));
+		/* B's hint first, then C's: the line names them in that order. */
+		const hint = B.page.waitForResponse((res) => res.url().endsWith('/typing'));
 		await B.page.locator('.composer textarea').fill('again');
+		await hint;
 		await apiCall('POST', `/channels/${channelId}/typing`, c.token);
 		await line().filter({hasText: `${B.name} and tc_${run} are typing\u2026`})
 		    .waitFor({timeout: LIVE_MS});

@@ -6,7 +6,8 @@
 
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {shortcodeName, shortcodeTable, typingShortcode, replaceShortcode} from '../../web/js/emoji.js';
+import {shortcodeName, shortcodeTable, typingShortcode, replaceShortcode, replaceShortcodesBefore}
+    from '../../web/js/emoji.js';
 
 /* A piece of the generated data (tools/emoji-table js), in its shape. */
 const GROUPS = [
@@ -36,6 +37,17 @@ describe('shortcodes', () => {
 		for (const [value, caret] of [[':thumbs_up', 10], [':nope:', 6], ['a:thumbs_up:', 12],
 		    ['12:30:', 6], ['::thumbs_up:', 12], [v, 15]])
 			assert.equal(replaceShortcode(value, caret, t), null, value);
+	});
+
+	test('the codes typed while the table loaded convert when it comes, only before the caret', () => {
+		const t = shortcodeTable(GROUPS);
+		const v = 'so good :thumbs_up: and :red_heart: but 12:30:45 stays :nope: :thumbs_up:';
+		const caret = v.length - ' :thumbs_up:'.length;
+		assert.deepEqual(replaceShortcodesBefore(v, caret, t), {
+			value: 'so good \u{1f44d} and \u2764\ufe0f but 12:30:45 stays :nope: :thumbs_up:',
+			caret: caret - ':thumbs_up:'.length - ':red_heart:'.length + 2 + 2});
+		assert.equal(replaceShortcodesBefore('at 12:30:45 :nope:', 18, t), null);
+		assert.equal(replaceShortcodesBefore('a:thumbs_up:', 12, t), null);
 	});
 
 	test('what counts as typing one (the table loads then)', () => {

@@ -57,6 +57,24 @@ export function typingShortcode(value, caret) {
 }
 
 /*
+ * The value with every known shortcode before caret turned into its
+ * emoji (typed while the table was loading): {value, caret}, or null
+ * when there is none.
+ */
+export function replaceShortcodesBefore(value, caret, codes) {
+	let changed = false;
+	const before = value.slice(0, caret).replace(/(^|[^\p{L}\p{N}:]):([a-z0-9_+-]+):/giu,
+	    (all, lead, name) => {
+		const emoji = codes.get(name.toLowerCase());
+		if (!emoji)
+			return all;
+		changed = true;
+		return lead + emoji;
+	});
+	return changed ? {value: before + value.slice(caret), caret: before.length} : null;
+}
+
+/*
  * The value with the shortcode that ends at caret (just typed: ":name:")
  * turned into its emoji: {value, caret}, or null when there is none or
  * the name is unknown.

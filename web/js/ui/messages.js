@@ -57,7 +57,7 @@
 
 import {clockTime, fullTime, h, icon, initials, colourClass, replace, shortTime} from '../dom.js';
 import {markup, spoilerEvents} from '../markup.js';
-import {shortcodes, typingShortcode, replaceShortcode} from '../emoji.js';
+import {shortcodes, typingShortcode, replaceShortcode, replaceShortcodesBefore} from '../emoji.js';
 import {myChannelAccess} from '../perm.js';
 import {store, pendingOf, displayName, currentKey, cmpId, readStateOf, mentionsMe} from '../store.js';
 import {convPath, openConv, openConvAt, loadOlder, loadNewer, loadLatest, loadPins, loadReactors,
@@ -221,15 +221,25 @@ export function createMessageView(root, hooks) {
 
 	/*
 	 * A :shortcode: just typed becomes its emoji; the first ":" and a
-	 * letter load the table, and a code completed meanwhile converts
-	 * when it is there.
+	 * letter load the table, and the codes completed meanwhile (the
+	 * user typed on) convert when it is there.
 	 */
 	function convertShortcode() {
 		const caret = input.selectionStart;
 		if (caret !== input.selectionEnd || !typingShortcode(input.value, caret))
 			return;
-		const codes = shortcodes(convertShortcode);
-		const r = codes && replaceShortcode(input.value, caret, codes);
+		const codes = shortcodes(convertTypedShortcodes);
+		putShortcode(codes && replaceShortcode(input.value, caret, codes));
+	}
+
+	/* The table came: every code before the caret that it knows converts. */
+	function convertTypedShortcodes() {
+		const caret = input.selectionStart;
+		if (caret === input.selectionEnd)
+			putShortcode(replaceShortcodesBefore(input.value, caret, shortcodes(() => {})));
+	}
+
+	function putShortcode(r) {
 		if (r) {
 			input.value = r.value;
 			input.setSelectionRange(r.caret, r.caret);
