@@ -214,6 +214,25 @@ readstate_push(struct readcache_list *l)
 }
 
 /*
+ * Run a statement about many jobs whose one parameter is the array g
+ * holds open ([[job index, ...], ...]): g is closed and freed here.  Its
+ * rows, each starting with a job's index, or NULL.
+ */
+static struct db_rows *
+readstate_query_jobs(struct db_stmt *q, yajl_gen g)
+{
+	struct db_rows	*rows;
+	const char	*text;
+	size_t		 len;
+
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	rows = db_query(q, "b", text, len);
+	yajl_gen_free(g);
+	return rows;
+}
+
+/*
  * Read the positions of n jobs of one kind (READSTATE_CHANNEL: channel
  * read states with their server; READSTATE_DM) with one statement: each
  * read state's last_read_id and last_message_id, and the job's newest
@@ -226,8 +245,7 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 {
 	struct read_state	*rs;
 	struct db_rows		*rows;
-	const char		*text;
-	size_t			 i, len;
+	size_t			 i;
 	uint64_t		 first;
 	yajl_gen		 g;
 	int			 rc;
@@ -249,12 +267,8 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 		yajl_gen_array_close(g);
 		jobs[i].found = 0;
 	}
-	yajl_gen_array_close(g);
-	text = json_gen_text(g, &len);
-	rows = db_query(kind == READSTATE_CHANNEL ? &q_channel_positions :
-	    &q_dm_positions, "b", text, len);
-	yajl_gen_free(g);
-	if (rows == NULL)
+	if ((rows = readstate_query_jobs(kind == READSTATE_CHANNEL ?
+	    &q_channel_positions : &q_dm_positions, g)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
 		if ((i = (size_t)db_u64(rows, 0)) >= n)
@@ -282,8 +296,7 @@ readstate_counts(int kind, struct readstate_job *jobs, size_t n)
 {
 	struct read_state	*rs;
 	struct db_rows		*rows;
-	const char		*text;
-	size_t			 i, len, asked = 0;
+	size_t			 i, asked = 0;
 	yajl_gen		 g;
 	int			 rc;
 
@@ -304,16 +317,12 @@ readstate_counts(int kind, struct readstate_job *jobs, size_t n)
 		yajl_gen_array_close(g);
 		asked++;
 	}
-	yajl_gen_array_close(g);
 	if (asked == 0) {
 		yajl_gen_free(g);
 		return 0;
 	}
-	text = json_gen_text(g, &len);
-	rows = db_query(kind == READSTATE_CHANNEL ? &q_channel_counts :
-	    &q_dm_counts, "b", text, len);
-	yajl_gen_free(g);
-	if (rows == NULL)
+	if ((rows = readstate_query_jobs(kind == READSTATE_CHANNEL ?
+	    &q_channel_counts : &q_dm_counts, g)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
 		if ((i = (size_t)db_u64(rows, 0)) >= n)
