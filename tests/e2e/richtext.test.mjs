@@ -6,8 +6,9 @@
  * that opens safely, a spoiler that shows only when clicked, and a code
  * block that scrolls sideways and copies its code; HTML in a message is
  * text; a mention in bold is still a pill that opens the profile;
- * :shortcodes: turn into emoji as they are typed; and in Chromium a
- * 4,000-character pathological message renders in under 5 ms.
+ * :shortcodes: turn into emoji as they are typed; and a 4,000-character
+ * message of markup that never closes shows as written.  How long such
+ * messages take to render is measured by bench/markup, not here.
  *
  * No page may log a console error.
  */
@@ -109,29 +110,18 @@ test('rich text in messages', {timeout: 120000}, async (t) => {
 		await box.fill('');
 	});
 
-	await step(t, 'in Chromium, 4,000-character pathological messages render in under 5 ms', async () => {
-		const times = await A.page.evaluate(async () => {
-			const {markup} = await import('/js/markup.js');
-			const fill = (unit) => unit.repeat(Math.ceil(4000 / unit.length)).slice(0, 4000);
-			const inputs = {bold: fill('**a'), spoilers: fill('||a'), mixed: fill('**__~~||*_`'),
-			    ticks: fill('`a``b```c'), links: fill('https://a.org '), quotes: fill('> **a\n'),
-			    fences: fill('```\nx'), stars: fill('*a ')};
-			const out = {};
-			for (const [name, s] of Object.entries(inputs)) {
-				let best = Infinity;
-				for (let i = 0; i < 5; i++) {
-					const start = performance.now();
-					const div = document.createElement('div');
-					div.append(...markup(s).flat());
-					best = Math.min(best, performance.now() - start);
-				}
-				out[name] = best;
-			}
-			return out;
-		});
-		for (const [name, ms] of Object.entries(times))
-			assert.ok(ms < 5, `${name}: ${ms.toFixed(2)} ms`);
-		t.diagnostic(`best of 5, ms: ${JSON.stringify(times)}`);
+	await step(t, 'a 4,000-character message of markup that never closes shows as it was written', async () => {
+		/* 1,333 italics opened, none closed: the text, nothing else. */
+		const mark = `unclosed ${run}`;
+		const text = `${'*a '.repeat(1334).slice(0, 3999 - mark.length)} ${mark}`;
+		assert.equal(text.length, 4000);
+		const box = A.page.locator('.composer textarea');
+		await box.fill(text);
+		await box.press('Enter');
+		await confirmed(A.page, mark);
+		const body = message(A.page, mark).locator('.msg-body');
+		assert.equal(await body.textContent(), text);
+		assert.equal(await body.locator('em, strong, u, s, code').count(), 0);
 	});
 
 	assert.deepEqual(consoleErrors, []);

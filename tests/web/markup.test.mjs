@@ -271,9 +271,13 @@ describe('hostile input', () => {
 			rendered(s, hooks);	/* warm up */
 		for (const [name, s] of Object.entries(inputs)) {
 			assert.equal(s.length, N, name);
-			/* The best of five: the box running the tests is shared. */
+			/*
+			 * The best of ten: the box running the tests is shared. The
+			 * bound is issue 25's; the figures, and those of a real DOM
+			 * in Chromium, are bench/markup's.
+			 */
 			let best = Infinity;
-			for (let i = 0; i < 5; i++) {
+			for (let i = 0; i < 10; i++) {
 				const start = performance.now();
 				rendered(s, hooks);
 				best = Math.min(best, performance.now() - start);
