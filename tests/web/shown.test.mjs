@@ -11,7 +11,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 
-import {SHOWN_MAX, SHOWN_STEP, locate, newest, around, widenOlder, widenNewer, bound, atOldest,
+import {SHOWN_MAX, SHOWN_STEP, SHOWN_FIRST, locate, newest, around, widenOlder, widenNewer, bound, atOldest,
     atNewest} from '../../web/js/shown.js';
 
 /* Messages with ids from..to (ascending). */
@@ -38,25 +38,26 @@ test('a short conversation is shown whole and follows both ends', () => {
 	assert.deepEqual(idsIn(ms, s), loaded(0, 41).map((m) => m.id));
 });
 
-test('of 5,000 loaded messages the newest SHOWN_MAX are shown, and live ones come in below', () => {
+test('of 5,000 loaded messages the newest SHOWN_FIRST are shown, and live ones come in below', () => {
 	const ms = loaded(1, 5000);
 	const s = newest(ms);
 	assert.equal(s.last, null);
-	assert.equal(s.first, String(5000 - SHOWN_MAX + 1));
-	assert.equal(idsIn(ms, s).length, SHOWN_MAX);
-	ms.push({id: '5001'});
-	assert.equal(idsIn(ms, s).at(-1), '5001');
+	assert.equal(s.first, String(5000 - SHOWN_FIRST + 1));
+	assert.equal(idsIn(ms, s).length, SHOWN_FIRST);
+	for (let id = 5001; id <= 5000 + SHOWN_MAX; id++)
+		ms.push({id: String(id)});
+	assert.equal(idsIn(ms, s).at(-1), String(5000 + SHOWN_MAX));
 	/* Bound again at the bottom: the oldest one goes. */
 	const b = bound(ms, s, true);
 	assert.equal(idsIn(ms, b).length, SHOWN_MAX);
-	assert.equal(idsIn(ms, b)[0], String(5001 - SHOWN_MAX + 1));
+	assert.equal(idsIn(ms, b)[0], String(5000 + 1));
 	assert.ok(atNewest(ms, b));
 	assert.ok(!atOldest(ms, b));
 });
 
 test('scrolling up to the oldest keeps at most SHOWN_MAX, and the newest drop out', () => {
 	const ms = loaded(1001, 6000);
-	let s = newest(ms);
+	let s = newest(ms, SHOWN_MAX);
 	let steps = 0;
 	while (!atOldest(ms, s)) {
 		const before = idsIn(ms, s);

@@ -18,9 +18,13 @@
 
 import {cmpId} from './store.js';
 
-/* The most messages the list draws, and how many it adds at a time. */
+/*
+ * The most messages the list draws, how many it adds at a time, and how
+ * many it draws of a conversation entered (fewer: entering is quicker).
+ */
 export const SHOWN_MAX = 150;
 export const SHOWN_STEP = 50;
+export const SHOWN_FIRST = 100;
 
 /* The index of the first message whose id is above id (after: or not below). */
 function search(messages, id, after) {
@@ -53,7 +57,7 @@ function stretchOf(messages, start, end) {
 }
 
 /* The newest max messages, following the live end. */
-export function newest(messages, max = SHOWN_MAX) {
+export function newest(messages, max = SHOWN_FIRST) {
 	return stretchOf(messages, messages.length - max, messages.length);
 }
 
