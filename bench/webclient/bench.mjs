@@ -242,10 +242,11 @@ async function main() {
 	const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 	const lines = [
 		'',
-		`### Web client with ${LOADED.toLocaleString('en')} messages loaded (bench/webclient), ` +
-		    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+		`## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — web client with ` +
+		    `${LOADED.toLocaleString('en')} messages loaded (bench/webclient)`,
 		'',
-		`Chromium headless, 1280×800; a channel of ${BIG.toLocaleString('en')} messages scrolled ` +
+		`**What ran.** \`${opt.command}\` against a \`tools/dev bench-up\` instance. ` +
+		    `Chromium headless, 1280×800; a channel of ${BIG.toLocaleString('en')} messages scrolled ` +
 		    `up to ${LOADED.toLocaleString('en')} loaded, then ${PAGES} older pages of ${PAGE} and ` +
 		    `${SWITCHES} switches each way to a channel of ${SMALL}; clients in turns, ` +
 		    `${opt.rounds || 2} rounds; load average at the end ${load} (2 cores, shared with other work).`,

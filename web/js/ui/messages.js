@@ -12,7 +12,14 @@
  * The list is drawn by keyed reconciliation: each message keeps its <li>
  * from draw to draw (a pending send and its confirmed message share the
  * key "n:<nonce>"), so focus, an open edit and the scroll position
- * survive updates.
+ * survive updates. It holds a stretch of the loaded messages, not all of
+ * them (shown.js: at most 150 of however many are loaded): scrolling
+ * towards one end brings loaded messages back in and drops as many at
+ * the far end; only at the end of what is loaded does a page load. What
+ * is on screen holds still meanwhile: each draw measures the message at
+ * the top of the visible list first and scrolls by what it moved. A
+ * divider names the day (days.js: Today, Yesterday, a date) above each
+ * day's first message; the headers carry only the time.
  *
  * Replies, reactions and pins: a message's buttons (shown on hover or
  * focus, or a tap) reply to it (a bar above the box names the message
