@@ -103,18 +103,19 @@ async function awayFromMidnight() {
 		await new Promise((r) => setTimeout(r, DAY_MS - sinceMidnight + 1000));
 }
 
-test('day dividers name the days of the messages', {timeout: 120000}, async (t) => {
+test('day dividers name the days of the messages', {timeout: 300000}, async (t) => {
 	const D = await newUser('D', {width: 1280, height: 800}, {timezoneId: ZONE, locale: 'en-US'});
 	const server = `Days ${run}`;
 	let channel;
 	const moved = new Map();	/* message id -> the time the browser is told */
-	const today = new Date();
+	let today;	/* set once away from midnight */
 	/* Noon in ZONE of the day n days before today (there). */
 	const noon = (n) => new Date(Math.floor((today.getTime() + ZONE_OFFSET_MS) / DAY_MS) * DAY_MS -
 	    ZONE_OFFSET_MS - n * DAY_MS + 12 * 3600 * 1000);
 
 	await step(t, 'a channel with messages of five days ago, yesterday and today', async () => {
 		await awayFromMidnight();
+		today = new Date();
 		const owner = await apiRegister(D.name);
 		const serverId = (await apiCall('POST', '/servers', owner.token, {name: server})).id;
 		channel = (await apiCall('GET', `/servers/${serverId}/channels`, owner.token))[0].id;
