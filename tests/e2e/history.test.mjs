@@ -218,6 +218,8 @@ test('a channel of 5,000 messages scrolls without moving and keeps the list smal
 
 	await step(t, 'the message on screen stays put while "Loading older messages…" shows and after',
 	    async () => {
+		/* No older page on its way (the list fills the screen: none should be). */
+		await B.page.getByText('Loading older messages\u2026').waitFor({state: 'detached'});
 		let release;
 		olderGate = {promise: new Promise((r) => {
 			release = r;
