@@ -12,7 +12,14 @@
  * The list is drawn by keyed reconciliation: each message keeps its <li>
  * from draw to draw (a pending send and its confirmed message share the
  * key "n:<nonce>"), so focus, an open edit and the scroll position
- * survive updates.
+ * survive updates. It holds a stretch of the loaded messages, not all of
+ * them (shown.js: at most 150 of however many are loaded): scrolling
+ * towards one end brings loaded messages back in and drops as many at
+ * the far end; only at the end of what is loaded does a page load. What
+ * is on screen holds still meanwhile: each draw measures the message at
+ * the top of the visible list first and scrolls by what it moved. A
+ * divider names the day (days.js: Today, Yesterday, a date) above each
+ * day's first message; the headers carry only the time.
  *
  * Replies, reactions and pins: a message's buttons (shown on hover or
  * focus, or a tap) reply to it (a bar above the box names the message
@@ -56,6 +63,8 @@
  */
 
 import {clockTime, fullTime, h, icon, initials, colourClass, replace, shortTime} from '../dom.js';
+import {dayKey, dayLabel} from '../days.js';
+import {newest, around, widenOlder, widenNewer, bound, atOldest, atNewest, locate} from '../shown.js';
 import {markup, spoilerEvents} from '../markup.js';
 import {shortcodes, typingShortcode, replaceShortcode, replaceShortcodesBefore} from '../emoji.js';
 import {myChannelAccess} from '../perm.js';
@@ -115,6 +124,10 @@ export function createMessageView(root, hooks) {
 	let typed = null;	/* the @query being typed: {start, query} */
 	let jumpTarget = null;	/* {k, id}: the message to jump to once k is shown */
 	let highlighted = null;	/* {li, timer}: the message highlighted */
+	/* The stretch of the loaded messages in the DOM (shown.js), and the
+	 * generation of the window it was taken from (null: a new one). */
+	let shown = null;
+	let shownGen = null;
 
 	const top = h('div');
 	const list = h('ol', {class: 'msg-list'});
@@ -200,9 +213,9 @@ export function createMessageView(root, hooks) {
 			markSeen();
 		drawJump();
 		if (scroller.scrollTop < NEAR_TOP)
-			older();
+			showOlder();
 		if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_TOP)
-			newer();
+			showNewer();
 	});
 	scroller.addEventListener('keydown', onListKey);
 	input.addEventListener('keydown', onComposerKey);
@@ -250,10 +263,13 @@ export function createMessageView(root, hooks) {
 		return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
 	}
 
-	/* Whether what is shown is a window of older messages, not the newest. */
+	/*
+	 * Whether what is shown stops short of the newest messages: a window
+	 * of older ones is loaded, or the list dropped the newest from the DOM.
+	 */
 	function detached() {
 		const c = store.convs.get(key);
-		return !!c && c.hasNewer;
+		return !!c && (c.hasNewer || (shown !== null && !atNewest(c.messages, shown)));
 	}
 
 	function scrollToBottom() {
@@ -322,6 +338,8 @@ export function createMessageView(root, hooks) {
 			}
 			if (k !== key)
 				return;
+		}
+		if (c) {
 			stickToBottom = true;
 			draw();
 		}
@@ -353,6 +371,7 @@ export function createMessageView(root, hooks) {
 		if (!same) {
 			items.clear();
 			list.replaceChildren();
+			shown = null;
 			editing = null;
 			/* Uploads belong to the conversation they went to. */
 			tray.clear();
@@ -392,16 +411,22 @@ export function createMessageView(root, hooks) {
 			drawPins();
 	}
 
-	/* Messages and pending sends as list items, oldest first. */
+	/*
+	 * The shown stretch of c's messages (and, below the newest, the
+	 * pending sends) as list items, oldest first, with a day's divider
+	 * above the first item of each day.
+	 */
 	function itemsOf(c) {
 		const out = [];
 		const meId = store.me.id;
-		for (const m of c ? c.messages : []) {
+		const {start, end} = c ? locate(c.messages, shown) : {start: 0, end: 0};
+		for (let i = start; i < end; i++) {
+			const m = c.messages[i];
 			const k = m.nonce && m.author.id === meId ? `n:${m.nonce}` : `m:${m.id}`;
 			out.push({k, m, author: m.author, at: m.created_at, state: 'sent'});
 		}
 		/* Sends show below the newest messages, not below older ones. */
-		for (const p of c && c.hasNewer ? [] : pendingOf(key)) {
+		for (const p of c && !c.hasNewer && end === c.messages.length ? pendingOf(key) : []) {
 			if (!out.some((x) => x.k === `n:${p.nonce}`))
 				out.push({k: `n:${p.nonce}`, p, author: p.author, at: p.created_at, state: p.state});
 		}
@@ -410,29 +435,77 @@ export function createMessageView(root, hooks) {
 		if (dividerAt !== null) {
 			const i = out.findIndex((x) => x.m && x.m.author.id !== meId && cmpId(x.m.id, dividerAt) > 0);
 			if (i >= 0)
-				out.splice(i, 0, {k: 'divider', divider: true});
+				out.splice(i, 0, {k: 'divider', label: 'New messages', className: 'msg-divider'});
+		}
+		return withDays(out);
+	}
+
+	/* Items with a divider naming the day above the first item of each day. */
+	function withDays(items) {
+		const out = [];
+		const now = new Date();
+		let day = null;
+		for (const it of items) {
+			if (it.at) {
+				const d = dayKey(it.at);
+				if (d !== day)
+					out.push({k: `day:${d}`, label: dayLabel(it.at, now), className: 'day-divider'});
+				day = d;
+			}
+			out.push(it);
 		}
 		return out;
 	}
 
-	/* The "New messages" line. */
-	function drawDivider(li) {
-		li.className = 'msg-divider';
+	/* A divider: the day's, or "New messages". */
+	function drawDivider(li, it) {
+		li.className = it.className;
 		li.setAttribute('role', 'separator');
-		replace(li, h('span', null, 'New messages'));
+		li.setAttribute('aria-label', it.label);
+		replace(li, h('span', null, it.label));
+	}
+
+	/*
+	 * Decide which of c's loaded messages the DOM holds (shown.js): the
+	 * newest when the window is new or the list follows the bottom, and
+	 * at most SHOWN_MAX, dropped at the end away from what is on screen.
+	 */
+	function pickShown(c) {
+		if (!c || !c.loaded) {
+			shown = {first: null, last: null};
+			shownGen = null;
+			return;
+		}
+		if (shown === null || shownGen !== c.generation || (stickToBottom && !atNewest(c.messages, shown)))
+			shown = newest(c.messages);
+		shownGen = c.generation;
+		const lowerHalf = scroller.scrollTop + scroller.clientHeight / 2 > scroller.scrollHeight / 2;
+		shown = bound(c.messages, shown, stickToBottom || lowerHalf);
+	}
+
+	/*
+	 * The message nearest the top of the visible area and where it is
+	 * (px below the scroller's top), to hold it still across a draw.
+	 */
+	function visibleAnchor() {
+		const top = scroller.getBoundingClientRect().top;
+		for (const el of list.children) {
+			if (el.classList.contains('msg') && el.getBoundingClientRect().bottom > top)
+				return {el, at: el.getBoundingClientRect().top - top};
+		}
+		return null;
 	}
 
 	function draw() {
 		const c = store.convs.get(key);
 		const acc = access();
+		/* What is on screen, to hold it still (measured before anything changes). */
+		const anchor = stickToBottom ? null : visibleAnchor();
+		const wasAtBottom = stickToBottom;
 		drawTop(c);
 		drawBottom(c);
 		drawComposer(acc);
-
-		/* The first item, to hold still what is on screen. */
-		const anchor = list.firstElementChild;
-		const anchorTop = anchor ? anchor.offsetTop : 0;
-		const wasAtBottom = stickToBottom;
+		pickShown(c);
 
 		const want = itemsOf(c && c.loaded ? c : null);
 		const seen = new Set();
@@ -440,12 +513,15 @@ export function createMessageView(root, hooks) {
 		let i = 0;
 		for (const it of want) {
 			seen.add(it.k);
-			if (it.divider) {
+			if (it.label) {
 				let rec = items.get(it.k);
 				if (!rec) {
-					rec = {el: h('li'), sig: 'divider', item: it};
-					drawDivider(rec.el);
+					rec = {el: h('li'), sig: null, item: it};
 					items.set(it.k, rec);
+				}
+				if (rec.sig !== it.label) {
+					drawDivider(rec.el, it);
+					rec.sig = it.label;
 				}
 				if (list.children[i] !== rec.el)
 					list.insertBefore(rec.el, list.children[i] || null);
@@ -497,12 +573,15 @@ export function createMessageView(root, hooks) {
 			}
 		}
 
-		/* Keep the view still: stick to the bottom, or hold the content
-		 * in place when older messages came in above. */
+		/* Keep the view still: stick to the bottom, or hold the message
+		 * on screen in place when something came in or went above it. */
 		if (wasAtBottom) {
 			scrollToBottom();
-		} else if (anchor && anchor.isConnected && anchor.offsetTop !== anchorTop) {
-			scroller.scrollTop += anchor.offsetTop - anchorTop;
+		} else if (anchor && anchor.el.isConnected) {
+			const moved = anchor.el.getBoundingClientRect().top - scroller.getBoundingClientRect().top -
+			    anchor.at;
+			if (moved !== 0)
+				scroller.scrollTop += moved;
 		}
 		unseen = countUnseen(c);
 		drawJump();
@@ -605,7 +684,7 @@ export function createMessageView(root, hooks) {
 		const author = () => h('button', {type: 'button', class: 'msg-author',
 		    onclick: () => hooks.openProfile(it.author, ctx.serverId)}, o.name);
 		const time = h('time', {class: o.cont ? 'msg-side-time' : 'msg-time',
-		    datetime: it.at, title: fullTime(it.at)}, o.cont ? clockTime(it.at) : shortTime(it.at));
+		    datetime: it.at, title: fullTime(it.at)}, clockTime(it.at));
 		const gutter = h('div', {class: 'msg-gutter'}, o.cont ? time :
 		    h('span', {class: ['avatar', 'avatar--msg', colourClass(it.author.id)],
 			'aria-hidden': 'true'}, initials(o.name)));
@@ -783,6 +862,9 @@ export function createMessageView(root, hooks) {
 			toast('That message is no longer there.', 'error');
 			return;
 		}
+		const c = store.convs.get(k);
+		shown = around(c.messages, id);
+		shownGen = c.generation;
 		draw();
 		highlight(id);
 	}
@@ -1055,14 +1137,15 @@ export function createMessageView(root, hooks) {
 			return;
 		const li = e.target.closest('.msg');
 		if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
-			const els = [...list.children];
+			/* From message to message, over the dividers. */
+			const els = [...list.children].filter((el) => el.classList.contains('msg'));
 			if (els.length === 0)
 				return;
 			let next;
 			if (!li)
 				next = els[els.length - 1];
 			else
-				next = e.key === 'ArrowUp' ? li.previousElementSibling : li.nextElementSibling;
+				next = els[els.indexOf(li) + (e.key === 'ArrowUp' ? -1 : 1)];
 			if (next) {
 				e.preventDefault();
 				next.focus();
@@ -1133,6 +1216,36 @@ export function createMessageView(root, hooks) {
 			backToLatest();
 		stickToBottom = true;
 		sendMessage(key, text, to, files);
+	}
+
+	/*
+	 * Near the top of the list: the loaded messages above what the DOM
+	 * holds come in (and as many go at the bottom), or, at the oldest
+	 * loaded one, the older page loads and comes in as it arrives.
+	 */
+	function showOlder() {
+		const c = store.convs.get(key);
+		if (!c || !c.loaded || shown === null)
+			return;
+		if (!atOldest(c.messages, shown) || shown.first !== null) {
+			shown = widenOlder(c.messages, shown);
+			draw();
+		} else {
+			older();
+		}
+	}
+
+	/* Near the bottom: the same downwards (newer pages after a jump). */
+	function showNewer() {
+		const c = store.convs.get(key);
+		if (!c || !c.loaded || shown === null)
+			return;
+		if (!atNewest(c.messages, shown) || shown.last !== null) {
+			shown = widenNewer(c.messages, shown);
+			draw();
+		} else {
+			newer();
+		}
 	}
 
 	async function older() {
