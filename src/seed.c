@@ -597,6 +597,9 @@ seed_messages(struct seed *s)
 
 	if (total == 0)
 		return 0;
+	/* The word index takes each message's server from its channel row. */
+	if (seed_batch_flush(&s->channels_b) == -1)
+		return -1;
 	for (i = 0; i < total; i++) {
 		big = (long long)seed_below(s, (size_t)(total - i)) < big_left;
 		big_left -= big;

@@ -794,6 +794,82 @@ START_TEST(test_users)
 }
 END_TEST
 
+/*
+ * sohbetctl seed (tools/dev seed, restarting sohbetd) indexes what it
+ * writes: every message of its big server that has words (a few seeded
+ * texts are emoji alone) has them under the server, and a member finds
+ * the newest such message by its first word.  More messages than a seed
+ * batch holds (SEED_BATCH, 2,000), so that some are written while the
+ * rest of the seed still waits in its batches.
+ */
+START_TEST(test_seeded_messages)
+{
+	struct itest_response	*r;
+	struct chat_user	 u;
+	long long		 server;
+	char			*sql, *word, *newest;
+
+	ck_assert_int_eq(itest_dev("seed --users 3 --servers 1 --messages 0"
+	    " --big-channel 2500"), 0);
+	server = itest_sql_number("SELECT MAX(id) FROM servers"
+	    " WHERE name = 'Seed big server'");
+	ck_assert_msg(server > 0, "no seeded big server");
+	xasprintf(&sql, "SELECT COUNT(*) FROM messages m JOIN channels c"
+	    " ON c.id = m.channel_id WHERE c.server_id = %lld", server);
+	ck_assert_int_eq(itest_sql_number(sql), 2500);
+	free(sql);
+	xasprintf(&sql, "SELECT COUNT(*) FROM messages m JOIN channels c"
+	    " ON c.id = m.channel_id WHERE c.server_id = %lld"
+	    " AND search_words(m.content) <> '[\"\"]' AND NOT EXISTS"
+	    " (SELECT 1 FROM message_words w WHERE w.message_id = m.id"
+	    " AND w.in_dm = 0 AND w.scope_id = c.server_id"
+	    " AND w.channel_id = c.id)", server);
+	ck_assert_int_eq(itest_sql_number(sql), 0);
+	free(sql);
+
+	memset(&u, 0, sizeof u);
+	xasprintf(&sql, "SELECT u.username FROM server_members s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.server_id = %lld"
+	    " AND u.username LIKE 'seed\\_user\\_%%' LIMIT 1", server);
+	u.username = itest_sql_text(sql);
+	free(sql);
+	ck_assert_msg(u.username != NULL && *u.username != '\0',
+	    "no seeded member");
+	u.username[strcspn(u.username, "\n")] = '\0';
+	r = itest_send("POST", API_PREFIX "/auth/login", NULL,
+	    "{\"login\":\"%s\",\"password\":\"password123\"}", u.username);
+	itest_expect(r, 200);
+	u.token = xstrdup(itest_str(r, "access_token"));
+	itest_free(r);
+
+	xasprintf(&sql, "SELECT m.id FROM messages m JOIN channels c"
+	    " ON c.id = m.channel_id WHERE c.server_id = %lld"
+	    " AND search_words(m.content) <> '[\"\"]'"
+	    " ORDER BY m.id DESC LIMIT 1", server);
+	newest = itest_sql_text(sql);
+	free(sql);
+	xasprintf(&sql, "SELECT JSON_VALUE(search_words(content), '$[0]')"
+	    " FROM messages WHERE id = %s", newest);
+	word = itest_sql_text(sql);
+	free(sql);
+	ck_assert_msg(newest != NULL && word != NULL && *word != '\0',
+	    "no newest seeded message");
+	newest[strcspn(newest, "\n")] = '\0';
+	word[strcspn(word, "\n")] = '\0';
+	xasprintf(&sql, "%lld", server);
+	r = search(&u, sql, word, "&limit=1");
+	itest_expect(r, 200);
+	ck_assert_msg(strcmp(itest_str(r, "messages.0.id"), newest) == 0,
+	    "the newest seeded message (%s) should come first for \"%s\": %s",
+	    newest, word, itest_describe(r));
+	itest_free(r);
+	free(sql);
+	free(word);
+	free(newest);
+	chat_user_free(&u);
+}
+END_TEST
+
 static Suite *
 search_suite(void)
 {
@@ -827,6 +903,10 @@ search_suite(void)
 	tcase_add_test(tc, test_before_join_and_outsiders);
 	tcase_add_test(tc, test_dm_search);
 	tcase_add_test(tc, test_users);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("seed");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_seeded_messages);
 	suite_add_tcase(s, tc);
 	return s;
 }
