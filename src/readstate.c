@@ -15,9 +15,8 @@
  *     created later included (none of their messages is older).
  * The unread and mention counts are range scans of the conversation's
  * index and of message_mentions_count newer than that position, which
- * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql), a statement
- * for each conversation that needs it; one statement reads the
- * positions of all.
+ * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql); one statement
+ * counts every conversation that needs it (a long one has its own).
  *
  * A worker keeps each user's list between requests (readcache.c) and
  * reads again only what moved since: the positions of conversations
@@ -155,34 +154,59 @@ static struct db_stmt q_user_dms = DB_STMT(
 	" AND e2.author_id <> j.u WHERE mr.server_id = j.s" \
 	" AND mr.user_id = j.u)"
 /*
- * One conversation a statement, as a row of constants: MariaDB reads
- * each subquery above as a range of its index from the position.  Given
- * as rows of a JSON_TABLE, the subqueries saw the position as a value of
- * another table and read their index from the conversation's first
- * message (a recount of a channel of 450,000 messages took 0.3 s).
+ * The conversations to count, as rows j (i, c, s, p, u): many, from the
+ * JSON [[index, conversation, server, position, user], ...]; or one, as
+ * a row of constants.  Given as rows of a JSON_TABLE, the subqueries
+ * above see the position as a value of another table: MariaDB reads
+ * their index from the conversation's first message (by its equality
+ * prefix) and skips what lies below the position, which costs nothing
+ * in a conversation of a few thousand messages and 0.3 s in one of
+ * 450,000.  Given as constants, each reads its index as a range from
+ * the position, for the cost of a statement of its own
+ * (readstate_counts() picks).
  */
-#define READSTATE_COUNT_ROWS \
-	" FROM (SELECT CAST(? AS UNSIGNED) AS c, CAST(? AS UNSIGNED) AS s," \
-	" CAST(? AS UNSIGNED) AS p, CAST(? AS UNSIGNED) AS u) j"
-static struct db_stmt q_channel_counts = DB_STMT(
-    "SELECT " READSTATE_UNREAD("channel", "j.c") ","
-    " CASE WHEN " READSTATE_NOT_BY_NAME " THEN LEAST(100,"
-    " (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm"
-    " FORCE INDEX (message_mentions_count) WHERE mm.channel_id = j.c AND mm.message_id > j.p"
-    " AND mm.author_id <> j.u AND mm.message_id <= LEAST("
-    READSTATE_HUNDREDTH("m0", "0", "0") ", "
-    READSTATE_HUNDREDTH("m1", "1", "j.u") ", IFNULL((SELECT MIN("
-    READSTATE_HUNDREDTH("m2", "2", "mr.role_id") ")"
-    " FROM server_member_roles mr WHERE mr.server_id = j.s"
-    " AND mr.user_id = j.u), 18446744073709551615))"
-    " AND ((mm.kind = 0 AND mm.target_id = 0)"
-    " OR (mm.kind = 1 AND mm.target_id = j.u)"
-    " OR (mm.kind = 2 AND mm.target_id IN " READSTATE_ROLES "))))"
-    " ELSE " READSTATE_BY_NAME " END"
-    READSTATE_COUNT_ROWS);
-static struct db_stmt q_dm_counts = DB_STMT(
-    "SELECT " READSTATE_UNREAD("dm_channel", "j.c") ", 0"
-    READSTATE_COUNT_ROWS);
+#define READSTATE_COUNT_MANY \
+	" FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]'," \
+	" c BIGINT UNSIGNED PATH '$[1]', s BIGINT UNSIGNED PATH '$[2]'," \
+	" p BIGINT UNSIGNED PATH '$[3]', u BIGINT UNSIGNED PATH '$[4]')) j" \
+	" ORDER BY j.i"
+#define READSTATE_COUNT_ONE \
+	" FROM (SELECT CAST(? AS UNSIGNED) AS i, CAST(? AS UNSIGNED) AS c," \
+	" CAST(? AS UNSIGNED) AS s, CAST(? AS UNSIGNED) AS p," \
+	" CAST(? AS UNSIGNED) AS u) j"
+#define READSTATE_CHANNEL_COUNTS \
+	"SELECT j.i, " READSTATE_UNREAD("channel", "j.c") "," \
+	" CASE WHEN " READSTATE_NOT_BY_NAME " THEN LEAST(100," \
+	" (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm" \
+	" FORCE INDEX (message_mentions_count) WHERE mm.channel_id = j.c" \
+	" AND mm.message_id > j.p AND mm.author_id <> j.u" \
+	" AND mm.message_id <= LEAST(" \
+	READSTATE_HUNDREDTH("m0", "0", "0") ", " \
+	READSTATE_HUNDREDTH("m1", "1", "j.u") ", IFNULL((SELECT MIN(" \
+	READSTATE_HUNDREDTH("m2", "2", "mr.role_id") ")" \
+	" FROM server_member_roles mr WHERE mr.server_id = j.s" \
+	" AND mr.user_id = j.u), 18446744073709551615))" \
+	" AND ((mm.kind = 0 AND mm.target_id = 0)" \
+	" OR (mm.kind = 1 AND mm.target_id = j.u)" \
+	" OR (mm.kind = 2 AND mm.target_id IN " READSTATE_ROLES "))))" \
+	" ELSE " READSTATE_BY_NAME " END"
+#define READSTATE_DM_COUNTS \
+	"SELECT j.i, " READSTATE_UNREAD("dm_channel", "j.c") ", 0"
+/* By kind (READSTATE_CHANNEL, READSTATE_DM): many, and one. */
+static struct db_stmt q_counts[2][2] = {
+	{ DB_STMT(READSTATE_CHANNEL_COUNTS READSTATE_COUNT_MANY),
+	    DB_STMT(READSTATE_CHANNEL_COUNTS READSTATE_COUNT_ONE) },
+	{ DB_STMT(READSTATE_DM_COUNTS READSTATE_COUNT_MANY),
+	    DB_STMT(READSTATE_DM_COUNTS READSTATE_COUNT_ONE) },
+};
+/*
+ * How far (in ids) a position may lie above its conversation's first
+ * message for the conversation to be counted with others: ids are drawn
+ * for every conversation from one sequence, so that many ids hold at
+ * most as many messages of it to skip, which costs about what a
+ * statement of its own does.
+ */
+#define READSTATE_SHALLOW_IDS	4096
 
 /* Acknowledge, given [[user, conversation, position], ...]: forward only. */
 #define READSTATE_ACK(table, col) \
@@ -302,7 +326,7 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 		rs = jobs[i].rs;
 		rs->last_read_id = db_u64(rows, 1);
 		rs->last_message_id = db_u64(rows, 2);
-		first = db_u64(rows, 3);
+		rs->first_message_id = first = db_u64(rows, 3);
 		if (first == 0 || first > rs->last_read_id)
 			rs->last_read_id = 0;
 		jobs[i].newest = db_u64(rows, 4);
@@ -313,39 +337,81 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 }
 
 /*
+ * Fill the counts of the jobs from rows of q_counts (index, unread,
+ * mentions), which are freed.  0 or -1.
+ */
+static int
+readstate_read_counts(int kind, struct readstate_job *jobs, size_t n,
+    struct db_rows *rows)
+{
+	struct read_state	*rs;
+	size_t			 i;
+	int			 rc;
+
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		if ((i = (size_t)db_u64(rows, 0)) >= n)
+			continue;
+		rs = jobs[i].rs;
+		rs->unread_count = (int)db_u64(rows, 1);
+		rs->mention_count = kind == READSTATE_CHANNEL ?
+		    (int)db_u64(rows, 2) : rs->unread_count;
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
+/*
  * Count the unread messages and mentions of n jobs of one kind whose
- * positions are filled, with a statement each; those with nothing newer
- * than their position count 0 without it.  0 or -1.
+ * positions are filled: those whose position lies far above their
+ * conversation's first message with a statement each, the others with
+ * one statement; those with nothing newer than their position count 0
+ * without any.  0 or -1.
  */
 static int
 readstate_counts(int kind, struct readstate_job *jobs, size_t n)
 {
 	struct read_state	*rs;
-	struct db_rows		*rows;
-	size_t			 i;
-	int			 rc;
+	size_t			 i, asked = 0;
+	uint64_t		 c;
+	yajl_gen		 g;
 
+	g = json_gen_new();
+	yajl_gen_array_open(g);
 	for (i = 0; i < n; i++) {
 		rs = jobs[i].rs;
 		rs->unread_count = rs->mention_count = 0;
 		if (rs->last_message_id <= rs->last_read_id)
 			continue;
-		if ((rows = db_query(kind == READSTATE_CHANNEL ?
-		    &q_channel_counts : &q_dm_counts, "uuuu",
-		    kind == READSTATE_CHANNEL ? rs->channel_id :
-		    rs->dm_channel_id, rs->server_id, rs->last_read_id,
-		    jobs[i].user_id)) == NULL)
-			return -1;
-		if ((rc = db_fetch(rows)) == 1) {
-			rs->unread_count = (int)db_u64(rows, 0);
-			rs->mention_count = kind == READSTATE_CHANNEL ?
-			    (int)db_u64(rows, 1) : rs->unread_count;
+		c = kind == READSTATE_CHANNEL ? rs->channel_id :
+		    rs->dm_channel_id;
+		if (rs->last_read_id > rs->first_message_id +
+		    READSTATE_SHALLOW_IDS) {
+			if (readstate_read_counts(kind, jobs, n,
+			    db_query(&q_counts[kind][1], "uuuuu", (uint64_t)i,
+			    c, rs->server_id, rs->last_read_id,
+			    jobs[i].user_id)) == -1) {
+				yajl_gen_free(g);
+				return -1;
+			}
+			continue;
 		}
-		db_rows_free(rows);
-		if (rc == -1)
-			return -1;
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, (long long)i);
+		json_gen_id_or_zero(g, c);
+		json_gen_id_or_zero(g, rs->server_id);
+		json_gen_id_or_zero(g, rs->last_read_id);
+		json_gen_id_or_zero(g, jobs[i].user_id);
+		yajl_gen_array_close(g);
+		asked++;
 	}
-	return 0;
+	if (asked == 0) {
+		yajl_gen_free(g);
+		return 0;
+	}
+	return readstate_read_counts(kind, jobs, n,
+	    readstate_query_jobs(&q_counts[kind][0], g));
 }
 
 /*

@@ -1404,6 +1404,7 @@ struct read_state {
 	uint64_t	 last_message_id; /* 0: none */
 	int		 unread_count;	/* 0..100 */
 	int		 mention_count;	/* 0..100 */
+	uint64_t	 first_message_id; /* deleted or not; not written */
 };
 #define READCACHE_CHANNEL	1	/* the kinds of generations */
 #define READCACHE_DM		2
