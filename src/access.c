@@ -43,16 +43,21 @@ static struct db_stmt q_overwrites = DB_STMT(
     " LEFT JOIN roles r ON o.target_type = 0 AND r.id = o.target_id"
     " WHERE o.server_id = ?"
     " ORDER BY o.channel_id, o.target_type, r.position, o.target_id");
+/*
+ * Members with their roles, a row per role (NULL for none): (server,
+ * user, role), ordered by server, user and role.  Of a server, of one
+ * member of a server, or every membership of a user.
+ */
+#define ACCESS_MEMBERS(where, order) \
+	"SELECT m.server_id, m.user_id, mr.role_id FROM server_members m" \
+	" LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id" \
+	" AND mr.user_id = m.user_id WHERE " where " ORDER BY " order
 static struct db_stmt q_members = DB_STMT(
-    "SELECT m.user_id, mr.role_id FROM server_members m"
-    " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
-    " AND mr.user_id = m.user_id WHERE m.server_id = ?"
-    " ORDER BY m.user_id, mr.role_id");
+    ACCESS_MEMBERS("m.server_id = ?", "m.user_id, mr.role_id"));
 static struct db_stmt q_member = DB_STMT(
-    "SELECT m.user_id, mr.role_id FROM server_members m"
-    " LEFT JOIN server_member_roles mr ON mr.server_id = m.server_id"
-    " AND mr.user_id = m.user_id WHERE m.server_id = ? AND m.user_id = ?"
-    " ORDER BY mr.role_id");
+    ACCESS_MEMBERS("m.server_id = ? AND m.user_id = ?", "mr.role_id"));
+static struct db_stmt q_memberships = DB_STMT(
+    ACCESS_MEMBERS("m.user_id = ?", "m.server_id, mr.role_id"));
 
 static struct access_server	*access_slots[ACCESS_SLOTS];
 static uint64_t			 access_reads;	/* a copy's generation */
@@ -411,32 +416,35 @@ access_members_free(struct access_member *members, size_t n)
 }
 
 /*
- * Read members and their roles (rows of q_members / q_member, sorted by
- * user) into *out: their number, or -1.
+ * Read memberships and their roles (rows of ACCESS_MEMBERS, a member's
+ * together) into *out: their number, or -1.
  */
 static long
 access_read_members(struct db_rows *rows, struct access_member **out)
 {
 	struct access_member	*m = NULL;
 	long			 n = 0;
-	uint64_t		 user_id;
+	uint64_t		 server_id, user_id;
 	int			 rc;
 
 	*out = NULL;
 	if (rows == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
-		user_id = db_u64(rows, 0);
-		if (n == 0 || m[n - 1].user_id != user_id) {
+		server_id = db_u64(rows, 0);
+		user_id = db_u64(rows, 1);
+		if (n == 0 || m[n - 1].user_id != user_id ||
+		    m[n - 1].server_id != server_id) {
 			m = xreallocarray(m, n + 1, sizeof *m);
 			memset(&m[n], 0, sizeof m[n]);
+			m[n].server_id = server_id;
 			m[n++].user_id = user_id;
 		}
-		if (db_is_null(rows, 1))
+		if (db_is_null(rows, 2))
 			continue;
 		m[n - 1].roles = xreallocarray(m[n - 1].roles,
 		    m[n - 1].nroles + 1, sizeof *m[n - 1].roles);
-		m[n - 1].roles[m[n - 1].nroles++] = db_u64(rows, 1);
+		m[n - 1].roles[m[n - 1].nroles++] = db_u64(rows, 2);
 	}
 	db_rows_free(rows);
 	if (rc == -1) {
@@ -459,6 +467,7 @@ access_member_load(uint64_t server_id, uint64_t user_id,
 	long			 n;
 
 	memset(am, 0, sizeof *am);
+	am->server_id = server_id;
 	am->user_id = user_id;
 	if ((n = access_read_members(db_query(&q_member, "uu", server_id,
 	    user_id), &m)) <= 0)
@@ -466,6 +475,19 @@ access_member_load(uint64_t server_id, uint64_t user_id,
 	*am = m[0];
 	free(m);
 	return 1;
+}
+
+/*
+ * Read every membership of a user with their roles, ordered by server,
+ * into *out (the caller frees it with access_members_free()): their
+ * number, or -1.  One query, where access_member_load() a server takes
+ * one each.
+ */
+long
+access_memberships_load(uint64_t user_id, struct access_member **out)
+{
+	return access_read_members(db_query(&q_memberships, "u", user_id),
+	    out);
 }
 
 /*

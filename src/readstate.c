@@ -16,7 +16,7 @@
  * The unread and mention counts are range scans of the conversation's
  * index and of message_mentions_count newer than that position, which
  * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql); one statement
- * counts every conversation that needs it.
+ * counts every conversation that needs it (a long one has its own).
  *
  * A worker keeps each user's list between requests (readcache.c) and
  * reads again only what moved since: the positions of conversations
@@ -114,10 +114,14 @@ static struct db_stmt q_user_dms = DB_STMT(
  * "Stopping at 100" without a derived table (MariaDB lets none see the
  * row it is counted for): the 100th row, if there is one, answers 100;
  * else the rows are fewer than 100 and counted.  A message may mention
- * the user in several ways (by name and by a role), so the mentions are
- * counted as distinct messages up to a bound: the 100th message of the
- * kind (or role) that has the most, if one has 100, since the first 100
- * mentioning messages are all below it.
+ * the user in several ways (by name and by a role, or everyone), so the
+ * mentions are counted as distinct messages up to a bound: the 100th
+ * message of the kind (or role) that has the most, if one has 100, since
+ * the first 100 mentioning messages are all below it.  That takes a scan
+ * of each kind and a temporary table; most conversations have only
+ * mentions by name above the position (no @everyone, none of the user's
+ * roles), and a message names a user once, so those count their rows as
+ * the unread count does.
  */
 #define READSTATE_UNREAD(col, c) \
 	"IFNULL((SELECT 100 FROM messages m FORCE INDEX (messages_" col ")" \
@@ -126,37 +130,83 @@ static struct db_stmt q_user_dms = DB_STMT(
 	" (SELECT COUNT(*) FROM messages m FORCE INDEX (messages_" col ")" \
 	" WHERE m." col "_id = " c " AND m.id > j.p AND m.deleted = 0" \
 	" AND m.author_id <> j.u))"
+/* The mentions of one kind and target above the position, from alias. */
+#define READSTATE_MENTIONS_OF(alias, kind, target) \
+	" FROM message_mentions " alias " WHERE " alias ".channel_id = j.c" \
+	" AND " alias ".kind = " kind " AND " alias ".target_id = " target \
+	" AND " alias ".message_id > j.p AND " alias ".author_id <> j.u"
 #define READSTATE_HUNDREDTH(alias, kind, target) \
-	"IFNULL((SELECT " alias ".message_id FROM message_mentions " alias \
-	" WHERE " alias ".channel_id = j.c AND " alias ".kind = " kind \
-	" AND " alias ".target_id = " target " AND " alias ".message_id > j.p" \
-	" AND " alias ".author_id <> j.u ORDER BY " alias ".message_id" \
-	" LIMIT 99, 1), 18446744073709551615)"
+	"IFNULL((SELECT " alias ".message_id" \
+	READSTATE_MENTIONS_OF(alias, kind, target) " ORDER BY " alias \
+	".message_id LIMIT 99, 1), 18446744073709551615)"
+#define READSTATE_BY_NAME \
+	"IFNULL((SELECT 100" READSTATE_MENTIONS_OF("n", "1", "j.u") \
+	" ORDER BY n.message_id LIMIT 99, 1), (SELECT COUNT(*)" \
+	READSTATE_MENTIONS_OF("n", "1", "j.u") "))"
 #define READSTATE_ROLES \
 	"(SELECT mr.role_id FROM server_member_roles mr" \
 	" WHERE mr.server_id = j.s AND mr.user_id = j.u)"
-#define READSTATE_COUNT_ROWS \
+#define READSTATE_NOT_BY_NAME \
+	"EXISTS (SELECT 1" READSTATE_MENTIONS_OF("e0", "0", "0") ")" \
+	" OR EXISTS (SELECT 1 FROM server_member_roles mr" \
+	" JOIN message_mentions e2 ON e2.channel_id = j.c AND e2.kind = 2" \
+	" AND e2.target_id = mr.role_id AND e2.message_id > j.p" \
+	" AND e2.author_id <> j.u WHERE mr.server_id = j.s" \
+	" AND mr.user_id = j.u)"
+/*
+ * The conversations to count, as rows j (i, c, s, p, u): many, from the
+ * JSON [[index, conversation, server, position, user], ...]; or one, as
+ * a row of constants.  Given as rows of a JSON_TABLE, the subqueries
+ * above see the position as a value of another table: MariaDB reads
+ * their index from the conversation's first message (by its equality
+ * prefix) and skips what lies below the position, which costs nothing
+ * in a conversation of a few thousand messages and 0.3 s in one of
+ * 450,000.  Given as constants, each reads its index as a range from
+ * the position, for the cost of a statement of its own
+ * (readstate_counts() picks).
+ */
+#define READSTATE_COUNT_MANY \
 	" FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]'," \
 	" c BIGINT UNSIGNED PATH '$[1]', s BIGINT UNSIGNED PATH '$[2]'," \
 	" p BIGINT UNSIGNED PATH '$[3]', u BIGINT UNSIGNED PATH '$[4]')) j" \
 	" ORDER BY j.i"
-static struct db_stmt q_channel_counts = DB_STMT(
-    "SELECT j.i, " READSTATE_UNREAD("channel", "j.c") ", LEAST(100,"
-    " (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm"
-    " WHERE mm.channel_id = j.c AND mm.message_id > j.p"
-    " AND mm.author_id <> j.u AND mm.message_id <= LEAST("
-    READSTATE_HUNDREDTH("m0", "0", "0") ", "
-    READSTATE_HUNDREDTH("m1", "1", "j.u") ", IFNULL((SELECT MIN("
-    READSTATE_HUNDREDTH("m2", "2", "mr.role_id") ")"
-    " FROM server_member_roles mr WHERE mr.server_id = j.s"
-    " AND mr.user_id = j.u), 18446744073709551615))"
-    " AND ((mm.kind = 0 AND mm.target_id = 0)"
-    " OR (mm.kind = 1 AND mm.target_id = j.u)"
-    " OR (mm.kind = 2 AND mm.target_id IN " READSTATE_ROLES "))))"
-    READSTATE_COUNT_ROWS);
-static struct db_stmt q_dm_counts = DB_STMT(
-    "SELECT j.i, " READSTATE_UNREAD("dm_channel", "j.c") ", 0"
-    READSTATE_COUNT_ROWS);
+#define READSTATE_COUNT_ONE \
+	" FROM (SELECT CAST(? AS UNSIGNED) AS i, CAST(? AS UNSIGNED) AS c," \
+	" CAST(? AS UNSIGNED) AS s, CAST(? AS UNSIGNED) AS p," \
+	" CAST(? AS UNSIGNED) AS u) j"
+#define READSTATE_CHANNEL_COUNTS \
+	"SELECT j.i, " READSTATE_UNREAD("channel", "j.c") "," \
+	" CASE WHEN " READSTATE_NOT_BY_NAME " THEN LEAST(100," \
+	" (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm" \
+	" FORCE INDEX (message_mentions_count) WHERE mm.channel_id = j.c" \
+	" AND mm.message_id > j.p AND mm.author_id <> j.u" \
+	" AND mm.message_id <= LEAST(" \
+	READSTATE_HUNDREDTH("m0", "0", "0") ", " \
+	READSTATE_HUNDREDTH("m1", "1", "j.u") ", IFNULL((SELECT MIN(" \
+	READSTATE_HUNDREDTH("m2", "2", "mr.role_id") ")" \
+	" FROM server_member_roles mr WHERE mr.server_id = j.s" \
+	" AND mr.user_id = j.u), 18446744073709551615))" \
+	" AND ((mm.kind = 0 AND mm.target_id = 0)" \
+	" OR (mm.kind = 1 AND mm.target_id = j.u)" \
+	" OR (mm.kind = 2 AND mm.target_id IN " READSTATE_ROLES "))))" \
+	" ELSE " READSTATE_BY_NAME " END"
+#define READSTATE_DM_COUNTS \
+	"SELECT j.i, " READSTATE_UNREAD("dm_channel", "j.c") ", 0"
+/* By kind (READSTATE_CHANNEL, READSTATE_DM): many, and one. */
+static struct db_stmt q_counts[2][2] = {
+	{ DB_STMT(READSTATE_CHANNEL_COUNTS READSTATE_COUNT_MANY),
+	    DB_STMT(READSTATE_CHANNEL_COUNTS READSTATE_COUNT_ONE) },
+	{ DB_STMT(READSTATE_DM_COUNTS READSTATE_COUNT_MANY),
+	    DB_STMT(READSTATE_DM_COUNTS READSTATE_COUNT_ONE) },
+};
+/*
+ * How far (in ids) a position may lie above its conversation's first
+ * message for the conversation to be counted with others: ids are drawn
+ * for every conversation from one sequence, so that many ids hold at
+ * most as many messages of it to skip, which costs about what a
+ * statement of its own does.
+ */
+#define READSTATE_SHALLOW_IDS	4096
 
 /* Acknowledge, given [[user, conversation, position], ...]: forward only. */
 #define READSTATE_ACK(table, col) \
@@ -276,7 +326,7 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 		rs = jobs[i].rs;
 		rs->last_read_id = db_u64(rows, 1);
 		rs->last_message_id = db_u64(rows, 2);
-		first = db_u64(rows, 3);
+		rs->first_message_id = first = db_u64(rows, 3);
 		if (first == 0 || first > rs->last_read_id)
 			rs->last_read_id = 0;
 		jobs[i].newest = db_u64(rows, 4);
@@ -287,42 +337,18 @@ readstate_positions(int kind, struct readstate_job *jobs, size_t n)
 }
 
 /*
- * Count the unread messages and mentions of n jobs of one kind whose
- * positions are filled, with one statement; those with nothing newer
- * than their position count 0 without it.  0 or -1.
+ * Fill the counts of the jobs from rows of q_counts (index, unread,
+ * mentions), which are freed.  0 or -1.
  */
 static int
-readstate_counts(int kind, struct readstate_job *jobs, size_t n)
+readstate_read_counts(int kind, struct readstate_job *jobs, size_t n,
+    struct db_rows *rows)
 {
 	struct read_state	*rs;
-	struct db_rows		*rows;
-	size_t			 i, asked = 0;
-	yajl_gen		 g;
+	size_t			 i;
 	int			 rc;
 
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	for (i = 0; i < n; i++) {
-		rs = jobs[i].rs;
-		rs->unread_count = rs->mention_count = 0;
-		if (rs->last_message_id <= rs->last_read_id)
-			continue;
-		yajl_gen_array_open(g);
-		yajl_gen_integer(g, (long long)i);
-		json_gen_id_or_zero(g, kind == READSTATE_CHANNEL ?
-		    rs->channel_id : rs->dm_channel_id);
-		json_gen_id_or_zero(g, rs->server_id);
-		json_gen_id_or_zero(g, rs->last_read_id);
-		json_gen_id_or_zero(g, jobs[i].user_id);
-		yajl_gen_array_close(g);
-		asked++;
-	}
-	if (asked == 0) {
-		yajl_gen_free(g);
-		return 0;
-	}
-	if ((rows = readstate_query_jobs(kind == READSTATE_CHANNEL ?
-	    &q_channel_counts : &q_dm_counts, g)) == NULL)
+	if (rows == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
 		if ((i = (size_t)db_u64(rows, 0)) >= n)
@@ -337,32 +363,89 @@ readstate_counts(int kind, struct readstate_job *jobs, size_t n)
 }
 
 /*
+ * Count the unread messages and mentions of n jobs of one kind whose
+ * positions are filled: those whose position lies far above their
+ * conversation's first message with a statement each, the others with
+ * one statement; those with nothing newer than their position count 0
+ * without any.  0 or -1.
+ */
+static int
+readstate_counts(int kind, struct readstate_job *jobs, size_t n)
+{
+	struct read_state	*rs;
+	size_t			 i, asked = 0;
+	uint64_t		 c;
+	yajl_gen		 g;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		rs = jobs[i].rs;
+		rs->unread_count = rs->mention_count = 0;
+		if (rs->last_message_id <= rs->last_read_id)
+			continue;
+		c = kind == READSTATE_CHANNEL ? rs->channel_id :
+		    rs->dm_channel_id;
+		if (rs->last_read_id > rs->first_message_id +
+		    READSTATE_SHALLOW_IDS) {
+			if (readstate_read_counts(kind, jobs, n,
+			    db_query(&q_counts[kind][1], "uuuuu", (uint64_t)i,
+			    c, rs->server_id, rs->last_read_id,
+			    jobs[i].user_id)) == -1) {
+				yajl_gen_free(g);
+				return -1;
+			}
+			continue;
+		}
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, (long long)i);
+		json_gen_id_or_zero(g, c);
+		json_gen_id_or_zero(g, rs->server_id);
+		json_gen_id_or_zero(g, rs->last_read_id);
+		json_gen_id_or_zero(g, jobs[i].user_id);
+		yajl_gen_array_close(g);
+		asked++;
+	}
+	if (asked == 0) {
+		yajl_gen_free(g);
+		return 0;
+	}
+	return readstate_read_counts(kind, jobs, n,
+	    readstate_query_jobs(&q_counts[kind][0], g));
+}
+
+/*
  * Keep, of the channels of l (ordered by server), those the user may
  * view, judged by the worker's copy of each server's roles and
- * overwrites (access.c) and the user's roles there.  0 or -1.
+ * overwrites (access.c) and the user's roles there, read for all their
+ * servers with one query.  A server they are no longer a member of
+ * keeps none.  0 or -1.
  */
 static int
 readstate_keep_viewable(struct readcache_list *l)
 {
 	const struct access_server	*sa = NULL;
-	struct access_member		 am;
+	struct access_member		*ms;
 	uint64_t			 server_id = 0;
-	size_t				 i, kept = 0;
+	size_t				 i, kept = 0, j = 0;
+	long				 n;
 	int				 rc = 0;
 
-	memset(&am, 0, sizeof am);
+	if ((n = access_memberships_load(l->user_id, &ms)) == -1)
+		return -1;
 	for (i = 0; i < l->n && rc != -1; i++) {
 		if (l->v[i].rs.server_id != server_id) {
 			server_id = l->v[i].rs.server_id;
-			free(am.roles);
-			if ((rc = access_member_load(server_id, l->user_id,
-			    &am)) == 1)
-				rc = access_cached(server_id, 0, &sa);
+			while (j < (size_t)n && ms[j].server_id < server_id)
+				j++;
+			rc = j < (size_t)n && ms[j].server_id == server_id ?
+			    access_cached(server_id, 0, &sa) : 0;
 		}
-		if (rc == 1 && access_may_view(sa, &am, l->v[i].rs.channel_id))
+		if (rc == 1 && access_may_view(sa, &ms[j],
+		    l->v[i].rs.channel_id))
 			l->v[kept++] = l->v[i];
 	}
-	free(am.roles);
+	access_members_free(ms, (size_t)n);
 	l->n = kept;
 	return rc == -1 ? -1 : 0;
 }

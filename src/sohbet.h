@@ -1036,8 +1036,12 @@ struct access_server {
 	uint64_t	*overwrite_channels;	/* the channel of each */
 	size_t		 noverwrites;
 };
-/* A member as access.c judges them: their roles (sorted, not the default). */
+/*
+ * A member of a server as access.c judges them: their roles there
+ * (sorted, not the default).
+ */
 struct access_member {
+	uint64_t	 server_id;
 	uint64_t	 user_id;
 	uint64_t	*roles;
 	size_t		 nroles;
@@ -1084,6 +1088,7 @@ uint32_t	 access_perms(const struct access_server *,
 int		 access_may_view(const struct access_server *,
 		    const struct access_member *, uint64_t);
 int		 access_member_load(uint64_t, uint64_t, struct access_member *);
+long		 access_memberships_load(uint64_t, struct access_member **);
 void		 access_members_free(struct access_member *, size_t);
 int		 access_list_channels(uint64_t, uint64_t, yajl_gen);
 int		 access_change_begin(struct access_change *, uint64_t, uint64_t,
@@ -1399,6 +1404,7 @@ struct read_state {
 	uint64_t	 last_message_id; /* 0: none */
 	int		 unread_count;	/* 0..100 */
 	int		 mention_count;	/* 0..100 */
+	uint64_t	 first_message_id; /* deleted or not; not written */
 };
 #define READCACHE_CHANNEL	1	/* the kinds of generations */
 #define READCACHE_DM		2
