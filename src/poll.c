@@ -272,6 +272,7 @@ poll_park(struct poll *p, long long timeout_ms)
 	TAILQ_INSERT_TAIL(&poll_all, p, all_entry);
 	p->parked = 1;
 	p->req->waiting = REQUEST_PARKED;
+	request_release(p->req);
 	poll_count++;
 	metrics_parked((long)poll_count);
 	return 0;
