@@ -1747,9 +1747,13 @@ storm_report(const char *key, double *v, int n)
 	    n > 0 ? v[n - 1] * 1000 : 0);
 }
 
+static void	repark_all(struct engine *, struct job **, struct job **,
+		    const char *, int);
+
 /*
- * The typing storm (--storm K): every answered client polls again at
- * once with its cursor and "ephemeral" value, as a browser does, while
+ * The typing storm (--storm K): every client is parked again first,
+ * opt.ramp at a time (repark_all()), then every answered client polls
+ * again at once with its cursor and "ephemeral" value, as a browser does, while
  * members 0..K-1 each send a typing hint every STORM_HINT_EVERY seconds
  * (spread evenly; a little over the server's 5-s throttle, so that none
  * is dropped), for opt.storm_s seconds; halfway the owner posts a
@@ -1782,11 +1786,11 @@ storm(struct engine *lp, struct job **jobs)
 	snprintf(mpath, sizeof mpath, "/api/v1/channels/%" PRIu64
 	    "/messages", channel_id);
 	snprintf(content, sizeof content, "lpbench storm %lld", unix_now());
+	/* Parked again first, a ramp at a time: no burst of 9,000. */
+	repark_all(lp, jobs, cur, "storm", 1);
 	cpuwatch_start(&cw);
 	t0 = now();
 	next_hint = t0;
-	for (i = 0; i < opt.n; i++)
-		cur[i] = jobs[i];
 	while ((t = now()) < t0 + opt.storm_s) {
 		/* The hints due now, one typist after the other. */
 		while (next_hint <= t) {
@@ -1948,38 +1952,49 @@ repark_wait(struct engine *lp, size_t base, int n, double deadline,
 }
 
 /*
- * Park every answered /events poll again with the cursor it was given,
- * replacing its job in jobs, opt.ramp at a time as they were parked
+ * Park every /events poll answered in from again with the cursor it was
+ * given (and its ephemeral value, with_ephemeral: as the web client
+ * does) as a new job in to (from itself: the answered job is freed),
+ * opt.ramp at a time as they were parked
  * first (all at once, they overflow sohbetd's listen queue and nginx
- * answers 502), each batch confirmed by /metrics.
+ * answers 502), each batch confirmed by /metrics.  Reported as
+ * <name>_repark_seconds.
  */
 static void
-reaction_repark(struct engine *lp, struct job **jobs)
+repark_all(struct engine *lp, struct job **from, struct job **to,
+    const char *name, int with_ephemeral)
 {
 	struct metrics	 m;
-	char		 path[256], cursor[32];
+	char		 path[512], cursor[32], eph[80], key[96];
 	size_t		 base = lp->ndone;
 	double		 t0 = now(), deadline = now() + 40;
 	int		 i, n = 0;
 
 	m.parked = -1;
 	for (i = 0; i < opt.n; i++) {
-		if (jobs[i]->state != JOB_DONE || jobs[i]->body == NULL ||
-		    json_str(jobs[i]->body, "cursor", cursor,
+		if (from[i]->state != JOB_DONE || from[i]->body == NULL ||
+		    json_str(from[i]->body, "cursor", cursor,
 		    sizeof cursor) == -1)
 			continue;
-		snprintf(path, sizeof path, "/api/v1/events?after=%s"
-		    "&timeout=%d", cursor, opt.wait);
-		job_free(jobs[i]);
-		jobs[i] = job_new("GET", path, members[i].access, NULL);
-		jobs[i]->idx = i;
-		engine_submit(lp, jobs[i]);
+		if (with_ephemeral && json_str(from[i]->body, "ephemeral", eph,
+		    sizeof eph) == 0)
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d&ephemeral=%s", cursor, opt.wait, eph);
+		else
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d", cursor, opt.wait);
+		if (to == from)
+			job_free(from[i]);
+		to[i] = job_new("GET", path, members[i].access, NULL);
+		to[i]->idx = i;
+		engine_submit(lp, to[i]);
 		if (++n % opt.ramp == 0)
 			repark_wait(lp, base, n, deadline, &m);
 	}
 	repark_wait(lp, base, n, deadline, &m);
-	result("reaction_repark_seconds", "%.2f (%lld of %d parked, %zu "
-	    "answered meanwhile)", now() - t0, m.parked, n, lp->ndone - base);
+	snprintf(key, sizeof key, "%s_repark_seconds", name);
+	result(key, "%.2f (%lld of %d parked, %zu answered meanwhile)",
+	    now() - t0, m.parked, n, lp->ndone - base);
 }
 
 /*
@@ -2042,7 +2057,7 @@ reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id,
 		latency_result(NAMED("latency_from_put_response_ms"), lat, k);
 		latency_result(NAMED("latency_from_put_start_ms"), lat_start,
 		    k);
-		reaction_repark(lp, jobs);
+		repark_all(lp, jobs, jobs, name, 0);
 	} else
 		result(NAMED("channel_polls_answered"), "%d of %zu (0 "
 		    "expected: they wait for messages)", k + bad, pending);
