@@ -166,12 +166,14 @@ response_frame(int request_id, const char *head, size_t head_len,
 		response_record_header(o, FCGI_STDOUT, request_id, n,
 		    (8 - n % 8) % 8);
 		o += FCGI_HEADER_LEN;
+		piece = 0;
 		if (at < head_len) {
 			piece = head_len - at < n ? head_len - at : n;
 			memcpy(o, head + at, piece);
-			memcpy(o + piece, body, n - piece);
-		} else
-			memcpy(o, body + (at - head_len), n);
+		}
+		if (n > piece)
+			memcpy(o + piece, body + (at + piece - head_len),
+			    n - piece);
 		o += n;
 		memset(o, 0, (8 - n % 8) % 8);
 		o += (8 - n % 8) % 8;
