@@ -1874,10 +1874,10 @@ storm(struct engine *lp, struct job **jobs)
 
 /* --- a reaction to the parked polls (--reaction) ---------------------- */
 
-/* 👍, percent-encoded for the path of a reaction (a format string). */
-#define REACTION_EMOJI	"%%F0%%9F%%91%%8D"
+/* 👍, percent-encoded for the path of a reaction. */
+#define REACTION_EMOJI	"%F0%9F%91%8D"
 /* 🎉, for the reaction that warms the workers first (--warm). */
-#define WARM_EMOJI	"%%F0%%9F%%8E%%89"
+#define WARM_EMOJI	"%F0%9F%8E%89"
 
 /* How many of the opt.n polls are not answered yet. */
 static size_t
