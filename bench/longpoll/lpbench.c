@@ -2046,6 +2046,9 @@ reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id,
 	result(NAMED("server_wakeups"), "%lld", m1.wakeups - m0.wakeups);
 	result(NAMED("server_delivered"), "%lld", m1.delivered -
 	    m0.delivered);
+	result(NAMED("server_delivery_mean_ms"), "%.1f", m1.delivered >
+	    m0.delivered ? (m1.delivery_sum - m0.delivery_sum) * 1e3 /
+	    (double)(m1.delivered - m0.delivered) : 0);
 	lat = xcalloc((size_t)opt.n, sizeof *lat);
 	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
 	snprintf(mark, sizeof mark, "\"message_id\":\"%" PRIu64 "\"", msg_id);
