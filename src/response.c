@@ -115,7 +115,11 @@ response_head_format(const struct request *req, int status,
 	n = snprintf(head, RESPONSE_HEAD_MAX, "Status: %d %s\r\n%s"
 	    "Cache-Control: no-store\r\n%s\r\n", status,
 	    response_reason(status), type, req->headers);
-	return n < 0 ? 0 : (size_t)n;
+	if (n < 0)
+		return 0;
+	/* Cut short (it never is: the extra lines are at most 256 bytes). */
+	return (size_t)n < RESPONSE_HEAD_MAX ? (size_t)n :
+	    RESPONSE_HEAD_MAX - 1;
 }
 
 /* Write the status and headers; body_type NULL means no body. */
