@@ -6,12 +6,18 @@
  * committed or its timeout passes.  A wake-up reads the new events once
  * for every poll it concerns and filters them per user in memory.
  *
+ * Polls of one wake-up whose answers come out the same (the same events,
+ * cursor and ephemeral value, as when one message goes to every member
+ * of a channel) share one rendering, written to each as the same bytes
+ * (response.c).
+ *
  * Every answer also carries the ephemeral events (typing, presence;
  * ephemeral.c) the user may see that came after the poll's "ephemeral"
  * value (or while it was parked), without a seq and leaving the cursor
  * as the durable events set it; a poll with only those waiting is
  * answered at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +62,19 @@ struct events_row {
 	size_t		 data_len;
 	char		*audience;	/* only these users (events.c), or NULL */
 	size_t		 audience_len;
+};
+
+/*
+ * The last answer a wake-up rendered, for the next poll whose answer is
+ * the same: the events picked, the cursor and the ephemeral value.
+ */
+struct events_shared {
+	struct events_row	*picked[EVENTS_MAX];
+	size_t			 n;
+	uint64_t		 cursor;
+	char			 mark[EPHEMERAL_MARK_LEN + 1];
+	yajl_gen		 g;		/* its JSON; NULL: none yet */
+	struct response_shared	 sh;
 };
 
 /* The user's servers, each with their roles there, in server order. */
@@ -445,23 +464,78 @@ api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
 	yajl_gen_map_close(g);
 }
 
+/* Free the answer a wake-up rendered last. */
+static void
+api_events_shared_clear(struct events_shared *last)
+{
+	if (last->g == NULL)
+		return;
+	response_shared_clear(&last->sh);
+	yajl_gen_free(last->g);
+	last->g = NULL;
+}
+
+/*
+ * Whether a poll's answer is the one last rendered: the same events
+ * picked, cursor and ephemeral value, and no ephemeral events of its own.
+ */
+static int
+api_events_same_answer(const struct events_shared *last,
+    struct events_row **picked, size_t n, uint64_t cursor, const char *mark)
+{
+	return last->g != NULL && last->n == n && last->cursor == cursor &&
+	    (n == 0 || memcmp(last->picked, picked, n * sizeof *picked) ==
+	    0) && strcmp(last->mark, mark) == 0;
+}
+
+/* Keep a rendered answer as the last one of a wake-up. */
+static void
+api_events_keep_answer(struct events_shared *last, yajl_gen g,
+    struct events_row **picked, size_t n, uint64_t cursor, const char *mark)
+{
+	const char	*text;
+	size_t		 len;
+
+	api_events_shared_clear(last);
+	last->g = g;
+	if (n > 0)
+		memcpy(last->picked, picked, n * sizeof *picked);
+	last->n = n;
+	last->cursor = cursor;
+	snprintf(last->mark, sizeof last->mark, "%s", mark);
+	text = json_gen_text(g, &len);
+	response_shared_init(&last->sh, 200, text, len);
+}
+
 /*
  * Answer {"events": [...], "cursor": "...", "ephemeral": "..."}: the
  * durable events picked, then the ephemeral ones waiting (none after an
  * event that changes what the user sees: the next poll judges them by
- * the new scope); finish the poll.
+ * the new scope); finish the poll.  An answer without ephemeral events
+ * is rendered once for the polls of a wake-up that get the same (last,
+ * or NULL when there is no other).
  */
 static void
-api_events_answer(struct poll *p, struct events_row **picked, size_t n)
+api_events_answer(struct poll *p, struct events_row **picked, size_t n,
+    struct events_shared *last)
 {
 	struct events_poll	*ep = p->data;
 	struct ephemeral	 eph[EPHEMERAL_MAX];
 	char			 mark[EPHEMERAL_MARK_LEN + 1];
+	uint64_t		 cursor;
 	yajl_gen		 g;
 	size_t			 i, neph = 0;
 
 	if (n == 0 || !api_events_changes_scope(ep, picked[n - 1]))
 		neph = api_events_ephemeral_pick(ep, &ep->ephemeral_pos, eph);
+	cursor = n > 0 ? picked[n - 1]->seq : ep->cursor;
+	ephemeral_mark_format(ep->ephemeral_pos, mark, sizeof mark);
+	if (last != NULL && neph == 0 &&
+	    api_events_same_answer(last, picked, n, cursor, mark)) {
+		response_shared_send(p->req, &last->sh);
+		poll_done(p);
+		return;
+	}
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "events");
@@ -477,11 +551,16 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n)
 		api_events_ephemeral_gen(g, &eph[i]);
 	yajl_gen_array_close(g);
 	json_gen_key(g, "cursor");
-	json_gen_id_or_zero(g, n > 0 ? picked[n - 1]->seq : ep->cursor);
-	ephemeral_mark_format(ep->ephemeral_pos, mark, sizeof mark);
+	json_gen_id_or_zero(g, cursor);
 	json_gen_kstr(g, "ephemeral", mark);
 	yajl_gen_map_close(g);
-	response_json(p->req, 200, g);
+	if (last == NULL || neph > 0) {
+		response_json(p->req, 200, g);
+		poll_done(p);
+		return;
+	}
+	api_events_keep_answer(last, g, picked, n, cursor, mark);
+	response_shared_send(p->req, &last->sh);
 	poll_done(p);
 }
 
@@ -495,7 +574,7 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n)
  */
 static void
 api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
-    uint64_t upto)
+    uint64_t upto, struct events_shared *last)
 {
 	struct events_poll	*ep = p->data;
 	struct events_row	*picked[EVENTS_MAX];
@@ -516,7 +595,7 @@ api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
 			break;
 	}
 	if (npicked > 0) {
-		api_events_answer(p, picked, npicked);
+		api_events_answer(p, picked, npicked, last);
 		return;
 	}
 	if (visible == -1) {
@@ -545,6 +624,7 @@ api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
 {
 	struct events_row	*rows;
 	struct events_poll	*ep;
+	struct events_shared	*last;
 	uint64_t		 from = UINT64_MAX;
 	long			 nrows;
 	size_t			 i;
@@ -563,8 +643,12 @@ api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
 		free(rows);
 		return -1;
 	}
+	last = xcalloc(1, sizeof *last);
 	for (i = 0; i < n; i++)
-		api_events_offer(ps[i], rows, nrows, nrows == EVENTS_READ, wm);
+		api_events_offer(ps[i], rows, nrows, nrows == EVENTS_READ, wm,
+		    last);
+	api_events_shared_clear(last);
+	free(last);
 	api_events_rows_clear(rows, nrows);
 	free(rows);
 	return 0;
@@ -631,7 +715,7 @@ api_events_recheck(struct poll *p)
 static void
 api_events_expire(struct poll *p)
 {
-	api_events_answer(p, NULL, 0);
+	api_events_answer(p, NULL, 0, NULL);
 }
 
 /* Parse a cursor: decimal digits, 0 allowed; -1 if malformed. */

@@ -15,7 +15,8 @@
  * answered.  An entry is applied twice: when it is read, and again when
  * the sequencer's watermark passes it, since a page read in between may
  * not yet show its change.  cache_ms bounds how long a change made behind
- * sohbetd's back (by hand in the database) can go unseen.
+ * sohbetd's back (by hand in the database) can go unseen; 30 s for the
+ * scopes that every /events poll needs (CACHE_KEPT_MS).
  *
  * Caching needs every change to pass through this host's hub: it is on
  * with the shared-memory sequencer and no cluster watcher only.  Several
@@ -31,6 +32,22 @@
 #define CACHE_STANDING_SLOTS	16384
 #define CACHE_ROLE_SLOTS	256
 #define CACHE_SCOPE_SLOTS	16384
+/*
+ * How long a scope of /events is kept (at least cache_ms).  Every poll
+ * needs one, and a client polls again after every answer: kept cache_ms
+ * (1 s), each of 9,000 clients of a busy channel read its servers,
+ * roles and DMs (two statements) again every second, and with typing
+ * hints answered every 0.5 s that made the hints late (issue 22: p99
+ * 1.8-2.8 s).  A scope cannot go stale unseen while kept: every change
+ * of it made through the API (a join, a leave or kick, a role given or
+ * taken, a role's permissions, a DM made, a server deleted) drops it by
+ * its hub entry before its writer is answered (cache_forget()), as
+ * readstate.c's lists are kept 30 s on the same terms.  What is left to
+ * the lifetime is a membership changed by hand in the database.  Token
+ * generations stay cache_ms: an account deleted by hand must lose its
+ * tokens within it (API.md).
+ */
+#define CACHE_KEPT_MS		(30 * 1000)
 
 struct cache_user {
 	uint64_t	 id;		/* 0: empty */
@@ -91,6 +108,14 @@ int
 cache_fresh(long long filled_ms)
 {
 	return clock_ms() - filled_ms < cfg->cache_ms;
+}
+
+/* Whether a scope filled at filled_ms may still be used (CACHE_KEPT_MS). */
+static int
+cache_kept(long long filled_ms)
+{
+	return clock_ms() - filled_ms < (cfg->cache_ms > CACHE_KEPT_MS ?
+	    cfg->cache_ms : CACHE_KEPT_MS);
 }
 
 /*
@@ -321,7 +346,7 @@ cache_scope_get(uint64_t user_id, struct scope *out)
 	if (!cache_on())
 		return 0;
 	c = cache_scopes != NULL ? cache_scope_slot(user_id) : NULL;
-	if (c == NULL || c->user_id != user_id || !cache_fresh(c->filled_ms)) {
+	if (c == NULL || c->user_id != user_id || !cache_kept(c->filled_ms)) {
 		metrics_cache(CACHE_SCOPES, 0);
 		return 0;
 	}

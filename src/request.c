@@ -255,6 +255,7 @@ request_done(struct request *req)
 		response_error(req, 500, "internal_error",
 		    "Internal server error");
 	}
+	response_finish_released(req);
 	metrics_request(req->route_index, req->status);
 	if (request_done_hook != NULL)
 		request_done_hook(req);
@@ -278,7 +279,26 @@ request_free(struct request *req)
 	free(req->path);
 	free(req->query);
 	free(req->body);
+	free(req->out);
 	free(req);
+}
+
+/*
+ * Give libfcgi's buffers of an unanswered request back while it waits
+ * (poll.c parks it): its stdin was read to the end (request_read()), and
+ * its answer is written as records of its own (response.c): some 17 KB
+ * of each parked poll.  With its stdin stream gone, FCGX_Finish_r() no
+ * longer writes to the connection; it frees the parameters and closes.
+ */
+void
+request_release(struct request *req)
+{
+	if (req->released || req->status != 0)
+		return;
+	FCGX_FreeStream(&req->fcgi.in);
+	FCGX_FreeStream(&req->fcgi.out);
+	FCGX_FreeStream(&req->fcgi.err);
+	req->released = 1;
 }
 
 /*

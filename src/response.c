@@ -2,13 +2,31 @@
 /*
  * response.c: writing answers: the status line, headers, a JSON body, and
  * the API's error shape {"error": {"code", "message", "field"}}.
+ *
+ * A request that waits (a parked poll) has given libfcgi's buffers back
+ * (request_release()): its answer is framed here as FastCGI records (the
+ * FastCGI 1.0 specification, 3.3 and 5.5) and written in one write().  A
+ * wake-up that gives many polls the same answer frames it once
+ * (struct response_shared) and writes the same bytes to each.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sohbet.h"
 
 #define JSON_CONTENT_TYPE	"application/json; charset=utf-8"
+#define RESPONSE_HEAD_MAX	768	/* status, headers and the extra */
+
+/* FastCGI record framing (fastcgi.h is not installed by libfcgi-dev). */
+#define FCGI_HEADER_LEN		8
+#define FCGI_VERSION_1		1
+#define FCGI_END_REQUEST	3
+#define FCGI_STDOUT		6
+#define FCGI_CONTENT_MAX	65528	/* per record, a multiple of 8 */
 
 static const struct {
 	int		 status;
@@ -58,21 +76,214 @@ response_header(struct request *req, const char *fmt, ...)
 }
 
 /*
- * Write the status and headers; body_type NULL means no body.  libfcgi's
- * printf knows no "z" modifier (it stops at one), hence %lu.
+ * Append bytes to the answer: to libfcgi's stream, or, once it was
+ * released, to the request's own buffer, framed at its end.
  */
+static void
+response_put(struct request *req, const char *s, size_t len)
+{
+	if (!req->released) {
+		FCGX_PutStr(s, (int)len, req->fcgi.out);
+		return;
+	}
+	req->out = xreallocarray(req->out, req->out_len + len + 1, 1);
+	memcpy(req->out + req->out_len, s, len);
+	req->out_len += len;
+}
+
+/* Append a string to the answer. */
+static void
+response_puts(struct request *req, const char *s)
+{
+	response_put(req, s, strlen(s));
+}
+
+/*
+ * Format the status and headers into head (RESPONSE_HEAD_MAX bytes);
+ * body_type NULL means no body.  Their length.
+ */
+static size_t
+response_head_format(const struct request *req, int status,
+    const char *body_type, size_t len, char *head)
+{
+	char	type[160] = "";
+	int	n;
+
+	if (body_type != NULL)
+		snprintf(type, sizeof type, "Content-Type: %s\r\n"
+		    "Content-Length: %zu\r\n", body_type, len);
+	n = snprintf(head, RESPONSE_HEAD_MAX, "Status: %d %s\r\n%s"
+	    "Cache-Control: no-store\r\n%s\r\n", status,
+	    response_reason(status), type, req->headers);
+	if (n < 0)
+		return 0;
+	/* Cut short (it never is: the extra lines are at most 256 bytes). */
+	return (size_t)n < RESPONSE_HEAD_MAX ? (size_t)n :
+	    RESPONSE_HEAD_MAX - 1;
+}
+
+/* Write the status and headers; body_type NULL means no body. */
 static void
 response_head(struct request *req, int status, const char *body_type,
     size_t len)
 {
+	char	head[RESPONSE_HEAD_MAX];
+
 	req->status = status;
-	FCGX_FPrintF(req->fcgi.out, "Status: %d %s\r\n", status,
-	    response_reason(status));
-	if (body_type != NULL)
-		FCGX_FPrintF(req->fcgi.out, "Content-Type: %s\r\n"
-		    "Content-Length: %lu\r\n", body_type, (unsigned long)len);
-	FCGX_FPrintF(req->fcgi.out, "Cache-Control: no-store\r\n%s\r\n",
-	    req->headers);
+	response_put(req, head, response_head_format(req, status, body_type,
+	    len, head));
+}
+
+/* Fill in a record header. */
+static void
+response_record_header(unsigned char *h, int type, int request_id,
+    size_t content, size_t padding)
+{
+	h[0] = FCGI_VERSION_1;
+	h[1] = (unsigned char)type;
+	h[2] = (unsigned char)(request_id >> 8);
+	h[3] = (unsigned char)request_id;
+	h[4] = (unsigned char)(content >> 8);
+	h[5] = (unsigned char)content;
+	h[6] = (unsigned char)padding;
+	h[7] = 0;
+}
+
+/*
+ * Frame the two pieces of an answer (head, then body) as a request's
+ * records: its stdout, the stdout's end and the request's end (status
+ * 0, complete).  A new buffer; its length in *len.
+ */
+static char *
+response_frame(int request_id, const char *head, size_t head_len,
+    const char *body, size_t body_len, size_t *len)
+{
+	unsigned char	*out, *o;
+	size_t		 total = head_len + body_len, at = 0, n, piece;
+
+	out = xmalloc(total + (total / FCGI_CONTENT_MAX + 1) *
+	    (FCGI_HEADER_LEN + 8) + 3 * FCGI_HEADER_LEN + 8);
+	o = out;
+	while (at < total) {
+		n = total - at < FCGI_CONTENT_MAX ? total - at :
+		    FCGI_CONTENT_MAX;
+		response_record_header(o, FCGI_STDOUT, request_id, n,
+		    (8 - n % 8) % 8);
+		o += FCGI_HEADER_LEN;
+		piece = 0;
+		if (at < head_len) {
+			piece = head_len - at < n ? head_len - at : n;
+			memcpy(o, head + at, piece);
+		}
+		if (n > piece)
+			memcpy(o + piece, body + (at + piece - head_len),
+			    n - piece);
+		o += n;
+		memset(o, 0, (8 - n % 8) % 8);
+		o += (8 - n % 8) % 8;
+		at += n;
+	}
+	response_record_header(o, FCGI_STDOUT, request_id, 0, 0);
+	o += FCGI_HEADER_LEN;
+	response_record_header(o, FCGI_END_REQUEST, request_id, 8, 0);
+	o += FCGI_HEADER_LEN;
+	memset(o, 0, 8);
+	o += 8;
+	*len = (size_t)(o - out);
+	return (char *)out;
+}
+
+/*
+ * Write a released request's records in one write (a short one goes on):
+ * its connection is a blocking socket with nothing else queued.  A client
+ * gone meanwhile is no signal (MSG_NOSIGNAL), only an error ignored.
+ */
+static void
+response_write(struct request *req, const char *bytes, size_t len)
+{
+	ssize_t	n;
+
+	req->sent = 1;
+	while (len > 0) {
+		if ((n = send(req->fcgi.ipcFd, bytes, len, MSG_NOSIGNAL)) ==
+		    -1) {
+			if (errno == EINTR)
+				continue;
+			/* The client went away meanwhile: nobody reads. */
+			log_debug("%s: %s", __func__, strerror(errno));
+			return;
+		}
+		bytes += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Frame and write the answer of a released request that was not written
+ * yet (request_done()); one whose client went away (499) gets nothing.
+ */
+void
+response_finish_released(struct request *req)
+{
+	char	*records;
+	size_t	 len;
+
+	if (!req->released || req->sent || req->status == 499)
+		return;
+	records = response_frame(req->fcgi.requestId, req->out, req->out_len,
+	    NULL, 0, &len);
+	response_write(req, records, len);
+	free(records);
+}
+
+/*
+ * Prepare an answer (status and JSON body, which the caller keeps until
+ * response_shared_clear()) for many requests: framed at the first
+ * response_shared_send() and written as it is to each.
+ */
+void
+response_shared_init(struct response_shared *sh, int status,
+    const char *body, size_t len)
+{
+	memset(sh, 0, sizeof *sh);
+	sh->status = status;
+	sh->body = body;
+	sh->body_len = len;
+}
+
+/*
+ * Answer a request with a shared answer: one write of the framed bytes
+ * when it was released and has no header lines of its own; otherwise
+ * (and for another request id, which nginx does not use) as usual.
+ */
+void
+response_shared_send(struct request *req, struct response_shared *sh)
+{
+	char	head[RESPONSE_HEAD_MAX];
+	size_t	head_len;
+
+	if (req->status != 0 || !req->released || req->headers[0] != '\0') {
+		response_raw(req, sh->status, sh->body, sh->body_len);
+		return;
+	}
+	if (sh->records == NULL || sh->request_id != req->fcgi.requestId) {
+		free(sh->records);
+		head_len = response_head_format(req, sh->status,
+		    JSON_CONTENT_TYPE, sh->body_len, head);
+		sh->records = response_frame(req->fcgi.requestId, head,
+		    head_len, sh->body, sh->body_len, &sh->len);
+		sh->request_id = req->fcgi.requestId;
+	}
+	req->status = sh->status;
+	response_write(req, sh->records, sh->len);
+}
+
+/* Free a shared answer's records. */
+void
+response_shared_clear(struct response_shared *sh)
+{
+	free(sh->records);
+	sh->records = NULL;
 }
 
 /* Answer with already serialised JSON. */
@@ -84,7 +295,7 @@ response_raw(struct request *req, int status, const char *body, size_t len)
 		return;
 	}
 	response_head(req, status, JSON_CONTENT_TYPE, len);
-	FCGX_PutStr(body, (int)len, req->fcgi.out);
+	response_put(req, body, len);
 }
 
 /* Answer with the JSON a generator holds, and free the generator. */
@@ -124,11 +335,13 @@ response_accel(struct request *req, const char *uri, const char *type,
 		return;
 	}
 	req->status = 200;
-	FCGX_FPrintF(req->fcgi.out, "Status: 200 OK\r\n"
-	    "X-Accel-Redirect: %s\r\nContent-Type: %s\r\n"
-	    "Content-Disposition: ", uri, type);
-	FCGX_PutS(disposition, req->fcgi.out);
-	FCGX_PutS("\r\n\r\n", req->fcgi.out);
+	response_puts(req, "Status: 200 OK\r\nX-Accel-Redirect: ");
+	response_puts(req, uri);
+	response_puts(req, "\r\nContent-Type: ");
+	response_puts(req, type);
+	response_puts(req, "\r\nContent-Disposition: ");
+	response_puts(req, disposition);
+	response_puts(req, "\r\n\r\n");
 }
 
 /*

@@ -268,6 +268,10 @@ struct request {
 	char		 headers[256];	/* extra response header lines */
 	struct timespec	 started;
 	void		*poll;		/* the parked long-poll, if any */
+	int		 released;	/* libfcgi's streams freed (parked) */
+	char		*out;		/* released: the answer written so far */
+	size_t		 out_len;
+	int		 sent;		/* released: its records written */
 	TAILQ_ENTRY(request) entry;
 };
 struct request	*request_new(int);
@@ -282,6 +286,7 @@ void		 request_unwatch(struct request *, int);
 void		 request_on_done(void (*)(struct request *));
 void		 request_run(struct request *, void (*)(struct request *,
 		    void *), void *);
+void		 request_release(struct request *);
 void		 request_done(struct request *);
 void		 request_free(struct request *);
 
@@ -407,6 +412,21 @@ void		 response_raw(struct request *, int, const char *, size_t);
 void		 response_empty(struct request *, int);
 void		 response_accel(struct request *, const char *, const char *,
 		    const char *);
+/* One answer written to many released requests (request_release()). */
+struct response_shared {
+	int		 status;
+	const char	*body;		/* the caller's, until cleared */
+	size_t		 body_len;
+	int		 request_id;	/* of the records built; 0: none */
+	char		*records;
+	size_t		 len;
+};
+void		 response_shared_init(struct response_shared *, int,
+		    const char *, size_t);
+void		 response_shared_send(struct request *,
+		    struct response_shared *);
+void		 response_shared_clear(struct response_shared *);
+void		 response_finish_released(struct request *);
 void		 response_error(struct request *, int, const char *,
 		    const char *, ...) PRINTFLIKE(4, 5);
 void		 response_invalid(struct request *, const char *,

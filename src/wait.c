@@ -4,7 +4,8 @@
  * (API.md, Messages).  A request that finds no message newer than its
  * cursor parks, indexed by its channel or DM, until a change there is
  * committed or wait seconds pass (then 200 []).  On a wake-up, polls of the
- * same conversation with the same page share one read of the history.
+ * same conversation with the same page share one read of the history and
+ * one answer, written to each as the same bytes (response.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ static void
 wait_answer_group(struct poll **ps, size_t n)
 {
 	struct wait_poll	*wp = ps[0]->data;
+	struct response_shared	 sh;
 	const char		*text;
 	size_t			 len, i;
 	yajl_gen		 g;
@@ -85,10 +87,12 @@ wait_answer_group(struct poll **ps, size_t n)
 	g = json_gen_new();
 	if (history_list(&wp->conv, &wp->page, g) > 0) {
 		text = json_gen_text(g, &len);
+		response_shared_init(&sh, 200, text, len);
 		for (i = 0; i < n; i++) {
-			response_raw(ps[i]->req, 200, text, len);
+			response_shared_send(ps[i]->req, &sh);
 			poll_done(ps[i]);
 		}
+		response_shared_clear(&sh);
 	}
 	yajl_gen_free(g);
 }

@@ -4,7 +4,8 @@
  * heap (deadline order, removal from the middle), a client that goes
  * away (dropped at once, freed only after the round), the caps, which
  * polls a hub entry wakes or rechecks, which ones an ephemeral event
- * hints (once each until they are answered), and a worker that stops.
+ * hints (once each until they are answered), a worker that stops, and
+ * the answers of parked polls, framed as FastCGI records by sohbetd.
  *
  * No database and no nginx: each poll's request is a zeroed one whose
  * connection is one end of a socketpair (FCGX_Detach and FCGX_Finish_r,
@@ -480,6 +481,143 @@ START_TEST(test_freed_after_the_round)
 }
 END_TEST
 
+#define BIG_BODY	100000	/* more than one record's 65,535 bytes */
+#define HEAD_OF(extra)	"Status: 200 OK\r\nContent-Type: application/json; " \
+			"charset=utf-8\r\nContent-Length: 100000\r\n" \
+			"Cache-Control: no-store\r\n" extra "\r\n"
+
+/*
+ * Read what a client's connection got until it closed: the records'
+ * bytes into a new buffer (*len).
+ */
+static unsigned char *
+read_all(struct client *c, size_t *len)
+{
+	unsigned char	*buf = NULL;
+	size_t		 size = 0;
+	ssize_t		 n;
+
+	*len = 0;
+	do {
+		if (*len == size) {
+			size = size == 0 ? 65536 : size * 2;
+			buf = xreallocarray(buf, size, 1);
+		}
+		n = read(c->peer, buf + *len, size - *len);
+		ck_assert_int_ge(n, 0);
+		*len += (size_t)n;
+	} while (n > 0);
+	return buf;
+}
+
+/*
+ * Check FastCGI records (the specification, 3.3 and 5.5): stdout
+ * records, each of at most 65,535 bytes and padded to 8, whose content
+ * is want; one empty stdout record; the request's end, complete; nothing
+ * after.  The number of stdout records with content.
+ */
+static int
+expect_records(const unsigned char *b, size_t len, const char *want,
+    size_t want_len)
+{
+	size_t	at = 0, got = 0, clen, plen;
+	int	nrecords = 0;
+
+	for (;;) {
+		ck_assert_uint_le(at + 8, len);
+		ck_assert_int_eq(b[at], 1);
+		clen = (size_t)b[at + 4] << 8 | b[at + 5];
+		plen = b[at + 6];
+		ck_assert_uint_eq((clen + plen) % 8, 0);
+		if (b[at + 1] != 6)
+			break;
+		at += 8;
+		if (clen == 0)
+			continue;
+		ck_assert_uint_le(got + clen, want_len);
+		ck_assert_msg(memcmp(b + at, want + got, clen) == 0,
+		    "stdout differs after %zu bytes", got);
+		got += clen;
+		at += clen + plen;
+		nrecords++;
+	}
+	ck_assert_uint_eq(got, want_len);
+	/* The empty stdout record came just before the end. */
+	ck_assert_int_eq(b[at - 8 + 1], 6);
+	ck_assert_int_eq(b[at + 1], 3);
+	ck_assert_uint_eq(clen, 8);
+	ck_assert_int_eq(b[at + 8 + 4], 0);	/* FCGI_REQUEST_COMPLETE */
+	ck_assert_uint_eq(at + 16, len);
+	return nrecords;
+}
+
+/* The head and body a client of a big answer must get; free it. */
+static char *
+big_answer(const char *head, const char *body, size_t *len)
+{
+	char	*want;
+
+	*len = strlen(head) + BIG_BODY;
+	want = xmalloc(*len);
+	memcpy(want, head, strlen(head));
+	memcpy(want + strlen(head), body, BIG_BODY);
+	return want;
+}
+
+/*
+ * A parked poll gave libfcgi's buffers back: its answer comes as records
+ * sohbetd frames itself, over 64 KB split in several; a shared answer
+ * is the same bytes for each poll, and one with a header line of its
+ * own gets that line too.
+ */
+START_TEST(test_released_answers_framed)
+{
+	struct response_shared	 sh;
+	struct client		*c[4];
+	unsigned char		*got[4];
+	size_t			 len[4], want_len, own_len;
+	char			*body, *want, *own;
+	int			 i;
+
+	body = xmalloc(BIG_BODY);
+	for (i = 0; i < BIG_BODY; i++)
+		body[i] = (char)('a' + i % 26);
+	for (i = 0; i < 4; i++) {
+		c[i] = client_parked((uint64_t)i + 1, POLL_CHANNEL, 11,
+		    30000);
+		ck_assert(c[i]->end.req->released);
+		ck_assert_ptr_null(c[i]->end.req->fcgi.in);
+		ck_assert_ptr_null(c[i]->end.req->fcgi.out);
+	}
+	response_raw(c[0]->end.req, 200, body, BIG_BODY);
+	poll_done(c[0]->poll);
+	response_header(c[3]->end.req, "X-Own: yes");
+	response_shared_init(&sh, 200, body, BIG_BODY);
+	for (i = 1; i < 4; i++) {
+		response_shared_send(c[i]->end.req, &sh);
+		poll_done(c[i]->poll);
+	}
+	response_shared_clear(&sh);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(c[i]->end.count, 1);
+		ck_assert_int_eq(c[i]->end.status, 200);
+		got[i] = read_all(c[i], &len[i]);
+	}
+	want = big_answer(HEAD_OF(""), body, &want_len);
+	own = big_answer(HEAD_OF("X-Own: yes\r\n"), body, &own_len);
+	ck_assert_int_eq(expect_records(got[0], len[0], want, want_len), 2);
+	ck_assert_int_eq(expect_records(got[1], len[1], want, want_len), 2);
+	ck_assert_int_eq(expect_records(got[3], len[3], own, own_len), 2);
+	ck_assert_uint_eq(len[1], len[2]);
+	ck_assert(memcmp(got[1], got[2], len[1]) == 0);
+	for (i = 0; i < 4; i++)
+		free(got[i]);
+	free(want);
+	free(own);
+	free(body);
+}
+END_TEST
+
 START_TEST(test_per_user_cap)
 {
 	struct client	*c[6], *other;
@@ -856,6 +994,7 @@ main(void)
 	tcase_add_test(tc, test_heap_removal_keeps_order);
 	tcase_add_test(tc, test_client_gone);
 	tcase_add_test(tc, test_freed_after_the_round);
+	tcase_add_test(tc, test_released_answers_framed);
 	tcase_add_test(tc, test_per_user_cap);
 	tcase_add_test(tc, test_worker_full);
 	tcase_add_test(tc, test_marking_by_keys);

@@ -9,7 +9,8 @@
  * value a poll sent wait for then and come in one answer; the
  * throttle; the audiences of a private channel and a
  * DM; and the refusals: no send_messages, a hidden channel, a stranger's
- * DM, a kicked member, a token revoked by logout-all.
+ * DM, a kicked member, a token revoked by logout-all; no hints after a
+ * role that gave the view is taken, or after a kick.
  */
 #include <check.h>
 #include <stdio.h>
@@ -552,6 +553,107 @@ START_TEST(test_typing_refused)
 }
 END_TEST
 
+/* Give (PUT) or take (DELETE) a member's role; 204 expected. */
+static void
+member_role(const struct chat_room *room, const char *method,
+    const char *user_id, const char *role)
+{
+	char	*path;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s/roles/%s",
+	    room->server, user_id, role);
+	expect_no_content(itest_request(method, path, room->owner.token, NULL,
+	    NULL, 0));
+	free(path);
+}
+
+/*
+ * Poll from a place until an answer comes empty after QUIET_S; no answer
+ * on the way may hold a typing.start from user.
+ */
+static void
+expect_no_typing_from(struct place *pl, const char *token, const char *user)
+{
+	struct itest_response	*r;
+	int			 i, quiet = 0;
+
+	for (i = 0; i < 4 && !quiet; i++) {
+		r = poll_once(pl, token, 1, QUIET_S);
+		ck_assert_msg(count_typing(r, user) == 0, "a hint after losing "
+		    "access: %s", itest_describe(r));
+		quiet = itest_at(r->json, "events.0") == NULL;
+		place_take(pl, r);
+		itest_free(r);
+	}
+	ck_assert_msg(quiet, "the polls never came quiet");
+}
+
+/*
+ * A member whose role that let them view a channel is taken away gets
+ * none of its hints any more, and a kicked member none of the server's,
+ * although each polled just before (the worker keeps their scope): the
+ * change drops it.
+ */
+START_TEST(test_typing_after_losing_access)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 viewer;
+	struct place		 mp, vp;
+	char			*secret, *base, *path, *role;
+
+	chat_room_open(&room, "tylose");
+	base = private_channel(&room, &secret);
+	chat_user(&viewer, "tylosev");
+	chat_join(&room.owner, room.server, &viewer);
+	xasprintf(&path, API_PREFIX "/servers/%s/roles", room.server);
+	r = itest_send("POST", path, room.owner.token, "{\"name\":"
+	    "\"insiders\"}");
+	itest_expect(r, 201);
+	role = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	free(path);
+	xasprintf(&path, "%s/overwrites/role/%s", base, role);
+	r = itest_send("PUT", path, room.owner.token, "{\"allow\":"
+	    "[\"view_channels\"]}");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	member_role(&room, "PUT", room.member.id, role);
+	member_role(&room, "PUT", viewer.id, role);
+	place_head(&mp, room.member.token);
+	typing_ok(base, viewer.token);
+	r = await_typing(&mp, room.member.token, viewer.id, "none");
+	expect_typing(r, viewer.id, secret, NULL);
+	itest_free(r);
+	/* The role goes: the owner's hint there is hidden, not the next. */
+	member_role(&room, "DELETE", room.member.id, role);
+	typing_ok(base, room.owner.token);
+	typing_ok(room.base, viewer.token);
+	r = await_typing(&mp, room.member.token, viewer.id, secret);
+	expect_typing(r, viewer.id, room.channel, NULL);
+	ck_assert_int_eq(count_typing(r, room.owner.id), 0);
+	itest_free(r);
+	/* Kicked: the owner's hint in general reaches the viewer only. */
+	place_head(&vp, viewer.token);
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    room.member.id);
+	expect_no_content(itest_delete(path, room.owner.token));
+	free(path);
+	typing_ok(room.base, room.owner.token);
+	r = await_typing(&vp, viewer.token, room.owner.id, "none");
+	itest_free(r);
+	expect_no_typing_from(&mp, room.member.token, room.owner.id);
+	place_free(&mp);
+	place_free(&vp);
+	free(role);
+	free(secret);
+	free(base);
+	chat_user_free(&viewer);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* An ephemeral value the API did not make: 400, field ephemeral. */
 START_TEST(test_bad_ephemeral)
 {
@@ -593,6 +695,7 @@ typing_suite(void)
 	tcase_add_test(tc, test_typing_needs_send);
 	tcase_add_test(tc, test_typing_dm);
 	tcase_add_test(tc, test_typing_refused);
+	tcase_add_test(tc, test_typing_after_losing_access);
 	tcase_add_test(tc, test_bad_ephemeral);
 	suite_add_tcase(s, tc);
 	return s;

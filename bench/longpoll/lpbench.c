@@ -140,6 +140,8 @@ static struct {
 	int		 storm;		/* typists of the storm phase, 0: none */
 	int		 storm_s;
 	int		 reaction;	/* a reaction before the message */
+	int		 warm;		/* and another before that one */
+	int		 nchan_port;	/* the nchan peer's nginx, 0: none */
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
@@ -1745,9 +1747,13 @@ storm_report(const char *key, double *v, int n)
 	    n > 0 ? v[n - 1] * 1000 : 0);
 }
 
+static void	repark_all(struct engine *, struct job **, struct job **,
+		    const char *, int);
+
 /*
- * The typing storm (--storm K): every answered client polls again at
- * once with its cursor and "ephemeral" value, as a browser does, while
+ * The typing storm (--storm K): every client is parked again first,
+ * opt.ramp at a time (repark_all()), then every answered client polls
+ * again at once with its cursor and "ephemeral" value, as a browser does, while
  * members 0..K-1 each send a typing hint every STORM_HINT_EVERY seconds
  * (spread evenly; a little over the server's 5-s throttle, so that none
  * is dropped), for opt.storm_s seconds; halfway the owner posts a
@@ -1780,11 +1786,11 @@ storm(struct engine *lp, struct job **jobs)
 	snprintf(mpath, sizeof mpath, "/api/v1/channels/%" PRIu64
 	    "/messages", channel_id);
 	snprintf(content, sizeof content, "lpbench storm %lld", unix_now());
+	/* Parked again first, a ramp at a time: no burst of 9,000. */
+	repark_all(lp, jobs, cur, "storm", 1);
 	cpuwatch_start(&cw);
 	t0 = now();
 	next_hint = t0;
-	for (i = 0; i < opt.n; i++)
-		cur[i] = jobs[i];
 	while ((t = now()) < t0 + opt.storm_s) {
 		/* The hints due now, one typist after the other. */
 		while (next_hint <= t) {
@@ -1868,8 +1874,10 @@ storm(struct engine *lp, struct job **jobs)
 
 /* --- a reaction to the parked polls (--reaction) ---------------------- */
 
-/* 👍, percent-encoded for the path of a reaction (a format string). */
-#define REACTION_EMOJI	"%%F0%%9F%%91%%8D"
+/* 👍, percent-encoded for the path of a reaction. */
+#define REACTION_EMOJI	"%F0%9F%91%8D"
+/* 🎉, for the reaction that warms the workers first (--warm). */
+#define WARM_EMOJI	"%F0%9F%8E%89"
 
 /* How many of the opt.n polls are not answered yet. */
 static size_t
@@ -1944,38 +1952,49 @@ repark_wait(struct engine *lp, size_t base, int n, double deadline,
 }
 
 /*
- * Park every answered /events poll again with the cursor it was given,
- * replacing its job in jobs, opt.ramp at a time as they were parked
+ * Park every /events poll answered in from again with the cursor it was
+ * given (and its ephemeral value, with_ephemeral: as the web client
+ * does) as a new job in to (from itself: the answered job is freed),
+ * opt.ramp at a time as they were parked
  * first (all at once, they overflow sohbetd's listen queue and nginx
- * answers 502), each batch confirmed by /metrics.
+ * answers 502), each batch confirmed by /metrics.  Reported as
+ * <name>_repark_seconds.
  */
 static void
-reaction_repark(struct engine *lp, struct job **jobs)
+repark_all(struct engine *lp, struct job **from, struct job **to,
+    const char *name, int with_ephemeral)
 {
 	struct metrics	 m;
-	char		 path[256], cursor[32];
+	char		 path[512], cursor[32], eph[80], key[96];
 	size_t		 base = lp->ndone;
 	double		 t0 = now(), deadline = now() + 40;
 	int		 i, n = 0;
 
 	m.parked = -1;
 	for (i = 0; i < opt.n; i++) {
-		if (jobs[i]->state != JOB_DONE || jobs[i]->body == NULL ||
-		    json_str(jobs[i]->body, "cursor", cursor,
+		if (from[i]->state != JOB_DONE || from[i]->body == NULL ||
+		    json_str(from[i]->body, "cursor", cursor,
 		    sizeof cursor) == -1)
 			continue;
-		snprintf(path, sizeof path, "/api/v1/events?after=%s"
-		    "&timeout=%d", cursor, opt.wait);
-		job_free(jobs[i]);
-		jobs[i] = job_new("GET", path, members[i].access, NULL);
-		jobs[i]->idx = i;
-		engine_submit(lp, jobs[i]);
+		if (with_ephemeral && json_str(from[i]->body, "ephemeral", eph,
+		    sizeof eph) == 0)
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d&ephemeral=%s", cursor, opt.wait, eph);
+		else
+			snprintf(path, sizeof path, "/api/v1/events?after=%s"
+			    "&timeout=%d", cursor, opt.wait);
+		if (to == from)
+			job_free(from[i]);
+		to[i] = job_new("GET", path, members[i].access, NULL);
+		to[i]->idx = i;
+		engine_submit(lp, to[i]);
 		if (++n % opt.ramp == 0)
 			repark_wait(lp, base, n, deadline, &m);
 	}
 	repark_wait(lp, base, n, deadline, &m);
-	result("reaction_repark_seconds", "%.2f (%lld of %d parked, %zu "
-	    "answered meanwhile)", now() - t0, m.parked, n, lp->ndone - base);
+	snprintf(key, sizeof key, "%s_repark_seconds", name);
+	result(key, "%.2f (%lld of %d parked, %zu answered meanwhile)",
+	    now() - t0, m.parked, n, lp->ndone - base);
 }
 
 /*
@@ -1987,21 +2006,24 @@ reaction_repark(struct engine *lp, struct job **jobs)
  * REACTION_QUIET_S and what waking them cost.
  */
 #define REACTION_QUIET_S	2.0
+/* A result's key: the phase's name, then what it counts. */
+#define NAMED(what)	(snprintf(key, sizeof key, "%s_%s", name, what), key)
 
 static void
-reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id)
+reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id,
+    const char *emoji, const char *name)
 {
 	struct metrics	 m0, m1;
 	struct cpuwatch	 cw;
 	struct job	*put;
-	char		 path[256], mark[64];
+	char		 path[256], mark[64], key[96];
 	double		*lat, *lat_start;
 	size_t		 pending;
 	int		 k, bad, events = strcmp(opt.mode, "events") == 0;
 
 	pending = jobs_pending(jobs);
 	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/messages/%"
-	    PRIu64 "/reactions/" REACTION_EMOJI "/@me", channel_id, msg_id);
+	    PRIu64 "/reactions/%s/@me", channel_id, msg_id, emoji);
 	put = job_new("PUT", path, owner.access, NULL);
 	metrics_read(&m0);
 	cpuwatch_start(&cw);
@@ -2013,34 +2035,122 @@ reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id)
 		while (now() - put->t_done < REACTION_QUIET_S)
 			engine_step(lp, 50);
 	}
-	cpuwatch_report(&cw, "cpu_seconds_delivering_reaction");
+	snprintf(key, sizeof key, "cpu_seconds_delivering_%s", name);
+	cpuwatch_report(&cw, key);
 	metrics_read(&m1);
 	if (put->err != E_NONE || put->status != 204)
 		die("the reaction PUT failed: %d %s %s", put->status,
 		    job_err_names[put->err], put->body ? put->body : "");
-	result("reaction_put_response_ms", "%.2f", (put->t_done -
+	result(NAMED("put_response_ms"), "%.2f", (put->t_done -
 	    put->t_start) * 1e3);
-	result("reaction_server_wakeups", "%lld", m1.wakeups - m0.wakeups);
-	result("reaction_server_delivered", "%lld", m1.delivered -
+	result(NAMED("server_wakeups"), "%lld", m1.wakeups - m0.wakeups);
+	result(NAMED("server_delivered"), "%lld", m1.delivered -
 	    m0.delivered);
+	result(NAMED("server_delivery_mean_ms"), "%.1f", m1.delivered >
+	    m0.delivered ? (m1.delivery_sum - m0.delivery_sum) * 1e3 /
+	    (double)(m1.delivered - m0.delivered) : 0);
 	lat = xcalloc((size_t)opt.n, sizeof *lat);
 	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
 	snprintf(mark, sizeof mark, "\"message_id\":\"%" PRIu64 "\"", msg_id);
 	k = deliveries(jobs, opt.n, put, events ? mark : "", lat, lat_start,
 	    &bad);
 	if (events) {
-		result("reaction_delivered", "%d (%d wrong or failed, %d "
+		result(NAMED("delivered"), "%d (%d wrong or failed, %d "
 		    "unanswered)", k, bad, (int)pending - k - bad);
-		latency_result("reaction_latency_from_put_response_ms", lat, k);
-		latency_result("reaction_latency_from_put_start_ms", lat_start,
+		latency_result(NAMED("latency_from_put_response_ms"), lat, k);
+		latency_result(NAMED("latency_from_put_start_ms"), lat_start,
 		    k);
-		reaction_repark(lp, jobs);
+		repark_all(lp, jobs, jobs, name, 0);
 	} else
-		result("reaction_channel_polls_answered", "%d of %zu (0 "
+		result(NAMED("channel_polls_answered"), "%d of %zu (0 "
 		    "expected: they wait for messages)", k + bad, pending);
 	job_free(put);
 	free(lat);
 	free(lat_start);
+}
+
+/* --- the peer: nchan's long-poll inside nginx (--nchan-port) ----------- */
+
+/* Subscribers nchan counts now (nchan_stub_status), or -1. */
+static long
+nchan_subscribers(struct engine *e)
+{
+	const char	*p;
+	char		*resp = NULL;
+	long		 n = -1;
+
+	if (http_on(e, "GET", "/nchan_status", NULL, NULL, &resp, 10) == 200 &&
+	    resp != NULL && (p = strstr(resp, "subscribers: ")) != NULL)
+		n = strtol(p + strlen("subscribers: "), NULL, 10);
+	free(resp);
+	return n;
+}
+
+/*
+ * The same measurement against nchan (libnginx-mod-nchan), answering from
+ * inside nginx (bench/longpoll/run --nchan starts it privately): N
+ * long-polls on a new channel, parked opt.ramp at a time and confirmed
+ * by nchan's own count, one message published, every answer timed from
+ * the publisher's response as sohbet's are from the send's.
+ */
+static int
+nchan_run(void)
+{
+	struct engine	*ctln, *lp;
+	struct job	**jobs, *pub;
+	char		 path[128], chan[40], mark[96], *body;
+	double		*lat, *lat_start, deadline, t0;
+	long		 subs = -1;
+	int		 i, k, bad;
+
+	ctln = engine_new(1, 1);
+	ctln->port = opt.nchan_port;
+	if (nchan_subscribers(ctln) < 0)
+		die("no nchan status at http://127.0.0.1:%d/nchan_status",
+		    opt.nchan_port);
+	snprintf(chan, sizeof chan, "lp%lld_%d", unix_now(), (int)getpid());
+	snprintf(mark, sizeof mark, "lpbench nchan %s", chan);
+	printf("nchan: %d long-polls on channel %s at :%d\n", opt.n, chan,
+	    opt.nchan_port);
+	jobs = xcalloc((size_t)opt.n, sizeof *jobs);
+	lp = engine_new((size_t)opt.n + 16, 1);
+	lp->port = opt.nchan_port;
+	snprintf(path, sizeof path, "/sub/%s", chan);
+	t0 = now();
+	deadline = now() + 40;
+	for (i = 0; i < opt.n; i++) {
+		jobs[i] = job_new("GET", path, NULL, NULL);
+		engine_submit(lp, jobs[i]);
+		if ((i + 1) % opt.ramp != 0 && i + 1 < opt.n)
+			continue;
+		while (now() < deadline && (subs = nchan_subscribers(ctln)) +
+		    (long)lp->ndone < i + 1)
+			engine_step(lp, 20);
+	}
+	result("nchan_parked_confirmed", "%ld", subs);
+	result("nchan_park_seconds", "%.2f", now() - t0);
+	result("nchan_answered_before_publish", "%zu", lp->ndone);
+	for (t0 = now(); now() - t0 < 1;)
+		engine_step(lp, 50);
+	snprintf(path, sizeof path, "/pub/%s", chan);
+	body = xasprintf("{\"content\":\"%s\"}", mark);
+	pub = job_new("POST", path, NULL, body);
+	free(body);
+	engine_submit(lp, pub);
+	engine_until(lp, lp->ndone + jobs_pending(jobs) + 1, now() +
+	    opt.deliver_s);
+	if (pub->err != E_NONE || pub->status < 200 || pub->status > 202)
+		die("the nchan publish failed: %d %s", pub->status,
+		    job_err_names[pub->err]);
+	lat = xcalloc((size_t)opt.n, sizeof *lat);
+	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
+	k = deliveries(jobs, opt.n, pub, mark, lat, lat_start, &bad);
+	result("nchan_delivered", "%d (%d wrong or failed, %zu unanswered)",
+	    k, bad, jobs_pending(jobs));
+	latency_result("nchan_latency_from_publish_response_ms", lat, k);
+	latency_result("nchan_latency_from_publish_start_ms", lat_start, k);
+	engine_abort(lp);
+	return k == opt.n ? 0 : 1;
 }
 
 static void
@@ -2051,8 +2161,8 @@ usage(void)
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
 	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
-	    "\t[--reaction]\n"
-	    "\t[--cross-port P2 [--rounds K]]\n");
+	    "\t[--reaction [--warm]]\n"
+	    "\t[--cross-port P2 [--rounds K]] [--nchan-port P3]\n");
 	exit(2);
 }
 
@@ -2079,6 +2189,8 @@ options(int argc, char **argv)
 		{ "storm", required_argument, NULL, 'Y' },
 		{ "storm-seconds", required_argument, NULL, 'Z' },
 		{ "reaction", no_argument, NULL, 'A' },
+		{ "warm", no_argument, NULL, 'W' },
+		{ "nchan-port", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -2104,6 +2216,8 @@ options(int argc, char **argv)
 		case 'Y': opt.storm = atoi(optarg); break;
 		case 'Z': opt.storm_s = atoi(optarg); break;
 		case 'A': opt.reaction = 1; break;
+		case 'W': opt.warm = 1; break;
+		case 'N': opt.nchan_port = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -2112,6 +2226,7 @@ options(int argc, char **argv)
 	    opt.ramp < 1 || opt.idle_s < 0 || opt.idle_s > 30 ||
 	    opt.deliver_s < 1 || opt.deliver_s > 120 || opt.limit_s < 10 ||
 	    opt.cross_port < 0 || opt.cross_port > 65535 ||
+	    opt.nchan_port < 0 || opt.nchan_port > 65535 ||
 	    opt.rounds < 1 || opt.rounds > 1000 ||
 	    (strcmp(opt.mode, "events") != 0 &&
 	    strcmp(opt.mode, "channel") != 0) ||
@@ -2172,6 +2287,8 @@ main(int argc, char **argv)
 
 	printf("lpbench: N=%d mode=%s http://127.0.0.1:%d var=%s\n", opt.n,
 	    opt.mode, opt.port, opt.var);
+	if (opt.nchan_port != 0)
+		return nchan_run();
 	if (http("GET", "/api/v1/health", NULL, NULL, NULL, 10) != 200)
 		die("no healthy sohbet at http://127.0.0.1:%d", opt.port);
 	{
@@ -2304,8 +2421,10 @@ main(int argc, char **argv)
 	if (now() - t_first > opt.wait - 5)
 		printf("warning: %.0f s since the first poll: some may have "
 		    "timed out\n", now() - t_first);
+	if (opt.reaction && opt.warm)
+		reaction_phase(lp, jobs, last_id, WARM_EMOJI, "warm_reaction");
 	if (opt.reaction)
-		reaction_phase(lp, jobs, last_id);
+		reaction_phase(lp, jobs, last_id, REACTION_EMOJI, "reaction");
 	metrics_read(&m0);
 	snprintf(content, sizeof content, "lpbench %d %lld", opt.n,
 	    unix_now());
