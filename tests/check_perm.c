@@ -441,11 +441,13 @@ START_TEST(test_access_layers)
 		.nchannels = 2, .overwrites = ows,
 		.overwrite_channels = ow_channels, .noverwrites = 5,
 	};
-	struct access_member	plain = { 6, NULL, 0 };
-	struct access_member	mod = { 7, mod_roles, 1 };
-	struct access_member	guest = { 8, NULL, 0 };
-	struct access_member	admin = { 9, admin_roles, 1 };
-	struct access_member	owner = { 1, NULL, 0 };
+	struct access_member	plain = { .server_id = 1, .user_id = 6 };
+	struct access_member	mod = { .server_id = 1, .user_id = 7,
+	    .roles = mod_roles, .nroles = 1 };
+	struct access_member	guest = { .server_id = 1, .user_id = 8 };
+	struct access_member	admin = { .server_id = 1, .user_id = 9,
+	    .roles = admin_roles, .nroles = 1 };
+	struct access_member	owner = { .server_id = 1, .user_id = 1 };
 	size_t			n;
 
 	ck_assert_uint_eq(access_perms(&sa, &plain, 100), PERM_DEFAULT_ROLE);
