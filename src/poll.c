@@ -66,6 +66,7 @@ static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
+static int			 poll_any_hinted; /* since the last answering */
 /* How many hurried polls fall due in each millisecond to come. */
 static struct poll_hurry_slot {
 	long long	 ms;
@@ -495,8 +496,10 @@ poll_hint_key(enum poll_key kind, uint64_t id)
 
 	LIST_FOREACH(l, poll_bucket_of(want), entry) {
 		if (l->key == want && l->poll->type->hint != NULL &&
-		    !l->poll->hurried)
+		    !l->poll->hurried) {
 			l->poll->hinted = 1;
+			poll_any_hinted = 1;
+		}
 	}
 }
 
@@ -600,12 +603,18 @@ poll_answer_marked(uint64_t wm)
 		p->woken_ns = 0;
 }
 
-/* Hand each poll that only ephemeral events concern to its kind. */
+/*
+ * Hand each poll that only ephemeral events concern to its kind; a
+ * wake-up that hinted none (a durable event) walks no poll here.
+ */
 static void
 poll_answer_hinted(void)
 {
 	struct poll	*p, *tmp;
 
+	if (!poll_any_hinted)
+		return;
+	poll_any_hinted = 0;
 	TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp) {
 		if (!p->hinted)
 			continue;
