@@ -385,6 +385,14 @@ cache_scope_holds(const struct scope *sc, uint64_t server_id)
 	return 0;
 }
 
+/* Empty a slot of the scopes. */
+static void
+cache_scope_drop(struct cache_scope *c)
+{
+	c->user_id = 0;
+	cache_scope_clear(&c->scope);
+}
+
 /*
  * Forget the scopes that hold a server (server_id, or 0) and the scope
  * of a user (user_id, or 0).
@@ -397,19 +405,15 @@ cache_forget_scopes(uint64_t server_id, uint64_t user_id)
 
 	if (cache_scopes == NULL)
 		return;
-	if (user_id != 0 && cache_scope_slot(user_id)->user_id == user_id) {
-		c = cache_scope_slot(user_id);
-		c->user_id = 0;
-		cache_scope_clear(&c->scope);
-	}
+	if (user_id != 0 && (c = cache_scope_slot(user_id))->user_id ==
+	    user_id)
+		cache_scope_drop(c);
 	if (server_id == 0)
 		return;
 	for (i = 0; i < CACHE_SCOPE_SLOTS; i++) {
 		c = &cache_scopes[i];
-		if (c->user_id != 0 && cache_scope_holds(&c->scope, server_id)) {
-			c->user_id = 0;
-			cache_scope_clear(&c->scope);
-		}
+		if (c->user_id != 0 && cache_scope_holds(&c->scope, server_id))
+			cache_scope_drop(c);
 	}
 }
 
@@ -420,10 +424,8 @@ cache_forget_all(void)
 	size_t	i;
 
 	if (cache_scopes != NULL) {
-		for (i = 0; i < CACHE_SCOPE_SLOTS; i++) {
-			cache_scopes[i].user_id = 0;
-			cache_scope_clear(&cache_scopes[i].scope);
-		}
+		for (i = 0; i < CACHE_SCOPE_SLOTS; i++)
+			cache_scope_drop(&cache_scopes[i]);
 	}
 	if (cache_users != NULL)
 		memset(cache_users, 0, CACHE_USER_SLOTS * sizeof *cache_users);
