@@ -1219,33 +1219,31 @@ export function createMessageView(root, hooks) {
 	}
 
 	/*
-	 * Near the top of the list: the loaded messages above what the DOM
-	 * holds come in (and as many go at the bottom), or, at the oldest
-	 * loaded one, the older page loads and comes in as it arrives.
+	 * Near one end of the list: the loaded messages beyond what the DOM
+	 * holds there come in (and as many go at the other end), or, at the
+	 * last loaded one, the next page loads and comes in as it arrives.
+	 * atEnd, edge, widen and load name the end (shown.js, older()/newer()).
 	 */
-	function showOlder() {
+	function showMore(atEnd, edge, widen, load) {
 		const c = store.convs.get(key);
 		if (!c || !c.loaded || shown === null)
 			return;
-		if (!atOldest(c.messages, shown) || shown.first !== null) {
-			shown = widenOlder(c.messages, shown);
+		if (!atEnd(c.messages, shown) || shown[edge] !== null) {
+			shown = widen(c.messages, shown);
 			draw();
 		} else {
-			older();
+			load();
 		}
 	}
 
-	/* Near the bottom: the same downwards (newer pages after a jump). */
+	/* Near the top: older messages (pages back in history). */
+	function showOlder() {
+		showMore(atOldest, 'first', widenOlder, older);
+	}
+
+	/* Near the bottom: newer messages (pages forward after a jump). */
 	function showNewer() {
-		const c = store.convs.get(key);
-		if (!c || !c.loaded || shown === null)
-			return;
-		if (!atNewest(c.messages, shown) || shown.last !== null) {
-			shown = widenNewer(c.messages, shown);
-			draw();
-		} else {
-			newer();
-		}
+		showMore(atNewest, 'last', widenNewer, newer);
 	}
 
 	async function older() {
