@@ -1355,8 +1355,9 @@ db_routine_lost(struct db_routine *r)
 	if (db_last_errno != ER_SP_DOES_NOT_EXIST)
 		return 0;
 	log_warnx("the stored procedure %s is missing (a dump restored "
-	    "without --routines?): %s until it is created again from %s "
-	    "(operations.md, Backup)", r->name, r->fallback, r->file);
+	    "without --routines?): %s until sohbetctl migrate creates it "
+	    "again from routines.sql (operations.md, Backup)", r->name,
+	    r->fallback);
 	r->lost_ms = clock_ms();
 	return 1;
 }

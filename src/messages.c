@@ -32,7 +32,7 @@ static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
     " content, nonce, created_at, reply_to_id)"
     " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0))");
-/* The one-call send (sql/016_search_without_triggers.sql: 013's, indexed). */
+/* The one-call send (message_send, sql/routines.sql). */
 static struct db_stmt q_send = DB_STMT(
     "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
@@ -446,7 +446,7 @@ fail:
 }
 
 /*
- * Post a message with one CALL of message_send (sql/005_message_send.sql),
+ * Post a message with one CALL of message_send (sql/routines.sql),
  * which writes what messages_insert_steps() does, numbers drawn before:
  * 1 posted (m filled), -1 not (rolled back).  A nonce already taken
  * fails it with ER_DUP_ENTRY.
@@ -495,7 +495,6 @@ messages_insert_call(const struct conversation *c,
 
 /* The one-call send; without it, sends go statement by statement. */
 static struct db_routine r_send = DB_ROUTINE("message_send",
-    "sql/016_search_without_triggers.sql",
     "messages are sent statement by statement");
 
 /*

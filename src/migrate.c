@@ -7,6 +7,11 @@
  * line "DELIMITER //" changed it as in the mysql client, so a stored
  * procedure's body can hold its own ';'.  Lines starting with "--" are
  * skipped.
+ *
+ * The stored routines are not copied from migration to migration: the
+ * sql directory's routines.sql holds each as it is now, and is applied
+ * after the migrations whenever the database may not hold that text (see
+ * migrate_routines()).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -20,6 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "sohbet.h"
 
 #define MIGRATE_FILE_MAX	(4 * 1024 * 1024)
@@ -27,6 +34,8 @@
 #define MIGRATE_LOCK_LEASE	900	/* seconds a lock holds unrenewed */
 #define MIGRATE_LOCK_POLL_MS	500	/* between looks at a taken lock */
 #define MIGRATE_OWNER_SIZE	128
+#define MIGRATE_ROUTINES	"routines.sql"
+#define MIGRATE_CHECKSUM_SIZE	(2 * SHA256_DIGEST_LENGTH + 1)
 
 /* One migration file. */
 struct migration {
@@ -51,12 +60,34 @@ static const char migrate_table_sql[] =
 
 static struct db_stmt q_table_exists = DB_STMT(
     "SELECT COUNT(*) FROM information_schema.TABLES"
-    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_version'");
+    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?");
 static struct db_stmt q_applied = DB_STMT(
     "SELECT version FROM schema_version ORDER BY version");
 static struct db_stmt q_record = DB_STMT(
     "INSERT INTO schema_version (version, name, applied_at)"
     " VALUES (?, ?, UTC_TIMESTAMP(3))");
+
+/*
+ * What routines.sql was when it was last applied: its SHA-256 in hex,
+ * and how many routines the database then held.  (A REPLACE of a row
+ * that was there affects two.)
+ */
+static const char migrate_routines_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_routines ("
+    " file VARCHAR(255) COLLATE utf8mb4_bin NOT NULL,"
+    " checksum CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    " routines INT UNSIGNED NOT NULL,"
+    " applied_at DATETIME(3) NOT NULL,"
+    " PRIMARY KEY (file)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
+static struct db_stmt q_routines_applied = DB_STMT(
+    "SELECT checksum, routines FROM schema_routines WHERE file = ?");
+static struct db_stmt q_routines_count = DB_STMT(
+    "SELECT COUNT(*) FROM information_schema.ROUTINES"
+    " WHERE ROUTINE_SCHEMA = DATABASE()");
+static struct db_stmt q_routines_record = DB_STMT(
+    "REPLACE INTO schema_routines (file, checksum, routines, applied_at)"
+    " VALUES (?, ?, ?, UTC_TIMESTAMP(3))");
 /*
  * The migration lock: one row, taken by writing an owner and a lease in
  * a transaction.  A row replicates (Galera, Group Replication, a
@@ -185,6 +216,21 @@ migrate_list(const char *dir, struct migration **out, size_t *count)
 	return 0;
 }
 
+/* Whether the database has a table of that name: 1, 0, or -1. */
+static int
+migrate_table_exists(const char *table)
+{
+	struct db_rows	*rows;
+	int		 rc, exists;
+
+	if ((rows = db_query(&q_table_exists, "s", table)) == NULL)
+		return -1;
+	rc = db_fetch(rows);
+	exists = rc == 1 && db_u64(rows, 0) != 0;
+	db_rows_free(rows);
+	return rc == 1 ? exists : -1;
+}
+
 /* Read the versions schema_version lists (none if it does not exist). */
 static int
 migrate_read_applied(struct migrate_applied *ap)
@@ -195,15 +241,8 @@ migrate_read_applied(struct migrate_applied *ap)
 
 	ap->versions = NULL;
 	ap->n = 0;
-	if ((rows = db_query(&q_table_exists, "")) == NULL)
-		return -1;
-	rc = db_fetch(rows);
-	exists = rc == 1 && db_u64(rows, 0) != 0;
-	db_rows_free(rows);
-	if (rc != 1)
-		return -1;
-	if (!exists)
-		return 0;
+	if ((exists = migrate_table_exists("schema_version")) != 1)
+		return exists;
 
 	if ((rows = db_query(&q_applied, "")) == NULL)
 		return -1;
@@ -415,23 +454,35 @@ fail:
 }
 
 /*
+ * Run every statement of a file's text (modified in place) in turn.
+ * 0 or -1.
+ */
+static int
+migrate_statements(const struct migration *m, char *text)
+{
+	struct migrate_progress	 mp = { m, 0 };
+
+	if (migrate_split(text, migrate_statement, &mp) == 0)
+		return 0;
+	if (mp.done == 0)
+		log_warnx("%s: not applied", m->path);
+	return -1;
+}
+
+/*
  * Apply one migration file: every statement in turn, then its
  * schema_version row.  0 or -1.
  */
 static int
 migrate_apply(const struct migration *m)
 {
-	struct migrate_progress	 mp = { m, 0 };
-	char			*text;
-	int			 rc = -1;
+	char	*text;
+	int	 rc = -1;
 
 	if ((text = migrate_read_file(m->path)) == NULL)
 		return -1;
-	if (migrate_split(text, migrate_statement, &mp) == -1) {
-		if (mp.done == 0)
-			log_warnx("%s: not applied", m->path);
+	if (migrate_statements(m, text) == -1)
 		goto fail;
-	}
 	if (db_exec(&q_record, "us", (uint64_t)m->version, m->name) != 1) {
 		log_warnx("%s: applied, but recording it in schema_version"
 		    " failed: %s", m->name, db_errstr());
@@ -534,6 +585,142 @@ migrate_owner(char *owner, size_t size)
 	    clock_ms());
 }
 
+/* routines.sql of sqldir: its path, text and checksum. */
+struct migrate_routines {
+	struct migration	 file;
+	char			*text;
+	char			 checksum[MIGRATE_CHECKSUM_SIZE];
+};
+
+/* Read routines.sql of sqldir and hash it.  0 or -1. */
+static int
+migrate_routines_read(const char *sqldir, struct migrate_routines *r)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 digest[SHA256_DIGEST_LENGTH];
+	size_t			 i;
+
+	memset(r, 0, sizeof *r);
+	r->file.name = xstrdup(MIGRATE_ROUTINES);
+	xasprintf(&r->file.path, "%s/%s", sqldir, MIGRATE_ROUTINES);
+	if ((r->text = migrate_read_file(r->file.path)) == NULL)
+		return -1;
+	SHA256((const unsigned char *)r->text, strlen(r->text), digest);
+	for (i = 0; i < sizeof digest; i++) {
+		r->checksum[2 * i] = hex[digest[i] >> 4];
+		r->checksum[2 * i + 1] = hex[digest[i] & 0xf];
+	}
+	r->checksum[2 * i] = '\0';
+	return 0;
+}
+
+/* Free what migrate_routines_read() filled. */
+static void
+migrate_routines_free(struct migrate_routines *r)
+{
+	free(r->file.name);
+	free(r->file.path);
+	free(r->text);
+}
+
+/* How many stored routines the database holds, or -1. */
+static long long
+migrate_routines_count(void)
+{
+	struct db_rows	*rows;
+	long long	 n = -1;
+
+	if ((rows = db_query(&q_routines_count, "")) == NULL)
+		return -1;
+	if (db_fetch(rows) == 1)
+		n = (long long)db_u64(rows, 0);
+	db_rows_free(rows);
+	return n;
+}
+
+/*
+ * Why the routines of r must be applied, or NULL when the database
+ * holds them as they were applied last: the same text, and as many
+ * routines as it left.  *failed is set on an error.
+ */
+static const char *
+migrate_routines_reason(const struct migrate_routines *r, int *failed)
+{
+	struct db_rows	*rows;
+	const char	*reason = NULL;
+	long long	 count;
+	int		 exists, rc;
+
+	*failed = 0;
+	if ((exists = migrate_table_exists("schema_routines")) == 0)
+		return "never applied";
+	if (exists == -1 || (count = migrate_routines_count()) == -1 ||
+	    (rows = db_query(&q_routines_applied, "s", r->file.name)) ==
+	    NULL) {
+		*failed = 1;
+		return NULL;
+	}
+	if ((rc = db_fetch(rows)) == 0)
+		reason = "never applied";
+	else if (rc == 1 && strcmp(db_str(rows, 0, NULL), r->checksum) != 0)
+		reason = "its text changed";
+	else if (rc == 1 && (long long)db_u64(rows, 1) != count)
+		reason = "the database holds another number of routines";
+	db_rows_free(rows);
+	if (rc == -1)
+		*failed = 1;
+	return reason;
+}
+
+/*
+ * Apply routines.sql of sqldir when the database may not hold it as it
+ * is: its text changed, a routine is missing, or migrations ran (one may
+ * have replaced a routine with its own copy).  A restart of an
+ * up-to-date database re-creates nothing: every CREATE is a DDL, which a
+ * Galera cluster applies on every node in turn.  0 or -1.
+ */
+static int
+migrate_routines(const char *sqldir, int migrated, const char *owner)
+{
+	struct migrate_routines	 r;
+	const char		*reason;
+	long long		 count;
+	int			 failed, rc = -1;
+
+	if (migrate_routines_read(sqldir, &r) == -1 ||
+	    db_sql(migrate_routines_table_sql) == -1)
+		goto fail;
+	reason = migrate_routines_reason(&r, &failed);
+	if (failed)
+		goto fail;
+	if (reason == NULL && migrated)
+		reason = "migrations were applied";
+	if (reason == NULL) {
+		log_info("%s is applied as it is; nothing to re-create",
+		    r.file.path);
+		rc = 0;
+		goto fail;
+	}
+	log_info("applying %s (%s)", r.file.path, reason);
+	if (migrate_lock_renew(owner) == -1 ||
+	    migrate_statements(&r.file, r.text) == -1 ||
+	    (count = migrate_routines_count()) == -1)
+		goto fail;
+	if (db_exec(&q_routines_record, "ssu", r.file.name, r.checksum,
+	    (uint64_t)count) < 1) {
+		log_warnx("%s: applied, but recording it in schema_routines"
+		    " failed: %s", r.file.name, db_errstr());
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (rc == -1)
+		log_warnx("migrations: %s was not applied; the database may"
+		    " lack routines or hold old ones", MIGRATE_ROUTINES);
+	migrate_routines_free(&r);
+	return rc;
+}
+
 /*
  * Connect for migrating: without a read timeout, since DDL on big tables
  * takes as long as it takes (a human runs this and can stop it).
@@ -590,6 +777,8 @@ migrate_run(const char *sqldir)
 		}
 		applied++;
 	}
+	if (migrate_routines(sqldir, applied > 0, owner) == -1)
+		goto fail;
 	for (i = 0; i < ap.n; i++) {
 		if (ap.versions[i] > latest)
 			latest = ap.versions[i];
@@ -635,6 +824,22 @@ migrate_pending(const char *sqldir, int *count)
 fail:
 	migrate_list_free(list, n);
 	return rc;
+}
+
+/*
+ * Whether sohbetctl migrate would apply routines.sql of sqldir even with
+ * no migration pending: *reason says why, or is NULL.  0 or -1.
+ */
+int
+migrate_routines_pending(const char *sqldir, const char **reason)
+{
+	struct migrate_routines	r;
+	int			failed = 1;
+
+	if (migrate_routines_read(sqldir, &r) == 0 && db_connect() == 0)
+		*reason = migrate_routines_reason(&r, &failed);
+	migrate_routines_free(&r);
+	return failed ? -1 : 0;
 }
 
 /* The highest applied version (0 for an empty database).  0 or -1. */

@@ -50,11 +50,10 @@ static struct db_stmt q_insert = DB_STMT(
 static struct db_stmt q_delete = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ? AND emoji = ?"
     " AND user_id = ?");
-/* The one-call add of sql/011_replies_reactions_pins.sql. */
+/* The one-call add (reaction_add, sql/routines.sql). */
 static struct db_stmt q_add = DB_STMT(
     "CALL reaction_add(?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_routine r_add = DB_ROUTINE("reaction_add",
-    "sql/011_replies_reactions_pins.sql",
     "reactions are added statement by statement");
 static struct db_stmt q_forget = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ?");

@@ -38,7 +38,7 @@
 #define SEARCH_PREFIX_WORDS	16	/* words a prefix is searched as */
 #define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows sorted at most */
 
-/* The words of a text, cut as the index cuts them (sql/014_search.sql). */
+/* The words of a text, cut as the index cuts them (sql/routines.sql). */
 static struct db_stmt q_words = DB_STMT(
     "SELECT LEFT(t.w, 64) FROM JSON_TABLE(search_words(?), '$[*]'"
     " COLUMNS (n FOR ORDINALITY, w VARCHAR(4000) CHARACTER SET utf8mb4"

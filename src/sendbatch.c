@@ -4,8 +4,8 @@
  * connections from the listen queue in one go (worker.c); the sends among
  * them wait here, checked and parsed but not yet written, until the worker
  * has taken what was waiting.  Then all of them are written with one CALL
- * of message_send_many (sql/006_message_send_many.sql), in one
- * transaction, and answered.  MariaDB's work per message falls by half
+ * of message_send_many (sql/routines.sql), in one transaction, and
+ * answered.  MariaDB's work per message falls by half
  * (docs/benchmarks.md); a send alone still goes through messages_send()
  * and costs what it did.
  *
@@ -49,7 +49,7 @@ static struct db_stmt q_send_many = DB_STMT(
     "CALL message_send_many(?, ?, ?)");
 
 static struct db_routine r_send_many = DB_ROUTINE("message_send_many",
-    "sql/017_search_keys.sql", "messages are sent one by one");
+    "messages are sent one by one");
 
 static struct sendbatch_entry	batch[SENDBATCH_MAX];
 static size_t			batch_len;

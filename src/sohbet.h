@@ -483,14 +483,13 @@ struct db_stmt {
 	unsigned int	 generation;
 };
 #define DB_STMT(s)	{ .sql = (s) }
-/* A stored procedure of a migration, which a restore may have lost. */
+/* A stored procedure of sql/routines.sql, which a restore may have lost. */
 struct db_routine {
 	const char	*name;		/* message_send */
-	const char	*file;		/* sql/005_message_send.sql */
 	const char	*fallback;	/* what sohbet does without it */
 	long long	 lost_ms;	/* when a CALL found it missing, or 0 */
 };
-#define DB_ROUTINE(n, f, how)	{ .name = (n), .file = (f), .fallback = (how) }
+#define DB_ROUTINE(n, how)	{ .name = (n), .fallback = (how) }
 #define DB_ROUTINE_RETRY_MS	60000	/* before a lost routine is tried again */
 /* The MYSQL_ERRNO of a procedure's own refusals (SIGNAL in sql/). */
 #define DB_REFUSAL_MIN		30000
@@ -551,6 +550,7 @@ int		 db_sync_wait(int);
 #define SCHEMA_VERSION		17	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
+int		 migrate_routines_pending(const char *, const char **);
 int		 migrate_version(unsigned int *);
 int		 migrate_latest(const char *, unsigned int *);
 int		 migrate_split(char *, int (*)(void *, const char *, unsigned int),

@@ -110,24 +110,32 @@ ctl_migrate(int argc, char **argv)
 }
 
 /*
- * sohbetctl status: the schema version, the pending migrations and the
- * version this build of sohbetd needs.
+ * sohbetctl status: the schema version, the pending migrations, whether
+ * the stored routines are those of routines.sql, and the version this
+ * build of sohbetd needs.
  */
 static int
 ctl_status(int argc, char **argv)
 {
-	const char	*dir;
+	const char	*dir, *routines;
 	unsigned int	 version;
 	int		 pending;
 
 	if ((dir = ctl_sqldir(argc, argv)) == NULL)
 		ctl_usage();
 	if (migrate_version(&version) == -1 ||
-	    migrate_pending(dir, &pending) == -1)
+	    migrate_pending(dir, &pending) == -1 ||
+	    migrate_routines_pending(dir, &routines) == -1)
 		return -1;
 	printf("database: %s\n", cfg->db_name);
 	printf("schema version: %u\n", version);
 	printf("pending migrations: %d (in %s)\n", pending, dir);
+	if (routines != NULL || pending > 0)
+		printf("stored routines: to be created again from routines.sql"
+		    " (%s)\n", routines != NULL ? routines :
+		    "migrations are pending");
+	else
+		printf("stored routines: as routines.sql defines them\n");
 	printf("sohbetd needs schema version: %u%s\n", SCHEMA_VERSION,
 	    version < SCHEMA_VERSION ? " (run sohbetctl migrate; until then "
 	    "sohbetd refuses to start or answers 503)" : "");

@@ -4,7 +4,7 @@
  * keyed by sql/017_search_keys.sql),
  * which search.c reads.  Every path that writes a message's text keeps it
  * in the same transaction: the send procedures index what they insert
- * (sql/016_search_without_triggers.sql), and messages.c and seed.c call
+ * (sql/routines.sql), and messages.c and seed.c call
  * these for a message written statement by statement, an edit, a
  * deletion and a seeded batch.  The words are cut by the database's
  * search_words(), the one definition that search.c splits a query with.

@@ -720,6 +720,44 @@ itest_dev(const char *subcommand)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+
+/* Start sohbetctl migrate (itest.h); its pid. */
+pid_t
+itest_migrate_start(const char *conf, const char *sqldir)
+{
+	char	*bin;
+	pid_t	 pid;
+
+	if (conf == NULL)
+		conf = getenv("SOHBET_TEST_CONF");
+	ck_assert_ptr_nonnull(conf);
+	xasprintf(&bin, "%s/src/sohbetctl", getenv("SOHBET_TEST_BUILD"));
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		dup2(2, 1);
+		setenv("SOHBET_SQLDIR", sqldir, 1);
+		execl(bin, "sohbetctl", "-c", conf, "migrate", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	free(bin);
+	return pid;
+}
+
+/* Run sohbetctl migrate (itest.h); its exit status. */
+int
+itest_migrate(const char *conf, const char *sqldir)
+{
+	pid_t	pid = itest_migrate_start(conf, sqldir);
+	int	status;
+
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 /* Read a key of a section of the sohbetd configuration; caller frees. */
 char *
 itest_conf(const char *section, const char *key)

@@ -125,6 +125,13 @@ char		*itest_unique(const char *);
 
 /* Run "$SOHBET_TEST_DEV subcommand"; its exit status (-1: not run). */
 int		 itest_dev(const char *);
+/*
+ * Start sohbetctl migrate with a configuration file (NULL: the stack's)
+ * and an sql directory; its pid.  Its output goes to standard error.
+ */
+pid_t		 itest_migrate_start(const char *, const char *);
+/* Run sohbetctl migrate as itest_migrate_start(); its exit status. */
+int		 itest_migrate(const char *, const char *);
 /* A key of the sohbetd configuration as a new string, or NULL. */
 char		*itest_conf(const char *, const char *);
 /* An integer key of the configuration, or def when absent. */

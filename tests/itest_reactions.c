@@ -1143,35 +1143,14 @@ END_TEST
 
 /* --- without the stored procedure ---------------------------------------- */
 
-#define MIGRATION	SRCDIR "/sql/011_replies_reactions_pins.sql"
-#define PROCEDURE_SQL	"/tmp/itest_reactions_procedure.sql"
-
 /*
- * Create reaction_add again if it is missing, from its migration (the
- * part from its DELIMITER on: the rest of the file ran already).
+ * Create the routines again as an operator would (operations.md,
+ * Backup): sohbetctl migrate finds one missing and applies routines.sql.
  */
 static void
 procedure_restore(void)
 {
-	FILE	*in, *out;
-	char	 line[512];
-	int	 copying = 0;
-
-	if (itest_sql_number("SELECT COUNT(*) FROM information_schema.ROUTINES"
-	    " WHERE ROUTINE_SCHEMA = DATABASE()"
-	    " AND ROUTINE_NAME = 'reaction_add'") != 0)
-		return;
-	ck_assert((in = fopen(MIGRATION, "r")) != NULL);
-	ck_assert((out = fopen(PROCEDURE_SQL, "w")) != NULL);
-	while (fgets(line, sizeof line, in) != NULL) {
-		copying |= strncmp(line, "DELIMITER //", 12) == 0;
-		if (copying)
-			fputs(line, out);
-	}
-	fclose(in);
-	fclose(out);
-	ck_assert_int_eq(itest_sql("source " PROCEDURE_SQL), 0);
-	unlink(PROCEDURE_SQL);
+	ck_assert_int_eq(itest_migrate(NULL, SRCDIR "/sql"), 0);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,27 +505,6 @@ END_TEST
 
 /* --- the migration lock ------------------------------------------------ */
 
-/* Start sohbetctl migrate on the stack's database; its pid. */
-static pid_t
-schema_migrate_start(void)
-{
-	char	*bin;
-	pid_t	 pid;
-
-	xasprintf(&bin, "%s/src/sohbetctl", getenv("SOHBET_TEST_BUILD"));
-	if ((pid = fork()) == 0) {
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
-		setenv("SOHBET_SQLDIR", SRCDIR "/sql", 1);
-		execl(bin, "sohbetctl", "-c", getenv("SOHBET_TEST_CONF"),
-		    "migrate", (char *)NULL);
-		_exit(127);
-	}
-	ck_assert(pid > 0);
-	free(bin);
-	return pid;
-}
-
 /* Wait up to seconds for a migrate to end: its exit status, -1 if not. */
 static int
 schema_migrate_wait(pid_t pid, double seconds)
@@ -569,7 +549,7 @@ START_TEST(test_migration_lock_row)
 
 	ck_assert_int_eq(itest_sql("UPDATE schema_lock SET owner = 'other "
 	    "host', expires_at = UTC_TIMESTAMP(3) + INTERVAL 1 HOUR"), 0);
-	pid = schema_migrate_start();
+	pid = itest_migrate_start(NULL, SRCDIR "/sql");
 	status = schema_migrate_wait(pid, 1.5);
 	ck_assert_msg(status == -1, "migrate did not wait for the lock held "
 	    "by another run (exit %d)", status);
@@ -579,7 +559,8 @@ START_TEST(test_migration_lock_row)
 
 	ck_assert_int_eq(itest_sql("UPDATE schema_lock SET owner = 'crashed', "
 	    "expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND"), 0);
-	schema_migrate_finish(schema_migrate_start(), "over an expired lease");
+	schema_migrate_finish(itest_migrate_start(NULL, SRCDIR "/sql"),
+	    "over an expired lease");
 }
 END_TEST
 
@@ -701,6 +682,255 @@ START_TEST(test_upgrade_adds_attachments)
 }
 END_TEST
 
+/* --- the stored routines (sql/routines.sql) ---------------------------- */
+
+/*
+ * The routines a database holds (schema: an SQL expression naming it),
+ * one "TYPE name" a line, by name; with bodies, each line also carries
+ * the MD5 of its body and of its parameters.  The caller frees it.
+ */
+static char *
+routines_of(const char *schema, int bodies)
+{
+	char	*sql, *text;
+	size_t	 len;
+
+	xasprintf(&sql, "SELECT GROUP_CONCAT(r.ROUTINE_TYPE, ' ',"
+	    " r.ROUTINE_NAME%s ORDER BY BINARY r.ROUTINE_NAME SEPARATOR '\\n')"
+	    " FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = %s",
+	    bodies ? ", ' ', MD5(r.ROUTINE_DEFINITION), ' ', (SELECT"
+	    " MD5(GROUP_CONCAT(p.PARAMETER_NAME, ' ', p.DTD_IDENTIFIER"
+	    " ORDER BY p.ORDINAL_POSITION)) FROM information_schema.PARAMETERS p"
+	    " WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA"
+	    " AND p.SPECIFIC_NAME = r.ROUTINE_NAME)" : "", schema);
+	ck_assert_ptr_nonnull(text = itest_sql_text(sql));
+	if ((len = strlen(text)) > 0 && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	free(sql);
+	return text;
+}
+
+/* Order "TYPE name" strings by name, as strcmp() does. */
+static int
+routines_compare(const void *a, const void *b)
+{
+	return strcmp(strchr(*(char *const *)a, ' '),
+	    strchr(*(char *const *)b, ' '));
+}
+
+/* The routines sql/routines.sql creates, as routines_of() lists them. */
+static char *
+routines_of_file(void)
+{
+	FILE	*f;
+	char	 line[512], type[16], name[64], *list[64], *text;
+	size_t	 n = 0, len = 0, i;
+
+	ck_assert((f = fopen(SRCDIR "/sql/routines.sql", "r")) != NULL);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "CREATE OR REPLACE %15[A-Z] %63[a-z_](", type,
+		    name) != 2)
+			continue;
+		ck_assert_uint_lt(n, sizeof list / sizeof list[0]);
+		xasprintf(&list[n], "%s %s", type, name);
+		len += strlen(list[n++]) + 1;
+	}
+	fclose(f);
+	ck_assert_uint_gt(n, 0);
+	qsort(list, n, sizeof list[0], routines_compare);
+	text = xcalloc(1, len + 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(text, "\n");
+		strcat(text, list[i]);
+		free(list[i]);
+	}
+	return text;
+}
+
+/*
+ * A configuration file for sohbetctl on the scratch database: the
+ * stack's, with another database name.  The caller frees its path.
+ */
+static char *
+routines_conf(void)
+{
+	FILE	*f;
+	char	*path;
+
+	xasprintf(&path, "%s/etc/itest_schema_upgrade.conf",
+	    getenv("SOHBET_TEST_VAR"));
+	ck_assert((f = fopen(path, "w")) != NULL);
+	fprintf(f, "include = %s\n[database]\nname = " UPGRADE_DB "\n",
+	    getenv("SOHBET_TEST_CONF"));
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+/* Make the scratch database empty. */
+static void
+routines_empty_db(void)
+{
+	ck_assert_int_eq(itest_sql("DROP DATABASE IF EXISTS " UPGRADE_DB ";"
+	    " CREATE DATABASE " UPGRADE_DB " CHARACTER SET utf8mb4"
+	    " COLLATE utf8mb4_unicode_520_ci"), 0);
+}
+
+/*
+ * A database made by sohbetctl migrate from nothing, and one brought up
+ * from version 6 (with 005's and 006's send procedures, which took other
+ * parameters), both end with exactly the routines of routines.sql, with
+ * the same bodies and parameters; so does the stack's.
+ */
+START_TEST(test_routines_fresh_and_upgraded)
+{
+	char	*conf = routines_conf(), *want = routines_of_file();
+	char	*got, *fresh, *upgraded;
+
+	got = routines_of("DATABASE()", 0);
+	ck_assert_str_eq(got, want);
+	free(got);
+
+	routines_empty_db();
+	ck_assert_int_eq(itest_migrate(conf, SRCDIR "/sql"), 0);
+	got = routines_of("'" UPGRADE_DB "'", 0);
+	ck_assert_str_eq(got, want);
+	fresh = routines_of("'" UPGRADE_DB "'", 1);
+
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("CREATE TABLE " UPGRADE_DB ".schema_version"
+	    " LIKE schema_version; INSERT INTO " UPGRADE_DB ".schema_version"
+	    " SELECT * FROM schema_version WHERE version <= 6"), 0);
+	ck_assert_int_eq(itest_migrate(conf, SRCDIR "/sql"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT MAX(version) FROM "
+	    UPGRADE_DB ".schema_version"), SCHEMA_VERSION);
+	upgraded = routines_of("'" UPGRADE_DB "'", 1);
+	ck_assert_str_eq(upgraded, fresh);
+
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+	free(got);
+	free(fresh);
+	free(upgraded);
+	free(want);
+	unlink(conf);
+	free(conf);
+}
+END_TEST
+
+#define ROUTINES_PROBE	"itest_routines_probe"
+
+/*
+ * An sql directory of its own: the migrations of the source, linked, and
+ * a copy of its routines.sql that the test may change.  The caller
+ * removes it with routines_dir_remove().
+ */
+static char *
+routines_dir(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*dir, *to, *from, *cmd;
+
+	xasprintf(&dir, "%s/itest_schema_sql.XXXXXX",
+	    getenv("SOHBET_TEST_VAR"));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert((d = opendir(SRCDIR "/sql")) != NULL);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		xasprintf(&from, SRCDIR "/sql/%s", de->d_name);
+		xasprintf(&to, "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(symlink(from, to), 0);
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	xasprintf(&cmd, "cp " SRCDIR "/sql/routines.sql %s/", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	return dir;
+}
+
+/* Remove what routines_dir() made. */
+static void
+routines_dir_remove(char *dir)
+{
+	char	*cmd;
+
+	xasprintf(&cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(dir);
+}
+
+/* What search_words() of the scratch database gives for "a b". */
+static char *
+routines_words(void)
+{
+	char	*text;
+
+	ck_assert_ptr_nonnull(text = itest_sql_text("SELECT " UPGRADE_DB
+	    ".search_words('a b')"));
+	text[strcspn(text, "\n")] = '\0';
+	return text;
+}
+
+/*
+ * routines.sql is applied again only when the database may not hold it:
+ * not on a migrate with nothing to do (a routine changed by hand stays
+ * changed), but when the file's text changed, and when a routine is
+ * missing (a dump restored without --routines).
+ */
+START_TEST(test_routines_applied_when_changed)
+{
+	char	*conf = routines_conf(), *dir = routines_dir(), *words, *path;
+	FILE	*f;
+
+	routines_empty_db();
+	ck_assert_int_eq(itest_migrate(conf, dir), 0);
+	words = routines_words();
+	ck_assert_str_eq(words, "[\"a\",\"b\"]");
+	free(words);
+
+	/* Unchanged: nothing re-created. */
+	ck_assert_int_eq(itest_sql("CREATE OR REPLACE FUNCTION " UPGRADE_DB
+	    ".search_words(p_text TEXT) RETURNS TEXT DETERMINISTIC NO SQL"
+	    " RETURN 'by hand'"), 0);
+	ck_assert_int_eq(itest_migrate(conf, dir), 0);
+	words = routines_words();
+	ck_assert_str_eq(words, "by hand");
+	free(words);
+
+	/* Changed: every routine re-created, the new one too. */
+	xasprintf(&path, "%s/routines.sql", dir);
+	ck_assert((f = fopen(path, "a")) != NULL);
+	fputs("DELIMITER //\nCREATE OR REPLACE FUNCTION " ROUTINES_PROBE "()"
+	    "\n\tRETURNS INT DETERMINISTIC NO SQL SQL SECURITY INVOKER\n"
+	    "\tRETURN 7//\nDELIMITER ;\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	free(path);
+	ck_assert_int_eq(itest_migrate(conf, dir), 0);
+	words = routines_words();
+	ck_assert_str_eq(words, "[\"a\",\"b\"]");
+	free(words);
+	ck_assert_int_eq(itest_sql_number("SELECT " UPGRADE_DB "."
+	    ROUTINES_PROBE "()"), 7);
+
+	/* A routine missing: created again. */
+	ck_assert_int_eq(itest_sql("DROP PROCEDURE " UPGRADE_DB
+	    ".reaction_add"), 0);
+	ck_assert_int_eq(itest_migrate(conf, dir), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM"
+	    " information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '" UPGRADE_DB
+	    "' AND ROUTINE_NAME = 'reaction_add'"), 1);
+
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+	routines_dir_remove(dir);
+	unlink(conf);
+	free(conf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -726,6 +956,8 @@ main(void)
 	tcase_add_test(tc, test_upgrade_indexes_words);
 	tcase_add_test(tc, test_upgrade_adds_attachments);
 	tcase_add_test(tc, test_upgrade_indexes_words_without_triggers);
+	tcase_add_test(tc, test_routines_fresh_and_upgraded);
+	tcase_add_test(tc, test_routines_applied_when_changed);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

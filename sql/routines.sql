@@ -1,0 +1,335 @@
+-- SPDX-License-Identifier: ISC
+-- The stored routines sohbet calls, as they are now: the one place a
+-- routine is changed (docs/hacking.md, "Where a change goes").  The
+-- migrator (src/migrate.c) runs this file after the last migration when
+-- its text differs from the one applied last (schema_routines holds its
+-- SHA-256), when a migration was applied in the same run, or when the
+-- database has another number of routines than it left (a dump restored
+-- without --routines): so a restart of an up-to-date database re-creates
+-- nothing (under Galera each CREATE is a DDL that the whole cluster
+-- applies in turn).
+--
+-- A migration that needs a routine mid-way (to convert its data) keeps a
+-- copy of its own, as it was then; this file replaces it afterwards.
+-- Each routine is created with CREATE OR REPLACE, one statement: a CALL
+-- of another connection meanwhile finds the old definition or the new,
+-- never none (DROP then CREATE would leave a moment without it).  A
+-- routine no longer used is dropped here with DROP ... IF EXISTS, so
+-- that the database holds exactly the routines of this file.
+--
+-- SQL SECURITY INVOKER everywhere: a routine runs with the privileges of
+-- sohbet's user, and does not depend on the account that migrated.
+
+DELIMITER //
+
+-- The words of a text as a JSON array of strings, in order ("" when it
+-- has none): runs of letters, digits and combining marks (PCRE's \p{L},
+-- \p{N}, \p{M}), the one definition of a word that the index and a
+-- search's query are cut by (docs/hacking.md, "Search").  Words hold no
+-- '"' or '\', so the array needs no escaping.
+CREATE OR REPLACE FUNCTION search_words(p_text TEXT CHARACTER SET utf8mb4)
+	RETURNS TEXT CHARACTER SET utf8mb4
+	DETERMINISTIC
+	NO SQL
+	SQL SECURITY INVOKER
+BEGIN
+	RETURN CONCAT('["', REPLACE(TRIM(REGEXP_REPLACE(p_text,
+	    '[^\\p{L}\\p{N}\\p{M}]+', ' ')), ' ', '","'), '"]');
+END//
+
+-- Index the words of one message (words.c: a send written statement by
+-- statement, an edit, sohbetctl seed; message_send): one row per
+-- distinct word, keyed by the message's server or DM, which it takes
+-- from the message's row.  Two words equal under the collation are one
+-- row.
+CREATE OR REPLACE PROCEDURE message_words_index(
+	IN p_id			BIGINT UNSIGNED,
+	IN p_content		TEXT CHARACTER SET utf8mb4)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	INSERT INTO message_words (word, in_dm, scope_id, message_id,
+	    channel_id)
+	    SELECT DISTINCT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,
+	    COALESCE(c.server_id, m.dm_channel_id), m.id, m.channel_id
+	    FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,
+	    JSON_TABLE(search_words(p_content), '$[*]'
+	    COLUMNS (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) t
+	    WHERE m.id = p_id AND t.w <> ''
+	    ON DUPLICATE KEY UPDATE message_id = message_id;
+END//
+
+-- The words of a batch's messages (p_rows: message_send_many's rows),
+-- apart so that a change of the index replaces this alone.
+CREATE OR REPLACE PROCEDURE message_words_index_many(
+	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	INSERT INTO message_words (word, in_dm, scope_id, message_id,
+	    channel_id)
+	    SELECT DISTINCT LEFT(t.w, 64), r.dm_channel_id <> 0,
+	    IF(r.dm_channel_id <> 0, r.dm_channel_id, r.server_id), r.id,
+	    NULLIF(r.channel_id, 0)
+	    FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
+		id		BIGINT UNSIGNED PATH '$.id',
+		channel_id	BIGINT UNSIGNED PATH '$.c',
+		dm_channel_id	BIGINT UNSIGNED PATH '$.d',
+		server_id	BIGINT UNSIGNED PATH '$.sv',
+		content		TEXT CHARACTER SET utf8mb4 PATH '$.t')) AS r,
+	    JSON_TABLE(search_words(r.content), '$[*]' COLUMNS (
+		w		VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+	    WHERE t.w <> ''
+	    ON DUPLICATE KEY UPDATE message_id = message_id;
+END//
+
+-- A message sent in one round trip instead of four (START TRANSACTION,
+-- the row, its event, COMMIT; docs/benchmarks.md).  messages.c calls it
+-- for the common send: the shm sequencer has drawn the message id and
+-- the event seq, and the nonce, if any, is new.  It keeps its statement-
+-- by-statement path for the rest: a nonce already taken (the handler
+-- rolls back and passes the duplicate key on, and messages.c asks who
+-- holds it) and the db sequencer, whose row lock must be the first
+-- statement of the transaction.  The statements are those of that path
+-- (messages.c q_insert, q_nonce_insert, the mentions; words.c; events.c
+-- q_event_insert).  p_mentions: a JSON array of [kind, target_id,
+-- position] (mentions.c), or NULL.
+CREATE OR REPLACE PROCEDURE message_send(
+	IN p_id			BIGINT UNSIGNED,
+	IN p_channel_id		BIGINT UNSIGNED,
+	IN p_dm_channel_id	BIGINT UNSIGNED,
+	IN p_author_id		BIGINT UNSIGNED,
+	IN p_content		TEXT CHARACTER SET utf8mb4,
+	IN p_nonce		VARCHAR(64) CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin,
+	IN p_created_at		DATETIME(3),
+	IN p_seq		BIGINT UNSIGNED,
+	IN p_type		VARCHAR(32) CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin,
+	IN p_server_id		BIGINT UNSIGNED,
+	IN p_scope_channel_id	BIGINT UNSIGNED,
+	IN p_scope_dm_id	BIGINT UNSIGNED,
+	IN p_user_id		BIGINT UNSIGNED,
+	IN p_data		MEDIUMTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin,
+	IN p_mentions		TEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		RESIGNAL;
+	END;
+	START TRANSACTION;
+	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
+	    content, nonce, created_at)
+	    VALUES (p_id, NULLIF(p_channel_id, 0), NULLIF(p_dm_channel_id, 0),
+	    p_author_id, p_content, p_nonce, p_created_at);
+	IF p_nonce IS NOT NULL THEN
+		INSERT INTO message_nonces (author_id, channel_id,
+		    dm_channel_id, nonce, message_id, created_at)
+		    VALUES (p_author_id, p_channel_id, p_dm_channel_id,
+		    p_nonce, p_id, NOW(3));
+	END IF;
+	CALL message_words_index(p_id, p_content);
+	IF p_mentions IS NOT NULL THEN
+		INSERT INTO message_mentions (message_id, position, kind,
+		    target_id, channel_id, author_id)
+		    SELECT p_id, j.position, j.kind, j.target_id,
+		    NULLIF(p_channel_id, 0), p_author_id
+		    FROM JSON_TABLE(p_mentions, '$[*]' COLUMNS (
+			kind		TINYINT UNSIGNED PATH '$[0]',
+			target_id	BIGINT UNSIGNED PATH '$[1]',
+			position	SMALLINT UNSIGNED PATH '$[2]')) AS j;
+	END IF;
+	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
+	    user_id, data)
+	    VALUES (p_seq, p_type, NULLIF(p_server_id, 0),
+	    NULLIF(p_scope_channel_id, 0), NULLIF(p_scope_dm_id, 0),
+	    NULLIF(p_user_id, 0), p_data);
+	COMMIT;
+END//
+
+-- Several messages sent in one round trip and one transaction: a worker
+-- that finds more sends waiting than one (sendbatch.c) writes them all
+-- with one CALL.  The procedure's frame, the statements' setup and the
+-- commit are paid once per batch, not once per message.
+--
+-- p_rows is a JSON array with one object per message, written by
+-- sendbatch.c:
+--   id, c, d, a   the message id, channel id, DM channel id, author id
+--                 (0 for the conversation kind it is not)
+--   t, n, at      content, nonce (null if none), created_at
+--   s             the seq of its message.create event
+--   sv, sc, sd    the event's scope: server, channel and DM channel ids
+--   e             the event's data, {message}, as a JSON text
+-- p_nonces is 1 when some row has a nonce (when none has, the nonce
+-- statement is skipped).  p_mentions: a JSON array of [kind, target_id,
+-- position, message_id, channel_id, author_id], or NULL.
+--
+-- The statements read the rows from user variables, not from the
+-- parameters: MariaDB writes the text of each statement of a procedure
+-- with every parameter's value pasted in (Item_splocal::append_for_log,
+-- even with every log off), so naming p_rows in three statements would
+-- copy and escape the whole batch three times.  A user variable is not
+-- pasted.
+--
+-- Any error (a nonce already taken, a channel deleted meanwhile) rolls
+-- the whole batch back and passes the error on; sendbatch.c then sends
+-- each message alone, so each gets the answer it would have had.
+CREATE OR REPLACE PROCEDURE message_send_many(
+	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin,
+	IN p_nonces		BOOL,
+	IN p_mentions		LONGTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		SET @sohbet_send_rows = NULL;
+		SET @sohbet_send_mentions = NULL;
+		RESIGNAL;
+	END;
+	SET @sohbet_send_rows = p_rows;
+	SET @sohbet_send_mentions = p_mentions;
+	START TRANSACTION;
+	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
+	    content, nonce, created_at)
+	    SELECT r.id, NULLIF(r.channel_id, 0), NULLIF(r.dm_channel_id, 0),
+	    r.author_id, r.content, r.nonce, r.created_at
+	    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
+		id		BIGINT UNSIGNED PATH '$.id',
+		channel_id	BIGINT UNSIGNED PATH '$.c',
+		dm_channel_id	BIGINT UNSIGNED PATH '$.d',
+		author_id	BIGINT UNSIGNED PATH '$.a',
+		content		TEXT CHARACTER SET utf8mb4 PATH '$.t',
+		nonce		VARCHAR(64) CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin PATH '$.n',
+		created_at	DATETIME(3) PATH '$.at')) AS r;
+	IF p_nonces THEN
+		INSERT INTO message_nonces (author_id, channel_id, dm_channel_id,
+		    nonce, message_id, created_at)
+		    SELECT r.author_id, r.channel_id, r.dm_channel_id, r.nonce, r.id,
+		    NOW(3)
+		    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
+			id		BIGINT UNSIGNED PATH '$.id',
+			channel_id	BIGINT UNSIGNED PATH '$.c',
+			dm_channel_id	BIGINT UNSIGNED PATH '$.d',
+			author_id	BIGINT UNSIGNED PATH '$.a',
+			nonce		VARCHAR(64) CHARACTER SET utf8mb4
+					    COLLATE utf8mb4_bin PATH '$.n')) AS r
+		    WHERE r.nonce IS NOT NULL;
+	END IF;
+	CALL message_words_index_many(@sohbet_send_rows);
+	IF p_mentions IS NOT NULL THEN
+		INSERT INTO message_mentions (message_id, position, kind,
+		    target_id, channel_id, author_id)
+		    SELECT j.message_id, j.position, j.kind, j.target_id,
+		    NULLIF(j.channel_id, 0), j.author_id
+		    FROM JSON_TABLE(@sohbet_send_mentions, '$[*]' COLUMNS (
+			kind		TINYINT UNSIGNED PATH '$[0]',
+			target_id	BIGINT UNSIGNED PATH '$[1]',
+			position	SMALLINT UNSIGNED PATH '$[2]',
+			message_id	BIGINT UNSIGNED PATH '$[3]',
+			channel_id	BIGINT UNSIGNED PATH '$[4]',
+			author_id	BIGINT UNSIGNED PATH '$[5]')) AS j;
+	END IF;
+	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
+	    user_id, data)
+	    SELECT r.seq, 'message.create', NULLIF(r.server_id, 0),
+	    NULLIF(r.channel_id, 0), NULLIF(r.dm_channel_id, 0), NULL, r.data
+	    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
+		seq		BIGINT UNSIGNED PATH '$.s',
+		server_id	BIGINT UNSIGNED PATH '$.sv',
+		channel_id	BIGINT UNSIGNED PATH '$.sc',
+		dm_channel_id	BIGINT UNSIGNED PATH '$.sd',
+		data		MEDIUMTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin PATH '$.e')) AS r;
+	COMMIT;
+	SET @sohbet_send_rows = NULL;
+	SET @sohbet_send_mentions = NULL;
+END//
+
+-- A reaction added in one round trip instead of six (START TRANSACTION,
+-- the message locked, how it stands, the row, its event, COMMIT):
+-- reactions.c calls it when the shm sequencer has drawn the event's seq,
+-- and keeps its statement-by-statement path for the db sequencer and for
+-- a database restored without its routines.  The statements are those
+-- of that path (reactions.c q_lock, q_emoji, q_spread, q_insert;
+-- events.c q_event_insert): the emoji is looked up by the primary key,
+-- and the message's reactions are counted only when the emoji is new to
+-- it.
+--
+-- A reaction that is there already changes nothing (rolled back, no
+-- event).  A message that is not one of the conversation's, or is
+-- deleted, and a new emoji past p_max are refused with a SIGNAL that
+-- reactions.c answers (404, 400): MYSQL_ERRNO 30404 and 30400.
+CREATE OR REPLACE PROCEDURE reaction_add(
+	IN p_message_id		BIGINT UNSIGNED,
+	IN p_channel_id		BIGINT UNSIGNED,
+	IN p_dm_channel_id	BIGINT UNSIGNED,
+	IN p_emoji		VARBINARY(32),
+	IN p_user_id		BIGINT UNSIGNED,
+	IN p_max		INT,
+	IN p_seq		BIGINT UNSIGNED,
+	IN p_server_id		BIGINT UNSIGNED,
+	IN p_data		MEDIUMTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE v_found		BIGINT UNSIGNED DEFAULT NULL;
+	DECLARE v_distinct	INT DEFAULT 0;
+	DECLARE v_mine		INT DEFAULT 0;
+	DECLARE v_order		INT UNSIGNED DEFAULT 0;
+	DECLARE v_last		INT UNSIGNED DEFAULT 0;
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		RESIGNAL;
+	END;
+	START TRANSACTION;
+	SELECT id INTO v_found FROM messages WHERE id = p_message_id
+	    AND channel_id <=> NULLIF(p_channel_id, 0)
+	    AND dm_channel_id <=> NULLIF(p_dm_channel_id, 0)
+	    AND deleted = 0 FOR UPDATE;
+	IF v_found IS NULL THEN
+		SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30404,
+		    MESSAGE_TEXT = 'no such message';
+	END IF;
+	SELECT COALESCE((SELECT emoji_order FROM reactions
+	    WHERE message_id = p_message_id AND emoji = p_emoji LIMIT 1), 0),
+	    EXISTS (SELECT 1 FROM reactions WHERE message_id = p_message_id
+	    AND emoji = p_emoji AND user_id = p_user_id)
+	    INTO v_order, v_mine;
+	IF v_mine THEN
+		ROLLBACK;
+	ELSE
+		IF v_order = 0 THEN
+			SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji_order), 0)
+			    INTO v_distinct, v_last
+			    FROM reactions WHERE message_id = p_message_id;
+			IF v_distinct >= p_max THEN
+				SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 30400,
+				    MESSAGE_TEXT = 'too many different reactions';
+			END IF;
+			SET v_order = v_last + 1;
+		END IF;
+		INSERT INTO reactions (message_id, emoji, user_id, emoji_order)
+		    VALUES (p_message_id, p_emoji, p_user_id, v_order);
+		INSERT INTO events (seq, type, server_id, channel_id,
+		    dm_channel_id, user_id, data)
+		    VALUES (p_seq, 'reaction.add', NULLIF(p_server_id, 0),
+		    NULLIF(p_channel_id, 0), NULLIF(p_dm_channel_id, 0), NULL,
+		    p_data);
+		COMMIT;
+	END IF;
+END//
+
+DELIMITER ;
