@@ -141,6 +141,7 @@ static struct {
 	int		 storm_s;
 	int		 reaction;	/* a reaction before the message */
 	int		 warm;		/* and another before that one */
+	int		 alternate;	/* then rounds of both, in turns */
 	int		 nchan_port;	/* the nchan peer's nginx, 0: none */
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
@@ -1997,23 +1998,85 @@ repark_all(struct engine *lp, struct job **from, struct job **to,
 	    now() - t0, m.parked, n, lp->ndone - base);
 }
 
+/* A result's key: the phase's name, then what it counts. */
+#define NAMED(what)	(snprintf(key, sizeof key, "%s_%s", name, what), key)
+
+/* The p99s of a broadcast's answers, from its request's response and start. */
+struct p99s {
+	double	 response, start;
+};
+
+/*
+ * Wait for every parked /events poll to be answered after the broadcast
+ * req (submitted by the caller, pending polls then): report req's time,
+ * the server's wake-ups and deliveries (since m0) and the latency of
+ * each answer that holds mark (NULL: made from req's answer, the id of
+ * the message it posted), then park every poll again.  Results are
+ * named after name and the request's verb (put, send); the p99s go to
+ * *p unless it is NULL.
+ */
+static void
+broadcast_timed(struct engine *lp, struct job **jobs, struct job *req,
+    size_t pending, const struct metrics *m0, const char *mark,
+    const char *name, const char *verb, struct p99s *p)
+{
+	struct metrics	 m1;
+	char		 key[96], what[64], made[64];
+	double		*lat, *lat_start;
+	int		 k, bad;
+
+	metrics_read(&m1);
+	snprintf(what, sizeof what, "%s_response_ms", verb);
+	result(NAMED(what), "%.2f", (req->t_done - req->t_start) * 1e3);
+	result(NAMED("server_wakeups"), "%lld", m1.wakeups - m0->wakeups);
+	result(NAMED("server_delivered"), "%lld", m1.delivered -
+	    m0->delivered);
+	result(NAMED("server_delivery_mean_ms"), "%.1f", m1.delivered >
+	    m0->delivered ? (m1.delivery_sum - m0->delivery_sum) * 1e3 /
+	    (double)(m1.delivered - m0->delivered) : 0);
+	if (mark == NULL) {
+		snprintf(made, sizeof made, "\"id\":\"%" PRIu64 "\"",
+		    json_id(req->body, "id"));
+		mark = made;
+	}
+	lat = xcalloc((size_t)opt.n, sizeof *lat);
+	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
+	k = deliveries(jobs, opt.n, req, mark, lat, lat_start, &bad);
+	result(NAMED("delivered"), "%d (%d wrong or failed, %d unanswered)",
+	    k, bad, (int)pending - k - bad);
+	snprintf(what, sizeof what, "latency_from_%s_response_ms", verb);
+	latency_result(NAMED(what), lat, k);
+	snprintf(what, sizeof what, "latency_from_%s_start_ms", verb);
+	latency_result(NAMED(what), lat_start, k);
+	if (p != NULL) {
+		p->response = pct(lat, k, 99) * 1e3;
+		p->start = pct(lat_start, k, 99) * 1e3;
+	}
+	result(NAMED("clock_monotonic"), "start %.6f response %.6f "
+	    "first answer %.6f last %.6f", req->t_start, req->t_done,
+	    req->t_start + (k ? lat_start[0] : 0), req->t_start +
+	    (k ? lat_start[k - 1] : 0));
+	free(lat);
+	free(lat_start);
+	repark_all(lp, jobs, jobs, name, 0);
+}
+
 /*
  * Before the message: the owner adds a reaction to message msg_id, whose
  * reaction.add goes through the hub to the same parked polls.  /events
  * polls are each answered with it (timed as the message is, then parked
- * again with their new cursor); per-channel polls wait for messages only,
- * so they must all stay parked: it counts any answered within
- * REACTION_QUIET_S and what waking them cost.
+ * again with their new cursor: broadcast_timed()); per-channel polls
+ * wait for messages only, so they must all stay parked: it counts any
+ * answered within REACTION_QUIET_S and what waking them cost.  The
+ * p99s of an /events run go to *p unless it is NULL.
  */
 #define REACTION_QUIET_S	2.0
-/* A result's key: the phase's name, then what it counts. */
-#define NAMED(what)	(snprintf(key, sizeof key, "%s_%s", name, what), key)
 
 static void
 reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id,
-    const char *emoji, const char *name)
+    const char *emoji, const char *name, struct p99s *p)
 {
-	struct metrics	 m0, m1;
+	struct metrics	 m0;
 	struct cpuwatch	 cw;
 	struct job	*put;
 	char		 path[256], mark[64], key[96];
@@ -2037,36 +2100,120 @@ reaction_phase(struct engine *lp, struct job **jobs, uint64_t msg_id,
 	}
 	snprintf(key, sizeof key, "cpu_seconds_delivering_%s", name);
 	cpuwatch_report(&cw, key);
-	metrics_read(&m1);
 	if (put->err != E_NONE || put->status != 204)
 		die("the reaction PUT failed: %d %s %s", put->status,
 		    job_err_names[put->err], put->body ? put->body : "");
-	result(NAMED("put_response_ms"), "%.2f", (put->t_done -
-	    put->t_start) * 1e3);
-	result(NAMED("server_wakeups"), "%lld", m1.wakeups - m0.wakeups);
-	result(NAMED("server_delivered"), "%lld", m1.delivered -
-	    m0.delivered);
-	result(NAMED("server_delivery_mean_ms"), "%.1f", m1.delivered >
-	    m0.delivered ? (m1.delivery_sum - m0.delivery_sum) * 1e3 /
-	    (double)(m1.delivered - m0.delivered) : 0);
-	lat = xcalloc((size_t)opt.n, sizeof *lat);
-	lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
 	snprintf(mark, sizeof mark, "\"message_id\":\"%" PRIu64 "\"", msg_id);
-	k = deliveries(jobs, opt.n, put, events ? mark : "", lat, lat_start,
-	    &bad);
-	if (events) {
-		result(NAMED("delivered"), "%d (%d wrong or failed, %d "
-		    "unanswered)", k, bad, (int)pending - k - bad);
-		latency_result(NAMED("latency_from_put_response_ms"), lat, k);
-		latency_result(NAMED("latency_from_put_start_ms"), lat_start,
-		    k);
-		repark_all(lp, jobs, jobs, name, 0);
-	} else
+	if (events)
+		broadcast_timed(lp, jobs, put, pending, &m0, mark, name, "put",
+		    p);
+	else {
+		lat = xcalloc((size_t)opt.n, sizeof *lat);
+		lat_start = xcalloc((size_t)opt.n, sizeof *lat_start);
+		k = deliveries(jobs, opt.n, put, "", lat, lat_start, &bad);
 		result(NAMED("channel_polls_answered"), "%d of %zu (0 "
 		    "expected: they wait for messages)", k + bad, pending);
+		free(lat);
+		free(lat_start);
+	}
 	job_free(put);
-	free(lat);
-	free(lat_start);
+}
+
+/*
+ * A message to the parked /events polls, timed as a reaction is
+ * (broadcast_timed()), for the rounds of --alternate.
+ */
+static void
+message_phase(struct engine *lp, struct job **jobs, const char *name,
+    struct p99s *p)
+{
+	struct metrics	 m0;
+	struct cpuwatch	 cw;
+	struct job	*post;
+	char		 path[128], key[96], *body;
+	size_t		 pending;
+
+	pending = jobs_pending(jobs);
+	snprintf(path, sizeof path, "/api/v1/channels/%" PRIu64 "/messages",
+	    channel_id);
+	body = xasprintf("{\"content\":\"lpbench %s %lld\"}", name,
+	    unix_now());
+	post = job_new("POST", path, owner.access, body);
+	free(body);
+	metrics_read(&m0);
+	cpuwatch_start(&cw);
+	engine_submit(lp, post);
+	engine_until(lp, lp->ndone + pending + 1, now() + opt.deliver_s);
+	snprintf(key, sizeof key, "cpu_seconds_delivering_%s", name);
+	cpuwatch_report(&cw, key);
+	if (post->err != E_NONE || post->status != 201 ||
+	    json_id(post->body, "id") == 0)
+		die("posting the message failed: %d %s %s", post->status,
+		    job_err_names[post->err], post->body ? post->body : "");
+	broadcast_timed(lp, jobs, post, pending, &m0, NULL, name, "send",
+	    p);
+	job_free(post);
+}
+
+/* The median of v[0..n), sorted in place. */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * --alternate K: K rounds of a reaction (each round a new emoji, on
+ * message msg_id) and a message to the same parked /events polls, the
+ * reaction first in odd rounds and the message first in even ones, so
+ * that neither profits from its place; each round's ratio of the p99s
+ * (reaction over message), then over all rounds the median ratio and
+ * the mean p99 of each kind, from the request's response and start.
+ */
+#define ALTERNATE_MAX	16	/* the emoji U+1F600..U+1F60F */
+
+static void
+alternate(struct engine *lp, struct job **jobs, uint64_t msg_id)
+{
+	struct p99s	 r, m, rsum = { 0, 0 }, msum = { 0, 0 };
+	double		 resp[ALTERNATE_MAX], start[ALTERNATE_MAX];
+	char		 emoji[16], name[32], key[96];
+	int		 i, k, n = opt.alternate;
+
+	for (i = 0; i < n; i++) {
+		snprintf(emoji, sizeof emoji, "%%F0%%9F%%98%%%02X", 0x80 + i);
+		for (k = 0; k < 2; k++) {
+			if ((k == 0) == (i % 2 == 0)) {
+				snprintf(name, sizeof name, "round%d_reaction",
+				    i + 1);
+				reaction_phase(lp, jobs, msg_id, emoji, name,
+				    &r);
+			} else {
+				snprintf(name, sizeof name, "round%d_message",
+				    i + 1);
+				message_phase(lp, jobs, name, &m);
+			}
+		}
+		resp[i] = r.response / m.response;
+		start[i] = r.start / m.start;
+		rsum.response += r.response;
+		rsum.start += r.start;
+		msum.response += m.response;
+		msum.start += m.start;
+		snprintf(name, sizeof name, "round%d", i + 1);
+		result(NAMED("ratio_p99"), "from the request's response %.2f, "
+		    "from its start %.2f (reaction %s)", resp[i], start[i],
+		    i % 2 == 0 ? "first" : "second");
+	}
+	result("alternate_median_ratio_p99", "from the request's response "
+	    "%.2f, from its start %.2f (%d rounds)", median(resp, n),
+	    median(start, n), n);
+	result("alternate_mean_p99_ms", "from the request's response: "
+	    "reaction %.1f message %.1f (ratio %.2f); from its start: "
+	    "reaction %.1f message %.1f (ratio %.2f)", rsum.response / n,
+	    msum.response / n, rsum.response / msum.response, rsum.start / n,
+	    msum.start / n, rsum.start / msum.start);
 }
 
 /* --- the peer: nchan's long-poll inside nginx (--nchan-port) ----------- */
@@ -2161,7 +2308,7 @@ usage(void)
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
 	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
-	    "\t[--reaction [--warm]]\n"
+	    "\t[--reaction [--warm] [--alternate K]]\n"
 	    "\t[--cross-port P2 [--rounds K]] [--nchan-port P3]\n");
 	exit(2);
 }
@@ -2190,6 +2337,7 @@ options(int argc, char **argv)
 		{ "storm-seconds", required_argument, NULL, 'Z' },
 		{ "reaction", no_argument, NULL, 'A' },
 		{ "warm", no_argument, NULL, 'W' },
+		{ "alternate", required_argument, NULL, 'L' },
 		{ "nchan-port", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -2217,6 +2365,7 @@ options(int argc, char **argv)
 		case 'Z': opt.storm_s = atoi(optarg); break;
 		case 'A': opt.reaction = 1; break;
 		case 'W': opt.warm = 1; break;
+		case 'L': opt.alternate = atoi(optarg); break;
 		case 'N': opt.nchan_port = atoi(optarg); break;
 		default: usage();
 		}
@@ -2234,7 +2383,10 @@ options(int argc, char **argv)
 	    opt.storm < 0 || opt.storm > opt.n || opt.storm_s < 4 ||
 	    opt.storm_s > 300 || (opt.storm > 0 && (opt.repoll ||
 	    opt.typing || strcmp(opt.mode, "events") != 0)) ||
-	    (opt.reaction && (opt.typing || opt.storm > 0)))
+	    (opt.reaction && (opt.typing || opt.storm > 0)) ||
+	    opt.alternate < 0 || opt.alternate > ALTERNATE_MAX ||
+	    (opt.alternate > 0 && (!opt.reaction ||
+	    strcmp(opt.mode, "events") != 0)))
 		usage();
 	if (opt.cache == NULL)
 		opt.cache = xasprintf("%s/bench-accounts.txt", opt.var);
@@ -2422,9 +2574,13 @@ main(int argc, char **argv)
 		printf("warning: %.0f s since the first poll: some may have "
 		    "timed out\n", now() - t_first);
 	if (opt.reaction && opt.warm)
-		reaction_phase(lp, jobs, last_id, WARM_EMOJI, "warm_reaction");
+		reaction_phase(lp, jobs, last_id, WARM_EMOJI, "warm_reaction",
+		    NULL);
 	if (opt.reaction)
-		reaction_phase(lp, jobs, last_id, REACTION_EMOJI, "reaction");
+		reaction_phase(lp, jobs, last_id, REACTION_EMOJI, "reaction",
+		    NULL);
+	if (opt.alternate > 0)
+		alternate(lp, jobs, last_id);
 	metrics_read(&m0);
 	snprintf(content, sizeof content, "lpbench %d %lld", opt.n,
 	    unix_now());
