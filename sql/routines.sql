@@ -93,8 +93,10 @@ END//
 -- holds it) and the db sequencer, whose row lock must be the first
 -- statement of the transaction.  The statements are those of that path
 -- (messages.c q_insert, q_nonce_insert, the mentions; words.c; events.c
--- q_event_insert).  p_mentions: a JSON array of [kind, target_id,
--- position] (mentions.c), or NULL.
+-- q_event_insert).  p_mentions: the message's mentions as
+-- messages.mentions keeps them, [[kind, "target_id"], ...] (mentions.c),
+-- or NULL; a server channel's are also written to message_mentions, to
+-- be counted (sql/018).
 CREATE OR REPLACE PROCEDURE message_send(
 	IN p_id			BIGINT UNSIGNED,
 	IN p_channel_id		BIGINT UNSIGNED,
@@ -113,8 +115,8 @@ CREATE OR REPLACE PROCEDURE message_send(
 	IN p_user_id		BIGINT UNSIGNED,
 	IN p_data		MEDIUMTEXT CHARACTER SET utf8mb4
 				    COLLATE utf8mb4_bin,
-	IN p_mentions		TEXT CHARACTER SET utf8mb4
-				    COLLATE utf8mb4_bin)
+	IN p_mentions		VARCHAR(1500) CHARACTER SET ascii
+				    COLLATE ascii_bin)
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
@@ -125,9 +127,9 @@ BEGIN
 	END;
 	START TRANSACTION;
 	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
-	    content, nonce, created_at)
+	    content, nonce, created_at, mentions)
 	    VALUES (p_id, NULLIF(p_channel_id, 0), NULLIF(p_dm_channel_id, 0),
-	    p_author_id, p_content, p_nonce, p_created_at);
+	    p_author_id, p_content, p_nonce, p_created_at, p_mentions);
 	IF p_nonce IS NOT NULL THEN
 		INSERT INTO message_nonces (author_id, channel_id,
 		    dm_channel_id, nonce, message_id, created_at)
@@ -135,15 +137,14 @@ BEGIN
 		    p_nonce, p_id, NOW(3));
 	END IF;
 	CALL message_words_index(p_id, p_content);
-	IF p_mentions IS NOT NULL THEN
-		INSERT INTO message_mentions (message_id, position, kind,
-		    target_id, channel_id, author_id)
-		    SELECT p_id, j.position, j.kind, j.target_id,
-		    NULLIF(p_channel_id, 0), p_author_id
+	IF p_mentions IS NOT NULL AND p_channel_id <> 0 THEN
+		INSERT INTO message_mentions (channel_id, kind, target_id,
+		    message_id, author_id)
+		    SELECT p_channel_id, j.kind, j.target_id, p_id,
+		    p_author_id
 		    FROM JSON_TABLE(p_mentions, '$[*]' COLUMNS (
 			kind		TINYINT UNSIGNED PATH '$[0]',
-			target_id	BIGINT UNSIGNED PATH '$[1]',
-			position	SMALLINT UNSIGNED PATH '$[2]')) AS j;
+			target_id	BIGINT UNSIGNED PATH '$[1]')) AS j;
 	END IF;
 	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
 	    user_id, data)
@@ -163,12 +164,16 @@ END//
 --   id, c, d, a   the message id, channel id, DM channel id, author id
 --                 (0 for the conversation kind it is not)
 --   t, n, at      content, nonce (null if none), created_at
+--   m             its mentions as messages.mentions keeps them (a JSON
+--                 text in a string), or null
 --   s             the seq of its message.create event
 --   sv, sc, sd    the event's scope: server, channel and DM channel ids
 --   e             the event's data, {message}, as a JSON text
 -- p_nonces is 1 when some row has a nonce (when none has, the nonce
--- statement is skipped).  p_mentions: a JSON array of [kind, target_id,
--- position, message_id, channel_id, author_id], or NULL.
+-- statement is skipped).  p_mentions: the rows of message_mentions, the
+-- mentions of the batch's server channel messages, as a JSON array of
+-- [kind, "target_id", "message_id", "channel_id", "author_id"], or NULL
+-- when there are none.
 --
 -- The statements read the rows from user variables, not from the
 -- parameters: MariaDB writes the text of each statement of a procedure
@@ -200,9 +205,9 @@ BEGIN
 	SET @sohbet_send_mentions = p_mentions;
 	START TRANSACTION;
 	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
-	    content, nonce, created_at)
+	    content, nonce, created_at, mentions)
 	    SELECT r.id, NULLIF(r.channel_id, 0), NULLIF(r.dm_channel_id, 0),
-	    r.author_id, r.content, r.nonce, r.created_at
+	    r.author_id, r.content, r.nonce, r.created_at, r.mentions
 	    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
 		id		BIGINT UNSIGNED PATH '$.id',
 		channel_id	BIGINT UNSIGNED PATH '$.c',
@@ -211,7 +216,9 @@ BEGIN
 		content		TEXT CHARACTER SET utf8mb4 PATH '$.t',
 		nonce		VARCHAR(64) CHARACTER SET utf8mb4
 				    COLLATE utf8mb4_bin PATH '$.n',
-		created_at	DATETIME(3) PATH '$.at')) AS r;
+		created_at	DATETIME(3) PATH '$.at',
+		mentions	VARCHAR(1500) CHARACTER SET ascii
+				    COLLATE ascii_bin PATH '$.m')) AS r;
 	IF p_nonces THEN
 		INSERT INTO message_nonces (author_id, channel_id, dm_channel_id,
 		    nonce, message_id, created_at)
@@ -228,17 +235,16 @@ BEGIN
 	END IF;
 	CALL message_words_index_many(@sohbet_send_rows);
 	IF p_mentions IS NOT NULL THEN
-		INSERT INTO message_mentions (message_id, position, kind,
-		    target_id, channel_id, author_id)
-		    SELECT j.message_id, j.position, j.kind, j.target_id,
-		    NULLIF(j.channel_id, 0), j.author_id
+		INSERT INTO message_mentions (channel_id, kind, target_id,
+		    message_id, author_id)
+		    SELECT j.channel_id, j.kind, j.target_id, j.message_id,
+		    j.author_id
 		    FROM JSON_TABLE(@sohbet_send_mentions, '$[*]' COLUMNS (
 			kind		TINYINT UNSIGNED PATH '$[0]',
 			target_id	BIGINT UNSIGNED PATH '$[1]',
-			position	SMALLINT UNSIGNED PATH '$[2]',
-			message_id	BIGINT UNSIGNED PATH '$[3]',
-			channel_id	BIGINT UNSIGNED PATH '$[4]',
-			author_id	BIGINT UNSIGNED PATH '$[5]')) AS j;
+			message_id	BIGINT UNSIGNED PATH '$[2]',
+			channel_id	BIGINT UNSIGNED PATH '$[3]',
+			author_id	BIGINT UNSIGNED PATH '$[4]')) AS j;
 	END IF;
 	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
 	    user_id, data)

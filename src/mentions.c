@@ -3,9 +3,12 @@
  * mentions.c: the mentions of a message (API.md, Mentions and read
  * state): found in its content on send and edit (<@USER_ID>, <@&ROLE_ID>,
  * @everyone, @here), resolved to the users who can see the message and
- * the roles of its server, stored in message_mentions with the message
- * (sql/013_read_state.sql) and written back as the message's `mentions`,
- * `mention_roles` and `mention_everyone`.  readstate.c counts them.
+ * the roles of its server, stored with the message and written back as
+ * its `mentions`, `mention_roles` and `mention_everyone`.  They are kept
+ * twice (sql/018_mentions_keyed.sql): in the message's row
+ * (messages.mentions, [[kind, "target_id"], ...]), which shows them, and,
+ * in a server channel, as rows of message_mentions keyed by what
+ * readstate.c counts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,17 +72,29 @@ static struct db_stmt q_roles = DB_STMT(
     " ord FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) j"
     " JOIN roles r ON r.id = j.id AND r.server_id = ? AND r.is_default = 0"
     " ORDER BY j.ord");
-/* A message's rows, from the JSON of mentions_gen_rows(). */
+/*
+ * A server channel message's rows (channel, message, author), from its
+ * mentions as mentions_column_text() writes them.
+ */
 static struct db_stmt q_insert = DB_STMT(
-    "INSERT INTO message_mentions (message_id, position, kind, target_id,"
-    " channel_id, author_id)"
-    " SELECT ?, j.position, j.kind, j.target_id, NULLIF(?, 0), ?"
+    "INSERT INTO message_mentions (channel_id, kind, target_id, message_id,"
+    " author_id)"
+    " SELECT ?, j.kind, j.target_id, ?, ?"
     " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
     " kind TINYINT UNSIGNED PATH '$[0]',"
-    " target_id BIGINT UNSIGNED PATH '$[1]',"
-    " position SMALLINT UNSIGNED PATH '$[2]')) j");
+    " target_id BIGINT UNSIGNED PATH '$[1]')) j");
+/*
+ * A message's rows, found by their keys from its row's mentions: one
+ * probe of the primary key each (STRAIGHT_JOIN: else MariaDB reads the
+ * channel's whole range).  Before the row's mentions are replaced.
+ */
 static struct db_stmt q_forget = DB_STMT(
-    "DELETE FROM message_mentions WHERE message_id = ?");
+    "DELETE mm FROM messages m STRAIGHT_JOIN JSON_TABLE(m.mentions,"
+    " '$[*]' COLUMNS (kind TINYINT UNSIGNED PATH '$[0]',"
+    " target_id BIGINT UNSIGNED PATH '$[1]')) j"
+    " STRAIGHT_JOIN message_mentions mm ON mm.channel_id = m.channel_id"
+    " AND mm.kind = j.kind AND mm.target_id = j.target_id"
+    " AND mm.message_id = m.id WHERE m.id = ?");
 
 /* Free what a list of mentions owns. */
 void
@@ -191,48 +206,52 @@ mentions_gen(yajl_gen g, const struct mentions *ms)
 }
 
 /*
- * Write a message's mentions as rows of message_mentions, as the sends'
- * JSON_TABLEs read them, into the caller's array: [kind, "target_id",
- * position, "message_id", "channel_id", "author_id"] each (channel 0 in
- * a DM).  A send of one message takes the last three from its own
- * parameters; a batch (sendbatch.c) reads them here.
+ * Write the rows of message_mentions of a message, as message_send_many
+ * reads them, into the caller's array: [kind, "target_id", "message_id",
+ * "channel_id", "author_id"] each; none in a DM (nothing counts them).
+ * The number of rows written.
  */
-void
+size_t
 mentions_gen_rows(yajl_gen g, const struct mentions *ms, uint64_t message_id,
     const struct conversation *c, uint64_t author_id)
 {
 	size_t	i;
 
-	for (i = 0; ms != NULL && i < ms->n; i++) {
+	for (i = 0; ms != NULL && c->channel_id != 0 && i < ms->n; i++) {
 		yajl_gen_array_open(g);
 		yajl_gen_integer(g, ms->v[i].kind);
 		json_gen_id_or_zero(g, ms->v[i].id);
-		yajl_gen_integer(g, (long long)i);
 		json_gen_id_or_zero(g, message_id);
 		json_gen_id_or_zero(g, c->channel_id);
 		json_gen_id_or_zero(g, author_id);
 		yajl_gen_array_close(g);
 	}
+	return i;
 }
 
 /*
- * The rows of mentions_gen_rows() as a JSON array in a new string, or
- * NULL when there are none; the caller frees it.
+ * A message's mentions as its row keeps them (messages.mentions), a JSON
+ * array [[kind, "target_id"], ...] in a new string, or NULL when it has
+ * none; the caller frees it.
  */
 char *
-mentions_rows_text(const struct mentions *ms, uint64_t message_id,
-    const struct conversation *c, uint64_t author_id)
+mentions_column_text(const struct mentions *ms)
 {
 	const char	*text;
 	char		*copy;
-	size_t		 len;
+	size_t		 len, i;
 	yajl_gen	 g;
 
 	if (ms == NULL || ms->n == 0)
 		return NULL;
 	g = json_gen_new();
 	yajl_gen_array_open(g);
-	mentions_gen_rows(g, ms, message_id, c, author_id);
+	for (i = 0; i < ms->n; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, ms->v[i].kind);
+		json_gen_id_or_zero(g, ms->v[i].id);
+		yajl_gen_array_close(g);
+	}
 	yajl_gen_array_close(g);
 	text = json_gen_text(g, &len);
 	copy = xstrndup(text, len);
@@ -241,25 +260,29 @@ mentions_rows_text(const struct mentions *ms, uint64_t message_id,
 }
 
 /*
- * Store a message's mentions in the open transaction (nothing when it
- * has none); 0 or -1.
+ * Store the rows that count a message's mentions in the open transaction
+ * (nothing in a DM, or when it has none; its row's mentions are the
+ * caller's to write); 0 or -1.
  */
 int
 mentions_insert(uint64_t message_id, const struct conversation *c,
     uint64_t author_id, const struct mentions *ms)
 {
-	char		*rows;
+	char		*list;
 	long long	 n;
 
-	if ((rows = mentions_rows_text(ms, message_id, c, author_id)) == NULL)
+	if (c->channel_id == 0 || (list = mentions_column_text(ms)) == NULL)
 		return 0;
-	n = db_exec(&q_insert, "uuus", message_id, c->channel_id, author_id,
-	    rows);
-	free(rows);
+	n = db_exec(&q_insert, "uuus", c->channel_id, message_id, author_id,
+	    list);
+	free(list);
 	return n == (long long)ms->n ? 0 : -1;
 }
 
-/* Forget a message's mentions (an edit, a delete); 0 or -1. */
+/*
+ * Delete the rows that count a message's mentions (an edit, a delete),
+ * before its row's mentions change; 0 or -1.
+ */
 int
 mentions_forget(uint64_t message_id)
 {

@@ -30,16 +30,17 @@ static struct db_stmt q_lock = DB_STMT(
     " AND deleted = 0 FOR UPDATE");
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
-    " content, nonce, created_at, reply_to_id)"
-    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0))");
+    " content, nonce, created_at, reply_to_id, mentions)"
+    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?)");
 /* The one-call send (message_send, sql/routines.sql). */
 static struct db_stmt q_send = DB_STMT(
     "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 static struct db_stmt q_edit = DB_STMT(
-    "UPDATE messages SET content = ?, edited_at = NOW(3) WHERE id = ?");
-static struct db_stmt q_delete = DB_STMT(
-    "UPDATE messages SET deleted = 1, content = '', pin_order = NULL"
+    "UPDATE messages SET content = ?, edited_at = NOW(3), mentions = ?"
     " WHERE id = ?");
+static struct db_stmt q_delete = DB_STMT(
+    "UPDATE messages SET deleted = 1, content = '', pin_order = NULL,"
+    " mentions = NULL WHERE id = ?");
 /*
  * The candidates of one step of a sweep (messages_delete_recent): the
  * oldest of an author's messages in a server's channels since a time.  A
@@ -398,10 +399,12 @@ messages_insert_steps(const struct conversation *c,
     const char *nonce, uint64_t reply_to, const struct mentions *ms,
     const uint64_t *att, size_t natt, struct message *m, uint64_t *held)
 {
-	struct reply	reply;
-	char		created_at[32];
-	uint64_t	id;
-	int		rc;
+	struct reply	 reply;
+	char		 created_at[32];
+	char		*list;
+	uint64_t	 id;
+	long long	 inserted;
+	int		 rc;
 
 	memset(&reply, 0, sizeof reply);
 	if (db_begin() == -1)
@@ -413,9 +416,12 @@ messages_insert_steps(const struct conversation *c,
 		db_rollback();
 		return rc == 0 ? MESSAGES_NO_ORIGINAL : -1;
 	}
-	if (db_exec(&q_insert, "uuuubssu", id, c->channel_id,
+	list = mentions_column_text(ms);
+	inserted = db_exec(&q_insert, "uuuubssus", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
-	    reply_to) != 1 || words_index(id, content, len) == -1 ||
+	    reply_to, list);
+	free(list);
+	if (inserted != 1 || words_index(id, content, len) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
@@ -458,7 +464,7 @@ messages_insert_call(const struct conversation *c,
 {
 	struct event_scope	 s;
 	char			 created_at[32];
-	char			*rows;
+	char			*list;
 	const char		*data;
 	size_t			 data_len;
 	uint64_t		 id, seq;
@@ -477,12 +483,12 @@ messages_insert_call(const struct conversation *c,
 	messages_new(m, id, c, req, content, len, nonce, created_at, ms);
 	g = messages_event_data(m);
 	data = json_gen_text(g, &data_len);
-	rows = mentions_rows_text(ms, id, c, req->user_id);
+	list = mentions_column_text(ms);
 	rc = db_exec(&q_send, "uuuubssusuuuubs", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
 	    seq, "message.create", s.server_id, s.channel_id, s.dm_channel_id,
-	    s.user_id, data, data_len, rows);
-	free(rows);
+	    s.user_id, data, data_len, list);
+	free(list);
 	yajl_gen_free(g);
 	if (rc == -1) {
 		messages_clear(m);
@@ -669,6 +675,8 @@ messages_edit(struct request *req, const struct conversation *c,
     uint64_t id, const char *content, size_t len, const struct mentions *ms)
 {
 	struct message	 m;
+	char		*list;
+	long long	 edited;
 
 	if (db_begin() == -1) {
 		response_db_error(req);
@@ -678,9 +686,12 @@ messages_edit(struct request *req, const struct conversation *c,
 		db_rollback();
 		return;
 	}
-	if (db_exec(&q_edit, "bu", content, len, id) != 1 ||
-	    words_reindex(id, content, len) == -1 ||
-	    mentions_forget(id) == -1 ||
+	if (mentions_forget(id) == -1)
+		goto fail;
+	list = mentions_column_text(ms);
+	edited = db_exec(&q_edit, "bsu", content, len, list, id);
+	free(list);
+	if (edited != 1 || words_reindex(id, content, len) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1 ||
 	    messages_load(c, id, &m) != 1)
 		goto fail;
@@ -783,11 +794,11 @@ static int
 messages_delete_locked(const struct conversation *c, uint64_t id,
     struct attachment_ids *doomed)
 {
-	if (db_exec(&q_delete, "u", id) != 1 ||
+	if (mentions_forget(id) == -1 ||
+	    db_exec(&q_delete, "u", id) != 1 ||
 	    words_forget(id) == -1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||
-	    mentions_forget(id) == -1 ||
 	    messages_erase_replies(c, id) == -1 ||
 	    attachments_take(id, doomed) == -1 ||
 	    messages_delete_event(c, id) == -1)

@@ -14,7 +14,8 @@
  *     before you joined" for every channel of the server, channels
  *     created later included (none of their messages is older).
  * The unread and mention counts are range scans of the conversation's
- * index and of message_mentions_count newer than that position, which
+ * index and of message_mentions' primary key (channel, kind, target,
+ * message; sql/018_mentions_keyed.sql) newer than that position, which
  * stop at READSTATE_COUNT_MAX (sql/013_read_state.sql); one statement
  * counts every conversation that needs it (a long one has its own).
  *
@@ -107,8 +108,8 @@ static struct db_stmt q_user_dms = DB_STMT(
  * READSTATE_COUNT_MAX: others' messages that are not deleted, read from
  * the conversation's index alone (it carries author_id and deleted); in
  * a server channel also those that mention the user (by name, by a role
- * they hold, or everyone), from message_mentions_count (the author is in
- * it; a deleted message has no rows).  In a DM every message of the
+ * they hold, or everyone), from message_mentions' primary key (the
+ * author is in the row; a deleted message has no rows).  In a DM every message of the
  * other participant mentions you: one count serves both.
  *
  * "Stopping at 100" without a derived table (MariaDB lets none see the
@@ -178,7 +179,7 @@ static struct db_stmt q_user_dms = DB_STMT(
 	"SELECT j.i, " READSTATE_UNREAD("channel", "j.c") "," \
 	" CASE WHEN " READSTATE_NOT_BY_NAME " THEN LEAST(100," \
 	" (SELECT COUNT(DISTINCT mm.message_id) FROM message_mentions mm" \
-	" FORCE INDEX (message_mentions_count) WHERE mm.channel_id = j.c" \
+	" FORCE INDEX (PRIMARY) WHERE mm.channel_id = j.c" \
 	" AND mm.message_id > j.p AND mm.author_id <> j.u" \
 	" AND mm.message_id <= LEAST(" \
 	READSTATE_HUNDREDTH("m0", "0", "0") ", " \

@@ -20,6 +20,7 @@
  * failed, nobody can tell whether it committed: each gets the database
  * error, as a send alone would.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sohbet.h"
@@ -121,6 +122,7 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
     const struct event_scope *s)
 {
 	const char	*data;
+	char		*list;
 	size_t		 data_len;
 	yajl_gen	 event;
 
@@ -135,6 +137,9 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
 	yajl_gen_string(g, (const unsigned char *)e->content, e->len);
 	json_gen_kstr(g, "n", e->nonce);
 	json_gen_kstr(g, "at", e->m.created_at);
+	list = mentions_column_text(&e->mentions);
+	json_gen_kstr(g, "m", list);
+	free(list);
 	sendbatch_kid(g, "s", seq);
 	sendbatch_kid(g, "sv", s->server_id);
 	sendbatch_kid(g, "sc", s->channel_id);
@@ -149,7 +154,8 @@ sendbatch_row(yajl_gen g, const struct sendbatch_entry *e, uint64_t seq,
  * Draw every message's id and event seq inside the open transaction, fill
  * the messages and write their rows into g and their mentions' rows into
  * mg (both arrays).  0, or -1 (nothing filled).  *nonces tells whether
- * any message has a nonce, *mentions whether any mentions someone.
+ * any message has a nonce, *mentions whether mg has rows (mentions in a
+ * server channel).
  */
 static int
 sendbatch_number(yajl_gen g, yajl_gen mg, int *nonces, int *mentions)
@@ -165,7 +171,6 @@ sendbatch_number(yajl_gen g, yajl_gen mg, int *nonces, int *mentions)
 	yajl_gen_array_open(mg);
 	for (i = 0; i < batch_len; i++) {
 		*nonces |= batch[i].nonce != NULL;
-		*mentions |= batch[i].mentions.n > 0;
 		messages_scope(&batch[i].c, &s);
 		if (sequencer_next(&id) == -1 ||
 		    events_reserve("message.create", &s, &seq) == -1) {
@@ -177,8 +182,8 @@ sendbatch_number(yajl_gen g, yajl_gen mg, int *nonces, int *mentions)
 		    batch[i].content, batch[i].len, batch[i].nonce, created_at,
 		    &batch[i].mentions);
 		sendbatch_row(g, &batch[i], seq, &s);
-		mentions_gen_rows(mg, &batch[i].mentions, id, &batch[i].c,
-		    batch[i].m.author_id);
+		*mentions |= mentions_gen_rows(mg, &batch[i].mentions, id,
+		    &batch[i].c, batch[i].m.author_id) > 0;
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_array_close(mg);

@@ -547,7 +547,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		17	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		18	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_routines_pending(const char *, const char **);
@@ -1252,25 +1252,27 @@ struct mentions {
 	size_t		 n;
 };
 /*
- * The column of MESSAGES_SELECT that reads a message's mentions: one
- * probe of message_mentions' primary key, a JSON text {"m": [[kind,
- * "id", username], ...]} (an object, as json_parse() reads), or NULL.
+ * The column of MESSAGES_SELECT that reads a message's mentions from its
+ * row (messages.mentions), with the users' names: a JSON text {"m":
+ * [[kind, "id", username], ...]} (an object, as json_parse() reads), or
+ * NULL.
  */
 #define MENTIONS_COLUMN \
-	"(SELECT JSON_OBJECT('m', JSON_ARRAYAGG(JSON_ARRAY(mm.kind," \
-	" CAST(mm.target_id AS CHAR), mu.username) ORDER BY mm.position))" \
-	" FROM message_mentions mm" \
-	" LEFT JOIN users mu ON mm.kind = 1 AND mu.id = mm.target_id" \
-	" WHERE mm.message_id = m.id)"
+	"IF(m.mentions IS NULL, NULL, (SELECT JSON_OBJECT('m'," \
+	" JSON_ARRAYAGG(JSON_ARRAY(mj.kind, CAST(mj.target_id AS CHAR)," \
+	" mu.username) ORDER BY mj.ord))" \
+	" FROM JSON_TABLE(m.mentions, '$[*]' COLUMNS (ord FOR ORDINALITY," \
+	" kind TINYINT UNSIGNED PATH '$[0]'," \
+	" target_id BIGINT UNSIGNED PATH '$[1]')) mj" \
+	" LEFT JOIN users mu ON mj.kind = 1 AND mu.id = mj.target_id))"
 void		 mentions_read(struct db_rows *, unsigned int,
 		    struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
 void		 mentions_gen(yajl_gen, const struct mentions *);
-void		 mentions_gen_rows(yajl_gen, const struct mentions *,
+size_t		 mentions_gen_rows(yajl_gen, const struct mentions *,
 		    uint64_t, const struct conversation *, uint64_t);
-char		*mentions_rows_text(const struct mentions *, uint64_t,
-		    const struct conversation *, uint64_t);
+char		*mentions_column_text(const struct mentions *);
 int		 mentions_insert(uint64_t, const struct conversation *,
 		    uint64_t, const struct mentions *);
 int		 mentions_forget(uint64_t);

@@ -323,6 +323,8 @@ END_TEST
 #define UPGRADE_007_TO_016 \
 	UPGRADE_007_TO_014 UPGRADE_SOURCE("015_attachments.sql") \
 	UPGRADE_SOURCE("016_search_without_triggers.sql")
+#define UPGRADE_007_TO_017 \
+	UPGRADE_007_TO_016 UPGRADE_SOURCE("017_search_keys.sql")
 
 /* The scratch database at version 6, with what sohbet wrote there. */
 static const char upgrade_v6[] =
@@ -682,6 +684,83 @@ START_TEST(test_upgrade_adds_attachments)
 }
 END_TEST
 
+/*
+ * Migration 018 on a database with data: each message's mentions move
+ * into its row, in their order (a DM's too); the counted rows of server
+ * channels stay, keyed by what is counted, in one B-tree; a DM's are
+ * gone.  Then routines.sql's sends write both, and the rows go with
+ * their channel.
+ */
+START_TEST(test_upgrade_keys_mentions)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_007_TO_017
+	    " INSERT INTO users (id, username, email, password_hash)"
+	    " VALUES (2, 'b', 'b@example.com', 'x');"
+	    " INSERT INTO dm_channels (id, user1_id, user2_id) VALUES (1, 1, 2);"
+	    " INSERT INTO messages (id, dm_channel_id, author_id, content)"
+	    " VALUES (20, 1, 2, 'hi <@1>');"
+	    " INSERT INTO message_mentions (message_id, position, kind,"
+	    " target_id, channel_id, author_id) VALUES (12, 0, 2, 5, 1, 1),"
+	    " (12, 1, 1, 2, 1, 1), (20, 0, 1, 1, NULL, 2);"
+	    UPGRADE_SOURCE("018_mentions_keyed.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".messages WHERE id = 12 AND mentions = '[[2,\"5\"],[1,\"2\"]]'"),
+	    1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".messages WHERE id = 20 AND mentions = '[[1,\"1\"]]'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".messages WHERE mentions IS NULL"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_mentions"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_mentions WHERE channel_id = 1 AND kind = 2"
+	    " AND target_id = 5 AND message_id = 12 AND author_id = 1"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT GROUP_CONCAT(COLUMN_NAME"
+	    " ORDER BY SEQ_IN_INDEX) = 'channel_id,kind,target_id,message_id'"
+	    " AND COUNT(DISTINCT INDEX_NAME) = 1"
+	    " FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '"
+	    UPGRADE_DB "' AND TABLE_NAME = 'message_mentions'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM"
+	    " information_schema.TABLES WHERE TABLE_SCHEMA = '" UPGRADE_DB
+	    "' AND TABLE_NAME LIKE 'message_mentions%'"), 1);
+
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("routines.sql")
+	    " CALL message_send(30, 1, 0, 1, '<@2> hi', NULL, NOW(3), 1000,"
+	    " 'message.create', 0, 1, 0, 0, '{}', '[[1,\"2\"]]');"
+	    " CALL message_send(31, 0, 1, 1, '<@2> hi', NULL, NOW(3), 1001,"
+	    " 'message.create', 0, 0, 1, 0, '{}', '[[1,\"2\"]]');"
+	    " CALL message_send_many('["
+	    "{\"id\":32,\"c\":1,\"d\":0,\"a\":2,\"t\":\"<@1> <@&5>\","
+	    "\"m\":\"[[1,\\\\\"1\\\\\"],[2,\\\\\"5\\\\\"]]\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1002,\"sv\":1,"
+	    "\"sc\":1,"
+	    "\"e\":\"{}\"},"
+	    "{\"id\":33,\"c\":1,\"d\":0,\"a\":2,\"t\":\"plain\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1003,\"sv\":1,"
+	    "\"sc\":1,"
+	    "\"e\":\"{}\"}]', 0,"
+	    " '[[1,\"1\",\"32\",\"1\",\"2\"],[2,\"5\",\"32\",\"1\",\"2\"]]')"),
+	    0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".messages WHERE (id IN (30, 31) AND mentions = '[[1,\"2\"]]')"
+	    " OR (id = 32 AND mentions = '[[1,\"1\"],[2,\"5\"]]')"
+	    " OR (id = 33 AND mentions IS NULL)"), 4);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_mentions WHERE message_id IN (30, 31)"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_mentions WHERE message_id = 32 AND author_id = 2"), 2);
+
+	ck_assert_int_eq(itest_sql("DELETE FROM " UPGRADE_DB ".channels"
+	    " WHERE id = 1"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_mentions"), 0);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 /* --- the stored routines (sql/routines.sql) ---------------------------- */
 
 /*
@@ -956,6 +1035,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_indexes_words);
 	tcase_add_test(tc, test_upgrade_adds_attachments);
 	tcase_add_test(tc, test_upgrade_indexes_words_without_triggers);
+	tcase_add_test(tc, test_upgrade_keys_mentions);
 	tcase_add_test(tc, test_routines_fresh_and_upgraded);
 	tcase_add_test(tc, test_routines_applied_when_changed);
 	suite_add_tcase(s, tc);
