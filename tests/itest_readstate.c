@@ -474,20 +474,24 @@ START_TEST(test_mention_viewers_and_roles)
 END_TEST
 
 #define RACERS		12
-#define HOLD_MS		1000	/* the channel's row held while they race */
+#define HOLD_WORKERS	2	/* tools/dev's workers: each blocked by a send */
+#define HOLD_WAIT_MS	10000	/* at most, for them to block */
+#define HOLD_MS		1000	/* then held on while the rest queue up */
 
 /*
- * Hold a channel's row from a connection of the test's own for HOLD_MS,
- * in a child process: a send waits for it (the message's foreign key)
- * and blocks its worker, so the sends that come meanwhile queue up.
- * Returns once the row is held; the child's pid.
+ * Hold a channel's row from a connection of the test's own, in a child
+ * process: a send waits for it (the message's foreign key) and blocks its
+ * worker, so the sends that come meanwhile queue up.  The row is held
+ * until every worker is blocked (a busy box may take longer to bring the
+ * first sends than any fixed time), then HOLD_MS more for the others to
+ * arrive.  Returns once the row is held; the child's pid.
  */
 static pid_t
 hold_channel(const char *channel)
 {
 	void	*db;
 	pid_t	 pid;
-	int	 held[2];
+	int	 held[2], waited;
 	char	 c = 0;
 
 	ck_assert(pipe(held) == 0);
@@ -499,6 +503,11 @@ hold_channel(const char *channel)
 		    "UPDATE", channel);
 		if (write(held[1], &c, 1) != 1)
 			_exit(1);
+		for (waited = 0; waited < HOLD_WAIT_MS && itest_db_number(db,
+		    "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+		    " WHERE trx_state = 'LOCK WAIT'") < HOLD_WORKERS;
+		    waited += 20)
+			itest_sleep_ms(20);
 		itest_sleep_ms(HOLD_MS);
 		itest_db_run(db, "ROLLBACK");
 		itest_db_close(db);
