@@ -10,11 +10,8 @@
 
 #include "sohbet.h"
 
-/*
- * Load the caller's DM channel of the path; 0, or -1 (404/503 answered).
- * api-readstate.c checks its acks with it too.
- */
-int
+/* Load the caller's DM channel of the path; 0, or -1 (404/503 answered). */
+static int
 api_dms_require(struct request *req, struct dm *d)
 {
 	int	rc;
@@ -94,24 +91,45 @@ api_dms_create(struct request *req)
 
 /*
  * Open the conversation of the path's DM for one of its participants
- * (anyone else: 404 answered, -1).  That the caller takes part comes
- * from the worker's cache (cache.c) when it is there.
+ * (anyone else: 404 answered, -1), that the caller takes part coming
+ * from the worker's cache (cache.c) when it is there; kept: as long as
+ * cache_standing_kept() allows.
  */
-int
-api_dms_conversation(struct request *req, struct conversation *c)
+static int
+api_dms_open(struct request *req, struct conversation *c, int kept)
 {
 	struct dm	d;
+	int		cached;
 
 	memset(c, 0, sizeof *c);
 	c->dm_channel_id = req->ids[0];
-	if (!cache_standing_get(req->user_id, CACHE_DM, c->dm_channel_id, NULL,
-	    NULL)) {
+	cached = kept ? cache_standing_kept(req->user_id, CACHE_DM,
+	    c->dm_channel_id, NULL, NULL) : cache_standing_get(req->user_id,
+	    CACHE_DM, c->dm_channel_id, NULL, NULL);
+	if (!cached) {
 		if (api_dms_require(req, &d) == -1)
 			return -1;
 		cache_standing_put(req->user_id, CACHE_DM, c->dm_channel_id, 0,
 		    NULL);
 	}
 	return 0;
+}
+
+/* Open the conversation of the path's DM (api_dms_open()). */
+int
+api_dms_conversation(struct request *req, struct conversation *c)
+{
+	return api_dms_open(req, c, 0);
+}
+
+/*
+ * The same for an ack, whose transaction finds the DM and its
+ * participants again (readstate_ack_many()).
+ */
+int
+api_dms_conversation_kept(struct request *req, struct conversation *c)
+{
+	return api_dms_open(req, c, 1);
 }
 
 /* /dms/{id}/messages…: the participants' conversation. */

@@ -41,7 +41,9 @@ api_readstate_message_id(struct request *req, uint64_t *id)
  * PUT /channels/{id}/ack {message_id}: view_channels in that channel.
  * Without it the channel does not exist for the caller (404, API.md,
  * "Channel permission overwrites"), as it is absent from their read
- * states.
+ * states.  The standing may come from the worker's cache as long as a
+ * kept one (channels_access_kept()): the ack's transaction finds the
+ * membership and the channel again.
  */
 static void
 api_readstate_ack_channel(struct request *req)
@@ -52,24 +54,24 @@ api_readstate_ack_channel(struct request *req)
 
 	memset(&c, 0, sizeof c);
 	c.channel_id = req->ids[0];
-	if (channels_access(req, c.channel_id, PERM_VIEW_CHANNELS, &m,
+	if (channels_access_kept(req, c.channel_id, PERM_VIEW_CHANNELS, &m,
 	    &c.server_id) == -1 || api_readstate_message_id(req, &id) == -1)
 		return;
 	if (ackbatch_add(req, &c, id) == -1)
 		readstate_ack(req, &c, id);
 }
 
-/* PUT /dms/{id}/ack {message_id}: the two participants only. */
+/*
+ * PUT /dms/{id}/ack {message_id}: the two participants only (from the
+ * worker's cache as for a channel; the transaction finds the DM again).
+ */
 static void
 api_readstate_ack_dm(struct request *req)
 {
 	struct conversation	c;
-	struct dm		d;
 	uint64_t		id;
 
-	memset(&c, 0, sizeof c);
-	c.dm_channel_id = req->ids[0];
-	if (api_dms_require(req, &d) == -1 ||
+	if (api_dms_conversation_kept(req, &c) == -1 ||
 	    api_readstate_message_id(req, &id) == -1)
 		return;
 	if (ackbatch_add(req, &c, id) == -1)

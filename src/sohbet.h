@@ -386,6 +386,8 @@ int		 cache_user_get(uint64_t, unsigned int *, char *);
 void		 cache_user_put(uint64_t, unsigned int, const char *);
 int		 cache_standing_get(uint64_t, int, uint64_t, uint64_t *,
 		    struct member *);
+int		 cache_standing_kept(uint64_t, int, uint64_t, uint64_t *,
+		    struct member *);
 void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
 		    const struct member *);
 #define CACHE_ROLES_MAX	64	/* of a server; one with more is not kept */
@@ -1034,6 +1036,8 @@ int		 channels_require(struct request *, uint64_t, uint32_t,
 		    struct member *, struct channel *);
 int		 channels_access(struct request *, uint64_t, uint32_t,
 		    struct member *, uint64_t *);
+int		 channels_access_kept(struct request *, uint64_t, uint32_t,
+		    struct member *, uint64_t *);
 
 /* access.c */
 struct access_role {
@@ -1599,7 +1603,8 @@ void		 api_pins_serve(struct request *, const struct conversation *);
 /* api-dms.c */
 extern const struct route api_dms_routes[];
 int		 api_dms_conversation(struct request *, struct conversation *);
-int		 api_dms_require(struct request *, struct dm *);
+int		 api_dms_conversation_kept(struct request *,
+		    struct conversation *);
 
 /* api-typing.c */
 extern const struct route api_typing_routes[];

@@ -1149,6 +1149,88 @@ START_TEST(test_attacks)
 }
 END_TEST
 
+/* Ack READS times in a row (both workers answer some): each status. */
+static void
+expect_acks(const struct chat_room *room, const char *message_id,
+    int status)
+{
+	struct itest_response	*r;
+	int			 i;
+
+	for (i = 0; i < READS; i++) {
+		r = ack(room->member.token, room->base, message_id);
+		ck_assert_msg(r->status == status, "ack %d: %s", i + 1,
+		    itest_describe(r));
+		if (status == 404)
+			itest_expect_error(r, 404, "not_found");
+		itest_free(r);
+	}
+}
+
+/* Take a role from a member (204 asserted). */
+static void
+role_take(const struct chat_user *owner, const char *server,
+    const char *role, const struct chat_user *u)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s/roles/%s",
+	    server, u->id, role);
+	r = itest_delete(path, owner->token);
+	free(path);
+	ck_assert_msg(r->status == 204, "role not taken: %s",
+	    itest_describe(r));
+	itest_free(r);
+}
+
+/*
+ * A worker keeps the standing it checked an ack with as long as the
+ * scopes of /events (cache_standing_kept()): access lost through the
+ * API must refuse the next acks at once, on every worker, with no wait
+ * for a cache to expire: an overwrite hiding the channel, the role that
+ * let the member view it taken, a kick.
+ */
+START_TEST(test_ack_refused_at_once)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*m, *role, *path;
+
+	chat_room_open(&room, "rs_once");
+	m = chat_post(&room.owner, room.base, "m");
+	expect_acks(&room, m, 200);
+
+	hide_channel(&room.owner, room.channel, &room.member, 1);
+	expect_acks(&room, m, 404);
+	hide_channel(&room.owner, room.channel, &room.member, 0);
+	expect_acks(&room, m, 200);
+
+	/* Viewing by a role alone, then the role taken. */
+	role = role_new(&room.owner, room.server, "viewers",
+	    "[\"view_channels\"]");
+	role_give(&room.owner, room.server, role, &room.member);
+	default_role_set(&room.owner, room.server, "[\"send_messages\"]");
+	expect_acks(&room, m, 200);
+	role_take(&room.owner, room.server, role, &room.member);
+	expect_acks(&room, m, 404);
+	role_give(&room.owner, room.server, role, &room.member);
+	expect_acks(&room, m, 200);
+
+	xasprintf(&path, API_PREFIX "/servers/%s/members/%s", room.server,
+	    room.member.id);
+	r = itest_delete(path, room.owner.token);
+	ck_assert_int_eq(r->status, 204);
+	itest_free(r);
+	expect_acks(&room, m, 404);
+
+	free(path);
+	free(role);
+	free(m);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 readstate_suite(void)
@@ -1171,6 +1253,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_counts_from_position);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_attacks);
+	tcase_add_test(tc, test_ack_refused_at_once);
 	tcase_add_test(tc, test_kept_lists_follow_changes);
 	suite_add_tcase(s, tc);
 	return s;
