@@ -71,7 +71,9 @@ static struct db_stmt q_member_channels = DB_STMT(
  * The positions of channels given as [[index, channel, server, user],
  * ...]: index, read position, newest message not deleted, oldest message,
  * newest message (0: none), and whether the channel is there and the
- * user a member (the position of a former member means nothing).
+ * user a member (the position of a former member means nothing).  The
+ * rows come in no order (each names its index): sorting them cost
+ * MariaDB a filesort, a fifth of the statement for an ack's batch.
  */
 static struct db_stmt q_channel_positions = DB_STMT(
     "SELECT j.i, GREATEST(COALESCE(sm.joined_seq, 0),"
@@ -84,8 +86,7 @@ static struct db_stmt q_channel_positions = DB_STMT(
     " u BIGINT UNSIGNED PATH '$[3]')) j"
     " LEFT JOIN channels ch ON ch.id = j.c AND ch.server_id = j.s"
     " LEFT JOIN server_members sm ON sm.server_id = j.s AND sm.user_id = j.u"
-    " LEFT JOIN channel_read_states r ON r.user_id = j.u AND r.channel_id = j.c"
-    " ORDER BY j.i");
+    " LEFT JOIN channel_read_states r ON r.user_id = j.u AND r.channel_id = j.c");
 /* The same of DMs given as [[index, DM, user], ...]. */
 static struct db_stmt q_dm_positions = DB_STMT(
     "SELECT j.i, GREATEST(COALESCE(r.last_read_id, 0), "
@@ -95,8 +96,7 @@ static struct db_stmt q_dm_positions = DB_STMT(
     " d BIGINT UNSIGNED PATH '$[1]', u BIGINT UNSIGNED PATH '$[2]')) j"
     " LEFT JOIN dm_channels d ON d.id = j.d"
     " AND (d.user1_id = j.u OR d.user2_id = j.u)"
-    " LEFT JOIN dm_read_states r ON r.user_id = j.u AND r.dm_channel_id = j.d"
-    " ORDER BY j.i");
+    " LEFT JOIN dm_read_states r ON r.user_id = j.u AND r.dm_channel_id = j.d");
 /* The DMs of a user (user, user), by id. */
 static struct db_stmt q_user_dms = DB_STMT(
     "SELECT id FROM dm_channels WHERE user1_id = ?"
@@ -169,8 +169,7 @@ static struct db_stmt q_user_dms = DB_STMT(
 #define READSTATE_COUNT_MANY \
 	" FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]'," \
 	" c BIGINT UNSIGNED PATH '$[1]', s BIGINT UNSIGNED PATH '$[2]'," \
-	" p BIGINT UNSIGNED PATH '$[3]', u BIGINT UNSIGNED PATH '$[4]')) j" \
-	" ORDER BY j.i"
+	" p BIGINT UNSIGNED PATH '$[3]', u BIGINT UNSIGNED PATH '$[4]')) j"
 #define READSTATE_COUNT_ONE \
 	" FROM (SELECT CAST(? AS UNSIGNED) AS i, CAST(? AS UNSIGNED) AS c," \
 	" CAST(? AS UNSIGNED) AS s, CAST(? AS UNSIGNED) AS p," \
@@ -286,7 +285,8 @@ readstate_push(struct readcache_list *l)
 /*
  * Run a statement about many jobs whose one parameter is the array g
  * holds open ([[job index, ...], ...]): g is closed and freed here.  Its
- * rows, each starting with a job's index, or NULL.
+ * rows, each starting with a job's index, in no particular order, or
+ * NULL.
  */
 static struct db_rows *
 readstate_query_jobs(struct db_stmt *q, yajl_gen g)
