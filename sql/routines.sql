@@ -40,8 +40,10 @@ END//
 -- Index the words of one message (words.c: a send written statement by
 -- statement, an edit, sohbetctl seed; message_send): one row per
 -- distinct word, keyed by the message's server or DM, which it takes
--- from the message's row.  Two words equal under the collation are one
--- row.
+-- from the message's row.  Two words equal under the index's collation
+-- are one row, by its duplicate key alone: a DISTINCT here would compare
+-- them as JSON_TABLE's column does (utf8mb4_general_ci), to which
+-- "ıstanbul" and "İstanbul" are one word, and lose a row (019).
 CREATE OR REPLACE PROCEDURE message_words_index(
 	IN p_id			BIGINT UNSIGNED,
 	IN p_content		TEXT CHARACTER SET utf8mb4)
@@ -50,7 +52,7 @@ CREATE OR REPLACE PROCEDURE message_words_index(
 BEGIN
 	INSERT INTO message_words (word, in_dm, scope_id, message_id,
 	    channel_id)
-	    SELECT DISTINCT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,
+	    SELECT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,
 	    COALESCE(c.server_id, m.dm_channel_id), m.id, m.channel_id
 	    FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,
 	    JSON_TABLE(search_words(p_content), '$[*]'
@@ -69,7 +71,7 @@ CREATE OR REPLACE PROCEDURE message_words_index_many(
 BEGIN
 	INSERT INTO message_words (word, in_dm, scope_id, message_id,
 	    channel_id)
-	    SELECT DISTINCT LEFT(t.w, 64), r.dm_channel_id <> 0,
+	    SELECT LEFT(t.w, 64), r.dm_channel_id <> 0,
 	    IF(r.dm_channel_id <> 0, r.dm_channel_id, r.server_id), r.id,
 	    NULLIF(r.channel_id, 0)
 	    FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (

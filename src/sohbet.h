@@ -549,7 +549,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		18	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		19	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_routines_pending(const char *, const char **);

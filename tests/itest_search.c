@@ -182,7 +182,7 @@ END_TEST
 START_TEST(test_case_accents_turkish)
 {
 	struct chat_room	 room;
-	char			*m[5];
+	char			*m[6];
 
 	chat_room_open(&room, "srt");
 	m[0] = chat_post(&room.owner, room.base, "İstanbul'da kar var");
@@ -190,23 +190,140 @@ START_TEST(test_case_accents_turkish)
 	m[2] = chat_post(&room.owner, room.base, "ISTANBUL TRIP");
 	m[3] = chat_post(&room.owner, room.base, "istanbul");
 	m[4] = chat_post(&room.owner, room.base, "un Café crème");
+	m[5] = chat_post(&room.owner, room.base, "İstanbul ve ıstanbul");
 	/*
 	 * utf8mb4_unicode_520_ci compares İ, I and i alike and ı apart
 	 * (docs/api.md says so): the dotted spellings find each other,
 	 * the dotless one finds itself.
 	 */
 	finds(&room.owner, room.server, "istanbul",
-	    (char *[]){ m[3], m[2], m[0] }, 3);
+	    (char *[]){ m[5], m[3], m[2], m[0] }, 4);
 	finds(&room.owner, room.server, "İstanbul",
-	    (char *[]){ m[3], m[2], m[0] }, 3);
+	    (char *[]){ m[5], m[3], m[2], m[0] }, 4);
 	finds(&room.owner, room.server, "ISTANBUL",
-	    (char *[]){ m[3], m[2], m[0] }, 3);
-	finds(&room.owner, room.server, "ıstanbul", &m[1], 1);
+	    (char *[]){ m[5], m[3], m[2], m[0] }, 4);
+	/* Both spellings in one message: each finds it. */
+	finds(&room.owner, room.server, "ıstanbul", (char *[]){ m[5], m[1] },
+	    2);
 	finds(&room.owner, room.server, "YAZIMI", NULL, 0);
 	finds(&room.owner, room.server, "yazımı", &m[1], 1);
 	finds(&room.owner, room.server, "cafe CREME", &m[4], 1);
 	finds(&room.owner, room.server, "CAFÉ crè", &m[4], 1);
-	ids_free(m, 5);
+	ids_free(m, 6);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * Texts with words that two collations tell apart differently, letters
+ * of every kind, marks (combining, spacing, enclosing), numbers of every
+ * kind, what is none of them (emoji, joiners, other spaces,
+ * punctuation), words longer than 64 code points, and letters newer
+ * than the database's regular expressions know.
+ */
+static const char *const tricky[] = {
+	"the quick brown fox, it's c++ (really) @home snake_case kebab-case",
+	"İstanbul'da ıstanbul yazımı ISTANBUL Iğdır",
+	"un Café crème, cafe\xcc\x81 e\xcc\x81\xcc\xa3 na\xc3\xafve",
+	"Привет, мир! Ёлка ёлка",
+	"東京タワー 日本語のテキスト 한국어 텍스트",
+	"مَرْحَبًا بالعالم שָׁלוֹם",
+	"हिन्दी भाषा ภาษาไทย ᠮᠣᠩᠭᠣᠯ",
+	"٣٤ ۵۶ ０１２ ² ½ Ⅻ 𝐀𝐁𝐂 ① ₁",
+	"ʼokina ªº µ ℃ ℕ ﬁ Ǆ ǅ",
+	"1\xef\xb8\x8f\xe2\x83\xa3 keycap tea\xf0\x9f\x8d\xb5time "
+	    "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb done",
+	"zero\xe2\x80\x8bwidth soft\xc2\xadhyphen non\xc2\xa0" "break "
+	    "em\xe2\x80\x83space ideo\xe3\x80\x80space zw\xe2\x80\x8cnj",
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaa tail "
+	    "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé",
+	"+-*\"@~<>()%_\\ `'; DROP TABLE x; --",
+	/* Letters of Unicode 15.0 (Nag Mundari, Kawi). */
+	"nag\xf0\x9e\x93\x90mundari kawi\xf0\x91\xbc\x84" "a",
+};
+
+#define TRICKY		(sizeof tricky / sizeof tricky[0])
+#define RACE_ROUNDS	5	/* races until some sends were batched */
+
+/*
+ * Assert a message's rows in the index are the distinct words
+ * search_words() cuts from its content, as the index's collation tells
+ * words apart.
+ */
+static void
+expect_indexed_as_cut(const char *id, const char *text)
+{
+	char	*sql;
+
+	xasprintf(&sql, "SELECT (SELECT COUNT(*) FROM message_words"
+	    " WHERE message_id = %s) = (SELECT COUNT(DISTINCT t.w)"
+	    " FROM messages m, JSON_TABLE(search_words(m.content),"
+	    " '$[*]' COLUMNS (w VARCHAR(64) CHARACTER SET utf8mb4"
+	    " COLLATE utf8mb4_unicode_520_ci PATH '$')) t WHERE m.id = %s"
+	    " AND t.w <> '') AND NOT EXISTS (SELECT 1 FROM messages m,"
+	    " JSON_TABLE(search_words(m.content), '$[*]' COLUMNS"
+	    " (w VARCHAR(64) CHARACTER SET utf8mb4"
+	    " COLLATE utf8mb4_unicode_520_ci PATH '$')) t"
+	    " WHERE m.id = %s AND t.w <> '' AND NOT EXISTS (SELECT 1"
+	    " FROM message_words x WHERE x.message_id = m.id"
+	    " AND x.word = t.w))", id, id, id);
+	ck_assert_msg(itest_sql_number(sql) == 1, "\"%s\": its rows in the "
+	    "index are not the words search_words() cuts", text);
+	free(sql);
+}
+
+/*
+ * A message's rows in the index are its distinct words as the index's
+ * collation tells them apart, however it was sent: alone (message_send
+ * and message_words_index) or with others in one batch
+ * (message_send_many and message_words_index_many).  017's writers lost
+ * one of "ıstanbul" and "İstanbul" (their DISTINCT compared as
+ * utf8mb4_general_ci).
+ */
+START_TEST(test_sent_words_indexed_as_cut)
+{
+	struct chat_room	 room;
+	const char		*paths[TRICKY], *tokens[TRICKY];
+	const char		*bodies[TRICKY];
+	char			*path, *id, *mine[TRICKY], *ids[TRICKY];
+	long			 status[TRICKY], before;
+	int			 order[TRICKY], round;
+	size_t			 i;
+
+	chat_room_open(&room, "srx");
+	for (i = 0; i < TRICKY; i++) {
+		id = chat_post(&room.owner, room.base, tricky[i]);
+		expect_indexed_as_cut(id, tricky[i]);
+		free(id);
+	}
+	path = chat_path(room.base, NULL, NULL);
+	for (i = 0; i < TRICKY; i++) {
+		paths[i] = path;
+		tokens[i] = i % 2 ? room.member.token : room.owner.token;
+		id = itest_quote(tricky[i]);
+		xasprintf(&mine[i], "{\"content\":%s}", id);
+		bodies[i] = mine[i];
+		free(id);
+	}
+	before = itest_metric("sohbet_batched_sends_total");
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		chat_race_paths((int)TRICKY, "POST", paths, tokens, bodies,
+		    status, ids, order);
+		for (i = 0; i < TRICKY; i++) {
+			ck_assert_msg(status[i] == 201, "send %d: %ld",
+			    order[i], status[i]);
+			expect_indexed_as_cut(ids[i], tricky[order[i]]);
+			free(ids[i]);
+		}
+		if (itest_metric("sohbet_batched_sends_total") > before)
+			break;
+	}
+	ck_assert_msg(round < RACE_ROUNDS, "in %d races of %zu sends, none "
+	    "were written together", RACE_ROUNDS, TRICKY);
+	for (i = 0; i < TRICKY; i++)
+		free(mine[i]);
+	free(path);
 	chat_room_close(&room);
 }
 END_TEST
@@ -884,6 +1001,7 @@ search_suite(void)
 	tcase_add_test(tc, test_operators_are_text);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_edit_and_delete_at_once);
+	tcase_add_test(tc, test_sent_words_indexed_as_cut);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pages");
 	tcase_set_timeout(tc, 120);
