@@ -758,6 +758,20 @@ itest_migrate(const char *conf, const char *sqldir)
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+/*
+ * Create the routines a test dropped again as an operator would
+ * (operations.md, Backup: sohbetctl migrate finds some missing and
+ * applies routines.sql), and restart sohbetd: a worker that found a
+ * routine missing does not call it for a minute (db.c), which the next
+ * test, or program, must not inherit.  Asserts.
+ */
+void
+itest_routines_restore(const char *sqldir)
+{
+	ck_assert_int_eq(itest_migrate(NULL, sqldir), 0);
+	itest_conf_restart();
+}
 /* Read a key of a section of the sohbetd configuration; caller frees. */
 char *
 itest_conf(const char *section, const char *key)

@@ -132,6 +132,8 @@ int		 itest_dev(const char *);
 pid_t		 itest_migrate_start(const char *, const char *);
 /* Run sohbetctl migrate as itest_migrate_start(); its exit status. */
 int		 itest_migrate(const char *, const char *);
+/* Routines dropped by a test back, sohbetd restarted (itest.c). */
+void		 itest_routines_restore(const char *);
 /* A key of the sohbetd configuration as a new string, or NULL. */
 char		*itest_conf(const char *, const char *);
 /* An integer key of the configuration, or def when absent. */

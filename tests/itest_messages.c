@@ -1143,14 +1143,11 @@ END_TEST
 	" FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()" \
 	" AND ROUTINE_NAME = '" name "'"
 
-/*
- * Create the routines again as an operator would (operations.md,
- * Backup): sohbetctl migrate finds some missing and applies routines.sql.
- */
+/* The routines back and sohbetd restarted (itest_routines_restore()). */
 static void
 procedure_restore(void)
 {
-	ck_assert_int_eq(itest_migrate(NULL, SRCDIR "/sql"), 0);
+	itest_routines_restore(SRCDIR "/sql");
 }
 
 /*
