@@ -141,16 +141,25 @@ api_metrics_get(struct request *req)
 	struct hub_stats	*st = hub_stats();
 	char			*buf;
 	size_t			 len = 0, size = 8192;
-	uint64_t		 parked = 0;
+	uint64_t		 parked = 0, idle = 0;
 	int			 i;
 
 	buf = xmalloc(size);
 	buf[0] = '\0';
-	for (i = 0; i < HUB_SLOTS; i++)
+	for (i = 0; i < HUB_SLOTS; i++) {
 		parked += atomic_load(&st->parked[i]);
+		idle += atomic_load(&st->idle[i]);
+	}
 	api_metrics_write_requests(st, &buf, &len, &size);
 	api_metrics_write_one(&buf, &len, &size, "sohbet_parked_polls", "gauge",
 	    "Long-polls parked now.", parked);
+	api_metrics_write_one(&buf, &len, &size,
+	    "sohbet_fastcgi_idle_connections", "gauge",
+	    "FastCGI connections nginx keeps open, idle now.", idle);
+	api_metrics_write_one(&buf, &len, &size,
+	    "sohbet_fastcgi_kept_requests_total", "counter",
+	    "Requests read on a FastCGI connection kept from an earlier one.",
+	    atomic_load(&st->kept_requests));
 	api_metrics_write_one(&buf, &len, &size,
 	    "sohbet_wakeups_total", "counter",
 	    "Worker wake-ups.", atomic_load(&st->wakeups));
