@@ -11,8 +11,8 @@
  * The tests speak FastCGI to sohbetd's socket themselves, as nginx does,
  * and read /metrics the same way (on connections not kept), so that
  * nginx's own connections do not move the gauges; the last one checks
- * through nginx that its configuration keeps connections.  The case has
- * the stack to itself.
+ * through nginx that its configuration keeps the connections of /events
+ * polls (and of nothing else).  The case has the stack to itself.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -418,22 +418,40 @@ START_TEST(test_parked_poll_aborted_on_kept_connection)
 }
 END_TEST
 
-/* nginx's configuration keeps its connections to sohbetd. */
-START_TEST(test_nginx_keeps_connections)
+/*
+ * nginx's configuration keeps its connections to sohbetd for /events
+ * polls, and for them only.
+ */
+START_TEST(test_nginx_keeps_event_connections)
 {
+	struct chat_user	 u;
 	struct itest_response	*r;
+	char			*head, *path;
 	long			 kept0;
 	int			 i;
 
 	itest_require_stack();
+	chat_user(&u, "keepnginx");
+	head = itest_events_head(u.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", head);
+	kept0 = fcgi_metric(KEPT_COUNTER);
+	for (i = 0; i < 5; i++) {
+		r = itest_get(path, u.token);
+		itest_expect(r, 200);
+		itest_free(r);
+	}
+	/* Two nginx workers may each open one first. */
+	ck_assert_int_ge(fcgi_metric(KEPT_COUNTER), kept0 + 3);
 	kept0 = fcgi_metric(KEPT_COUNTER);
 	for (i = 0; i < 5; i++) {
 		r = itest_get(API_PREFIX "/health", NULL);
 		itest_expect(r, 200);
 		itest_free(r);
 	}
-	/* Two nginx workers may each open one first. */
-	ck_assert_int_ge(fcgi_metric(KEPT_COUNTER), kept0 + 3);
+	ck_assert_int_eq(fcgi_metric(KEPT_COUNTER), kept0);
+	free(path);
+	free(head);
+	chat_user_free(&u);
 }
 END_TEST
 
@@ -451,7 +469,7 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_parked_poll_on_kept_connection);
 	tcase_add_test(tc, test_idle_connections_closed_are_released);
 	tcase_add_test(tc, test_parked_poll_aborted_on_kept_connection);
-	tcase_add_test(tc, test_nginx_keeps_connections);
+	tcase_add_test(tc, test_nginx_keeps_event_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }
