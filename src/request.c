@@ -309,9 +309,9 @@ request_keepable(struct request *req)
  * after it was parked or queued, or dropped by its client (status 499,
  * nothing written).  A request its handler left unanswered gets a 500.
  * Counted in /metrics by route and status; the request is freed, and its
- * connection is either handed to the idle hook (request_keepable(); also
- * unless libfcgi failed to write the answer) or closed without waiting
- * on nginx.
+ * connection handed to the idle hook when it may carry nginx's next
+ * request (request_keepable(), and libfcgi wrote the answer without an
+ * error), else closed without waiting on nginx.
  */
 void
 request_done(struct request *req)
