@@ -680,12 +680,13 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 }
 
 /*
- * Answer a parked poll that ephemeral events it may see wait for, or,
- * when its previous answer went less than EPHEMERAL_HOLD_MS ago, hurry
- * it to that moment: what comes meanwhile joins the same answer.  A
- * storm of typing hints so costs a client one answer (and one poll
- * again) every EPHEMERAL_HOLD_MS at most, not one for every hint; a
- * hint after a quiet moment is answered at once.
+ * Hurry a parked poll that ephemeral events it may see wait for: to now,
+ * or, when its previous answer went less than EPHEMERAL_HOLD_MS ago, to
+ * that moment: what comes meanwhile joins the same answer.  A storm of
+ * typing hints so costs a client one answer (and one poll again) every
+ * EPHEMERAL_HOLD_MS at most, not one for every hint, and the answers of
+ * a crowd take turns (poll_hurry()); a hint after a quiet moment is
+ * answered at once.
  */
 static void
 api_events_hint(struct poll *p)
@@ -914,20 +915,30 @@ api_events_get(struct request *req)
 	} while (!p->dead && ep->again);
 	if (p->dead)
 		return;
-	waiting = timeout > 0 && api_events_ephemeral_waiting(ep);
-	if (timeout == 0 || (waiting && clock_ms() >= ep->hold_until)) {
+	if (timeout == 0) {
 		api_events_expire(p);
 		return;
 	}
+	waiting = api_events_ephemeral_waiting(ep);
 	api_events_index(p, ep);
 	if (poll_park(p, timeout * 1000LL) == -1) {
-		response_busy(req);
-		poll_done(p);
+		/* A full worker still answers what it has. */
+		if (waiting)
+			api_events_expire(p);
+		else {
+			response_busy(req);
+			poll_done(p);
+		}
 		return;
 	}
-	/* Too soon after its previous answer: those wait a moment. */
+	/*
+	 * Ephemeral events wait: answered when their hold ends, or at once,
+	 * but parked first, so that the answer takes its turn among the
+	 * hurried ones (poll_hurry()).
+	 */
 	if (waiting)
-		poll_hurry(p, ep->hold_until);
+		poll_hurry(p, ep->hold_until > clock_ms() ? ep->hold_until :
+		    clock_ms());
 }
 
 const struct route api_events_routes[] = {

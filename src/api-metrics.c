@@ -124,6 +124,29 @@ api_metrics_write_delivery(struct hub_stats *st, char **b, size_t *l, size_t *s)
 	    (unsigned long long)cum);
 }
 
+/*
+ * The parked polls of each running worker, by its pid: a kept FastCGI
+ * connection ties its requests to one worker, so the sum alone does not
+ * show how they are spread.
+ */
+static void
+api_metrics_write_workers(struct hub_stats *st, char **b, size_t *l,
+    size_t *s)
+{
+	pid_t	pid;
+	int	i;
+
+	api_metrics_printf(b, l, s, "# HELP sohbet_worker_parked_polls "
+	    "Long-polls parked now in each worker.\n"
+	    "# TYPE sohbet_worker_parked_polls gauge\n");
+	for (i = 0; i < HUB_SLOTS; i++) {
+		if ((pid = hub_slot_pid(i)) > 0)
+			api_metrics_printf(b, l, s, "sohbet_worker_parked_polls"
+			    "{pid=\"%ld\"} %llu\n", (long)pid,
+			    (unsigned long long)atomic_load(&st->parked[i]));
+	}
+}
+
 /* Write one counter or gauge with its help line. */
 static void
 api_metrics_write_one(char **b, size_t *l, size_t *s, const char *name,
@@ -141,16 +164,26 @@ api_metrics_get(struct request *req)
 	struct hub_stats	*st = hub_stats();
 	char			*buf;
 	size_t			 len = 0, size = 8192;
-	uint64_t		 parked = 0;
+	uint64_t		 parked = 0, idle = 0;
 	int			 i;
 
 	buf = xmalloc(size);
 	buf[0] = '\0';
-	for (i = 0; i < HUB_SLOTS; i++)
+	for (i = 0; i < HUB_SLOTS; i++) {
 		parked += atomic_load(&st->parked[i]);
+		idle += atomic_load(&st->idle[i]);
+	}
 	api_metrics_write_requests(st, &buf, &len, &size);
 	api_metrics_write_one(&buf, &len, &size, "sohbet_parked_polls", "gauge",
 	    "Long-polls parked now.", parked);
+	api_metrics_write_workers(st, &buf, &len, &size);
+	api_metrics_write_one(&buf, &len, &size,
+	    "sohbet_fastcgi_idle_connections", "gauge",
+	    "FastCGI connections nginx keeps open, idle now.", idle);
+	api_metrics_write_one(&buf, &len, &size,
+	    "sohbet_fastcgi_kept_requests_total", "counter",
+	    "Requests read on a FastCGI connection kept from an earlier one.",
+	    atomic_load(&st->kept_requests));
 	api_metrics_write_one(&buf, &len, &size,
 	    "sohbet_wakeups_total", "counter",
 	    "Worker wake-ups.", atomic_load(&st->wakeups));

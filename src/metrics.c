@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: the counters shared by all workers (in the hub): requests by
- * route and status class, parked polls, wake-ups, events published,
- * delivery latency, the workers' cache lookups, database errors and
- * reconnects, worker restarts.  api-metrics.c serves them.
+ * route and status class, parked polls, kept FastCGI connections,
+ * wake-ups, events published, delivery latency, the workers' cache
+ * lookups, database errors and reconnects, worker restarts.
+ * api-metrics.c serves them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,26 @@ metrics_parked(long n)
 
 	if (st != NULL && hub_self() >= 0)
 		atomic_store(&st->parked[hub_self()], (uint64_t)n);
+}
+
+/* Record how many idle FastCGI connections this worker keeps open. */
+void
+metrics_idle(long n)
+{
+	struct hub_stats	*st = hub_stats();
+
+	if (st != NULL && hub_self() >= 0)
+		atomic_store(&st->idle[hub_self()], (uint64_t)n);
+}
+
+/* Count a request read on a connection kept from an earlier one. */
+void
+metrics_kept_request(void)
+{
+	struct hub_stats	*st = hub_stats();
+
+	if (st != NULL)
+		atomic_fetch_add(&st->kept_requests, 1);
 }
 
 /* Count a wake-up of this worker. */

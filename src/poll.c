@@ -43,8 +43,8 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
-#define POLL_HURRIED_PER_MS	12	/* answers of hurried polls, at most */
-#define POLL_HURRY_SLOTS	1024	/* milliseconds counted ahead */
+#define POLL_HURRIED_PER_MS	2	/* answers of hurried polls, at most */
+#define POLL_HURRY_SLOTS	8192	/* ms counted ahead: 16,384 polls */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -526,10 +526,14 @@ poll_pull_ephemeral(void)
  * Have a parked poll answered at about at (clock_ms()): its deadline
  * moves there if that is sooner, where its kind's expire answers it,
  * and no ephemeral event hints it any more.  At most
- * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond: a
- * hint to 9,000 clients of a channel is answered over some hundred
- * milliseconds rather than at once, so that their polls again do not
- * overflow the listen queue (nginx would answer 502).
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 2,000
+ * answers a second per worker (about what a core here serves, with
+ * nginx and the client's polling again): a storm of typing hints to the
+ * 9,000 clients of a channel is answered at that pace, one client in
+ * turn every few seconds, rather than as fast as they poll again, which
+ * saturated the box, so that a message sent meanwhile waited seconds
+ * behind the hints (docs/benchmarks.md).  Answers of durable events do
+ * not queue here.
  */
 void
 poll_hurry(struct poll *p, long long at)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * request.c: one FastCGI request: accepting it, reading its parameters and
- * body, the query string, and finishing it.  Each request lives on the heap
- * and never moves, since libfcgi keeps pointers into it.
+ * request.c: one FastCGI request: accepting it (from the listen socket, or
+ * as the next one on a connection nginx keeps open), reading its
+ * parameters and body, the query string, and finishing it.  Each request
+ * lives on the heap and never moves, since libfcgi keeps pointers into it.
  */
 #include <sys/epoll.h>
 
@@ -14,6 +15,8 @@
 
 /* Told of every request that ends (request_on_done()). */
 static void	(*request_done_hook)(struct request *);
+/* Handed the connections kept for nginx's next request (request_on_idle()). */
+static void	(*request_idle_hook)(int);
 
 #define REQUEST_DRAIN_MAX	(16 * 1024 * 1024)
 
@@ -37,6 +40,25 @@ int
 request_accept(struct request *req)
 {
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	return FCGX_Accept_r(&req->fcgi);
+}
+
+/*
+ * Read the parameters of the next request on a connection nginx keeps
+ * open (fastcgi_keep_conn), once it is readable: 0, or a negative errno
+ * when no request came (the connection is closed then).  req comes from
+ * request_new(-1): with no listen socket, libfcgi cannot take another
+ * connection in its place.  Marked kept first so that FCGX_Accept_r(),
+ * which finishes the request object's previous request, leaves the
+ * connection open, and detached so that a failure closes it at once.
+ */
+int
+request_accept_kept(struct request *req, int fd)
+{
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	req->fcgi.ipcFd = fd;
+	req->fcgi.keepConnection = 1;
+	FCGX_Detach(&req->fcgi);
 	return FCGX_Accept_r(&req->fcgi);
 }
 
@@ -94,13 +116,33 @@ fail:
 	return NULL;
 }
 
+/*
+ * Read and drop what is left of the request's stdin, up to
+ * REQUEST_DRAIN_MAX bytes, so that closing does not reset the connection
+ * and a kept one holds nothing of this request when the next comes; note
+ * whether its end was reached.  The bytes dropped.
+ */
+static size_t
+request_drain(struct request *req)
+{
+	char	discard[8192];
+	size_t	total = 0;
+	int	n;
+
+	while (total < REQUEST_DRAIN_MAX && (n = FCGX_GetStr(discard,
+	    sizeof discard, req->fcgi.in)) > 0)
+		total += (size_t)n;
+	req->input_ended = FCGX_HasSeenEOF(req->fcgi.in) &&
+	    FCGX_GetError(req->fcgi.in) == 0;
+	return total;
+}
+
 /* Read the body up to BODY_MAX, draining and flagging anything past it. */
 static int
 request_read_body(struct request *req)
 {
 	const char	*cl;
-	char		 discard[8192];
-	size_t		 cap, total = 0;
+	size_t		 cap;
 	int		 n;
 
 	/*
@@ -109,6 +151,7 @@ request_read_body(struct request *req)
 	 */
 	if (request_param(req, REQUEST_UPLOAD_FILE) != NULL) {
 		req->body = xstrdup("");
+		request_drain(req);
 		return 0;
 	}
 	cl = request_param(req, "CONTENT_LENGTH");
@@ -122,12 +165,8 @@ request_read_body(struct request *req)
 	    req->body_len, (int)(cap - req->body_len), req->fcgi.in)) > 0)
 		req->body_len += (size_t)n;
 	req->body[req->body_len] = '\0';
-	/* Drain the rest so that closing does not reset the connection. */
-	while (total < REQUEST_DRAIN_MAX && (n = FCGX_GetStr(discard,
-	    sizeof discard, req->fcgi.in)) > 0) {
-		total += (size_t)n;
+	if (request_drain(req) > 0)
 		req->body_too_large = 1;
-	}
 	return 0;
 }
 
@@ -219,6 +258,17 @@ request_on_done(void (*fn)(struct request *))
 }
 
 /*
+ * Have fn handed the connection of every request that ends when nginx
+ * may send its next request on it (the worker watches it); without fn,
+ * every connection is closed.
+ */
+void
+request_on_idle(void (*fn)(int))
+{
+	request_idle_hook = fn;
+}
+
+/*
  * Run a request's handler (fn with arg), and run it again from its start
  * while its database failures are conflicts the retry scope claims
  * (db.c): the one way every handler and every continuation of one (a
@@ -240,11 +290,28 @@ request_run(struct request *req, void (*fn)(struct request *, void *),
 }
 
 /*
+ * Whether a request's connection may carry nginx's next request: nginx
+ * asked for that (fastcgi_keep_conn sets FCGI_KEEP_CONN), the request's
+ * stdin was read to its end, its answer went out whole, its client did
+ * not go away (nginx closes the connection then), and somebody watches
+ * kept connections.
+ */
+static int
+request_keepable(struct request *req)
+{
+	return req->fcgi.keepConnection && req->input_ended &&
+	    !req->write_failed && req->status != 499 &&
+	    request_idle_hook != NULL;
+}
+
+/*
  * End a request, the one way every request ends: answered in its handler,
  * after it was parked or queued, or dropped by its client (status 499,
  * nothing written).  A request its handler left unanswered gets a 500.
- * Counted in /metrics by route and status; the connection is closed
- * without waiting on nginx, and the request freed.
+ * Counted in /metrics by route and status; the request is freed, and its
+ * connection handed to the idle hook when it may carry nginx's next
+ * request (request_keepable(), and libfcgi wrote the answer without an
+ * error), else closed without waiting on nginx.
  */
 void
 request_done(struct request *req)
@@ -259,8 +326,13 @@ request_done(struct request *req)
 	metrics_request(req->route_index, req->status);
 	if (request_done_hook != NULL)
 		request_done_hook(req);
+	if (!request_keepable(req))
+		req->fcgi.keepConnection = 0;
 	FCGX_Detach(&req->fcgi);
 	FCGX_Finish_r(&req->fcgi);
+	/* Closed by libfcgi unless kept. */
+	if (req->fcgi.ipcFd != -1)
+		request_idle_hook(req->fcgi.ipcFd);
 	request_free(req);
 }
 

@@ -211,6 +211,7 @@ response_write(struct request *req, const char *bytes, size_t len)
 				continue;
 			/* The client went away meanwhile: nobody reads. */
 			log_debug("%s: %s", __func__, strerror(errno));
+			req->write_failed = 1;
 			return;
 		}
 		bytes += n;

@@ -272,10 +272,13 @@ struct request {
 	char		*out;		/* released: the answer written so far */
 	size_t		 out_len;
 	int		 sent;		/* released: its records written */
+	int		 write_failed;	/* released: its answer was cut */
+	int		 input_ended;	/* stdin read to its end */
 	TAILQ_ENTRY(request) entry;
 };
 struct request	*request_new(int);
 int		 request_accept(struct request *);
+int		 request_accept_kept(struct request *, int);
 int		 request_read(struct request *);
 const char	*request_param(struct request *, const char *);
 const char	*request_query(struct request *, const char *);
@@ -284,6 +287,7 @@ struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
 void		 request_on_done(void (*)(struct request *));
+void		 request_on_idle(void (*)(int));
 void		 request_run(struct request *, void (*)(struct request *,
 		    void *), void *);
 void		 request_release(struct request *);
@@ -585,6 +589,8 @@ struct hub_stats {
 	_Atomic uint64_t send_batches;	/* CALLs of message_send_many */
 	_Atomic uint64_t batched_sends;	/* the messages they wrote */
 	_Atomic uint64_t parked[HUB_SLOTS];
+	_Atomic uint64_t idle[HUB_SLOTS];	/* kept FastCGI connections */
+	_Atomic uint64_t kept_requests;	/* read on a kept connection */
 	_Atomic uint64_t requests[METRIC_ROUTES][METRIC_STATUSES];
 	_Atomic uint64_t delivery[METRIC_BUCKETS + 1];
 	_Atomic uint64_t delivery_sum_us;
@@ -811,6 +817,8 @@ extern const double metrics_bounds[METRIC_BUCKETS];
 extern const char *const metrics_classes[METRIC_STATUSES];
 void		 metrics_request(int, int);
 void		 metrics_parked(long);
+void		 metrics_idle(long);
+void		 metrics_kept_request(void);
 void		 metrics_wakeup(void);
 void		 metrics_delivered(uint64_t);
 void		 metrics_db_error(int);

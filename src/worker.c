@@ -7,11 +7,16 @@
  * taken from the listen queue with it are handled too, and written with
  * them (sendbatch.c); a request that parks stays open in the worker's
  * tables while the loop goes on, and so does one whose password is being
- * hashed by the worker's hashing threads (hashpool.c).  Every descriptor
- * in the loop carries its own ready() callback: the loop only calls it.
+ * hashed by the worker's hashing threads (hashpool.c).  A connection nginx
+ * keeps open for its next request (fastcgi_keep_conn) is watched while
+ * idle and read again when that request comes, so that a crowd of
+ * clients polling again does not make one new connection each.  Every
+ * descriptor in the loop carries its own ready() callback: the loop only
+ * calls it.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,15 +34,34 @@
 #define WORKER_DRAIN_MS		300
 #define WORKER_STARVED_MS	100	/* out of fds: look for a free one */
 
+/*
+ * A connection nginx keeps open between requests, idle: watched until
+ * nginx sends its next request on it or closes it.  Freed after the round
+ * of epoll events that dropped it, which may still name it.
+ */
+struct worker_idle {
+	struct watch		 watch;		/* first: epoll hands it back */
+	int			 fd;
+	int			 dead;		/* dropped: freed after the round */
+	TAILQ_ENTRY(worker_idle) entry;
+};
+TAILQ_HEAD(worker_idle_list, worker_idle);
+
 static void	 worker_listen_ready(struct watch *);
 static void	 worker_signal_ready(struct watch *);
 static void	 worker_wake_ready(struct watch *);
+static void	 worker_idle_ready(struct watch *);
 
 struct worker		*worker;
 static struct worker	 worker_state;
 static struct watch	 watch_listen = { worker_listen_ready };
 static struct watch	 watch_signal = { worker_signal_ready };
 static struct watch	 watch_wake = { worker_wake_ready };
+static struct worker_idle_list worker_idle =
+    TAILQ_HEAD_INITIALIZER(worker_idle);
+static struct worker_idle_list worker_idle_dead =
+    TAILQ_HEAD_INITIALIZER(worker_idle_dead);
+static long		 worker_idle_count;
 
 /* Drop root privileges to the configured user, if any. */
 static void
@@ -184,10 +208,37 @@ worker_nonblocking(int fd)
 }
 
 /*
+ * Write the sends that wait for a batch (sendbatch.c), the reactions
+ * (reactbatch.c) and the acks (ackbatch.c): once the requests taken
+ * together are handled.
+ */
+static void
+worker_flush(void)
+{
+	sendbatch_flush();
+	reactbatch_flush();
+	ackbatch_flush();
+}
+
+/*
+ * Read, route and handle a request just accepted (or read on a kept
+ * connection); a parked or queued one ends later, elsewhere.
+ */
+static void
+worker_serve(struct request *req)
+{
+	worker->active++;
+	req->worker = worker;
+	request_read(req);
+	router_dispatch(req);
+	if (req->waiting == REQUEST_RUNNING)
+		request_done(req);
+}
+
+/*
  * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (sendbatch.c), the reactions
- * (reactbatch.c) and the acks (ackbatch.c).  The socket is made
- * non-blocking again first if another process cleared the flag.
+ * write the sends among them together (worker_flush()).  The socket is
+ * made non-blocking again first if another process cleared the flag.
  */
 static void
 worker_accept(void)
@@ -209,17 +260,117 @@ worker_accept(void)
 			request_free(req);
 			break;
 		}
-		worker->active++;
-		req->worker = worker;
-		request_read(req);
-		router_dispatch(req);
-		/* A parked or queued request ends later, elsewhere. */
-		if (req->waiting == REQUEST_RUNNING)
-			request_done(req);
+		worker_serve(req);
 	}
-	sendbatch_flush();
-	reactbatch_flush();
-	ackbatch_flush();
+	worker_flush();
+}
+
+/*
+ * A request ended on a connection nginx keeps open (request_on_idle()):
+ * watch it for the next one.  A stopping worker closes it instead, and
+ * so does one whose epoll cannot take it.
+ */
+static void
+worker_keep(int fd)
+{
+	struct worker_idle	*idle;
+	struct epoll_event	 ev;
+
+	if (worker->stopping) {
+		close(fd);
+		return;
+	}
+	idle = xcalloc(1, sizeof *idle);
+	idle->watch.ready = worker_idle_ready;
+	idle->fd = fd;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = &idle->watch;
+	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		close(fd);
+		free(idle);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&worker_idle, idle, entry);
+	metrics_idle(++worker_idle_count);
+}
+
+/* Stop watching an idle connection; its memory goes after the round. */
+static void
+worker_idle_drop(struct worker_idle *idle)
+{
+	epoll_ctl(worker->epfd, EPOLL_CTL_DEL, idle->fd, NULL);
+	TAILQ_REMOVE(&worker_idle, idle, entry);
+	TAILQ_INSERT_TAIL(&worker_idle_dead, idle, entry);
+	idle->dead = 1;
+	metrics_idle(--worker_idle_count);
+}
+
+/*
+ * An idle connection became readable: nginx sent its next request on
+ * it, which is read and handled as if just accepted, or closed it (an
+ * end of file), which closes it here too.  A wake-up with nothing to
+ * read leaves it watched.
+ */
+static void
+worker_idle_ready(struct watch *w)
+{
+	struct worker_idle	*idle = (struct worker_idle *)w;
+	struct request		*req;
+	ssize_t			 n;
+	char			 c;
+
+	if (idle->dead)
+		return;
+	n = recv(idle->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	worker_idle_drop(idle);
+	if (n <= 0) {
+		close(idle->fd);
+		return;
+	}
+	req = request_new(-1);
+	if (request_accept_kept(req, idle->fd) < 0) {
+		/* Not a request: libfcgi closed the connection. */
+		log_warnx("a kept FastCGI connection sent no request; closed");
+		request_free(req);
+		return;
+	}
+	metrics_kept_request();
+	worker_serve(req);
+}
+
+/*
+ * The worker stops: handle what nginx already sent on idle connections
+ * (answered, then closed), and close the others.
+ */
+static void
+worker_idle_close_all(void)
+{
+	struct worker_idle	*idle;
+
+	while ((idle = TAILQ_FIRST(&worker_idle)) != NULL) {
+		worker_idle_ready(&idle->watch);
+		if (!idle->dead) {
+			worker_idle_drop(idle);
+			close(idle->fd);
+		}
+	}
+}
+
+/* Free the idle connections dropped during the last round of events. */
+static void
+worker_idle_reap(void)
+{
+	struct worker_idle	*idle;
+
+	while ((idle = TAILQ_FIRST(&worker_idle_dead)) != NULL) {
+		TAILQ_REMOVE(&worker_idle_dead, idle, entry);
+		free(idle);
+	}
 }
 
 /* Handle the signals the worker received. */
@@ -322,6 +473,7 @@ worker_main(int slot, int listen_fd)
 		fatal("epoll_create1");
 	events_init();
 	request_on_done(worker_request_done);
+	request_on_idle(worker_keep);
 	sendbatch_init();
 	reactbatch_init();
 	ackbatch_init();
@@ -348,14 +500,19 @@ worker_main(int slot, int listen_fd)
 			w = evs[i].data.ptr;
 			w->ready(w);
 		}
+		/* Sends read on kept connections. */
+		worker_flush();
 		poll_expire();
 		poll_reap();
 		hashpool_reap();
+		worker_idle_reap();
 		worker_accept_resume();
 		if (worker->drain_until != 0 &&
 		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
 			worker_accept();
+			worker_idle_close_all();
+			worker_flush();
 			worker_listen_off();
 			worker->drain_until = 0;
 		}
