@@ -92,21 +92,18 @@ api_dms_create(struct request *req)
 /*
  * Open the conversation of the path's DM for one of its participants
  * (anyone else: 404 answered, -1), that the caller takes part coming
- * from the worker's cache (cache.c) when it is there; kept: as long as
- * cache_standing_kept() allows.
+ * from the worker's cache (cache.c) when it is there and no older than
+ * age (cache_standing_get()).
  */
 static int
-api_dms_open(struct request *req, struct conversation *c, int kept)
+api_dms_open(struct request *req, struct conversation *c, int age)
 {
 	struct dm	d;
-	int		cached;
 
 	memset(c, 0, sizeof *c);
 	c->dm_channel_id = req->ids[0];
-	cached = kept ? cache_standing_kept(req->user_id, CACHE_DM,
-	    c->dm_channel_id, NULL, NULL) : cache_standing_get(req->user_id,
-	    CACHE_DM, c->dm_channel_id, NULL, NULL);
-	if (!cached) {
+	if (!cache_standing_get(req->user_id, CACHE_DM, c->dm_channel_id, age,
+	    NULL, NULL)) {
 		if (api_dms_require(req, &d) == -1)
 			return -1;
 		cache_standing_put(req->user_id, CACHE_DM, c->dm_channel_id, 0,
@@ -119,7 +116,7 @@ api_dms_open(struct request *req, struct conversation *c, int kept)
 int
 api_dms_conversation(struct request *req, struct conversation *c)
 {
-	return api_dms_open(req, c, 0);
+	return api_dms_open(req, c, CACHE_FRESH);
 }
 
 /*
@@ -129,7 +126,7 @@ api_dms_conversation(struct request *req, struct conversation *c)
 int
 api_dms_conversation_kept(struct request *req, struct conversation *c)
 {
-	return api_dms_open(req, c, 1);
+	return api_dms_open(req, c, CACHE_KEPT);
 }
 
 /* /dms/{id}/messages…: the participants' conversation. */

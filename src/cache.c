@@ -160,14 +160,18 @@ cache_user_put(uint64_t id, unsigned int generation, const char *username)
 }
 
 /*
- * Look up a user's standing in a conversation filled less than cache_ms
- * ago, or CACHE_KEPT_MS when kept (cache_standing_kept()): 1 found (a
- * channel: its server's id and the member; a DM: that they take part),
- * 0 not cached.
+ * Look up a user's standing in a conversation filled less than age ago:
+ * CACHE_FRESH, cache_ms (a change made by hand shows within it), or
+ * CACHE_KEPT, CACHE_KEPT_MS as the scopes are, for a request whose own
+ * transaction checks again what a change by hand could take away (an
+ * ack: readstate_ack_many() finds the membership, the channel, the DM's
+ * participants).  Changes through the API drop a standing at once
+ * (cache_forget()) either way.  1 found (a channel: its server's id and
+ * the member; a DM: that they take part), 0 not cached.
  */
-static int
-cache_standing_find(uint64_t user_id, int kind, uint64_t conversation,
-    int kept, uint64_t *server_id, struct member *m)
+int
+cache_standing_get(uint64_t user_id, int kind, uint64_t conversation,
+    int age, uint64_t *server_id, struct member *m)
 {
 	struct cache_standing	*s;
 
@@ -177,7 +181,8 @@ cache_standing_find(uint64_t user_id, int kind, uint64_t conversation,
 	    conversation, CACHE_STANDING_SLOTS)] : NULL;
 	if (s == NULL || s->user_id != user_id ||
 	    s->conversation != conversation || s->kind != kind ||
-	    !(kept ? cache_kept(s->filled_ms) : cache_fresh(s->filled_ms))) {
+	    !(age == CACHE_KEPT ? cache_kept(s->filled_ms) :
+	    cache_fresh(s->filled_ms))) {
 		metrics_cache(CACHE_STANDINGS, 0);
 		return 0;
 	}
@@ -187,33 +192,6 @@ cache_standing_find(uint64_t user_id, int kind, uint64_t conversation,
 	if (m != NULL)
 		*m = s->member;
 	return 1;
-}
-
-/*
- * Look up a user's standing in a conversation: 1 found, 0 not cached
- * (or filled cache_ms ago: a change made by hand shows within it).
- */
-int
-cache_standing_get(uint64_t user_id, int kind, uint64_t conversation,
-    uint64_t *server_id, struct member *m)
-{
-	return cache_standing_find(user_id, kind, conversation, 0, server_id,
-	    m);
-}
-
-/*
- * The same, kept CACHE_KEPT_MS as the scopes are, for a request whose
- * own transaction checks again what a change by hand could take away
- * (an ack: readstate_ack_many() finds the membership, the channel, the
- * DM's participants).  Changes through the API drop a standing at once
- * (cache_forget()) either way.
- */
-int
-cache_standing_kept(uint64_t user_id, int kind, uint64_t conversation,
-    uint64_t *server_id, struct member *m)
-{
-	return cache_standing_find(user_id, kind, conversation, 1, server_id,
-	    m);
 }
 
 /* Remember a user's standing in a conversation, as just read. */

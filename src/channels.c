@@ -177,20 +177,17 @@ channels_require(struct request *req, uint64_t channel_id, uint32_t need,
 
 /*
  * The access check of a server channel from the caller's standing in the
- * worker's cache when it is there (cache.c), kept longer when kept (see
- * channels_access_kept()).
+ * worker's cache when it is no older than age (cache_standing_get()).
  */
 static int
 channels_access_cached(struct request *req, uint64_t channel_id,
-    uint32_t need, int kept, struct member *m, uint64_t *server_id)
+    uint32_t need, int age, struct member *m, uint64_t *server_id)
 {
 	struct channel	c;
-	int		rc, cached;
+	int		rc;
 
-	cached = kept ? cache_standing_kept(req->user_id, CACHE_CHANNEL,
-	    channel_id, &c.server_id, m) : cache_standing_get(req->user_id,
-	    CACHE_CHANNEL, channel_id, &c.server_id, m);
-	if (!cached) {
+	if (!cache_standing_get(req->user_id, CACHE_CHANNEL, channel_id, age,
+	    &c.server_id, m)) {
 		if ((rc = channels_load_access(req->user_id, channel_id, m,
 		    &c)) != 1)
 			return channels_refuse(req, rc);
@@ -213,13 +210,14 @@ int
 channels_access(struct request *req, uint64_t channel_id, uint32_t need,
     struct member *m, uint64_t *server_id)
 {
-	return channels_access_cached(req, channel_id, need, 0, m, server_id);
+	return channels_access_cached(req, channel_id, need, CACHE_FRESH, m,
+	    server_id);
 }
 
 /*
  * The same for a request whose own transaction checks the membership and
  * the channel again (an ack, readstate_ack_many()): the standing may be
- * as old as a kept one (cache_standing_kept()), so that acks, which come
+ * as old as a kept one (CACHE_KEPT), so that acks, which come
  * as a user reads, seconds after the page that cached it, cost no
  * statement for their check.  What a change by hand in the database can
  * leave unseen that long is a permission (a role's, an overwrite).
@@ -228,5 +226,6 @@ int
 channels_access_kept(struct request *req, uint64_t channel_id, uint32_t need,
     struct member *m, uint64_t *server_id)
 {
-	return channels_access_cached(req, channel_id, need, 1, m, server_id);
+	return channels_access_cached(req, channel_id, need, CACHE_KEPT, m,
+	    server_id);
 }

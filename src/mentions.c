@@ -436,12 +436,12 @@ mentions_viewers_cached(const struct conversation *c,
 			goto miss;
 		if (c->channel_id != 0) {
 			if (!cache_standing_get(f->v[i].id, CACHE_CHANNEL,
-			    c->channel_id, NULL, &m))
+			    c->channel_id, CACHE_FRESH, NULL, &m))
 				goto miss;
 			if (!m.is_member || !perm_has(&m, PERM_VIEW_CHANNELS))
 				continue;
 		} else if (!cache_standing_get(f->v[i].id, CACHE_DM,
-		    c->dm_channel_id, NULL, NULL))
+		    c->dm_channel_id, CACHE_FRESH, NULL, NULL))
 			goto miss;
 		mentions_add(&found, MENTION_USER, f->v[i].id, name,
 		    strlen(name));

@@ -379,6 +379,8 @@ struct hub_entry;
 struct member;
 #define CACHE_CHANNEL	1	/* conversation kinds */
 #define CACHE_DM	2
+#define CACHE_FRESH	0	/* how old a standing may be: cache_ms */
+#define CACHE_KEPT	1	/* CACHE_KEPT_MS (cache_standing_get()) */
 #define CACHE_USERS	0	/* the caches, for metrics_cache() */
 #define CACHE_STANDINGS	1
 #define CACHE_HISTORY	2
@@ -388,9 +390,7 @@ int		 cache_on(void);
 int		 cache_fresh(long long);
 int		 cache_user_get(uint64_t, unsigned int *, char *);
 void		 cache_user_put(uint64_t, unsigned int, const char *);
-int		 cache_standing_get(uint64_t, int, uint64_t, uint64_t *,
-		    struct member *);
-int		 cache_standing_kept(uint64_t, int, uint64_t, uint64_t *,
+int		 cache_standing_get(uint64_t, int, uint64_t, int, uint64_t *,
 		    struct member *);
 void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,
 		    const struct member *);

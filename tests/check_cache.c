@@ -65,7 +65,8 @@ fill(void)
 static int
 has(uint64_t user_id, int kind, uint64_t conversation)
 {
-	return cache_standing_get(user_id, kind, conversation, NULL, NULL);
+	return cache_standing_get(user_id, kind, conversation, CACHE_FRESH,
+	    NULL, NULL);
 }
 
 /* Whether a user is cached. */
@@ -89,8 +90,8 @@ START_TEST(test_kept_as_put)
 	ck_assert(cache_user_get(ALICE, &generation, name));
 	ck_assert_uint_eq(generation, 3);
 	ck_assert_str_eq(name, "alice");
-	ck_assert(cache_standing_get(BOB, CACHE_CHANNEL, CHANNEL_A, &server_id,
-	    &m));
+	ck_assert(cache_standing_get(BOB, CACHE_CHANNEL, CHANNEL_A, CACHE_FRESH,
+	    &server_id, &m));
 	ck_assert_uint_eq(server_id, SERVER_A);
 	ck_assert_uint_eq(m.perms, PERM_SEND_MESSAGES);
 	ck_assert(m.is_member);
