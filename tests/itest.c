@@ -1424,19 +1424,29 @@ long
 itest_metric(const char *name)
 {
 	struct itest_response	*r;
-	const char		*p;
-	char			*needle;
 	long			 v;
 
 	r = itest_get("/metrics", NULL);
 	ck_assert_msg(r->status == 200 && r->body != NULL, "GET /metrics: %s",
 	    itest_describe(r));
+	v = itest_metric_in(r->body, name);
+	itest_free(r);
+	return v;
+}
+
+/* A counter or gauge of an answer of /metrics (asserted there). */
+long
+itest_metric_in(const char *body, const char *name)
+{
+	const char	*p;
+	char		*needle;
+	long		 v;
+
 	xasprintf(&needle, "\n%s ", name);
-	p = strstr(r->body, needle);
+	p = strstr(body, needle);
 	ck_assert_msg(p != NULL, "no %s in /metrics", name);
 	v = strtol(p + strlen(needle), NULL, 10);
 	free(needle);
-	itest_free(r);
 	return v;
 }
 

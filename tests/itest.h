@@ -204,6 +204,7 @@ char		*itest_sql_text(const char *);
  * ("sohbet_cache_hits_total{cache=\"users\"}"); asserts it is there.
  */
 long		 itest_metric(const char *);
+long		 itest_metric_in(const char *, const char *);
 #define ITEST_PARKED	"sohbet_parked_polls"	/* the parked polls gauge */
 /* Read a metric until it is within lo..hi or seconds pass; its value. */
 long		 itest_await_metric(const char *, long, long, double);

@@ -245,7 +245,7 @@ fcgi_closed(int fd)
 static long
 fcgi_metric(const char *name)
 {
-	char	*body, *needle, *p;
+	char	*body;
 	long	 v;
 	int	 fd;
 
@@ -253,11 +253,7 @@ fcgi_metric(const char *name)
 	fcgi_get(fd, "/metrics", NULL, 0);
 	ck_assert_int_eq(fcgi_answer(fd, &body), 200);
 	close(fd);
-	xasprintf(&needle, "\n%s ", name);
-	ck_assert_msg((p = strstr(body, needle)) != NULL, "/metrics has no "
-	    "%s", name);
-	v = strtol(p + strlen(needle), NULL, 10);
-	free(needle);
+	v = itest_metric_in(body, name);
 	free(body);
 	return v;
 }

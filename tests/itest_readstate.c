@@ -155,21 +155,29 @@ role_new(const struct chat_user *owner, const char *server,
 	return id;
 }
 
-/* Give a member a role (204 asserted). */
+/* Give a member a role (PUT) or take it (DELETE); 204 asserted. */
 static void
-role_give(const struct chat_user *owner, const char *server,
-    const char *role, const struct chat_user *u)
+role_member(const char *method, const struct chat_user *owner,
+    const char *server, const char *role, const struct chat_user *u)
 {
 	struct itest_response	*r;
 	char			*path;
 
 	xasprintf(&path, API_PREFIX "/servers/%s/members/%s/roles/%s",
 	    server, u->id, role);
-	r = itest_request("PUT", path, owner->token, NULL, NULL, 0);
+	r = itest_request(method, path, owner->token, NULL, NULL, 0);
 	free(path);
-	ck_assert_msg(r->status == 204, "role not given: %s",
+	ck_assert_msg(r->status == 204, "%s of the role: %s", method,
 	    itest_describe(r));
 	itest_free(r);
+}
+
+/* Give a member a role (204 asserted). */
+static void
+role_give(const struct chat_user *owner, const char *server,
+    const char *role, const struct chat_user *u)
+{
+	role_member("PUT", owner, server, role, u);
 }
 
 /* Set the permissions of a server's default role (a JSON list). */
@@ -1172,21 +1180,12 @@ static void
 role_take(const struct chat_user *owner, const char *server,
     const char *role, const struct chat_user *u)
 {
-	struct itest_response	*r;
-	char			*path;
-
-	xasprintf(&path, API_PREFIX "/servers/%s/members/%s/roles/%s",
-	    server, u->id, role);
-	r = itest_delete(path, owner->token);
-	free(path);
-	ck_assert_msg(r->status == 204, "role not taken: %s",
-	    itest_describe(r));
-	itest_free(r);
+	role_member("DELETE", owner, server, role, u);
 }
 
 /*
  * A worker keeps the standing it checked an ack with as long as the
- * scopes of /events (cache_standing_kept()): access lost through the
+ * scopes of /events (CACHE_KEPT): access lost through the
  * API must refuse the next acks at once, on every worker, with no wait
  * for a cache to expire: an overwrite hiding the channel, the role that
  * let the member view it taken, a kick.
