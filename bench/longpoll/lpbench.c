@@ -11,7 +11,9 @@
  * each waiter the time from the send's response to its own answer (with
  * --reaction, a reaction's first).
  *
- * One thread, one epoll loop per "engine", raw HTTP/1.1, no library.
+ * One thread, one epoll loop per "engine", raw HTTP/1.1; with --tls-port,
+ * the polls and the broadcast go through nginx's TLS listener (OpenSSL,
+ * non-blocking), as a browser's would.
  * Bounded: every wait has a deadline, every retry a count, and an alarm
  * ends the process whatever happens.  It only ever connects to 127.0.0.1.
  */
@@ -38,6 +40,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define MAX_N		20000
 #define MAX_PROCS	64
@@ -77,6 +82,8 @@ struct conn {
 	size_t		 inlen, incap;
 	size_t		 out_off;
 	int		 connected;
+	SSL		*ssl;		/* NULL: plain HTTP */
+	int		 handshaken;	/* TLS: the handshake is done */
 	int		 used;		/* requests completed on it */
 	int		 own;		/* made for one job of another port */
 	size_t		 slot;		/* in e->conns */
@@ -93,6 +100,7 @@ struct engine {
 	size_t		 nidle;
 	int		 keepalive;
 	int		 port;		/* nginx's plain-HTTP port */
+	SSL_CTX		*tls;		/* non-NULL: port is a TLS one */
 	size_t		 ndone, nsent;
 };
 
@@ -143,6 +151,7 @@ static struct {
 	int		 warm;		/* and another before that one */
 	int		 alternate;	/* then rounds of both, in turns */
 	int		 nchan_port;	/* the nchan peer's nginx, 0: none */
+	int		 tls_port;	/* polls and broadcast over TLS, 0: no */
 } opt = {
 	.port = 0, .n = 1000, .mode = "events", .conc = 64, .ramp = 500,
 	.wait = 60, .idle_s = 5, .deliver_s = 30, .limit_s = 1200,
@@ -319,6 +328,7 @@ conn_close(struct conn *c)
 	size_t		 i;
 
 	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	SSL_free(c->ssl);
 	close(c->fd);
 	e->conns[c->slot] = e->conns[--e->nconns];
 	e->conns[c->slot]->slot = c->slot;
@@ -332,9 +342,121 @@ conn_close(struct conn *c)
 	free(c);
 }
 
-/* Open a non-blocking connection to nginx; NULL with errno set. */
+/* --- TLS (--tls-port) ---------------------------------------------------- */
+
+/* A client context for the instance's self-signed certificate. */
+static SSL_CTX *
+tls_client(void)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		die("SSL_CTX_new failed");
+	/* Loopback only, to an instance we started: nothing to verify. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* nginx ends a keep-alive connection without close_notify. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	return ctx;
+}
+
+/*
+ * What an SSL_read or SSL_write that returned rc means, in recv()'s and
+ * send()'s terms: -1 with errno EAGAIN when it waits for the socket, 0
+ * when the peer closed (reads only), -1 with ECONNRESET otherwise.
+ */
+static ssize_t
+tls_result(SSL *ssl, int rc, int reading)
+{
+	switch (SSL_get_error(ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (reading)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	errno = ECONNRESET;
+	return -1;
+}
+
+static ssize_t
+conn_send(struct conn *c, const char *buf, size_t len)
+{
+	int	n;
+
+	if (c->ssl == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	if ((n = SSL_write(c->ssl, buf, (int)len)) > 0)
+		return n;
+	return tls_result(c->ssl, n, 0);
+}
+
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t len)
+{
+	int	n;
+
+	if (c->ssl == NULL)
+		return recv(c->fd, buf, len, 0);
+	ERR_clear_error();
+	if ((n = SSL_read(c->ssl, buf, (int)len)) > 0)
+		return n;
+	return tls_result(c->ssl, n, 1);
+}
+
+/* Go on with a TLS handshake: 1 done, 0 waiting for the socket, -1 failed. */
+static int
+conn_handshake(struct conn *c)
+{
+	int	rc;
+
+	ERR_clear_error();
+	if ((rc = SSL_connect(c->ssl)) == 1) {
+		c->handshaken = 1;
+		return 1;
+	}
+	return tls_result(c->ssl, rc, 0) == -1 && errno == EAGAIN ? 0 : -1;
+}
+
+/* Connected, and through the handshake if there is one: requests may go. */
+static int
+conn_ready(const struct conn *c)
+{
+	return c->connected && (c->ssl == NULL || c->handshaken);
+}
+
+/*
+ * With --tls-port, the engine of the measured polls (and of the broadcast
+ * posted on it) talks to that port over TLS, as browsers reach nginx; the
+ * set-up, /metrics and nchan's status stay on the plain-HTTP port.
+ */
+static void
+engine_use_tls(struct engine *e)
+{
+	static SSL_CTX	*ctx;
+
+	if (opt.tls_port == 0)
+		return;
+	if (ctx == NULL)
+		ctx = tls_client();
+	e->port = opt.tls_port;
+	e->tls = ctx;
+}
+
+/*
+ * Open a non-blocking connection to nginx (TLS with tls non-NULL); NULL
+ * with errno set.
+ */
 static struct conn *
-conn_new(struct engine *e, int port)
+conn_new(struct engine *e, int port, SSL_CTX *tls)
 {
 	struct sockaddr_in	 sin;
 	struct epoll_event	 ev;
@@ -360,6 +482,13 @@ conn_new(struct engine *e, int port)
 	c = xcalloc(1, sizeof *c);
 	c->fd = fd;
 	c->e = e;
+	if (tls != NULL) {
+		if ((c->ssl = SSL_new(tls)) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1 ||
+		    SSL_set_tlsext_host_name(c->ssl, "localhost") != 1)
+			die("SSL_new failed");
+		SSL_set_connect_state(c->ssl);
+	}
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = c;
@@ -393,8 +522,7 @@ conn_write(struct conn *c)
 	ssize_t		 n;
 
 	while (c->out_off < j->reqlen) {
-		n = send(c->fd, j->req + c->out_off, j->reqlen - c->out_off,
-		    MSG_NOSIGNAL);
+		n = conn_send(c, j->req + c->out_off, j->reqlen - c->out_off);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -419,7 +547,7 @@ conn_start(struct conn *c, struct job *j)
 	j->state = JOB_RUNNING;
 	j->t_start = now();
 	j->t_sent = 0;
-	if (c->connected && conn_write(c) == -1) {
+	if (conn_ready(c) && conn_write(c) == -1) {
 		struct engine	*e = c->e;
 
 		/* A keep-alive connection nginx closed meanwhile. */
@@ -445,7 +573,7 @@ engine_pump(struct engine *e)
 			c = e->idle[--e->nidle];
 		else if (e->nconns < e->maxconns) {
 			if ((c = conn_new(e, j->port != 0 ? j->port :
-			    e->port)) != NULL)
+			    e->port, j->port != 0 ? NULL : e->tls)) != NULL)
 				c->own = j->port != 0;
 			if (c == NULL) {
 				e->qhead++;
@@ -622,6 +750,14 @@ conn_event(struct conn *c, uint32_t events)
 		}
 		c->connected = 1;
 	}
+	if (c->ssl != NULL && !c->handshaken) {
+		if ((rc = conn_handshake(c)) == -1) {
+			conn_lost(c, E_CONNECT);
+			return;
+		}
+		if (rc == 0)
+			return;
+	}
 	if (c->job == NULL) {
 		/* Idle keep-alive connection: nginx closed it. */
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -637,7 +773,7 @@ conn_event(struct conn *c, uint32_t events)
 			c->incap = c->incap == 0 ? 8192 : c->incap * 2;
 			c->in = xrealloc(c->in, c->incap);
 		}
-		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen - 1, 0);
+		n = conn_recv(c, c->in + c->inlen, c->incap - c->inlen - 1);
 		if (n > 0) {
 			c->inlen += (size_t)n;
 			continue;
@@ -2262,6 +2398,7 @@ nchan_run(void)
 	jobs = xcalloc((size_t)opt.n, sizeof *jobs);
 	lp = engine_new((size_t)opt.n + 16, 1);
 	lp->port = opt.nchan_port;
+	engine_use_tls(lp);
 	snprintf(path, sizeof path, "/sub/%s", chan);
 	t0 = now();
 	deadline = now() + 40;
@@ -2309,7 +2446,8 @@ usage(void)
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
 	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
 	    "\t[--reaction [--warm] [--alternate K]]\n"
-	    "\t[--cross-port P2 [--rounds K]] [--nchan-port P3]\n");
+	    "\t[--cross-port P2 [--rounds K]] [--nchan-port P3] "
+	    "[--tls-port P4]\n");
 	exit(2);
 }
 
@@ -2339,6 +2477,7 @@ options(int argc, char **argv)
 		{ "warm", no_argument, NULL, 'W' },
 		{ "alternate", required_argument, NULL, 'L' },
 		{ "nchan-port", required_argument, NULL, 'N' },
+		{ "tls-port", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -2367,6 +2506,7 @@ options(int argc, char **argv)
 		case 'W': opt.warm = 1; break;
 		case 'L': opt.alternate = atoi(optarg); break;
 		case 'N': opt.nchan_port = atoi(optarg); break;
+		case 'E': opt.tls_port = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -2376,6 +2516,8 @@ options(int argc, char **argv)
 	    opt.deliver_s < 1 || opt.deliver_s > 120 || opt.limit_s < 10 ||
 	    opt.cross_port < 0 || opt.cross_port > 65535 ||
 	    opt.nchan_port < 0 || opt.nchan_port > 65535 ||
+	    opt.tls_port < 0 || opt.tls_port > 65535 ||
+	    (opt.tls_port != 0 && opt.cross_port != 0) ||
 	    opt.rounds < 1 || opt.rounds > 1000 ||
 	    (strcmp(opt.mode, "events") != 0 &&
 	    strcmp(opt.mode, "channel") != 0) ||
@@ -2439,6 +2581,10 @@ main(int argc, char **argv)
 
 	printf("lpbench: N=%d mode=%s http://127.0.0.1:%d var=%s\n", opt.n,
 	    opt.mode, opt.port, opt.var);
+	if (opt.tls_port != 0)
+		result("transport", "tls to 127.0.0.1:%d", opt.tls_port);
+	else
+		result("transport", "plain http");
 	if (opt.nchan_port != 0)
 		return nchan_run();
 	if (http("GET", "/api/v1/health", NULL, NULL, NULL, 10) != 200)
@@ -2498,6 +2644,7 @@ main(int argc, char **argv)
 	 * so closing sockets does not compete with the delivery for CPU.
 	 */
 	lp = engine_new((size_t)opt.n + 16, 1);
+	engine_use_tls(lp);
 	jobs = xcalloc((size_t)opt.n, sizeof *jobs);
 	for (i = 0; i < opt.n; i++) {
 		if (strcmp(opt.mode, "events") == 0)
