@@ -1469,17 +1469,28 @@ cpu_machine(unsigned long long *busy, unsigned long long *total)
 	fclose(f);
 }
 
+/*
+ * Start counting CPU: sohbetd's, MariaDB's, ours, the machine's, and the
+ * nginx whose pid file is nginx_pid (in DIR/run; the nchan peer's is
+ * "../nchan/nginx.pid").
+ */
 static void
-cpuwatch_start(struct cpuwatch *w)
+cpuwatch_start_nginx(struct cpuwatch *w, const char *nginx_pid)
 {
 	struct procstat	self;
 
 	procset_read(&w->sohbetd, "sohbetd.pid");
-	procset_read(&w->nginx, "nginx.pid");
+	procset_read(&w->nginx, nginx_pid);
 	procset_read(&w->db, "mysqld.pid");
 	w->self = proc_read(getpid(), &self) == 0 ? self.ticks : 0;
 	cpu_machine(&w->busy, &w->total);
 	w->t = now();
+}
+
+static void
+cpuwatch_start(struct cpuwatch *w)
+{
+	cpuwatch_start_nginx(w, "nginx.pid");
 }
 
 /* Print (and record as key) the CPU seconds since cpuwatch_start. */
@@ -2380,6 +2391,7 @@ static int
 nchan_run(void)
 {
 	struct engine	*ctln, *lp;
+	struct cpuwatch	 cw;
 	struct job	**jobs, *pub;
 	char		 path[128], chan[40], mark[96], *body;
 	double		*lat, *lat_start, deadline, t0;
@@ -2420,9 +2432,12 @@ nchan_run(void)
 	body = xasprintf("{\"content\":\"%s\"}", mark);
 	pub = job_new("POST", path, NULL, body);
 	free(body);
+	cpuwatch_start_nginx(&cw, "../nchan/nginx.pid");
 	engine_submit(lp, pub);
 	engine_until(lp, lp->ndone + jobs_pending(jobs) + 1, now() +
 	    opt.deliver_s);
+	/* "nginx" is nchan's here. */
+	cpuwatch_report(&cw, "nchan_cpu_seconds_delivering");
 	if (pub->err != E_NONE || pub->status < 200 || pub->status > 202)
 		die("the nchan publish failed: %d %s", pub->status,
 		    job_err_names[pub->err]);
