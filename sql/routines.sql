@@ -293,6 +293,7 @@ CREATE OR REPLACE PROCEDURE reaction_add(
 	SQL SECURITY INVOKER
 BEGIN
 	DECLARE v_found		BIGINT UNSIGNED DEFAULT NULL;
+	DECLARE v_reacted	BOOL DEFAULT 0;
 	DECLARE v_distinct	INT DEFAULT 0;
 	DECLARE v_mine		INT DEFAULT 0;
 	DECLARE v_order		INT UNSIGNED DEFAULT 0;
@@ -303,7 +304,8 @@ BEGIN
 		RESIGNAL;
 	END;
 	START TRANSACTION;
-	SELECT id INTO v_found FROM messages WHERE id = p_message_id
+	SELECT id, reacted INTO v_found, v_reacted FROM messages
+	    WHERE id = p_message_id
 	    AND channel_id <=> NULLIF(p_channel_id, 0)
 	    AND dm_channel_id <=> NULLIF(p_dm_channel_id, 0)
 	    AND deleted = 0 FOR UPDATE;
@@ -328,6 +330,10 @@ BEGIN
 				    MESSAGE_TEXT = 'too many different reactions';
 			END IF;
 			SET v_order = v_last + 1;
+		END IF;
+		-- A reaction on a message without the flag sets it (021).
+		IF NOT v_reacted THEN
+			UPDATE messages SET reacted = 1 WHERE id = p_message_id;
 		END IF;
 		INSERT INTO reactions (message_id, emoji, user_id, emoji_order)
 		    VALUES (p_message_id, p_emoji, p_user_id, v_order);

@@ -1136,6 +1136,26 @@ db_query(struct db_stmt *s, const char *types, ...)
 }
 
 /*
+ * Run a query whose one parameter is n ids, as a JSON array of decimal
+ * strings (json_id_list(): a statement reads them with JSON_TABLE); as
+ * db_query().
+ */
+struct db_rows *
+db_query_ids(struct db_stmt *s, const uint64_t *ids, size_t n)
+{
+	struct db_rows	*rows;
+	const char	*text;
+	size_t		 len;
+	yajl_gen	 g;
+
+	g = json_id_list(ids, n);
+	text = json_gen_text(g, &len);
+	rows = db_query(s, "b", text, len);
+	yajl_gen_free(g);
+	return rows;
+}
+
+/*
  * Fetch again the columns of the current row that did not fit their
  * buffer (max_length is only an estimate for some types), and keep the
  * bigger buffers bound for the rows after it.

@@ -882,6 +882,24 @@ json_gen_text(yajl_gen g, size_t *len)
 	return (const char *)buf;
 }
 
+/*
+ * A new generator holding n ids as a JSON array of decimal strings, as
+ * statements read them with JSON_TABLE.
+ */
+yajl_gen
+json_id_list(const uint64_t *ids, size_t n)
+{
+	yajl_gen	g;
+	size_t		i;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++)
+		json_gen_id_or_zero(g, ids[i]);
+	yajl_gen_array_close(g);
+	return g;
+}
+
 /* A new generator holding {k1: v1, k2: v2} (k2 NULL: one member). */
 yajl_gen
 json_ids(const char *k1, uint64_t v1, const char *k2, uint64_t v2)

@@ -57,6 +57,13 @@ static struct db_stmt q_dm_viewers = DB_STMT(
     " AND j.id IN (d.user1_id, d.user2_id)"
     " JOIN users u ON u.id = j.id ORDER BY j.ord");
 /*
+ * The names of the users a page of messages mentions, whose ids come as a
+ * JSON array of decimal strings: each looked up by the primary key.
+ */
+static struct db_stmt q_names = DB_STMT(
+    "SELECT u.id, u.username FROM users u WHERE u.id IN (SELECT j.id FROM"
+    " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j)");
+/*
  * The roles of a server but its default one, up to one more than a
  * worker keeps (server, limit).
  */
@@ -139,9 +146,10 @@ mentions_copy(struct mentions *dst, const struct mentions *src)
 }
 
 /*
- * Fill ms from the MENTIONS_COLUMN of a row: {"m": [[kind, "id",
- * username], ...]} in order, or NULL for none.  A text that does not
- * read so leaves ms empty (the database writes it from message_mentions).
+ * Fill ms from the MENTIONS_COLUMN of a row: {"m": [[kind, "id"], ...]} in
+ * order, or NULL for none; the users' names are mentions_name()'s.  A
+ * text that does not read so leaves ms empty (mentions_column_text()
+ * writes it).
  */
 void
 mentions_read(struct db_rows *rows, unsigned int col, struct mentions *ms)
@@ -162,19 +170,66 @@ mentions_read(struct db_rows *rows, unsigned int col, struct mentions *ms)
 	    i < list->count; i++) {
 		e = list->items[i];
 		id = 0;
-		if (e->type != JSON_ARRAY || e->count != 3 ||
+		if (e->type != JSON_ARRAY || e->count != 2 ||
 		    json_integer(e->items[0], &kind) == -1 ||
 		    e->items[1]->type != JSON_STRING ||
 		    (kind != MENTION_EVERYONE &&
 		    param_parse_id(e->items[1]->text, &id) == -1))
 			continue;
-		if (e->items[2]->type == JSON_STRING)
-			mentions_add(ms, (int)kind, id, e->items[2]->text,
-			    e->items[2]->len);
-		else
-			mentions_add(ms, (int)kind, id, NULL, 0);
+		mentions_add(ms, (int)kind, id, NULL, 0);
 	}
 	json_free(doc);
+}
+
+/*
+ * Name the users n messages mention (as mentions_read() left them), with
+ * one statement for all, none when they mention nobody: the names they
+ * have now.  0, or -1.
+ */
+int
+mentions_name(struct message *ms, long n)
+{
+	struct db_rows	*rows;
+	const char	*name;
+	uint64_t	*ids = NULL, id;
+	size_t		 len, nids = 0, size = 0, j;
+	long		 i;
+	int		 rc;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ms[i].mentions.n; j++) {
+			if (ms[i].mentions.v[j].kind != MENTION_USER)
+				continue;
+			if (nids == size) {
+				size = size == 0 ? 16 : size * 2;
+				ids = xreallocarray(ids, size, sizeof *ids);
+			}
+			ids[nids++] = ms[i].mentions.v[j].id;
+		}
+	}
+	if (nids == 0)
+		return 0;
+	rows = db_query_ids(&q_names, ids, nids);
+	free(ids);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		id = db_u64(rows, 0);
+		if ((name = db_str(rows, 1, &len)) == NULL)
+			continue;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < ms[i].mentions.n; j++) {
+				if (ms[i].mentions.v[j].kind != MENTION_USER ||
+				    ms[i].mentions.v[j].id != id ||
+				    ms[i].mentions.v[j].username != NULL)
+					continue;
+				ms[i].mentions.v[j].username =
+				    xstrndup(name, len);
+			}
+		}
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
 }
 
 /*

@@ -30,8 +30,9 @@ static struct db_stmt q_lock = DB_STMT(
     " AND deleted = 0 FOR UPDATE");
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO messages (id, channel_id, dm_channel_id, author_id,"
-    " content, nonce, created_at, reply_to_id, mentions)"
-    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?)");
+    " content, nonce, created_at, reply_to_id, mentions, attached)"
+    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, NULLIF(?, 0), ?,"
+    " ?)");
 /* The one-call send (message_send, sql/routines.sql). */
 static struct db_stmt q_send = DB_STMT(
     "CALL message_send(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -100,8 +101,46 @@ messages_read(struct db_rows *rows, void *out)
 	m->edited_at = messages_copy(rows, 7);
 	m->nonce = messages_copy(rows, 8);
 	m->pinned = db_u64(rows, 9) != 0;
-	replies_read(rows, MESSAGES_REPLY_COLUMN, &m->reply);
+	m->reply.id = db_u64(rows, MESSAGES_REPLY_COLUMN);
 	mentions_read(rows, MESSAGES_MENTIONS_COLUMN, &m->mentions);
+	m->reacted = db_u64(rows, MESSAGES_REACTED_COLUMN) != 0;
+	m->attached = db_u64(rows, MESSAGES_ATTACHED_COLUMN) != 0;
+}
+
+/*
+ * Whether any of n messages read from rows has attachments (attached) or
+ * has or had reactions (!attached): without, a page needs no statement
+ * for them.
+ */
+static int
+messages_any(const struct message *ms, long n, int attached)
+{
+	long	i;
+
+	for (i = 0; i < n; i++) {
+		if (attached ? ms[i].attached : ms[i].reacted)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Complete n messages read from rows with what their rows point at, one
+ * statement for each kind that some of them have: the originals they
+ * answer (replies.c), the names of the users they mention (mentions.c),
+ * their attachments, their reactions as reader sees them (reactions.c).
+ * 0, or -1.
+ */
+static int
+messages_complete(struct message *ms, long n, uint64_t reader)
+{
+	if (replies_originals(ms, n) == -1 || mentions_name(ms, n) == -1 ||
+	    (messages_any(ms, n, 1) && attachments_of_messages(ms, n) == -1))
+		return -1;
+	if (messages_any(ms, n, 0) &&
+	    reactions_attach(ms, n, reader, 1) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -155,9 +194,14 @@ messages_clear(struct message *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Read every row of a result into ms (room for max); the count or -1. */
+/*
+ * Read every row of a result into ms (room for max), completed as
+ * messages_complete() does, their reactions as reader sees them: the
+ * count or -1.
+ */
 long
-messages_read_all(struct db_rows *rows, struct message *ms, long max)
+messages_read_reacted(struct db_rows *rows, struct message *ms, long max,
+    uint64_t reader)
 {
 	long	n = 0;
 	int	rc = 0;
@@ -167,30 +211,9 @@ messages_read_all(struct db_rows *rows, struct message *ms, long max)
 	while (n < max && (rc = db_fetch(rows)) == 1)
 		messages_read(rows, &ms[n++]);
 	db_rows_free(rows);
-	if (rc != -1 && attachments_of_messages(ms, n) == -1)
+	if (rc != -1 && messages_complete(ms, n, reader) == -1)
 		rc = -1;
 	if (rc == -1) {
-		while (n > 0)
-			messages_clear(&ms[--n]);
-		return -1;
-	}
-	return n;
-}
-
-/*
- * Read every row of a result into ms (room for max) with their reactions
- * as reader sees them, with one statement for all (reactions.c): the
- * count or -1.
- */
-long
-messages_read_reacted(struct db_rows *rows, struct message *ms, long max,
-    uint64_t reader)
-{
-	long	n;
-
-	if ((n = messages_read_all(rows, ms, max)) <= 0)
-		return n;
-	if (reactions_attach(ms, n, reader, 1) == -1) {
 		while (n > 0)
 			messages_clear(&ms[--n]);
 		return -1;
@@ -245,8 +268,7 @@ messages_load(const struct conversation *c, uint64_t id, struct message *m)
 	if ((rc = db_fetch_one(db_query(&q_message, "uuu", id, c->channel_id,
 	    c->dm_channel_id), messages_read, m)) != 1)
 		return rc;
-	if (reactions_attach(m, 1, c->reader_id, 1) == -1 ||
-	    attachments_of_message(m) == -1) {
+	if (messages_complete(m, 1, c->reader_id) == -1) {
 		messages_clear(m);
 		return -1;
 	}
@@ -417,9 +439,10 @@ messages_insert_steps(const struct conversation *c,
 		return rc == 0 ? MESSAGES_NO_ORIGINAL : -1;
 	}
 	list = mentions_column_text(ms);
-	inserted = db_exec(&q_insert, "uuuubssus", id, c->channel_id,
+	/* With its attachments' flag (sql/021), claimed below. */
+	inserted = db_exec(&q_insert, "uuuubssusd", id, c->channel_id,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
-	    reply_to, list);
+	    reply_to, list, natt > 0);
 	free(list);
 	if (inserted != 1 || words_index(id, content, len) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1)

@@ -20,12 +20,13 @@
 #define REACTIONS_ERR_NO_MESSAGE	30404
 #define REACTIONS_ERR_TOO_MANY		30400
 
+/* The message, locked, and its flag (q_mark). */
 static struct db_stmt q_lock = DB_STMT(
-    "SELECT id FROM messages WHERE id = ?"
+    "SELECT reacted FROM messages WHERE id = ?"
     " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
     " AND deleted = 0 FOR UPDATE");
 static struct db_stmt q_exists = DB_STMT(
-    "SELECT id FROM messages WHERE id = ?"
+    "SELECT reacted FROM messages WHERE id = ?"
     " AND channel_id <=> NULLIF(?, 0) AND dm_channel_id <=> NULLIF(?, 0)"
     " AND deleted = 0");
 /*
@@ -47,6 +48,13 @@ static struct db_stmt q_spread = DB_STMT(
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
     " VALUES (?, ?, ?, ?)");
+/*
+ * The flag a history page reads to know whether the message has or had
+ * reactions (sql/021): set by a reaction added to a message without it,
+ * in its transaction.
+ */
+static struct db_stmt q_mark = DB_STMT(
+    "UPDATE messages SET reacted = 1 WHERE id = ?");
 static struct db_stmt q_delete = DB_STMT(
     "DELETE FROM reactions WHERE message_id = ? AND emoji = ?"
     " AND user_id = ?");
@@ -90,7 +98,7 @@ static struct db_stmt q_reactors = DB_STMT(
 	" COLLATE utf8mb4_bin PATH '$.e', u BIGINT UNSIGNED PATH '$.u'," \
 	" o INT UNSIGNED PATH '$.o')) AS j"
 static struct db_stmt q_lock_many = DB_STMT(
-    "SELECT id, COALESCE(channel_id, 0), COALESCE(dm_channel_id, 0)"
+    "SELECT id, COALESCE(channel_id, 0), COALESCE(dm_channel_id, 0), reacted"
     " FROM messages WHERE id IN (SELECT j.id FROM" REACTIONS_IDS ")"
     " AND deleted = 0 ORDER BY id FOR UPDATE");
 static struct db_stmt q_emoji_many = DB_STMT(
@@ -105,6 +113,9 @@ static struct db_stmt q_spread_many = DB_STMT(
 static struct db_stmt q_insert_many = DB_STMT(
     "INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
     " SELECT j.m, CAST(j.e AS BINARY), j.u, j.o" REACTIONS_ROWS);
+static struct db_stmt q_mark_many = DB_STMT(
+    "UPDATE messages SET reacted = 1 WHERE id IN (SELECT j.id FROM"
+    REACTIONS_IDS ") AND reacted = 0");
 static struct db_stmt q_users = DB_STMT(
     "SELECT u.id, u.username FROM reactions r"
     " JOIN users u ON u.id = r.user_id"
@@ -284,11 +295,12 @@ reactions_clear(struct message *m)
 
 /*
  * Find message id of the conversation, not deleted, with q (q_exists, or
- * q_lock in the open transaction): 1, 0 (none here), -1.
+ * q_lock in the open transaction), and whether it is flagged as reacted
+ * to (reacted may be NULL): 1, 0 (none here), -1.
  */
 static int
 reactions_message(struct db_stmt *q, const struct conversation *c,
-    uint64_t id)
+    uint64_t id, int *reacted)
 {
 	struct db_rows	*rows;
 	int		 rc;
@@ -296,7 +308,8 @@ reactions_message(struct db_stmt *q, const struct conversation *c,
 	if ((rows = db_query(q, "uuu", id, c->channel_id,
 	    c->dm_channel_id)) == NULL)
 		return -1;
-	rc = db_fetch(rows);
+	if ((rc = db_fetch(rows)) == 1 && reacted != NULL)
+		*reacted = db_u64(rows, 0) != 0;
 	db_rows_free(rows);
 	return rc;
 }
@@ -441,7 +454,7 @@ reactions_add(const struct conversation *c, const struct event_scope *scope,
     uint64_t id, const char *emoji, uint64_t user_id)
 {
 	struct reactions_standing	st;
-	int				rc;
+	int				rc, reacted = 0;
 
 	memset(&st, 0, sizeof st);
 	if (sequencer_local() && db_routine_usable(&r_add) &&
@@ -450,7 +463,7 @@ reactions_add(const struct conversation *c, const struct event_scope *scope,
 		return rc;
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
-	if ((rc = reactions_message(&q_lock, c, id)) != 1 ||
+	if ((rc = reactions_message(&q_lock, c, id, &reacted)) != 1 ||
 	    reactions_standing(id, emoji, user_id, &st) == -1) {
 		db_rollback();
 		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
@@ -462,6 +475,7 @@ reactions_add(const struct conversation *c, const struct event_scope *scope,
 	}
 	if (db_exec(&q_insert, "usuu", id, emoji, user_id,
 	    st.order != 0 ? st.order : st.last + 1) != 1 ||
+	    (!reacted && db_exec(&q_mark, "u", id) == -1) ||
 	    reactions_event("reaction.add", c, scope, id, emoji,
 	    user_id) == -1 || db_commit() == -1) {
 		db_rollback();
@@ -486,7 +500,7 @@ reactions_remove(const struct conversation *c,
 
 	if (db_begin() == -1)
 		return REACTIONS_FAILED;
-	if ((rc = reactions_message(&q_lock, c, id)) != 1 ||
+	if ((rc = reactions_message(&q_lock, c, id, NULL)) != 1 ||
 	    (n = db_exec(&q_delete, "usu", id, emoji, user_id)) == -1) {
 		db_rollback();
 		return rc == 0 ? REACTIONS_NO_MESSAGE : REACTIONS_FAILED;
@@ -554,7 +568,7 @@ reactions_users(const struct conversation *c, uint64_t id, const char *emoji,
 {
 	int	rc;
 
-	if ((rc = reactions_message(&q_exists, c, id)) != 1)
+	if ((rc = reactions_message(&q_exists, c, id, NULL)) != 1)
 		return rc;
 	if (db_rows_json(g, db_query(&q_users, "usui", id, emoji, after,
 	    (long long)limit), reactions_user_row) == -1)
@@ -574,6 +588,7 @@ reactions_forget(uint64_t id)
 /* How the messages of a batch stand (reactions_add_many). */
 struct reactions_spread {
 	int		 found;		/* the message is there, not deleted */
+	int		 reacted;	/* and flagged (q_mark) */
 	uint64_t	 order;		/* the emoji's place; 0: not on it */
 	int		 mine;		/* the user has the emoji on it */
 	long		 distinct;	/* emoji on the message */
@@ -649,8 +664,10 @@ reactions_batch_read(const struct reaction_add *adds, size_t n,
 		for (i = 0; i < n; i++) {
 			if (adds[i].id == id &&
 			    adds[i].c->channel_id == db_u64(rows, 1) &&
-			    adds[i].c->dm_channel_id == db_u64(rows, 2))
+			    adds[i].c->dm_channel_id == db_u64(rows, 2)) {
 				st[i].found = 1;
+				st[i].reacted = db_u64(rows, 3) != 0;
+			}
 		}
 	}
 	db_rows_free(rows);
@@ -730,6 +747,25 @@ reactions_batch_decide(struct reaction_add *adds, size_t i,
 }
 
 /*
+ * Set the flag of the messages the batch's additions reacted to, for
+ * those without it (q_mark): 0, or -1.
+ */
+static int
+reactions_batch_mark(const struct reaction_add *adds, size_t n)
+{
+	const char	*text;
+	size_t		 len;
+	yajl_gen	 g;
+	long long	 rc;
+
+	g = reactions_batch_json(adds, n, 0, 1);
+	text = json_gen_text(g, &len);
+	rc = db_exec(&q_mark_many, "b", text, len);
+	yajl_gen_free(g);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
  * Add n reactions in one transaction, as reactions_add() adds each, with
  * one statement for each step of all of them: every adds[i].result set
  * (REACTIONS_CHANGED, _UNCHANGED, _NO_MESSAGE or _TOO_MANY) and 0, or -1
@@ -743,7 +779,7 @@ reactions_add_many(struct reaction_add *adds, size_t n)
 	yajl_gen		*data, g;
 	const char		*text;
 	size_t			 len, i, changed = 0;
-	int			 rc = -1;
+	int			 rc = -1, unflagged = 0;
 
 	st = xcalloc(n, sizeof *st);
 	scopes = xcalloc(n, sizeof *scopes);
@@ -756,6 +792,7 @@ reactions_add_many(struct reaction_add *adds, size_t n)
 		reactions_batch_decide(adds, i, st);
 		if (adds[i].result != REACTIONS_CHANGED)
 			continue;
+		unflagged |= !st[i].reacted;
 		scopes[changed] = adds[i].scope;
 		data[changed++] = reactions_event_data(adds[i].c, adds[i].id,
 		    adds[i].emoji, adds[i].user_id);
@@ -766,7 +803,8 @@ reactions_add_many(struct reaction_add *adds, size_t n)
 		rc = db_exec(&q_insert_many, "b", text, len) == (long long)changed ?
 		    0 : -1;
 		yajl_gen_free(g);
-		if (rc == -1 || events_append_many("reaction.add", scopes, data,
+		if (rc == -1 || (unflagged && reactions_batch_mark(adds, n) == -1) ||
+		    events_append_many("reaction.add", scopes, data,
 		    changed) == -1)
 			goto fail;
 	}

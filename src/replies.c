@@ -2,10 +2,11 @@
 /*
  * replies.c: the message a reply answers (API.md, Replies, reactions and
  * pins).  A message row names its original (reply_to_id); every read of
- * messages joins the original and its author (REPLIES_COLUMNS and
- * REPLIES_JOIN in MESSAGES_SELECT), so a page of replies costs no query
- * per message and shows each original as it is now: its edited text, or
- * nothing once it is deleted.
+ * messages then reads the originals of those that are replies, with one
+ * statement for all of a page (replies_originals()), so a page of replies
+ * costs no query per message, a page without replies none at all, and
+ * each original shows as it is now: its edited text, or nothing once it
+ * is deleted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,15 @@ static struct db_stmt q_lock = DB_STMT(
     " WHERE r.id = ? AND r.channel_id <=> NULLIF(?, 0)"
     " AND r.dm_channel_id <=> NULLIF(?, 0) AND r.deleted = 0"
     " LOCK IN SHARE MODE");
+/*
+ * The originals of a page's replies that are not deleted, whose ids come
+ * as a JSON array of decimal strings: each looked up by the primary key.
+ */
+static struct db_stmt q_originals = DB_STMT(
+    "SELECT r.id, r.author_id, u.username, LEFT(r.content, 100)"
+    " FROM messages r JOIN users u ON u.id = r.author_id"
+    " WHERE r.id IN (SELECT j.id FROM JSON_TABLE(?, '$[*]'"
+    " COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j) AND r.deleted = 0");
 static struct db_stmt q_replies = DB_STMT(
     "SELECT id FROM messages WHERE reply_to_id = ? AND deleted = 0"
     " ORDER BY id");
@@ -37,25 +47,6 @@ replies_copy(struct db_rows *rows, unsigned int col)
 	if ((s = db_str(rows, col, &len)) == NULL)
 		return NULL;
 	return xstrndup(s, len);
-}
-
-/*
- * Fill r from the four columns of REPLIES_COLUMNS that start at col: the
- * original's id (NULL: not a reply), author, name and preview (NULL: the
- * original is deleted).
- */
-void
-replies_read(struct db_rows *rows, unsigned int col, struct reply *r)
-{
-	memset(r, 0, sizeof *r);
-	if (db_is_null(rows, col))
-		return;
-	r->id = db_u64(rows, col);
-	if (db_is_null(rows, col + 1))
-		return;
-	r->author_id = db_u64(rows, col + 1);
-	r->username = replies_copy(rows, col + 2);
-	r->content = replies_copy(rows, col + 3);
 }
 
 /* Free what a reply owns. */
@@ -90,9 +81,9 @@ replies_gen(yajl_gen g, const struct reply *r)
 	yajl_gen_map_close(g);
 }
 
-/* Fill r from the current row of q_lock. */
+/* Fill r from the current row of q_lock or q_originals. */
 static void
-replies_read_locked(struct db_rows *rows, void *out)
+replies_read_row(struct db_rows *rows, void *out)
 {
 	struct reply	*r = out;
 
@@ -112,7 +103,53 @@ replies_lock(const struct conversation *c, uint64_t id, struct reply *r)
 {
 	memset(r, 0, sizeof *r);
 	return db_fetch_one(db_query(&q_lock, "uuu", id, c->channel_id,
-	    c->dm_channel_id), replies_read_locked, r);
+	    c->dm_channel_id), replies_read_row, r);
+}
+
+/*
+ * Read the originals of the replies among n messages (reply.id set, the
+ * rest of reply empty) with one statement, none when there are none: an
+ * original deleted since stays without author (replies_gen()).  0, or -1.
+ */
+int
+replies_originals(struct message *ms, long n)
+{
+	struct db_rows	*rows;
+	struct reply	 r;
+	uint64_t	*ids;
+	size_t		 nids = 0;
+	long		 i;
+	int		 rc;
+
+	ids = xcalloc((size_t)n + 1, sizeof *ids);
+	for (i = 0; i < n; i++) {
+		if (ms[i].reply.id != 0)
+			ids[nids++] = ms[i].reply.id;
+	}
+	if (nids == 0) {
+		free(ids);
+		return 0;
+	}
+	rows = db_query_ids(&q_originals, ids, nids);
+	free(ids);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		replies_read_row(rows, &r);
+		/* Several replies may answer one original. */
+		for (i = 0; i < n; i++) {
+			if (ms[i].reply.id != r.id || ms[i].reply.author_id != 0)
+				continue;
+			ms[i].reply.author_id = r.author_id;
+			ms[i].reply.username = r.username != NULL ?
+			    xstrdup(r.username) : NULL;
+			ms[i].reply.content = r.content != NULL ?
+			    xstrdup(r.content) : NULL;
+		}
+		replies_clear(&r);
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
 }
 
 /*

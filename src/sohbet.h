@@ -213,6 +213,7 @@ void		 json_gen_kraw(yajl_gen, const char *, const char *, size_t);
 void		 json_gen_raw(yajl_gen, const char *, size_t);
 const char	*json_gen_text(yajl_gen, size_t *);
 int		 json_time_format(const char *, char *, size_t);
+yajl_gen	 json_id_list(const uint64_t *, size_t);
 yajl_gen	 json_ids(const char *, uint64_t, const char *, uint64_t);
 
 /* text.c */
@@ -506,6 +507,7 @@ int		 db_available(void);
 unsigned long	 db_thread_id(void);
 long long	 db_exec(struct db_stmt *, const char *, ...);
 struct db_rows	*db_query(struct db_stmt *, const char *, ...);
+struct db_rows	*db_query_ids(struct db_stmt *, const uint64_t *, size_t);
 int		 db_fetch(struct db_rows *);
 int		 db_is_null(struct db_rows *, unsigned int);
 const char	*db_str(struct db_rows *, unsigned int, size_t *);
@@ -553,7 +555,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		19	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		21	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_routines_pending(const char *, const char **);
@@ -1141,23 +1143,14 @@ struct reply {
 	char		*username;
 	char		*content;	/* its first REPLIES_PREVIEW_MAX */
 };
-/*
- * The columns of a message's reply (the original joined as r, its author
- * as ru): the original's id, its author (NULL once it is deleted), the
- * author's name, the preview.
- */
-#define REPLIES_COLUMNS \
-	"m.reply_to_id, r.author_id, ru.username, LEFT(r.content, 100)"
-#define REPLIES_JOIN \
-	" LEFT JOIN messages r ON r.id = m.reply_to_id AND r.deleted = 0" \
-	" LEFT JOIN users ru ON ru.id = r.author_id"
 struct db_rows;
 struct conversation;
-void		 replies_read(struct db_rows *, unsigned int, struct reply *);
+struct message;
 void		 replies_clear(struct reply *);
 void		 replies_gen(yajl_gen, const struct reply *);
 int		 replies_lock(const struct conversation *, uint64_t,
 		    struct reply *);
+int		 replies_originals(struct message *, long);
 long		 replies_of(uint64_t, uint64_t **);
 
 /* reactions.c */
@@ -1265,22 +1258,16 @@ struct mentions {
 };
 /*
  * The column of MESSAGES_SELECT that reads a message's mentions from its
- * row (messages.mentions), with the users' names: a JSON text {"m":
- * [[kind, "id", username], ...]} (an object, as json_parse() reads), or
- * NULL.
+ * row (messages.mentions): a JSON text {"m": [[kind, "id"], ...]} (an
+ * object, as json_parse() reads), or NULL.  The users' names come after,
+ * one statement for a page (mentions_name()).
  */
-#define MENTIONS_COLUMN \
-	"IF(m.mentions IS NULL, NULL, (SELECT JSON_OBJECT('m'," \
-	" JSON_ARRAYAGG(JSON_ARRAY(mj.kind, CAST(mj.target_id AS CHAR)," \
-	" mu.username) ORDER BY mj.ord))" \
-	" FROM JSON_TABLE(m.mentions, '$[*]' COLUMNS (ord FOR ORDINALITY," \
-	" kind TINYINT UNSIGNED PATH '$[0]'," \
-	" target_id BIGINT UNSIGNED PATH '$[1]')) mj" \
-	" LEFT JOIN users mu ON mj.kind = 1 AND mu.id = mj.target_id))"
+#define MENTIONS_COLUMN	"CONCAT('{\"m\":', m.mentions, '}')"
 void		 mentions_read(struct db_rows *, unsigned int,
 		    struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
+int		 mentions_name(struct message *, long);
 void		 mentions_gen(yajl_gen, const struct mentions *);
 size_t		 mentions_gen_rows(yajl_gen, const struct mentions *,
 		    uint64_t, const struct conversation *, uint64_t);
@@ -1322,26 +1309,35 @@ struct message {
 	struct mentions	 mentions;
 	struct attachment *attachments;	/* attachments.c */
 	size_t		 nattachments;
+	/* As its row says (sql/021): it has or had reactions; attachments. */
+	int		 reacted;
+	int		 attached;
 };
 
-/* The columns messages_read() reads, and the author's join. */
+/*
+ * The columns messages_read() reads, and the author's join: one table
+ * more, no subquery, so that MariaDB plans a page quickly (issue 27).
+ * What a row only points at (the original of a reply, the names of the
+ * users it mentions, its reactions and attachments) is read after, one
+ * statement for a page, and only when some message of it has any.
+ */
 #define MESSAGES_SELECT \
 	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
 	" u.username, m.content, m.created_at, m.edited_at, m.nonce," \
-	" m.pin_order IS NOT NULL, " REPLIES_COLUMNS "," \
-	" " MENTIONS_COLUMN \
-	" FROM messages m"
+	" m.pin_order IS NOT NULL, m.reply_to_id, " MENTIONS_COLUMN "," \
+	" m.reacted, m.attached FROM messages m"
 #define MESSAGES_AUTHOR \
-	" JOIN users u ON u.id = m.author_id" REPLIES_JOIN
-#define MESSAGES_REPLY_COLUMN	10	/* the first of REPLIES_COLUMNS */
-#define MESSAGES_MENTIONS_COLUMN 14	/* MENTIONS_COLUMN, after the 4 */
+	" JOIN users u ON u.id = m.author_id"
+#define MESSAGES_REPLY_COLUMN	10
+#define MESSAGES_MENTIONS_COLUMN 11
+#define MESSAGES_REACTED_COLUMN	12
+#define MESSAGES_ATTACHED_COLUMN 13
 void		 messages_new(struct message *, uint64_t,
 		    const struct conversation *, const struct request *,
 		    const char *, size_t, const char *, const char *,
 		    const struct mentions *);
 void		 messages_now(char *, size_t);
 void		 messages_clear(struct message *);
-long		 messages_read_all(struct db_rows *, struct message *, long);
 long		 messages_read_reacted(struct db_rows *, struct message *, long,
 		    uint64_t);
 void		 messages_gen(yajl_gen, const struct message *);

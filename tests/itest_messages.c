@@ -519,6 +519,19 @@ plan_find(const struct json *v,
 	return NULL;
 }
 
+/* How many objects of a JSON document, at any depth, name a table. */
+static size_t
+plan_tables(const struct json *v)
+{
+	size_t	i, n;
+
+	n = json_get(v, "table_name") != NULL;
+	for (i = 0; i < v->count; i++)
+		n += plan_tables(v->type == JSON_OBJECT ?
+		    v->members[i].value : v->items[i]);
+	return n;
+}
+
 /* A statement with its ? placeholders replaced by the numbers given. */
 static char *
 plan_statement(const char *sql, const unsigned long long *args, int nargs)
@@ -546,8 +559,9 @@ plan_statement(const char *sql, const unsigned long long *args, int nargs)
 /*
  * Run one of the server's history statements under ANALYZE and assert
  * what makes a page cost the same in any conversation: a range scan of
- * the conversation's index, no sort, and no more rows read than the page
- * and the deleted messages inside it.
+ * the conversation's index, no sort, no table but the messages and their
+ * authors, and no more rows read than the page and the deleted messages
+ * inside it.
  */
 static void
 expect_page_scan(const char *sql, const unsigned long long *args,
@@ -579,6 +593,13 @@ expect_page_scan(const char *sql, const unsigned long long *args,
 	    "the scan does not use both columns of %s: %s", key, text);
 	ck_assert_msg(plan_find(plan, plan_has, "filesort") == NULL,
 	    "the page is sorted: %s", text);
+	/*
+	 * The messages and their authors, nothing else: what a row points
+	 * at is read after, and only when a message of the page has it.
+	 */
+	ck_assert_msg(plan_find(plan, plan_is_table, "u") != NULL &&
+	    plan_tables(plan) == 2, "the page reads more than its messages "
+	    "and their authors: %s", text);
 	v = json_get(m, "r_rows");
 	ck_assert_msg(v != NULL && v->type == JSON_NUMBER, "no r_rows: %s",
 	    text);

@@ -300,7 +300,7 @@ START_TEST(test_reply)
 	struct itest_response	*r;
 	struct conv		 c;
 	const struct json	*m;
-	char			*original, *id, *cursor, *path, *body;
+	char			*original, *id, *second, *cursor, *path, *body;
 	char			 long_text[512], want[512];
 	int			 i;
 
@@ -339,6 +339,20 @@ START_TEST(test_reply)
 	ck_assert_msg(m != NULL && strcmp(itest_at(m, "reply_to.content")->text,
 	    "now short") == 0, "after the edit: %s", itest_describe(r));
 	itest_free(r);
+	/* Two replies to one original in a page before (read, not kept). */
+	r = reply(&c, c.a, original, "a second answer");
+	second = xstrdup(itest_str(r, "id"));
+	itest_free(r);
+	r = chat_history(c.b, c.base, "before=18446744073709551615");
+	for (i = 0; i < 2; i++) {
+		m = page_message(r, i == 0 ? id : second);
+		ck_assert_msg(m != NULL && strcmp(itest_at(m,
+		    "reply_to.content")->text, "now short") == 0 &&
+		    strcmp(itest_at(m, "reply_to.author.username")->text,
+		    c.a->username) == 0, "a page before: %s",
+		    itest_describe(r));
+	}
+	itest_free(r);
 
 	/* Deleted: {id, author: null, content: null}, page and alone. */
 	message_delete(&c, c.a, original);
@@ -363,6 +377,7 @@ START_TEST(test_reply)
 	itest_free(r);
 	free(body);
 	free(cursor);
+	free(second);
 	free(id);
 	free(original);
 	conv_close(&c);

@@ -258,7 +258,7 @@ START_TEST(test_mention_fields)
 	struct itest_response	*r;
 	struct chat_room	 room;
 	char			*role, *text, *id, *path;
-	int			 found;
+	int			 found, page;
 
 	chat_room_open(&room, "rs_fields");
 	role = role_new(&room.owner, room.server, "crew", "[]");
@@ -277,13 +277,21 @@ START_TEST(test_mention_fields)
 	id = xstrdup(itest_str(r, "id"));
 	itest_free(r);
 
-	r = chat_history(&room.member, room.base, NULL);
-	itest_expect_str(r, "0.id", id);
-	itest_expect_str(r, "0.mentions.0.id", room.member.id);
-	itest_expect_str(r, "0.mentions.1.id", room.owner.id);
-	itest_expect_str(r, "0.mention_roles.0", role);
-	ck_assert(everyone(r, "0"));
-	itest_free(r);
+	/* The latest page (kept) and a page before (read): with names. */
+	for (page = 0; page < 2; page++) {
+		r = chat_history(&room.member, room.base, page == 0 ? NULL :
+		    "before=18446744073709551615");
+		itest_expect_str(r, "0.id", id);
+		itest_expect_str(r, "0.mentions.0.id", room.member.id);
+		itest_expect_str(r, "0.mentions.0.username",
+		    room.member.username);
+		itest_expect_str(r, "0.mentions.1.id", room.owner.id);
+		itest_expect_str(r, "0.mentions.1.username",
+		    room.owner.username);
+		itest_expect_str(r, "0.mention_roles.0", role);
+		ck_assert(everyone(r, "0"));
+		itest_free(r);
+	}
 
 	/* An edit replaces them; a plain message has none. */
 	path = chat_path(room.base, id, NULL);

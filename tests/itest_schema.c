@@ -761,6 +761,39 @@ START_TEST(test_upgrade_keys_mentions)
 }
 END_TEST
 
+/*
+ * Migration 021 on a database with data: the messages with reactions or
+ * attachments from before get their flags, the others none, so that a
+ * page of them still reads their reactions and attachments; then
+ * routines.sql's reaction_add flags a message with its first reaction.
+ */
+START_TEST(test_upgrade_flags_messages)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_007_TO_017
+	    UPGRADE_SOURCE("018_mentions_keyed.sql")
+	    UPGRADE_SOURCE("019_words_distinct.sql")
+	    " INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
+	    " VALUES (12, 'x', 1, 1), (12, 'y', 1, 2);"
+	    " INSERT INTO attachments (uploader_id, channel_id, message_id,"
+	    " filename, content_type, size) VALUES"
+	    " (1, 1, 14, 'a.txt', 'text/plain', 1),"
+	    " (1, 1, NULL, 'b.txt', 'text/plain', 1);"
+	    UPGRADE_SOURCE("021_history_flags.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT GROUP_CONCAT(id, ':', reacted,"
+	    " attached ORDER BY id SEPARATOR ' ') = '10:00 12:10 14:01'"
+	    " FROM " UPGRADE_DB ".messages"), 1);
+
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("routines.sql")
+	    " CALL reaction_add(14, 1, 0, 'z', 1, 20, 1000, 1, '{}');"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT reacted FROM " UPGRADE_DB
+	    ".messages WHERE id = 14"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 /* --- the stored routines (sql/routines.sql) ---------------------------- */
 
 /*
@@ -1036,6 +1069,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_adds_attachments);
 	tcase_add_test(tc, test_upgrade_indexes_words_without_triggers);
 	tcase_add_test(tc, test_upgrade_keys_mentions);
+	tcase_add_test(tc, test_upgrade_flags_messages);
 	tcase_add_test(tc, test_routines_fresh_and_upgraded);
 	tcase_add_test(tc, test_routines_applied_when_changed);
 	suite_add_tcase(s, tc);
