@@ -98,7 +98,8 @@ END//
 -- q_event_insert).  p_mentions: the message's mentions as
 -- messages.mentions keeps them, [[kind, "target_id"], ...] (mentions.c),
 -- or NULL; a server channel's are also written to message_mentions, to
--- be counted (sql/018).
+-- be counted (sql/018), but the author's mention of themselves, which
+-- nothing counts (mentions.c, mentions_counted()).
 CREATE OR REPLACE PROCEDURE message_send(
 	IN p_id			BIGINT UNSIGNED,
 	IN p_channel_id		BIGINT UNSIGNED,
@@ -146,7 +147,8 @@ BEGIN
 		    p_author_id
 		    FROM JSON_TABLE(p_mentions, '$[*]' COLUMNS (
 			kind		TINYINT UNSIGNED PATH '$[0]',
-			target_id	BIGINT UNSIGNED PATH '$[1]')) AS j;
+			target_id	BIGINT UNSIGNED PATH '$[1]')) AS j
+		    WHERE NOT (j.kind = 1 AND j.target_id = p_author_id);
 	END IF;
 	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
 	    user_id, data)
@@ -173,7 +175,8 @@ END//
 --   e             the event's data, {message}, as a JSON text
 -- p_nonces is 1 when some row has a nonce (when none has, the nonce
 -- statement is skipped).  p_mentions: the rows of message_mentions, the
--- mentions of the batch's server channel messages, as a JSON array of
+-- mentions of the batch's server channel messages that are counted
+-- (mentions.c, mentions_gen_rows()), as a JSON array of
 -- [kind, "target_id", "message_id", "channel_id", "author_id"], or NULL
 -- when there are none.
 --

@@ -8,7 +8,8 @@
  * twice (sql/018_mentions_keyed.sql): in the message's row
  * (messages.mentions, [[kind, "target_id"], ...]), which shows them, and,
  * in a server channel, as rows of message_mentions keyed by what
- * readstate.c counts.
+ * readstate.c counts.  A user's mention of themselves has no row: their
+ * own messages never count for them (mentions_counted()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,8 @@ static struct db_stmt q_roles = DB_STMT(
     " ORDER BY j.ord");
 /*
  * A server channel message's rows (channel, message, author), from its
- * mentions as mentions_column_text() writes them.
+ * mentions as mentions_column_text() writes them, but the author's
+ * mention of themselves (author again; mentions_counted()).
  */
 static struct db_stmt q_insert = DB_STMT(
     "INSERT INTO message_mentions (channel_id, kind, target_id, message_id,"
@@ -89,7 +91,8 @@ static struct db_stmt q_insert = DB_STMT(
     " SELECT ?, j.kind, j.target_id, ?, ?"
     " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
     " kind TINYINT UNSIGNED PATH '$[0]',"
-    " target_id BIGINT UNSIGNED PATH '$[1]')) j");
+    " target_id BIGINT UNSIGNED PATH '$[1]')) j"
+    " WHERE NOT (j.kind = 1 AND j.target_id = ?)");
 /*
  * A message's rows, found by their keys from its row's mentions: one
  * probe of the primary key each (STRAIGHT_JOIN: else MariaDB reads the
@@ -261,6 +264,18 @@ mentions_gen(yajl_gen g, const struct mentions *ms)
 }
 
 /*
+ * Whether a mention of a message by author_id has a row of
+ * message_mentions: not the author's mention of themselves, which
+ * readstate.c would never count (a user's own messages are never unread
+ * to them), so that writing it cost a send a row for nothing.
+ */
+static int
+mentions_counted(const struct mention *m, uint64_t author_id)
+{
+	return m->kind != MENTION_USER || m->id != author_id;
+}
+
+/*
  * Write the rows of message_mentions of a message, as message_send_many
  * reads them, into the caller's array: [kind, "target_id", "message_id",
  * "channel_id", "author_id"] each; none in a DM (nothing counts them).
@@ -270,9 +285,12 @@ size_t
 mentions_gen_rows(yajl_gen g, const struct mentions *ms, uint64_t message_id,
     const struct conversation *c, uint64_t author_id)
 {
-	size_t	i;
+	size_t	i, rows = 0;
 
 	for (i = 0; ms != NULL && c->channel_id != 0 && i < ms->n; i++) {
+		if (!mentions_counted(&ms->v[i], author_id))
+			continue;
+		rows++;
 		yajl_gen_array_open(g);
 		yajl_gen_integer(g, ms->v[i].kind);
 		json_gen_id_or_zero(g, ms->v[i].id);
@@ -281,7 +299,7 @@ mentions_gen_rows(yajl_gen g, const struct mentions *ms, uint64_t message_id,
 		json_gen_id_or_zero(g, author_id);
 		yajl_gen_array_close(g);
 	}
-	return i;
+	return rows;
 }
 
 /*
@@ -324,14 +342,17 @@ mentions_insert(uint64_t message_id, const struct conversation *c,
     uint64_t author_id, const struct mentions *ms)
 {
 	char		*list;
-	long long	 n;
+	long long	 n, rows = 0;
+	size_t		 i;
 
 	if (c->channel_id == 0 || (list = mentions_column_text(ms)) == NULL)
 		return 0;
-	n = db_exec(&q_insert, "uuus", c->channel_id, message_id, author_id,
-	    list);
+	for (i = 0; i < ms->n; i++)
+		rows += mentions_counted(&ms->v[i], author_id);
+	n = db_exec(&q_insert, "uuusu", c->channel_id, message_id, author_id,
+	    list, author_id);
 	free(list);
-	return n == (long long)ms->n ? 0 : -1;
+	return n == rows ? 0 : -1;
 }
 
 /*

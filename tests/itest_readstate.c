@@ -210,6 +210,23 @@ default_role_set(const struct chat_user *owner, const char *server,
 	free(id);
 }
 
+/*
+ * The rows of message_mentions that count mentions of a message: its
+ * author's mention of themselves has none (nothing would read it).
+ */
+static long long
+mention_rows(const char *message_id)
+{
+	char		*sql;
+	long long	 n;
+
+	xasprintf(&sql, "SELECT COUNT(*) FROM message_mentions"
+	    " WHERE message_id = %s", message_id);
+	n = itest_sql_number(sql);
+	free(sql);
+	return n;
+}
+
 /* The number of users in a message's mentions, and whether id is one. */
 static size_t
 mentioned(struct itest_response *r, const char *prefix, const char *id,
@@ -276,6 +293,8 @@ START_TEST(test_mention_fields)
 	ck_assert_msg(everyone(r, ""), "the owner's @here did not count");
 	id = xstrdup(itest_str(r, "id"));
 	itest_free(r);
+	/* The member, the role and @here: the owner's own has no row. */
+	ck_assert_int_eq(mention_rows(id), 3);
 
 	/* The latest page (kept) and a page before (read): with names. */
 	for (page = 0; page < 2; page++) {
@@ -304,6 +323,7 @@ START_TEST(test_mention_fields)
 	    !everyone(r, ""), "the edit kept old mentions: %s",
 	    itest_describe(r));
 	itest_free(r);
+	ck_assert_int_eq(mention_rows(id), 0);
 	r = itest_get(path, room.member.token);
 	itest_expect(r, 200);
 	ck_assert_uint_eq(mentioned(r, "", room.owner.id, &found), 1);
@@ -542,7 +562,8 @@ hold_channel(const char *channel)
  * the member and the rest the owner, while the channel's row is held, so
  * that they queue up and are written in batches; assert
  * each posted, the member's counts (all of them unread, a third
- * mentions) and each message's own mention in history.
+ * mentions), each message's own mention in history, and a row to count
+ * it only where it names the member.
  */
 static void
 race_mentions(void)
@@ -580,6 +601,9 @@ race_mentions(void)
 		snprintf(prefix, sizeof prefix, "%d", i);
 		ck_assert_uint_eq(mentioned(r, prefix, room.member.id,
 		    &found), 1);
+		/* A row for the member; the owner's of themselves, none. */
+		snprintf(prefix, sizeof prefix, "%d.id", i);
+		ck_assert_int_eq(mention_rows(itest_str(r, prefix)), found);
 	}
 	itest_free(r);
 	free(path);
@@ -812,6 +836,8 @@ START_TEST(test_counts)
 	expect_counts(&room.owner, "channel_id", room.channel, 1, 0);
 	id = chat_post(&room.owner, room.base, text);
 	expect_counts(&room.owner, "channel_id", room.channel, 0, 0);
+	expect_counts(&room.member, "channel_id", room.channel, 1, 1);
+	ck_assert_int_eq(mention_rows(id), 1);
 	s = state_of(&room.owner, "channel_id", room.channel);
 	ck_assert_str_eq(s.last_read, id);
 	free(id);
