@@ -67,6 +67,7 @@ static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
 static int			 poll_any_hinted; /* since the last answering */
+static int			 poll_any_marked; /* likewise */
 /* How many hurried polls fall due in each millisecond to come. */
 static struct poll_hurry_slot {
 	long long	 ms;
@@ -377,6 +378,7 @@ poll_mark(struct poll *p, uint64_t published_ns, int recheck)
 		return;
 	p->marked = 1;
 	p->woken_ns = published_ns;
+	poll_any_marked = 1;
 }
 
 /* Mark the polls indexed under a key of a kind and an id. */
@@ -582,6 +584,10 @@ poll_answer_marked(uint64_t wm)
 	const struct poll_type	*type;
 	size_t			 n;
 
+	/* A wake-up of hints alone (typing) walks no poll here. */
+	if (!poll_any_marked)
+		return;
+	poll_any_marked = 0;
 	batch = xcalloc(poll_count + 1, sizeof *batch);
 	for (;;) {
 		type = NULL;
