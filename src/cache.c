@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cache.c: what a worker keeps of the database between requests: each
- * user's token generation and name (auth.c), each member's standing in
+ * user's token generation and name (auth.c, which reads those looked up
+ * lately again in bulk before they expire), each member's standing in
  * the conversations they open (channels.c, api-dms.c), the roles of
  * the servers whose messages mention roles (mentions.c), and each user's
  * scope of /events, their servers, roles there and DMs (api-events.c:
