@@ -28,6 +28,7 @@
 #define EVENTS_TIMEOUT	30
 #define EPHEMERAL_MAX	100	/* ephemeral events per answer */
 #define EPHEMERAL_HOLD_MS 500	/* between answers of only those */
+#define EPHEMERAL_RENDERED 1024	/* ephemeral events kept rendered */
 
 /* The last channel of a server judged for the poll's user, and how. */
 struct events_view {
@@ -77,6 +78,18 @@ struct events_shared {
 	struct response_shared	 sh;
 };
 
+/*
+ * An ephemeral event as rendered for answers, by its place in the ring
+ * (and a presence.update's status, which a later one of the same user
+ * replaces in an answer).
+ */
+struct events_rendered {
+	uint64_t	 pos;
+	int		 status;
+	char		*text;		/* NULL: none yet */
+	size_t		 len;
+};
+
 /* The user's servers, each with their roles there, in server order. */
 static struct db_stmt q_scope_servers = DB_STMT(
     "SELECT m.server_id, m.joined_seq, mr.role_id FROM server_members m"
@@ -93,6 +106,9 @@ static struct db_stmt q_scope_dms = DB_STMT(
  */
 static uint64_t		kept_seq, kept_mark;
 static long long	kept_ms, kept_mark_ms;
+
+/* The ephemeral events rendered last (EPHEMERAL_RENDERED, by place). */
+static struct events_rendered	*rendered;
 
 static void	api_events_wake(struct poll **, size_t, uint64_t);
 static void	api_events_expire(struct poll *);
@@ -444,9 +460,9 @@ api_events_ephemeral_waiting(struct events_poll *ep)
 	return 0;
 }
 
-/* Write an ephemeral event as the API shows it (no seq). */
+/* Render an ephemeral event as the API shows it (no seq). */
 static void
-api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
+api_events_ephemeral_render(yajl_gen g, const struct ephemeral *e)
 {
 	yajl_gen_map_open(g);
 	if (e->kind == EPHEMERAL_TYPING) {
@@ -462,6 +478,38 @@ api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
+}
+
+/*
+ * Write an ephemeral event into an answer, rendered once for all the
+ * answers that carry it: in a storm of typing hints every answer of
+ * the 9,000 clients of a channel carries the same dozens of them, and
+ * writing each afresh (ids and a time through printf, strings checked
+ * by yajl) was most of what an answer cost sohbetd (issue 22).
+ */
+static void
+api_events_ephemeral_gen(yajl_gen g, const struct ephemeral *e)
+{
+	struct events_rendered		*r;
+	yajl_gen			 one;
+	const char			*text;
+	size_t				 len;
+
+	if (rendered == NULL)
+		rendered = xcalloc(EPHEMERAL_RENDERED, sizeof *rendered);
+	r = &rendered[e->pos % EPHEMERAL_RENDERED];
+	if (r->text == NULL || r->pos != e->pos || r->status != e->status) {
+		one = json_gen_new();
+		api_events_ephemeral_render(one, e);
+		text = json_gen_text(one, &len);
+		free(r->text);
+		r->text = xstrndup(text, len);
+		r->len = len;
+		r->pos = e->pos;
+		r->status = e->status;
+		yajl_gen_free(one);
+	}
+	json_gen_raw(g, r->text, r->len);
 }
 
 /* Free the answer a wake-up rendered last. */

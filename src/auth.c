@@ -4,15 +4,27 @@
  * route.  A token is good when its signature and expiry are, and its
  * generation still matches the user's (logout-all and password changes
  * bump it, so older tokens fail at once).  The generation and the user's
- * name come from the worker's cache (cache.c) when it has them.
+ * name come from the worker's cache (cache.c) when it has them; the
+ * cached users looked up lately are read again together, a statement
+ * for AUTH_REFRESH_BATCH of them, before they grow stale.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sohbet.h"
 
+#define AUTH_REFRESH_BATCH	1000	/* users read again in a statement */
+
 static struct db_stmt q_generation = DB_STMT(
     "SELECT token_generation, username FROM users WHERE id = ?");
+static struct db_stmt q_generations = DB_STMT(
+    "SELECT u.id, u.token_generation, u.username FROM JSON_TABLE(?, '$[*]'"
+    " COLUMNS (id BIGINT UNSIGNED PATH '$')) j"
+    " STRAIGHT_JOIN users u ON u.id = j.id");
+
+/* When the cached users were last read again (clock_ms()). */
+static long long	auth_refreshed_ms;
 
 /* Answer 401 unauthorized (the token names nobody who may act); -1. */
 int
@@ -25,6 +37,69 @@ auth_refuse(struct request *req)
 }
 
 /*
+ * Read again the generations and names of n cached users, as of now;
+ * those not found (accounts deleted) are forgotten.  0, or -1 when the
+ * database failed (they stay as they were, and grow stale).
+ */
+static int
+auth_refresh_users(const uint64_t *ids, size_t n, long long now)
+{
+	struct db_rows	*rows;
+	yajl_gen	 g;
+	const char	*text;
+	char		 name[USERNAME_SIZE];
+	size_t		 i, len;
+	int		 rc;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++)
+		json_gen_id_or_zero(g, ids[i]);
+	yajl_gen_array_close(g);
+	text = json_gen_text(g, &len);
+	rows = db_query(&q_generations, "s", text);
+	yajl_gen_free(g);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		db_copy(name, sizeof name, rows, 2);
+		cache_user_refill(db_u64(rows, 0),
+		    (unsigned int)db_u64(rows, 1), name, now);
+	}
+	db_rows_free(rows);
+	if (rc == -1)
+		return -1;
+	cache_users_drop_unread(ids, n, now);
+	return 0;
+}
+
+/*
+ * Every quarter of cache_ms at most, read again the cached users looked
+ * up lately whose copies are three quarters of cache_ms old (cache.c,
+ * cache_users_due()): a client that polls again every second or two, on
+ * either worker, then finds its user fresh instead of costing a
+ * statement a poll.  A change made through the API drops the user at
+ * once (their hub entry); one made by hand shows within cache_ms.
+ */
+static void
+auth_refresh(void)
+{
+	uint64_t	*ids;
+	long long	 now = clock_ms();
+	size_t		 n;
+
+	if (!cache_on() || now - auth_refreshed_ms < cfg->cache_ms / 4)
+		return;
+	auth_refreshed_ms = now;
+	ids = xreallocarray(NULL, AUTH_REFRESH_BATCH, sizeof *ids);
+	do {
+		n = cache_users_due(ids, AUTH_REFRESH_BATCH, now);
+	} while (n > 0 && auth_refresh_users(ids, n, now) == 0 &&
+	    n == AUTH_REFRESH_BATCH);
+	free(ids);
+}
+
+/*
  * Read a user's current token generation and name (USERNAME_SIZE bytes):
  * 1, 0 when there is no such user, -1 on a database error.
  */
@@ -34,6 +109,7 @@ auth_user(uint64_t user_id, unsigned int *generation, char *username)
 	struct db_rows	*rows;
 	int		 found;
 
+	auth_refresh();
 	if (cache_user_get(user_id, generation, username))
 		return 1;
 	if ((rows = db_query(&q_generation, "u", user_id)) == NULL)

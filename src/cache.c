@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * cache.c: what a worker keeps of the database between requests: each
- * user's token generation and name (auth.c), each member's standing in
+ * user's token generation and name (auth.c, which reads those looked up
+ * lately again in bulk before they expire), each member's standing in
  * the conversations they open (channels.c, api-dms.c), the roles of
  * the servers whose messages mention roles (mentions.c), and each user's
  * scope of /events, their servers, roles there and DMs (api-events.c:
@@ -28,10 +29,27 @@
 
 #include "sohbet.h"
 
-#define CACHE_USER_SLOTS	4096	/* powers of two */
+#define CACHE_USER_SLOTS	32768	/* powers of two */
+/*
+ * How long after its last lookup a user's token generation is still
+ * read again in bulk (cache_users_due()): a client polls again when its
+ * /events poll is answered, 60 s after it parked at the latest, and on
+ * either worker.
+ */
+#define CACHE_USER_LIVE_MS	(120 * 1000)
 #define CACHE_STANDING_SLOTS	16384
 #define CACHE_ROLE_SLOTS	256
-#define CACHE_SCOPE_SLOTS	16384
+#define CACHE_SCOPE_SLOTS	32768
+/*
+ * Users and scopes are kept in groups of CACHE_WAYS slots: a user may
+ * take any slot of their group, and a new one takes the slot of the
+ * group looked up longest ago.  With one slot a user, 9,000 clients of
+ * a busy channel (every one on either worker) shared slots two by two
+ * (4,096 users, 16,384 scopes), and each poll of such a pair threw the
+ * other out: the users cache hit 0.2-6 % of lookups, the scopes about
+ * half, and every miss cost statements (issue 22).
+ */
+#define CACHE_WAYS		4
 /*
  * How long a scope of /events is kept (at least cache_ms).  Every poll
  * needs one, and a client polls again after every answer: kept cache_ms
@@ -49,11 +67,17 @@
  */
 #define CACHE_KEPT_MS		(30 * 1000)
 
+/* What a slot of a group (CACHE_WAYS) starts with. */
+struct cache_way {
+	uint64_t	 id;		/* the user's; 0: empty */
+	long long	 used_ms;	/* its last lookup (or fill) */
+};
+
 struct cache_user {
-	uint64_t	 id;		/* 0: empty */
+	struct cache_way way;
 	unsigned int	 generation;
 	long long	 filled_ms;
-	char		 username[USERNAME_SIZE];
+	char		*username;
 };
 
 struct cache_standing {
@@ -75,7 +99,7 @@ struct cache_roles {
 
 /* A user's scope of /events. */
 struct cache_scope {
-	uint64_t	 user_id;	/* 0: empty */
+	struct cache_way way;
 	long long	 filled_ms;
 	struct scope	 scope;
 };
@@ -119,6 +143,51 @@ cache_kept(long long filled_ms)
 }
 
 /*
+ * The slot of a table of slots (each size bytes, starting with a struct
+ * cache_way) that holds a user: in their group (CACHE_WAYS slots), or
+ * NULL.  With pick, a slot to put them in when none does: an empty one
+ * of the group, or the one looked up longest ago (to be emptied).
+ */
+static struct cache_way *
+cache_way(void *table, size_t slots, size_t size, uint64_t id, int pick)
+{
+	struct cache_way	*w, *victim = NULL;
+	char			*group;
+	size_t			 i;
+
+	if (table == NULL)
+		return NULL;
+	group = (char *)table + cache_slot(id, 0, slots / CACHE_WAYS) *
+	    CACHE_WAYS * size;
+	for (i = 0; i < CACHE_WAYS; i++) {
+		w = (struct cache_way *)(void *)(group + i * size);
+		if (w->id == id)
+			return w;
+		if (victim == NULL || (victim->id != 0 && (w->id == 0 ||
+		    w->used_ms < victim->used_ms)))
+			victim = w;
+	}
+	return pick ? victim : NULL;
+}
+
+/* The slot that holds a user, or NULL. */
+static struct cache_user *
+cache_user_find(uint64_t id)
+{
+	return (struct cache_user *)(void *)cache_way(cache_users,
+	    CACHE_USER_SLOTS, sizeof *cache_users, id, 0);
+}
+
+/* Empty a user's slot. */
+static void
+cache_user_drop(struct cache_user *u)
+{
+	u->way.id = 0;
+	free(u->username);
+	u->username = NULL;
+}
+
+/*
  * Look a user up: 1 with their token generation and name copied out (the
  * name into USERNAME_SIZE bytes), 0 when not cached.
  */
@@ -129,19 +198,39 @@ cache_user_get(uint64_t id, unsigned int *generation, char *username)
 
 	if (!cache_on())
 		return 0;
-	u = cache_users != NULL ?
-	    &cache_users[cache_slot(id, 0, CACHE_USER_SLOTS)] : NULL;
-	if (u == NULL || u->id != id || !cache_fresh(u->filled_ms)) {
+	if ((u = cache_user_find(id)) == NULL || !cache_fresh(u->filled_ms)) {
 		metrics_cache(CACHE_USERS, 0);
 		return 0;
 	}
 	metrics_cache(CACHE_USERS, 1);
+	u->way.used_ms = clock_ms();
 	*generation = u->generation;
-	memcpy(username, u->username, sizeof u->username);
+	strcpy(username, u->username);
 	return 1;
 }
 
-/* Remember a user's token generation and name, as just read. */
+/* Set a slot's generation and name, as read at filled_ms. */
+static void
+cache_user_fill(struct cache_user *u, unsigned int generation,
+    const char *username, long long filled_ms)
+{
+	char	*name;
+
+	u->generation = generation;
+	u->filled_ms = filled_ms;
+	if (u->username == NULL || strcmp(u->username, username) != 0) {
+		name = xstrndup(username, strnlen(username,
+		    USERNAME_SIZE - 1));
+		free(u->username);
+		u->username = name;
+	}
+}
+
+/*
+ * Remember a user's token generation and name, as just read: in their
+ * slot, an empty one of their group, or the one of the group looked up
+ * longest ago.
+ */
 void
 cache_user_put(uint64_t id, unsigned int generation, const char *username)
 {
@@ -151,12 +240,73 @@ cache_user_put(uint64_t id, unsigned int generation, const char *username)
 		return;
 	if (cache_users == NULL)
 		cache_users = xcalloc(CACHE_USER_SLOTS, sizeof *cache_users);
-	u = &cache_users[cache_slot(id, 0, CACHE_USER_SLOTS)];
-	u->id = id;
-	u->generation = generation;
-	u->filled_ms = clock_ms();
-	strncpy(u->username, username, sizeof u->username - 1);
-	u->username[sizeof u->username - 1] = '\0';
+	u = (struct cache_user *)(void *)cache_way(cache_users,
+	    CACHE_USER_SLOTS, sizeof *cache_users, id, 1);
+	if (u->way.id != id) {
+		if (u->way.id != 0)
+			cache_user_drop(u);
+		u->way.id = id;
+	}
+	u->way.used_ms = clock_ms();
+	cache_user_fill(u, generation, username, u->way.used_ms);
+}
+
+/*
+ * Up to max users whose generations are due to be read again, into ids
+ * (with the time their read starts, now): looked up within
+ * CACHE_USER_LIVE_MS and read more than three quarters of cache_ms ago.
+ * Read again in bulk (auth.c) at most every quarter of cache_ms, each
+ * such user is found fresh by their next request: 9,000 clients polling
+ * every second or two cost a worker a few statements a second, not one
+ * each (issue 22).  Returns how many.
+ */
+size_t
+cache_users_due(uint64_t *ids, size_t max, long long now)
+{
+	struct cache_user	*u;
+	size_t			 i, n = 0;
+
+	if (!cache_on() || cache_users == NULL)
+		return 0;
+	for (i = 0; i < CACHE_USER_SLOTS && n < max; i++) {
+		u = &cache_users[i];
+		if (u->way.id != 0 && now - u->way.used_ms <
+		    CACHE_USER_LIVE_MS && (now - u->filled_ms) * 4 >
+		    (long long)cfg->cache_ms * 3)
+			ids[n++] = u->way.id;
+	}
+	return n;
+}
+
+/*
+ * Set the generation and name of a user read again at filled_ms (a user
+ * dropped meanwhile stays dropped).
+ */
+void
+cache_user_refill(uint64_t id, unsigned int generation, const char *username,
+    long long filled_ms)
+{
+	struct cache_user	*u;
+
+	if ((u = cache_user_find(id)) != NULL)
+		cache_user_fill(u, generation, username, filled_ms);
+}
+
+/*
+ * Forget the users of ids not read again at filled_ms (their accounts
+ * are gone).
+ */
+void
+cache_users_drop_unread(const uint64_t *ids, size_t n, long long filled_ms)
+{
+	struct cache_user	*u;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if ((u = cache_user_find(ids[i])) != NULL &&
+		    u->filled_ms < filled_ms)
+			cache_user_drop(u);
+	}
 }
 
 /*
@@ -334,11 +484,12 @@ cache_scope_copy(struct scope *to, const struct scope *from)
 	to->dms = cache_ids_copy(from->dms, from->ndms);
 }
 
-/* The slot of a user's scope. */
+/* The slot that holds a user's scope (NULL), or with pick one for it. */
 static struct cache_scope *
-cache_scope_slot(uint64_t user_id)
+cache_scope_slot(uint64_t user_id, int pick)
 {
-	return &cache_scopes[cache_slot(user_id, 0, CACHE_SCOPE_SLOTS)];
+	return (struct cache_scope *)(void *)cache_way(cache_scopes,
+	    CACHE_SCOPE_SLOTS, sizeof *cache_scopes, user_id, pick);
 }
 
 /*
@@ -352,12 +503,13 @@ cache_scope_get(uint64_t user_id, struct scope *out)
 
 	if (!cache_on())
 		return 0;
-	c = cache_scopes != NULL ? cache_scope_slot(user_id) : NULL;
-	if (c == NULL || c->user_id != user_id || !cache_kept(c->filled_ms)) {
+	c = cache_scope_slot(user_id, 0);
+	if (c == NULL || !cache_kept(c->filled_ms)) {
 		metrics_cache(CACHE_SCOPES, 0);
 		return 0;
 	}
 	metrics_cache(CACHE_SCOPES, 1);
+	c->way.used_ms = clock_ms();
 	cache_scope_copy(out, &c->scope);
 	return 1;
 }
@@ -372,11 +524,11 @@ cache_scope_put(uint64_t user_id, const struct scope *sc)
 		return;
 	if (cache_scopes == NULL)
 		cache_scopes = xcalloc(CACHE_SCOPE_SLOTS, sizeof *cache_scopes);
-	c = cache_scope_slot(user_id);
+	c = cache_scope_slot(user_id, 1);
 	cache_scope_clear(&c->scope);
 	cache_scope_copy(&c->scope, sc);
-	c->user_id = user_id;
-	c->filled_ms = clock_ms();
+	c->way.id = user_id;
+	c->filled_ms = c->way.used_ms = clock_ms();
 }
 
 /* Whether a scope holds a server. */
@@ -396,7 +548,7 @@ cache_scope_holds(const struct scope *sc, uint64_t server_id)
 static void
 cache_scope_drop(struct cache_scope *c)
 {
-	c->user_id = 0;
+	c->way.id = 0;
 	cache_scope_clear(&c->scope);
 }
 
@@ -412,14 +564,13 @@ cache_forget_scopes(uint64_t server_id, uint64_t user_id)
 
 	if (cache_scopes == NULL)
 		return;
-	if (user_id != 0 && (c = cache_scope_slot(user_id))->user_id ==
-	    user_id)
+	if (user_id != 0 && (c = cache_scope_slot(user_id, 0)) != NULL)
 		cache_scope_drop(c);
 	if (server_id == 0)
 		return;
 	for (i = 0; i < CACHE_SCOPE_SLOTS; i++) {
 		c = &cache_scopes[i];
-		if (c->user_id != 0 && cache_scope_holds(&c->scope, server_id))
+		if (c->way.id != 0 && cache_scope_holds(&c->scope, server_id))
 			cache_scope_drop(c);
 	}
 }
@@ -434,8 +585,10 @@ cache_forget_all(void)
 		for (i = 0; i < CACHE_SCOPE_SLOTS; i++)
 			cache_scope_drop(&cache_scopes[i]);
 	}
-	if (cache_users != NULL)
-		memset(cache_users, 0, CACHE_USER_SLOTS * sizeof *cache_users);
+	if (cache_users != NULL) {
+		for (i = 0; i < CACHE_USER_SLOTS; i++)
+			cache_user_drop(&cache_users[i]);
+	}
 	if (cache_standings != NULL)
 		memset(cache_standings, 0,
 		    CACHE_STANDING_SLOTS * sizeof *cache_standings);
@@ -457,14 +610,15 @@ cache_forget_all(void)
 void
 cache_forget(const struct hub_entry *e)
 {
+	struct cache_user	*u;
+
 	if (e->server_id == HUB_ANY) {
 		cache_forget_all();
 		return;
 	}
 	if (e->flags & HUB_USER) {
-		if (cache_users != NULL)
-			cache_users[cache_slot(e->user_id, 0,
-			    CACHE_USER_SLOTS)].id = 0;
+		if ((u = cache_user_find(e->user_id)) != NULL)
+			cache_user_drop(u);
 		return;
 	}
 	if (e->flags & (HUB_MESSAGE | HUB_READ))

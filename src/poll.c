@@ -43,8 +43,8 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
-#define POLL_HURRIED_PER_MS	2	/* answers of hurried polls, at most */
-#define POLL_HURRY_SLOTS	8192	/* ms counted ahead: 16,384 polls */
+#define POLL_HURRIED_PER_MS	8	/* answers of hurried polls, at most */
+#define POLL_HURRY_SLOTS	8192	/* ms counted ahead: 65,536 polls */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
@@ -67,6 +67,7 @@ static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
 static int			 poll_any_hinted; /* since the last answering */
+static int			 poll_any_marked; /* likewise */
 /* How many hurried polls fall due in each millisecond to come. */
 static struct poll_hurry_slot {
 	long long	 ms;
@@ -377,6 +378,7 @@ poll_mark(struct poll *p, uint64_t published_ns, int recheck)
 		return;
 	p->marked = 1;
 	p->woken_ns = published_ns;
+	poll_any_marked = 1;
 }
 
 /* Mark the polls indexed under a key of a kind and an id. */
@@ -503,7 +505,26 @@ poll_hint_key(enum poll_key kind, uint64_t id)
 	}
 }
 
-/* Hint the polls that new ephemeral entries concern (ephemeral.c). */
+/* Whether an entry of a batch concerns the same polls as an earlier one. */
+static int
+poll_hinted_before(const struct ephemeral *batch, size_t i)
+{
+	size_t	j;
+
+	for (j = 0; j < i; j++) {
+		if (batch[j].server_id == batch[i].server_id &&
+		    batch[j].dm_channel_id == batch[i].dm_channel_id)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hint the polls that new ephemeral entries concern (ephemeral.c), once
+ * for the entries of a batch that concern the same: a storm of typing
+ * in one channel walks its server's polls once a wake-up, not once a
+ * hint.
+ */
 static void
 poll_pull_ephemeral(void)
 {
@@ -514,6 +535,8 @@ poll_pull_ephemeral(void)
 		n = ephemeral_read(&poll_ephemeral_pos, batch,
 		    POLL_EPHEMERAL_BATCH);
 		for (i = 0; i < n; i++) {
+			if (poll_hinted_before(batch, i))
+				continue;
 			if (batch[i].server_id != 0)
 				poll_hint_key(POLL_SERVER, batch[i].server_id);
 			if (batch[i].dm_channel_id != 0)
@@ -526,14 +549,17 @@ poll_pull_ephemeral(void)
  * Have a parked poll answered at about at (clock_ms()): its deadline
  * moves there if that is sooner, where its kind's expire answers it,
  * and no ephemeral event hints it any more.  At most
- * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 2,000
- * answers a second per worker (about what a core here serves, with
- * nginx and the client's polling again): a storm of typing hints to the
- * 9,000 clients of a channel is answered at that pace, one client in
- * turn every few seconds, rather than as fast as they poll again, which
- * saturated the box, so that a message sent meanwhile waited seconds
- * behind the hints (docs/benchmarks.md).  Answers of durable events do
- * not queue here.
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 8,000
+ * answers a second per worker (a little more than what a core here
+ * serves, with nginx and the client's polling again, now that an answer
+ * copies its hints rendered once and polling again reads nothing): a
+ * storm of typing hints to the 9,000 clients of a channel is answered
+ * at that pace, each client in turn in well under a second, rather
+ * than as fast as they poll again, which saturated the box, so that a
+ * message sent meanwhile waited seconds behind the hints
+ * (docs/benchmarks.md; the pace was 2 while an answer cost twice as
+ * much).  Answers of durable
+ * events do not queue here.
  */
 void
 poll_hurry(struct poll *p, long long at)
@@ -582,6 +608,10 @@ poll_answer_marked(uint64_t wm)
 	const struct poll_type	*type;
 	size_t			 n;
 
+	/* A wake-up of hints alone (typing) walks no poll here. */
+	if (!poll_any_marked)
+		return;
+	poll_any_marked = 0;
 	batch = xcalloc(poll_count + 1, sizeof *batch);
 	for (;;) {
 		type = NULL;

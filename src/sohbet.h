@@ -391,6 +391,10 @@ int		 cache_on(void);
 int		 cache_fresh(long long);
 int		 cache_user_get(uint64_t, unsigned int *, char *);
 void		 cache_user_put(uint64_t, unsigned int, const char *);
+size_t		 cache_users_due(uint64_t *, size_t, long long);
+void		 cache_user_refill(uint64_t, unsigned int, const char *,
+		    long long);
+void		 cache_users_drop_unread(const uint64_t *, size_t, long long);
 int		 cache_standing_get(uint64_t, int, uint64_t, int, uint64_t *,
 		    struct member *);
 void		 cache_standing_put(uint64_t, int, uint64_t, uint64_t,

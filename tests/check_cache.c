@@ -259,6 +259,61 @@ START_TEST(test_account_changes_drop_the_user)
 }
 END_TEST
 
+/*
+ * A worker keeps every user of a crowd that polls it: 10,000 clients of
+ * a busy channel come to either worker, each every second or two.
+ */
+START_TEST(test_crowd_kept)
+{
+	uint64_t	id;
+	long		missing = 0;
+
+	for (id = 1000; id < 11000; id++)
+		cache_user_put(id, 1, "crowd");
+	for (id = 1000; id < 11000; id++)
+		missing += !has_user(id);
+	ck_assert_msg(missing == 0, "%ld of 10,000 users not kept", missing);
+}
+END_TEST
+
+/*
+ * The users looked up lately are due to be read again when their copies
+ * are three quarters of cache_ms old; a copy read again is fresh with
+ * what was read, one not found is dropped, and one dropped meanwhile by
+ * its hub entry is not put back.
+ */
+START_TEST(test_users_due_read_again)
+{
+	struct hub_entry	 e = { .flags = HUB_USER, .user_id = ALICE };
+	uint64_t		 ids[4];
+	unsigned int		 generation = 0;
+	char			 name[USERNAME_SIZE];
+	long long		 later;
+
+	test_cfg.cache_ms = 100;
+	fill();
+	ck_assert_uint_eq(cache_users_due(ids, 4, clock_ms()), 0);
+	later = clock_ms() + 80;
+	ck_assert_uint_eq(cache_users_due(ids, 4, later), 2);
+	ck_assert_uint_eq(cache_users_due(ids, 1, later), 1);
+	/* Looked up two minutes ago: nobody polls for them any more. */
+	ck_assert_uint_eq(cache_users_due(ids, 4, later + 120 * 1000), 0);
+
+	ck_assert_uint_eq(cache_users_due(ids, 4, later), 2);
+	cache_user_refill(ALICE, 4, "alice2", later);
+	cache_users_drop_unread(ids, 2, later);
+	ck_assert_uint_eq(cache_users_due(ids, 4, later), 0);
+	ck_assert(cache_user_get(ALICE, &generation, name));
+	ck_assert_uint_eq(generation, 4);
+	ck_assert_str_eq(name, "alice2");
+	ck_assert(!has_user(BOB));
+
+	cache_forget(&e);
+	cache_user_refill(ALICE, 5, "alice3", later);
+	ck_assert(!has_user(ALICE));
+}
+END_TEST
+
 START_TEST(test_wildcard_drops_everything)
 {
 	struct hub_entry	e = { .seq = 9, .server_id = HUB_ANY,
@@ -315,6 +370,22 @@ has_scope(uint64_t user_id)
 	cache_scope_clear(&sc);
 	return rc;
 }
+
+/* And the scopes of such a crowd. */
+START_TEST(test_crowd_scopes_kept)
+{
+	struct scope	sc;
+	uint64_t	id;
+	long		missing = 0;
+
+	memset(&sc, 0, sizeof sc);
+	for (id = 1000; id < 11000; id++)
+		cache_scope_put(id, &sc);
+	for (id = 1000; id < 11000; id++)
+		missing += !has_scope(id);
+	ck_assert_msg(missing == 0, "%ld of 10,000 scopes not kept", missing);
+}
+END_TEST
 
 /* A scope comes back as put, as a copy of its own. */
 START_TEST(test_scope_kept_as_put)
@@ -415,6 +486,9 @@ main(void)
 	tcase_add_test(tc, test_user_scoped_events_drop_that_user);
 	tcase_add_test(tc, test_account_changes_drop_the_user);
 	tcase_add_test(tc, test_wildcard_drops_everything);
+	tcase_add_test(tc, test_crowd_kept);
+	tcase_add_test(tc, test_users_due_read_again);
+	tcase_add_test(tc, test_crowd_scopes_kept);
 	tcase_add_test(tc, test_scope_kept_as_put);
 	tcase_add_test(tc, test_scope_dropped_by_changes);
 	suite_add_tcase(s, tc);

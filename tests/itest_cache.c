@@ -507,6 +507,48 @@ START_TEST(test_uncommitted_send_holds_back_the_page)
 END_TEST
 
 /*
+ * A user who keeps coming back is read again with the others, in bulk,
+ * before the workers' copies grow stale: after more than cache_ms
+ * without a request from them, a round of their requests finds them in
+ * every worker's cache (issue 22: 9,000 clients polling every second or
+ * two cost a statement each when their copies had expired).  What was
+ * read again is the database's: a generation bumped by hand refuses
+ * their token within cache_ms, every round after.
+ */
+START_TEST(test_users_read_again_before_stale)
+{
+	static const char *const misses =
+	    "sohbet_cache_misses_total{cache=\"users\"}";
+	struct chat_room	 r;
+	long			 before;
+	char			*sql, *posts;
+
+	chat_room_open(&r, "cache");
+	posts = chat_path(r.base, NULL, NULL);
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	itest_settle_cache();
+	before = itest_metric(misses);
+	round_of_pages(&r.member, r.base, NULL, NULL, NULL);
+	ck_assert_msg(itest_metric(misses) == before, "%ld lookups of users "
+	    "found nothing fresh in a round after cache_ms",
+	    itest_metric(misses) - before);
+
+	xasprintf(&sql, "UPDATE users SET token_generation ="
+	    " token_generation + 1 WHERE id = %s", r.member.id);
+	ck_assert_msg(itest_sql(sql) == 0, "mariadb failed: %s", sql);
+	itest_settle_cache();
+	round_refused("GET", posts, r.member.token, NULL, 401,
+	    "unauthorized");
+	itest_settle_cache();
+	round_refused("GET", posts, r.member.token, NULL, 401,
+	    "unauthorized");
+	free(sql);
+	free(posts);
+	chat_room_close(&r);
+}
+END_TEST
+
+/*
  * /metrics counts the lookups: after a round of reads of one page by one
  * user, each cache found what it sought in all but the first read of each
  * worker.  (Other test programs may add to the counts meanwhile.)
@@ -557,6 +599,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_uncommitted_send_holds_back_the_page);
 	tcase_add_test(tc, test_change_behind_our_back);
 	tcase_add_test(tc, test_lookups_counted);
+	tcase_add_test(tc, test_users_read_again_before_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1854,6 +1854,7 @@ struct storm_stats {
 	double		*message;	/* per poller, once */
 	int		 nmessage;
 	int		 non200;
+	long		 answered;	/* polls answered 200 in the storm */
 };
 
 /* Note the typing.starts of an answer: each one's latency from its hint's POST. */
@@ -1979,6 +1980,7 @@ storm(struct engine *lp, struct job **jobs)
 				continue;
 			}
 			if (j->t_done >= t0) {
+				st.answered++;
 				storm_note_typing(&st, j->body, j->t_done,
 				    hint_sent);
 				if (post != NULL && !got_msg[i] &&
@@ -2003,6 +2005,8 @@ storm(struct engine *lp, struct job **jobs)
 	storm_report("storm_message_latency_ms", st.message, st.nmessage);
 	result("storm_message_delivered", "%d of %d", st.nmessage, opt.n);
 	result("storm_polls_failed", "%d", st.non200);
+	result("storm_polls_answered", "%ld (%.0f a second)", st.answered,
+	    (double)st.answered / opt.storm_s);
 	cpuwatch_report(&cw, "cpu_seconds_storm");
 	engine_abort(lp);
 	for (i = 0; i < opt.n; i++) {
