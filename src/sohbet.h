@@ -553,7 +553,7 @@ int		 db_conflicted(void);
 int		 db_sync_wait(int);
 
 /* migrate.c */
-#define SCHEMA_VERSION		19	/* the number of the newest sql/ file */
+#define SCHEMA_VERSION		20	/* the number of the newest sql/ file */
 int		 migrate_run(const char *);
 int		 migrate_pending(const char *, int *);
 int		 migrate_routines_pending(const char *, const char **);
@@ -1517,9 +1517,8 @@ void		 reactbatch_init(void);
 void		 reactbatch_flush(void);
 
 /* words.c */
-int		 words_index(uint64_t, const char *, size_t);
-int		 words_forget(uint64_t);
-int		 words_reindex(uint64_t, const char *, size_t);
+int		 words_queue(uint64_t);
+long		 words_drain(void);
 int		 words_index_range(uint64_t, uint64_t);
 
 /* attachments.c */
