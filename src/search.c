@@ -635,9 +635,10 @@ static size_t
 search_common(const struct search_term *terms, size_t n, uint64_t low,
     uint64_t high, uint64_t **out)
 {
-	uint64_t	*ids = NULL;
+	uint64_t	*ids;
 	size_t		 i, k, got = 0;
 
+	ids = xreallocarray(NULL, terms[0].nids + 1, sizeof *ids);
 	for (i = 0; i < terms[0].nids; i++) {
 		if (terms[0].ids[i] >= high)
 			continue;
@@ -648,7 +649,6 @@ search_common(const struct search_term *terms, size_t n, uint64_t low,
 			;
 		if (k < n)
 			continue;
-		ids = xreallocarray(ids, got + 1, sizeof *ids);
 		ids[got++] = terms[0].ids[i];
 	}
 	*out = ids;
@@ -744,6 +744,7 @@ static int
 search_wide(const struct search_scope *ss, const char *channel_list,
     const struct search_checks *sc, uint64_t *found, size_t *nfound)
 {
+	struct search_checks	 indexed;
 	struct search_term	 t;
 	struct db_rows		*rows;
 	long			 few;
@@ -761,8 +762,11 @@ search_wide(const struct search_scope *ss, const char *channel_list,
 		rc = search_term_add(&t, ss, db_query(&q_prefix_rows, "sdu",
 		    sc->prefix, ss->in_dm, ss->scope_id), NULL) == -1 ? -1 : 0;
 		t.nids = search_ids_sort(t.ids, t.nids);
+		indexed = *sc;
+		indexed.text = 0;
 		if (rc == 0)
-			rc = search_verify(t.ids, t.nids, sc, found, nfound);
+			rc = search_verify(t.ids, t.nids, &indexed, found,
+			    nfound);
 		free(t.ids);
 		return rc;
 	}
