@@ -306,8 +306,9 @@ expect_indexed_as_cut(const char *id, const char *text)
  * collation tells them apart, however it was sent: alone (message_send
  * and message_words_index) or with others in one batch
  * (message_send_many and message_words_index_many), once the queue is
- * indexed (message_words_drain, one row per word of what it indexes).  017's writers lost one of "ıstanbul" and "İstanbul"
- * (their DISTINCT compared as utf8mb4_general_ci).
+ * indexed (message_words_drain, one row per word of what it indexes).
+ * 017's writers lost one of "ıstanbul" and "İstanbul" (their DISTINCT
+ * compared as utf8mb4_general_ci).
  */
 START_TEST(test_sent_words_indexed_as_cut)
 {
