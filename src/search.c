@@ -436,6 +436,8 @@ search_ids_sort(uint64_t *ids, size_t n)
 {
 	size_t	i, kept = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(ids, n, sizeof *ids, search_id_compare);
 	for (i = 0; i < n; i++) {
 		if (kept == 0 || ids[kept - 1] != ids[i])
@@ -448,7 +450,8 @@ search_ids_sort(uint64_t *ids, size_t n)
 static int
 search_ids_have(const uint64_t *ids, size_t n, uint64_t id)
 {
-	return bsearch(&id, ids, n, sizeof *ids, search_id_compare) != NULL;
+	return n > 0 &&
+	    bsearch(&id, ids, n, sizeof *ids, search_id_compare) != NULL;
 }
 
 /*
@@ -473,8 +476,9 @@ search_scope_channels(struct search_scope *ss, const char *list)
 		if (end == p)
 			break;
 	}
-	qsort(ss->channels, ss->nchannels, sizeof *ss->channels,
-	    search_id_compare);
+	if (ss->nchannels > 0)
+		qsort(ss->channels, ss->nchannels, sizeof *ss->channels,
+		    search_id_compare);
 }
 
 /*
