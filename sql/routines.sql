@@ -37,53 +37,95 @@ BEGIN
 	    '[^\\p{L}\\p{N}\\p{M}]+', ' ')), ' ', '","'), '"]');
 END//
 
--- Index the words of one message (words.c: a send written statement by
--- statement, an edit, sohbetctl seed; message_send): one row per
--- distinct word, keyed by the message's server or DM, which it takes
--- from the message's row.  Two words equal under the index's collation
--- are one row, by its duplicate key alone: a DISTINCT here would compare
--- them as JSON_TABLE's column does (utf8mb4_general_ci), to which
--- "ıstanbul" and "İstanbul" are one word, and lose a row (019).
+-- The word index (sql/020_search_postings.sql) is written apart from the
+-- sends: a send, an edit (words.c) and message_send queue the message in
+-- search_queue, one row of its id, and message_words_drain() turns the
+-- queue into posting rows a chunk at a time (the keeper of each host
+-- calls it, keeper.c).  search.c checks the queued messages on their
+-- text, so what is queued is found at once (docs/hacking.md, "Search").
+
+-- Queue one message (an edit, a send written statement by statement;
+-- message_send).  Queued already: it stays queued.
 CREATE OR REPLACE PROCEDURE message_words_index(
-	IN p_id			BIGINT UNSIGNED,
-	IN p_content		TEXT CHARACTER SET utf8mb4)
+	IN p_id			BIGINT UNSIGNED)
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
-	INSERT INTO message_words (word, in_dm, scope_id, message_id,
-	    channel_id)
-	    SELECT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,
-	    COALESCE(c.server_id, m.dm_channel_id), m.id, m.channel_id
-	    FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,
-	    JSON_TABLE(search_words(p_content), '$[*]'
-	    COLUMNS (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) t
-	    WHERE m.id = p_id AND t.w <> ''
-	    ON DUPLICATE KEY UPDATE message_id = message_id;
+	INSERT IGNORE INTO search_queue (message_id) VALUES (p_id);
 END//
 
--- The words of a batch's messages (p_rows: message_send_many's rows),
--- apart so that a change of the index replaces this alone.
+-- Queue a batch's messages (p_rows: message_send_many's rows), apart so
+-- that a change of the index replaces this alone.
 CREATE OR REPLACE PROCEDURE message_words_index_many(
 	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
 				    COLLATE utf8mb4_bin)
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
-	INSERT INTO message_words (word, in_dm, scope_id, message_id,
-	    channel_id)
-	    SELECT LEFT(t.w, 64), r.dm_channel_id <> 0,
-	    IF(r.dm_channel_id <> 0, r.dm_channel_id, r.server_id), r.id,
-	    NULLIF(r.channel_id, 0)
-	    FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
-		id		BIGINT UNSIGNED PATH '$.id',
-		channel_id	BIGINT UNSIGNED PATH '$.c',
-		dm_channel_id	BIGINT UNSIGNED PATH '$.d',
-		server_id	BIGINT UNSIGNED PATH '$.sv',
-		content		TEXT CHARACTER SET utf8mb4 PATH '$.t')) AS r,
-	    JSON_TABLE(search_words(r.content), '$[*]' COLUMNS (
-		w		VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
-	    WHERE t.w <> ''
-	    ON DUPLICATE KEY UPDATE message_id = message_id;
+	INSERT INTO search_queue (message_id)
+	    SELECT r.id FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
+		id		BIGINT UNSIGNED PATH '$.id')) AS r;
+END//
+
+-- Index the oldest p_limit queued messages (p_n: how many there were),
+-- in one transaction: one posting row per distinct word and server or
+-- DM of the chunk, holding the ids of its messages that have the word,
+-- newest first, keyed by the newest.  The words are grouped as the
+-- index's collation compares them (the COLLATE: JSON_TABLE's column
+-- compares as utf8mb4_general_ci, 019).  A key there already (a word of
+-- an edited message that was the newest of its row) takes the ids in.
+--
+-- The queue's rows are taken with SKIP LOCKED, so that the keepers of
+-- several hosts take different ones, and the messages are read as
+-- committed (READ COMMITTED): an edit that queues its message while it
+-- is taken here waits for this to commit, then queues it again, to be
+-- indexed with its new text.  A deleted message leaves the queue with
+-- no row.
+CREATE OR REPLACE PROCEDURE message_words_drain(
+	IN p_limit		INT,
+	OUT p_n			INT)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE v_ids		LONGTEXT CHARACTER SET ascii;
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		RESIGNAL;
+	END;
+	SET SESSION group_concat_max_len = GREATEST(@@group_concat_max_len,
+	    16777216);
+	SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+	START TRANSACTION;
+	SELECT CONCAT('[', GROUP_CONCAT(q.message_id), ']'), COUNT(*)
+	    INTO v_ids, p_n
+	    FROM (SELECT message_id FROM search_queue ORDER BY message_id
+	    LIMIT p_limit FOR UPDATE SKIP LOCKED) q;
+	IF p_n > 0 THEN
+		INSERT INTO message_postings (word, in_dm, scope_id, last_id,
+		    first_id, ids)
+		    SELECT LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
+		    m.dm_channel_id IS NOT NULL,
+		    COALESCE(c.server_id, m.dm_channel_id), MAX(m.id), MIN(m.id),
+		    GROUP_CONCAT(m.id, ':', IFNULL(m.channel_id, 0)
+		    ORDER BY m.id DESC SEPARATOR ',')
+		    FROM JSON_TABLE(v_ids, '$[*]' COLUMNS (
+			id	BIGINT UNSIGNED PATH '$')) AS q
+		    JOIN messages m ON m.id = q.id
+		    LEFT JOIN channels c ON c.id = m.channel_id,
+		    JSON_TABLE(search_words(m.content), '$[*]' COLUMNS (
+			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+		    WHERE NOT m.deleted AND t.w <> ''
+		    GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
+		    m.dm_channel_id IS NOT NULL,
+		    COALESCE(c.server_id, m.dm_channel_id)
+		    ON DUPLICATE KEY UPDATE ids = CONCAT(VALUES(ids), ',', ids),
+		    first_id = LEAST(first_id, VALUES(first_id));
+		DELETE q FROM search_queue q JOIN JSON_TABLE(v_ids, '$[*]'
+		    COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j
+		    ON q.message_id = j.id;
+	END IF;
+	COMMIT;
 END//
 
 -- A message sent in one round trip instead of four (START TRANSACTION,
@@ -139,7 +181,7 @@ BEGIN
 		    VALUES (p_author_id, p_channel_id, p_dm_channel_id,
 		    p_nonce, p_id, NOW(3));
 	END IF;
-	CALL message_words_index(p_id, p_content);
+	CALL message_words_index(p_id);
 	IF p_mentions IS NOT NULL AND p_channel_id <> 0 THEN
 		INSERT INTO message_mentions (channel_id, kind, target_id,
 		    message_id, author_id)

@@ -5,8 +5,9 @@
  * uploads no message took within an hour (attachments.c), and the
  * cluster watcher, which feeds events committed by other hosts into this
  * host's ring (events.cluster_poll_ms; DESIGN.md, Wake-ups) and their
- * ephemeral events into this host's (ephemeral.c); and the sweep of this
- * host's connections (presence.c).
+ * ephemeral events into this host's (ephemeral.c); the sweep of this
+ * host's connections (presence.c); and the search index of the messages
+ * queued since the last look (words.c).
  */
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #define JOBS_FIRST_MS		5000
 #define PRUNE_ROUNDS		20
 #define WATCH_BATCH		1000
+#define WORDS_DRAIN_MS		200	/* how often queued words are indexed */
 
 static struct db_stmt q_nonce_cleanup = DB_STMT(
     "DELETE FROM message_nonces WHERE created_at < NOW(3) - INTERVAL 10"
@@ -30,6 +32,7 @@ static struct db_stmt q_watch_start = DB_STMT(
 static long long	keeper_jobs_at;
 static long long	keeper_watch_at;
 static long long	keeper_presence_at;
+static long long	keeper_words_at;
 static uint64_t		keeper_watch_pos;
 static int		keeper_watch_ready;
 
@@ -46,6 +49,8 @@ keeper_next_ms(void)
 		next = keeper_watch_at;
 	if (keeper_presence_at < next)
 		next = keeper_presence_at;
+	if (keeper_words_at < next)
+		next = keeper_words_at;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -109,13 +114,19 @@ keeper_run(void)
 
 	sequencer_recover();
 	if (now < keeper_jobs_at && now < keeper_presence_at &&
+	    now < keeper_words_at &&
 	    (cfg->cluster_poll_ms == 0 || now < keeper_watch_at))
 		return;
 	if (!hub_is_keeper()) {
 		keeper_jobs_at = now + JOBS_INTERVAL_MS;
 		keeper_watch_at = now + JOBS_INTERVAL_MS;
 		keeper_presence_at = now + JOBS_INTERVAL_MS;
+		keeper_words_at = now + JOBS_INTERVAL_MS;
 		return;
+	}
+	if (now >= keeper_words_at) {
+		words_drain();
+		keeper_words_at = now + WORDS_DRAIN_MS;
 	}
 	if (now >= keeper_presence_at) {
 		presence_sweep();

@@ -444,7 +444,7 @@ messages_insert_steps(const struct conversation *c,
 	    c->dm_channel_id, req->user_id, content, len, nonce, created_at,
 	    reply_to, list, natt > 0);
 	free(list);
-	if (inserted != 1 || words_index(id, content, len) == -1 ||
+	if (inserted != 1 || words_queue(id) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1)
 		goto fail;
 	if (nonce != NULL && (rc = messages_nonce_claim(c, req->user_id,
@@ -714,7 +714,7 @@ messages_edit(struct request *req, const struct conversation *c,
 	list = mentions_column_text(ms);
 	edited = db_exec(&q_edit, "bsu", content, len, list, id);
 	free(list);
-	if (edited != 1 || words_reindex(id, content, len) == -1 ||
+	if (edited != 1 || words_queue(id) == -1 ||
 	    mentions_insert(id, c, req->user_id, ms) == -1 ||
 	    messages_load(c, id, &m) != 1)
 		goto fail;
@@ -806,9 +806,10 @@ messages_erase_replies(const struct conversation *c, uint64_t id)
 /*
  * Delete a locked message of the conversation inside the open
  * transaction, but for its events' text (the caller erases it): deleted
- * set, its content erased and its pin dropped; its words and reactions
- * gone; its nonce forgotten, so a later retry posts anew rather than
- * answering with a message nobody can see; its mentions forgotten, so
+ * set, its content erased and its pin dropped; its reactions gone (its
+ * words' rows stay: search.c finds no deleted message); its nonce
+ * forgotten, so a later retry posts anew rather than answering with a
+ * message nobody can see; its mentions forgotten, so
  * that they count no more; the previews of its replies erased; its
  * attachments' rows deleted (their ids added to doomed, for the caller to unlink their
  * files once committed); message.delete appended.
@@ -819,7 +820,6 @@ messages_delete_locked(const struct conversation *c, uint64_t id,
 {
 	if (mentions_forget(id) == -1 ||
 	    db_exec(&q_delete, "u", id) != 1 ||
-	    words_forget(id) == -1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||
 	    messages_erase_replies(c, id) == -1 ||

@@ -3,27 +3,38 @@
  * search.c: finding messages and users (API.md, Search and
  * GET /users/search).
  *
- * Messages are found through message_words (sql/014_search.sql, keyed by
- * sql/017_search_keys.sql): one row per distinct word of a message that
- * is not deleted, written with the message, compared as the collation
- * compares, keyed (word, in_dm, scope_id, message_id) so that a word's
- * messages in one server or DM lie together newest last, and carrying
- * the message's channel so that what a reader may not view is left out
- * without reading the message.  A search finds the newest matches below
- * `before`, SEARCH_TOTAL_MAX at most: their number is the answer's
- * total, the first `limit` its page.  How (search_ids()):
+ * Messages are found through message_postings (sql/020_search_postings.sql):
+ * one row per word, server or DM, and chunk of messages indexed together
+ * (words.c), holding the ids (and channels) of the chunk's messages with
+ * the word, keyed (word, in_dm, scope_id, last_id) so that a word's rows
+ * in one server or DM lie together, the newest last, each holding no id
+ * above its last_id.  A search finds the newest matches below `before`,
+ * SEARCH_TOTAL_MAX at most: their number is the answer's total, the
+ * first `limit` its page.  How (search_ids()):
  *
- * - The last word, a prefix, is searched as each of the words of the
- *   index that start with it (search_prefix_words()), when there are
- *   SEARCH_PREFIX_WORDS or fewer: one run per such word, their matches
- *   merged (SEARCH_WORDS).  Each run reads its rarest word's rows in the
- *   scope backwards from the primary key, joins each row to its second
- *   rarest word's row by the same key, and checks what is left (more
- *   words, the author, phrases) on what passed those two.
- * - A prefix of more words is checked per candidate instead: the
- *   candidates are the rarest exact word's rows; with no exact word, the
- *   prefix's rows when they are few (SEARCH_PREFIX), else the scope's
- *   messages newest first (SEARCH_SCAN: matches are dense then).
+ * - The messages queued for the index and not yet in it (words.c) are
+ *   checked on their text, all of them (the queue is short: each host's
+ *   keeper empties it every 200 ms); their matches join the index's.
+ * - Each word is a term; the last word, a prefix, is one term of each of
+ *   the words of the index that start with it (search_prefix_words()),
+ *   when there are SEARCH_PREFIX_WORDS or fewer.  A term's rows are read
+ *   newest first, a few more each time (SEARCH_CHUNK_FIRST, doubling),
+ *   their ids kept when they lie below `before` in a channel the reader
+ *   views.  The ids every term holds down to where each has been read
+ *   are the candidates, newest first (search_intersect()).
+ * - Candidates are checked against the messages as they are
+ *   (search_verify()): there, not deleted, by the author asked for, and,
+ *   when edited (an edit's words are added, none are taken away),
+ *   holding the words and the prefix in their text; phrases always on
+ *   the text.  So an edit's new words find it at once and its old ones
+ *   no more, and a deleted message is never found.
+ * - A term read to its end beside another that is not, the other having
+ *   read SEARCH_ALONE_ROWS rows (a rare word beside a common one), its
+ *   ids are checked on the messages' text for the other words instead.
+ * - A prefix of more words is checked on the text: the candidates are
+ *   the exact words' ones; with no exact word, the prefix's rows when
+ *   they are few (SEARCH_PREFIX_ROWS), else the scope's messages newest
+ *   first (matches are dense then).
  *
  * docs/hacking.md ("Search") has the measurements behind this.
  */
@@ -34,9 +45,12 @@
 #include "sohbet.h"
 
 #define SEARCH_TOTAL_MAX	1000	/* matches counted (API.md) */
-#define SEARCH_ESTIMATE_ROWS	2000	/* rows read to rank a word */
 #define SEARCH_PREFIX_WORDS	16	/* words a prefix is searched as */
-#define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows sorted at most */
+#define SEARCH_PREFIX_ROWS	20000	/* a prefix's rows read at most */
+#define SEARCH_CHUNK_FIRST	4	/* rows a term's first read */
+#define SEARCH_CHUNK_MAX	256	/* rows a term's read at most */
+#define SEARCH_ALONE_ROWS	256	/* rows read beside a term read out */
+#define SEARCH_VERIFY_IDS	256	/* candidates checked a statement */
 
 /* The words of a text, cut as the index cuts them (sql/routines.sql). */
 static struct db_stmt q_words = DB_STMT(
@@ -45,80 +59,86 @@ static struct db_stmt q_words = DB_STMT(
     " PATH '$')) t WHERE t.w <> '' ORDER BY t.n");
 /* The first word of the index after one (or '') that matches a prefix. */
 static struct db_stmt q_prefix_next = DB_STMT(
-    "SELECT word FROM message_words WHERE word LIKE ? AND word > ?"
+    "SELECT word FROM message_postings WHERE word LIKE ? AND word > ?"
     " ORDER BY word LIMIT 1");
-/*
- * How rare a word is in a scope below before: how many of its newest
- * SEARCH_ESTIMATE_ROWS rows there are, and how far back the last of them
- * lies (the rarer of two common words reaches further back).
- */
-static struct db_stmt q_estimate = DB_STMT(
-    "SELECT COUNT(*), COALESCE(MIN(t.message_id), 0) FROM (SELECT"
-    " message_id FROM message_words WHERE word = ? AND in_dm = ?"
-    " AND scope_id = ? AND message_id < ? ORDER BY message_id DESC"
-    " LIMIT 2000) t");
-static struct db_stmt q_prefix_rows = DB_STMT(
-    "SELECT COUNT(*) FROM (SELECT 1 FROM message_words WHERE word LIKE ?"
+/* A word's rows in a scope below a last_id, newest first, so many. */
+static struct db_stmt q_rows = DB_STMT(
+    "SELECT ids, last_id FROM message_postings WHERE word = ?"
+    " AND in_dm = ? AND scope_id = ? AND last_id < ?"
+    " ORDER BY last_id DESC LIMIT ?");
+/* Its rows at or above before that hold ids below it: before, twice. */
+static struct db_stmt q_rows_across = DB_STMT(
+    "SELECT ids FROM message_postings WHERE word = ? AND in_dm = ?"
+    " AND scope_id = ? AND last_id >= ? AND first_id < ?");
+/* How many rows the words of a prefix have (SEARCH_PREFIX_ROWS at most). */
+static struct db_stmt q_prefix_count = DB_STMT(
+    "SELECT COUNT(*) FROM (SELECT 1 FROM message_postings WHERE word LIKE ?"
     " LIMIT 20000) t");
+/* The rows of a prefix's words in a scope. */
+static struct db_stmt q_prefix_rows = DB_STMT(
+    "SELECT ids FROM message_postings WHERE word LIKE ? AND in_dm = ?"
+    " AND scope_id = ?");
 
 /*
- * The statements of a search, from the pieces below.  SEARCH_CHECK's
- * parameters come last in each, in this order: the author (0: anyone,
- * twice), the words left to check (a JSON array, twice), the prefix
- * left to check ('%' when none, twice) and the phrases (a JSON array of
- * patterns, twice).  A check whose parameter says "none" is folded away
- * when the statement is optimized for its values, so it costs nothing.
+ * What a candidate must pass, on the message as it is.  The parameters,
+ * in order: the author (0: anyone, twice), whether to check the words
+ * and the prefix on the text even when the message was never edited,
+ * the words (a JSON array, twice), the prefix ('%' when none, twice) and
+ * the phrases (a JSON array of patterns, twice).  A check whose
+ * parameter says "none" is folded away when the statement is optimized
+ * for its values, so it costs nothing.
  *
- * The checks are scalar subqueries (LIMIT 1, COUNT) on purpose: written
- * as EXISTS, MariaDB turns them into semi-joins that first collect every
- * message with the word, which for a common one is most of the table
- * (docs/hacking.md).  They reach a candidate's words through the
- * (message_id, word) key, which only holds its own message's.  Words
- * never hold '%', '_' or '\' (search_words() keeps letters, digits and
- * marks only), so they go into LIKE patterns as they are.
+ * A message never edited has in the index exactly the words of its
+ * text: what its rows found it by, it has.  The checks on the text are
+ * scalar subqueries (LIMIT 1, COUNT) on purpose: written as EXISTS,
+ * MariaDB turns them into semi-joins (docs/hacking.md).  The text's
+ * words are compared as the index compares them (its collation, its 64
+ * characters).  Words never hold '%', '_' or '\' (search_words() keeps
+ * letters, digits and marks only), so they go into LIKE patterns as
+ * they are.
  */
-#define SEARCH_IN_SCOPE \
-	" d.in_dm = ? AND d.scope_id = ? AND d.message_id < ?" \
-	" AND (? = '*' OR FIND_IN_SET(d.channel_id, ?))"
-#define SEARCH_CHECK(id) \
-	" AND (? = 0 OR (SELECT a.author_id FROM messages a" \
-	" WHERE a.id = " id ") = ?)" \
+#define SEARCH_TEXT_WORDS \
+	" FROM JSON_TABLE(search_words(m.content), '$[*]' COLUMNS" \
+	" (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) c WHERE" \
+	" LEFT(c.w, 64) COLLATE utf8mb4_unicode_520_ci"
+#define SEARCH_CHECK \
+	" AND (? = 0 OR m.author_id = ?)" \
+	" AND ((? = 0 AND m.edited_at IS NULL) OR ((? = '[]' OR" \
+	" (SELECT COUNT(*) FROM JSON_TABLE(?, '$[*]' COLUMNS (w VARCHAR(64)" \
+	" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci PATH '$')) q" \
+	" WHERE (SELECT 1" SEARCH_TEXT_WORDS " = q.w LIMIT 1) IS NULL) = 0)" \
+	" AND (? = '%' OR (SELECT 1" SEARCH_TEXT_WORDS " LIKE ? LIMIT 1)" \
+	" IS NOT NULL)))" \
 	" AND (? = '[]' OR (SELECT COUNT(*) FROM JSON_TABLE(?, '$[*]'" \
-	" COLUMNS (w VARCHAR(64) CHARACTER SET utf8mb4" \
-	" COLLATE utf8mb4_unicode_520_ci PATH '$')) q WHERE (SELECT 1" \
-	" FROM message_words y WHERE y.message_id = " id \
-	" AND y.word = q.w LIMIT 1) IS NULL) = 0)" \
-	" AND (? = '%' OR (SELECT 1 FROM message_words p" \
-	" WHERE p.message_id = " id " AND p.word LIKE ? LIMIT 1) IS NOT NULL)" \
-	" AND (? = '[]' OR (SELECT COUNT(*) FROM messages t, JSON_TABLE(?," \
-	" '$[*]' COLUMNS (p VARCHAR(4000) CHARACTER SET utf8mb4" \
-	" COLLATE utf8mb4_unicode_520_ci PATH '$')) ph WHERE t.id = " id \
-	" AND search_words(t.content) COLLATE utf8mb4_unicode_520_ci" \
+	" COLUMNS (p VARCHAR(4000) CHARACTER SET utf8mb4" \
+	" COLLATE utf8mb4_unicode_520_ci PATH '$')) ph" \
+	" WHERE search_words(m.content) COLLATE utf8mb4_unicode_520_ci" \
 	" NOT LIKE ph.p) = 0)" \
-	" ORDER BY " id " DESC LIMIT 1000"
+	" ORDER BY m.id DESC LIMIT 1000"
 
-/* One word's rows in a scope: its word, in_dm, scope, before, channels. */
-static struct db_stmt q_one_word = DB_STMT(
-    "SELECT d.message_id FROM message_words d WHERE d.word = ? AND"
-    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
-/* The same joined to a second word's rows: that word first. */
-static struct db_stmt q_two_words = DB_STMT(
-    "SELECT d.message_id FROM message_words d STRAIGHT_JOIN message_words x"
-    " ON x.word = ? AND x.in_dm = d.in_dm AND x.scope_id = d.scope_id"
-    " AND x.message_id = d.message_id WHERE d.word = ? AND"
-    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
-/* A prefix's rows in a scope, sorted: as q_one_word, a pattern first. */
-static struct db_stmt q_prefix = DB_STMT(
-    "SELECT d.message_id FROM message_words d WHERE d.word LIKE ? AND"
-    SEARCH_IN_SCOPE SEARCH_CHECK("d.message_id"));
+/* Candidates (a JSON array of ids) that pass, newest first. */
+static struct db_stmt q_verify = DB_STMT(
+    "SELECT m.id FROM messages m WHERE m.id IN (SELECT j.id FROM"
+    " JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j)"
+    " AND NOT m.deleted" SEARCH_CHECK);
+/* What a scan of messages m reads: a server's, or a DM's. */
+#define SEARCH_SERVER \
+	" WHERE m.id < ? AND NOT m.deleted AND FIND_IN_SET(m.channel_id, ?)"
+#define SEARCH_DM \
+	" WHERE m.dm_channel_id = ? AND m.id < ? AND NOT m.deleted"
+#define SEARCH_QUEUED \
+	" FROM search_queue q JOIN messages m ON m.id = q.message_id"
 /* A server's messages newest first: before, its channels the reader views. */
 static struct db_stmt q_scan_server = DB_STMT(
-    "SELECT m.id FROM messages m WHERE m.id < ? AND NOT m.deleted"
-    " AND FIND_IN_SET(m.channel_id, ?)" SEARCH_CHECK("m.id"));
+    "SELECT m.id FROM messages m" SEARCH_SERVER SEARCH_CHECK);
 /* A DM's messages newest first: the DM channel, before. */
 static struct db_stmt q_scan_dm = DB_STMT(
-    "SELECT m.id FROM messages m WHERE m.dm_channel_id = ? AND m.id < ?"
-    " AND NOT m.deleted" SEARCH_CHECK("m.id"));
+    "SELECT m.id FROM messages m" SEARCH_DM SEARCH_CHECK);
+/* The same of the messages queued for the index (words.c). */
+static struct db_stmt q_queued_server = DB_STMT(
+    "SELECT m.id" SEARCH_QUEUED SEARCH_SERVER SEARCH_CHECK);
+static struct db_stmt q_queued_dm = DB_STMT(
+    "SELECT m.id" SEARCH_QUEUED SEARCH_DM SEARCH_CHECK);
 
 /* The page's messages, newest first. */
 static struct db_stmt q_page = DB_STMT(
@@ -311,27 +331,43 @@ search_parse(const char *q, size_t len, struct search_query *sq)
 	return 1;
 }
 
-/* A word of a search and how rare it is where the search looks. */
-struct search_term {
-	const char	*word;
-	long		 rows;		/* of its newest SEARCH_ESTIMATE_ROWS */
-	uint64_t	 reach;		/* the id of the oldest of those */
-};
-
-/* What a run checks beyond the index rows it reads (SEARCH_CHECK). */
+/* What a candidate is checked for (SEARCH_CHECK). */
 struct search_checks {
 	uint64_t	 author_id;	/* 0: anyone */
+	int		 text;		/* words and prefix on every text */
 	const char	*words;		/* a JSON array */
 	const char	*prefix;	/* a LIKE pattern, "%" for none */
 	const char	*phrases;	/* a JSON array of LIKE patterns */
 };
 
-/* Where a run looks (struct search_where, as the statements take it). */
+/* Where a search looks. */
 struct search_scope {
 	int		 in_dm;
 	uint64_t	 scope_id;	/* the server, or the DM channel */
 	uint64_t	 before;
-	const char	*channels;	/* "*" when the reader views them all */
+	uint64_t	*channels;	/* those the reader views, sorted */
+	size_t		 nchannels;
+	int		 all;		/* every channel (or a DM) */
+};
+
+/* One word's rows in a scope, read newest first. */
+struct search_cursor {
+	const char	*word;
+	uint64_t	 below;		/* its ids at or above it are read */
+	long		 chunk;		/* rows its next read asks for */
+};
+
+/*
+ * A term: the messages that have one of its words (one, or those of a
+ * prefix), as far as its rows have been read.
+ */
+struct search_term {
+	struct search_cursor	*cursors;
+	size_t			 ncursors;
+	uint64_t		*ids;		/* newest first, once sorted */
+	size_t			 nids;
+	size_t			 cap;
+	long			 rows;		/* read so far */
 };
 
 /* Free n words. */
@@ -385,158 +421,6 @@ search_prefix_words(const char *prefix, char ***out, size_t *n)
 	return 1;
 }
 
-/* Read how rare a term's word is in a scope; 0, or -1. */
-static int
-search_estimate(struct search_term *t, const struct search_scope *ss)
-{
-	struct db_rows	*rows;
-	int		 rc;
-
-	if ((rows = db_query(&q_estimate, "sduu", t->word, ss->in_dm,
-	    ss->scope_id, ss->before)) == NULL)
-		return -1;
-	if ((rc = db_fetch(rows)) == 1) {
-		t->rows = (long)db_u64(rows, 0);
-		t->reach = db_u64(rows, 1);
-	}
-	db_rows_free(rows);
-	return rc == 1 ? 0 : -1;
-}
-
-/* Order terms rarest first: fewer rows, then reaching further back. */
-static int
-search_term_compare(const void *a, const void *b)
-{
-	const struct search_term	*ta = a, *tb = b;
-
-	if (ta->rows != tb->rows)
-		return ta->rows < tb->rows ? -1 : 1;
-	if (ta->reach != tb->reach)
-		return ta->reach < tb->reach ? -1 : 1;
-	return 0;
-}
-
-/* Append the ids a run's rows hold to found (room for them); 0, or -1. */
-static int
-search_collect(struct db_rows *rows, uint64_t *found, size_t *n)
-{
-	size_t	got = 0;
-	int	rc;
-
-	if (rows == NULL)
-		return -1;
-	while (got < SEARCH_TOTAL_MAX && (rc = db_fetch(rows)) == 1)
-		found[(*n)++] = db_u64(rows, 0), got++;
-	db_rows_free(rows);
-	return got < SEARCH_TOTAL_MAX && rc == -1 ? -1 : 0;
-}
-
-/* The count an estimate statement's rows hold, or -1 (rows may be NULL). */
-static long
-search_count(struct db_rows *rows)
-{
-	long	n = -1;
-
-	if (rows == NULL)
-		return -1;
-	if (db_fetch(rows) == 1)
-		n = (long)db_u64(rows, 0);
-	db_rows_free(rows);
-	return n;
-}
-
-/*
- * The terms of a run into terms (room for sq->nwords + 1): the query's
- * words, and prefix_word unless it is NULL.  Their number.
- */
-static size_t
-search_terms_of(const struct search_query *sq, const char *prefix_word,
-    struct search_term *terms)
-{
-	size_t	n;
-
-	for (n = 0; n < sq->nwords; n++)
-		terms[n] = (struct search_term){ .word = sq->words[n] };
-	if (prefix_word != NULL)
-		terms[n++] = (struct search_term){ .word = prefix_word };
-	return n;
-}
-
-/*
- * One run over the index: the messages of the scope that have every
- * term's word and pass the checks (but for their words: the terms
- * beyond the two rarest are the words it checks), newest first,
- * appended to found.  0, or -1.
- */
-static int
-search_run_terms(struct search_term *terms, size_t n,
-    const struct search_scope *ss, const struct search_checks *sc,
-    uint64_t *found, size_t *nfound)
-{
-	struct db_rows	*rows;
-	yajl_gen	 rest;
-	const char	*rest_json;
-	size_t		 i, len;
-
-	if (n > 1) {
-		for (i = 0; i < n; i++) {
-			if (search_estimate(&terms[i], ss) == -1)
-				return -1;
-		}
-		qsort(terms, n, sizeof *terms, search_term_compare);
-	}
-	rest = json_gen_new();
-	yajl_gen_array_open(rest);
-	for (i = 2; i < n; i++)
-		json_gen_str(rest, terms[i].word);
-	yajl_gen_array_close(rest);
-	rest_json = json_gen_text(rest, &len);
-	if (n > 1)
-		rows = db_query(&q_two_words, "ssduussuussssss", terms[1].word,
-		    terms[0].word, ss->in_dm, ss->scope_id, ss->before,
-		    ss->channels, ss->channels, sc->author_id, sc->author_id,
-		    rest_json, rest_json, sc->prefix, sc->prefix, sc->phrases,
-		    sc->phrases);
-	else
-		rows = db_query(&q_one_word, "sduussuussssss", terms[0].word,
-		    ss->in_dm, ss->scope_id, ss->before, ss->channels,
-		    ss->channels, sc->author_id, sc->author_id, rest_json,
-		    rest_json, sc->prefix, sc->prefix, sc->phrases,
-		    sc->phrases);
-	yajl_gen_free(rest);
-	return search_collect(rows, found, nfound);
-}
-
-/*
- * A run that reads no word's rows in order: a prefix's rows sorted
- * (SEARCH_PREFIX), or the scope's messages newest first (SEARCH_SCAN);
- * the checks hold every word and the prefix.  0, or -1.
- */
-static int
-search_run_wide(const struct search_scope *ss, const char *channel_list,
-    const struct search_checks *sc, int prefix_rows_few, uint64_t *found,
-    size_t *nfound)
-{
-	struct db_rows	*rows;
-
-	if (prefix_rows_few)
-		rows = db_query(&q_prefix, "sduussuussssss", sc->prefix,
-		    ss->in_dm, ss->scope_id, ss->before, ss->channels,
-		    ss->channels, sc->author_id, sc->author_id, sc->words,
-		    sc->words, "%", "%", sc->phrases, sc->phrases);
-	else if (ss->in_dm)
-		rows = db_query(&q_scan_dm, "uuuussssss", ss->scope_id,
-		    ss->before, sc->author_id, sc->author_id, sc->words,
-		    sc->words, sc->prefix, sc->prefix, sc->phrases,
-		    sc->phrases);
-	else
-		rows = db_query(&q_scan_server, "usuussssss", ss->before,
-		    channel_list, sc->author_id, sc->author_id, sc->words,
-		    sc->words, sc->prefix, sc->prefix, sc->phrases,
-		    sc->phrases);
-	return search_collect(rows, found, nfound);
-}
-
 /* Order ids newest first. */
 static int
 search_id_compare(const void *a, const void *b)
@@ -546,22 +430,387 @@ search_id_compare(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-/*
- * Merge the ids of several runs into their newest SEARCH_TOTAL_MAX
- * distinct ones, newest first, at the start of found: their number.  A
- * run's newest SEARCH_TOTAL_MAX hold every one of its ids among them.
- */
+/* Sort ids newest first and drop the repeated ones: how many are left. */
 static size_t
-search_merge(uint64_t *found, size_t n)
+search_ids_sort(uint64_t *ids, size_t n)
 {
 	size_t	i, kept = 0;
 
-	qsort(found, n, sizeof *found, search_id_compare);
-	for (i = 0; i < n && kept < SEARCH_TOTAL_MAX; i++) {
-		if (kept == 0 || found[kept - 1] != found[i])
-			found[kept++] = found[i];
+	if (n == 0)
+		return 0;
+	qsort(ids, n, sizeof *ids, search_id_compare);
+	for (i = 0; i < n; i++) {
+		if (kept == 0 || ids[kept - 1] != ids[i])
+			ids[kept++] = ids[i];
 	}
 	return kept;
+}
+
+/* 1 if ids (newest first) holds id. */
+static int
+search_ids_have(const uint64_t *ids, size_t n, uint64_t id)
+{
+	return n > 0 &&
+	    bsearch(&id, ids, n, sizeof *ids, search_id_compare) != NULL;
+}
+
+/*
+ * Read the channels a reader views (a comma list, or "*" for all) into
+ * ss, sorted.
+ */
+static void
+search_scope_channels(struct search_scope *ss, const char *list)
+{
+	const char	*p;
+	char		*end;
+
+	ss->all = ss->in_dm || strcmp(list, "*") == 0;
+	ss->channels = NULL;
+	ss->nchannels = 0;
+	if (ss->all)
+		return;
+	for (p = list; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		ss->channels = xreallocarray(ss->channels, ss->nchannels + 1,
+		    sizeof *ss->channels);
+		ss->channels[ss->nchannels++] = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	if (ss->nchannels > 0)
+		qsort(ss->channels, ss->nchannels, sizeof *ss->channels,
+		    search_id_compare);
+}
+
+/*
+ * Add the ids a row's ids column holds ("id:channel_id,...") to ids,
+ * those below before in a channel the reader views.
+ */
+static void
+search_row_ids(const struct search_scope *ss, const char *text,
+    uint64_t **ids, size_t *n, size_t *cap)
+{
+	const char	*p = text;
+	char		*end;
+	uint64_t	 id, channel;
+
+	while (*p != '\0') {
+		id = strtoull(p, &end, 10);
+		if (*end != ':')
+			break;
+		channel = strtoull(end + 1, &end, 10);
+		if (id < ss->before && (ss->all ||
+		    search_ids_have(ss->channels, ss->nchannels, channel))) {
+			if (*n == *cap) {
+				*cap = *cap > 0 ? *cap * 2 : 256;
+				*ids = xreallocarray(*ids, *cap, sizeof **ids);
+			}
+			(*ids)[(*n)++] = id;
+		}
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+}
+
+/*
+ * Add every row's ids (its first column) to a term, and the last row's
+ * second column to *last unless last is NULL: the rows read, or -1
+ * (rows may be NULL).
+ */
+static long
+search_term_add(struct search_term *t, const struct search_scope *ss,
+    struct db_rows *rows, uint64_t *last)
+{
+	long	n = 0;
+	int	rc;
+
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		search_row_ids(ss, db_str(rows, 0, NULL), &t->ids, &t->nids,
+		    &t->cap);
+		if (last != NULL)
+			*last = db_u64(rows, 1);
+		n++;
+	}
+	db_rows_free(rows);
+	return rc == -1 ? -1 : n;
+}
+
+/* Down to where a term's ids are all read: 0 when they all are. */
+static uint64_t
+search_term_below(const struct search_term *t)
+{
+	uint64_t	below = 0;
+	size_t		i;
+
+	for (i = 0; i < t->ncursors; i++) {
+		if (t->cursors[i].below > below)
+			below = t->cursors[i].below;
+	}
+	return below;
+}
+
+/*
+ * Read more of a term: the next rows of its word read the least far
+ * (first those above before that reach below it).  0, or -1.
+ */
+static int
+search_term_read(struct search_term *t, const struct search_scope *ss)
+{
+	struct search_cursor	*c = &t->cursors[0];
+	uint64_t		 last = 0;
+	long			 n;
+	size_t			 i;
+
+	for (i = 1; i < t->ncursors; i++) {
+		if (t->cursors[i].below > c->below)
+			c = &t->cursors[i];
+	}
+	if (c->chunk == 0) {
+		c->chunk = SEARCH_CHUNK_FIRST;
+		if (ss->before != UINT64_MAX && search_term_add(t, ss,
+		    db_query(&q_rows_across, "sduuu", c->word, ss->in_dm,
+		    ss->scope_id, ss->before, ss->before), NULL) == -1)
+			return -1;
+	}
+	if ((n = search_term_add(t, ss, db_query(&q_rows, "sduui", c->word,
+	    ss->in_dm, ss->scope_id, c->below, (long long)c->chunk),
+	    &last)) == -1)
+		return -1;
+	t->rows += n;
+	c->below = n < c->chunk ? 0 : last;
+	if (c->chunk < SEARCH_CHUNK_MAX)
+		c->chunk *= 2;
+	t->nids = search_ids_sort(t->ids, t->nids);
+	return 0;
+}
+
+/* Append the ids rows hold to found, up to SEARCH_TOTAL_MAX; 0, or -1. */
+static int
+search_collect(struct db_rows *rows, uint64_t *found, size_t *n)
+{
+	int	rc = 0;
+
+	if (rows == NULL)
+		return -1;
+	while (*n < SEARCH_TOTAL_MAX && (rc = db_fetch(rows)) == 1)
+		found[(*n)++] = db_u64(rows, 0);
+	db_rows_free(rows);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * Check candidates (newest first) and append those that pass to found
+ * (newest first), until it holds SEARCH_TOTAL_MAX.  0, or -1.
+ */
+static int
+search_verify(const uint64_t *ids, size_t n, const struct search_checks *sc,
+    uint64_t *found, size_t *nfound)
+{
+	struct db_rows	*rows;
+	yajl_gen	 list;
+	const char	*json;
+	size_t		 i, at, len;
+	int		 rc = 0;
+
+	for (at = 0; at < n && *nfound < SEARCH_TOTAL_MAX && rc == 0;
+	    at += SEARCH_VERIFY_IDS) {
+		list = json_gen_new();
+		yajl_gen_array_open(list);
+		for (i = at; i < n && i < at + SEARCH_VERIFY_IDS; i++)
+			yajl_gen_integer(list, (long long)ids[i]);
+		yajl_gen_array_close(list);
+		json = json_gen_text(list, &len);
+		rows = db_query(&q_verify, "suudssssss", json, sc->author_id,
+		    sc->author_id, sc->text, sc->words, sc->words, sc->prefix,
+		    sc->prefix, sc->phrases, sc->phrases);
+		rc = search_collect(rows, found, nfound);
+		yajl_gen_free(list);
+	}
+	return rc;
+}
+
+/*
+ * The ids of terms[0] in [low, high) that every other term holds, newest
+ * first, into *out (the caller frees it): their number.
+ */
+static size_t
+search_common(const struct search_term *terms, size_t n, uint64_t low,
+    uint64_t high, uint64_t **out)
+{
+	uint64_t	*ids;
+	size_t		 i, k, got = 0;
+
+	ids = xreallocarray(NULL, terms[0].nids + 1, sizeof *ids);
+	for (i = 0; i < terms[0].nids; i++) {
+		if (terms[0].ids[i] >= high)
+			continue;
+		if (terms[0].ids[i] < low)
+			break;
+		for (k = 1; k < n && search_ids_have(terms[k].ids,
+		    terms[k].nids, terms[0].ids[i]); k++)
+			;
+		if (k < n)
+			continue;
+		ids[got++] = terms[0].ids[i];
+	}
+	*out = ids;
+	return got;
+}
+
+/*
+ * The matches of terms (every one's word, and the checks), newest
+ * first, into found.  The terms are read in turn, the one read the least
+ * far first; the ids all of them hold down to where the least read one
+ * is read are checked, and so on down, until SEARCH_TOTAL_MAX pass or
+ * the rows end.  A term read out beside one that has read
+ * SEARCH_ALONE_ROWS rows has its remaining ids checked on the text
+ * instead.  0, or -1.
+ */
+static int
+search_intersect(struct search_term *terms, size_t n,
+    const struct search_scope *ss, const struct search_checks *sc,
+    uint64_t *found, size_t *nfound)
+{
+	struct search_checks	 text = *sc;
+	uint64_t		*ids, below, checked = ss->before;
+	size_t			 i, k, out, nids;
+	int			 rc;
+
+	text.text = 1;
+	for (;;) {
+		below = 0;
+		k = 0;
+		for (i = 0; i < n; i++) {
+			if (search_term_below(&terms[i]) > below)
+				below = search_term_below(&terms[i]), k = i;
+		}
+		if (below < checked) {
+			nids = search_common(terms, n, below, checked, &ids);
+			rc = search_verify(ids, nids, sc, found, nfound);
+			free(ids);
+			if (rc == -1 || *nfound >= SEARCH_TOTAL_MAX)
+				return rc;
+			checked = below;
+		}
+		if (below == 0)
+			return 0;
+		for (out = 0; out < n; out++) {
+			if (search_term_below(&terms[out]) != 0)
+				continue;
+			for (i = 0; i < terms[out].nids &&
+			    terms[out].ids[i] >= checked; i++)
+				;
+			if (i == terms[out].nids)
+				return 0;	/* nothing below: no more */
+			if (terms[k].rows >= SEARCH_ALONE_ROWS)
+				return search_verify(terms[out].ids + i,
+				    terms[out].nids - i, &text, found,
+				    nfound);
+		}
+		if (search_term_read(&terms[k], ss) == -1)
+			return -1;
+	}
+}
+
+/*
+ * Run a scan of a server's or a DM's messages (server or dm, the
+ * statements of SEARCH_SERVER and SEARCH_DM) that checks every message
+ * on its text, appending what passes to found.  0, or -1.
+ */
+static int
+search_text(struct db_stmt *server, struct db_stmt *dm,
+    const struct search_scope *ss, const char *channel_list,
+    const struct search_checks *sc, uint64_t *found, size_t *nfound)
+{
+	struct db_rows	*rows;
+
+	if (ss->in_dm)
+		rows = db_query(dm, "uuuudssssss", ss->scope_id, ss->before,
+		    sc->author_id, sc->author_id, 1, sc->words, sc->words,
+		    sc->prefix, sc->prefix, sc->phrases, sc->phrases);
+	else
+		rows = db_query(server, "usuudssssss", ss->before, channel_list,
+		    sc->author_id, sc->author_id, 1, sc->words, sc->words,
+		    sc->prefix, sc->prefix, sc->phrases, sc->phrases);
+	return search_collect(rows, found, nfound);
+}
+
+/*
+ * The matches of a query with no exact word and a prefix of too many
+ * words to be terms: the prefix's rows read and sorted when they are few
+ * (their ids have a word of the prefix: only the edited ones are checked
+ * on the text), else the scope's messages newest first, each checked on
+ * the text.  0, or -1.
+ */
+static int
+search_wide(const struct search_scope *ss, const char *channel_list,
+    const struct search_checks *sc, uint64_t *found, size_t *nfound)
+{
+	struct search_checks	 indexed;
+	struct search_term	 t;
+	struct db_rows		*rows;
+	long			 few;
+	int			 rc;
+
+	rows = db_query(&q_prefix_count, "s", sc->prefix);
+	if (rows == NULL || db_fetch(rows) != 1) {
+		db_rows_free(rows);
+		return -1;
+	}
+	few = (long)db_u64(rows, 0);
+	db_rows_free(rows);
+	if (few < SEARCH_PREFIX_ROWS) {
+		memset(&t, 0, sizeof t);
+		rc = search_term_add(&t, ss, db_query(&q_prefix_rows, "sdu",
+		    sc->prefix, ss->in_dm, ss->scope_id), NULL) == -1 ? -1 : 0;
+		t.nids = search_ids_sort(t.ids, t.nids);
+		indexed = *sc;
+		indexed.text = 0;
+		if (rc == 0)
+			rc = search_verify(t.ids, t.nids, &indexed, found,
+			    nfound);
+		free(t.ids);
+		return rc;
+	}
+	return search_text(&q_scan_server, &q_scan_dm, ss, channel_list, sc,
+	    found, nfound);
+}
+
+/*
+ * A term of each word into terms, and one of the prefix's words (alts,
+ * nalts of them) when prefixed: their number.
+ */
+static size_t
+search_terms_make(const struct search_query *sq, int prefixed, char **alts,
+    size_t nalts, uint64_t before, struct search_term *terms)
+{
+	struct search_cursor	*c;
+	size_t			 n, i;
+
+	for (n = 0; n < sq->nwords + (prefixed != 0); n++) {
+		terms[n].ncursors = n < sq->nwords ? 1 : nalts;
+		terms[n].cursors = c = xcalloc(terms[n].ncursors + 1,
+		    sizeof *c);
+		for (i = 0; i < terms[n].ncursors; i++) {
+			c[i].word = n < sq->nwords ? sq->words[n] : alts[i];
+			c[i].below = before;
+		}
+	}
+	return n;
+}
+
+/* Free what terms hold. */
+static void
+search_terms_free(struct search_term *terms, size_t n)
+{
+	while (n > 0) {
+		n--;
+		free(terms[n].cursors);
+		free(terms[n].ids);
+	}
+	free(terms);
 }
 
 /*
@@ -579,16 +828,18 @@ search_ids(const struct search_query *sq, const struct search_where *sw,
 	yajl_gen		 words;
 	char			**alts = NULL;
 	uint64_t		*found;
-	size_t			 nalts = 0, nfound = 0, len, i;
-	long			 few;
-	int			 rc = 0;
+	size_t			 nalts = 0, nfound = 0, nqueued = 0;
+	size_t			 nterms = 0, len, i;
+	int			 rc, few = 1;
 
 	ss.in_dm = sw->dm_channel_id != 0;
 	ss.scope_id = ss.in_dm ? sw->dm_channel_id : sw->server_id;
 	ss.before = sw->before;
-	ss.channels = ss.in_dm || sw->all_channels ? "*" : sw->channels;
+	search_scope_channels(&ss, ss.in_dm || sw->all_channels ? "*" :
+	    sw->channels);
 	sc.author_id = sw->author_id;
-	sc.prefix = "%";
+	sc.text = 0;
+	sc.prefix = sq->prefix != NULL ? sq->prefix : "%";
 	sc.phrases = json_gen_text(sq->phrases, &len);
 	words = json_gen_new();
 	yajl_gen_array_open(words);
@@ -597,37 +848,36 @@ search_ids(const struct search_query *sq, const struct search_where *sw,
 	yajl_gen_array_close(words);
 	sc.words = json_gen_text(words, &len);
 	if (sq->prefix != NULL &&
-	    (rc = search_prefix_words(sq->prefix, &alts, &nalts)) == 0)
-		sc.prefix = sq->prefix;	/* too many words: checked per row */
+	    (few = search_prefix_words(sq->prefix, &alts, &nalts)) == 0)
+		sc.text = 1;	/* too many words: checked on the text */
 	terms = xcalloc(sq->nwords + 1, sizeof *terms);
-	found = xreallocarray(NULL, (nalts > 0 ? nalts : 1) *
-	    SEARCH_TOTAL_MAX, sizeof *found);
+	found = xreallocarray(NULL, 2 * SEARCH_TOTAL_MAX, sizeof *found);
+	rc = few == -1 ? -1 : search_text(&q_queued_server, &q_queued_dm,
+	    &ss, sw->channels, &sc, found + SEARCH_TOTAL_MAX, &nqueued);
 	if (rc == -1)
-		goto done;
-	if (rc == 1) {
-		/* One run per word of the prefix, merged. */
-		for (i = 0; i < nalts && rc != -1; i++)
-			rc = search_run_terms(terms, search_terms_of(sq,
-			    alts[i], terms), &ss, &sc, found, &nfound);
-	} else if (sq->nwords > 0) {
-		rc = search_run_terms(terms, search_terms_of(sq, NULL, terms),
-		    &ss, &sc, found, &nfound);
-	} else if ((few = search_count(db_query(&q_prefix_rows, "s",
-	    sq->prefix))) == -1)
-		rc = -1;
-	else
-		rc = search_run_wide(&ss, sw->channels, &sc,
-		    few < SEARCH_PREFIX_ROWS, found, &nfound);
-done:
+		;
+	else if (sq->nwords > 0 || few == 1) {
+		nterms = search_terms_make(sq, sq->prefix != NULL && few == 1,
+		    alts, nalts, ss.before, terms);
+		rc = search_intersect(terms, nterms, &ss, &sc, found, &nfound);
+	} else
+		rc = search_wide(&ss, sw->channels, &sc, found, &nfound);
+	/* The queued matches beside the index's, each newest first. */
+	memmove(found + nfound, found + SEARCH_TOTAL_MAX,
+	    nqueued * sizeof *found);
+	nfound = search_ids_sort(found, nfound + nqueued);
+	if (nfound > SEARCH_TOTAL_MAX)
+		nfound = SEARCH_TOTAL_MAX;
 	yajl_gen_free(words);
 	search_words_free(alts, nalts);
-	free(terms);
+	search_terms_free(terms, nterms);
+	free(ss.channels);
 	if (rc == -1) {
 		free(found);
 		return -1;
 	}
 	*out = found;
-	return (long)search_merge(found, nfound);
+	return (long)nfound;
 }
 
 /*

@@ -1517,9 +1517,8 @@ void		 reactbatch_init(void);
 void		 reactbatch_flush(void);
 
 /* words.c */
-int		 words_index(uint64_t, const char *, size_t);
-int		 words_forget(uint64_t);
-int		 words_reindex(uint64_t, const char *, size_t);
+int		 words_queue(uint64_t);
+long		 words_drain(void);
 int		 words_index_range(uint64_t, uint64_t);
 
 /* attachments.c */

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * words.c: the word index of messages (message_words, sql/014_search.sql,
- * keyed by sql/017_search_keys.sql),
- * which search.c reads.  Every path that writes a message's text keeps it
- * in the same transaction: the send procedures index what they insert
- * (sql/routines.sql), and messages.c and seed.c call
- * these for a message written statement by statement, an edit, a
- * deletion and a seeded batch.  The words are cut by the database's
+ * words.c: the word index of messages (message_postings,
+ * sql/020_search_postings.sql), which search.c reads.  It is written
+ * apart from the sends: every path that writes a message's text queues
+ * the message in the same transaction (search_queue; the send procedures
+ * in sql/routines.sql, and messages.c through words_queue() for a
+ * message written statement by statement and an edit), and the keeper
+ * of each host turns the queue into posting rows (words_drain()).
+ * search.c checks the queued messages on their text, so nothing waits
+ * for the drain to be found.  sohbetctl seed indexes its batches at
+ * once (words_index_range()).  The words are cut by the database's
  * search_words(), the one definition that search.c splits a query with.
+ *
+ * Rows are only ever added: an edit queues its message again, and a
+ * deletion leaves the message's rows, search.c checking what they find
+ * against the messages as they are (an edited message's text, none
+ * deleted).
  *
  * Not triggers: on Galera, a brute-force abort that reaches a session
  * while it loads the triggers of messages leaves them "has an error in
@@ -16,40 +24,69 @@
  */
 #include "sohbet.h"
 
-static struct db_stmt q_index = DB_STMT(
-    "CALL message_words_index(?, ?)");
-static struct db_stmt q_forget = DB_STMT(
-    "DELETE FROM message_words WHERE message_id = ?");
-/* The index of the messages of an id range (sohbetctl seed). */
+#define WORDS_DRAIN_CHUNK	1000	/* messages a transaction */
+#define WORDS_DRAIN_CHUNKS	8	/* transactions a drain at most */
+
+static struct db_stmt q_queue = DB_STMT(
+    "CALL message_words_index(?)");
+static struct db_stmt q_drain = DB_STMT(
+    "CALL message_words_drain(?, @sohbet_drained)");
+static struct db_stmt q_drained = DB_STMT(
+    "SELECT @sohbet_drained");
+/*
+ * The index of the messages of an id range (sohbetctl seed): one row
+ * per word and server or DM of the range, grouped as the index's
+ * collation compares words (routines.sql, message_words_drain).
+ */
 static struct db_stmt q_index_range = DB_STMT(
-    "INSERT INTO message_words (word, in_dm, scope_id, message_id,"
-    " channel_id) SELECT LEFT(t.w, 64), m.dm_channel_id IS NOT NULL,"
-    " COALESCE(c.server_id, m.dm_channel_id), m.id, m.channel_id"
+    "INSERT INTO message_postings (word, in_dm, scope_id, last_id,"
+    " first_id, ids) SELECT LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,"
+    " m.dm_channel_id IS NOT NULL, COALESCE(c.server_id, m.dm_channel_id),"
+    " MAX(m.id), MIN(m.id), GROUP_CONCAT(m.id, ':', IFNULL(m.channel_id, 0)"
+    " ORDER BY m.id DESC SEPARATOR ',')"
     " FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,"
     " JSON_TABLE(search_words(m.content), '$[*]'"
     " COLUMNS (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) t"
     " WHERE m.id BETWEEN ? AND ? AND NOT m.deleted AND t.w <> ''"
-    " ON DUPLICATE KEY UPDATE message_id = message_id");
+    " GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,"
+    " m.dm_channel_id IS NOT NULL, COALESCE(c.server_id, m.dm_channel_id)");
 
-/* Index the words of a new message; 0, or -1 on a database error. */
+/*
+ * Queue a message whose text was written (new, or edited) for the index,
+ * inside the caller's transaction: 0, or -1 on a database error.
+ */
 int
-words_index(uint64_t id, const char *content, size_t len)
+words_queue(uint64_t id)
 {
-	return db_exec(&q_index, "ub", id, content, len) == -1 ? -1 : 0;
+	return db_exec(&q_queue, "u", id) == -1 ? -1 : 0;
 }
 
-/* Forget the words of a deleted message; 0, or -1. */
-int
-words_forget(uint64_t id)
+/*
+ * Index what is queued (the keeper's job), WORDS_DRAIN_CHUNK messages a
+ * transaction, until the queue holds no more than a chunk's remainder
+ * or WORDS_DRAIN_CHUNKS were done: the messages indexed, or -1 on a
+ * database error.
+ */
+long
+words_drain(void)
 {
-	return db_exec(&q_forget, "u", id) == -1 ? -1 : 0;
-}
+	struct db_rows	*rows;
+	long		 n, total = 0;
+	int		 i;
 
-/* Replace the words of an edited message with those of content; 0, or -1. */
-int
-words_reindex(uint64_t id, const char *content, size_t len)
-{
-	return words_forget(id) == -1 ? -1 : words_index(id, content, len);
+	for (i = 0; i < WORDS_DRAIN_CHUNKS; i++) {
+		if (db_exec(&q_drain, "i", (long long)WORDS_DRAIN_CHUNK) == -1 ||
+		    (rows = db_query(&q_drained, "")) == NULL)
+			return -1;
+		n = db_fetch(rows) == 1 ? (long)db_u64(rows, 0) : -1;
+		db_rows_free(rows);
+		if (n == -1)
+			return -1;
+		total += n;
+		if (n < WORDS_DRAIN_CHUNK)
+			break;
+	}
+	return total;
 }
 
 /* Index the messages with ids from first to last; 0, or -1. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * itest_cluster.c: two sohbetd pools on one database deliver each other's
- * events, as two app hosts would (DESIGN.md, Scale past one machine).
+ * events and find each other's messages in a search, as two app hosts
+ * would (DESIGN.md, Scale past one machine).
  *
  * The stack's own pool is switched to the database sequencer with the
  * cluster watcher, and a second pool is started on the same database with
@@ -931,6 +932,79 @@ START_TEST(test_read_states_across_pools)
 }
 END_TEST
 
+/*
+ * Search on the pool at base for q in server: assert it finds exactly
+ * the message id (or nothing when id is NULL).
+ */
+static void
+search_on(const char *base, const struct chat_user *u, const char *server,
+    const char *q, const char *id)
+{
+	struct itest_response	*r;
+	const struct json	*total;
+	char			*path;
+
+	xasprintf(&path, API_PREFIX "/servers/%s/messages/search?q=%s",
+	    server, q);
+	itest_use_url(base);
+	r = itest_get(path, u->token);
+	itest_use_url(NULL);
+	itest_expect(r, 200);
+	total = itest_at(r->json, "total");
+	ck_assert_msg(total != NULL && atol(total->text) == (id != NULL),
+	    "q=%s on %s: %s", q, base, itest_describe(r));
+	if (id != NULL)
+		ck_assert_str_eq(itest_str(r, "messages.0.id"), id);
+	itest_free(r);
+	free(path);
+}
+
+/*
+ * Search finds what either pool sent or edited, at once (queued for the
+ * index) and once a keeper has indexed it: both pools' keepers drain one
+ * queue (words.c), and an edit made on one pool is searched on the
+ * other by its new words, not its old ones.
+ */
+START_TEST(test_search_across_pools)
+{
+	struct itest_response	*r;
+	struct chat_user	 u;
+	char			*server, *channel, *path, *id, *sql;
+	int			 tries;
+
+	chat_user(&u, "cq");
+	server = chat_server(&u, &channel);
+	xasprintf(&path, API_PREFIX "/channels/%s", channel);
+	id = chat_post(&u, path, "zirve toplantisi");
+	free(path);
+	search_on(url2, &u, server, "zirve", id);
+	xasprintf(&sql, "SELECT COUNT(*) FROM search_queue"
+	    " WHERE message_id = %s", id);
+	for (tries = 0; tries < 100 && itest_sql_number(sql) != 0; tries++)
+		usleep(100000);
+	ck_assert_msg(tries < 100, "message %s stays queued", id);
+	free(sql);
+	search_on(url2, &u, server, "zirve", id);
+	search_on(itest_url(), &u, server, "toplantisi", id);
+
+	xasprintf(&path, API_PREFIX "/channels/%s/messages/%s", channel, id);
+	itest_use_url(url2);
+	r = itest_send("PATCH", path, u.token,
+	    "{\"content\":\"zirve ertelendi\"}");
+	itest_use_url(NULL);
+	itest_expect(r, 200);
+	itest_free(r);
+	free(path);
+	search_on(itest_url(), &u, server, "ertelendi", id);
+	search_on(itest_url(), &u, server, "toplantisi", NULL);
+	search_on(url2, &u, server, "zirve", id);
+	free(id);
+	free(server);
+	free(channel);
+	chat_user_free(&u);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -949,6 +1023,7 @@ main(void)
 	tcase_add_test(tc, test_presence_invisible_and_dropped);
 	tcase_add_test(tc, test_typing_across_pools);
 	tcase_add_test(tc, test_read_states_across_pools);
+	tcase_add_test(tc, test_search_across_pools);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -727,6 +727,9 @@ START_TEST(test_upgrade_keys_mentions)
 	    "' AND TABLE_NAME LIKE 'message_mentions%'"), 1);
 
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("019_words_distinct.sql")
+	    UPGRADE_SOURCE("020_search_postings.sql")
+	    UPGRADE_SOURCE("021_history_flags.sql")
 	    UPGRADE_SOURCE("routines.sql")
 	    " CALL message_send(30, 1, 0, 1, '<@2> hi', NULL, NOW(3), 1000,"
 	    " 'message.create', 0, 1, 0, 0, '{}', '[[1,\"2\"]]');"
@@ -761,6 +764,76 @@ START_TEST(test_upgrade_keys_mentions)
 }
 END_TEST
 
+/* The words of a scratch database's posting rows that hold message id. */
+#define POSTED(id)	" FROM " UPGRADE_DB ".message_postings WHERE" \
+	" CONCAT(',', ids, ',') LIKE '%," id ":%'"
+
+/*
+ * Migration 020 on a database with data: message_words' rows become
+ * posting rows, one per word and server or DM of each chunk of
+ * messages (the word of two messages is one row holding both), none for
+ * a deleted message, and message_words is gone.  Then routines.sql's
+ * sends and edits queue their messages, and the drain indexes the queue:
+ * one row per word of what it indexes, an edit's words added.
+ */
+START_TEST(test_upgrade_posts_words)
+{
+	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_007_TO_017
+	    " INSERT INTO messages (id, channel_id, author_id, content)"
+	    " VALUES (16, 1, 1, 'the station again');"
+	    " CALL message_words_index(16, 'the station again');"
+	    UPGRADE_SOURCE("018_mentions_keyed.sql")
+	    UPGRADE_SOURCE("019_words_distinct.sql")
+	    UPGRADE_SOURCE("020_search_postings.sql")
+	    UPGRADE_SOURCE("021_history_flags.sql")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM"
+	    " information_schema.TABLES WHERE TABLE_SCHEMA = '" UPGRADE_DB
+	    "' AND TABLE_NAME = 'message_words'"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(DISTINCT word)"
+	    POSTED("12")), 4);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*)" POSTED("10")), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'station' AND in_dm = 0"
+	    " AND scope_id = 1 AND last_id = 16 AND first_id = 12"
+	    " AND ids = '16:1,12:1'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'WORDS' AND ids = '14:1'"), 1);
+
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    UPGRADE_SOURCE("routines.sql")
+	    " CALL message_send_many('["
+	    "{\"id\":31,\"c\":1,\"d\":0,\"a\":1,\"t\":\"kahve var\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1001,\"sv\":1,"
+	    "\"sc\":1,\"e\":\"{}\"},"
+	    "{\"id\":32,\"c\":1,\"d\":0,\"a\":1,\"t\":\"Kahve yok\","
+	    "\"at\":\"2026-12-06 10:00:00.000\",\"s\":1002,\"sv\":1,"
+	    "\"sc\":1,\"e\":\"{}\"}]', 0, NULL)"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".search_queue WHERE message_id IN (31, 32)"), 2);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*)" POSTED("31")), 0);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " CALL message_words_drain(1000, @n)"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".search_queue"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'kahve' AND last_id = 32"
+	    " AND first_id = 31 AND ids = '32:1,31:1'"), 1);
+	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " UPDATE messages SET content = 'çay var', edited_at = NOW(3)"
+	    " WHERE id = 31;"
+	    " CALL message_words_index(31);"
+	    " CALL message_words_drain(1000, @n)"), 0);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'var' AND ids = '31:1,31:1'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'cay' AND last_id = 31"
+	    " AND ids = '31:1'"), 1);
+	ck_assert_int_eq(itest_sql("DROP DATABASE " UPGRADE_DB), 0);
+}
+END_TEST
+
 /*
  * Migration 021 on a database with data: the messages with reactions or
  * attachments from before get their flags, the others none, so that a
@@ -774,6 +847,7 @@ START_TEST(test_upgrade_flags_messages)
 	    UPGRADE_007_TO_017
 	    UPGRADE_SOURCE("018_mentions_keyed.sql")
 	    UPGRADE_SOURCE("019_words_distinct.sql")
+	    UPGRADE_SOURCE("020_search_postings.sql")
 	    " INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
 	    " VALUES (12, 'x', 1, 1), (12, 'y', 1, 2);"
 	    " INSERT INTO attachments (uploader_id, channel_id, message_id,"
@@ -1069,6 +1143,7 @@ main(void)
 	tcase_add_test(tc, test_upgrade_adds_attachments);
 	tcase_add_test(tc, test_upgrade_indexes_words_without_triggers);
 	tcase_add_test(tc, test_upgrade_keys_mentions);
+	tcase_add_test(tc, test_upgrade_posts_words);
 	tcase_add_test(tc, test_upgrade_flags_messages);
 	tcase_add_test(tc, test_routines_fresh_and_upgraded);
 	tcase_add_test(tc, test_routines_applied_when_changed);
