@@ -128,6 +128,58 @@ BEGIN
 	COMMIT;
 END//
 
+-- Take a message's words out of the index before its text goes (an
+-- edit, a deletion; messages.c through words_forget()), so that no
+-- posting row keeps the id of a message under a word its text no longer
+-- has.  The caller holds the message's row FOR UPDATE.  Its queue row is
+-- deleted first: a drain that holds it is waited for, so that the rows it
+-- wrote are committed and seen by the UPDATE below (READ COMMITTED, a
+-- locking read); an edit queues the message again.  Then its token
+-- ("id:channel") leaves every row of each of its words (grouped as the
+-- drain groups them) in its server or DM whose bounds enclose it, and the
+-- rows left empty go.  A row's last_id and first_id stay as they were:
+-- bounds of what it holds, which search.c reads them as.
+CREATE OR REPLACE PROCEDURE message_words_forget(
+	IN p_id			BIGINT UNSIGNED)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE v_content	TEXT CHARACTER SET utf8mb4 DEFAULT NULL;
+	DECLARE v_in_dm		BOOL;
+	DECLARE v_scope		BIGINT UNSIGNED;
+	DECLARE v_token		VARCHAR(64) CHARACTER SET ascii
+				    COLLATE ascii_bin;
+	DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_content = NULL;
+	SELECT m.content, m.dm_channel_id IS NOT NULL,
+	    COALESCE(c.server_id, m.dm_channel_id),
+	    CONCAT(',', m.id, ':', IFNULL(m.channel_id, 0), ',')
+	    INTO v_content, v_in_dm, v_scope, v_token
+	    FROM messages m LEFT JOIN channels c ON c.id = m.channel_id
+	    WHERE m.id = p_id AND NOT m.deleted;
+	DELETE FROM search_queue WHERE message_id = p_id;
+	IF v_content IS NOT NULL AND v_content <> '' THEN
+		UPDATE message_postings p JOIN (SELECT DISTINCT
+		    LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci AS w
+		    FROM JSON_TABLE(search_words(v_content), '$[*]' COLUMNS (
+			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+		    WHERE t.w <> '') AS x ON p.word = x.w
+		    SET p.ids = TRIM(BOTH ',' FROM REGEXP_REPLACE(
+			CONCAT(',', p.ids, ','),
+			CONCAT(LEFT(v_token, LENGTH(v_token) - 1), '(?=,)'), ''))
+		    WHERE p.in_dm = v_in_dm AND p.scope_id = v_scope
+		    AND p.last_id >= p_id AND p.first_id <= p_id
+		    AND LOCATE(v_token, CONCAT(',', p.ids, ',')) > 0;
+		DELETE p FROM message_postings p JOIN (SELECT DISTINCT
+		    LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci AS w
+		    FROM JSON_TABLE(search_words(v_content), '$[*]' COLUMNS (
+			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+		    WHERE t.w <> '') AS x ON p.word = x.w
+		    WHERE p.in_dm = v_in_dm AND p.scope_id = v_scope
+		    AND p.last_id >= p_id AND p.first_id <= p_id
+		    AND p.ids = '';
+	END IF;
+END//
+
 -- A message sent in one round trip instead of four (START TRANSACTION,
 -- the row, its event, COMMIT; docs/benchmarks.md).  messages.c calls it
 -- for the common send: the shm sequencer has drawn the message id and

@@ -709,7 +709,7 @@ messages_edit(struct request *req, const struct conversation *c,
 		db_rollback();
 		return;
 	}
-	if (mentions_forget(id) == -1)
+	if (mentions_forget(id) == -1 || words_forget(id) == -1)
 		goto fail;
 	list = mentions_column_text(ms);
 	edited = db_exec(&q_edit, "bsu", content, len, list, id);
@@ -806,8 +806,8 @@ messages_erase_replies(const struct conversation *c, uint64_t id)
 /*
  * Delete a locked message of the conversation inside the open
  * transaction, but for its events' text (the caller erases it): deleted
- * set, its content erased and its pin dropped; its reactions gone (its
- * words' rows stay: search.c finds no deleted message); its nonce
+ * set, its content erased and its pin dropped; its reactions gone; its
+ * words taken out of the search index (words_forget()); its nonce
  * forgotten, so a later retry posts anew rather than answering with a
  * message nobody can see; its mentions forgotten, so
  * that they count no more; the previews of its replies erased; its
@@ -818,7 +818,7 @@ static int
 messages_delete_locked(const struct conversation *c, uint64_t id,
     struct attachment_ids *doomed)
 {
-	if (mentions_forget(id) == -1 ||
+	if (mentions_forget(id) == -1 || words_forget(id) == -1 ||
 	    db_exec(&q_delete, "u", id) != 1 ||
 	    db_exec(&q_nonce_forget, "u", id) == -1 ||
 	    reactions_forget(id) == -1 ||

@@ -1518,6 +1518,7 @@ void		 reactbatch_flush(void);
 
 /* words.c */
 int		 words_queue(uint64_t);
+int		 words_forget(uint64_t);
 long		 words_drain(void);
 int		 words_index_range(uint64_t, uint64_t);
 

@@ -29,6 +29,8 @@
 
 static struct db_stmt q_queue = DB_STMT(
     "CALL message_words_index(?)");
+static struct db_stmt q_forget = DB_STMT(
+    "CALL message_words_forget(?)");
 static struct db_stmt q_drain = DB_STMT(
     "CALL message_words_drain(?, @sohbet_drained)");
 static struct db_stmt q_drained = DB_STMT(
@@ -59,6 +61,18 @@ int
 words_queue(uint64_t id)
 {
 	return db_exec(&q_queue, "u", id) == -1 ? -1 : 0;
+}
+
+/*
+ * Take a message's words out of the index before its text is replaced or
+ * erased (an edit, a deletion), inside the caller's transaction, which
+ * holds the message's row locked: 0, or -1 on a database error.  An edit
+ * then queues it again (words_queue()).
+ */
+int
+words_forget(uint64_t id)
+{
+	return db_exec(&q_forget, "u", id) == -1 ? -1 : 0;
 }
 
 /*

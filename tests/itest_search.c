@@ -272,6 +272,27 @@ drain(const char *id)
 }
 
 /*
+ * How many times the posting rows of a word (NULL: of any word) hold
+ * message id: each token "id:channel" counted.
+ */
+static long long
+postings_holding(const char *word, const char *id)
+{
+	char		*sql;
+	long long	 n;
+
+	xasprintf(&sql, "SELECT IFNULL(SUM((LENGTH(CONCAT(',', ids, ','))"
+	    " - LENGTH(REPLACE(CONCAT(',', ids, ','), ',%s:', '')))"
+	    " DIV LENGTH(',%s:')), 0) FROM message_postings WHERE %s%s%s"
+	    " CONCAT(',', ids, ',') LIKE '%%,%s:%%'", id, id,
+	    word != NULL ? "word = '" : "", word != NULL ? word : "",
+	    word != NULL ? "' AND" : "", id);
+	n = itest_sql_number(sql);
+	free(sql);
+	return n;
+}
+
+/*
  * Assert a message's rows in the index are the distinct words
  * search_words() cuts from its content, as the index's collation tells
  * words apart.
@@ -615,6 +636,8 @@ START_TEST(test_edit_and_delete_at_once)
 	chat_room_open(&room, "sre");
 	id = chat_post(&room.member, room.base, "alpha beta");
 	finds(&room.owner, room.server, "beta alpha", &id, 1);
+	drain(id);
+	ck_assert_int_eq(postings_holding("beta", id), 1);
 	path = chat_path(room.base, id, NULL);
 	r = itest_send("PATCH", path, room.member.token,
 	    "{\"content\":\"alpha gamma\"}");
@@ -622,11 +645,19 @@ START_TEST(test_edit_and_delete_at_once)
 	itest_free(r);
 	finds_nothing(&room.owner, room.server, "beta");
 	finds(&room.owner, room.server, "gamma", &id, 1);
+	/* The edit took its old words out; its new ones, once indexed, in. */
+	ck_assert_int_eq(postings_holding("beta", id), 0);
+	drain(id);
+	ck_assert_int_eq(postings_holding("beta", id), 0);
+	ck_assert_int_eq(postings_holding("alpha", id), 1);
+	ck_assert_int_eq(postings_holding("gamma", id), 1);
 	r = itest_delete(path, room.member.token);
 	ck_assert_msg(r->status == 204, "delete: %s", itest_describe(r));
 	itest_free(r);
 	finds_nothing(&room.owner, room.server, "gamma");
 	finds_nothing(&room.owner, room.server, "alpha");
+	/* The erased text leaves no word behind. */
+	ck_assert_int_eq(postings_holding(NULL, id), 0);
 	free(path);
 	free(id);
 	chat_room_close(&room);
@@ -690,6 +721,14 @@ START_TEST(test_queued_and_indexed)
 		    all[2], all[3], all[4], all[5], all[6], all[7] }, 7);
 		drain(all[2]);
 	}
+	/*
+	 * Out of rows that hold other messages too: the deleted one's id
+	 * under no word, the edited one's under what it lost no more.
+	 */
+	ck_assert_int_eq(postings_holding(NULL, all[1]), 0);
+	ck_assert_int_eq(postings_holding("kelime", all[2]), 0);
+	ck_assert_int_eq(postings_holding("batched", all[2]), 1);
+	ck_assert_int_eq(postings_holding("kelime", all[3]), 1);
 	for (k = 0; k < n; k++)
 		free(all[k]);
 	chat_room_close(&room);
