@@ -774,7 +774,9 @@ END_TEST
  * messages (the word of two messages is one row holding both), none for
  * a deleted message, and message_words is gone.  Then routines.sql's
  * sends and edits queue their messages, and the drain indexes the queue:
- * one row per word of what it indexes, an edit's words added.
+ * one row per word of what it indexes; an edit's old words taken out
+ * first (message_words_forget: a row keeps its bounds, one left empty
+ * goes), its new words added.
  */
 START_TEST(test_upgrade_posts_words)
 {
@@ -821,12 +823,21 @@ START_TEST(test_upgrade_posts_words)
 	    ".message_postings WHERE word = 'kahve' AND last_id = 32"
 	    " AND first_id = 31 AND ids = '32:1,31:1'"), 1);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
+	    " START TRANSACTION;"
+	    " SELECT id FROM messages WHERE id = 31 FOR UPDATE;"
+	    " CALL message_words_forget(31);"
 	    " UPDATE messages SET content = 'çay var', edited_at = NOW(3)"
 	    " WHERE id = 31;"
 	    " CALL message_words_index(31);"
+	    " COMMIT;"
 	    " CALL message_words_drain(1000, @n)"), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
-	    ".message_postings WHERE word = 'var' AND ids = '31:1,31:1'"), 1);
+	    ".message_postings WHERE word = 'kahve' AND last_id = 32"
+	    " AND first_id = 31 AND ids = '32:1'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'var'"), 1);
+	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
+	    ".message_postings WHERE word = 'var' AND ids = '31:1'"), 1);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM " UPGRADE_DB
 	    ".message_postings WHERE word = 'cay' AND last_id = 31"
 	    " AND ids = '31:1'"), 1);
