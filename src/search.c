@@ -8,7 +8,8 @@
  * (words.c), holding the ids (and channels) of the chunk's messages with
  * the word, keyed (word, in_dm, scope_id, last_id) so that a word's rows
  * in one server or DM lie together, the newest last, each holding no id
- * above its last_id.  A search finds the newest matches below `before`,
+ * above its last_id and none below its first_id (bounds: an edit or a
+ * deletion takes its message's id out and leaves them, words.c).  A search finds the newest matches below `before`,
  * SEARCH_TOTAL_MAX at most: their number is the answer's total, the
  * first `limit` its page.  How (search_ids()):
  *
@@ -24,10 +25,11 @@
  *   are the candidates, newest first (search_intersect()).
  * - Candidates are checked against the messages as they are
  *   (search_verify()): there, not deleted, by the author asked for, and,
- *   when edited (an edit's words are added, none are taken away),
- *   holding the words and the prefix in their text; phrases always on
- *   the text.  So an edit's new words find it at once and its old ones
- *   no more, and a deleted message is never found.
+ *   when edited (its new words are queued, and rows read before the
+ *   edit committed may still hold its old ones), holding the words and
+ *   the prefix in their text; phrases always on the text.  So an edit's
+ *   new words find it at once and its old ones no more, and a deleted
+ *   message is never found.
  * - A term read to its end beside another that is not, the other having
  *   read SEARCH_ALONE_ROWS rows (a rare word beside a common one), its
  *   ids are checked on the messages' text for the other words instead.

@@ -12,10 +12,14 @@
  * once (words_index_range()).  The words are cut by the database's
  * search_words(), the one definition that search.c splits a query with.
  *
- * Rows are only ever added: an edit queues its message again, and a
- * deletion leaves the message's rows, search.c checking what they find
+ * An edit or a deletion takes the message's words out first
+ * (words_forget(), message_words_forget): its id leaves every row of each
+ * word of its old text, a row left empty goes, so that no row keeps the
+ * id of a message under a word of text that is gone; an edit then
+ * queues the message again.  A row's last_id and first_id stay as they
+ * were, bounds of the ids it holds.  search.c still checks what it finds
  * against the messages as they are (an edited message's text, none
- * deleted).
+ * deleted), for what it read before an edit or deletion committed.
  *
  * Not triggers: on Galera, a brute-force abort that reaches a session
  * while it loads the triggers of messages leaves them "has an error in
