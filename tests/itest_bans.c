@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chat.h"
 #include "check_run.h"
@@ -403,6 +404,20 @@ START_TEST(test_list_paged)
 }
 END_TEST
 
+/* The posting rows of the search index that hold a message's id. */
+static long long
+postings_holding(const char *id)
+{
+	char		*sql;
+	long long	 n;
+
+	xasprintf(&sql, "SELECT COUNT(*) FROM message_postings WHERE"
+	    " word = 'sweep' AND CONCAT(',', ids, ',') LIKE '%%,%s:%%'", id);
+	n = itest_sql_number(sql);
+	free(sql);
+	return n;
+}
+
 /*
  * delete_message_seconds deletes the banned user's messages of that time
  * in the server's channels, as DELETE would (message.delete events, the
@@ -427,6 +442,14 @@ START_TEST(test_recent_messages_deleted)
 	    " DAY WHERE id = %s", old);
 	ck_assert_int_eq(itest_sql(sql), 0);
 	free(sql);
+	/* Indexed for search (the keeper may hold the queue a moment). */
+	for (i = 0; i < 100 && itest_sql_number("SELECT COUNT(*) FROM"
+	    " search_queue") > 0; i++) {
+		ck_assert_int_eq(itest_sql("CALL message_words_drain(100000,"
+		    " @n)"), 0);
+		usleep(50000);
+	}
+	ck_assert_int_eq(postings_holding(recent[0]), 1);
 	head = itest_events_head(s.room.owner.token);
 
 	expect_ban(&s, &s.mod, s.room.member.id,
@@ -462,6 +485,10 @@ START_TEST(test_recent_messages_deleted)
 	    " WHERE data LIKE '%sweep recent%'"), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM events"
 	    " WHERE data LIKE '%sweep old one%'"), 1);
+	/* And their words from the search index. */
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(postings_holding(recent[i]), 0);
+	ck_assert_int_eq(postings_holding(old), 1);
 
 	free(head);
 	free(dm_base);
