@@ -1419,6 +1419,23 @@ itest_sql_number(const char *sql)
 	return v;
 }
 
+/* itest_sql_number() of a query formatted as printf(3) formats. */
+long long
+itest_sql_numberf(const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*sql;
+	long long	 v;
+
+	va_start(ap, fmt);
+	if (vasprintf(&sql, fmt, ap) == -1)
+		ck_abort_msg("vasprintf");
+	va_end(ap);
+	v = itest_sql_number(sql);
+	free(sql);
+	return v;
+}
+
 /* A counter or gauge of GET /metrics; asserts it is there. */
 long
 itest_metric(const char *name)

@@ -197,6 +197,7 @@ int		 itest_restore(void);
 int		 itest_sql(const char *);
 /* The first value a query gives, as a number; -1 on failure. */
 long long	 itest_sql_number(const char *);
+long long	 itest_sql_numberf(const char *, ...) PRINTFLIKE(1, 2);
 /* A query's output, values only and unescaped; NULL on failure (free it). */
 char		*itest_sql_text(const char *);
 /*

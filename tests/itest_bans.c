@@ -408,14 +408,8 @@ END_TEST
 static long long
 postings_holding(const char *id)
 {
-	char		*sql;
-	long long	 n;
-
-	xasprintf(&sql, "SELECT COUNT(*) FROM message_postings WHERE"
+	return itest_sql_numberf("SELECT COUNT(*) FROM message_postings WHERE"
 	    " word = 'sweep' AND CONCAT(',', ids, ',') LIKE '%%,%s:%%'", id);
-	n = itest_sql_number(sql);
-	free(sql);
-	return n;
 }
 
 /*

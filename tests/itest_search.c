@@ -278,18 +278,12 @@ drain(const char *id)
 static long long
 postings_holding(const char *word, const char *id)
 {
-	char		*sql;
-	long long	 n;
-
-	xasprintf(&sql, "SELECT IFNULL(SUM((LENGTH(CONCAT(',', ids, ','))"
+	return itest_sql_numberf("SELECT IFNULL(SUM((LENGTH(CONCAT(',', ids, ','))"
 	    " - LENGTH(REPLACE(CONCAT(',', ids, ','), ',%s:', '')))"
 	    " DIV LENGTH(',%s:')), 0) FROM message_postings WHERE %s%s%s"
 	    " CONCAT(',', ids, ',') LIKE '%%,%s:%%'", id, id,
 	    word != NULL ? "word = '" : "", word != NULL ? word : "",
 	    word != NULL ? "' AND" : "", id);
-	n = itest_sql_number(sql);
-	free(sql);
-	return n;
 }
 
 /*
