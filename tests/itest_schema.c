@@ -325,6 +325,11 @@ END_TEST
 	UPGRADE_SOURCE("016_search_without_triggers.sql")
 #define UPGRADE_007_TO_017 \
 	UPGRADE_007_TO_016 UPGRADE_SOURCE("017_search_keys.sql")
+/* After 017 (each test writes what it upgrades in between). */
+#define UPGRADE_018_TO_020 \
+	UPGRADE_SOURCE("018_mentions_keyed.sql") \
+	UPGRADE_SOURCE("019_words_distinct.sql") \
+	UPGRADE_SOURCE("020_search_postings.sql")
 
 /* The scratch database at version 6, with what sohbet wrote there. */
 static const char upgrade_v6[] =
@@ -786,9 +791,7 @@ START_TEST(test_upgrade_posts_words)
 	    " INSERT INTO messages (id, channel_id, author_id, content)"
 	    " VALUES (16, 1, 1, 'the station again');"
 	    " CALL message_words_index(16, 'the station again');"
-	    UPGRADE_SOURCE("018_mentions_keyed.sql")
-	    UPGRADE_SOURCE("019_words_distinct.sql")
-	    UPGRADE_SOURCE("020_search_postings.sql")
+	    UPGRADE_018_TO_020
 	    UPGRADE_SOURCE("021_history_flags.sql")), 0);
 	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*) FROM"
 	    " information_schema.TABLES WHERE TABLE_SCHEMA = '" UPGRADE_DB
@@ -856,9 +859,7 @@ START_TEST(test_upgrade_flags_messages)
 	ck_assert_int_eq(itest_sql(upgrade_v6), 0);
 	ck_assert_int_eq(itest_sql("USE " UPGRADE_DB ";"
 	    UPGRADE_007_TO_017
-	    UPGRADE_SOURCE("018_mentions_keyed.sql")
-	    UPGRADE_SOURCE("019_words_distinct.sql")
-	    UPGRADE_SOURCE("020_search_postings.sql")
+	    UPGRADE_018_TO_020
 	    " INSERT INTO reactions (message_id, emoji, user_id, emoji_order)"
 	    " VALUES (12, 'x', 1, 1), (12, 'y', 1, 2);"
 	    " INSERT INTO attachments (uploader_id, channel_id, message_id,"
