@@ -48,14 +48,10 @@ auth_refresh_users(const uint64_t *ids, size_t n, long long now)
 	yajl_gen	 g;
 	const char	*text;
 	char		 name[USERNAME_SIZE];
-	size_t		 i, len;
+	size_t		 len;
 	int		 rc;
 
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	for (i = 0; i < n; i++)
-		json_gen_id_or_zero(g, ids[i]);
-	yajl_gen_array_close(g);
+	g = json_id_list(ids, n);
 	text = json_gen_text(g, &len);
 	rows = db_query(&q_generations, "s", text);
 	yajl_gen_free(g);
