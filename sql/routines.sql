@@ -67,13 +67,42 @@ BEGIN
 		id		BIGINT UNSIGNED PATH '$.id')) AS r;
 END//
 
+-- The posting rows of the messages p_ids names (a JSON array of ids;
+-- message_words_drain, and sohbetctl seed's batches through words.c):
+-- one row per distinct word and server or DM of them, holding the ids of
+-- those that have the word, newest first, keyed by the newest.  The words
+-- are grouped as the index's collation compares them (the COLLATE:
+-- JSON_TABLE's column compares as utf8mb4_general_ci, 019).  A key there
+-- already (a word of an edited message that was the newest of its row)
+-- takes the ids in.
+CREATE OR REPLACE PROCEDURE message_words_post(
+	IN p_ids		LONGTEXT CHARACTER SET ascii)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	INSERT INTO message_postings (word, in_dm, scope_id, last_id,
+	    first_id, ids)
+	    SELECT LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
+	    m.dm_channel_id IS NOT NULL,
+	    COALESCE(c.server_id, m.dm_channel_id), MAX(m.id), MIN(m.id),
+	    GROUP_CONCAT(m.id, ':', IFNULL(m.channel_id, 0)
+	    ORDER BY m.id DESC SEPARATOR ',')
+	    FROM JSON_TABLE(p_ids, '$[*]' COLUMNS (
+		id	BIGINT UNSIGNED PATH '$')) AS q
+	    JOIN messages m ON m.id = q.id
+	    LEFT JOIN channels c ON c.id = m.channel_id,
+	    JSON_TABLE(search_words(m.content), '$[*]' COLUMNS (
+		w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+	    WHERE NOT m.deleted AND t.w <> ''
+	    GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
+	    m.dm_channel_id IS NOT NULL,
+	    COALESCE(c.server_id, m.dm_channel_id)
+	    ON DUPLICATE KEY UPDATE ids = CONCAT(VALUES(ids), ',', ids),
+	    first_id = LEAST(first_id, VALUES(first_id));
+END//
+
 -- Index the oldest p_limit queued messages (p_n: how many there were),
--- in one transaction: one posting row per distinct word and server or
--- DM of the chunk, holding the ids of its messages that have the word,
--- newest first, keyed by the newest.  The words are grouped as the
--- index's collation compares them (the COLLATE: JSON_TABLE's column
--- compares as utf8mb4_general_ci, 019).  A key there already (a word of
--- an edited message that was the newest of its row) takes the ids in.
+-- in one transaction: their posting rows (message_words_post).
 --
 -- The queue's rows are taken with SKIP LOCKED, so that the keepers of
 -- several hosts take different ones, and the messages are read as
@@ -102,25 +131,7 @@ BEGIN
 	    FROM (SELECT message_id FROM search_queue ORDER BY message_id
 	    LIMIT p_limit FOR UPDATE SKIP LOCKED) q;
 	IF p_n > 0 THEN
-		INSERT INTO message_postings (word, in_dm, scope_id, last_id,
-		    first_id, ids)
-		    SELECT LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
-		    m.dm_channel_id IS NOT NULL,
-		    COALESCE(c.server_id, m.dm_channel_id), MAX(m.id), MIN(m.id),
-		    GROUP_CONCAT(m.id, ':', IFNULL(m.channel_id, 0)
-		    ORDER BY m.id DESC SEPARATOR ',')
-		    FROM JSON_TABLE(v_ids, '$[*]' COLUMNS (
-			id	BIGINT UNSIGNED PATH '$')) AS q
-		    JOIN messages m ON m.id = q.id
-		    LEFT JOIN channels c ON c.id = m.channel_id,
-		    JSON_TABLE(search_words(m.content), '$[*]' COLUMNS (
-			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
-		    WHERE NOT m.deleted AND t.w <> ''
-		    GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
-		    m.dm_channel_id IS NOT NULL,
-		    COALESCE(c.server_id, m.dm_channel_id)
-		    ON DUPLICATE KEY UPDATE ids = CONCAT(VALUES(ids), ',', ids),
-		    first_id = LEAST(first_id, VALUES(first_id));
+		CALL message_words_post(v_ids);
 		DELETE q FROM search_queue q JOIN JSON_TABLE(v_ids, '$[*]'
 		    COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j
 		    ON q.message_id = j.id;

@@ -254,8 +254,8 @@ seed_batch_flush(struct seed_batch *b)
 		db_rollback();
 		return -1;
 	}
-	/* The ids of a batch rise: its first and last row span it. */
-	if ((b->words && words_index_range(b->u[0], b->u[b->n - 1]) == -1) ||
+	/* The ids are the batch's first column. */
+	if ((b->words && words_index_ids(b->u, b->n) == -1) ||
 	    db_commit() == -1) {
 		db_rollback();
 		return -1;

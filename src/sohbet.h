@@ -1520,7 +1520,7 @@ void		 reactbatch_flush(void);
 int		 words_queue(uint64_t);
 int		 words_forget(uint64_t);
 long		 words_drain(void);
-int		 words_index_range(uint64_t, uint64_t);
+int		 words_index_ids(const uint64_t *, size_t);
 
 /* attachments.c */
 struct attachment {

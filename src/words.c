@@ -9,7 +9,7 @@
  * of each host turns the queue into posting rows (words_drain()).
  * search.c checks the queued messages on their text, so nothing waits
  * for the drain to be found.  sohbetctl seed indexes its batches at
- * once (words_index_range()).  The words are cut by the database's
+ * once (words_index_ids()).  The words are cut by the database's
  * search_words(), the one definition that search.c splits a query with.
  *
  * An edit or a deletion takes the message's words out first
@@ -39,23 +39,9 @@ static struct db_stmt q_drain = DB_STMT(
     "CALL message_words_drain(?, @sohbet_drained)");
 static struct db_stmt q_drained = DB_STMT(
     "SELECT @sohbet_drained");
-/*
- * The index of the messages of an id range (sohbetctl seed): one row
- * per word and server or DM of the range, grouped as the index's
- * collation compares words (routines.sql, message_words_drain).
- */
-static struct db_stmt q_index_range = DB_STMT(
-    "INSERT INTO message_postings (word, in_dm, scope_id, last_id,"
-    " first_id, ids) SELECT LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,"
-    " m.dm_channel_id IS NOT NULL, COALESCE(c.server_id, m.dm_channel_id),"
-    " MAX(m.id), MIN(m.id), GROUP_CONCAT(m.id, ':', IFNULL(m.channel_id, 0)"
-    " ORDER BY m.id DESC SEPARATOR ',')"
-    " FROM messages m LEFT JOIN channels c ON c.id = m.channel_id,"
-    " JSON_TABLE(search_words(m.content), '$[*]'"
-    " COLUMNS (w VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) t"
-    " WHERE m.id BETWEEN ? AND ? AND NOT m.deleted AND t.w <> ''"
-    " GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,"
-    " m.dm_channel_id IS NOT NULL, COALESCE(c.server_id, m.dm_channel_id)");
+/* The posting rows of the messages of a JSON array of ids. */
+static struct db_stmt q_post = DB_STMT(
+    "CALL message_words_post(?)");
 
 /*
  * Queue a message whose text was written (new, or edited) for the index,
@@ -107,9 +93,17 @@ words_drain(void)
 	return total;
 }
 
-/* Index the messages with ids from first to last; 0, or -1. */
+/* Index n messages (ids) as the drain would; 0, or -1. */
 int
-words_index_range(uint64_t first, uint64_t last)
+words_index_ids(const uint64_t *ids, size_t n)
 {
-	return db_exec(&q_index_range, "uu", first, last) == -1 ? -1 : 0;
+	yajl_gen	 g = json_id_list(ids, n);
+	const char	*text;
+	size_t		 len;
+	long long	 rc;
+
+	text = json_gen_text(g, &len);
+	rc = db_exec(&q_post, "s", text);
+	yajl_gen_free(g);
+	return rc == -1 ? -1 : 0;
 }
