@@ -97,6 +97,9 @@ BEGIN
 	    GROUP BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
 	    m.dm_channel_id IS NOT NULL,
 	    COALESCE(c.server_id, m.dm_channel_id)
+	    ORDER BY LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci,
+	    m.dm_channel_id IS NOT NULL,
+	    COALESCE(c.server_id, m.dm_channel_id)
 	    ON DUPLICATE KEY UPDATE ids = CONCAT(VALUES(ids), ',', ids),
 	    first_id = LEAST(first_id, VALUES(first_id));
 END//
@@ -110,6 +113,14 @@ END//
 -- is taken here waits for this to commit, then queues it again, to be
 -- indexed with its new text.  A deleted message leaves the queue with
 -- no row.
+--
+-- The rows taken are deleted one by one, by their key: a statement
+-- that deletes several (IN, a join) reads the whole queue when it is
+-- short, and so waits for the row an edit holds (message_words_forget)
+-- while that edit waits for the posting rows written here: a deadlock.
+-- The posting rows are locked in the order of their key, as the forget
+-- locks them, so that neither waits for the other holding a row the
+-- other wants.
 CREATE OR REPLACE PROCEDURE message_words_drain(
 	IN p_limit		INT,
 	OUT p_n			INT)
@@ -117,6 +128,11 @@ CREATE OR REPLACE PROCEDURE message_words_drain(
 	SQL SECURITY INVOKER
 BEGIN
 	DECLARE v_ids		LONGTEXT CHARACTER SET ascii;
+	DECLARE v_id		BIGINT UNSIGNED;
+	DECLARE v_done		BOOL DEFAULT FALSE;
+	DECLARE taken CURSOR FOR SELECT j.id FROM JSON_TABLE(v_ids, '$[*]'
+	    COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j;
+	DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = TRUE;
 	DECLARE EXIT HANDLER FOR SQLEXCEPTION
 	BEGIN
 		ROLLBACK;
@@ -132,9 +148,13 @@ BEGIN
 	    LIMIT p_limit FOR UPDATE SKIP LOCKED) q;
 	IF p_n > 0 THEN
 		CALL message_words_post(v_ids);
-		DELETE q FROM search_queue q JOIN JSON_TABLE(v_ids, '$[*]'
-		    COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j
-		    ON q.message_id = j.id;
+		OPEN taken;
+		FETCH taken INTO v_id;
+		WHILE NOT v_done DO
+			DELETE FROM search_queue WHERE message_id = v_id;
+			FETCH taken INTO v_id;
+		END WHILE;
+		CLOSE taken;
 	END IF;
 	COMMIT;
 END//
@@ -150,6 +170,12 @@ END//
 -- drain groups them) in its server or DM whose bounds enclose it, and the
 -- rows left empty go.  A row's last_id and first_id stay as they were:
 -- bounds of what it holds, which search.c reads them as.
+--
+-- The words are taken one by one in the order of the rows' key, as the
+-- drain writes its rows (message_words_post), so that an edit and a
+-- drain, or two edits, lock the rows they share in the same order and
+-- never each wait for the other (a deadlock InnoDB would end by rolling
+-- one back).
 CREATE OR REPLACE PROCEDURE message_words_forget(
 	IN p_id			BIGINT UNSIGNED)
 	MODIFIES SQL DATA
@@ -169,26 +195,50 @@ BEGIN
 	    WHERE m.id = p_id AND NOT m.deleted;
 	DELETE FROM search_queue WHERE message_id = p_id;
 	IF v_content IS NOT NULL AND v_content <> '' THEN
-		UPDATE message_postings p JOIN (SELECT DISTINCT
-		    LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci AS w
-		    FROM JSON_TABLE(search_words(v_content), '$[*]' COLUMNS (
-			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
-		    WHERE t.w <> '') AS x ON p.word = x.w
-		    SET p.ids = TRIM(BOTH ',' FROM REGEXP_REPLACE(
-			CONCAT(',', p.ids, ','),
-			CONCAT(LEFT(v_token, LENGTH(v_token) - 1), '(?=,)'), ''))
-		    WHERE p.in_dm = v_in_dm AND p.scope_id = v_scope
-		    AND p.last_id >= p_id AND p.first_id <= p_id
-		    AND LOCATE(v_token, CONCAT(',', p.ids, ',')) > 0;
-		DELETE p FROM message_postings p JOIN (SELECT DISTINCT
-		    LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci AS w
-		    FROM JSON_TABLE(search_words(v_content), '$[*]' COLUMNS (
-			w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
-		    WHERE t.w <> '') AS x ON p.word = x.w
-		    WHERE p.in_dm = v_in_dm AND p.scope_id = v_scope
-		    AND p.last_id >= p_id AND p.first_id <= p_id
-		    AND p.ids = '';
+		CALL message_words_forget_words(p_id, v_content, v_in_dm,
+		    v_scope, v_token);
 	END IF;
+END//
+
+-- message_words_forget's removal of p_token from the rows of each word
+-- of p_content in the scope, a word at a time, in the key's order.
+CREATE OR REPLACE PROCEDURE message_words_forget_words(
+	IN p_id			BIGINT UNSIGNED,
+	IN p_content		TEXT CHARACTER SET utf8mb4,
+	IN p_in_dm		BOOL,
+	IN p_scope		BIGINT UNSIGNED,
+	IN p_token		VARCHAR(64) CHARACTER SET ascii
+				    COLLATE ascii_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE v_word		VARCHAR(64) CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_unicode_520_ci;
+	DECLARE v_done		BOOL DEFAULT FALSE;
+	DECLARE words CURSOR FOR SELECT DISTINCT
+	    LEFT(t.w, 64) COLLATE utf8mb4_unicode_520_ci AS w
+	    FROM JSON_TABLE(search_words(p_content), '$[*]' COLUMNS (
+		w	VARCHAR(4000) CHARACTER SET utf8mb4 PATH '$')) AS t
+	    WHERE t.w <> '' ORDER BY w;
+	DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = TRUE;
+	OPEN words;
+	FETCH words INTO v_word;
+	WHILE NOT v_done DO
+		UPDATE message_postings
+		    SET ids = TRIM(BOTH ',' FROM REGEXP_REPLACE(
+			CONCAT(',', ids, ','),
+			CONCAT(LEFT(p_token, LENGTH(p_token) - 1), '(?=,)'), ''))
+		    WHERE word = v_word AND in_dm = p_in_dm
+		    AND scope_id = p_scope AND last_id >= p_id
+		    AND first_id <= p_id
+		    AND LOCATE(p_token, CONCAT(',', ids, ',')) > 0;
+		DELETE FROM message_postings
+		    WHERE word = v_word AND in_dm = p_in_dm
+		    AND scope_id = p_scope AND last_id >= p_id
+		    AND first_id <= p_id AND ids = '';
+		FETCH words INTO v_word;
+	END WHILE;
+	CLOSE words;
 END//
 
 -- A message sent in one round trip instead of four (START TRANSACTION,

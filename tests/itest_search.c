@@ -10,7 +10,10 @@
  * one joined (found), a kicked member, a token after logout-all, a DM of
  * others, users one shares nothing with.
  */
+#include <sys/wait.h>
+
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -729,6 +732,111 @@ START_TEST(test_queued_and_indexed)
 }
 END_TEST
 
+#define EDIT_ROUNDS	40	/* rounds of sends and edits beside drains */
+#define EDIT_RACE	4	/* messages sent, then edited together, a round */
+#define DRAIN_CALLS	5000	/* drains the child makes at most */
+
+/*
+ * Drain the queue over and over, as a keeper does (the child of
+ * test_drain_beside_edits), until the parent closes the other end of
+ * the pipe stop or DRAIN_CALLS were made: exits 0, or 1 when a drain
+ * failed.
+ */
+static void
+drain_until_closed(int stop)
+{
+	char	c;
+	int	i;
+
+	if (fcntl(stop, F_SETFL, O_NONBLOCK) == -1)
+		_exit(1);
+	for (i = 0; i < DRAIN_CALLS && read(stop, &c, 1) == -1; i++) {
+		if (itest_sql("CALL message_words_drain(100000, @n)") != 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * The index is drained while messages are sent and older ones edited at
+ * the same moment (a child process drains, as a keeper would, the
+ * parent sends and edits): no drain and no edit fails, and every edited
+ * message ends indexed under its last words alone.  The drain once
+ * deleted its queue rows with a statement that read the whole queue and
+ * waited there for the row an edit's forget held, while the edit waited
+ * for the posting rows the drain had written: InnoDB killed one of
+ * them.
+ */
+START_TEST(test_drain_beside_edits)
+{
+	struct chat_room	 room;
+	const char		*paths[EDIT_RACE], *tokens[EDIT_RACE];
+	const char		*bodies[EDIT_RACE];
+	char			*older[EDIT_RACE], *newer[EDIT_RACE];
+	char			*edited[EDIT_RACE], *text[EDIT_RACE];
+	char			*ids[EDIT_RACE], *words;
+	long			 status[EDIT_RACE];
+	int			 round, k, wstatus, stop[2];
+	pid_t			 pid;
+
+	chat_room_open(&room, "srd");
+	for (k = 0; k < EDIT_RACE; k++) {
+		older[k] = chat_post(&room.owner, room.base, "eski kelime");
+		edited[k] = NULL;
+		text[k] = NULL;
+		tokens[k] = room.owner.token;
+	}
+	ck_assert(pipe(stop) == 0);
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		close(stop[1]);
+		drain_until_closed(stop[0]);
+	}
+	close(stop[0]);
+	for (round = 0; round < EDIT_ROUNDS &&
+	    waitpid(pid, &wstatus, WNOHANG) == 0; round++) {
+		for (k = 0; k < EDIT_RACE; k++) {
+			newer[k] = chat_post(&room.owner, room.base,
+			    "yeni kelime");
+			paths[k] = chat_path(room.base, older[k], NULL);
+			free(text[k]);
+			xasprintf(&text[k], "{\"content\":\"duzelt%d kelime\"}",
+			    round);
+			bodies[k] = text[k];
+		}
+		chat_race_paths(EDIT_RACE, "PATCH", paths, tokens, bodies,
+		    status, ids, NULL);
+		for (k = 0; k < EDIT_RACE; k++) {
+			ck_assert_msg(status[k] == 200, "edit in round %d: %ld",
+			    round, status[k]);
+			free(ids[k]);
+			free((char *)paths[k]);
+			free(edited[k]);
+			edited[k] = older[k];
+			older[k] = newer[k];
+		}
+	}
+	close(stop[1]);
+	if (round == EDIT_ROUNDS)
+		ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+	ck_assert_msg(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0,
+	    "a drain failed beside the edits (see the log above)");
+	ck_assert_msg(round == EDIT_ROUNDS, "the drains ended after %d "
+	    "rounds of %d", round, EDIT_ROUNDS);
+	xasprintf(&words, "duzelt%d kelime", round - 1);
+	for (k = 0; k < EDIT_RACE; k++) {
+		expect_indexed_as_cut(edited[k], words);
+		ck_assert_int_eq(postings_holding(round > 1 ? "yeni" : "eski",
+		    edited[k]), 0);
+		free(edited[k]);
+		free(older[k]);
+		free(text[k]);
+	}
+	free(words);
+	chat_room_close(&room);
+}
+END_TEST
+
 START_TEST(test_filters)
 {
 	struct chat_room	 room;
@@ -1125,6 +1233,7 @@ search_suite(void)
 	tcase_add_test(tc, test_edit_and_delete_at_once);
 	tcase_add_test(tc, test_sent_words_indexed_as_cut);
 	tcase_add_test(tc, test_queued_and_indexed);
+	tcase_add_test(tc, test_drain_beside_edits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pages");
 	tcase_set_timeout(tc, 120);
