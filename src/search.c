@@ -16,6 +16,11 @@
  * - The messages queued for the index and not yet in it (words.c) are
  *   checked on their text, all of them (the queue is short: each host's
  *   keeper empties it every 200 ms); their matches join the index's.
+ *   The queue is read before anything of the index (the words of a
+ *   prefix too): a message a drain takes out of the queue after that
+ *   read is committed in the index before the index is read, so none
+ *   falls between the two (each statement reads what is committed when
+ *   it starts: READ COMMITTED).
  * - Each word is a term; the last word, a prefix, is one term of each of
  *   the words of the index that start with it (search_prefix_words()),
  *   when there are SEARCH_PREFIX_WORDS or fewer.  A term's rows are read
@@ -849,13 +854,18 @@ search_ids(const struct search_query *sq, const struct search_where *sw,
 		json_gen_str(words, sq->words[i]);
 	yajl_gen_array_close(words);
 	sc.words = json_gen_text(words, &len);
-	if (sq->prefix != NULL &&
-	    (few = search_prefix_words(sq->prefix, &alts, &nalts)) == 0)
-		sc.text = 1;	/* too many words: checked on the text */
 	terms = xcalloc(sq->nwords + 1, sizeof *terms);
 	found = xreallocarray(NULL, 2 * SEARCH_TOTAL_MAX, sizeof *found);
-	rc = few == -1 ? -1 : search_text(&q_queued_server, &q_queued_dm,
-	    &ss, sw->channels, &sc, found + SEARCH_TOTAL_MAX, &nqueued);
+	/* The queue first: what leaves it later is in the index by then. */
+	rc = search_text(&q_queued_server, &q_queued_dm, &ss, sw->channels,
+	    &sc, found + SEARCH_TOTAL_MAX, &nqueued);
+	if (rc != -1 && sq->prefix != NULL) {
+		few = search_prefix_words(sq->prefix, &alts, &nalts);
+		if (few == 0)
+			sc.text = 1;	/* too many words: checked on the text */
+		else if (few == -1)
+			rc = -1;
+	}
 	if (rc == -1)
 		;
 	else if (sq->nwords > 0 || few == 1) {
