@@ -798,6 +798,7 @@ struct poll {
 	int		 recheck;	/* marked by a change of access */
 	int		 hinted;	/* an ephemeral event may concern it */
 	int		 hurried;	/* deadline moved closer: no hints */
+	long long	 turn_ms;	/* the hurried answer's turn: clock_ms() */
 	int		 dead;		/* unparked, freed by poll_reap() */
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;
