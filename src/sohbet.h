@@ -669,7 +669,7 @@ int		 ephemeral_publish(struct ephemeral *, long long);
 uint64_t	 ephemeral_head(void);
 size_t		 ephemeral_read(uint64_t *, struct ephemeral *, size_t);
 uint64_t	 ephemeral_start(const struct ephemeral_mark *);
-void		 ephemeral_mark_format(uint64_t, char *, size_t);
+void		 ephemeral_mark_format(uint64_t, long long, char *, size_t);
 int		 ephemeral_mark_parse(const char *, struct ephemeral_mark *);
 void		 ephemeral_relay_watch(void);
 void		 ephemeral_relay_prune(void);
