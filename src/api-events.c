@@ -15,7 +15,10 @@
  * ephemeral.c) the user may see that came after the poll's "ephemeral"
  * value (or while it was parked), without a seq and leaving the cursor
  * as the durable events set it; a poll with only those waiting is
- * answered at once.
+ * answered at once.  A wake-up's answer of durable events leaves them
+ * waiting for the poll that follows (with the value the poll sent), so
+ * that a message's fan-out during a storm of typing costs what it
+ * costs without.
  */
 #include <stdio.h>
 #include <stdlib.h>
