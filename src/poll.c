@@ -284,14 +284,16 @@ poll_park(struct poll *p, long long timeout_ms)
  * A hurried poll answered or gone before its turn (poll_hurry()) hands
  * the turn back: when a message's wake-up answers every hurried poll of
  * a storm at once, their next polls are paced from that moment, not
- * queued behind the turns of the answers already given.
+ * queued behind the turns of the answers already given.  One answered
+ * at its turn keeps it, or the polls hurried in that millisecond could
+ * take more than its POLL_HURRIED_PER_MS.
  */
 static void
 poll_hurry_hand_back(struct poll *p)
 {
 	struct poll_hurry_slot	*slot;
 
-	if (!p->hurried)
+	if (!p->hurried || p->turn_ms <= clock_ms())
 		return;
 	slot = &poll_hurry_slots[p->turn_ms % POLL_HURRY_SLOTS];
 	if (slot->ms == p->turn_ms && slot->n > 0)
