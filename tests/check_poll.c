@@ -921,6 +921,37 @@ START_TEST(test_hurried_turns_handed_back)
 }
 END_TEST
 
+/*
+ * A hurried poll answered at its turn keeps it: the polls hurried to the
+ * same millisecond afterwards go to the next one, never more than
+ * POLL_HURRIED_PER_MS (8) in one.
+ */
+START_TEST(test_hurried_turn_kept)
+{
+	struct client	*c;
+	long long	 at = clock_ms();
+	int		 i;
+
+	for (i = 0; i < 16; i++) {
+		c = client_new_of(i + 1, &test_hinted_type);
+		poll_key(c->poll, POLL_SERVER, 10);
+		c->hurry_at = at;
+		if (i < 8)
+			park(c, 30000);
+	}
+	publish_hint(10, 11, 0);
+	poll_expire();
+	poll_reap();
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(clients[i].answer, ANSWER_EXPIRED);
+	for (i = 8; i < 16; i++)
+		park(&clients[i], 30000);
+	publish_hint(10, 11, 0);
+	for (i = 8; i < 16; i++)
+		ck_assert_int_eq(clients[i].poll->deadline, at + 1);
+}
+END_TEST
+
 START_TEST(test_recheck_answers)
 {
 	struct client	*keep, *gone;
@@ -1050,6 +1081,7 @@ main(void)
 	tcase_add_test(tc, test_hints_gathered);
 	tcase_add_test(tc, test_hurried_spread);
 	tcase_add_test(tc, test_hurried_turns_handed_back);
+	tcase_add_test(tc, test_hurried_turn_kept);
 	tcase_add_test(tc, test_recheck_answers);
 	tcase_add_test(tc, test_waits_for_the_watermark);
 	tcase_add_test(tc, test_fell_behind_wakes_all);
