@@ -15,7 +15,10 @@
  * ephemeral.c) the user may see that came after the poll's "ephemeral"
  * value (or while it was parked), without a seq and leaving the cursor
  * as the durable events set it; a poll with only those waiting is
- * answered at once.
+ * answered at once.  A wake-up's answer of durable events leaves them
+ * waiting for the poll that follows (with the value the poll sent), so
+ * that a message's fan-out during a storm of typing costs what it
+ * costs without.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,7 @@ struct events_poll {
 	uint64_t	 ephemeral_pos;	/* ephemeral events up to here seen */
 	uint64_t	 ephemeral_judged; /* none up to here it may see */
 	long long	 hold_until;	/* clock_ms(): hints alone not before */
+	long long	 answered_ms;	/* its value's time, or 0: none sent */
 	int		 presence;	/* counted open (presence.c) */
 };
 
@@ -76,6 +80,7 @@ struct events_shared {
 	char			 mark[EPHEMERAL_MARK_LEN + 1];
 	yajl_gen		 g;		/* its JSON; NULL: none yet */
 	struct response_shared	 sh;
+	int			 durable_first;	/* a wake-up's answers */
 };
 
 /*
@@ -556,12 +561,32 @@ api_events_keep_answer(struct events_shared *last, yajl_gen g,
 }
 
 /*
+ * Whether a poll's answer of durable events leaves the ephemeral events
+ * waiting for it to the poll that follows: in a wake-up's answers
+ * (last->durable_first), so that a message sent during a storm of
+ * typing goes to every client of the channel as the small answer it
+ * is, not beside the dozens of typing.starts each client waits for
+ * (issue 22: the message's fan-out then cost sohbetd, nginx and the
+ * clients about twice what it does without typing).  The answer then
+ * carries the value the poll came with, so that its next poll gets
+ * them, held no longer than they were (api_events_ephemeral_start()).
+ */
+static int
+api_events_ephemeral_left(struct events_poll *ep, size_t n,
+    const struct events_shared *last)
+{
+	return n > 0 && last != NULL && last->durable_first &&
+	    api_events_ephemeral_waiting(ep);
+}
+
+/*
  * Answer {"events": [...], "cursor": "...", "ephemeral": "..."}: the
  * durable events picked, then the ephemeral ones waiting (none after an
  * event that changes what the user sees: the next poll judges them by
- * the new scope); finish the poll.  An answer without ephemeral events
- * is rendered once for the polls of a wake-up that get the same (last,
- * or NULL when there is no other).
+ * the new scope; none in a wake-up's answer of durable events, which
+ * leaves them to the next poll); finish the poll.  An answer without
+ * ephemeral events is rendered once for the polls of a wake-up that get
+ * the same (last, or NULL when there is no other).
  */
 static void
 api_events_answer(struct poll *p, struct events_row **picked, size_t n,
@@ -573,11 +598,16 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n,
 	uint64_t		 cursor;
 	yajl_gen		 g;
 	size_t			 i, neph = 0;
+	int			 left = 0;
 
-	if (n == 0 || !api_events_changes_scope(ep, picked[n - 1]))
-		neph = api_events_ephemeral_pick(ep, &ep->ephemeral_pos, eph);
+	if (n == 0 || !api_events_changes_scope(ep, picked[n - 1])) {
+		if ((left = api_events_ephemeral_left(ep, n, last)) == 0)
+			neph = api_events_ephemeral_pick(ep,
+			    &ep->ephemeral_pos, eph);
+	}
 	cursor = n > 0 ? picked[n - 1]->seq : ep->cursor;
-	ephemeral_mark_format(ep->ephemeral_pos, mark, sizeof mark);
+	ephemeral_mark_format(ep->ephemeral_pos, left ? ep->answered_ms :
+	    ephemeral_now_ms(), mark, sizeof mark);
 	if (last != NULL && neph == 0 &&
 	    api_events_same_answer(last, picked, n, cursor, mark)) {
 		response_shared_send(p->req, &last->sh);
@@ -602,7 +632,7 @@ api_events_answer(struct poll *p, struct events_row **picked, size_t n,
 	json_gen_id_or_zero(g, cursor);
 	json_gen_kstr(g, "ephemeral", mark);
 	yajl_gen_map_close(g);
-	if (last == NULL || neph > 0) {
+	if (last == NULL || neph > 0 || left) {
 		response_json(p->req, 200, g);
 		poll_done(p);
 		return;
@@ -665,10 +695,11 @@ api_events_offer(struct poll *p, struct events_row *rows, long n, int full,
 
 /*
  * Read the events after the smallest cursor of n polls once and offer
- * them to each.  Polls whose read was cut short are marked "again".
+ * them to each; durable_first for a wake-up's (api_events_answer()).
+ * Polls whose read was cut short are marked "again".
  */
 static int
-api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
+api_events_deliver(struct poll **ps, size_t n, uint64_t wm, int durable_first)
 {
 	struct events_row	*rows;
 	struct events_poll	*ep;
@@ -692,6 +723,7 @@ api_events_deliver(struct poll **ps, size_t n, uint64_t wm)
 		return -1;
 	}
 	last = xcalloc(1, sizeof *last);
+	last->durable_first = durable_first;
 	for (i = 0; i < n; i++)
 		api_events_offer(ps[i], rows, nrows, nrows == EVENTS_READ, wm,
 		    last);
@@ -709,7 +741,7 @@ api_events_wake(struct poll **ps, size_t n, uint64_t wm)
 	struct events_poll	*ep;
 	size_t			 i;
 
-	if (api_events_deliver(ps, n, wm) == -1) {
+	if (api_events_deliver(ps, n, wm, 1) == -1) {
 		/* The database failed: they stay parked and retry later. */
 		return;
 	}
@@ -797,7 +829,8 @@ api_events_head(struct request *req)
 	yajl_gen_array_close(g);
 	json_gen_key(g, "cursor");
 	json_gen_id_or_zero(g, head);
-	ephemeral_mark_format(ephemeral_head(), mark, sizeof mark);
+	ephemeral_mark_format(ephemeral_head(), ephemeral_now_ms(), mark,
+	    sizeof mark);
 	json_gen_kstr(g, "ephemeral", mark);
 	yajl_gen_map_close(g);
 	response_json(req, 200, g);
@@ -895,6 +928,7 @@ api_events_ephemeral_start(struct request *req, struct events_poll *ep)
 		return -1;
 	}
 	ep->ephemeral_pos = ephemeral_start(&m);
+	ep->answered_ms = m.at_ms;
 	left = m.at_ms + EPHEMERAL_HOLD_MS - ephemeral_now_ms();
 	if (left > EPHEMERAL_HOLD_MS)
 		left = EPHEMERAL_HOLD_MS;
@@ -954,7 +988,7 @@ api_events_get(struct request *req)
 	}
 	wm = sequencer_visible();
 	do {
-		if (api_events_deliver(&p, 1, wm) == -1 || (!p->dead &&
+		if (api_events_deliver(&p, 1, wm, 0) == -1 || (!p->dead &&
 		    ep->failed)) {
 			response_db_error(req);
 			poll_done(p);

@@ -243,12 +243,15 @@ ephemeral_start(const struct ephemeral_mark *m)
 	return pos;
 }
 
-/* Write the value a poll's answer carries for having read up to pos. */
+/*
+ * Write the value a poll's answer carries for having read up to pos, at
+ * at_ms (ephemeral_now_ms(): when it was answered with them).
+ */
 void
-ephemeral_mark_format(uint64_t pos, char *buf, size_t size)
+ephemeral_mark_format(uint64_t pos, long long at_ms, char *buf, size_t size)
 {
 	snprintf(buf, size, "%016" PRIx64 ".%" PRIu64 ".%lld",
-	    ephemeral_ring->host_id, pos, ephemeral_now_ms());
+	    ephemeral_ring->host_id, pos, at_ms);
 }
 
 /* Parse a value ephemeral_mark_format() wrote; -1 if it is not one. */

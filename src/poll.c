@@ -281,6 +281,26 @@ poll_park(struct poll *p, long long timeout_ms)
 }
 
 /*
+ * A hurried poll answered or gone before its turn (poll_hurry()) hands
+ * the turn back: when a message's wake-up answers every hurried poll of
+ * a storm at once, their next polls are paced from that moment, not
+ * queued behind the turns of the answers already given.  One answered
+ * at its turn keeps it, or the polls hurried in that millisecond could
+ * take more than its POLL_HURRIED_PER_MS.
+ */
+static void
+poll_hurry_hand_back(struct poll *p)
+{
+	struct poll_hurry_slot	*slot;
+
+	if (!p->hurried || p->turn_ms <= clock_ms())
+		return;
+	slot = &poll_hurry_slots[p->turn_ms % POLL_HURRY_SLOTS];
+	if (slot->ms == p->turn_ms && slot->n > 0)
+		slot->n--;
+}
+
+/*
  * Unpark a poll and queue it for freeing.  The memory outlives the current
  * round of epoll events, which may still name it; poll_reap() frees it.
  */
@@ -290,6 +310,7 @@ poll_free(struct poll *p)
 	size_t	i;
 
 	if (p->parked) {
+		poll_hurry_hand_back(p);
 		request_unwatch(p->req, poll_epfd);
 		for (i = 0; i < p->nlinks; i++)
 			LIST_REMOVE(p->links[i], entry);
@@ -559,7 +580,8 @@ poll_pull_ephemeral(void)
  * message sent meanwhile waited seconds behind the hints
  * (docs/benchmarks.md; the pace was 2 while an answer cost twice as
  * much).  Answers of durable
- * events do not queue here.
+ * events do not queue here, and a hurried poll they answer before its
+ * turn hands the turn back (poll_hurry_hand_back()).
  */
 void
 poll_hurry(struct poll *p, long long at)
@@ -580,6 +602,7 @@ poll_hurry(struct poll *p, long long at)
 			break;
 	}
 	slot->n++;
+	p->turn_ms = at;
 	if (at < p->deadline) {
 		p->deadline = at;
 		poll_heap_fix(p->heap_index);

@@ -669,7 +669,7 @@ int		 ephemeral_publish(struct ephemeral *, long long);
 uint64_t	 ephemeral_head(void);
 size_t		 ephemeral_read(uint64_t *, struct ephemeral *, size_t);
 uint64_t	 ephemeral_start(const struct ephemeral_mark *);
-void		 ephemeral_mark_format(uint64_t, char *, size_t);
+void		 ephemeral_mark_format(uint64_t, long long, char *, size_t);
 int		 ephemeral_mark_parse(const char *, struct ephemeral_mark *);
 void		 ephemeral_relay_watch(void);
 void		 ephemeral_relay_prune(void);
@@ -798,6 +798,7 @@ struct poll {
 	int		 recheck;	/* marked by a change of access */
 	int		 hinted;	/* an ephemeral event may concern it */
 	int		 hurried;	/* deadline moved closer: no hints */
+	long long	 turn_ms;	/* the hurried answer's turn: clock_ms() */
 	int		 dead;		/* unparked, freed by poll_reap() */
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;

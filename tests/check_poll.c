@@ -51,6 +51,7 @@ struct client {
 	int		 answer_on_wake;	/* wake() answers it */
 	int		 hinted;	/* hint() calls */
 	long long	 hurry_ms;	/* hint() hurries it; 0: answers */
+	long long	 hurry_at;	/* or hurries it to then (clock_ms()) */
 	long long	 deadline;	/* when it expired */
 };
 
@@ -133,7 +134,9 @@ test_hint(struct poll *p)
 	struct client	*c = client_of(p);
 
 	c->hinted++;
-	if (c->hurry_ms > 0)
+	if (c->hurry_at > 0)
+		poll_hurry(p, c->hurry_at);
+	else if (c->hurry_ms > 0)
 		poll_hurry(p, clock_ms() + c->hurry_ms);
 	else
 		answer(p, ANSWER_WOKEN, 200);
@@ -872,6 +875,83 @@ START_TEST(test_hurried_spread)
 }
 END_TEST
 
+/*
+ * A message answers the hurried polls of a storm before their turns
+ * (poll.c's poll_hurry_hand_back()): they hand the turns back, so that
+ * the polls that follow, hurried to the same moment, take those turns
+ * rather than queueing behind the answers already given.
+ */
+START_TEST(test_hurried_turns_handed_back)
+{
+	struct client	*c;
+	long long	 at = clock_ms() + 20000, first = 0, last = 0, d;
+	int		 i, n = 400;
+
+	for (i = 0; i < 2 * n; i++) {
+		c = client_new_of(i + 1, &test_hinted_type);
+		poll_key(c->poll, POLL_SERVER, 10);
+		c->hurry_at = at;
+		c->answer_on_wake = 1;
+		if (i < n)
+			park(c, 30000);
+	}
+	publish_hint(10, 11, 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(clients[i].poll->deadline, at + i / 8);
+
+	/* The message: every hurried poll answered at once, with it. */
+	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
+	    .flags = HUB_MESSAGE });
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(clients[i].answer, ANSWER_WOKEN);
+	ck_assert_int_eq(poll_parked(), 0);
+
+	/* Their next polls, hurried to the same moment: the same turns. */
+	for (i = n; i < 2 * n; i++)
+		park(&clients[i], 30000);
+	publish_hint(10, 11, 0);
+	for (i = n; i < 2 * n; i++) {
+		ck_assert_int_eq(clients[i].hinted, 1);
+		d = clients[i].poll->deadline;
+		first = first == 0 || d < first ? d : first;
+		last = d > last ? d : last;
+	}
+	ck_assert_int_eq(first, at);
+	ck_assert_int_eq(last, at + (n - 1) / 8);
+}
+END_TEST
+
+/*
+ * A hurried poll answered at its turn keeps it: the polls hurried to the
+ * same millisecond afterwards go to the next one, never more than
+ * POLL_HURRIED_PER_MS (8) in one.
+ */
+START_TEST(test_hurried_turn_kept)
+{
+	struct client	*c;
+	long long	 at = clock_ms();
+	int		 i;
+
+	for (i = 0; i < 16; i++) {
+		c = client_new_of(i + 1, &test_hinted_type);
+		poll_key(c->poll, POLL_SERVER, 10);
+		c->hurry_at = at;
+		if (i < 8)
+			park(c, 30000);
+	}
+	publish_hint(10, 11, 0);
+	poll_expire();
+	poll_reap();
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(clients[i].answer, ANSWER_EXPIRED);
+	for (i = 8; i < 16; i++)
+		park(&clients[i], 30000);
+	publish_hint(10, 11, 0);
+	for (i = 8; i < 16; i++)
+		ck_assert_int_eq(clients[i].poll->deadline, at + 1);
+}
+END_TEST
+
 START_TEST(test_recheck_answers)
 {
 	struct client	*keep, *gone;
@@ -1000,6 +1080,8 @@ main(void)
 	tcase_add_test(tc, test_marking_by_keys);
 	tcase_add_test(tc, test_hints_gathered);
 	tcase_add_test(tc, test_hurried_spread);
+	tcase_add_test(tc, test_hurried_turns_handed_back);
+	tcase_add_test(tc, test_hurried_turn_kept);
 	tcase_add_test(tc, test_recheck_answers);
 	tcase_add_test(tc, test_waits_for_the_watermark);
 	tcase_add_test(tc, test_fell_behind_wakes_all);

@@ -6,13 +6,14 @@
  * typist never gets their own; a poll that sends back its previous
  * "ephemeral" value gets what came after it, once; an old cursor never
  * replays one; hints that come less than 0.5 s after the answer whose
- * value a poll sent wait for then and come in one answer; the
- * throttle; the audiences of a private channel and a
+ * value a poll sent wait for then and come in one answer, and a
+ * message meanwhile goes out alone before them; the throttle; the audiences of a private channel and a
  * DM; and the refusals: no send_messages, a hidden channel, a stranger's
  * DM, a kicked member, a token revoked by logout-all; no hints after a
  * role that gave the view is taken, or after a kick.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,96 @@ START_TEST(test_typing_gathered)
 	    itest_describe(r));
 	itest_free(r);
 	place_free(&tp);
+	chat_user_free(&third);
+	chat_room_close(&room);
+}
+END_TEST
+
+/* Whether an answer holds the message.create of a message id. */
+static int
+holds_message(struct itest_response *r, const char *id)
+{
+	const char	*type, *mid;
+	char		 key[64];
+	int		 i;
+
+	for (i = 0;; i++) {
+		snprintf(key, sizeof key, "events.%d.type", i);
+		if ((type = itest_str(r, key)) == NULL)
+			return 0;
+		snprintf(key, sizeof key, "events.%d.data.message.id", i);
+		mid = itest_str(r, key);
+		if (strcmp(type, "message.create") == 0 && mid != NULL &&
+		    strcmp(mid, id) == 0)
+			return 1;
+	}
+}
+
+/*
+ * A message that comes while a poll's hints wait for their hold to end
+ * (the poll sent back a value answered less than 0.5 s before) goes out
+ * at once as the small answer it is: the message alone, with the value
+ * the poll sent; the next poll with that value gets the hints.  Returns
+ * 0 when the box was too slow for the hold (the hints went out alone
+ * first), so that the caller tries again.
+ */
+static int
+typing_then_message(struct chat_room *room, struct chat_user *third,
+    const char *text)
+{
+	struct itest_pending	*poll;
+	struct itest_response	*r;
+	struct place		 tp;
+	char			*id, *path;
+	long			 base;
+
+	place_head(&tp, third->token);
+	base = itest_metric(ITEST_PARKED);
+	path = place_path(&tp, 1, POLL_WAIT);
+	poll = itest_start(path, third->token);
+	free(path);
+	ck_assert_msg(itest_await_metric(ITEST_PARKED, base + 1, LONG_MAX,
+	    ANSWER_WITHIN) >= base + 1, "the poll did not park");
+	typing_ok(room->base, room->owner.token);
+	id = chat_post(&room->member, room->base, text);
+	r = itest_finish(poll);
+	itest_expect(r, 200);
+	if (count_typing(r, room->owner.id) == 1 && !holds_message(r, id)) {
+		/* The hold ended before the message: start again. */
+		itest_free(r);
+		free(id);
+		place_free(&tp);
+		return 0;
+	}
+	ck_assert_msg(holds_message(r, id) && count_typing(r, room->owner.id) ==
+	    0, "not the message alone: %s", itest_describe(r));
+	itest_expect_str(r, "ephemeral", tp.ephemeral);
+	free(tp.cursor);
+	tp.cursor = xstrdup(itest_str(r, "cursor"));
+	itest_free(r);
+	r = poll_once(&tp, third->token, 1, POLL_WAIT);
+	ck_assert_msg(count_typing(r, room->owner.id) == 1, "the hint did not "
+	    "follow: %s", itest_describe(r));
+	itest_free(r);
+	free(id);
+	place_free(&tp);
+	return 1;
+}
+
+START_TEST(test_typing_after_message)
+{
+	struct chat_room	 room;
+	struct chat_user	 third;
+	int			 tries;
+
+	chat_room_open(&room, "tymsg");
+	chat_user(&third, "tymsg3");
+	chat_join(&room.owner, room.server, &third);
+	for (tries = 1; !typing_then_message(&room, &third, "first come");
+	    tries++) {
+		ck_assert_msg(tries < 4, "the hold always ended first");
+		itest_sleep_ms(THROTTLE_MS);
+	}
 	chat_user_free(&third);
 	chat_room_close(&room);
 }
@@ -690,6 +781,7 @@ typing_suite(void)
 	tcase_add_test(tc, test_typing_live);
 	tcase_add_test(tc, test_typing_window);
 	tcase_add_test(tc, test_typing_gathered);
+	tcase_add_test(tc, test_typing_after_message);
 	tcase_add_test(tc, test_typing_throttle);
 	tcase_add_test(tc, test_typing_private_channel);
 	tcase_add_test(tc, test_typing_needs_send);

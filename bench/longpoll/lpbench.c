@@ -147,6 +147,7 @@ static struct {
 	int		 typing;	/* broadcast a typing hint, not a message */
 	int		 storm;		/* typists of the storm phase, 0: none */
 	int		 storm_s;
+	int		 storm_quiet;	/* the storm's typists send nothing */
 	int		 reaction;	/* a reaction before the message */
 	int		 warm;		/* and another before that one */
 	int		 alternate;	/* then rounds of both, in turns */
@@ -1909,7 +1910,9 @@ static void	repark_all(struct engine *, struct job **, struct job **,
  * message.  Reports the latency of every typing.start received and of
  * the message to each poller, both from their POST's start, to compare
  * with latency_from_send_start_ms of the broadcast measured before
- * without hints.
+ * without hints.  With --storm-quiet the typists send nothing: the same
+ * clients polling again at once, the same message, no typing (the run
+ * without typing that issue 22's target compares with).
  */
 #define STORM_HINT_EVERY	5.5
 
@@ -1942,7 +1945,7 @@ storm(struct engine *lp, struct job **jobs)
 	next_hint = t0;
 	while ((t = now()) < t0 + opt.storm_s) {
 		/* The hints due now, one typist after the other. */
-		while (next_hint <= t) {
+		while (!opt.storm_quiet && next_hint <= t) {
 			if (hint[h] == NULL || hint[h]->state == JOB_DONE) {
 				if (hint[h] != NULL && hint[h]->status != 204)
 					throttled++;
@@ -2463,7 +2466,8 @@ usage(void)
 	    "[--mode events|channel]\n"
 	    "\t[--cache FILE] [--out FILE] [--conc C] [--ramp R] "
 	    "[--idle S]\n\t[--deliver S] [--limit S] [--setup-only]\n"
-	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S]]\n"
+	    "\t[--repoll] [--typing] [--storm K [--storm-seconds S] "
+	    "[--storm-quiet]]\n"
 	    "\t[--reaction [--warm] [--alternate K]]\n"
 	    "\t[--cross-port P2 [--rounds K]] [--nchan-port P3] "
 	    "[--tls-port P4]\n");
@@ -2492,6 +2496,7 @@ options(int argc, char **argv)
 		{ "typing", no_argument, NULL, 'T' },
 		{ "storm", required_argument, NULL, 'Y' },
 		{ "storm-seconds", required_argument, NULL, 'Z' },
+		{ "storm-quiet", no_argument, NULL, 'Q' },
 		{ "reaction", no_argument, NULL, 'A' },
 		{ "warm", no_argument, NULL, 'W' },
 		{ "alternate", required_argument, NULL, 'L' },
@@ -2521,6 +2526,7 @@ options(int argc, char **argv)
 		case 'T': opt.typing = 1; break;
 		case 'Y': opt.storm = atoi(optarg); break;
 		case 'Z': opt.storm_s = atoi(optarg); break;
+		case 'Q': opt.storm_quiet = 1; break;
 		case 'A': opt.reaction = 1; break;
 		case 'W': opt.warm = 1; break;
 		case 'L': opt.alternate = atoi(optarg); break;
@@ -2542,7 +2548,8 @@ options(int argc, char **argv)
 	    strcmp(opt.mode, "channel") != 0) ||
 	    (opt.typing && (strcmp(opt.mode, "events") != 0 || opt.repoll)) ||
 	    opt.storm < 0 || opt.storm > opt.n || opt.storm_s < 4 ||
-	    opt.storm_s > 300 || (opt.storm > 0 && (opt.repoll ||
+	    opt.storm_s > 300 || (opt.storm_quiet && opt.storm == 0) ||
+	    (opt.storm > 0 && (opt.repoll ||
 	    opt.typing || strcmp(opt.mode, "events") != 0)) ||
 	    (opt.reaction && (opt.typing || opt.storm > 0)) ||
 	    opt.alternate < 0 || opt.alternate > ALTERNATE_MAX ||

@@ -17,11 +17,14 @@ import {world, message, watch, ME, BORA, CEM} from './fixtures.mjs';
 
 const C20 = channelKey('20');
 
-/* A typing.start event of a user in channel 20 (or DM 30 with dm). */
-function typing(user, dm = false) {
+/*
+ * A typing.start event of a user in channel 20 (or DM 30 with dm), sent
+ * at 10:00:00 (or at sent).
+ */
+function typing(user, dm = false, sent = '2026-12-01T10:00:00.000Z') {
 	return {type: 'typing.start', data: {channel_id: dm ? null : '20',
 	    dm_channel_id: dm ? '30' : null, user_id: user.id,
-	    expires_at: '2026-12-01T10:00:10.000Z'}};
+	    expires_at: new Date(Date.parse(sent) + TYPING_SHOWN_MS).toISOString()}};
 }
 
 describe('typing.start', () => {
@@ -65,6 +68,17 @@ describe('typing.start', () => {
 		    {type: 'message.create', data: {message: message('7', BORA)}}));
 		assert.deepEqual(typists(state, C20), [CEM.id]);
 		assert.ok(topics.has(`typing:${C20}`));
+	});
+
+	test('a hint that arrives after the author\u2019s later message is not shown; a newer one is', () => {
+		const {state} = world({ids: ['5']});
+		applyEvent(state, {type: 'message.create', data: {message: message('7', BORA)}});
+		applyEvent(state, typing(BORA, false, '2026-12-01T09:59:59.700Z'));
+		assert.deepEqual(typists(state, C20), []);
+		applyEvent(state, typing(CEM, false, '2026-12-01T09:59:59.700Z'));
+		assert.deepEqual(typists(state, C20), [CEM.id]);
+		applyEvent(state, typing(BORA, false, '2026-12-01T10:00:06.000Z'));
+		assert.deepEqual(typists(state, C20), [CEM.id, BORA.id]);
 	});
 });
 

@@ -253,7 +253,7 @@ export function applyEvent(state, ev) {
 		const key = keyOfMessage(m);
 		let follow = NOTHING;
 		if (ev.type === 'message.create') {
-			endTyping(state, key, m.author.id);
+			endTyping(state, key, m.author.id, m.created_at);
 			confirmPending(state, m);
 			if (knownKey(state, key))
 				follow = countNewMessage(state, key, m);

@@ -36,11 +36,30 @@ function keyOfTyping(d) {
 	return d.channel_id ? channelKey(d.channel_id) : dmKey(d.dm_channel_id);
 }
 
-/* typing.start: the typist shows in that conversation for TYPING_SHOWN_MS. */
+/*
+ * When a hint was sent, in ms of the server's clock: its expires_at is
+ * TYPING_SHOWN_MS after that.
+ */
+function typingSentAt(d) {
+	return Date.parse(d.expires_at) - TYPING_SHOWN_MS;
+}
+
+/*
+ * typing.start: the typist shows in that conversation for TYPING_SHOWN_MS,
+ * unless their message there, which ended it, was sent after it: the
+ * server may hand a poll the hints waiting for it after a message that
+ * came meanwhile (docs/api.md, Events).
+ */
 export function applyTyping(state, d, now = Date.now()) {
 	if (state.me && d.user_id === state.me.id)
 		return;
 	const key = keyOfTyping(d);
+	const ended = state.typingEnded.get(key);
+	if (ended && ended.has(d.user_id)) {
+		if (typingSentAt(d) <= ended.get(d.user_id))
+			return;
+		ended.delete(d.user_id);
+	}
 	let typing = state.typing.get(key);
 	if (!typing) {
 		typing = new Map();
@@ -51,8 +70,18 @@ export function applyTyping(state, d, now = Date.now()) {
 	notify(`typing:${key}`);
 }
 
-/* A message of user in conversation key arrived: their hint there ends. */
-export function endTyping(state, key, userId) {
+/*
+ * A message of user in conversation key, sent at sentAt (its created_at),
+ * arrived: their hint there ends, and so does any sent before it that
+ * arrives later.
+ */
+export function endTyping(state, key, userId, sentAt) {
+	let ended = state.typingEnded.get(key);
+	if (!ended) {
+		ended = new Map();
+		state.typingEnded.set(key, ended);
+	}
+	ended.set(userId, Date.parse(sentAt));
 	const typing = state.typing.get(key);
 	if (typing && typing.delete(userId))
 		notify(`typing:${key}`);

@@ -50,6 +50,8 @@ export function newState() {
 		browserOffline: false,
 		/* conversation key -> Map(user id -> end of their typing hint, ms) */
 		typing: new Map(),
+		/* conversation key -> Map(user id -> when their last message was sent, ms) */
+		typingEnded: new Map(),
 		/* user id -> status of the newest presence.update (ephemeral.js) */
 		presence: new Map(),
 		/* the status the user chose: online, idle, dnd or invisible */
