@@ -54,16 +54,18 @@ BEGIN
 	INSERT IGNORE INTO search_queue (message_id) VALUES (p_id);
 END//
 
--- Queue a batch's messages (p_rows: message_send_many's rows), apart so
--- that a change of the index replaces this alone.
-CREATE OR REPLACE PROCEDURE message_words_index_many(
-	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
-				    COLLATE utf8mb4_bin)
+-- Queue a batch's messages (message_send_many's rows, which it holds in
+-- @sohbet_send_rows), apart so that a change of the index replaces this
+-- alone.  The rows come in the user variable, not as a parameter: a
+-- statement naming a parameter gets its value pasted into its text,
+-- escaped (message_send_many says more), which for the whole batch cost
+-- sends 1-2 % of MariaDB's time (docs/benchmarks.md, issue 20).
+CREATE OR REPLACE PROCEDURE message_words_index_many()
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
 	INSERT INTO search_queue (message_id)
-	    SELECT r.id FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
+	    SELECT r.id FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
 		id		BIGINT UNSIGNED PATH '$.id')) AS r;
 END//
 
@@ -343,7 +345,7 @@ BEGIN
 					    COLLATE utf8mb4_bin PATH '$.n')) AS r
 		    WHERE r.nonce IS NOT NULL;
 	END IF;
-	CALL message_words_index_many(@sohbet_send_rows);
+	CALL message_words_index_many();
 	IF p_mentions IS NOT NULL THEN
 		INSERT INTO message_mentions (channel_id, kind, target_id,
 		    message_id, author_id)
