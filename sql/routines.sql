@@ -292,7 +292,9 @@ END//
 -- with every parameter's value pasted in (Item_splocal::append_for_log,
 -- even with every log off), so naming p_rows in three statements would
 -- copy and escape the whole batch three times.  A user variable is not
--- pasted.
+-- pasted; a procedure called here reads the variable too
+-- (message_words_index_many), since handing it on as a parameter would
+-- paste it there.  The SET that fills it pastes p_rows once.
 --
 -- Any error (a nonce already taken, a channel deleted meanwhile) rolls
 -- the whole batch back and passes the error on; sendbatch.c then sends
