@@ -54,16 +54,18 @@ BEGIN
 	INSERT IGNORE INTO search_queue (message_id) VALUES (p_id);
 END//
 
--- Queue a batch's messages (p_rows: message_send_many's rows), apart so
--- that a change of the index replaces this alone.
-CREATE OR REPLACE PROCEDURE message_words_index_many(
-	IN p_rows		LONGTEXT CHARACTER SET utf8mb4
-				    COLLATE utf8mb4_bin)
+-- Queue a batch's messages (message_send_many's rows, which it holds in
+-- @sohbet_send_rows), apart so that a change of the index replaces this
+-- alone.  The rows come in the user variable, not as a parameter: a
+-- statement naming a parameter gets its value pasted into its text,
+-- escaped (message_send_many says more), which for the whole batch cost
+-- sends 1-2 % of MariaDB's time (docs/benchmarks.md, issue 20).
+CREATE OR REPLACE PROCEDURE message_words_index_many()
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
 BEGIN
 	INSERT INTO search_queue (message_id)
-	    SELECT r.id FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
+	    SELECT r.id FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
 		id		BIGINT UNSIGNED PATH '$.id')) AS r;
 END//
 
@@ -340,7 +342,9 @@ END//
 -- with every parameter's value pasted in (Item_splocal::append_for_log,
 -- even with every log off), so naming p_rows in three statements would
 -- copy and escape the whole batch three times.  A user variable is not
--- pasted.
+-- pasted; a procedure called here reads the variable too
+-- (message_words_index_many), since handing it on as a parameter would
+-- paste it there.  The SET that fills it pastes p_rows once.
 --
 -- Any error (a nonce already taken, a channel deleted meanwhile) rolls
 -- the whole batch back and passes the error on; sendbatch.c then sends
@@ -393,7 +397,7 @@ BEGIN
 					    COLLATE utf8mb4_bin PATH '$.n')) AS r
 		    WHERE r.nonce IS NOT NULL;
 	END IF;
-	CALL message_words_index_many(@sohbet_send_rows);
+	CALL message_words_index_many();
 	IF p_mentions IS NOT NULL THEN
 		INSERT INTO message_mentions (channel_id, kind, target_id,
 		    message_id, author_id)
