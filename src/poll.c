@@ -290,7 +290,8 @@ poll_free(struct poll *p)
 	size_t	i;
 
 	if (p->parked) {
-		request_unwatch(p->req, poll_epfd);
+		/* request_done() follows: poll_done(), poll_closed(). */
+		request_unwatch_ending(p->req);
 		for (i = 0; i < p->nlinks; i++)
 			LIST_REMOVE(p->links[i], entry);
 		poll_heap_remove(p);
