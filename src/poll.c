@@ -311,7 +311,8 @@ poll_free(struct poll *p)
 
 	if (p->parked) {
 		poll_hurry_hand_back(p);
-		request_unwatch(p->req, poll_epfd);
+		/* request_done() follows: poll_done(), poll_closed(). */
+		request_unwatch_ending(p->req);
 		for (i = 0; i < p->nlinks; i++)
 			LIST_REMOVE(p->links[i], entry);
 		poll_heap_remove(p);

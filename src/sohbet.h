@@ -246,7 +246,8 @@ enum request_wait {
 struct request {
 	FCGX_Request	 fcgi;		/* must never move: heap only */
 	struct worker	*worker;
-	const char	*method;
+	const char	*method;	/* in its parameters, or method_kept */
+	char		 method_kept[8];	/* released: the method */
 	char		*path;		/* decoded, without the query */
 	char		*query;		/* raw query string */
 	char		**query_pairs;	/* decoded name, value, name, ... */
@@ -275,6 +276,7 @@ struct request {
 	int		 sent;		/* released: its records written */
 	int		 write_failed;	/* released: its answer was cut */
 	int		 input_ended;	/* stdin read to its end */
+	int		 watch_left;	/* still in the worker's epoll set */
 	TAILQ_ENTRY(request) entry;
 };
 struct request	*request_new(int);
@@ -287,8 +289,9 @@ char		*request_decode(const char *, size_t, int);
 struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
+void		 request_unwatch_ending(struct request *);
 void		 request_on_done(void (*)(struct request *));
-void		 request_on_idle(void (*)(int));
+void		 request_on_idle(void (*)(int, int));
 void		 request_run(struct request *, void (*)(struct request *,
 		    void *), void *);
 void		 request_release(struct request *);

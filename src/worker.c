@@ -267,11 +267,13 @@ worker_accept(void)
 
 /*
  * A request ended on a connection nginx keeps open (request_on_idle()):
- * watch it for the next one.  A stopping worker closes it instead, and
- * so does one whose epoll cannot take it.
+ * watch it for the next one, with a change of its watch when it is still
+ * in the epoll set (a parked poll's, registered), else an addition.  A
+ * stopping worker closes it instead, and so does one whose epoll cannot
+ * take it.
  */
 static void
-worker_keep(int fd)
+worker_keep(int fd, int registered)
 {
 	struct worker_idle	*idle;
 	struct epoll_event	 ev;
@@ -286,7 +288,8 @@ worker_keep(int fd)
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = &idle->watch;
-	if (epoll_ctl(worker->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (epoll_ctl(worker->epfd, registered ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, fd, &ev) == -1) {
 		log_warn("%s: epoll_ctl", __func__);
 		close(fd);
 		free(idle);
