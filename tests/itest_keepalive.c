@@ -10,9 +10,9 @@
  *
  * The tests speak FastCGI to sohbetd's socket themselves, as nginx does,
  * and read /metrics the same way (on connections not kept), so that
- * nginx's own connections do not move the gauges; the last two check
+ * nginx's own connections do not move the gauges; the last one checks
  * through nginx that its configuration keeps the connections of /events
- * polls and of a conversation's message polls (and of nothing else).  The case has the stack to itself.
+ * polls (and of nothing else).  The case has the stack to itself.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -451,49 +451,6 @@ START_TEST(test_nginx_keeps_event_connections)
 }
 END_TEST
 
-/*
- * nginx's configuration keeps its connections to sohbetd for the
- * long-polls of one conversation's messages (a GET with wait=) too, so
- * that their fan-out closes no connection per answer, but not for the
- * pages and the sends of the same path.
- */
-START_TEST(test_nginx_keeps_message_poll_connections)
-{
-	struct chat_room	 room;
-	struct itest_response	*r;
-	char			*id, *poll, *page, *second;
-	long			 kept0;
-	int			 i;
-
-	itest_require_stack();
-	chat_room_open(&room, "keepwait");
-	id = chat_post(&room.owner, room.base, "the cursor");
-	xasprintf(&poll, "%s/messages?after=%s&wait=0", room.base, id);
-	xasprintf(&page, "%s/messages?limit=5", room.base);
-	kept0 = fcgi_metric(KEPT_COUNTER);
-	for (i = 0; i < 5; i++) {
-		r = itest_get(poll, room.member.token);
-		itest_expect(r, 200);
-		itest_free(r);
-	}
-	/* Two nginx workers may each open one first. */
-	ck_assert_int_ge(fcgi_metric(KEPT_COUNTER), kept0 + 3);
-	kept0 = fcgi_metric(KEPT_COUNTER);
-	for (i = 0; i < 5; i++) {
-		r = itest_get(page, room.member.token);
-		itest_expect(r, 200);
-		itest_free(r);
-	}
-	second = chat_post(&room.member, room.base, "a send");
-	ck_assert_int_eq(fcgi_metric(KEPT_COUNTER), kept0);
-	free(second);
-	free(page);
-	free(poll);
-	free(id);
-	chat_room_close(&room);
-}
-END_TEST
-
 /* The suite: one case, with the stack to itself. */
 static Suite *
 keepalive_suite(void)
@@ -509,7 +466,6 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_idle_connections_closed_are_released);
 	tcase_add_test(tc, test_parked_poll_aborted_on_kept_connection);
 	tcase_add_test(tc, test_nginx_keeps_event_connections);
-	tcase_add_test(tc, test_nginx_keeps_message_poll_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }
