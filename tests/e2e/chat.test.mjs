@@ -950,6 +950,50 @@ test('typing and presence between two users', {timeout: 180000}, async (t) => {
 		assert.ok(took > 7000, `the hints lasted their 10 s (${took} ms after the last)`);
 	});
 
+	await step(t, 'a hint sent just before its typist\u2019s message does not come back after it', async () => {
+		/*
+		 * C's message wakes A's poll, and A polls again at once; C's hint
+		 * then waits for that poll's hold (it was answered less than 0.5 s
+		 * before), and C's next message comes within it: the poll answers
+		 * with the message alone and the hint follows with A's next poll
+		 * (docs/api.md, Events). A's client applies an answer before it
+		 * polls again with the answer's ephemeral value, so once that poll
+		 * is sent, the line shows what the hint left: nothing, as the hint
+		 * is older than C's message. (When the box is too slow for the
+		 * hold, the hint comes first and the message ends it: the same.)
+		 */
+		const text = `sent while typing ${run}`;
+		const polls = [];
+		let hintEphemeral = null;
+		const isPoll = (url) => url.includes('/api/v1/events?');
+		const onRequest = (req) => {
+			if (isPoll(req.url()))
+				polls.push(req.url());
+		};
+		const onResponse = (res) => {
+			if (isPoll(res.url()) && res.ok())
+				res.json().then((body) => {
+					if (body.events.some((e) => e.type === 'typing.start'))
+						hintEphemeral = body.ephemeral;
+				}, () => {});
+		};
+		A.page.on('request', onRequest);
+		A.page.on('response', onResponse);
+		await apiCall('POST', `/channels/${channelId}/messages`, c.token, {content: `${text} (1)`});
+		await apiCall('POST', `/channels/${channelId}/typing`, c.token);
+		await apiCall('POST', `/channels/${channelId}/messages`, c.token, {content: `${text} (2)`});
+		await message(A.page, `${text} (2)`).waitFor({timeout: LIVE_MS});
+		const polledAfterHint = () => hintEphemeral !== null && polls.some((url) =>
+		    url.includes(`ephemeral=${encodeURIComponent(hintEphemeral)}`));
+		const deadline = Date.now() + LIVE_MS;
+		while (!polledAfterHint() && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 50));
+		A.page.off('request', onRequest);
+		A.page.off('response', onResponse);
+		assert.ok(polledAfterHint(), 'the hint reached A, and A polled again');
+		assert.equal(await line().textContent(), '', 'no hint older than its typist\u2019s message');
+	});
+
 	await step(t, 'B\u2019s status menu: do not disturb, then invisible, shown to A', async () => {
 		const menu = B.page.getByRole('combobox', {name: 'Status'});
 		await menu.selectOption('dnd');
