@@ -601,9 +601,10 @@ history_handler_next_ms(void)
  * Read at most limit messages of c that are not deleted into ms, walking
  * its index through the HANDLER from the id from: with older, from it
  * down (from included), else up from above it to the id to: their
- * number, in the order walked, or -1.  Deleted rows are skipped, and
- * each further read asks for twice as many rows (at most
- * HISTORY_WALK_MAX), so that a long run of them costs a few reads.
+ * number, in the order walked, or -1.  Deleted rows are skipped: a
+ * further read asks for the messages still missing, twice as many as the
+ * read before it did (at most HISTORY_WALK_MAX rows), so that a deleted
+ * message or two cost a few rows more and a long run of them a few reads.
  */
 static long
 history_walk(const struct conversation *c, int older, uint64_t from,
@@ -613,7 +614,7 @@ history_walk(const struct conversation *c, int older, uint64_t from,
 	struct db_rows		*rows;
 	struct db_stmt		*q;
 	uint64_t		 conversation, cursor = from;
-	long			 n = 0, ask = limit, got;
+	long			 n = 0, ask = limit, scale = 1, got;
 	int			 rc = 0, shown, end = 0;
 
 	conversation = history_conversation_id(c);
@@ -648,7 +649,10 @@ history_walk(const struct conversation *c, int older, uint64_t from,
 			goto fail;
 		if (got < ask || cursor == 0)
 			end = 1;
-		ask = ask * 2 < HISTORY_WALK_MAX ? ask * 2 : HISTORY_WALK_MAX;
+		if (scale < HISTORY_WALK_MAX)
+			scale *= 2;
+		ask = (limit - n) * scale < HISTORY_WALK_MAX ?
+		    (limit - n) * scale : HISTORY_WALK_MAX;
 	}
 	if (messages_name_authors(ms, n) == -1 ||
 	    messages_complete(ms, n, c->reader_id) == -1)
