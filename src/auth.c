@@ -37,6 +37,17 @@ auth_refuse(struct request *req)
 }
 
 /*
+ * The rows (id, token generation, name) of n users, those that exist, in
+ * no order; NULL on a database error.  What the users cache holds of
+ * each (cache_user_put()).
+ */
+struct db_rows *
+auth_users_read(const uint64_t *ids, size_t n)
+{
+	return db_query_ids(&q_generations, ids, n);
+}
+
+/*
  * Read again the generations and names of n cached users, as of now;
  * those not found (accounts deleted) are forgotten.  0, or -1 when the
  * database failed (they stay as they were, and grow stale).
@@ -45,17 +56,10 @@ static int
 auth_refresh_users(const uint64_t *ids, size_t n, long long now)
 {
 	struct db_rows	*rows;
-	yajl_gen	 g;
-	const char	*text;
 	char		 name[USERNAME_SIZE];
-	size_t		 len;
 	int		 rc;
 
-	g = json_id_list(ids, n);
-	text = json_gen_text(g, &len);
-	rows = db_query(&q_generations, "s", text);
-	yajl_gen_free(g);
-	if (rows == NULL)
+	if ((rows = auth_users_read(ids, n)) == NULL)
 		return -1;
 	while ((rc = db_fetch(rows)) == 1) {
 		db_copy(name, sizeof name, rows, 2);

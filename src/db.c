@@ -820,6 +820,17 @@ db_thread_id(void)
 	return db != NULL ? mysql_thread_id(db) : 0;
 }
 
+/*
+ * Which connection this is, 0 while there is none: it changes with every
+ * (re)connection, and so does what the session held (a HANDLER table:
+ * history.c).
+ */
+unsigned int
+db_connection(void)
+{
+	return db != NULL ? db_generation : 0;
+}
+
 /* The MYSQL handle, or NULL while disconnected. */
 void *
 db_handle(void)
@@ -1217,6 +1228,26 @@ db_fetch(struct db_rows *rows)
 			col->buf[col->length] = '\0';
 	}
 	return 1;
+}
+
+/*
+ * The position of a result's column by name, or -1: for a statement
+ * whose columns are a table's own, in the table's order (HANDLER READ).
+ */
+int
+db_column(struct db_rows *rows, const char *name)
+{
+	MYSQL_FIELD	*fields;
+	unsigned int	 i;
+
+	if (rows == NULL || rows->stmt == NULL ||
+	    (fields = mariadb_stmt_fetch_fields(rows->stmt)) == NULL)
+		return -1;
+	for (i = 0; i < rows->ncols; i++) {
+		if (strcmp(fields[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
 }
 
 /* 1 if a column of the current row is SQL NULL (or out of range). */

@@ -74,6 +74,44 @@ static struct db_stmt q_newer[] = {
 	DB_STMT(MESSAGES_NEWER("dm_channel")),
 };
 
+/*
+ * Pages below the newest, when the worker caches (cache_on()), are read
+ * through a HANDLER on the messages table, open on the worker's
+ * connection: HANDLER READ walks the conversation's index from a key
+ * (down for older, up for newer) and returns the rows it passes, as the
+ * table has them, with no optimizer, no join and no sort: about half the
+ * MariaDB time of the statement above (docs/benchmarks.md, issue 27).  A
+ * HANDLER READ knows no conversation and no deleted flag, so
+ * history_walk() stops at the first row of another conversation and
+ * skips deleted rows itself; the authors' names come from the users cache
+ * (messages_name_authors()).  It reads committed rows as each statement
+ * starts, as the statements above do under READ COMMITTED.
+ *
+ * An open HANDLER holds a metadata lock on the table: a DDL statement on
+ * messages (a migration) waits until the holder's next statement, which
+ * closes it and reopens it for the next read (MariaDB does both).  A
+ * worker that reads no such page for HISTORY_HANDLER_IDLE_MS closes its
+ * HANDLER (history_handler_idle()), so that an idle worker holds up no
+ * migration for longer.  Without the cache (a cluster, or cache_ms 0)
+ * pages are the statements above.
+ */
+#define HISTORY_HANDLER_IDLE_MS	1000
+#define HISTORY_WALK_MAX	1000	/* rows a HANDLER READ asks at most */
+#define MESSAGES_WALK(col, op) \
+	"HANDLER history READ messages_" col " " op " (?, ?) LIMIT ?"
+
+static struct db_stmt q_walk_older[] = {
+	DB_STMT(MESSAGES_WALK("channel", "<=")),
+	DB_STMT(MESSAGES_WALK("dm_channel", "<=")),
+};
+static struct db_stmt q_walk_newer[] = {
+	DB_STMT(MESSAGES_WALK("channel", ">")),
+	DB_STMT(MESSAGES_WALK("dm_channel", ">")),
+};
+
+/* The connection the HANDLER is open on (db_connection()); 0: none. */
+static unsigned int	 history_handler_on;
+static long long	 history_handler_used_ms;
 
 static long	history_read_older(const struct conversation *, uint64_t,
 		    long, struct message *);
@@ -518,6 +556,114 @@ history_visible(uint64_t *visible)
 	return 0;
 }
 
+/* Open the HANDLER on this connection unless it is: 0, or -1. */
+static int
+history_handler_open(void)
+{
+	history_handler_used_ms = clock_ms();
+	if (history_handler_on != 0 && history_handler_on == db_connection())
+		return 0;
+	if (db_sql("HANDLER messages OPEN AS history") == -1)
+		return -1;
+	history_handler_on = db_connection();
+	return 0;
+}
+
+/*
+ * Close the HANDLER when no page read it for HISTORY_HANDLER_IDLE_MS
+ * (the worker's loop calls it): a migration then waits for no idle
+ * worker.
+ */
+void
+history_handler_idle(void)
+{
+	if (history_handler_on == 0 ||
+	    clock_ms() - history_handler_used_ms < HISTORY_HANDLER_IDLE_MS)
+		return;
+	if (history_handler_on == db_connection())
+		(void)db_sql("HANDLER history CLOSE");
+	history_handler_on = 0;
+}
+
+/* How long the worker may sleep before history_handler_idle(); -1: any. */
+int
+history_handler_next_ms(void)
+{
+	long long	left;
+
+	if (history_handler_on == 0)
+		return -1;
+	left = history_handler_used_ms + HISTORY_HANDLER_IDLE_MS - clock_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/*
+ * Read at most limit messages of c that are not deleted into ms, walking
+ * its index through the HANDLER from the id from: with older, from it
+ * down (from included), else up from above it to the id to: their
+ * number, in the order walked, or -1.  Deleted rows are skipped: a
+ * further read asks for the messages still missing, twice as many as the
+ * read before it did (at most HISTORY_WALK_MAX rows), so that a deleted
+ * message or two cost a few rows more and a long run of them a few reads.
+ */
+static long
+history_walk(const struct conversation *c, int older, uint64_t from,
+    uint64_t to, long limit, struct message *ms)
+{
+	struct messages_columns	 cols;
+	struct db_rows		*rows;
+	struct db_stmt		*q;
+	uint64_t		 conversation, cursor = from;
+	long			 n = 0, ask = limit, scale = 1, got;
+	int			 rc = 0, shown, end = 0;
+
+	conversation = history_conversation_id(c);
+	q = older ? &q_walk_older[history_kind(c)] :
+	    &q_walk_newer[history_kind(c)];
+	if (history_handler_open() == -1)
+		return -1;
+	while (n < limit && !end) {
+		if ((rows = db_query(q, "uui", conversation, cursor,
+		    (long long)ask)) == NULL ||
+		    messages_columns_find(rows, &cols) == -1) {
+			db_rows_free(rows);
+			goto fail;
+		}
+		for (got = 0; n < limit && (rc = db_fetch(rows)) == 1; got++) {
+			shown = messages_read_columns(rows, &cols, &ms[n]);
+			if ((c->channel_id != 0 ? ms[n].channel_id :
+			    ms[n].dm_channel_id) != conversation ||
+			    (!older && ms[n].id > to)) {
+				messages_clear(&ms[n]);
+				end = 1;
+				break;
+			}
+			cursor = older ? ms[n].id - 1 : ms[n].id;
+			if (shown)
+				n++;
+			else
+				messages_clear(&ms[n]);
+		}
+		db_rows_free(rows);
+		if (rc == -1)
+			goto fail;
+		if (got < ask || cursor == 0)
+			end = 1;
+		if (scale < HISTORY_WALK_MAX)
+			scale *= 2;
+		ask = (limit - n) * scale < HISTORY_WALK_MAX ?
+		    (limit - n) * scale : HISTORY_WALK_MAX;
+	}
+	if (messages_name_authors(ms, n) == -1 ||
+	    messages_complete(ms, n, c->reader_id) == -1)
+		goto fail;
+	return n;
+fail:
+	while (n > 0)
+		messages_clear(&ms[--n]);
+	return -1;
+}
+
 /*
  * Read the newest messages with ids up to hi, at most limit of them,
  * with their reactions as c's reader sees them, into ms (room for limit),
@@ -529,6 +675,8 @@ history_read_older(const struct conversation *c, uint64_t hi, long limit,
 {
 	if (limit == 0 || hi == 0)
 		return 0;
+	if (cache_on())
+		return history_walk(c, 1, hi, 0, limit, ms);
 	return messages_read_reacted(db_query(&q_older[history_kind(c)], "uui",
 	    history_conversation_id(c), hi, (long long)limit), ms, limit,
 	    c->reader_id);
@@ -575,9 +723,12 @@ history_newer(const struct conversation *c, uint64_t lo, uint64_t hi,
 	if (limit == 0 || lo >= hi)
 		return 0;
 	ms = xcalloc((size_t)limit, sizeof *ms);
-	n = messages_read_reacted(db_query(&q_newer[history_kind(c)], "uuui",
-	    history_conversation_id(c), lo, hi, (long long)limit), ms, limit,
-	    c->reader_id);
+	if (cache_on())
+		n = history_walk(c, 0, lo, hi, limit, ms);
+	else
+		n = messages_read_reacted(db_query(&q_newer[history_kind(c)],
+		    "uuui", history_conversation_id(c), lo, hi,
+		    (long long)limit), ms, limit, c->reader_id);
 	for (i = 0; i < n; i++) {
 		messages_gen(g, &ms[i]);
 		messages_clear(&ms[i]);

@@ -107,6 +107,114 @@ messages_read(struct db_rows *rows, void *out)
 	m->attached = db_u64(rows, MESSAGES_ATTACHED_COLUMN) != 0;
 }
 
+/* The names of the messages table's columns, as enum messages_column. */
+static const char *const messages_column_names[MESSAGES_COLS] = {
+	"id", "channel_id", "dm_channel_id", "author_id", "content",
+	"created_at", "edited_at", "nonce", "deleted", "pin_order",
+	"reply_to_id", "mentions", "reacted", "attached"
+};
+
+/*
+ * Find the messages table's columns in a result that has them all as the
+ * table names them: 0, or -1 (with a warning) when one is missing.
+ */
+int
+messages_columns_find(struct db_rows *rows, struct messages_columns *cols)
+{
+	int	i, at;
+
+	for (i = 0; i < MESSAGES_COLS; i++) {
+		if ((at = db_column(rows, messages_column_names[i])) == -1) {
+			log_warnx("%s: no column %s in the messages read",
+			    __func__, messages_column_names[i]);
+			return -1;
+		}
+		cols->at[i] = (unsigned int)at;
+	}
+	return 0;
+}
+
+/*
+ * Fill m from the current row of a result of the table's own columns
+ * (messages_columns_find()), without its author's name
+ * (messages_name_authors()): 1, or 0 for a deleted message, of which m
+ * then holds the id and conversation alone.
+ */
+int
+messages_read_columns(struct db_rows *rows,
+    const struct messages_columns *cols, struct message *m)
+{
+	const unsigned int	*at = cols->at;
+
+	memset(m, 0, sizeof *m);
+	m->id = db_u64(rows, at[MESSAGES_COL_ID]);
+	m->channel_id = db_u64(rows, at[MESSAGES_COL_CHANNEL]);
+	m->dm_channel_id = db_u64(rows, at[MESSAGES_COL_DM]);
+	if (db_u64(rows, at[MESSAGES_COL_DELETED]) != 0)
+		return 0;
+	m->author_id = db_u64(rows, at[MESSAGES_COL_AUTHOR]);
+	m->content = messages_copy(rows, at[MESSAGES_COL_CONTENT]);
+	m->created_at = messages_copy(rows, at[MESSAGES_COL_CREATED]);
+	m->edited_at = messages_copy(rows, at[MESSAGES_COL_EDITED]);
+	m->nonce = messages_copy(rows, at[MESSAGES_COL_NONCE]);
+	m->pinned = !db_is_null(rows, at[MESSAGES_COL_PIN]);
+	m->reply.id = db_u64(rows, at[MESSAGES_COL_REPLY]);
+	mentions_read_column(rows, at[MESSAGES_COL_MENTIONS], &m->mentions);
+	m->reacted = db_u64(rows, at[MESSAGES_COL_REACTED]) != 0;
+	m->attached = db_u64(rows, at[MESSAGES_COL_ATTACHED]) != 0;
+	return 1;
+}
+
+/*
+ * Name the authors of n messages read without their names, from the
+ * worker's users cache (cache.c), which keeps the users looked up lately
+ * fresh in bulk (auth.c): those it lacks with one statement for all,
+ * which puts them there.  0, or -1.
+ */
+int
+messages_name_authors(struct message *ms, long n)
+{
+	struct db_rows	*rows;
+	char		 name[USERNAME_SIZE];
+	uint64_t	*ids = NULL, id;
+	unsigned int	 generation;
+	size_t		 nids = 0, j;
+	long		 i;
+	int		 rc;
+
+	for (i = 0; i < n; i++) {
+		if (ms[i].username != NULL)
+			continue;
+		if (cache_user_get(ms[i].author_id, &generation, name)) {
+			ms[i].username = xstrdup(name);
+			continue;
+		}
+		for (j = 0; j < nids && ids[j] != ms[i].author_id; j++)
+			continue;
+		if (j == nids) {
+			ids = xreallocarray(ids, nids + 1, sizeof *ids);
+			ids[nids++] = ms[i].author_id;
+		}
+	}
+	if (nids == 0)
+		return 0;
+	rows = auth_users_read(ids, nids);
+	free(ids);
+	if (rows == NULL)
+		return -1;
+	while ((rc = db_fetch(rows)) == 1) {
+		id = db_u64(rows, 0);
+		db_copy(name, sizeof name, rows, 2);
+		cache_user_put(id, (unsigned int)db_u64(rows, 1), name);
+		for (i = 0; i < n; i++) {
+			if (ms[i].author_id == id && ms[i].username == NULL)
+				ms[i].username = xstrdup(name);
+		}
+	}
+	db_rows_free(rows);
+	return rc;
+}
+
 /*
  * Whether any of n messages read from rows has attachments (attached) or
  * has or had reactions (!attached): without, a page needs no statement
@@ -131,7 +239,7 @@ messages_any(const struct message *ms, long n, int attached)
  * their attachments, their reactions as reader sees them (reactions.c).
  * 0, or -1.
  */
-static int
+int
 messages_complete(struct message *ms, long n, uint64_t reader)
 {
 	if (replies_originals(ms, n) == -1 || mentions_name(ms, n) == -1 ||

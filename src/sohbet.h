@@ -302,6 +302,7 @@ void		 request_free(struct request *);
 int		 auth_request(struct request *);
 int		 auth_refuse(struct request *);
 int		 auth_recheck(struct request *);
+struct db_rows	*auth_users_read(const uint64_t *, size_t);
 
 /* password.c */
 char		*password_hash(const char *, size_t);
@@ -512,10 +513,12 @@ int		 db_connect(void);
 void		 db_disconnect(void);
 int		 db_available(void);
 unsigned long	 db_thread_id(void);
+unsigned int	 db_connection(void);
 long long	 db_exec(struct db_stmt *, const char *, ...);
 struct db_rows	*db_query(struct db_stmt *, const char *, ...);
 struct db_rows	*db_query_ids(struct db_stmt *, const uint64_t *, size_t);
 int		 db_fetch(struct db_rows *);
+int		 db_column(struct db_rows *, const char *);
 int		 db_is_null(struct db_rows *, unsigned int);
 const char	*db_str(struct db_rows *, unsigned int, size_t *);
 uint64_t	 db_u64(struct db_rows *, unsigned int);
@@ -1273,6 +1276,8 @@ struct mentions {
 #define MENTIONS_COLUMN	"CONCAT('{\"m\":', m.mentions, '}')"
 void		 mentions_read(struct db_rows *, unsigned int,
 		    struct mentions *);
+void		 mentions_read_column(struct db_rows *, unsigned int,
+		    struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
 int		 mentions_name(struct message *, long);
@@ -1340,6 +1345,26 @@ struct message {
 #define MESSAGES_MENTIONS_COLUMN 11
 #define MESSAGES_REACTED_COLUMN	12
 #define MESSAGES_ATTACHED_COLUMN 13
+/*
+ * A row of the messages table as the table has it (every column in its
+ * order: a HANDLER READ, history.c): where each column is, found by name.
+ */
+enum messages_column {
+	MESSAGES_COL_ID, MESSAGES_COL_CHANNEL, MESSAGES_COL_DM,
+	MESSAGES_COL_AUTHOR, MESSAGES_COL_CONTENT, MESSAGES_COL_CREATED,
+	MESSAGES_COL_EDITED, MESSAGES_COL_NONCE, MESSAGES_COL_DELETED,
+	MESSAGES_COL_PIN, MESSAGES_COL_REPLY, MESSAGES_COL_MENTIONS,
+	MESSAGES_COL_REACTED, MESSAGES_COL_ATTACHED, MESSAGES_COLS
+};
+struct messages_columns {
+	unsigned int	 at[MESSAGES_COLS];
+};
+int		 messages_columns_find(struct db_rows *,
+		    struct messages_columns *);
+int		 messages_read_columns(struct db_rows *,
+		    const struct messages_columns *, struct message *);
+int		 messages_name_authors(struct message *, long);
+int		 messages_complete(struct message *, long, uint64_t);
 void		 messages_new(struct message *, uint64_t,
 		    const struct conversation *, const struct request *,
 		    const char *, size_t, const char *, const char *,
@@ -1585,6 +1610,8 @@ void		 history_forget_entry(const struct hub_entry *);
 void		 history_keep(int, uint64_t, yajl_gen, const size_t *, long,
 		    struct attachment_links *);
 long		 history_cached(int, uint64_t, long, yajl_gen);
+void		 history_handler_idle(void);
+int		 history_handler_next_ms(void);
 
 /* wait.c */
 int		 wait_parse(struct request *, const struct messages_page *,

@@ -449,7 +449,8 @@ worker_timeout(void)
 	if (worker->drain_until != 0)
 		ms = WORKER_DRAIN_MS / 10;
 	else
-		ms = worker_sooner(poll_next_timeout(), keeper_next_ms());
+		ms = worker_sooner(worker_sooner(poll_next_timeout(),
+		    keeper_next_ms()), history_handler_next_ms());
 	if (worker->accept_resume != 0) {
 		left = worker->accept_resume - clock_ms();
 		ms = worker_sooner(ms, left > 0 ? (int)left : 0);
@@ -508,6 +509,7 @@ worker_main(int slot, int listen_fd)
 		poll_expire();
 		poll_reap();
 		hashpool_reap();
+		history_handler_idle();
 		worker_idle_reap();
 		worker_accept_resume();
 		if (worker->drain_until != 0 &&

@@ -27,6 +27,8 @@
 #define PLAN_MESSAGES	160	/* a conversation of three pages and more */
 #define PLAN_PAGE	50
 #define PLAN_DELETED	5	/* deleted messages inside each page read */
+#define EDGE_MESSAGES	30
+#define EDGE_DELETED_TO	26	/* m[8..26) deleted: a run of 18 */
 
 /* A conversation and two people in it who may both read and post. */
 struct conv {
@@ -479,6 +481,190 @@ START_TEST(test_limits)
 	walk(&c, "before", m, MANY_MESSAGES);
 	walk(&c, "after", m, MANY_MESSAGES);
 	free_ids(m, MANY_MESSAGES);
+	conv_close(&c);
+}
+END_TEST
+
+/* Assert a page of history (query) of a conversation holds ids[0..n). */
+static void
+r_expect_ids(const struct chat_user *u, const char *base, const char *q,
+    char **ids, int n)
+{
+	struct itest_response	*r;
+
+	r = chat_history(u, base, q);
+	chat_expect_ids(r, ids, (size_t)n);
+	itest_free(r);
+}
+
+/* A second conversation of c's kind, whose id is above c's: its base. */
+static char *
+conv_second(const struct conv *c, struct chat_user *third, char **id)
+{
+	struct itest_response	*r;
+	char			*base, *path;
+
+	if (c->kind == KIND_CHANNEL) {
+		xasprintf(&path, API_PREFIX "/servers/%s/channels", c->server);
+		r = itest_send("POST", path, c->a.token, "{\"name\":\"next\"}");
+		itest_expect(r, 201);
+		*id = xstrdup(itest_str(r, "id"));
+		itest_free(r);
+		free(path);
+		xasprintf(&base, API_PREFIX "/channels/%s", *id);
+	} else {
+		chat_user(third, "msg_c");
+		*id = chat_dm(&c->a, third);
+		xasprintf(&base, API_PREFIX "/dms/%s", *id);
+	}
+	return base;
+}
+
+/* Delete messages ids[from..to) as a, their author. */
+static void
+delete_range(const struct conv *c, char **ids, int from, int to)
+{
+	struct itest_response	*r;
+
+	for (; from < to; from++) {
+		r = conv_one(c, &c->a, "DELETE", ids[from], NULL);
+		ck_assert_msg(r->status == 204, "delete: %s",
+		    itest_describe(r));
+		itest_free(r);
+	}
+}
+
+/*
+ * A page ends where its conversation does, though the index walked goes
+ * on into the next conversation's messages (posted in between, with ids
+ * between ours), and skips deleted messages at its edge, however many:
+ * history.c reads pages below the newest through a HANDLER that knows
+ * neither conversations nor deleted flags.
+ */
+START_TEST(test_history_edges)
+{
+	struct chat_user	 third;
+	struct conv		 c;
+	char			*m[EDGE_MESSAGES], *n[3], *other, *other_id, *q;
+	char			*want[4];
+	int			 i;
+
+	memset(&third, 0, sizeof third);
+	conv_open(&c, _i);
+	other = conv_second(&c, &third, &other_id);
+	for (i = 0; i < EDGE_MESSAGES; i++) {
+		m[i] = chat_post(&c.a, c.base, "edge");
+		if (i == 4 || i == 9 || i == EDGE_MESSAGES - 1)
+			n[i == 4 ? 0 : i == 9 ? 1 : 2] = chat_post(&c.a, other,
+			    "next door");
+	}
+	/* Below the first and above the last: the other conversation. */
+	expect_cursor(&c, "before", m[0], 5, m, 0, 0);
+	expect_cursor(&c, "after", m[EDGE_MESSAGES - 1], 5, m, 0, 0);
+	q = query("before", n[0], 5);
+	r_expect_ids(&c.a, other, q, n, 0);
+	free(q);
+	q = query("after", n[2], 5);
+	r_expect_ids(&c.a, other, q, n, 0);
+	free(q);
+	q = query("around", n[1], 10);
+	r_expect_ids(&c.a, other, q, n, 3);
+	free(q);
+	expect_cursor(&c, "before", m[7], 10, m, 0, 7);
+	expect_cursor(&c, "after", m[2], 4, m, 3, 4);
+
+	/* Deleted at the edge: m[3], m[4] right below m[5]. */
+	delete_range(&c, m, 3, 5);
+	expect_cursor(&c, "before", m[5], 2, m, 1, 2);
+	expect_cursor(&c, "after", m[2], 2, m, 5, 2);
+	/* A run longer than the page: m[8..EDGE_DELETED_TO). */
+	delete_range(&c, m, 8, EDGE_DELETED_TO);
+	expect_cursor(&c, "before", m[EDGE_DELETED_TO], 2, m, 6, 2);
+	expect_cursor(&c, "after", m[7], 2, m, EDGE_DELETED_TO, 2);
+	want[0] = m[6];
+	want[1] = m[7];
+	want[2] = m[EDGE_DELETED_TO];
+	want[3] = m[EDGE_DELETED_TO + 1];
+	q = query("around", m[EDGE_DELETED_TO], 4);
+	r_expect_ids(&c.a, c.base, q, want, 4);
+	free(q);
+	/* Deleted down to the first: nothing older. */
+	delete_range(&c, m, 0, 3);
+	expect_cursor(&c, "before", m[5], 5, m, 0, 0);
+	free_ids(m, EDGE_MESSAGES);
+	free_ids(n, 3);
+	free(other);
+	free(other_id);
+	if (third.id != NULL)
+		chat_user_free(&third);
+	conv_close(&c);
+}
+END_TEST
+
+/*
+ * A page below the newest names each author as they are named now: the
+ * names come from the worker's users cache, which a rename leaves.
+ */
+START_TEST(test_history_renamed_author)
+{
+	struct itest_response	*r;
+	struct conv		 c;
+	char			*m[3], *q, *name, *body;
+	int			 round;
+
+	conv_open(&c, _i);
+	post_many(&c, "renamed", m, 3);
+	q = query("before", m[2], 2);
+	name = itest_unique("msg_renamed");
+	xasprintf(&body, "{\"username\":\"%s\"}", name);
+	for (round = 0; round < 2; round++) {
+		/* b wrote m[1]. */
+		r = chat_history(&c.a, c.base, q);
+		chat_expect_ids(r, m, 2);
+		ck_assert_msg(strcmp(itest_at(r->json->items[1],
+		    "author.username")->text, round == 0 ? c.b.username :
+		    name) == 0, "round %d: %s", round, itest_describe(r));
+		itest_free(r);
+		if (round == 0) {
+			r = itest_send("PATCH", API_PREFIX "/users/@me",
+			    c.b.token, "%s", body);
+			itest_expect(r, 200);
+			itest_free(r);
+		}
+	}
+	free(body);
+	free(name);
+	free(q);
+	free_ids(m, 3);
+	conv_close(&c);
+}
+END_TEST
+
+/*
+ * A worker that read a page below the newest holds the messages table
+ * open (a HANDLER) and closes it after a second without such pages, so
+ * that a change of the table (a migration) waits about that long for an
+ * idle worker, not for ever.
+ */
+START_TEST(test_history_handler_idle)
+{
+	struct conv	c;
+	char		*m[3];
+	double		 start;
+
+	conv_open(&c, _i);
+	post_many(&c, "idle", m, 3);
+	expect_cursor(&c, "before", m[2], 2, m, 0, 2);
+	start = itest_now();
+	ck_assert_int_eq(itest_sql("ALTER TABLE messages WAIT 10"
+	    " COMMENT = 'itest'"), 0);
+	ck_assert_msg(itest_now() - start < 5, "the table change waited "
+	    "%.1f s", itest_now() - start);
+	ck_assert_int_eq(itest_sql("ALTER TABLE messages COMMENT = ''"), 0);
+	/* And pages read on, the HANDLER opened again. */
+	expect_cursor(&c, "before", m[2], 2, m, 0, 2);
+	expect_cursor(&c, "after", m[0], 2, m, 1, 2);
+	free_ids(m, 3);
 	conv_close(&c);
 }
 END_TEST
@@ -1460,6 +1646,9 @@ messages_suite(void)
 	tcase_add_loop_test(tc, test_limits, 0, KINDS);
 	tcase_add_loop_test(tc, test_cursor_errors, 0, KINDS);
 	tcase_add_loop_test(tc, test_history_plan, 0, KINDS);
+	tcase_add_loop_test(tc, test_history_edges, 0, KINDS);
+	tcase_add_loop_test(tc, test_history_renamed_author, 0, KINDS);
+	tcase_add_loop_test(tc, test_history_handler_idle, 0, KINDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("nonce");
