@@ -1856,14 +1856,55 @@ struct storm_stats {
 	int		 nmessage;
 	int		 non200;
 	long		 answered;	/* polls answered 200 in the storm */
+	double		*transit;	/* an answer's rendering to its receipt */
+	long		 ntransit, captransit;
+	double		*post_pub;	/* a hint's POST to its publication */
+	long		 npost_pub, cappost_pub;
+	double		*pub_mark;	/* its publication to an answer */
+	long		 npub_mark, cappub_mark;
+	double		*pub;		/* per typist: its hint's publication */
+	double		*pub_for;	/* ... of the hint sent then */
 };
 
-/* Note the typing.starts of an answer: each one's latency from its hint's POST. */
+/* Append a value to a growing array. */
+static void
+storm_push(double **v, long *n, long *cap, double x)
+{
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 65536 : *cap * 2;
+		*v = xrealloc(*v, (size_t)*cap * sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+
+/* An expires_at ("YYYY-MM-DDTHH:MM:SS.mmmZ") as seconds since the epoch. */
+static double
+storm_parse_time(const char *s)
+{
+	struct tm	tm;
+	int		ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) + ms / 1000.0;
+}
+
+/*
+ * Note the typing.starts of an answer: each one's latency from its
+ * hint's POST; and its phases, on the realtime clock (rt_off from the
+ * monotonic one): the POST's start to the hint's publication (its
+ * expires_at less the 10 s it lasts), once a hint, and the publication
+ * to the answer's rendering (the time of its "ephemeral" value, mark).
+ */
 static void
 storm_note_typing(struct storm_stats *st, const char *body, double t,
-    const double *hint_sent)
+    const double *hint_sent, double rt_off, double mark)
 {
-	const char	*p = body, *u;
+	const char	*p = body, *u, *x;
 	uint64_t	 who;
 	int		 k;
 
@@ -1882,6 +1923,17 @@ storm_note_typing(struct storm_stats *st, const char *body, double t,
 				    (size_t)st->captyping * sizeof *st->typing);
 			}
 			st->typing[st->ntyping++] = t - hint_sent[k];
+			if (st->pub_for[k] != hint_sent[k] && (x = strstr(u,
+			    "\"expires_at\":\"")) != NULL) {
+				st->pub_for[k] = hint_sent[k];
+				st->pub[k] = storm_parse_time(x + 14) - 10.0;
+				storm_push(&st->post_pub, &st->npost_pub,
+				    &st->cappost_pub, st->pub[k] -
+				    (hint_sent[k] + rt_off));
+			}
+			if (st->pub_for[k] == hint_sent[k] && mark > 0)
+				storm_push(&st->pub_mark, &st->npub_mark,
+				    &st->cappub_mark, mark - st->pub[k]);
 			break;
 		}
 	}
@@ -1929,10 +1981,13 @@ storm(struct engine *lp, struct job **jobs)
 	struct cpuwatch	  cw;
 	char		  path[512], cursor[32], eph[80], content[64];
 	char		  tpath[128], mpath[128];
-	double		  t0, t, next_hint, post_sent = 0;
+	double		  t0, t, next_hint, post_sent = 0, rt_off;
+	struct timespec	  rt;
 	int		  i, k, h = 0, sent = 0, throttled = 0;
 
 	st.message = xcalloc((size_t)opt.n, sizeof *st.message);
+	st.pub = xcalloc((size_t)opt.storm + 1, sizeof *st.pub);
+	st.pub_for = xcalloc((size_t)opt.storm + 1, sizeof *st.pub_for);
 	snprintf(tpath, sizeof tpath, "/api/v1/channels/%" PRIu64 "/typing",
 	    channel_id);
 	snprintf(mpath, sizeof mpath, "/api/v1/channels/%" PRIu64
@@ -1942,6 +1997,9 @@ storm(struct engine *lp, struct job **jobs)
 	repark_all(lp, jobs, cur, "storm", 1);
 	cpuwatch_start(&cw);
 	t0 = now();
+	/* Realtime less monotonic: the server's times are realtime. */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rt_off = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 - t0;
 	next_hint = t0;
 	while ((t = now()) < t0 + opt.storm_s) {
 		/* The hints due now, one typist after the other. */
@@ -1983,9 +2041,20 @@ storm(struct engine *lp, struct job **jobs)
 				continue;
 			}
 			if (j->t_done >= t0) {
+				const char	*dot = strrchr(eph, '.');
+				double		 mark = 0;
+
 				st.answered++;
+				/* An answer with hints: its value's time is now. */
+				if (dot != NULL && strstr(j->body,
+				    "typing.start") != NULL) {
+					mark = strtod(dot + 1, NULL) / 1000.0;
+					storm_push(&st.transit, &st.ntransit,
+					    &st.captransit, j->t_done + rt_off -
+					    mark);
+				}
 				storm_note_typing(&st, j->body, j->t_done,
-				    hint_sent);
+				    hint_sent, rt_off, mark);
 				if (post != NULL && !got_msg[i] &&
 				    strstr(j->body, content) != NULL) {
 					got_msg[i] = 1;
@@ -2006,6 +2075,12 @@ storm(struct engine *lp, struct job **jobs)
 	    throttled);
 	storm_report("storm_typing_latency_ms", st.typing, st.ntyping);
 	storm_report("storm_message_latency_ms", st.message, st.nmessage);
+	storm_report("storm_typing_post_to_publish_ms", st.post_pub,
+	    (int)st.npost_pub);
+	storm_report("storm_typing_publish_to_answer_ms", st.pub_mark,
+	    (int)st.npub_mark);
+	storm_report("storm_typing_answer_to_client_ms", st.transit,
+	    (int)st.ntransit);
 	result("storm_message_delivered", "%d of %d", st.nmessage, opt.n);
 	result("storm_polls_failed", "%d", st.non200);
 	result("storm_polls_answered", "%ld (%.0f a second)", st.answered,
@@ -2025,6 +2100,11 @@ storm(struct engine *lp, struct job **jobs)
 	free(got_msg);
 	free(st.typing);
 	free(st.message);
+	free(st.transit);
+	free(st.post_pub);
+	free(st.pub_mark);
+	free(st.pub);
+	free(st.pub_for);
 }
 
 /* --- a reaction to the parked polls (--reaction) ---------------------- */
