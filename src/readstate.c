@@ -114,7 +114,12 @@ static struct db_stmt q_user_dms = DB_STMT(
  *
  * "Stopping at 100" without a derived table (MariaDB lets none see the
  * row it is counted for): the 100th row, if there is one, answers 100;
- * else the rows are fewer than 100 and counted.  A message may mention
+ * else the rows are fewer than 100 and counted.  The 100th is sought
+ * from the newest end: counted with others (READSTATE_COUNT_MANY),
+ * MariaDB reads the index from one end of the conversation, and from
+ * the oldest it would first pass every message up to the position,
+ * where from the newest it stops after the 100th (a conversation with
+ * fewer reads all of it either way).  A message may mention
  * the user in several ways (by name and by a role, or everyone), so the
  * mentions are counted as distinct messages up to a bound: the 100th
  * message of the kind (or role) that has the most, if one has 100, since
@@ -127,7 +132,7 @@ static struct db_stmt q_user_dms = DB_STMT(
 #define READSTATE_UNREAD(col, c) \
 	"IFNULL((SELECT 100 FROM messages m FORCE INDEX (messages_" col ")" \
 	" WHERE m." col "_id = " c " AND m.id > j.p AND m.deleted = 0" \
-	" AND m.author_id <> j.u ORDER BY m.id LIMIT 99, 1)," \
+	" AND m.author_id <> j.u ORDER BY m.id DESC LIMIT 99, 1)," \
 	" (SELECT COUNT(*) FROM messages m FORCE INDEX (messages_" col ")" \
 	" WHERE m." col "_id = " c " AND m.id > j.p AND m.deleted = 0" \
 	" AND m.author_id <> j.u))"
@@ -142,7 +147,7 @@ static struct db_stmt q_user_dms = DB_STMT(
 	".message_id LIMIT 99, 1), 18446744073709551615)"
 #define READSTATE_BY_NAME \
 	"IFNULL((SELECT 100" READSTATE_MENTIONS_OF("n", "1", "j.u") \
-	" ORDER BY n.message_id LIMIT 99, 1), (SELECT COUNT(*)" \
+	" ORDER BY n.message_id DESC LIMIT 99, 1), (SELECT COUNT(*)" \
 	READSTATE_MENTIONS_OF("n", "1", "j.u") "))"
 #define READSTATE_ROLES \
 	"(SELECT mr.role_id FROM server_member_roles mr" \

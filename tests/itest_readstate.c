@@ -742,33 +742,58 @@ index_rows_read(void)
 }
 
 /*
- * A count reads a conversation from its read position on, however many
- * messages lie below it: a member who read a channel of years of history
- * and has one message unread is counted from that message, not from the
- * channel's first (the old statement read every message below the
- * position, twice: 0.3 s for a channel of 450,000).  The old messages
- * are written into the database straight (posting thousands takes too
- * long), above every id drawn so far, and sohbetd restarted so that it
- * draws above them, as `sohbetctl seed` does.
+ * Write n messages of the room's owner into its channel straight
+ * (posting thousands takes too long), above every id drawn so far, each
+ * mentioning the member when mention is set, and restart sohbetd so that
+ * it draws above them, as `sohbetctl seed` does.  The id before the
+ * first of them.
  */
-START_TEST(test_counts_from_position)
+static long long
+history_insert(const struct chat_room *room, int n, int mention)
 {
-	struct itest_response	*r;
-	struct chat_room	 room;
-	char			*sql, *read, *id;
-	long long		 base, before, rows;
+	char		*sql;
+	long long	 base;
 
-	chat_room_open(&room, "rs_deep");
 	base = itest_sql_number("SELECT GREATEST((SELECT MAX(seq) FROM events),"
 	    " (SELECT MAX(id) FROM messages),"
 	    " (SELECT MAX(value) FROM sequence)) + 1000");
 	ck_assert_int_gt(base, 1000);
 	xasprintf(&sql, "INSERT INTO messages (id, channel_id, author_id,"
-	    " content, created_at) SELECT %lld + seq, %s, %s, 'history',"
-	    " NOW(3) FROM seq_1_to_6000", base, room.channel, room.owner.id);
+	    " content, created_at, mentions) SELECT %lld + seq, %s, %s,"
+	    " IF(%d, '<@%s> history', 'history'), NOW(3),"
+	    " IF(%d, '[[1,\"%s\"]]', NULL) FROM seq_1_to_%d", base,
+	    room->channel, room->owner.id, mention, room->member.id, mention,
+	    room->member.id, n);
 	ck_assert_int_eq(itest_sql(sql), 0);
 	free(sql);
+	if (mention) {
+		xasprintf(&sql, "INSERT INTO message_mentions (channel_id,"
+		    " kind, target_id, message_id, author_id) SELECT %s, 1,"
+		    " %s, %lld + seq, %s FROM seq_1_to_%d", room->channel,
+		    room->member.id, base, room->owner.id, n);
+		ck_assert_int_eq(itest_sql(sql), 0);
+		free(sql);
+	}
 	itest_conf_restart();
+	return base;
+}
+
+/*
+ * A count reads a conversation from its read position on, however many
+ * messages lie below it: a member who read a channel of years of history
+ * and has one message unread is counted from that message, not from the
+ * channel's first (the old statement read every message below the
+ * position, twice: 0.3 s for a channel of 450,000).
+ */
+START_TEST(test_counts_from_position)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*read, *id;
+	long long		 base, before, rows;
+
+	chat_room_open(&room, "rs_deep");
+	base = history_insert(&room, 6000, 0);
 	xasprintf(&read, "%lld", base + 6000);
 	r = ack(room.member.token, room.base, read);
 	itest_expect(r, 200);
@@ -782,6 +807,37 @@ START_TEST(test_counts_from_position)
 	ck_assert_msg(rows < 1000, "counting one unread message read %lld "
 	    "index rows", rows);
 	free(id);
+	free(read);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * "100 or more" is told by the 100th message from the newest end: a
+ * position a thousand messages into a conversation (counted with others,
+ * from the conversation's first message) costs no read of the thousand
+ * below it, for the unread messages nor for the mentions by name.
+ */
+START_TEST(test_counts_from_newest)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*read;
+	long long		 base, before, rows;
+
+	chat_room_open(&room, "rs_newest");
+	base = history_insert(&room, 3000, 1);
+	xasprintf(&read, "%lld", base + 1000);
+	before = index_rows_read();
+	r = ack(room.member.token, room.base, read);
+	rows = index_rows_read() - before;
+	itest_expect(r, 200);
+	ck_assert_str_eq(itest_str(r, "last_read_id"), read);
+	ck_assert_int_eq(number_at(r->json, "unread_count"), 100);
+	ck_assert_int_eq(number_at(r->json, "mention_count"), 100);
+	itest_free(r);
+	ck_assert_msg(rows < 600, "an ack 1,000 messages in read %lld index "
+	    "rows", rows);
 	free(read);
 	chat_room_close(&room);
 }
@@ -1284,6 +1340,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_default_positions);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_counts_from_position);
+	tcase_add_test(tc, test_counts_from_newest);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_attacks);
 	tcase_add_test(tc, test_ack_refused_at_once);
