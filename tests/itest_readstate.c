@@ -731,14 +731,73 @@ END_TEST
  * last_message_id; your own messages are never unread, and a send marks
  * the conversation read for its author.
  */
+/* The sum of MariaDB's status counters names (a quoted list), so far. */
+static long long
+global_status(const char *names)
+{
+	char		*sql;
+	long long	 n;
+
+	xasprintf(&sql, "SELECT SUM(VARIABLE_VALUE)"
+	    " FROM information_schema.GLOBAL_STATUS"
+	    " WHERE VARIABLE_NAME IN (%s)", names);
+	n = itest_sql_number(sql);
+	free(sql);
+	return n;
+}
+
 /* The rows MariaDB has read from its indexes so far, on every connection. */
 static long long
 index_rows_read(void)
 {
-	return itest_sql_number("SELECT SUM(VARIABLE_VALUE)"
-	    " FROM information_schema.GLOBAL_STATUS"
-	    " WHERE VARIABLE_NAME IN ('HANDLER_READ_NEXT',"
-	    " 'HANDLER_READ_PREV')");
+	return global_status("'HANDLER_READ_NEXT', 'HANDLER_READ_PREV'");
+}
+
+/*
+ * The temporary tables MariaDB has made so far, on every connection: one
+ * more than before for this question itself.
+ */
+static long long
+tmp_tables_made(void)
+{
+	return global_status("'CREATED_TMP_TABLES'");
+}
+
+/*
+ * Write n messages of the room's owner into its channel straight
+ * (posting thousands takes too long), above every id drawn so far, each
+ * mentioning the member when mention is set, and restart sohbetd so that
+ * it draws above them, as `sohbetctl seed` does.  The id before the
+ * first of them.
+ */
+static long long
+history_insert(const struct chat_room *room, int n, int mention)
+{
+	char		*sql;
+	long long	 base;
+
+	base = itest_sql_number("SELECT GREATEST((SELECT MAX(seq) FROM events),"
+	    " (SELECT MAX(id) FROM messages),"
+	    " (SELECT MAX(value) FROM sequence)) + 1000");
+	ck_assert_int_gt(base, 1000);
+	xasprintf(&sql, "INSERT INTO messages (id, channel_id, author_id,"
+	    " content, created_at, mentions) SELECT %lld + seq, %s, %s,"
+	    " IF(%d, '<@%s> history', 'history'), NOW(3),"
+	    " IF(%d, '[[1,\"%s\"]]', NULL) FROM seq_1_to_%d", base,
+	    room->channel, room->owner.id, mention, room->member.id, mention,
+	    room->member.id, n);
+	ck_assert_int_eq(itest_sql(sql), 0);
+	free(sql);
+	if (mention) {
+		xasprintf(&sql, "INSERT INTO message_mentions (channel_id,"
+		    " kind, target_id, message_id, author_id) SELECT %s, 1,"
+		    " %s, %lld + seq, %s FROM seq_1_to_%d", room->channel,
+		    room->member.id, base, room->owner.id, n);
+		ck_assert_int_eq(itest_sql(sql), 0);
+		free(sql);
+	}
+	itest_conf_restart();
+	return base;
 }
 
 /*
@@ -746,29 +805,17 @@ index_rows_read(void)
  * messages lie below it: a member who read a channel of years of history
  * and has one message unread is counted from that message, not from the
  * channel's first (the old statement read every message below the
- * position, twice: 0.3 s for a channel of 450,000).  The old messages
- * are written into the database straight (posting thousands takes too
- * long), above every id drawn so far, and sohbetd restarted so that it
- * draws above them, as `sohbetctl seed` does.
+ * position, twice: 0.3 s for a channel of 450,000).
  */
 START_TEST(test_counts_from_position)
 {
 	struct itest_response	*r;
 	struct chat_room	 room;
-	char			*sql, *read, *id;
+	char			*read, *id;
 	long long		 base, before, rows;
 
 	chat_room_open(&room, "rs_deep");
-	base = itest_sql_number("SELECT GREATEST((SELECT MAX(seq) FROM events),"
-	    " (SELECT MAX(id) FROM messages),"
-	    " (SELECT MAX(value) FROM sequence)) + 1000");
-	ck_assert_int_gt(base, 1000);
-	xasprintf(&sql, "INSERT INTO messages (id, channel_id, author_id,"
-	    " content, created_at) SELECT %lld + seq, %s, %s, 'history',"
-	    " NOW(3) FROM seq_1_to_6000", base, room.channel, room.owner.id);
-	ck_assert_int_eq(itest_sql(sql), 0);
-	free(sql);
-	itest_conf_restart();
+	base = history_insert(&room, 6000, 0);
 	xasprintf(&read, "%lld", base + 6000);
 	r = ack(room.member.token, room.base, read);
 	itest_expect(r, 200);
@@ -782,6 +829,42 @@ START_TEST(test_counts_from_position)
 	ck_assert_msg(rows < 1000, "counting one unread message read %lld "
 	    "index rows", rows);
 	free(id);
+	free(read);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
+ * "100 or more" is told by the 100th message from the newest end: a
+ * position a thousand messages into a conversation (counted with others,
+ * from the conversation's first message) costs no read of the thousand
+ * below it, for the unread messages nor for the mentions by name.  And
+ * the ack's statements make no temporary table (the subquery cache's,
+ * which would never be asked twice about one conversation).
+ */
+START_TEST(test_counts_from_newest)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	char			*read;
+	long long		 base, before, rows, tables;
+
+	chat_room_open(&room, "rs_newest");
+	base = history_insert(&room, 3000, 1);
+	xasprintf(&read, "%lld", base + 1000);
+	before = index_rows_read();
+	tables = tmp_tables_made();
+	r = ack(room.member.token, room.base, read);
+	tables = tmp_tables_made() - tables - 1;
+	rows = index_rows_read() - before;
+	ck_assert_msg(tables < 3, "an ack made %lld temporary tables", tables);
+	itest_expect(r, 200);
+	ck_assert_str_eq(itest_str(r, "last_read_id"), read);
+	ck_assert_int_eq(number_at(r->json, "unread_count"), 100);
+	ck_assert_int_eq(number_at(r->json, "mention_count"), 100);
+	itest_free(r);
+	ck_assert_msg(rows < 600, "an ack 1,000 messages in read %lld index "
+	    "rows", rows);
 	free(read);
 	chat_room_close(&room);
 }
@@ -1284,6 +1367,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_default_positions);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_counts_from_position);
+	tcase_add_test(tc, test_counts_from_newest);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_attacks);
 	tcase_add_test(tc, test_ack_refused_at_once);
