@@ -251,18 +251,21 @@ chat_holds(struct itest_response *r, const char *id)
 }
 
 /*
- * A racer: wait for the start, send, report "index status id" on out,
- * exit.
+ * A racer: say it is ready, wait for the start, send, report "index
+ * status id" on out, exit.
  */
 static void NORETURN
-chat_racer(int go, int out, const char *method, const char *path,
+chat_racer(int ready, int go, int out, const char *method, const char *path,
     const char *token, const char *body, int index)
 {
 	struct itest_response	*r;
-	char			 line[64], c;
+	char			 line[64], c = 'r';
 	const char		*id;
 	int			 n;
 
+	if (write(ready, &c, 1) != 1)
+		_exit(2);
+	close(ready);
 	while (read(go, &c, 1) == -1 && errno == EINTR)
 		;
 	r = itest_request(method, path, token, "application/json", body,
@@ -289,24 +292,36 @@ chat_race_paths(int n, const char *method, const char *const *paths,
 {
 	FILE	*in;
 	pid_t	*pids;
-	char	 id[64];
-	int	 go[2], res[2], i, ws, who;
+	char	 id[64], c;
+	int	 ready[2], go[2], res[2], i, ws, who;
+	ssize_t	 got;
 
-	ck_assert(pipe(go) == 0 && pipe(res) == 0);
+	ck_assert(pipe(ready) == 0 && pipe(go) == 0 && pipe(res) == 0);
 	pids = xcalloc((size_t)n, sizeof *pids);
 	for (i = 0; i < n; i++) {
 		ck_assert_msg((pids[i] = fork()) != -1, "fork: %s",
 		    strerror(errno));
 		if (pids[i] == 0) {
+			close(ready[0]);
 			close(go[1]);
 			close(res[0]);
-			chat_racer(go[0], res[1], method, paths[i], tokens[i],
-			    bodies[i], i);
+			chat_racer(ready[1], go[0], res[1], method, paths[i],
+			    tokens[i], bodies[i], i);
 		}
 	}
+	close(ready[1]);
 	close(go[0]);
 	close(res[1]);
-	itest_sleep_ms(300);	/* let every racer reach its read() */
+	/*
+	 * Start them when every racer waits at its read(): on a busy box
+	 * forking n processes can take longer than any fixed pause, and
+	 * racers that came late would send one by one.
+	 */
+	for (i = 0; i < n; i += got == 1)
+		ck_assert_msg((got = read(ready[0], &c, 1)) == 1 ||
+		    (got == -1 && errno == EINTR), "racer %d never got ready",
+		    i);
+	close(ready[0]);
 	close(go[1]);
 	ck_assert((in = fdopen(res[0], "r")) != NULL);
 	for (i = 0; i < n; i++) {
