@@ -1851,7 +1851,7 @@ repoll(struct engine *lp, struct job **jobs, uint64_t msg_id)
 /* The latencies a storm measured: typing deliveries and a message's. */
 struct storm_stats {
 	double		*typing;	/* per typing.start received */
-	int		 ntyping, captyping;
+	long		 ntyping, captyping;
 	double		*message;	/* per poller, once */
 	int		 nmessage;
 	int		 non200;
@@ -1916,13 +1916,8 @@ storm_note_typing(struct storm_stats *st, const char *body, double t,
 		for (k = 0; k < opt.storm; k++) {
 			if (members[k].id != who || hint_sent[k] == 0)
 				continue;
-			if (st->ntyping == st->captyping) {
-				st->captyping = st->captyping == 0 ? 65536 :
-				    st->captyping * 2;
-				st->typing = xrealloc(st->typing,
-				    (size_t)st->captyping * sizeof *st->typing);
-			}
-			st->typing[st->ntyping++] = t - hint_sent[k];
+			storm_push(&st->typing, &st->ntyping, &st->captyping,
+			    t - hint_sent[k]);
 			if (st->pub_for[k] != hint_sent[k] && (x = strstr(u,
 			    "\"expires_at\":\"")) != NULL) {
 				st->pub_for[k] = hint_sent[k];
@@ -2073,7 +2068,8 @@ storm(struct engine *lp, struct job **jobs)
 	result("storm_typists", "%d (a hint each every %.1f s, %d sent in %d "
 	    "s, %d not 204)", opt.storm, STORM_HINT_EVERY, sent, opt.storm_s,
 	    throttled);
-	storm_report("storm_typing_latency_ms", st.typing, st.ntyping);
+	storm_report("storm_typing_latency_ms", st.typing,
+	    (int)st.ntyping);
 	storm_report("storm_message_latency_ms", st.message, st.nmessage);
 	storm_report("storm_typing_post_to_publish_ms", st.post_pub,
 	    (int)st.npost_pub);
