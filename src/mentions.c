@@ -149,21 +149,35 @@ mentions_copy(struct mentions *dst, const struct mentions *src)
 }
 
 /*
- * Fill ms from the text {"m": [[kind, "id"], ...]}, in order; the users'
- * names are mentions_name()'s.  A text that does not read so leaves ms
- * empty (mentions_column_text() writes it).
+ * Fill ms from a row's messages.mentions column, [[kind, "id"], ...] in
+ * order, or NULL for none; the users' names are mentions_name()'s.  A
+ * text that does not read so leaves ms empty (mentions_column_text()
+ * writes it).  json_parse() reads objects, so the list is read as the
+ * member "m" of one.
  */
-static void
-mentions_parse(const char *text, size_t len, struct mentions *ms)
+void
+mentions_read(struct db_rows *rows, unsigned int col, struct mentions *ms)
 {
+	static const char	 open[] = "{\"m\":", close[] = "}";
 	const struct json	*e, *list;
 	struct json		*doc;
-	size_t			 i;
+	const char		*text;
+	char			*buf;
+	size_t			 len, i;
 	long long		 kind;
 	uint64_t		 id;
+	int			 rc;
 
 	memset(ms, 0, sizeof *ms);
-	if (json_parse(text, len, &doc) == -1)
+	if ((text = db_str(rows, col, &len)) == NULL)
+		return;
+	buf = xmalloc(sizeof open - 1 + len + sizeof close - 1);
+	memcpy(buf, open, sizeof open - 1);
+	memcpy(buf + sizeof open - 1, text, len);
+	memcpy(buf + sizeof open - 1 + len, close, sizeof close - 1);
+	rc = json_parse(buf, sizeof open - 1 + len + sizeof close - 1, &doc);
+	free(buf);
+	if (rc == -1)
 		return;
 	list = json_get(doc, "m");
 	for (i = 0; list != NULL && list->type == JSON_ARRAY &&
@@ -179,41 +193,6 @@ mentions_parse(const char *text, size_t len, struct mentions *ms)
 		mentions_add(ms, (int)kind, id, NULL, 0);
 	}
 	json_free(doc);
-}
-
-/* Fill ms from the MENTIONS_COLUMN of a row (NULL: none). */
-void
-mentions_read(struct db_rows *rows, unsigned int col, struct mentions *ms)
-{
-	const char	*text;
-	size_t		 len;
-
-	memset(ms, 0, sizeof *ms);
-	if ((text = db_str(rows, col, &len)) != NULL)
-		mentions_parse(text, len, ms);
-}
-
-/*
- * Fill ms from the messages.mentions column itself, [[kind, "id"], ...]
- * or NULL (a row read as the table has it: history.c).
- */
-void
-mentions_read_column(struct db_rows *rows, unsigned int col,
-    struct mentions *ms)
-{
-	const char	*text;
-	char		*doc;
-	size_t		 len;
-
-	memset(ms, 0, sizeof *ms);
-	if ((text = db_str(rows, col, &len)) == NULL)
-		return;
-	doc = xmalloc(len + sizeof "{\"m\":}");
-	memcpy(doc, "{\"m\":", 5);
-	memcpy(doc + 5, text, len);
-	memcpy(doc + 5 + len, "}", 2);
-	mentions_parse(doc, len + 6, ms);
-	free(doc);
 }
 
 /*

@@ -159,7 +159,7 @@ messages_read_columns(struct db_rows *rows,
 	m->nonce = messages_copy(rows, at[MESSAGES_COL_NONCE]);
 	m->pinned = !db_is_null(rows, at[MESSAGES_COL_PIN]);
 	m->reply.id = db_u64(rows, at[MESSAGES_COL_REPLY]);
-	mentions_read_column(rows, at[MESSAGES_COL_MENTIONS], &m->mentions);
+	mentions_read(rows, at[MESSAGES_COL_MENTIONS], &m->mentions);
 	m->reacted = db_u64(rows, at[MESSAGES_COL_REACTED]) != 0;
 	m->attached = db_u64(rows, at[MESSAGES_COL_ATTACHED]) != 0;
 	return 1;

@@ -1268,15 +1268,11 @@ struct mentions {
 	size_t		 n;
 };
 /*
- * The column of MESSAGES_SELECT that reads a message's mentions from its
- * row (messages.mentions): a JSON text {"m": [[kind, "id"], ...]} (an
- * object, as json_parse() reads), or NULL.  The users' names come after,
- * one statement for a page (mentions_name()).
+ * A message's mentions are read from its row (messages.mentions,
+ * mentions_read()); the users' names come after, one statement for a
+ * page (mentions_name()).
  */
-#define MENTIONS_COLUMN	"CONCAT('{\"m\":', m.mentions, '}')"
 void		 mentions_read(struct db_rows *, unsigned int,
-		    struct mentions *);
-void		 mentions_read_column(struct db_rows *, unsigned int,
 		    struct mentions *);
 void		 mentions_copy(struct mentions *, const struct mentions *);
 void		 mentions_clear(struct mentions *);
@@ -1337,7 +1333,7 @@ struct message {
 #define MESSAGES_SELECT \
 	"SELECT m.id, m.channel_id, m.dm_channel_id, m.author_id," \
 	" u.username, m.content, m.created_at, m.edited_at, m.nonce," \
-	" m.pin_order IS NOT NULL, m.reply_to_id, " MENTIONS_COLUMN "," \
+	" m.pin_order IS NOT NULL, m.reply_to_id, m.mentions," \
 	" m.reacted, m.attached FROM messages m"
 #define MESSAGES_AUTHOR \
 	" JOIN users u ON u.id = m.author_id"
