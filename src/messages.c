@@ -189,12 +189,12 @@ messages_name_authors(struct message *ms, long n)
 			ms[i].username = xstrdup(name);
 			continue;
 		}
+		if (ids == NULL)
+			ids = xcalloc((size_t)n, sizeof *ids);
 		for (j = 0; j < nids && ids[j] != ms[i].author_id; j++)
 			continue;
-		if (j == nids) {
-			ids = xreallocarray(ids, nids + 1, sizeof *ids);
+		if (j == nids)
 			ids[nids++] = ms[i].author_id;
-		}
 	}
 	if (nids == 0)
 		return 0;
