@@ -62,13 +62,19 @@ api_search_read(struct request *req, struct search_query *sq,
 	return -1;
 }
 
-/* Answer a search whose scope is set. */
+/*
+ * Answer a search whose scope is set, when the caller's searches a
+ * minute allow it (429 else): counted only here, once the request was
+ * found valid and the caller may look where it asks.
+ */
 static void
 api_search_answer(struct request *req, const struct search_query *sq,
     const struct search_where *sw, long limit)
 {
 	yajl_gen	g;
 
+	if (ratelimit_check(req, RATELIMIT_SEARCH, 0) == -1)
+		return;
 	g = json_gen_new();
 	if (search_messages(sq, sw, limit, g) == -1) {
 		yajl_gen_free(g);

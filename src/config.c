@@ -89,7 +89,7 @@ static const struct config_key config_keys[] = {
 	    60000, 0),
 	KEY("events", "presence_linger", CONFIG_INT, presence_linger, 1,
 	    3600, 0),
-	/* [limits]: writes per user, ratelimit.c */
+	/* [limits]: writes and searches per user, ratelimit.c */
 	KEY("limits", "messages_per_second", CONFIG_INT, messages_per_second,
 	    0, 1000000, 0),
 	KEY("limits", "messages_burst", CONFIG_INT, messages_burst, 1,
@@ -97,6 +97,10 @@ static const struct config_key config_keys[] = {
 	KEY("limits", "servers_per_hour", CONFIG_INT, servers_per_hour, 0,
 	    1000000, 0),
 	KEY("limits", "invites_per_hour", CONFIG_INT, invites_per_hour, 0,
+	    1000000, 0),
+	KEY("limits", "searches_per_minute", CONFIG_INT, searches_per_minute,
+	    0, 1000000, 0),
+	KEY("limits", "searches_burst", CONFIG_INT, searches_burst, 1,
 	    1000000, 0),
 	/* [files]: the attachment store, attachments.c */
 	KEY("files", "directory", CONFIG_STRING, files_dir, 0, 0, 0),
@@ -146,6 +150,8 @@ config_init(struct config *c)
 	c->messages_burst = 10;
 	c->servers_per_hour = 10;
 	c->invites_per_hour = 50;
+	c->searches_per_minute = 20;
+	c->searches_burst = 10;
 }
 
 /* Forget the places to reach the database. */

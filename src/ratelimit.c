@@ -2,7 +2,10 @@
 /*
  * ratelimit.c: limits on what one user may write (API.md, Conventions:
  * 429 rate_limited with Retry-After): messages to one conversation a
- * second with a burst, servers and invites created an hour.  Each limit
+ * second with a burst, servers and invites created an hour; and on the
+ * one read that can cost seconds, message searches a minute with a burst
+ * (a quoted phrase of common words checks each candidate on its text,
+ * search.c, inside the worker that asks).  Each limit
  * is a bucket per key (kind, user, object), kept as the generic cell
  * rate algorithm keeps it: one time, the "theoretical arrival time"
  * (TAT).  A write is due one emission interval T (the period over the
@@ -42,6 +45,7 @@
 #define RATELIMIT_SLOTS		256	/* per shard */
 #define RATELIMIT_PROBE		16	/* slots a key may take */
 #define RATELIMIT_SECOND	1000000000ULL
+#define RATELIMIT_MINUTE	(60 * RATELIMIT_SECOND)
 #define RATELIMIT_HOUR		(3600 * RATELIMIT_SECOND)
 
 struct ratelimit_slot {
@@ -101,6 +105,12 @@ ratelimit_rule(enum ratelimit_kind kind)
 		r.count = r.burst = (uint64_t)cfg->invites_per_hour;
 		r.period_ns = RATELIMIT_HOUR;
 		r.what = "invites created";
+		break;
+	case RATELIMIT_SEARCH:
+		r.count = (uint64_t)cfg->searches_per_minute;
+		r.burst = (uint64_t)cfg->searches_burst;
+		r.period_ns = RATELIMIT_MINUTE;
+		r.what = "searches";
 		break;
 	}
 	return r;

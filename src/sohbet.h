@@ -128,11 +128,14 @@ struct config {
 	int		 cluster_poll_ms;	/* 0: off */
 	int		 presence_linger;	/* seconds connected after a poll */
 
-	/* [limits]: writes per user (ratelimit.c); 0 turns one off */
+	/* [limits]: writes and searches per user (ratelimit.c); 0 turns
+	 * one off */
 	int		 messages_per_second;	/* per conversation */
 	int		 messages_burst;
 	int		 servers_per_hour;
 	int		 invites_per_hour;
+	int		 searches_per_minute;	/* message searches */
+	int		 searches_burst;
 
 	/* [files]: attachments (attachments.c) */
 	char		*files_dir;	/* the store; NULL: uploads refused */
@@ -685,7 +688,8 @@ enum ratelimit_kind {
 	RATELIMIT_CHANNEL_MESSAGE,	/* per user and channel */
 	RATELIMIT_DM_MESSAGE,		/* per user and DM channel */
 	RATELIMIT_SERVER,		/* servers a user creates */
-	RATELIMIT_INVITE		/* invites a user creates */
+	RATELIMIT_INVITE,		/* invites a user creates */
+	RATELIMIT_SEARCH		/* message searches a user makes */
 };
 void		 ratelimit_init(void);
 int		 ratelimit_take(enum ratelimit_kind, uint64_t, uint64_t,

@@ -3,8 +3,8 @@
  * itest_limits.c: who may talk to sohbetd and how much (issue 16, items
  * 7, 8 and 10): the FastCGI socket is 0660 in the configured group and
  * nobody else connects; each user's writes are limited (messages per
- * conversation, servers and invites an hour) with 429 rate_limited and
- * Retry-After; GET /users/@me/servers is paged; nginx sends the packaged
+ * conversation, servers and invites an hour, message searches a
+ * minute) with 429 rate_limited and Retry-After; GET /users/@me/servers is paged; nginx sends the packaged
  * site's headers and limits requests open at once per address.
  *
  * The test configuration (tools/dev test) raises [limits] out of the way
@@ -37,6 +37,8 @@
 #define HUMAN_SENDS	12	/* one a second: past the burst */
 #define SERVERS_HOUR	10	/* servers_per_hour's default */
 #define INVITES_HOUR	50	/* invites_per_hour's default */
+#define SEARCH_BURST	10	/* searches_burst's default */
+#define SEARCH_WAIT	3	/* 60 s over searches_per_minute's 20 */
 #define PAGE_SERVERS	5
 #define CONN_LIMIT	64	/* limit_conn of the HTTPS site */
 #define CONN_USERS	4	/* whose polls hold the connections */
@@ -612,6 +614,77 @@ START_TEST(test_invites_hourly)
 }
 END_TEST
 
+/* Search a server's or a DM's messages (base API_PREFIX "/servers/<id>"). */
+static struct itest_response *
+search(const struct chat_user *u, const char *base, const char *q)
+{
+	struct itest_response	*r;
+	char			*path;
+
+	xasprintf(&path, "%s/messages/search?q=%s", base, q);
+	r = call("GET", path, u, NULL);
+	free(path);
+	return r;
+}
+
+/*
+ * A member searching again and again gets the burst, then 429 for about
+ * 3 seconds, on a DM as on a server; searches that were refused as
+ * invalid or out of reach cost nothing; another user is not held back.
+ */
+START_TEST(test_searches)
+{
+	struct itest_response	*r;
+	struct chat_user	 u, v;
+	char			*server, *general, *base, *dm_id, *dm, *other;
+	long			 wait;
+	int			 i;
+
+	itest_require_stack();
+	chat_user(&u, "seeker");
+	chat_user(&v, "seeker");
+	server = chat_server(&u, &general);
+	xasprintf(&base, API_PREFIX "/servers/%s", server);
+	dm_id = chat_dm(&u, &v);
+	xasprintf(&dm, API_PREFIX "/dms/%s", dm_id);
+	for (i = 0; i < 2 * SEARCH_BURST; i++) {
+		r = search(&u, base, "%22%22");	/* no word */
+		itest_expect_error(r, 400, "validation_failed");
+		itest_free(r);
+	}
+	xasprintf(&other, API_PREFIX "/servers/%s", dm_id); /* not a server */
+	r = search(&u, other, "message");
+	itest_expect(r, 404);
+	itest_free(r);
+	for (i = 0; i < SEARCH_BURST; i++) {
+		r = search(&u, i % 2 == 0 ? base : dm, "message");
+		itest_expect(r, 200);
+		itest_free(r);
+	}
+	r = search(&u, dm, "message");
+	wait = itest_expect_rate_limited(r, SEARCH_WAIT);
+	itest_free(r);
+	r = search(&u, base, "message");
+	itest_expect_rate_limited(r, SEARCH_WAIT);
+	itest_free(r);
+	r = search(&v, dm, "message");
+	itest_expect(r, 200);
+	itest_free(r);
+	itest_sleep_ms(wait * 1000);
+	r = search(&u, base, "message");
+	itest_expect(r, 200);
+	itest_free(r);
+	free(other);
+	free(dm);
+	free(dm_id);
+	free(base);
+	free(general);
+	free(server);
+	chat_user_free(&u);
+	chat_user_free(&v);
+}
+END_TEST
+
 /* A test case; exclusive ones keep the stack to this program. */
 static void
 limits_case(Suite *s, const char *name, const TTest *const *tests,
@@ -636,7 +709,7 @@ main(void)
 	const TTest	*conn[] = { test_conn_limit, NULL };
 	const TTest	*defaults[] = {
 		test_message_burst, test_message_human, test_servers_hourly,
-		test_invites_hourly, NULL
+		test_invites_hourly, test_searches, NULL
 	};
 	Suite	*s;
 
