@@ -82,13 +82,14 @@ sendbatch_usable(void)
 /*
  * Let a checked send wait for the batch: 0, the request is now the
  * batch's to answer, or -1 when batching is off and the caller must send
- * it alone.  content and nonce must live as long as req; the batch
- * keeps a copy of ms.
+ * it alone.  content and nonce must live as long as req; on 0 the batch
+ * has taken what ms held (ms is left empty), which the caller resolved
+ * for this send alone: a copy would cost an allocation per mention and
+ * name for nothing.
  */
 int
 sendbatch_add(struct request *req, const struct conversation *c,
-    const char *content, size_t len, const char *nonce,
-    const struct mentions *ms)
+    const char *content, size_t len, const char *nonce, struct mentions *ms)
 {
 	struct sendbatch_entry	*e;
 
@@ -103,7 +104,10 @@ sendbatch_add(struct request *req, const struct conversation *c,
 	e->content = content;
 	e->len = len;
 	e->nonce = nonce;
-	mentions_copy(&e->mentions, ms);
+	if (ms != NULL) {
+		e->mentions = *ms;
+		memset(ms, 0, sizeof *ms);
+	}
 	req->waiting = REQUEST_QUEUED;
 	return 0;
 }
