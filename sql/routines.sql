@@ -327,15 +327,24 @@ END//
 --   t, n, at      content, nonce (null if none), created_at
 --   m             its mentions as messages.mentions keeps them (a JSON
 --                 text in a string), or null
---   s             the seq of its message.create event
---   sv, sc, sd    the event's scope: server, channel and DM channel ids
---   e             the event's data, {message}, as a JSON text
 -- p_nonces is 1 when some row has a nonce (when none has, the nonce
 -- statement is skipped).  p_mentions: the rows of message_mentions, the
 -- mentions of the batch's server channel messages that are counted
 -- (mentions.c, mentions_gen_rows()), as a JSON array of
 -- [kind, "target_id", "message_id", "channel_id", "author_id"], or NULL
--- when there are none.
+-- when there are none.  p_events: the message.create events, a JSON
+-- array with one object per message, in the order of p_rows:
+--   s             the seq of its event
+--   sv, sc, sd    the event's scope: server, channel and DM channel ids
+--   e             the event's data, {message}, as a JSON text
+--
+-- The events are an array apart because they are most of a batch's
+-- bytes (each message again, escaped as a string, with its mentions'
+-- names), and JSON_TABLE reads every byte of an array each time a
+-- statement reads it: in p_rows they were read by the messages' INSERT
+-- and message_words_index_many too, which need none of them.  Apart,
+-- MariaDB spent 4-9 µs less a message, the more the longer the events
+-- (docs/benchmarks.md, issue 20: a send's mentions lengthen its event).
 --
 -- The statements read the rows from user variables, not from the
 -- parameters: MariaDB writes the text of each statement of a procedure
@@ -344,7 +353,7 @@ END//
 -- copy and escape the whole batch three times.  A user variable is not
 -- pasted; a procedure called here reads the variable too
 -- (message_words_index_many), since handing it on as a parameter would
--- paste it there.  The SET that fills it pastes p_rows once.
+-- paste it there.  The SETs that fill them paste each parameter once.
 --
 -- Any error (a nonce already taken, a channel deleted meanwhile) rolls
 -- the whole batch back and passes the error on; sendbatch.c then sends
@@ -354,6 +363,8 @@ CREATE OR REPLACE PROCEDURE message_send_many(
 				    COLLATE utf8mb4_bin,
 	IN p_nonces		BOOL,
 	IN p_mentions		LONGTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin,
+	IN p_events		LONGTEXT CHARACTER SET utf8mb4
 				    COLLATE utf8mb4_bin)
 	MODIFIES SQL DATA
 	SQL SECURITY INVOKER
@@ -363,10 +374,12 @@ BEGIN
 		ROLLBACK;
 		SET @sohbet_send_rows = NULL;
 		SET @sohbet_send_mentions = NULL;
+		SET @sohbet_send_events = NULL;
 		RESIGNAL;
 	END;
 	SET @sohbet_send_rows = p_rows;
 	SET @sohbet_send_mentions = p_mentions;
+	SET @sohbet_send_events = p_events;
 	START TRANSACTION;
 	INSERT INTO messages (id, channel_id, dm_channel_id, author_id,
 	    content, nonce, created_at, mentions)
@@ -414,7 +427,7 @@ BEGIN
 	    user_id, data)
 	    SELECT r.seq, 'message.create', NULLIF(r.server_id, 0),
 	    NULLIF(r.channel_id, 0), NULLIF(r.dm_channel_id, 0), NULL, r.data
-	    FROM JSON_TABLE(@sohbet_send_rows, '$[*]' COLUMNS (
+	    FROM JSON_TABLE(@sohbet_send_events, '$[*]' COLUMNS (
 		seq		BIGINT UNSIGNED PATH '$.s',
 		server_id	BIGINT UNSIGNED PATH '$.sv',
 		channel_id	BIGINT UNSIGNED PATH '$.sc',
@@ -424,6 +437,7 @@ BEGIN
 	COMMIT;
 	SET @sohbet_send_rows = NULL;
 	SET @sohbet_send_mentions = NULL;
+	SET @sohbet_send_events = NULL;
 END//
 
 -- A reaction added in one round trip instead of six (START TRANSACTION,

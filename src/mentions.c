@@ -11,6 +11,8 @@
  * readstate.c counts.  A user's mention of themselves has no row: their
  * own messages never count for them (mentions_counted()).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,33 +316,37 @@ mentions_gen_rows(yajl_gen g, const struct mentions *ms, uint64_t message_id,
 }
 
 /*
+ * The room a mention is given in mentions_column_text(): ,[K,"ID"] with
+ * a one-digit kind and an id of up to 20 digits is 27 bytes; the text's
+ * brackets and NUL fit in what the first one leaves.
+ */
+#define MENTIONS_COLUMN_ENTRY	28
+
+/*
  * A message's mentions as its row keeps them (messages.mentions), a JSON
  * array [[kind, "target_id"], ...] in a new string, or NULL when it has
- * none; the caller frees it.
+ * none; the caller frees it.  Written by hand, kinds and ids being
+ * digits: a generator for it cost each message with mentions a few
+ * allocations more than the text.
  */
 char *
 mentions_column_text(const struct mentions *ms)
 {
-	const char	*text;
-	char		*copy;
-	size_t		 len, i;
-	yajl_gen	 g;
+	char	*text;
+	size_t	 size, len = 0, i;
 
 	if (ms == NULL || ms->n == 0)
 		return NULL;
-	g = json_gen_new();
-	yajl_gen_array_open(g);
-	for (i = 0; i < ms->n; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_integer(g, ms->v[i].kind);
-		json_gen_id_or_zero(g, ms->v[i].id);
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_array_close(g);
-	text = json_gen_text(g, &len);
-	copy = xstrndup(text, len);
-	yajl_gen_free(g);
-	return copy;
+	size = ms->n * MENTIONS_COLUMN_ENTRY + 2;
+	text = xmalloc(size);
+	text[len++] = '[';
+	for (i = 0; i < ms->n; i++)
+		len += (size_t)snprintf(text + len, size - len,
+		    "%s[%d,\"%" PRIu64 "\"]", i > 0 ? "," : "",
+		    ms->v[i].kind, ms->v[i].id);
+	text[len++] = ']';
+	text[len] = '\0';
+	return text;
 }
 
 /*
@@ -503,18 +509,17 @@ mentions_read_resolved(struct db_rows *rows, int kind, struct mentions *out)
  * keeps of each user who opened the conversation lately, and the names
  * of users who made requests): 1 when every candidate is known there
  * (those who can see it appended to out, in order), 0 when one is not
- * (out unchanged).  A send that mentions people who are about costs no
- * query this way.
+ * (out as it was: what was appended is taken back).  A send that
+ * mentions people who are about costs no query this way.
  */
 static int
 mentions_viewers_cached(const struct conversation *c,
     const struct mentions_found *f, struct mentions *out)
 {
-	struct mentions	 found = { NULL, 0 };
 	struct member	 m;
 	char		 name[USERNAME_SIZE];
 	unsigned int	 generation;
-	size_t		 i, j;
+	size_t		 i, had = out->n;
 
 	for (i = 0; i < f->n; i++) {
 		if (f->v[i].kind != MENTION_USER)
@@ -530,16 +535,13 @@ mentions_viewers_cached(const struct conversation *c,
 		} else if (!cache_standing_get(f->v[i].id, CACHE_DM,
 		    c->dm_channel_id, CACHE_FRESH, NULL, NULL))
 			goto miss;
-		mentions_add(&found, MENTION_USER, f->v[i].id, name,
+		mentions_add(out, MENTION_USER, f->v[i].id, name,
 		    strlen(name));
 	}
-	for (j = 0; j < found.n; j++)
-		mentions_add(out, MENTION_USER, found.v[j].id,
-		    found.v[j].username, strlen(found.v[j].username));
-	mentions_clear(&found);
 	return 1;
 miss:
-	mentions_clear(&found);
+	while (out->n > had)
+		free(out->v[--out->n].username);
 	return 0;
 }
 

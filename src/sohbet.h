@@ -1528,8 +1528,7 @@ void		 readstate_ack(struct request *,
 
 /* sendbatch.c */
 int		 sendbatch_add(struct request *, const struct conversation *,
-		    const char *, size_t, const char *,
-		    const struct mentions *);
+		    const char *, size_t, const char *, struct mentions *);
 void		 sendbatch_init(void);
 void		 sendbatch_flush(void);
 

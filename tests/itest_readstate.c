@@ -662,6 +662,44 @@ START_TEST(test_mention_cached_standing)
 END_TEST
 
 /*
+ * A message mentioning a user the workers' caches know, then one they do
+ * not (an unknown id, a user who never made a request): the caches
+ * cannot answer for all, so the mentions are resolved by a query, and
+ * each user who can see the channel is there once, in order.
+ */
+START_TEST(test_mention_cache_miss_after_hit)
+{
+	struct itest_response	*r;
+	struct chat_room	 room;
+	struct chat_user	 quiet;
+	char			*text;
+	int			 found, i;
+
+	chat_room_open(&room, "rs_miss");
+	chat_user(&quiet, "rs_quiet");
+	chat_join(&room.owner, room.server, &quiet);
+	xasprintf(&text, "<@%s> <@999999999> <@%s> <@%s>", room.member.id,
+	    quiet.id, room.member.id);
+	/* The member uses the channel on every worker first. */
+	for (i = 0; i < 4; i++)
+		free(chat_post(&room.member, room.base, "here"));
+	for (i = 0; i < 4; i++) {
+		r = post(&room.owner, room.base, text);
+		ck_assert_msg(mentioned(r, "", room.member.id, &found) == 2 &&
+		    found, "not the member and the quiet user once each: %s",
+		    itest_describe(r));
+		itest_expect_str(r, "mentions.0.id", room.member.id);
+		itest_expect_str(r, "mentions.1.id", quiet.id);
+		itest_expect_str(r, "mentions.1.username", quiet.username);
+		itest_free(r);
+	}
+	free(text);
+	chat_user_free(&quiet);
+	chat_room_close(&room);
+}
+END_TEST
+
+/*
  * The read position of a conversation never acknowledged: a member who
  * joined late has read what came before; a channel created after the
  * join has nothing read; a DM has nothing read.
@@ -1363,6 +1401,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_mention_everyone_permission);
 	tcase_add_test(tc, test_mention_viewers_and_roles);
 	tcase_add_test(tc, test_mention_cached_standing);
+	tcase_add_test(tc, test_mention_cache_miss_after_hit);
 	tcase_add_test(tc, test_batched_mentions);
 	tcase_add_test(tc, test_default_positions);
 	tcase_add_test(tc, test_counts);
