@@ -290,6 +290,7 @@ struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
 void		 request_unwatch_ending(struct request *);
+void		 request_kept_watched(struct request *);
 void		 request_on_done(void (*)(struct request *));
 void		 request_on_idle(void (*)(int, int));
 void		 request_run(struct request *, void (*)(struct request *,
@@ -803,6 +804,7 @@ struct poll {
 	int		 marked;
 	int		 recheck;	/* marked by a change of access */
 	int		 hinted;	/* an ephemeral event may concern it */
+	TAILQ_ENTRY(poll) hint_entry;	/* in poll.c's list of those */
 	int		 hurried;	/* deadline moved closer: no hints */
 	long long	 turn_ms;	/* the hurried answer's turn: clock_ms() */
 	int		 dead;		/* unparked, freed by poll_reap() */
