@@ -383,7 +383,11 @@ request_release(struct request *req)
 /*
  * Watch the connection of a request that waits (parked, queued) in the
  * epoll instance epfd: any event on it means nginx closed it (the client
- * went away), and epoll hands back w.  0, or -1 logged.
+ * went away), and epoll hands back w.  A request read on a kept
+ * connection finds it still in the set (request_kept_watched()) and
+ * changes its watch there: one epoll_ctl() a long-poll parked again, not
+ * a removal when it is read and an addition when it parks.  0, or -1
+ * logged.
  */
 int
 request_watch(struct request *req, int epfd, struct watch *w)
@@ -393,10 +397,16 @@ request_watch(struct request *req, int epfd, struct watch *w)
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = w;
+	if (req->watch_left && epoll_ctl(epfd, EPOLL_CTL_MOD,
+	    req->fcgi.ipcFd, &ev) == 0)
+		return 0;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, req->fcgi.ipcFd, &ev) == -1) {
 		log_warn("%s: epoll_ctl", __func__);
+		/* No old watch may stay behind to fire. */
+		request_unwatch(req, epfd);
 		return -1;
 	}
+	req->watch_left = 1;
 	return 0;
 }
 
@@ -405,6 +415,22 @@ void
 request_unwatch(struct request *req, int epfd)
 {
 	epoll_ctl(epfd, EPOLL_CTL_DEL, req->fcgi.ipcFd, NULL);
+	req->watch_left = 0;
+}
+
+/*
+ * A request read on a kept connection that stays in the worker's epoll
+ * set, under the watch it had while idle, until the request's end
+ * changes it (request_done()'s idle hook) or closes it, or it waits and
+ * request_watch() changes it.  The loop does not wait on epoll while it
+ * runs, and every request that waits past the loop's round is watched
+ * (poll.c, hashpool.c; the batches of sends, reactions and acks are
+ * written before the loop waits again): the old watch never fires.
+ */
+void
+request_kept_watched(struct request *req)
+{
+	req->watch_left = 1;
 }
 
 /*

@@ -299,11 +299,14 @@ worker_keep(int fd, int registered)
 	metrics_idle(++worker_idle_count);
 }
 
-/* Stop watching an idle connection; its memory goes after the round. */
+/*
+ * Forget an idle connection; its memory goes after the round.  It stays
+ * in the epoll set: it is closed next (which removes it), or read by a
+ * request that changes its watch (request_kept_watched()).
+ */
 static void
 worker_idle_drop(struct worker_idle *idle)
 {
-	epoll_ctl(worker->epfd, EPOLL_CTL_DEL, idle->fd, NULL);
 	TAILQ_REMOVE(&worker_idle, idle, entry);
 	TAILQ_INSERT_TAIL(&worker_idle_dead, idle, entry);
 	idle->dead = 1;
@@ -342,6 +345,7 @@ worker_idle_ready(struct watch *w)
 		request_free(req);
 		return;
 	}
+	request_kept_watched(req);
 	metrics_kept_request();
 	worker_serve(req);
 }
