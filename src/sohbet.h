@@ -243,6 +243,28 @@ enum request_wait {
 	REQUEST_PARKED,			/* an event: a long-poll (poll.c) */
 	REQUEST_QUEUED			/* its batch: a send (sendbatch.c) */
 };
+/*
+ * A source of events in a worker's epoll loop (its data.ptr): the loop
+ * calls ready() and knows nothing else of it.
+ */
+struct watch {
+	void		(*ready)(struct watch *);
+};
+/*
+ * A connection nginx keeps open for its next request, in the worker's
+ * epoll set under this one watch for as long as it is open: its events
+ * go to whoever hears it now (the worker while it is idle, a parked
+ * poll), so that a request after request on it, parked and answered,
+ * changes no epoll registration (request_conn_hear()).  Its owner
+ * (worker.c) allocates it and frees it once fd is closed (-1).
+ */
+struct request_conn {
+	struct watch	 watch;		/* first: epoll hands it back */
+	struct watch	*target;	/* hears its events; NULL: nobody */
+	int		 fd;		/* -1: closed */
+	int		 epfd;		/* the epoll set it is in */
+	int		 muted;		/* its events off while nobody hears */
+};
 struct request {
 	FCGX_Request	 fcgi;		/* must never move: heap only */
 	struct worker	*worker;
@@ -277,6 +299,7 @@ struct request {
 	int		 write_failed;	/* released: its answer was cut */
 	int		 input_ended;	/* stdin read to its end */
 	int		 watch_left;	/* still in the worker's epoll set */
+	struct request_conn *conn;	/* read on a kept connection, or NULL */
 	TAILQ_ENTRY(request) entry;
 };
 struct request	*request_new(int);
@@ -286,13 +309,13 @@ int		 request_read(struct request *);
 const char	*request_param(struct request *, const char *);
 const char	*request_query(struct request *, const char *);
 char		*request_decode(const char *, size_t, int);
-struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
 void		 request_unwatch_ending(struct request *);
-void		 request_kept_watched(struct request *);
+void		 request_conn_init(struct request_conn *, int, int);
+void		 request_conn_hear(struct request_conn *, struct watch *);
 void		 request_on_done(void (*)(struct request *));
-void		 request_on_idle(void (*)(int, int));
+void		 request_on_idle(void (*)(int, int, struct request_conn *));
 void		 request_run(struct request *, void (*)(struct request *,
 		    void *), void *);
 void		 request_release(struct request *);
@@ -753,13 +776,6 @@ int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 
 /* poll.c */
-/*
- * A source of events in a worker's epoll loop (its data.ptr): the loop
- * calls ready() and knows nothing else of it.
- */
-struct watch {
-	void		(*ready)(struct watch *);
-};
 enum poll_key {
 	POLL_SERVER,		/* events of a server */
 	POLL_CHANNEL,		/* ... of a channel */

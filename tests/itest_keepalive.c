@@ -415,6 +415,52 @@ START_TEST(test_parked_poll_aborted_on_kept_connection)
 END_TEST
 
 /*
+ * Polls parked one after the other on one kept connection, as a client
+ * polling again through nginx does: each is answered (its timeout), the
+ * connection takes the next, and the last, whose client goes away while
+ * it is parked, is dropped at once (the worker keeps a kept connection
+ * in its epoll set under one watch and hands its events to whoever
+ * waits on it: the worker while idle, the parked poll).
+ */
+START_TEST(test_polls_parked_again_on_kept_connection)
+{
+	struct chat_user	 u;
+	char			*head, *path, *body;
+	long			 parked0;
+	double			 t0;
+	int			 fd, i;
+
+	itest_require_stack();
+	chat_user(&u, "keepagain");
+	head = itest_events_head(u.token);
+	fd = fcgi_connect();
+	fcgi_expect(fd, API_PREFIX "/health", NULL, "\"ok\"");
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=1", head);
+	for (i = 0; i < 3; i++) {
+		t0 = itest_now();
+		fcgi_get(fd, path, u.token, 1);
+		ck_assert_int_eq(fcgi_answer(fd, &body), 200);
+		ck_assert_msg(itest_now() - t0 >= 0.9, "poll %d on the kept "
+		    "connection was answered after %.3f s, before its "
+		    "timeout: %s", i, itest_now() - t0, body);
+		free(body);
+	}
+	free(path);
+	parked0 = fcgi_metric(ITEST_PARKED);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=30", head);
+	fcgi_get(fd, path, u.token, 1);
+	ck_assert_int_eq(fcgi_await_metric(ITEST_PARKED, parked0 + 1,
+	    parked0 + 1), parked0 + 1);
+	close(fd);
+	ck_assert_int_eq(fcgi_await_metric(ITEST_PARKED, parked0, parked0),
+	    parked0);
+	free(path);
+	free(head);
+	chat_user_free(&u);
+}
+END_TEST
+
+/*
  * nginx's configuration keeps its connections to sohbetd for /events
  * polls, and for them only.
  */
@@ -465,6 +511,7 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_parked_poll_on_kept_connection);
 	tcase_add_test(tc, test_idle_connections_closed_are_released);
 	tcase_add_test(tc, test_parked_poll_aborted_on_kept_connection);
+	tcase_add_test(tc, test_polls_parked_again_on_kept_connection);
 	tcase_add_test(tc, test_nginx_keeps_event_connections);
 	suite_add_tcase(s, tc);
 	return s;
