@@ -774,6 +774,7 @@ conn_event(struct conn *c, uint32_t events)
 	struct engine	*e = c->e;
 	struct job	*j;
 	ssize_t		 n;
+	size_t		 room;
 	int		 err = 0, rc, eof = 0, close_it = 0;
 	socklen_t	 len = sizeof err;
 
@@ -810,14 +811,36 @@ conn_event(struct conn *c, uint32_t events)
 		conn_lost(c, E_RESET);
 		return;
 	}
+	/*
+	 * Edge-triggered, the socket also reports room to write (the ACK of
+	 * the request just sent): with nothing come to read, no recv().
+	 */
+	if (c->ssl == NULL && !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+	    EPOLLERR)))
+		return;
+	j = c->job;
 	for (;;) {
 		if (c->incap - c->inlen < 4096) {
 			c->incap = c->incap == 0 ? 8192 : c->incap * 2;
 			c->in = xrealloc(c->in, c->incap);
 		}
-		n = conn_recv(c, c->in + c->inlen, c->incap - c->inlen - 1);
+		room = c->incap - c->inlen - 1;
+		n = conn_recv(c, c->in + c->inlen, room);
 		if (n > 0) {
 			c->inlen += (size_t)n;
+			/*
+			 * A short read emptied the socket: a whole answer
+			 * needs no recv() that says EAGAIN (what comes later
+			 * is a new edge).
+			 */
+			if (c->ssl == NULL && (size_t)n < room &&
+			    (rc = http_parse(c, 0, &close_it)) != 0) {
+				if (rc == -1) {
+					conn_lost(c, E_PARSE);
+					return;
+				}
+				goto whole;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -836,13 +859,13 @@ conn_event(struct conn *c, uint32_t events)
 			conn_lost(c, E_EOF);
 		return;
 	}
-	j = c->job;
 	if ((rc = http_parse(c, eof, &close_it)) == 0)
 		return;
 	if (rc == -1) {
 		conn_lost(c, eof ? E_EOF : E_PARSE);
 		return;
 	}
+whole:
 	job_finished(e, j);
 	c->job = NULL;
 	c->used++;
