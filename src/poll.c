@@ -48,21 +48,23 @@
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
-	LIST_ENTRY(poll_link)	 hint_entry;	/* in poll_hint_index */
+	TAILQ_ENTRY(poll_link)	 hint_entry;	/* in poll_hint_index */
 	struct poll		*poll;
 	uint64_t		 key;
 	int			 hintable;	/* in poll_hint_index now */
 };
 LIST_HEAD(poll_bucket, poll_link);
+TAILQ_HEAD(poll_hint_bucket, poll_link);
 
 static struct poll_bucket	*poll_index;
 /*
  * The same, of the server and DM keys of the polls ephemeral events may
  * still hint (poll_hint_key()): of a kind that takes hints, not hurried.
  * In a storm of typing nearly every poll is hurried, and a hint walks
- * the few that are not instead of every poll of its server.
+ * the few that are not instead of every poll of its server.  In the
+ * order they parked, which is the order of their turns (poll_hurry()).
  */
-static struct poll_bucket	*poll_hint_index;
+static struct poll_hint_bucket	*poll_hint_index;
 static struct poll		**poll_heap;
 static size_t			 poll_heap_len, poll_heap_size;
 static TAILQ_HEAD(, poll)	 poll_all = TAILQ_HEAD_INITIALIZER(poll_all);
@@ -91,9 +93,13 @@ static struct poll_hurry_slot {
 void
 poll_init(int epfd)
 {
+	size_t	i;
+
 	poll_epfd = epfd;
 	poll_index = xcalloc(POLL_BUCKETS, sizeof *poll_index);
 	poll_hint_index = xcalloc(POLL_BUCKETS, sizeof *poll_hint_index);
+	for (i = 0; i < POLL_BUCKETS; i++)
+		TAILQ_INIT(&poll_hint_index[i]);
 	poll_deferred = xcalloc(POLL_DEFERRED_MAX, sizeof *poll_deferred);
 	poll_ring_pos = hub_ring_head();
 	poll_ephemeral_pos = ephemeral_head();
@@ -124,7 +130,7 @@ poll_bucket_of(uint64_t key)
 }
 
 /* The bucket of an index key among those hints look for. */
-static struct poll_bucket *
+static struct poll_hint_bucket *
 poll_hint_bucket_of(uint64_t key)
 {
 	return poll_hint_index + (poll_bucket_of(key) - poll_index);
@@ -148,7 +154,7 @@ poll_hint_index_add(struct poll *p)
 		kind = l->key % POLL_KINDS;
 		if (kind != POLL_SERVER && kind != POLL_DM)
 			continue;
-		LIST_INSERT_HEAD(poll_hint_bucket_of(l->key), l, hint_entry);
+		TAILQ_INSERT_TAIL(poll_hint_bucket_of(l->key), l, hint_entry);
 		l->hintable = 1;
 	}
 }
@@ -162,7 +168,8 @@ poll_hint_index_remove(struct poll *p)
 	for (i = 0; i < p->nlinks; i++) {
 		if (!p->links[i]->hintable)
 			continue;
-		LIST_REMOVE(p->links[i], hint_entry);
+		TAILQ_REMOVE(poll_hint_bucket_of(p->links[i]->key),
+		    p->links[i], hint_entry);
 		p->links[i]->hintable = 0;
 	}
 }
@@ -591,7 +598,7 @@ poll_hint_key(enum poll_key kind, uint64_t id)
 	struct poll		*p;
 	uint64_t		 want = poll_key_of(kind, id);
 
-	LIST_FOREACH(l, poll_hint_bucket_of(want), hint_entry) {
+	TAILQ_FOREACH(l, poll_hint_bucket_of(want), hint_entry) {
 		p = l->poll;
 		if (l->key == want && !p->hinted) {
 			p->hinted = 1;
