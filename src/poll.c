@@ -43,7 +43,6 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
-#define POLL_HURRIED_PER_MS	8	/* answers of hurried polls, at most */
 #define POLL_HURRY_SLOTS	8192	/* ms counted ahead: 65,536 polls */
 
 struct poll_link {
@@ -651,16 +650,18 @@ poll_pull_ephemeral(void)
  * Have a parked poll answered at about at (clock_ms()): its deadline
  * moves there if that is sooner, where its kind's expire answers it,
  * and no ephemeral event hints it any more.  At most
- * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 8,000
- * answers a second per worker (a little more than what a core here
- * serves, with nginx and the client's polling again, now that an answer
- * copies its hints rendered once and polling again reads nothing): a
- * storm of typing hints to the 9,000 clients of a channel is answered
- * at that pace, each client in turn in well under a second, rather
- * than as fast as they poll again, which saturated the box, so that a
- * message sent meanwhile waited seconds behind the hints
- * (docs/benchmarks.md; the pace was 2 while an answer cost twice as
- * much).  Answers of durable
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 7,000
+ * answers a second per worker: a storm of typing hints to the 9,000
+ * clients of a channel, spread evenly over two workers
+ * (worker_over_share()), is answered at that pace, each client in turn
+ * in some 640 ms, rather than as fast as they poll again, which
+ * saturated the box, so that a message sent meanwhile waited seconds
+ * behind the hints (docs/benchmarks.md; the pace was 2 while an answer
+ * cost twice as much).  It was 8 while nginx's kept connections sat
+ * 2:1 on two workers, the fuller one's clients waiting 750-930 ms for
+ * a turn; spread evenly, both at 8 asked more of the box (2 cores,
+ * nginx and the 9,000 clients on it) than it serves, and every wait
+ * grew (issue 22).  Answers of durable
  * events do not queue here, and a hurried poll they answer before its
  * turn hands the turn back (poll_hurry_hand_back()).
  */

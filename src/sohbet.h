@@ -827,6 +827,7 @@ struct poll {
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;
 };
+#define POLL_HURRIED_PER_MS	7	/* a worker's hurried answers, at most */
 void		 poll_init(int);
 size_t		 poll_parked(void);
 struct poll	*poll_new(struct request *, const struct poll_type *, void *);
@@ -870,6 +871,7 @@ struct worker {
 	int		 listening;	/* the listen socket is in the loop */
 	long long	 accept_resume;	/* out of fds: look for one then */
 	long long	 starved_since;	/* when accept first lacked one; 0 */
+	int		 yielding;	/* left the queue to a worker with fewer */
 };
 extern struct worker *worker;
 int		 worker_nonblocking(int);

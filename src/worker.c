@@ -34,6 +34,8 @@
 #define WORKER_EVENTS		64
 #define WORKER_DRAIN_MS		300
 #define WORKER_STARVED_MS	100	/* out of fds: look for a free one */
+#define WORKER_SHARE_SLACK	32	/* connections over an even share */
+#define WORKER_YIELD_MS		5	/* ... leave the queue to the others */
 
 /*
  * A connection nginx keeps open between requests (fastcgi_keep_conn): in
@@ -51,6 +53,7 @@ struct worker_kept {
 };
 TAILQ_HEAD(worker_kept_list, worker_kept);
 
+static void	 worker_accept_some(int);
 static void	 worker_listen_ready(struct watch *);
 static void	 worker_signal_ready(struct watch *);
 static void	 worker_wake_ready(struct watch *);
@@ -169,6 +172,19 @@ worker_accept_resume(void)
 
 	if (worker->accept_resume == 0 || clock_ms() < worker->accept_resume)
 		return;
+	if (worker->yielding) {
+		/*
+		 * One that still waits, no other worker took meanwhile:
+		 * take it (one, since the others may just be busy).
+		 */
+		worker->yielding = 0;
+		worker->accept_resume = 0;
+		if (worker->stopping && worker->drain_until == 0)
+			return;
+		worker_listen_on();
+		worker_accept_some(1);
+		return;
+	}
 	if ((fd = fcntl(worker->listen_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		worker->accept_resume = clock_ms() + WORKER_STARVED_MS;
 		return;
@@ -240,12 +256,56 @@ worker_serve(struct request *req)
 }
 
 /*
- * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (worker_flush()).  The socket is
- * made non-blocking again first if another process cleared the flag.
+ * Whether this worker holds more than an even share of the host's
+ * connections from nginx (its parked polls and idle kept connections,
+ * as the hub counts them for /metrics) and WORKER_SHARE_SLACK.  nginx
+ * keeps a connection for as long as it is used, so the share a worker
+ * took when a crowd of long-polls came stays its share: with
+ * EPOLLEXCLUSIVE waking whichever worker waits first, 9,000 polls
+ * parked 6,000 and 3,000 (issue 22), and the fuller worker paced the
+ * typing hints of twice the clients (poll_hurry()) and fell behind
+ * with their requests.
+ */
+static int
+worker_over_share(void)
+{
+	struct hub_stats	*st = hub_stats();
+	uint64_t		 mine, total = 0;
+	int			 i, n = config_workers(cfg);
+
+	if (n < 2 || st == NULL)
+		return 0;
+	for (i = 0; i < HUB_SLOTS; i++)
+		total += atomic_load(&st->parked[i]) +
+		    atomic_load(&st->idle[i]);
+	mine = atomic_load(&st->parked[worker->slot]) +
+	    atomic_load(&st->idle[worker->slot]);
+	return mine * (uint64_t)n > total + WORKER_SHARE_SLACK * (uint64_t)n;
+}
+
+/*
+ * Leave the listen queue to the other workers for WORKER_YIELD_MS: a
+ * worker over its share stops watching the socket, and takes one
+ * connection still waiting when it looks again (worker_accept_resume()),
+ * so that the queue moves on, if slowly, when no other worker comes.
  */
 static void
-worker_accept(void)
+worker_accept_yield(void)
+{
+	worker_listen_off();
+	worker->yielding = 1;
+	worker->accept_resume = clock_ms() + WORKER_YIELD_MS;
+}
+
+/*
+ * Accept and handle the connections waiting on the listen socket, then
+ * write the sends among them together (worker_flush()): the first
+ * anyway of them, and the others while this worker holds no more than
+ * its share (worker_over_share()).  The socket is made non-blocking
+ * again first if another process cleared the flag.
+ */
+static void
+worker_accept_some(int anyway)
 {
 	struct request	*req;
 	int		 i, rc;
@@ -254,6 +314,10 @@ worker_accept(void)
 		log_warnx("the listen socket was made blocking by another "
 		    "process; made it non-blocking again");
 	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		if (i >= anyway && !worker->stopping && worker_over_share()) {
+			worker_accept_yield();
+			break;
+		}
 		req = request_new(worker->listen_fd);
 		if ((rc = request_accept(req)) < 0) {
 			if (rc == -EMFILE || rc == -ENFILE)
@@ -293,6 +357,13 @@ worker_kept_closed(struct worker_kept *k)
 	worker_kept_busy(k);
 	k->conn.fd = -1;
 	TAILQ_INSERT_TAIL(&worker_closed, k, entry);
+}
+
+/* Accept and handle the connections waiting, this worker's share. */
+static void
+worker_accept(void)
+{
+	worker_accept_some(0);
 }
 
 /*
@@ -547,7 +618,7 @@ worker_main(int slot, int listen_fd)
 		if (worker->drain_until != 0 &&
 		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
-			worker_accept();
+			worker_accept_some(WORKER_ACCEPT_BATCH);
 			worker_idle_close_all();
 			worker_flush();
 			worker_listen_off();
