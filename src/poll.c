@@ -43,21 +43,33 @@
 #define POLL_DEFERRED_MAX	(HUB_RING * 2)
 #define POLL_TRIM_MIN		256	/* vanished clients worth a trim */
 #define POLL_EPHEMERAL_BATCH	64
-#define POLL_HURRIED_PER_MS	8	/* answers of hurried polls, at most */
 #define POLL_HURRY_SLOTS	8192	/* ms counted ahead: 65,536 polls */
 
 struct poll_link {
 	LIST_ENTRY(poll_link)	 entry;
+	TAILQ_ENTRY(poll_link)	 hint_entry;	/* in poll_hint_index */
 	struct poll		*poll;
 	uint64_t		 key;
+	int			 hintable;	/* in poll_hint_index now */
 };
 LIST_HEAD(poll_bucket, poll_link);
+TAILQ_HEAD(poll_hint_bucket, poll_link);
 
 static struct poll_bucket	*poll_index;
+/*
+ * The same, of the server and DM keys of the polls ephemeral events may
+ * still hint (poll_hint_key()): of a kind that takes hints, not hurried.
+ * In a storm of typing nearly every poll is hurried, and a hint walks
+ * the few that are not instead of every poll of its server.  In the
+ * order they parked, which is the order of their turns (poll_hurry()).
+ */
+static struct poll_hint_bucket	*poll_hint_index;
 static struct poll		**poll_heap;
 static size_t			 poll_heap_len, poll_heap_size;
 static TAILQ_HEAD(, poll)	 poll_all = TAILQ_HEAD_INITIALIZER(poll_all);
 static TAILQ_HEAD(, poll)	 poll_dead = TAILQ_HEAD_INITIALIZER(poll_dead);
+/* The polls hinted since the last answering, so that none is looked for. */
+static TAILQ_HEAD(, poll)	 poll_hinted = TAILQ_HEAD_INITIALIZER(poll_hinted);
 static size_t			 poll_count;
 static uint64_t			 poll_ring_pos;
 static uint64_t			 poll_ephemeral_pos;
@@ -66,7 +78,6 @@ static size_t			 poll_deferred_len;
 static size_t			 poll_gone;	/* clients gone since a trim */
 static int			 poll_epfd;	/* the worker's epoll */
 static int			 poll_stopping;	/* the worker drains: no parking */
-static int			 poll_any_hinted; /* since the last answering */
 static int			 poll_any_marked; /* likewise */
 /* How many hurried polls fall due in each millisecond to come. */
 static struct poll_hurry_slot {
@@ -81,8 +92,13 @@ static struct poll_hurry_slot {
 void
 poll_init(int epfd)
 {
+	size_t	i;
+
 	poll_epfd = epfd;
 	poll_index = xcalloc(POLL_BUCKETS, sizeof *poll_index);
+	poll_hint_index = xcalloc(POLL_BUCKETS, sizeof *poll_hint_index);
+	for (i = 0; i < POLL_BUCKETS; i++)
+		TAILQ_INIT(&poll_hint_index[i]);
 	poll_deferred = xcalloc(POLL_DEFERRED_MAX, sizeof *poll_deferred);
 	poll_ring_pos = hub_ring_head();
 	poll_ephemeral_pos = ephemeral_head();
@@ -110,6 +126,51 @@ poll_bucket_of(uint64_t key)
 	key *= 0xbf58476d1ce4e5b9ULL;
 	key ^= key >> 32;
 	return &poll_index[key % POLL_BUCKETS];
+}
+
+/* The bucket of an index key among those hints look for. */
+static struct poll_hint_bucket *
+poll_hint_bucket_of(uint64_t key)
+{
+	return poll_hint_index + (poll_bucket_of(key) - poll_index);
+}
+
+/*
+ * Make a parked poll's server and DM keys findable by hints, when its
+ * kind takes them (poll_hint_key()).
+ */
+static void
+poll_hint_index_add(struct poll *p)
+{
+	struct poll_link	*l;
+	size_t			 i;
+	uint64_t		 kind;
+
+	if (p->type->hint == NULL)
+		return;
+	for (i = 0; i < p->nlinks; i++) {
+		l = p->links[i];
+		kind = l->key % POLL_KINDS;
+		if (kind != POLL_SERVER && kind != POLL_DM)
+			continue;
+		TAILQ_INSERT_TAIL(poll_hint_bucket_of(l->key), l, hint_entry);
+		l->hintable = 1;
+	}
+}
+
+/* Hints no longer look for a poll (hurried, or unparked). */
+static void
+poll_hint_index_remove(struct poll *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nlinks; i++) {
+		if (!p->links[i]->hintable)
+			continue;
+		TAILQ_REMOVE(poll_hint_bucket_of(p->links[i]->key),
+		    p->links[i], hint_entry);
+		p->links[i]->hintable = 0;
+	}
 }
 
 /* The loop saw an event on a parked poll's connection. */
@@ -269,6 +330,7 @@ poll_park(struct poll *p, long long timeout_ms)
 	for (i = 0; i < p->nlinks; i++)
 		LIST_INSERT_HEAD(poll_bucket_of(p->links[i]->key),
 		    p->links[i], entry);
+	poll_hint_index_add(p);
 	p->deadline = clock_ms() + timeout_ms;
 	poll_heap_add(p);
 	TAILQ_INSERT_TAIL(&poll_all, p, all_entry);
@@ -300,6 +362,16 @@ poll_hurry_hand_back(struct poll *p)
 		slot->n--;
 }
 
+/* Take a poll off the list of the hinted (poll_hint_key()), if on it. */
+static void
+poll_unhint(struct poll *p)
+{
+	if (!p->hinted)
+		return;
+	p->hinted = 0;
+	TAILQ_REMOVE(&poll_hinted, p, hint_entry);
+}
+
 /*
  * Unpark a poll and queue it for freeing.  The memory outlives the current
  * round of epoll events, which may still name it; poll_reap() frees it.
@@ -311,6 +383,8 @@ poll_free(struct poll *p)
 
 	if (p->parked) {
 		poll_hurry_hand_back(p);
+		poll_unhint(p);
+		poll_hint_index_remove(p);
 		/* request_done() follows: poll_done(), poll_closed(). */
 		request_unwatch_ending(p->req);
 		for (i = 0; i < p->nlinks; i++)
@@ -509,20 +583,25 @@ poll_match_deferred(uint64_t wm)
 }
 
 /*
- * Hint the polls indexed under a key of a kind and an id: those of a kind
- * that takes hints and not hurried already.
+ * Hint the polls indexed under a key of a kind and an id (a server's, a
+ * DM's): those of a kind that takes hints and not hurried already, which
+ * alone poll_hint_index holds.  They are listed, so that answering them
+ * walks those alone, not every parked poll: a storm of typing wakes a
+ * worker dozens of times a second, where nearly every poll is hurried
+ * already.
  */
 static void
 poll_hint_key(enum poll_key kind, uint64_t id)
 {
 	struct poll_link	*l;
+	struct poll		*p;
 	uint64_t		 want = poll_key_of(kind, id);
 
-	LIST_FOREACH(l, poll_bucket_of(want), entry) {
-		if (l->key == want && l->poll->type->hint != NULL &&
-		    !l->poll->hurried) {
-			l->poll->hinted = 1;
-			poll_any_hinted = 1;
+	TAILQ_FOREACH(l, poll_hint_bucket_of(want), hint_entry) {
+		p = l->poll;
+		if (l->key == want && !p->hinted) {
+			p->hinted = 1;
+			TAILQ_INSERT_TAIL(&poll_hinted, p, hint_entry);
 		}
 	}
 }
@@ -571,16 +650,18 @@ poll_pull_ephemeral(void)
  * Have a parked poll answered at about at (clock_ms()): its deadline
  * moves there if that is sooner, where its kind's expire answers it,
  * and no ephemeral event hints it any more.  At most
- * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 8,000
- * answers a second per worker (a little more than what a core here
- * serves, with nginx and the client's polling again, now that an answer
- * copies its hints rendered once and polling again reads nothing): a
- * storm of typing hints to the 9,000 clients of a channel is answered
- * at that pace, each client in turn in well under a second, rather
- * than as fast as they poll again, which saturated the box, so that a
- * message sent meanwhile waited seconds behind the hints
- * (docs/benchmarks.md; the pace was 2 while an answer cost twice as
- * much).  Answers of durable
+ * POLL_HURRIED_PER_MS hurried polls fall due in one millisecond, 7,000
+ * answers a second per worker: a storm of typing hints to the 9,000
+ * clients of a channel, spread evenly over two workers
+ * (worker_over_share()), is answered at that pace, each client in turn
+ * in some 640 ms, rather than as fast as they poll again, which
+ * saturated the box, so that a message sent meanwhile waited seconds
+ * behind the hints (docs/benchmarks.md; the pace was 2 while an answer
+ * cost twice as much).  It was 8 while nginx's kept connections sat
+ * 2:1 on two workers, the fuller one's clients waiting 750-930 ms for
+ * a turn; spread evenly, both at 8 asked more of the box (2 cores,
+ * nginx and the 9,000 clients on it) than it serves, and every wait
+ * grew (issue 22).  Answers of durable
  * events do not queue here, and a hurried poll they answer before its
  * turn hands the turn back (poll_hurry_hand_back()).
  */
@@ -592,7 +673,8 @@ poll_hurry(struct poll *p, long long at)
 	if (!p->parked || p->dead)
 		return;
 	p->hurried = 1;
-	p->hinted = 0;
+	poll_unhint(p);
+	poll_hint_index_remove(p);
 	for (;; at++) {
 		slot = &poll_hurry_slots[at % POLL_HURRY_SLOTS];
 		if (slot->ms != at) {
@@ -645,7 +727,7 @@ poll_answer_marked(uint64_t wm)
 				continue;
 			p->marked = 0;
 			/* Its wake sees the ephemeral events too. */
-			p->hinted = 0;
+			poll_unhint(p);
 			if (!poll_still_allowed(p))
 				continue;
 			type = p->type;
@@ -663,20 +745,15 @@ poll_answer_marked(uint64_t wm)
 
 /*
  * Hand each poll that only ephemeral events concern to its kind; a
- * wake-up that hinted none (a durable event) walks no poll here.
+ * wake-up that hinted none (a durable event) finds the list empty.
  */
 static void
 poll_answer_hinted(void)
 {
-	struct poll	*p, *tmp;
+	struct poll	*p;
 
-	if (!poll_any_hinted)
-		return;
-	poll_any_hinted = 0;
-	TAILQ_FOREACH_SAFE(p, &poll_all, all_entry, tmp) {
-		if (!p->hinted)
-			continue;
-		p->hinted = 0;
+	while ((p = TAILQ_FIRST(&poll_hinted)) != NULL) {
+		poll_unhint(p);
 		p->type->hint(p);
 	}
 }

@@ -17,7 +17,7 @@
 /* Told of every request that ends (request_on_done()). */
 static void	(*request_done_hook)(struct request *);
 /* Handed the connections kept for nginx's next request (request_on_idle()). */
-static void	(*request_idle_hook)(int, int);
+static void	(*request_idle_hook)(int, int, struct request_conn *);
 
 #define REQUEST_DRAIN_MAX	(16 * 1024 * 1024)
 
@@ -261,11 +261,13 @@ request_on_done(void (*fn)(struct request *))
 /*
  * Have fn handed the connection of every request that ends when nginx
  * may send its next request on it (the worker watches it), and whether
- * it is still in the worker's epoll set (request_unwatch_ending());
- * without fn, every connection is closed.
+ * it is still in the worker's epoll set (request_unwatch_ending()), with
+ * its struct request_conn if it has one; and told (fd -1) when the
+ * connection of a request that had one was closed.  Without fn, every
+ * connection is closed.
  */
 void
-request_on_idle(void (*fn)(int, int))
+request_on_idle(void (*fn)(int, int, struct request_conn *))
 {
 	request_idle_hook = fn;
 }
@@ -333,8 +335,8 @@ request_done(struct request *req)
 	FCGX_Detach(&req->fcgi);
 	FCGX_Finish_r(&req->fcgi);
 	/* Closed by libfcgi unless kept; the close leaves the epoll set. */
-	if (req->fcgi.ipcFd != -1)
-		request_idle_hook(req->fcgi.ipcFd, req->watch_left);
+	if (req->fcgi.ipcFd != -1 || req->conn != NULL)
+		request_idle_hook(req->fcgi.ipcFd, req->watch_left, req->conn);
 	request_free(req);
 }
 
@@ -383,13 +385,19 @@ request_release(struct request *req)
 /*
  * Watch the connection of a request that waits (parked, queued) in the
  * epoll instance epfd: any event on it means nginx closed it (the client
- * went away), and epoll hands back w.  0, or -1 logged.
+ * went away), and epoll hands back w.  A request read on a kept
+ * connection has it heard by w (request_conn_hear()): no system call.
+ * 0, or -1 logged.
  */
 int
 request_watch(struct request *req, int epfd, struct watch *w)
 {
 	struct epoll_event	ev;
 
+	if (req->conn != NULL) {
+		request_conn_hear(req->conn, w);
+		return 0;
+	}
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = w;
@@ -404,7 +412,66 @@ request_watch(struct request *req, int epfd, struct watch *w)
 void
 request_unwatch(struct request *req, int epfd)
 {
-	epoll_ctl(epfd, EPOLL_CTL_DEL, req->fcgi.ipcFd, NULL);
+	if (req->conn != NULL)
+		request_conn_hear(req->conn, NULL);
+	else
+		epoll_ctl(epfd, EPOLL_CTL_DEL, req->fcgi.ipcFd, NULL);
+}
+
+/* An event of a kept connection: to whoever hears it. */
+static void
+request_conn_ready(struct watch *w)
+{
+	struct request_conn	*c = (struct request_conn *)w;
+	struct epoll_event	 ev;
+
+	if (c->fd == -1)
+		return;		/* closed in this round of events */
+	if (c->target != NULL) {
+		c->target->ready(c->target);
+		return;
+	}
+	/*
+	 * Nobody: its request runs or waits unwatched, and nginx closed it.
+	 * Level-triggered, the event would come back at every wait: off
+	 * until somebody hears it again.
+	 */
+	memset(&ev, 0, sizeof ev);
+	ev.data.ptr = &c->watch;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->muted = 1;
+}
+
+/*
+ * Make c the watch of a kept connection fd, already in the epoll set
+ * epfd under &c->watch (the caller added it), heard by nobody yet.
+ */
+void
+request_conn_init(struct request_conn *c, int fd, int epfd)
+{
+	c->watch.ready = request_conn_ready;
+	c->target = NULL;
+	c->fd = fd;
+	c->epfd = epfd;
+	c->muted = 0;
+}
+
+/* Have w (or nobody, NULL) hear the events of a kept connection. */
+void
+request_conn_hear(struct request_conn *c, struct watch *w)
+{
+	struct epoll_event	ev;
+
+	c->target = w;
+	if (w == NULL || !c->muted)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = &c->watch;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		log_warn("%s: epoll_ctl", __func__);
+	else
+		c->muted = 0;
 }
 
 /*
@@ -412,13 +479,15 @@ request_unwatch(struct request *req, int epfd)
  * before the loop waits again (a parked poll answered or gone), watched
  * in the worker's own epoll set: it stays in the set until then, where
  * the close removes it, or the idle hook, keeping it for nginx's next
- * request, gives it its new watch with one epoll_ctl() instead of a
- * removal and an addition (one system call less per answer of a
- * fan-out).  Events the current round already holds still name the old
- * watch, as after a removal.
+ * request, has the worker hear it again (a kept connection's, no system
+ * call) or gives it its new watch with one epoll_ctl() instead of a
+ * removal and an addition.  Events the current round already holds
+ * still name the old watch, as after a removal.
  */
 void
 request_unwatch_ending(struct request *req)
 {
+	if (req->conn != NULL)
+		request_conn_hear(req->conn, NULL);
 	req->watch_left = 1;
 }

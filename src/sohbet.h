@@ -246,6 +246,28 @@ enum request_wait {
 	REQUEST_PARKED,			/* an event: a long-poll (poll.c) */
 	REQUEST_QUEUED			/* its batch: a send (sendbatch.c) */
 };
+/*
+ * A source of events in a worker's epoll loop (its data.ptr): the loop
+ * calls ready() and knows nothing else of it.
+ */
+struct watch {
+	void		(*ready)(struct watch *);
+};
+/*
+ * A connection nginx keeps open for its next request, in the worker's
+ * epoll set under this one watch for as long as it is open: its events
+ * go to whoever hears it now (the worker while it is idle, a parked
+ * poll), so that a request after request on it, parked and answered,
+ * changes no epoll registration (request_conn_hear()).  Its owner
+ * (worker.c) allocates it and frees it once fd is closed (-1).
+ */
+struct request_conn {
+	struct watch	 watch;		/* first: epoll hands it back */
+	struct watch	*target;	/* hears its events; NULL: nobody */
+	int		 fd;		/* -1: closed */
+	int		 epfd;		/* the epoll set it is in */
+	int		 muted;		/* its events off while nobody hears */
+};
 struct request {
 	FCGX_Request	 fcgi;		/* must never move: heap only */
 	struct worker	*worker;
@@ -280,6 +302,7 @@ struct request {
 	int		 write_failed;	/* released: its answer was cut */
 	int		 input_ended;	/* stdin read to its end */
 	int		 watch_left;	/* still in the worker's epoll set */
+	struct request_conn *conn;	/* read on a kept connection, or NULL */
 	TAILQ_ENTRY(request) entry;
 };
 struct request	*request_new(int);
@@ -289,12 +312,13 @@ int		 request_read(struct request *);
 const char	*request_param(struct request *, const char *);
 const char	*request_query(struct request *, const char *);
 char		*request_decode(const char *, size_t, int);
-struct watch;
 int		 request_watch(struct request *, int, struct watch *);
 void		 request_unwatch(struct request *, int);
 void		 request_unwatch_ending(struct request *);
+void		 request_conn_init(struct request_conn *, int, int);
+void		 request_conn_hear(struct request_conn *, struct watch *);
 void		 request_on_done(void (*)(struct request *));
-void		 request_on_idle(void (*)(int, int));
+void		 request_on_idle(void (*)(int, int, struct request_conn *));
 void		 request_run(struct request *, void (*)(struct request *,
 		    void *), void *);
 void		 request_release(struct request *);
@@ -756,13 +780,6 @@ int		 events_pruned(uint64_t *);
 long long	 events_prune(void);
 
 /* poll.c */
-/*
- * A source of events in a worker's epoll loop (its data.ptr): the loop
- * calls ready() and knows nothing else of it.
- */
-struct watch {
-	void		(*ready)(struct watch *);
-};
 enum poll_key {
 	POLL_SERVER,		/* events of a server */
 	POLL_CHANNEL,		/* ... of a channel */
@@ -807,12 +824,14 @@ struct poll {
 	int		 marked;
 	int		 recheck;	/* marked by a change of access */
 	int		 hinted;	/* an ephemeral event may concern it */
+	TAILQ_ENTRY(poll) hint_entry;	/* in poll.c's list of those */
 	int		 hurried;	/* deadline moved closer: no hints */
 	long long	 turn_ms;	/* the hurried answer's turn: clock_ms() */
 	int		 dead;		/* unparked, freed by poll_reap() */
 	uint64_t	 woken_ns;	/* publication that woke it */
 	TAILQ_ENTRY(poll) all_entry;
 };
+#define POLL_HURRIED_PER_MS	7	/* a worker's hurried answers, at most */
 void		 poll_init(int);
 size_t		 poll_parked(void);
 struct poll	*poll_new(struct request *, const struct poll_type *, void *);
@@ -856,6 +875,7 @@ struct worker {
 	int		 listening;	/* the listen socket is in the loop */
 	long long	 accept_resume;	/* out of fds: look for one then */
 	long long	 starved_since;	/* when accept first lacked one; 0 */
+	int		 yielding;	/* left the queue to a worker with fewer */
 };
 extern struct worker *worker;
 int		 worker_nonblocking(int);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -33,20 +34,26 @@
 #define WORKER_EVENTS		64
 #define WORKER_DRAIN_MS		300
 #define WORKER_STARVED_MS	100	/* out of fds: look for a free one */
+#define WORKER_SHARE_SLACK	32	/* connections over an even share */
+#define WORKER_YIELD_MS		5	/* ... leave the queue to the others */
 
 /*
- * A connection nginx keeps open between requests, idle: watched until
- * nginx sends its next request on it or closes it.  Freed after the round
- * of epoll events that dropped it, which may still name it.
+ * A connection nginx keeps open between requests (fastcgi_keep_conn): in
+ * the epoll set under its conn's watch from the end of its first request
+ * until it closes, idle (on worker_idle, heard by the worker) until nginx
+ * sends its next request on it or closes it, then heard by whoever its
+ * request has wait on it (request_watch()).  Freed after the round of
+ * epoll events that closed it, which may still name it.
  */
-struct worker_idle {
-	struct watch		 watch;		/* first: epoll hands it back */
-	int			 fd;
-	int			 dead;		/* dropped: freed after the round */
-	TAILQ_ENTRY(worker_idle) entry;
+struct worker_kept {
+	struct request_conn	 conn;		/* first: epoll hands it back */
+	struct watch		 idle_watch;	/* heard while idle */
+	int			 idle;		/* on worker_idle */
+	TAILQ_ENTRY(worker_kept) entry;	/* worker_idle or worker_closed */
 };
-TAILQ_HEAD(worker_idle_list, worker_idle);
+TAILQ_HEAD(worker_kept_list, worker_kept);
 
+static void	 worker_accept_some(int);
 static void	 worker_listen_ready(struct watch *);
 static void	 worker_signal_ready(struct watch *);
 static void	 worker_wake_ready(struct watch *);
@@ -57,10 +64,10 @@ static struct worker	 worker_state;
 static struct watch	 watch_listen = { worker_listen_ready };
 static struct watch	 watch_signal = { worker_signal_ready };
 static struct watch	 watch_wake = { worker_wake_ready };
-static struct worker_idle_list worker_idle =
+static struct worker_kept_list worker_idle =
     TAILQ_HEAD_INITIALIZER(worker_idle);
-static struct worker_idle_list worker_idle_dead =
-    TAILQ_HEAD_INITIALIZER(worker_idle_dead);
+static struct worker_kept_list worker_closed =
+    TAILQ_HEAD_INITIALIZER(worker_closed);
 static long		 worker_idle_count;
 
 /* Drop root privileges to the configured user, if any. */
@@ -165,6 +172,19 @@ worker_accept_resume(void)
 
 	if (worker->accept_resume == 0 || clock_ms() < worker->accept_resume)
 		return;
+	if (worker->yielding) {
+		/*
+		 * One that still waits, no other worker took meanwhile:
+		 * take it (one, since the others may just be busy).
+		 */
+		worker->yielding = 0;
+		worker->accept_resume = 0;
+		if (worker->stopping && worker->drain_until == 0)
+			return;
+		worker_listen_on();
+		worker_accept_some(1);
+		return;
+	}
 	if ((fd = fcntl(worker->listen_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		worker->accept_resume = clock_ms() + WORKER_STARVED_MS;
 		return;
@@ -236,12 +256,56 @@ worker_serve(struct request *req)
 }
 
 /*
- * Accept and handle the connections waiting on the listen socket, then
- * write the sends among them together (worker_flush()).  The socket is
- * made non-blocking again first if another process cleared the flag.
+ * Whether this worker holds more than an even share of the host's
+ * connections from nginx (its parked polls and idle kept connections,
+ * as the hub counts them for /metrics) and WORKER_SHARE_SLACK.  nginx
+ * keeps a connection for as long as it is used, so the share a worker
+ * took when a crowd of long-polls came stays its share: with
+ * EPOLLEXCLUSIVE waking whichever worker waits first, 9,000 polls
+ * parked 6,000 and 3,000 (issue 22), and the fuller worker paced the
+ * typing hints of twice the clients (poll_hurry()) and fell behind
+ * with their requests.
+ */
+static int
+worker_over_share(void)
+{
+	struct hub_stats	*st = hub_stats();
+	uint64_t		 mine, total = 0;
+	int			 i, n = config_workers(cfg);
+
+	if (n < 2 || st == NULL)
+		return 0;
+	for (i = 0; i < HUB_SLOTS; i++)
+		total += atomic_load(&st->parked[i]) +
+		    atomic_load(&st->idle[i]);
+	mine = atomic_load(&st->parked[worker->slot]) +
+	    atomic_load(&st->idle[worker->slot]);
+	return mine * (uint64_t)n > total + WORKER_SHARE_SLACK * (uint64_t)n;
+}
+
+/*
+ * Leave the listen queue to the other workers for WORKER_YIELD_MS: a
+ * worker over its share stops watching the socket, and takes one
+ * connection still waiting when it looks again (worker_accept_resume()),
+ * so that the queue moves on, if slowly, when no other worker comes.
  */
 static void
-worker_accept(void)
+worker_accept_yield(void)
+{
+	worker_listen_off();
+	worker->yielding = 1;
+	worker->accept_resume = clock_ms() + WORKER_YIELD_MS;
+}
+
+/*
+ * Accept and handle the connections waiting on the listen socket, then
+ * write the sends among them together (worker_flush()): the first
+ * anyway of them, and the others while this worker holds no more than
+ * its share (worker_over_share()).  The socket is made non-blocking
+ * again first if another process cleared the flag.
+ */
+static void
+worker_accept_some(int anyway)
 {
 	struct request	*req;
 	int		 i, rc;
@@ -250,6 +314,10 @@ worker_accept(void)
 		log_warnx("the listen socket was made blocking by another "
 		    "process; made it non-blocking again");
 	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		if (i >= anyway && !worker->stopping && worker_over_share()) {
+			worker_accept_yield();
+			break;
+		}
 		req = request_new(worker->listen_fd);
 		if ((rc = request_accept(req)) < 0) {
 			if (rc == -EMFILE || rc == -ENFILE)
@@ -265,83 +333,118 @@ worker_accept(void)
 	worker_flush();
 }
 
-/*
- * A request ended on a connection nginx keeps open (request_on_idle()):
- * watch it for the next one, with a change of its watch when it is still
- * in the epoll set (a parked poll's, registered), else an addition.  A
- * stopping worker closes it instead, and so does one whose epoll cannot
- * take it.
- */
+/* A kept connection is idle no more: its request runs, or it closed. */
 static void
-worker_keep(int fd, int registered)
+worker_kept_busy(struct worker_kept *k)
 {
-	struct worker_idle	*idle;
-	struct epoll_event	 ev;
-
-	if (worker->stopping) {
-		close(fd);
+	if (!k->idle)
 		return;
-	}
-	idle = xcalloc(1, sizeof *idle);
-	idle->watch.ready = worker_idle_ready;
-	idle->fd = fd;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = &idle->watch;
-	if (epoll_ctl(worker->epfd, registered ? EPOLL_CTL_MOD :
-	    EPOLL_CTL_ADD, fd, &ev) == -1) {
-		log_warn("%s: epoll_ctl", __func__);
-		close(fd);
-		free(idle);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&worker_idle, idle, entry);
-	metrics_idle(++worker_idle_count);
+	TAILQ_REMOVE(&worker_idle, k, entry);
+	k->idle = 0;
+	metrics_idle(--worker_idle_count);
+	request_conn_hear(&k->conn, NULL);
 }
 
-/* Stop watching an idle connection; its memory goes after the round. */
+/*
+ * A kept connection was closed (which took it out of the epoll set): its
+ * memory goes after the round.
+ */
 static void
-worker_idle_drop(struct worker_idle *idle)
+worker_kept_closed(struct worker_kept *k)
 {
-	epoll_ctl(worker->epfd, EPOLL_CTL_DEL, idle->fd, NULL);
-	TAILQ_REMOVE(&worker_idle, idle, entry);
-	TAILQ_INSERT_TAIL(&worker_idle_dead, idle, entry);
-	idle->dead = 1;
-	metrics_idle(--worker_idle_count);
+	if (k->conn.fd == -1)
+		return;
+	worker_kept_busy(k);
+	k->conn.fd = -1;
+	TAILQ_INSERT_TAIL(&worker_closed, k, entry);
+}
+
+/* Accept and handle the connections waiting, this worker's share. */
+static void
+worker_accept(void)
+{
+	worker_accept_some(0);
+}
+
+/*
+ * A request ended on a connection nginx keeps open (request_on_idle()):
+ * watch it for the next one.  One kept already (conn) stays in the epoll
+ * set under the same watch and is heard by the worker again, with no
+ * system call; another joins the set, with a change of its watch when it
+ * is in it already (a parked poll's, registered), else an addition.  A
+ * stopping worker closes it instead, and so does one whose epoll cannot
+ * take it.  fd -1: the end of the request on conn closed it.
+ */
+static void
+worker_keep(int fd, int registered, struct request_conn *conn)
+{
+	struct worker_kept	*k = (struct worker_kept *)conn;
+	struct epoll_event	 ev;
+
+	if (fd == -1 || worker->stopping) {
+		if (fd != -1)
+			close(fd);
+		if (k != NULL)
+			worker_kept_closed(k);
+		return;
+	}
+	if (k == NULL) {
+		k = xcalloc(1, sizeof *k);
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = &k->conn.watch;
+		if (epoll_ctl(worker->epfd, registered ? EPOLL_CTL_MOD :
+		    EPOLL_CTL_ADD, fd, &ev) == -1) {
+			log_warn("%s: epoll_ctl", __func__);
+			close(fd);
+			free(k);
+			return;
+		}
+		request_conn_init(&k->conn, fd, worker->epfd);
+		k->idle_watch.ready = worker_idle_ready;
+	}
+	request_conn_hear(&k->conn, &k->idle_watch);
+	k->idle = 1;
+	TAILQ_INSERT_TAIL(&worker_idle, k, entry);
+	metrics_idle(++worker_idle_count);
 }
 
 /*
  * An idle connection became readable: nginx sent its next request on
  * it, which is read and handled as if just accepted, or closed it (an
  * end of file), which closes it here too.  A wake-up with nothing to
- * read leaves it watched.
+ * read leaves it idle.
  */
 static void
 worker_idle_ready(struct watch *w)
 {
-	struct worker_idle	*idle = (struct worker_idle *)w;
+	struct worker_kept	*k = (struct worker_kept *)((char *)w -
+				    offsetof(struct worker_kept, idle_watch));
 	struct request		*req;
 	ssize_t			 n;
 	char			 c;
 
-	if (idle->dead)
+	if (!k->idle)
 		return;
-	n = recv(idle->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(k->conn.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return;
-	worker_idle_drop(idle);
+	worker_kept_busy(k);
 	if (n <= 0) {
-		close(idle->fd);
+		close(k->conn.fd);
+		worker_kept_closed(k);
 		return;
 	}
 	req = request_new(-1);
-	if (request_accept_kept(req, idle->fd) < 0) {
+	if (request_accept_kept(req, k->conn.fd) < 0) {
 		/* Not a request: libfcgi closed the connection. */
 		log_warnx("a kept FastCGI connection sent no request; closed");
 		request_free(req);
+		worker_kept_closed(k);
 		return;
 	}
+	req->conn = &k->conn;
 	metrics_kept_request();
 	worker_serve(req);
 }
@@ -353,26 +456,26 @@ worker_idle_ready(struct watch *w)
 static void
 worker_idle_close_all(void)
 {
-	struct worker_idle	*idle;
+	struct worker_kept	*k;
 
-	while ((idle = TAILQ_FIRST(&worker_idle)) != NULL) {
-		worker_idle_ready(&idle->watch);
-		if (!idle->dead) {
-			worker_idle_drop(idle);
-			close(idle->fd);
+	while ((k = TAILQ_FIRST(&worker_idle)) != NULL) {
+		worker_idle_ready(&k->idle_watch);
+		if (k->idle) {
+			close(k->conn.fd);
+			worker_kept_closed(k);
 		}
 	}
 }
 
-/* Free the idle connections dropped during the last round of events. */
+/* Free the kept connections closed during the last round of events. */
 static void
 worker_idle_reap(void)
 {
-	struct worker_idle	*idle;
+	struct worker_kept	*k;
 
-	while ((idle = TAILQ_FIRST(&worker_idle_dead)) != NULL) {
-		TAILQ_REMOVE(&worker_idle_dead, idle, entry);
-		free(idle);
+	while ((k = TAILQ_FIRST(&worker_closed)) != NULL) {
+		TAILQ_REMOVE(&worker_closed, k, entry);
+		free(k);
 	}
 }
 
@@ -515,7 +618,7 @@ worker_main(int slot, int listen_fd)
 		if (worker->drain_until != 0 &&
 		    clock_ms() >= worker->drain_until) {
 			/* Whatever is still queued, take it, then close. */
-			worker_accept();
+			worker_accept_some(WORKER_ACCEPT_BATCH);
 			worker_idle_close_all();
 			worker_flush();
 			worker_listen_off();

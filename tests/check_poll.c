@@ -828,8 +828,8 @@ START_TEST(test_hints_gathered)
 END_TEST
 
 /*
- * A hint to many polls at once hurries them over many milliseconds, eight
- * in each (poll.c's POLL_HURRIED_PER_MS), so that answers carrying only
+ * A hint to many polls at once hurries them over many milliseconds,
+ * POLL_HURRIED_PER_MS in each, so that answers carrying only
  * hints go out at a pace the box keeps up with; each is answered once.
  * A poll hurried to a later moment before does not delay them.
  */
@@ -861,8 +861,8 @@ START_TEST(test_hurried_spread)
 			same += clients[j].poll->deadline == d;
 		most = same > most ? same : most;
 	}
-	ck_assert_int_le(most, 8);
-	ck_assert_int_ge(last - first, n / 8 - 1);
+	ck_assert_int_le(most, POLL_HURRIED_PER_MS);
+	ck_assert_int_ge(last - first, n / POLL_HURRIED_PER_MS - 1);
 	ck_assert_int_lt(last, clock_ms() + 1000);
 	while (poll_parked() > 1 && clock_ms() < last + 5000) {
 		usleep(1000);
@@ -897,7 +897,8 @@ START_TEST(test_hurried_turns_handed_back)
 	}
 	publish_hint(10, 11, 0);
 	for (i = 0; i < n; i++)
-		ck_assert_int_eq(clients[i].poll->deadline, at + i / 8);
+		ck_assert_int_eq(clients[i].poll->deadline,
+		    at + i / POLL_HURRIED_PER_MS);
 
 	/* The message: every hurried poll answered at once, with it. */
 	publish((struct hub_entry){ .server_id = 10, .channel_id = 11,
@@ -917,37 +918,37 @@ START_TEST(test_hurried_turns_handed_back)
 		last = d > last ? d : last;
 	}
 	ck_assert_int_eq(first, at);
-	ck_assert_int_eq(last, at + (n - 1) / 8);
+	ck_assert_int_eq(last, at + (n - 1) / POLL_HURRIED_PER_MS);
 }
 END_TEST
 
 /*
  * A hurried poll answered at its turn keeps it: the polls hurried to the
  * same millisecond afterwards go to the next one, never more than
- * POLL_HURRIED_PER_MS (8) in one.
+ * POLL_HURRIED_PER_MS in one.
  */
 START_TEST(test_hurried_turn_kept)
 {
 	struct client	*c;
 	long long	 at = clock_ms();
-	int		 i;
+	int		 i, per = POLL_HURRIED_PER_MS;
 
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < 2 * per; i++) {
 		c = client_new_of(i + 1, &test_hinted_type);
 		poll_key(c->poll, POLL_SERVER, 10);
 		c->hurry_at = at;
-		if (i < 8)
+		if (i < per)
 			park(c, 30000);
 	}
 	publish_hint(10, 11, 0);
 	poll_expire();
 	poll_reap();
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < per; i++)
 		ck_assert_int_eq(clients[i].answer, ANSWER_EXPIRED);
-	for (i = 8; i < 16; i++)
+	for (i = per; i < 2 * per; i++)
 		park(&clients[i], 30000);
 	publish_hint(10, 11, 0);
-	for (i = 8; i < 16; i++)
+	for (i = per; i < 2 * per; i++)
 		ck_assert_int_eq(clients[i].poll->deadline, at + 1);
 }
 END_TEST

@@ -415,6 +415,52 @@ START_TEST(test_parked_poll_aborted_on_kept_connection)
 END_TEST
 
 /*
+ * Polls parked one after the other on one kept connection, as a client
+ * polling again through nginx does: each is answered (its timeout), the
+ * connection takes the next, and the last, whose client goes away while
+ * it is parked, is dropped at once (the worker keeps a kept connection
+ * in its epoll set under one watch and hands its events to whoever
+ * waits on it: the worker while idle, the parked poll).
+ */
+START_TEST(test_polls_parked_again_on_kept_connection)
+{
+	struct chat_user	 u;
+	char			*head, *path, *body;
+	long			 parked0;
+	double			 t0;
+	int			 fd, i;
+
+	itest_require_stack();
+	chat_user(&u, "keepagain");
+	head = itest_events_head(u.token);
+	fd = fcgi_connect();
+	fcgi_expect(fd, API_PREFIX "/health", NULL, "\"ok\"");
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=1", head);
+	for (i = 0; i < 3; i++) {
+		t0 = itest_now();
+		fcgi_get(fd, path, u.token, 1);
+		ck_assert_int_eq(fcgi_answer(fd, &body), 200);
+		ck_assert_msg(itest_now() - t0 >= 0.9, "poll %d on the kept "
+		    "connection was answered after %.3f s, before its "
+		    "timeout: %s", i, itest_now() - t0, body);
+		free(body);
+	}
+	free(path);
+	parked0 = fcgi_metric(ITEST_PARKED);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=30", head);
+	fcgi_get(fd, path, u.token, 1);
+	ck_assert_int_eq(fcgi_await_metric(ITEST_PARKED, parked0 + 1,
+	    parked0 + 1), parked0 + 1);
+	close(fd);
+	ck_assert_int_eq(fcgi_await_metric(ITEST_PARKED, parked0, parked0),
+	    parked0);
+	free(path);
+	free(head);
+	chat_user_free(&u);
+}
+END_TEST
+
+/*
  * nginx's configuration keeps its connections to sohbetd for /events
  * polls, and for them only.
  */
@@ -451,6 +497,91 @@ START_TEST(test_nginx_keeps_event_connections)
 }
 END_TEST
 
+/*
+ * This stack's workers' parked polls, from /metrics
+ * (sohbet_worker_parked_polls, one line a worker) into parked (at most
+ * max); how many workers.
+ */
+static int
+fcgi_parked_per_worker(long *parked, int max)
+{
+	const char	*line = "sohbet_worker_parked_polls{pid=\"", *p;
+	char		*body;
+	int		 fd, n = 0;
+
+	fd = fcgi_connect();
+	fcgi_get(fd, "/metrics", NULL, 0);
+	ck_assert_int_eq(fcgi_answer(fd, &body), 200);
+	close(fd);
+	for (p = body; n < max && (p = strstr(p, line)) != NULL; n++) {
+		p = strchr(p, '}');
+		ck_assert_ptr_nonnull(p);
+		parked[n] = strtol(p + 1, NULL, 10);
+	}
+	free(body);
+	return n;
+}
+
+#define SPREAD_USERS	12
+#define SPREAD_POLLS	(SPREAD_USERS * 20)	/* at most the per-user cap */
+#define SPREAD_SLACK	32			/* worker.c's */
+
+/*
+ * Long-polls on kept connections are spread over the workers: a worker
+ * that holds more than an even share of the connections and
+ * WORKER_SHARE_SLACK leaves the listen queue to the others
+ * (worker_over_share()).  A connection nginx keeps stays with the
+ * worker that accepted it, and EPOLLEXCLUSIVE wakes the worker that
+ * waits first: polls coming one after the other, each parked before
+ * the next, went 219 and 21 to two workers here without it, and 9,000
+ * through nginx about 6,000 and 3,000, the fuller worker's clients
+ * waiting twice as long for their turn of typing hints (poll_hurry();
+ * issue 22).
+ */
+START_TEST(test_polls_spread_over_workers)
+{
+	struct chat_user	 u[SPREAD_USERS];
+	long			 before[4], after[4], most = 0, least = LONG_MAX;
+	long			 parked0;
+	char			*head, *path, name[32];
+	int			 fds[SPREAD_POLLS], i, n;
+
+	itest_require_stack();
+	n = fcgi_parked_per_worker(before, 4);
+	if (n < 2)
+		return;		/* one worker: nothing to spread */
+	for (i = 0; i < SPREAD_USERS; i++) {
+		snprintf(name, sizeof name, "spread%d", i);
+		chat_user(&u[i], name);
+	}
+	head = itest_events_head(u[0].token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=30", head);
+	/* One after the other, each parked before the next comes. */
+	parked0 = fcgi_metric(ITEST_PARKED);
+	for (i = 0; i < SPREAD_POLLS; i++) {
+		fds[i] = fcgi_connect();
+		fcgi_get(fds[i], path, u[i % SPREAD_USERS].token, 1);
+		ck_assert_int_ge(fcgi_await_metric(ITEST_PARKED,
+		    parked0 + i + 1, LONG_MAX), parked0 + i + 1);
+	}
+	ck_assert_int_eq(fcgi_parked_per_worker(after, 4), n);
+	for (i = 0; i < n; i++) {
+		after[i] -= before[i];
+		most = after[i] > most ? after[i] : most;
+		least = after[i] < least ? after[i] : least;
+	}
+	ck_assert_msg(most - least <= 2 * SPREAD_SLACK + 8, "%d polls parked "
+	    "%ld and %ld in the fullest and emptiest of %d workers",
+	    SPREAD_POLLS, most, least, n);
+	for (i = 0; i < SPREAD_POLLS; i++)
+		close(fds[i]);
+	for (i = 0; i < SPREAD_USERS; i++)
+		chat_user_free(&u[i]);
+	free(path);
+	free(head);
+}
+END_TEST
+
 /* The suite: one case, with the stack to itself. */
 static Suite *
 keepalive_suite(void)
@@ -465,7 +596,9 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_parked_poll_on_kept_connection);
 	tcase_add_test(tc, test_idle_connections_closed_are_released);
 	tcase_add_test(tc, test_parked_poll_aborted_on_kept_connection);
+	tcase_add_test(tc, test_polls_parked_again_on_kept_connection);
 	tcase_add_test(tc, test_nginx_keeps_event_connections);
+	tcase_add_test(tc, test_polls_spread_over_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }

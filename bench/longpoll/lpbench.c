@@ -102,6 +102,14 @@ struct engine {
 	int		 port;		/* nginx's plain-HTTP port */
 	SSL_CTX		*tls;		/* non-NULL: port is a TLS one */
 	size_t		 ndone, nsent;
+	/*
+	 * With track set, every job that finishes is also listed here, so
+	 * that a phase with thousands of jobs out (the storm) reads only
+	 * those instead of looking at every one after each step.
+	 */
+	int		 track;
+	struct job	**fin;
+	size_t		 nfin, capfin;
 };
 
 struct account {
@@ -505,14 +513,47 @@ conn_new(struct engine *e, int port, SSL_CTX *tls)
 	return c;
 }
 
+/* A job finished: count it, and list it when the engine tracks them. */
+static void
+job_finished(struct engine *e, struct job *j)
+{
+	j->state = JOB_DONE;
+	j->t_done = now();
+	e->ndone++;
+	if (!e->track)
+		return;
+	if (e->nfin == e->capfin) {
+		e->capfin = e->capfin == 0 ? 1024 : e->capfin * 2;
+		e->fin = xrealloc(e->fin, e->capfin * sizeof *e->fin);
+	}
+	e->fin[e->nfin++] = j;
+}
+
+/*
+ * Hand the caller the jobs listed as finished (track) since the last
+ * call, in *list (of *cap entries, swapped with the engine's, which
+ * goes on listing in the caller's old one); their number.
+ */
+static size_t
+engine_take_finished(struct engine *e, struct job ***list, size_t *cap)
+{
+	struct job	**l = *list;
+	size_t		  c = *cap, n = e->nfin;
+
+	*list = e->fin;
+	*cap = e->capfin;
+	e->fin = l;
+	e->capfin = c;
+	e->nfin = 0;
+	return n;
+}
+
 /* Finish a job with an error. */
 static void
 job_fail(struct engine *e, struct job *j, enum job_err err)
 {
 	j->err = err;
-	j->state = JOB_DONE;
-	j->t_done = now();
-	e->ndone++;
+	job_finished(e, j);
 }
 
 /* Write what is left of the request; -1 on error. */
@@ -733,6 +774,7 @@ conn_event(struct conn *c, uint32_t events)
 	struct engine	*e = c->e;
 	struct job	*j;
 	ssize_t		 n;
+	size_t		 room;
 	int		 err = 0, rc, eof = 0, close_it = 0;
 	socklen_t	 len = sizeof err;
 
@@ -769,14 +811,36 @@ conn_event(struct conn *c, uint32_t events)
 		conn_lost(c, E_RESET);
 		return;
 	}
+	/*
+	 * Edge-triggered, the socket also reports room to write (the ACK of
+	 * the request just sent): with nothing come to read, no recv().
+	 */
+	if (c->ssl == NULL && !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+	    EPOLLERR)))
+		return;
+	j = c->job;
 	for (;;) {
 		if (c->incap - c->inlen < 4096) {
 			c->incap = c->incap == 0 ? 8192 : c->incap * 2;
 			c->in = xrealloc(c->in, c->incap);
 		}
-		n = conn_recv(c, c->in + c->inlen, c->incap - c->inlen - 1);
+		room = c->incap - c->inlen - 1;
+		n = conn_recv(c, c->in + c->inlen, room);
 		if (n > 0) {
 			c->inlen += (size_t)n;
+			/*
+			 * A short read emptied the socket: a whole answer
+			 * needs no recv() that says EAGAIN (what comes later
+			 * is a new edge).
+			 */
+			if (c->ssl == NULL && (size_t)n < room &&
+			    (rc = http_parse(c, 0, &close_it)) != 0) {
+				if (rc == -1) {
+					conn_lost(c, E_PARSE);
+					return;
+				}
+				goto whole;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -795,16 +859,14 @@ conn_event(struct conn *c, uint32_t events)
 			conn_lost(c, E_EOF);
 		return;
 	}
-	j = c->job;
 	if ((rc = http_parse(c, eof, &close_it)) == 0)
 		return;
 	if (rc == -1) {
 		conn_lost(c, eof ? E_EOF : E_PARSE);
 		return;
 	}
-	j->state = JOB_DONE;
-	j->t_done = now();
-	e->ndone++;
+whole:
+	job_finished(e, j);
 	c->job = NULL;
 	c->used++;
 	c->inlen = 0;
@@ -1864,7 +1926,30 @@ struct storm_stats {
 	long		 npub_mark, cappub_mark;
 	double		*pub;		/* per typist: its hint's publication */
 	double		*pub_for;	/* ... of the hint sent then */
+	struct storm_typist {
+		uint64_t	 id;
+		int		 k;	/* in members[] */
+	}		*typists;	/* sorted by id */
 };
+
+static int
+storm_typist_cmp(const void *a, const void *b)
+{
+	const struct storm_typist	*x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The typist (members[k]) of a user id, -1 if none. */
+static int
+storm_typist(const struct storm_stats *st, uint64_t id)
+{
+	struct storm_typist	 key = { id, 0 }, *t;
+
+	t = bsearch(&key, st->typists, (size_t)opt.storm, sizeof key,
+	    storm_typist_cmp);
+	return t != NULL ? t->k : -1;
+}
 
 /* Append a value to a growing array. */
 static void
@@ -1913,24 +1998,21 @@ storm_note_typing(struct storm_stats *st, const char *body, double t,
 		if ((u = strstr(p, "\"user_id\":\"")) == NULL)
 			break;
 		who = strtoull(u + 11, NULL, 10);
-		for (k = 0; k < opt.storm; k++) {
-			if (members[k].id != who || hint_sent[k] == 0)
-				continue;
-			storm_push(&st->typing, &st->ntyping, &st->captyping,
-			    t - hint_sent[k]);
-			if (st->pub_for[k] != hint_sent[k] && (x = strstr(u,
-			    "\"expires_at\":\"")) != NULL) {
-				st->pub_for[k] = hint_sent[k];
-				st->pub[k] = storm_parse_time(x + 14) - 10.0;
-				storm_push(&st->post_pub, &st->npost_pub,
-				    &st->cappost_pub, st->pub[k] -
-				    (hint_sent[k] + rt_off));
-			}
-			if (st->pub_for[k] == hint_sent[k] && mark > 0)
-				storm_push(&st->pub_mark, &st->npub_mark,
-				    &st->cappub_mark, mark - st->pub[k]);
-			break;
+		if ((k = storm_typist(st, who)) == -1 || hint_sent[k] == 0)
+			continue;
+		storm_push(&st->typing, &st->ntyping, &st->captyping,
+		    t - hint_sent[k]);
+		if (st->pub_for[k] != hint_sent[k] && (x = strstr(u,
+		    "\"expires_at\":\"")) != NULL) {
+			st->pub_for[k] = hint_sent[k];
+			st->pub[k] = storm_parse_time(x + 14) - 10.0;
+			storm_push(&st->post_pub, &st->npost_pub,
+			    &st->cappost_pub, st->pub[k] -
+			    (hint_sent[k] + rt_off));
 		}
+		if (st->pub_for[k] == hint_sent[k] && mark > 0)
+			storm_push(&st->pub_mark, &st->npub_mark,
+			    &st->cappub_mark, mark - st->pub[k]);
 	}
 }
 
@@ -1978,9 +2060,18 @@ storm(struct engine *lp, struct job **jobs)
 	char		  tpath[128], mpath[128];
 	double		  t0, t, next_hint, post_sent = 0, rt_off;
 	struct timespec	  rt;
+	struct job	**fin = NULL;
+	size_t		  f, nfin, capfin = 0;
 	int		  i, k, h = 0, sent = 0, throttled = 0;
 
 	st.message = xcalloc((size_t)opt.n, sizeof *st.message);
+	st.typists = xcalloc((size_t)opt.storm + 1, sizeof *st.typists);
+	for (k = 0; k < opt.storm; k++) {
+		st.typists[k].id = members[k].id;
+		st.typists[k].k = k;
+	}
+	qsort(st.typists, (size_t)opt.storm, sizeof *st.typists,
+	    storm_typist_cmp);
 	st.pub = xcalloc((size_t)opt.storm + 1, sizeof *st.pub);
 	st.pub_for = xcalloc((size_t)opt.storm + 1, sizeof *st.pub_for);
 	snprintf(tpath, sizeof tpath, "/api/v1/channels/%" PRIu64 "/typing",
@@ -1996,6 +2087,9 @@ storm(struct engine *lp, struct job **jobs)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	rt_off = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 - t0;
 	next_hint = t0;
+	/* From here the answers are read from the engine's list. */
+	lp->nfin = 0;
+	lp->track = 1;
 	while ((t = now()) < t0 + opt.storm_s) {
 		/* The hints due now, one typist after the other. */
 		while (!opt.storm_quiet && next_hint <= t) {
@@ -2022,10 +2116,13 @@ storm(struct engine *lp, struct job **jobs)
 			post_sent = t;
 		}
 		engine_step(lp, 5);
-		for (i = 0; i < opt.n; i++) {
-			struct job	*j = cur[i];
+		nfin = engine_take_finished(lp, &fin, &capfin);
+		for (f = 0; f < nfin; f++) {
+			struct job	*j = fin[f];
 
-			if (j == NULL || j->state != JOB_DONE)
+			/* The hints' and the message's POSTs are not polls. */
+			i = j->idx;
+			if (i < 0 || i >= opt.n || cur[i] != j)
 				continue;
 			if (j->err != E_NONE || j->status != 200 ||
 			    j->body == NULL || json_str(j->body, "cursor",
@@ -2062,9 +2159,12 @@ storm(struct engine *lp, struct job **jobs)
 			if (j != jobs[i])
 				job_free(j);
 			cur[i] = job_new("GET", path, members[i].access, NULL);
+			cur[i]->idx = i;
 			engine_submit(lp, cur[i]);
 		}
 	}
+	lp->track = 0;
+	lp->nfin = 0;
 	result("storm_typists", "%d (a hint each every %.1f s, %d sent in %d "
 	    "s, %d not 204)", opt.storm, STORM_HINT_EVERY, sent, opt.storm_s,
 	    throttled);
@@ -2101,6 +2201,8 @@ storm(struct engine *lp, struct job **jobs)
 	free(st.pub_mark);
 	free(st.pub);
 	free(st.pub_for);
+	free(st.typists);
+	free(fin);
 }
 
 /* --- a reaction to the parked polls (--reaction) ---------------------- */
