@@ -300,9 +300,9 @@ worker_accept_yield(void)
 /*
  * Accept and handle the connections waiting on the listen socket, then
  * write the sends among them together (worker_flush()): the first
- * anyway of them, and the others while this worker holds no more than
- * its share (worker_over_share()).  The socket is made non-blocking
- * again first if another process cleared the flag.
+ * `anyway` of them in any case, and the others while this worker holds
+ * no more than its share (worker_over_share()).  The socket is made
+ * non-blocking again first if another process cleared the flag.
  */
 static void
 worker_accept_some(int anyway)
@@ -333,6 +333,13 @@ worker_accept_some(int anyway)
 	worker_flush();
 }
 
+/* Accept and handle the connections waiting, this worker's share. */
+static void
+worker_accept(void)
+{
+	worker_accept_some(0);
+}
+
 /* A kept connection is idle no more: its request runs, or it closed. */
 static void
 worker_kept_busy(struct worker_kept *k)
@@ -357,13 +364,6 @@ worker_kept_closed(struct worker_kept *k)
 	worker_kept_busy(k);
 	k->conn.fd = -1;
 	TAILQ_INSERT_TAIL(&worker_closed, k, entry);
-}
-
-/* Accept and handle the connections waiting, this worker's share. */
-static void
-worker_accept(void)
-{
-	worker_accept_some(0);
 }
 
 /*
