@@ -522,4 +522,60 @@ BEGIN
 	END IF;
 END//
 
+
+-- The writes of a batch of acks (readstate.c) in one round trip instead
+-- of four (START TRANSACTION, the channels' positions, the
+-- read_state.update events, COMMIT; the DMs' positions a fifth): the
+-- positions that moved as [[user, conversation, position], ...] of
+-- channels and of DMs (NULL: none of the kind), each only forward, and
+-- the events' rows as events.c's events_rows_many() writes them, their
+-- seqs drawn by the shm sequencer.  readstate.c reads the positions and
+-- counts before the CALL and keeps its statement-by-statement writes
+-- for the db sequencer and for a database without this procedure.
+CREATE OR REPLACE PROCEDURE read_states_ack(
+	IN p_channels		MEDIUMTEXT CHARACTER SET utf8mb4,
+	IN p_dms		MEDIUMTEXT CHARACTER SET utf8mb4,
+	IN p_events		MEDIUMTEXT CHARACTER SET utf8mb4
+				    COLLATE utf8mb4_bin)
+	MODIFIES SQL DATA
+	SQL SECURITY INVOKER
+BEGIN
+	DECLARE EXIT HANDLER FOR SQLEXCEPTION
+	BEGIN
+		ROLLBACK;
+		RESIGNAL;
+	END;
+	START TRANSACTION;
+	IF p_channels IS NOT NULL THEN
+		INSERT INTO channel_read_states (user_id, channel_id,
+		    last_read_id)
+		    SELECT j.u, j.c, j.p FROM JSON_TABLE(p_channels, '$[*]'
+		    COLUMNS (u BIGINT UNSIGNED PATH '$[0]',
+		    c BIGINT UNSIGNED PATH '$[1]',
+		    p BIGINT UNSIGNED PATH '$[2]')) j ORDER BY j.u, j.c
+		    ON DUPLICATE KEY UPDATE last_read_id =
+		    GREATEST(last_read_id, VALUES(last_read_id));
+	END IF;
+	IF p_dms IS NOT NULL THEN
+		INSERT INTO dm_read_states (user_id, dm_channel_id,
+		    last_read_id)
+		    SELECT j.u, j.c, j.p FROM JSON_TABLE(p_dms, '$[*]'
+		    COLUMNS (u BIGINT UNSIGNED PATH '$[0]',
+		    c BIGINT UNSIGNED PATH '$[1]',
+		    p BIGINT UNSIGNED PATH '$[2]')) j ORDER BY j.u, j.c
+		    ON DUPLICATE KEY UPDATE last_read_id =
+		    GREATEST(last_read_id, VALUES(last_read_id));
+	END IF;
+	INSERT INTO events (seq, type, server_id, channel_id, dm_channel_id,
+	    user_id, data)
+	    SELECT j.s, 'read_state.update', NULLIF(j.sv, 0), NULLIF(j.sc, 0),
+	    NULLIF(j.sd, 0), NULLIF(j.su, 0), j.d FROM JSON_TABLE(p_events,
+	    '$[*]' COLUMNS (s BIGINT UNSIGNED PATH '$.s',
+	    sv BIGINT UNSIGNED PATH '$.sv', sc BIGINT UNSIGNED PATH '$.sc',
+	    sd BIGINT UNSIGNED PATH '$.sd', su BIGINT UNSIGNED PATH '$.su',
+	    d MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
+	    PATH '$.d')) AS j;
+	COMMIT;
+END//
+
 DELIMITER ;
