@@ -912,16 +912,20 @@ static int
 readstate_write_call(const struct readstate_ack *acks, size_t n)
 {
 	const char	*text[3];
-	size_t		 len[3], moved;
+	size_t		 len[3], moved, i;
 	yajl_gen	 g[3];
-	long long	 rc = -1;
+	long long	 rc;
 	int		 k;
 
+	for (i = 0; i < n && acks[i].result != READSTATE_MOVED; i++)
+		;
+	if (i == n)
+		return 0;
 	if (db_begin_call() == -1)
 		return -1;
 	if ((g[2] = readstate_event_rows(acks, n, &moved)) == NULL) {
 		db_rollback();
-		return moved == 0 ? 0 : -1;
+		return -1;
 	}
 	for (k = 0; k < 3; k++) {
 		if (k < 2)
