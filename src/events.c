@@ -320,29 +320,26 @@ events_kid(yajl_gen g, const char *key, uint64_t id)
 }
 
 /*
- * Draw the seqs of n events of one type, event i visible to scopes[i]
- * with data[i] (no audience), and write their rows as the JSON array
- * that the statement below and the procedures writing events of their
- * own (read_states_ack) read: [{"s": seq, "sv": server, "sc": channel,
- * "sd": DM, "su": user, "d": data}, ...].  The seqs are announced with
- * the commit of the caller's open transaction.  A new generator, or
- * NULL when no seq could be drawn.
+ * Append n events of one type, event i visible to scopes[i] with data[i]
+ * (no audience), inside the caller's transaction, with one statement.
+ * 0 or -1.
  */
-yajl_gen
-events_rows_many(const char *type, const struct event_scope *scopes,
+int
+events_append_many(const char *type, const struct event_scope *scopes,
     yajl_gen *data, size_t n)
 {
 	const char	*text;
 	size_t		 len, i;
 	uint64_t	 seq;
 	yajl_gen	 g;
+	long long	 rc;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
 	for (i = 0; i < n; i++) {
 		if (events_reserve(type, &scopes[i], &seq) == -1) {
 			yajl_gen_free(g);
-			return NULL;
+			return -1;
 		}
 		text = json_gen_text(data[i], &len);
 		yajl_gen_map_open(g);
@@ -356,41 +353,10 @@ events_rows_many(const char *type, const struct event_scope *scopes,
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	return g;
-}
-
-/*
- * Write n events whose rows events_rows_many() wrote into g, inside the
- * caller's transaction, with one statement.  0 or -1.
- */
-int
-events_insert_rows(const char *type, yajl_gen g, size_t n)
-{
-	const char	*text;
-	size_t		 len;
-
 	text = json_gen_text(g, &len);
-	return db_exec(&q_event_insert_many, "sb", type, text, len) ==
-	    (long long)n ? 0 : -1;
-}
-
-/*
- * Append n events of one type, event i visible to scopes[i] with data[i]
- * (no audience), inside the caller's transaction, with one statement.
- * 0 or -1.
- */
-int
-events_append_many(const char *type, const struct event_scope *scopes,
-    yajl_gen *data, size_t n)
-{
-	yajl_gen	 g;
-	int		 rc;
-
-	if ((g = events_rows_many(type, scopes, data, n)) == NULL)
-		return -1;
-	rc = events_insert_rows(type, g, n);
+	rc = db_exec(&q_event_insert_many, "sb", type, text, len);
 	yajl_gen_free(g);
-	return rc;
+	return rc == (long long)n ? 0 : -1;
 }
 
 /*

@@ -258,14 +258,6 @@ static struct db_stmt q_ack[] = {
 	DB_STMT(READSTATE_ACK("channel_read_states", "channel_id")),
 	DB_STMT(READSTATE_ACK("dm_read_states", "dm_channel_id")),
 };
-/*
- * The same with the batch's events, in a transaction of its own: one
- * round trip (read_states_ack, sql/routines.sql).
- */
-static struct db_stmt q_ack_call = DB_STMT(
-    "CALL read_states_ack(?, ?, ?)");
-static struct db_routine r_ack = DB_ROUTINE("read_states_ack",
-    "acks are written statement by statement");
 
 /*
  * The conversation kinds, as indexes of q_ack and q_counts; and the
@@ -274,9 +266,6 @@ static struct db_routine r_ack = DB_ROUTINE("read_states_ack",
 #define READSTATE_CHANNEL	0
 #define READSTATE_DM		1
 #define READSTATE_MENTIONS	2
-
-/* The event of a position that moved. */
-#define READSTATE_EVENT		"read_state.update"
 
 /*
  * A conversation whose position or counts are to be read, for the
@@ -797,15 +786,16 @@ readstate_ack_target(uint64_t message_id, uint64_t newest)
 }
 
 /*
- * The positions of the acks of one kind that moved, as the statements
- * above take them: [[user, conversation, position], ...] in a new
- * generator, or NULL when none moved.
+ * Store the positions of the acks of one kind that moved, with one
+ * statement: [[user, conversation, position], ...].  0 or -1.
  */
-static yajl_gen
-readstate_moved(int kind, const struct readstate_ack *acks, size_t n)
+static int
+readstate_store(int kind, const struct readstate_ack *acks, size_t n)
 {
-	size_t		 i, moved = 0;
+	const char	*text;
+	size_t		 i, len, moved = 0;
 	yajl_gen	 g;
+	long long	 rc;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
@@ -822,151 +812,51 @@ readstate_moved(int kind, const struct readstate_ack *acks, size_t n)
 		moved++;
 	}
 	yajl_gen_array_close(g);
-	if (moved == 0) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return g;
-}
-
-/*
- * Store the positions of the acks of one kind that moved, with one
- * statement.  0 or -1.
- */
-static int
-readstate_store(int kind, const struct readstate_ack *acks, size_t n)
-{
-	const char	*text;
-	size_t		 len;
-	yajl_gen	 g;
-	long long	 rc;
-
-	if ((g = readstate_moved(kind, acks, n)) == NULL)
-		return 0;
 	text = json_gen_text(g, &len);
-	rc = db_exec(&q_ack[kind], "b", text, len);
+	rc = moved == 0 ? 0 : db_exec(&q_ack[kind], "b", text, len);
 	yajl_gen_free(g);
 	return rc == -1 ? -1 : 0;
 }
 
 /*
- * The read_state.update {read state} of each ack that moved, each
- * scoped to its user alone, as events_rows_many() writes them (their
- * seqs drawn), in a new generator, with their number in *moved: NULL
- * when none moved (*moved 0) or no seq could be drawn.
+ * Append read_state.update {read state} for each ack that moved, each
+ * scoped to its user alone, with one statement.  0 or -1.
  */
-static yajl_gen
-readstate_event_rows(const struct readstate_ack *acks, size_t n,
-    size_t *moved)
+static int
+readstate_events(const struct readstate_ack *acks, size_t n)
 {
 	struct event_scope	*scopes;
-	yajl_gen		*data, g = NULL;
-	size_t			 i, m = 0;
+	yajl_gen		*data;
+	size_t			 i, moved = 0;
+	int			 rc;
 
 	scopes = xcalloc(n, sizeof *scopes);
 	data = xcalloc(n, sizeof *data);
 	for (i = 0; i < n; i++) {
 		if (acks[i].result != READSTATE_MOVED)
 			continue;
-		scopes[m].user_id = acks[i].user_id;
-		data[m] = json_gen_new();
-		readstate_gen(data[m++], &acks[i].rs);
+		scopes[moved].user_id = acks[i].user_id;
+		data[moved] = json_gen_new();
+		readstate_gen(data[moved++], &acks[i].rs);
 	}
-	if (m > 0)
-		g = events_rows_many(READSTATE_EVENT, scopes, data, m);
-	for (i = 0; i < m; i++)
+	rc = moved == 0 ? 0 : events_append_many("read_state.update", scopes,
+	    data, moved);
+	for (i = 0; i < moved; i++)
 		yajl_gen_free(data[i]);
 	free(data);
 	free(scopes);
-	*moved = m;
-	return g;
-}
-
-/*
- * Write what the acks moved, statement by statement in the caller's
- * transaction: the positions of each kind, then their events.  0 or -1.
- */
-static int
-readstate_write(const struct readstate_ack *acks, size_t n)
-{
-	size_t		 moved;
-	yajl_gen	 g;
-	int		 rc, k;
-
-	for (k = 0; k < 2; k++)
-		if (readstate_store(k, acks, n) == -1)
-			return -1;
-	if ((g = readstate_event_rows(acks, n, &moved)) == NULL)
-		return moved == 0 ? 0 : -1;
-	rc = events_insert_rows(READSTATE_EVENT, g, moved);
-	yajl_gen_free(g);
 	return rc;
 }
 
 /*
- * Write what the acks moved with one CALL of read_states_ack, in a
- * transaction of its own (nothing when nothing moved).  0, or -1 (rolled
- * back; after db_routine_lost() when the procedure is missing).
- */
-static int
-readstate_write_call(const struct readstate_ack *acks, size_t n)
-{
-	const char	*text[3];
-	size_t		 len[3], moved, i;
-	yajl_gen	 g[3];
-	long long	 rc;
-	int		 k;
-
-	for (i = 0; i < n && acks[i].result != READSTATE_MOVED; i++)
-		;
-	if (i == n)
-		return 0;
-	if (db_begin_call() == -1)
-		return -1;
-	if ((g[2] = readstate_event_rows(acks, n, &moved)) == NULL) {
-		db_rollback();
-		return -1;
-	}
-	for (k = 0; k < 3; k++) {
-		if (k < 2)
-			g[k] = readstate_moved(k, acks, n);
-		text[k] = NULL;
-		len[k] = 0;
-		if (g[k] != NULL)
-			text[k] = json_gen_text(g[k], &len[k]);
-	}
-	rc = db_exec(&q_ack_call, "bbb", text[0], len[0], text[1], len[1],
-	    text[2], len[2]);
-	for (k = 0; k < 3; k++)
-		if (g[k] != NULL)
-			yajl_gen_free(g[k]);
-	if (rc == -1) {
-		db_rollback();
-		db_routine_lost(&r_ack);
-		return -1;
-	}
-	db_end_call();
-	return 0;
-}
-
-/*
  * Acknowledge n conversations, each up to its message_id for its user
- * (who may open it: the caller checked): their positions and counts read
- * and what moved written, with a statement per step for all of them.
- * Each ack's result is READSTATE_MOVED (its position moved: stored,
- * read_state.update appended), READSTATE_KEPT (an older id: nothing
- * written) or READSTATE_GONE (no longer a member, or the DM is gone),
- * with its read state in rs.  0, or -1 when it failed (nothing written).
- *
- * The writes are one CALL (readstate_write_call()) when the shm sequencer
- * draws the events' seqs, and the reads come before it, outside its
- * transaction: on this two-core box a round trip cost a batch 0.1-0.7 ms
- * of waiting for MariaDB's thread and the worker to run again (issue
- * 20), and the reads, which lock nothing, saw no more inside one.
- * Positions only move forward, whatever another batch wrote meanwhile
- * (READSTATE_ACK).  With the db sequencer (its row lock first in each
- * transaction) and without the procedure, the writes go statement by
- * statement in one transaction with the reads.
+ * (who may open it: the caller checked), in one transaction: their
+ * positions, counts and events read and written with a statement per
+ * step for all of them.  Each ack's result is READSTATE_MOVED (its
+ * position moved: stored, read_state.update appended), READSTATE_KEPT
+ * (an older id: nothing written) or READSTATE_GONE (no longer a member,
+ * or the DM is gone), with its read state in rs.  0, or -1 when the
+ * transaction failed (nothing written).
  */
 int
 readstate_ack_many(struct readstate_ack *acks, size_t n)
@@ -974,7 +864,7 @@ readstate_ack_many(struct readstate_ack *acks, size_t n)
 	struct readstate_job	*jobs[2];
 	size_t			 njobs[2] = { 0, 0 }, i;
 	uint64_t		 target;
-	int			 kind, k, call, rc = -1;
+	int			 kind, k;
 
 	jobs[0] = xcalloc(n, sizeof *jobs[0]);
 	jobs[1] = xcalloc(n, sizeof *jobs[1]);
@@ -988,9 +878,8 @@ readstate_ack_many(struct readstate_ack *acks, size_t n)
 		jobs[kind][njobs[kind]].rs = &acks[i].rs;
 		jobs[kind][njobs[kind]++].user_id = acks[i].user_id;
 	}
-	call = sequencer_local() && db_routine_usable(&r_ack);
-	if (!call && db_begin() == -1)
-		goto done;
+	if (db_begin() == -1)
+		goto fail;
 	for (k = 0; k < 2; k++)
 		if (readstate_positions(k, jobs[k], njobs[k]) == -1)
 			goto rollback;
@@ -1011,26 +900,20 @@ readstate_ack_many(struct readstate_ack *acks, size_t n)
 		}
 	}
 	for (k = 0; k < 2; k++)
-		if (readstate_counts(k, jobs[k], njobs[k]) == -1)
+		if (readstate_store(k, acks, n) == -1 ||
+		    readstate_counts(k, jobs[k], njobs[k]) == -1)
 			goto rollback;
-	if (call) {
-		if ((rc = readstate_write_call(acks, n)) == 0 ||
-		    db_routine_usable(&r_ack))
-			goto done;
-		/* The procedure is missing: statement by statement. */
-		if (db_begin() == -1)
-			goto done;
-	}
-	if (readstate_write(acks, n) == -1 || db_commit() == -1)
+	if (readstate_events(acks, n) == -1 || db_commit() == -1)
 		goto rollback;
-	rc = 0;
-	goto done;
-rollback:
-	db_rollback();
-done:
 	free(jobs[0]);
 	free(jobs[1]);
-	return rc;
+	return 0;
+rollback:
+	db_rollback();
+fail:
+	free(jobs[0]);
+	free(jobs[1]);
+	return -1;
 }
 
 /* Answer an ack with its read state, or the 404 of a conversation gone. */

@@ -760,9 +760,6 @@ long long	 events_rewrite_message(uint64_t, const char *, yajl_gen);
 int		 events_append_seq(const char *, const struct event_scope *,
 		    yajl_gen, uint64_t *);
 int		 events_note_update(uint64_t, uint64_t);
-yajl_gen	 events_rows_many(const char *, const struct event_scope *,
-		    yajl_gen *, size_t);
-int		 events_insert_rows(const char *, yajl_gen, size_t);
 int		 events_append_many(const char *, const struct event_scope *,
 		    yajl_gen *, size_t);
 long long	 events_erase_author(uint64_t, uint64_t, uint64_t);

@@ -1519,9 +1519,8 @@ ack_room_close(struct chat_room *room, char **channels, char **messages)
 }
 
 /*
- * Acks that arrive together are written together, with one CALL of
- * read_states_ack where the shm sequencer draws the events' seqs: each
- * is answered, stored and announced as if alone.
+ * Acks that arrive together are written together (readstate_ack_many()):
+ * each is answered, stored and announced as if alone.
  */
 START_TEST(test_acks_together)
 {
@@ -1530,59 +1529,6 @@ START_TEST(test_acks_together)
 
 	ack_room_open(&room, "rs_together", channels, messages);
 	race_acks(&room, channels, messages);
-	ack_room_close(&room, channels, messages);
-}
-END_TEST
-
-#define PROCEDURE_MISSING	"the stored procedure read_states_ack is " \
-	"missing"
-
-/* The routines back and sohbetd restarted (itest_routines_restore()). */
-static void
-procedure_restore(void)
-{
-	itest_routines_restore(SRCDIR "/sql");
-}
-
-/*
- * A database restored without its routines has no read_states_ack: the
- * workers that call it say so once, and acks alone or together are
- * still answered, stored and announced each once.
- */
-START_TEST(test_acks_without_procedure)
-{
-	struct itest_response	*r;
-	struct chat_room	 room;
-	char			*channels[RACERS], *messages[RACERS], *cursor;
-	char			*base, *third;
-	long			 logpos;
-
-	ack_room_open(&room, "rs_noproc", channels, messages);
-	logpos = itest_var_size("log/sohbetd.log");
-	ck_assert_int_eq(itest_sql("DROP PROCEDURE read_states_ack"), 0);
-	race_acks(&room, channels, messages);
-	ck_assert_msg(itest_var_grep("log/sohbetd.log", logpos,
-	    PROCEDURE_MISSING, NULL) > 0, "no worker called read_states_ack");
-
-	/* Alone. */
-	xasprintf(&base, API_PREFIX "/channels/%s", channels[1]);
-	third = chat_post(&room.owner, base, "third");
-	cursor = itest_events_head(room.member.token);
-	r = ack(room.member.token, base, third);
-	itest_expect(r, 200);
-	itest_expect_str(r, "last_read_id", third);
-	itest_free(r);
-	r = poll_now(room.member.token, cursor);
-	ck_assert_uint_eq(events_for(r, "read_state.update",
-	    "data.channel_id", channels[1]), 1);
-	itest_free(r);
-	procedure_restore();
-	ck_assert_int_eq(itest_sql_number("SELECT COUNT(*)"
-	    " FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA ="
-	    " DATABASE() AND ROUTINE_NAME = 'read_states_ack'"), 1);
-	free(cursor);
-	free(third);
-	free(base);
 	ack_room_close(&room, channels, messages);
 }
 END_TEST
@@ -1614,13 +1560,6 @@ readstate_suite(void)
 	tcase_add_test(tc, test_ack_refused_at_once);
 	tcase_add_test(tc, test_kept_lists_follow_changes);
 	tcase_add_test(tc, test_acks_together);
-	suite_add_tcase(s, tc);
-
-	/* Last: a missing procedure is not called for a minute (db.c). */
-	tc = tcase_create("procedure");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, NULL, procedure_restore);
-	tcase_add_test(tc, test_acks_without_procedure);
 	suite_add_tcase(s, tc);
 	return s;
 }
