@@ -514,17 +514,19 @@ END_TEST
 #define HOLD_MS		1000	/* then held on while the rest queue up */
 
 /*
- * Hold a channel's row from a connection of the test's own, in a child
- * process: a send waits for it (the message's foreign key) and blocks its
- * worker, so the sends that come meanwhile queue up.  The row is held
- * until a send waits for it (a busy box may take longer to bring the
- * first sends than any fixed time), then HOLD_MS more for the others to
+ * Hold the rows a SELECT ... FOR UPDATE locks from a connection of the
+ * test's own, in a child process: a send waits for its channel's row
+ * (the message's foreign key), an ack's batch for the read state it
+ * writes, and blocks its worker, so the requests that come meanwhile
+ * queue up.  The row is held
+ * until a request waits for it (a busy box may take longer to bring the
+ * first ones than any fixed time), then HOLD_MS more for the others to
  * arrive: in all less than the server's lock wait timeout (db.c: half
- * the read timeout, 5 s), after which the blocked send would give up.
+ * the read timeout, 5 s), after which the blocked request would give up.
  * Returns once the row is held; the child's pid.
  */
 static pid_t
-hold_channel(const char *channel)
+hold_rows(const char *select)
 {
 	void	*db;
 	pid_t	 pid;
@@ -536,8 +538,7 @@ hold_channel(const char *channel)
 		close(held[0]);
 		db = itest_db_open();
 		itest_db_run(db, "START TRANSACTION");
-		itest_db_run(db, "SELECT id FROM channels WHERE id = %s FOR "
-		    "UPDATE", channel);
+		itest_db_run(db, "%s FOR UPDATE", select);
 		if (write(held[1], &c, 1) != 1)
 			_exit(1);
 		for (waited = 0; waited < HOLD_WAIT_MS && itest_db_number(db,
@@ -571,7 +572,7 @@ race_mentions(void)
 	struct itest_response	*r;
 	struct chat_room	 room;
 	const char		*tokens[RACERS], *bodies[RACERS];
-	char			*path, *texts[RACERS], *ids[RACERS];
+	char			*path, *texts[RACERS], *ids[RACERS], *held;
 	char			 prefix[16];
 	long			 status[RACERS];
 	pid_t			 holder;
@@ -585,7 +586,9 @@ race_mentions(void)
 		    i % 3 == 0 ? room.member.id : room.owner.id);
 		bodies[i] = texts[i];
 	}
-	holder = hold_channel(room.channel);
+	xasprintf(&held, "SELECT id FROM channels WHERE id = %s", room.channel);
+	holder = hold_rows(held);
+	free(held);
 	chat_race(RACERS, "POST", path, tokens, bodies, status, ids);
 	ck_assert(waitpid(holder, &wstatus, 0) == holder &&
 	    WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
@@ -1385,6 +1388,151 @@ START_TEST(test_ack_refused_at_once)
 }
 END_TEST
 
+/* How many events of a type a poll's answer holds for a conversation. */
+static size_t
+events_for(struct itest_response *r, const char *type, const char *key,
+    const char *id)
+{
+	const struct json	*events = itest_at(r->json, "events"), *v;
+	size_t			 i, n = 0;
+
+	for (i = 0; events != NULL && i < events->count; i++) {
+		v = itest_at(events->items[i], key);
+		if (strcmp(itest_at(events->items[i], "type")->text,
+		    type) == 0 && v != NULL && v->type == JSON_STRING &&
+		    strcmp(v->text, id) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Race RACERS acks of the member, each of a channel of its own to its
+ * newest message, while the member's read state of the first channel is
+ * held, so that they queue up and are written in batches (ackbatch.c);
+ * assert each answered 200, each position stored, and one
+ * read_state.update for each channel.  The room's first channel must be
+ * acked once already (the held row).
+ */
+static void
+race_acks(struct chat_room *room, char **channels, char **messages)
+{
+	struct itest_response	*r;
+	const char		*paths[RACERS], *tokens[RACERS];
+	const char		*bodies[RACERS];
+	char			*path[RACERS], *body[RACERS];
+	char			*cursor, *held, *ids[RACERS];
+	long			 status[RACERS];
+	pid_t			 holder;
+	int			 i, wstatus;
+	struct state		 st;
+
+	cursor = itest_events_head(room->member.token);
+	for (i = 0; i < RACERS; i++) {
+		xasprintf(&path[i], API_PREFIX "/channels/%s/ack",
+		    channels[i]);
+		xasprintf(&body[i], "{\"message_id\":\"%s\"}",
+		    messages[i]);
+		paths[i] = path[i];
+		bodies[i] = body[i];
+		tokens[i] = room->member.token;
+	}
+	xasprintf(&held, "SELECT last_read_id FROM channel_read_states"
+	    " WHERE user_id = %s AND channel_id = %s", room->member.id,
+	    channels[0]);
+	holder = hold_rows(held);
+	chat_race_paths(RACERS, "PUT", paths, tokens, bodies, status, ids,
+	    NULL);
+	ck_assert(waitpid(holder, &wstatus, 0) == holder &&
+	    WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+	r = poll_now(room->member.token, cursor);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_msg(status[i] == 200, "ack %d: %ld", i, status[i]);
+		st = state_of(&room->member, "channel_id", channels[i]);
+		ck_assert_msg(st.found && strcmp(st.last_read,
+		    messages[i]) == 0, "channel %s read up to %s, acked %s",
+		    channels[i], st.last_read, messages[i]);
+		ck_assert_msg(events_for(r, "read_state.update",
+		    "data.channel_id", channels[i]) == 1, "channel %s: not "
+		    "one read_state.update: %s", channels[i],
+		    itest_describe(r));
+		free(ids[i]);
+		free(path[i]);
+		free(body[i]);
+	}
+	itest_free(r);
+	free(held);
+	free(cursor);
+}
+
+/*
+ * A room whose member can ack RACERS channels: the room's and more made
+ * for it, each with two messages, the first channel acked up to its
+ * first; the second messages go to messages[].
+ */
+static void
+ack_room_open(struct chat_room *room, const char *name, char **channels,
+    char **messages)
+{
+	struct itest_response	*r;
+	char			*path, *base, *first;
+	int			 i;
+
+	chat_room_open(room, name);
+	for (i = 0; i < RACERS; i++) {
+		if (i == 0)
+			channels[i] = xstrdup(room->channel);
+		else {
+			xasprintf(&path, API_PREFIX "/servers/%s/channels",
+			    room->server);
+			r = itest_send("POST", path, room->owner.token,
+			    "{\"name\":\"acks%d\"}", i);
+			itest_expect(r, 201);
+			channels[i] = xstrdup(itest_str(r, "id"));
+			itest_free(r);
+			free(path);
+		}
+		xasprintf(&base, API_PREFIX "/channels/%s", channels[i]);
+		first = chat_post(&room->owner, base, "first");
+		messages[i] = chat_post(&room->owner, base, "second");
+		if (i == 0) {
+			r = ack(room->member.token, base, first);
+			itest_expect(r, 200);
+			itest_free(r);
+		}
+		free(first);
+		free(base);
+	}
+}
+
+/* Free what ack_room_open() made. */
+static void
+ack_room_close(struct chat_room *room, char **channels, char **messages)
+{
+	int	i;
+
+	for (i = 0; i < RACERS; i++) {
+		free(channels[i]);
+		free(messages[i]);
+	}
+	chat_room_close(room);
+}
+
+/*
+ * Acks that arrive together are written together (readstate_ack_many()):
+ * each is answered, stored and announced as if alone.
+ */
+START_TEST(test_acks_together)
+{
+	struct chat_room	 room;
+	char			*channels[RACERS], *messages[RACERS];
+
+	ack_room_open(&room, "rs_together", channels, messages);
+	race_acks(&room, channels, messages);
+	ack_room_close(&room, channels, messages);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 readstate_suite(void)
@@ -1411,6 +1559,7 @@ readstate_suite(void)
 	tcase_add_test(tc, test_attacks);
 	tcase_add_test(tc, test_ack_refused_at_once);
 	tcase_add_test(tc, test_kept_lists_follow_changes);
+	tcase_add_test(tc, test_acks_together);
 	suite_add_tcase(s, tc);
 	return s;
 }
