@@ -36,6 +36,7 @@
 #define WORKER_STARVED_MS	100	/* out of fds: look for a free one */
 #define WORKER_SHARE_SLACK	32	/* connections over an even share */
 #define WORKER_YIELD_MS		5	/* ... leave the queue to the others */
+#define WORKER_LOOK_EVERY	16	/* events between looks at the queue */
 
 /*
  * A connection nginx keeps open between requests (fastcgi_keep_conn): in
@@ -340,6 +341,26 @@ worker_accept(void)
 	worker_accept_some(0);
 }
 
+/*
+ * Take the connections waiting on the listen socket now, whether or not
+ * epoll has named the socket yet (worker_main() looks before a round's
+ * events and after every WORKER_LOOK_EVERY of them).  epoll hands back
+ * its ready descriptors in the order they became ready, WORKER_EVENTS a
+ * round: in a storm of typing hundreds of kept connections' polls are
+ * ready before the listen socket, on which every request but a poll
+ * comes (nginx keeps only the connections of /events), and a typing
+ * POST waited behind them for rounds, up to 350 ms (docs/benchmarks.md,
+ * issue 22).  An empty queue costs an accept() that fails with EAGAIN.
+ * Not while the worker leaves the queue to the others, nor when it has
+ * no descriptor free, nor once it has stopped accepting.
+ */
+static void
+worker_accept_waiting(void)
+{
+	if (worker->listening)
+		worker_accept();
+}
+
 /* A kept connection is idle no more: its request runs, or it closed. */
 static void
 worker_kept_busy(struct worker_kept *k)
@@ -604,6 +625,8 @@ worker_main(int slot, int listen_fd)
 			fatal("epoll_wait");
 		}
 		for (i = 0; i < n; i++) {
+			if (i % WORKER_LOOK_EVERY == 0)
+				worker_accept_waiting();
 			w = evs[i].data.ptr;
 			w->ready(w);
 		}

@@ -126,25 +126,27 @@ fcgi_connect(void)
 }
 
 /*
- * Send GET target (as token, unless NULL) on a connection, asking to
- * keep it open (keep) or not, as nginx does: BEGIN_REQUEST, PARAMS and
- * an empty STDIN in one write.
+ * Send a request for target (as token, unless NULL) on a connection,
+ * asking to keep it open (keep) or not, as nginx does: BEGIN_REQUEST,
+ * PARAMS and STDIN (the JSON body, unless NULL, then its end) in one
+ * write.
  */
 static void
-fcgi_get(int fd, const char *target, const char *token, int keep)
+fcgi_request(int fd, const char *method, const char *target,
+    const char *token, const char *body, int keep)
 {
 	struct fcgi_buf	 f;
 	unsigned char	 begin[8] = { 0, FCGI_RESPONDER, 0 };
 	unsigned char	 params[2048];
 	const char	*q = strchr(target, '?');
-	char		*auth = NULL, *uri;
+	char		*auth = NULL, *uri, cl[32];
 	size_t		 len = 0;
 
 	memset(&f, 0, sizeof f);
 	begin[2] = keep ? FCGI_KEEP_CONN : 0;
 	uri = strndup(target, q != NULL ? (size_t)(q - target) :
 	    strlen(target));
-	fcgi_pair(params, &len, sizeof params, "REQUEST_METHOD", "GET");
+	fcgi_pair(params, &len, sizeof params, "REQUEST_METHOD", method);
 	fcgi_pair(params, &len, sizeof params, "REQUEST_URI", target);
 	fcgi_pair(params, &len, sizeof params, "DOCUMENT_URI", uri);
 	fcgi_pair(params, &len, sizeof params, "QUERY_STRING",
@@ -157,14 +159,30 @@ fcgi_get(int fd, const char *target, const char *token, int keep)
 		fcgi_pair(params, &len, sizeof params, "HTTP_AUTHORIZATION",
 		    auth);
 	}
+	if (body != NULL) {
+		snprintf(cl, sizeof cl, "%zu", strlen(body));
+		fcgi_pair(params, &len, sizeof params, "CONTENT_TYPE",
+		    "application/json");
+		fcgi_pair(params, &len, sizeof params, "CONTENT_LENGTH", cl);
+	}
 	fcgi_record(&f, FCGI_BEGIN_REQUEST, begin, sizeof begin);
 	fcgi_record(&f, FCGI_PARAMS, params, len);
 	fcgi_record(&f, FCGI_PARAMS, NULL, 0);
+	if (body != NULL && body[0] != '\0')
+		fcgi_record(&f, FCGI_STDIN, body, strlen(body));
 	fcgi_record(&f, FCGI_STDIN, NULL, 0);
 	ck_assert_msg(send(fd, f.b, f.len, MSG_NOSIGNAL) == (ssize_t)f.len,
-	    "GET %s: the connection is gone (%s)", target, strerror(errno));
+	    "%s %s: the connection is gone (%s)", method, target,
+	    strerror(errno));
 	free(auth);
 	free(uri);
+}
+
+/* Send GET target (as token, unless NULL) on a connection (above). */
+static void
+fcgi_get(int fd, const char *target, const char *token, int keep)
+{
+	fcgi_request(fd, "GET", target, token, NULL, keep);
 }
 
 /* Read exactly len bytes within the deadline; 0, or -1 (closed, late). */
@@ -582,6 +600,79 @@ START_TEST(test_polls_spread_over_workers)
 }
 END_TEST
 
+#define LOOK_KEPT	192	/* kept connections with a request waiting */
+#define LOOK_EVERY	16	/* worker.c's WORKER_LOOK_EVERY */
+
+/*
+ * A connection waiting on the listen socket is taken before the requests
+ * that came on kept connections before it, or at most LOOK_EVERY of
+ * them: epoll names ready descriptors in the order they became ready,
+ * and in a storm of typing a POST (every request but a poll comes on a
+ * new connection) waited behind rounds of polls (issue 22).  The
+ * workers are stopped while the requests come: LOOK_KEPT polls with
+ * timeout=0 on kept connections, which are answered at once, then a
+ * message sent on a new connection.  One worker goes on alone; every
+ * poll it answers after it took the send holds the message.  The other
+ * goes on once the send is answered.  Spread over the workers
+ * (test_polls_spread_over_workers), each holds more than a round of
+ * epoll events (64) of the kept connections, all ready before the
+ * listen socket: without the look at the queue, the first worker
+ * answered a round of them before the send.
+ */
+START_TEST(test_new_connection_before_kept_requests)
+{
+	struct chat_room	 room;
+	pid_t			 pids[8];
+	char			*head, *path, *text, *body, *answer, *mpath;
+	int			 fds[LOOK_KEPT], fd, i, n, without = 0;
+	long			 status;
+
+	itest_require_stack();
+	n = itest_worker_pids(pids, 8);
+	ck_assert_int_ge(n, 1);
+	chat_room_open(&room, "lookfirst");
+	head = itest_events_head(room.member.token);
+	xasprintf(&path, API_PREFIX "/events?after=%s&timeout=0", head);
+	for (i = 0; i < LOOK_KEPT; i++) {
+		fds[i] = fcgi_connect();
+		fcgi_expect(fds[i], API_PREFIX "/health", NULL, "\"ok\"");
+	}
+	text = itest_unique("taken before the polls");
+	xasprintf(&body, "{\"content\":\"%s\"}", text);
+	xasprintf(&mpath, "%s/messages", room.base);
+	/* A worker over its share looks at the queue again after 5 ms. */
+	itest_sleep_ms(100);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(pids[i], SIGSTOP), 0);
+	for (i = 0; i < LOOK_KEPT; i++)
+		fcgi_get(fds[i], path, room.member.token, 1);
+	fd = fcgi_connect();
+	fcgi_request(fd, "POST", mpath, room.owner.token, body, 0);
+	ck_assert_int_eq(kill(pids[0], SIGCONT), 0);
+	status = fcgi_answer(fd, NULL);
+	for (i = 1; i < n; i++)
+		ck_assert_int_eq(kill(pids[i], SIGCONT), 0);
+	ck_assert_int_eq(status, 201);
+	for (i = 0; i < LOOK_KEPT; i++) {
+		ck_assert_int_eq(fcgi_answer(fds[i], &answer), 200);
+		if (strstr(answer, text) == NULL)
+			without++;
+		free(answer);
+		close(fds[i]);
+	}
+	ck_assert_msg(without < LOOK_EVERY, "%d of %d polls on kept "
+	    "connections were answered before the send waiting on the "
+	    "listen socket", without, LOOK_KEPT);
+	close(fd);
+	free(mpath);
+	free(body);
+	free(text);
+	free(path);
+	free(head);
+	chat_room_close(&room);
+}
+END_TEST
+
 /* The suite: one case, with the stack to itself. */
 static Suite *
 keepalive_suite(void)
@@ -599,6 +690,7 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_polls_parked_again_on_kept_connection);
 	tcase_add_test(tc, test_nginx_keeps_event_connections);
 	tcase_add_test(tc, test_polls_spread_over_workers);
+	tcase_add_test(tc, test_new_connection_before_kept_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }
