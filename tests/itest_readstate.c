@@ -1122,19 +1122,34 @@ START_TEST(test_kept_lists_follow_changes)
 }
 END_TEST
 
+/*
+ * How many events of a type a poll's answer holds: all of them (key
+ * NULL), or those whose string at key is id (a conversation's).
+ */
+static size_t
+events_for(struct itest_response *r, const char *type, const char *key,
+    const char *id)
+{
+	const struct json	*events = itest_at(r->json, "events"), *v;
+	size_t			 i, n = 0;
+
+	for (i = 0; events != NULL && i < events->count; i++) {
+		if (strcmp(itest_at(events->items[i], "type")->text,
+		    type) != 0)
+			continue;
+		v = key != NULL ? itest_at(events->items[i], key) : NULL;
+		if (key == NULL || (v != NULL && v->type == JSON_STRING &&
+		    strcmp(v->text, id) == 0))
+			n++;
+	}
+	return n;
+}
+
 /* Whether a poll's answer holds an event of a type. */
 static int
 has_event(struct itest_response *r, const char *type)
 {
-	const struct json	*events = itest_at(r->json, "events");
-	size_t			 i;
-
-	for (i = 0; events != NULL && i < events->count; i++) {
-		if (strcmp(itest_at(events->items[i], "type")->text,
-		    type) == 0)
-			return 1;
-	}
-	return 0;
+	return events_for(r, type, NULL, NULL) > 0;
 }
 
 /* GET /events?after=cursor&timeout=0 as token. */
@@ -1387,24 +1402,6 @@ START_TEST(test_ack_refused_at_once)
 	chat_room_close(&room);
 }
 END_TEST
-
-/* How many events of a type a poll's answer holds for a conversation. */
-static size_t
-events_for(struct itest_response *r, const char *type, const char *key,
-    const char *id)
-{
-	const struct json	*events = itest_at(r->json, "events"), *v;
-	size_t			 i, n = 0;
-
-	for (i = 0; events != NULL && i < events->count; i++) {
-		v = itest_at(events->items[i], key);
-		if (strcmp(itest_at(events->items[i], "type")->text,
-		    type) == 0 && v != NULL && v->type == JSON_STRING &&
-		    strcmp(v->text, id) == 0)
-			n++;
-	}
-	return n;
-}
 
 /*
  * Race RACERS acks of the member, each of a channel of its own to its
